@@ -1,0 +1,101 @@
+"""Who is acting, and which cases they may see: the basis of every permission check."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import ClaimCase, OrgUnit, Person, RoleAssignment, SupervisorAssignment
+
+# Roles that work nationally: they see every branch (SPEC §1).
+NATIONAL_ROLES = frozenset({"hq_admin", "hq_reviewer", "call_center", "executive"})
+
+
+@dataclass(frozen=True)
+class Assignment:
+    role: str
+    unit_id: int
+    unit_level: str
+    branch_id: int | None
+    position: str | None
+
+
+@dataclass(frozen=True)
+class Actor:
+    person_id: int
+    username: str
+    full_name: str
+    assignments: tuple[Assignment, ...]
+    supervised_branch_ids: frozenset[int] = frozenset()
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(a.role for a in self.assignments)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_national(self) -> bool:
+        return bool(self.roles & NATIONAL_ROLES)
+
+    def branch_ids_for(self, *roles: str) -> frozenset[int]:
+        """Branches where the actor holds one of `roles` (at the branch or one of its sub-branches)."""
+        return frozenset(a.branch_id for a in self.assignments
+                         if a.role in roles and a.branch_id is not None)
+
+    @property
+    def visible_branch_ids(self) -> frozenset[int]:
+        """Branches whose cases the actor may read in full (branch-level roles and supervision)."""
+        ids = {a.branch_id for a in self.assignments if a.unit_level == "branch" and a.branch_id}
+        return frozenset(ids) | self.supervised_branch_ids
+
+    @property
+    def visible_sub_branch_ids(self) -> frozenset[int]:
+        return frozenset(a.unit_id for a in self.assignments if a.unit_level == "sub_branch")
+
+
+def case_scope(actor: Actor) -> ColumnElement[bool] | None:
+    """SQL condition limiting ClaimCase rows to those the actor may read; None means all."""
+    if actor.is_national:
+        return None
+    conditions: list[ColumnElement[bool]] = []
+    if actor.visible_branch_ids:
+        conditions.append(ClaimCase.branch_id.in_(sorted(actor.visible_branch_ids)))
+    if actor.visible_sub_branch_ids:
+        conditions.append(ClaimCase.sub_branch_id.in_(sorted(actor.visible_sub_branch_ids)))
+    if actor.has_role("first_responsible", "surveyor"):
+        # A person dispatched to a case (or its surveyor) sees it even outside their unit.
+        from db.models import Dispatch  # local import keeps the module graph simple
+
+        conditions.append(ClaimCase.surveyor_id == actor.person_id)
+        conditions.append(ClaimCase.id.in_(
+            select(Dispatch.case_id).where(or_(Dispatch.person_id == actor.person_id,
+                                               Dispatch.delegate_person_id == actor.person_id))))
+    if not conditions:
+        return false()
+    return or_(*conditions)
+
+
+def load_actor(session: Session, person_id: int) -> Actor | None:
+    person = session.get(Person, person_id)
+    if person is None or not person.active:
+        return None
+    rows = session.execute(
+        select(RoleAssignment.role, RoleAssignment.unit_id, OrgUnit.level, OrgUnit.parent_id,
+               RoleAssignment.position)
+        .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+        .where(RoleAssignment.person_id == person_id)
+        .order_by(RoleAssignment.id)
+    ).all()
+    assignments = tuple(
+        Assignment(role=role, unit_id=unit_id, unit_level=level,
+                   branch_id=unit_id if level == "branch" else (parent_id if level == "sub_branch" else None),
+                   position=position)
+        for role, unit_id, level, parent_id, position in rows
+    )
+    supervised = frozenset(session.scalars(
+        select(SupervisorAssignment.branch_id).where(SupervisorAssignment.person_id == person_id)))
+    return Actor(person_id=person.id, username=person.username, full_name=person.full_name,
+                 assignments=assignments, supervised_branch_ids=supervised)

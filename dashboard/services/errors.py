@@ -1,0 +1,47 @@
+"""Errors a service raises for people: an i18n key, the field at fault and its parameters.
+
+Services stay language-agnostic; the page translates `key` with `dashboard.i18n.t`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FieldError:
+    field: str
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+class UserError(Exception):
+    """A refusal the person can act on; nothing was written."""
+
+    def __init__(self, key: str, field: str | None = None, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.field = field
+        self.params = params
+
+
+class PermissionDenied(UserError):
+    def __init__(self, key: str = "common.forbidden", **params: object) -> None:
+        super().__init__(key, **params)
+
+
+class NotFound(UserError):
+    def __init__(self, key: str = "common.not_found", **params: object) -> None:
+        super().__init__(key, **params)
+
+
+class StaleWrite(UserError):
+    def __init__(self) -> None:
+        super().__init__("common.stale_write")
+
+
+class ValidationFailed(UserError):
+    """One or more fields are wrong; every one is listed so the form can show them all."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors[0].key if errors else "common.invalid", errors[0].field if errors else None)
+        self.errors = errors

@@ -1,0 +1,79 @@
+"""Default business rules (SPEC.md values), seeded into the database as configuration.
+
+Nothing here is read directly by a page to make a decision: the database copy (tier rule
+sets, rule settings) is the authority at run time, so HQ can change it without a release.
+These values are what a fresh database starts with.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+
+# Positions a first responsible person can hold (分级管理办法 第一章 二.8).
+SUB_CLAIMS_HEAD = "sub_claims_head"  # 三级机构理赔负责人
+SUB_HEAD = "sub_head"  # 三级机构负责人
+SUB_FINANCE_HEAD = "sub_finance_head"  # 三级机构财务负责人
+BRANCH_CLAIMS_HEAD = "branch_claims_head"  # 分公司理赔负责人
+BRANCH_FINANCE_HEAD = "branch_finance_head"  # 分公司财务负责人
+BRANCH_GM = "branch_gm"  # 分公司总经理
+
+SUB_BRANCH_POSITIONS = (SUB_CLAIMS_HEAD, SUB_HEAD, SUB_FINANCE_HEAD)
+BRANCH_POSITIONS = (BRANCH_CLAIMS_HEAD, BRANCH_FINANCE_HEAD, BRANCH_GM)
+ALL_POSITIONS = SUB_BRANCH_POSITIONS + BRANCH_POSITIONS
+
+
+@dataclass(frozen=True)
+class DefaultTier:
+    code: str
+    lower_exclusive: Decimal
+    upper_inclusive: Decimal | None
+    positions: tuple[str, ...]
+    hq_notice: bool = False
+
+
+# SPEC §3 tier table: lower bound exclusive, upper inclusive ("5万元<X≤12万元").
+DEFAULT_TIERS: tuple[DefaultTier, ...] = (
+    DefaultTier("T1", Decimal("50000"), Decimal("120000"), (SUB_CLAIMS_HEAD,)),
+    DefaultTier("T2", Decimal("120000"), Decimal("500000"), (SUB_HEAD, SUB_FINANCE_HEAD)),
+    DefaultTier("T3", Decimal("500000"), Decimal("1000000"), (BRANCH_CLAIMS_HEAD, BRANCH_FINANCE_HEAD)),
+    DefaultTier("T4", Decimal("1000000"), None, (BRANCH_GM, BRANCH_CLAIMS_HEAD), hq_notice=True),
+)
+# 单保交强险: a tiered compulsory-only case always goes to T1's person.
+COMPULSORY_ONLY_TIER = "T1"
+# 分级管理办法 注意3: branches may split 50,000–500,000 into their own tiers.
+BRANCH_SUBTIER_RANGE = (Decimal("50000"), Decimal("500000"))
+
+# Rule settings stored in table rule_setting (key -> JSON value), SPEC §4 hours.
+DEFAULT_RULE_SETTINGS: dict[str, object] = {
+    "deadline.D1.hours": 24,  # surveyor uploads after dispatch
+    "deadline.D2.hours": 24,  # first responsible on scene, photo uploaded
+    "deadline.D3.hours": 72,  # investigation report
+    "deadline.D4.day_end_offset_days": 1,  # HQ initial review: end of the next day
+    "deadline.D5.hours": 48,  # branch answer per opinion point
+    "deadline.D6.weekday": 4,  # Friday (Monday = 0)
+    "deadline.D6.time": "17:00",
+    "deadline.D7.hours": 48,  # progress reply to a supervision opinion
+    "deadline.due_soon_hours": 24,  # amber on lists
+    "session.idle_minutes": 30,
+}
+
+# Business lines, vehicle uses, accident types and case states (SPEC §2).
+BUSINESS_LINES = ("motor", "property", "liability", "cargo", "life", "health", "accident")
+VEHICLE_USES = ("private", "taxi", "motorcycle", "agricultural", "special")
+ACCIDENT_TYPES = (
+    "collision", "single_vehicle", "fire", "self_ignition", "theft", "flood",
+    "total_loss", "injury", "death", "property_damage", "illness", "other",
+)
+CASE_STATES = (
+    "reported", "surveyed", "dispatched", "investigating", "assessed", "approved", "paid",
+    "closed", "reopened",
+)
+PENDING_STATES = tuple(s for s in CASE_STATES if s != "closed")
+
+ROLES = (
+    "hq_admin", "hq_reviewer", "exec_supervisor", "call_center", "branch_manager",
+    "branch_tracker", "first_responsible", "surveyor", "executive",
+)

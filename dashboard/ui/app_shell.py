@@ -1,0 +1,46 @@
+"""Sidebar (who is signed in, language, sign-out) and the start-up schema check."""
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.exc import OperationalError
+
+from dashboard.i18n import LANGUAGES, t
+from dashboard.services.actor import Actor
+from db.engine import DatabaseNotConfigured, get_engine
+from db.schema import SchemaOutdated, ensure_schema_current
+
+_LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
+
+
+@st.cache_resource(show_spinner=False, ttl=30)
+def _schema_status() -> str | None:
+    try:
+        ensure_schema_current(get_engine())
+    except SchemaOutdated as exc:
+        return t("app.schema_outdated", detail=str(exc))
+    except (OperationalError, DatabaseNotConfigured) as exc:
+        return t("app.db_unreachable", detail=str(exc).splitlines()[0])
+    return None
+
+
+def schema_problem() -> str | None:
+    """None when the database is reachable and up to date; otherwise the message to show."""
+    return _schema_status()
+
+
+def render_sidebar(actor: Actor) -> None:
+    with st.sidebar:
+        st.markdown(f"**{t('app.title')}**")
+        st.caption(t("auth.signed_in_as", name=actor.full_name))
+        roles = "、".join(sorted({t(f"role.{r}") for r in actor.roles}))
+        st.caption(t("auth.roles", roles=roles))
+        choice = st.selectbox(t("app.language"), LANGUAGES, index=LANGUAGES.index(st.session_state["lang"]),
+                              format_func=_LANGUAGE_NAMES.get, key="lang_select")
+        if choice != st.session_state["lang"]:
+            st.session_state["lang"] = choice
+            st.rerun()
+        if st.button(t("auth.sign_out"), key="sign_out"):
+            from dashboard.ui.session import sign_out
+
+            sign_out()
+            st.rerun()

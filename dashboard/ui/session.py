@@ -1,0 +1,55 @@
+"""Signed-in state kept in st.session_state, with idle expiry and per-page role checks."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.actor import Actor, load_actor
+from dashboard.services.rule_settings import get_setting
+from dashboard.ui.db import db_session
+from dashboard.ui.navigation import page_spec
+
+_AUTH_KEY = "auth"
+
+
+def sign_in(actor: Actor) -> None:
+    st.session_state[_AUTH_KEY] = {"person_id": actor.person_id, "last_seen": time.time()}
+    st.session_state.pop("auth_notice", None)
+
+
+def sign_out(notice_key: str | None = None) -> None:
+    for key in list(st.session_state.keys()):
+        if key not in ("lang",):
+            del st.session_state[key]
+    if notice_key:
+        st.session_state["auth_notice"] = notice_key
+
+
+def current_actor() -> Actor | None:
+    """The signed-in actor, or None; an idle session is signed out with a notice."""
+    auth = st.session_state.get(_AUTH_KEY)
+    if not auth:
+        return None
+    with db_session() as session:
+        idle_minutes = float(get_setting(session, "session.idle_minutes"))
+        if time.time() - auth["last_seen"] > idle_minutes * 60:
+            sign_out("auth.expired")
+            return None
+        actor = load_actor(session, auth["person_id"])
+    if actor is None:
+        sign_out()
+        return None
+    auth["last_seen"] = time.time()
+    return actor
+
+
+def require_page(key: str) -> Actor:
+    """First line of every page: the page checks the role itself, whatever the navigation shows."""
+    actor = current_actor()
+    spec = page_spec(key)
+    if actor is None or not (actor.roles & spec.roles):
+        st.error(t("common.forbidden"))
+        st.stop()
+    return actor

@@ -1,0 +1,427 @@
+"""SQLAlchemy 2.x typed models: the one schema behind every page, service and job.
+
+Money is NUMERIC(14,2), times are timestamptz. Rows people edit carry `version` for
+optimistic locking. `case_event` is the append-only history (a trigger refuses UPDATE/DELETE).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
+    LargeBinary, Numeric, String, Text, UniqueConstraint, func, text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Money = Numeric(14, 2)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+UNIT_LEVELS = ("hq", "branch", "sub_branch")
+TIER_CODES = ("T0", "T1", "T2", "T3", "T4")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrgUnit(Base):
+    """HQ 总公司 → branch 分公司 → sub-branch 三级机构."""
+
+    __tablename__ = "org_unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    province: Mapped[str | None] = mapped_column(String(50))
+    city: Mapped[str | None] = mapped_column(String(50))
+    is_key_branch: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    __table_args__ = (CheckConstraint(_in("level", UNIT_LEVELS), name="ck_org_unit_level"),)
+
+
+class Person(Base):
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    locale: Mapped[str] = mapped_column(String(8), server_default="zh")
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RoleAssignment(Base):
+    """A role held by a person in one unit; `position` names a first-responsible post."""
+
+    __tablename__ = "role_assignment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    position: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (
+        UniqueConstraint("person_id", "role", "unit_id", "position", name="uq_role_assignment"),
+        Index("ix_role_assignment_unit_position", "unit_id", "position"),
+    )
+
+
+class SupervisorAssignment(Base):
+    """An exec supervisor (总公司执委) follows the tiered cases of a key branch."""
+
+    __tablename__ = "supervisor_assignment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (UniqueConstraint("person_id", "branch_id", name="uq_supervisor_branch"),)
+
+
+class RuleSetting(Base):
+    """Configurable numbers (deadline hours, session idle time) with SPEC defaults seeded."""
+
+    __tablename__ = "rule_setting"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+
+class TierRuleSet(Base):
+    """A versioned tier table: national (branch_id NULL) or a branch's sub-tier request."""
+
+    __tablename__ = "tier_rule_set"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(_in("status", ("pending", "active", "rejected", "superseded")), name="ck_tier_rule_set_status"),
+        UniqueConstraint("branch_id", "version", name="uq_tier_rule_set_version"),
+    )
+
+
+class TierRule(Base):
+    __tablename__ = "tier_rule"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("tier_rule_set.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    lower_exclusive: Mapped[Decimal] = mapped_column(Money)
+    upper_inclusive: Mapped[Decimal | None] = mapped_column(Money)
+    positions: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    hq_notice: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    rank: Mapped[int] = mapped_column(Integer)
+
+
+class ClaimCase(Base):
+    __tablename__ = "claim_case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(40), unique=True)
+    report_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accident_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    province: Mapped[str] = mapped_column(String(50))
+    city: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(String(200))
+    business_line: Mapped[str] = mapped_column(String(16))
+    policy_no: Mapped[str] = mapped_column(String(40))
+    policy_start_date: Mapped[date | None] = mapped_column(Date)
+    insured_name: Mapped[str] = mapped_column(String(100))
+    driver_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_name: Mapped[str] = mapped_column(String(100))
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    plate_no: Mapped[str | None] = mapped_column(String(20))
+    vehicle_model: Mapped[str | None] = mapped_column(String(100))
+    vehicle_age_years: Mapped[int | None] = mapped_column(Integer)
+    vehicle_imported: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    vehicle_sum_insured: Mapped[Decimal | None] = mapped_column(Money)
+    vehicle_use: Mapped[str | None] = mapped_column(String(16))
+    accident_type: Mapped[str] = mapped_column(String(24))
+    compulsory_only: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    sub_branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    surveyor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    description: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), server_default="reported")
+    current_estimate: Mapped[Decimal | None] = mapped_column(Money)
+    tier: Mapped[str] = mapped_column(String(16), server_default="T0")
+    tier_rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("tier_rule_set.id"))
+    tiered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_major: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopen_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    __table_args__ = (
+        CheckConstraint(
+            _in("state", ("reported", "surveyed", "dispatched", "investigating", "assessed",
+                          "approved", "paid", "closed", "reopened")), name="ck_claim_case_state"),
+        CheckConstraint(
+            _in("business_line", ("motor", "property", "liability", "cargo", "life", "health", "accident")),
+            name="ck_claim_case_line"),
+        CheckConstraint("current_estimate IS NULL OR current_estimate >= 0", name="ck_claim_case_estimate"),
+        CheckConstraint("accident_time <= report_time", name="ck_claim_case_times"),
+        Index("ix_claim_case_branch_state", "branch_id", "state"),
+        Index("ix_claim_case_sub_branch", "sub_branch_id"),
+        Index("ix_claim_case_tier_report", "tier", "report_time"),
+        Index("ix_claim_case_report_time", "report_time"),
+        Index("ix_claim_case_surveyor", "surveyor_id"),
+        Index("ix_claim_case_tiered_pending", "branch_id", "tiered_at",
+              postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
+    )
+
+
+class Estimate(Base):
+    """Every whole-case estimate (整案损失金额) the surveyor reports, never overwritten."""
+
+    __tablename__ = "estimate"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    tier_before: Mapped[str] = mapped_column(String(16))
+    tier_after: Mapped[str] = mapped_column(String(16))
+    tier_rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("tier_rule_set.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint("amount >= 0", name="ck_estimate_amount"),)
+
+
+class Dispatch(Base):
+    """A first responsible person dispatched to a tiered case (调度)."""
+
+    __tablename__ = "dispatch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    position: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(24))
+    contact_state: Mapped[str] = mapped_column(String(16), server_default="notified")
+    delegate_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    goes_to_scene: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    dispatched_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __table_args__ = (
+        CheckConstraint(
+            _in("reason", ("initial", "escalation", "unreachable_next_tier", "other_person", "named_by_upper")),
+            name="ck_dispatch_reason"),
+        CheckConstraint(
+            _in("contact_state", ("notified", "reached", "unreachable", "unavailable", "delegated")),
+            name="ck_dispatch_contact_state"),
+        UniqueConstraint("case_id", "person_id", "tier", name="uq_dispatch_case_person_tier"),
+    )
+
+
+class ContactAttempt(Base):
+    __tablename__ = "contact_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatch.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    delegate_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    __table_args__ = (
+        CheckConstraint(_in("outcome", ("reached", "unreachable", "unavailable")), name="ck_contact_outcome"),
+    )
+
+
+class Upload(Base):
+    """Case material (scene photos, 人车合影, investigation report...); metadata plus content."""
+
+    __tablename__ = "upload"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    note: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    on_behalf_of: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Deadline(Base):
+    """A clock (SPEC §4 D1–D7) started by an event; `subject_key` makes it unique per event."""
+
+    __tablename__ = "deadline"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    kind: Mapped[str] = mapped_column(String(4))
+    subject_key: Mapped[str] = mapped_column(String(64))
+    responsible_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    also_charged_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    met_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    met_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("D1", "D2", "D3", "D4", "D5", "D6", "D7")), name="ck_deadline_kind"),
+        UniqueConstraint("kind", "subject_key", name="uq_deadline_subject"),
+        Index("ix_deadline_open_due", "due_at", postgresql_where=text("met_at IS NULL AND cancelled_at IS NULL")),
+        Index("ix_deadline_branch_due", "branch_id", "due_at"),
+    )
+
+
+class Violation(Base):
+    """A deadline missed, charged to one person; recorded exactly once per (deadline, person)."""
+
+    __tablename__ = "violation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadline.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    kind: Mapped[str] = mapped_column(String(4))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    charge: Mapped[str] = mapped_column(String(16), server_default="responsible")
+    __table_args__ = (
+        UniqueConstraint("deadline_id", "person_id", name="uq_violation_deadline_person"),
+        Index("ix_violation_branch_found", "branch_id", "found_at"),
+    )
+
+
+class ReviewQueueEntry(Base):
+    """A tiered case placed on the HQ daily review queue (第四章 一.1)."""
+
+    __tablename__ = "review_queue_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), unique=True)
+    queue_date: Mapped[date] = mapped_column(Date, index=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Opinion(Base):
+    """An HQ initial review opinion (to the branch) or a supervision opinion (to the first responsible)."""
+
+    __tablename__ = "opinion"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    addressed_to_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint(_in("kind", ("hq_review", "supervision")), name="ck_opinion_kind"),)
+
+
+class OpinionPoint(Base):
+    __tablename__ = "opinion_point"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="open")
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __table_args__ = (
+        CheckConstraint(_in("status", ("open", "answered", "sent_back", "accepted")), name="ck_point_status"),
+        UniqueConstraint("opinion_id", "seq", name="uq_point_seq"),
+    )
+
+
+class PointAnswer(Base):
+    __tablename__ = "point_answer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("opinion_point.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    body: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    late: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class PointVerdict(Base):
+    __tablename__ = "point_verdict"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("opinion_point.id"), index=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("point_answer.id"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (CheckConstraint(_in("verdict", ("accepted", "sent_back")), name="ck_verdict"),)
+
+
+class ProgressNote(Base):
+    """Progress reported by a first responsible person or recorded by the branch tracker."""
+
+    __tablename__ = "progress_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    opinion_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    body: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WeeklySummary(Base):
+    __tablename__ = "weekly_summary"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    week_start: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content: Mapped[Any] = mapped_column(JSONB)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    __table_args__ = (UniqueConstraint("branch_id", "week_start", name="uq_weekly_summary_week"),)
+
+
+class Notification(Base):
+    """Outbox: rendered messages waiting for a pluggable sender (SMS gateway, mail)."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("claim_case.id"), index=True)
+    recipient_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    state: Mapped[str] = mapped_column(String(16), server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(_in("state", ("queued", "sent", "failed")), name="ck_notification_state"),
+        Index("ix_notification_queued", "id", postgresql_where=text("state = 'queued'")),
+    )
+
+
+class CaseEvent(Base):
+    """Append-only history: who did what to which case, with before/after; never updated."""
+
+    __tablename__ = "case_event"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("claim_case.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    kind: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[Any] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)

@@ -1,0 +1,21 @@
+"""Landing page: who you are, where you work, and the headline figures you may see."""
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.home import home_figures, unit_names
+from dashboard.ui.db import db_session
+from dashboard.ui.format import wan
+from dashboard.ui.session import require_page
+
+actor = require_page("home")
+st.title(t("home.welcome", name=actor.full_name))
+with db_session() as session:
+    figures = home_figures(session, actor)
+    units = unit_names(session, actor)
+st.caption(t("home.your_units", units="、".join(units)))
+cols = st.columns(4)
+cols[0].metric(t("home.kpi.cases_visible"), f"{figures.cases_visible:,}")
+cols[1].metric(t("home.kpi.pending_all"), f"{figures.pending:,}")
+cols[2].metric(t("home.kpi.pending_tiered"), f"{figures.pending_tiered:,}")
+cols[3].metric(t("home.kpi.pending_amount"), wan(figures.pending_tiered_amount))
+st.info(t("home.intro"))

@@ -1,0 +1,37 @@
+"""Entry point: page config, sign-in gate and the navigation the person's roles allow.
+
+`st.navigation` is called on every run (DESIGN pitfall): signed out, it lists only the hidden
+sign-in page, so no file in pages/ can be opened by URL without signing in.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.i18n import LANGUAGES, set_language, t
+from dashboard.ui.app_shell import render_sidebar, schema_problem
+from dashboard.ui.navigation import pages_for
+from dashboard.ui.session import current_actor
+from dashboard.ui.sign_in import sign_in_page
+
+st.set_page_config(page_title="理赔案件分级管理", page_icon=":material/shield:", layout="wide")
+set_language(st.session_state.setdefault("lang", LANGUAGES[0]))
+
+problem = schema_problem()
+actor = None if problem else current_actor()
+if actor is None:
+    st.session_state["nav_pages"] = []
+    navigation = st.navigation([st.Page(sign_in_page, title=t("page.sign_in"), url_path="sign_in",
+                                        default=True)], position="hidden")
+    if problem:
+        st.error(problem)
+        st.stop()
+else:
+    sections: dict[str, list[st.Page]] = {}
+    for spec in pages_for(actor):
+        sections.setdefault(t(spec.section), []).append(
+            st.Page(spec.script, title=t(spec.title_key), icon=spec.icon, url_path=spec.key,
+                    default=spec.key == "home"))
+    navigation = st.navigation(sections)
+    st.session_state["nav_pages"] = [spec.key for spec in pages_for(actor)]
+    render_sidebar(actor)
+navigation.run()

@@ -1,0 +1,103 @@
+"""Test databases: each test gets its own PostgreSQL database, cloned from a migrated template.
+
+The server comes from TEST_ADMIN_DATABASE_URL (set by `python3.11 -m dashboard.launcher test`:
+the embedded server, or the server of DATABASE_URL). Tests never touch the application's own
+database: they create `t_<random>` databases and drop them afterwards. Parallel-safe under xdist.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from dashboard.services.actor import Actor, load_actor
+from db.demo_org import DEMO_PASSWORD, DemoOrg, build_org
+from db.engine import normalise_url
+from db.schema import upgrade_to_head
+
+
+def _admin_url() -> str:
+    url = os.environ.get("TEST_ADMIN_DATABASE_URL", "").strip()
+    if not url:
+        pytest.exit("TEST_ADMIN_DATABASE_URL is not set: run the tests with "
+                    "`python3.11 -m dashboard.launcher test` (README).", returncode=4)
+    return normalise_url(url)
+
+
+def _url_for(database: str) -> str:
+    return make_url(_admin_url()).set(database=database).render_as_string(hide_password=False)
+
+
+def _admin_execute(sql: str) -> None:
+    engine = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database() -> Iterator[str]:
+    name = f"tmpl_{uuid.uuid4().hex[:12]}"
+    _admin_execute(f'CREATE DATABASE "{name}"')
+    try:
+        upgrade_to_head(_url_for(name))
+        yield name
+    finally:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_url(template_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated database for one test; DATABASE_URL points at it for app code."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    url = _url_for(name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        from db.engine import _engine
+
+        engine = _engine(url)
+        engine.dispose()
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    from db.engine import session_factory
+
+    with session_factory(db_url)() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def demo_password_hash() -> str:
+    from dashboard.services.auth import hash_password
+
+    return hash_password(DEMO_PASSWORD)
+
+
+@pytest.fixture
+def org(session: Session, demo_password_hash: str) -> DemoOrg:
+    """The demo organisation (4 branches × 3 sub-branches, every role), committed."""
+    built = build_org(session, demo_password_hash, surveyors_per_sub_branch=2)
+    session.commit()
+    return built
+
+
+@pytest.fixture
+def actor_for(session: Session, org: DemoOrg):
+    def _actor(username: str) -> Actor:
+        actor = load_actor(session, org.person(username))
+        assert actor is not None
+        return actor
+
+    return _actor
