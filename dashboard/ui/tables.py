@@ -1,0 +1,62 @@
+"""Shared list widgets: downloads (CSV, Excel) and a case table whose rows open the case detail."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+
+_CASE_DETAIL = "pages/case_detail.py"
+_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """One workbook, one sheet per frame (openpyxl)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31] or "Sheet1", index=False)
+    return buffer.getvalue()
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    # utf-8-sig so that Excel on Windows opens Chinese CSV correctly.
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def download_buttons(frame: pd.DataFrame, basename: str, key: str) -> None:
+    left, right = st.columns(2)
+    left.download_button(t("common.download_csv"), to_csv_bytes(frame), file_name=f"{basename}.csv",
+                         mime="text/csv", key=f"{key}_csv")
+    right.download_button(t("common.download_excel"), to_excel_bytes({basename: frame}),
+                          file_name=f"{basename}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"{key}_xlsx")
+
+
+def open_case(case_id: int) -> None:
+    st.session_state["case_id"] = int(case_id)
+    if (_ROOT / _CASE_DETAIL).exists():
+        st.switch_page(_CASE_DETAIL)
+
+
+def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
+               hidden: tuple[str, ...] = ("case_id",), column_config: dict | None = None) -> None:
+    """Show `frame`; selecting a row opens that case's detail page."""
+    shown = frame.drop(columns=[c for c in hidden if c in frame.columns])
+    event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", column_config=column_config)
+    rows = event.selection.rows if event and hasattr(event, "selection") else []
+    if rows:
+        open_case(int(frame.iloc[rows[0]][id_column]))
+
+
+def pager(total: int, page_size: int, key: str) -> int:
+    """A page-number input; returns the 0-based offset for SQL."""
+    pages = max(1, -(-total // page_size))
+    page = st.number_input(t("common.page"), min_value=1, max_value=pages, value=1, step=1, key=key)
+    st.caption(t("common.count", n=f"{total:,}"))
+    return (int(page) - 1) * page_size

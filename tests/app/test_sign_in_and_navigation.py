@@ -1,0 +1,71 @@
+"""The sign-in gate and role-based navigation, through the real app script."""
+from __future__ import annotations
+
+import pytest
+
+from dashboard.ui.navigation import PAGES
+from tests.app.helpers import new_app, sign_in, signed_in_app
+
+# One demo person per role of SPEC §1.
+ROLE_USERS = {
+    "hq_admin": "admin", "hq_reviewer": "reviewer", "exec_supervisor": "supervisor",
+    "call_center": "callcenter", "branch_manager": "gd_manager", "branch_tracker": "gd_tracker",
+    "first_responsible": "gz_claims", "surveyor": "gz_surveyor1", "executive": "executive",
+}
+
+
+def _expected_pages(role: str) -> list[str]:
+    return [p.key for p in PAGES if role in p.roles]
+
+
+def test_signed_out_visitor_sees_only_the_sign_in_form(db_url, org):
+    at = new_app()
+    at.run()
+    assert not at.exception
+    assert at.session_state["nav_pages"] == []
+    assert at.text_input(key="sign_in_username") is not None
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_USERS))
+def test_each_role_sees_exactly_its_pages(db_url, org, role):
+    at = signed_in_app(db_url, ROLE_USERS[role])
+    assert not at.exception
+    assert at.session_state["nav_pages"] == _expected_pages(role)
+    assert "home" in at.session_state["nav_pages"]
+
+
+def test_wrong_password_is_refused_with_a_message(db_url, org):
+    at = sign_in(new_app(), "admin", "not-the-password")
+    assert at.session_state["nav_pages"] == []
+    assert any("用户名或密码错误" in e.value for e in at.error)
+
+
+def test_signed_out_visitor_cannot_open_a_page_by_path(db_url, org):
+    at = new_app()
+    at.run()
+    # Signed out, the navigation registers the sign-in page alone: no page script can be reached.
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/home.py")
+    assert at.session_state["nav_pages"] == []
+
+
+def test_sign_out_returns_to_the_sign_in_form(db_url, org):
+    at = signed_in_app(db_url, "admin")
+    at.button(key="sign_out").click()
+    at.run()
+    assert at.session_state["nav_pages"] == []
+
+
+def test_idle_session_expires(db_url, org):
+    at = signed_in_app(db_url, "admin")
+    at.session_state["auth"] = {**at.session_state["auth"], "last_seen": 0}
+    at.run()
+    assert at.session_state["nav_pages"] == []
+    assert any("长时间未操作" in i.value for i in at.info)
+
+
+def test_english_can_be_chosen(db_url, org):
+    at = signed_in_app(db_url, "admin")
+    at.selectbox(key="lang_select").select("en")
+    at.run()
+    assert any("Hello" in m.value for m in at.title)
