@@ -1,0 +1,36 @@
+"""Load one case the actor may see, or refuse as "not found" (never reveal another branch's case)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.services.actor import Actor, case_scope
+from dashboard.services.errors import NotFound, StaleWrite
+from db.models import ClaimCase
+
+
+def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False,
+                      expected_version: int | None = None) -> ClaimCase:
+    query = select(ClaimCase).where(ClaimCase.id == case_id)
+    scope = case_scope(actor)
+    if scope is not None:
+        query = query.where(scope)
+    if for_update:
+        query = query.with_for_update(of=ClaimCase)
+    case = session.scalars(query).first()
+    if case is None:
+        raise NotFound()
+    if expected_version is not None and case.version != expected_version:
+        raise StaleWrite()
+    return case
+
+
+def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
+    query = select(ClaimCase.id).where(ClaimCase.case_no == case_no.strip())
+    scope = case_scope(actor)
+    if scope is not None:
+        query = query.where(scope)
+    case_id = session.scalar(query)
+    if case_id is None:
+        raise NotFound()
+    return case_id
