@@ -6,6 +6,7 @@ from sqlalchemy.exc import OperationalError
 
 from dashboard.i18n import LANGUAGES, t
 from dashboard.services.actor import Actor
+from dashboard.ui.session import sign_out
 from db.engine import DatabaseNotConfigured, get_engine
 from db.schema import SchemaOutdated, ensure_schema_current
 
@@ -34,13 +35,11 @@ def render_sidebar(actor: Actor) -> None:
         st.caption(t("auth.signed_in_as", name=actor.full_name))
         roles = "、".join(sorted({t(f"role.{r}") for r in actor.roles}))
         st.caption(t("auth.roles", roles=roles))
-        choice = st.selectbox(t("app.language"), LANGUAGES, index=LANGUAGES.index(st.session_state["lang"]),
-                              format_func=_LANGUAGE_NAMES.get, key="lang_select")
-        if choice != st.session_state["lang"]:
-            st.session_state["lang"] = choice
+        names = [_LANGUAGE_NAMES[code] for code in LANGUAGES]
+        choice = st.selectbox(t("app.language"), names, index=LANGUAGES.index(st.session_state["lang"]),
+                              key="lang_select")
+        chosen = LANGUAGES[names.index(choice)]
+        if chosen != st.session_state["lang"]:
+            st.session_state["lang"] = chosen
             st.rerun()
-        if st.button(t("auth.sign_out"), key="sign_out"):
-            from dashboard.ui.session import sign_out
-
-            sign_out()
-            st.rerun()
+        st.button(t("auth.sign_out"), key="sign_out", on_click=sign_out)

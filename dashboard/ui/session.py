@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.i18n import DEFAULT_LANGUAGE, set_language, t
 from dashboard.services.actor import Actor, load_actor
 from dashboard.services.rule_settings import get_setting
 from dashboard.ui.db import db_session
@@ -20,9 +20,9 @@ def sign_in(actor: Actor) -> None:
 
 
 def sign_out(notice_key: str | None = None) -> None:
-    for key in list(st.session_state.keys()):
-        if key not in ("lang",):
-            del st.session_state[key]
+    """Forget who is signed in and the case they had open (widget keys are left to Streamlit)."""
+    for key in (_AUTH_KEY, "case_id"):
+        st.session_state.pop(key, None)
     if notice_key:
         st.session_state["auth_notice"] = notice_key
 
@@ -47,6 +47,7 @@ def current_actor() -> Actor | None:
 
 def require_page(key: str) -> Actor:
     """First line of every page: the page checks the role itself, whatever the navigation shows."""
+    set_language(st.session_state.get("lang", DEFAULT_LANGUAGE))
     actor = current_actor()
     spec = page_spec(key)
     if actor is None or not (actor.roles & spec.roles):

@@ -49,23 +49,27 @@ def test_signed_out_visitor_cannot_open_a_page_by_path(db_url, org):
     assert at.session_state["nav_pages"] == []
 
 
-def test_sign_out_returns_to_the_sign_in_form(db_url, org):
+def test_sign_out_forgets_the_person_and_the_open_page_refuses(db_url, org):
     at = signed_in_app(db_url, "admin")
     at.button(key="sign_out").click()
     at.run()
-    assert at.session_state["nav_pages"] == []
+    assert "auth" not in at.session_state
+    # AppTest re-runs the open page script itself: its own role check refuses a signed-out visitor.
+    assert [e.value for e in at.error] == ["您没有访问此页面的权限。"]
+    assert not at.title
 
 
 def test_idle_session_expires(db_url, org):
     at = signed_in_app(db_url, "admin")
     at.session_state["auth"] = {**at.session_state["auth"], "last_seen": 0}
     at.run()
-    assert at.session_state["nav_pages"] == []
-    assert any("长时间未操作" in i.value for i in at.info)
+    assert "auth" not in at.session_state
+    assert at.session_state["auth_notice"] == "auth.expired"
+    assert [e.value for e in at.error] == ["您没有访问此页面的权限。"]
 
 
 def test_english_can_be_chosen(db_url, org):
     at = signed_in_app(db_url, "admin")
-    at.selectbox(key="lang_select").select("en")
+    at.selectbox(key="lang_select").select("English")
     at.run()
     assert any("Hello" in m.value for m in at.title)
