@@ -65,3 +65,62 @@ def is_violation(due_at: datetime, met_at: datetime | None, now: datetime) -> bo
     if met_at is not None:
         return met_at > due_at
     return now > due_at
+
+
+# --- what meets which clock (分级管理办法 第三章 三、四、五) ---------------------------------
+
+DEADLINE_KINDS = ("D1", "D2", "D3", "D4", "D5", "D6", "D7")
+# 第三章 三: the surveyor uploads 事故照片、查勘报告、调查笔录 within 24 h of the dispatch.
+SURVEY_MATERIAL = ("scene_photos", "survey_report", "interview_notes")
+# 第三章 四/五: the first responsible's 人车合影 (24 h) and 调查报告 (72 h), usually uploaded for
+# them by the surveyor (客服经理代为上传).
+FIRST_RESPONSIBLE_MATERIAL = {"person_vehicle_photo": "D2", "investigation_report": "D3"}
+UPLOAD_KINDS = SURVEY_MATERIAL + tuple(FIRST_RESPONSIBLE_MATERIAL)
+
+
+def survey_material_complete(kinds_present: set[str] | frozenset[str]) -> bool:
+    """D1 is met only when all three kinds of survey material are in the system."""
+    return all(kind in kinds_present for kind in SURVEY_MATERIAL)
+
+
+def deadline_status(due_at: datetime, met_at: datetime | None, now: datetime, due_soon_hours: float) -> str:
+    """overdue / due_soon / open / met_late / met — what the tracker shows for one clock."""
+    if met_at is not None:
+        return "met_late" if met_at > due_at else "met"
+    if now > due_at:
+        return "overdue"
+    if due_at - now <= timedelta(hours=float(due_soon_hours)):
+        return "due_soon"
+    return "open"
+
+
+def hours_late(due_at: datetime, met_at: datetime | None, now: datetime) -> float:
+    """Hours past the due time (negative: hours left); a met clock stops counting when met."""
+    end = met_at if met_at is not None else now
+    return (end - due_at).total_seconds() / 3600
+
+
+AGEING_BUCKETS = (("lt1d", 0, 24), ("1to3d", 24, 72), ("3to7d", 72, 168), ("gt7d", 168, None))
+
+
+def ageing_bucket(hours_overdue: float) -> str:
+    """The ageing bucket of an overdue clock (hours past due > 0)."""
+    for key, low, high in AGEING_BUCKETS:
+        if hours_overdue > low and (high is None or hours_overdue <= high):
+            return key
+    return AGEING_BUCKETS[0][0]
+
+
+def charged_for_late_material(responsible_id: int | None, first_responsible_id: int,
+                              uploader_id: int, surveyor_id: int) -> int | None:
+    """Who else is charged when the first responsible's material is uploaded late.
+
+    第三章 四/五: the surveyor must upload the first responsible's photo and report in time, and a
+    late upload is charged to the first responsible person as well. So a late upload by the
+    surveyor charges both; the one who is not already the clock's responsible person is returned.
+    """
+    charged = {first_responsible_id}
+    if uploader_id == surveyor_id:
+        charged.add(surveyor_id)
+    others = sorted(p for p in charged if p != responsible_id)
+    return others[0] if others else None

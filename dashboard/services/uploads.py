@@ -1,0 +1,194 @@
+"""Case material uploads, and the deadline clocks they meet (分级管理办法 第三章 三、四、五).
+
+- scene_photos, survey_report, interview_notes: the surveyor's own material. D1 (24 h after the
+  dispatch) is met when all three kinds are in the system — by whoever uploads the last one.
+- person_vehicle_photo (D2, 24 h) and investigation_report (D3, 72 h): the first responsible's
+  material. The surveyor usually uploads it for them (客服经理代为上传: `on_behalf_of_person_id`);
+  the first responsible or their delegate may upload it themselves. It meets the D2/D3 clock of
+  each dispatch of that person on the case (as first responsible or as delegate — the delegate's
+  arrival counts, the responsibility stays with the first responsible).
+- Late stays late: meeting a clock after its due time records when and by whom, and the
+  violation job still counts it. If the surveyor's upload of that material is late, the first
+  responsible person and the surveyor are both charged (第三章 五): the one who is not the clock's
+  responsible person becomes its `also_charged_person_id`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.rules.deadlines import (
+    FIRST_RESPONSIBLE_MATERIAL, SURVEY_MATERIAL, UPLOAD_KINDS, charged_for_late_material,
+    survey_material_complete,
+)
+from dashboard.services.actor import Actor
+from dashboard.services.case_access import load_visible_case
+from dashboard.services.errors import FieldError, PermissionDenied, UserError, ValidationFailed
+from dashboard.services.history import record_event
+from db.models import ClaimCase, Deadline, Dispatch, Upload
+
+MAX_UPLOAD_MB = 20
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+
+
+@dataclass
+class UploadResult:
+    upload_id: int
+    met_deadline_ids: list[int] = field(default_factory=list)
+    late_deadline_ids: list[int] = field(default_factory=list)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(timezone.utc)
+
+
+def _case_dispatches(session: Session, case_id: int) -> list[Dispatch]:
+    return list(session.scalars(select(Dispatch).where(Dispatch.case_id == case_id).order_by(Dispatch.id)))
+
+
+def _may_upload(actor: Actor, case: ClaimCase, dispatches: list[Dispatch]) -> bool:
+    """The case's surveyor, a person dispatched to it (or their delegate), or the HQ administrator."""
+    if actor.has_role("hq_admin") or case.surveyor_id == actor.person_id:
+        return True
+    return any(actor.person_id in (d.person_id, d.delegate_person_id) for d in dispatches)
+
+
+def _validate(kind: str, filename: str, content: bytes) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if kind not in UPLOAD_KINDS:
+        errors.append(FieldError("kind", "deadlines.upload.error.bad_kind"))
+    if not (filename or "").strip():
+        errors.append(FieldError("filename", "deadlines.upload.error.no_filename"))
+    if not content:
+        errors.append(FieldError("content", "deadlines.upload.error.empty_file"))
+    elif len(content) > MAX_UPLOAD_BYTES:
+        errors.append(FieldError("content", "deadlines.upload.error.too_large", {"mb": MAX_UPLOAD_MB}))
+    return errors
+
+
+def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filename: str, content: bytes, *,
+                  on_behalf_of_person_id: int | None = None, note: str | None = None,
+                  now: datetime | None = None) -> UploadResult:
+    """Store one file of case material and meet the deadline clocks it completes; one transaction."""
+    now = _now(now)
+    case = load_visible_case(session, actor, case_id, for_update=True)
+    dispatches = _case_dispatches(session, case.id)
+    if not _may_upload(actor, case, dispatches):
+        raise PermissionDenied()
+    errors = _validate(kind, filename, content)
+    if errors:
+        raise ValidationFailed(errors)
+    if case.state == "closed":
+        raise UserError("deadlines.upload.error.case_closed", field="case")
+
+    subject_person = actor.person_id
+    matching: list[Dispatch] = []
+    if kind in FIRST_RESPONSIBLE_MATERIAL:
+        if on_behalf_of_person_id is not None and on_behalf_of_person_id != actor.person_id:
+            if not (case.surveyor_id == actor.person_id or actor.has_role("hq_admin")):
+                raise ValidationFailed([FieldError("on_behalf_of_person_id",
+                                                   "deadlines.upload.error.on_behalf_only_surveyor")])
+            subject_person = on_behalf_of_person_id
+        matching = [d for d in dispatches if subject_person in (d.person_id, d.delegate_person_id)]
+        if not matching:
+            raise ValidationFailed([FieldError("on_behalf_of_person_id", "deadlines.upload.error.not_dispatched")])
+    elif on_behalf_of_person_id is not None and on_behalf_of_person_id != actor.person_id:
+        raise ValidationFailed([FieldError("on_behalf_of_person_id", "deadlines.upload.error.on_behalf_wrong_kind")])
+
+    upload = Upload(case_id=case.id, kind=kind, filename=filename.strip()[:255], size_bytes=len(content),
+                    content=content, note=note, uploaded_by=actor.person_id,
+                    on_behalf_of=subject_person if subject_person != actor.person_id else None, uploaded_at=now)
+    session.add(upload)
+    session.flush()
+    result = UploadResult(upload.id)
+    record_event(session, case_id=case.id, actor_id=actor.person_id, kind="material_uploaded", at=now,
+                 upload_id=upload.id, material=kind, filename=upload.filename, size_bytes=len(content),
+                 on_behalf_of=upload.on_behalf_of)
+
+    if kind in SURVEY_MATERIAL:
+        present = set(session.scalars(select(Upload.kind).distinct().where(
+            Upload.case_id == case.id, Upload.kind.in_(SURVEY_MATERIAL), Upload.uploaded_at <= now)))
+        if survey_material_complete(present):
+            _meet(session, actor, case, _open_clocks(session, "D1", Deadline.case_id == case.id), now, result)
+    else:
+        clock = FIRST_RESPONSIBLE_MATERIAL[kind]
+        keys = [f"dispatch:{d.id}" for d in matching]
+        clocks = _open_clocks(session, clock, Deadline.subject_key.in_(keys))
+        by_key = {f"dispatch:{d.id}": d for d in matching}
+        for deadline in clocks:
+            dispatch = by_key[deadline.subject_key]
+            if now > deadline.due_at and deadline.also_charged_person_id is None:
+                # 第三章 五: a late upload of the first responsible's material charges them too.
+                deadline.also_charged_person_id = charged_for_late_material(
+                    deadline.responsible_person_id, dispatch.person_id, actor.person_id, case.surveyor_id)
+        _meet(session, actor, case, clocks, now, result)
+        if kind == "person_vehicle_photo":
+            for dispatch in matching:  # the photo is the proof of arrival (人车合影)
+                if dispatch.arrived_at is None:
+                    dispatch.arrived_at = now
+                    dispatch.version += 1
+    session.commit()
+    return result
+
+
+def _open_clocks(session: Session, kind: str, condition) -> list[Deadline]:
+    return list(session.scalars(
+        select(Deadline).where(Deadline.kind == kind, condition, Deadline.met_at.is_(None),
+                               Deadline.cancelled_at.is_(None)).order_by(Deadline.id).with_for_update()))
+
+
+def _meet(session: Session, actor: Actor, case: ClaimCase, clocks: list[Deadline], now: datetime,
+          result: UploadResult) -> None:
+    for deadline in clocks:
+        deadline.met_at = now
+        deadline.met_by = actor.person_id
+        late = now > deadline.due_at
+        result.met_deadline_ids.append(deadline.id)
+        if late:
+            result.late_deadline_ids.append(deadline.id)
+        record_event(session, case_id=case.id, actor_id=actor.person_id, kind="deadline_met", at=now,
+                     deadline_id=deadline.id, deadline_kind=deadline.kind, due_at=deadline.due_at, late=late,
+                     also_charged_person_id=deadline.also_charged_person_id)
+    session.flush()
+
+
+def record_arrival(session: Session, actor: Actor, dispatch_id: int, *, person_id: int | None = None,
+                   now: datetime | None = None) -> None:
+    """On-scene arrival of a first responsible or their delegate (the delegate's counts for D2).
+
+    Recorded by the person themself, the case's surveyor, the call center or the HQ administrator.
+    It does not meet D2 on its own: the 人车合影 upload is the evidence the rule asks for.
+    """
+    now = _now(now)
+    dispatch = session.get(Dispatch, dispatch_id)
+    if dispatch is None:
+        from dashboard.services.errors import NotFound
+
+        raise NotFound()
+    case = load_visible_case(session, actor, dispatch.case_id, for_update=True)
+    who = person_id or actor.person_id
+    allowed = (actor.has_role("call_center", "hq_admin") or case.surveyor_id == actor.person_id
+               or actor.person_id in (dispatch.person_id, dispatch.delegate_person_id))
+    if not allowed:
+        raise PermissionDenied()
+    if who not in (dispatch.person_id, dispatch.delegate_person_id):
+        raise ValidationFailed([FieldError("person_id", "deadlines.arrival.error.not_dispatched")])
+    session.refresh(dispatch, with_for_update=True)
+    if dispatch.arrived_at is None:
+        dispatch.arrived_at = now
+        dispatch.version += 1
+    record_event(session, case_id=case.id, actor_id=actor.person_id, kind="arrived_on_scene", at=now,
+                 dispatch_id=dispatch.id, person_id=who, delegate=who == dispatch.delegate_person_id)
+    session.commit()
+
+
+def uploads_of_case(session: Session, actor: Actor, case_id: int) -> list[Upload]:
+    """Metadata of the case's uploads, newest first (the content is loaded only when downloaded)."""
+    case = load_visible_case(session, actor, case_id)
+    from sqlalchemy.orm import defer
+
+    return list(session.scalars(select(Upload).options(defer(Upload.content))
+                                .where(Upload.case_id == case.id).order_by(Upload.uploaded_at.desc(), Upload.id.desc())))

@@ -1,0 +1,151 @@
+"""Flag missed deadlines as violations, once each, and queue the notifications — set-based SQL.
+
+One statement finds every clock past due and not met on time (open past due, or met late: late
+stays late), inserts one violation per charged person (the responsible person, and the
+`also_charged_person_id` of 第三章 五) with ON CONFLICT DO NOTHING on (deadline, person), and
+queues a notification to the charged person and to their superior in the same statement
+(dedupe_key per violation and recipient). Killed half way, the transaction rolls back whole;
+run again, nothing already recorded is recorded twice.
+
+Superior (who is told besides the charged person): a person who works in a sub-branch (surveyor,
+sub-branch heads) → the branch's 分公司分级案件管理责任人 (branch_manager); a person of a branch
+or of HQ → the HQ 分级案件管理责任人 (hq_admin). Never the charged person themself.
+"""
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from dashboard.i18n import CATALOG
+from dashboard.rules.deadlines import DEADLINE_KINDS
+
+
+@dataclass(frozen=True)
+class FlagResult:
+    violations: int
+    notifications: int
+
+
+def _zh(key: str) -> str:
+    return CATALOG[key][0]
+
+
+def _sql_template(template: str, expressions: dict[str, str], prefix: str) -> tuple[str, dict[str, str]]:
+    """Turn a catalog template with {placeholders} into a SQL concat() of bound literals and columns."""
+    parts: list[str] = []
+    params: dict[str, str] = {}
+    for n, (literal, field, _spec, _conv) in enumerate(string.Formatter().parse(template)):
+        if literal:
+            name = f"{prefix}{n}"
+            params[name] = literal
+            parts.append(f"CAST(:{name} AS text)")
+        if field:
+            parts.append(expressions[field])
+    return "concat(" + ", ".join(parts) + ")", params
+
+
+def record_violations(session: Session, as_of: datetime, *, deadline_ids: Sequence[int] | None = None) -> FlagResult:
+    """Record every violation as of `as_of` (optionally only for `deadline_ids`); caller commits."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    expressions = {
+        # Clocks without a case (D6 weekly summary) name the branch instead.
+        "subject": ("CASE WHEN c.case_no IS NULL THEN ou.name "
+                    "ELSE concat(CAST(:subj_pre AS text), c.case_no, CAST(:subj_post AS text)) END"),
+        "kind_name": "kn.name",
+        "due": "to_char(nv.due_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')",
+        "person": "p.full_name",
+    }
+    body_self, params_self = _sql_template(_zh("deadlines.notify.violation"), expressions, "ts")
+    body_sup, params_sup = _sql_template(_zh("deadlines.notify.violation_superior"), expressions, "tp")
+    pre, post = _zh("deadlines.notify.subject_case").split("{case_no}")
+    kind_values = ", ".join(f"(CAST(:kn_{k} AS text), CAST(:kname_{k} AS text))" for k in DEADLINE_KINDS)
+    kind_params: dict[str, str] = {}
+    for k in DEADLINE_KINDS:
+        kind_params[f"kn_{k}"] = k
+        kind_params[f"kname_{k}"] = _zh(f"deadlines.kind.{k}")
+    only = "AND d.id IN :ids" if deadline_ids is not None else ""
+    sql = f"""
+WITH late AS (
+    SELECT d.id, d.case_id, d.branch_id, d.kind, d.due_at, d.responsible_person_id, d.also_charged_person_id
+      FROM deadline d
+     WHERE d.cancelled_at IS NULL AND d.met_at IS NULL AND d.due_at < :as_of {only}
+    UNION ALL
+    SELECT d.id, d.case_id, d.branch_id, d.kind, d.due_at, d.responsible_person_id, d.also_charged_person_id
+      FROM deadline d
+     WHERE d.cancelled_at IS NULL AND d.met_at > d.due_at AND d.due_at < :as_of {only}
+),
+charged AS (
+    SELECT l.*, l.responsible_person_id AS person_id, 'responsible' AS charge
+      FROM late l WHERE l.responsible_person_id IS NOT NULL
+    UNION ALL
+    SELECT l.*, l.also_charged_person_id, 'also_charged'
+      FROM late l
+     WHERE l.also_charged_person_id IS NOT NULL
+       AND l.also_charged_person_id IS DISTINCT FROM l.responsible_person_id
+),
+nv AS (
+    INSERT INTO violation (deadline_id, person_id, case_id, branch_id, kind, due_at, found_at, charge)
+    SELECT ch.id, ch.person_id, ch.case_id, coalesce(ch.branch_id, cc.branch_id), ch.kind, ch.due_at,
+           :as_of, ch.charge
+      FROM charged ch
+      LEFT JOIN claim_case cc ON cc.id = ch.case_id
+     WHERE NOT EXISTS (SELECT 1 FROM violation v WHERE v.deadline_id = ch.id AND v.person_id = ch.person_id)
+    ON CONFLICT ON CONSTRAINT uq_violation_deadline_person DO NOTHING
+    RETURNING id, deadline_id, person_id, case_id, branch_id, kind, due_at
+),
+person_level AS (
+    SELECT ra.person_id, max(CASE u.level WHEN 'hq' THEN 3 WHEN 'branch' THEN 2 ELSE 1 END) AS lvl
+      FROM role_assignment ra JOIN org_unit u ON u.id = ra.unit_id
+     GROUP BY ra.person_id
+),
+recipients AS (
+    SELECT nv.id AS violation_id, nv.person_id AS recipient_id, 'deadline_violation' AS nkind
+      FROM nv
+    UNION ALL
+    SELECT nv.id, ra.person_id, 'deadline_violation_superior'
+      FROM nv
+      JOIN person_level pl ON pl.person_id = nv.person_id AND pl.lvl = 1
+      JOIN role_assignment ra ON ra.role = 'branch_manager' AND ra.unit_id = nv.branch_id
+     WHERE ra.person_id <> nv.person_id
+    UNION ALL
+    SELECT nv.id, ra.person_id, 'deadline_violation_superior'
+      FROM nv
+      LEFT JOIN person_level pl ON pl.person_id = nv.person_id
+      JOIN role_assignment ra ON ra.role = 'hq_admin'
+     WHERE coalesce(pl.lvl, 3) >= 2 AND ra.person_id <> nv.person_id
+),
+kn (kind, name) AS (VALUES {kind_values}),
+queued AS (
+    INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at, state, attempts)
+    SELECT DISTINCT ON (r.violation_id, r.recipient_id)
+           nv.case_id, r.recipient_id, r.nkind,
+           CASE WHEN r.nkind = 'deadline_violation' THEN {body_self} ELSE {body_sup} END,
+           'violation:' || nv.id || ':to:' || r.recipient_id, :as_of, 'queued', 0
+      FROM recipients r
+      JOIN nv ON nv.id = r.violation_id
+      JOIN person p ON p.id = nv.person_id
+      JOIN kn ON kn.kind = nv.kind
+      LEFT JOIN claim_case c ON c.id = nv.case_id
+      LEFT JOIN org_unit ou ON ou.id = nv.branch_id
+     ORDER BY r.violation_id, r.recipient_id, r.nkind
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM nv), (SELECT count(*) FROM queued)
+"""
+    params: dict[str, object] = {"as_of": as_of, "subj_pre": pre, "subj_post": post,
+                                 **params_self, **params_sup, **kind_params}
+    statement = text(sql)
+    if deadline_ids is not None:
+        if not deadline_ids:
+            return FlagResult(0, 0)
+        statement = statement.bindparams(bindparam("ids", expanding=True))
+        params["ids"] = list(deadline_ids)
+    violations, notifications = session.execute(statement, params).one()
+    return FlagResult(int(violations), int(notifications))

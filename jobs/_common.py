@@ -1,0 +1,125 @@
+"""What every scheduled job shares: logging, the schema check, and the one-copy-at-a-time lock.
+
+A job is `python -m jobs.<name>`. It refuses to start on an out-of-date schema (exit 2), exits
+at once with status 0 when another copy holds its advisory lock, and exits 1 with a log line
+naming the failure otherwise. Use `run_job(name, work, argv)` from the module's `main()`:
+
+    def work(conn: Connection, args: argparse.Namespace, log: logging.Logger) -> None: ...
+    sys.exit(run_job("flag_overdue", work, sys.argv[1:], configure=add_my_arguments))
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from dashboard.settings import BUSINESS_TZ
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_NOT_READY = 2  # no database configured, or the schema is behind
+# First key of the two-key advisory lock: names this application's job locks.
+LOCK_NAMESPACE = 20261125
+
+Work = Callable[[Connection, argparse.Namespace, logging.Logger], None]
+
+
+def job_logger(name: str) -> logging.Logger:
+    """Log lines on stderr, one per event, with the job's name (cron mails / the scheduler keeps them)."""
+    logger = logging.getLogger(f"jobs.{name}")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+def parse_as_of(value: str) -> datetime:
+    """`--as-of 2026-11-24T17:00` (Asia/Shanghai when no offset is given) or `2026-11-24T09:00+00:00`."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date-time: {value!r} (e.g. 2026-11-24T17:00)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BUSINESS_TZ)
+    return moment
+
+
+def add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=parse_as_of, default=None,
+                        help="act as if it were this moment (tests, back-fills); default: now")
+
+
+def as_of_or_now(args: argparse.Namespace) -> datetime:
+    return getattr(args, "as_of", None) or datetime.now(timezone.utc)
+
+
+def job_engine(url: str | None = None) -> Engine:
+    """A pool-less engine: closing the connection really ends the session and releases its locks."""
+    from db.engine import database_url, normalise_url
+
+    return create_engine(normalise_url(url) if url else database_url(), poolclass=NullPool,
+                         connect_args={"options": "-c timezone=Asia/Shanghai"})
+
+
+@contextmanager
+def advisory_lock(conn: Connection, name: str) -> Iterator[bool]:
+    """Try the session-level advisory lock of job `name`; yields whether this copy holds it."""
+    got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:name))"),
+                            {"ns": LOCK_NAMESPACE, "name": name}).scalar())
+    conn.commit()
+    try:
+        yield got
+    finally:
+        if got and not conn.closed:
+            try:
+                conn.rollback()
+                conn.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:name))"),
+                             {"ns": LOCK_NAMESPACE, "name": name})
+                conn.commit()
+            except Exception:  # the connection is gone: the server released the lock with it
+                pass
+
+
+def run_job(name: str, work: Work, argv: Sequence[str] | None = None, *,
+            configure: Callable[[argparse.ArgumentParser], None] | None = None,
+            url: str | None = None) -> int:
+    """Parse arguments, check the schema, take the lock, run `work`; return the exit status."""
+    parser = argparse.ArgumentParser(prog=f"python -m jobs.{name}")
+    if configure:
+        configure(parser)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    log = job_logger(name)
+    from db.engine import DatabaseNotConfigured
+    from db.schema import SchemaOutdated, ensure_schema_current
+
+    try:
+        engine = job_engine(url)
+    except DatabaseNotConfigured as exc:
+        log.error("cannot start: %s", exc)
+        return EXIT_NOT_READY
+    try:
+        try:
+            ensure_schema_current(engine)
+        except SchemaOutdated as exc:
+            log.error("refusing to start: %s", exc)
+            return EXIT_NOT_READY
+        with engine.connect() as conn, advisory_lock(conn, name) as got:
+            if not got:
+                log.info("another %s run holds the lock; this copy exits without doing anything", name)
+                return EXIT_OK
+            work(conn, args, log)
+        return EXIT_OK
+    except Exception as exc:  # a real failure: say what, exit non-zero
+        log.exception("%s failed: %s: %s", name, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        return EXIT_FAILED
+    finally:
+        engine.dispose()

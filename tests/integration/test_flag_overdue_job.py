@@ -1,0 +1,155 @@
+"""The violation job on a real PostgreSQL: once each, safe twice and concurrently, --as-of, 第三章 五."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+from dashboard.services.dispatch import record_estimate
+from dashboard.services.uploads import record_upload
+from db.engine import normalise_url
+from db.models import Deadline, Notification, Violation
+from jobs import flag_overdue
+from jobs._common import LOCK_NAMESPACE
+from tests.factories import T0, make_case
+
+
+def _tiered_case(session, org, actor_for, amount=80000):
+    """A T1 case dispatched at T0: D1 (surveyor), D2 and D3 (gz_claims) start then."""
+    case = make_case(session, org, "gz")
+    record_estimate(session, actor_for("callcenter"), case.id, amount, now=T0)
+    return case
+
+
+def _violations(session: Session) -> list[tuple[str, int, str]]:
+    session.expire_all()
+    return sorted(session.execute(select(Violation.kind, Violation.person_id, Violation.charge)).tuples().all())
+
+
+def _count(session: Session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def _run(db_url: str, as_of) -> int:
+    return flag_overdue.main(["--as-of", as_of.isoformat()], url=db_url)
+
+
+def test_nothing_is_flagged_before_the_due_time(session, org, actor_for, db_url):
+    _tiered_case(session, org, actor_for)
+    assert _run(db_url, T0 + timedelta(hours=23, minutes=59)) == 0
+    assert _violations(session) == []
+    assert _count(session, Notification) == 1  # only the dispatch message
+
+
+def test_after_24_hours_d1_and_d2_are_violations_of_surveyor_and_first_responsible(session, org, actor_for, db_url):
+    case = _tiered_case(session, org, actor_for)
+    assert _run(db_url, T0 + timedelta(hours=24, minutes=1)) == 0
+    surveyor, claims_head = case.surveyor_id, org.person("gz_claims")
+    assert _violations(session) == sorted([("D1", surveyor, "responsible"), ("D2", claims_head, "responsible")])
+    # Each charged person and their superior (the branch's 分级案件管理责任人) are told once.
+    manager = org.person("gd_manager")
+    recipients = sorted(session.scalars(select(Notification.recipient_person_id)
+                                        .where(Notification.kind.like("deadline_violation%"))))
+    assert recipients == sorted([surveyor, claims_head, manager, manager])
+    body = session.scalar(select(Notification.body).where(Notification.recipient_person_id == surveyor,
+                                                          Notification.kind == "deadline_violation"))
+    assert case.case_no in body and "2026-11-21 10:00" in body  # due shown in Asia/Shanghai
+
+
+def test_running_twice_records_each_violation_once(session, org, actor_for, db_url):
+    _tiered_case(session, org, actor_for)
+    as_of = T0 + timedelta(hours=80)
+    assert _run(db_url, as_of) == 0
+    first = (_violations(session), _count(session, Notification))
+    assert _run(db_url, as_of) == 0
+    assert _run(db_url, as_of + timedelta(hours=5)) == 0
+    assert (_violations(session), _count(session, Notification)) == first
+    assert len(first[0]) == 3  # D1, D2, D3
+
+
+def test_a_second_copy_exits_at_once_while_the_first_holds_the_lock(session, org, actor_for, db_url, caplog):
+    _tiered_case(session, org, actor_for)
+    holder = create_engine(normalise_url(db_url))
+    with holder.connect() as conn:
+        assert conn.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext('flag_overdue'))"),
+                            {"ns": LOCK_NAMESPACE}).scalar()
+        assert _run(db_url, T0 + timedelta(hours=30)) == 0
+        assert _violations(session) == []
+    holder.dispose()
+    assert _run(db_url, T0 + timedelta(hours=30)) == 0
+    assert len(_violations(session)) == 2
+
+
+def test_two_concurrent_runs_record_each_violation_exactly_once(session, org, actor_for, db_url):
+    for _ in range(5):
+        _tiered_case(session, org, actor_for)
+    codes: list[int] = []
+    threads = [threading.Thread(target=lambda: codes.append(_run(db_url, T0 + timedelta(hours=100))))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [0, 0]
+    assert _count(session, Violation) == 15
+    assert session.scalar(select(func.count(func.distinct(Notification.dedupe_key)))) == _count(session, Notification)
+
+
+def test_met_late_stays_a_violation_and_keeps_when_it_was_met(session, org, actor_for, db_url):
+    case = _tiered_case(session, org, actor_for)
+    surveyor = actor_for("gz_surveyor1")
+    late = T0 + timedelta(hours=30)
+    for kind in ("scene_photos", "survey_report", "interview_notes"):
+        record_upload(session, surveyor, case.id, kind, f"{kind}.jpg", b"x", now=late)
+    assert _run(db_url, T0 + timedelta(hours=31)) == 0  # the job never saw it open
+    assert ("D1", case.surveyor_id, "responsible") in _violations(session)
+    d1 = session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == "D1")).one()
+    assert d1.met_at == late and d1.met_by == case.surveyor_id
+
+
+def test_material_met_on_time_is_no_violation(session, org, actor_for, db_url):
+    case = _tiered_case(session, org, actor_for)
+    surveyor = actor_for("gz_surveyor1")
+    on_time = T0 + timedelta(hours=20)
+    for kind in ("scene_photos", "survey_report", "interview_notes"):
+        record_upload(session, surveyor, case.id, kind, f"{kind}.jpg", b"x", now=on_time)
+    record_upload(session, surveyor, case.id, "person_vehicle_photo", "photo.jpg", b"x",
+                  on_behalf_of_person_id=org.person("gz_claims"), now=on_time)
+    assert _run(db_url, T0 + timedelta(hours=30)) == 0
+    assert _violations(session) == []
+
+
+def test_late_surveyor_upload_of_the_photo_charges_the_first_responsible_and_the_surveyor(
+        session, org, actor_for, db_url):
+    case = _tiered_case(session, org, actor_for)
+    claims_head = org.person("gz_claims")
+    record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "photo.jpg", b"x",
+                  on_behalf_of_person_id=claims_head, now=T0 + timedelta(hours=26))
+    assert _run(db_url, T0 + timedelta(hours=27)) == 0
+    d2 = [v for v in _violations(session) if v[0] == "D2"]
+    assert d2 == sorted([("D2", claims_head, "responsible"), ("D2", case.surveyor_id, "also_charged")])
+
+
+def test_late_upload_after_the_job_flagged_it_adds_the_surveyor_once(session, org, actor_for, db_url):
+    case = _tiered_case(session, org, actor_for)
+    claims_head = org.person("gz_claims")
+    assert _run(db_url, T0 + timedelta(hours=25)) == 0
+    record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "photo.jpg", b"x",
+                  on_behalf_of_person_id=claims_head, now=T0 + timedelta(hours=26))
+    assert _run(db_url, T0 + timedelta(hours=27)) == 0
+    assert _run(db_url, T0 + timedelta(hours=28)) == 0
+    d2 = [v for v in _violations(session) if v[0] == "D2"]
+    assert d2 == sorted([("D2", claims_head, "responsible"), ("D2", case.surveyor_id, "also_charged")])
+
+
+def test_a_schema_behind_the_code_is_refused_with_status_2(session, org, db_url, caplog):
+    session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    session.commit()
+    assert _run(db_url, T0) == 2
+
+
+def test_a_real_failure_exits_non_zero(db_url):
+    assert flag_overdue.main([], url=db_url.rsplit("/", 1)[0] + "/no_such_database_here") == 1
