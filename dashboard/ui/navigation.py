@@ -23,6 +23,10 @@ ALL_ROLES = frozenset({
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "pages/home.py", "page.home", ":material/home:", "nav.section.work", ALL_ROLES),
+    PageSpec("case_detail", "pages/case_detail.py", "page.case_detail", ":material/description:",
+             "nav.section.work", ALL_ROLES),
+    PageSpec("overview", "pages/overview.py", "page.overview", ":material/monitoring:", "nav.section.monitor",
+             frozenset({"executive", "hq_admin", "hq_reviewer"})),
 )
 
 

@@ -1,0 +1,326 @@
+"""Executive overview: headline figures, charts and the case list behind them, all in SQL.
+
+One `OverviewFilter` feeds one WHERE builder (`case_conditions`) used by every figure and by
+the case list, so a number on the page and the list behind it always agree.
+
+Branch-scoped people are refused (the overview is HQ-only: executive, hq_admin, hq_reviewer);
+the service enforces it, whatever page calls it. Branch people use their own lists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Select, and_, case, extract, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from dashboard.services.actor import Actor, case_scope
+from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldError
+from dashboard.settings import BUSINESS_TZ
+from db.models import (
+    ClaimCase, Deadline, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer,
+    PointVerdict, RuleSetting, Violation,
+)
+
+OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
+CASE_STATUSES = ("pending", "closed", "all")
+# Ageing buckets of pending cases, days since the report (upper bounds inclusive; None = open end).
+AGEING_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("d0_7", 7), ("d8_30", 30), ("d31_90", 90), ("d91_180", 180), ("d181_plus", None))
+DISPATCH_WITHIN_KEY = "overview.dispatch_within_hours"
+DEFAULT_DISPATCH_WITHIN_HOURS = 1  # the issue's "dispatched within 1 h of the estimate"
+MAX_EXPORT_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class OverviewFilter:
+    """Period (report date, Asia/Shanghai, both ends inclusive) and scope of every figure and list."""
+
+    report_from: date | None = None
+    report_to: date | None = None
+    branch_id: int | None = None
+    sub_branch_id: int | None = None
+    tier: str | None = None
+
+
+@dataclass(frozen=True)
+class Share:
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.denominator == 0 else self.numerator / self.denominator
+
+
+@dataclass(frozen=True)
+class HeadlineFigures:
+    tiered_reported: int
+    pending: int
+    closed: int
+    pending_amount: Decimal
+    dispatched_within: Share
+    dispatch_within_hours: float
+    d2_on_time: Share
+    d3_on_time: Share
+    open_review_points: int
+    avg_answer_hours: float | None
+    violations_by_type: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    name: str
+    parent_id: int | None
+
+
+def _require_overview(actor: Actor) -> None:
+    if not actor.has_role(*OVERVIEW_ROLES):
+        raise PermissionDenied()
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
+
+
+def _period(flt: OverviewFilter) -> tuple[datetime | None, datetime | None]:
+    start = _day_start(flt.report_from) if flt.report_from else None
+    end = _day_start(flt.report_to + timedelta(days=1)) if flt.report_to else None
+    return start, end
+
+
+def validate_filter(flt: OverviewFilter) -> None:
+    if flt.report_from and flt.report_to and flt.report_from > flt.report_to:
+        raise ValidationFailed([FieldError("report_to", "overview.error.period")])
+
+
+def case_conditions(flt: OverviewFilter, actor: Actor) -> list[ColumnElement[bool]]:
+    """THE filter: tiered cases reported in the period, in the chosen unit and tier, that the actor may see."""
+    conditions: list[ColumnElement[bool]] = [ClaimCase.tier != "T0"]
+    start, end = _period(flt)
+    if start is not None:
+        conditions.append(ClaimCase.report_time >= start)
+    if end is not None:
+        conditions.append(ClaimCase.report_time < end)
+    if flt.branch_id is not None:
+        conditions.append(ClaimCase.branch_id == flt.branch_id)
+    if flt.sub_branch_id is not None:
+        conditions.append(ClaimCase.sub_branch_id == flt.sub_branch_id)
+    if flt.tier:
+        conditions.append(ClaimCase.tier == flt.tier)
+    scope = case_scope(actor)
+    if scope is not None:
+        conditions.append(scope)
+    return conditions
+
+
+def _status_condition(status: str) -> ColumnElement[bool] | None:
+    if status == "pending":
+        return ClaimCase.state != "closed"
+    if status == "closed":
+        return ClaimCase.state == "closed"
+    return None
+
+
+def _filtered_case_ids(flt: OverviewFilter, actor: Actor) -> Select:
+    return select(ClaimCase.id).where(*case_conditions(flt, actor))
+
+
+def _violation_conditions(flt: OverviewFilter, actor: Actor) -> ColumnElement[bool]:
+    """Violations of the filtered cases, plus branch-level ones (D6 weekly summary, no case) when
+    the filter is not narrower than a branch; those are dated by their due time."""
+    of_cases = Violation.case_id.in_(_filtered_case_ids(flt, actor))
+    if flt.sub_branch_id is not None or flt.tier:
+        return of_cases
+    branch_level = [Violation.case_id.is_(None)]
+    start, end = _period(flt)
+    if start is not None:
+        branch_level.append(Violation.due_at >= start)
+    if end is not None:
+        branch_level.append(Violation.due_at < end)
+    if flt.branch_id is not None:
+        branch_level.append(Violation.branch_id == flt.branch_id)
+    return or_(of_cases, and_(*branch_level))
+
+
+def _dispatch_within_hours(session: Session) -> float:
+    stored = session.scalar(select(RuleSetting.value).where(RuleSetting.key == DISPATCH_WITHIN_KEY))
+    return float(stored) if stored is not None else float(DEFAULT_DISPATCH_WITHIN_HOURS)
+
+
+def _deadline_share(session: Session, flt: OverviewFilter, actor: Actor, kind: str, now: datetime) -> Share:
+    """On-time share of deadline `kind`: met by its due time / decided (met, or already past due)."""
+    decided = or_(Deadline.met_at.is_not(None), Deadline.due_at < now)
+    on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
+    num, den = session.execute(
+        select(func.count().filter(on_time), func.count().filter(decided))
+        .select_from(Deadline).join(ClaimCase, ClaimCase.id == Deadline.case_id)
+        .where(Deadline.kind == kind, Deadline.cancelled_at.is_(None), *case_conditions(flt, actor))).one()
+    return Share(num, den)
+
+
+def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
+                     now: datetime | None = None) -> HeadlineFigures:
+    _require_overview(actor)
+    validate_filter(flt)
+    now = now or datetime.now(timezone.utc)
+    conditions = case_conditions(flt, actor)
+    pending = ClaimCase.state != "closed"
+    reported, pending_n, closed_n, amount = session.execute(
+        select(func.count(), func.count().filter(pending), func.count().filter(ClaimCase.state == "closed"),
+               func.coalesce(func.sum(ClaimCase.current_estimate).filter(pending), 0))
+        .where(*conditions)).one()
+
+    # Dispatched within N h of the estimate that made the case tiered (its first tiered estimate).
+    hours = _dispatch_within_hours(session)
+    tiering = (select(Estimate.case_id, func.min(Estimate.recorded_at).label("at"))
+               .where(Estimate.tier_after != "T0").group_by(Estimate.case_id).subquery())
+    first_dispatch = (select(Dispatch.case_id, func.min(Dispatch.dispatched_at).label("at"))
+                      .group_by(Dispatch.case_id).subquery())
+    window = timedelta(hours=hours)
+    # A case not yet dispatched counts against the share only once its window has passed.
+    eligible = or_(first_dispatch.c.at.is_not(None), tiering.c.at <= now - window)
+    within = and_(first_dispatch.c.at.is_not(None), first_dispatch.c.at - tiering.c.at <= window)
+    d_num, d_den = session.execute(
+        select(func.count().filter(within), func.count().filter(eligible)).select_from(ClaimCase)
+        .join(tiering, tiering.c.case_id == ClaimCase.id)
+        .outerjoin(first_dispatch, first_dispatch.c.case_id == ClaimCase.id)
+        .where(*conditions)).one()
+
+    # HQ review points still waiting for the branch (open, or sent back for a new answer).
+    open_points = session.scalar(
+        select(func.count()).select_from(OpinionPoint).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
+        .join(ClaimCase, ClaimCase.id == Opinion.case_id)
+        .where(Opinion.kind == "hq_review", OpinionPoint.status.in_(("open", "sent_back")), *conditions))
+    # Answer time: from the opinion (or from the send-back the answer responds to) to the answer.
+    last_send_back = (select(func.max(PointVerdict.decided_at))
+                      .where(PointVerdict.point_id == PointAnswer.point_id,
+                             PointVerdict.verdict == "sent_back",
+                             PointVerdict.decided_at <= PointAnswer.answered_at)
+                      .correlate(PointAnswer).scalar_subquery())
+    asked_at = func.coalesce(last_send_back, Opinion.posted_at)
+    avg_seconds = session.scalar(
+        select(func.avg(extract("epoch", PointAnswer.answered_at - asked_at)))
+        .select_from(PointAnswer).join(OpinionPoint, OpinionPoint.id == PointAnswer.point_id)
+        .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(ClaimCase, ClaimCase.id == Opinion.case_id)
+        .where(Opinion.kind == "hq_review", *conditions))
+
+    by_type = dict(session.execute(
+        select(Violation.kind, func.count()).where(_violation_conditions(flt, actor))
+        .group_by(Violation.kind).order_by(Violation.kind)).tuples().all())
+    return HeadlineFigures(
+        tiered_reported=reported, pending=pending_n, closed=closed_n, pending_amount=Decimal(amount),
+        dispatched_within=Share(d_num, d_den), dispatch_within_hours=hours,
+        d2_on_time=_deadline_share(session, flt, actor, "D2", now),
+        d3_on_time=_deadline_share(session, flt, actor, "D3", now),
+        open_review_points=open_points or 0,
+        avg_answer_hours=None if avg_seconds is None else float(avg_seconds) / 3600,
+        violations_by_type=by_type)
+
+
+def _unit_column(flt: OverviewFilter):
+    """Group by branch at the top, by sub-branch once a branch is chosen (drill-down)."""
+    return ClaimCase.sub_branch_id if flt.branch_id is not None or flt.sub_branch_id is not None \
+        else ClaimCase.branch_id
+
+
+def pending_by_unit_and_tier(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
+    _require_overview(actor)
+    unit_col = _unit_column(flt)
+    rows = session.execute(
+        select(unit_col.label("unit_id"), OrgUnit.name, ClaimCase.tier, func.count(),
+               func.coalesce(func.sum(ClaimCase.current_estimate), 0))
+        .join(OrgUnit, OrgUnit.id == unit_col)
+        .where(ClaimCase.state != "closed", *case_conditions(flt, actor))
+        .group_by(unit_col, OrgUnit.name, ClaimCase.tier).order_by(OrgUnit.name, ClaimCase.tier))
+    return [{"unit_id": u, "unit": n, "tier": tr, "cases": c, "amount": Decimal(a)} for u, n, tr, c, a in rows]
+
+
+def violations_by_week(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
+    """Violations per week (Monday, Asia/Shanghai) of when they were found, by deadline type."""
+    _require_overview(actor)
+    week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), Violation.found_at))
+    rows = session.execute(
+        select(week.label("week"), Violation.kind, func.count())
+        .where(_violation_conditions(flt, actor)).group_by(week, Violation.kind).order_by(week, Violation.kind))
+    return [{"week": w.date(), "kind": k, "violations": c} for w, k, c in rows]
+
+
+def on_time_by_unit(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
+    """Share of the filtered cases' deadlines met on time, per unit, best first (ranking)."""
+    _require_overview(actor)
+    now = now or datetime.now(timezone.utc)
+    unit_col = _unit_column(flt)
+    decided = or_(Deadline.met_at.is_not(None), Deadline.due_at < now)
+    on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
+    rows = session.execute(
+        select(unit_col, OrgUnit.name, func.count().filter(on_time), func.count().filter(decided))
+        .select_from(Deadline).join(ClaimCase, ClaimCase.id == Deadline.case_id)
+        .join(OrgUnit, OrgUnit.id == unit_col)
+        .where(Deadline.cancelled_at.is_(None), *case_conditions(flt, actor))
+        .group_by(unit_col, OrgUnit.name))
+    result = [{"unit_id": u, "unit": n, "on_time": a, "decided": b, "rate": (a / b) if b else None}
+              for u, n, a, b in rows]
+    result.sort(key=lambda r: (r["rate"] is None, -(r["rate"] or 0), r["unit"]))
+    return result
+
+
+def pending_ageing(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
+    """Pending cases by days since the report, in the AGEING_BUCKETS (every bucket listed)."""
+    _require_overview(actor)
+    now = now or datetime.now(timezone.utc)
+    age_days = extract("epoch", literal(now) - ClaimCase.report_time) / 86400
+    whens = [(age_days <= upper, code) for code, upper in AGEING_BUCKETS if upper is not None]
+    bucket = case(*whens, else_=AGEING_BUCKETS[-1][0])
+    counts = dict((b, (c, Decimal(a))) for b, c, a in session.execute(
+        select(bucket, func.count(), func.coalesce(func.sum(ClaimCase.current_estimate), 0))
+        .where(ClaimCase.state != "closed", *case_conditions(flt, actor)).group_by(bucket)))
+    return [{"bucket": code, "cases": counts.get(code, (0, Decimal(0)))[0],
+             "amount": counts.get(code, (0, Decimal(0)))[1]} for code, _ in AGEING_BUCKETS]
+
+
+def count_overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, status: str = "pending") -> int:
+    return overview_cases(session, actor, flt, status=status, limit=0)[0]
+
+
+def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, status: str = "pending",
+                   limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+    """(count, one page) of the cases behind the figures: pending first, newest report first."""
+    _require_overview(actor)
+    validate_filter(flt)
+    if status not in CASE_STATUSES:
+        raise ValidationFailed([FieldError("status", "overview.error.status")])
+    conditions = case_conditions(flt, actor)
+    extra = _status_condition(status)
+    if extra is not None:
+        conditions.append(extra)
+    total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions)) or 0
+    if limit <= 0:
+        return total, []
+    branch = aliased(OrgUnit)
+    sub = aliased(OrgUnit)
+    rows = session.execute(
+        select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
+               ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, Person.full_name,
+               ClaimCase.closed_at)
+        .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
+        .join(Person, Person.id == ClaimCase.surveyor_id)
+        .where(*conditions)
+        .order_by((ClaimCase.state == "closed").asc(), ClaimCase.report_time.desc(), ClaimCase.id.desc())
+        .limit(min(limit, MAX_EXPORT_ROWS)).offset(offset))
+    keys = ("case_id", "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time",
+            "tiered_at", "surveyor", "closed_at")
+    return total, [dict(zip(keys, row)) for row in rows]
+
+
+def overview_units(session: Session, actor: Actor) -> tuple[list[Unit], list[Unit]]:
+    """(branches, sub-branches) to choose from, by name."""
+    _require_overview(actor)
+    rows = session.execute(select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id, OrgUnit.level)
+                           .where(OrgUnit.level.in_(("branch", "sub_branch"))).order_by(OrgUnit.code))
+    branches, subs = [], []
+    for uid, name, parent, level in rows:
+        (branches if level == "branch" else subs).append(Unit(uid, name, parent))
+    return branches, subs

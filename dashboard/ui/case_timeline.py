@@ -1,0 +1,98 @@
+"""Turn case-detail timeline entries into sentences in the reader's language."""
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from dashboard.i18n import has_key, t
+from dashboard.services.case_detail import TimelineEntry
+from dashboard.ui.format import local_time, money
+
+_TEXT_LIMIT = 300
+
+
+class _Lenient(dict):
+    """Missing placeholders render empty rather than failing the page."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _label(prefix: str, value: Any) -> str:
+    key = f"{prefix}.{value}"
+    return t(key) if has_key(key) else str(value)
+
+
+def _short(text: Any) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= _TEXT_LIMIT else text[:_TEXT_LIMIT] + "…"
+
+
+def _format_params(details: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in details.items():
+        if value is None:
+            out[key] = "—" if key in ("person", "to", "recipient") else ""
+        elif key in ("tier", "tier_before", "tier_after"):
+            out[key] = _label("tier", value)
+        elif key in ("before", "after") and isinstance(value, str) and has_key(f"state.{value}"):
+            out[key] = t(f"state.{value}")
+        elif key == "position":
+            out[key] = _label("position", value)
+        elif key == "reason" and has_key(f"detail.reason.{value}"):
+            out[key] = t(f"detail.reason.{value}")
+        elif key == "outcome":
+            out[key] = _label("detail.outcome", value)
+        elif key == "upload_kind":
+            out[key] = _label("detail.upload_kind", value)
+        elif key == "deadline":
+            out[key] = _label("detail.deadline", value)
+        elif key == "charge":
+            out[key] = _label("detail.charge", value)
+        elif key == "state":
+            out[key] = _label("detail.notification_state", value)
+        elif key == "notification_kind":
+            out[key] = _label("detail.notification_kind", value)
+        elif key == "points" and isinstance(value, list):
+            out[key] = "；".join(f"{seq}. {_short(body)}" for seq, body, *_ in value)
+        elif isinstance(value, bool):
+            out[key] = str(value)
+        elif isinstance(value, Decimal):
+            out[key] = money(value)
+        elif isinstance(value, datetime):
+            out[key] = local_time(value)
+        else:
+            out[key] = _short(value)
+    return out
+
+
+def describe(entry: TimelineEntry) -> str:
+    """One sentence for the entry: its template filled with the formatted details."""
+    params = _format_params(entry.details)
+    d = entry.details
+    if entry.kind == "estimate" and d.get("note"):
+        params["note"] = f"（{_short(d['note'])}）"
+    if entry.kind == "contact":
+        params["reason"] = f"（{_short(d['reason'])}）" if d.get("reason") else ""
+        params["delegate"] = t("detail.delegate_named", name=d["delegate"]) if d.get("delegate") else ""
+    if entry.kind == "upload":
+        params["on_behalf"] = t("detail.on_behalf_of", name=d["on_behalf"]) if d.get("on_behalf") else ""
+    if entry.kind == "deadline_met":
+        params["late"] = t("detail.late") if d.get("late") else t("detail.on_time")
+    if entry.kind == "answer":
+        params["late"] = t("detail.answer_late") if d.get("late") else ""
+    key = entry.summary
+    if not has_key(key):
+        key = "detail.ev.event"
+        params.setdefault("event_kind", str(d.get("event_kind", entry.kind)))
+    template = t(key)
+    return string.Formatter().vformat(template, (), _Lenient(params))
+
+
+def who(entry: TimelineEntry) -> tuple[str, str]:
+    """(name, role) of whoever acted; the system when no person did."""
+    if entry.actor_name is None:
+        return t("detail.system"), ""
+    return entry.actor_name, _label("role", entry.actor_role) if entry.actor_role else ""

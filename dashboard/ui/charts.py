@@ -1,0 +1,57 @@
+"""Altair charts of the executive overview: Chinese titles and axes, colour only where it means something."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from dashboard.i18n import t
+
+_TIER_ORDER = ["T1", "T2", "T3", "T4"]
+
+
+def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: pending tiered cases per unit, split by tier (tier shades are neutral greys/blues)."""
+    return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().encode(
+        x=alt.X("unit:N", title=t("overview.axis.unit"), sort="-y"),
+        y=alt.Y("cases:Q", title=t("overview.axis.cases")),
+        color=alt.Color("tier:N", title=t("overview.axis.tier"), sort=_TIER_ORDER,
+                        scale=alt.Scale(domain=_TIER_ORDER, scheme="blues")),
+        tooltip=[alt.Tooltip("unit:N", title=t("overview.axis.unit")),
+                 alt.Tooltip("tier:N", title=t("overview.axis.tier")),
+                 alt.Tooltip("cases:Q", title=t("overview.axis.cases")),
+                 alt.Tooltip("amount_wan:Q", title=t("overview.axis.amount"), format=",.1f")],
+    )
+
+
+def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
+        x=alt.X("week:T", title=t("overview.axis.week"), axis=alt.Axis(format="%Y-%m-%d")),
+        y=alt.Y("violations:Q", title=t("overview.axis.violations")),
+        color=alt.Color("kind:N", title=t("overview.axis.deadline")),
+        tooltip=[alt.Tooltip("week:T", title=t("overview.axis.week"), format="%Y-%m-%d"),
+                 alt.Tooltip("kind:N", title=t("overview.axis.deadline")),
+                 alt.Tooltip("violations:Q", title=t("overview.axis.violations"))],
+    )
+
+
+def on_time_ranking_chart(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(frame, title=t("overview.chart.on_time")).mark_bar(color="#4c78a8").encode(
+        y=alt.Y("unit:N", title=t("overview.axis.unit"), sort="-x"),
+        x=alt.X("rate:Q", title=t("overview.axis.rate"), axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("unit:N", title=t("overview.axis.unit")),
+                 alt.Tooltip("rate:Q", title=t("overview.axis.rate"), format=".1%"),
+                 alt.Tooltip("on_time:Q", title=t("overview.col.on_time")),
+                 alt.Tooltip("decided:Q", title=t("overview.col.decided"))],
+    )
+
+
+def ageing_chart(frame: pd.DataFrame) -> alt.Chart:
+    order = list(frame["label"])
+    return alt.Chart(frame, title=t("overview.chart.ageing")).mark_bar(color="#4c78a8").encode(
+        x=alt.X("label:N", title=t("overview.axis.ageing"), sort=order),
+        y=alt.Y("cases:Q", title=t("overview.axis.cases")),
+        tooltip=[alt.Tooltip("label:N", title=t("overview.axis.ageing")),
+                 alt.Tooltip("cases:Q", title=t("overview.axis.cases")),
+                 alt.Tooltip("amount_wan:Q", title=t("overview.axis.amount"), format=",.1f")],
+    )

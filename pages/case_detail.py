@@ -1,0 +1,171 @@
+"""Case detail: the facts, deadlines and ONE timeline of everything that happened; act from here."""
+import importlib.util
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.case_detail import case_detail, find_case_id
+from dashboard.services.case_state import advance_state
+from dashboard.services.errors import UserError
+from dashboard.ui.case_timeline import describe, who
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, money, time_left
+from dashboard.ui.session import require_page
+from dashboard.ui.tables import download_buttons
+
+actor = require_page("case_detail")
+st.title(t("page.case_detail"))
+
+
+def _open_by_number(case_no: str) -> None:
+    try:
+        with db_session() as session:
+            st.session_state["case_id"] = find_case_id(session, actor, case_no)
+    except UserError as err:
+        st.session_state.pop("case_id", None)
+        st.error(t(err.key))
+        st.stop()
+
+
+with st.form("detail_search"):
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    typed = left.text_input(t("detail.search"), key="detail_case_no")
+    searched = right.form_submit_button(t("detail.search_button"))
+if searched and typed.strip():
+    _open_by_number(typed)
+elif st.query_params.get("case_no") and st.session_state.get("detail_qp") != st.query_params["case_no"]:
+    st.session_state["detail_qp"] = st.query_params["case_no"]  # ?case_no=... opens the case once
+    _open_by_number(st.query_params["case_no"])
+
+case_id = st.session_state.get("case_id")
+if not case_id:
+    st.info(t("detail.search_hint"))
+    st.stop()
+try:
+    with db_session() as session:
+        detail = case_detail(session, actor, int(case_id))
+except UserError as err:  # NotFound also for another branch's case: nothing of it is shown
+    st.error(t(err.key))
+    st.stop()
+
+f = detail.facts
+now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+st.subheader(t("detail.title", case_no=f.case_no))
+cols = st.columns(4)
+cols[0].metric(t("detail.field.state"), t(f"state.{f.state}"))
+cols[1].metric(t("detail.field.tier"), t(f"tier.{f.tier}"))
+cols[2].metric(t("detail.field.estimate"), money(f.current_estimate))
+rule = "—" if f.tier_rule_version is None else t(
+    "detail.field.rule_branch" if f.tier_rule_branch_specific else "detail.field.rule_national", v=f.tier_rule_version)
+cols[3].metric(t("detail.field.rule_version"), rule)
+
+yes_no = {True: t("detail.yes"), False: t("detail.no")}
+facts = [
+    ("detail.field.case_no", f.case_no), ("detail.field.unit", f"{f.branch_name} / {f.sub_branch_name}"),
+    ("detail.field.report_time", local_time(f.report_time)), ("detail.field.accident_time", local_time(f.accident_time)),
+    ("detail.field.place", f"{f.province}{f.city} {f.address}"), ("detail.field.line", t(f"line.{f.business_line}")),
+    ("detail.field.policy", f.policy_no), ("detail.field.insured", f.insured_name),
+    ("detail.field.driver", f.driver_name or "—"), ("detail.field.reporter", f.reporter_name),
+    ("detail.field.vehicle", " ".join(x for x in (f.plate_no, f.vehicle_model) if x) or "—"),
+    ("detail.field.accident_type", t(f"accident.{f.accident_type}")),
+    ("detail.field.compulsory_only", yes_no[f.compulsory_only]), ("detail.field.surveyor", f.surveyor_name),
+    ("detail.field.first_responsible", "、".join(n for _, n in detail.dispatched) or "—"),
+    ("detail.field.tiered_at", local_time(f.tiered_at)), ("detail.field.major", yes_no[f.is_major]),
+    ("detail.field.closed_at", local_time(f.closed_at)), ("detail.field.reopen_count", str(f.reopen_count)),
+    ("detail.field.description", f.description or "—"),
+]
+with st.expander(t("detail.facts"), expanded=True):
+    st.dataframe(pd.DataFrame({t("detail.col.kind"): [t(k) for k, _ in facts], " ": [v for _, v in facts]}),
+                 hide_index=True, width="stretch")
+
+st.subheader(t("detail.deadlines"))
+if detail.deadlines:
+    frame = pd.DataFrame([{
+        t("detail.col.deadline"): t(f"detail.deadline.{d.kind}"), t("detail.col.responsible"): d.responsible_name or "—",
+        t("detail.col.also_charged"): d.also_charged_name or "", t("detail.col.started"): local_time(d.started_at),
+        t("detail.col.due"): local_time(d.due_at), t("detail.col.met"): local_time(d.met_at),
+        t("detail.col.status"): t(f"detail.deadline_status.{d.status}"),
+        t("detail.col.left"): time_left(d.due_at, now) if d.status in ("open", "overdue") else "",
+    } for d in detail.deadlines])
+    soon = {i for i, d in enumerate(detail.deadlines)
+            if d.status == "open" and (d.due_at - now).total_seconds() <= 24 * 3600}
+    late = {i for i, d in enumerate(detail.deadlines) if d.status in ("overdue", "met_late")}
+
+    def _colour(row: pd.Series) -> list[str]:  # red overdue / late, amber due within 24 h
+        colour = "color: #d62728" if row.name in late else ("color: #e6a700" if row.name in soon else "")
+        return [colour] * len(row)
+
+    st.dataframe(frame.style.apply(_colour, axis=1), hide_index=True, width="stretch")
+else:
+    st.caption(t("detail.deadlines_empty"))
+
+st.subheader(t("detail.timeline"))
+if detail.timeline:
+    rows = []
+    for entry in reversed(detail.timeline):  # newest first on screen; the export keeps time order
+        name, role = who(entry)
+        rows.append({t("detail.col.at"): local_time(entry.at), t("detail.col.who"): name,
+                     t("detail.col.role"): role, t("detail.col.what"): describe(entry)})
+    timeline = pd.DataFrame(rows)
+    st.caption(t("common.count", n=len(rows)))
+    st.dataframe(timeline, hide_index=True, width="stretch", key="detail_timeline")
+    download_buttons(timeline.iloc[::-1], f"case_{f.case_no}_timeline", key="detail_timeline_dl")
+else:
+    st.caption(t("detail.timeline_empty"))
+
+st.subheader(t("detail.actions"))
+if detail.allowed_states:
+    with st.form("detail_advance"):
+        target = st.selectbox(t("detail.state.to"), detail.allowed_states, format_func=lambda s: t(f"state.{s}"),
+                              key="detail_target_state")
+        go = st.form_submit_button(t("detail.state.submit"))
+    if go:
+        try:
+            with db_session() as session:
+                advance_state(session, actor, f.id, target, expected_version=f.version)
+        except UserError as err:
+            st.error(t(err.key))
+        else:
+            st.session_state["detail_notice"] = t("detail.state.done", state=t(f"state.{target}"))
+            st.rerun()
+elif actor.has_role("hq_admin", "call_center", "branch_manager", "branch_tracker", "first_responsible", "surveyor"):
+    st.caption(t("detail.state.none"))
+if notice := st.session_state.pop("detail_notice", None):
+    st.success(notice)
+
+if detail.may_upload:
+    if importlib.util.find_spec("dashboard.services.uploads") is None:
+        st.caption(t("detail.upload.unavailable"))
+    else:
+        from dashboard.services import uploads
+
+        kinds = tuple(getattr(uploads, "UPLOAD_KINDS", ("scene_photos", "survey_report", "interview_notes",
+                                                          "person_vehicle_photo", "investigation_report")))
+        with st.form("detail_upload", clear_on_submit=True):
+            st.markdown(f"**{t('detail.upload')}**")
+            kind = st.selectbox(t("detail.upload.kind"), kinds, key="detail_upload_kind",
+                                format_func=lambda k: t(f"detail.upload_kind.{k}"))
+            file = st.file_uploader(t("detail.upload.file"), key="detail_upload_file")
+            behalf = None
+            if actor.person_id == f.surveyor_id and detail.dispatched:
+                names = dict(detail.dispatched)
+                behalf = st.selectbox(t("detail.upload.on_behalf"), [None, *names], key="detail_upload_behalf",
+                                      format_func=lambda p: "—" if p is None else names[p])
+            sent = st.form_submit_button(t("detail.upload.submit"))
+        if sent:
+            if file is None:
+                st.error(t("detail.upload.need_file"))
+            else:
+                try:
+                    with db_session() as session:
+                        uploads.record_upload(session, actor, f.id, kind, file.name, file.getvalue(),
+                                              on_behalf_of_person_id=behalf)
+                except UserError as err:
+                    st.error(t(err.key, **err.params))
+                else:
+                    st.session_state["detail_notice"] = t("detail.upload.done", filename=file.name)
+                    st.rerun()
+
+if detail.may_answer and "branch_feedback" in st.session_state.get("nav_pages", []):
+    st.page_link("pages/branch_feedback.py", label=t("detail.answer_link"), icon=":material/reply:")

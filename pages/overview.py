@@ -1,0 +1,153 @@
+"""Executive overview: headline figures, charts, and the cases behind them (HQ only)."""
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.errors import UserError
+from dashboard.services.overview import (
+    MAX_EXPORT_ROWS, OverviewFilter, count_overview_cases, headline_figures, on_time_by_unit, overview_cases, overview_units,
+    pending_ageing, pending_by_unit_and_tier, violations_by_week,
+)
+from dashboard.ui import charts
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, money, wan
+from dashboard.ui.session import require_page
+from dashboard.ui.tables import case_table, download_buttons, pager, to_excel_bytes
+
+actor = require_page("overview")
+st.title(t("overview.title"))
+PAGE_SIZE = 50
+
+with db_session() as session:
+    branches, subs = overview_units(session, actor)
+today = date.today()
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+period = c1.date_input(t("overview.period"), value=(today - timedelta(days=90), today), key="ov_period")
+branch_names = {b.id: b.name for b in branches}
+branch_id = c2.selectbox(t("overview.branch"), [None, *branch_names], key="ov_branch",
+                         format_func=lambda b: t("overview.scope_all") if b is None else branch_names[b])
+sub_names = {s.id: s.name for s in subs if s.parent_id == branch_id}
+sub_id = c3.selectbox(t("overview.sub_branch"), [None, *sub_names], key="ov_sub", disabled=branch_id is None,
+                      format_func=lambda s: t("overview.all") if s is None else sub_names[s])
+tier = c4.selectbox(t("overview.tier"), [None, "T1", "T2", "T3", "T4"], key="ov_tier",
+                    format_func=lambda x: t("overview.all") if x is None else x)
+start, end = (tuple(period) + (None, None))[:2] if isinstance(period, (tuple, list)) else (period, period)
+flt = OverviewFilter(report_from=start, report_to=end or start, branch_id=branch_id,
+                     sub_branch_id=sub_id if sub_id in sub_names else None, tier=tier)
+
+try:
+    with db_session() as session:
+        figures = headline_figures(session, actor, flt)
+        pending_rows = pending_by_unit_and_tier(session, actor, flt)
+        trend_rows = violations_by_week(session, actor, flt)
+        ranking_rows = on_time_by_unit(session, actor, flt)
+        ageing_rows = pending_ageing(session, actor, flt)
+except UserError as err:
+    st.error(t(err.key))
+    st.stop()
+
+
+def _share(share) -> str:
+    return "—" if share.rate is None else f"{share.rate:.1%}"
+
+
+row1 = st.columns(4)
+row1[0].metric(t("overview.kpi.reported"), f"{figures.tiered_reported:,}")
+row1[1].metric(t("overview.kpi.pending"), f"{figures.pending:,}")
+row1[2].metric(t("overview.kpi.closed"), f"{figures.closed:,}")
+row1[3].metric(t("overview.kpi.pending_amount"), wan(figures.pending_amount))
+row2 = st.columns(5)
+hours = f"{figures.dispatch_within_hours:g}"
+for col, label, share in ((row2[0], t("overview.kpi.dispatched_within", h=hours), figures.dispatched_within),
+                          (row2[1], t("overview.kpi.d2"), figures.d2_on_time),
+                          (row2[2], t("overview.kpi.d3"), figures.d3_on_time)):
+    col.metric(label, _share(share), help=t("overview.kpi.share_help", num=share.numerator, den=share.denominator))
+row2[3].metric(t("overview.kpi.open_points"), f"{figures.open_review_points:,}")
+row2[4].metric(t("overview.kpi.avg_answer"),
+               "—" if figures.avg_answer_hours is None else t("overview.kpi.hours", h=figures.avg_answer_hours))
+
+violations = pd.DataFrame([{t("overview.axis.deadline"): t(f"detail.deadline.{k}"), t("overview.col.count"): n}
+                           for k, n in figures.violations_by_type.items()])
+st.markdown(f"**{t('overview.violations')}**")
+if violations.empty:
+    st.caption(t("overview.no_violations"))
+else:
+    st.dataframe(violations, hide_index=True)
+
+pending_df = pd.DataFrame(pending_rows, columns=["unit_id", "unit", "tier", "cases", "amount"])
+pending_df["amount_wan"] = pending_df["amount"].map(lambda a: float(a) / 10000)
+trend_df = pd.DataFrame(trend_rows, columns=["week", "kind", "violations"])
+trend_df["week"] = pd.to_datetime(trend_df["week"])
+ranking_df = pd.DataFrame(ranking_rows, columns=["unit_id", "unit", "on_time", "decided", "rate"])
+ageing_df = pd.DataFrame(ageing_rows, columns=["bucket", "cases", "amount"])
+ageing_df["label"] = ageing_df["bucket"].map(lambda b: t(f"overview.ageing.{b}"))
+ageing_df["amount_wan"] = ageing_df["amount"].map(lambda a: float(a) / 10000)
+
+left, right = st.columns(2)
+for column, frame, chart in ((left, pending_df, charts.pending_by_unit_chart),
+                             (right, trend_df, charts.violation_trend_chart),
+                             (left, ranking_df.dropna(subset=["rate"]), charts.on_time_ranking_chart),
+                             (right, ageing_df, charts.ageing_chart)):
+    with column:
+        if frame.empty:
+            st.caption(t("overview.no_data"))
+        else:
+            st.altair_chart(chart(frame), width="stretch")
+
+st.subheader(t("overview.cases"))
+status = st.segmented_control(t("overview.status"), ["pending", "closed", "all"], default="pending",
+                              format_func=lambda s: t(f"overview.status.{s}"), key="ov_status") or "pending"
+
+
+def _case_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "case_id": r["case_id"], t("overview.col.case_no"): r["case_no"], t("overview.col.branch"): r["branch"],
+        t("overview.col.sub_branch"): r["sub_branch"], t("overview.col.tier"): r["tier"],
+        t("overview.col.state"): t(f"state.{r['state']}"), t("overview.col.estimate"): money(r["estimate"]),
+        t("overview.col.report_time"): local_time(r["report_time"]), t("overview.col.tiered_at"): local_time(r["tiered_at"]),
+        t("overview.col.surveyor"): r["surveyor"], t("overview.col.closed_at"): local_time(r["closed_at"]),
+    } for r in rows], columns=["case_id", *(t(f"overview.col.{c}") for c in (
+        "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time", "tiered_at", "surveyor",
+        "closed_at"))])
+
+
+with db_session() as session:
+    total = count_overview_cases(session, actor, flt, status=status)
+offset = pager(total, PAGE_SIZE, key="ov_page")
+with db_session() as session:
+    _, page_rows = overview_cases(session, actor, flt, status=status, limit=PAGE_SIZE, offset=offset)
+page_frame = _case_frame(page_rows)
+case_table(page_frame, key="ov_cases")
+download_buttons(page_frame.drop(columns=["case_id"]), "overview_cases_page", key="ov_cases_dl")
+
+# One workbook, several sheets: the figures and every list of this selection (up to MAX_EXPORT_ROWS cases).
+if st.button(t("overview.export_prepare"), key="ov_export_prepare"):
+    with st.status(t("overview.export"), expanded=False) as progress:
+        with db_session() as session:
+            _, all_rows = overview_cases(session, actor, flt, status=status, limit=MAX_EXPORT_ROWS)
+        figures_sheet = pd.DataFrame({t("overview.col.metric"): [
+            t("overview.kpi.reported"), t("overview.kpi.pending"), t("overview.kpi.closed"),
+            t("overview.kpi.pending_amount"), t("overview.kpi.dispatched_within", h=hours), t("overview.kpi.d2"),
+            t("overview.kpi.d3"), t("overview.kpi.open_points"), t("overview.kpi.avg_answer")],
+            t("overview.col.value"): [
+            figures.tiered_reported, figures.pending, figures.closed, wan(figures.pending_amount),
+            _share(figures.dispatched_within), _share(figures.d2_on_time), _share(figures.d3_on_time),
+            figures.open_review_points,
+            "—" if figures.avg_answer_hours is None else t("overview.kpi.hours", h=figures.avg_answer_hours)]})
+        sheets = {
+            t("overview.sheet.figures"): figures_sheet,
+            t("overview.sheet.violations"): violations,
+            t("overview.sheet.pending"): pending_df.drop(columns=["unit_id", "amount_wan"]),
+            t("overview.sheet.trend"): trend_df.assign(week=trend_df["week"].dt.date),
+            t("overview.sheet.on_time"): ranking_df.drop(columns=["unit_id"]),
+            t("overview.sheet.ageing"): ageing_df[["label", "cases", "amount"]],
+            t("overview.sheet.cases"): _case_frame(all_rows).drop(columns=["case_id"]),
+        }
+        st.session_state["ov_workbook"] = (repr((flt, status)), to_excel_bytes(sheets))
+        progress.update(label=t("overview.export_done", n=len(all_rows), sheets=len(sheets)), state="complete")
+workbook = st.session_state.get("ov_workbook")
+if workbook and workbook[0] == repr((flt, status)):  # only the workbook of the selection on screen
+    st.download_button(t("overview.export"), workbook[1], file_name="overview.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ov_export")
