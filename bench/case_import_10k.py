@@ -1,0 +1,81 @@
+"""Benchmark: import 10,000 generated cases from CSV and from .xlsx into a scratch database.
+
+    TEST_ADMIN_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python -m bench.case_import_10k [rows]
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import openpyxl
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from dashboard.services.actor import load_actor
+from dashboard.services.auth import hash_password
+from dashboard.services.case_import import EXAMPLE_ROW, IMPORT_FIELDS, header_for, import_cases
+from db.demo_org import build_org
+from db.engine import normalise_url, session_factory
+from db.schema import upgrade_to_head
+
+
+def generate_rows(count: int, prefix: str) -> list[list[str]]:
+    base = datetime(2026, 8, 1, 8, 0)  # 10,000 × 7 min ends before today
+    subs = [("gz", "gz_surveyor1"), ("sz", "sz_surveyor1"), ("hz", "hz_surveyor2"), ("cd", "cd_surveyor1")]
+    rows = []
+    for n in range(count):
+        sub, surveyor = subs[n % len(subs)]
+        report = base + timedelta(minutes=7 * n)
+        values = {**EXAMPLE_ROW, "case_no": f"{prefix}{n:07d}", "report_time": report.strftime("%Y-%m-%d %H:%M"),
+                  "accident_time": (report - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+                  "sub_branch": sub, "surveyor": surveyor, "vehicle_sum_insured": f"{100000 + n}.00"}
+        rows.append([values.get(f, "") for f in IMPORT_FIELDS])
+    return rows
+
+
+def main(count: int) -> None:
+    admin = normalise_url(os.environ["TEST_ADMIN_DATABASE_URL"])
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_to_head(url)
+        with session_factory(url)() as session:
+            org = build_org(session, hash_password("bench"))
+            session.commit()
+            actor = load_actor(session, org.person("callcenter"))
+            header = [header_for(f) for f in IMPORT_FIELDS]
+            csv_rows = generate_rows(count, "BCSV")
+            csv = ("\n".join(",".join(r) for r in [header, *csv_rows]) + "\n").encode("utf-8-sig")
+            started = time.perf_counter()
+            report = import_cases(session, actor, "bench.csv", csv, now=datetime.now(timezone.utc))
+            print(f"CSV : {report.imported:,} rows imported in {time.perf_counter() - started:.2f} s "
+                  f"({len(csv) / 1e6:.1f} MB, {report.bad_rows} bad rows)")
+            book = openpyxl.Workbook()
+            sheet = book.active
+            sheet.append(header)
+            for r in generate_rows(count, "BXLS"):
+                sheet.append(r)
+            buffer = io.BytesIO()
+            book.save(buffer)
+            started = time.perf_counter()
+            report = import_cases(session, actor, "bench.xlsx", buffer.getvalue(), now=datetime.now(timezone.utc))
+            print(f"XLSX: {report.imported:,} rows imported in {time.perf_counter() - started:.2f} s "
+                  f"({len(buffer.getvalue()) / 1e6:.1f} MB, {report.bad_rows} bad rows)")
+    finally:
+        from db.engine import _engine
+
+        _engine(normalise_url(url)).dispose()
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)

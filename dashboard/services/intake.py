@@ -1,0 +1,449 @@
+"""Case intake (公司理赔管理制度 报案受理, SPEC §2): validate every field, register all or nothing.
+
+One validator serves the registration form and the bulk import: `IntakeReference` holds what a
+check needs from the database (sub-branches, surveyors), loaded once, so a 10,000-row file is
+validated without a query per row.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dashboard.i18n import CATALOG
+from dashboard.services.actor import Actor
+from dashboard.services.dispatch import record_estimate
+from dashboard.services.errors import FieldError, PermissionDenied, ValidationFailed
+from dashboard.services.history import record_event
+from dashboard.settings import ACCIDENT_TYPES, BUSINESS_LINES, BUSINESS_TZ, VEHICLE_USES
+from db.models import ClaimCase, OrgUnit, Person, RoleAssignment
+
+INTAKE_ROLES = ("surveyor", "call_center", "hq_admin")
+NATIONAL_INTAKE_ROLES = ("call_center", "hq_admin")
+MAX_MONEY = Decimal("999999999999.99")  # NUMERIC(14,2)
+
+# Text columns: (field, required, max length) — lengths from db/models.py ClaimCase.
+TEXT_FIELDS: tuple[tuple[str, bool, int], ...] = (
+    ("case_no", True, 40), ("province", True, 50), ("city", True, 50), ("address", True, 200),
+    ("policy_no", True, 40), ("insured_name", True, 100), ("driver_name", False, 100),
+    ("reporter_name", True, 100), ("reporter_phone", False, 32), ("plate_no", False, 20),
+    ("vehicle_model", False, 100), ("description", False, 4000),
+)
+CHOICE_FIELDS: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    # field -> (i18n prefix of the labels, allowed codes, required)
+    "business_line": ("line", BUSINESS_LINES, True),
+    "accident_type": ("accident", ACCIDENT_TYPES, True),
+    "vehicle_use": ("use", VEHICLE_USES, False),
+}
+_CASE_NO = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_\-/]*$")
+_TRUE = {"1", "true", "yes", "y", "是", "t", "√"}
+_FALSE = {"0", "false", "no", "n", "否", "f", ""}
+
+
+@dataclass
+class CaseInput:
+    """Every intake field of SPEC §2. Values may arrive typed (form) or as text (import file).
+
+    `sub_branch` is an org_unit id, code or name; `surveyor` a person id or username.
+    `initial_estimate` (整案损失金额), when given, is recorded through the dispatch service.
+    """
+
+    case_no: str | None = None
+    report_time: datetime | str | None = None
+    accident_time: datetime | str | None = None
+    province: str | None = None
+    city: str | None = None
+    address: str | None = None
+    business_line: str | None = None
+    policy_no: str | None = None
+    policy_start_date: date | str | None = None
+    insured_name: str | None = None
+    driver_name: str | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    plate_no: str | None = None
+    vehicle_model: str | None = None
+    vehicle_age_years: int | str | None = None
+    vehicle_imported: bool | str | None = False
+    vehicle_sum_insured: Decimal | str | None = None
+    vehicle_use: str | None = None
+    accident_type: str | None = None
+    compulsory_only: bool | str | None = False
+    sub_branch: int | str | None = None
+    surveyor: int | str | None = None
+    description: str | None = None
+    initial_estimate: Decimal | str | None = None
+
+
+INPUT_FIELDS = tuple(f.name for f in fields(CaseInput))
+
+
+@dataclass(frozen=True)
+class SubBranchRef:
+    id: int
+    code: str
+    name: str
+    branch_id: int
+
+
+@dataclass
+class IntakeReference:
+    """Lookups a validation needs, loaded once per form submit or per import file."""
+
+    sub_branches: dict[int, SubBranchRef]
+    sub_branch_by_key: dict[str, int]
+    surveyor_units: dict[int, frozenset[int]]  # person id -> sub-branch ids where a surveyor
+    surveyor_by_username: dict[str, int]
+    allowed_sub_branch_ids: frozenset[int] | None  # None: any (call center, HQ admin)
+    existing_case_nos: set[str] = field(default_factory=set)
+
+    def resolve_sub_branch(self, value: object) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return value if value in self.sub_branches else None
+        text = str(value).strip()
+        if text.isdigit() and int(text) in self.sub_branches:
+            return int(text)
+        return self.sub_branch_by_key.get(text.lower())
+
+    def resolve_surveyor(self, value: object) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return value if value in self.surveyor_units else None
+        text = str(value).strip()
+        if text.isdigit() and int(text) in self.surveyor_units:
+            return int(text)
+        return self.surveyor_by_username.get(text.lower())
+
+
+def require_intake_role(actor: Actor) -> None:
+    if not actor.has_role(*INTAKE_ROLES):
+        raise PermissionDenied()
+
+
+def load_reference(session: Session, actor: Actor, case_nos: Iterable[str] = ()) -> IntakeReference:
+    """Sub-branches, surveyors and the given case numbers already in the database (3 queries)."""
+    units = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.parent_id)
+                            .where(OrgUnit.level == "sub_branch")).all()
+    sub_branches = {u.id: SubBranchRef(u.id, u.code, u.name, u.parent_id) for u in units}
+    by_key: dict[str, int] = {}
+    for ref in sub_branches.values():
+        by_key[ref.code.lower()] = ref.id
+        by_key[ref.name.lower()] = ref.id
+    rows = session.execute(
+        select(Person.id, Person.username, RoleAssignment.unit_id)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.role == "surveyor", Person.active.is_(True))).all()
+    units_of: dict[int, set[int]] = {}
+    by_username: dict[str, int] = {}
+    for person_id, username, unit_id in rows:
+        units_of.setdefault(person_id, set()).add(unit_id)
+        by_username[username.lower()] = person_id
+    if actor.has_role(*NATIONAL_INTAKE_ROLES):
+        allowed = None
+    else:
+        allowed = frozenset(a.unit_id for a in actor.assignments
+                            if a.role == "surveyor" and a.unit_level == "sub_branch")
+    wanted = sorted({n.strip() for n in case_nos if n and str(n).strip()})
+    existing: set[str] = set()
+    for start in range(0, len(wanted), 5000):
+        existing.update(session.scalars(select(ClaimCase.case_no)
+                                        .where(ClaimCase.case_no.in_(wanted[start:start + 5000]))))
+    return IntakeReference(sub_branches, by_key, {k: frozenset(v) for k, v in units_of.items()},
+                           by_username, allowed, existing)
+
+
+# ---------------------------------------------------------------- parsing of single values
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_time(value: object) -> datetime:
+    """A timezone-aware time; naive input is read as Asia/Shanghai business time."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip().replace("/", "-").replace("T", " ")
+        moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BUSINESS_TZ)
+    return moment
+
+
+def parse_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return datetime.fromisoformat(str(value).strip().replace("/", "-").split(" ")[0]).date()
+
+
+def parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(value)
+
+
+def _choice_lookup() -> dict[str, dict[str, str]]:
+    """For each choice field: code / Chinese label / English label (lower case) -> code."""
+    lookup: dict[str, dict[str, str]] = {}
+    for name, (prefix, codes, _required) in CHOICE_FIELDS.items():
+        table: dict[str, str] = {}
+        for code in codes:
+            table[code.lower()] = code
+            for label in CATALOG.get(f"{prefix}.{code}", ()):
+                table[label.strip().lower()] = code
+        lookup[name] = table
+    return lookup
+
+
+_CHOICES = _choice_lookup()
+
+
+def _money(name: str, value: object, errors: list[FieldError]) -> Decimal | None:
+    if _blank(value):
+        return None
+    if isinstance(value, float):
+        value = repr(value)  # never compute with floats; keep the digits as typed
+    text = str(value).strip().replace(",", "").replace("，", "").lstrip("¥￥").removesuffix("元")
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):
+        errors.append(FieldError(name, "cases.error.bad_amount", {"value": str(value)}))
+        return None
+    if not amount.is_finite():
+        errors.append(FieldError(name, "cases.error.bad_amount", {"value": str(value)}))
+    elif amount < 0:
+        errors.append(FieldError(name, "cases.error.negative_amount"))
+    elif amount > MAX_MONEY:
+        errors.append(FieldError(name, "cases.error.amount_too_large"))
+    elif amount != amount.quantize(Decimal("0.01")):
+        errors.append(FieldError(name, "cases.error.too_many_decimals"))
+    else:
+        return amount.quantize(Decimal("0.01"))
+    return None
+
+
+# ---------------------------------------------------------------- the validator
+
+
+def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tuple[dict[str, Any], list[FieldError]]:
+    """Clean `data` into ClaimCase column values; every problem becomes a FieldError (none are skipped).
+
+    Duplicates against the database use `ref.existing_case_nos`; the caller adds the numbers it
+    accepts to that set so a repeat inside one file is caught too.
+    """
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+
+    for name, required, max_len in TEXT_FIELDS:
+        raw = getattr(data, name)
+        text = None if _blank(raw) else str(raw).strip()
+        if text is None:
+            if required:
+                errors.append(FieldError(name, "cases.error.required"))
+        elif len(text) > max_len:
+            errors.append(FieldError(name, "cases.error.too_long", {"max": max_len}))
+        values[name] = text
+
+    case_no = values.get("case_no")
+    if case_no and len(case_no) <= 40:
+        if not _CASE_NO.match(case_no):
+            errors.append(FieldError("case_no", "cases.error.bad_case_no"))
+        elif case_no in ref.existing_case_nos:
+            errors.append(FieldError("case_no", "cases.error.duplicate_case_no", {"case_no": case_no}))
+
+    times: dict[str, datetime] = {}
+    for name in ("report_time", "accident_time"):
+        raw = getattr(data, name)
+        if _blank(raw):
+            errors.append(FieldError(name, "cases.error.required"))
+            continue
+        try:
+            times[name] = parse_time(raw)
+        except (ValueError, TypeError):
+            errors.append(FieldError(name, "cases.error.bad_time", {"value": str(raw)}))
+    if "report_time" in times and times["report_time"] > now:
+        errors.append(FieldError("report_time", "cases.error.report_in_future"))
+    if len(times) == 2 and times["accident_time"] > times["report_time"]:
+        errors.append(FieldError("accident_time", "cases.error.accident_after_report"))
+    values.update(times)
+
+    values["policy_start_date"] = None
+    if not _blank(data.policy_start_date):
+        try:
+            values["policy_start_date"] = parse_date(data.policy_start_date)
+        except (ValueError, TypeError):
+            errors.append(FieldError("policy_start_date", "cases.error.bad_date",
+                                     {"value": str(data.policy_start_date)}))
+
+    for name, (prefix, codes, required) in CHOICE_FIELDS.items():
+        raw = getattr(data, name)
+        values[name] = None
+        if _blank(raw):
+            if required:
+                errors.append(FieldError(name, "cases.error.required"))
+            continue
+        code = _CHOICES[name].get(str(raw).strip().lower())
+        if code is None:
+            errors.append(FieldError(name, "cases.error.bad_choice", {"value": str(raw), "prefix": prefix}))
+        values[name] = code
+
+    for name in ("vehicle_imported", "compulsory_only"):
+        try:
+            values[name] = parse_bool(getattr(data, name))
+        except ValueError:
+            errors.append(FieldError(name, "cases.error.bad_bool", {"value": str(getattr(data, name))}))
+            values[name] = False
+    if values["compulsory_only"] and values.get("business_line") not in (None, "motor"):
+        errors.append(FieldError("compulsory_only", "cases.error.compulsory_only_motor"))
+
+    values["vehicle_age_years"] = None
+    raw_age = data.vehicle_age_years
+    if not _blank(raw_age):
+        try:
+            age = int(str(raw_age).strip().removesuffix(".0"))
+            if age < 0 or age > 100:
+                raise ValueError(raw_age)
+            values["vehicle_age_years"] = age
+        except ValueError:
+            errors.append(FieldError("vehicle_age_years", "cases.error.bad_age", {"value": str(raw_age)}))
+
+    values["vehicle_sum_insured"] = _money("vehicle_sum_insured", data.vehicle_sum_insured, errors)
+    values["initial_estimate"] = _money("initial_estimate", data.initial_estimate, errors)
+
+    sub_branch_id = None
+    if _blank(data.sub_branch):
+        errors.append(FieldError("sub_branch", "cases.error.required"))
+    else:
+        sub_branch_id = ref.resolve_sub_branch(data.sub_branch)
+        if sub_branch_id is None:
+            errors.append(FieldError("sub_branch", "cases.error.unknown_sub_branch", {"value": str(data.sub_branch)}))
+        elif ref.allowed_sub_branch_ids is not None and sub_branch_id not in ref.allowed_sub_branch_ids:
+            errors.append(FieldError("sub_branch", "cases.error.sub_branch_forbidden"))
+            sub_branch_id = None
+    values["sub_branch_id"] = sub_branch_id
+    values["branch_id"] = ref.sub_branches[sub_branch_id].branch_id if sub_branch_id else None
+
+    surveyor_id = None
+    if _blank(data.surveyor):
+        errors.append(FieldError("surveyor", "cases.error.required"))
+    else:
+        surveyor_id = ref.resolve_surveyor(data.surveyor)
+        if surveyor_id is None:
+            errors.append(FieldError("surveyor", "cases.error.unknown_surveyor", {"value": str(data.surveyor)}))
+        elif sub_branch_id is not None and sub_branch_id not in ref.surveyor_units[surveyor_id]:
+            errors.append(FieldError("surveyor", "cases.error.surveyor_not_in_sub_branch"))
+    values["surveyor_id"] = surveyor_id
+    return values, errors
+
+
+def case_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """The ClaimCase columns of cleaned values (drops the initial estimate)."""
+    return {k: v for k, v in values.items() if k != "initial_estimate"}
+
+
+# ---------------------------------------------------------------- the service
+
+
+@dataclass(frozen=True)
+class RegisteredCase:
+    case_id: int
+    case_no: str
+    tier: str
+    estimate_recorded: bool
+
+
+def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime | None = None) -> RegisteredCase:
+    """Register one reported case (报案受理); with `initial_estimate`, record it and dispatch too.
+
+    All or nothing: any field error raises ValidationFailed listing every field, nothing saved.
+    """
+    now = now or datetime.now(timezone.utc)
+    require_intake_role(actor)
+    ref = load_reference(session, actor, [str(data.case_no or "")])
+    values, errors = check_case_input(data, ref, now)
+    if (values["initial_estimate"] is not None and not actor.has_role(*NATIONAL_INTAKE_ROLES)
+            and values["surveyor_id"] not in (None, actor.person_id)):
+        # 分级管理办法: the call center records estimates; a surveyor only for their own case.
+        errors.append(FieldError("initial_estimate", "cases.error.estimate_only_own_case"))
+    if errors:
+        raise ValidationFailed(errors)
+    case = ClaimCase(**case_columns(values), state="reported", tier="T0", created_by=actor.person_id,
+                     created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+    except IntegrityError as exc:  # a concurrent registration took the number meanwhile
+        session.rollback()
+        if "case_no" in str(exc.orig):
+            raise ValidationFailed([FieldError("case_no", "cases.error.duplicate_case_no",
+                                               {"case_no": values["case_no"]})]) from exc
+        raise
+    record_event(session, case_id=case.id, actor_id=actor.person_id, kind="case_registered", at=now,
+                 case_no=case.case_no, sub_branch_id=case.sub_branch_id, surveyor_id=case.surveyor_id,
+                 business_line=case.business_line, report_time=case.report_time)
+    estimate = values["initial_estimate"]
+    tier = case.tier
+    if estimate is None:
+        session.commit()
+    else:
+        # The dispatch service commits the case and its estimate together; a refusal there
+        # rolls the registration back with it (all or nothing).
+        try:
+            tier = record_estimate(session, actor, case.id, estimate, now=now).tier_after
+        except Exception:
+            session.rollback()
+            raise
+    return RegisteredCase(case.id, values["case_no"], tier, estimate is not None)
+
+
+@dataclass(frozen=True)
+class IntakeOptions:
+    """Choices for the registration form: the sub-branches the actor may use, and their surveyors."""
+
+    sub_branches: list[tuple[int, str]]  # (id, "branch / sub-branch")
+    surveyors: dict[int, list[tuple[int, str]]]  # sub-branch id -> [(person id, name)]
+
+
+def intake_options(session: Session, actor: Actor) -> IntakeOptions:
+    require_intake_role(actor)
+    branch = OrgUnit.__table__.alias("branch")
+    query = (select(OrgUnit.id, OrgUnit.name, branch.c.name)
+             .join(branch, branch.c.id == OrgUnit.parent_id)
+             .where(OrgUnit.level == "sub_branch").order_by(branch.c.code, OrgUnit.code))
+    if not actor.has_role(*NATIONAL_INTAKE_ROLES):
+        own = sorted(a.unit_id for a in actor.assignments if a.role == "surveyor" and a.unit_level == "sub_branch")
+        query = query.where(OrgUnit.id.in_(own))
+    subs = [(sid, f"{bname} / {name}") for sid, name, bname in session.execute(query).all()]
+    people = session.execute(
+        select(RoleAssignment.unit_id, Person.id, Person.full_name, Person.username)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(RoleAssignment.role == "surveyor", Person.active.is_(True),
+               RoleAssignment.unit_id.in_([s for s, _ in subs]))
+        .order_by(Person.username)).all()
+    surveyors: dict[int, list[tuple[int, str]]] = {}
+    for unit_id, pid, name, username in people:
+        surveyors.setdefault(unit_id, []).append((pid, f"{name}（{username}）"))
+    return IntakeOptions(subs, surveyors)
