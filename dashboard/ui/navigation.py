@@ -27,6 +27,9 @@ PAGES: tuple[PageSpec, ...] = (
              "nav.section.work", ALL_ROLES),
     PageSpec("overview", "pages/overview.py", "page.overview", ":material/monitoring:", "nav.section.monitor",
              frozenset({"executive", "hq_admin", "hq_reviewer"})),
+    PageSpec("overdue", "pages/overdue.py", "page.overdue", ":material/timer_off:", "nav.section.monitor",
+             frozenset({"hq_admin", "hq_reviewer", "call_center", "executive", "branch_manager",
+                        "branch_tracker", "exec_supervisor"})),
 )
 
 

@@ -1,0 +1,263 @@
+"""The overdue tracker: clocks overdue, due soon, or met late — filtered, counted, paged in SQL.
+
+Branch people see only their branch's clocks (case scope, or the branch of a clock without a
+case such as D6); HQ roles and executives see all. Most overdue first.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import (
+    ColumnElement, Float, Select, and_, case, cast, extract, false, func, literal, or_, select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from dashboard.rules.deadlines import AGEING_BUCKETS, DEADLINE_KINDS
+from dashboard.services.actor import Actor, case_scope
+from dashboard.services.errors import PermissionDenied
+from dashboard.services.rule_settings import get_setting
+from dashboard.settings import BUSINESS_TZ
+from db.models import ClaimCase, Deadline, OrgUnit, Person, Violation
+
+TRACKER_ROLES = ("hq_admin", "hq_reviewer", "call_center", "executive", "branch_manager", "branch_tracker",
+                 "exec_supervisor")
+STATUSES = ("overdue", "due_soon", "met_late")
+EXPORT_MAX_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class OverdueFilters:
+    branch_id: int | None = None
+    sub_branch_id: int | None = None
+    kinds: tuple[str, ...] = ()
+    person: str | None = None  # part of the responsible (or also charged) person's name
+    tiers: tuple[str, ...] = ()
+    due_from: date | None = None  # Asia/Shanghai calendar dates, inclusive
+    due_to: date | None = None
+    statuses: tuple[str, ...] = STATUSES
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    deadline_id: int
+    case_id: int | None
+    case_no: str | None
+    kind: str
+    responsible: str | None
+    also_charged: str | None
+    due_at: datetime
+    met_at: datetime | None
+    hours_late: float  # negative: hours left
+    status: str
+    branch: str | None
+    sub_branch: str | None
+    tier: str | None
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    rows: list[OverdueRow]
+    total: int
+
+
+@dataclass(frozen=True)
+class UnitOption:
+    id: int
+    name: str
+    parent_id: int | None
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(timezone.utc)
+
+
+def _require(actor: Actor) -> None:
+    if not actor.has_role(*TRACKER_ROLES):
+        raise PermissionDenied()
+
+
+def _visible_branch_ids(actor: Actor) -> set[int]:
+    ids = set(actor.visible_branch_ids)
+    ids.update(a.branch_id for a in actor.assignments if a.unit_level == "sub_branch" and a.branch_id)
+    return ids
+
+
+def _scope(actor: Actor, branch_col: ColumnElement) -> ColumnElement[bool] | None:
+    """A clock is visible with its case; a clock without a case (D6) with its branch."""
+    if actor.is_national:
+        return None
+    scope = case_scope(actor)
+    branches = sorted(actor.visible_branch_ids)
+    by_branch = and_(Deadline.case_id.is_(None), branch_col.in_(branches)) if branches else false()
+    return or_(and_(ClaimCase.id.is_not(None), scope), by_branch)
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
+
+
+class _Query:
+    """The tracker's FROM/WHERE, shared by the page, the counts, the export and the charts."""
+
+    def __init__(self, session: Session, actor: Actor, filters: OverdueFilters, now: datetime) -> None:
+        self.now = now
+        soon = float(get_setting(session, "deadline.due_soon_hours"))
+        self.soon_until = now + timedelta(hours=soon)
+        self.responsible = aliased(Person, name="responsible")
+        self.also = aliased(Person, name="also_charged")
+        self.branch = aliased(OrgUnit, name="branch")
+        self.sub = aliased(OrgUnit, name="sub_branch")
+        self.branch_id = func.coalesce(Deadline.branch_id, ClaimCase.branch_id)
+        self.status = case((Deadline.met_at.is_not(None), literal("met_late")),
+                           (Deadline.due_at < now, literal("overdue")), else_=literal("due_soon"))
+        self.status_rank = case((Deadline.met_at.is_not(None), 2), (Deadline.due_at < now, 0), else_=1)
+        self.lateness = func.coalesce(Deadline.met_at, now) - Deadline.due_at
+        self.hours_late = cast(extract("epoch", self.lateness), Float) / 3600.0
+        self.conditions = self._conditions(actor, filters)
+
+    def _conditions(self, actor: Actor, f: OverdueFilters) -> list[ColumnElement[bool]]:
+        status_conditions = {
+            "overdue": and_(Deadline.met_at.is_(None), Deadline.due_at < self.now),
+            "due_soon": and_(Deadline.met_at.is_(None), Deadline.due_at >= self.now,
+                             Deadline.due_at <= self.soon_until),
+            "met_late": Deadline.met_at > Deadline.due_at,
+        }
+        chosen = [status_conditions[s] for s in f.statuses if s in status_conditions]
+        conditions: list[ColumnElement[bool]] = [Deadline.cancelled_at.is_(None), or_(*chosen) if chosen else false()]
+        scope = _scope(actor, self.branch_id)
+        if scope is not None:
+            conditions.append(scope)
+        conditions.extend(self._common_filters(f, self.branch_id, Deadline.kind, Deadline.due_at))
+        if f.person and f.person.strip():
+            pattern = f"%{f.person.strip()}%"
+            conditions.append(or_(self.responsible.full_name.ilike(pattern), self.also.full_name.ilike(pattern)))
+        return conditions
+
+    @staticmethod
+    def _common_filters(f: OverdueFilters, branch_col, kind_col, due_col) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if f.branch_id is not None:
+            out.append(branch_col == f.branch_id)
+        if f.sub_branch_id is not None:
+            out.append(ClaimCase.sub_branch_id == f.sub_branch_id)
+        if f.kinds:
+            out.append(kind_col.in_([k for k in f.kinds if k in DEADLINE_KINDS]))
+        if f.tiers:
+            out.append(ClaimCase.tier.in_(list(f.tiers)))
+        if f.due_from is not None:
+            out.append(due_col >= _local_midnight(f.due_from))
+        if f.due_to is not None:
+            out.append(due_col < _local_midnight(f.due_to + timedelta(days=1)))
+        return out
+
+    def joined(self, query: Select, *, people: bool = True, units: bool = False) -> Select:
+        query = query.select_from(Deadline).outerjoin(ClaimCase, ClaimCase.id == Deadline.case_id)
+        if people:
+            query = (query.outerjoin(self.responsible, self.responsible.id == Deadline.responsible_person_id)
+                     .outerjoin(self.also, self.also.id == Deadline.also_charged_person_id))
+        if units:
+            query = (query.outerjoin(self.branch, self.branch.id == self.branch_id)
+                     .outerjoin(self.sub, self.sub.id == ClaimCase.sub_branch_id))
+        return query.where(*self.conditions)
+
+    def rows(self) -> Select:
+        query = select(
+            Deadline.id, Deadline.case_id, ClaimCase.case_no, Deadline.kind, self.responsible.full_name,
+            self.also.full_name, Deadline.due_at, Deadline.met_at, self.hours_late, self.status,
+            self.branch.name, self.sub.name, ClaimCase.tier,
+        )
+        return self.joined(query, units=True).order_by(self.status_rank, self.lateness.desc(), Deadline.id)
+
+
+def _to_rows(result) -> list[OverdueRow]:
+    return [OverdueRow(*row) for row in result]
+
+
+def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, limit: int = 50, offset: int = 0,
+                 now: datetime | None = None) -> OverduePage:
+    """One page of the tracker list, most overdue first, and the total matching."""
+    _require(actor)
+    q = _Query(session, actor, filters, _now(now))
+    total = session.scalar(q.joined(select(func.count()), people=bool(filters.person)))
+    rows = _to_rows(session.execute(q.rows().limit(limit).offset(offset)))
+    return OverduePage(rows, int(total or 0))
+
+
+def overdue_export(session: Session, actor: Actor, filters: OverdueFilters, *, now: datetime | None = None,
+                   max_rows: int = EXPORT_MAX_ROWS) -> list[OverdueRow]:
+    """The filtered list for CSV / Excel, capped at `max_rows`."""
+    _require(actor)
+    q = _Query(session, actor, filters, _now(now))
+    return _to_rows(session.execute(q.rows().limit(max_rows)))
+
+
+def overdue_counts(session: Session, actor: Actor, filters: OverdueFilters, *,
+                   now: datetime | None = None) -> dict[str, int]:
+    """How many clocks of each status match the filters (statuses not filtered out count 0)."""
+    _require(actor)
+    q = _Query(session, actor, filters, _now(now))
+    query = q.joined(select(q.status, func.count()), people=bool(filters.person)).group_by(q.status)
+    counts = {status: 0 for status in STATUSES}
+    counts.update({status: int(n) for status, n in session.execute(query)})
+    return counts
+
+
+def ageing(session: Session, actor: Actor, filters: OverdueFilters, *,
+           now: datetime | None = None) -> list[tuple[str, int]]:
+    """Overdue, not yet met clocks by how long they have been overdue (AGEING_BUCKETS)."""
+    _require(actor)
+    only_open = replace(filters, statuses=("overdue",))
+    q = _Query(session, actor, only_open, _now(now))
+    whens = [(q.hours_late <= high, literal(key)) for key, _low, high in AGEING_BUCKETS if high is not None]
+    bucket = case(*whens, else_=literal(AGEING_BUCKETS[-1][0]))
+    found = dict(session.execute(q.joined(select(bucket, func.count()), people=bool(filters.person))
+                                 .group_by(bucket)).tuples().all())
+    return [(key, int(found.get(key, 0))) for key, _low, _high in AGEING_BUCKETS]
+
+
+def violations_by_branch_and_kind(session: Session, actor: Actor, filters: OverdueFilters) -> list[tuple[str, str, int]]:
+    """Recorded violations (one per charged person) by branch and deadline type, within the filters."""
+    _require(actor)
+    branch = aliased(OrgUnit, name="v_branch")
+    person = aliased(Person, name="v_person")
+    query = (select(branch.name, Violation.kind, func.count())
+             .select_from(Violation)
+             .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
+             .outerjoin(branch, branch.id == Violation.branch_id)
+             .join(person, person.id == Violation.person_id))
+    conditions = _Query._common_filters(filters, Violation.branch_id, Violation.kind, Violation.due_at)
+    if filters.person and filters.person.strip():
+        conditions.append(person.full_name.ilike(f"%{filters.person.strip()}%"))
+    if not actor.is_national:
+        branches = sorted(actor.visible_branch_ids)
+        by_branch = and_(Violation.case_id.is_(None), Violation.branch_id.in_(branches)) if branches else false()
+        conditions.append(or_(and_(ClaimCase.id.is_not(None), case_scope(actor)), by_branch))
+    query = query.where(*conditions).group_by(branch.name, Violation.kind).order_by(branch.name, Violation.kind)
+    return [(name or "—", kind, int(n)) for name, kind, n in session.execute(query)]
+
+
+def branch_options(session: Session, actor: Actor) -> list[UnitOption]:
+    """Branches the actor may filter by: all for national roles, otherwise their own."""
+    _require(actor)
+    query = select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id).where(OrgUnit.level == "branch")
+    if not actor.is_national:
+        query = query.where(OrgUnit.id.in_(sorted(_visible_branch_ids(actor))))
+    return [UnitOption(*row) for row in session.execute(query.order_by(OrgUnit.code))]
+
+
+def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[UnitOption]:
+    _require(actor)
+    allowed = {b.id for b in branch_options(session, actor)}
+    query = select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id).where(OrgUnit.level == "sub_branch",
+                                                                      OrgUnit.parent_id.in_(sorted(allowed)))
+    if branch_id is not None:
+        query = query.where(OrgUnit.parent_id == branch_id)
+    if not actor.is_national and not actor.visible_branch_ids:
+        query = query.where(OrgUnit.id.in_(sorted(actor.visible_sub_branch_ids)))
+    return [UnitOption(*row) for row in session.execute(query.order_by(OrgUnit.code))]
+
+
+def tier_codes() -> Sequence[str]:
+    return ("T1", "T2", "T3", "T4")

@@ -1,0 +1,67 @@
+"""Presentation of the overdue tracker: localized frames and the two Altair charts."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import altair as alt
+import pandas as pd
+
+from dashboard.i18n import t
+from dashboard.rules.deadlines import AGEING_BUCKETS
+from dashboard.services.overdue import OverdueRow
+from dashboard.ui.format import local_time, time_left
+
+# Colour carries meaning only: red overdue, amber due within 24 h (shown as a marker in the list).
+STATUS_MARK = {"overdue": "🔴", "due_soon": "🟠", "met_late": "⚪"}
+OVERDUE_RED = "#d62728"
+
+
+def rows_frame(rows: Sequence[OverdueRow], now: datetime) -> pd.DataFrame:
+    """The list as people read it (Asia/Shanghai times, Chinese names), with case_id kept for links."""
+    records = []
+    for r in rows:
+        records.append({
+            "case_id": r.case_id,
+            t("deadlines.col.status"): f"{STATUS_MARK.get(r.status, '')} {t(f'deadlines.status.{r.status}')}",
+            t("deadlines.col.case_no"): r.case_no or t("deadlines.no_case"),
+            t("deadlines.col.kind"): t(f"deadlines.kind.{r.kind}"),
+            t("deadlines.col.responsible"): "、".join(n for n in (r.responsible, r.also_charged) if n) or "—",
+            t("deadlines.col.due"): local_time(r.due_at),
+            t("deadlines.col.left"): time_left(r.due_at, r.met_at or now),
+            t("deadlines.col.overdue_hours"): round(r.hours_late, 1),
+            t("deadlines.col.met_at"): local_time(r.met_at) if r.met_at else "",
+            t("deadlines.col.branch"): r.branch or "—",
+            t("deadlines.col.sub_branch"): r.sub_branch or "—",
+            t("deadlines.col.tier"): r.tier or "—",
+        })
+    columns = ["case_id"] + [t(k) for k in (
+        "deadlines.col.status", "deadlines.col.case_no", "deadlines.col.kind", "deadlines.col.responsible",
+        "deadlines.col.due", "deadlines.col.left", "deadlines.col.overdue_hours", "deadlines.col.met_at",
+        "deadlines.col.branch", "deadlines.col.sub_branch", "deadlines.col.tier")]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def violations_chart(data: Sequence[tuple[str, str, int]]) -> alt.Chart:
+    frame = pd.DataFrame([{"branch": b, "kind": t(f"deadlines.kind.{k}"), "count": n} for b, k, n in data],
+                         columns=["branch", "kind", "count"])
+    return alt.Chart(frame, title=t("deadlines.chart.by_branch")).mark_bar().encode(
+        x=alt.X("branch:N", title=t("deadlines.chart.axis.branch"), sort="-y"),
+        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count")),
+        color=alt.Color("kind:N", title=t("deadlines.chart.axis.kind")),
+        tooltip=[alt.Tooltip("branch:N", title=t("deadlines.chart.axis.branch")),
+                 alt.Tooltip("kind:N", title=t("deadlines.chart.axis.kind")),
+                 alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],
+    )
+
+
+def ageing_chart(buckets: Sequence[tuple[str, int]]) -> alt.Chart:
+    order = [t(f"deadlines.bucket.{key}") for key, _lo, _hi in AGEING_BUCKETS]
+    frame = pd.DataFrame([{"bucket": t(f"deadlines.bucket.{k}"), "count": n} for k, n in buckets],
+                         columns=["bucket", "count"])
+    return alt.Chart(frame, title=t("deadlines.chart.ageing")).mark_bar(color=OVERDUE_RED).encode(
+        x=alt.X("bucket:N", title=t("deadlines.chart.axis.bucket"), sort=order),
+        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count")),
+        tooltip=[alt.Tooltip("bucket:N", title=t("deadlines.chart.axis.bucket")),
+                 alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],
+    )

@@ -1,0 +1,100 @@
+"""Overdue tracker: every clock overdue, due within 24 h, or done late; filters, counts, charts, export."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from dashboard.i18n import current_language, set_language, t
+from dashboard.rules.deadlines import DEADLINE_KINDS
+from dashboard.services.overdue import (
+    STATUSES, OverdueFilters, ageing, branch_options, overdue_counts, overdue_export, overdue_page,
+    EXPORT_MAX_ROWS, sub_branch_options, tier_codes, violations_by_branch_and_kind,
+)
+from dashboard.services.rule_settings import get_setting
+from dashboard.ui.db import db_session
+from dashboard.ui.overdue_view import ageing_chart, rows_frame, violations_chart
+from dashboard.ui.session import require_page
+from dashboard.ui.tables import open_case, pager, to_csv_bytes, to_excel_bytes
+
+actor = require_page("overdue")
+PAGE_SIZE = 50
+now = datetime.now(timezone.utc)
+st.title(t("page.overdue"))
+
+with db_session() as session:
+    soon_hours = get_setting(session, "deadline.due_soon_hours")
+    branches = branch_options(session, actor)
+    st.caption(t("deadlines.tracker.caption", h=soon_hours))
+
+    row1 = st.columns(4)
+    branch_ids = [b.id for b in branches]
+    branch_names = {b.id: b.name for b in branches}
+    branch_choice = row1[0].selectbox(
+        t("deadlines.filter.branch"), ([None] if len(branches) != 1 else []) + branch_ids,
+        format_func=lambda i: t("common.all") if i is None else branch_names[i], key="ov_branch")
+    subs = sub_branch_options(session, actor, branch_choice)
+    sub_names = {s.id: s.name for s in subs}
+    sub_choice = row1[1].selectbox(t("deadlines.filter.sub_branch"), [None] + list(sub_names),
+                                   format_func=lambda i: t("common.all") if i is None else sub_names[i],
+                                   key="ov_sub")
+    kinds = row1[2].multiselect(t("deadlines.filter.kind"), list(DEADLINE_KINDS),
+                                format_func=lambda k: t(f"deadlines.kind.{k}"), key="ov_kinds")
+    tiers = row1[3].multiselect(t("deadlines.filter.tier"), list(tier_codes()),
+                                format_func=lambda k: t(f"tier.{k}"), key="ov_tiers")
+    row2 = st.columns(4)
+    statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES), default=list(STATUSES),
+                                   format_func=lambda s: t(f"deadlines.status.{s}"), key="ov_status")
+    person = row2[1].text_input(t("deadlines.filter.person"), key="ov_person")
+    due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, key="ov_from")
+    due_to = row2[3].date_input(t("deadlines.filter.due_to"), value=None, key="ov_to")
+    filters = OverdueFilters(branch_id=branch_choice, sub_branch_id=sub_choice, kinds=tuple(kinds),
+                             person=person or None, tiers=tuple(tiers), due_from=due_from, due_to=due_to,
+                             statuses=tuple(statuses))
+
+    counts = overdue_counts(session, actor, filters, now=now)
+    violations = violations_by_branch_and_kind(session, actor, filters)
+    metrics = st.columns(4)
+    metrics[0].metric(t("deadlines.count.overdue"), f"{counts['overdue']:,}")
+    metrics[1].metric(t("deadlines.count.due_soon"), f"{counts['due_soon']:,}")
+    metrics[2].metric(t("deadlines.count.met_late"), f"{counts['met_late']:,}")
+    metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}")
+
+    total = sum(counts.values())
+    offset = pager(total, PAGE_SIZE, key="ov_page")
+    page = overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now)
+    buckets = ageing(session, actor, filters, now=now)
+
+frame = rows_frame(page.rows, now)
+if frame.empty:
+    st.info(t("deadlines.empty"))
+else:
+    event = st.dataframe(frame.drop(columns=["case_id"]), key="ov_table", hide_index=True, width="stretch",
+                         on_select="rerun", selection_mode="single-row")
+    selected = event.selection.rows if event and hasattr(event, "selection") else []
+    if selected:
+        case_id = frame.iloc[selected[0]]["case_id"]
+        if case_id == case_id and case_id is not None:  # a weekly-summary clock has no case
+            open_case(int(case_id))
+
+language = current_language()
+
+
+def _export_rows():
+    set_language(language)  # the download runs outside the script thread
+    with db_session() as export_session:
+        return rows_frame(overdue_export(export_session, actor, filters, now=now), now).drop(columns=["case_id"])
+
+
+if total > EXPORT_MAX_ROWS:
+    st.caption(t("deadlines.export_capped", n=f"{EXPORT_MAX_ROWS:,}"))
+left, right = st.columns(2)
+left.download_button(t("common.download_csv"), data=lambda: to_csv_bytes(_export_rows()),
+                     file_name="overdue.csv", mime="text/csv", key="ov_csv")
+right.download_button(t("common.download_excel"), data=lambda: to_excel_bytes({"overdue": _export_rows()}),
+                      file_name="overdue.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ov_xlsx")
+
+charts = st.columns(2)
+charts[0].altair_chart(violations_chart(violations), width="stretch")
+charts[1].altair_chart(ageing_chart(buckets), width="stretch")

@@ -1,0 +1,79 @@
+"""The overdue tracker page through the real app: list, counts, filters, branch limits, charts."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from dashboard.services.dispatch import record_estimate
+from dashboard.services.violations import record_violations
+from tests.app.helpers import signed_in_app
+from tests.factories import make_case
+
+
+@pytest.fixture
+def overdue_cases(session, org, actor_for):
+    """Two gd cases and one zj case dispatched 50 h ago (D1/D2 overdue, D3 due in 22 h), one gd case 10 h ago (due soon)."""
+    now = datetime.now(timezone.utc)
+    call = actor_for("callcenter")
+    made = {}
+    for key, sub, amount, hours_ago in (("gz", "gz", 80000, 50), ("sz", "sz", 300000, 50),
+                                        ("hz", "hz", 90000, 50), ("fs", "fs", 60000, 10)):
+        case = make_case(session, org, sub, report_time=now - timedelta(hours=hours_ago + 1),
+                         accident_time=now - timedelta(hours=hours_ago + 2))
+        record_estimate(session, call, case.id, amount, now=now - timedelta(hours=hours_ago))
+        made[key] = case
+    record_violations(session, now)
+    session.commit()
+    return made
+
+
+def _table_text(at) -> str:
+    return at.dataframe[0].value.to_string()
+
+
+def test_hq_reviewer_sees_every_branch_most_overdue_first(db_url, org, overdue_cases):
+    at = signed_in_app(db_url, "reviewer", "overdue")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    text = table.to_string()
+    for key in ("gz", "sz", "hz", "fs"):
+        assert overdue_cases[key].case_no in text
+    status_col = table.columns[0]
+    assert "超时" in table.iloc[0][status_col]  # overdue rows first
+    assert any("24小时内到期" in v for v in table[status_col])
+    metrics = {m.label: m.value for m in at.metric}
+    # 50 h after dispatch: D1 of each case, D2 of each first responsible (gz 1, sz T2 2, hz 1) = 7.
+    assert metrics["超时未完成"] == "7"
+    assert metrics["24小时内到期"] == "6"  # the four D3 clocks (22 h left), fs D1 and D2 (14 h left)
+
+
+def test_branch_manager_sees_only_the_branch(db_url, org, overdue_cases):
+    at = signed_in_app(db_url, "gd_manager", "overdue")
+    assert not at.exception, at.exception
+    text = _table_text(at)
+    assert overdue_cases["gz"].case_no in text and overdue_cases["hz"].case_no not in text
+    assert at.selectbox(key="ov_branch").options == ["广东分公司"]
+
+
+def test_filters_narrow_the_list(db_url, org, overdue_cases):
+    at = signed_in_app(db_url, "admin", "overdue")
+    at.multiselect(key="ov_kinds").select("D2")
+    at.run()
+    assert not at.exception, at.exception
+    kinds = set(at.dataframe[0].value["时效类型"])
+    assert kinds == {"D2 第一责任人到场及人车合影（24小时）"}
+    at.multiselect(key="ov_tiers").select("T2")
+    at.run()
+    assert set(at.dataframe[0].value["报案号"]) == {overdue_cases["sz"].case_no}
+    at.multiselect(key="ov_kinds").unselect("D2")
+    at.multiselect(key="ov_status").unselect("overdue")
+    at.run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["状态"]) == ["🟠 24小时内到期"] * 2  # sz's two D3 clocks, no overdue row left
+
+
+def test_the_page_is_refused_to_a_surveyor(db_url, org, overdue_cases):
+    at = signed_in_app(db_url, "gz_surveyor1")
+    assert "overdue" not in at.session_state["nav_pages"]

@@ -1,0 +1,108 @@
+"""The overdue tracker service: what is listed, in which order, for whom, with which filters."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dashboard.services.dispatch import record_estimate
+from dashboard.services.errors import PermissionDenied
+from dashboard.services.overdue import (
+    OverdueFilters, ageing, branch_options, overdue_counts, overdue_export, overdue_page,
+    violations_by_branch_and_kind,
+)
+from dashboard.services.uploads import record_upload
+from dashboard.services.violations import record_violations
+from tests.factories import T0, make_case
+
+
+@pytest.fixture
+def cases(session, org, actor_for):
+    """gz T1 case at T0, sz T2 case at T0+20 h, zj (hz) T1 case at T0; photo of gz uploaded late."""
+    call = actor_for("callcenter")
+    gz = make_case(session, org, "gz")
+    record_estimate(session, call, gz.id, 80000, now=T0)
+    sz = make_case(session, org, "sz")
+    record_estimate(session, call, sz.id, 300000, now=T0 + timedelta(hours=20))
+    hz = make_case(session, org, "hz")
+    record_estimate(session, call, hz.id, 90000, now=T0)
+    record_upload(session, actor_for("gz_surveyor1"), gz.id, "person_vehicle_photo", "p.jpg", b"x",
+                  on_behalf_of_person_id=org.person("gz_claims"), now=T0 + timedelta(hours=30))
+    return {"gz": gz, "sz": sz, "hz": hz}
+
+
+NOW = T0 + timedelta(hours=36)
+
+
+def test_hq_sees_overdue_due_soon_and_met_late_most_overdue_first(session, actor_for, cases):
+    page = overdue_page(session, actor_for("reviewer"), OverdueFilters(), now=NOW)
+    statuses = [r.status for r in page.rows]
+    assert statuses == sorted(statuses, key=["overdue", "due_soon", "met_late"].index)
+    overdue = [r for r in page.rows if r.status == "overdue"]
+    assert [r.hours_late for r in overdue] == sorted((r.hours_late for r in overdue), reverse=True)
+    # gz and hz: D1 open 12 h late (hz D2 too); gz D2 met late at +30 h; sz (dispatched at +20 h): D1/D2 due at +44 h.
+    assert {(r.case_no, r.kind) for r in page.rows if r.status == "met_late"} == {(cases["gz"].case_no, "D2")}
+    due_soon = {(r.case_no, r.kind) for r in page.rows if r.status == "due_soon"}
+    assert (cases["sz"].case_no, "D1") in due_soon and (cases["sz"].case_no, "D3") not in due_soon
+    met = next(r for r in page.rows if r.status == "met_late")
+    assert met.met_at == T0 + timedelta(hours=30) and met.hours_late == pytest.approx(6)
+    assert page.total == len(page.rows)
+
+
+def test_branch_people_see_only_their_branch(session, org, actor_for, cases):
+    rows = overdue_export(session, actor_for("gd_manager"), OverdueFilters(), now=NOW)
+    assert rows and {r.branch for r in rows} == {"广东分公司"}
+    assert cases["hz"].case_no not in {r.case_no for r in rows}
+    assert [b.name for b in branch_options(session, actor_for("gd_manager"))] == ["广东分公司"]
+    # Asking for another branch explicitly gives nothing either.
+    other = OverdueFilters(branch_id=org.branch("zj").id)
+    assert overdue_page(session, actor_for("gd_manager"), other, now=NOW).total == 0
+
+
+def test_people_without_a_tracker_role_are_refused(session, actor_for, cases):
+    with pytest.raises(PermissionDenied):
+        overdue_page(session, actor_for("gz_surveyor1"), OverdueFilters(), now=NOW)
+
+
+def test_filters_by_kind_tier_person_sub_branch_and_due_date(session, org, actor_for, cases):
+    hq = actor_for("admin")
+    only_d2 = overdue_export(session, hq, OverdueFilters(kinds=("D2",)), now=NOW)
+    assert {r.kind for r in only_d2} == {"D2"}
+    t2 = overdue_export(session, hq, OverdueFilters(tiers=("T2",)), now=NOW)
+    assert {r.case_no for r in t2} == {cases["sz"].case_no}
+    name = session.get(__import__("db.models", fromlist=["Person"]).Person, org.person("gz_claims")).full_name
+    by_person = overdue_export(session, hq, OverdueFilters(person=name[:2]), now=NOW)
+    assert by_person and all(name[:2] in (r.responsible or "") + (r.also_charged or "") for r in by_person)
+    sub = overdue_export(session, hq, OverdueFilters(sub_branch_id=org.sub_branch("sz").id), now=NOW)
+    assert {r.case_no for r in sub} == {cases["sz"].case_no}
+    # Due dates are Asia/Shanghai calendar days: T0 + 24 h is 2026-11-21 10:00 local.
+    from datetime import date
+
+    day = overdue_export(session, hq, OverdueFilters(due_from=date(2026, 11, 21), due_to=date(2026, 11, 21)), now=NOW)
+    assert day and all(r.due_at.date() in (date(2026, 11, 21), date(2026, 11, 20)) for r in day)
+    assert not overdue_export(session, hq, OverdueFilters(due_from=date(2026, 12, 1)), now=NOW)
+
+
+def test_pages_are_cut_in_sql_and_counts_match(session, actor_for, cases):
+    hq = actor_for("admin")
+    counts = overdue_counts(session, hq, OverdueFilters(), now=NOW)
+    total = sum(counts.values())
+    first = overdue_page(session, hq, OverdueFilters(), limit=2, offset=0, now=NOW)
+    second = overdue_page(session, hq, OverdueFilters(), limit=2, offset=2, now=NOW)
+    assert first.total == second.total == total
+    assert len(first.rows) == 2 and {r.deadline_id for r in first.rows}.isdisjoint({r.deadline_id for r in second.rows})
+    assert counts["overdue"] == 3 and counts["met_late"] == 1  # gz D1, hz D1, hz D2; gz D2 late
+
+
+def test_charts_count_violations_by_branch_and_kind_and_age_the_overdue(session, org, actor_for, cases):
+    record_violations(session, NOW)
+    session.commit()
+    by = violations_by_branch_and_kind(session, actor_for("executive"), OverdueFilters())
+    assert ("广东分公司", "D2", 2) in by  # gz_claims and the late-uploading surveyor
+    assert ("浙江分公司", "D1", 1) in by
+    gd_only = violations_by_branch_and_kind(session, actor_for("gd_tracker"), OverdueFilters())
+    assert {b for b, _k, _n in gd_only} == {"广东分公司"}
+    buckets = dict(ageing(session, actor_for("admin"), OverdueFilters(), now=NOW + timedelta(days=3)))
+    assert sum(buckets.values()) == overdue_counts(session, actor_for("admin"), OverdueFilters(),
+                                                   now=NOW + timedelta(days=3))["overdue"]
+    assert buckets["3to7d"] >= 2
