@@ -1,0 +1,95 @@
+"""Case detail and executive overview pages through the real app script (AppTest)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dashboard.services.dispatch import record_estimate
+from tests.app.helpers import signed_in_app
+from tests.factories import T0, make_case
+
+
+def _tiered_case(session, org, actor_for, sub="gz", amount="200000"):
+    case = make_case(session, org, sub)
+    record_estimate(session, actor_for("callcenter"), case.id, amount, now=T0 + timedelta(hours=1))
+    session.refresh(case)
+    return case
+
+
+def _open_detail(db_url, username, case_id):
+    at = signed_in_app(db_url, username)
+    at.session_state["case_id"] = case_id
+    at.switch_page("pages/case_detail.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_branch_manager_opens_a_case_of_the_branch_and_sees_its_timeline(db_url, session, org, actor_for):
+    case = _tiered_case(session, org, actor_for)
+    at = _open_detail(db_url, "gd_manager", case.id)
+    assert any(case.case_no in s.value for s in at.subheader)
+    assert not at.error
+    timeline = next(d.value for d in at.dataframe if "事项" in d.value.columns)
+    what = " ".join(timeline["事项"])
+    assert "录入整案估损 ¥200,000.00" in what and "调度第一责任人" in what
+    assert "报案受理" in what
+
+
+def test_another_branchs_manager_is_told_not_found_and_sees_nothing_of_the_case(db_url, session, org, actor_for):
+    case = _tiered_case(session, org, actor_for)
+    at = _open_detail(db_url, "zj_manager", case.id)
+    assert any("未找到该记录或无权查看" in e.value for e in at.error)
+    assert not any(case.case_no in s.value for s in at.subheader)
+    assert len(at.dataframe) == 0
+
+
+def test_case_number_search_and_query_parameter_open_the_case(db_url, session, org, actor_for):
+    case = _tiered_case(session, org, actor_for)
+    at = signed_in_app(db_url, "executive", "case_detail")
+    assert any("输入报案号" in i.value for i in at.info)
+    at.text_input(key="detail_case_no").input(case.case_no)
+    next(b for b in at.button if b.label == "查询").click()
+    at.run()
+    assert any(case.case_no in s.value for s in at.subheader)
+
+    fresh = signed_in_app(db_url, "executive")
+    fresh.query_params["case_no"] = case.case_no
+    fresh.switch_page("pages/case_detail.py")
+    fresh.run()
+    assert any(case.case_no in s.value for s in fresh.subheader)
+
+
+def test_branch_manager_advances_the_case_from_the_page(db_url, session, org, actor_for):
+    case = _tiered_case(session, org, actor_for)
+    at = _open_detail(db_url, "gd_manager", case.id)
+    at.selectbox(key="detail_target_state").select("investigating")
+    next(b for b in at.button if b.label == "确认变更").click()
+    at.run()
+    assert any("调查中" in s.value for s in at.success)
+    session.expire_all()
+    session.refresh(case)
+    assert case.state == "investigating"
+
+
+def test_executive_sees_the_overview_and_can_drill_into_a_branch(db_url, session, org, actor_for):
+    _tiered_case(session, org, actor_for, "gz", "200000")
+    _tiered_case(session, org, actor_for, "hz", "80000")
+    at = signed_in_app(db_url, "executive", "overview")
+    assert not at.exception and not at.error
+    period = at.date_input(key="ov_period")
+    period.set_value((T0.date() - timedelta(days=1), T0.date() + timedelta(days=1)))
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["分级案件报案数"] == "2" and metrics["未决分级案件"] == "2"
+    at.selectbox(key="ov_branch").select(org.branch("gd").id)
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["分级案件报案数"] == "1" and metrics["未决估损金额"] == "20.0万元"
+    cases = next(d.value for d in at.dataframe if "报案号" in d.value.columns)
+    assert len(cases) == 1
+
+
+def test_branch_people_do_not_get_the_overview(db_url, org):
+    at = signed_in_app(db_url, "gd_manager")
+    assert "overview" not in at.session_state["nav_pages"]
+    assert "case_detail" in at.session_state["nav_pages"]

@@ -1,0 +1,164 @@
+"""Case detail timeline and case state changes, on a real PostgreSQL."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard.services.case_detail import case_detail, find_case_id
+from dashboard.services.case_state import advance_state
+from dashboard.services.dispatch import record_estimate
+from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError
+from dashboard.services.uploads import record_upload
+from db.models import CaseEvent, ClaimCase, Opinion, OpinionPoint, PointAnswer, PointVerdict, ProgressNote
+from tests.factories import T0, make_case
+
+
+def _reviewed_case(session, org, actor_for):
+    """A gz case (广东分公司) estimated at T0+1h (T2: two persons), material, an HQ opinion and its answer."""
+    case = make_case(session, org, "gz")
+    record_estimate(session, actor_for("callcenter"), case.id, "200000", now=T0 + timedelta(hours=1))
+    record_upload(session, actor_for("gz_surveyor1"), case.id, "scene_photos", "scene.jpg", b"jpeg",
+                  now=T0 + timedelta(hours=3))
+    opinion = Opinion(case_id=case.id, branch_id=case.branch_id, kind="hq_review", author_id=org.person("reviewer"),
+                      addressed_to_person_id=org.person("gd_manager"), posted_at=T0 + timedelta(hours=5))
+    session.add(opinion)
+    session.flush()
+    point = OpinionPoint(opinion_id=opinion.id, seq=1, body="核实驾驶员是否酒驾", status="answered")
+    session.add(point)
+    session.flush()
+    answer = PointAnswer(point_id=point.id, author_id=org.person("gd_manager"), body="已调取交警笔录，未饮酒",
+                         answered_at=T0 + timedelta(hours=20))
+    session.add(answer)
+    session.flush()
+    session.add(PointVerdict(point_id=point.id, answer_id=answer.id, verdict="sent_back", reason="请附笔录照片",
+                             decided_by=org.person("reviewer"), decided_at=T0 + timedelta(hours=22)))
+    session.add(ProgressNote(case_id=case.id, author_id=org.person("gz_head"), body="已到现场查看",
+                             posted_at=T0 + timedelta(hours=4)))
+    session.commit()
+    session.refresh(case)
+    return case
+
+
+def test_timeline_shows_every_kind_of_event_in_time_order_with_who_and_role(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    manager = actor_for("gd_manager")
+    advance_state(session, manager, case.id, "investigating", case.version, now=T0 + timedelta(hours=30))
+    detail = case_detail(session, manager, case.id, now=T0 + timedelta(hours=31))
+
+    times = [e.at for e in detail.timeline]
+    assert times == sorted(times)
+    kinds = [e.kind for e in detail.timeline]
+    first_of = {k: kinds.index(k) for k in reversed(kinds)}
+    assert first_of["reported"] < first_of["estimate"] < first_of["upload"] < first_of["progress"] \
+        < first_of["opinion"] < first_of["answer"] < first_of["verdict"]
+    assert {"dispatch", "notification", "event"} <= set(kinds)
+    estimate = next(e for e in detail.timeline if e.kind == "estimate")
+    callcenter = actor_for("callcenter")
+    assert (estimate.actor_name, estimate.actor_role) == (callcenter.full_name, "call_center")
+    assert estimate.details["tier_after"] == "T2"
+    dispatched = {e.details["person"] for e in detail.timeline if e.kind == "dispatch"}
+    assert dispatched == {actor_for("gz_head").full_name, actor_for("gz_finance").full_name}
+    state_change = detail.timeline[-1]
+    assert state_change.summary == "detail.ev.event.state_changed"
+    assert (state_change.details["before"], state_change.details["after"]) == ("dispatched", "investigating")
+    assert state_change.actor_name == manager.full_name and state_change.actor_role == "branch_manager"
+    verdict = next(e for e in detail.timeline if e.kind == "verdict")
+    assert verdict.summary == "detail.ev.verdict_sent_back" and verdict.details["reason"] == "请附笔录照片"
+
+
+def test_timeline_shows_each_record_once_not_again_from_the_history_table(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    detail = case_detail(session, actor_for("gd_manager"), case.id)
+    assert [e.kind for e in detail.timeline].count("estimate") == 1
+    assert not any(e.details.get("event_kind") in ("estimate_recorded", "dispatched", "material_uploaded")
+                   for e in detail.timeline)
+
+
+def test_facts_name_the_tier_rule_version_and_the_units(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    facts = case_detail(session, actor_for("executive"), case.id).facts
+    assert facts.tier == "T2" and facts.tier_rule_version == 1 and not facts.tier_rule_branch_specific
+    assert (facts.branch_name, facts.sub_branch_name) == ("广东分公司", "广州中心支公司")
+
+
+def test_deadlines_are_listed_as_met_late_or_open(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    detail = case_detail(session, actor_for("gd_manager"), case.id, now=T0 + timedelta(hours=2))
+    assert {d.kind for d in detail.deadlines} >= {"D1", "D2", "D3"}
+    assert all(d.status == "open" for d in detail.deadlines)
+    later = case_detail(session, actor_for("gd_manager"), case.id, now=T0 + timedelta(days=5))
+    assert {d.status for d in later.deadlines if d.kind == "D2"} == {"overdue"}
+
+
+@pytest.mark.parametrize("username", ["zj_manager", "zj_tracker", "hz_surveyor1", "hz_claims"])
+def test_another_branchs_person_gets_not_found_for_the_case(session, org, actor_for, username):
+    case = _reviewed_case(session, org, actor_for)
+    with pytest.raises(NotFound):
+        case_detail(session, actor_for(username), case.id)
+    with pytest.raises(NotFound):
+        find_case_id(session, actor_for(username), case.case_no)
+
+
+@pytest.mark.parametrize("username", ["gd_tracker", "gz_surveyor1", "gz_head", "executive", "reviewer"])
+def test_the_cases_branch_its_people_and_hq_can_open_it(session, org, actor_for, username):
+    case = _reviewed_case(session, org, actor_for)
+    assert find_case_id(session, actor_for(username), f"  {case.case_no} ") == case.id
+    assert case_detail(session, actor_for(username), case.id).facts.case_no == case.case_no
+
+
+def test_unknown_case_number_is_not_found(session, org, actor_for):
+    with pytest.raises(NotFound):
+        find_case_id(session, actor_for("admin"), "NO-SUCH-CASE")
+
+
+def test_stale_state_change_is_refused_and_changes_nothing(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    version = case.version
+    advance_state(session, actor_for("gd_manager"), case.id, "investigating", version)
+    with pytest.raises(StaleWrite) as err:
+        advance_state(session, actor_for("gd_tracker"), case.id, "assessed", version)
+    assert err.value.key == "common.stale_write"
+    session.expire_all()
+    stored = session.get(ClaimCase, case.id)
+    assert stored.state == "investigating" and stored.version == version + 1
+    changes = session.scalar(select(func.count()).select_from(CaseEvent)
+                             .where(CaseEvent.case_id == case.id, CaseEvent.kind == "state_changed"))
+    assert changes == 1
+
+
+def test_closing_then_reopening_counts_the_reopen_and_records_history(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    admin = actor_for("admin")
+    closed = advance_state(session, admin, case.id, "closed", case.version, now=T0 + timedelta(days=9))
+    assert closed.state == "closed" and closed.closed_at == T0 + timedelta(days=9)
+    reopened = advance_state(session, admin, case.id, "reopened", closed.version, now=T0 + timedelta(days=10))
+    assert reopened.state == "reopened" and reopened.reopen_count == 1 and reopened.closed_at is None
+    history = session.execute(select(CaseEvent.payload).where(CaseEvent.case_id == case.id,
+                                                              CaseEvent.kind == "state_changed")
+                              .order_by(CaseEvent.id)).scalars().all()
+    assert [(p["before"], p["after"]) for p in history] == [("dispatched", "closed"), ("closed", "reopened")]
+
+
+def test_moving_a_case_backwards_is_refused(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    with pytest.raises(UserError) as err:
+        advance_state(session, actor_for("gd_manager"), case.id, "surveyed", case.version)
+    assert err.value.key == "detail.state.system_only"
+
+
+def test_executive_and_reviewer_may_read_but_not_change_state(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    for username in ("executive", "reviewer"):
+        with pytest.raises(PermissionDenied):
+            advance_state(session, actor_for(username), case.id, "investigating", case.version)
+        assert case_detail(session, actor_for(username), case.id).allowed_states == ()
+
+
+def test_another_branchs_manager_cannot_change_the_case_and_learns_nothing(session, org, actor_for):
+    case = _reviewed_case(session, org, actor_for)
+    with pytest.raises(NotFound):
+        advance_state(session, actor_for("zj_manager"), case.id, "investigating", case.version)
+    session.expire_all()
+    assert session.get(ClaimCase, case.id).state == "dispatched"
