@@ -1,0 +1,480 @@
+"""HQ review opinions and the branch's point-by-point answers (分级管理办法 第四章 一.2, 一.5, 二).
+
+An opinion is a list of numbered points. Posting it starts a D5 clock per point for the branch
+manager and copies the branch's exec supervisor. Each point is answered on its own; the reviewer
+accepts it or sends it back with a reason (a new D5 round). The review closes when every point
+is accepted. Nothing is edited in place: every answer and verdict is a new row.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, aliased
+
+from dashboard.rules.review import (
+    answer_problems, answer_round, d4_subject, d5_subject, point_problems, review_is_closed, text_problem,
+)
+from dashboard.services.actor import Actor
+from dashboard.services.deadlines import start_deadline
+from dashboard.services.errors import FieldError, NotFound, StaleWrite, UserError, ValidationFailed
+from dashboard.services.history import record_event
+from dashboard.services.review_common import (
+    branch_people, branch_supervisors, load_visible_case, meet_deadline, notify, require_role, review_scope,
+    utcnow, zh,
+)
+from dashboard.settings import BUSINESS_TZ
+from db.models import (
+    ClaimCase, Deadline, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer, PointVerdict,
+    ProgressNote, ReviewQueueEntry, Upload,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+
+def post_review_opinion(session: Session, actor: Actor, case_id: int, points: list[str],
+                        now: datetime | None = None) -> int:
+    """HQ reviewer posts an opinion of numbered points to the case's branch manager."""
+    now = utcnow(now)
+    require_role(actor, "hq_reviewer")
+    case_row = load_visible_case(session, actor, case_id, for_update=True)
+    if case_row.tier == "T0":
+        raise UserError("review.case_not_tiered")
+    points = [p.strip() for p in points]
+    problems = point_problems(points)
+    if problems:
+        raise ValidationFailed([FieldError(field=f"point_{i + 1}", key=k, params={"n": i + 1})
+                                for i, k in problems])
+    managers = branch_people(session, case_row.branch_id, "branch_manager")
+    manager = managers[0] if managers else None
+    first = session.scalar(select(func.count()).select_from(Opinion)
+                           .where(Opinion.case_id == case_id, Opinion.kind == "hq_review")) == 0
+    opinion = Opinion(case_id=case_id, branch_id=case_row.branch_id, kind="hq_review", author_id=actor.person_id,
+                      addressed_to_person_id=manager, posted_at=now)
+    session.add(opinion)
+    session.flush()
+    point_rows = [OpinionPoint(opinion_id=opinion.id, seq=n, body=body) for n, body in enumerate(points, 1)]
+    session.add_all(point_rows)
+    session.flush()
+    for point in point_rows:
+        start_deadline(session, kind="D5", subject_key=d5_subject(point.id, 1), started_at=now,
+                       responsible_person_id=manager, case_id=case_id, branch_id=case_row.branch_id)
+    if first:
+        # D4 is met by the initial opinion; the queue shows the case reviewed.
+        meet_deadline(session, kind="D4", subject_key=d4_subject(case_id), met_at=now, met_by=actor.person_id)
+        session.execute(insert(ReviewQueueEntry).values(
+            case_id=case_id, queue_date=now.astimezone(BUSINESS_TZ).date(), queued_at=now, reviewed_at=now,
+        ).on_conflict_do_update(index_elements=["case_id"],
+                                set_={"reviewed_at": func.coalesce(ReviewQueueEntry.reviewed_at, now)}))
+    record_event(session, case_id=case_id, actor_id=actor.person_id, kind="opinion_posted", at=now,
+                 role="hq_reviewer", opinion_id=opinion.id, initial=first, addressed_to=manager,
+                 points=[{"point_id": p.id, "seq": p.seq, "body": p.body} for p in point_rows])
+    body = zh("review.notify.opinion", case_no=case_row.case_no, n=len(point_rows))
+    notify(session, recipients=[manager] if manager else [], case_id=case_id, kind="review_opinion",
+           body=body, dedupe_prefix=f"opinion:{opinion.id}", now=now)
+    # 第四章 一.2: 同时抄送至总公司执委.
+    notify(session, recipients=branch_supervisors(session, case_row.branch_id), case_id=case_id,
+           kind="review_opinion_copy", body=zh("review.notify.opinion_copy", case_no=case_row.case_no,
+                                                n=len(point_rows)),
+           dedupe_prefix=f"opinion:{opinion.id}:copy", now=now)
+    session.commit()
+    return opinion.id
+
+
+def _sent_back_counts(session: Session, point_ids: list[int]) -> dict[int, int]:
+    return dict(session.execute(
+        select(PointVerdict.point_id, func.count()).where(PointVerdict.point_id.in_(point_ids),
+                                                          PointVerdict.verdict == "sent_back")
+        .group_by(PointVerdict.point_id)).tuples().all())
+
+
+def answer_points(session: Session, actor: Actor, answers: dict[int, str],
+                  expected_versions: dict[int, int] | None = None, now: datetime | None = None) -> list[int]:
+    """The branch manager answers points, each with its own text; late answers are kept, marked late."""
+    now = utcnow(now)
+    require_role(actor, "branch_manager")
+    answers = {int(pid): (text or "").strip() for pid, text in answers.items()}
+    if not answers:
+        raise UserError("review.answer.nothing")
+    points = session.scalars(select(OpinionPoint).where(OpinionPoint.id.in_(answers))
+                             .order_by(OpinionPoint.id).with_for_update()).all()
+    if len(points) != len(answers):
+        raise NotFound()
+    opinions = {o.id: o for o in session.scalars(select(Opinion).where(
+        Opinion.id.in_({p.opinion_id for p in points})))}
+    manager_branches = actor.branch_ids_for("branch_manager")
+    for point in points:
+        opinion = opinions[point.opinion_id]
+        if opinion.kind != "hq_review" or opinion.branch_id not in manager_branches:
+            raise NotFound()  # another branch's opinion is invisible, not merely forbidden
+        if point.status not in ("open", "sent_back"):
+            raise UserError("review.answer.not_open", n=point.seq)
+        if expected_versions and expected_versions.get(point.id, point.version) != point.version:
+            raise StaleWrite()
+    # Latest answers of the other points of the same opinions, and each point's earlier answers.
+    opinion_ids = list(opinions)
+    all_points = session.execute(select(OpinionPoint.id, OpinionPoint.opinion_id)
+                                 .where(OpinionPoint.opinion_id.in_(opinion_ids))).all()
+    earlier = defaultdict(list)
+    for pid, body in session.execute(select(PointAnswer.point_id, PointAnswer.body)
+                                     .where(PointAnswer.point_id.in_([p for p, _ in all_points]))
+                                     .order_by(PointAnswer.id)):
+        earlier[pid].append(body)
+    others = {pid: earlier[pid][-1] for pid, _ in all_points if earlier[pid]}
+    problems = answer_problems(answers, other_answers=others, previous_answers=earlier)
+    if problems:
+        seq = {p.id: p.seq for p in points}
+        raise ValidationFailed([FieldError(field=f"answer_{pid}", key=key, params={"n": seq[pid]})
+                                for pid, key in sorted(problems.items(), key=lambda kv: seq[kv[0]])])
+    rounds = _sent_back_counts(session, [p.id for p in points])
+    answer_ids = []
+    for point in points:
+        opinion = opinions[point.opinion_id]
+        round_no = answer_round(rounds.get(point.id, 0))
+        deadline = meet_deadline(session, kind="D5", subject_key=d5_subject(point.id, round_no), met_at=now,
+                                 met_by=actor.person_id)
+        late = bool(deadline is not None and now > deadline.due_at)
+        answer = PointAnswer(point_id=point.id, author_id=actor.person_id, body=answers[point.id],
+                             answered_at=now, late=late)
+        session.add(answer)
+        point.status = "answered"
+        point.version += 1
+        session.flush()
+        answer_ids.append(answer.id)
+        record_event(session, case_id=opinion.case_id, actor_id=actor.person_id, kind="point_answered", at=now,
+                     role="branch_manager", opinion_id=opinion.id, point_id=point.id, seq=point.seq,
+                     round=round_no, answer_id=answer.id, body=answer.body, late=late)
+    for opinion in opinions.values():
+        case_no = session.scalar(select(ClaimCase.case_no).where(ClaimCase.id == opinion.case_id))
+        notify(session, recipients=[opinion.author_id], case_id=opinion.case_id, kind="review_answered",
+               body=zh("review.notify.answered", case_no=case_no),
+               dedupe_prefix=f"answers:{min(answer_ids)}:opinion:{opinion.id}", now=now)
+    session.commit()
+    return answer_ids
+
+
+def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, reason: str | None = None,
+                 expected_version: int | None = None, now: datetime | None = None) -> str:
+    """The reviewer accepts an answered point or sends it back with a reason (new D5 round).
+
+    Returns the point's new status; when every point is accepted the opinion closes.
+    """
+    now = utcnow(now)
+    require_role(actor, "hq_reviewer")
+    if verdict not in ("accepted", "sent_back"):
+        raise UserError("review.verdict.invalid")
+    point = session.scalars(select(OpinionPoint).where(OpinionPoint.id == point_id).with_for_update()).first()
+    if point is None:
+        raise NotFound()
+    opinion = session.get(Opinion, point.opinion_id)
+    if opinion is None or opinion.kind != "hq_review":
+        raise NotFound()
+    if expected_version is not None and expected_version != point.version:
+        raise StaleWrite()
+    if point.status != "answered":
+        raise UserError("review.verdict.not_answered", n=point.seq)
+    reason = (reason or "").strip()
+    if verdict == "sent_back" and text_problem(reason):
+        raise ValidationFailed([FieldError(field="reason", key="review.verdict.reason_required")])
+    answer = session.scalars(select(PointAnswer).where(PointAnswer.point_id == point.id)
+                             .order_by(PointAnswer.id.desc())).first()
+    session.add(PointVerdict(point_id=point.id, answer_id=answer.id, verdict=verdict, reason=reason or None,
+                             decided_by=actor.person_id, decided_at=now))
+    point.status = verdict
+    point.version += 1
+    round_no = answer_round(_sent_back_counts(session, [point.id]).get(point.id, 0))
+    if verdict == "sent_back":
+        session.flush()
+        round_no = answer_round(_sent_back_counts(session, [point.id]).get(point.id, 0))
+        managers = branch_people(session, opinion.branch_id, "branch_manager")
+        start_deadline(session, kind="D5", subject_key=d5_subject(point.id, round_no), started_at=now,
+                       responsible_person_id=managers[0] if managers else None, case_id=opinion.case_id,
+                       branch_id=opinion.branch_id)
+        case_no = session.scalar(select(ClaimCase.case_no).where(ClaimCase.id == opinion.case_id))
+        notify(session, recipients=managers[:1], case_id=opinion.case_id, kind="review_sent_back",
+               body=zh("review.notify.sent_back", case_no=case_no, n=point.seq),
+               dedupe_prefix=f"point:{point.id}:round:{round_no}", now=now)
+    record_event(session, case_id=opinion.case_id, actor_id=actor.person_id,
+                 kind="point_accepted" if verdict == "accepted" else "point_sent_back", at=now,
+                 role="hq_reviewer", opinion_id=opinion.id, point_id=point.id, seq=point.seq,
+                 answer_id=answer.id, reason=reason or None,
+                 next_round=round_no if verdict == "sent_back" else None)
+    session.flush()
+    statuses = session.scalars(select(OpinionPoint.status).where(OpinionPoint.opinion_id == opinion.id)).all()
+    if review_is_closed(statuses) and opinion.closed_at is None:
+        opinion.closed_at = now
+        record_event(session, case_id=opinion.case_id, actor_id=actor.person_id, kind="review_closed", at=now,
+                     role="hq_reviewer", opinion_id=opinion.id)
+    session.commit()
+    return verdict
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    id: int
+    author: str
+    body: str
+    answered_at: datetime
+    late: bool
+    verdict: str | None = None
+    verdict_reason: str | None = None
+    verdict_by: str | None = None
+    verdict_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PointView:
+    id: int
+    seq: int
+    body: str
+    status: str
+    version: int
+    due_at: datetime | None
+    round: int
+    answers: list[AnswerView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OpinionView:
+    id: int
+    case_id: int
+    case_no: str
+    kind: str
+    author: str
+    addressed_to: str | None
+    posted_at: datetime
+    closed_at: datetime | None
+    points: list[PointView]
+
+
+def _names(session: Session, ids: set[int]) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Person.id, Person.full_name).where(Person.id.in_(ids))).tuples().all())
+
+
+def opinion_views(session: Session, opinion_rows: list[Opinion]) -> list[OpinionView]:
+    """Opinions with their points, every answer (oldest first) and the verdict on each answer."""
+    if not opinion_rows:
+        return []
+    ids = [o.id for o in opinion_rows]
+    points = session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id.in_(ids))
+                             .order_by(OpinionPoint.opinion_id, OpinionPoint.seq)).all()
+    point_ids = [p.id for p in points]
+    answers = session.scalars(select(PointAnswer).where(PointAnswer.point_id.in_(point_ids))
+                              .order_by(PointAnswer.id)).all() if point_ids else []
+    verdicts = {v.answer_id: v for v in session.scalars(
+        select(PointVerdict).where(PointVerdict.point_id.in_(point_ids)))} if point_ids else {}
+    sent_back = _sent_back_counts(session, point_ids) if point_ids else {}
+    subjects = {d5_subject(p.id, answer_round(sent_back.get(p.id, 0))): p.id for p in points}
+    due = dict(session.execute(select(Deadline.subject_key, Deadline.due_at)
+                               .where(Deadline.kind == "D5", Deadline.subject_key.in_(list(subjects)))).tuples()
+               .all()) if subjects else {}
+    names = _names(session, {o.author_id for o in opinion_rows} | {o.addressed_to_person_id for o in opinion_rows}
+                   | {a.author_id for a in answers} | {v.decided_by for v in verdicts.values()})
+    case_nos = dict(session.execute(select(ClaimCase.id, ClaimCase.case_no)
+                                    .where(ClaimCase.id.in_({o.case_id for o in opinion_rows}))).tuples().all())
+    by_point: dict[int, list[AnswerView]] = defaultdict(list)
+    for a in answers:
+        v = verdicts.get(a.id)
+        by_point[a.point_id].append(AnswerView(
+            a.id, names.get(a.author_id, ""), a.body, a.answered_at, a.late, v.verdict if v else None,
+            v.reason if v else None, names.get(v.decided_by) if v else None, v.decided_at if v else None))
+    point_views: dict[int, list[PointView]] = defaultdict(list)
+    for p in points:
+        round_no = answer_round(sent_back.get(p.id, 0))
+        point_views[p.opinion_id].append(PointView(
+            p.id, p.seq, p.body, p.status, p.version, due.get(d5_subject(p.id, round_no)), round_no,
+            by_point.get(p.id, [])))
+    return [OpinionView(o.id, o.case_id, case_nos.get(o.case_id, ""), o.kind, names.get(o.author_id, ""),
+                        names.get(o.addressed_to_person_id), o.posted_at, o.closed_at, point_views.get(o.id, []))
+            for o in opinion_rows]
+
+
+def case_opinions(session: Session, actor: Actor, case_id: int, kind: str | None = "hq_review") -> list[OpinionView]:
+    """Opinions on one case, newest first, for anyone who may read the case's review thread."""
+    load_visible_case(session, actor, case_id)
+    query = select(Opinion).where(Opinion.case_id == case_id)
+    if kind:
+        query = query.where(Opinion.kind == kind)
+    return opinion_views(session, list(session.scalars(query.order_by(Opinion.posted_at.desc(), Opinion.id.desc()))))
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    case_id: int
+    case_no: str
+    branch: str
+    sub_branch: str
+    tier: str
+    state: str
+    estimate: Decimal | None
+    report_time: datetime
+    accident_time: datetime
+    place: str
+    business_line: str
+    accident_type: str
+    insured: str
+    plate_no: str | None
+    description: str | None
+    tiered_at: datetime | None
+    estimates: list[tuple[datetime, Decimal, str, str]]  # (recorded_at, amount, tier_before, tier_after)
+    dispatches: list[tuple[str, str, str, str, datetime, datetime | None]]  # name, tier, position, contact, at, arrived
+    uploads: dict[str, datetime | None]  # kind -> first upload time
+    progress: list[tuple[datetime, str, str]]  # posted_at, author, body
+
+
+def case_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
+    """What the reviewer needs at a glance: facts, estimate history, dispatch and upload state."""
+    c = load_visible_case(session, actor, case_id)
+    branch, sub = (session.get(OrgUnit, c.branch_id), session.get(OrgUnit, c.sub_branch_id))
+    estimates = [tuple(r) for r in session.execute(
+        select(Estimate.recorded_at, Estimate.amount, Estimate.tier_before, Estimate.tier_after)
+        .where(Estimate.case_id == case_id).order_by(Estimate.recorded_at, Estimate.id))]
+    dispatches = [tuple(r) for r in session.execute(
+        select(Person.full_name, Dispatch.tier, Dispatch.position, Dispatch.contact_state, Dispatch.dispatched_at,
+               Dispatch.arrived_at).join(Person, Person.id == Dispatch.person_id)
+        .where(Dispatch.case_id == case_id).order_by(Dispatch.dispatched_at, Dispatch.id))]
+    uploads = dict(session.execute(select(Upload.kind, func.min(Upload.uploaded_at))
+                                   .where(Upload.case_id == case_id).group_by(Upload.kind)).tuples().all())
+    progress = [tuple(r) for r in session.execute(
+        select(ProgressNote.posted_at, Person.full_name, ProgressNote.body)
+        .join(Person, Person.id == ProgressNote.author_id).where(ProgressNote.case_id == case_id)
+        .order_by(ProgressNote.posted_at.desc(), ProgressNote.id.desc()))]
+    return CaseFacts(c.id, c.case_no, branch.name if branch else "", sub.name if sub else "", c.tier, c.state,
+                     c.current_estimate, c.report_time, c.accident_time, f"{c.province}{c.city}{c.address}",
+                     c.business_line, c.accident_type, c.insured_name, c.plate_no, c.description, c.tiered_at,
+                     estimates, dispatches, uploads, progress)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    opinion_id: int
+    point_id: int
+    case_id: int
+    case_no: str
+    seq: int
+    body: str
+    status: str
+    posted_at: datetime
+    due_at: datetime | None
+    latest_answer: str | None
+    last_reason: str | None
+
+
+def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, case_no: str | None = None,
+                 limit: int = 50, offset: int = 0) -> tuple[int, list[InboxRow]]:
+    """The branch's HQ opinion points: open ones first (soonest due first), then the rest newest first."""
+    require_role(actor, "branch_manager", "branch_tracker")
+    branches = actor.branch_ids_for("branch_manager", "branch_tracker")
+    is_open = OpinionPoint.status.in_(("open", "sent_back"))
+    conditions = [Opinion.kind == "hq_review", Opinion.branch_id.in_(sorted(branches) or [-1])]
+    if only_open:
+        conditions.append(is_open)
+    if case_no:
+        conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
+    base = (select(OpinionPoint.id).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
+            .join(ClaimCase, ClaimCase.id == Opinion.case_id).where(*conditions))
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    rounds = (select(func.count()).select_from(PointVerdict)
+              .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
+              .scalar_subquery())
+    due = (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == func.concat(
+        "point:", OpinionPoint.id, ":round:", rounds + 1)).scalar_subquery())
+    latest_answer = (select(PointAnswer.body).where(PointAnswer.point_id == OpinionPoint.id)
+                     .order_by(PointAnswer.id.desc()).limit(1).scalar_subquery())
+    last_reason = (select(PointVerdict.reason).where(PointVerdict.point_id == OpinionPoint.id,
+                                                     PointVerdict.verdict == "sent_back")
+                   .order_by(PointVerdict.id.desc()).limit(1).scalar_subquery())
+    open_first = case((is_open, 0), else_=1)
+    rows = session.execute(
+        select(Opinion.id, OpinionPoint.id, ClaimCase.id, ClaimCase.case_no, OpinionPoint.seq, OpinionPoint.body,
+               OpinionPoint.status, Opinion.posted_at, due, latest_answer, last_reason)
+        .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(ClaimCase, ClaimCase.id == Opinion.case_id)
+        .where(*conditions)
+        .order_by(open_first, case((is_open, due), else_=None).asc().nulls_last(), Opinion.posted_at.desc(),
+                  OpinionPoint.opinion_id.desc(), OpinionPoint.seq)
+        .limit(limit).offset(offset)).all()
+    return total, [InboxRow(*r) for r in rows]
+
+
+def branch_opinions(session: Session, actor: Actor, *, only_open: bool = True, limit: int = 50) -> list[OpinionView]:
+    """The branch's HQ opinions with points (open opinions first, oldest due first) for answering."""
+    require_role(actor, "branch_manager", "branch_tracker")
+    branches = sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]
+    query = select(Opinion).where(Opinion.kind == "hq_review", Opinion.branch_id.in_(branches))
+    if only_open:
+        query = query.where(Opinion.closed_at.is_(None))
+    query = query.order_by(Opinion.closed_at.is_not(None), Opinion.posted_at, Opinion.id).limit(limit)
+    return opinion_views(session, list(session.scalars(query)))
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    case_id: int
+    case_no: str
+    sub_branch: str
+    tier: str
+    state: str
+    estimate: Decimal | None
+    tiered_at: datetime | None
+    opinions: int
+    open_points: int
+    answers: int
+    progress_notes: int
+    last_progress_at: datetime | None
+
+
+def tracker_register(session: Session, actor: Actor, *, include_closed: bool = False, case_no: str | None = None,
+                     limit: int = 50, offset: int = 0) -> tuple[int, list[RegisterRow]]:
+    """Per tiered case of the branch: opinions, open points, answers and progress notes (第四章 一.6)."""
+    require_role(actor, "branch_manager", "branch_tracker")
+    branches = sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]
+    conditions = [ClaimCase.branch_id.in_(branches), ClaimCase.tier != "T0"]
+    if not include_closed:
+        conditions.append(ClaimCase.state != "closed")
+    if case_no:
+        conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
+    total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
+    sub = aliased(OrgUnit)
+    opinions = (select(func.count()).select_from(Opinion).where(Opinion.case_id == ClaimCase.id)
+                .scalar_subquery())
+    open_points = (select(func.count()).select_from(OpinionPoint).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
+                   .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "hq_review",
+                          OpinionPoint.status != "accepted").scalar_subquery())
+    answers = (select(func.count()).select_from(PointAnswer)
+               .join(OpinionPoint, OpinionPoint.id == PointAnswer.point_id)
+               .join(Opinion, Opinion.id == OpinionPoint.opinion_id)
+               .where(Opinion.case_id == ClaimCase.id).scalar_subquery())
+    notes = (select(func.count()).select_from(ProgressNote).where(ProgressNote.case_id == ClaimCase.id)
+             .scalar_subquery())
+    last_note = (select(func.max(ProgressNote.posted_at)).where(ProgressNote.case_id == ClaimCase.id)
+                 .scalar_subquery())
+    rows = session.execute(
+        select(ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state, ClaimCase.current_estimate,
+               ClaimCase.tiered_at, opinions, open_points, answers, notes, last_note)
+        .join(sub, sub.id == ClaimCase.sub_branch_id).where(*conditions)
+        .order_by(open_points.desc(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
+        .limit(limit).offset(offset)).all()
+    return total, [RegisterRow(*r) for r in rows]
+
+
+def visible_review_case_ids(session: Session, actor: Actor, case_ids: list[int]) -> list[int]:
+    """The subset of `case_ids` the actor may read review threads of (used by pages to pick cases)."""
+    query = select(ClaimCase.id).where(ClaimCase.id.in_(case_ids))
+    scope = review_scope(actor)
+    if scope is not None:
+        query = query.where(scope)
+    return list(session.scalars(query))
+

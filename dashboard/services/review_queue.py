@@ -1,0 +1,168 @@
+"""The HQ daily review queue (分级管理办法 第四章 一.1–2): every case that became tiered reaches
+HQ review once, with its D4 clock for the initial review opinion."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.orm import Session, aliased
+
+from dashboard.rules.review import d4_subject
+from dashboard.services.actor import Actor
+from dashboard.services.deadlines import start_deadline
+from dashboard.services.review_common import require_role, utcnow
+from dashboard.settings import BUSINESS_TZ
+from db.models import (
+    ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ReviewQueueEntry, RoleAssignment,
+    Upload,
+)
+
+PHOTO_KIND = "person_vehicle_photo"  # 人车合影 (D2)
+REPORT_KIND = "investigation_report"  # 调查报告 (D3)
+
+
+@dataclass(frozen=True)
+class QueueRun:
+    queued: int
+    queue_date: date
+    d4_started: int
+
+
+def hq_reviewer_workload(session: Session) -> dict[int, int]:
+    """Active HQ reviewers and their open D4 items (fewest first gets the next case)."""
+    reviewers = session.scalars(
+        select(Person.id).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.role == "hq_reviewer", Person.active.is_(True)).distinct()).all()
+    open_counts = dict(session.execute(
+        select(Deadline.responsible_person_id, func.count())
+        .where(Deadline.kind == "D4", Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None),
+               Deadline.responsible_person_id.in_(reviewers))
+        .group_by(Deadline.responsible_person_id)).tuples().all()) if reviewers else {}
+    return {pid: open_counts.get(pid, 0) for pid in sorted(reviewers)}
+
+
+def queue_tiered_cases(session: Session, now: datetime | None = None) -> QueueRun:
+    """Put every tiered case not yet queued on today's queue and start its D4 clock.
+
+    Idempotent: the queue is unique per case and D4 unique per subject, so a second run (or two
+    at once, under the job's advisory lock) adds nothing. D4 starts at tiered_at and is charged to
+    the HQ reviewer with the fewest open initial reviews (ties: lowest id); with no reviewer on
+    file it is left to the HQ review pool (responsible NULL).
+    """
+    now = utcnow(now)
+    queue_date = now.astimezone(BUSINESS_TZ).date()
+    inserted = session.execute(
+        insert(ReviewQueueEntry).from_select(
+            ["case_id", "queue_date", "queued_at"],
+            select(ClaimCase.id, literal(queue_date), literal(now))
+            .where(ClaimCase.tier != "T0", ClaimCase.tiered_at.is_not(None), ClaimCase.tiered_at <= now,
+                   ~exists().where(ReviewQueueEntry.case_id == ClaimCase.id))
+            .order_by(ClaimCase.tiered_at, ClaimCase.id)
+        ).on_conflict_do_nothing(index_elements=["case_id"]).returning(ReviewQueueEntry.case_id)
+    ).scalars().all()
+    # Queued cases still without their D4 clock (new ones, or ones an interrupted run left).
+    missing = session.execute(
+        select(ClaimCase.id, ClaimCase.branch_id, ClaimCase.tiered_at)
+        .join(ReviewQueueEntry, ReviewQueueEntry.case_id == ClaimCase.id)
+        .where(ReviewQueueEntry.reviewed_at.is_(None),
+               ~exists().where(Deadline.kind == "D4",
+                               Deadline.subject_key == func.concat("case:", ClaimCase.id, ":initial_review")))
+        .order_by(ClaimCase.tiered_at, ClaimCase.id)).all()
+    workload = hq_reviewer_workload(session)
+    for case_id, branch_id, tiered_at in missing:
+        reviewer = min(workload, key=lambda pid: (workload[pid], pid)) if workload else None
+        start_deadline(session, kind="D4", subject_key=d4_subject(case_id), started_at=tiered_at,
+                       responsible_person_id=reviewer, case_id=case_id, branch_id=branch_id)
+        if reviewer is not None:
+            workload[reviewer] += 1
+    return QueueRun(queued=len(inserted), queue_date=queue_date, d4_started=len(missing))
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = "pending"  # pending | reviewed | all
+    branch_id: int | None = None
+    tier: str | None = None
+    queue_date: date | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case_id: int
+    case_no: str
+    branch: str
+    sub_branch: str
+    tier: str
+    state: str
+    estimate: Decimal | None
+    tiered_at: datetime | None
+    queue_date: date
+    d4_due: datetime | None
+    reviewed_at: datetime | None
+    first_responsible: str
+    photo_uploaded: bool
+    report_uploaded: bool
+    open_points: int
+
+
+def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFilters(), *,
+                 limit: int = 50, offset: int = 0) -> tuple[int, list[QueueRow]]:
+    """The queue, newest tiered first, filtered and paginated in SQL; HQ review only."""
+    require_role(actor, "hq_reviewer", "hq_admin")
+    branch = aliased(OrgUnit)
+    sub = aliased(OrgUnit)
+    conditions = []
+    if filters.status == "pending":
+        conditions.append(ReviewQueueEntry.reviewed_at.is_(None))
+    elif filters.status == "reviewed":
+        conditions.append(ReviewQueueEntry.reviewed_at.is_not(None))
+    if filters.branch_id:
+        conditions.append(ClaimCase.branch_id == filters.branch_id)
+    if filters.tier:
+        conditions.append(ClaimCase.tier == filters.tier)
+    if filters.queue_date:
+        conditions.append(ReviewQueueEntry.queue_date == filters.queue_date)
+    base = (select(ReviewQueueEntry.case_id).join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
+            .where(and_(True, *conditions)))
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+
+    persons = (select(func.string_agg(Person.full_name, aggregate_order_by(literal("、"), Dispatch.dispatched_at)))
+               .select_from(Person).join(Dispatch, Dispatch.person_id == Person.id)
+               .where(Dispatch.case_id == ClaimCase.id).scalar_subquery())
+    has_photo = exists().where(Upload.case_id == ClaimCase.id, Upload.kind == PHOTO_KIND)
+    has_report = exists().where(Upload.case_id == ClaimCase.id, Upload.kind == REPORT_KIND)
+    open_points = (select(func.count()).select_from(OpinionPoint)
+                   .join(Opinion, Opinion.id == OpinionPoint.opinion_id)
+                   .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "hq_review",
+                          OpinionPoint.status != "accepted").scalar_subquery())
+    d4_due = (select(Deadline.due_at).where(Deadline.kind == "D4",
+                                            Deadline.subject_key == func.concat("case:", ClaimCase.id,
+                                                                                ":initial_review"))
+              .scalar_subquery())
+    rows = session.execute(
+        select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
+               ClaimCase.current_estimate, ClaimCase.tiered_at, ReviewQueueEntry.queue_date, d4_due,
+               ReviewQueueEntry.reviewed_at, func.coalesce(persons, ""), has_photo, has_report, open_points)
+        .join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
+        .join(branch, branch.id == ClaimCase.branch_id)
+        .join(sub, sub.id == ClaimCase.sub_branch_id)
+        .where(and_(True, *conditions))
+        .order_by(ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
+        .limit(limit).offset(offset)).all()
+    return total, [QueueRow(*row) for row in rows]
+
+
+def queue_branch_choices(session: Session) -> list[tuple[int, str]]:
+    return list(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch")
+                                .order_by(OrgUnit.code)).tuples())
+
+
+def mark_reviewed(session: Session, case_id: int, now: datetime) -> None:
+    """The case's first HQ opinion was posted: the queue entry shows it reviewed."""
+    session.execute(update(ReviewQueueEntry)
+                    .where(ReviewQueueEntry.case_id == case_id, ReviewQueueEntry.reviewed_at.is_(None))
+                    .values(reviewed_at=now).execution_options(synchronize_session=False))
+

@@ -1,0 +1,328 @@
+"""Exec supervisor follow-up (分级管理办法 第四章 一.3–4): supervisors follow their key branches'
+tiered cases and post opinions straight to a case's first responsible person (D7); the first
+responsible person, and the branch tracker, report progress until the case is closed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.orm import Session, aliased
+
+from dashboard.rules.review import d7_subject, text_problem
+from dashboard.services.actor import Actor
+from dashboard.services.deadlines import start_deadline
+from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
+from dashboard.services.history import record_event
+from dashboard.services.review_common import (
+    dispatched_case_ids, load_visible_case, meet_deadline, notify, require_role, utcnow, zh,
+)
+from db.models import (
+    ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
+    SupervisorAssignment,
+)
+
+SUPERVISION_ROLES = ("exec_supervisor", "first_responsible", "hq_admin")
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignment of key branches (hq_admin)
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    person_id: int
+    person: str
+    branch_id: int
+    branch: str
+    assigned_at: datetime
+
+
+def supervisor_assignments(session: Session, actor: Actor) -> list[AssignmentRow]:
+    require_role(actor, "hq_admin")
+    rows = session.execute(
+        select(Person.id, Person.full_name, OrgUnit.id, OrgUnit.name, SupervisorAssignment.assigned_at)
+        .join(Person, Person.id == SupervisorAssignment.person_id)
+        .join(OrgUnit, OrgUnit.id == SupervisorAssignment.branch_id)
+        .order_by(OrgUnit.code, Person.full_name)).all()
+    return [AssignmentRow(*r) for r in rows]
+
+
+def supervisor_choices(session: Session, actor: Actor) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(exec supervisors, branches) an admin can pair."""
+    require_role(actor, "hq_admin")
+    people = session.execute(
+        select(Person.id, Person.full_name).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.role == "exec_supervisor", Person.active.is_(True)).distinct()
+        .order_by(Person.full_name)).tuples().all()
+    branches = session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch")
+                               .order_by(OrgUnit.code)).tuples().all()
+    return list(people), list(branches)
+
+
+def assign_supervisor(session: Session, actor: Actor, person_id: int, branch_id: int,
+                      now: datetime | None = None) -> bool:
+    """Assign a key branch to an exec supervisor; False when the pair already exists."""
+    now = utcnow(now)
+    require_role(actor, "hq_admin")
+    is_supervisor = session.scalar(select(func.count()).select_from(RoleAssignment).where(
+        RoleAssignment.person_id == person_id, RoleAssignment.role == "exec_supervisor"))
+    branch = session.get(OrgUnit, branch_id)
+    if not is_supervisor:
+        raise ValidationFailed([FieldError("person", "review.assign.not_supervisor")])
+    if branch is None or branch.level != "branch":
+        raise ValidationFailed([FieldError("branch", "review.assign.not_branch")])
+    added = session.execute(insert(SupervisorAssignment).values(
+        person_id=person_id, branch_id=branch_id, assigned_at=now)
+        .on_conflict_do_nothing(constraint="uq_supervisor_branch").returning(SupervisorAssignment.id)).first()
+    if added:
+        record_event(session, case_id=None, actor_id=actor.person_id, kind="supervisor_assigned", at=now,
+                     role="hq_admin", person_id=person_id, branch_id=branch_id)
+    session.commit()
+    return added is not None
+
+
+def unassign_supervisor(session: Session, actor: Actor, person_id: int, branch_id: int,
+                        now: datetime | None = None) -> bool:
+    now = utcnow(now)
+    require_role(actor, "hq_admin")
+    removed = session.execute(delete(SupervisorAssignment).where(
+        SupervisorAssignment.person_id == person_id, SupervisorAssignment.branch_id == branch_id)
+        .returning(SupervisorAssignment.id)).first()
+    if removed:
+        record_event(session, case_id=None, actor_id=actor.person_id, kind="supervisor_unassigned", at=now,
+                     role="hq_admin", person_id=person_id, branch_id=branch_id)
+    session.commit()
+    return removed is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases followed
+
+
+def _followed_condition(actor: Actor):
+    """Supervisor: tiered cases of assigned branches; first responsible: own dispatched cases."""
+    if actor.has_role("hq_admin"):
+        return None
+    conditions = []
+    if actor.has_role("exec_supervisor") and actor.supervised_branch_ids:
+        conditions.append(ClaimCase.branch_id.in_(sorted(actor.supervised_branch_ids)))
+    if actor.has_role("first_responsible"):
+        conditions.append(ClaimCase.id.in_(dispatched_case_ids(actor.person_id)))
+    if not conditions:
+        return ClaimCase.id.is_(None)
+    return or_(*conditions)
+
+
+@dataclass(frozen=True)
+class FollowedCase:
+    case_id: int
+    case_no: str
+    branch: str
+    sub_branch: str
+    tier: str
+    state: str
+    estimate: Decimal | None
+    tiered_at: datetime | None
+    first_responsible: str
+    supervision_opinions: int
+    awaiting_reply_due: datetime | None  # earliest open D7
+    last_progress_at: datetime | None
+
+
+def followed_cases(session: Session, actor: Actor, *, include_closed: bool = False, branch_id: int | None = None,
+                   case_no: str | None = None, limit: int = 50, offset: int = 0,
+                   ) -> tuple[int, list[FollowedCase]]:
+    """Tiered cases the actor follows; cases awaiting a reply first (soonest due), then newest."""
+    require_role(actor, *SUPERVISION_ROLES)
+    conditions = [ClaimCase.tier != "T0"]
+    scope = _followed_condition(actor)
+    if scope is not None:
+        conditions.append(scope)
+    if not include_closed:
+        conditions.append(ClaimCase.state != "closed")
+    if branch_id:
+        conditions.append(ClaimCase.branch_id == branch_id)
+    if case_no:
+        conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
+    total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
+    branch, sub = aliased(OrgUnit), aliased(OrgUnit)
+    persons = (select(func.string_agg(Person.full_name, aggregate_order_by(literal("、"), Dispatch.dispatched_at)))
+               .select_from(Person).join(Dispatch, Dispatch.person_id == Person.id).where(Dispatch.case_id == ClaimCase.id)
+               .scalar_subquery())
+    opinions = (select(func.count()).select_from(Opinion)
+                .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "supervision").scalar_subquery())
+    awaiting = (select(func.min(Deadline.due_at)).where(Deadline.case_id == ClaimCase.id, Deadline.kind == "D7",
+                                                        Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
+                .scalar_subquery())
+    last_note = (select(func.max(ProgressNote.posted_at)).where(ProgressNote.case_id == ClaimCase.id)
+                 .scalar_subquery())
+    rows = session.execute(
+        select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
+               ClaimCase.current_estimate, ClaimCase.tiered_at, func.coalesce(persons, ""), opinions, awaiting,
+               last_note)
+        .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
+        .where(*conditions)
+        .order_by(awaiting.asc().nulls_last(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
+        .limit(limit).offset(offset)).all()
+    return total, [FollowedCase(*r) for r in rows]
+
+
+def _load_followed_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> ClaimCase:
+    query = select(ClaimCase).where(ClaimCase.id == case_id)
+    scope = _followed_condition(actor)
+    if scope is not None:
+        query = query.where(scope)
+    if for_update:
+        query = query.with_for_update(of=ClaimCase)
+    case = session.scalars(query).first()
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def case_first_responsibles(session: Session, actor: Actor, case_id: int) -> list[tuple[int, str]]:
+    """The persons dispatched to the case (the addressees a supervisor can choose)."""
+    _load_followed_case(session, actor, case_id)
+    return list(session.execute(
+        select(Person.id, Person.full_name).join(Dispatch, Dispatch.person_id == Person.id)
+        .where(Dispatch.case_id == case_id).group_by(Person.id, Person.full_name)
+        .order_by(func.min(Dispatch.dispatched_at))).tuples().all())
+
+
+def post_supervision_opinion(session: Session, actor: Actor, case_id: int, body: str,
+                             addressed_to_person_id: int | None = None, now: datetime | None = None) -> int:
+    """An exec supervisor tells the case's first responsible person what to do (D7 reply clock)."""
+    now = utcnow(now)
+    require_role(actor, "exec_supervisor")
+    query = select(ClaimCase).where(ClaimCase.id == case_id,
+                                    ClaimCase.branch_id.in_(sorted(actor.supervised_branch_ids) or [-1]))
+    case = session.scalars(query.with_for_update(of=ClaimCase)).first()
+    if case is None:
+        raise NotFound()  # not one of the supervisor's key branches
+    if case.state == "closed":
+        raise UserError("review.supervision.case_closed")
+    problem = text_problem(body or "")
+    if problem:
+        raise ValidationFailed([FieldError("body", problem)])
+    dispatched = [pid for pid, _ in session.execute(
+        select(Dispatch.person_id, func.min(Dispatch.dispatched_at)).where(Dispatch.case_id == case_id)
+        .group_by(Dispatch.person_id).order_by(func.min(Dispatch.dispatched_at)))]
+    if not dispatched:
+        raise UserError("review.supervision.no_first_responsible")
+    addressee = addressed_to_person_id or dispatched[0]
+    if addressee not in dispatched:
+        raise ValidationFailed([FieldError("addressed_to", "review.supervision.not_dispatched")])
+    opinion = Opinion(case_id=case_id, branch_id=case.branch_id, kind="supervision", author_id=actor.person_id,
+                      addressed_to_person_id=addressee, posted_at=now)
+    session.add(opinion)
+    session.flush()
+    session.add(OpinionPoint(opinion_id=opinion.id, seq=1, body=body.strip()))
+    start_deadline(session, kind="D7", subject_key=d7_subject(opinion.id), started_at=now,
+                   responsible_person_id=addressee, case_id=case_id, branch_id=case.branch_id)
+    record_event(session, case_id=case_id, actor_id=actor.person_id, kind="supervision_posted", at=now,
+                 role="exec_supervisor", opinion_id=opinion.id, addressed_to=addressee, body=body.strip())
+    notify(session, recipients=[addressee], case_id=case_id, kind="supervision_opinion",
+           body=zh("review.notify.supervision", case_no=case.case_no), dedupe_prefix=f"supervision:{opinion.id}",
+           now=now)
+    session.commit()
+    return opinion.id
+
+
+def post_progress_note(session: Session, actor: Actor, case_id: int, body: str, opinion_id: int | None = None,
+                       now: datetime | None = None) -> int:
+    """Progress on a case until closure: by a dispatched first responsible person (a reply to a
+    supervision opinion meets its D7) or recorded by the branch tracker."""
+    now = utcnow(now)
+    problem = text_problem(body or "")
+    if actor.has_role("first_responsible"):
+        allowed_case = session.scalar(select(func.count()).select_from(Dispatch).where(
+            Dispatch.case_id == case_id, or_(Dispatch.person_id == actor.person_id,
+                                             Dispatch.delegate_person_id == actor.person_id)))
+    else:
+        allowed_case = 0
+    tracker_branches = actor.branch_ids_for("branch_tracker")
+    case = session.get(ClaimCase, case_id)
+    if case is None or not (allowed_case or case.branch_id in tracker_branches):
+        if not actor.has_role("first_responsible", "branch_tracker"):
+            raise PermissionDenied()
+        raise NotFound()
+    if case.state == "closed":
+        raise UserError("review.progress.case_closed")
+    if problem:
+        raise ValidationFailed([FieldError("body", problem)])
+    role = "first_responsible" if allowed_case else "branch_tracker"
+    opinion = None
+    if opinion_id is not None:
+        opinion = session.get(Opinion, opinion_id)
+        if opinion is None or opinion.case_id != case_id:
+            raise NotFound()
+    note = ProgressNote(case_id=case_id, opinion_id=opinion_id, author_id=actor.person_id, body=body.strip(),
+                        posted_at=now)
+    session.add(note)
+    session.flush()
+    met_late = None
+    if (opinion is not None and opinion.kind == "supervision" and role == "first_responsible"
+            and opinion.addressed_to_person_id == actor.person_id):
+        deadline = meet_deadline(session, kind="D7", subject_key=d7_subject(opinion.id), met_at=now,
+                                 met_by=actor.person_id)
+        met_late = bool(deadline and deadline.met_at == now and now > deadline.due_at)
+        notify(session, recipients=[opinion.author_id], case_id=case_id, kind="progress_reported",
+               body=zh("review.notify.progress", case_no=case.case_no), dedupe_prefix=f"progress:{note.id}",
+               now=now)
+    record_event(session, case_id=case_id, actor_id=actor.person_id, kind="progress_reported", at=now,
+                 role=role, note_id=note.id, opinion_id=opinion_id, body=note.body, late=met_late)
+    session.commit()
+    return note.id
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    at: datetime
+    kind: str  # supervision | progress
+    author: str
+    body: str
+    opinion_id: int | None
+    addressed_to: str | None
+    due_at: datetime | None
+    met_at: datetime | None
+
+
+def supervision_thread(session: Session, actor: Actor, case_id: int) -> list[ThreadEntry]:
+    """Supervision opinions and progress notes of one case, in order (oldest first)."""
+    if actor.has_role(*SUPERVISION_ROLES):
+        try:
+            _load_followed_case(session, actor, case_id)
+        except NotFound:
+            load_visible_case(session, actor, case_id)
+    else:
+        load_visible_case(session, actor, case_id)
+    author, addressee = aliased(Person), aliased(Person)
+    entries: list[ThreadEntry] = []
+    for r in session.execute(
+            select(Opinion.posted_at, author.full_name, OpinionPoint.body, Opinion.id, addressee.full_name,
+                   Deadline.due_at, Deadline.met_at)
+            .join(author, author.id == Opinion.author_id)
+            .join(OpinionPoint, OpinionPoint.opinion_id == Opinion.id)
+            .outerjoin(addressee, addressee.id == Opinion.addressed_to_person_id)
+            .outerjoin(Deadline, (Deadline.kind == "D7") & (Deadline.subject_key == func.concat("supervision:",
+                                                                                                Opinion.id)))
+            .where(Opinion.case_id == case_id, Opinion.kind == "supervision")):
+        entries.append(ThreadEntry(r[0], "supervision", r[1], r[2], r[3], r[4], r[5], r[6]))
+    for r in session.execute(
+            select(ProgressNote.posted_at, Person.full_name, ProgressNote.body, ProgressNote.opinion_id)
+            .join(Person, Person.id == ProgressNote.author_id).where(ProgressNote.case_id == case_id)):
+        entries.append(ThreadEntry(r[0], "progress", r[1], r[2], r[3], None, None, None))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def open_supervision_opinions(session: Session, actor: Actor, case_id: int) -> list[tuple[int, str, datetime]]:
+    """Supervision opinions on the case addressed to the actor (id, text, posted) for replying."""
+    _load_followed_case(session, actor, case_id)
+    return list(session.execute(
+        select(Opinion.id, OpinionPoint.body, Opinion.posted_at).join(OpinionPoint, OpinionPoint.opinion_id == Opinion.id)
+        .where(Opinion.case_id == case_id, Opinion.kind == "supervision",
+               Opinion.addressed_to_person_id == actor.person_id)
+        .order_by(Opinion.posted_at.desc())).tuples().all())

@@ -1,0 +1,254 @@
+"""Weekly summary of each branch's pending tiered cases (分级管理办法 第四章 一.6): the branch tracker
+sends it to HQ review every Friday before 17:00 (D6)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, aliased
+
+from dashboard.rules.deadlines import week_start_for, weekly_due
+from dashboard.rules.review import d6_subject
+from dashboard.services.actor import Actor
+from dashboard.services.deadlines import start_deadline
+from dashboard.services.errors import NotFound, UserError
+from dashboard.services.history import record_event
+from dashboard.services.review_common import branch_people, meet_deadline, notify, require_role, utcnow, zh
+from dashboard.services.rule_settings import all_settings
+from db.models import (
+    ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, RoleAssignment, WeeklySummary,
+)
+
+READ_ROLES = ("branch_tracker", "branch_manager", "hq_reviewer", "hq_admin", "executive")
+NATIONAL_READERS = ("hq_reviewer", "hq_admin", "executive")
+
+
+def _cutoff(settings: dict[str, Any], moment: datetime) -> datetime:
+    return weekly_due(moment, int(settings["deadline.D6.weekday"]), str(settings["deadline.D6.time"]))
+
+
+def week_cutoffs(session: Session, now: datetime) -> tuple[datetime | None, datetime]:
+    """(the latest cut-off strictly before `now`, the current week's cut-off at or after `now`)."""
+    settings = all_settings(session)
+    current = _cutoff(settings, now)
+    previous = current - timedelta(days=7)
+    return previous, current
+
+
+def build_content(session: Session, branch_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
+    """Per branch: every pending tiered case with state, days pending, open review points and
+    overdue deadlines, plus totals. Set-based: one query for all branches."""
+    sub = aliased(OrgUnit)
+    open_points = (select(func.count()).select_from(OpinionPoint).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
+                   .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "hq_review",
+                          OpinionPoint.status != "accepted").scalar_subquery())
+    overdue = (select(func.count()).select_from(Deadline)
+               .where(Deadline.case_id == ClaimCase.id, Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None),
+                      Deadline.due_at < now).scalar_subquery())
+    rows = session.execute(
+        select(ClaimCase.branch_id, ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state,
+               ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, open_points, overdue)
+        .join(sub, sub.id == ClaimCase.sub_branch_id)
+        .where(ClaimCase.branch_id.in_(branch_ids or [-1]), ClaimCase.tier != "T0", ClaimCase.state != "closed",
+               ClaimCase.report_time <= now)
+        .order_by(ClaimCase.branch_id, ClaimCase.report_time, ClaimCase.id)).all()
+    cases: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for branch_id, case_id, case_no, sub_name, tier, state, estimate, reported, tiered, points, late in rows:
+        cases[branch_id].append({
+            "case_id": case_id, "case_no": case_no, "sub_branch": sub_name, "tier": tier, "state": state,
+            "estimate": str(estimate) if estimate is not None else None,
+            "report_time": reported.isoformat(), "tiered_at": tiered.isoformat() if tiered else None,
+            "days_pending": max(0, (now - reported).days), "open_points": int(points),
+            "overdue_deadlines": int(late),
+        })
+    content = {}
+    for branch_id in branch_ids:
+        items = cases.get(branch_id, [])
+        content[branch_id] = {
+            "as_of": now.isoformat(),
+            "cases": items,
+            "totals": {
+                "cases": len(items),
+                "estimate": str(sum((Decimal(c["estimate"]) for c in items if c["estimate"]), Decimal("0"))),
+                "open_points": sum(c["open_points"] for c in items),
+                "overdue_deadlines": sum(c["overdue_deadlines"] for c in items),
+                "cases_with_overdue": sum(1 for c in items if c["overdue_deadlines"]),
+            },
+        }
+    return content
+
+
+def _ensure_week(session: Session, branch_ids: list[int], due: datetime, now: datetime) -> tuple[int, int]:
+    """Create (or refresh the draft of) each branch's summary for the week ending at `due`.
+
+    A draft is refreshed until it is submitted or until its first build after the cut-off, which
+    is the snapshot HQ keeps. Returns (created, refreshed).
+    """
+    week_start = week_start_for(due)
+    existing = {s.branch_id: s for s in session.scalars(
+        select(WeeklySummary).where(WeeklySummary.week_start == week_start,
+                                    WeeklySummary.branch_id.in_(branch_ids)).with_for_update())}
+    stale = [b for b in branch_ids if b not in existing
+             or (existing[b].submitted_at is None and existing[b].generated_at <= existing[b].due_at)]
+    content = build_content(session, stale, min(now, due)) if stale else {}
+    created = refreshed = 0
+    for branch_id in stale:
+        if branch_id in existing:
+            existing[branch_id].content = content[branch_id]
+            existing[branch_id].generated_at = now
+            refreshed += 1
+        else:
+            result = session.execute(insert(WeeklySummary).values(
+                branch_id=branch_id, week_start=week_start, due_at=due, generated_at=now,
+                content=content[branch_id]).on_conflict_do_nothing(constraint="uq_weekly_summary_week")
+                .returning(WeeklySummary.id)).first()
+            created += 1 if result else 0
+        trackers = branch_people(session, branch_id, "branch_tracker")
+        # D6 runs over the week: started just after the previous cut-off, due at this one.
+        start_deadline(session, kind="D6", subject_key=d6_subject(branch_id, week_start),
+                       started_at=due - timedelta(days=7) + timedelta(seconds=1),
+                       responsible_person_id=trackers[0] if trackers else None, branch_id=branch_id)
+    return created, refreshed
+
+
+@dataclass(frozen=True)
+class WeeklyRun:
+    closed_week: date
+    current_week: date
+    created: int
+    refreshed: int
+
+
+def build_weekly_summaries(session: Session, now: datetime | None = None,
+                           branch_ids: list[int] | None = None) -> WeeklyRun:
+    """The Friday 17:00 job: snapshot the week just ended for every branch and open the next
+    week's draft with its D6 clock. Idempotent (unique per branch and week)."""
+    now = utcnow(now)
+    ids = branch_ids or list(session.scalars(select(OrgUnit.id).where(OrgUnit.level == "branch")
+                                             .order_by(OrgUnit.id)))
+    previous, current = week_cutoffs(session, now)
+    created = refreshed = 0
+    for due in (previous, current):
+        c, r = _ensure_week(session, ids, due, now)
+        created, refreshed = created + c, refreshed + r
+    session.commit()
+    return WeeklyRun(week_start_for(previous), week_start_for(current), created, refreshed)
+
+
+def refresh_current_week(session: Session, actor: Actor, now: datetime | None = None) -> None:
+    """The tracker brings this week's draft up to date for their branch(es) before submitting."""
+    now = utcnow(now)
+    require_role(actor, "branch_tracker")
+    ids = sorted(actor.branch_ids_for("branch_tracker"))
+    _, current = week_cutoffs(session, now)
+    _ensure_week(session, ids, current, now)
+    session.commit()
+
+
+def submit_weekly_summary(session: Session, actor: Actor, summary_id: int, now: datetime | None = None) -> bool:
+    """The branch tracker submits the summary to HQ review; D6 is met (late when after the cut-off).
+
+    Returns whether it was on time. A summary is submitted once; what was sent is kept as sent.
+    """
+    now = utcnow(now)
+    require_role(actor, "branch_tracker")
+    summary = session.scalars(select(WeeklySummary).where(WeeklySummary.id == summary_id).with_for_update()).first()
+    if summary is None or summary.branch_id not in actor.branch_ids_for("branch_tracker"):
+        raise NotFound()
+    if summary.submitted_at is not None:
+        raise UserError("review.weekly.already_submitted")
+    if now <= summary.due_at:
+        summary.content = build_content(session, [summary.branch_id], now)[summary.branch_id]
+        summary.generated_at = now
+    summary.submitted_at = now
+    summary.submitted_by = actor.person_id
+    on_time = now <= summary.due_at
+    meet_deadline(session, kind="D6", subject_key=d6_subject(summary.branch_id, summary.week_start), met_at=now,
+                  met_by=actor.person_id)
+    record_event(session, case_id=None, actor_id=actor.person_id, kind="weekly_submitted", at=now,
+                 role="branch_tracker", summary_id=summary.id, branch_id=summary.branch_id,
+                 week_start=summary.week_start, on_time=on_time, cases=summary.content["totals"]["cases"])
+    branch_name = session.scalar(select(OrgUnit.name).where(OrgUnit.id == summary.branch_id))
+    reviewers = list(session.scalars(select(RoleAssignment.person_id).where(RoleAssignment.role == "hq_reviewer")
+                                     .distinct()))
+    notify(session, recipients=reviewers, case_id=None, kind="weekly_submitted",
+           body=zh("review.notify.weekly", branch=branch_name, week=summary.week_start.isoformat()),
+           dedupe_prefix=f"weekly:{summary.id}", now=now)
+    session.commit()
+    return on_time
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    id: int
+    branch_id: int
+    branch: str
+    week_start: date
+    due_at: datetime
+    generated_at: datetime
+    submitted_at: datetime | None
+    submitted_by: str | None
+    cases: int
+    open_points: int
+    overdue_deadlines: int
+
+    def status(self, now: datetime) -> str:
+        if self.submitted_at is not None:
+            return "on_time" if self.submitted_at <= self.due_at else "late"
+        return "open" if now <= self.due_at else "missing"
+
+
+def _branch_filter(actor: Actor) -> list[int] | None:
+    require_role(actor, *READ_ROLES)
+    if actor.has_role(*NATIONAL_READERS):
+        return None
+    return sorted(actor.branch_ids_for("branch_tracker", "branch_manager")) or [-1]
+
+
+def weekly_summaries(session: Session, actor: Actor, *, branch_id: int | None = None, limit: int = 50,
+                     offset: int = 0) -> tuple[int, list[SummaryRow]]:
+    """Summaries the actor may read, newest week first, then by branch."""
+    allowed = _branch_filter(actor)
+    conditions = []
+    if allowed is not None:
+        conditions.append(WeeklySummary.branch_id.in_(allowed))
+    if branch_id:
+        conditions.append(WeeklySummary.branch_id == branch_id)
+    total = session.scalar(select(func.count()).select_from(WeeklySummary).where(*conditions))
+    totals = WeeklySummary.content["totals"]
+    rows = session.execute(
+        select(WeeklySummary.id, WeeklySummary.branch_id, OrgUnit.name, WeeklySummary.week_start,
+               WeeklySummary.due_at, WeeklySummary.generated_at, WeeklySummary.submitted_at, Person.full_name,
+               totals["cases"].as_integer(), totals["open_points"].as_integer(),
+               totals["overdue_deadlines"].as_integer())
+        .join(OrgUnit, OrgUnit.id == WeeklySummary.branch_id)
+        .outerjoin(Person, Person.id == WeeklySummary.submitted_by)
+        .where(*conditions).order_by(WeeklySummary.week_start.desc(), OrgUnit.code)
+        .limit(limit).offset(offset)).all()
+    return total, [SummaryRow(*r) for r in rows]
+
+
+def weekly_summary_content(session: Session, actor: Actor, summary_id: int) -> tuple[SummaryRow, dict[str, Any]]:
+    allowed = _branch_filter(actor)
+    query = select(WeeklySummary).where(WeeklySummary.id == summary_id)
+    if allowed is not None:
+        query = query.where(WeeklySummary.branch_id.in_(allowed))
+    summary = session.scalars(query).first()
+    if summary is None:
+        raise NotFound()
+    _, rows = weekly_summaries(session, actor, branch_id=summary.branch_id, limit=1000)
+    row = next(r for r in rows if r.id == summary.id)
+    return row, summary.content
+
+
+def weekly_branch_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    allowed = _branch_filter(actor)
+    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch")
+    if allowed is not None:
+        query = query.where(OrgUnit.id.in_(allowed))
+    return list(session.execute(query.order_by(OrgUnit.code)).tuples())

@@ -1,0 +1,158 @@
+"""The daily HQ review queue job, and exec supervisor follow-up (分级管理办法 第四章 一.1, 一.3–4)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
+from dashboard.services.review_queue import QueueFilters, queue_tiered_cases, review_queue
+from dashboard.services.supervision import (
+    assign_supervisor, followed_cases, post_progress_note, post_supervision_opinion, supervision_thread,
+    unassign_supervisor,
+)
+from dashboard.settings import BUSINESS_TZ
+from db.models import CaseEvent, Deadline, Notification, ReviewQueueEntry, SupervisorAssignment, Upload
+from tests.factories import T0, make_case
+from tests.review_support import tiered_case
+
+
+def _d4(session, case_id):
+    return session.scalars(select(Deadline).where(Deadline.kind == "D4",
+                                                  Deadline.subject_key == f"case:{case_id}:initial_review")).one()
+
+
+def test_queue_job_is_idempotent_and_starts_d4_at_tiered_at(session, org, actor_for):
+    a = tiered_case(session, org, "gz", at=T0)
+    b = tiered_case(session, org, "hz", at=T0 + timedelta(hours=2))
+    make_case(session, org, "gz")  # not tiered: never queued
+    run_at = T0 + timedelta(hours=20)
+    first = queue_tiered_cases(session, run_at)
+    session.commit()
+    second = queue_tiered_cases(session, run_at + timedelta(minutes=1))
+    session.commit()
+    assert (first.queued, first.d4_started) == (2, 2)
+    assert (second.queued, second.d4_started) == (0, 0)
+    assert session.scalar(select(func.count()).select_from(ReviewQueueEntry)) == 2
+    assert first.queue_date == run_at.astimezone(BUSINESS_TZ).date()
+    d4a = _d4(session, a.id)
+    assert d4a.started_at == T0
+    # D4: the end of the day after the case became tiered (Asia/Shanghai).
+    assert d4a.due_at == datetime(2026, 11, 22, 0, 0, tzinfo=BUSINESS_TZ)
+    # Charged to the HQ reviewer with the fewest open initial reviews: the two reviewers share.
+    assert {d4a.responsible_person_id, _d4(session, b.id).responsible_person_id} == {
+        org.person("reviewer"), org.person("reviewer2")}
+
+
+def test_queue_takes_only_cases_tiered_by_the_run_time(session, org):
+    tiered_case(session, org, "gz", at=T0 + timedelta(days=2))
+    assert queue_tiered_cases(session, T0).queued == 0
+
+
+def test_queue_job_module_runs_and_exits_zero(session, org, db_url):
+    from jobs.daily_review_queue import main
+
+    tiered_case(session, org, "gz")
+    assert main(["--as-of", "2026-11-21T00:10"]) == 0
+    assert main(["--as-of", "2026-11-21T00:10"]) == 0
+    assert session.scalar(select(func.count()).select_from(ReviewQueueEntry)) == 1
+
+
+def test_review_queue_lists_newest_first_with_material_status(session, org, actor_for):
+    old = tiered_case(session, org, "gz", at=T0)
+    new = tiered_case(session, org, "nj", at=T0 + timedelta(hours=3))
+    session.add(Upload(case_id=old.id, kind="person_vehicle_photo", filename="p.jpg",
+                       uploaded_by=org.sub_branch("gz").surveyors[0], uploaded_at=T0 + timedelta(hours=1)))
+    session.commit()
+    queue_tiered_cases(session, T0 + timedelta(hours=4))
+    session.commit()
+    total, rows = review_queue(session, actor_for("reviewer"))
+    assert total == 2 and [r.case_id for r in rows] == [new.id, old.id]
+    assert (rows[1].photo_uploaded, rows[1].report_uploaded) == (True, False)
+    assert rows[1].first_responsible  # the dispatched sub-branch claims head
+    assert review_queue(session, actor_for("reviewer"), QueueFilters(branch_id=org.branch("js").id))[0] == 1
+    with pytest.raises(PermissionDenied):
+        review_queue(session, actor_for("gd_manager"))
+
+
+# --- supervision -------------------------------------------------------------------------------
+
+
+def test_supervision_opinion_goes_to_the_first_responsible_and_progress_meets_d7(session, org, actor_for):
+    case = tiered_case(session, org, "gz")  # T1 → gz_claims
+    supervisor, claims_head = actor_for("supervisor"), actor_for("gz_claims")
+    t1 = T0 + timedelta(hours=5)
+    opinion_id = post_supervision_opinion(session, supervisor, case.id, "请今日内到现场并核实三者损失", now=t1)
+    d7 = session.scalars(select(Deadline).where(Deadline.kind == "D7",
+                                                Deadline.subject_key == f"supervision:{opinion_id}")).one()
+    assert d7.responsible_person_id == org.person("gz_claims") and d7.due_at == t1 + timedelta(hours=48)
+    assert session.scalar(select(Notification.recipient_person_id).where(
+        Notification.kind == "supervision_opinion")) == org.person("gz_claims")
+    t2 = t1 + timedelta(hours=6)
+    post_progress_note(session, claims_head, case.id, "已到现场，三者车损约2万元，已拍照取证。", opinion_id=opinion_id,
+                       now=t2)
+    session.refresh(d7)
+    assert d7.met_at == t2
+    entries = supervision_thread(session, supervisor, case.id)
+    assert [e.kind for e in entries] == ["supervision", "progress"]
+    assert entries[0].met_at == t2
+    assert session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(
+        ["supervision_posted", "progress_reported"])).order_by(CaseEvent.at)).all() == [
+        "supervision_posted", "progress_reported"]
+
+
+def test_a_supervisor_only_sees_and_supervises_assigned_branches(session, org, actor_for):
+    gd_case = tiered_case(session, org, "gz")  # 广东: supervisor
+    zj_case = tiered_case(session, org, "hz")  # 浙江: supervisor2
+    supervisor = actor_for("supervisor")
+    total, rows = followed_cases(session, supervisor)
+    assert {r.case_id for r in rows} == {gd_case.id}
+    with pytest.raises(NotFound):
+        post_supervision_opinion(session, supervisor, zj_case.id, "请核实", now=T0)
+    session.rollback()
+    with pytest.raises(NotFound):
+        supervision_thread(session, supervisor, zj_case.id)
+
+
+def test_a_first_responsible_sees_only_their_dispatched_cases(session, org, actor_for):
+    mine = tiered_case(session, org, "gz")  # gz_claims
+    tiered_case(session, org, "sz")  # sz_claims
+    total, rows = followed_cases(session, actor_for("gz_claims"))
+    assert [r.case_id for r in rows] == [mine.id]
+    # A branch claims head is not dispatched on T1 cases: the branch's cases are not theirs.
+    assert followed_cases(session, actor_for("gd_claims"))[0] == 0
+    with pytest.raises(NotFound):
+        post_progress_note(session, actor_for("sz_claims"), mine.id, "已到现场", now=T0)
+    session.rollback()
+    with pytest.raises(PermissionDenied):
+        post_progress_note(session, actor_for("gd_manager"), mine.id, "已到现场", now=T0)
+
+
+def test_the_branch_tracker_records_progress_on_the_branchs_cases_only(session, org, actor_for):
+    gd_case = tiered_case(session, org, "gz")
+    post_progress_note(session, actor_for("gd_tracker"), gd_case.id, "客户已提交维修发票，待核损。", now=T0)
+    with pytest.raises(NotFound):
+        post_progress_note(session, actor_for("zj_tracker"), gd_case.id, "客户已提交维修发票，待核损。", now=T0)
+    session.rollback()
+    with pytest.raises(ValidationFailed):
+        post_progress_note(session, actor_for("gd_tracker"), gd_case.id, "   ", now=T0)
+
+
+def test_admin_assigns_and_unassigns_key_branches(session, org, actor_for):
+    admin = actor_for("admin")
+    zj = org.branch("zj").id
+    assert assign_supervisor(session, admin, org.person("supervisor"), zj, now=T0) is True
+    assert assign_supervisor(session, admin, org.person("supervisor"), zj, now=T0) is False
+    zj_case = tiered_case(session, org, "hz")
+    assert zj_case.id in {r.case_id for r in followed_cases(session, actor_for("supervisor"))[1]}
+    assert unassign_supervisor(session, admin, org.person("supervisor"), zj, now=T0) is True
+    assert zj_case.id not in {r.case_id for r in followed_cases(session, actor_for("supervisor"))[1]}
+    with pytest.raises(ValidationFailed):
+        assign_supervisor(session, admin, org.person("gd_manager"), zj, now=T0)
+    session.rollback()
+    with pytest.raises(PermissionDenied):
+        assign_supervisor(session, actor_for("supervisor"), org.person("supervisor"), zj, now=T0)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(SupervisorAssignment)
+                          .where(SupervisorAssignment.branch_id == zj)) == 1  # supervisor2 from the demo org
