@@ -1,0 +1,202 @@
+"""The call center's live dispatch board (分级管理办法 第二章 一): what awaits dispatch, who was sent.
+
+Filtered, counted and paginated in SQL; limited to the cases the actor may see (case_scope),
+so a branch person never sees another branch's case, whatever filter they send.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from dashboard.services.actor import Actor, case_scope
+from dashboard.services.case_access import load_visible_case
+from dashboard.services.errors import NotFound, PermissionDenied
+from dashboard.settings import BUSINESS_TZ
+from db.models import ClaimCase, Dispatch, OrgUnit, Person, RoleAssignment
+
+BOARD_ROLES = ("call_center", "hq_admin", "hq_reviewer", "branch_manager", "branch_tracker", "executive")
+ACT_ROLES = ("call_center", "hq_admin")
+VIEWS = ("all", "awaiting", "dispatched")
+STATUSES = ("awaiting_dispatch", "awaiting_estimate", "dispatched")  # most urgent first
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    view: str = "all"
+    branch_id: int | None = None
+    sub_branch_id: int | None = None
+    tier: str | None = None
+    reported_from: date | None = None  # business dates (Asia/Shanghai), inclusive
+    reported_to: date | None = None
+
+
+@dataclass(frozen=True)
+class DispatchInfo:
+    dispatch_id: int
+    case_id: int
+    person_id: int
+    person_name: str
+    position: str
+    tier: str
+    reason: str
+    contact_state: str
+    goes_to_scene: bool
+    delegate_name: str | None
+    dispatched_at: datetime
+
+
+@dataclass
+class BoardRow:
+    case_id: int
+    case_no: str
+    branch: str
+    sub_branch: str
+    state: str
+    tier: str
+    estimate: Decimal | None
+    report_time: datetime
+    surveyor: str
+    status: str
+    first_dispatched_at: datetime | None
+    hours_since_dispatch: int | None
+    dispatches: list[DispatchInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    total: int
+    rows: list[BoardRow]
+
+
+def require_board(actor: Actor) -> None:
+    if not actor.has_role(*BOARD_ROLES):
+        raise PermissionDenied()
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
+
+
+def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
+    has_dispatch = exists().where(Dispatch.case_id == ClaimCase.id)
+    awaiting_dispatch = and_(ClaimCase.tier != "T0", ~has_dispatch)
+    awaiting_estimate = and_(ClaimCase.state == "reported", ClaimCase.current_estimate.is_(None))
+    status_rank = case((awaiting_dispatch, 0), (has_dispatch, 2), else_=1)
+    where = [ClaimCase.state != "closed"]
+    if filters.view == "awaiting":
+        where.append(or_(awaiting_dispatch, awaiting_estimate))
+    elif filters.view == "dispatched":
+        where.append(has_dispatch)
+    else:
+        where.append(or_(awaiting_dispatch, awaiting_estimate, has_dispatch))
+    scope = case_scope(actor)
+    if scope is not None:
+        where.append(scope)
+    if filters.branch_id is not None:
+        where.append(ClaimCase.branch_id == filters.branch_id)
+    if filters.sub_branch_id is not None:
+        where.append(ClaimCase.sub_branch_id == filters.sub_branch_id)
+    if filters.tier:
+        where.append(ClaimCase.tier == filters.tier)
+    if filters.reported_from:
+        where.append(ClaimCase.report_time >= _day_start(filters.reported_from))
+    if filters.reported_to:
+        where.append(ClaimCase.report_time < _day_start(filters.reported_to + timedelta(days=1)))
+    return where, status_rank
+
+
+def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: int = 50, offset: int = 0,
+               now: datetime | None = None) -> BoardPage:
+    """One page of the board, most urgent first (awaiting dispatch, awaiting estimate, dispatched)."""
+    now = now or datetime.now(timezone.utc)
+    require_board(actor)
+    where, status_rank = _conditions(actor, filters)
+    total = session.scalar(select(func.count()).select_from(ClaimCase).where(*where))
+    branch, sub, surveyor = aliased(OrgUnit), aliased(OrgUnit), aliased(Person)
+    first_dispatch = (select(func.min(Dispatch.dispatched_at)).where(Dispatch.case_id == ClaimCase.id)
+                      .correlate(ClaimCase).scalar_subquery())
+    rows = session.execute(
+        select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.state, ClaimCase.tier,
+               ClaimCase.current_estimate, ClaimCase.report_time, surveyor.full_name, status_rank,
+               first_dispatch)
+        .join(branch, branch.id == ClaimCase.branch_id)
+        .join(sub, sub.id == ClaimCase.sub_branch_id)
+        .join(surveyor, surveyor.id == ClaimCase.surveyor_id)
+        .where(*where)
+        .order_by(status_rank, ClaimCase.report_time.desc(), ClaimCase.id.desc())
+        .limit(limit).offset(offset)
+    ).all()
+    board = [
+        BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
+                 int((now - r[10]).total_seconds() // 3600) if r[10] else None)
+        for r in rows
+    ]
+    by_case = {row.case_id: row for row in board}
+    for info in _dispatches(session, list(by_case)):
+        by_case[info.case_id].dispatches.append(info)
+    return BoardPage(total or 0, board)
+
+
+def _dispatches(session: Session, case_ids: list[int]) -> list[DispatchInfo]:
+    if not case_ids:
+        return []
+    person, delegate = aliased(Person), aliased(Person)
+    rows = session.execute(
+        select(Dispatch.id, Dispatch.case_id, Dispatch.person_id, person.full_name, Dispatch.position, Dispatch.tier,
+               Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, delegate.full_name,
+               Dispatch.dispatched_at)
+        .join(person, person.id == Dispatch.person_id)
+        .outerjoin(delegate, delegate.id == Dispatch.delegate_person_id)
+        .where(Dispatch.case_id.in_(case_ids))
+        .order_by(Dispatch.case_id, Dispatch.dispatched_at, Dispatch.id)
+    ).all()
+    return [DispatchInfo(*r) for r in rows]
+
+
+def case_dispatches(session: Session, actor: Actor, case_id: int) -> list[DispatchInfo]:
+    """The dispatches of one case the actor may see (for acting from the board)."""
+    require_board(actor)
+    load_visible_case(session, actor, case_id)
+    return _dispatches(session, [case_id])
+
+
+def delegate_candidates(session: Session, actor: Actor, dispatch_id: int) -> list[tuple[int, str]]:
+    """Active people of the case's branch and its sub-branches who could go instead (指定专人)."""
+    if not actor.has_role(*ACT_ROLES):
+        raise PermissionDenied()
+    dispatch = session.get(Dispatch, dispatch_id)
+    if dispatch is None:
+        raise NotFound()
+    case_row = load_visible_case(session, actor, dispatch.case_id)
+    rows = session.execute(
+        select(Person.id, Person.full_name, Person.title).distinct()
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+        .where(or_(OrgUnit.id == case_row.branch_id, OrgUnit.parent_id == case_row.branch_id),
+               Person.active.is_(True), Person.id != dispatch.person_id)
+        .order_by(Person.full_name)
+    ).all()
+    return [(pid, f"{name}（{title}）" if title else name) for pid, name, title in rows]
+
+
+def branch_options(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """Branches the actor may filter by: all for national roles, else their own."""
+    require_board(actor)
+    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch").order_by(OrgUnit.code)
+    if not actor.is_national:
+        own = set(actor.visible_branch_ids) | {a.branch_id for a in actor.assignments if a.branch_id}
+        query = query.where(OrgUnit.id.in_(sorted(own)))
+    return [(r[0], r[1]) for r in session.execute(query).all()]
+
+
+def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[tuple[int, str]]:
+    allowed = {b for b, _ in branch_options(session, actor)}
+    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "sub_branch",
+                                                   OrgUnit.parent_id.in_(sorted(allowed))).order_by(OrgUnit.code)
+    if branch_id is not None:
+        query = query.where(OrgUnit.parent_id == branch_id)
+    return [(r[0], r[1]) for r in session.execute(query).all()]
