@@ -31,7 +31,8 @@ else:
         sections.setdefault(t(spec.section), []).append(
             st.Page(spec.script, title=t(spec.title_key), icon=spec.icon, url_path=spec.key,
                     default=spec.key == "home"))
-    navigation = st.navigation(sections)
+    # The menu is drawn by render_sidebar (config hides Streamlit's own page list).
+    navigation = st.navigation(sections, position="hidden")
     st.session_state["nav_pages"] = [spec.key for spec in pages_for(actor)]
-    render_sidebar(actor)
+    render_sidebar(actor, sections)
 navigation.run()

@@ -10,6 +10,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.missing_fields": ("请填写用户名和密码。", "Enter both your user name and your password."),
     "auth.inactive": ("该账号已停用，请联系总公司分级案件管理责任人。", "This account is disabled: ask the HQ tier administrator."),
     "auth.expired": ("您已长时间未操作，已自动退出，请重新登录。", "You were signed out after a period of inactivity: sign in again."),
+    "auth.sign_in_first": ("请先登录后再打开此页面。", "Sign in first to open this page."),
+    "auth.go_to_sign_in": ("前往登录", "Go to sign-in"),
     "auth.signed_in_as": ("当前用户：{name}", "Signed in as {name}"),
     "auth.roles": ("角色：{roles}", "Roles: {roles}"),
     "auth.no_roles": ("该账号尚未分配角色，请联系管理员。", "This account has no role yet: ask the administrator."),

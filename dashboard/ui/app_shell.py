@@ -29,9 +29,15 @@ def schema_problem() -> str | None:
     return _schema_status()
 
 
-def render_sidebar(actor: Actor) -> None:
+def render_sidebar(actor: Actor, sections: dict[str, list]) -> None:
+    """The person's own menu (only the pages their roles allow), who they are, language, sign-out."""
     with st.sidebar:
-        st.markdown(f"**{t('app.title')}**")
+        st.markdown(f"### {t('app.title')}")
+        for section, pages in sections.items():
+            st.caption(section)
+            for page in pages:
+                st.page_link(page)
+        st.divider()
         st.caption(t("auth.signed_in_as", name=actor.full_name))
         roles = "、".join(sorted({t(f"role.{r}") for r in actor.roles}))
         st.caption(t("auth.roles", roles=roles))

@@ -50,7 +50,11 @@ def require_page(key: str) -> Actor:
     set_language(st.session_state.get("lang", DEFAULT_LANGUAGE))
     actor = current_actor()
     spec = page_spec(key)
-    if actor is None or not (actor.roles & spec.roles):
+    if actor is None:
+        st.warning(t("auth.sign_in_first"))
+        st.markdown(f"[{t('auth.go_to_sign_in')}](/)")
+        st.stop()
+    if not (actor.roles & spec.roles):
         st.error(t("common.forbidden"))
         st.stop()
     return actor

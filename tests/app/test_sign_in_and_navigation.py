@@ -55,7 +55,7 @@ def test_sign_out_forgets_the_person_and_the_open_page_refuses(db_url, org):
     at.run()
     assert "auth" not in at.session_state
     # AppTest re-runs the open page script itself: its own role check refuses a signed-out visitor.
-    assert [e.value for e in at.error] == ["您没有访问此页面的权限。"]
+    assert [w.value for w in at.warning] == ["请先登录后再打开此页面。"]
     assert not at.title
 
 
@@ -65,7 +65,7 @@ def test_idle_session_expires(db_url, org):
     at.run()
     assert "auth" not in at.session_state
     assert at.session_state["auth_notice"] == "auth.expired"
-    assert [e.value for e in at.error] == ["您没有访问此页面的权限。"]
+    assert [w.value for w in at.warning] == ["请先登录后再打开此页面。"]
 
 
 def test_pages_follow_the_chosen_language(db_url, org):

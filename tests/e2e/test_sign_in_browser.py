@@ -1,0 +1,44 @@
+"""Sign-in in a real browser: the landing page, refusals and the signed-out URL gate."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot, sign_in
+
+TIMEOUT = 30_000
+
+
+def test_branch_manager_signs_in_and_sees_the_landing_page(app_server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    sign_in(page, app_server, "gd_manager")
+    expect(page.get_by_text("您好")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("广东分公司")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=TIMEOUT)
+    screenshot(page, "landing_gd_manager")
+    # the admin page is not in a branch manager's navigation
+    expect(page.get_by_role("link", name="规则与用户")).to_have_count(0)
+
+
+def test_wrong_password_shows_a_clear_message(app_server, browser):
+    page = browser.new_page()
+    sign_in(page, app_server, "gd_manager", "wrong-password")
+    expect(page.get_by_text("用户名或密码错误")).to_be_visible(timeout=TIMEOUT)
+
+
+def test_signed_out_visitor_opening_a_page_url_gets_the_sign_in_form(app_server, browser):
+    page = browser.new_page()
+    page.goto(app_server + "/home")
+    # On a fresh server Streamlit may run the page file itself: the page's own check refuses.
+    expect(page.get_by_text("请先登录").or_(page.get_by_label("用户名"))).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("您好")).to_have_count(0)
+    expect(page.get_by_text("未决分级案件")).to_have_count(0)
+    expect(page.get_by_role("link", name="overdue")).to_have_count(0)
+    screenshot(page, "signed_out_home_url")
+
+
+def test_sign_out_returns_to_the_sign_in_form(app_server, browser):
+    page = browser.new_page()
+    sign_in(page, app_server, "admin")
+    expect(page.get_by_text("您好")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.get_by_label("用户名")).to_be_visible(timeout=TIMEOUT)
