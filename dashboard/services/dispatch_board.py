@@ -109,6 +109,12 @@ def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
     return where, status_rank
 
 
+def board_count(session: Session, actor: Actor, filters: BoardFilter) -> int:
+    require_board(actor)
+    where, _rank = _conditions(actor, filters)
+    return session.scalar(select(func.count()).select_from(ClaimCase).where(*where)) or 0
+
+
 def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: int = 50, offset: int = 0,
                now: datetime | None = None) -> BoardPage:
     """One page of the board, most urgent first (awaiting dispatch, awaiting estimate, dispatched)."""
@@ -200,3 +206,15 @@ def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) ->
     if branch_id is not None:
         query = query.where(OrgUnit.parent_id == branch_id)
     return [(r[0], r[1]) for r in session.execute(query).all()]
+
+
+def tier_choices(session: Session) -> list[str]:
+    """Tier codes in force anywhere (national and approved branch splits), lowest first."""
+    from db.models import TierRule, TierRuleSet
+
+    rows = session.execute(
+        select(TierRule.code, func.min(TierRule.lower_exclusive))
+        .join(TierRuleSet, TierRuleSet.id == TierRule.rule_set_id)
+        .where(TierRuleSet.status == "active").group_by(TierRule.code)
+        .order_by(func.min(TierRule.lower_exclusive), TierRule.code)).all()
+    return [code for code, _ in rows]

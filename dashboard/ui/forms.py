@@ -1,0 +1,44 @@
+"""Showing service refusals in the person's language: every field named, every problem listed."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.i18n import has_key, t
+from dashboard.services.errors import FieldError, UserError, ValidationFailed
+
+# Field names whose label lives under another key than cases.field.<name>.
+_LABELS = {"estimate": "cases.estimate.amount", "delegate": "board.act.delegate_person",
+           "outcome": "board.act.outcome"}
+
+
+def field_label(field: str | None) -> str | None:
+    if not field:
+        return None
+    for key in (_LABELS.get(field, ""), f"cases.field.{field}", f"admin.setting.{field}"):
+        if key and has_key(key):
+            return t(key)
+    return None
+
+
+def error_line(error: FieldError) -> str:
+    label = field_label(error.field)
+    message = t(error.key, **error.params)
+    return f"{label}：{message}" if label else message
+
+
+def show_error(err: UserError) -> None:
+    """st.error with one line per field at fault (ValidationFailed) or the single message."""
+    if isinstance(err, ValidationFailed) and err.errors:
+        lines = "\n".join(f"- {error_line(e)}" for e in err.errors)
+        st.error(f"{t('cases.form_errors', n=len(err.errors))}\n\n{lines}")
+    else:
+        label = field_label(err.field)
+        message = t(err.key, **err.params)
+        st.error(f"{label}：{message}" if label else message)
+
+
+def tier_label(code: str | None) -> str:
+    """National tiers have names; a branch's own sub-tier codes (e.g. T1A) are shown as they are."""
+    if not code:
+        return "—"
+    return t(f"tier.{code}") if has_key(f"tier.{code}") else code

@@ -1,0 +1,131 @@
+"""Dispatch board: cases awaiting dispatch and who was dispatched; the call center acts from here."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
+from dashboard.services.dispatch_board import (
+    ACT_ROLES, VIEWS, BoardFilter, board_count, board_page, branch_options, case_dispatches, delegate_candidates,
+    sub_branch_options, tier_choices,
+)
+from dashboard.services.errors import UserError
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, money
+from dashboard.ui.forms import show_error, tier_label
+from dashboard.ui.session import require_page
+from dashboard.ui.tables import case_table, download_buttons, pager
+
+actor = require_page("dispatch_board")
+PAGE_SIZE = 50
+now = datetime.now(timezone.utc)
+st.title(t("board.title"))
+
+
+def dispatch_text(d) -> str:
+    who = f"{d.person_name}·{t(f'position.{d.position}')}（{t(f'dispatch.contact.{d.contact_state}')}）"
+    return f"{who}→{d.delegate_name}" if d.delegate_name else who
+
+
+with db_session() as session:
+    branches = dict(branch_options(session, actor))
+    tiers = tier_choices(session)
+    c1, c2, c3, c4, c5, c6 = st.columns([2, 2, 2, 1, 1, 1])
+    view = c1.selectbox(t("board.view"), VIEWS, format_func=lambda v: t(f"board.view.{v}"), key="bd_view")
+    branch_id = c2.selectbox(t("board.filter.branch"), ([None] if len(branches) != 1 else []) + list(branches),
+                             format_func=lambda b: t("common.all") if b is None else branches[b], key="bd_branch")
+    subs = dict(sub_branch_options(session, actor, branch_id))
+    sub_id = c3.selectbox(t("board.filter.sub_branch"), [None] + list(subs),
+                          format_func=lambda s: t("common.all") if s is None else subs[s], key="bd_sub")
+    tier = c4.selectbox(t("board.filter.tier"), [None] + tiers,
+                        format_func=lambda c: t("common.all") if c is None else tier_label(c), key="bd_tier")
+    date_from = c5.date_input(t("board.filter.from"), value=None, key="bd_from")
+    date_to = c6.date_input(t("board.filter.to"), value=None, key="bd_to")
+    filters = BoardFilter(view=view, branch_id=branch_id, sub_branch_id=sub_id, tier=tier,
+                          reported_from=date_from, reported_to=date_to)
+    total = board_count(session, actor, filters)
+    offset = pager(total, PAGE_SIZE, key="bd_page")
+    page = board_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now)
+
+frame = pd.DataFrame([{
+    "case_id": r.case_id,
+    t("board.col.case_no"): r.case_no,
+    t("board.col.status"): t(f"board.status.{r.status}"),
+    t("board.col.tier"): tier_label(r.tier),
+    t("board.col.estimate"): money(r.estimate),
+    t("board.col.dispatched"): "；".join(dispatch_text(d) for d in r.dispatches) or "—",
+    t("board.col.since"): "—" if r.hours_since_dispatch is None else t("board.hours", h=r.hours_since_dispatch),
+    t("board.col.branch"): r.branch,
+    t("board.col.sub_branch"): r.sub_branch,
+    t("board.col.state"): t(f"state.{r.state}"),
+    t("board.col.report_time"): local_time(r.report_time),
+    t("board.col.surveyor"): r.surveyor,
+} for r in page.rows])
+if frame.empty:
+    st.info(t("board.empty"))
+else:
+    case_table(frame, key="bd_table")
+    download_buttons(frame.drop(columns=["case_id"]), "调度看板", key="bd_download")
+
+if actor.has_role(*ACT_ROLES) and page.rows:
+    st.divider()
+    st.subheader(t("board.act.title"))
+    cases = {r.case_id: f"{r.case_no}（{tier_label(r.tier)}）" for r in page.rows}
+    case_id = st.selectbox(t("board.act.case"), list(cases), format_func=cases.get, key="bd_act_case")
+    with db_session() as session:
+        dispatches = case_dispatches(session, actor, case_id)
+    contact_tab, delegate_tab, retier_tab = st.tabs([t("board.act.contact"), t("board.act.delegate"),
+                                                     t("board.act.retier")])
+    labels = {d.dispatch_id: dispatch_text(d) for d in dispatches}
+    with contact_tab:
+        if not dispatches:
+            st.info(t("board.act.no_dispatch"))
+        else:
+            with st.form("bd_contact"):
+                dispatch_id = st.selectbox(t("board.act.dispatch"), list(labels), format_func=labels.get,
+                                           key="bd_contact_dispatch")
+                outcome = st.radio(t("board.act.outcome"), ["reached", "unreachable", "unavailable"],
+                                   format_func=lambda o: t(f"board.outcome.{o}"), key="bd_outcome")
+                reason = st.text_input(t("board.act.reason"), key="bd_reason")
+                if st.form_submit_button(t("common.save"), type="primary"):
+                    try:
+                        with db_session() as session:
+                            record_contact_attempt(session, actor, dispatch_id, outcome, reason=reason or None)
+                        st.success(t("board.act.saved"))
+                    except UserError as err:
+                        show_error(err)
+    with delegate_tab:
+        absent = {k: v for k, v in labels.items()
+                  if next(d for d in dispatches if d.dispatch_id == k).contact_state != "notified"}
+        if not absent:
+            st.info(t("board.act.no_dispatch"))
+        else:
+            dispatch_id = st.selectbox(t("board.act.dispatch"), list(absent), format_func=absent.get,
+                                       key="bd_delegate_dispatch")
+            with db_session() as session:
+                people = dict(delegate_candidates(session, actor, dispatch_id))
+            with st.form("bd_delegate"):
+                person_id = st.selectbox(t("board.act.delegate_person"), list(people), format_func=people.get,
+                                         key="bd_delegate_person")
+                if st.form_submit_button(t("common.save"), type="primary"):
+                    try:
+                        with db_session() as session:
+                            name_delegate(session, actor, dispatch_id, person_id)
+                        st.success(t("board.act.saved"))
+                    except UserError as err:
+                        show_error(err)
+    with retier_tab:
+        with st.form("bd_retier"):
+            amount = st.text_input(t("cases.estimate.amount"), key="bd_amount")
+            note = st.text_input(t("cases.estimate.note"), key="bd_note")
+            if st.form_submit_button(t("cases.estimate.submit"), type="primary"):
+                try:
+                    with db_session() as session:
+                        result = record_estimate(session, actor, case_id, amount.strip(), note=note or None)
+                    st.success(t("cases.estimate.done", amount=money(result.amount),
+                                 tier=tier_label(result.tier_after)))
+                except UserError as err:
+                    show_error(err)

@@ -1,0 +1,116 @@
+"""Intake, dispatch board and rules pages through the real app (AppTest)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from db.models import ClaimCase, TierRuleSet
+from tests.app.helpers import signed_in_app
+
+
+def submit(at, label: str) -> None:
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+
+
+def fill_case(at, org, case_no: str) -> None:
+    at.selectbox(key="in_sub_branch").set_value(org.sub_branch("gz").id)
+    at.run()
+    at.text_input(key="in_case_no").input(case_no)
+    at.selectbox(key="in_business_line").set_value("motor")
+    at.selectbox(key="in_accident_type").set_value("collision")
+    at.text_input(key="in_policy_no").input("PDAA2026440100009")
+    at.text_input(key="in_province").input("广东省")
+    at.text_input(key="in_city").input("广州市")
+    at.text_input(key="in_address").input("天河区体育西路1号")
+    at.text_input(key="in_insured").input("李明")
+    at.text_input(key="in_reporter").input("李明")
+    at.selectbox(key="in_surveyor").set_value(org.person("gz_surveyor1"))
+
+
+def test_call_center_registers_a_case_and_sees_it_on_the_dispatch_board(db_url, org, session):
+    at = signed_in_app(db_url, "callcenter", "intake")
+    assert not at.exception, at.exception
+    fill_case(at, org, "APP-0001")
+    submit(at, "登记案件")
+    assert not at.exception, at.exception
+    assert any("APP-0001" in s.value for s in at.success)
+    assert session.scalar(select(func.count()).select_from(ClaimCase).where(ClaimCase.case_no == "APP-0001")) == 1
+    at.switch_page("pages/dispatch_board.py")
+    at.run()
+    assert not at.exception, at.exception
+    board = at.dataframe[0].value
+    row = board[board["报案号"] == "APP-0001"]
+    assert len(row) == 1 and row["调度情况"].iloc[0] == "待估损"
+
+
+def test_bad_input_shows_the_field_and_saves_nothing(db_url, org, session):
+    at = signed_in_app(db_url, "callcenter", "intake")
+    fill_case(at, org, "")
+    at.text_input(key="in_sum_insured").input("-100")
+    submit(at, "登记案件")
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "报案号：必填" in message and "车辆保险金额（元）：金额不能为负数" in message
+    assert not at.success
+    assert session.scalar(select(func.count()).select_from(ClaimCase)) == 0
+
+
+def test_registering_with_an_estimate_tiers_and_dispatches(db_url, org, session):
+    at = signed_in_app(db_url, "callcenter", "intake")
+    fill_case(at, org, "APP-0002")
+    at.text_input(key="in_estimate").input("300000")
+    submit(at, "登记案件")
+    assert not at.exception, at.exception
+    assert any("二级" in i.value for i in at.info)
+    at.switch_page("pages/dispatch_board.py")
+    at.run()
+    board = at.dataframe[0].value
+    row = board[board["报案号"] == "APP-0002"].iloc[0]
+    assert row["调度情况"] == "已调度" and "三级机构负责人" in row["已调度人员（联系状态）"]
+
+
+def test_estimate_tab_records_the_estimate_and_lists_who_was_dispatched(db_url, org, session):
+    at = signed_in_app(db_url, "callcenter", "intake")
+    fill_case(at, org, "APP-0003")
+    submit(at, "登记案件")
+    at.text_input(key="est_case_no").input("APP-0003")
+    at.text_input(key="est_amount").input("85000")
+    submit(at, "录入估损并调度")
+    assert not at.exception, at.exception
+    assert any("一级" in s.value for s in at.success)
+    dispatched = at.dataframe[-1].value
+    assert list(dispatched.iloc[:, 1]) == ["三级机构理赔负责人"]
+
+
+def test_branch_manager_board_shows_only_their_branch(db_url, org, session):
+    at = signed_in_app(db_url, "callcenter", "intake")
+    fill_case(at, org, "APP-GD")
+    submit(at, "登记案件")
+    at.selectbox(key="in_sub_branch").set_value(org.sub_branch("hz").id)
+    at.run()
+    at.text_input(key="in_case_no").input("APP-ZJ")
+    at.selectbox(key="in_surveyor").set_value(org.person("hz_surveyor1"))
+    submit(at, "登记案件")
+    assert session.scalar(select(func.count()).select_from(ClaimCase)) == 2
+    manager = signed_in_app(db_url, "zj_manager", "dispatch_board")
+    assert not manager.exception, manager.exception
+    assert list(manager.dataframe[0].value["报案号"]) == ["APP-ZJ"]
+
+
+def test_rules_page_opens_for_admin_and_branch_manager(db_url, org, session):
+    admin = signed_in_app(db_url, "admin", "admin_rules")
+    assert not admin.exception, admin.exception
+    assert any("当前生效版本" in c.value for c in admin.caption)
+    manager = signed_in_app(db_url, "gd_manager", "admin_rules")
+    assert not manager.exception, manager.exception
+    submit(manager, "提交申请")  # the seeded split of 50,000–500,000 is the national one: valid as filed
+    assert not manager.exception, manager.exception
+    assert session.scalar(select(func.count()).select_from(TierRuleSet).where(TierRuleSet.status == "pending")) == 1
+
+
+def test_deadline_setting_with_a_bad_value_is_refused_with_its_label(db_url, org, session):
+    admin = signed_in_app(db_url, "admin", "admin_rules")
+    admin.text_input(key="admin_set_deadline.D1.hours").input("-1")
+    submit(admin, "保存时效设置")
+    assert not admin.exception, admin.exception
+    assert any("D1 查勘员上传查勘资料" in e.value and "大于 0" in e.value for e in admin.error)
