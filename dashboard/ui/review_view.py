@@ -1,0 +1,99 @@
+"""Streamlit pieces shared by the review, feedback, supervision and weekly pages."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.errors import UserError, ValidationFailed
+from dashboard.services.review import OpinionView
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, time_left
+
+RED = "background-color: #fde2e1; color: #a8071a"
+AMBER = "background-color: #fff4d6; color: #8a5a00"
+_FLASH = "review_flash"
+
+
+def error_messages(err: UserError) -> list[str]:
+    if isinstance(err, ValidationFailed):
+        return [t(e.key, **e.params) for e in err.errors]
+    return [t(err.key, **err.params)]
+
+
+def run_action(action: Callable[[Any], object], success: str | Callable[[object], str],
+               clear: tuple[str, ...] = ()) -> None:
+    """Widget callback body: run `action(session)`, then flash the outcome for the next run.
+
+    On success the named inputs are cleared (allowed here: callbacks run before the widgets)."""
+    try:
+        with db_session() as session:
+            result = action(session)
+    except UserError as err:
+        st.session_state[_FLASH] = ("error", error_messages(err))
+        return
+    message = success(result) if callable(success) else success
+    st.session_state[_FLASH] = ("success", [message])
+    for key in clear:
+        st.session_state[key] = ""
+
+
+def show_flash() -> None:
+    kind, messages = st.session_state.pop(_FLASH, (None, []))
+    for message in messages:
+        (st.error if kind == "error" else st.success)(message)
+
+
+def due_style(due: datetime | None, now: datetime, soon_hours: float = 24) -> str:
+    """Colour carries meaning only: red overdue, amber due within 24 h."""
+    if due is None:
+        return ""
+    if due < now:
+        return RED
+    if due - now <= timedelta(hours=soon_hours):
+        return AMBER
+    return ""
+
+
+def styled(frame: pd.DataFrame, dues: list[datetime | None], column: str, now: datetime):
+    """A Styler colouring `column` by the matching due time (open items only)."""
+    styles = [due_style(d, now) for d in dues]
+
+    def _apply(col: pd.Series) -> list[str]:
+        return styles if col.name == column else [""] * len(col)
+
+    return frame.style.apply(_apply, axis=0)
+
+
+def left_text(due: datetime | None, now: datetime) -> str:
+    return time_left(due, now) if due is not None else "—"
+
+
+def render_opinion(view: OpinionView, now: datetime, *,
+                   point_widget: Callable[[Any], None] | None = None) -> None:
+    """One opinion: each point with its status, answers (oldest first) and verdicts."""
+    st.markdown(f"**{t('review.opinion_header', author=view.author, at=local_time(view.posted_at))}**")
+    if view.closed_at:
+        st.caption(t("review.hq.closed", at=local_time(view.closed_at)))
+    for point in view.points:
+        due = ""
+        if point.status in ("open", "sent_back") and point.due_at is not None:
+            due = f" · {t('review.col.due_at')} {local_time(point.due_at)}（{left_text(point.due_at, now)}）"
+        st.markdown(f"{point.seq}. {point.body}  \n"
+                    f"<small>{t(f'review.point_status.{point.status}')} · {t('review.round', n=point.round)}"
+                    f"{due}</small>", unsafe_allow_html=True)
+        for answer in point.answers:
+            late = t("review.late") if answer.late else ""
+            st.caption("↳ " + t("review.answer_line", author=answer.author, at=local_time(answer.answered_at),
+                                body=answer.body) + late)
+            if answer.verdict:
+                verdict = t("review.hq.accept") if answer.verdict == "accepted" else t("review.hq.send_back")
+                reason = f"：{answer.verdict_reason}" if answer.verdict_reason else ""
+                st.caption("　↳ " + t("review.verdict_line", by=answer.verdict_by, at=local_time(answer.verdict_at),
+                                     verdict=verdict, reason=reason))
+        if point_widget is not None:
+            point_widget(point)

@@ -1,0 +1,137 @@
+"""Branch feedback: the inbox of HQ opinion points (open first, with time left), answered point by
+point by the branch manager; the tracker's register of every tiered case with its progress
+(分级管理办法 第四章 一.5–6, 二)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.review import answer_points, branch_inbox, branch_opinions, case_opinions, tracker_register
+from dashboard.services.supervision import post_progress_note, supervision_thread
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, money
+from dashboard.ui.review_view import left_text, render_opinion, run_action, show_flash, styled
+from dashboard.ui.session import require_page
+from dashboard.ui.tables import download_buttons, open_case, pager
+
+actor = require_page("branch_feedback")
+PAGE_SIZE = 25
+now = datetime.now(timezone.utc)
+is_manager = actor.has_role("branch_manager")
+is_tracker = actor.has_role("branch_tracker")
+st.title(t("review.page.branch_feedback"))
+show_flash()
+inbox_tab, register_tab = st.tabs([t("review.fb.inbox"), t("review.fb.register")])
+
+with inbox_tab:
+    f1, f2 = st.columns(2)
+    only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open")
+    case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
+    with db_session() as session:
+        total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=0)
+        offset = pager(total, PAGE_SIZE, key="fb_page")
+        _, rows = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=PAGE_SIZE, offset=offset)
+    is_open = [r.status in ("open", "sent_back") for r in rows]
+    frame = pd.DataFrame({
+        t("review.col.case_no"): [r.case_no for r in rows],
+        t("review.col.seq"): [r.seq for r in rows],
+        t("review.col.point"): [r.body for r in rows],
+        t("review.col.status"): [t(f"review.point_status.{r.status}") for r in rows],
+        t("review.col.posted_at"): [local_time(r.posted_at) for r in rows],
+        t("review.col.due_at"): [local_time(r.due_at) if o else "—" for r, o in zip(rows, is_open)],
+        t("review.col.time_left"): [left_text(r.due_at, now) if o else "—" for r, o in zip(rows, is_open)],
+        t("review.col.latest_answer"): [r.latest_answer or "" for r in rows],
+        t("review.col.last_reason"): [r.last_reason or "" for r in rows],
+    })
+    if rows:
+        st.dataframe(styled(frame, [r.due_at if o else None for r, o in zip(rows, is_open)],
+                            t("review.col.time_left"), now), hide_index=True, width="stretch", key="fb_inbox_table")
+        download_buttons(frame, "review_inbox", key="fb_inbox_dl")
+    else:
+        st.info(t("review.no_rows"))
+
+    st.subheader(t("review.fb.answer_title"))
+    if not is_manager:
+        st.caption(t("review.fb.manager_only"))
+    with db_session() as session:
+        opinions = branch_opinions(session, actor, only_open=True)
+    answerable = {o.id: o for o in opinions if any(p.status in ("open", "sent_back") for p in o.points)}
+    if not answerable:
+        st.caption(t("review.fb.nothing_open"))
+    else:
+        opinion_id = st.selectbox(
+            t("review.fb.pick_opinion"), list(answerable), key="fb_opinion",
+            format_func=lambda oid: t("review.fb.opinion_option", case_no=answerable[oid].case_no,
+                                      at=local_time(answerable[oid].posted_at),
+                                      open=sum(p.status in ("open", "sent_back") for p in answerable[oid].points)))
+        view = answerable[opinion_id]
+        open_points = [p for p in view.points if p.status in ("open", "sent_back")]
+
+        def _answer_box(point) -> None:
+            if is_manager and point.status in ("open", "sent_back"):
+                st.text_area(t("review.fb.answer_label", n=point.seq), key=f"answer_{point.id}", height=90)
+
+        with st.container(border=True):
+            render_opinion(view, now, point_widget=_answer_box)
+        if is_manager:
+            def _submit(session):
+                typed = {p.id: st.session_state.get(f"answer_{p.id}", "") for p in open_points}
+                filled = {pid: text for pid, text in typed.items() if text.strip()}
+                return answer_points(session, actor, filled, {p.id: p.version for p in open_points if p.id in filled})
+
+            st.button(t("review.fb.submit"), key="fb_submit", type="primary", on_click=run_action, kwargs=dict(
+                action=_submit, success=lambda ids: t("review.fb.submitted", n=len(ids)),
+                clear=tuple(f"answer_{p.id}" for p in open_points)))
+
+with register_tab:
+    f1, f2 = st.columns(2)
+    include_closed = f1.toggle(t("review.filter.include_closed"), key="fb_reg_closed")
+    reg_case_no = f2.text_input(t("review.filter.case_no"), key="fb_reg_case_no")
+    with db_session() as session:
+        total, _ = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no, limit=0)
+        offset = pager(total, PAGE_SIZE, key="fb_reg_page")
+        _, reg = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no,
+                                  limit=PAGE_SIZE, offset=offset)
+    frame = pd.DataFrame({
+        t("review.col.case_no"): [r.case_no for r in reg],
+        t("review.col.sub_branch"): [r.sub_branch for r in reg],
+        t("review.col.tier"): [t(f"tier.{r.tier}") for r in reg],
+        t("review.col.state"): [t(f"state.{r.state}") for r in reg],
+        t("review.col.estimate"): [money(r.estimate) for r in reg],
+        t("review.col.tiered_at"): [local_time(r.tiered_at) for r in reg],
+        t("review.col.opinions"): [r.opinions for r in reg],
+        t("review.col.open_points"): [r.open_points for r in reg],
+        t("review.col.answers"): [r.answers for r in reg],
+        t("review.col.progress_notes"): [r.progress_notes for r in reg],
+        t("review.col.last_progress"): [local_time(r.last_progress_at) for r in reg],
+    })
+    if not reg:
+        st.info(t("review.no_rows"))
+        st.stop()
+    st.dataframe(frame, hide_index=True, width="stretch", key="fb_register_table")
+    download_buttons(frame, "tracker_register", key="fb_register_dl")
+    labels = {r.case_id: r.case_no for r in reg}
+    case_id = st.selectbox(t("review.pick_case"), list(labels), key="fb_reg_case", format_func=labels.get,
+                           index=None)
+    if case_id is not None:
+        st.subheader(t("review.fb.thread"))
+        with db_session() as session:
+            views = case_opinions(session, actor, case_id)
+            thread = supervision_thread(session, actor, case_id)
+        for view in views:
+            with st.container(border=True):
+                render_opinion(view, now)
+        for entry in thread:
+            line = "review.sup.opinion_line" if entry.kind == "supervision" else "review.sup.progress_line"
+            st.caption(t(line, author=entry.author, to=entry.addressed_to or "", at=local_time(entry.at),
+                         body=entry.body))
+        if st.button(t("review.open_detail"), key="fb_open_detail"):
+            open_case(case_id)
+        if is_tracker:
+            st.text_area(t("review.fb.progress_label"), key="fb_progress", height=90)
+            st.button(t("review.fb.add_progress"), key="fb_progress_save", on_click=run_action, kwargs=dict(
+                action=lambda s: post_progress_note(s, actor, case_id, st.session_state.get("fb_progress", "")),
+                success=t("review.fb.progress_saved"), clear=("fb_progress",)))

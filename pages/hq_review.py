@@ -1,0 +1,138 @@
+"""HQ review: the daily queue of tiered cases, the case at a glance, opinions posted point by point
+and the verdict on each answer (分级管理办法 第四章 一.1–2)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.rules.review import split_points
+from dashboard.services.review import case_facts, case_opinions, decide_point, post_review_opinion
+from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, money
+from dashboard.ui.review_view import left_text, render_opinion, run_action, show_flash, styled
+from dashboard.ui.session import require_page
+from dashboard.ui.tables import download_buttons, open_case, pager
+
+actor = require_page("hq_review")
+PAGE_SIZE = 25
+now = datetime.now(timezone.utc)
+can_write = actor.has_role("hq_reviewer")
+st.title(t("review.page.hq_review"))
+show_flash()
+if not can_write:
+    st.info(t("review.hq.read_only"))
+
+with db_session() as session:
+    branches = dict(queue_branch_choices(session))
+f1, f2, f3 = st.columns(3)
+status = f1.selectbox(t("review.filter.status"), ["pending", "reviewed", "all"], key="hq_status",
+                      format_func=lambda s: t(f"review.filter.{s}"))
+branch_id = f2.selectbox(t("review.filter.branch"), [None, *branches], key="hq_branch",
+                         format_func=lambda b: t("common.all") if b is None else branches[b])
+tier = f3.selectbox(t("review.filter.tier"), [None, "T1", "T2", "T3", "T4"], key="hq_tier",
+                    format_func=lambda c: t("common.all") if c is None else t(f"tier.{c}"))
+filters = QueueFilters(status=status, branch_id=branch_id, tier=tier)
+
+st.subheader(t("review.hq.queue"))
+with db_session() as session:
+    total, _ = review_queue(session, actor, filters, limit=0)
+    offset = pager(total, PAGE_SIZE, key="hq_page")
+    _, rows = review_queue(session, actor, filters, limit=PAGE_SIZE, offset=offset)
+frame = pd.DataFrame({
+    t("review.col.case_no"): [r.case_no for r in rows],
+    t("review.col.branch"): [r.branch for r in rows],
+    t("review.col.sub_branch"): [r.sub_branch for r in rows],
+    t("review.col.tier"): [t(f"tier.{r.tier}") for r in rows],
+    t("review.col.estimate"): [money(r.estimate) for r in rows],
+    t("review.col.state"): [t(f"state.{r.state}") for r in rows],
+    t("review.col.tiered_at"): [local_time(r.tiered_at) for r in rows],
+    t("review.col.d4_due"): [local_time(r.d4_due) for r in rows],
+    t("review.col.time_left"): [left_text(r.d4_due, now) if r.reviewed_at is None else "—" for r in rows],
+    t("review.col.reviewed_at"): [local_time(r.reviewed_at) for r in rows],
+    t("review.col.first_responsible"): [r.first_responsible for r in rows],
+    t("review.col.photo"): [t("review.yes") if r.photo_uploaded else t("review.no") for r in rows],
+    t("review.col.report"): [t("review.yes") if r.report_uploaded else t("review.no") for r in rows],
+    t("review.col.open_points"): [r.open_points for r in rows],
+})
+if rows:
+    dues = [r.d4_due if r.reviewed_at is None else None for r in rows]
+    st.dataframe(styled(frame, dues, t("review.col.time_left"), now), hide_index=True, width="stretch",
+                 key="hq_queue_table")
+    download_buttons(frame, "review_queue", key="hq_queue_dl")
+else:
+    st.info(t("review.no_rows"))
+
+labels = {r.case_id: f"{r.case_no} · {r.branch} · {t(f'tier.{r.tier}')}" for r in rows}
+chosen = st.session_state.get("hq_case")
+if chosen is not None and chosen not in labels:
+    labels[chosen] = str(chosen)
+case_id = st.selectbox(t("review.pick_case"), list(labels), key="hq_case", format_func=labels.get,
+                       index=None)
+if case_id is None:
+    st.stop()
+
+with db_session() as session:
+    facts = case_facts(session, actor, case_id)
+    opinions = case_opinions(session, actor, case_id)
+
+st.subheader(f"{facts.case_no} · {facts.branch} {facts.sub_branch}")
+m = st.columns(4)
+m[0].metric(t("review.col.tier"), t(f"tier.{facts.tier}"))
+m[1].metric(t("review.col.estimate"), money(facts.estimate))
+m[2].metric(t("review.col.state"), t(f"state.{facts.state}"))
+m[3].metric(t("review.col.tiered_at"), local_time(facts.tiered_at))
+st.caption(f"{local_time(facts.accident_time)} · {facts.place} · {facts.insured} · {facts.plate_no or ''} · "
+           f"{facts.description or ''}")
+st.caption(t("review.hq.materials",
+             photo=local_time(facts.uploads.get("person_vehicle_photo")) if facts.uploads.get(
+                 "person_vehicle_photo") else t("review.no"),
+             report=local_time(facts.uploads.get("investigation_report")) if facts.uploads.get(
+                 "investigation_report") else t("review.no")))
+c1, c2 = st.columns(2)
+with c1:
+    st.markdown(f"**{t('review.hq.estimates')}**")
+    st.dataframe(pd.DataFrame([(local_time(at), money(a), f"{b} → {c}") for at, a, b, c in facts.estimates],
+                              columns=[t("review.col.at"), t("review.col.amount"), t("review.col.tier_change")]), hide_index=True, key="hq_estimates")
+with c2:
+    st.markdown(f"**{t('review.hq.dispatches')}**")
+    st.dataframe(pd.DataFrame([(n, tier_, pos, state, local_time(at), local_time(arr))
+                               for n, tier_, pos, state, at, arr in facts.dispatches],
+                              columns=[t("review.col.first_responsible"), t("review.col.tier"), t("review.col.position"),
+                                       t("review.col.contact"), t("review.col.dispatched_at"),
+                                       t("review.col.arrived_at")]),
+                 hide_index=True, key="hq_dispatches")
+if st.button(t("review.open_detail"), key="hq_open_detail"):
+    open_case(case_id)
+
+
+def _verdict_widgets(point) -> None:
+    if not can_write or point.status != "answered":
+        return
+    cols = st.columns([2, 4, 2], vertical_alignment="bottom")
+    cols[0].radio(t("review.hq.verdict"), ["accepted", "sent_back"], key=f"verdict_{point.id}", horizontal=True,
+                  format_func=lambda v: t("review.hq.accept") if v == "accepted" else t("review.hq.send_back"))
+    cols[1].text_input(t("review.hq.reason"), key=f"reason_{point.id}")
+    cols[2].button(t("review.hq.decide"), key=f"decide_{point.id}", on_click=run_action, kwargs=dict(
+        action=lambda s, p=point: decide_point(s, actor, p.id, st.session_state[f"verdict_{p.id}"],
+                                               st.session_state.get(f"reason_{p.id}"), expected_version=p.version),
+        success=t("review.hq.decided"), clear=(f"reason_{point.id}",)))
+
+
+st.subheader(t("review.hq.opinions"))
+if not opinions:
+    st.caption(t("review.no_rows"))
+for view in opinions:
+    with st.container(border=True):
+        render_opinion(view, now, point_widget=_verdict_widgets)
+
+if can_write:
+    st.subheader(t("review.hq.new_opinion"))
+    st.text_area(t("review.hq.points_label"), key="hq_points", height=140)
+    st.button(t("review.hq.post"), key="hq_post", type="primary", on_click=run_action, kwargs=dict(
+        action=lambda s: post_review_opinion(s, actor, case_id, split_points(st.session_state.get("hq_points", ""))),
+        success=lambda _: t("review.hq.posted", n=len(split_points(st.session_state.get("hq_points", "")))),
+        clear=("hq_points",)))

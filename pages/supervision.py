@@ -1,0 +1,137 @@
+"""Supervision: exec supervisors follow their key branches' tiered cases and write to the first
+responsible person; first responsible persons report progress; HQ admin assigns key branches
+(分级管理办法 第一章 二.2, 第四章 一.3–4)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.review_queue import queue_branch_choices
+from dashboard.services.supervision import (
+    assign_supervisor, case_first_responsibles, followed_cases, open_supervision_opinions, post_progress_note,
+    post_supervision_opinion, supervision_thread, supervisor_assignments, supervisor_choices, unassign_supervisor,
+)
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, money
+from dashboard.ui.review_view import left_text, run_action, show_flash, styled
+from dashboard.ui.session import require_page
+from dashboard.ui.tables import download_buttons, open_case, pager
+
+actor = require_page("supervision")
+PAGE_SIZE = 25
+now = datetime.now(timezone.utc)
+is_supervisor = actor.has_role("exec_supervisor")
+is_first = actor.has_role("first_responsible")
+is_admin = actor.has_role("hq_admin")
+st.title(t("review.page.supervision"))
+show_flash()
+tabs = st.tabs([t("review.sup.cases"), t("review.sup.admin")] if is_admin else [t("review.sup.cases")])
+
+with tabs[0]:
+    f1, f2, f3 = st.columns(3)
+    with db_session() as session:
+        all_branches = dict(queue_branch_choices(session))
+    if is_admin:
+        shown = all_branches
+    elif is_supervisor:
+        shown = {b: n for b, n in all_branches.items() if b in actor.supervised_branch_ids}
+    else:
+        shown = {}
+    branch_id = f1.selectbox(t("review.filter.branch"), [None, *shown], key="sup_branch",
+                             format_func=lambda b: t("common.all") if b is None else shown[b])
+    include_closed = f2.toggle(t("review.filter.include_closed"), key="sup_closed")
+    case_no = f3.text_input(t("review.filter.case_no"), key="sup_case_no")
+    query = dict(include_closed=include_closed, branch_id=branch_id, case_no=case_no)
+    with db_session() as session:
+        total, _ = followed_cases(session, actor, **query, limit=0)
+        offset = pager(total, PAGE_SIZE, key="sup_page")
+        _, rows = followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset)
+    frame = pd.DataFrame({
+        t("review.col.case_no"): [r.case_no for r in rows],
+        t("review.col.branch"): [r.branch for r in rows],
+        t("review.col.sub_branch"): [r.sub_branch for r in rows],
+        t("review.col.tier"): [t(f"tier.{r.tier}") for r in rows],
+        t("review.col.state"): [t(f"state.{r.state}") for r in rows],
+        t("review.col.estimate"): [money(r.estimate) for r in rows],
+        t("review.col.first_responsible"): [r.first_responsible for r in rows],
+        t("review.col.supervision_opinions"): [r.supervision_opinions for r in rows],
+        t("review.col.reply_due"): [local_time(r.awaiting_reply_due) for r in rows],
+        t("review.col.time_left"): [left_text(r.awaiting_reply_due, now) for r in rows],
+        t("review.col.last_progress"): [local_time(r.last_progress_at) for r in rows],
+    })
+    if not rows:
+        st.info(t("review.no_rows"))
+    else:
+        st.dataframe(styled(frame, [r.awaiting_reply_due for r in rows], t("review.col.time_left"), now),
+                     hide_index=True, width="stretch", key="sup_table")
+        download_buttons(frame, "supervision_cases", key="sup_dl")
+        labels = {r.case_id: f"{r.case_no} · {r.branch}" for r in rows}
+        case_id = st.selectbox(t("review.pick_case"), list(labels), key="sup_case", format_func=labels.get,
+                               index=None)
+        if case_id is not None:
+            with db_session() as session:
+                thread = supervision_thread(session, actor, case_id)
+                persons = dict(case_first_responsibles(session, actor, case_id))
+                mine = open_supervision_opinions(session, actor, case_id) if is_first else []
+            st.subheader(t("review.sup.thread"))
+            for entry in thread:
+                if entry.kind == "supervision":
+                    st.markdown(t("review.sup.opinion_line", author=entry.author, to=entry.addressed_to or "",
+                                  at=local_time(entry.at), body=entry.body))
+                    state = (t("review.sup.replied", at=local_time(entry.met_at)) if entry.met_at
+                             else f"{t('review.sup.not_replied')}（{left_text(entry.due_at, now)}）")
+                    st.caption(t("review.sup.reply_state", due=local_time(entry.due_at), state=state))
+                else:
+                    st.caption(t("review.sup.progress_line", author=entry.author, at=local_time(entry.at),
+                                 body=entry.body))
+            if st.button(t("review.open_detail"), key="sup_open_detail"):
+                open_case(case_id)
+            if is_supervisor and case_id and persons:
+                st.subheader(t("review.sup.new_opinion"))
+                st.selectbox(t("review.sup.addressee"), list(persons), key="sup_to", format_func=persons.get)
+                st.text_area(t("review.sup.body"), key="sup_body", height=100)
+                st.button(t("review.sup.post"), key="sup_post", type="primary", on_click=run_action, kwargs=dict(
+                    action=lambda s: post_supervision_opinion(s, actor, case_id, st.session_state.get("sup_body", ""),
+                                                              st.session_state.get("sup_to")),
+                    success=t("review.sup.posted"), clear=("sup_body",)))
+            if is_first and actor.person_id in persons:
+                st.subheader(t("review.sup.progress"))
+                replies = {None: t("review.sup.no_reply_to"),
+                           **{oid: f"{local_time(at)} · {body[:40]}" for oid, body, at in mine}}
+                st.selectbox(t("review.sup.reply_to"), list(replies), key="sup_reply_to", format_func=replies.get,
+                             index=1 if mine else 0)
+                st.text_area(t("review.sup.progress_body"), key="sup_progress", height=100)
+                st.button(t("review.sup.post_progress"), key="sup_progress_post", type="primary", on_click=run_action,
+                          kwargs=dict(action=lambda s: post_progress_note(
+                              s, actor, case_id, st.session_state.get("sup_progress", ""),
+                              opinion_id=st.session_state.get("sup_reply_to")),
+                              success=t("review.sup.progress_posted"), clear=("sup_progress",)))
+
+if is_admin:
+    with tabs[1]:
+        with db_session() as session:
+            assignments = supervisor_assignments(session, actor)
+            people, branches = supervisor_choices(session, actor)
+        frame = pd.DataFrame({
+            t("review.sup.person"): [a.person for a in assignments],
+            t("review.col.branch"): [a.branch for a in assignments],
+            t("review.sup.assigned_at"): [local_time(a.assigned_at) for a in assignments],
+        })
+        st.dataframe(frame, hide_index=True, width="stretch", key="sup_admin_table")
+        download_buttons(frame, "supervisor_assignments", key="sup_admin_dl")
+        people_d, branches_d = dict(people), dict(branches)
+        a1, a2 = st.columns(2)
+        a1.selectbox(t("review.sup.person"), list(people_d), key="sup_admin_person", format_func=people_d.get)
+        a2.selectbox(t("review.col.branch"), list(branches_d), key="sup_admin_branch", format_func=branches_d.get)
+        b1, b2 = st.columns(2)
+        b1.button(t("review.sup.assign"), key="sup_assign", on_click=run_action, kwargs=dict(
+            action=lambda s: assign_supervisor(s, actor, st.session_state["sup_admin_person"],
+                                               st.session_state["sup_admin_branch"]),
+            success=lambda added: t("review.sup.assigned") if added else t("review.sup.already")))
+        b2.button(t("review.sup.unassign"), key="sup_unassign", on_click=run_action, kwargs=dict(
+            action=lambda s: unassign_supervisor(s, actor, st.session_state["sup_admin_person"],
+                                                 st.session_state["sup_admin_branch"]),
+            success=t("review.sup.unassigned")))

@@ -1,0 +1,96 @@
+"""Weekly summary: each branch's pending tiered cases, sent by the branch tracker to HQ review every
+Friday before 17:00 (分级管理办法 第四章 一.6; D6). This week's and past weeks', with export."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.weekly import (
+    refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries, weekly_summary_content,
+)
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, money, wan
+from dashboard.ui.review_view import RED, left_text, run_action, show_flash
+from dashboard.ui.session import require_page
+from dashboard.ui.tables import download_buttons, pager
+
+actor = require_page("weekly_summary")
+PAGE_SIZE = 20
+now = datetime.now(timezone.utc)
+is_tracker = actor.has_role("branch_tracker")
+st.title(t("review.page.weekly_summary"))
+show_flash()
+
+with db_session() as session:
+    branches = dict(weekly_branch_choices(session, actor))
+f1, f2 = st.columns([3, 2], vertical_alignment="bottom")
+branch_id = f1.selectbox(t("review.filter.branch"), [None, *branches], key="wk_branch",
+                         format_func=lambda b: t("common.all") if b is None else branches[b])
+if is_tracker:
+    f2.button(t("review.wk.refresh"), key="wk_refresh", on_click=run_action, kwargs=dict(
+        action=lambda s: refresh_current_week(s, actor), success=t("review.wk.refreshed")))
+
+st.subheader(t("review.wk.list"))
+with db_session() as session:
+    total, _ = weekly_summaries(session, actor, branch_id=branch_id, limit=0)
+    offset = pager(total, PAGE_SIZE, key="wk_page")
+    _, rows = weekly_summaries(session, actor, branch_id=branch_id, limit=PAGE_SIZE, offset=offset)
+if not rows:
+    st.info(t("review.no_rows"))
+    st.stop()
+statuses = [r.status(now) for r in rows]
+frame = pd.DataFrame({
+    t("review.col.branch"): [r.branch for r in rows],
+    t("review.col.week"): [r.week_start.isoformat() for r in rows],
+    t("review.col.due_at"): [local_time(r.due_at) for r in rows],
+    t("review.col.status"): [t(f"review.wk.status.{s}") for s in statuses],
+    t("review.col.submitted_at"): [local_time(r.submitted_at) for r in rows],
+    t("review.col.submitted_by"): [r.submitted_by or "" for r in rows],
+    t("review.col.cases"): [r.cases for r in rows],
+    t("review.col.open_points"): [r.open_points for r in rows],
+    t("review.col.overdue"): [r.overdue_deadlines for r in rows],
+})
+status_col = t("review.col.status")
+st.dataframe(frame.style.apply(lambda col: [RED if s in ("late", "missing") else "" for s in statuses]
+                               if col.name == status_col else [""] * len(col), axis=0),
+             hide_index=True, width="stretch", key="wk_table")
+download_buttons(frame, "weekly_summaries", key="wk_list_dl")
+
+labels = {r.id: t("review.wk.option", branch=r.branch, week=r.week_start.isoformat(),
+                  status=t(f"review.wk.status.{s}")) for r, s in zip(rows, statuses)}
+summary_id = st.selectbox(t("review.wk.pick"), list(labels), key="wk_pick", format_func=labels.get)
+with db_session() as session:
+    row, content = weekly_summary_content(session, actor, summary_id)
+totals = content["totals"]
+st.subheader(labels[summary_id])
+st.caption(t("review.wk.due", due=local_time(row.due_at), left=left_text(row.due_at, now)
+             if row.submitted_at is None else t(f"review.wk.status.{row.status(now)}")))
+st.caption(t("review.wk.as_of", at=local_time(datetime.fromisoformat(content["as_of"]))))
+st.markdown(t("review.wk.totals", cases=totals["cases"], amount=wan(Decimal(totals["estimate"])),
+              points=totals["open_points"], overdue=totals["overdue_deadlines"]))
+cases = content["cases"]
+detail = pd.DataFrame({
+    t("review.col.case_no"): [c["case_no"] for c in cases],
+    t("review.col.sub_branch"): [c["sub_branch"] for c in cases],
+    t("review.col.tier"): [t(f"tier.{c['tier']}") for c in cases],
+    t("review.col.state"): [t(f"state.{c['state']}") for c in cases],
+    t("review.col.estimate"): [money(Decimal(c["estimate"])) if c["estimate"] else "—" for c in cases],
+    t("review.col.report_time"): [local_time(datetime.fromisoformat(c["report_time"])) for c in cases],
+    t("review.col.days_pending"): [c["days_pending"] for c in cases],
+    t("review.col.open_points"): [c["open_points"] for c in cases],
+    t("review.col.overdue"): [c["overdue_deadlines"] for c in cases],
+})
+overdue_col = t("review.col.overdue")
+st.dataframe(detail.style.apply(lambda col: [RED if c["overdue_deadlines"] else "" for c in cases]
+                                if col.name == overdue_col else [""] * len(col), axis=0),
+             hide_index=True, width="stretch", key="wk_detail_table")
+download_buttons(detail, f"weekly_{row.branch}_{row.week_start.isoformat()}", key="wk_detail_dl")
+
+if is_tracker and row.submitted_at is None and row.branch_id in actor.branch_ids_for("branch_tracker"):
+    st.button(t("review.wk.submit"), key="wk_submit", type="primary", on_click=run_action, kwargs=dict(
+        action=lambda s: submit_weekly_summary(s, actor, summary_id),
+        success=lambda on_time: t("review.wk.submitted_on_time") if on_time else t("review.wk.submitted_late")))

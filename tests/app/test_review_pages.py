@@ -1,0 +1,148 @@
+"""HQ review, branch feedback, supervision and weekly summary pages through the real app (AppTest)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from dashboard.services.review import post_review_opinion
+from dashboard.services.review_queue import queue_tiered_cases
+from dashboard.services.weekly import build_weekly_summaries
+from db.models import Opinion, OpinionPoint, PointAnswer, ProgressNote, WeeklySummary
+from tests.app.helpers import signed_in_app
+from tests.review_support import tiered_case
+
+NOW = datetime.now(timezone.utc)
+
+
+def _frame(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, session, org, actor_for):
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+    queue_tiered_cases(session, NOW)
+    session.commit()
+    at = signed_in_app(db_url, "reviewer", "hq_review")
+    assert not at.exception, at.exception
+    queue = _frame(at, "初审时限")
+    assert case.case_no in list(queue["报案号"])
+    at.selectbox(key="hq_case").set_value(case.id).run()
+    assert any(case.case_no in s.value for s in at.subheader)
+    at.text_area(key="hq_points").input("1. 核实驾驶员身份\n2. 调取事故现场监控").run()
+    at.button(key="hq_post").click().run()
+    assert not at.exception, at.exception
+    assert any("已发布 2 条意见" in s.value for s in at.success)
+    points = session.scalars(select(OpinionPoint).join(Opinion).where(Opinion.case_id == case.id)
+                             .order_by(OpinionPoint.seq)).all()
+    assert [p.body for p in points] == ["核实驾驶员身份", "调取事故现场监控"]
+    assert "核实驾驶员身份" in _texts(at)
+
+    # The branch answers point 1 (through the service); the reviewer sends it back with a reason.
+    from dashboard.services.review import answer_points
+
+    answer_points(session, actor_for("gd_manager"), {points[0].id: "驾驶员系被保险人本人，已核对驾驶证。"})
+    at.run()
+    at.radio(key=f"verdict_{points[0].id}").set_value("sent_back")
+    at.text_input(key=f"reason_{points[0].id}").input("请上传驾驶证照片")
+    at.button(key=f"decide_{points[0].id}").click().run()
+    assert not at.exception, at.exception
+    session.expire_all()
+    assert session.get(OpinionPoint, points[0].id).status == "sent_back"
+
+
+def test_posting_an_empty_opinion_shows_the_reason(db_url, session, org):
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+    queue_tiered_cases(session, NOW)
+    session.commit()
+    at = signed_in_app(db_url, "reviewer", "hq_review")
+    at.selectbox(key="hq_case").set_value(case.id).run()
+    at.button(key="hq_post").click().run()
+    assert any("请至少填写一条审核意见" in e.value for e in at.error)
+
+
+def test_branch_manager_answers_each_point_on_the_feedback_page(db_url, session, org, actor_for):
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+    opinion_id = post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份", "调取监控"],
+                                     now=NOW - timedelta(hours=2))
+    p1, p2 = session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id)
+                             .order_by(OpinionPoint.seq)).all()
+    at = signed_in_app(db_url, "gd_manager", "branch_feedback")
+    assert not at.exception, at.exception
+    inbox = _frame(at, "意见内容")
+    assert list(inbox["意见内容"]) == ["核实驾驶员身份", "调取监控"]
+    # The same text on both points is refused, naming the point.
+    at.text_area(key=f"answer_{p1.id}").input("已全部核实")
+    at.text_area(key=f"answer_{p2.id}").input("已全部核实")
+    at.button(key="fb_submit").click().run()
+    assert any("每条意见需单独作答" in e.value for e in at.error)
+    assert session.scalar(select(PointAnswer.id)) is None
+    at.text_area(key=f"answer_{p1.id}").input("驾驶员系被保险人本人，已核对驾驶证原件。")
+    at.text_area(key=f"answer_{p2.id}").input("已调取路口监控，追尾过程清晰。")
+    at.button(key="fb_submit").click().run()
+    assert not at.exception, at.exception
+    assert any("已提交 2 条反馈" in s.value for s in at.success)
+    session.expire_all()
+    assert {p.status for p in session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id))} == {
+        "answered"}
+
+
+def test_tracker_records_progress_in_the_register(db_url, session, org):
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+    at = signed_in_app(db_url, "gd_tracker", "branch_feedback")
+    assert case.case_no in list(_frame(at, "进展记录")["报案号"])
+    at.selectbox(key="fb_reg_case").set_value(case.id).run()
+    at.text_area(key="fb_progress").input("客户已提交维修发票，待核损。")
+    at.button(key="fb_progress_save").click().run()
+    assert not at.exception, at.exception
+    assert session.scalar(select(ProgressNote.body).where(ProgressNote.case_id == case.id)) == "客户已提交维修发票，待核损。"
+
+
+def test_supervisor_writes_to_the_first_responsible_who_replies(db_url, session, org):
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+    at = signed_in_app(db_url, "supervisor", "supervision")
+    assert not at.exception, at.exception
+    at.selectbox(key="sup_case").set_value(case.id).run()
+    at.text_area(key="sup_body").input("请今日到现场核实三者损失").run()
+    at.button(key="sup_post").click().run()
+    assert not at.exception, at.exception
+    assert any("督导意见已发送" in s.value for s in at.success)
+
+    fr = signed_in_app(db_url, "gz_claims", "supervision")
+    fr.selectbox(key="sup_case").set_value(case.id).run()
+    assert "请今日到现场核实三者损失" in _texts(fr)
+    fr.text_area(key="sup_progress").input("已到现场，三者车损约2万元。")
+    fr.button(key="sup_progress_post").click().run()
+    assert not fr.exception, fr.exception
+    note = session.scalars(select(ProgressNote).where(ProgressNote.case_id == case.id)).one()
+    assert note.opinion_id is not None  # the reply defaults to the open supervision opinion
+
+
+def test_admin_assigns_a_key_branch_on_the_supervision_page(db_url, session, org):
+    at = signed_in_app(db_url, "admin", "supervision")
+    at.selectbox(key="sup_admin_person").set_value(org.person("supervisor2"))
+    at.selectbox(key="sup_admin_branch").set_value(org.branch("gd").id)
+    at.button(key="sup_assign").click().run()
+    assert not at.exception, at.exception
+    assert any("已分配" in s.value for s in at.success)
+
+
+def test_tracker_submits_this_weeks_summary(db_url, session, org):
+    tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+    build_weekly_summaries(session, NOW)
+    at = signed_in_app(db_url, "gd_tracker", "weekly_summary")
+    assert not at.exception, at.exception
+    this_week = session.scalars(select(WeeklySummary).where(WeeklySummary.branch_id == org.branch("gd").id)
+                                .order_by(WeeklySummary.week_start.desc())).first()
+    at.selectbox(key="wk_pick").set_value(this_week.id).run()
+    assert "未决分级案件 1 件" in _texts(at)
+    at.button(key="wk_submit").click().run()
+    assert not at.exception, at.exception
+    assert any("已按时上报" in s.value for s in at.success)
+    session.expire_all()
+    assert session.get(WeeklySummary, this_week.id).submitted_at is not None
