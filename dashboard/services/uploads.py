@@ -81,7 +81,8 @@ def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filen
     errors = _validate(kind, filename, content)
     if errors:
         raise ValidationFailed(errors)
-    if case.state == "closed":
+    if case.state == "closed" and (case.closed_at is None or now >= case.closed_at):
+        # An archived case takes no more material (a back-dated upload before the closing is fine).
         raise UserError("deadlines.upload.error.case_closed", field="case")
 
     subject_person = actor.person_id

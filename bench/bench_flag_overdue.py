@@ -1,0 +1,172 @@
+"""Benchmark of `jobs.flag_overdue` at scale: 1,000,000 cases, 100,000 pending deadline clocks.
+
+    .venv/bin/python -m bench.bench_flag_overdue [--cases 1000000] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+Creates a scratch database on the server (dropped at the end unless --keep), brings the schema to
+head, builds the demo organisation, generates the cases and clocks set-based (generate_series),
+then times: the first run (everything overdue so far), an immediate re-run (nothing new), an
+incremental run after 1,000 more clocks fall due, and the job as a real subprocess with its
+start-up cost. Prints the timings; never part of the test run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)  # 10:00 Asia/Shanghai
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _timed(label: str, func):
+    started = time.perf_counter()
+    result = func()
+    elapsed = time.perf_counter() - started
+    _say(f"  {label:<58} {elapsed:8.2f} s   {result if result is not None else ''}")
+    return result, elapsed
+
+
+def generate(url: str, cases: int) -> None:
+    from db.demo_org import build_org
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        org = build_org(session, "not-a-real-hash", surveyors_per_sub_branch=2)
+        session.commit()
+        subs = [(s.id, b.id, s.surveyors[0], s.people[f"{s.code}_claims"])
+                for b in org.branches for s in org.sub_branches[b.code]]
+    values = ", ".join(f"({i}, {sid}, {bid}, {surv}, {head})" for i, (sid, bid, surv, head) in enumerate(subs))
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE bench_sub (idx int, sub_id int, branch_id int, surveyor_id int, head_id int);"
+                          f"INSERT INTO bench_sub VALUES {values}"))
+    # One case in five is tiered (T1) and pending; the rest are small and closed.
+    _timed(f"generate {cases:,} cases (generate_series)", lambda: _exec(engine, f"""
+        INSERT INTO claim_case (case_no, report_time, accident_time, province, city, address, business_line,
+                                policy_no, insured_name, reporter_name, accident_type, branch_id, sub_branch_id,
+                                surveyor_id, state, tier, tiered_at, current_estimate)
+        SELECT 'B' || lpad(g::text, 10, '0'), ts, ts - interval '1 hour', '广东省', '广州市', '天河路' || g,
+               'motor', 'P' || g, '张三', '张三', 'collision', s.branch_id, s.sub_id, s.surveyor_id,
+               CASE WHEN g % 5 = 0 THEN 'dispatched' ELSE 'closed' END,
+               CASE WHEN g % 5 = 0 THEN 'T1' ELSE 'T0' END,
+               CASE WHEN g % 5 = 0 THEN ts END,
+               CASE WHEN g % 5 = 0 THEN 80000 ELSE 8000 END
+          FROM generate_series(1, {cases}) g
+          CROSS JOIN LATERAL (SELECT TIMESTAMPTZ '{AS_OF.isoformat()}' - (g % 43200) * interval '1 minute'
+                                     - interval '1 hour' AS ts) t
+          JOIN bench_sub s ON s.idx = g % {len(subs)}
+    """))
+    # D1 (surveyor), D2 and D3 (the sub-branch claims head) per tiered case: one clock in six is
+    # still open (the pending ones), of the met ones one in ten was met late.
+    _timed("generate D1-D3 clocks of the tiered cases", lambda: _exec(engine, """
+        INSERT INTO deadline (case_id, branch_id, kind, subject_key, responsible_person_id, started_at, due_at,
+                              met_at, met_by)
+        SELECT c.id, c.branch_id, k.kind,
+               CASE WHEN k.kind = 'D1' THEN 'case:' || c.id || ':' || 'survey' ELSE 'dispatch:' || c.id END,
+               CASE WHEN k.kind = 'D1' THEN c.surveyor_id ELSE s.head_id END,
+               c.tiered_at, c.tiered_at + k.hours * interval '1 hour',
+               CASE WHEN (c.id * 3 + k.n) % 6 = 0 THEN NULL
+                    WHEN (c.id * 3 + k.n) % 10 = 1 THEN c.tiered_at + (k.hours + 5) * interval '1 hour'
+                    ELSE c.tiered_at + (k.hours - 2) * interval '1 hour' END,
+               CASE WHEN (c.id * 3 + k.n) % 6 = 0 THEN NULL ELSE c.surveyor_id END
+          FROM claim_case c
+          JOIN bench_sub s ON s.sub_id = c.sub_branch_id
+          CROSS JOIN (VALUES ('D1', 24, 0), ('D2', 24, 1), ('D3', 72, 2)) AS k(kind, hours, n)
+         WHERE c.tier = 'T1'
+    """))
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        _timed("VACUUM ANALYZE", lambda: conn.execute(text("VACUUM ANALYZE")) and None)
+        counts = conn.execute(text("""
+            SELECT (SELECT count(*) FROM claim_case),
+                   (SELECT count(*) FROM deadline),
+                   (SELECT count(*) FROM deadline WHERE met_at IS NULL),
+                   (SELECT count(*) FROM deadline WHERE met_at IS NULL AND due_at < :as_of),
+                   (SELECT count(*) FROM deadline WHERE met_at > due_at)"""), {"as_of": AS_OF}).one()
+    _say(f"  data: {counts[0]:,} cases, {counts[1]:,} clocks, {counts[2]:,} pending "
+         f"({counts[3]:,} past due as of {AS_OF:%Y-%m-%d %H:%M} UTC), {counts[4]:,} met late")
+    engine.dispose()
+
+
+def _exec(engine, sql: str) -> int:
+    with engine.begin() as conn:
+        return conn.execute(text(sql)).rowcount
+
+
+def run_job(url: str, as_of: datetime) -> str:
+    from jobs import flag_overdue
+
+    code = flag_overdue.main(["--as-of", as_of.isoformat()], url=url)
+    if code != 0:
+        raise SystemExit(f"flag_overdue exited with {code}")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        v, n = conn.execute(text("SELECT (SELECT count(*) FROM violation), (SELECT count(*) FROM notification)")).one()
+    engine.dispose()
+    return f"violations={v:,} notifications={n:,}"
+
+
+def add_more_clocks(url: str, count: int) -> None:
+    engine = create_engine(url)
+    _exec(engine, f"""
+        INSERT INTO deadline (case_id, branch_id, kind, subject_key, responsible_person_id, started_at, due_at)
+        SELECT c.id, c.branch_id, 'D7', 'bench-extra:' || c.id, c.surveyor_id,
+               TIMESTAMPTZ '{AS_OF.isoformat()}' - interval '48 hours',
+               TIMESTAMPTZ '{AS_OF.isoformat()}' + interval '1 minute'
+          FROM claim_case c WHERE c.tier = 'T1' ORDER BY c.id LIMIT {count}""")
+    engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--admin-url", default=os.environ.get("TEST_ADMIN_DATABASE_URL",
+                                                              "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from db.engine import normalise_url
+    from db.schema import upgrade_to_head
+
+    admin_url = normalise_url(args.admin_url)
+    name = f"bench_flag_{uuid.uuid4().hex[:8]}"
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    _say(f"scratch database {name}")
+    try:
+        upgrade_to_head(url)
+        generate(url, args.cases)
+        _say("flag_overdue:")
+        _timed("first run (all overdue so far)", lambda: run_job(url, AS_OF))
+        _timed("re-run at the same moment (nothing new)", lambda: run_job(url, AS_OF))
+        _timed("incremental run 5 min later", lambda: run_job(url, AS_OF + timedelta(minutes=5)))
+        add_more_clocks(url, 1000)
+        _timed("incremental run after 1,000 more clocks fell due", lambda: run_job(url, AS_OF + timedelta(minutes=10)))
+        env = {**os.environ, "DATABASE_URL": url}
+        _timed("`python -m jobs.flag_overdue` as a subprocess (start-up included)", lambda: subprocess.run(
+            [sys.executable, "-m", "jobs.flag_overdue", "--as-of", (AS_OF + timedelta(minutes=15)).isoformat()],
+            cwd=ROOT, env=env, check=True, capture_output=True).returncode)
+    finally:
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
