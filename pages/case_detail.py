@@ -4,7 +4,7 @@ import importlib.util
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.i18n import has_key, t
 from dashboard.services.case_detail import case_detail, find_case_id
 from dashboard.services.case_state import advance_state
 from dashboard.services.errors import UserError
@@ -50,11 +50,17 @@ except UserError as err:  # NotFound also for another branch's case: nothing of 
     st.stop()
 
 f = detail.facts
+
+
+def _label(prefix: str, code: str) -> str:  # a branch's own sub-tier codes have no catalog entry
+    return t(f"{prefix}.{code}") if has_key(f"{prefix}.{code}") else code
+
+
 now = pd.Timestamp.now(tz="UTC").to_pydatetime()
 st.subheader(t("detail.title", case_no=f.case_no))
 cols = st.columns(4)
 cols[0].metric(t("detail.field.state"), t(f"state.{f.state}"))
-cols[1].metric(t("detail.field.tier"), t(f"tier.{f.tier}"))
+cols[1].metric(t("detail.field.tier"), _label("detail.tier_short", f.tier), help=_label("tier", f.tier))
 cols[2].metric(t("detail.field.estimate"), money(f.current_estimate))
 rule = "—" if f.tier_rule_version is None else t(
     "detail.field.rule_branch" if f.tier_rule_branch_specific else "detail.field.rule_national", v=f.tier_rule_version)
@@ -76,7 +82,8 @@ facts = [
     ("detail.field.description", f.description or "—"),
 ]
 with st.expander(t("detail.facts"), expanded=True):
-    st.dataframe(pd.DataFrame({t("detail.col.kind"): [t(k) for k, _ in facts], " ": [v for _, v in facts]}),
+    st.dataframe(pd.DataFrame({t("detail.col.item"): [t(k) for k, _ in facts],
+                               t("detail.col.value"): [v for _, v in facts]}),
                  hide_index=True, width="stretch")
 
 st.subheader(t("detail.deadlines"))
@@ -103,14 +110,14 @@ else:
 st.subheader(t("detail.timeline"))
 if detail.timeline:
     rows = []
-    for entry in reversed(detail.timeline):  # newest first on screen; the export keeps time order
+    for entry in detail.timeline:  # in time order, oldest first
         name, role = who(entry)
         rows.append({t("detail.col.at"): local_time(entry.at), t("detail.col.who"): name,
                      t("detail.col.role"): role, t("detail.col.what"): describe(entry)})
     timeline = pd.DataFrame(rows)
     st.caption(t("common.count", n=len(rows)))
     st.dataframe(timeline, hide_index=True, width="stretch", key="detail_timeline")
-    download_buttons(timeline.iloc[::-1], f"case_{f.case_no}_timeline", key="detail_timeline_dl")
+    download_buttons(timeline, f"case_{f.case_no}_timeline", key="detail_timeline_dl")
 else:
     st.caption(t("detail.timeline_empty"))
 

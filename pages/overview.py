@@ -7,8 +7,8 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.services.errors import UserError
 from dashboard.services.overview import (
-    MAX_EXPORT_ROWS, OverviewFilter, count_overview_cases, headline_figures, on_time_by_unit, overview_cases, overview_units,
-    pending_ageing, pending_by_unit_and_tier, violations_by_week,
+    MAX_EXPORT_ROWS, OverviewFilter, count_overview_cases, headline_figures, on_time_by_unit, overview_cases,
+    overview_tiers, overview_units, pending_ageing, pending_by_unit_and_tier, violations_by_week,
 )
 from dashboard.ui import charts
 from dashboard.ui.db import db_session
@@ -22,6 +22,7 @@ PAGE_SIZE = 50
 
 with db_session() as session:
     branches, subs = overview_units(session, actor)
+    tiers = overview_tiers(session, actor)
 today = date.today()
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 period = c1.date_input(t("overview.period"), value=(today - timedelta(days=90), today), key="ov_period")
@@ -31,7 +32,7 @@ branch_id = c2.selectbox(t("overview.branch"), [None, *branch_names], key="ov_br
 sub_names = {s.id: s.name for s in subs if s.parent_id == branch_id}
 sub_id = c3.selectbox(t("overview.sub_branch"), [None, *sub_names], key="ov_sub", disabled=branch_id is None,
                       format_func=lambda s: t("overview.all") if s is None else sub_names[s])
-tier = c4.selectbox(t("overview.tier"), [None, "T1", "T2", "T3", "T4"], key="ov_tier",
+tier = c4.selectbox(t("overview.tier"), [None, *tiers], key="ov_tier",
                     format_func=lambda x: t("overview.all") if x is None else x)
 start, end = (tuple(period) + (None, None))[:2] if isinstance(period, (tuple, list)) else (period, period)
 flt = OverviewFilter(report_from=start, report_to=end or start, branch_id=branch_id,
@@ -85,16 +86,17 @@ ageing_df = pd.DataFrame(ageing_rows, columns=["bucket", "cases", "amount"])
 ageing_df["label"] = ageing_df["bucket"].map(lambda b: t(f"overview.ageing.{b}"))
 ageing_df["amount_wan"] = ageing_df["amount"].map(lambda a: float(a) / 10000)
 
-left, right = st.columns(2)
-for column, frame, chart in ((left, pending_df, charts.pending_by_unit_chart),
-                             (right, trend_df, charts.violation_trend_chart),
-                             (left, ranking_df.dropna(subset=["rate"]), charts.on_time_ranking_chart),
-                             (right, ageing_df, charts.ageing_chart)):
-    with column:
-        if frame.empty:
-            st.caption(t("overview.no_data"))
-        else:
-            st.altair_chart(chart(frame), width="stretch")
+for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending"),
+              (trend_df, charts.violation_trend_chart, "overview.chart.trend")),
+             ((ranking_df.dropna(subset=["rate"]), charts.on_time_ranking_chart, "overview.chart.on_time"),
+              (ageing_df, charts.ageing_chart, "overview.chart.ageing"))):
+    for column, (frame, chart, title) in zip(st.columns(2), pair):
+        with column:
+            if frame.empty:
+                st.markdown(f"**{t(title)}**")
+                st.caption(t("overview.no_data"))
+            else:
+                st.altair_chart(chart(frame), width="stretch")
 
 st.subheader(t("overview.cases"))
 status = st.segmented_control(t("overview.status"), ["pending", "closed", "all"], default="pending",

@@ -32,8 +32,11 @@ COVERED_EVENT_KINDS = frozenset({
     "estimate_recorded", "dispatched", "contact_attempt", "copied",
     "upload_recorded", "material_uploaded", "upload", "deadline_met", "violation_recorded",
     "opinion_posted", "supervision_posted", "point_answered", "point_sent_back", "point_accepted",
-    "progress_reported", "progress_note_added", "notification_queued",
+    "progress_reported", "progress_note_added", "notification_queued", "arrived_on_scene",
 })
+_SAME_INSTANT_RANK = {"reported": 0, "detail.ev.event.case_registered": 1, "estimate": 2,
+                      "detail.ev.event.case_tiered": 3, "detail.ev.event.case_escalated": 3, "dispatch": 4,
+                      "notification": 9}
 # Who may add material from the detail page (record_upload checks again, per case).
 UPLOAD_ROLES = frozenset({"surveyor", "first_responsible", "hq_admin"})
 
@@ -283,8 +286,8 @@ def case_detail(session: Session, actor: Actor, case_id: int, now: datetime | No
         who = people.get(actor_id) if actor_id is not None else None
         timeline.append(TimelineEntry(at=at, kind=kind, actor_name=who[0] if who else None,
                                       actor_role=who[1] if who else None, summary=key, details=params))
-    # Stable: same instant keeps source order (report → estimate → dispatch → ...).
-    timeline.sort(key=lambda entry: entry.at)
+    # Same instant: cause before effect (estimate → tiering → dispatch → ... → notifications sent).
+    timeline.sort(key=lambda e: (e.at, _SAME_INSTANT_RANK.get(e.summary, _SAME_INSTANT_RANK.get(e.kind, 5))))
 
     deadlines = [DeadlineLine(d.id, d.kind, name(d.responsible_person_id), name(d.also_charged_person_id),
                               d.started_at, d.due_at, d.met_at, _deadline_status(d, now)) for d in deadline_rows]

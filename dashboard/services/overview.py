@@ -20,7 +20,7 @@ from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldE
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer,
-    PointVerdict, RuleSetting, Violation,
+    PointVerdict, RuleSetting, TierRule, Violation,
 )
 
 OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
@@ -324,3 +324,11 @@ def overview_units(session: Session, actor: Actor) -> tuple[list[Unit], list[Uni
     for uid, name, parent, level in rows:
         (branches if level == "branch" else subs).append(Unit(uid, name, parent))
     return branches, subs
+
+
+def overview_tiers(session: Session, actor: Actor) -> list[str]:
+    """Tier codes to filter by: the national ones and any branch sub-tier ever published."""
+    _require_overview(actor)
+    rows = session.execute(select(TierRule.code, func.min(TierRule.rank)).group_by(TierRule.code)
+                           .order_by(func.min(TierRule.rank), TierRule.code)).all()
+    return [code for code, _ in rows if code != "T0"]

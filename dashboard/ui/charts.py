@@ -6,16 +6,13 @@ import pandas as pd
 
 from dashboard.i18n import t
 
-_TIER_ORDER = ["T1", "T2", "T3", "T4"]
-
-
 def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars: pending tiered cases per unit, split by tier (tier shades are neutral greys/blues)."""
     return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().encode(
         x=alt.X("unit:N", title=t("overview.axis.unit"), sort="-y"),
         y=alt.Y("cases:Q", title=t("overview.axis.cases")),
-        color=alt.Color("tier:N", title=t("overview.axis.tier"), sort=_TIER_ORDER,
-                        scale=alt.Scale(domain=_TIER_ORDER, scheme="blues")),
+        color=alt.Color("tier:N", title=t("overview.axis.tier"), sort="ascending",
+                        scale=alt.Scale(scheme="blues")),
         tooltip=[alt.Tooltip("unit:N", title=t("overview.axis.unit")),
                  alt.Tooltip("tier:N", title=t("overview.axis.tier")),
                  alt.Tooltip("cases:Q", title=t("overview.axis.cases")),
