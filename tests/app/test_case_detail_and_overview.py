@@ -93,3 +93,22 @@ def test_branch_people_do_not_get_the_overview(db_url, org):
     at = signed_in_app(db_url, "gd_manager")
     assert "overview" not in at.session_state["nav_pages"]
     assert "case_detail" in at.session_state["nav_pages"]
+
+
+def test_overview_exports_figures_and_lists_as_one_workbook_of_several_sheets(db_url, session, org, actor_for):
+    import io
+
+    from openpyxl import load_workbook
+
+    _tiered_case(session, org, actor_for, "gz", "200000")
+    at = signed_in_app(db_url, "executive", "overview")
+    at.date_input(key="ov_period").set_value((T0.date() - timedelta(days=1), T0.date() + timedelta(days=1)))
+    at.run()
+    at.button(key="ov_export_prepare").click()
+    at.run()
+    assert not at.exception
+    workbook = load_workbook(io.BytesIO(at.session_state["ov_workbook"][1]))
+    assert workbook.sheetnames == ["指标", "违规按类型", "未决按机构", "违规趋势", "时效排名", "账龄", "案件清单"]
+    figures = {row[0]: row[1] for row in workbook["指标"].iter_rows(min_row=2, values_only=True)}
+    assert figures["分级案件报案数"] == 1 and figures["未决估损金额"] == "20.0万元"
+    assert workbook["案件清单"].max_row == 2  # header + the one case
