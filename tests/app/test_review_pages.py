@@ -146,3 +146,30 @@ def test_tracker_submits_this_weeks_summary(db_url, session, org):
     assert any("已按时上报" in s.value for s in at.success)
     session.expire_all()
     assert session.get(WeeklySummary, this_week.id).submitted_at is not None
+
+
+import pytest  # noqa: E402
+
+from dashboard.ui.navigation import page_spec  # noqa: E402
+
+ROLE_USER = {"hq_reviewer": "reviewer", "hq_admin": "admin", "branch_manager": "gd_manager",
+             "branch_tracker": "gd_tracker", "exec_supervisor": "supervisor", "first_responsible": "gz_claims",
+             "executive": "executive"}
+
+
+@pytest.mark.parametrize("page, role", [(p, r) for p in ("hq_review", "branch_feedback", "supervision",
+                                                         "weekly_summary")
+                                        for r in sorted(page_spec(p).roles)])
+def test_every_allowed_role_opens_the_page_with_a_case_chosen(db_url, session, org, actor_for, page, role):
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=30))
+    queue_tiered_cases(session, NOW)
+    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=NOW - timedelta(hours=20))
+    build_weekly_summaries(session, NOW)
+    at = signed_in_app(db_url, ROLE_USER[role], page)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    pick = {"hq_review": "hq_case", "branch_feedback": "fb_reg_case", "supervision": "sup_case"}.get(page)
+    if pick:
+        at.selectbox(key=pick).set_value(case.id).run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
