@@ -14,7 +14,7 @@ from dashboard.services.tier_admin import (
 from dashboard.settings import BRANCH_SUBTIER_RANGE
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time
-from dashboard.ui.forms import show_error
+from dashboard.ui.forms import flash_and_rerun, show_error, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
 from dashboard.ui.tier_editor import bands_frame, edit_bands
@@ -22,6 +22,7 @@ from dashboard.ui.tier_editor import bands_frame, edit_bands
 actor = require_page("admin_rules")
 is_admin = actor.has_role("hq_admin")
 st.title(t("admin.title"))
+show_flash()
 
 
 def history_frame(views) -> pd.DataFrame:
@@ -61,9 +62,10 @@ with tabs[0]:
             try:
                 with db_session() as session:
                     publish_national_table(session, actor, rows, note=note)
-                st.success(t("admin.publish.done", version=active.version + 1))
             except UserError as err:
                 show_error(err)
+            else:
+                flash_and_rerun(t("admin.publish.done", version=active.version + 1))
 
 with tabs[1]:
     pending = [v for v in requests if v.status == "pending"]
@@ -85,9 +87,10 @@ with tabs[1]:
                         try:
                             with db_session() as session:
                                 decide_branch_request(session, actor, view.id, approve=approve, note=decision_note)
-                            st.success(t("admin.request.approved" if approve else "admin.request.rejected"))
                         except UserError as err:
                             show_error(err)
+                        else:
+                            flash_and_rerun(t("admin.request.approved" if approve else "admin.request.rejected"))
     st.subheader(t("admin.request.all"))
     all_requests = history_frame(requests)
     st.dataframe(all_requests, hide_index=True, width="stretch")
@@ -105,9 +108,10 @@ with tabs[1]:
             try:
                 with db_session() as session:
                     request_branch_subtiers(session, actor, branch_id, rows, note=note)
-                st.success(t("admin.request.done"))
             except UserError as err:
                 show_error(err)
+            else:
+                flash_and_rerun(t("admin.request.done"))
 
 if is_admin:
     with tabs[2]:

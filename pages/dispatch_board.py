@@ -15,7 +15,7 @@ from dashboard.services.dispatch_board import (
 from dashboard.services.errors import UserError
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
-from dashboard.ui.forms import show_error, tier_label
+from dashboard.ui.forms import flash_and_rerun, show_error, show_flash, tier_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 
@@ -23,6 +23,7 @@ actor = require_page("dispatch_board")
 PAGE_SIZE = 50
 now = datetime.now(timezone.utc)
 st.title(t("board.title"))
+show_flash()
 
 
 def dispatch_text(d) -> str:
@@ -54,7 +55,7 @@ frame = pd.DataFrame([{
     "case_id": r.case_id,
     t("board.col.case_no"): r.case_no,
     t("board.col.status"): t(f"board.status.{r.status}"),
-    t("board.col.tier"): tier_label(r.tier),
+    t("board.col.tier"): tier_label(r.tier) if r.estimate is not None else "—",
     t("board.col.estimate"): money(r.estimate),
     t("board.col.dispatched"): "；".join(dispatch_text(d) for d in r.dispatches) or "—",
     t("board.col.since"): "—" if r.hours_since_dispatch is None else t("board.hours", h=r.hours_since_dispatch),
@@ -94,9 +95,10 @@ if actor.has_role(*ACT_ROLES) and page.rows:
                     try:
                         with db_session() as session:
                             record_contact_attempt(session, actor, dispatch_id, outcome, reason=reason or None)
-                        st.success(t("board.act.saved"))
                     except UserError as err:
                         show_error(err)
+                    else:
+                        flash_and_rerun(t("board.act.saved"))
     with delegate_tab:
         absent = {k: v for k, v in labels.items()
                   if next(d for d in dispatches if d.dispatch_id == k).contact_state != "notified"}
@@ -114,9 +116,10 @@ if actor.has_role(*ACT_ROLES) and page.rows:
                     try:
                         with db_session() as session:
                             name_delegate(session, actor, dispatch_id, person_id)
-                        st.success(t("board.act.saved"))
                     except UserError as err:
                         show_error(err)
+                    else:
+                        flash_and_rerun(t("board.act.saved"))
     with retier_tab:
         with st.form("bd_retier"):
             amount = st.text_input(t("cases.estimate.amount"), key="bd_amount")
@@ -125,7 +128,8 @@ if actor.has_role(*ACT_ROLES) and page.rows:
                 try:
                     with db_session() as session:
                         result = record_estimate(session, actor, case_id, amount.strip(), note=note or None)
-                    st.success(t("cases.estimate.done", amount=money(result.amount),
-                                 tier=tier_label(result.tier_after)))
                 except UserError as err:
                     show_error(err)
+                else:
+                    flash_and_rerun(t("cases.estimate.done", amount=money(result.amount),
+                                      tier=tier_label(result.tier_after)))

@@ -42,3 +42,18 @@ def tier_label(code: str | None) -> str:
     if not code:
         return "—"
     return t(f"tier.{code}") if has_key(f"tier.{code}") else code
+
+
+_FLASH = "flash_message"
+
+
+def flash_and_rerun(message: str) -> None:
+    """Keep a success message across the rerun that redraws lists with the change just made."""
+    st.session_state[_FLASH] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(_FLASH, None)
+    if message:
+        st.success(message)

@@ -11,7 +11,6 @@ from dashboard.rules.tiers import TierBand
 from dashboard.services.tier_admin import BandInput
 from dashboard.settings import ALL_POSITIONS
 from dashboard.ui.format import money
-from dashboard.ui.forms import tier_label
 
 _COLUMNS = ("code", "lower", "upper", "positions", "hq_notice")
 
@@ -23,7 +22,7 @@ def _amount_text(value) -> str:
 def bands_frame(bands: Sequence[TierBand]) -> pd.DataFrame:
     """Read-only view: Chinese headers, amounts as ¥."""
     return pd.DataFrame([{
-        t("admin.col.code"): tier_label(b.code),
+        t("admin.col.code"): b.code,  # the code, not the national name: a branch's T2 may span other amounts
         t("admin.col.lower"): money(b.lower_exclusive),
         t("admin.col.upper"): money(b.upper_inclusive) if b.upper_inclusive is not None else t("admin.unbounded"),
         t("admin.col.positions"): "、".join(t(f"position.{p}") for p in b.positions),

@@ -114,3 +114,34 @@ def test_deadline_setting_with_a_bad_value_is_refused_with_its_label(db_url, org
     submit(admin, "保存时效设置")
     assert not admin.exception, admin.exception
     assert any("D1 查勘员上传查勘资料" in e.value and "大于 0" in e.value for e in admin.error)
+
+
+def test_call_center_records_an_unreachable_call_from_the_board(db_url, org, session):
+    from db.models import ContactAttempt, Dispatch
+
+    at = signed_in_app(db_url, "callcenter", "intake")
+    fill_case(at, org, "APP-T2")
+    at.text_input(key="in_estimate").input("300000")
+    submit(at, "登记案件")
+    at.switch_page("pages/dispatch_board.py")
+    at.run()
+    case_id = session.scalar(select(ClaimCase.id).where(ClaimCase.case_no == "APP-T2"))
+    at.selectbox(key="bd_act_case").set_value(case_id)
+    at.run()
+    first = session.scalars(select(Dispatch).where(Dispatch.case_id == case_id).order_by(Dispatch.id)).first()
+    at.selectbox(key="bd_contact_dispatch").set_value(first.id)
+    at.radio(key="bd_outcome").set_value("unreachable")
+    at.text_input(key="bd_reason").input("电话关机")
+    submit(at, "保存")
+    assert not at.exception, at.exception
+    assert any("已保存" in s.value for s in at.success)
+    attempt = session.scalars(select(ContactAttempt)).one()
+    assert (attempt.outcome, attempt.reason, attempt.dispatch_id) == ("unreachable", "电话关机", first.id)
+    board = at.dataframe[0].value
+    assert "联系不上" in board[board["报案号"] == "APP-T2"]["已调度人员（联系状态）"].iloc[0]
+
+
+def test_surveyor_sees_only_their_own_sub_branch_in_the_form(db_url, org, session):
+    at = signed_in_app(db_url, "gz_surveyor1", "intake")
+    assert not at.exception, at.exception
+    assert at.selectbox(key="in_sub_branch").options == ["广东分公司 / 广州中心支公司"]
