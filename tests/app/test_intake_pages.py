@@ -145,3 +145,23 @@ def test_surveyor_sees_only_their_own_sub_branch_in_the_form(db_url, org, sessio
     at = signed_in_app(db_url, "gz_surveyor1", "intake")
     assert not at.exception, at.exception
     assert at.selectbox(key="in_sub_branch").options == ["广东分公司 / 广州中心支公司"]
+
+
+def test_bulk_import_previews_bad_rows_and_imports_valid_ones_on_request(db_url, org, session):
+    from tests.integration.test_case_import import csv_bytes, row
+
+    content = csv_bytes([row(1, report_time="2026-11-20 09:15"), row(2, vehicle_sum_insured="abc"), row(3)])
+    at = signed_in_app(db_url, "callcenter", "intake")
+    at.file_uploader(key="import_file").set_value(("cases.csv", content, "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    problems = at.dataframe[0].value
+    assert list(problems["行号"]) == [3] and "车辆保险金额（元）" in problems["错误原因"].iloc[0]
+    assert at.button(key="import_run").disabled  # bad rows: nothing imports unless asked
+    at.checkbox(key="import_valid_only").check()
+    at.run()
+    at.button(key="import_run").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("新增 2 件" in s.value for s in at.success)
+    assert session.scalar(select(func.count()).select_from(ClaimCase)) == 2

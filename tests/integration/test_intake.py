@@ -129,3 +129,40 @@ def test_hq_admin_may_register_a_case_reported_a_minute_ago(session, org, actor_
     result = register_case(session, actor_for("admin"),
                            good_input(report_time=at, accident_time=at - timedelta(hours=1)), now=NOW)
     assert session.get(ClaimCase, result.case_id).report_time == at
+
+
+def test_initial_estimate_tiers_and_dispatches_in_the_same_flow(session, org, actor_for):
+    from db.models import Dispatch
+
+    result = register_case(session, actor_for("callcenter"), good_input(initial_estimate="85000"), now=NOW)
+    assert result.tier == "T1" and result.estimate_recorded
+    case = session.get(ClaimCase, result.case_id)
+    assert case.current_estimate == Decimal("85000.00") and case.state == "dispatched"
+    dispatched = session.scalars(select(Dispatch.person_id).where(Dispatch.case_id == case.id)).all()
+    assert dispatched == [org.person("gz_claims")]
+
+
+def test_surveyor_may_give_the_estimate_of_their_own_case_only(session, org, actor_for):
+    surveyor = actor_for("gz_surveyor1")
+    own = register_case(session, surveyor, good_input(initial_estimate="30000"), now=NOW)
+    assert own.tier == "T0" and session.get(ClaimCase, own.case_id).state == "surveyed"
+    with pytest.raises(ValidationFailed) as err:
+        register_case(session, surveyor, good_input(case_no="RPT2", surveyor="gz_surveyor2",
+                                                    initial_estimate="30000"), now=NOW)
+    assert field_keys(err.value) == {"initial_estimate": "cases.error.estimate_only_own_case"}
+    session.rollback()
+    assert case_count(session) == 1
+
+
+def test_a_refused_estimate_rolls_the_registration_back(session, org, actor_for, monkeypatch):
+    from dashboard.services import intake
+    from dashboard.services.errors import UserError
+
+    def refuse(*args, **kwargs):
+        raise UserError("dispatch.error.case_closed")
+
+    monkeypatch.setattr(intake, "record_estimate", refuse)
+    with pytest.raises(UserError):
+        register_case(session, actor_for("callcenter"), good_input(initial_estimate="85000"), now=NOW)
+    assert case_count(session) == 0
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
