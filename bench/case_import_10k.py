@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
+from dashboard.services.dispatch_board import BoardFilter, board_count, board_page
 from dashboard.services.case_import import EXAMPLE_ROW, IMPORT_FIELDS, header_for, import_cases
 from db.demo_org import build_org
 from db.engine import normalise_url, session_factory
@@ -69,6 +70,14 @@ def main(count: int) -> None:
             report = import_cases(session, actor, "bench.xlsx", buffer.getvalue(), now=datetime.now(timezone.utc))
             print(f"XLSX: {report.imported:,} rows imported in {time.perf_counter() - started:.2f} s "
                   f"({len(buffer.getvalue()) / 1e6:.1f} MB, {report.bad_rows} bad rows)")
+            session.execute(text("ANALYZE"))
+            for username in ("callcenter", "gd_manager"):
+                viewer = load_actor(session, org.person(username))
+                started = time.perf_counter()
+                total = board_count(session, viewer, BoardFilter())
+                page = board_page(session, viewer, BoardFilter(), limit=50, offset=total // 2)
+                print(f"Board for {username}: {total:,} cases, count + middle page of {len(page.rows)} "
+                      f"in {(time.perf_counter() - started) * 1000:.0f} ms")
     finally:
         from db.engine import _engine
 

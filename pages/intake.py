@@ -15,7 +15,7 @@ from dashboard.services.intake import CHOICE_FIELDS, CaseInput, intake_options, 
 from dashboard.settings import BUSINESS_TZ
 from dashboard.ui.db import db_session
 from dashboard.ui.format import money
-from dashboard.ui.forms import error_line, show_error, tier_label
+from dashboard.ui.forms import error_line, flash_and_rerun, show_error, show_flash, tier_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
 
@@ -113,15 +113,21 @@ with import_tab:
                        key="tpl_csv")
     c2.download_button(t("cases.import.template_xlsx"), template_xlsx(), "报案导入模板.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="tpl_xlsx")
-    upload = st.file_uploader(t("cases.import.upload"), type=["csv", "xlsx"], key="import_file")
+    show_flash()
+    # A new key after each import empties the uploader, so the imported file is not checked again.
+    upload = st.file_uploader(t("cases.import.upload"), type=["csv", "xlsx"],
+                              key=f"import_file_{st.session_state.get('import_round', 0)}")
     if upload is not None:
         content = upload.getvalue()
-        try:
-            with db_session() as session:
-                report = check_import(session, actor, upload.name, content)
-        except UserError as err:
-            show_error(err)
-            report = None
+        cached = st.session_state.get("import_check")
+        report = cached[1] if cached and cached[0] == upload.file_id else None
+        if report is None:  # check once per uploaded file, not on every rerun
+            try:
+                with db_session() as session:
+                    report = check_import(session, actor, upload.name, content)
+                st.session_state["import_check"] = (upload.file_id, report)
+            except UserError as err:
+                show_error(err)
         if report is not None:
             st.write(t("cases.import.checked", total=report.total_rows, valid=report.valid_rows, bad=report.bad_rows))
             if report.problems:
@@ -147,8 +153,10 @@ with import_tab:
                     show_error(err)
                 else:
                     if done.imported:
-                        st.success(t("cases.import.done", imported=done.imported, skipped=done.bad_rows,
-                                     seconds=f"{done.seconds:.1f}"))
+                        st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1
+                        st.session_state.pop("import_check", None)
+                        flash_and_rerun(t("cases.import.done", imported=done.imported, skipped=done.bad_rows,
+                                          seconds=f"{done.seconds:.1f}"))
                     else:
                         st.warning(t("cases.import.nothing_imported"))
 

@@ -152,7 +152,7 @@ def test_bulk_import_previews_bad_rows_and_imports_valid_ones_on_request(db_url,
 
     content = csv_bytes([row(1, report_time="2026-11-20 09:15"), row(2, vehicle_sum_insured="abc"), row(3)])
     at = signed_in_app(db_url, "callcenter", "intake")
-    at.file_uploader(key="import_file").set_value(("cases.csv", content, "text/csv"))
+    at.file_uploader(key="import_file_0").set_value(("cases.csv", content, "text/csv"))
     at.run()
     assert not at.exception, at.exception
     problems = at.dataframe[0].value
@@ -165,3 +165,4 @@ def test_bulk_import_previews_bad_rows_and_imports_valid_ones_on_request(db_url,
     assert not at.exception, at.exception
     assert any("新增 2 件" in s.value for s in at.success)
     assert session.scalar(select(func.count()).select_from(ClaimCase)) == 2
+    assert at.file_uploader(key="import_file_1").value is None  # emptied for the next file
