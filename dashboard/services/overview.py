@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, extract, false, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.services.actor import Actor, case_scope
@@ -128,12 +128,11 @@ def _filtered_case_ids(flt: OverviewFilter, actor: Actor) -> Select:
     return select(ClaimCase.id).where(*case_conditions(flt, actor))
 
 
-def _violation_conditions(flt: OverviewFilter, actor: Actor) -> ColumnElement[bool]:
-    """Violations of the filtered cases, plus branch-level ones (D6 weekly summary, no case) when
-    the filter is not narrower than a branch; those are dated by their due time."""
-    of_cases = Violation.case_id.in_(_filtered_case_ids(flt, actor))
+def _branch_level_violations(flt: OverviewFilter) -> ColumnElement[bool]:
+    """Violations with no case (D6 weekly summary) count when the filter is not narrower than a
+    branch; they are dated by their due time. (Only HQ roles reach here: no case scope applies.)"""
     if flt.sub_branch_id is not None or flt.tier:
-        return of_cases
+        return false()
     branch_level = [Violation.case_id.is_(None)]
     start, end = _period(flt)
     if start is not None:
@@ -142,7 +141,12 @@ def _violation_conditions(flt: OverviewFilter, actor: Actor) -> ColumnElement[bo
         branch_level.append(Violation.due_at < end)
     if flt.branch_id is not None:
         branch_level.append(Violation.branch_id == flt.branch_id)
-    return or_(of_cases, and_(*branch_level))
+    return and_(*branch_level)
+
+
+def _violation_conditions(flt: OverviewFilter, actor: Actor) -> ColumnElement[bool]:
+    """Violations of the filtered cases, plus the branch-level ones (see above)."""
+    return or_(Violation.case_id.in_(_filtered_case_ids(flt, actor)), _branch_level_violations(flt))
 
 
 def _dispatch_within_hours(session: Session) -> float:
@@ -150,74 +154,88 @@ def _dispatch_within_hours(session: Session) -> float:
     return float(stored) if stored is not None else float(DEFAULT_DISPATCH_WITHIN_HOURS)
 
 
-def _deadline_share(session: Session, flt: OverviewFilter, actor: Actor, kind: str, now: datetime) -> Share:
-    """On-time share of deadline `kind`: met by its due time / decided (met, or already past due)."""
-    decided = or_(Deadline.met_at.is_not(None), Deadline.due_at < now)
-    on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
-    num, den = session.execute(
-        select(func.count().filter(on_time), func.count().filter(decided))
-        .select_from(Deadline).join(ClaimCase, ClaimCase.id == Deadline.case_id)
-        .where(Deadline.kind == kind, Deadline.cancelled_at.is_(None), *case_conditions(flt, actor))).one()
-    return Share(num, den)
-
-
 def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
                      now: datetime | None = None) -> HeadlineFigures:
+    """Every headline figure in ONE statement: the filtered cases are selected once (a materialised
+    CTE built from `case_conditions`) and every figure is computed from that set."""
     _require_overview(actor)
     validate_filter(flt)
     now = now or datetime.now(timezone.utc)
-    conditions = case_conditions(flt, actor)
-    pending = ClaimCase.state != "closed"
-    reported, pending_n, closed_n, amount = session.execute(
-        select(func.count(), func.count().filter(pending), func.count().filter(ClaimCase.state == "closed"),
-               func.coalesce(func.sum(ClaimCase.current_estimate).filter(pending), 0))
-        .where(*conditions)).one()
+    hours = _dispatch_within_hours(session)
+    window = timedelta(hours=hours)
+    fc = (select(ClaimCase.id, ClaimCase.state, ClaimCase.current_estimate)
+          .where(*case_conditions(flt, actor)).cte("filtered_case").prefix_with("MATERIALIZED"))
+    pending = fc.c.state != "closed"
+
+    def scalar(query) -> ColumnElement:
+        return query.scalar_subquery()
 
     # Dispatched within N h of the estimate that made the case tiered (its first tiered estimate).
-    hours = _dispatch_within_hours(session)
+    in_filter = select(fc.c.id)
     tiering = (select(Estimate.case_id, func.min(Estimate.recorded_at).label("at"))
-               .where(Estimate.tier_after != "T0").group_by(Estimate.case_id).subquery())
+               .where(Estimate.tier_after != "T0", Estimate.case_id.in_(in_filter)).group_by(Estimate.case_id)
+               .subquery())
     first_dispatch = (select(Dispatch.case_id, func.min(Dispatch.dispatched_at).label("at"))
-                      .group_by(Dispatch.case_id).subquery())
-    window = timedelta(hours=hours)
+                      .where(Dispatch.case_id.in_(in_filter)).group_by(Dispatch.case_id).subquery())
+    timing = (select(tiering.c.at.label("estimated"), first_dispatch.c.at.label("dispatched"))
+              .select_from(tiering.outerjoin(first_dispatch, first_dispatch.c.case_id == tiering.c.case_id))
+              .subquery())
     # A case not yet dispatched counts against the share only once its window has passed.
-    eligible = or_(first_dispatch.c.at.is_not(None), tiering.c.at <= now - window)
-    within = and_(first_dispatch.c.at.is_not(None), first_dispatch.c.at - tiering.c.at <= window)
-    d_num, d_den = session.execute(
-        select(func.count().filter(within), func.count().filter(eligible)).select_from(ClaimCase)
-        .join(tiering, tiering.c.case_id == ClaimCase.id)
-        .outerjoin(first_dispatch, first_dispatch.c.case_id == ClaimCase.id)
-        .where(*conditions)).one()
+    eligible = and_(timing.c.estimated.is_not(None),
+                    or_(timing.c.dispatched.is_not(None), timing.c.estimated <= now - window))
+    within = and_(timing.c.dispatched.is_not(None), timing.c.dispatched - timing.c.estimated <= window)
+
+    # D2 / D3 on time: met by the due time / decided (met, or already past due).
+    clocks = (select(Deadline.kind, Deadline.met_at, Deadline.due_at).join(fc, fc.c.id == Deadline.case_id)
+              .where(Deadline.kind.in_(("D2", "D3")), Deadline.cancelled_at.is_(None)).subquery())
+    c_decided = or_(clocks.c.met_at.is_not(None), clocks.c.due_at < now)
+    c_on_time = and_(clocks.c.met_at.is_not(None), clocks.c.met_at <= clocks.c.due_at)
 
     # HQ review points still waiting for the branch (open, or sent back for a new answer).
-    open_points = session.scalar(
-        select(func.count()).select_from(OpinionPoint).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
-        .join(ClaimCase, ClaimCase.id == Opinion.case_id)
-        .where(Opinion.kind == "hq_review", OpinionPoint.status.in_(("open", "sent_back")), *conditions))
+    hq_opinion = select(Opinion.id, Opinion.posted_at).join(fc, fc.c.id == Opinion.case_id) \
+        .where(Opinion.kind == "hq_review").subquery()
+    open_points = (select(func.count()).select_from(OpinionPoint)
+                   .join(hq_opinion, hq_opinion.c.id == OpinionPoint.opinion_id)
+                   .where(OpinionPoint.status.in_(("open", "sent_back"))))
     # Answer time: from the opinion (or from the send-back the answer responds to) to the answer.
     last_send_back = (select(func.max(PointVerdict.decided_at))
-                      .where(PointVerdict.point_id == PointAnswer.point_id,
-                             PointVerdict.verdict == "sent_back",
+                      .where(PointVerdict.point_id == PointAnswer.point_id, PointVerdict.verdict == "sent_back",
                              PointVerdict.decided_at <= PointAnswer.answered_at)
                       .correlate(PointAnswer).scalar_subquery())
-    asked_at = func.coalesce(last_send_back, Opinion.posted_at)
-    avg_seconds = session.scalar(
-        select(func.avg(extract("epoch", PointAnswer.answered_at - asked_at)))
-        .select_from(PointAnswer).join(OpinionPoint, OpinionPoint.id == PointAnswer.point_id)
-        .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(ClaimCase, ClaimCase.id == Opinion.case_id)
-        .where(Opinion.kind == "hq_review", *conditions))
+    avg_answer = (select(func.avg(extract("epoch", PointAnswer.answered_at
+                                          - func.coalesce(last_send_back, hq_opinion.c.posted_at))))
+                  .select_from(PointAnswer).join(OpinionPoint, OpinionPoint.id == PointAnswer.point_id)
+                  .join(hq_opinion, hq_opinion.c.id == OpinionPoint.opinion_id))
 
-    by_type = dict(session.execute(
-        select(Violation.kind, func.count()).where(_violation_conditions(flt, actor))
-        .group_by(Violation.kind).order_by(Violation.kind)).tuples().all())
+    violations = (select(Violation.kind).where(Violation.case_id.in_(select(fc.c.id)))
+                  .union_all(select(Violation.kind).where(_branch_level_violations(flt)))).subquery()
+    by_kind = select(violations.c.kind, func.count().label("n")).group_by(violations.c.kind).subquery()
+
+    row = session.execute(select(
+        scalar(select(func.count()).select_from(fc)).label("reported"),
+        scalar(select(func.count()).select_from(fc).where(pending)).label("pending"),
+        scalar(select(func.count()).select_from(fc).where(fc.c.state == "closed")).label("closed"),
+        scalar(select(func.coalesce(func.sum(fc.c.current_estimate), 0)).where(pending)).label("amount"),
+        scalar(select(func.json_build_array(func.count().filter(within), func.count().filter(eligible)))
+               .select_from(timing)).label("dispatch"),
+        scalar(select(func.json_build_array(
+            func.count().filter(clocks.c.kind == "D2", c_on_time), func.count().filter(clocks.c.kind == "D2", c_decided),
+            func.count().filter(clocks.c.kind == "D3", c_on_time), func.count().filter(clocks.c.kind == "D3", c_decided)))
+            .select_from(clocks)).label("clocks"),
+        scalar(open_points).label("open_points"),
+        scalar(avg_answer).label("avg_seconds"),
+        scalar(select(func.coalesce(func.json_object_agg(by_kind.c.kind, by_kind.c.n), func.json_build_object()))
+               .select_from(by_kind)).label("violations"),
+    )).one()
+    d_num, d_den = row.dispatch
+    d2_num, d2_den, d3_num, d3_den = row.clocks
     return HeadlineFigures(
-        tiered_reported=reported, pending=pending_n, closed=closed_n, pending_amount=Decimal(amount),
+        tiered_reported=row.reported, pending=row.pending, closed=row.closed, pending_amount=Decimal(row.amount),
         dispatched_within=Share(d_num, d_den), dispatch_within_hours=hours,
-        d2_on_time=_deadline_share(session, flt, actor, "D2", now),
-        d3_on_time=_deadline_share(session, flt, actor, "D3", now),
-        open_review_points=open_points or 0,
-        avg_answer_hours=None if avg_seconds is None else float(avg_seconds) / 3600,
-        violations_by_type=by_type)
+        d2_on_time=Share(d2_num, d2_den), d3_on_time=Share(d3_num, d3_den),
+        open_review_points=row.open_points or 0,
+        avg_answer_hours=None if row.avg_seconds is None else float(row.avg_seconds) / 3600,
+        violations_by_type=dict(sorted(row.violations.items())))
 
 
 def _unit_column(flt: OverviewFilter):
