@@ -185,3 +185,6 @@ with estimate_tab:
                              hide_index=True, width="stretch")
             elif outcome.tier_after == "T0":
                 st.info(t("cases.estimate.none_dispatched"))
+            if outcome.vacant_positions:
+                st.warning(t("cases.estimate.vacant", positions="、".join(
+                    t(f"position.{p}") for p in outcome.vacant_positions)))

@@ -123,7 +123,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.estimate.dispatched": ("已调度的第一责任人", "First responsible persons dispatched"),
     "cases.estimate.none_dispatched": ("该金额不属于分级案件，无需调度第一责任人。",
                                        "Not a tiered amount: no first responsible person is dispatched."),
-    "cases.estimate.unavailable": ("调度服务尚未就绪。", "The dispatch service is not available yet."),
+    "cases.estimate.vacant": ("以下岗位无人在职，未能调度，请联系分公司指定人员：{positions}",
+                              "No one holds these posts, so nobody was dispatched for them; ask the branch to "
+                              "name someone: {positions}"),
     # Dispatch board
     "board.title": ("调度看板", "Dispatch board"),
     "board.view": ("显示", "Show"),
