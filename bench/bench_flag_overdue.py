@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-url", default=os.environ.get("TEST_ADMIN_DATABASE_URL",
                                                               "postgresql://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--generate-only", action="store_true", help="generate the data, run nothing (implies --keep)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from db.engine import normalise_url
@@ -150,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upgrade_to_head(url)
         generate(url, args.cases)
+        if args.generate_only:
+            args.keep = True
+            _say(f"data left in {name}")
+            return 0
         _say("flag_overdue:")
         _timed("first run (all overdue so far)", lambda: run_job(url, AS_OF))
         _timed("re-run at the same moment (nothing new)", lambda: run_job(url, AS_OF))

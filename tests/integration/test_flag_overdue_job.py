@@ -153,3 +153,49 @@ def test_a_schema_behind_the_code_is_refused_with_status_2(session, org, db_url,
 
 def test_a_real_failure_exits_non_zero(db_url):
     assert flag_overdue.main([], url=db_url.rsplit("/", 1)[0] + "/no_such_database_here") == 1
+
+
+def test_a_run_killed_half_way_leaves_nothing_and_the_next_run_records_everything_once(
+        session, org, actor_for, db_url):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    for _ in range(4):
+        _tiered_case(session, org, actor_for)
+    as_of = T0 + timedelta(hours=100)
+    # Another transaction holds an uncommitted violation of one clock: the job's INSERT stops there, half way.
+    blocker = create_engine(normalise_url(db_url))
+    conn = blocker.connect()
+    last = session.scalars(select(Deadline).order_by(Deadline.id.desc())).first()
+    conn.execute(text("INSERT INTO violation (deadline_id, person_id, kind, due_at, found_at) "
+                      "VALUES (:d, :p, :k, :due, :due)"),
+                 {"d": last.id, "p": last.responsible_person_id, "k": last.kind, "due": last.due_at})
+    job = subprocess.Popen([sys.executable, "-m", "jobs.flag_overdue", "--as-of", as_of.isoformat()],
+                           cwd=Path(__file__).resolve().parents[2], env={**os.environ, "DATABASE_URL": db_url},
+                           stderr=subprocess.PIPE)
+    waiting = None
+    for _ in range(100):
+        waiting = session.scalar(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND query LIKE '%INSERT INTO violation%'"))
+        session.rollback()
+        if waiting:
+            break
+        time.sleep(0.1)
+    assert waiting, "the job never reached its insert"
+    job.send_signal(signal.SIGKILL)
+    job.wait(timeout=10)
+    session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": waiting})
+    session.commit()
+    conn.rollback()
+    conn.close()
+    blocker.dispose()
+    assert _count(session, Violation) == 0 and _count(session, Notification) == 4  # only the dispatch messages
+    assert _run(db_url, as_of) == 0
+    assert _count(session, Violation) == 12  # 4 cases × D1, D2, D3
+    assert _run(db_url, as_of) == 0
+    assert _count(session, Violation) == 12
