@@ -86,6 +86,20 @@ ageing_df = pd.DataFrame(ageing_rows, columns=["bucket", "cases", "amount"])
 ageing_df["label"] = ageing_df["bucket"].map(lambda b: t(f"overview.ageing.{b}"))
 ageing_df["amount_wan"] = ageing_df["amount"].map(lambda a: float(a) / 10000)
 
+def _drill_into_unit() -> None:
+    """Clicking a bar of the pending chart chooses that branch, then that sub-branch."""
+    event = st.session_state.get("ov_chart_pending")
+    picked = (event.selection.get(charts.PICK_UNIT) if event else None) or []
+    if not picked or "unit_id" not in picked[0]:
+        return
+    unit_id = int(picked[0]["unit_id"])
+    if st.session_state.get("ov_branch") is None:
+        st.session_state["ov_branch"] = unit_id
+        st.session_state.pop("ov_sub", None)  # back to "all sub-branches" of the chosen branch
+    elif unit_id in sub_names:
+        st.session_state["ov_sub"] = unit_id
+
+
 for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending"),
               (trend_df, charts.violation_trend_chart, "overview.chart.trend")),
              ((ranking_df.dropna(subset=["rate"]), charts.on_time_ranking_chart, "overview.chart.on_time"),
@@ -95,6 +109,9 @@ for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending
             if frame.empty:
                 st.markdown(f"**{t(title)}**")
                 st.caption(t("overview.no_data"))
+            elif chart is charts.pending_by_unit_chart:
+                st.altair_chart(chart(frame), width="stretch", key="ov_chart_pending", on_select=_drill_into_unit,
+                                selection_mode=charts.PICK_UNIT)
             else:
                 st.altair_chart(chart(frame), width="stretch")
 

@@ -6,9 +6,13 @@ import pandas as pd
 
 from dashboard.i18n import t
 
+PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills down to it
+
+
 def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars: pending tiered cases per unit, split by tier (tier shades are neutral greys/blues)."""
-    return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().encode(
+    pick = alt.selection_point(name=PICK_UNIT, fields=["unit_id"])
+    return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().add_params(pick).encode(
         x=alt.X("unit:N", title=t("overview.axis.unit"), sort="-y"),
         y=alt.Y("cases:Q", title=t("overview.axis.cases")),
         color=alt.Color("tier:N", title=t("overview.axis.tier"), sort="ascending",
