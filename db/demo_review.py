@@ -181,25 +181,34 @@ def _weekly(session: Session, org: DemoOrg, rng: random.Random, now: datetime, a
             weeks: int = 8) -> None:
     current = weekly_due(now)
     trackers = {b.id: actor(org.person(f"{b.code}_tracker")) for b in org.branches}
+    # Some branches are more punctual than others: (on time, late) shares, the rest never sent.
+    habits = {b.id: ((0.9, 0.07), (0.8, 0.12), (0.65, 0.18), (0.5, 0.25))[n % 4] for n, b in enumerate(org.branches)}
+    late: list[tuple[WeeklySummary, datetime]] = []  # sent after the cut-off: after that run's snapshot
     for k in range(weeks, 0, -1):
         cutoff = current - timedelta(days=7 * k)
         build_weekly_summaries(session, cutoff - timedelta(days=7) + timedelta(minutes=1))
+        for summary, at in late:
+            submit_weekly_summary(session, trackers[summary.branch_id], summary.id, now=at)
+        late = []
         # The first run also snapshots the week before: its trackers sent theirs too.
         dues = [cutoff, cutoff - timedelta(days=7)] if k == weeks else [cutoff]
         summaries = session.scalars(select(WeeklySummary).where(WeeklySummary.due_at.in_(dues))
                                    .order_by(WeeklySummary.due_at, WeeklySummary.branch_id)).all()
         for summary in summaries:
-            draw = rng.random()
-            if draw < 0.75:
-                at = summary.due_at - _hours(rng, 0.5, 30)
-            elif draw < 0.88:
+            if trackers.get(summary.branch_id) is None:
+                continue
+            draw, (on_time, late_share) = rng.random(), habits[summary.branch_id]
+            if draw < on_time:
+                submit_weekly_summary(session, trackers[summary.branch_id], summary.id,
+                                      now=summary.due_at - _hours(rng, 0.5, 30))
+            elif draw < on_time + late_share:
                 at = summary.due_at + _hours(rng, 1, 60)
-            else:
-                continue  # never sent
-            tracker = trackers.get(summary.branch_id)
-            if tracker is not None and at < now:
-                submit_weekly_summary(session, tracker, summary.id, now=at)
+                if at < now:
+                    late.append((summary, at))
+            # else: never sent
     build_weekly_summaries(session, now)
+    for summary, at in late:
+        submit_weekly_summary(session, trackers[summary.branch_id], summary.id, now=at)
 
 
 def populate(session: Session, org: DemoOrg, rng: random.Random, now: datetime) -> None:

@@ -115,7 +115,7 @@ with register_tab:
     download_buttons(frame, "tracker_register", key="fb_register_dl")
     labels = {r.case_id: r.case_no for r in reg}
     case_id = st.selectbox(t("review.pick_case"), list(labels), key="fb_reg_case", format_func=labels.get,
-                           index=None)
+                           index=None, placeholder=t("review.pick_placeholder"))
     if case_id is not None:
         st.subheader(t("review.fb.thread"))
         with db_session() as session:

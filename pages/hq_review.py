@@ -66,12 +66,14 @@ if rows:
 else:
     st.info(t("review.no_rows"))
 
-labels = {r.case_id: f"{r.case_no} · {r.branch} · {t(f'tier.{r.tier}')}" for r in rows}
+# Labels are remembered so the chosen case stays chosen after it leaves the filtered queue.
+labels = st.session_state.setdefault("hq_case_labels", {})
+labels.update({r.case_id: f"{r.case_no} · {r.branch} · {t(f'tier.{r.tier}')}" for r in rows})
 chosen = st.session_state.get("hq_case")
-if chosen is not None and chosen not in labels:
-    labels[chosen] = str(chosen)
+labels = {**{r.case_id: labels[r.case_id] for r in rows},
+          **({chosen: labels.get(chosen, str(chosen))} if chosen is not None else {})}
 case_id = st.selectbox(t("review.pick_case"), list(labels), key="hq_case", format_func=labels.get,
-                       index=None)
+                       index=None, placeholder=t("review.pick_placeholder"))
 if case_id is None:
     st.stop()
 

@@ -70,7 +70,7 @@ with tabs[0]:
         download_buttons(frame, "supervision_cases", key="sup_dl")
         labels = {r.case_id: f"{r.case_no} · {r.branch}" for r in rows}
         case_id = st.selectbox(t("review.pick_case"), list(labels), key="sup_case", format_func=labels.get,
-                               index=None)
+                               index=None, placeholder=t("review.pick_placeholder"))
         if case_id is not None:
             with db_session() as session:
                 thread = supervision_thread(session, actor, case_id)

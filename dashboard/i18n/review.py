@@ -111,6 +111,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.filter.only_open": ("只看待反馈", "Open points only"),
     "review.filter.include_closed": ("包含已结案", "Include closed cases"),
     "review.pick_case": ("选择案件", "Choose a case"),
+    "review.pick_placeholder": ("请选择案件", "Choose a case"),
     "review.no_rows": ("暂无记录。", "Nothing here."),
     "review.open_detail": ("打开案件详情", "Open case detail"),
     # HQ review page

@@ -188,9 +188,9 @@ def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, re
                              decided_by=actor.person_id, decided_at=now))
     point.status = verdict
     point.version += 1
-    round_no = answer_round(_sent_back_counts(session, [point.id]).get(point.id, 0))
+    round_no = None
     if verdict == "sent_back":
-        session.flush()
+        session.flush()  # the new send-back counts: the next answer is round n + 1
         round_no = answer_round(_sent_back_counts(session, [point.id]).get(point.id, 0))
         managers = branch_people(session, opinion.branch_id, "branch_manager")
         start_deadline(session, kind="D5", subject_key=d5_subject(point.id, round_no), started_at=now,
@@ -204,7 +204,7 @@ def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, re
                  kind="point_accepted" if verdict == "accepted" else "point_sent_back", at=now,
                  role="hq_reviewer", opinion_id=opinion.id, point_id=point.id, seq=point.seq,
                  answer_id=answer.id, reason=reason or None,
-                 next_round=round_no if verdict == "sent_back" else None)
+                 next_round=round_no)
     session.flush()
     statuses = session.scalars(select(OpinionPoint.status).where(OpinionPoint.opinion_id == opinion.id)).all()
     if review_is_closed(statuses) and opinion.closed_at is None:
@@ -389,7 +389,7 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     rounds = (select(func.count()).select_from(PointVerdict)
               .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
-              .scalar_subquery())
+              .correlate(OpinionPoint).scalar_subquery())  # nested in `due`: correlate to the outer point
     due = (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == func.concat(
         "point:", OpinionPoint.id, ":round:", rounds + 1)).scalar_subquery())
     latest_answer = (select(PointAnswer.body).where(PointAnswer.point_id == OpinionPoint.id)

@@ -228,3 +228,10 @@ def test_inbox_lists_open_points_first_with_their_due_time(session, org, actor_f
     assert [r.status for r in rows] == ["open", "answered"]
     assert rows[0].opinion_id == o2 and rows[0].due_at == T0 + timedelta(hours=49)
     assert branch_inbox(session, manager, only_open=True)[0] == 1
+    # Sent back, point 1 is open again with its round-2 clock; the other point keeps its own.
+    decide_point(session, reviewer, p1.id, "sent_back", "请补充驾驶证照片", now=T0 + timedelta(hours=3))
+    _, rows = branch_inbox(session, manager)
+    (p2,) = _points(session, o2)
+    assert [(r.point_id, r.status, r.due_at) for r in rows] == [
+        (p2.id, "open", T0 + timedelta(hours=49)), (p1.id, "sent_back", T0 + timedelta(hours=51))]
+    assert rows[1].last_reason == "请补充驾驶证照片"
