@@ -145,7 +145,8 @@ def generate(session: Session, *, seed: int = 42, cases: int = 2000, now: dateti
         record_event(session, case_id=case.id, actor_id=call_center.person_id, kind="case_registered",
                      at=case.report_time, case_no=case.case_no)
         session.commit()
-        if rng.random() < 0.93:  # a few fresh cases still wait for the surveyor's estimate
+        fresh = now - case.report_time < timedelta(hours=12)
+        if not (fresh and rng.random() < 0.4):  # some of today's cases still wait for the surveyor's estimate
             estimate_at = min(now - timedelta(minutes=5), case.report_time + timedelta(hours=rng.uniform(0.5, 8)))
             record_estimate(session, call_center, case.id, _estimate(rng), now=estimate_at)
             if rng.random() < 0.08:  # the surveyor revises the estimate upwards later
