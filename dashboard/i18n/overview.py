@@ -199,7 +199,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "overview.axis.unit": ("机构", "Unit"),
     "overview.axis.cases": ("案件数", "Cases"),
     "overview.axis.tier": ("分级", "Tier"),
-    "overview.axis.week": ("周（周一）", "Week (Monday)"),
+    "overview.axis.week": ("到期所在周（周一）", "Week due (Monday)"),
     "overview.axis.violations": ("违规数", "Violations"),
     "overview.axis.deadline": ("时效类型", "Deadline"),
     "overview.axis.rate": ("按时率", "On-time rate"),

@@ -257,9 +257,10 @@ def pending_by_unit_and_tier(session: Session, actor: Actor, flt: OverviewFilter
 
 
 def violations_by_week(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
-    """Violations per week (Monday, Asia/Shanghai) of when they were found, by deadline type."""
+    """Violations per week (Monday, Asia/Shanghai) in which the deadline was missed (its due time;
+    the job may find a missed deadline later, e.g. on a back-fill), by deadline type."""
     _require_overview(actor)
-    week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), Violation.found_at))
+    week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), Violation.due_at))
     rows = session.execute(
         select(week.label("week"), Violation.kind, func.count())
         .where(_violation_conditions(flt, actor)).group_by(week, Violation.kind).order_by(week, Violation.kind))

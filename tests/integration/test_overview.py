@@ -178,11 +178,12 @@ def test_on_time_ranking_and_ageing_buckets(session, org, actor_for, data):
     assert ageing == {"d0_7": 1, "d8_30": 1, "d31_90": 1, "d91_180": 0, "d181_plus": 0}
 
 
-def test_violations_trend_groups_by_monday_of_the_week_found(session, org, actor_for, data):
+def test_violations_trend_groups_by_monday_of_the_week_the_deadline_was_missed(session, org, actor_for, data):
     rows = violations_by_week(session, actor_for("executive"), OverviewFilter(**PERIOD))
-    # NOW is Friday 2026-11-20: found NOW-1d and NOW-3d fall in the week of Monday 11-16; NOW-30d in 10-19.
+    # Due times, Asia/Shanghai: B's D2 Mon 10-12 16:00 (week of 10-12), A's D3 Fri 11-13 13:00
+    # (week of 11-09), the weekly summary Tue 11-17 12:00 (week of 11-16) — whenever the job found them.
     assert [(str(r["week"]), r["kind"], r["violations"]) for r in rows] == [
-        ("2026-10-19", "D2", 1), ("2026-11-16", "D3", 1), ("2026-11-16", "D6", 1)]
+        ("2026-10-12", "D2", 1), ("2026-11-09", "D3", 1), ("2026-11-16", "D6", 1)]
 
 
 @pytest.mark.parametrize("scope", ["national", "gd", "gz", "zj", "tier_T1", "no_period"])
