@@ -13,7 +13,7 @@ from dashboard.services.overdue import (
 )
 from dashboard.services.rule_settings import get_setting
 from dashboard.ui.db import db_session
-from dashboard.ui.overdue_view import ageing_chart, rows_frame, violations_chart
+from dashboard.ui.overdue_view import ageing_chart, coloured, rows_frame, violations_chart
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import open_case, pager, to_csv_bytes, to_excel_bytes
 
@@ -39,15 +39,17 @@ with db_session() as session:
                                    format_func=lambda i: t("common.all") if i is None else sub_names[i],
                                    key="ov_sub")
     kinds = row1[2].multiselect(t("deadlines.filter.kind"), list(DEADLINE_KINDS),
-                                format_func=lambda k: t(f"deadlines.kind.{k}"), key="ov_kinds")
+                                format_func=lambda k: t(f"deadlines.kind.{k}"), placeholder=t("common.all"),
+                                key="ov_kinds")
     tiers = row1[3].multiselect(t("deadlines.filter.tier"), list(tier_codes()),
-                                format_func=lambda k: t(f"tier.{k}"), key="ov_tiers")
+                                format_func=lambda k: t(f"tier.{k}"), placeholder=t("common.all"),
+                                key="ov_tiers")
     row2 = st.columns(4)
     statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES), default=list(STATUSES),
                                    format_func=lambda s: t(f"deadlines.status.{s}"), key="ov_status")
     person = row2[1].text_input(t("deadlines.filter.person"), key="ov_person")
-    due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, key="ov_from")
-    due_to = row2[3].date_input(t("deadlines.filter.due_to"), value=None, key="ov_to")
+    due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, format="YYYY-MM-DD", key="ov_from")
+    due_to = row2[3].date_input(t("deadlines.filter.due_to"), value=None, format="YYYY-MM-DD", key="ov_to")
     filters = OverdueFilters(branch_id=branch_choice, sub_branch_id=sub_choice, kinds=tuple(kinds),
                              person=person or None, tiers=tuple(tiers), due_from=due_from, due_to=due_to,
                              statuses=tuple(statuses))
@@ -69,7 +71,8 @@ frame = rows_frame(page.rows, now)
 if frame.empty:
     st.info(t("deadlines.empty"))
 else:
-    event = st.dataframe(frame.drop(columns=["case_id"]), key="ov_table", hide_index=True, width="stretch",
+    shown = coloured(frame.drop(columns=["case_id"]), [r.status for r in page.rows])
+    event = st.dataframe(shown, key="ov_table", hide_index=True, width="stretch",
                          on_select="rerun", selection_mode="single-row")
     selected = event.selection.rows if event and hasattr(event, "selection") else []
     if selected:

@@ -12,9 +12,10 @@ from dashboard.rules.deadlines import AGEING_BUCKETS
 from dashboard.services.overdue import OverdueRow
 from dashboard.ui.format import local_time, time_left
 
-# Colour carries meaning only: red overdue, amber due within 24 h (shown as a marker in the list).
-STATUS_MARK = {"overdue": "🔴", "due_soon": "🟠", "met_late": "⚪"}
+# Colour carries meaning only: red overdue, amber due within 24 h; done-late rows stay neutral.
 OVERDUE_RED = "#d62728"
+DUE_SOON_AMBER = "#e8a000"
+STATUS_COLOURS = {"overdue": OVERDUE_RED, "due_soon": DUE_SOON_AMBER}
 
 
 def rows_frame(rows: Sequence[OverdueRow], now: datetime) -> pd.DataFrame:
@@ -23,7 +24,7 @@ def rows_frame(rows: Sequence[OverdueRow], now: datetime) -> pd.DataFrame:
     for r in rows:
         records.append({
             "case_id": r.case_id,
-            t("deadlines.col.status"): f"{STATUS_MARK.get(r.status, '')} {t(f'deadlines.status.{r.status}')}",
+            t("deadlines.col.status"): t(f"deadlines.status.{r.status}"),
             t("deadlines.col.case_no"): r.case_no or t("deadlines.no_case"),
             t("deadlines.col.kind"): t(f"deadlines.kind.{r.kind}"),
             t("deadlines.col.responsible"): "、".join(n for n in (r.responsible, r.also_charged) if n) or "—",
@@ -42,13 +43,28 @@ def rows_frame(rows: Sequence[OverdueRow], now: datetime) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
+def coloured(frame: pd.DataFrame, statuses: Sequence[str]):
+    """A Styler that paints the status and the time-left cells red (overdue) or amber (due soon)."""
+    colour_of = [STATUS_COLOURS.get(s, "") for s in statuses]
+    painted = [t("deadlines.col.status"), t("deadlines.col.left")]
+
+    def paint(column: pd.Series) -> list[str]:
+        if column.name not in painted:
+            return [""] * len(column)
+        return [f"color: {c}; font-weight: 600" if c else "" for c in colour_of]
+
+    return frame.style.apply(paint, axis=0).format({t("deadlines.col.overdue_hours"): "{:.1f}"})
+
+
 def violations_chart(data: Sequence[tuple[str, str, int]]) -> alt.Chart:
     frame = pd.DataFrame([{"branch": b, "kind": t(f"deadlines.kind.{k}"), "count": n} for b, k, n in data],
                          columns=["branch", "kind", "count"])
     return alt.Chart(frame, title=t("deadlines.chart.by_branch")).mark_bar().encode(
-        x=alt.X("branch:N", title=t("deadlines.chart.axis.branch"), sort="-y"),
+        x=alt.X("branch:N", title=t("deadlines.chart.axis.branch"), sort="-y", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count:Q", title=t("deadlines.chart.axis.count")),
-        color=alt.Color("kind:N", title=t("deadlines.chart.axis.kind")),
+        # Deadline types in neutral blues: red is kept for "overdue" alone.
+        color=alt.Color("kind:N", title=t("deadlines.chart.axis.kind"), scale=alt.Scale(scheme="blues"),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
         tooltip=[alt.Tooltip("branch:N", title=t("deadlines.chart.axis.branch")),
                  alt.Tooltip("kind:N", title=t("deadlines.chart.axis.kind")),
                  alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],
@@ -60,7 +76,7 @@ def ageing_chart(buckets: Sequence[tuple[str, int]]) -> alt.Chart:
     frame = pd.DataFrame([{"bucket": t(f"deadlines.bucket.{k}"), "count": n} for k, n in buckets],
                          columns=["bucket", "count"])
     return alt.Chart(frame, title=t("deadlines.chart.ageing")).mark_bar(color=OVERDUE_RED).encode(
-        x=alt.X("bucket:N", title=t("deadlines.chart.axis.bucket"), sort=order),
+        x=alt.X("bucket:N", title=t("deadlines.chart.axis.bucket"), sort=order, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count:Q", title=t("deadlines.chart.axis.count")),
         tooltip=[alt.Tooltip("bucket:N", title=t("deadlines.chart.axis.bucket")),
                  alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],

@@ -106,3 +106,20 @@ def test_charts_count_violations_by_branch_and_kind_and_age_the_overdue(session,
     assert sum(buckets.values()) == overdue_counts(session, actor_for("admin"), OverdueFilters(),
                                                    now=NOW + timedelta(days=3))["overdue"]
     assert buckets["3to7d"] >= 2
+
+
+def test_the_export_has_the_filtered_rows_with_chinese_headers_in_csv_and_excel(session, actor_for, cases):
+    import io
+
+    import openpyxl
+
+    from dashboard.ui.overdue_view import rows_frame
+    from dashboard.ui.tables import to_csv_bytes, to_excel_bytes
+
+    rows = overdue_export(session, actor_for("admin"), OverdueFilters(kinds=("D1",)), now=NOW)
+    frame = rows_frame(rows, NOW).drop(columns=["case_id"])
+    csv = to_csv_bytes(frame).decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("状态,报案号,时效类型,责任人,应完成时间")
+    assert cases["gz"].case_no in csv and "2026-11-21 10:00" in csv  # due in Asia/Shanghai
+    sheet = openpyxl.load_workbook(io.BytesIO(to_excel_bytes({"overdue": frame}))).active
+    assert sheet.max_row == len(rows) + 1 and sheet["B1"].value == "报案号"
