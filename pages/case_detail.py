@@ -116,7 +116,9 @@ if detail.timeline:
                      t("detail.col.role"): role, t("detail.col.what"): describe(entry)})
     timeline = pd.DataFrame(rows)
     st.caption(t("common.count", n=len(rows)))
-    st.dataframe(timeline, hide_index=True, width="stretch", key="detail_timeline")
+    st.dataframe(timeline, hide_index=True, width="stretch", key="detail_timeline",
+                 height=min(38 + 35 * len(rows), 740),
+                 column_config={t("detail.col.what"): st.column_config.TextColumn(width="large")})
     download_buttons(timeline, f"case_{f.case_no}_timeline", key="detail_timeline_dl")
 else:
     st.caption(t("detail.timeline_empty"))
