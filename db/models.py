@@ -184,6 +184,9 @@ class ClaimCase(Base):
         Index("ix_claim_case_surveyor", "surveyor_id"),
         Index("ix_claim_case_tiered_pending", "branch_id", "tiered_at",
               postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
+        Index("ix_claim_case_awaiting_estimate", "report_time",
+              postgresql_where=text("state = 'reported' AND current_estimate IS NULL")),
+        Index("ix_claim_case_tiered_report", "report_time", postgresql_where=text("tier <> 'T0'")),
     )
 
 
@@ -284,6 +287,11 @@ class Deadline(Base):
         UniqueConstraint("kind", "subject_key", name="uq_deadline_subject"),
         Index("ix_deadline_open_due", "due_at", postgresql_where=text("met_at IS NULL AND cancelled_at IS NULL")),
         Index("ix_deadline_branch_due", "branch_id", "due_at"),
+        Index("ix_deadline_tracker", "due_at",
+              postgresql_include=["met_at", "id", "kind", "case_id", "branch_id", "responsible_person_id",
+                                  "also_charged_person_id"],
+              postgresql_where=text("cancelled_at IS NULL AND (met_at IS NULL OR met_at > due_at)")),
+        Index("ix_deadline_case_cover", "case_id", postgresql_include=["kind", "due_at", "met_at", "cancelled_at"]),
     )
 
 

@@ -49,7 +49,7 @@ with db_session() as session:
                           reported_from=date_from, reported_to=date_to)
     total = board_count(session, actor, filters)
     offset = pager(total, PAGE_SIZE, key="bd_page")
-    page = board_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now)
+    page = board_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, total=total)
 
 frame = pd.DataFrame([{
     "case_id": r.case_id,

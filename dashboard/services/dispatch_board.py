@@ -92,7 +92,9 @@ def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
     elif filters.view == "dispatched":
         where.append(has_dispatch)
     else:
-        where.append(or_(awaiting_dispatch, awaiting_estimate, has_dispatch))
+        # Every dispatched case is tiered (the tier only ever rises, and dispatch follows it), so
+        # "awaiting dispatch or dispatched" is "tiered": indexable, no per-row EXISTS (bench/RESULTS.md).
+        where.append(or_(ClaimCase.tier != "T0", awaiting_estimate))
     scope = case_scope(actor)
     if scope is not None:
         where.append(scope)
@@ -116,12 +118,15 @@ def board_count(session: Session, actor: Actor, filters: BoardFilter) -> int:
 
 
 def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: int = 50, offset: int = 0,
-               now: datetime | None = None) -> BoardPage:
-    """One page of the board, most urgent first (awaiting dispatch, awaiting estimate, dispatched)."""
+               now: datetime | None = None, total: int | None = None) -> BoardPage:
+    """One page of the board, most urgent first (awaiting dispatch, awaiting estimate, dispatched).
+
+    `total`: the count the caller already has from board_count (not counted again)."""
     now = now or datetime.now(timezone.utc)
     require_board(actor)
     where, status_rank = _conditions(actor, filters)
-    total = session.scalar(select(func.count()).select_from(ClaimCase).where(*where))
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(ClaimCase).where(*where))
     branch, sub, surveyor = aliased(OrgUnit), aliased(OrgUnit), aliased(Person)
     first_dispatch = (select(func.min(Dispatch.dispatched_at)).where(Dispatch.case_id == ClaimCase.id)
                       .correlate(ClaimCase).scalar_subquery())

@@ -1,0 +1,265 @@
+"""Each page's data calls with its default filters (as the page makes them), and the same result
+computed the naive way: whole tables read into pandas and filtered there.
+
+A `PageBench` names the person who opens the page, `ours(session)` returns the key figure the
+page shows (a count), and `naive(conn)` returns the same figure from pandas, so the run can say
+whether both agree.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from dashboard.services.actor import Actor, load_actor
+from db.models import Person
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class PageBench:
+    key: str
+    title: str
+    username: str
+    ours: Callable[[Session, Actor], int]
+    naive: Callable[[object, Actor, dict], int]
+
+
+def actor_for(session: Session, username: str) -> Actor:
+    pid = session.scalar(select(Person.id).where(Person.username == username))
+    actor = load_actor(session, pid)
+    assert actor is not None, username
+    return actor
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------- dispatch board (call center)
+def board_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.dispatch_board import (
+        BoardFilter, board_count, board_page, branch_options, sub_branch_options, tier_choices,
+    )
+
+    branch_options(session, actor)
+    tier_choices(session)
+    sub_branch_options(session, actor, None)
+    total = board_count(session, actor, BoardFilter())
+    board_page(session, actor, BoardFilter(), limit=PAGE_SIZE, offset=0, now=_now(), total=total)
+    return total
+
+
+def board_naive(conn, actor: Actor, ctx: dict) -> int:
+    cases = pd.read_sql("SELECT id, case_no, branch_id, sub_branch_id, surveyor_id, state, tier, current_estimate, "
+                        "report_time FROM claim_case", conn)
+    disp = pd.read_sql("SELECT case_id, dispatched_at FROM dispatch", conn)
+    cases = cases[cases.state != "closed"]
+    has = cases.id.isin(disp.case_id)
+    awaiting_dispatch = (cases.tier != "T0") & ~has
+    awaiting_estimate = (cases.state == "reported") & cases.current_estimate.isna()
+    shown = cases[awaiting_dispatch | awaiting_estimate | has].copy()
+    shown["rank"] = 1
+    shown.loc[has[shown.index], "rank"] = 2
+    shown.loc[awaiting_dispatch[shown.index], "rank"] = 0
+    shown.sort_values(["rank", "report_time", "id"], ascending=[True, False, False]).head(PAGE_SIZE)
+    return len(shown)
+
+
+# ---------------------------------------------------------------- overdue tracker
+def overdue_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.overdue import (
+        OverdueFilters, ageing, branch_options, overdue_counts, overdue_page, sub_branch_options,
+        violations_by_branch_and_kind,
+    )
+
+    now, filters = _now(), OverdueFilters()
+    branch_options(session, actor)
+    sub_branch_options(session, actor, None)
+    counts = overdue_counts(session, actor, filters, now=now)
+    violations_by_branch_and_kind(session, actor, filters)
+    overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=0, now=now)
+    ageing(session, actor, filters, now=now)
+    return sum(counts.values())
+
+
+def overdue_naive(conn, actor: Actor, ctx: dict) -> int:
+    now = pd.Timestamp(_now())
+    d = pd.read_sql("SELECT * FROM deadline", conn)
+    c = pd.read_sql("SELECT id, case_no, tier, sub_branch_id, branch_id FROM claim_case", conn)
+    v = pd.read_sql("SELECT branch_id, kind FROM violation", conn)
+    d = d[d.cancelled_at.isna()].merge(c, how="left", left_on="case_id", right_on="id", suffixes=("", "_c"))
+    soon = now + pd.Timedelta(hours=24)
+    overdue = d.met_at.isna() & (d.due_at < now)
+    due_soon = d.met_at.isna() & (d.due_at >= now) & (d.due_at <= soon)
+    met_late = d.met_at > d.due_at
+    shown = d[overdue | due_soon | met_late].copy()
+    shown["late"] = shown.met_at.fillna(now) - shown.due_at
+    shown.sort_values("late", ascending=False).head(PAGE_SIZE)
+    v.groupby(["branch_id", "kind"]).size()
+    return int(overdue.sum() + due_soon.sum() + met_late.sum())
+
+
+# ---------------------------------------------------------------- HQ review queue
+def review_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
+
+    queue_branch_choices(session)
+    total, _ = review_queue(session, actor, QueueFilters(), limit=0)
+    review_queue(session, actor, QueueFilters(), limit=PAGE_SIZE, offset=0)
+    return total
+
+
+def review_naive(conn, actor: Actor, ctx: dict) -> int:
+    q = pd.read_sql("SELECT * FROM review_queue_entry", conn)
+    c = pd.read_sql("SELECT id, case_no, branch_id, sub_branch_id, tier, state, current_estimate, tiered_at "
+                    "FROM claim_case", conn)
+    rows = q[q.reviewed_at.isna()].merge(c, left_on="case_id", right_on="id", suffixes=("", "_c"))
+    rows.sort_values(["tiered_at", "case_id"], ascending=False).head(PAGE_SIZE)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- branch feedback inbox + register
+def inbox_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.review import branch_inbox, tracker_register
+
+    total, _ = branch_inbox(session, actor, only_open=False, case_no="", limit=0)
+    branch_inbox(session, actor, only_open=False, case_no="", limit=PAGE_SIZE, offset=0)
+    tracker_register(session, actor, include_closed=False, case_no="", limit=0)
+    tracker_register(session, actor, include_closed=False, case_no="", limit=PAGE_SIZE, offset=0)
+    return total
+
+
+def inbox_naive(conn, actor: Actor, ctx: dict) -> int:
+    branches = sorted(actor.branch_ids_for("branch_manager", "branch_tracker"))
+    o = pd.read_sql("SELECT * FROM opinion", conn)
+    p = pd.read_sql("SELECT * FROM opinion_point", conn)
+    c = pd.read_sql("SELECT id, case_no, branch_id, tier, state FROM claim_case", conn)
+    o = o[(o.kind == "hq_review") & o.branch_id.isin(branches)]
+    rows = p.merge(o, left_on="opinion_id", right_on="id", suffixes=("", "_o")).merge(
+        c, left_on="case_id", right_on="id", suffixes=("", "_c"))
+    rows["open"] = rows.status.isin(("open", "sent_back"))
+    rows.sort_values(["open", "posted_at"], ascending=[False, False]).head(PAGE_SIZE)
+    c[c.branch_id.isin(branches) & (c.tier != "T0") & (c.state != "closed")]
+    return len(rows)
+
+
+# ---------------------------------------------------------------- weekly summary (HQ reader)
+def weekly_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.weekly import weekly_branch_choices, weekly_summaries, weekly_summary_content
+
+    weekly_branch_choices(session, actor)
+    total, _ = weekly_summaries(session, actor, branch_id=None, limit=0)
+    _, rows = weekly_summaries(session, actor, branch_id=None, limit=PAGE_SIZE, offset=0)
+    if rows:
+        weekly_summary_content(session, actor, rows[0].id)
+    return total
+
+
+def weekly_naive(conn, actor: Actor, ctx: dict) -> int:
+    w = pd.read_sql("SELECT * FROM weekly_summary", conn)
+    u = pd.read_sql("SELECT id, code, name FROM org_unit", conn)
+    rows = w.merge(u, left_on="branch_id", right_on="id", suffixes=("", "_u"))
+    rows["cases"] = rows.content.map(lambda c: c["totals"]["cases"])
+    rows.sort_values(["week_start", "code"], ascending=[False, True]).head(PAGE_SIZE)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- executive overview
+def overview_filter():
+    from dashboard.services.overview import OverviewFilter
+
+    today = date.today()
+    return OverviewFilter(report_from=today - timedelta(days=90), report_to=today)
+
+
+def overview_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.overview import (
+        count_overview_cases, headline_figures, on_time_by_unit, overview_cases, overview_tiers, overview_units,
+        pending_ageing, pending_by_unit_and_tier, violations_by_week,
+    )
+
+    flt = overview_filter()
+    overview_units(session, actor)
+    overview_tiers(session, actor)
+    figures = headline_figures(session, actor, flt)
+    pending_by_unit_and_tier(session, actor, flt)
+    violations_by_week(session, actor, flt)
+    on_time_by_unit(session, actor, flt)
+    pending_ageing(session, actor, flt)
+    count_overview_cases(session, actor, flt, status="pending")
+    overview_cases(session, actor, flt, status="pending", limit=PAGE_SIZE, offset=0)
+    return figures.tiered_reported
+
+
+def overview_naive(conn, actor: Actor, ctx: dict) -> int:
+    from dashboard.settings import BUSINESS_TZ
+
+    flt = overview_filter()
+    start = pd.Timestamp(datetime.combine(flt.report_from, datetime.min.time(), tzinfo=BUSINESS_TZ))
+    end = pd.Timestamp(datetime.combine(flt.report_to + timedelta(days=1), datetime.min.time(), tzinfo=BUSINESS_TZ))
+    c = pd.read_sql("SELECT id, branch_id, tier, state, current_estimate, report_time FROM claim_case", conn)
+    d = pd.read_sql("SELECT case_id, kind, due_at, met_at, cancelled_at FROM deadline", conn)
+    v = pd.read_sql("SELECT case_id, kind, found_at FROM violation", conn)
+    e = pd.read_sql("SELECT case_id, recorded_at, tier_after FROM estimate", conn)
+    sel = c[(c.tier != "T0") & (c.report_time >= start) & (c.report_time < end)]
+    pending = sel[sel.state != "closed"]
+    pending.groupby(["branch_id", "tier"]).agg(n=("id", "size"), amount=("current_estimate", "sum"))
+    dd = d[d.case_id.isin(sel.id) & d.cancelled_at.isna()]
+    for kind in ("D2", "D3"):
+        k = dd[dd.kind == kind]
+        (k.met_at <= k.due_at).sum()
+    v[v.case_id.isin(sel.id)].groupby("kind").size()
+    e[e.case_id.isin(sel.id) & (e.tier_after != "T0")].groupby("case_id").recorded_at.min()
+    return len(sel)
+
+
+# ---------------------------------------------------------------- case detail
+def detail_ours(session: Session, actor: Actor, case_id: int) -> int:
+    from dashboard.services.case_detail import case_detail
+
+    return len(case_detail(session, actor, case_id).timeline)
+
+
+def detail_naive(conn, actor: Actor, ctx: dict) -> int:
+    case_id = ctx["case_id"]
+    n = 1
+    for table, column in (("estimate", "case_id"), ("dispatch", "case_id"), ("contact_attempt", "case_id"),
+                          ("upload", "case_id"), ("deadline", "case_id"), ("violation", "case_id"),
+                          ("opinion", "case_id"), ("progress_note", "case_id"), ("notification", "case_id"),
+                          ("case_event", "case_id")):
+        cols = "*" if table != "upload" else "id, case_id, kind, filename, uploaded_at"
+        frame = pd.read_sql(f"SELECT {cols} FROM {table}", conn)
+        n += int((frame[column] == case_id).sum())
+    return n
+
+
+def rich_case_id(session: Session) -> int:
+    """A pending tiered case with a full thread: dispatch, opinion with answers, progress notes."""
+    return session.execute(text("""
+        SELECT c.id FROM claim_case c JOIN opinion o ON o.case_id = c.id AND o.kind = 'hq_review'
+         WHERE c.tier = 'T2' AND c.state <> 'closed'
+           AND EXISTS (SELECT 1 FROM progress_note n WHERE n.case_id = c.id)
+         ORDER BY c.id DESC LIMIT 1""")).scalar_one()
+
+
+def page_benches(session: Session) -> list[PageBench]:
+    branch_manager = session.scalar(text("SELECT username FROM person WHERE username LIKE 'b%\\_manager' "
+                                         "ORDER BY username LIMIT 1")) or "gd_manager"
+    case_id = rich_case_id(session)
+    return [
+        PageBench("dispatch_board", "调度看板 dispatch board", "callcenter", board_ours, board_naive),
+        PageBench("overdue", "超时跟踪 overdue tracker", "callcenter", overdue_ours, overdue_naive),
+        PageBench("hq_review", "总公司审核队列 review queue", "reviewer", review_ours, review_naive),
+        PageBench("branch_feedback", "分公司反馈 branch inbox + register", branch_manager, inbox_ours, inbox_naive),
+        PageBench("weekly_summary", "周报 weekly summary", "executive", weekly_ours, weekly_naive),
+        PageBench("overview", "管理总览 executive overview (figures + charts + list)", "executive", overview_ours,
+                  overview_naive),
+        PageBench("case_detail", f"案件详情 case detail (case {case_id})", "executive",
+                  lambda s, a: detail_ours(s, a, case_id), detail_naive),
+    ], {"case_id": case_id}

@@ -1,0 +1,406 @@
+"""All scale benchmarks in one run; writes bench/RESULTS.md.
+
+    .venv/bin/python -m bench.generate --cases 1000000     # once (about a minute), keeps bench_claims
+    .venv/bin/python -m bench.run                          # every measurement below, ~10 minutes
+
+Measures, against the generated database (never the app's `claims`):
+  1. each page's data calls with default filters: median / p95 of --repeat runs, the naive pandas
+     way and its ratio, and ours against the bare SQL's own time from EXPLAIN (ANALYZE);
+  2. jobs.flag_overdue first and incremental run at 1M cases (helper B's bench.bench_flag_overdue,
+     which builds its own scratch database);
+  3. bulk import of 100,000 CSV rows (dashboard.services.case_import) into a scratch database;
+  4. every page run through AppTest at 1M cases against the same page on an empty database;
+  5. peak RSS of a real `streamlit run` after a national user opened every page (Playwright + Chromium);
+  6. 20 simulated people calling the services concurrently (threads, with think time).
+Skip parts with --skip flag_overdue,import,apptest,browser,concurrency.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.orm import sessionmaker
+
+from bench.generate import bench_branches, create_database, database_url, server_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_SQL_RATIO = 150, 300, 1.5
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+# ---------------------------------------------------------------------------------------- 1. pages
+def explain_ms(raw, statements: list[tuple[str, object]], repeat: int = 3) -> float:
+    """Sum over the page's statements of EXPLAIN (ANALYZE) planning + execution time, median of runs."""
+    totals = []
+    for _ in range(repeat):
+        total = 0.0
+        cur = raw.cursor()
+        for statement, params in statements:
+            cur.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + statement, params)
+            plan = cur.fetchone()[0][0]
+            total += plan["Planning Time"] + plan["Execution Time"]
+        raw.rollback()
+        totals.append(total)
+    return statistics.median(totals)
+
+
+def bench_pages(url: str, repeat: int) -> tuple[list[dict], list]:
+    from bench.pages import actor_for, page_benches
+
+    engine = create_engine(url, pool_size=5)
+    factory = sessionmaker(engine)
+    captured: list[tuple[str, object]] | None = None
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if captured is not None and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            captured.append((statement, parameters))
+
+    with factory() as session:
+        benches, ctx = page_benches(session)
+    results = []
+    for b in benches:
+        with factory() as session:
+            actor = actor_for(session, b.username)
+        for _ in range(2):  # warm the pool and PostgreSQL's cache
+            with factory() as session:
+                b.ours(session, actor)
+        times = []
+        for _ in range(repeat):
+            with factory() as session:
+                started = time.perf_counter()
+                ours_value = b.ours(session, actor)
+                times.append((time.perf_counter() - started) * 1000)
+        captured = []
+        with factory() as session:
+            b.ours(session, actor)
+        statements, captured = captured, None
+        raw = engine.raw_connection()
+        try:
+            sql_ms = explain_ms(raw, statements)
+        finally:
+            raw.close()
+        with engine.connect() as conn:
+            started = time.perf_counter()
+            naive_value = b.naive(conn, actor, ctx)
+            naive_s = time.perf_counter() - started
+        median = statistics.median(times)
+        row = dict(key=b.key, title=b.title, user=b.username, median_ms=median, p95_ms=p95(times),
+                   naive_s=naive_s, naive_ratio=naive_s * 1000 / median, sql_ms=sql_ms,
+                   sql_ratio=median / sql_ms if sql_ms else float("nan"), statements=len(statements),
+                   ours_value=ours_value, naive_value=naive_value, agree=ours_value == naive_value)
+        results.append(row)
+        _say(f"  {b.key:<16} median {median:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  naive {naive_s:6.2f} s "
+             f"(x{row['naive_ratio']:.0f})  SQL {sql_ms:6.1f} ms in {len(statements)} statements "
+             f"(ours/SQL {row['sql_ratio']:.2f})  figure {ours_value:,} vs naive {naive_value:,}")
+    engine.dispose()
+    return results, benches
+
+
+# ------------------------------------------------------------------------------- 2. flag_overdue
+def bench_flag_overdue(cases: int) -> str:
+    """Helper B's benchmark (its own scratch database), output kept verbatim."""
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_flag_overdue", "--cases", str(cases),
+                           "--admin-url", server_url()], cwd=ROOT, capture_output=True, text=True)
+    out = proc.stdout + (proc.stderr if proc.returncode else "")
+    _say(out)
+    return out
+
+
+# ------------------------------------------------------------------------------------ 3. import
+def bench_import(rows: int) -> dict:
+    from dashboard.services.actor import load_actor
+    from dashboard.services.auth import hash_password
+    from dashboard.services.case_import import EXAMPLE_ROW, IMPORT_FIELDS, header_for, import_cases
+    from db.demo_org import build_org
+    from db.schema import upgrade_to_head
+
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
+    url = create_database(name)
+    try:
+        upgrade_to_head(url)
+        engine = create_engine(url)
+        with sessionmaker(engine)() as session:
+            org = build_org(session, hash_password("bench"))
+            session.commit()
+            actor = load_actor(session, org.person("callcenter"))
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            subs = [("gz", "gz_surveyor1"), ("sz", "sz_surveyor1"), ("hz", "hz_surveyor2"), ("cd", "cd_surveyor1")]
+            lines = [",".join(header_for(f) for f in IMPORT_FIELDS)]
+            from datetime import timedelta
+            for n in range(rows):
+                sub, surveyor = subs[n % len(subs)]
+                report = now - timedelta(minutes=n + 10)
+                values = {**EXAMPLE_ROW, "case_no": f"IMP{n:08d}", "report_time": report.strftime("%Y-%m-%d %H:%M"),
+                          "accident_time": (report - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+                          "sub_branch": sub, "surveyor": surveyor}
+                lines.append(",".join(str(values.get(f, "")) for f in IMPORT_FIELDS))
+            content = ("\n".join(lines) + "\n").encode("utf-8-sig")
+            started = time.perf_counter()
+            report = import_cases(session, actor, "bench.csv", content, now=datetime.now(timezone.utc))
+            elapsed = time.perf_counter() - started
+        engine.dispose()
+        result = dict(rows=rows, imported=report.imported, bad=report.bad_rows, seconds=elapsed,
+                      mb=len(content) / 1e6)
+        _say(f"  import {rows:,} CSV rows: {report.imported:,} imported, {report.bad_rows} bad, {elapsed:.1f} s")
+        return result
+    finally:
+        admin = create_engine(server_url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# ----------------------------------------------------------------------------------- 4. AppTest
+def ensure_empty_database(name: str = "bench_empty") -> str:
+    """Same organisation and people as the bench database, no cases."""
+    from dashboard.services.auth import hash_password
+    from db.demo_org import DEMO_PASSWORD, build_org
+    from db.schema import upgrade_to_head
+
+    url = create_database(name)
+    upgrade_to_head(url)
+    engine = create_engine(url)
+    with sessionmaker(engine)() as session:
+        build_org(session, hash_password(DEMO_PASSWORD), branches=bench_branches(), seed=7,
+                  surveyors_per_sub_branch=5)
+        session.commit()
+    engine.dispose()
+    return url
+
+
+def bench_apptest(url: str, empty_url: str, case_id: int) -> list[dict]:
+    out = {}
+    for label, target in (("full", url), ("empty", empty_url)):
+        proc = subprocess.run([sys.executable, "-m", "bench.apptest_pages", "--case-id", str(case_id if label == "full" else 0)],
+                              cwd=ROOT, env={**os.environ, "DATABASE_URL": target}, capture_output=True, text=True)
+        if proc.returncode:
+            _say(proc.stdout + proc.stderr)
+            raise SystemExit("AppTest run failed")
+        out[label] = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows = []
+    for page, full in out["full"].items():
+        empty = out["empty"].get(page)
+        rows.append(dict(page=page, full_s=full["seconds"], empty_s=empty["seconds"] if empty else float("nan"),
+                         ratio=full["seconds"] / empty["seconds"] if empty else float("nan"),
+                         user=full["user"], exception=full["exception"] or (empty or {}).get("exception")))
+        _say(f"  AppTest {page:<16} 1M {full['seconds']:6.2f} s  empty {rows[-1]['empty_s']:6.2f} s  "
+             f"ratio {rows[-1]['ratio']:.2f} {'EXCEPTION ' + str(rows[-1]['exception']) if rows[-1]['exception'] else ''}")
+    return rows
+
+
+# ------------------------------------------------------------------------------------ 5. browser
+def bench_browser(url: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "bench.browser_memory"], cwd=ROOT,
+                          env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+    if proc.returncode:
+        _say(proc.stdout + proc.stderr)
+        return dict(error=(proc.stdout + proc.stderr)[-2000:])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    _say(f"  browser: peak RSS {result['peak_rss_mb']:.0f} MB after {len(result['pages'])} pages")
+    return result
+
+
+# -------------------------------------------------------------------------------- 6. concurrency
+def bench_concurrency(url: str, benches, people: int = 20, rounds: int = 2, think: tuple[float, float] = (0.5, 2.0),
+                      seed: int = 7) -> dict:
+    from bench.pages import actor_for
+
+    engine = create_engine(url, pool_size=people, max_overflow=0)
+    factory = sessionmaker(engine)
+    with factory() as session:
+        actors = {b.username: actor_for(session, b.username) for b in benches}
+    latencies: dict[str, list[float]] = {b.key: [] for b in benches}
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def person(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        order = [b for _ in range(rounds) for b in benches]
+        rng.shuffle(order)
+        time.sleep(rng.uniform(0, think[1]))
+        for b in order:
+            try:
+                with factory() as session:
+                    started = time.perf_counter()
+                    b.ours(session, actors[b.username])
+                    elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    latencies[b.key].append(elapsed)
+            except Exception as exc:  # noqa: BLE001 - reported, not hidden
+                errors.append(repr(exc))
+            time.sleep(rng.uniform(*think))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=person, args=(i,)) for i in range(people)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - started
+    engine.dispose()
+    every = [v for vs in latencies.values() for v in vs]
+    result = dict(people=people, calls=len(every), wall_s=wall, median_ms=statistics.median(every), p95_ms=p95(every),
+                  per_page={k: (statistics.median(v), p95(v)) for k, v in latencies.items() if v}, errors=errors[:5],
+                  think=think)
+    _say(f"  {people} people, {len(every)} calls in {wall:.0f} s: median {result['median_ms']:.0f} ms, "
+         f"p95 {result['p95_ms']:.0f} ms, errors {len(errors)}")
+    return result
+
+
+# ----------------------------------------------------------------------------------- report
+def machine(url: str) -> dict:
+    import psutil
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        pg = conn.execute(text("SHOW server_version")).scalar_one()
+        settings = {k: conn.execute(text(f"SHOW {k}")).scalar_one()
+                    for k in ("shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit")}
+        counts = {t: conn.execute(text(f"SELECT reltuples::bigint FROM pg_class WHERE relname = '{t}'")).scalar_one()
+                  for t in ("claim_case", "estimate", "dispatch", "deadline", "violation", "opinion_point",
+                            "point_answer", "progress_note", "upload", "notification", "case_event")}
+        size = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar_one()
+        facts = conn.execute(text("SELECT count(*) FILTER (WHERE tier <> 'T0'), count(*) FILTER (WHERE state <> 'closed'),"
+                                  " count(*) FROM claim_case")).one()
+    engine.dispose()
+    return dict(nproc=os.cpu_count(), memory_gb=psutil.virtual_memory().total / 2**30, cpu=platform.processor() or
+                platform.machine(), python=platform.python_version(), pg=pg, pg_settings=settings, counts=counts,
+                size=size, tiered=facts[0], pending=facts[1], cases=facts[2])
+
+
+def _ok(value: float, target: float) -> str:
+    return "✅" if value <= target else "❌"
+
+
+def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | None, apptest: list[dict] | None,
+                  browser: dict | None, conc: dict | None, started: datetime) -> None:
+    lines = [
+        "# Benchmark results (issue 7)", "",
+        f"Run `{' '.join(['.venv/bin/python -m bench.run', *sys.argv[1:]])}` at {started:%Y-%m-%d %H:%M} UTC "
+        "(regenerate the data with `.venv/bin/python -m bench.generate --cases 1000000`).", "",
+        "## Machine", "",
+        f"- {info['nproc']} CPU cores ({info['cpu']}), {info['memory_gb']:.1f} GiB RAM, Python {info['python']}",
+        f"- PostgreSQL {info['pg']} on the same machine; " + ", ".join(f"{k}={v}" for k, v in info['pg_settings'].items()),
+        f"- Database {info['size']}: {info['cases']:,} cases ({info['tiered']:,} tiered, {info['pending']:,} pending); "
+        + ", ".join(f"{k} ≈{v:,}" for k, v in info['counts'].items() if k != "claim_case"), "",
+        "## Page data functions at 1,000,000 cases (default filters)", "",
+        f"Each page's data calls as the page makes them (counts, list page of 50, charts, filter options), "
+        f"in a fresh session; median and p95 of the timed runs after two warm-ups. *Naive*: the same figure "
+        f"from whole tables read into pandas and filtered there (one run). *SQL*: the sum of PostgreSQL's own "
+        f"planning + execution time of the same statements from `EXPLAIN (ANALYZE, TIMING OFF)`. "
+        f"Targets: median ≤ {TARGET_MEDIAN_MS} ms, p95 ≤ {TARGET_P95_MS} ms, ours / SQL ≤ {TARGET_SQL_RATIO}.", "",
+        "| page | opened by | median ms | p95 ms | naive s | naive / ours | SQL ms (stmts) | ours / SQL | same figure |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in pages:
+        lines.append(
+            f"| {r['title']} | {r['user']} | {r['median_ms']:.1f} {_ok(r['median_ms'], TARGET_MEDIAN_MS)} | "
+            f"{r['p95_ms']:.1f} {_ok(r['p95_ms'], TARGET_P95_MS)} | {r['naive_s']:.2f} | {r['naive_ratio']:.0f}× | "
+            f"{r['sql_ms']:.1f} ({r['statements']}) | {r['sql_ratio']:.2f} {_ok(r['sql_ratio'], TARGET_SQL_RATIO)} | "
+            f"{'yes' if r['agree'] else 'NO'} ({r['ours_value']:,} / {r['naive_value']:,}) |")
+    if flag is not None:
+        lines += ["", "## jobs.flag_overdue at 1,000,000 cases (targets: first run ≤ 5 s, incremental ≤ 1 s)", "",
+                  "Helper B's `python -m bench.bench_flag_overdue --cases 1000000` (its own scratch database), "
+                  "output verbatim:", "", "```", flag.strip(), "```"]
+    if imp is not None:
+        lines += ["", "## Bulk import (target ≤ 30 s for 100,000 rows)", "",
+                  f"`dashboard.services.case_import.import_cases` with a {imp['mb']:.1f} MB CSV of {imp['rows']:,} rows: "
+                  f"{imp['imported']:,} imported, {imp['bad']} bad rows, **{imp['seconds']:.1f} s** "
+                  f"{_ok(imp['seconds'], 30)} (validation, tiering and the set-based insert included)."]
+    if apptest is not None:
+        lines += ["", "## Whole page through AppTest: 1,000,000 cases vs an empty database (target ratio ≤ 2)", "",
+                  "Same organisation and people in both; signed in first (not timed), then the page's run timed "
+                  "(median of 3, `streamlit.testing.v1.AppTest`, cached options warm as on a live server).", "",
+                  "| page | user | 1M cases s | empty s | ratio |", "|---|---|---:|---:|---:|"]
+        for r in apptest:
+            lines.append(f"| {r['page']} | {r['user']} | {r['full_s']:.2f} | {r['empty_s']:.2f} | "
+                         f"{r['ratio']:.2f} {_ok(r['ratio'], 2)} |" + (f" exception: {r['exception']}" if r['exception'] else ""))
+    if browser is not None:
+        lines += ["", "## Memory of the Streamlit server (target ≤ 300 MB)", ""]
+        if "error" in browser:
+            lines += ["Browser run failed:", "", "```", browser["error"], "```"]
+        else:
+            lines += [f"`streamlit run streamlit_app.py` against the 1M database, driven by Playwright + "
+                      f"/usr/bin/chromium as `{browser['user']}` (national), every page of the menu opened in turn; "
+                      f"RSS of the server process (psutil, children included) sampled after each page.", "",
+                      f"- after start-up: {browser['start_rss_mb']:.0f} MB; after sign-in: {browser['signin_rss_mb']:.0f} MB",
+                      f"- **peak after every page: {browser['peak_rss_mb']:.0f} MB** {_ok(browser['peak_rss_mb'], 300)}", "",
+                      "| page | RSS MB after | seconds to render |", "|---|---:|---:|"]
+            lines += [f"| {p['page']} | {p['rss_mb']:.0f} | {p['seconds']:.1f} |" for p in browser["pages"]]
+    if conc is not None:
+        lines += ["", "## 20 concurrent people (target p95 ≤ 300 ms)", "",
+                  f"{conc['people']} threads, each a person opening every page above {conc['calls'] // conc['people'] // max(1, len(conc['per_page']))} "
+                  f"times in a random order with {conc['think'][0]}–{conc['think'][1]} s think time between pages, "
+                  f"one pooled connection each: {conc['calls']} page-data calls in {conc['wall_s']:.0f} s, "
+                  f"median **{conc['median_ms']:.0f} ms**, p95 **{conc['p95_ms']:.0f} ms** {_ok(conc['p95_ms'], 300)}, "
+                  f"errors: {len(conc['errors'])}.", "", "| page | median ms | p95 ms |", "|---|---:|---:|"]
+        lines += [f"| {k} | {m:.0f} | {p:.0f} |" for k, (m, p) in conc["per_page"].items()]
+    lines.append("")
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    _say(f"wrote {RESULTS}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="bench_claims")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--flag-cases", type=int, default=1_000_000)
+    parser.add_argument("--skip", default="", help="comma-separated: flag_overdue,import,apptest,browser,concurrency")
+    args = parser.parse_args(argv)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.db == "claims":
+        raise SystemExit("the benchmark never runs against the app's database")
+    started = datetime.now(timezone.utc)
+    url = database_url(args.db)
+    info = machine(url)
+    _say(f"machine: {info['nproc']} cores, {info['memory_gb']:.1f} GiB, PostgreSQL {info['pg']}; {info['cases']:,} cases")
+    _say("1. page data functions")
+    pages, benches = bench_pages(url, args.repeat)
+    flag = imp = apptest = browser = conc = None
+    if "concurrency" not in skip:
+        _say("6. concurrency")
+        conc = bench_concurrency(url, benches)
+    if "apptest" not in skip:
+        _say("4. AppTest full pages, 1M vs empty")
+        from bench.pages import rich_case_id
+        with sessionmaker(create_engine(url))() as session:
+            case_id = rich_case_id(session)
+        apptest = bench_apptest(url, ensure_empty_database(), case_id)
+    if "browser" not in skip:
+        _say("5. browser memory")
+        browser = bench_browser(url)
+    if "import" not in skip:
+        _say("3. bulk import")
+        imp = bench_import(args.import_rows)
+    if "flag_overdue" not in skip:
+        _say("2. flag_overdue (helper B's bench, own scratch database)")
+        flag = bench_flag_overdue(args.flag_cases)
+    write_results(info, pages, flag, imp, apptest, browser, conc, started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
