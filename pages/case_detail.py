@@ -1,5 +1,6 @@
 """Case detail: the facts, deadlines and ONE timeline of everything that happened; act from here."""
 import importlib.util
+from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -56,7 +57,7 @@ def _label(prefix: str, code: str) -> str:  # a branch's own sub-tier codes have
     return t(f"{prefix}.{code}") if has_key(f"{prefix}.{code}") else code
 
 
-now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+now = datetime.now(timezone.utc)
 st.subheader(t("detail.title", case_no=f.case_no))
 cols = st.columns(4)
 cols[0].metric(t("detail.field.state"), t(f"state.{f.state}"))

@@ -1,11 +1,12 @@
 """Executive overview: headline figures, charts, and the cases behind them (HQ only)."""
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.errors import UserError
+from dashboard.settings import BUSINESS_TZ
 from dashboard.services.overview import (
     MAX_EXPORT_ROWS, OverviewFilter, count_overview_cases, headline_figures, on_time_by_unit, overview_cases,
     overview_tiers, overview_units, pending_ageing, pending_by_unit_and_tier, violations_by_week,
@@ -23,7 +24,7 @@ PAGE_SIZE = 50
 with db_session() as session:
     branches, subs = overview_units(session, actor)
     tiers = overview_tiers(session, actor)
-today = date.today()
+today = datetime.now(BUSINESS_TZ).date()  # the business day, not the server's
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 period = c1.date_input(t("overview.period"), value=(today - timedelta(days=90), today), key="ov_period")
 branch_names = {b.id: b.name for b in branches}
