@@ -128,8 +128,11 @@ class Scheduler:
         while not self.stopping:
             now = datetime.now(timezone.utc)
             self.tick(now)
-            wait = min(self.next_run.values()) - datetime.now(timezone.utc)
-            time.sleep(max(0.5, min(MAX_SLEEP_SECONDS, wait.total_seconds())))
+            wait = (min(self.next_run.values()) - datetime.now(timezone.utc)).total_seconds()
+            slept = 0.0
+            while not self.stopping and slept < max(0.5, min(MAX_SLEEP_SECONDS, wait)):
+                time.sleep(0.5)  # short slices: SIGTERM from the launcher is honoured at once
+                slept += 0.5
         for process in self.running.values():
             if process.poll() is None:
                 process.terminate()
