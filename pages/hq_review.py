@@ -28,14 +28,15 @@ if not can_write:
 
 with db_session() as session:
     branches = dict(queue_branch_choices(session))
-f1, f2, f3 = st.columns(3)
+f1, f2, f3, f4 = st.columns(4)
 status = f1.selectbox(t("review.filter.status"), ["pending", "reviewed", "all"], key="hq_status",
                       format_func=lambda s: t(f"review.filter.{s}"))
 branch_id = f2.selectbox(t("review.filter.branch"), [None, *branches], key="hq_branch",
                          format_func=lambda b: t("common.all") if b is None else branches[b])
 tier = f3.selectbox(t("review.filter.tier"), [None, "T1", "T2", "T3", "T4"], key="hq_tier",
                     format_func=lambda c: t("common.all") if c is None else t(f"tier.{c}"))
-filters = QueueFilters(status=status, branch_id=branch_id, tier=tier)
+case_no = f4.text_input(t("review.filter.case_no"), key="hq_case_no")
+filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=case_no)
 
 st.subheader(t("review.hq.queue"))
 with db_session() as session:
@@ -82,11 +83,11 @@ with db_session() as session:
     opinions = case_opinions(session, actor, case_id)
 
 st.subheader(f"{facts.case_no} · {facts.branch} {facts.sub_branch}")
-m = st.columns(4)
-m[0].metric(t("review.col.tier"), t(f"tier.{facts.tier}"))
-m[1].metric(t("review.col.estimate"), money(facts.estimate))
-m[2].metric(t("review.col.state"), t(f"state.{facts.state}"))
-m[3].metric(t("review.col.tiered_at"), local_time(facts.tiered_at))
+for col, (label, value) in zip(st.columns(4), (
+        (t("review.col.tier"), t(f"tier.{facts.tier}")), (t("review.col.estimate"), money(facts.estimate)),
+        (t("review.col.state"), t(f"state.{facts.state}")), (t("review.col.tiered_at"), local_time(facts.tiered_at)))):
+    col.caption(label)
+    col.markdown(f"**{value}**")
 st.caption(f"{local_time(facts.accident_time)} · {facts.place} · {facts.insured} · {facts.plate_no or ''} · "
            f"{facts.description or ''}")
 st.caption(t("review.hq.materials",
@@ -101,7 +102,8 @@ with c1:
                               columns=[t("review.col.at"), t("review.col.amount"), t("review.col.tier_change")]), hide_index=True, key="hq_estimates")
 with c2:
     st.markdown(f"**{t('review.hq.dispatches')}**")
-    st.dataframe(pd.DataFrame([(n, tier_, pos, state, local_time(at), local_time(arr))
+    st.dataframe(pd.DataFrame([(n, tier_, t(f"position.{pos}"), t(f"dispatch.contact.{state}"), local_time(at),
+                                local_time(arr))
                                for n, tier_, pos, state, at, arr in facts.dispatches],
                               columns=[t("review.col.first_responsible"), t("review.col.tier"), t("review.col.position"),
                                        t("review.col.contact"), t("review.col.dispatched_at"),

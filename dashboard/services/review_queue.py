@@ -87,6 +87,7 @@ class QueueFilters:
     branch_id: int | None = None
     tier: str | None = None
     queue_date: date | None = None
+    case_no: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
         conditions.append(ClaimCase.tier == filters.tier)
     if filters.queue_date:
         conditions.append(ReviewQueueEntry.queue_date == filters.queue_date)
+    if filters.case_no and filters.case_no.strip():
+        conditions.append(ClaimCase.case_no.ilike(f"%{filters.case_no.strip()}%"))
     base = (select(ReviewQueueEntry.case_id).join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
             .where(and_(True, *conditions)))
     total = session.scalar(select(func.count()).select_from(base.subquery()))

@@ -154,9 +154,12 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
                .scalar_subquery())
     opinions = (select(func.count()).select_from(Opinion)
                 .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "supervision").scalar_subquery())
-    awaiting = (select(func.min(Deadline.due_at)).where(Deadline.case_id == ClaimCase.id, Deadline.kind == "D7",
-                                                        Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
-                .scalar_subquery())
+    # Open D7 clocks are few: aggregate them once and join (a per-row min() lets the planner walk
+    # the open-deadline index for every case when statistics are stale).
+    open_d7 = (select(Deadline.case_id, func.min(Deadline.due_at).label("due"))
+               .where(Deadline.kind == "D7", Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
+               .group_by(Deadline.case_id).subquery())
+    awaiting = open_d7.c.due
     last_note = (select(func.max(ProgressNote.posted_at)).where(ProgressNote.case_id == ClaimCase.id)
                  .scalar_subquery())
     rows = session.execute(
@@ -164,6 +167,7 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
                ClaimCase.current_estimate, ClaimCase.tiered_at, func.coalesce(persons, ""), opinions, awaiting,
                last_note)
         .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
+        .outerjoin(open_d7, open_d7.c.case_id == ClaimCase.id)
         .where(*conditions)
         .order_by(awaiting.asc().nulls_last(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
         .limit(limit).offset(offset)).all()

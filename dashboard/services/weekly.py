@@ -47,13 +47,16 @@ def build_content(session: Session, branch_ids: list[int], now: datetime) -> dic
     open_points = (select(func.count()).select_from(OpinionPoint).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
                    .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "hq_review",
                           OpinionPoint.status != "accepted").scalar_subquery())
-    overdue = (select(func.count()).select_from(Deadline)
-               .where(Deadline.case_id == ClaimCase.id, Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None),
-                      Deadline.due_at < now).scalar_subquery())
+    overdue_by_case = (select(Deadline.case_id, func.count().label("n"))
+                       .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at < now,
+                              Deadline.case_id.is_not(None))
+                       .group_by(Deadline.case_id).subquery())
+    overdue = func.coalesce(overdue_by_case.c.n, 0)
     rows = session.execute(
         select(ClaimCase.branch_id, ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, open_points, overdue)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
+        .outerjoin(overdue_by_case, overdue_by_case.c.case_id == ClaimCase.id)
         .where(ClaimCase.branch_id.in_(branch_ids or [-1]), ClaimCase.tier != "T0", ClaimCase.state != "closed",
                ClaimCase.report_time <= now)
         .order_by(ClaimCase.branch_id, ClaimCase.report_time, ClaimCase.id)).all()

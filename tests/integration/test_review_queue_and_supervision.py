@@ -72,6 +72,8 @@ def test_review_queue_lists_newest_first_with_material_status(session, org, acto
     assert (rows[1].photo_uploaded, rows[1].report_uploaded) == (True, False)
     assert rows[1].first_responsible  # the dispatched sub-branch claims head
     assert review_queue(session, actor_for("reviewer"), QueueFilters(branch_id=org.branch("js").id))[0] == 1
+    assert [r.case_id for r in review_queue(session, actor_for("reviewer"), QueueFilters(case_no=old.case_no))[1]] == [
+        old.id]
     with pytest.raises(PermissionDenied):
         review_queue(session, actor_for("gd_manager"))
 
@@ -89,11 +91,15 @@ def test_supervision_opinion_goes_to_the_first_responsible_and_progress_meets_d7
     assert d7.responsible_person_id == org.person("gz_claims") and d7.due_at == t1 + timedelta(hours=48)
     assert session.scalar(select(Notification.recipient_person_id).where(
         Notification.kind == "supervision_opinion")) == org.person("gz_claims")
+    (row,) = followed_cases(session, supervisor)[1]
+    assert row.awaiting_reply_due == t1 + timedelta(hours=48) and row.supervision_opinions == 1
     t2 = t1 + timedelta(hours=6)
     post_progress_note(session, claims_head, case.id, "已到现场，三者车损约2万元，已拍照取证。", opinion_id=opinion_id,
                        now=t2)
     session.refresh(d7)
     assert d7.met_at == t2
+    (row,) = followed_cases(session, supervisor)[1]
+    assert row.awaiting_reply_due is None and row.last_progress_at == t2
     entries = supervision_thread(session, supervisor, case.id)
     assert [e.kind for e in entries] == ["supervision", "progress"]
     assert entries[0].met_at == t2
