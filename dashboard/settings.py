@@ -57,6 +57,7 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "deadline.D6.time": "17:00",
     "deadline.D7.hours": 48,  # progress reply to a supervision opinion
     "deadline.due_soon_hours": 24,  # amber on lists
+    "overview.dispatch_within_hours": 1,  # share of cases dispatched within 1 h of the estimate
     "session.idle_minutes": 30,
 }
 
