@@ -112,14 +112,16 @@ def _review_loop(session: Session, org: DemoOrg, rng: random.Random, now: dateti
         points = session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id)
                                  .order_by(OpinionPoint.seq)).all()
         texts = {p.id: chosen[p.seq - 1] for p in points}
+        # Recent opinions are more often still open; old ones were nearly all answered in the end.
+        recent = now - posted < timedelta(days=14)
         draw = rng.random()
         if draw < 0.70:
             answered_at = posted + _hours(rng, 2, 46)
-        elif draw < 0.88:
+        elif draw < (0.88 if recent else 0.97):
             answered_at = posted + _hours(rng, 49, 120)  # late: kept, marked late
         else:
             continue  # not answered yet
-        answering = [p for p in points if rng.random() < 0.92]
+        answering = [p for p in points if rng.random() < (0.92 if recent else 0.98)]
         if not answering or answered_at >= now:
             continue
         manager = managers[branch_id]
