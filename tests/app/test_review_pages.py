@@ -173,3 +173,27 @@ def test_every_allowed_role_opens_the_page_with_a_case_chosen(db_url, session, o
         at.selectbox(key=pick).set_value(case.id).run()
         assert not at.exception, at.exception
         assert not at.error, [e.value for e in at.error]
+
+
+def test_review_pages_follow_the_chosen_language(db_url, session, org, actor_for):
+    from dashboard.i18n import set_language
+
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=30))
+    queue_tiered_cases(session, NOW)
+    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=NOW - timedelta(hours=20))
+    at = signed_in_app(db_url, "reviewer")
+    at.session_state["lang"] = "en"  # what the sidebar language box stores
+    # AppTest formats selectbox values in the test's own thread: give it the page's language too.
+    set_language("en")
+    try:
+        for page, title in (("hq_review", "HQ review"), ("weekly_summary", "Weekly summary"), ("hq_review", "HQ review")):
+            at.switch_page(f"pages/{page}.py").run()
+            assert not at.exception, at.exception
+            assert [t.value for t in at.title] == [title]
+        at.selectbox(key="hq_status").set_value("all").run()
+        assert case.case_no in list(_frame(at, "Review due")["Case no."])
+        at.selectbox(key="hq_case").set_value(case.id).run()
+        assert not at.exception, at.exception
+        assert "Awaiting answer" in _texts(at)
+    finally:
+        set_language("zh")
