@@ -227,25 +227,42 @@ def detail_ours(session: Session, actor: Actor, case_id: int) -> int:
 
 
 def detail_naive(conn, actor: Actor, ctx: dict) -> int:
+    """The timeline's entries counted from whole tables filtered in pandas (same sources as the service)."""
+    from dashboard.services.case_detail import COVERED_EVENT_KINDS
+
     case_id = ctx["case_id"]
-    n = 1
-    for table, column in (("estimate", "case_id"), ("dispatch", "case_id"), ("contact_attempt", "case_id"),
-                          ("upload", "case_id"), ("deadline", "case_id"), ("violation", "case_id"),
-                          ("opinion", "case_id"), ("progress_note", "case_id"), ("notification", "case_id"),
-                          ("case_event", "case_id")):
-        cols = "*" if table != "upload" else "id, case_id, kind, filename, uploaded_at"
-        frame = pd.read_sql(f"SELECT {cols} FROM {table}", conn)
-        n += int((frame[column] == case_id).sum())
-    return n
+
+    def rows(table: str, cols: str = "*") -> pd.DataFrame:
+        return pd.read_sql(f"SELECT {cols} FROM {table}", conn)
+
+    def of_case(table: str, cols: str = "*") -> pd.DataFrame:
+        frame = rows(table, cols)
+        return frame[frame.case_id == case_id]
+
+    dispatches = of_case("dispatch")
+    deadlines = of_case("deadline")
+    opinions = of_case("opinion")
+    points = rows("opinion_point")
+    points = points[points.opinion_id.isin(opinions.id)]
+    answers = rows("point_answer")
+    verdicts = rows("point_verdict")
+    events = of_case("case_event")
+    return int(1 + len(of_case("estimate")) + len(dispatches) + dispatches.arrived_at.notna().sum()
+               + len(of_case("contact_attempt")) + len(of_case("upload", "id, case_id, kind, uploaded_at"))
+               + deadlines.met_at.notna().sum() + len(of_case("violation")) + len(opinions)
+               + answers.point_id.isin(points.id).sum() + verdicts.point_id.isin(points.id).sum()
+               + len(of_case("progress_note")) + len(of_case("notification"))
+               + (~events.kind.isin(COVERED_EVENT_KINDS)).sum())
 
 
 def rich_case_id(session: Session) -> int:
     """A pending tiered case with a full thread: dispatch, opinion with answers, progress notes."""
-    return session.execute(text("""
+    found = session.execute(text("""
         SELECT c.id FROM claim_case c JOIN opinion o ON o.case_id = c.id AND o.kind = 'hq_review'
          WHERE c.tier = 'T2' AND c.state <> 'closed'
            AND EXISTS (SELECT 1 FROM progress_note n WHERE n.case_id = c.id)
-         ORDER BY c.id DESC LIMIT 1""")).scalar_one()
+         ORDER BY c.id DESC LIMIT 1""")).scalar()
+    return found or session.execute(text("SELECT max(id) FROM claim_case WHERE tier <> 'T0'")).scalar() or 0
 
 
 def page_benches(session: Session) -> list[PageBench]:

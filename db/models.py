@@ -187,6 +187,9 @@ class ClaimCase(Base):
         Index("ix_claim_case_awaiting_estimate", "report_time",
               postgresql_where=text("state = 'reported' AND current_estimate IS NULL")),
         Index("ix_claim_case_tiered_report", "report_time", postgresql_where=text("tier <> 'T0'")),
+        Index("ix_claim_case_pending", "branch_id", "sub_branch_id",
+              postgresql_include=["tier", "current_estimate", "surveyor_id"],
+              postgresql_where=text("state <> 'closed'")),
     )
 
 

@@ -1,0 +1,63 @@
+"""Every page run whole through Streamlit's AppTest against DATABASE_URL; prints one JSON line.
+
+Run by bench.run twice (1M-case database and an empty one with the same people):
+    DATABASE_URL=... .venv/bin/python -m bench.apptest_pages --case-id 123
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from db.demo_org import DEMO_PASSWORD
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+# (page key, who opens it): a national HQ admin for every page it may open, a branch manager for
+# the branch's own feedback page.
+PAGES = (("home", "admin"), ("dispatch_board", "admin"), ("overdue", "admin"), ("hq_review", "admin"),
+         ("overview", "admin"), ("weekly_summary", "admin"), ("supervision", "admin"), ("case_detail", "admin"),
+         ("intake", "admin"), ("admin_rules", "admin"), ("branch_feedback", "b01_manager"))
+
+
+def signed_in(username: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.text_input(key="sign_in_username").input(username)
+    at.text_input(key="sign_in_password").input(DEMO_PASSWORD)
+    at.button[0].click()
+    at.run()
+    if at.exception:
+        raise SystemExit(f"sign-in failed for {username}: {at.exception}")
+    return at
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--case-id", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    out = {}
+    for key, username in PAGES:
+        at = signed_in(username)
+        if key == "case_detail" and args.case_id:
+            at.session_state["case_id"] = args.case_id
+        at.switch_page(f"pages/{key}.py")
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - started)
+        exception = [str(e.message)[:200] for e in at.exception] if at.exception else None
+        out[key] = dict(user=username, seconds=statistics.median(times), runs=times, exception=exception)
+        print(f"{key}: {statistics.median(times):.2f} s", file=sys.stderr, flush=True)
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
