@@ -13,7 +13,7 @@ from dashboard.services.review import answer_points, branch_inbox, branch_opinio
 from dashboard.services.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
-from dashboard.ui.review_view import left_text, render_opinion, run_action, show_flash, styled
+from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash, styled
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, open_case, pager
 
@@ -46,9 +46,14 @@ with inbox_tab:
         t("review.col.latest_answer"): [r.latest_answer or "" for r in rows],
         t("review.col.last_reason"): [r.last_reason or "" for r in rows],
     })
+    with db_session() as session:
+        opinions = branch_opinions(session, actor, only_open=True)
+    answerable = {o.id: o for o in opinions if any(p.status in ("open", "sent_back") for p in o.points)}
     if rows:
-        st.dataframe(styled(frame, [r.due_at if o else None for r, o in zip(rows, is_open)],
-                            t("review.col.time_left"), now), hide_index=True, width="stretch", key="fb_inbox_table")
+        # A click on an open point chooses its opinion for answering below.
+        selectable_table(styled(frame, [r.due_at if o else None for r, o in zip(rows, is_open)],
+                                t("review.col.time_left"), now), "fb_inbox_table",
+                         [r.opinion_id if r.opinion_id in answerable else None for r in rows], "fb_opinion")
         download_buttons(frame, "review_inbox", key="fb_inbox_dl")
     else:
         st.info(t("review.no_rows"))
@@ -56,9 +61,6 @@ with inbox_tab:
     st.subheader(t("review.fb.answer_title"))
     if not is_manager:
         st.caption(t("review.fb.manager_only"))
-    with db_session() as session:
-        opinions = branch_opinions(session, actor, only_open=True)
-    answerable = {o.id: o for o in opinions if any(p.status in ("open", "sent_back") for p in o.points)}
     if not answerable:
         st.caption(t("review.fb.nothing_open"))
     else:
@@ -111,7 +113,7 @@ with register_tab:
     if not reg:
         st.info(t("review.no_rows"))
         st.stop()
-    st.dataframe(frame, hide_index=True, width="stretch", key="fb_register_table")
+    selectable_table(frame, "fb_register_table", [r.case_id for r in reg], "fb_reg_case")
     download_buttons(frame, "tracker_register", key="fb_register_dl")
     labels = {r.case_id: r.case_no for r in reg}
     case_id = st.selectbox(t("review.pick_case"), list(labels), key="fb_reg_case", format_func=labels.get,

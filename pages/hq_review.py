@@ -13,7 +13,7 @@ from dashboard.services.review import case_facts, case_opinions, decide_point, p
 from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
-from dashboard.ui.review_view import left_text, render_opinion, run_action, show_flash, styled
+from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash, styled
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, open_case, pager
 
@@ -61,8 +61,8 @@ frame = pd.DataFrame({
 })
 if rows:
     dues = [r.d4_due if r.reviewed_at is None else None for r in rows]
-    st.dataframe(styled(frame, dues, t("review.col.time_left"), now), hide_index=True, width="stretch",
-                 key="hq_queue_table")
+    selectable_table(styled(frame, dues, t("review.col.time_left"), now), "hq_queue_table",
+                     [r.case_id for r in rows], "hq_case")
     download_buttons(frame, "review_queue", key="hq_queue_dl")
 else:
     st.info(t("review.no_rows"))

@@ -16,7 +16,7 @@ from dashboard.services.supervision import (
 )
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
-from dashboard.ui.review_view import left_text, run_action, show_flash, styled
+from dashboard.ui.review_view import left_text, run_action, selectable_table, show_flash, styled
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, open_case, pager
 
@@ -65,8 +65,8 @@ with tabs[0]:
     if not rows:
         st.info(t("review.no_rows"))
     else:
-        st.dataframe(styled(frame, [r.awaiting_reply_due for r in rows], t("review.col.time_left"), now),
-                     hide_index=True, width="stretch", key="sup_table")
+        selectable_table(styled(frame, [r.awaiting_reply_due for r in rows], t("review.col.time_left"), now),
+                         "sup_table", [r.case_id for r in rows], "sup_case")
         download_buttons(frame, "supervision_cases", key="sup_dl")
         labels = {r.case_id: f"{r.case_no} · {r.branch}" for r in rows}
         case_id = st.selectbox(t("review.pick_case"), list(labels), key="sup_case", format_func=labels.get,

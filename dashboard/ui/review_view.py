@@ -97,3 +97,16 @@ def render_opinion(view: OpinionView, now: datetime, *,
                                      verdict=verdict, reason=reason))
         if point_widget is not None:
             point_widget(point)
+
+
+def selectable_table(data, key: str, ids: list, target_key: str) -> None:
+    """A list whose row click chooses that row's id in the page's picker `target_key` (call it
+    before the picker is drawn); the picker stays usable, a click is applied once."""
+    event = st.dataframe(data, key=key, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row")
+    rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
+    chosen = ids[rows[0]] if rows and rows[0] < len(ids) else None
+    applied = f"{key}_applied"
+    if chosen is not None and st.session_state.get(applied) != chosen:
+        st.session_state[target_key] = chosen
+        st.session_state[applied] = chosen
