@@ -88,11 +88,8 @@ def meet_deadline(session: Session, *, kind: str, subject_key: str, met_at: date
                            Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
                     .values(met_at=met_at, met_by=met_by)
                     .execution_options(synchronize_session=False))
-    deadline = session.scalars(select(Deadline).where(Deadline.kind == kind,
-                                                      Deadline.subject_key == subject_key)).first()
-    if deadline is not None:
-        session.refresh(deadline)
-    return deadline
+    return session.scalars(select(Deadline).where(Deadline.kind == kind, Deadline.subject_key == subject_key)
+                           .execution_options(populate_existing=True)).first()
 
 
 def zh(key: str, **params: object) -> str:
