@@ -28,10 +28,13 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def download_buttons(frame: pd.DataFrame, basename: str, key: str) -> None:
+    # Files are built when a button is clicked (deferred data), not on every run of the page:
+    # building the Excel workbook of each list was most of a list page's run time (bench/RESULTS.md).
+    frame = frame.copy()  # what is shown now is what is downloaded, whatever the page does next
     left, right = st.columns(2)
-    left.download_button(t("common.download_csv"), to_csv_bytes(frame), file_name=f"{basename}.csv",
+    left.download_button(t("common.download_csv"), lambda: to_csv_bytes(frame), file_name=f"{basename}.csv",
                          mime="text/csv", key=f"{key}_csv")
-    right.download_button(t("common.download_excel"), to_excel_bytes({basename: frame}),
+    right.download_button(t("common.download_excel"), lambda: to_excel_bytes({basename: frame}),
                           file_name=f"{basename}.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}_xlsx")
