@@ -219,6 +219,45 @@ def overview_naive(conn, actor: Actor, ctx: dict) -> int:
     return len(sel)
 
 
+# ---------------------------------------------------------------- landing page (national)
+def home_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.home import home_figures, unit_names
+
+    unit_names(session, actor)
+    return home_figures(session, actor).pending
+
+
+def home_naive(conn, actor: Actor, ctx: dict) -> int:
+    c = pd.read_sql("SELECT state, tier, current_estimate FROM claim_case", conn)
+    pending = c[c.state != "closed"]
+    pending[pending.tier != "T0"].current_estimate.sum()
+    return len(pending)
+
+
+# ---------------------------------------------------------------- exec supervision (key branches)
+def supervision_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.review_queue import queue_branch_choices
+    from dashboard.services.supervision import followed_cases
+
+    queue_branch_choices(session)
+    query = dict(include_closed=False, branch_id=None, case_no="")
+    total, _ = followed_cases(session, actor, **query, limit=0)
+    followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=0)
+    return total
+
+
+def supervision_naive(conn, actor: Actor, ctx: dict) -> int:
+    c = pd.read_sql("SELECT id, branch_id, tier, state, tiered_at FROM claim_case", conn)
+    d = pd.read_sql("SELECT case_id, kind, due_at, met_at, cancelled_at FROM deadline", conn)
+    n = pd.read_sql("SELECT case_id, posted_at FROM progress_note", conn)
+    rows = c[(c.tier != "T0") & (c.state != "closed") & c.branch_id.isin(actor.supervised_branch_ids)]
+    open_d7 = d[(d.kind == "D7") & d.met_at.isna() & d.cancelled_at.isna()].groupby("case_id").due_at.min()
+    rows = rows.merge(open_d7.rename("due"), left_on="id", right_index=True, how="left")
+    rows = rows.merge(n.groupby("case_id").posted_at.max().rename("last"), left_on="id", right_index=True, how="left")
+    rows.sort_values(["due", "tiered_at"], ascending=[True, False]).head(PAGE_SIZE)
+    return len(rows)
+
+
 # ---------------------------------------------------------------- case detail
 def detail_ours(session: Session, actor: Actor, case_id: int) -> int:
     from dashboard.services.case_detail import case_detail
@@ -265,16 +304,19 @@ def rich_case_id(session: Session) -> int:
     return found or session.execute(text("SELECT max(id) FROM claim_case WHERE tier <> 'T0'")).scalar() or 0
 
 
-def page_benches(session: Session) -> list[PageBench]:
+def page_benches(session: Session) -> tuple[list[PageBench], dict]:
     branch_manager = session.scalar(text("SELECT username FROM person WHERE username LIKE 'b%\\_manager' "
                                          "ORDER BY username LIMIT 1")) or "gd_manager"
     case_id = rich_case_id(session)
     return [
+        PageBench("home", "首页 landing page figures", "executive", home_ours, home_naive),
         PageBench("dispatch_board", "调度看板 dispatch board", "callcenter", board_ours, board_naive),
         PageBench("overdue", "超时跟踪 overdue tracker", "callcenter", overdue_ours, overdue_naive),
         PageBench("hq_review", "总公司审核队列 review queue", "reviewer", review_ours, review_naive),
         PageBench("branch_feedback", "分公司反馈 branch inbox + register", branch_manager, inbox_ours, inbox_naive),
         PageBench("weekly_summary", "周报 weekly summary", "executive", weekly_ours, weekly_naive),
+        PageBench("supervision", "执委督导 followed cases (exec supervisor)", "supervisor", supervision_ours,
+                  supervision_naive),
         PageBench("overview", "管理总览 executive overview (figures + charts + list)", "executive", overview_ours,
                   overview_naive),
         PageBench("case_detail", f"案件详情 case detail (case {case_id})", "executive",

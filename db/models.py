@@ -190,6 +190,8 @@ class ClaimCase(Base):
         Index("ix_claim_case_pending", "branch_id", "sub_branch_id",
               postgresql_include=["tier", "current_estimate", "surveyor_id"],
               postgresql_where=text("state <> 'closed'")),
+        Index("ix_claim_case_tiered_pending_time", "tiered_at",
+              postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
     )
 
 
