@@ -172,8 +172,50 @@ def publish_national_table(session: Session, actor: Actor, rows: list[BandInput]
     record_event(session, case_id=None, actor_id=actor.person_id, kind="tier_table_published", at=now,
                  rule_set_id=rule_set.id, version=version, superseded=list(previous), bands=_bands_payload(bands),
                  note=note)
+    _remerge_branch_tables(session, actor, bands, version, now)
     session.commit()
     return rule_set.id
+
+
+def _remerge_branch_tables(session: Session, actor: Actor, national: list[TierBand], national_version: int,
+                           now: datetime) -> None:
+    """Keep approved branch splits in step with a new national table.
+
+    Each active branch table gets a new version: its own bands inside 50,000–500,000 with the new
+    national bands outside. A split that no longer fits (codes clash, bounds moved) lapses and the
+    branch follows the national table until it files a new request.
+    """
+    low, high = BRANCH_SUBTIER_RANGE
+    active = session.scalars(select(TierRuleSet).where(TierRuleSet.branch_id.is_not(None),
+                                                       TierRuleSet.status == "active")).all()
+    for old in active:
+        rows = session.scalars(select(TierRule).where(TierRule.rule_set_id == old.id)).all()
+        inner = [TierBand(r.code, r.lower_exclusive, r.upper_inclusive, tuple(r.positions), r.hq_notice, r.rank)
+                 for r in rows if low <= r.lower_exclusive < high]
+        kept_codes = {b.code for b in national if not low <= b.lower_exclusive < high}
+        try:
+            if kept_codes & {b.code for b in inner}:
+                raise TierTableError("codes clash")
+            merged = merge_branch_subtiers(national, inner, BRANCH_SUBTIER_RANGE)
+        except TierTableError:
+            merged = None
+        old.status = "superseded"
+        if merged is None:
+            record_event(session, case_id=None, actor_id=actor.person_id, kind="tier_subtier_lapsed", at=now,
+                         rule_set_id=old.id, branch_id=old.branch_id, national_version=national_version)
+            continue
+        version = (session.scalar(select(func.max(TierRuleSet.version))
+                                  .where(TierRuleSet.branch_id == old.branch_id)) or 0) + 1
+        renewed = TierRuleSet(version=version, branch_id=old.branch_id, status="active", note=old.note,
+                              requested_by=old.requested_by, requested_at=old.requested_at,
+                              decided_by=actor.person_id, decided_at=now,
+                              decision_note=f"national v{national_version}")
+        session.add(renewed)
+        session.flush()
+        _insert_bands(session, renewed.id, merged)
+        record_event(session, case_id=None, actor_id=actor.person_id, kind="tier_subtier_remerged", at=now,
+                     rule_set_id=renewed.id, replaces=old.id, branch_id=old.branch_id,
+                     national_version=national_version)
 
 
 def _branch(session: Session, branch_id: int) -> OrgUnit:

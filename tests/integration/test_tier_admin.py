@@ -191,3 +191,32 @@ def test_deadline_hours_are_validated_and_saved_with_history(session, org, actor
     assert {e.payload["key"] for e in events} == {"deadline.D1.hours", "deadline.D6.time"}
     with pytest.raises(PermissionDenied):
         update_rule_settings(session, actor_for("callcenter"), {"deadline.D1.hours": "10"}, now=NOW)
+
+
+def test_a_new_national_table_is_merged_into_an_approved_branch_split(session, org, actor_for):
+    gd, admin = org.branch("gd").id, actor_for("admin")
+    request_id = request_branch_subtiers(session, admin, gd, SPLIT, now=NOW)
+    decide_branch_request(session, admin, request_id, approve=True, now=NOW)
+    raised_top = NEW_NATIONAL[:2] + [
+        BandInput("T3", "500000", "2000000", ["branch_claims_head", "branch_finance_head"]),
+        BandInput("T4", "2000000", None, ["branch_gm", "branch_claims_head"], hq_notice=True),
+    ]
+    publish_national_table(session, admin, raised_top, now=NOW)
+    table = active_tier_table(session, gd)
+    assert table.rule_set_id != request_id and session.get(TierRuleSet, request_id).status == "superseded"
+    assert [(b.code, b.upper_inclusive) for b in table.bands] == [
+        ("T1A", Decimal("80000.00")), ("T1B", Decimal("200000.00")), ("T2", Decimal("500000.00")),
+        ("T3", Decimal("2000000.00")), ("T4", None)]
+
+
+def test_a_branch_split_that_no_longer_fits_lapses_to_the_national_table(session, org, actor_for):
+    gd, admin = org.branch("gd").id, actor_for("admin")
+    request_id = request_branch_subtiers(session, admin, gd, SPLIT, now=NOW)
+    decide_branch_request(session, admin, request_id, approve=True, now=NOW)
+    # the new national table names its 500,000–1,000,000 band "T1B", as the branch's own split does
+    clashing = [BandInput("T1", "50000", "500000", ["sub_claims_head"]),
+                BandInput("T1B", "500000", "1000000", ["branch_claims_head", "branch_finance_head"]),
+                NEW_NATIONAL[3]]
+    national_id = publish_national_table(session, admin, clashing, now=NOW)
+    assert active_tier_table(session, gd).rule_set_id == national_id
+    assert "tier_subtier_lapsed" in set(session.scalars(select(CaseEvent.kind)))
