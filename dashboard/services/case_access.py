@@ -9,10 +9,15 @@ from dashboard.services.errors import NotFound, StaleWrite
 from db.models import ClaimCase
 
 
+_ACTOR_SCOPE = object()
+
+
 def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False,
-                      expected_version: int | None = None) -> ClaimCase:
+                      expected_version: int | None = None, scope: object = _ACTOR_SCOPE) -> ClaimCase:
+    """`scope` narrows further for a page's own audience (None: no limit); default: case_scope(actor)."""
     query = select(ClaimCase).where(ClaimCase.id == case_id)
-    scope = case_scope(actor)
+    if scope is _ACTOR_SCOPE:
+        scope = case_scope(actor)
     if scope is not None:
         query = query.where(scope)
     if for_update:

@@ -24,7 +24,7 @@ from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import FieldError, NotFound, StaleWrite, UserError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.review_common import (
-    branch_people, branch_supervisors, load_visible_case, meet_deadline, notify, require_role, review_scope,
+    branch_people, branch_supervisors, load_review_case, meet_deadline, notify, require_role, review_scope,
     utcnow, zh,
 )
 from dashboard.settings import BUSINESS_TZ
@@ -43,7 +43,7 @@ def post_review_opinion(session: Session, actor: Actor, case_id: int, points: li
     """HQ reviewer posts an opinion of numbered points to the case's branch manager."""
     now = utcnow(now)
     require_role(actor, "hq_reviewer")
-    case_row = load_visible_case(session, actor, case_id, for_update=True)
+    case_row = load_review_case(session, actor, case_id, for_update=True)
     if case_row.tier == "T0":
         raise UserError("review.case_not_tiered")
     points = [p.strip() for p in points]
@@ -304,7 +304,7 @@ def opinion_views(session: Session, opinion_rows: list[Opinion]) -> list[Opinion
 
 def case_opinions(session: Session, actor: Actor, case_id: int, kind: str | None = "hq_review") -> list[OpinionView]:
     """Opinions on one case, newest first, for anyone who may read the case's review thread."""
-    load_visible_case(session, actor, case_id)
+    load_review_case(session, actor, case_id)
     query = select(Opinion).where(Opinion.case_id == case_id)
     if kind:
         query = query.where(Opinion.kind == kind)
@@ -337,7 +337,7 @@ class CaseFacts:
 
 def case_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
     """What the reviewer needs at a glance: facts, estimate history, dispatch and upload state."""
-    c = load_visible_case(session, actor, case_id)
+    c = load_review_case(session, actor, case_id)
     branch, sub = (session.get(OrgUnit, c.branch_id), session.get(OrgUnit, c.sub_branch_id))
     estimates = [tuple(r) for r in session.execute(
         select(Estimate.recorded_at, Estimate.amount, Estimate.tier_before, Estimate.tier_after)

@@ -9,8 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard.i18n import CATALOG
+from dashboard.services.case_access import load_visible_case
 from dashboard.services.actor import Actor
-from dashboard.services.errors import NotFound, PermissionDenied
+from dashboard.services.errors import PermissionDenied
 from db.models import ClaimCase, Deadline, Dispatch, Notification, RoleAssignment, SupervisorAssignment
 
 # HQ roles that read every branch's review threads (SPEC §1).
@@ -53,17 +54,9 @@ def review_scope(actor: Actor) -> ColumnElement[bool] | None:
     return or_(*conditions) if conditions else false()
 
 
-def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> ClaimCase:
-    query = select(ClaimCase).where(ClaimCase.id == case_id)
-    scope = review_scope(actor)
-    if scope is not None:
-        query = query.where(scope)
-    if for_update:
-        query = query.with_for_update()
-    case = session.scalars(query).first()
-    if case is None:
-        raise NotFound()
-    return case
+def load_review_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> ClaimCase:
+    """A case within the review pages' audience (review_scope), or NotFound."""
+    return load_visible_case(session, actor, case_id, for_update=for_update, scope=review_scope(actor))
 
 
 def branch_people(session: Session, branch_id: int, role: str) -> list[int]:

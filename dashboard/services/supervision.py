@@ -12,12 +12,13 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.rules.review import d7_subject, text_problem
+from dashboard.services.case_access import load_visible_case
 from dashboard.services.actor import Actor
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.review_common import (
-    dispatched_case_ids, load_visible_case, meet_deadline, notify, require_role, utcnow, zh,
+    dispatched_case_ids, load_review_case, meet_deadline, notify, require_role, utcnow, zh,
 )
 from db.models import (
     ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
@@ -175,16 +176,7 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
 
 
 def _load_followed_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> ClaimCase:
-    query = select(ClaimCase).where(ClaimCase.id == case_id)
-    scope = _followed_condition(actor)
-    if scope is not None:
-        query = query.where(scope)
-    if for_update:
-        query = query.with_for_update(of=ClaimCase)
-    case = session.scalars(query).first()
-    if case is None:
-        raise NotFound()
-    return case
+    return load_visible_case(session, actor, case_id, for_update=for_update, scope=_followed_condition(actor))
 
 
 def case_first_responsibles(session: Session, actor: Actor, case_id: int) -> list[tuple[int, str]]:
@@ -300,9 +292,9 @@ def supervision_thread(session: Session, actor: Actor, case_id: int) -> list[Thr
         try:
             _load_followed_case(session, actor, case_id)
         except NotFound:
-            load_visible_case(session, actor, case_id)
+            load_review_case(session, actor, case_id)
     else:
-        load_visible_case(session, actor, case_id)
+        load_review_case(session, actor, case_id)
     author, addressee = aliased(Person), aliased(Person)
     entries: list[ThreadEntry] = []
     for r in session.execute(
