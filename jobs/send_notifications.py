@@ -53,7 +53,7 @@ class LogSender:
         self._log = log
 
     def send(self, message: OutgoingMessage) -> None:
-        self._log.info("to %s (%s) [%s] %s", message.recipient_name, message.recipient_phone or "no phone",
+        self._log.debug("to %s (%s) [%s] %s", message.recipient_name, message.recipient_phone or "no phone",
                        message.kind, message.body)
 
 
