@@ -4,19 +4,19 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 
-from dashboard.i18n import LANGUAGES, t
+from dashboard.i18n import LANGUAGES, current_language, t
 from dashboard.services.actor import Actor
 from dashboard.ui.session import sign_out
-from db.engine import DatabaseNotConfigured, get_engine
+from db.engine import DatabaseNotConfigured, database_url, get_engine
 from db.schema import SchemaOutdated, ensure_schema_current
 
 _LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
 
 
 @st.cache_resource(show_spinner=False, ttl=30)
-def _schema_status() -> str | None:
+def _schema_status(url: str, language: str) -> str | None:
     try:
-        ensure_schema_current(get_engine())
+        ensure_schema_current(get_engine(url))
     except SchemaOutdated as exc:
         return t("app.schema_outdated", detail=str(exc))
     except (OperationalError, DatabaseNotConfigured) as exc:
@@ -26,7 +26,11 @@ def _schema_status() -> str | None:
 
 def schema_problem() -> str | None:
     """None when the database is reachable and up to date; otherwise the message to show."""
-    return _schema_status()
+    try:
+        url = database_url()
+    except DatabaseNotConfigured as exc:
+        return t("app.db_unreachable", detail=str(exc))
+    return _schema_status(url, current_language())
 
 
 def render_sidebar(actor: Actor, sections: dict[str, list]) -> None:

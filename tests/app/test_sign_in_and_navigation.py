@@ -74,3 +74,14 @@ def test_pages_follow_the_chosen_language(db_url, org):
     at.session_state["lang"] = "en"  # what the sidebar language box stores
     at.run()
     assert any("Hello" in m.value for m in at.title)
+
+
+def test_app_refuses_an_out_of_date_schema_and_names_the_command(db_url, org):
+    from db.schema import alembic_config
+    from alembic import command
+
+    command.downgrade(alembic_config(db_url), "0001")
+    at = new_app()
+    at.run()
+    assert at.session_state["nav_pages"] == []
+    assert any("python3.11 -m dashboard.launcher migrate" in e.value for e in at.error)
