@@ -1,7 +1,7 @@
 """Entry point: page config, sign-in gate and the navigation the person's roles allow.
 
-`st.navigation` is called on every run (DESIGN pitfall): signed out, it lists only the hidden
-sign-in page, so no file in pages/ can be opened by URL without signing in.
+`st.navigation` is called on every run (DESIGN pitfall): signed out, it lists only hidden
+sign-in pages, so no file in pages/ can be opened by URL without signing in.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import streamlit as st
 from dashboard.i18n import LANGUAGES, set_language, t
 from dashboard.ui.app_shell import render_sidebar, schema_problem
 from dashboard.ui.navigation import pages_for
-from dashboard.ui.session import current_actor
-from dashboard.ui.sign_in import sign_in_page
+from dashboard.ui.session import current_actor, go_to_requested_page, remember_requested_page
+from dashboard.ui.sign_in import sign_in_aliases, sign_in_page
 
 st.set_page_config(page_title="理赔案件分级管理", page_icon=":material/shield:", layout="wide")
 set_language(st.session_state.setdefault("lang", LANGUAGES[0]))
@@ -19,9 +19,12 @@ set_language(st.session_state.setdefault("lang", LANGUAGES[0]))
 problem = schema_problem()
 actor = None if problem else current_actor()
 if actor is None:
+    remember_requested_page()
     st.session_state["nav_pages"] = []
-    navigation = st.navigation([st.Page(sign_in_page, title=t("page.sign_in"), url_path="sign_in",
-                                        default=True)], position="hidden")
+    # Every page's address shows the sign-in form (no "page not found" for a shared link);
+    # the page asked for opens after signing in, if the person's roles allow it.
+    navigation = st.navigation([st.Page(sign_in_page, title=t("page.sign_in"), url_path="sign_in", default=True),
+                                *sign_in_aliases()], position="hidden")
     if problem:
         st.error(problem)
         st.stop()
@@ -35,4 +38,5 @@ else:
     navigation = st.navigation(sections, position="hidden")
     st.session_state["nav_pages"] = [spec.key for spec in pages_for(actor)]
     render_sidebar(actor, sections)
+    go_to_requested_page(actor)
 navigation.run()

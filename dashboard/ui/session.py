@@ -58,3 +58,31 @@ def require_page(key: str) -> Actor:
         st.error(t("common.forbidden"))
         st.stop()
     return actor
+
+
+_REQUESTED = "after_sign_in"
+
+
+def remember_requested_page() -> None:
+    """A signed-out visitor who opened a link (e.g. /case_detail?case_no=...) gets there after signing in."""
+    if _REQUESTED in st.session_state:
+        return
+    from urllib.parse import urlparse
+
+    try:
+        path = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+    except Exception:  # no browser context (AppTest, bare mode)
+        path = ""
+    st.session_state[_REQUESTED] = {"page": path, "params": st.query_params.to_dict()}
+
+
+def go_to_requested_page(actor: Actor) -> None:
+    """Once, right after sign-in: open the page the link asked for, if the person's roles allow it."""
+    from dashboard.ui.navigation import pages_for
+
+    requested = st.session_state.pop(_REQUESTED, None)
+    if not requested or not requested["page"] or requested["page"] == "home":
+        return
+    for spec in pages_for(actor):
+        if spec.key == requested["page"]:
+            st.switch_page(spec.script, query_params=requested["params"] or None)

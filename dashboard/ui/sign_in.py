@@ -31,3 +31,17 @@ def sign_in_page() -> None:
             return
         sign_in(actor)
         st.rerun()
+
+
+def sign_in_aliases() -> list:
+    """One hidden sign-in page at each page's address, so a link opened signed out shows the form."""
+    from dashboard.ui.navigation import PAGES
+
+    aliases = []
+    for spec in PAGES:
+        def alias() -> None:
+            sign_in_page()
+
+        alias.__name__ = f"sign_in_for_{spec.key}"
+        aliases.append(st.Page(alias, title=t("page.sign_in"), url_path=spec.key))
+    return aliases

@@ -42,3 +42,20 @@ def test_sign_out_returns_to_the_sign_in_form(app_server, browser):
     expect(page.get_by_text("您好")).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("button", name="退出登录").click()
     expect(page.get_by_label("用户名")).to_be_visible(timeout=TIMEOUT)
+
+
+def test_a_case_link_opened_signed_out_leads_to_the_case_after_sign_in(app_server, browser, session, org, actor_for):
+    from tests.factories import make_case
+
+    case = make_case(session, org, "gz")
+    warm = browser.new_page()  # a server that has served its navigation once (see the fresh-server test)
+    warm.goto(app_server + "/")
+    expect(warm.get_by_label("用户名")).to_be_visible(timeout=TIMEOUT)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{app_server}/case_detail?case_no={case.case_no}")
+    page.get_by_label("用户名").fill("gd_manager")
+    page.get_by_label("密码").fill("demo1234")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text(case.case_no).first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("您好")).to_have_count(0)
+    screenshot(page, "deep_link_case_detail")
