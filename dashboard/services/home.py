@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor, case_scope
@@ -38,3 +39,34 @@ def unit_names(session: Session, actor: Actor) -> list[str]:
     if not ids:
         return []
     return list(session.scalars(select(OrgUnit.name).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.id)))
+
+
+@dataclass(frozen=True)
+class MyTask:
+    """An open deadline the person answers for (responsible, also charged, or the delegate going)."""
+
+    deadline_id: int
+    kind: str
+    case_id: int | None
+    case_no: str | None
+    tier: str | None
+    due_at: datetime
+
+
+def my_open_tasks(session: Session, actor: Actor, *, limit: int = 20) -> tuple[int, list[MyTask]]:
+    """The person's own open clocks, most urgent first (overdue ones at the top)."""
+    from sqlalchemy import or_
+
+    from db.models import Deadline, Dispatch
+
+    delegated = select(func.concat("dispatch:", Dispatch.id)).where(Dispatch.delegate_person_id == actor.person_id)
+    mine = or_(Deadline.responsible_person_id == actor.person_id,
+               Deadline.also_charged_person_id == actor.person_id,
+               and_(Deadline.kind.in_(("D2", "D3")), Deadline.subject_key.in_(delegated)))
+    open_ = and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), mine)
+    total = session.scalar(select(func.count()).select_from(Deadline).where(open_)) or 0
+    rows = session.execute(
+        select(Deadline.id, Deadline.kind, Deadline.case_id, ClaimCase.case_no, ClaimCase.tier, Deadline.due_at)
+        .outerjoin(ClaimCase, ClaimCase.id == Deadline.case_id)
+        .where(open_).order_by(Deadline.due_at, Deadline.id).limit(limit)).all()
+    return total, [MyTask(*r) for r in rows]

@@ -1,6 +1,7 @@
 """How amounts and times look on screen (DESIGN: ¥1,234,567.00, 123.5万元, Asia/Shanghai)."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,7 +28,11 @@ def local_time(value: datetime | None) -> str:
 
 
 def time_left(due: datetime, now: datetime) -> str:
+    """"剩余 5 小时" / "超时 3 小时"; beyond two days in days ("超时 110 天"), as people count them."""
     hours = (due - now).total_seconds() / 3600
     if hours >= 0:
-        return t("common.remaining_hours", h=int(hours))
-    return t("common.overdue_hours", h=int(-hours) if -hours >= 1 else 1)
+        return t("common.remaining_days", d=int(hours // 24)) if hours >= 48 else t("common.remaining_hours", h=int(hours))
+    late = -hours
+    if late >= 48:
+        return t("common.overdue_days", d=int(late // 24))
+    return t("common.overdue_hours", h=max(1, math.ceil(late)))

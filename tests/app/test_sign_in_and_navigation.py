@@ -85,3 +85,17 @@ def test_app_refuses_an_out_of_date_schema_and_names_the_command(db_url, org):
     at.run()
     assert at.session_state["nav_pages"] == []
     assert any("python3.11 -m dashboard.launcher migrate" in e.value for e in at.error)
+
+
+def test_home_lists_the_persons_own_open_deadlines(db_url, org, session, actor_for):
+    from dashboard.services.dispatch import record_estimate
+    from tests.factories import make_case
+
+    case = make_case(session, org, "gz")
+    record_estimate(session, actor_for("callcenter"), case.id, "86000")
+    at = signed_in_app(db_url, "gz_claims")
+    table = at.dataframe(key="home_tasks").value
+    assert list(table["报案号"]) == [case.case_no, case.case_no]
+    assert list(table["时效类型"]) == ["D2 第一责任人到场及人车合影（24小时）", "D3 调查报告上传（72小时）"]
+    other = signed_in_app(db_url, "hz_claims")
+    assert any("没有未完成的时效任务" in s.value for s in other.success)

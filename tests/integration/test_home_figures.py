@@ -1,6 +1,7 @@
 """Landing-page figures: counted within the person's scope, pending and tiered-pending apart."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from dashboard.services.home import home_figures
@@ -27,3 +28,32 @@ def test_branch_figures_leave_out_other_branches_cases(session, org, actor_for):
     figures = home_figures(session, actor_for("gd_manager"))
     assert (figures.cases_visible, figures.pending, figures.pending_tiered) == (4, 3, 2)
     assert figures.pending_tiered_amount == Decimal("260000.50")
+
+
+def test_my_open_tasks_lists_the_persons_own_clocks_most_urgent_first(session, org, actor_for):
+    from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
+    from dashboard.services.home import my_open_tasks
+    from tests.factories import T0, make_case
+
+    cc = actor_for("callcenter")
+    early = make_case(session, org, "gz")
+    late = make_case(session, org, "gz")
+    first = record_estimate(session, cc, early.id, "86000", now=T0)
+    record_estimate(session, cc, late.id, "90000", now=T0 + timedelta(hours=3))
+
+    total, tasks = my_open_tasks(session, actor_for("gz_claims"))
+    assert total == 4
+    assert [(task.case_no, task.kind) for task in tasks] == [
+        (early.case_no, "D2"), (late.case_no, "D2"), (early.case_no, "D3"), (late.case_no, "D3")]
+    surveyor_total, surveyor_tasks = my_open_tasks(session, actor_for("gz_surveyor1"))
+    assert surveyor_total == 2 and {task.kind for task in surveyor_tasks} == {"D1"}
+    assert my_open_tasks(session, actor_for("hz_claims"))[0] == 0
+
+    # a named delegate sees the clocks they now go for
+    delegate = org.sub_branch("gz").surveyors[1]
+    record_contact_attempt(session, cc, first.dispatched[0].dispatch_id, "unavailable", delegate_person_id=delegate,
+                           now=T0)
+    delegate_actor = actor_for("gz_surveyor2")
+    assert delegate_actor.person_id == delegate
+    assert {(task.case_no, task.kind) for task in my_open_tasks(session, delegate_actor)[1]} == {
+        (early.case_no, "D2"), (early.case_no, "D3")}
