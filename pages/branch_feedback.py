@@ -12,7 +12,7 @@ from dashboard.i18n import t
 from dashboard.services.review import answer_points, branch_inbox, branch_opinions, case_opinions, tracker_register
 from dashboard.services.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money
+from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash, styled
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, open_case, pager
@@ -28,7 +28,7 @@ inbox_tab, register_tab = st.tabs([t("review.fb.inbox"), t("review.fb.register")
 
 with inbox_tab:
     f1, f2 = st.columns(2)
-    only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open")
+    only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open", value=True)
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
     with db_session() as session:
         total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=0)
@@ -100,7 +100,7 @@ with register_tab:
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in reg],
         t("review.col.sub_branch"): [r.sub_branch for r in reg],
-        t("review.col.tier"): [t(f"tier.{r.tier}") for r in reg],
+        t("review.col.tier"): [tier_label(r.tier) for r in reg],
         t("review.col.state"): [t(f"state.{r.state}") for r in reg],
         t("review.col.estimate"): [money(r.estimate) for r in reg],
         t("review.col.tiered_at"): [local_time(r.tiered_at) for r in reg],

@@ -15,7 +15,8 @@ from dashboard.services.dispatch_board import (
 from dashboard.services.errors import UserError
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
-from dashboard.ui.forms import flash_and_rerun, show_error, show_flash, tier_label
+from dashboard.ui.forms import flash_and_rerun, show_error, show_flash
+from dashboard.ui.format import tier_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 

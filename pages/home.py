@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.services.home import home_figures, my_open_tasks, unit_names
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, time_left, wan
+from dashboard.ui.format import local_time, time_left, wan, tier_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table
 
@@ -29,7 +29,7 @@ if tasks:
         t("home.tasks.kind"): [t(f"deadlines.kind.{task.kind}") for task in tasks],
         t("home.tasks.due"): [local_time(task.due_at) for task in tasks],
         t("home.tasks.left"): [time_left(task.due_at, now) for task in tasks],
-        t("home.tasks.tier"): [t(f"tier.{task.tier}") if task.tier else "—" for task in tasks],
+        t("home.tasks.tier"): [tier_label(task.tier) if task.tier else "—" for task in tasks],
     })
     case_table(frame, "home_tasks")
 else:

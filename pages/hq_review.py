@@ -12,7 +12,7 @@ from dashboard.rules.review import split_points
 from dashboard.services.review import case_facts, case_opinions, decide_point, post_review_opinion
 from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money
+from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash, styled
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, open_case, pager
@@ -34,7 +34,7 @@ status = f1.selectbox(t("review.filter.status"), ["pending", "reviewed", "all"],
 branch_id = f2.selectbox(t("review.filter.branch"), [None, *branches], key="hq_branch",
                          format_func=lambda b: t("common.all") if b is None else branches[b])
 tier = f3.selectbox(t("review.filter.tier"), [None, "T1", "T2", "T3", "T4"], key="hq_tier",
-                    format_func=lambda c: t("common.all") if c is None else t(f"tier.{c}"))
+                    format_func=lambda c: t("common.all") if c is None else tier_label(c))
 case_no = f4.text_input(t("review.filter.case_no"), key="hq_case_no")
 filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=case_no)
 
@@ -47,7 +47,7 @@ frame = pd.DataFrame({
     t("review.col.case_no"): [r.case_no for r in rows],
     t("review.col.branch"): [r.branch for r in rows],
     t("review.col.sub_branch"): [r.sub_branch for r in rows],
-    t("review.col.tier"): [t(f"tier.{r.tier}") for r in rows],
+    t("review.col.tier"): [tier_label(r.tier) for r in rows],
     t("review.col.estimate"): [money(r.estimate) for r in rows],
     t("review.col.state"): [t(f"state.{r.state}") for r in rows],
     t("review.col.tiered_at"): [local_time(r.tiered_at) for r in rows],
@@ -84,7 +84,7 @@ with db_session() as session:
 
 st.subheader(f"{facts.case_no} · {facts.branch} {facts.sub_branch}")
 for col, (label, value) in zip(st.columns(4), (
-        (t("review.col.tier"), t(f"tier.{facts.tier}")), (t("review.col.estimate"), money(facts.estimate)),
+        (t("review.col.tier"), tier_label(facts.tier)), (t("review.col.estimate"), money(facts.estimate)),
         (t("review.col.state"), t(f"state.{facts.state}")), (t("review.col.tiered_at"), local_time(facts.tiered_at)))):
     col.caption(label)
     col.markdown(f"**{value}**")

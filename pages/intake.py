@@ -15,7 +15,8 @@ from dashboard.services.intake import CHOICE_FIELDS, CaseInput, intake_options, 
 from dashboard.settings import BUSINESS_TZ
 from dashboard.ui.db import db_session
 from dashboard.ui.format import money
-from dashboard.ui.forms import error_line, flash_and_rerun, show_error, show_flash, tier_label
+from dashboard.ui.forms import error_line, flash_and_rerun, show_error, show_flash
+from dashboard.ui.format import tier_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
 

@@ -13,6 +13,7 @@ from dashboard.services.overdue import (
 )
 from dashboard.services.rule_settings import get_setting
 from dashboard.ui.db import db_session
+from dashboard.ui.format import tier_label
 from dashboard.ui.overdue_view import ageing_chart, coloured, rows_frame, violations_chart
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import open_case, pager, to_csv_bytes, to_excel_bytes
@@ -42,7 +43,7 @@ with db_session() as session:
                                 format_func=lambda k: t(f"deadlines.kind.{k}"), placeholder=t("common.all"),
                                 key="ov_kinds")
     tiers = row1[3].multiselect(t("deadlines.filter.tier"), list(tier_codes()),
-                                format_func=lambda k: t(f"tier.{k}"), placeholder=t("common.all"),
+                                format_func=lambda k: tier_label(k), placeholder=t("common.all"),
                                 key="ov_tiers")
     row2 = st.columns(4)
     statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES), default=list(STATUSES),

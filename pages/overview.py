@@ -13,7 +13,7 @@ from dashboard.services.overview import (
 )
 from dashboard.ui import charts
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, wan
+from dashboard.ui.format import tier_label, local_time, money, wan
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager, to_excel_bytes
 
@@ -34,7 +34,7 @@ sub_names = {s.id: s.name for s in subs if s.parent_id == branch_id}
 sub_id = c3.selectbox(t("overview.sub_branch"), [None, *sub_names], key="ov_sub", disabled=branch_id is None,
                       format_func=lambda s: t("overview.all") if s is None else sub_names[s])
 tier = c4.selectbox(t("overview.tier"), [None, *tiers], key="ov_tier",
-                    format_func=lambda x: t("overview.all") if x is None else x)
+                    format_func=lambda x: t("overview.all") if x is None else tier_label(x))
 start, end = (tuple(period) + (None, None))[:2] if isinstance(period, (tuple, list)) else (period, period)
 flt = OverviewFilter(report_from=start, report_to=end or start, branch_id=branch_id,
                      sub_branch_id=sub_id if sub_id in sub_names else None, tier=tier)
@@ -60,6 +60,7 @@ row1[0].metric(t("overview.kpi.reported"), f"{figures.tiered_reported:,}")
 row1[1].metric(t("overview.kpi.pending"), f"{figures.pending:,}")
 row1[2].metric(t("overview.kpi.closed"), f"{figures.closed:,}")
 row1[3].metric(t("overview.kpi.pending_amount"), wan(figures.pending_amount))
+st.caption(t("overview.scope_note", start=flt.report_from, end=flt.report_to))
 row2 = st.columns(5)
 hours = f"{figures.dispatch_within_hours:g}"
 for col, label, share in ((row2[0], t("overview.kpi.dispatched_within", h=hours), figures.dispatched_within),

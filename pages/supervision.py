@@ -15,7 +15,7 @@ from dashboard.services.supervision import (
     post_supervision_opinion, supervision_thread, supervisor_assignments, supervisor_choices, unassign_supervisor,
 )
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money
+from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.review_view import left_text, run_action, selectable_table, show_flash, styled
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, open_case, pager
@@ -53,7 +53,7 @@ with tabs[0]:
         t("review.col.case_no"): [r.case_no for r in rows],
         t("review.col.branch"): [r.branch for r in rows],
         t("review.col.sub_branch"): [r.sub_branch for r in rows],
-        t("review.col.tier"): [t(f"tier.{r.tier}") for r in rows],
+        t("review.col.tier"): [tier_label(r.tier) for r in rows],
         t("review.col.state"): [t(f"state.{r.state}") for r in rows],
         t("review.col.estimate"): [money(r.estimate) for r in rows],
         t("review.col.first_responsible"): [r.first_responsible for r in rows],

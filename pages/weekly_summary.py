@@ -13,7 +13,7 @@ from dashboard.services.weekly import (
     refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries, weekly_summary_content,
 )
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, wan
+from dashboard.ui.format import local_time, money, wan, tier_label
 from dashboard.ui.review_view import RED, left_text, run_action, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, pager
@@ -76,7 +76,7 @@ cases = content["cases"]
 detail = pd.DataFrame({
     t("review.col.case_no"): [c["case_no"] for c in cases],
     t("review.col.sub_branch"): [c["sub_branch"] for c in cases],
-    t("review.col.tier"): [t(f"tier.{c['tier']}") for c in cases],
+    t("review.col.tier"): [tier_label(c['tier']) for c in cases],
     t("review.col.state"): [t(f"state.{c['state']}") for c in cases],
     t("review.col.estimate"): [money(Decimal(c["estimate"])) if c["estimate"] else "—" for c in cases],
     t("review.col.report_time"): [local_time(datetime.fromisoformat(c["report_time"])) for c in cases],

@@ -1,6 +1,8 @@
 """Executive overview ("overview.") and case detail ("detail.") strings."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "overview.scope_note": ("以上数字统计报案日期在 {start} 至 {end} 之间的分级案件（首页数字不限报案日期）。",
+                            "Figures count tiered cases reported from {start} to {end} (the home page counts all dates)."),
     # Pages
     "page.overview": ("管理驾驶舱", "Executive overview"),
     "page.case_detail": ("案件详情", "Case detail"),

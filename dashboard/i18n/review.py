@@ -4,7 +4,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Pages
     "review.page.hq_review": ("总公司案件初审", "HQ review"),
     "review.page.branch_feedback": ("分公司意见反馈", "Branch feedback"),
-    "review.page.supervision": ("执委督导", "Supervision"),
+    "review.page.supervision": ("督导与进展", "Supervision and progress"),
     "review.page.weekly_summary": ("分级案件周报", "Weekly summary"),
     # Errors raised by the services
     "review.case_not_tiered": ("该案件不是分级案件，无需初审。", "This case is not tiered: it needs no HQ review."),
@@ -55,7 +55,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.col.branch": ("分公司", "Branch"),
     "review.col.sub_branch": ("三级机构", "Sub-branch"),
     "review.col.tier": ("级别", "Tier"),
-    "review.col.state": ("状态", "State"),
+    "review.col.state": ("案件状态", "Case state"),
     "review.col.estimate": ("整案估损", "Whole-case estimate"),
     "review.col.tiered_at": ("分级时间", "Tiered at"),
     "review.col.queue_date": ("入队日期", "Queued on"),

@@ -5,6 +5,7 @@ import altair as alt
 import pandas as pd
 
 from dashboard.i18n import t
+from dashboard.ui.format import tier_label
 
 PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills down to it
 
@@ -12,10 +13,12 @@ PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills dow
 def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars: pending tiered cases per unit, split by tier (tier shades are neutral greys/blues)."""
     pick = alt.selection_point(name=PICK_UNIT, fields=["unit_id"])
+    codes = sorted(frame["tier"].unique()) if len(frame) else []
+    frame = frame.assign(tier=frame["tier"].map(tier_label))
     return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().add_params(pick).encode(
         x=alt.X("unit:N", title=t("overview.axis.unit"), sort="-y"),
         y=alt.Y("cases:Q", title=t("overview.axis.cases")),
-        color=alt.Color("tier:N", title=t("overview.axis.tier"), sort="ascending",
+        color=alt.Color("tier:N", title=t("overview.axis.tier"), sort=[tier_label(c) for c in codes],
                         scale=alt.Scale(scheme="blues")),
         tooltip=[alt.Tooltip("unit:N", title=t("overview.axis.unit")),
                  alt.Tooltip("tier:N", title=t("overview.axis.tier")),
@@ -25,6 +28,7 @@ def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
+    frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"deadlines.kind.{k}")))
     return alt.Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
         x=alt.X("week:T", title=t("overview.axis.week"), axis=alt.Axis(format="%Y-%m-%d")),
         y=alt.Y("violations:Q", title=t("overview.axis.violations")),

@@ -5,7 +5,7 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
-from dashboard.i18n import t
+from dashboard.i18n import has_key, t
 from dashboard.settings import BUSINESS_TZ
 
 
@@ -36,3 +36,10 @@ def time_left(due: datetime, now: datetime) -> str:
     if late >= 48:
         return t("common.overdue_days", d=int(late // 24))
     return t("common.overdue_hours", h=max(1, math.ceil(late)))
+
+
+def tier_label(code: str | None) -> str:
+    """"二级（12–50万）" for the default tiers; a branch's own sub-tier shows its code."""
+    if not code:
+        return "—"
+    return t(f"tier.{code}") if has_key(f"tier.{code}") else code

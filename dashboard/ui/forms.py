@@ -37,12 +37,6 @@ def show_error(err: UserError) -> None:
         st.error(f"{label}：{message}" if label else message)
 
 
-def tier_label(code: str | None) -> str:
-    """National tiers have names; a branch's own sub-tier codes (e.g. T1A) are shown as they are."""
-    if not code:
-        return "—"
-    return t(f"tier.{code}") if has_key(f"tier.{code}") else code
-
 
 _FLASH = "flash_message"
 

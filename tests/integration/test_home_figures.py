@@ -31,7 +31,7 @@ def test_branch_figures_leave_out_other_branches_cases(session, org, actor_for):
 
 
 def test_my_open_tasks_lists_the_persons_own_clocks_most_urgent_first(session, org, actor_for):
-    from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
+    from dashboard.services.dispatch import record_contact_attempt, record_estimate
     from dashboard.services.home import my_open_tasks
     from tests.factories import T0, make_case
 
