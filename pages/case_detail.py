@@ -12,6 +12,7 @@ from dashboard.services.errors import UserError
 from dashboard.ui.case_timeline import describe, who
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, time_left
+from dashboard.ui.my_tasks import render_my_tasks
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
 
@@ -42,6 +43,7 @@ elif st.query_params.get("case_no") and st.session_state.get("detail_qp") != st.
 case_id = st.session_state.get("case_id")
 if not case_id:
     st.info(t("detail.search_hint"))
+    render_my_tasks(actor, "detail_tasks")  # a way in without knowing a case number
     st.stop()
 try:
     with db_session() as session:

@@ -99,3 +99,13 @@ def test_home_lists_the_persons_own_open_deadlines(db_url, org, session, actor_f
     assert list(table["时效类型"]) == ["D2 第一责任人到场及人车合影（24小时）", "D3 调查报告上传（72小时）"]
     other = signed_in_app(db_url, "hz_claims")
     assert any("没有未完成的时效任务" in s.value for s in other.success)
+
+
+def test_case_detail_without_a_case_offers_the_persons_open_deadlines(db_url, org, session, actor_for):
+    from dashboard.services.dispatch import record_estimate
+    from tests.factories import make_case
+
+    case = make_case(session, org, "gz")
+    record_estimate(session, actor_for("callcenter"), case.id, "86000")
+    at = signed_in_app(db_url, "gz_claims", "case_detail")
+    assert list(at.dataframe(key="detail_tasks").value["报案号"]) == [case.case_no, case.case_no]

@@ -1,0 +1,34 @@
+"""The signed-in person's own open deadlines as a table whose rows open the case."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.services.actor import Actor
+from dashboard.services.home import my_open_tasks
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, tier_label, time_left
+from dashboard.ui.tables import case_table
+
+
+def render_my_tasks(actor: Actor, key: str) -> None:
+    now = datetime.now(timezone.utc)
+    with db_session() as session:
+        total, tasks = my_open_tasks(session, actor)
+    st.subheader(t("home.tasks.title"))
+    if not tasks:
+        st.success(t("home.tasks.none"))
+        return
+    st.caption(t("home.tasks.caption", n=f"{total:,}", shown=len(tasks)))
+    frame = pd.DataFrame({
+        "case_id": [task.case_id for task in tasks],
+        t("home.tasks.case_no"): [task.case_no or "—" for task in tasks],
+        t("home.tasks.kind"): [t(f"deadlines.kind.{task.kind}") for task in tasks],
+        t("home.tasks.due"): [local_time(task.due_at) for task in tasks],
+        t("home.tasks.left"): [time_left(task.due_at, now) for task in tasks],
+        t("home.tasks.tier"): [tier_label(task.tier) for task in tasks],
+    })
+    case_table(frame, key)
