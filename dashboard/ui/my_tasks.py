@@ -31,4 +31,14 @@ def render_my_tasks(actor: Actor, key: str) -> None:
         t("home.tasks.left"): [time_left(task.due_at, now) for task in tasks],
         t("home.tasks.tier"): [tier_label(task.tier) for task in tasks],
     })
-    case_table(frame, key)
+    due_soon = [0 <= (task.due_at - now).total_seconds() < 24 * 3600 for task in tasks]
+    overdue = [task.due_at < now for task in tasks]
+    left = t("home.tasks.left")
+
+    def paint(shown: pd.DataFrame):
+        # DESIGN: red for overdue, amber for due within 24 h; nothing else coloured.
+        colours = ["color: #c62828; font-weight: 600" if late else ("color: #b26a00" if soon else "")
+                   for late, soon in zip(overdue, due_soon)]
+        return shown.style.apply(lambda col: colours if col.name == left else [""] * len(col), axis=0)
+
+    case_table(frame, key, style=paint)

@@ -47,10 +47,11 @@ def open_case(case_id: int) -> None:
 
 
 def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
-               hidden: tuple[str, ...] = ("case_id",), column_config: dict | None = None) -> None:
-    """Show `frame`; selecting a row opens that case's detail page."""
+               hidden: tuple[str, ...] = ("case_id",), column_config: dict | None = None,
+               style=None) -> None:
+    """Show `frame`; selecting a row opens that case's detail page. `style` maps the shown frame to a Styler."""
     shown = frame.drop(columns=[c for c in hidden if c in frame.columns])
-    event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
+    event = st.dataframe(style(shown) if style else shown, key=key, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", column_config=column_config)
     rows = event.selection.rows if event and hasattr(event, "selection") else []
     if rows:
