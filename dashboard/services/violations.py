@@ -95,6 +95,9 @@ nv AS (
            coalesce(ch.branch_id, (SELECT cc.branch_id FROM claim_case cc WHERE cc.id = ch.case_id)),
            ch.kind, ch.due_at, :as_of, ch.charge
       FROM charged ch
+    -- In case order: the foreign-key checks and the join to claim_case below then walk the cases'
+    -- pages in order instead of at random (most of a big first run's time; measured at 1M cases).
+     ORDER BY ch.case_id, ch.id
     -- No NOT EXISTS pre-filter: probing `violation` while this statement inserts into it rescans the
     -- new rows (quadratic on a first run); the unique index probe of ON CONFLICT is cheap and exact.
     ON CONFLICT ON CONSTRAINT uq_violation_deadline_person DO NOTHING
@@ -133,6 +136,7 @@ queued AS (
       JOIN kn ON kn.kind = nv.kind
       LEFT JOIN claim_case c ON c.id = nv.case_id
       LEFT JOIN org_unit ou ON ou.id = nv.branch_id
+     ORDER BY nv.case_id, nv.id
     ON CONFLICT (dedupe_key) DO NOTHING  -- also skips a duplicate recipient within this statement
     RETURNING id
 )
