@@ -13,6 +13,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "page.sign_in": ("登录", "Sign in"),
     "common.forbidden": ("您没有访问此页面的权限。", "You do not have access to this page."),
     "common.count": ("共 {n} 条", "{n} rows"),
+    "common.page_of": ("共 {n} 条 · 第 {page} / {pages} 页", "{n} rows · page {page} of {pages}"),
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.download_excel": ("下载 Excel", "Download Excel"),
     "common.all": ("全部", "All"),

@@ -61,6 +61,7 @@ def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
 def pager(total: int, page_size: int, key: str) -> int:
     """A page-number input; returns the 0-based offset for SQL."""
     pages = max(1, -(-total // page_size))
-    page = st.number_input(t("common.page"), min_value=1, max_value=pages, value=1, step=1, key=key)
-    st.caption(t("common.count", n=f"{total:,}"))
+    left, right = st.columns([1, 5], vertical_alignment="bottom")
+    page = left.number_input(t("common.page"), min_value=1, max_value=pages, value=1, step=1, key=key)
+    right.caption(t("common.page_of", n=f"{total:,}", page=int(page), pages=f"{pages:,}"))
     return (int(page) - 1) * page_size
