@@ -111,7 +111,7 @@ def review_ours(session: Session, actor: Actor) -> int:
 
     queue_branch_choices(session)
     total, _ = review_queue(session, actor, QueueFilters(), limit=0)
-    review_queue(session, actor, QueueFilters(), limit=PAGE_SIZE, offset=0)
+    review_queue(session, actor, QueueFilters(), limit=PAGE_SIZE, offset=0, total=total)
     return total
 
 
@@ -155,7 +155,7 @@ def weekly_ours(session: Session, actor: Actor) -> int:
 
     weekly_branch_choices(session, actor)
     total, _ = weekly_summaries(session, actor, branch_id=None, limit=0)
-    _, rows = weekly_summaries(session, actor, branch_id=None, limit=PAGE_SIZE, offset=0)
+    _, rows = weekly_summaries(session, actor, branch_id=None, limit=PAGE_SIZE, offset=0, total=total)
     if rows:
         weekly_summary_content(session, actor, rows[0].id)
     return total
@@ -242,7 +242,7 @@ def supervision_ours(session: Session, actor: Actor) -> int:
     queue_branch_choices(session)
     query = dict(include_closed=False, branch_id=None, case_no="")
     total, _ = followed_cases(session, actor, **query, limit=0)
-    followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=0)
+    followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=0, total=total)
     return total
 
 

@@ -375,12 +375,15 @@ Fixes made for this run (all measured before/after on this database):
   default 4.0 the overview's on-time ranking scanned all clocks (210 ms instead of 20 ms).
 
 Still short of a target, and why:
-- ours / SQL > 1.5 on the fastest pages (review queue, weekly, supervision, case detail): each SQL
-  statement costs ~0.3-0.5 ms in the client (SQLAlchemy statement cache lookup, ORM row objects,
-  a round trip) which dominates when PostgreSQL needs well under 1 ms per statement. Absolute
-  overhead is 6-8 ms. Case detail issues 16 statements of ~0.05 ms each; fewer statements (one
-  UNION ALL timeline query) would bring it near 1.5. The review queue page calls review_queue twice
-  (limit=0 for the count, then the page), each time counting: passing the count would save one.
+- ours / SQL > 1.5 on the fastest pages (review queue, case detail): each SQL statement costs
+  ~0.3-0.5 ms in the client (SQLAlchemy statement cache lookup, ORM row objects, a round trip) which
+  dominates when PostgreSQL needs well under 1 ms per statement. The review queue, weekly and
+  supervision pages no longer count twice (the list call takes the count of the first call), which
+  brought weekly (1.47) and supervision (1.36) under 1.5 and the review queue from 1.78 to 1.66
+  (9.6 ms for 5.8 ms of SQL: the remaining ~3.8 ms is the client cost of its 3 statements; counting
+  inside the page statement would need the pager to be drawn after the list). Case detail issues 16
+  statements of ~0.05 ms each (9 ms for 0.9 ms of SQL): even one statement would cost more than
+  1.5 × 0.9 ms in the client, so only a single UNION ALL timeline query would approach the target.
 - AppTest 1M / empty > 2: the empty database draws no table and no chart, so nearly all of a page's
   work is absent; against a 10,000-case database the ratio is 1.0-3.1 and the absolute difference at
   most ~0.13 s (every page runs in <= 0.2 s at 1M cases). What grows is the landing page's count of
@@ -389,8 +392,10 @@ Still short of a target, and why:
   is the one headline statement; its average-answer-time part joins all point answers (hash join over
   135k rows) where a nested loop over the filtered cases' points would do.
 - Helper B's harsher flag_overdue benchmark (one case in five tiered, 155k violations and 309k
-  notifications found at once) takes 11-18 s for its first run; on the generated data (58k
-  violations over three years) the first run takes ~4 s. Incremental runs are 0.1-0.6 s in both.
+  notifications found at once) took 11-18 s for its first run, 9.2 s since the inserts go in case
+  order (still over 5 s: ~5 s are PostgreSQL's 1.24 million foreign-key checks); on the
+  generated data (58k violations over three years) the first run takes ~4 s. Incremental runs are
+  0.1-0.6 s in both.
 - Concurrency p95 depends on what else the shared 2-core machine is doing: 205-412 ms across runs
   while other helpers' test suites ran, ~220 ms when it was quiet.
 """

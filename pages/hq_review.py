@@ -42,7 +42,7 @@ st.subheader(t("review.hq.queue"))
 with db_session() as session:
     total, _ = review_queue(session, actor, filters, limit=0)
     offset = pager(total, PAGE_SIZE, key="hq_page")
-    _, rows = review_queue(session, actor, filters, limit=PAGE_SIZE, offset=offset)
+    _, rows = review_queue(session, actor, filters, limit=PAGE_SIZE, offset=offset, total=total)
 frame = pd.DataFrame({
     t("review.col.case_no"): [r.case_no for r in rows],
     t("review.col.branch"): [r.branch for r in rows],

@@ -48,7 +48,7 @@ with tabs[0]:
     with db_session() as session:
         total, _ = followed_cases(session, actor, **query, limit=0)
         offset = pager(total, PAGE_SIZE, key="sup_page")
-        _, rows = followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset)
+        _, rows = followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in rows],
         t("review.col.branch"): [r.branch for r in rows],

@@ -38,7 +38,7 @@ st.subheader(t("review.wk.list"))
 with db_session() as session:
     total, _ = weekly_summaries(session, actor, branch_id=branch_id, limit=0)
     offset = pager(total, PAGE_SIZE, key="wk_page")
-    _, rows = weekly_summaries(session, actor, branch_id=branch_id, limit=PAGE_SIZE, offset=offset)
+    _, rows = weekly_summaries(session, actor, branch_id=branch_id, limit=PAGE_SIZE, offset=offset, total=total)
 if not rows:
     st.info(t("review.no_rows"))
     st.stop()

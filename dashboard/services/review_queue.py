@@ -110,8 +110,11 @@ class QueueRow:
 
 
 def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFilters(), *,
-                 limit: int = 50, offset: int = 0) -> tuple[int, list[QueueRow]]:
-    """The queue, newest tiered first, filtered and paginated in SQL; HQ review only."""
+                 limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[QueueRow]]:
+    """The queue, newest tiered first, filtered and paginated in SQL; HQ review only.
+
+    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
+    """
     require_role(actor, "hq_reviewer", "hq_admin")
     branch = aliased(OrgUnit)
     sub = aliased(OrgUnit)
@@ -130,7 +133,10 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
         conditions.append(ClaimCase.case_no.ilike(f"%{filters.case_no.strip()}%"))
     base = (select(ReviewQueueEntry.case_id).join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
             .where(and_(True, *conditions)))
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(base.subquery()))
+    if limit == 0:
+        return total, []
 
     persons = (select(func.string_agg(Person.full_name, aggregate_order_by(literal("、"), Dispatch.dispatched_at)))
                .select_from(Person).join(Dispatch, Dispatch.person_id == Person.id)

@@ -134,9 +134,12 @@ class FollowedCase:
 
 
 def followed_cases(session: Session, actor: Actor, *, include_closed: bool = False, branch_id: int | None = None,
-                   case_no: str | None = None, limit: int = 50, offset: int = 0,
+                   case_no: str | None = None, limit: int = 50, offset: int = 0, total: int | None = None,
                    ) -> tuple[int, list[FollowedCase]]:
-    """Tiered cases the actor follows; cases awaiting a reply first (soonest due), then newest."""
+    """Tiered cases the actor follows; cases awaiting a reply first (soonest due), then newest.
+
+    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
+    """
     require_role(actor, *SUPERVISION_ROLES)
     conditions = [ClaimCase.tier != "T0"]
     scope = _followed_condition(actor)
@@ -148,7 +151,10 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
         conditions.append(ClaimCase.branch_id == branch_id)
     if case_no:
         conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
-    total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
+    if limit == 0:
+        return total, []
     branch, sub = aliased(OrgUnit), aliased(OrgUnit)
     persons = (select(func.string_agg(Person.full_name, aggregate_order_by(literal("、"), Dispatch.dispatched_at)))
                .select_from(Person).join(Dispatch, Dispatch.person_id == Person.id).where(Dispatch.case_id == ClaimCase.id)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -213,40 +213,49 @@ def _branch_filter(actor: Actor) -> list[int] | None:
     return sorted(actor.branch_ids_for("branch_tracker", "branch_manager")) or [-1]
 
 
+def _summary_rows() -> Select:
+    """The columns of a SummaryRow (list and single summary alike)."""
+    totals = WeeklySummary.content["totals"]
+    return (select(WeeklySummary.id, WeeklySummary.branch_id, OrgUnit.name, WeeklySummary.week_start,
+                   WeeklySummary.due_at, WeeklySummary.generated_at, WeeklySummary.submitted_at, Person.full_name,
+                   totals["cases"].as_integer(), totals["open_points"].as_integer(),
+                   totals["overdue_deadlines"].as_integer())
+            .join(OrgUnit, OrgUnit.id == WeeklySummary.branch_id)
+            .outerjoin(Person, Person.id == WeeklySummary.submitted_by))
+
+
 def weekly_summaries(session: Session, actor: Actor, *, branch_id: int | None = None, limit: int = 50,
-                     offset: int = 0) -> tuple[int, list[SummaryRow]]:
-    """Summaries the actor may read, newest week first, then by branch."""
+                     offset: int = 0, total: int | None = None) -> tuple[int, list[SummaryRow]]:
+    """Summaries the actor may read, newest week first, then by branch.
+
+    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
+    """
     allowed = _branch_filter(actor)
     conditions = []
     if allowed is not None:
         conditions.append(WeeklySummary.branch_id.in_(allowed))
     if branch_id:
         conditions.append(WeeklySummary.branch_id == branch_id)
-    total = session.scalar(select(func.count()).select_from(WeeklySummary).where(*conditions))
-    totals = WeeklySummary.content["totals"]
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(WeeklySummary).where(*conditions))
+    if limit == 0:
+        return total, []
     rows = session.execute(
-        select(WeeklySummary.id, WeeklySummary.branch_id, OrgUnit.name, WeeklySummary.week_start,
-               WeeklySummary.due_at, WeeklySummary.generated_at, WeeklySummary.submitted_at, Person.full_name,
-               totals["cases"].as_integer(), totals["open_points"].as_integer(),
-               totals["overdue_deadlines"].as_integer())
-        .join(OrgUnit, OrgUnit.id == WeeklySummary.branch_id)
-        .outerjoin(Person, Person.id == WeeklySummary.submitted_by)
-        .where(*conditions).order_by(WeeklySummary.week_start.desc(), OrgUnit.code)
+        _summary_rows().where(*conditions).order_by(WeeklySummary.week_start.desc(), OrgUnit.code)
         .limit(limit).offset(offset)).all()
     return total, [SummaryRow(*r) for r in rows]
 
 
 def weekly_summary_content(session: Session, actor: Actor, summary_id: int) -> tuple[SummaryRow, dict[str, Any]]:
     allowed = _branch_filter(actor)
-    query = select(WeeklySummary).where(WeeklySummary.id == summary_id)
+    query = _summary_rows().add_columns(WeeklySummary.content).where(WeeklySummary.id == summary_id)
     if allowed is not None:
         query = query.where(WeeklySummary.branch_id.in_(allowed))
-    summary = session.scalars(query).first()
-    if summary is None:
+    found = session.execute(query).first()
+    if found is None:
         raise NotFound()
-    _, rows = weekly_summaries(session, actor, branch_id=summary.branch_id, limit=1000)
-    row = next(r for r in rows if r.id == summary.id)
-    return row, summary.content
+    *row, content = found
+    return SummaryRow(*row), content
 
 
 def weekly_branch_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
