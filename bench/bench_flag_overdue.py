@@ -15,12 +15,10 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,22 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generate-only", action="store_true", help="generate the data, run nothing (implies --keep)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from db.engine import normalise_url
-    from db.schema import upgrade_to_head
+    from bench.scratch import scratch_database
 
-    admin_url = normalise_url(args.admin_url)
-    name = f"bench_flag_{uuid.uuid4().hex[:8]}"
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    _say(f"scratch database {name}")
-    try:
-        upgrade_to_head(url)
+    with scratch_database(args.admin_url, "bench_flag", keep=args.keep) as scratch:
+        url = scratch.url
+        _say(f"scratch database {scratch.name}")
         generate(url, args.cases)
         if args.generate_only:
-            args.keep = True
-            _say(f"data left in {name}")
+            scratch.keep = True
+            _say(f"data left in {scratch.name}")
             return 0
         _say("flag_overdue:")
         _timed("first run (all overdue so far)", lambda: run_job(url, AS_OF))
@@ -165,11 +156,6 @@ def main(argv: list[str] | None = None) -> int:
         _timed("`python -m jobs.flag_overdue` as a subprocess (start-up included)", lambda: subprocess.run(
             [sys.executable, "-m", "jobs.flag_overdue", "--as-of", (AS_OF + timedelta(minutes=15)).isoformat()],
             cwd=ROOT, env=env, check=True, capture_output=True).returncode)
-    finally:
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     return 0
 
 

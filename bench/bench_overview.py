@@ -15,12 +15,10 @@ import argparse
 import os
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,27 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from db.engine import normalise_url
-    from db.schema import upgrade_to_head
+    from bench.scratch import scratch_database
 
-    admin = normalise_url(args.admin_url)
-    name = f"bench_overview_{uuid.uuid4().hex[:8]}"
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        _say(f"scratch database {name}")
-        upgrade_to_head(url)
-        generate(url, args.cases)
-        measure(url)
-    finally:
-        if not args.keep:
-            from db.engine import _engine
-
-            _engine.cache_clear()
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database(args.admin_url, "bench_overview", keep=args.keep) as scratch:
+        _say(f"scratch database {scratch.name}")
+        generate(scratch.url, args.cases)
+        measure(scratch.url)
     return 0
 
 

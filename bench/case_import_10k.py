@@ -9,20 +9,18 @@ import io
 import os
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import openpyxl
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
 from dashboard.services.dispatch_board import BoardFilter, board_count, board_page
 from dashboard.services.case_import import EXAMPLE_ROW, IMPORT_FIELDS, header_for, import_cases
 from db.demo_org import build_org
-from db.engine import normalise_url, session_factory
-from db.schema import upgrade_to_head
+from bench.scratch import scratch_database
+from db.engine import session_factory
 
 
 def generate_rows(count: int, prefix: str) -> list[list[str]]:
@@ -40,14 +38,8 @@ def generate_rows(count: int, prefix: str) -> list[list[str]]:
 
 
 def main(count: int) -> None:
-    admin = normalise_url(os.environ["TEST_ADMIN_DATABASE_URL"])
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(url)
+    with scratch_database(os.environ["TEST_ADMIN_DATABASE_URL"], "bench_import") as scratch:
+        url = scratch.url
         with session_factory(url)() as session:
             org = build_org(session, hash_password("bench"))
             session.commit()
@@ -78,13 +70,6 @@ def main(count: int) -> None:
                 page = board_page(session, viewer, BoardFilter(), limit=50, offset=total // 2)
                 print(f"Board for {username}: {total:,} cases, count + middle page of {len(page.rows)} "
                       f"in {(time.perf_counter() - started) * 1000:.0f} ms")
-    finally:
-        from db.engine import _engine
-
-        _engine(normalise_url(url)).dispose()
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
