@@ -29,14 +29,15 @@ if actor is None:
         st.error(problem)
         st.stop()
 else:
+    allowed = pages_for(actor)
     sections: dict[str, list[st.Page]] = {}
-    for spec in pages_for(actor):
+    for spec in allowed:
         sections.setdefault(t(spec.section), []).append(
             st.Page(spec.script, title=t(spec.title_key), icon=spec.icon, url_path=spec.key,
                     default=spec.key == "home"))
     # The menu is drawn by render_sidebar (config hides Streamlit's own page list).
     navigation = st.navigation(sections, position="hidden")
-    st.session_state["nav_pages"] = [spec.key for spec in pages_for(actor)]
+    st.session_state["nav_pages"] = [spec.key for spec in allowed]
     render_sidebar(actor, sections)
     go_to_requested_page(actor)
 navigation.run()

@@ -11,7 +11,7 @@ from dashboard.services.case_state import advance_state
 from dashboard.services.errors import UserError
 from dashboard.ui.case_timeline import describe, who
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, time_left
+from dashboard.ui.format import local_time, money, tier_label, time_left
 from dashboard.ui.my_tasks import render_my_tasks
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
@@ -63,7 +63,7 @@ now = datetime.now(timezone.utc)
 st.subheader(t("detail.title", case_no=f.case_no))
 cols = st.columns(4)
 cols[0].metric(t("detail.field.state"), t(f"state.{f.state}"))
-cols[1].metric(t("detail.field.tier"), _label("detail.tier_short", f.tier), help=_label("tier", f.tier))
+cols[1].metric(t("detail.field.tier"), _label("detail.tier_short", f.tier), help=tier_label(f.tier))
 cols[2].metric(t("detail.field.estimate"), money(f.current_estimate))
 rule = "—" if f.tier_rule_version is None else t(
     "detail.field.rule_branch" if f.tier_rule_branch_specific else "detail.field.rule_national", v=f.tier_rule_version)
