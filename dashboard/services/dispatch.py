@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard.rules.notifications import (
@@ -22,11 +21,12 @@ from dashboard.services.case_access import load_visible_case
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.history import record_event
+from dashboard.services.outbox import queue_notification
 from dashboard.services.rule_settings import all_settings
 from dashboard.services.tiers import TierTable, active_tier_table, tier_table_by_id
 from dashboard.settings import COMPULSORY_ONLY_TIER, SUB_BRANCH_POSITIONS
 from db.models import (
-    ClaimCase, ContactAttempt, Dispatch, Estimate, Notification, OrgUnit, Person, RoleAssignment,
+    ClaimCase, ContactAttempt, Dispatch, Estimate, OrgUnit, Person, RoleAssignment,
 )
 
 MAX_AMOUNT = Decimal("999999999999.99")  # NUMERIC(14,2)
@@ -83,15 +83,6 @@ def position_holder(session: Session, case: ClaimCase, position: str) -> Person 
                RoleAssignment.unit_id == unit_id, Person.active.is_(True))
         .order_by(RoleAssignment.id).limit(1)
     ).first()
-
-
-def queue_notification(session: Session, *, case_id: int | None, recipient_id: int, kind: str, body: str,
-                       dedupe_key: str, now: datetime) -> None:
-    """Put a message in the outbox once (dedupe_key), for the send_notifications job."""
-    session.execute(insert(Notification).values(
-        case_id=case_id, recipient_person_id=recipient_id, kind=kind, body=body, dedupe_key=dedupe_key,
-        created_at=now,
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
 
 
 def _table_for(session: Session, case: ClaimCase) -> TierTable:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import ColumnElement, false, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard.i18n import CATALOG
 from dashboard.services.case_access import load_visible_case
+from dashboard.services.outbox import queue_notification
 from dashboard.services.actor import Actor
 from dashboard.services.errors import PermissionDenied
-from db.models import ClaimCase, Deadline, Dispatch, Notification, RoleAssignment, SupervisorAssignment
+from db.models import ClaimCase, Deadline, Dispatch, RoleAssignment, SupervisorAssignment
 
 # HQ roles that read every branch's review threads (SPEC §1).
 HQ_READERS = frozenset({"hq_admin", "hq_reviewer", "executive", "call_center"})
@@ -95,7 +95,5 @@ def notify(session: Session, *, recipients: list[int], case_id: int | None, kind
            dedupe_prefix: str, now: datetime) -> None:
     """Queue one outbox row per recipient; the dedupe key makes a retry harmless."""
     for person_id in dict.fromkeys(recipients):
-        session.execute(insert(Notification).values(
-            case_id=case_id, recipient_person_id=person_id, kind=kind, body=body,
-            dedupe_key=f"{dedupe_prefix}:to:{person_id}"[:128], created_at=now,
-        ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+        queue_notification(session, case_id=case_id, recipient_id=person_id, kind=kind, body=body,
+                           dedupe_key=f"{dedupe_prefix}:to:{person_id}", now=now)
