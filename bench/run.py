@@ -65,7 +65,7 @@ def explain_ms(raw, statements: list[tuple[str, object]], repeat: int = 3) -> fl
     return statistics.median(totals)
 
 
-def bench_pages(url: str, repeat: int) -> tuple[list[dict], list]:
+def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[list[dict], list]:
     from bench.pages import actor_for, page_benches
 
     engine = create_engine(url, pool_size=5)
@@ -79,6 +79,8 @@ def bench_pages(url: str, repeat: int) -> tuple[list[dict], list]:
 
     with factory() as session:
         benches, ctx = page_benches(session)
+    if only:
+        benches = [b for b in benches if b.key in only]
     results = []
     for b in benches:
         with factory() as session:
@@ -497,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--flag-cases", type=int, default=1_000_000)
     parser.add_argument("--skip", default="", help="comma-separated: flag_overdue,import,apptest,browser,concurrency")
+    parser.add_argument("--pages", default="",
+                        help="comma-separated page keys: measure only these pages' data (part 1), print, write nothing")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if args.db == "claims":
@@ -506,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     info = machine(url)
     _say(f"machine: {info['nproc']} cores, {info['memory_gb']:.1f} GiB, PostgreSQL {info['pg']}; {info['cases']:,} cases")
     _say("1. page data functions")
+    if args.pages:
+        bench_pages(url, args.repeat, {p.strip() for p in args.pages.split(",")})
+        return 0
     pages, benches = bench_pages(url, args.repeat)
     flag = imp = apptest = browser = conc = None
     failures: list[str] = []

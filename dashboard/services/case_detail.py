@@ -3,7 +3,8 @@
 Each source table gives its own timeline entries (estimates, dispatches, contact attempts,
 uploads, deadlines met, violations, opinions and their points, answers, verdicts, progress
 notes, notifications); the append-only `case_event` history adds what no table records (state
-changes, registration, tiering). Every query is bounded by the case and a row limit.
+changes, registration, tiering). All of them come from one statement (case_timeline_query),
+each source bounded by the case and a row limit.
 """
 from __future__ import annotations
 
@@ -16,15 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.rules.case_states import is_pending
-from dashboard.services.actor import Actor
+from dashboard.services.actor import Actor, case_scope
 from dashboard.services.case_access import find_case_id as _find_case_id
-from dashboard.services.case_access import load_visible_case
 from dashboard.services.case_state import allowed_targets
-from db.models import (
-    CaseEvent, ClaimCase, ContactAttempt, Deadline, Dispatch, Estimate, Notification, Opinion,
-    OpinionPoint, OrgUnit, Person, PointAnswer, PointVerdict, ProgressNote, RoleAssignment, TierRuleSet,
-    Upload, Violation,
-)
+from dashboard.services.case_timeline_query import TIMELINE_SQL, decode_params
+from dashboard.services.errors import NotFound
+from db.models import ClaimCase, OrgUnit, Person, TierRuleSet
 
 ROWS_PER_SOURCE = 500  # bound per source table; a real case has a few dozen rows in each
 # History kinds already shown from their own table (richer there); the rest of case_event is shown.
@@ -121,179 +119,79 @@ def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
     return _find_case_id(session, actor, case_no)
 
 
-def _people(session: Session, ids: set[int | None]) -> dict[int, tuple[str, str | None]]:
-    """person id → (full name, first role) for the people named on the timeline, one query."""
-    wanted = sorted(i for i in ids if i is not None)
-    if not wanted:
-        return {}
-    first_role = (select(RoleAssignment.role).where(RoleAssignment.person_id == Person.id)
-                  .order_by(RoleAssignment.id).limit(1).scalar_subquery())
-    rows = session.execute(select(Person.id, Person.full_name, first_role).where(Person.id.in_(wanted)))
-    return {pid: (name, role) for pid, name, role in rows}
+def _deadline_line(deadline_id: int, d: dict[str, Any], now: datetime) -> DeadlineLine:
+    if d["cancelled_at"] is not None:
+        status = "cancelled"
+    elif d["met_at"] is not None:
+        status = "met_late" if d["met_at"] > d["due_at"] else "met"  # late stays late (SPEC §4)
+    else:
+        status = "overdue" if now > d["due_at"] else "open"
+    return DeadlineLine(deadline_id, d["deadline"], d["responsible"], d["also_charged"], d["started_at"],
+                        d["due_at"], d["met_at"], status)
 
 
-def _deadline_status(d: Deadline, now: datetime) -> str:
-    if d.cancelled_at is not None:
-        return "cancelled"
-    if d.met_at is not None:
-        return "met_late" if d.met_at > d.due_at else "met"  # late stays late (SPEC §4)
-    return "overdue" if now > d.due_at else "open"
+_FACT_COLUMNS = ("id", "case_no", "state", "tier", "current_estimate", "tiered_at", "report_time", "accident_time",
+                 "province", "city", "address", "business_line", "policy_no", "insured_name", "driver_name",
+                 "reporter_name", "plate_no", "vehicle_model", "accident_type", "compulsory_only", "branch_id",
+                 "surveyor_id", "description", "is_major", "closed_at", "reopen_count", "version")
 
 
-def _facts(session: Session, case: ClaimCase) -> CaseFacts:
+def _visible_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
+    """The case with its branch, sub-branch, surveyor and rule-set names in one statement, within the
+    actor's scope; NotFound otherwise (never says whether another branch's case exists). Plain
+    columns, not an ORM object: the page only reads them."""
     branch = aliased(OrgUnit)
     sub = aliased(OrgUnit)
-    branch_name, sub_name, surveyor_name, rule_version, rule_branch = session.execute(
-        select(branch.name, sub.name, Person.full_name, TierRuleSet.version, TierRuleSet.branch_id)
-        .select_from(ClaimCase)
-        .join(branch, branch.id == ClaimCase.branch_id)
-        .join(sub, sub.id == ClaimCase.sub_branch_id)
-        .join(Person, Person.id == ClaimCase.surveyor_id)
-        .outerjoin(TierRuleSet, TierRuleSet.id == ClaimCase.tier_rule_set_id)
-        .where(ClaimCase.id == case.id)).one()
-    return CaseFacts(
-        id=case.id, case_no=case.case_no, state=case.state, tier=case.tier, tier_rule_version=rule_version,
-        tier_rule_branch_specific=rule_branch is not None, current_estimate=case.current_estimate,
-        tiered_at=case.tiered_at, report_time=case.report_time, accident_time=case.accident_time,
-        province=case.province, city=case.city, address=case.address, business_line=case.business_line,
-        policy_no=case.policy_no, insured_name=case.insured_name, driver_name=case.driver_name,
-        reporter_name=case.reporter_name, plate_no=case.plate_no, vehicle_model=case.vehicle_model,
-        accident_type=case.accident_type, compulsory_only=case.compulsory_only, branch_id=case.branch_id,
-        branch_name=branch_name, sub_branch_name=sub_name, surveyor_id=case.surveyor_id,
-        surveyor_name=surveyor_name, description=case.description, is_major=case.is_major,
-        closed_at=case.closed_at, reopen_count=case.reopen_count, version=case.version)
+    query = (select(*(getattr(ClaimCase, c) for c in _FACT_COLUMNS), branch.name.label("branch_name"),
+                    sub.name.label("sub_branch_name"), Person.full_name.label("surveyor_name"),
+                    TierRuleSet.version.label("tier_rule_version"),
+                    (TierRuleSet.branch_id.is_not(None)).label("tier_rule_branch_specific"))
+             .join(branch, branch.id == ClaimCase.branch_id)
+             .join(sub, sub.id == ClaimCase.sub_branch_id)
+             .join(Person, Person.id == ClaimCase.surveyor_id)
+             .outerjoin(TierRuleSet, TierRuleSet.id == ClaimCase.tier_rule_set_id)
+             .where(ClaimCase.id == case_id))
+    scope = case_scope(actor)
+    if scope is not None:
+        query = query.where(scope)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound()
+    values = dict(row._mapping)
+    values["tier_rule_branch_specific"] = bool(values["tier_rule_branch_specific"])
+    return CaseFacts(**values)
 
 
 def case_detail(session: Session, actor: Actor, case_id: int, now: datetime | None = None) -> CaseDetail:
-    """Facts and the whole timeline of a case the actor may see; NotFound for any other case."""
+    """Facts and the whole timeline of a case the actor may see; NotFound for any other case.
+
+    Two statements whatever the case holds: the facts (scope-checked) and the timeline."""
     now = now or datetime.now(timezone.utc)
-    case = load_visible_case(session, actor, case_id)
-    facts = _facts(session, case)
-    lim = ROWS_PER_SOURCE
-    raw: list[tuple[datetime, str, int | None, str, dict[str, Any]]] = []  # (at, kind, actor id, key, params)
-    names_needed: set[int | None] = set()
-
-    def add(at: datetime | None, kind: str, actor_id: int | None, key: str, **params: Any) -> None:
-        if at is not None:
-            raw.append((at, kind, actor_id, key, params))
-            names_needed.add(actor_id)
-
-    add(case.report_time, "reported", None, "detail.ev.reported", reporter=case.reporter_name,
-        accident_time=case.accident_time)
-
-    for e in session.scalars(select(Estimate).where(Estimate.case_id == case_id)
-                             .order_by(Estimate.recorded_at, Estimate.id).limit(lim)):
-        add(e.recorded_at, "estimate", e.recorded_by, "detail.ev.estimate", amount=e.amount,
-            tier_before=e.tier_before, tier_after=e.tier_after, note=e.note)
-
-    dispatches = list(session.scalars(select(Dispatch).where(Dispatch.case_id == case_id)
-                                      .order_by(Dispatch.dispatched_at, Dispatch.id).limit(lim)))
-    names_needed.update(d.person_id for d in dispatches)
-    names_needed.update(d.delegate_person_id for d in dispatches)
-    for d in dispatches:
-        add(d.dispatched_at, "dispatch", d.dispatched_by, "detail.ev.dispatch", person_id=d.person_id,
-            position=d.position, tier=d.tier, reason=d.reason, contact_state=d.contact_state)
-        if d.arrived_at is not None:
-            add(d.arrived_at, "arrival", d.delegate_person_id or d.person_id, "detail.ev.arrival",
-                person_id=d.delegate_person_id or d.person_id)
-    dispatch_person = {d.id: d.person_id for d in dispatches}
-
-    for c in session.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case_id)
-                             .order_by(ContactAttempt.recorded_at).limit(lim)):
-        names_needed.add(c.delegate_person_id)
-        add(c.recorded_at, "contact", c.recorded_by, "detail.ev.contact",
-            person_id=dispatch_person.get(c.dispatch_id), outcome=c.outcome, reason=c.reason,
-            delegate_id=c.delegate_person_id)
-
-    for u in session.execute(select(Upload.uploaded_at, Upload.uploaded_by, Upload.on_behalf_of, Upload.kind,
-                                    Upload.filename, Upload.size_bytes, Upload.note)
-                             .where(Upload.case_id == case_id).order_by(Upload.uploaded_at).limit(lim)):
-        names_needed.add(u.on_behalf_of)
-        add(u.uploaded_at, "upload", u.uploaded_by, "detail.ev.upload", upload_kind=u.kind,
-            filename=u.filename, size_bytes=u.size_bytes, on_behalf_id=u.on_behalf_of, note=u.note)
-
-    deadline_rows = list(session.scalars(select(Deadline).where(Deadline.case_id == case_id)
-                                         .order_by(Deadline.due_at, Deadline.id).limit(lim)))
-    names_needed.update(d.responsible_person_id for d in deadline_rows)
-    names_needed.update(d.also_charged_person_id for d in deadline_rows)
-    for d in deadline_rows:
-        if d.met_at is not None:
-            add(d.met_at, "deadline_met", d.met_by, "detail.ev.deadline_met", deadline=d.kind,
-                due_at=d.due_at, late=d.met_at > d.due_at)
-
-    for v in session.scalars(select(Violation).where(Violation.case_id == case_id)
-                             .order_by(Violation.found_at).limit(lim)):
-        names_needed.add(v.person_id)
-        add(v.found_at, "violation", None, "detail.ev.violation", deadline=v.kind, person_id=v.person_id,
-            due_at=v.due_at, charge=v.charge)
-
-    opinions = list(session.scalars(select(Opinion).where(Opinion.case_id == case_id)
-                                    .order_by(Opinion.posted_at).limit(lim)))
-    opinion_ids = [o.id for o in opinions]
-    points: dict[int, OpinionPoint] = {}
-    if opinion_ids:
-        points = {p.id: p for p in session.scalars(select(OpinionPoint).where(
-            OpinionPoint.opinion_id.in_(opinion_ids)).order_by(OpinionPoint.opinion_id, OpinionPoint.seq)
-            .limit(lim))}
-    for o in opinions:
-        names_needed.add(o.addressed_to_person_id)
-        bodies = [(p.seq, p.body, p.status) for p in points.values() if p.opinion_id == o.id]
-        add(o.posted_at, "opinion", o.author_id,
-            "detail.ev.opinion_hq" if o.kind == "hq_review" else "detail.ev.opinion_supervision",
-            to_id=o.addressed_to_person_id, points=bodies, closed_at=o.closed_at)
-    if points:
-        for a in session.scalars(select(PointAnswer).where(PointAnswer.point_id.in_(list(points)))
-                                 .order_by(PointAnswer.answered_at).limit(lim)):
-            add(a.answered_at, "answer", a.author_id, "detail.ev.answer", seq=points[a.point_id].seq,
-                body=a.body, late=a.late)
-        for v in session.scalars(select(PointVerdict).where(PointVerdict.point_id.in_(list(points)))
-                                 .order_by(PointVerdict.decided_at).limit(lim)):
-            add(v.decided_at, "verdict", v.decided_by, f"detail.ev.verdict_{v.verdict}",
-                seq=points[v.point_id].seq, reason=v.reason)
-
-    for n in session.scalars(select(ProgressNote).where(ProgressNote.case_id == case_id)
-                             .order_by(ProgressNote.posted_at).limit(lim)):
-        add(n.posted_at, "progress", n.author_id, "detail.ev.progress", body=n.body,
-            on_opinion=n.opinion_id is not None)
-
-    for n in session.execute(select(Notification.created_at, Notification.recipient_person_id, Notification.kind,
-                                    Notification.state, Notification.sent_at, Notification.body)
-                             .where(Notification.case_id == case_id).order_by(Notification.created_at)
-                             .limit(lim)):
-        names_needed.add(n.recipient_person_id)
-        add(n.created_at, "notification", None, "detail.ev.notification", recipient_id=n.recipient_person_id,
-            notification_kind=n.kind, state=n.state, sent_at=n.sent_at, body=n.body)
-
-    for ev in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
-                                                      CaseEvent.kind.not_in(sorted(COVERED_EVENT_KINDS)))
-                              .order_by(CaseEvent.at, CaseEvent.id).limit(lim)):
-        # Payload keys are whatever the writing service chose: kept as a plain dict of parameters.
-        raw.append((ev.at, "event", ev.actor_id, f"detail.ev.event.{ev.kind}",
-                    {**dict(ev.payload or {}), "event_kind": ev.kind}))
-        names_needed.add(ev.actor_id)
-
-    people = _people(session, names_needed)
-
-    def name(pid: int | None) -> str | None:
-        return people[pid][0] if pid in people else None
-
-    timeline: list[TimelineEntry] = []
-    for at, kind, actor_id, key, params in raw:
-        for id_key, name_key in (("person_id", "person"), ("delegate_id", "delegate"), ("on_behalf_id", "on_behalf"),
-                                 ("to_id", "to"), ("recipient_id", "recipient")):
-            if id_key in params:
-                params[name_key] = name(params.pop(id_key))
-        who = people.get(actor_id) if actor_id is not None else None
-        timeline.append(TimelineEntry(at=at, kind=kind, actor_name=who[0] if who else None,
-                                      actor_role=who[1] if who else None, summary=key, details=params))
+    facts = _visible_facts(session, actor, case_id)
+    timeline = [TimelineEntry(at=facts.report_time, kind="reported", actor_name=None, actor_role=None,
+                              summary="detail.ev.reported",
+                              details={"reporter": facts.reporter_name, "accident_time": facts.accident_time})]
+    deadlines: list[DeadlineLine] = []
+    dispatched: dict[int, str] = {}
+    has_opinion = False
+    rows = session.execute(TIMELINE_SQL, {"case_id": case_id, "lim": ROWS_PER_SOURCE,
+                                          "covered": sorted(COVERED_EVENT_KINDS)})
+    for at, kind, key, ref_id, actor_name, actor_role, params in rows:
+        # case_event payloads are whatever the writing service stored: passed on as they are.
+        details = dict(params) if kind == "event" else decode_params(params)
+        if kind == "clock":
+            deadlines.append(_deadline_line(ref_id, details, now))
+            continue
+        if kind == "dispatch":
+            dispatched.setdefault(ref_id, details.get("person") or "")
+        has_opinion = has_opinion or kind == "opinion"
+        timeline.append(TimelineEntry(at=at, kind=kind, actor_name=actor_name, actor_role=actor_role,
+                                      summary=key, details=details))
     # Same instant: cause before effect (estimate → tiering → dispatch → ... → notifications sent).
     timeline.sort(key=lambda e: (e.at, _SAME_INSTANT_RANK.get(e.summary, _SAME_INSTANT_RANK.get(e.kind, 5))))
-
-    deadlines = [DeadlineLine(d.id, d.kind, name(d.responsible_person_id), name(d.also_charged_person_id),
-                              d.started_at, d.due_at, d.met_at, _deadline_status(d, now)) for d in deadline_rows]
+    deadlines.sort(key=lambda d: (d.due_at, d.id))
     may_upload = actor.has_role(*UPLOAD_ROLES) and facts.pending
-    may_answer = actor.has_role("branch_manager", "branch_tracker") and bool(opinions)
-    return CaseDetail(facts=facts, timeline=timeline, deadlines=deadlines,
-                      dispatched=list(dict.fromkeys((d.person_id, name(d.person_id) or "") for d in dispatches)),
-                      allowed_states=allowed_targets(actor, case.state), may_upload=may_upload,
+    may_answer = actor.has_role("branch_manager", "branch_tracker") and has_opinion
+    return CaseDetail(facts=facts, timeline=timeline, deadlines=deadlines, dispatched=list(dispatched.items()),
+                      allowed_states=allowed_targets(actor, facts.state), may_upload=may_upload,
                       may_answer=may_answer)

@@ -307,6 +307,7 @@ def record_contact_attempt(session: Session, actor: Actor, dispatch_id: int, out
     session.flush()
     if delegate_person_id is not None and outcome == "unavailable" and one_person:
         _set_delegate(session, actor, case, dispatch, delegate_person_id, now)
+        attempt.delegate_person_id = delegate_person_id  # the call that named the delegate says so
     session.commit()
     return result
 

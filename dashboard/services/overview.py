@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, extract, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.services.actor import Actor, case_scope
@@ -191,21 +191,24 @@ def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
     c_decided = or_(clocks.c.met_at.is_not(None), clocks.c.due_at < now)
     c_on_time = and_(clocks.c.met_at.is_not(None), clocks.c.met_at <= clocks.c.due_at)
 
-    # HQ review points still waiting for the branch (open, or sent back for a new answer).
-    hq_opinion = select(Opinion.id, Opinion.posted_at).join(fc, fc.c.id == Opinion.case_id) \
-        .where(Opinion.kind == "hq_review").subquery()
-    open_points = (select(func.count()).select_from(OpinionPoint)
-                   .join(hq_opinion, hq_opinion.c.id == OpinionPoint.opinion_id)
-                   .where(OpinionPoint.status.in_(("open", "sent_back"))))
+    # The filtered cases' HQ review points, read once for both figures below.
+    hq_points = (select(OpinionPoint.id, OpinionPoint.status, Opinion.posted_at)
+                 .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(fc, fc.c.id == Opinion.case_id)
+                 .where(Opinion.kind == "hq_review").cte("hq_point").prefix_with("MATERIALIZED"))
+    # Points still waiting for the branch (open, or sent back for a new answer).
+    open_points = select(func.count()).select_from(hq_points).where(hq_points.c.status.in_(("open", "sent_back")))
     # Answer time: from the opinion (or from the send-back the answer responds to) to the answer.
     last_send_back = (select(func.max(PointVerdict.decided_at))
                       .where(PointVerdict.point_id == PointAnswer.point_id, PointVerdict.verdict == "sent_back",
                              PointVerdict.decided_at <= PointAnswer.answered_at)
                       .correlate(PointAnswer).scalar_subquery())
-    avg_answer = (select(func.avg(extract("epoch", PointAnswer.answered_at
-                                          - func.coalesce(last_send_back, hq_opinion.c.posted_at))))
-                  .select_from(PointAnswer).join(OpinionPoint, OpinionPoint.id == PointAnswer.point_id)
-                  .join(hq_opinion, hq_opinion.c.id == OpinionPoint.opinion_id))
+    # Per point (LATERAL with an aggregate: an index probe per point, not a pass over every answer).
+    per_point = (select(func.sum(extract("epoch", PointAnswer.answered_at
+                                         - func.coalesce(last_send_back, hq_points.c.posted_at))).label("seconds"),
+                        func.count().label("answers"))
+                 .where(PointAnswer.point_id == hq_points.c.id).correlate(hq_points).lateral("per_point"))
+    avg_answer = (select(func.sum(per_point.c.seconds) / func.nullif(func.sum(per_point.c.answers), 0))
+                  .select_from(hq_points).join(per_point, true()))
 
     violations = (select(Violation.kind).where(Violation.case_id.in_(select(fc.c.id)))
                   .union_all(select(Violation.kind).where(_branch_level_violations(flt)))).subquery()

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from dashboard.services.case_detail import case_detail, find_case_id
 from dashboard.services.case_state import advance_state
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatch import record_contact_attempt, record_estimate
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError
 from dashboard.services.uploads import record_upload
-from db.models import CaseEvent, ClaimCase, Opinion, OpinionPoint, PointAnswer, PointVerdict, ProgressNote
+from db.models import CaseEvent, ClaimCase, Opinion, OpinionPoint, Person, PointAnswer, PointVerdict, ProgressNote
 from tests.factories import T0, make_case
 
 
@@ -162,3 +162,43 @@ def test_another_branchs_manager_cannot_change_the_case_and_learns_nothing(sessi
         advance_state(session, actor_for("zj_manager"), case.id, "investigating", case.version)
     session.expire_all()
     assert session.get(ClaimCase, case.id).state == "dispatched"
+
+
+def test_timeline_keeps_amounts_exact_times_aware_and_every_named_person(session, org, actor_for):
+    """The timeline is read in one statement as jsonb: amounts must come back as exact Decimals,
+    times as aware datetimes, and every person it mentions by name (delegate, on-behalf, late clock)."""
+    from decimal import Decimal
+
+    from dashboard.i18n import set_language
+    from dashboard.ui.case_timeline import describe
+    from db.models import Deadline
+
+    case = make_case(session, org, "gz")
+    cc = actor_for("callcenter")
+    result = record_estimate(session, cc, case.id, "86000.10", now=T0)
+    claims_head = result.dispatched[0].person_id
+    delegate = org.sub_branch("gz").surveyors[1]
+    record_contact_attempt(session, cc, result.dispatched[0].dispatch_id, "unavailable", reason="出差",
+                           delegate_person_id=delegate, now=T0 + timedelta(minutes=5))
+    surveyor = actor_for("gz_surveyor1")
+    record_upload(session, surveyor, case.id, "person_vehicle_photo", "photo.jpg", b"x",
+                  on_behalf_of_person_id=claims_head, now=T0 + timedelta(hours=26))
+    names = dict(session.execute(select(Person.id, Person.full_name)
+                                 .where(Person.id.in_([claims_head, delegate, surveyor.person_id]))).all())
+
+    detail = case_detail(session, actor_for("gd_manager"), case.id, now=T0 + timedelta(hours=30))
+
+    estimate = next(e for e in detail.timeline if e.kind == "estimate")
+    assert estimate.details["amount"] == Decimal("86000.10") and isinstance(estimate.details["amount"], Decimal)
+    contact = next(e for e in detail.timeline if e.kind == "contact")
+    assert (contact.details["person"], contact.details["delegate"]) == (names[claims_head], names[delegate])
+    upload = next(e for e in detail.timeline if e.kind == "upload")
+    assert upload.details["on_behalf"] == names[claims_head] and upload.actor_name == names[surveyor.person_id]
+    set_language("zh")
+    assert "¥86,000.10" in describe(estimate) and names[delegate] in describe(contact)
+    d2_row = session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == "D2")).one()
+    d2 = next(d for d in detail.deadlines if d.kind == "D2")
+    assert (d2.status, d2.due_at, d2.met_at) == ("met_late", d2_row.due_at, d2_row.met_at)
+    assert d2.due_at.tzinfo is not None and d2.also_charged_name == names[surveyor.person_id]
+    assert detail.dispatched == [(claims_head, names[claims_head])]
+    assert [d.due_at for d in detail.deadlines] == sorted(d.due_at for d in detail.deadlines)
