@@ -41,8 +41,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Notifications (rendered into the outbox; Chinese is the business language of the messages)
     "deadlines.notify.violation": ("【时效提醒】{subject}的{kind_name}应于{due}前完成，现已超时，已记违规一次（{person}）。",
                                    "[Deadline] {kind_name} for {subject} was due by {due} and is overdue: one violation recorded ({person})."),
-    "deadlines.notify.violation_superior": ("【时效提醒】您管辖的{subject}的{kind_name}（责任人：{person}）应于{due}前完成，现已超时。",
-                                            "[Deadline] {kind_name} for {subject} (responsible: {person}) was due by {due} and is overdue."),
+    "deadlines.notify.digest_item": ("{kind_name}{n}项", "{kind_name}: {n}"),
+    "deadlines.notify.violation_digest": ("【时效汇总】截至{as_of}，您管辖范围内新增超时{total}项：{kinds}。请在“超时跟踪”页查看并督促整改。",
+                                          "[Deadlines] As of {as_of}, {total} new missed deadline(s) in your area: {kinds}. See the overdue tracker."),
     "deadlines.notify.subject_case": ("案件{case_no}", "case {case_no}"),
     # Tracker page
     "deadlines.tracker.caption": ("已超时、{h} 小时内到期及超时后完成的时效。违规由定时任务每 5 分钟判定。",

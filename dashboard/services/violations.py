@@ -3,9 +3,13 @@
 One statement finds every clock past due and not met on time (open past due, or met late: late
 stays late), inserts one violation per charged person (the responsible person, and the
 `also_charged_person_id` of 第三章 五) with ON CONFLICT DO NOTHING on (deadline, person), and
-queues a notification to the charged person and to their superior in the same statement
-(dedupe_key per violation and recipient). Killed half way, the transaction rolls back whole;
-run again, nothing already recorded is recorded twice.
+queues in the same statement one notification per violation to the charged person (dedupe_key
+per violation and recipient) and ONE digest per superior for the whole run (counts by deadline
+kind; the tracker page has the list). Killed half way, the transaction rolls back whole; run
+again, nothing already recorded is recorded twice.
+
+Why a digest: a superior answers for a whole branch; a message per violation buried them (a
+first run over old data would send a branch manager thousands) and doubled the job's writes.
 
 Superior (who is told besides the charged person): a person who works in a sub-branch (surveyor,
 sub-branch heads) → the branch's 分公司分级案件管理责任人 (branch_manager); a person of a branch
@@ -62,7 +66,14 @@ def record_violations(session: Session, as_of: datetime, *, deadline_ids: Sequen
         "person": "p.full_name",
     }
     body_self, params_self = _sql_template(_zh("deadlines.notify.violation"), expressions, "ts")
-    body_sup, params_sup = _sql_template(_zh("deadlines.notify.violation_superior"), expressions, "tp")
+    digest_expressions = {
+        "as_of": "to_char(CAST(:as_of AS timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')",
+        "total": "CAST(dg.total AS text)",
+        "kinds": "dg.kinds",
+    }
+    body_sup, params_sup = _sql_template(_zh("deadlines.notify.violation_digest"), digest_expressions, "tp")
+    digest_item, params_item = _sql_template(_zh("deadlines.notify.digest_item"),
+                                             {"kind_name": "kn.name", "n": "CAST(pk.n AS text)"}, "ti")
     pre, post = _zh("deadlines.notify.subject_case").split("{case_no}")
     kind_values = ", ".join(f"(CAST(:kn_{k} AS text), CAST(:kname_{k} AS text))" for k in DEADLINE_KINDS)
     kind_params: dict[str, str] = {}
@@ -108,42 +119,53 @@ person_level AS (
       FROM role_assignment ra JOIN org_unit u ON u.id = ra.unit_id
      GROUP BY ra.person_id
 ),
-recipients AS (
-    SELECT nv.id AS violation_id, nv.person_id AS recipient_id, 'deadline_violation' AS nkind
-      FROM nv
-    UNION ALL
-    SELECT nv.id, ra.person_id, 'deadline_violation_superior'
+superior AS (
+    SELECT nv.id AS violation_id, nv.kind, ra.person_id AS recipient_id
       FROM nv
       JOIN person_level pl ON pl.person_id = nv.person_id AND pl.lvl = 1
       JOIN role_assignment ra ON ra.role = 'branch_manager' AND ra.unit_id = nv.branch_id
      WHERE ra.person_id <> nv.person_id
     UNION ALL
-    SELECT nv.id, ra.person_id, 'deadline_violation_superior'
+    SELECT nv.id, nv.kind, ra.person_id
       FROM nv
       LEFT JOIN person_level pl ON pl.person_id = nv.person_id
       JOIN role_assignment ra ON ra.role = 'hq_admin'
      WHERE coalesce(pl.lvl, 3) >= 2 AND ra.person_id <> nv.person_id
 ),
 kn (kind, name) AS (VALUES {kind_values}),
+per_kind AS (
+    SELECT recipient_id, kind, count(DISTINCT violation_id) AS n, min(violation_id) AS first_id
+      FROM superior GROUP BY recipient_id, kind
+),
+dg AS (
+    SELECT pk.recipient_id, sum(pk.n) AS total, min(pk.first_id) AS first_id,
+           string_agg({digest_item}, '、' ORDER BY pk.kind) AS kinds
+      FROM per_kind pk JOIN kn ON kn.kind = pk.kind
+     GROUP BY pk.recipient_id
+),
 queued AS (
     INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at, state, attempts)
-    SELECT nv.case_id, r.recipient_id, r.nkind,
-           CASE WHEN r.nkind = 'deadline_violation' THEN {body_self} ELSE {body_sup} END,
-           'violation:' || nv.id || ':to:' || r.recipient_id, :as_of, 'queued', 0
-      FROM recipients r
-      JOIN nv ON nv.id = r.violation_id
-      JOIN person p ON p.id = nv.person_id
-      JOIN kn ON kn.kind = nv.kind
-      LEFT JOIN claim_case c ON c.id = nv.case_id
-      LEFT JOIN org_unit ou ON ou.id = nv.branch_id
-     ORDER BY nv.case_id, nv.id
-    ON CONFLICT (dedupe_key) DO NOTHING  -- also skips a duplicate recipient within this statement
+    SELECT * FROM (
+        SELECT nv.case_id, nv.person_id, 'deadline_violation', {body_self},
+               'violation:' || nv.id || ':to:' || nv.person_id, CAST(:as_of AS timestamptz), 'queued', 0
+          FROM nv
+          JOIN person p ON p.id = nv.person_id
+          JOIN kn ON kn.kind = nv.kind
+          LEFT JOIN claim_case c ON c.id = nv.case_id
+          LEFT JOIN org_unit ou ON ou.id = nv.branch_id
+         ORDER BY nv.case_id, nv.id) AS own
+    UNION ALL
+    -- The digest is keyed by the run's first violation for that superior: a re-run adds none.
+    SELECT NULL, dg.recipient_id, 'deadline_violation_digest', {body_sup},
+           'violation_digest:' || dg.first_id || ':to:' || dg.recipient_id, CAST(:as_of AS timestamptz), 'queued', 0
+      FROM dg
+    ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id
 )
 SELECT (SELECT count(*) FROM nv), (SELECT count(*) FROM queued)
 """
     params: dict[str, object] = {"as_of": as_of, "subj_pre": pre, "subj_post": post,
-                                 **params_self, **params_sup, **kind_params}
+                                 **params_self, **params_sup, **params_item, **kind_params}
     statement = text(sql)
     if deadline_ids is not None:
         if not deadline_ids:

@@ -49,11 +49,16 @@ def test_after_24_hours_d1_and_d2_are_violations_of_surveyor_and_first_responsib
     assert _run(db_url, T0 + timedelta(hours=24, minutes=1)) == 0
     surveyor, claims_head = case.surveyor_id, org.person("gz_claims")
     assert _violations(session) == sorted([("D1", surveyor, "responsible"), ("D2", claims_head, "responsible")])
-    # Each charged person and their superior (the branch's 分级案件管理责任人) are told once.
+    # Each charged person is told of their violation; their superior (the branch's 分级案件管理责任人)
+    # gets one digest for the run, counted by deadline kind.
     manager = org.person("gd_manager")
-    recipients = sorted(session.scalars(select(Notification.recipient_person_id)
-                                        .where(Notification.kind.like("deadline_violation%"))))
-    assert recipients == sorted([surveyor, claims_head, manager, manager])
+    recipients = sorted(session.execute(select(Notification.recipient_person_id, Notification.kind)
+                                        .where(Notification.kind.like("deadline_violation%"))).tuples())
+    assert recipients == sorted([(surveyor, "deadline_violation"), (claims_head, "deadline_violation"),
+                                 (manager, "deadline_violation_digest")])
+    digest = session.scalar(select(Notification.body).where(Notification.kind == "deadline_violation_digest"))
+    assert "新增超时2项" in digest and "2026-11-21 10:01" in digest
+    assert digest.count("1项") == 2 and "查勘资料上传" in digest  # D1 and D2, one each, by name
     body = session.scalar(select(Notification.body).where(Notification.recipient_person_id == surveyor,
                                                           Notification.kind == "deadline_violation"))
     assert case.case_no in body and "2026-11-21 10:00" in body  # due shown in Asia/Shanghai
