@@ -78,3 +78,7 @@ ROLES = (
     "hq_admin", "hq_reviewer", "exec_supervisor", "call_center", "branch_manager",
     "branch_tracker", "first_responsible", "surveyor", "executive",
 )
+
+# Aggregate figures and charts (landing figures, executive overview, tracker counts) are kept this
+# long per person before they are read again; work lists are always read live. See ui/read_cache.py.
+FIGURES_CACHE_SECONDS = 60

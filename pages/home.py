@@ -6,13 +6,14 @@ from dashboard.services.home import home_figures, unit_names
 from dashboard.ui.db import db_session
 from dashboard.ui.format import wan
 from dashboard.ui.my_tasks import render_my_tasks
+from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.session import require_page
 
 actor = require_page("home")
 st.title(t("home.welcome", name=actor.full_name))
 with db_session() as session:
-    figures = home_figures(session, actor)
     units = unit_names(session, actor)
+figures, read_at = cached_figures(actor, home_figures)
 st.caption(t("home.your_units", units="、".join(units)))
 
 render_my_tasks(actor, "home_tasks")
@@ -23,3 +24,4 @@ cols[1].metric(t("home.kpi.pending_all"), f"{figures.pending:,}")
 cols[2].metric(t("home.kpi.pending_tiered"), f"{figures.pending_tiered:,}")
 cols[3].metric(t("home.kpi.pending_amount"), wan(figures.pending_tiered_amount))
 st.caption(t("home.kpi.scope_note"))
+figures_freshness(read_at, key="home_refresh")

@@ -15,6 +15,7 @@ from dashboard.services.rule_settings import get_setting
 from dashboard.ui.db import db_session
 from dashboard.ui.format import tier_label
 from dashboard.ui.overdue_view import ageing_chart, coloured, rows_frame, violations_chart
+from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import open_case, pager, to_csv_bytes, to_excel_bytes
 
@@ -55,18 +56,21 @@ with db_session() as session:
                              person=person or None, tiers=tuple(tiers), due_from=due_from, due_to=due_to,
                              statuses=tuple(statuses))
 
-    counts = overdue_counts(session, actor, filters, now=now)
-    violations = violations_by_branch_and_kind(session, actor, filters)
+    # Counts and charts: read at most a minute ago (ui/read_cache), as of that minute; the rows stay live.
+    minute = now.replace(second=0, microsecond=0)
+    counts, read_at = cached_figures(actor, overdue_counts, filters, now=minute)
+    violations, _ = cached_figures(actor, violations_by_branch_and_kind, filters)
     metrics = st.columns(4)
     metrics[0].metric(t("deadlines.count.overdue"), f"{counts['overdue']:,}")
     metrics[1].metric(t("deadlines.count.due_soon"), f"{counts['due_soon']:,}")
     metrics[2].metric(t("deadlines.count.met_late"), f"{counts['met_late']:,}")
     metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}")
+    figures_freshness(read_at, key="od_refresh")
 
     total = sum(counts.values())
     offset = pager(total, PAGE_SIZE, key="ov_page")
     page = overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now)
-    buckets = ageing(session, actor, filters, now=now)
+    buckets, _ = cached_figures(actor, ageing, filters, now=minute)
 
 frame = rows_frame(page.rows, now)
 if frame.empty:

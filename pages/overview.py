@@ -13,6 +13,7 @@ from dashboard.services.overview import (
 )
 from dashboard.ui import charts
 from dashboard.ui.db import db_session
+from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.format import tier_label, local_time, money, wan
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager, to_excel_bytes
@@ -40,12 +41,12 @@ flt = OverviewFilter(report_from=start, report_to=end or start, branch_id=branch
                      sub_branch_id=sub_id if sub_id in sub_names else None, tier=tier)
 
 try:
-    with db_session() as session:
-        figures = headline_figures(session, actor, flt)
-        pending_rows = pending_by_unit_and_tier(session, actor, flt)
-        trend_rows = violations_by_week(session, actor, flt)
-        ranking_rows = on_time_by_unit(session, actor, flt)
-        ageing_rows = pending_ageing(session, actor, flt)
+    # Aggregates over months of cases: read at most a minute ago (ui/read_cache); the case list stays live.
+    figures, read_at = cached_figures(actor, headline_figures, flt)
+    pending_rows, _ = cached_figures(actor, pending_by_unit_and_tier, flt)
+    trend_rows, _ = cached_figures(actor, violations_by_week, flt)
+    ranking_rows, _ = cached_figures(actor, on_time_by_unit, flt)
+    ageing_rows, _ = cached_figures(actor, pending_ageing, flt)
 except UserError as err:
     st.error(t(err.key))
     st.stop()
@@ -61,6 +62,7 @@ row1[1].metric(t("overview.kpi.pending"), f"{figures.pending:,}")
 row1[2].metric(t("overview.kpi.closed"), f"{figures.closed:,}")
 row1[3].metric(t("overview.kpi.pending_amount"), wan(figures.pending_amount))
 st.caption(t("overview.scope_note", start=flt.report_from, end=flt.report_to))
+figures_freshness(read_at, key="ov_refresh")
 row2 = st.columns(5)
 hours = f"{figures.dispatch_within_hours:g}"
 for col, label, share in ((row2[0], t("overview.kpi.dispatched_within", h=hours), figures.dispatched_within),
@@ -134,8 +136,7 @@ def _case_frame(rows: list[dict]) -> pd.DataFrame:
         "closed_at"))])
 
 
-with db_session() as session:
-    total = count_overview_cases(session, actor, flt, status=status)
+total, _ = cached_figures(actor, count_overview_cases, flt, status=status)
 offset = pager(total, PAGE_SIZE, key="ov_page")
 with db_session() as session:
     _, page_rows = overview_cases(session, actor, flt, status=status, limit=PAGE_SIZE, offset=offset)

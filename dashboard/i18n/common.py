@@ -17,6 +17,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.download_excel": ("下载 Excel", "Download Excel"),
     "common.all": ("全部", "All"),
+    "common.refresh": ("刷新", "Refresh"),
+    "common.figures_as_of": ("统计数据读取于 {time}，{s} 秒内自动更新", "Figures read at {time}; they refresh within {s} s"),
     "common.none": ("无", "None"),
     "common.save": ("保存", "Save"),
     "common.submit": ("提交", "Submit"),

@@ -112,3 +112,33 @@ def test_overview_exports_figures_and_lists_as_one_workbook_of_several_sheets(db
     figures = {row[0]: row[1] for row in workbook["指标"].iter_rows(min_row=2, values_only=True)}
     assert figures["分级案件报案数"] == 1 and figures["未决估损金额"] == "20.0万元"
     assert workbook["案件清单"].max_row == 2  # header + the one case
+
+
+def test_overview_figures_are_kept_a_minute_say_when_and_refresh_on_request(db_url, session, org, actor_for):
+    """Clicks rerun the page: the aggregates are served from the per-person cache (a case added
+    meanwhile is not counted yet) until the person presses 刷新, which reads them again."""
+    _tiered_case(session, org, actor_for, "gz", "200000")
+    at = signed_in_app(db_url, "executive", "overview")
+    at.date_input(key="ov_period").set_value((T0.date() - timedelta(days=1), T0.date() + timedelta(days=1)))
+    at.run()
+    assert {m.label: m.value for m in at.metric}["分级案件报案数"] == "1"
+    assert any("统计数据读取于" in c.value for c in at.caption)
+
+    _tiered_case(session, org, actor_for, "hz", "80000")
+    at.run()
+    assert {m.label: m.value for m in at.metric}["分级案件报案数"] == "1"  # same minute: the cached read
+    at.button(key="ov_refresh").click()
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["分级案件报案数"] == "2"
+
+
+def test_cached_figures_are_never_shared_between_people(db_url, session, org, actor_for):
+    """Same page, same filters: a branch-scoped person's landing figures are their own, not the
+    figures an HQ person read a moment before."""
+    _tiered_case(session, org, actor_for, "gz", "200000")
+    _tiered_case(session, org, actor_for, "hz", "80000")
+    national = {m.label: m.value for m in signed_in_app(db_url, "executive", "home").metric}
+    branch = {m.label: m.value for m in signed_in_app(db_url, "gd_manager", "home").metric}
+    label = next(k for k in national if "未决分级" in k)
+    assert (national[label], branch[label]) == ("2", "1")
