@@ -126,12 +126,14 @@ def review_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- branch feedback inbox + register
 def inbox_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.review import branch_inbox, tracker_register
+    from dashboard.services.review import branch_inbox, branch_opinions, tracker_register
 
-    total, _ = branch_inbox(session, actor, only_open=False, case_no="", limit=0)
-    branch_inbox(session, actor, only_open=False, case_no="", limit=PAGE_SIZE, offset=0)
-    tracker_register(session, actor, include_closed=False, case_no="", limit=0)
-    tracker_register(session, actor, include_closed=False, case_no="", limit=PAGE_SIZE, offset=0)
+    # The page's defaults: only open points, pending cases; each list counted once; the answer form's opinions.
+    total, _ = branch_inbox(session, actor, only_open=True, case_no="", limit=0)
+    branch_inbox(session, actor, only_open=True, case_no="", limit=PAGE_SIZE, offset=0, total=total)
+    branch_opinions(session, actor, only_open=True)
+    registered, _ = tracker_register(session, actor, include_closed=False, case_no="", limit=0)
+    tracker_register(session, actor, include_closed=False, case_no="", limit=PAGE_SIZE, offset=0, total=registered)
     return total
 
 
@@ -143,8 +145,8 @@ def inbox_naive(conn, actor: Actor, ctx: dict) -> int:
     o = o[(o.kind == "hq_review") & o.branch_id.isin(branches)]
     rows = p.merge(o, left_on="opinion_id", right_on="id", suffixes=("", "_o")).merge(
         c, left_on="case_id", right_on="id", suffixes=("", "_c"))
-    rows["open"] = rows.status.isin(("open", "sent_back"))
-    rows.sort_values(["open", "posted_at"], ascending=[False, False]).head(PAGE_SIZE)
+    rows = rows[rows.status.isin(("open", "sent_back"))]
+    rows.sort_values(["posted_at"], ascending=[False]).head(PAGE_SIZE)
     c[c.branch_id.isin(branches) & (c.tier != "T0") & (c.state != "closed")]
     return len(rows)
 

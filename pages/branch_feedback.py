@@ -33,7 +33,8 @@ with inbox_tab:
     with db_session() as session:
         total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=0)
         offset = pager(total, PAGE_SIZE, key="fb_page")
-        _, rows = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=PAGE_SIZE, offset=offset)
+        _, rows = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=PAGE_SIZE, offset=offset,
+                               total=total)
     is_open = [r.status in ("open", "sent_back") for r in rows]
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in rows],
@@ -96,7 +97,7 @@ with register_tab:
         total, _ = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no, limit=0)
         offset = pager(total, PAGE_SIZE, key="fb_reg_page")
         _, reg = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no,
-                                  limit=PAGE_SIZE, offset=offset)
+                                  limit=PAGE_SIZE, offset=offset, total=total)
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in reg],
         t("review.col.sub_branch"): [r.sub_branch for r in reg],

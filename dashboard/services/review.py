@@ -374,8 +374,11 @@ class InboxRow:
 
 
 def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, case_no: str | None = None,
-                 limit: int = 50, offset: int = 0) -> tuple[int, list[InboxRow]]:
-    """The branch's HQ opinion points: open ones first (soonest due first), then the rest newest first."""
+                 limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[InboxRow]]:
+    """The branch's HQ opinion points: open ones first (soonest due first), then the rest newest first.
+
+    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
+    """
     require_role(actor, "branch_manager", "branch_tracker")
     branches = actor.branch_ids_for("branch_manager", "branch_tracker")
     is_open = OpinionPoint.status.in_(("open", "sent_back"))
@@ -386,7 +389,10 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
         conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
     base = (select(OpinionPoint.id).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
             .join(ClaimCase, ClaimCase.id == Opinion.case_id).where(*conditions))
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(base.subquery()))
+    if limit == 0:
+        return total, []
     rounds = (select(func.count()).select_from(PointVerdict)
               .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
               .correlate(OpinionPoint).scalar_subquery())  # nested in `due`: correlate to the outer point
@@ -437,7 +443,7 @@ class RegisterRow:
 
 
 def tracker_register(session: Session, actor: Actor, *, include_closed: bool = False, case_no: str | None = None,
-                     limit: int = 50, offset: int = 0) -> tuple[int, list[RegisterRow]]:
+                     limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[RegisterRow]]:
     """Per tiered case of the branch: opinions, open points, answers and progress notes (第四章 一.6)."""
     require_role(actor, "branch_manager", "branch_tracker")
     branches = sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]
@@ -446,7 +452,10 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
         conditions.append(ClaimCase.state != "closed")
     if case_no:
         conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
-    total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
+    if total is None:  # `limit=0` only counts; a passed `total` is not counted again
+        total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
+    if limit == 0:
+        return total, []
     sub = aliased(OrgUnit)
     opinions = (select(func.count()).select_from(Opinion).where(Opinion.case_id == ClaimCase.id)
                 .scalar_subquery())

@@ -204,3 +204,23 @@ def test_a_run_killed_half_way_leaves_nothing_and_the_next_run_records_everythin
     assert _count(session, Violation) == 12  # 4 cases × D1, D2, D3
     assert _run(db_url, as_of) == 0
     assert _count(session, Violation) == 12
+
+
+def test_a_branch_persons_violations_reach_hq_as_one_digest_per_run(session, org, actor_for, db_url):
+    """A branch-level person's superior is the HQ 分级案件管理责任人: several missed clocks in one run
+    make one digest for them (counted by kind), and a re-run adds no second digest."""
+    manager, admin = org.person("gd_manager"), org.person("admin")
+    branch = org.branch("gd").id
+    for n, kind in enumerate(("D5", "D5", "D6")):
+        session.add(Deadline(kind=kind, subject_key=f"test:{n}", branch_id=branch, responsible_person_id=manager,
+                             started_at=T0 - timedelta(days=3), due_at=T0 - timedelta(hours=n + 1)))
+    session.commit()
+    assert _run(db_url, T0) == 0
+    assert _run(db_url, T0 + timedelta(minutes=5)) == 0
+    session.expire_all()
+    rows = session.execute(select(Notification.recipient_person_id, Notification.kind, Notification.body)
+                           .where(Notification.kind.like("deadline_violation%"))).all()
+    assert sorted((r, k) for r, k, _ in rows) == sorted(
+        [(manager, "deadline_violation")] * 3 + [(admin, "deadline_violation_digest")])
+    digest = next(b for r, k, b in rows if k == "deadline_violation_digest")
+    assert "新增超时3项" in digest and "2项" in digest and "1项" in digest

@@ -1,9 +1,11 @@
 """List pages count once: `limit=0` only counts, and a page fetched with that count passed back is
-the same page as one counted again (review queue, exec supervision, weekly summaries)."""
+the same page as one counted again (review queue, exec supervision, weekly summaries, the branch
+inbox and the tracker's register)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from dashboard.services.review import branch_inbox, post_review_opinion, tracker_register
 from dashboard.services.review_queue import QueueFilters, queue_tiered_cases, review_queue
 from dashboard.services.supervision import followed_cases
 from dashboard.services.weekly import build_weekly_summaries, weekly_summaries, weekly_summary_content
@@ -48,3 +50,20 @@ def test_weekly_count_call_returns_no_rows_and_one_summary_reads_as_its_list_row
     listed = paged[1][0]
     row, content = weekly_summary_content(session, executive, listed.id)
     assert row == listed and content["totals"]["cases"] == listed.cases
+
+
+def test_branch_inbox_and_register_count_calls_return_no_rows_and_pages_with_the_count_are_the_same(
+        session, org, actor_for):
+    reviewer = actor_for("reviewer")
+    for n, sub in enumerate(("gz", "sz")):
+        case = tiered_case(session, org, sub, at=T0 + timedelta(hours=n))
+        post_review_opinion(session, reviewer, case.id, ["核实损失范围", "补充现场照片"], now=T0 + timedelta(hours=3))
+    manager = actor_for("gd_manager")
+    total, rows = branch_inbox(session, manager, only_open=True, limit=0)
+    assert (total, rows) == (4, [])
+    paged = branch_inbox(session, manager, only_open=True, limit=2, offset=1, total=total)
+    assert paged == branch_inbox(session, manager, only_open=True, limit=2, offset=1) and len(paged[1]) == 2
+    registered, rows = tracker_register(session, manager, limit=0)
+    assert (registered, rows) == (2, [])
+    paged = tracker_register(session, manager, limit=1, offset=1, total=registered)
+    assert paged == tracker_register(session, manager, limit=1, offset=1) and len(paged[1]) == 1
