@@ -381,30 +381,42 @@ Fixes made for this run (all measured before/after on this database):
 - The benchmark database runs with `random_page_cost = 1.1` (data in RAM; docs/SCALING.md): with the
   default 4.0 the overview's on-time ranking scanned all clocks (210 ms instead of 20 ms).
 
+Changes of 2026-11-25 (second session), each measured before/after on this database:
+- Case detail reads its whole timeline in ONE statement (a UNION ALL of every source, names joined,
+  parameters as jsonb) and its facts as plain columns: 16 statements and 9.0 ms -> 2 and ~4 ms.
+- Overview: the filtered cases' HQ review points are read once (a materialised CTE) for both the
+  open-points and the answer-time figures, and the answer time is averaged per point (LATERAL with
+  an aggregate, an index probe per point) instead of a merge over all 135k answers: headline
+  statement 103 -> 88 ms, page ~133 -> ~120 ms, p95 under the 20-person load 362 -> 155 ms.
+- Branch inbox: counted once (the count is passed back, as the other lists already did) and a
+  partial index of the points still waiting for the branch (migration 0007): 48 -> 22 ms. The
+  bench now opens the inbox as the page does (only waiting points, plus the answer form's opinions).
+- Dispatch board: the page of 50 cases is chosen before their names are joined: 52 -> 45 ms.
+- flag_overdue: a superior gets ONE digest per run (counts by deadline kind) instead of one message
+  per violation, which halves the job's writes: harsh first run 9.2 -> 5.2 s, realistic 3.8 -> 2.7 s.
+- Landing figures, overview aggregates and the tracker's counts and charts are kept a minute per
+  person (`dashboard/ui/read_cache.py`, says when they were read, with a refresh button); work
+  lists are never cached. A click on those pages no longer re-reads months of cases.
+
 Still short of a target, and why:
-- ours / SQL > 1.5 on the fastest pages (review queue, case detail): each SQL statement costs
-  ~0.3-0.5 ms in the client (SQLAlchemy statement cache lookup, ORM row objects, a round trip) which
-  dominates when PostgreSQL needs well under 1 ms per statement. The review queue, weekly and
-  supervision pages no longer count twice (the list call takes the count of the first call), which
-  brought weekly (1.47) and supervision (1.36) under 1.5 and the review queue from 1.78 to 1.66
-  (9.6 ms for 5.8 ms of SQL: the remaining ~3.8 ms is the client cost of its 3 statements; counting
-  inside the page statement would need the pager to be drawn after the list). Case detail issues 16
-  statements of ~0.05 ms each (9 ms for 0.9 ms of SQL): even one statement would cost more than
-  1.5 × 0.9 ms in the client, so only a single UNION ALL timeline query would approach the target.
-- AppTest 1M / empty > 2: the empty database draws no table and no chart, so nearly all of a page's
-  work is absent; against a 10,000-case database the ratio is 1.0-3.1 and the absolute difference at
-  most ~0.13 s (every page runs in <= 0.2 s at 1M cases). What grows is the landing page's count of
-  all visible cases (1M index entries, ~30 ms) and the overview's headline statement.
-- The overview is the heaviest page (~130 ms alone; p95 ~360 ms under the 20-person load): about half
-  is the one headline statement; its average-answer-time part joins all point answers (hash join over
-  135k rows) where a nested loop over the filtered cases' points would do.
-- Helper B's harsher flag_overdue benchmark (one case in five tiered, 155k violations and 309k
-  notifications found at once) took 11-18 s for its first run, 9.2 s since the inserts go in case
-  order (still over 5 s: ~5 s are PostgreSQL's 1.24 million foreign-key checks); on the
-  generated data (58k violations over three years) the first run takes ~4 s. Incremental runs are
-  0.1-0.6 s in both.
-- Concurrency p95 depends on what else the shared 2-core machine is doing: 205-412 ms across runs
-  while other helpers' test suites ran, ~220 ms when it was quiet.
+- ours / SQL > 1.5 on case detail (~4 ms for ~1.6 ms of SQL) and the branch inbox page (~22 ms
+  for 12 ms in 12 statements, 8 of them the answer form's few opinions). What EXPLAIN does not
+  count is fixed per statement: parsing the SQL text (~0.4 ms for the 14-branch timeline
+  statement), BEGIN/ROLLBACK round trips, sending and decoding the rows. Measured on the timeline
+  statement alone: EXPLAIN 1.5 ms, the bare psycopg2 call 2.5 ms, through SQLAlchemy 2.6 ms; the
+  client library adds almost nothing. A server-side prepared statement cuts the real cost to
+  0.5 ms but shrinks the EXPLAIN figure even more, so the ratio cannot reach 1.5 on a page
+  whose database work is a millisecond or two; both pages are far inside the latency targets.
+- AppTest 1M / empty > 2 on the list pages: an empty database draws no table and no chart, so
+  nearly all of a page's work is absent (times here are 10-90 ms, measured to 10 ms). Against a
+  10,000-case database the reruns are within 2x except the weekly summary (its case table lists
+  every pending tiered case of the branch: ~300 rows at 1M cases against ~3) and the branch
+  inbox (2.5x; 0.05 s); first runs of the landing page and overview read their aggregates
+  (0.06 s and 0.19 s).
+- The harsher flag_overdue benchmark (one case in five tiered, 155k violations found at once)
+  takes ~5.2 s for its first run: ~2.9 s of it are PostgreSQL's 0.93 million foreign-key checks
+  (4 per violation, 2 per notification); on the generated data (58k violations over three years)
+  the first run takes 2.7 s. Incremental runs are 0.15-0.4 s in both.
 """
 
 
