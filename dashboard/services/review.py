@@ -257,49 +257,56 @@ class OpinionView:
     points: list[PointView]
 
 
-def _names(session: Session, ids: set[int]) -> dict[int, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return dict(session.execute(select(Person.id, Person.full_name).where(Person.id.in_(ids))).tuples().all())
+def _open_round_due(point_id, sent_back_count):
+    """SQL: due time of the D5 clock of the point's current answer round (rules.review.d5_subject with
+    answer_round), for lists that read it alongside each point."""
+    return (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == func.concat(
+        "point:", point_id, ":round:", sent_back_count + 1)).scalar_subquery())
 
 
 def opinion_views(session: Session, opinion_rows: list[Opinion]) -> list[OpinionView]:
-    """Opinions with their points, every answer (oldest first) and the verdict on each answer."""
+    """Opinions with their points, every answer (oldest first) and the verdict on each answer.
+
+    Three statements whatever the number of opinions (heads, points, answers): the inbox and
+    review pages show up to fifty opinions at once."""
     if not opinion_rows:
         return []
     ids = [o.id for o in opinion_rows]
-    points = session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id.in_(ids))
-                             .order_by(OpinionPoint.opinion_id, OpinionPoint.seq)).all()
-    point_ids = [p.id for p in points]
-    answers = session.scalars(select(PointAnswer).where(PointAnswer.point_id.in_(point_ids))
-                              .order_by(PointAnswer.id)).all() if point_ids else []
-    verdicts = {v.answer_id: v for v in session.scalars(
-        select(PointVerdict).where(PointVerdict.point_id.in_(point_ids)))} if point_ids else {}
-    sent_back = _sent_back_counts(session, point_ids) if point_ids else {}
-    subjects = {d5_subject(p.id, answer_round(sent_back.get(p.id, 0))): p.id for p in points}
-    due = dict(session.execute(select(Deadline.subject_key, Deadline.due_at)
-                               .where(Deadline.kind == "D5", Deadline.subject_key.in_(list(subjects)))).tuples()
-               .all()) if subjects else {}
-    names = _names(session, {o.author_id for o in opinion_rows} | {o.addressed_to_person_id for o in opinion_rows}
-                   | {a.author_id for a in answers} | {v.decided_by for v in verdicts.values()})
-    case_nos = dict(session.execute(select(ClaimCase.id, ClaimCase.case_no)
-                                    .where(ClaimCase.id.in_({o.case_id for o in opinion_rows}))).tuples().all())
+    author, addressee = aliased(Person), aliased(Person)
+    heads = {oid: (case_no, author_name, to_name) for oid, case_no, author_name, to_name in session.execute(
+        select(Opinion.id, ClaimCase.case_no, author.full_name, addressee.full_name)
+        .join(ClaimCase, ClaimCase.id == Opinion.case_id)
+        .outerjoin(author, author.id == Opinion.author_id)
+        .outerjoin(addressee, addressee.id == Opinion.addressed_to_person_id)
+        .where(Opinion.id.in_(ids)))}
+    sent_back = (select(func.count()).select_from(PointVerdict)
+                 .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
+                 .correlate(OpinionPoint).scalar_subquery())
+    due = _open_round_due(OpinionPoint.id, sent_back)
+    points = session.execute(
+        select(OpinionPoint.id, OpinionPoint.opinion_id, OpinionPoint.seq, OpinionPoint.body, OpinionPoint.status,
+               OpinionPoint.version, sent_back, due)
+        .where(OpinionPoint.opinion_id.in_(ids)).order_by(OpinionPoint.opinion_id, OpinionPoint.seq)).all()
+    answer_author, decider = aliased(Person), aliased(Person)
     by_point: dict[int, list[AnswerView]] = defaultdict(list)
-    for a in answers:
-        v = verdicts.get(a.id)
-        by_point[a.point_id].append(AnswerView(
-            a.id, names.get(a.author_id, ""), a.body, a.answered_at, a.late, v.verdict if v else None,
-            v.reason if v else None, names.get(v.decided_by) if v else None, v.decided_at if v else None))
+    for row in session.execute(
+            select(PointAnswer.point_id, PointAnswer.id, answer_author.full_name, PointAnswer.body,
+                   PointAnswer.answered_at, PointAnswer.late, PointVerdict.verdict, PointVerdict.reason,
+                   decider.full_name, PointVerdict.decided_at)
+            .join(OpinionPoint, OpinionPoint.id == PointAnswer.point_id)
+            .outerjoin(answer_author, answer_author.id == PointAnswer.author_id)
+            .outerjoin(PointVerdict, PointVerdict.answer_id == PointAnswer.id)
+            .outerjoin(decider, decider.id == PointVerdict.decided_by)
+            .where(OpinionPoint.opinion_id.in_(ids)).order_by(PointAnswer.id)):
+        point_id, answer_id, author_name, body, answered_at, late, verdict, reason, decided_by, decided_at = row
+        by_point[point_id].append(AnswerView(answer_id, author_name or "", body, answered_at, late, verdict, reason,
+                                             decided_by if verdict is not None else None, decided_at))
     point_views: dict[int, list[PointView]] = defaultdict(list)
-    for p in points:
-        round_no = answer_round(sent_back.get(p.id, 0))
-        point_views[p.opinion_id].append(PointView(
-            p.id, p.seq, p.body, p.status, p.version, due.get(d5_subject(p.id, round_no)), round_no,
-            by_point.get(p.id, [])))
-    return [OpinionView(o.id, o.case_id, case_nos.get(o.case_id, ""), o.kind, names.get(o.author_id, ""),
-                        names.get(o.addressed_to_person_id), o.posted_at, o.closed_at, point_views.get(o.id, []))
-            for o in opinion_rows]
+    for point_id, opinion_id, seq, body, status, version, sent_back_count, due_at in points:
+        point_views[opinion_id].append(PointView(point_id, seq, body, status, version, due_at,
+                                                 answer_round(sent_back_count), by_point.get(point_id, [])))
+    return [OpinionView(o.id, o.case_id, heads[o.id][0], o.kind, heads[o.id][1] or "", heads[o.id][2], o.posted_at,
+                        o.closed_at, point_views.get(o.id, [])) for o in opinion_rows]
 
 
 def case_opinions(session: Session, actor: Actor, case_id: int, kind: str | None = "hq_review") -> list[OpinionView]:
@@ -396,8 +403,7 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
     rounds = (select(func.count()).select_from(PointVerdict)
               .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
               .correlate(OpinionPoint).scalar_subquery())  # nested in `due`: correlate to the outer point
-    due = (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == func.concat(
-        "point:", OpinionPoint.id, ":round:", rounds + 1)).scalar_subquery())
+    due = _open_round_due(OpinionPoint.id, rounds)
     latest_answer = (select(PointAnswer.body).where(PointAnswer.point_id == OpinionPoint.id)
                      .order_by(PointAnswer.id.desc()).limit(1).scalar_subquery())
     last_reason = (select(PointVerdict.reason).where(PointVerdict.point_id == OpinionPoint.id,

@@ -66,6 +66,14 @@ def test_full_loop_opinion_answer_send_back_answer_accept_closes_the_review(sess
     assert [d.subject_key for d in rounds] == [f"point:{p2.id}:round:1", f"point:{p2.id}:round:2"]
     assert rounds[1].due_at == t3 + timedelta(hours=48) and rounds[1].met_at is None
     assert session.get(Opinion, opinion_id).closed_at is None
+    # The thread as the pages read it: the sent-back point is in round 2 with its new due time, and
+    # each answer carries its verdict and who decided it.
+    (view,) = case_opinions(session, manager, case.id)
+    v1, v2 = view.points
+    assert (v1.round, v1.answers[0].verdict, v1.answers[0].verdict_by) == (1, "accepted", reviewer.full_name)
+    assert (v2.round, v2.due_at, v2.answers[0].verdict) == (2, t3 + timedelta(hours=48), "sent_back")
+    assert v2.answers[0].verdict_reason == "请上传监控录像截图作为证据"
+    assert (view.case_no, view.author, view.addressed_to) == (case.case_no, reviewer.full_name, manager.full_name)
 
     # The same text again is not a new answer to a sent-back point.
     with pytest.raises(ValidationFailed) as refused:
