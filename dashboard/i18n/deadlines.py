@@ -44,6 +44,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deadlines.notify.digest_item": ("{kind_name}{n}项", "{kind_name}: {n}"),
     "deadlines.notify.violation_digest": ("【时效汇总】截至{as_of}，您管辖范围内新增超时{total}项：{kinds}。请在“超时跟踪”页查看并督促整改。",
                                           "[Deadlines] As of {as_of}, {total} new missed deadline(s) in your area: {kinds}. See the overdue tracker."),
+    "deadlines.notify.own_violation_digest": ("【时效汇总】截至{as_of}，您本人新增超时{total}项：{kinds}，每项已记违规一次。请在“超时跟踪”页查看并尽快处理。",
+                                              "[Deadlines] As of {as_of}, {total} of your deadlines were missed: {kinds}; one violation recorded for each. See the overdue tracker."),
     "deadlines.notify.subject_case": ("案件{case_no}", "case {case_no}"),
     # Tracker page
     "deadlines.tracker.caption": ("已超时、{h} 小时内到期及超时后完成的时效。违规由定时任务每 5 分钟判定。",

@@ -153,6 +153,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.notification_kind.progress_reported": ("进展报告", "progress report"),
     "detail.notification_kind.deadline_violation": ("超时违规提醒", "deadline missed"),
     "detail.notification_kind.deadline_violation_superior": ("下属超时违规提醒", "deadline missed by a report"),
+    "detail.notification_kind.deadline_violation_own_digest": ("本人超时汇总", "my missed deadlines digest"),
     "detail.notification_kind.deadline_violation_digest": ("超时汇总（管辖范围）", "missed deadlines digest"),
     "detail.upload_kind.scene_photos": ("现场照片", "Scene photos"),
     "detail.upload_kind.survey_report": ("查勘报告", "Survey report"),

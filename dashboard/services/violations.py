@@ -3,13 +3,15 @@
 One statement finds every clock past due and not met on time (open past due, or met late: late
 stays late), inserts one violation per charged person (the responsible person, and the
 `also_charged_person_id` of 第三章 五) with ON CONFLICT DO NOTHING on (deadline, person), and
-queues in the same statement one notification per violation to the charged person (dedupe_key
-per violation and recipient) and ONE digest per superior for the whole run (counts by deadline
-kind; the tracker page has the list). Killed half way, the transaction rolls back whole; run
+queues in the same statement, per run, to each charged person the message naming the case and
+clock when the run found one of theirs, or ONE digest (counts by deadline kind) when it found
+several, and ONE digest per superior (the tracker page has the list). Killed half way, the transaction rolls back whole; run
 again, nothing already recorded is recorded twice.
 
-Why a digest: a superior answers for a whole branch; a message per violation buried them (a
-first run over old data would send a branch manager thousands) and doubled the job's writes.
+Why digests: a superior answers for a whole branch; a message per violation buried them (a
+first run over old data would send a branch manager thousands), and a surveyor with forty missed
+clocks reads one list better than forty messages. A message per violation also doubled the job's
+writes (one notification row per violation row, each with its key and foreign-key checks).
 
 Superior (who is told besides the charged person): a person who works in a sub-branch (surveyor,
 sub-branch heads) → the branch's 分公司分级案件管理责任人 (branch_manager); a person of a branch
@@ -66,12 +68,12 @@ def record_violations(session: Session, as_of: datetime, *, deadline_ids: Sequen
         "person": "p.full_name",
     }
     body_self, params_self = _sql_template(_zh("deadlines.notify.violation"), expressions, "ts")
-    digest_expressions = {
-        "as_of": "to_char(CAST(:as_of AS timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')",
-        "total": "CAST(dg.total AS text)",
-        "kinds": "dg.kinds",
-    }
-    body_sup, params_sup = _sql_template(_zh("deadlines.notify.violation_digest"), digest_expressions, "tp")
+    def digest_expressions(alias: str) -> dict[str, str]:
+        return {"as_of": "to_char(CAST(:as_of AS timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')",
+                "total": f"CAST({alias}.total AS text)", "kinds": f"{alias}.kinds"}
+
+    body_sup, params_sup = _sql_template(_zh("deadlines.notify.violation_digest"), digest_expressions("dg"), "tp")
+    body_own, params_own = _sql_template(_zh("deadlines.notify.own_violation_digest"), digest_expressions("od"), "to")
     digest_item, params_item = _sql_template(_zh("deadlines.notify.digest_item"),
                                              {"kind_name": "kn.name", "n": "CAST(pk.n AS text)"}, "ti")
     pre, post = _zh("deadlines.notify.subject_case").split("{case_no}")
@@ -143,19 +145,36 @@ dg AS (
       FROM per_kind pk JOIN kn ON kn.kind = pk.kind
      GROUP BY pk.recipient_id
 ),
+-- The charged person: one violation in this run -> the message naming the case and the clock;
+-- several (a first run over old data, a bad day) -> one digest by kind, like the superior's.
+own_kind AS (
+    SELECT person_id AS recipient_id, kind, count(*) AS n, min(id) AS first_id FROM nv GROUP BY person_id, kind
+),
+od AS (
+    SELECT pk.recipient_id, sum(pk.n) AS total, min(pk.first_id) AS first_id,
+           string_agg({digest_item}, '、' ORDER BY pk.kind) AS kinds
+      FROM own_kind pk JOIN kn ON kn.kind = pk.kind
+     GROUP BY pk.recipient_id
+),
 queued AS (
     INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at, state, attempts)
     SELECT * FROM (
         SELECT nv.case_id, nv.person_id, 'deadline_violation', {body_self},
                'violation:' || nv.id || ':to:' || nv.person_id, CAST(:as_of AS timestamptz), 'queued', 0
           FROM nv
+          JOIN od ON od.recipient_id = nv.person_id AND od.total = 1
           JOIN person p ON p.id = nv.person_id
           JOIN kn ON kn.kind = nv.kind
           LEFT JOIN claim_case c ON c.id = nv.case_id
           LEFT JOIN org_unit ou ON ou.id = nv.branch_id
          ORDER BY nv.case_id, nv.id) AS own
     UNION ALL
-    -- The digest is keyed by the run's first violation for that superior: a re-run adds none.
+    SELECT NULL, od.recipient_id, 'deadline_violation_own_digest', {body_own},
+           'violation_own_digest:' || od.first_id || ':to:' || od.recipient_id,
+           CAST(:as_of AS timestamptz), 'queued', 0
+      FROM od WHERE od.total > 1
+    UNION ALL
+    -- A digest is keyed by the run's first violation for that person: a re-run adds none.
     SELECT NULL, dg.recipient_id, 'deadline_violation_digest', {body_sup},
            'violation_digest:' || dg.first_id || ':to:' || dg.recipient_id, CAST(:as_of AS timestamptz), 'queued', 0
       FROM dg
@@ -165,7 +184,7 @@ queued AS (
 SELECT (SELECT count(*) FROM nv), (SELECT count(*) FROM queued)
 """
     params: dict[str, object] = {"as_of": as_of, "subj_pre": pre, "subj_post": post,
-                                 **params_self, **params_sup, **params_item, **kind_params}
+                                 **params_self, **params_sup, **params_own, **params_item, **kind_params}
     statement = text(sql)
     if deadline_ids is not None:
         if not deadline_ids:

@@ -208,7 +208,8 @@ def test_a_run_killed_half_way_leaves_nothing_and_the_next_run_records_everythin
 
 def test_a_branch_persons_violations_reach_hq_as_one_digest_per_run(session, org, actor_for, db_url):
     """A branch-level person's superior is the HQ 分级案件管理责任人: several missed clocks in one run
-    make one digest for them (counted by kind), and a re-run adds no second digest."""
+    make one digest for them (counted by kind), the charged person too gets one digest of their own
+    instead of a message each, and a re-run adds no second digest."""
     manager, admin = org.person("gd_manager"), org.person("admin")
     branch = org.branch("gd").id
     for n, kind in enumerate(("D5", "D5", "D6")):
@@ -221,6 +222,18 @@ def test_a_branch_persons_violations_reach_hq_as_one_digest_per_run(session, org
     rows = session.execute(select(Notification.recipient_person_id, Notification.kind, Notification.body)
                            .where(Notification.kind.like("deadline_violation%"))).all()
     assert sorted((r, k) for r, k, _ in rows) == sorted(
-        [(manager, "deadline_violation")] * 3 + [(admin, "deadline_violation_digest")])
+        [(manager, "deadline_violation_own_digest"), (admin, "deadline_violation_digest")])
     digest = next(b for r, k, b in rows if k == "deadline_violation_digest")
     assert "新增超时3项" in digest and "2项" in digest and "1项" in digest
+    own = next(b for r, k, b in rows if k == "deadline_violation_own_digest")
+    assert "您本人新增超时3项" in own and "2项" in own and "1项" in own and "管辖范围" not in own
+    # One more missed clock later: a single one again names its subject in a message of its own.
+    session.add(Deadline(kind="D6", subject_key="test:later", branch_id=branch, responsible_person_id=manager,
+                         started_at=T0, due_at=T0 + timedelta(hours=1)))
+    session.commit()
+    assert _run(db_url, T0 + timedelta(hours=2)) == 0
+    session.expire_all()
+    assert session.execute(select(Notification.kind).where(Notification.recipient_person_id == manager,
+                                                           Notification.kind.like("deadline_violation%"))
+                           .order_by(Notification.id)).scalars().all() == [
+        "deadline_violation_own_digest", "deadline_violation"]
