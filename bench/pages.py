@@ -182,7 +182,7 @@ def overview_filter():
 
 def overview_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.overview import (
-        count_overview_cases, headline_figures, on_time_by_unit, overview_cases, overview_tiers, overview_units,
+        headline_figures, on_time_by_unit, overview_cases, overview_tiers, overview_units,
         pending_ageing, pending_by_unit_and_tier, violations_by_week,
     )
 
@@ -194,8 +194,9 @@ def overview_ours(session: Session, actor: Actor) -> int:
     violations_by_week(session, actor, flt)
     on_time_by_unit(session, actor, flt)
     pending_ageing(session, actor, flt)
-    count_overview_cases(session, actor, flt, status="pending")
-    overview_cases(session, actor, flt, status="pending", limit=PAGE_SIZE, offset=0)
+    # As the page: the list's count is the headline's pending figure (no second count).
+    overview_cases(session, actor, flt, status="pending", limit=PAGE_SIZE, offset=0,
+                   total=figures.cases_with_status("pending"))
     return figures.tiered_reported
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
+    BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
     LargeBinary, Numeric, String, Text, UniqueConstraint, func, text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -353,6 +353,10 @@ class OpinionPoint(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), server_default="open")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Kept by the database (trigger point_answer_totals, migration 0008) as answers are inserted:
+    # how many answers, and the seconds the branch took for them in all (for the overview's average).
+    answer_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    answer_seconds: Mapped[float] = mapped_column(Float, server_default=text("0"))
     __table_args__ = (
         CheckConstraint(_in("status", ("open", "answered", "sent_back", "accepted")), name="ck_point_status"),
         UniqueConstraint("opinion_id", "seq", name="uq_point_seq"),

@@ -8,7 +8,7 @@ from dashboard.i18n import t
 from dashboard.services.errors import UserError
 from dashboard.settings import BUSINESS_TZ
 from dashboard.services.overview import (
-    MAX_EXPORT_ROWS, OverviewFilter, count_overview_cases, headline_figures, on_time_by_unit, overview_cases,
+    MAX_EXPORT_ROWS, OverviewFilter, headline_figures, on_time_by_unit, overview_cases,
     overview_tiers, overview_units, pending_ageing, pending_by_unit_and_tier, violations_by_week,
 )
 from dashboard.ui import charts
@@ -136,10 +136,10 @@ def _case_frame(rows: list[dict]) -> pd.DataFrame:
         "closed_at"))])
 
 
-total, _ = cached_figures(actor, count_overview_cases, flt, status=status)
+total = figures.cases_with_status(status)  # the headline counts the same cases: no second count
 offset = pager(total, PAGE_SIZE, key="ov_page")
 with db_session() as session:
-    _, page_rows = overview_cases(session, actor, flt, status=status, limit=PAGE_SIZE, offset=offset)
+    _, page_rows = overview_cases(session, actor, flt, status=status, limit=PAGE_SIZE, offset=offset, total=total)
 page_frame = _case_frame(page_rows)
 case_table(page_frame, key="ov_cases")
 download_buttons(page_frame.drop(columns=["case_id"]), "overview_cases_page", key="ov_cases_dl")

@@ -117,13 +117,16 @@ class _Query:
         self.hours_late = cast(extract("epoch", self.lateness), Float) / 3600.0
         self.conditions = self._conditions(actor, filters)
 
-    def _conditions(self, actor: Actor, f: OverdueFilters) -> list[ColumnElement[bool]]:
-        status_conditions = {
+    def _status_conditions(self) -> dict[str, ColumnElement[bool]]:
+        return {
             "overdue": and_(Deadline.met_at.is_(None), Deadline.due_at < self.now),
             "due_soon": and_(Deadline.met_at.is_(None), Deadline.due_at >= self.now,
                              Deadline.due_at <= self.soon_until),
             "met_late": Deadline.met_at > Deadline.due_at,
         }
+
+    def _conditions(self, actor: Actor, f: OverdueFilters) -> list[ColumnElement[bool]]:
+        status_conditions = self._status_conditions()
         chosen = [status_conditions[s] for s in f.statuses if s in status_conditions]
         conditions: list[ColumnElement[bool]] = [Deadline.cancelled_at.is_(None), or_(*chosen) if chosen else false()]
         scope = _scope(actor, self.branch_id)
@@ -162,13 +165,23 @@ class _Query:
                      .outerjoin(self.sub, self.sub.id == ClaimCase.sub_branch_id))
         return query.where(*self.conditions)
 
-    def rows(self) -> Select:
-        query = select(
+    def _columns(self) -> Select:
+        return select(
             Deadline.id, Deadline.case_id, ClaimCase.case_no, Deadline.kind, self.responsible.full_name,
             self.also.full_name, Deadline.due_at, Deadline.met_at, self.hours_late, self.status,
             self.branch.name, self.sub.name, ClaimCase.tier,
         )
-        return self.joined(query, units=True).order_by(self.status_rank, self.lateness.desc(), Deadline.id)
+
+    def rows(self) -> Select:
+        """Every matching clock: overdue, then due soon, then met late; most late first in each."""
+        return self.joined(self._columns(), units=True).order_by(self.status_rank, self.lateness.desc(), Deadline.id)
+
+    def rows_of(self, status: str) -> Select:
+        """The clocks of one status in the list's order. Within "overdue" and "due soon", most late
+        first is earliest due first, which the due-time indexes give without sorting every clock."""
+        order = (Deadline.due_at, Deadline.id) if status != "met_late" else (self.lateness.desc(), Deadline.id)
+        return (self.joined(self._columns(), units=True).where(self._status_conditions()[status])
+                .order_by(*order))
 
 
 def _to_rows(result) -> list[OverdueRow]:
@@ -177,12 +190,35 @@ def _to_rows(result) -> list[OverdueRow]:
 
 def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, limit: int = 50, offset: int = 0,
                  now: datetime | None = None) -> OverduePage:
-    """One page of the tracker list, most overdue first, and the total matching."""
+    """One page of the tracker list, most overdue first, and the total matching.
+
+    The list is three runs in a row (overdue, due soon, met late). Counting each run first says
+    which runs the page falls in, so the page is read from those alone, in index order: sorting
+    every shown clock (58k at 1M cases) to return 50 was most of the page's time."""
     _require(actor)
     q = _Query(session, actor, filters, _now(now))
-    total = session.scalar(q.joined(select(func.count()), people=bool(filters.person)))
-    rows = _to_rows(session.execute(q.rows().limit(limit).offset(offset)))
-    return OverduePage(rows, int(total or 0))
+    counts = _status_counts(session, q, filters)
+    rows: list[OverdueRow] = []
+    skip, wanted = offset, limit
+    for status in STATUSES:  # the list's order (status_rank)
+        n = counts[status]
+        if wanted <= 0:
+            break
+        if skip >= n:
+            skip -= n
+            continue
+        take = min(wanted, n - skip)
+        rows += _to_rows(session.execute(q.rows_of(status).limit(take).offset(skip)))
+        wanted -= take
+        skip = 0
+    return OverduePage(rows, sum(counts.values()))
+
+
+def _status_counts(session: Session, q: _Query, filters: OverdueFilters) -> dict[str, int]:
+    query = q.joined(select(q.status, func.count()), people=bool(filters.person)).group_by(q.status)
+    counts = {status: 0 for status in STATUSES}
+    counts.update({status: int(n) for status, n in session.execute(query)})
+    return counts
 
 
 def overdue_export(session: Session, actor: Actor, filters: OverdueFilters, *, now: datetime | None = None,
@@ -197,11 +233,7 @@ def overdue_counts(session: Session, actor: Actor, filters: OverdueFilters, *,
                    now: datetime | None = None) -> dict[str, int]:
     """How many clocks of each status match the filters (statuses not filtered out count 0)."""
     _require(actor)
-    q = _Query(session, actor, filters, _now(now))
-    query = q.joined(select(q.status, func.count()), people=bool(filters.person)).group_by(q.status)
-    counts = {status: 0 for status in STATUSES}
-    counts.update({status: int(n) for status, n in session.execute(query)})
-    return counts
+    return _status_counts(session, _Query(session, actor, filters, _now(now)), filters)
 
 
 def ageing(session: Session, actor: Actor, filters: OverdueFilters, *,

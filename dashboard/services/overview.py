@@ -19,8 +19,8 @@ from dashboard.services.actor import Actor, case_scope
 from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldError
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    ClaimCase, Deadline, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer,
-    PointVerdict, RuleSetting, TierRule, Violation,
+    ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person,
+    RuleSetting, TierRule, Violation,
 )
 
 OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
@@ -67,6 +67,10 @@ class HeadlineFigures:
     open_review_points: int
     avg_answer_hours: float | None
     violations_by_type: dict[str, int] = field(default_factory=dict)
+
+    def cases_with_status(self, status: str) -> int:
+        """How many of the filtered cases the case list shows for `status` (it counts the same set)."""
+        return {"pending": self.pending, "closed": self.closed, "all": self.tiered_reported}[status]
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,6 @@ def _branch_level_violations(flt: OverviewFilter) -> ColumnElement[bool]:
     return and_(*branch_level)
 
 
-def _violation_conditions(flt: OverviewFilter, actor: Actor) -> ColumnElement[bool]:
-    """Violations of the filtered cases, plus the branch-level ones (see above)."""
-    return or_(Violation.case_id.in_(_filtered_case_ids(flt, actor)), _branch_level_violations(flt))
-
-
 def _dispatch_within_hours(session: Session) -> float:
     stored = session.scalar(select(RuleSetting.value).where(RuleSetting.key == DISPATCH_WITHIN_KEY))
     return float(stored) if stored is not None else float(DEFAULT_DISPATCH_WITHIN_HOURS)
@@ -163,23 +162,20 @@ def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
     now = now or datetime.now(timezone.utc)
     hours = _dispatch_within_hours(session)
     window = timedelta(hours=hours)
-    fc = (select(ClaimCase.id, ClaimCase.state, ClaimCase.current_estimate)
+    fc = (select(ClaimCase.id, ClaimCase.state, ClaimCase.current_estimate, ClaimCase.tiered_at)
           .where(*case_conditions(flt, actor)).cte("filtered_case").prefix_with("MATERIALIZED"))
     pending = fc.c.state != "closed"
 
     def scalar(query) -> ColumnElement:
         return query.scalar_subquery()
 
-    # Dispatched within N h of the estimate that made the case tiered (its first tiered estimate).
-    in_filter = select(fc.c.id)
-    tiering = (select(Estimate.case_id, func.min(Estimate.recorded_at).label("at"))
-               .where(Estimate.tier_after != "T0", Estimate.case_id.in_(in_filter)).group_by(Estimate.case_id)
-               .subquery())
-    first_dispatch = (select(Dispatch.case_id, func.min(Dispatch.dispatched_at).label("at"))
-                      .where(Dispatch.case_id.in_(in_filter)).group_by(Dispatch.case_id).subquery())
-    timing = (select(tiering.c.at.label("estimated"), first_dispatch.c.at.label("dispatched"))
-              .select_from(tiering.outerjoin(first_dispatch, first_dispatch.c.case_id == tiering.c.case_id))
-              .subquery())
+    # Dispatched within N h of the estimate that made the case tiered: claim_case.tiered_at is that
+    # estimate's time (record_estimate sets both from one `now`); the first dispatch is one index
+    # probe per case instead of grouping every dispatch and estimate of the filtered cases.
+    first_dispatch = (select(func.min(Dispatch.dispatched_at).label("at")).where(Dispatch.case_id == fc.c.id)
+                      .correlate(fc).lateral("first_dispatch"))
+    timing = (select(fc.c.tiered_at.label("estimated"), first_dispatch.c.at.label("dispatched"))
+              .select_from(fc.join(first_dispatch, true())).where(fc.c.tiered_at.is_not(None)).subquery())
     # A case not yet dispatched counts against the share only once its window has passed.
     eligible = and_(timing.c.estimated.is_not(None),
                     or_(timing.c.dispatched.is_not(None), timing.c.estimated <= now - window))
@@ -192,23 +188,18 @@ def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
     c_on_time = and_(clocks.c.met_at.is_not(None), clocks.c.met_at <= clocks.c.due_at)
 
     # The filtered cases' HQ review points, read once for both figures below.
-    hq_points = (select(OpinionPoint.id, OpinionPoint.status, Opinion.posted_at)
-                 .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(fc, fc.c.id == Opinion.case_id)
-                 .where(Opinion.kind == "hq_review").cte("hq_point").prefix_with("MATERIALIZED"))
+    hq_points = (select(OpinionPoint.id, OpinionPoint.status, OpinionPoint.answer_count, OpinionPoint.answer_seconds)
+                 .join(Opinion, Opinion.id == OpinionPoint.opinion_id)
+                 # = ANY(ARRAY(...)): the filtered cases' opinions by their case index, instead of
+                 # hashing every opinion ever posted (a join to the CTE planned that way).
+                 .where(Opinion.case_id == func.any(func.array(select(fc.c.id).scalar_subquery())),
+                        Opinion.kind == "hq_review")
+                 .cte("hq_point").prefix_with("MATERIALIZED"))
     # Points still waiting for the branch (open, or sent back for a new answer).
     open_points = select(func.count()).select_from(hq_points).where(hq_points.c.status.in_(("open", "sent_back")))
-    # Answer time: from the opinion (or from the send-back the answer responds to) to the answer.
-    last_send_back = (select(func.max(PointVerdict.decided_at))
-                      .where(PointVerdict.point_id == PointAnswer.point_id, PointVerdict.verdict == "sent_back",
-                             PointVerdict.decided_at <= PointAnswer.answered_at)
-                      .correlate(PointAnswer).scalar_subquery())
-    # Per point (LATERAL with an aggregate: an index probe per point, not a pass over every answer).
-    per_point = (select(func.sum(extract("epoch", PointAnswer.answered_at
-                                         - func.coalesce(last_send_back, hq_points.c.posted_at))).label("seconds"),
-                        func.count().label("answers"))
-                 .where(PointAnswer.point_id == hq_points.c.id).correlate(hq_points).lateral("per_point"))
-    avg_answer = (select(func.sum(per_point.c.seconds) / func.nullif(func.sum(per_point.c.answers), 0))
-                  .select_from(hq_points).join(per_point, true()))
+    # Answer time: from the opinion (or from the send-back the answer responds to) to the answer;
+    # each point keeps its answers' count and total wait (migration 0008), so no answer is read here.
+    avg_answer = select(func.sum(hq_points.c.answer_seconds) / func.nullif(func.sum(hq_points.c.answer_count), 0))
 
     violations = (select(Violation.kind).where(Violation.case_id.in_(select(fc.c.id)))
                   .union_all(select(Violation.kind).where(_branch_level_violations(flt)))).subquery()
@@ -263,10 +254,13 @@ def violations_by_week(session: Session, actor: Actor, flt: OverviewFilter) -> l
     """Violations per week (Monday, Asia/Shanghai) in which the deadline was missed (its due time;
     the job may find a missed deadline later, e.g. on a back-fill), by deadline type."""
     _require_overview(actor)
-    week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), Violation.due_at))
+    # The filtered cases' violations (an index probe per case) and the branch-level ones, as two
+    # branches of a UNION ALL: an OR of the two made PostgreSQL scan every violation ever found.
+    both = (select(Violation.kind, Violation.due_at).where(Violation.case_id.in_(_filtered_case_ids(flt, actor)))
+            .union_all(select(Violation.kind, Violation.due_at).where(_branch_level_violations(flt))).subquery())
+    week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), both.c.due_at))
     rows = session.execute(
-        select(week.label("week"), Violation.kind, func.count())
-        .where(_violation_conditions(flt, actor)).group_by(week, Violation.kind).order_by(week, Violation.kind))
+        select(week.label("week"), both.c.kind, func.count()).group_by(week, both.c.kind).order_by(week, both.c.kind))
     return [{"week": w.date(), "kind": k, "violations": c} for w, k, c in rows]
 
 
@@ -277,12 +271,15 @@ def on_time_by_unit(session: Session, actor: Actor, flt: OverviewFilter, now: da
     unit_col = _unit_column(flt)
     decided = or_(Deadline.met_at.is_not(None), Deadline.due_at < now)
     on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
+    # Count per unit first, name the few units after (not a name lookup per clock).
+    per_unit = (select(unit_col.label("unit_id"), func.count().filter(on_time).label("on_time"),
+                       func.count().filter(decided).label("decided"))
+                .select_from(Deadline).join(ClaimCase, ClaimCase.id == Deadline.case_id)
+                .where(Deadline.cancelled_at.is_(None), *case_conditions(flt, actor))
+                .group_by(unit_col).subquery())
     rows = session.execute(
-        select(unit_col, OrgUnit.name, func.count().filter(on_time), func.count().filter(decided))
-        .select_from(Deadline).join(ClaimCase, ClaimCase.id == Deadline.case_id)
-        .join(OrgUnit, OrgUnit.id == unit_col)
-        .where(Deadline.cancelled_at.is_(None), *case_conditions(flt, actor))
-        .group_by(unit_col, OrgUnit.name))
+        select(per_unit.c.unit_id, OrgUnit.name, per_unit.c.on_time, per_unit.c.decided)
+        .join(OrgUnit, OrgUnit.id == per_unit.c.unit_id))
     result = [{"unit_id": u, "unit": n, "on_time": a, "decided": b, "rate": (a / b) if b else None}
               for u, n, a, b in rows]
     result.sort(key=lambda r: (r["rate"] is None, -(r["rate"] or 0), r["unit"]))
@@ -303,13 +300,10 @@ def pending_ageing(session: Session, actor: Actor, flt: OverviewFilter, now: dat
              "amount": counts.get(code, (0, Decimal(0)))[1]} for code, _ in AGEING_BUCKETS]
 
 
-def count_overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, status: str = "pending") -> int:
-    return overview_cases(session, actor, flt, status=status, limit=0)[0]
-
-
 def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, status: str = "pending",
-                   limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
-    """(count, one page) of the cases behind the figures: pending first, newest report first."""
+                   limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[dict]]:
+    """(count, one page) of the cases behind the figures: pending first, newest report first.
+    A caller that already knows the count (the headline figures count the same set) passes `total`."""
     _require_overview(actor)
     validate_filter(flt)
     if status not in CASE_STATUSES:
@@ -318,7 +312,8 @@ def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, statu
     extra = _status_condition(status)
     if extra is not None:
         conditions.append(extra)
-    total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions)) or 0
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions)) or 0
     if limit <= 0:
         return total, []
     branch = aliased(OrgUnit)

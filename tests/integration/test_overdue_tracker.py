@@ -123,3 +123,18 @@ def test_the_export_has_the_filtered_rows_with_chinese_headers_in_csv_and_excel(
     assert cases["gz"].case_no in csv and "2026-11-21 10:00" in csv  # due in Asia/Shanghai
     sheet = openpyxl.load_workbook(io.BytesIO(to_excel_bytes({"overdue": frame}))).active
     assert sheet.max_row == len(rows) + 1 and sheet["B1"].value == "报案号"
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4])
+def test_every_page_is_its_slice_of_the_whole_ordered_list_across_the_three_runs(session, actor_for, cases, limit):
+    """The page is read run by run (overdue, due soon, met late): pages of any size, including
+    ones that straddle two runs, are exactly the export's order cut in pieces, nothing twice or lost."""
+    hq = actor_for("admin")
+    whole = overdue_export(session, hq, OverdueFilters(), now=NOW)
+    assert {r.status for r in whole} == {"overdue", "due_soon", "met_late"} and len(whole) >= 5
+    paged = []
+    for offset in range(0, len(whole) + limit, limit):
+        page = overdue_page(session, hq, OverdueFilters(), limit=limit, offset=offset, now=NOW)
+        assert page.total == len(whole)
+        paged += page.rows
+    assert [r.deadline_id for r in paged] == [r.deadline_id for r in whole]

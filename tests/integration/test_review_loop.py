@@ -97,6 +97,11 @@ def test_full_loop_opinion_answer_send_back_answer_accept_closes_the_review(sess
     views = case_opinions(session, reviewer, case.id)
     assert [len(p.answers) for p in views[0].points] == [1, 2]
     assert views[0].points[1].answers[0].verdict == "sent_back"
+    # Each point keeps its answers' count and total wait for the overview (trigger, migration 0008):
+    # point 1 waited 5 h; point 2 waited 5 h for its first answer and 2 h after the send-back.
+    session.refresh(p1), session.refresh(p2)
+    assert (p1.answer_count, p1.answer_seconds) == (1, 5 * 3600)
+    assert (p2.answer_count, p2.answer_seconds) == (2, 7 * 3600)
 
 
 def test_initial_opinion_meets_d4_and_marks_the_queue_entry_reviewed(session, org, actor_for):

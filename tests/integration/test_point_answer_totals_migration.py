@@ -1,0 +1,48 @@
+"""Migration 0008 counts the answers already in the database into each point's totals."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from db.engine import normalise_url
+from db.schema import alembic_config
+from tests.factories import T0, make_case
+
+
+def test_upgrade_counts_existing_answers_and_later_inserts_add_to_them(db_url, org, session):
+    case_id = make_case(session, org, "gz").id
+    session.close()
+    command.downgrade(alembic_config(db_url), "0007")
+    engine = create_engine(normalise_url(db_url))
+    reviewer, manager = org.person("reviewer"), org.person("gd_manager")
+    with engine.begin() as conn:
+        branch = conn.execute(text("SELECT branch_id FROM claim_case WHERE id = :c"), {"c": case_id}).scalar()
+        opinion = conn.execute(text(
+            "INSERT INTO opinion (case_id, branch_id, kind, author_id, posted_at) "
+            "VALUES (:c, :b, 'hq_review', :r, :t) RETURNING id"), {"c": case_id, "b": branch, "r": reviewer, "t": T0}
+        ).scalar()
+        point = conn.execute(text("INSERT INTO opinion_point (opinion_id, seq, body, status) "
+                                  "VALUES (:o, 1, '要点', 'answered') RETURNING id"), {"o": opinion}).scalar()
+        first = conn.execute(text("INSERT INTO point_answer (point_id, author_id, body, answered_at) "
+                                  "VALUES (:p, :m, '答复一', :t) RETURNING id"),
+                             {"p": point, "m": manager, "t": T0 + timedelta(hours=10)}).scalar()
+        conn.execute(text("INSERT INTO point_verdict (point_id, answer_id, verdict, reason, decided_by, decided_at) "
+                          "VALUES (:p, :a, 'sent_back', '不完整', :r, :t)"),
+                     {"p": point, "a": first, "r": reviewer, "t": T0 + timedelta(hours=12)})
+        conn.execute(text("INSERT INTO point_answer (point_id, author_id, body, answered_at) "
+                          "VALUES (:p, :m, '答复二', :t)"), {"p": point, "m": manager, "t": T0 + timedelta(hours=15)})
+    command.upgrade(alembic_config(db_url), "head")
+    totals = "SELECT answer_count, answer_seconds FROM opinion_point WHERE id = :p"
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text(totals), {"p": point}).one()) == (2, 13 * 3600)  # 10 h + 3 h
+    with engine.begin() as conn:  # after the upgrade the trigger adds each new answer
+        conn.execute(text("INSERT INTO point_verdict (point_id, answer_id, verdict, reason, decided_by, decided_at) "
+                          "SELECT :p, max(id), 'sent_back', '仍不完整', :r, :t FROM point_answer WHERE point_id = :p"),
+                     {"p": point, "r": reviewer, "t": T0 + timedelta(hours=20)})
+        conn.execute(text("INSERT INTO point_answer (point_id, author_id, body, answered_at) "
+                          "VALUES (:p, :m, '答复三', :t)"), {"p": point, "m": manager, "t": T0 + timedelta(hours=21)})
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text(totals), {"p": point}).one()) == (3, 14 * 3600)
+    engine.dispose()
