@@ -162,6 +162,8 @@ class ClaimCase(Base):
     tier: Mapped[str] = mapped_column(String(16), server_default="T0")
     tier_rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("tier_rule_set.id"))
     tiered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by the database when the case's first dispatch is inserted (trigger, migration 0009).
+    first_dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_major: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopen_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
@@ -192,6 +194,11 @@ class ClaimCase(Base):
               postgresql_where=text("state <> 'closed'")),
         Index("ix_claim_case_tiered_pending_time", "tiered_at",
               postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
+        Index("ix_claim_case_board", text("report_time DESC"), text("id DESC"),
+              postgresql_include=["tier", "state", "current_estimate", "first_dispatched_at", "branch_id",
+                                  "sub_branch_id"],
+              postgresql_where=text("state <> 'closed' AND (tier <> 'T0' OR "
+                                    "(state = 'reported' AND current_estimate IS NULL))")),
     )
 
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session
 
 from dashboard.rules.case_states import is_pending
 from dashboard.services.actor import Actor, case_scope
+from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.case_access import find_case_id as _find_case_id
 from dashboard.services.case_state import allowed_targets
 from dashboard.services.case_timeline_query import TIMELINE_SQL, decode_params
 from dashboard.services.errors import NotFound
-from db.models import ClaimCase, OrgUnit, Person, TierRuleSet
+from db.models import ClaimCase, Person, TierRuleSet
 
 ROWS_PER_SOURCE = 500  # bound per source table; a real case has a few dozen rows in each
 # History kinds already shown from their own table (richer there); the rest of case_event is shown.
@@ -136,25 +138,30 @@ _FACT_COLUMNS = ("id", "case_no", "state", "tier", "current_estimate", "tiered_a
                  "surveyor_id", "description", "is_major", "closed_at", "reopen_count", "version")
 
 
+@lru_cache(maxsize=1)
+def _facts_query() -> Select:
+    """The facts statement, built once: the case with its branch, sub-branch, surveyor and rule-set
+    names. (Building the joins took longer than PostgreSQL took to answer them.)"""
+    branch, sub = BRANCH, SUB_BRANCH
+    return (select(*(getattr(ClaimCase, c) for c in _FACT_COLUMNS), branch.name.label("branch_name"),
+                   sub.name.label("sub_branch_name"), Person.full_name.label("surveyor_name"),
+                   TierRuleSet.version.label("tier_rule_version"),
+                   (TierRuleSet.branch_id.is_not(None)).label("tier_rule_branch_specific"))
+            .join(branch, branch.id == ClaimCase.branch_id)
+            .join(sub, sub.id == ClaimCase.sub_branch_id)
+            .join(Person, Person.id == ClaimCase.surveyor_id)
+            .outerjoin(TierRuleSet, TierRuleSet.id == ClaimCase.tier_rule_set_id)
+            .where(ClaimCase.id == bindparam("case_id")))
+
+
 def _visible_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
-    """The case with its branch, sub-branch, surveyor and rule-set names in one statement, within the
-    actor's scope; NotFound otherwise (never says whether another branch's case exists). Plain
-    columns, not an ORM object: the page only reads them."""
-    branch = aliased(OrgUnit)
-    sub = aliased(OrgUnit)
-    query = (select(*(getattr(ClaimCase, c) for c in _FACT_COLUMNS), branch.name.label("branch_name"),
-                    sub.name.label("sub_branch_name"), Person.full_name.label("surveyor_name"),
-                    TierRuleSet.version.label("tier_rule_version"),
-                    (TierRuleSet.branch_id.is_not(None)).label("tier_rule_branch_specific"))
-             .join(branch, branch.id == ClaimCase.branch_id)
-             .join(sub, sub.id == ClaimCase.sub_branch_id)
-             .join(Person, Person.id == ClaimCase.surveyor_id)
-             .outerjoin(TierRuleSet, TierRuleSet.id == ClaimCase.tier_rule_set_id)
-             .where(ClaimCase.id == case_id))
+    """The case's facts in one statement, within the actor's scope; NotFound otherwise (never says
+    whether another branch's case exists). Plain columns, not an ORM object: the page only reads them."""
+    query = _facts_query()
     scope = case_scope(actor)
     if scope is not None:
         query = query.where(scope)
-    row = session.execute(query).first()
+    row = session.execute(query, {"case_id": case_id}).first()
     if row is None:
         raise NotFound()
     values = dict(row._mapping)

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor, case_scope
+from dashboard.services.aliases import BRANCH, DELEGATE, DISPATCHED_PERSON, SUB_BRANCH, SURVEYOR
 from dashboard.services.case_access import load_visible_case
 from dashboard.services.errors import NotFound, PermissionDenied
 from dashboard.settings import BUSINESS_TZ
@@ -82,10 +83,13 @@ def _day_start(day: date) -> datetime:
 
 
 def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
-    has_dispatch = exists().where(Dispatch.case_id == ClaimCase.id)
-    awaiting_dispatch = and_(ClaimCase.tier != "T0", ~has_dispatch)
+    # first_dispatched_at is set by the database with the first dispatch (migration 0009): whether
+    # a case was dispatched is a column of the board's covering index, not a probe of `dispatch`.
+    has_dispatch = ClaimCase.first_dispatched_at.is_not(None)
+    awaiting_dispatch = and_(ClaimCase.tier != "T0", ClaimCase.first_dispatched_at.is_(None))
     awaiting_estimate = and_(ClaimCase.state == "reported", ClaimCase.current_estimate.is_(None))
-    status_rank = case((awaiting_dispatch, 0), (has_dispatch, 2), else_=1)
+    # A dispatched case is tiered (dispatch follows the tier), so: not tiered -> awaiting an estimate.
+    status_rank = case((ClaimCase.tier == "T0", 1), (has_dispatch, 2), else_=0)
     where = [ClaimCase.state != "closed"]
     if filters.view == "awaiting":
         where.append(or_(awaiting_dispatch, awaiting_estimate))
@@ -127,9 +131,8 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     where, status_rank = _conditions(actor, filters)
     if total is None:
         total = session.scalar(select(func.count()).select_from(ClaimCase).where(*where))
-    branch, sub, surveyor = aliased(OrgUnit), aliased(OrgUnit), aliased(Person)
-    first_dispatch = (select(func.min(Dispatch.dispatched_at)).where(Dispatch.case_id == ClaimCase.id)
-                      .correlate(ClaimCase).scalar_subquery())
+    branch, sub, surveyor = BRANCH, SUB_BRANCH, SURVEYOR
+    first_dispatch = ClaimCase.first_dispatched_at
     # Choose the page's cases first, then name them: joining names before the sort named every
     # case on the board (9,000 at 1M cases) to show 50 (bench/RESULTS.md).
     page = (select(ClaimCase.id, status_rank.label("rank"), ClaimCase.report_time).where(*where)
@@ -159,7 +162,7 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
 def _dispatches(session: Session, case_ids: list[int]) -> list[DispatchInfo]:
     if not case_ids:
         return []
-    person, delegate = aliased(Person), aliased(Person)
+    person, delegate = DISPATCHED_PERSON, DELEGATE
     rows = session.execute(
         select(Dispatch.id, Dispatch.case_id, Dispatch.person_id, person.full_name, Dispatch.position, Dispatch.tier,
                Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, delegate.full_name,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from dashboard.rules.deadlines import AGEING_BUCKETS, DEADLINE_KINDS
 from dashboard.services.actor import Actor, case_scope
+from dashboard.services.aliases import ALSO_CHARGED, BRANCH, RESPONSIBLE, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied
 from dashboard.services.rule_settings import get_setting
 from dashboard.settings import BUSINESS_TZ
@@ -105,10 +106,7 @@ class _Query:
         self.now = now
         soon = float(get_setting(session, "deadline.due_soon_hours"))
         self.soon_until = now + timedelta(hours=soon)
-        self.responsible = aliased(Person, name="responsible")
-        self.also = aliased(Person, name="also_charged")
-        self.branch = aliased(OrgUnit, name="branch")
-        self.sub = aliased(OrgUnit, name="sub_branch")
+        self.responsible, self.also, self.branch, self.sub = RESPONSIBLE, ALSO_CHARGED, BRANCH, SUB_BRANCH
         self.branch_id = func.coalesce(Deadline.branch_id, ClaimCase.branch_id)
         self.status = case((Deadline.met_at.is_not(None), literal("met_late")),
                            (Deadline.due_at < now, literal("overdue")), else_=literal("due_soon"))

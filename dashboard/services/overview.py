@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, false, func, literal, or_, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, and_, case, extract, false, func, literal, or_, select
+from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor, case_scope
+from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldError
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person,
+    ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person,
     RuleSetting, TierRule, Violation,
 )
 
@@ -162,7 +163,8 @@ def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
     now = now or datetime.now(timezone.utc)
     hours = _dispatch_within_hours(session)
     window = timedelta(hours=hours)
-    fc = (select(ClaimCase.id, ClaimCase.state, ClaimCase.current_estimate, ClaimCase.tiered_at)
+    fc = (select(ClaimCase.id, ClaimCase.state, ClaimCase.current_estimate, ClaimCase.tiered_at,
+                 ClaimCase.first_dispatched_at)
           .where(*case_conditions(flt, actor)).cte("filtered_case").prefix_with("MATERIALIZED"))
     pending = fc.c.state != "closed"
 
@@ -170,12 +172,10 @@ def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
         return query.scalar_subquery()
 
     # Dispatched within N h of the estimate that made the case tiered: claim_case.tiered_at is that
-    # estimate's time (record_estimate sets both from one `now`); the first dispatch is one index
-    # probe per case instead of grouping every dispatch and estimate of the filtered cases.
-    first_dispatch = (select(func.min(Dispatch.dispatched_at).label("at")).where(Dispatch.case_id == fc.c.id)
-                      .correlate(fc).lateral("first_dispatch"))
-    timing = (select(fc.c.tiered_at.label("estimated"), first_dispatch.c.at.label("dispatched"))
-              .select_from(fc.join(first_dispatch, true())).where(fc.c.tiered_at.is_not(None)).subquery())
+    # estimate's time (record_estimate sets both from one `now`) and first_dispatched_at is set by
+    # the database with the case's first dispatch (migration 0009): no dispatch or estimate is read.
+    timing = (select(fc.c.tiered_at.label("estimated"), fc.c.first_dispatched_at.label("dispatched"))
+              .where(fc.c.tiered_at.is_not(None)).subquery())
     # A case not yet dispatched counts against the share only once its window has passed.
     eligible = and_(timing.c.estimated.is_not(None),
                     or_(timing.c.dispatched.is_not(None), timing.c.estimated <= now - window))
@@ -316,8 +316,7 @@ def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, statu
         total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions)) or 0
     if limit <= 0:
         return total, []
-    branch = aliased(OrgUnit)
-    sub = aliased(OrgUnit)
+    branch, sub = BRANCH, SUB_BRANCH
     rows = session.execute(
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, Person.full_name,

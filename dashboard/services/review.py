@@ -14,12 +14,13 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from dashboard.rules.review import (
     answer_problems, answer_round, d4_subject, d5_subject, point_problems, review_is_closed, text_problem,
 )
 from dashboard.services.actor import Actor
+from dashboard.services.aliases import ADDRESSEE, ANSWER_AUTHOR, AUTHOR, DECIDER, SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import FieldError, NotFound, StaleWrite, UserError, ValidationFailed
 from dashboard.services.history import record_event
@@ -272,7 +273,7 @@ def opinion_views(session: Session, opinion_rows: list[Opinion]) -> list[Opinion
     if not opinion_rows:
         return []
     ids = [o.id for o in opinion_rows]
-    author, addressee = aliased(Person), aliased(Person)
+    author, addressee = AUTHOR, ADDRESSEE
     heads = {oid: (case_no, author_name, to_name) for oid, case_no, author_name, to_name in session.execute(
         select(Opinion.id, ClaimCase.case_no, author.full_name, addressee.full_name)
         .join(ClaimCase, ClaimCase.id == Opinion.case_id)
@@ -287,7 +288,7 @@ def opinion_views(session: Session, opinion_rows: list[Opinion]) -> list[Opinion
         select(OpinionPoint.id, OpinionPoint.opinion_id, OpinionPoint.seq, OpinionPoint.body, OpinionPoint.status,
                OpinionPoint.version, sent_back, due)
         .where(OpinionPoint.opinion_id.in_(ids)).order_by(OpinionPoint.opinion_id, OpinionPoint.seq)).all()
-    answer_author, decider = aliased(Person), aliased(Person)
+    answer_author, decider = ANSWER_AUTHOR, DECIDER
     by_point: dict[int, list[AnswerView]] = defaultdict(list)
     for row in session.execute(
             select(PointAnswer.point_id, PointAnswer.id, answer_author.full_name, PointAnswer.body,
@@ -462,7 +463,7 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
         total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
     if limit == 0:
         return total, []
-    sub = aliased(OrgUnit)
+    sub = SUB_BRANCH
     opinions = (select(func.count()).select_from(Opinion).where(Opinion.case_id == ClaimCase.id)
                 .scalar_subquery())
     open_points = (select(func.count()).select_from(OpinionPoint).join(Opinion, Opinion.id == OpinionPoint.opinion_id)

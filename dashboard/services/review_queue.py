@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import and_, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from dashboard.rules.review import d4_subject
 from dashboard.services.actor import Actor
+from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.review_common import require_role, utcnow
 from dashboard.settings import BUSINESS_TZ
@@ -116,8 +117,7 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
     require_role(actor, "hq_reviewer", "hq_admin")
-    branch = aliased(OrgUnit)
-    sub = aliased(OrgUnit)
+    branch, sub = BRANCH, SUB_BRANCH
     conditions = []
     if filters.status == "pending":
         conditions.append(ReviewQueueEntry.reviewed_at.is_(None))

@@ -9,9 +9,10 @@ from decimal import Decimal
 
 from sqlalchemy import delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from dashboard.rules.review import d7_subject, text_problem
+from dashboard.services.aliases import ADDRESSEE, AUTHOR, BRANCH, SUB_BRANCH
 from dashboard.services.case_access import load_visible_case
 from dashboard.services.actor import Actor
 from dashboard.services.deadlines import start_deadline
@@ -155,7 +156,7 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
         total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
     if limit == 0:
         return total, []
-    branch, sub = aliased(OrgUnit), aliased(OrgUnit)
+    branch, sub = BRANCH, SUB_BRANCH
     persons = (select(func.string_agg(Person.full_name, aggregate_order_by(literal("、"), Dispatch.dispatched_at)))
                .select_from(Person).join(Dispatch, Dispatch.person_id == Person.id).where(Dispatch.case_id == ClaimCase.id)
                .scalar_subquery())
@@ -301,7 +302,7 @@ def supervision_thread(session: Session, actor: Actor, case_id: int) -> list[Thr
             load_review_case(session, actor, case_id)
     else:
         load_review_case(session, actor, case_id)
-    author, addressee = aliased(Person), aliased(Person)
+    author, addressee = AUTHOR, ADDRESSEE
     entries: list[ThreadEntry] = []
     for r in session.execute(
             select(Opinion.posted_at, author.full_name, OpinionPoint.body, Opinion.id, addressee.full_name,

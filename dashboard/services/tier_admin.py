@@ -13,16 +13,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from dashboard.rules.tiers import TierBand, TierTableError, merge_branch_subtiers, validate_table
 from dashboard.services.actor import Actor
+from dashboard.services.aliases import BRANCH, DECIDER, REQUESTER
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.rule_settings import all_settings
 from dashboard.services.tiers import active_tier_table
 from dashboard.settings import ALL_POSITIONS, BRANCH_SUBTIER_RANGE
-from db.models import OrgUnit, Person, RuleSetting, TierRule, TierRuleSet
+from db.models import OrgUnit, RuleSetting, TierRule, TierRuleSet
 
 MAX_MONEY = Decimal("999999999999.99")
 MAX_PERSONS_PER_TIER = 2  # SPEC §3: one or two first responsible persons
@@ -314,7 +315,7 @@ def rule_sets(session: Session, actor: Actor, *, national: bool | None = None,
     """Tier rule sets newest first; a branch manager sees the national ones and their branch's."""
     if not actor.has_role("hq_admin", "branch_manager"):
         raise PermissionDenied()
-    branch, requester, decider = aliased(OrgUnit), aliased(Person), aliased(Person)
+    branch, requester, decider = BRANCH, REQUESTER, DECIDER
     query = (select(TierRuleSet, branch.name, requester.full_name, decider.full_name)
              .outerjoin(branch, branch.id == TierRuleSet.branch_id)
              .outerjoin(requester, requester.id == TierRuleSet.requested_by)

@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import week_start_for, weekly_due
 from dashboard.rules.review import d6_subject
 from dashboard.services.actor import Actor
+from dashboard.services.aliases import SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import NotFound, UserError
 from dashboard.services.history import record_event
@@ -43,7 +44,7 @@ def week_cutoffs(session: Session, now: datetime) -> tuple[datetime | None, date
 def build_content(session: Session, branch_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
     """Per branch: every pending tiered case with state, days pending, open review points and
     overdue deadlines, plus totals. Set-based: one query for all branches."""
-    sub = aliased(OrgUnit)
+    sub = SUB_BRANCH
     open_points = (select(func.count()).select_from(OpinionPoint).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
                    .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "hq_review",
                           OpinionPoint.status != "accepted").scalar_subquery())

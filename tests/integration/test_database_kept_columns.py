@@ -1,4 +1,5 @@
-"""Migration 0008 counts the answers already in the database into each point's totals."""
+"""Columns the database keeps from other rows (migrations 0008, 0009): the upgrade fills them from
+the rows already there, and the triggers keep them as rows are inserted, whoever inserts them."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -45,4 +46,31 @@ def test_upgrade_counts_existing_answers_and_later_inserts_add_to_them(db_url, o
                           "VALUES (:p, :m, '答复三', :t)"), {"p": point, "m": manager, "t": T0 + timedelta(hours=21)})
     with engine.connect() as conn:
         assert tuple(conn.execute(text(totals), {"p": point}).one()) == (3, 14 * 3600)
+    engine.dispose()
+
+
+def test_first_dispatch_time_is_filled_on_upgrade_and_kept_by_every_later_dispatch(db_url, org, session):
+    early, late = make_case(session, org, "gz"), make_case(session, org, "sz")
+    session.close()
+    command.downgrade(alembic_config(db_url), "0008")
+    engine = create_engine(normalise_url(db_url))
+    insert = text("INSERT INTO dispatch (case_id, tier, position, person_id, reason, dispatched_at) "
+                  "VALUES (:c, 'T1', 'sub_claims_head', :p, 'initial', :t)")
+    person = org.person("gz_claims")
+    with engine.begin() as conn:
+        conn.execute(insert, {"c": early.id, "p": person, "t": T0 + timedelta(hours=2)})
+        conn.execute(insert, {"c": early.id, "p": org.person("gd_manager"), "t": T0 + timedelta(hours=1)})
+    command.upgrade(alembic_config(db_url), "head")
+    first = text("SELECT first_dispatched_at FROM claim_case WHERE id = :c")
+    with engine.connect() as conn:
+        assert conn.execute(first, {"c": early.id}).scalar() == T0 + timedelta(hours=1)  # the earliest
+        assert conn.execute(first, {"c": late.id}).scalar() is None
+    with engine.begin() as conn:
+        conn.execute(insert, {"c": late.id, "p": person, "t": T0 + timedelta(hours=5)})
+        conn.execute(insert, {"c": late.id, "p": org.person("gd_manager"), "t": T0 + timedelta(hours=7)})
+        conn.execute(insert, {"c": early.id, "p": org.person("admin"),
+                              "t": T0 + timedelta(minutes=30)})
+    with engine.connect() as conn:
+        assert conn.execute(first, {"c": late.id}).scalar() == T0 + timedelta(hours=5)  # a later one keeps it
+        assert conn.execute(first, {"c": early.id}).scalar() == T0 + timedelta(minutes=30)
     engine.dispose()
