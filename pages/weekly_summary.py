@@ -20,6 +20,9 @@ from dashboard.ui.tables import download_buttons, pager
 
 actor = require_page("weekly_summary")
 PAGE_SIZE = 20
+# The chosen summary's cases are shown a page at a time (a big branch has hundreds; colouring
+# every cell of them cost more than the rest of the page) and downloaded whole.
+CASES_PAGE_SIZE = 50
 now = datetime.now(timezone.utc)
 is_tracker = actor.has_role("branch_tracker")
 st.title(t("review.page.weekly_summary"))
@@ -73,6 +76,7 @@ st.caption(t("review.wk.as_of", at=local_time(datetime.fromisoformat(content["as
 st.markdown(t("review.wk.totals", cases=totals["cases"], amount=wan(Decimal(totals["estimate"])),
               points=totals["open_points"], overdue=totals["overdue_deadlines"]))
 cases = content["cases"]
+case_offset = pager(len(cases), CASES_PAGE_SIZE, key=f"wk_detail_page_{summary_id}")
 detail = pd.DataFrame({
     t("review.col.case_no"): [c["case_no"] for c in cases],
     t("review.col.sub_branch"): [c["sub_branch"] for c in cases],
@@ -85,8 +89,10 @@ detail = pd.DataFrame({
     t("review.col.overdue"): [c["overdue_deadlines"] for c in cases],
 })
 overdue_col = t("review.col.overdue")
-st.dataframe(detail.style.apply(lambda col: [RED if c["overdue_deadlines"] else "" for c in cases]
-                                if col.name == overdue_col else [""] * len(col), axis=0),
+shown_cases = cases[case_offset:case_offset + CASES_PAGE_SIZE]
+shown = detail.iloc[case_offset:case_offset + CASES_PAGE_SIZE]
+st.dataframe(shown.style.apply(lambda col: [RED if c["overdue_deadlines"] else "" for c in shown_cases]
+                               if col.name == overdue_col else [""] * len(col), axis=0),
              hide_index=True, width="stretch", key="wk_detail_table")
 download_buttons(detail, f"weekly_{row.branch}_{row.week_start.isoformat()}", key="wk_detail_dl")
 

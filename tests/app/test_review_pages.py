@@ -148,6 +148,24 @@ def test_tracker_submits_this_weeks_summary(db_url, session, org):
     assert session.get(WeeklySummary, this_week.id).submitted_at is not None
 
 
+def test_a_big_branchs_summary_shows_its_cases_fifty_a_page(db_url, session, org):
+    for n in range(53):
+        tiered_case(session, org, "gz" if n % 2 else "sz", at=NOW - timedelta(hours=3, minutes=n))
+    build_weekly_summaries(session, NOW)
+    this_week = session.scalars(select(WeeklySummary).where(WeeklySummary.branch_id == org.branch("gd").id)
+                                .order_by(WeeklySummary.week_start.desc())).first()
+    at = signed_in_app(db_url, "gd_tracker", "weekly_summary")
+    at.selectbox(key="wk_pick").set_value(this_week.id).run()
+    assert "未决分级案件 53 件" in _texts(at)
+    first = at.dataframe[-1].value  # the chosen summary's cases (the list of summaries comes first)
+    assert len(first) == 50
+    at.number_input(key=f"wk_detail_page_{this_week.id}").set_value(2).run()
+    assert not at.exception, at.exception
+    second = at.dataframe[-1].value
+    assert len(second) == 3
+    assert set(first.iloc[:, 0]).isdisjoint(second.iloc[:, 0])  # 53 different cases over the two pages
+
+
 import pytest  # noqa: E402
 
 from dashboard.ui.navigation import page_spec  # noqa: E402
