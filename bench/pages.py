@@ -224,9 +224,10 @@ def overview_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- landing page (national)
 def home_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.home import home_figures, unit_names
+    from dashboard.services.home import home_figures, my_open_tasks, unit_names
 
     unit_names(session, actor)
+    my_open_tasks(session, actor)  # the person's own open clocks, listed under the figures
     return home_figures(session, actor).pending
 
 
@@ -312,7 +313,7 @@ def page_benches(session: Session) -> tuple[list[PageBench], dict]:
                                          "ORDER BY username LIMIT 1")) or "gd_manager"
     case_id = rich_case_id(session)
     return [
-        PageBench("home", "首页 landing page figures", "executive", home_ours, home_naive),
+        PageBench("home", "首页 landing page figures + own open clocks", "executive", home_ours, home_naive),
         PageBench("dispatch_board", "调度看板 dispatch board", "callcenter", board_ours, board_naive),
         PageBench("overdue", "超时跟踪 overdue tracker", "callcenter", overdue_ours, overdue_naive),
         PageBench("hq_review", "总公司审核队列 review queue", "reviewer", review_ours, review_naive),

@@ -244,6 +244,7 @@ class Dispatch(Base):
             _in("contact_state", ("notified", "reached", "unreachable", "unavailable", "delegated")),
             name="ck_dispatch_contact_state"),
         UniqueConstraint("case_id", "person_id", "tier", name="uq_dispatch_case_person_tier"),
+        Index("ix_dispatch_delegate", "delegate_person_id", postgresql_where=text("delegate_person_id IS NOT NULL")),
     )
 
 
