@@ -386,7 +386,7 @@ class PointVerdict(Base):
     __tablename__ = "point_verdict"
     id: Mapped[int] = mapped_column(primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("opinion_point.id"), index=True)
-    answer_id: Mapped[int] = mapped_column(ForeignKey("point_answer.id"))
+    answer_id: Mapped[int] = mapped_column(ForeignKey("point_answer.id"), index=True)
     verdict: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
