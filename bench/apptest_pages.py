@@ -3,9 +3,9 @@
 Run by bench.run (1M-case database, an empty one with the same people, a 10,000-case one):
     DATABASE_URL=... .venv/bin/python -m bench.apptest_pages --case-id 123
 
-Each page: its figures cache emptied, then one first run (`cold`: every aggregate read from the
-database) and --repeat reruns (`warm`: what a click on the page costs, with the figures cached for
-a minute by ui/read_cache; work lists are read live either way).
+Each page: --cold first runs, the figures cache emptied before each (`cold`: every aggregate read
+from the database; median), then --repeat reruns (`warm`: what a click on the page costs, with
+the figures cached for a minute by ui/read_cache; work lists are read live either way).
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--case-id", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--cold", type=int, default=3)
     args = parser.parse_args(argv)
     out = {}
     for key, username in PAGES:
@@ -52,16 +53,24 @@ def main(argv: list[str] | None = None) -> int:
         if key == "case_detail" and args.case_id:
             at.session_state["case_id"] = args.case_id
         at.switch_page(f"pages/{key}.py")
-        st.cache_data.clear()  # the figures cache (ui/read_cache) starts empty for each page
+        # First runs: the figures cache (ui/read_cache) emptied before each; the median of a few, as
+        # one sample on a shared machine was sometimes several times the others.
+        cold = []
+        for _ in range(args.cold):
+            st.cache_data.clear()
+            started = time.perf_counter()
+            at.run()
+            cold.append(time.perf_counter() - started)
         times = []
-        for _ in range(1 + args.repeat):
+        for _ in range(args.repeat):
             started = time.perf_counter()
             at.run()
             times.append(time.perf_counter() - started)
         exception = [str(e.message)[:200] for e in at.exception] if at.exception else None
-        out[key] = dict(user=username, cold=times[0], seconds=statistics.median(times[1:]), runs=times,
-                        exception=exception)
-        print(f"{key}: cold {times[0]:.2f} s, warm {statistics.median(times[1:]):.2f} s", file=sys.stderr, flush=True)
+        out[key] = dict(user=username, cold=statistics.median(cold), seconds=statistics.median(times),
+                        runs=cold + times, exception=exception)
+        print(f"{key}: cold {statistics.median(cold):.2f} s, warm {statistics.median(times):.2f} s", file=sys.stderr,
+              flush=True)
     print(json.dumps(out))
     return 0
 
