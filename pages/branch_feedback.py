@@ -55,7 +55,7 @@ with inbox_tab:
         selectable_table(styled(frame, [r.due_at if o else None for r, o in zip(rows, is_open)],
                                 t("review.col.time_left"), now), "fb_inbox_table",
                          [r.opinion_id if r.opinion_id in answerable else None for r in rows], "fb_opinion")
-        download_buttons(frame, "review_inbox", key="fb_inbox_dl")
+        download_buttons(frame, "review_inbox", key="fb_inbox_dl", page_only=True)
     else:
         st.info(t("review.no_rows"))
 
@@ -115,7 +115,7 @@ with register_tab:
         st.info(t("review.no_rows"))
         st.stop()
     selectable_table(frame, "fb_register_table", [r.case_id for r in reg], "fb_reg_case")
-    download_buttons(frame, "tracker_register", key="fb_register_dl")
+    download_buttons(frame, "tracker_register", key="fb_register_dl", page_only=True)
     labels = {r.case_id: r.case_no for r in reg}
     case_id = st.selectbox(t("review.pick_case"), list(labels), key="fb_reg_case", format_func=labels.get,
                            index=None, placeholder=t("review.pick_placeholder"))

@@ -56,7 +56,8 @@ frame = pd.DataFrame([{
     "case_id": r.case_id,
     t("board.col.case_no"): r.case_no,
     t("board.col.status"): t(f"board.status.{r.status}"),
-    t("board.col.tier"): tier_label(r.tier) if r.estimate is not None else "—",
+    t("board.col.tier"): ("—" if r.estimate is None else t("board.tier_compulsory", tier=tier_label(r.tier))
+                          if r.compulsory_only and r.tier != "T0" else tier_label(r.tier)),
     t("board.col.estimate"): money(r.estimate),
     t("board.col.dispatched"): "；".join(dispatch_text(d) for d in r.dispatches) or "—",
     t("board.col.since"): "—" if r.hours_since_dispatch is None else t("board.hours", h=r.hours_since_dispatch),
@@ -70,7 +71,7 @@ if frame.empty:
     st.info(t("board.empty"))
 else:
     case_table(frame, key="bd_table")
-    download_buttons(frame.drop(columns=["case_id"]), "调度看板", key="bd_download")
+    download_buttons(frame.drop(columns=["case_id"]), "调度看板", key="bd_download", page_only=True)
 
 if actor.has_role(*ACT_ROLES) and page.rows:
     st.divider()

@@ -63,13 +63,13 @@ if rows:
     dues = [r.d4_due if r.reviewed_at is None else None for r in rows]
     selectable_table(styled(frame, dues, t("review.col.time_left"), now), "hq_queue_table",
                      [r.case_id for r in rows], "hq_case")
-    download_buttons(frame, "review_queue", key="hq_queue_dl")
+    download_buttons(frame, "review_queue", key="hq_queue_dl", page_only=True)
 else:
     st.info(t("review.no_rows"))
 
 # Labels are remembered so the chosen case stays chosen after it leaves the filtered queue.
 labels = st.session_state.setdefault("hq_case_labels", {})
-labels.update({r.case_id: f"{r.case_no} · {r.branch} · {t(f'tier.{r.tier}')}" for r in rows})
+labels.update({r.case_id: f"{r.case_no} · {r.branch} · {tier_label(r.tier)}" for r in rows})
 chosen = st.session_state.get("hq_case")
 labels = {**{r.case_id: labels[r.case_id] for r in rows},
           **({chosen: labels.get(chosen, str(chosen))} if chosen is not None else {})}
@@ -98,11 +98,11 @@ st.caption(t("review.hq.materials",
 c1, c2 = st.columns(2)
 with c1:
     st.markdown(f"**{t('review.hq.estimates')}**")
-    st.dataframe(pd.DataFrame([(local_time(at), money(a), f"{b} → {c}") for at, a, b, c in facts.estimates],
+    st.dataframe(pd.DataFrame([(local_time(at), money(a), f"{tier_label(b)} → {tier_label(c)}") for at, a, b, c in facts.estimates],
                               columns=[t("review.col.at"), t("review.col.amount"), t("review.col.tier_change")]), hide_index=True, key="hq_estimates")
 with c2:
     st.markdown(f"**{t('review.hq.dispatches')}**")
-    st.dataframe(pd.DataFrame([(n, tier_, t(f"position.{pos}"), t(f"dispatch.contact.{state}"), local_time(at),
+    st.dataframe(pd.DataFrame([(n, tier_label(tier_), t(f"position.{pos}"), t(f"dispatch.contact.{state}"), local_time(at),
                                 local_time(arr))
                                for n, tier_, pos, state, at, arr in facts.dispatches],
                               columns=[t("review.col.first_responsible"), t("review.col.tier"), t("review.col.position"),

@@ -127,7 +127,7 @@ status = st.segmented_control(t("overview.status"), ["pending", "closed", "all"]
 def _case_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
         "case_id": r["case_id"], t("overview.col.case_no"): r["case_no"], t("overview.col.branch"): r["branch"],
-        t("overview.col.sub_branch"): r["sub_branch"], t("overview.col.tier"): r["tier"],
+        t("overview.col.sub_branch"): r["sub_branch"], t("overview.col.tier"): tier_label(r["tier"]),
         t("overview.col.state"): t(f"state.{r['state']}"), t("overview.col.estimate"): money(r["estimate"]),
         t("overview.col.report_time"): local_time(r["report_time"]), t("overview.col.tiered_at"): local_time(r["tiered_at"]),
         t("overview.col.surveyor"): r["surveyor"], t("overview.col.closed_at"): local_time(r["closed_at"]),
@@ -142,7 +142,7 @@ with db_session() as session:
     _, page_rows = overview_cases(session, actor, flt, status=status, limit=PAGE_SIZE, offset=offset, total=total)
 page_frame = _case_frame(page_rows)
 case_table(page_frame, key="ov_cases")
-download_buttons(page_frame.drop(columns=["case_id"]), "overview_cases_page", key="ov_cases_dl")
+download_buttons(page_frame.drop(columns=["case_id"]), "overview_cases_page", key="ov_cases_dl", page_only=True)
 
 # One workbook, several sheets: the figures and every list of this selection (up to MAX_EXPORT_ROWS cases).
 if st.button(t("overview.export_prepare"), key="ov_export_prepare"):

@@ -67,7 +67,7 @@ with tabs[0]:
     else:
         selectable_table(styled(frame, [r.awaiting_reply_due for r in rows], t("review.col.time_left"), now),
                          "sup_table", [r.case_id for r in rows], "sup_case")
-        download_buttons(frame, "supervision_cases", key="sup_dl")
+        download_buttons(frame, "supervision_cases", key="sup_dl", page_only=True)
         labels = {r.case_id: f"{r.case_no} · {r.branch}" for r in rows}
         case_id = st.selectbox(t("review.pick_case"), list(labels), key="sup_case", format_func=labels.get,
                                index=None, placeholder=t("review.pick_placeholder"))

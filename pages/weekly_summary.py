@@ -49,7 +49,7 @@ statuses = [r.status(now) for r in rows]
 frame = pd.DataFrame({
     t("review.col.branch"): [r.branch for r in rows],
     t("review.col.week"): [r.week_start.isoformat() for r in rows],
-    t("review.col.due_at"): [local_time(r.due_at) for r in rows],
+    t("review.col.report_due"): [local_time(r.due_at) for r in rows],
     t("review.col.status"): [t(f"review.wk.status.{s}") for s in statuses],
     t("review.col.submitted_at"): [local_time(r.submitted_at) for r in rows],
     t("review.col.submitted_by"): [r.submitted_by or "" for r in rows],
@@ -61,7 +61,7 @@ status_col = t("review.col.status")
 st.dataframe(frame.style.apply(lambda col: [RED if s in ("late", "missing") else "" for s in statuses]
                                if col.name == status_col else [""] * len(col), axis=0),
              hide_index=True, width="stretch", key="wk_table")
-download_buttons(frame, "weekly_summaries", key="wk_list_dl")
+download_buttons(frame, "weekly_summaries", key="wk_list_dl", page_only=True)
 
 labels = {r.id: t("review.wk.option", branch=r.branch, week=r.week_start.isoformat(),
                   status=t(f"review.wk.status.{s}")) for r, s in zip(rows, statuses)}

@@ -16,6 +16,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.page_of": ("共 {n} 条 · 第 {page} / {pages} 页", "{n} rows · page {page} of {pages}"),
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.download_excel": ("下载 Excel", "Download Excel"),
+    "common.download_page_csv": ("下载本页 CSV", "Download this page (CSV)"),
+    "common.download_page_excel": ("下载本页 Excel", "Download this page (Excel)"),
     "common.all": ("全部", "All"),
     "common.refresh": ("刷新", "Refresh"),
     "common.figures_as_of": ("统计数据读取于 {time}，{s} 秒内自动更新", "Figures read at {time}; they refresh within {s} s"),

@@ -65,6 +65,8 @@ class BoardRow:
     first_dispatched_at: datetime | None
     hours_since_dispatch: int | None
     dispatches: list[DispatchInfo] = field(default_factory=list)
+    # 单保交强险: over 50,000 the case is T1 whatever the amount (SPEC §3), so the board says why.
+    compulsory_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     rows = session.execute(
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.state, ClaimCase.tier,
                ClaimCase.current_estimate, ClaimCase.report_time, surveyor.full_name, page.c.rank,
-               first_dispatch)
+               first_dispatch, ClaimCase.compulsory_only)
         .select_from(page).join(ClaimCase, ClaimCase.id == page.c.id)
         .join(branch, branch.id == ClaimCase.branch_id)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
@@ -150,7 +152,7 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     ).all()
     board = [
         BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
-                 int((now - r[10]).total_seconds() // 3600) if r[10] else None)
+                 int((now - r[10]).total_seconds() // 3600) if r[10] else None, compulsory_only=bool(r[11]))
         for r in rows
     ]
     by_case = {row.case_id: row for row in board}

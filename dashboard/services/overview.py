@@ -21,7 +21,7 @@ from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldE
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person,
-    RuleSetting, TierRule, Violation,
+    RuleSetting, TierRule, TierRuleSet, Violation,
 )
 
 OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
@@ -343,8 +343,12 @@ def overview_units(session: Session, actor: Actor) -> tuple[list[Unit], list[Uni
 
 
 def overview_tiers(session: Session, actor: Actor) -> list[str]:
-    """Tier codes to filter by: the national ones and any branch sub-tier ever published."""
+    """Tier codes to filter by: those of rule sets that are or were in force (national ones and
+    approved branch sub-tiers); a sub-tier still awaiting approval or rejected was never given to a case."""
     _require_overview(actor)
-    rows = session.execute(select(TierRule.code, func.min(TierRule.rank)).group_by(TierRule.code)
+    rows = session.execute(select(TierRule.code, func.min(TierRule.rank))
+                           .join(TierRuleSet, TierRuleSet.id == TierRule.rule_set_id)
+                           .where(TierRuleSet.status.in_(("active", "superseded")))
+                           .group_by(TierRule.code)
                            .order_by(func.min(TierRule.rank), TierRule.code)).all()
     return [code for code, _ in rows if code != "T0"]

@@ -10,6 +10,10 @@ from dashboard.ui.format import tier_label
 PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills down to it
 
 
+# Counts are whole numbers: integer ticks only (an all-zero chart labelled its axis 0.000000).
+_COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
+
+
 def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars: pending tiered cases per unit, split by tier (tier shades are neutral greys/blues)."""
     pick = alt.selection_point(name=PICK_UNIT, fields=["unit_id"])
@@ -17,7 +21,7 @@ def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     frame = frame.assign(tier=frame["tier"].map(tier_label))
     return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().add_params(pick).encode(
         x=alt.X("unit:N", title=t("overview.axis.unit"), sort="-y"),
-        y=alt.Y("cases:Q", title=t("overview.axis.cases")),
+        y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=_COUNT_AXIS),
         color=alt.Color("tier:N", title=t("overview.axis.tier"), sort=[tier_label(c) for c in codes],
                         scale=alt.Scale(scheme="blues")),
         tooltip=[alt.Tooltip("unit:N", title=t("overview.axis.unit")),
@@ -31,7 +35,7 @@ def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
     frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"deadlines.kind.{k}")))
     return alt.Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
         x=alt.X("week:T", title=t("overview.axis.week"), axis=alt.Axis(format="%Y-%m-%d")),
-        y=alt.Y("violations:Q", title=t("overview.axis.violations")),
+        y=alt.Y("violations:Q", title=t("overview.axis.violations"), axis=_COUNT_AXIS),
         color=alt.Color("kind:N", title=t("overview.axis.deadline")),
         tooltip=[alt.Tooltip("week:T", title=t("overview.axis.week"), format="%Y-%m-%d"),
                  alt.Tooltip("kind:N", title=t("overview.axis.deadline")),
@@ -55,7 +59,7 @@ def ageing_chart(frame: pd.DataFrame) -> alt.Chart:
     order = list(frame["label"])
     return alt.Chart(frame, title=t("overview.chart.ageing")).mark_bar(color="#4c78a8").encode(
         x=alt.X("label:N", title=t("overview.axis.ageing"), sort=order),
-        y=alt.Y("cases:Q", title=t("overview.axis.cases")),
+        y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=_COUNT_AXIS),
         tooltip=[alt.Tooltip("label:N", title=t("overview.axis.ageing")),
                  alt.Tooltip("cases:Q", title=t("overview.axis.cases")),
                  alt.Tooltip("amount_wan:Q", title=t("overview.axis.amount"), format=",.1f")],

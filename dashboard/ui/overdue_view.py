@@ -56,15 +56,19 @@ def coloured(frame: pd.DataFrame, statuses: Sequence[str]):
     return frame.style.apply(paint, axis=0).format({t("deadlines.col.overdue_hours"): "{:.1f}"})
 
 
+CHART_HEIGHT = 260  # px of plot area, legends come on top of it
+
+
 def violations_chart(data: Sequence[tuple[str, str, int]]) -> alt.Chart:
     frame = pd.DataFrame([{"branch": b, "kind": t(f"deadlines.kind.{k}"), "count": n} for b, k, n in data],
                          columns=["branch", "kind", "count"])
-    return alt.Chart(frame, title=t("deadlines.chart.by_branch")).mark_bar().encode(
+    # Legend beside the bars: below them, its seven lines squeezed the bars to a strip.
+    return alt.Chart(frame, title=t("deadlines.chart.by_branch"), height=CHART_HEIGHT).mark_bar().encode(
         x=alt.X("branch:N", title=t("deadlines.chart.axis.branch"), sort="-y", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count")),
+        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=alt.Axis(format="d", tickMinStep=1)),
         # Deadline types in neutral blues: red is kept for "overdue" alone.
         color=alt.Color("kind:N", title=t("deadlines.chart.axis.kind"), scale=alt.Scale(scheme="blues"),
-                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
+                        legend=alt.Legend(orient="right", columns=1, labelLimit=170)),
         tooltip=[alt.Tooltip("branch:N", title=t("deadlines.chart.axis.branch")),
                  alt.Tooltip("kind:N", title=t("deadlines.chart.axis.kind")),
                  alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],
@@ -75,9 +79,9 @@ def ageing_chart(buckets: Sequence[tuple[str, int]]) -> alt.Chart:
     order = [t(f"deadlines.bucket.{key}") for key, _lo, _hi in AGEING_BUCKETS]
     frame = pd.DataFrame([{"bucket": t(f"deadlines.bucket.{k}"), "count": n} for k, n in buckets],
                          columns=["bucket", "count"])
-    return alt.Chart(frame, title=t("deadlines.chart.ageing")).mark_bar(color=OVERDUE_RED).encode(
+    return alt.Chart(frame, title=t("deadlines.chart.ageing"), height=CHART_HEIGHT).mark_bar(color=OVERDUE_RED).encode(
         x=alt.X("bucket:N", title=t("deadlines.chart.axis.bucket"), sort=order, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count")),
+        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=alt.Axis(format="d", tickMinStep=1)),
         tooltip=[alt.Tooltip("bucket:N", title=t("deadlines.chart.axis.bucket")),
                  alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],
     )

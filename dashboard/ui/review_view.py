@@ -1,7 +1,7 @@
 """Streamlit pieces shared by the review, feedback, supervision and weekly pages."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,9 +104,16 @@ def selectable_table(data, key: str, ids: list, target_key: str) -> None:
     before the picker is drawn); the picker stays usable, a click is applied once."""
     event = st.dataframe(data, key=key, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row")
-    rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
-    chosen = ids[rows[0]] if rows and rows[0] < len(ids) else None
-    applied = f"{key}_applied"
-    if chosen is not None and st.session_state.get(applied) != chosen:
-        st.session_state[target_key] = chosen
-        st.session_state[applied] = chosen
+    rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
+    apply_row_click(st.session_state, key, rows, ids, target_key)
+
+
+def apply_row_click(state: MutableMapping, key: str, rows: list[int], ids: list, target_key: str) -> None:
+    """Choose the clicked row's id in `target_key`, once per click. Only a change of the selected
+    rows is a click: the selection is a row number, and once the list changes under it (the case
+    just reviewed leaves the queue) the same number points at another case, which must not be chosen."""
+    seen = f"{key}_seen_rows"
+    if rows != state.get(seen):
+        state[seen] = rows
+        if rows and rows[0] < len(ids):
+            state[target_key] = ids[rows[0]]

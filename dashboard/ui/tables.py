@@ -27,14 +27,17 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8-sig")
 
 
-def download_buttons(frame: pd.DataFrame, basename: str, key: str) -> None:
+def download_buttons(frame: pd.DataFrame, basename: str, key: str, *, page_only: bool = False) -> None:
+    """CSV and Excel of `frame`. `page_only`: the frame is one page of a longer list, and the
+    buttons say so (a 761-case board downloaded as 50 rows surprised people)."""
     # Files are built when a button is clicked (deferred data), not on every run of the page:
     # building the Excel workbook of each list was most of a list page's run time (bench/RESULTS.md).
     frame = frame.copy()  # what is shown now is what is downloaded, whatever the page does next
+    prefix = "common.download_page" if page_only else "common.download"
     left, right = st.columns(2)
-    left.download_button(t("common.download_csv"), lambda: to_csv_bytes(frame), file_name=f"{basename}.csv",
+    left.download_button(t(f"{prefix}_csv"), lambda: to_csv_bytes(frame), file_name=f"{basename}.csv",
                          mime="text/csv", key=f"{key}_csv")
-    right.download_button(t("common.download_excel"), lambda: to_excel_bytes({basename: frame}),
+    right.download_button(t(f"{prefix}_excel"), lambda: to_excel_bytes({basename: frame}),
                           file_name=f"{basename}.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}_xlsx")

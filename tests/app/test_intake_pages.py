@@ -166,3 +166,20 @@ def test_bulk_import_previews_bad_rows_and_imports_valid_ones_on_request(db_url,
     assert any("新增 2 件" in s.value for s in at.success)
     assert session.scalar(select(func.count()).select_from(ClaimCase)) == 2
     assert at.file_uploader(key="import_file_1").value is None  # emptied for the next file
+
+
+def test_board_says_why_a_large_compulsory_only_case_is_level_one(db_url, org, session, actor_for):
+    """单保交强险 over 50,000 is T1 whatever the amount (SPEC §3): the board says so next to the level,
+    so ¥258,000 shown as 一级（5–12万） does not look like a mistake; other cases show the level alone."""
+    from dashboard.services.dispatch import record_estimate
+    from tests.factories import make_case
+
+    compulsory = make_case(session, org, "gz", compulsory_only=True)
+    record_estimate(session, actor_for("callcenter"), compulsory.id, "258000")
+    ordinary = make_case(session, org, "gz")
+    record_estimate(session, actor_for("callcenter"), ordinary.id, "100000")
+    at = signed_in_app(db_url, "callcenter", "dispatch_board")
+    board = at.dataframe[0].value
+    level = dict(zip(board["报案号"], board["级别"]))
+    assert level[compulsory.case_no] == "一级（5–12万）·单保交强险"
+    assert level[ordinary.case_no] == "一级（5–12万）"

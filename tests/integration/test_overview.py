@@ -234,3 +234,20 @@ def test_a_period_that_ends_before_it_starts_is_refused(session, org, actor_for,
     with pytest.raises(ValidationFailed) as err:
         headline_figures(session, actor_for("executive"), bad)
     assert err.value.errors[0].field == "report_to"
+
+
+def test_the_tier_filter_offers_sub_tiers_only_once_they_were_approved(session, org, actor_for):
+    """A branch's sub-tier request that awaits approval (or was rejected) never tiered a case:
+    offering its codes made the cockpit's filter empty every figure."""
+    from dashboard.services.overview import overview_tiers
+    from dashboard.services.tier_admin import BandInput, decide_branch_request, request_branch_subtiers
+
+    split = [BandInput("T1A", "50000", "80000", ["sub_claims_head"]),
+             BandInput("T1B", "80000", "200000", ["sub_head"]),
+             BandInput("T2", "200000", "500000", ["sub_head", "sub_finance_head"])]
+    request = request_branch_subtiers(session, actor_for("zj_manager"), org.branch("zj").id, split, now=NOW,
+                                      note="浙江分公司申请细分")
+    executive = actor_for("executive")
+    assert overview_tiers(session, executive) == ["T1", "T2", "T3", "T4"]
+    decide_branch_request(session, actor_for("admin"), request, approve=True, now=NOW, note="同意")
+    assert {"T1A", "T1B"} <= set(overview_tiers(session, executive))

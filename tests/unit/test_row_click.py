@@ -1,0 +1,29 @@
+"""A row clicked in a list chooses that row's case once; the list changing under a kept selection
+(the case just reviewed leaving the queue) must not switch the page to another case."""
+from __future__ import annotations
+
+from dashboard.ui.review_view import apply_row_click
+
+
+def test_a_click_chooses_its_row_and_a_list_changing_under_it_chooses_nothing():
+    state: dict = {}
+    apply_row_click(state, "queue", [1], [10, 20, 30], "case")
+    assert state["case"] == 20
+    # Case 20 was reviewed and left the queue; the selection still says row 1, now case 30.
+    apply_row_click(state, "queue", [1], [10, 30], "case")
+    assert state["case"] == 20
+    # A new click does choose.
+    apply_row_click(state, "queue", [0], [10, 30], "case")
+    assert state["case"] == 10
+
+
+def test_the_picker_keeps_a_case_chosen_by_hand_until_the_next_click():
+    state: dict = {}
+    apply_row_click(state, "queue", [2], [10, 20, 30], "case")
+    state["case"] = 10  # chosen in the picker below the list
+    apply_row_click(state, "queue", [2], [10, 20, 30], "case")  # any rerun: same selection
+    assert state["case"] == 10
+    apply_row_click(state, "queue", [], [10, 20, 30], "case")  # the row deselected
+    assert state["case"] == 10
+    apply_row_click(state, "queue", [2], [10, 20, 30], "case")  # clicked again
+    assert state["case"] == 30
