@@ -43,9 +43,12 @@ def run_action(action: Callable[[Any], object], success: str | Callable[[object]
 
 
 def show_flash() -> None:
+    """The last action's outcome at the top of the page, and as a toast: the buttons sit lower down
+    (an HQ opinion is posted at the bottom), where a message at the top went unseen."""
     kind, messages = st.session_state.pop(_FLASH, (None, []))
     for message in messages:
         (st.error if kind == "error" else st.success)(message)
+        st.toast(message, icon=":material/error:" if kind == "error" else ":material/check_circle:")
 
 
 def due_style(due: datetime | None, now: datetime, soon_hours: float = 24) -> str:

@@ -64,6 +64,8 @@ def test_posting_an_empty_opinion_shows_the_reason(db_url, session, org):
     at.selectbox(key="hq_case").set_value(case.id).run()
     at.button(key="hq_post").click().run()
     assert any("请至少填写一条审核意见" in e.value for e in at.error)
+    # Also as a toast: the button is at the bottom of the page, the inline message at the top.
+    assert any("请至少填写一条审核意见" in str(toast.value) for toast in at.toast)
 
 
 def test_branch_manager_answers_each_point_on_the_feedback_page(db_url, session, org, actor_for):
@@ -215,3 +217,4 @@ def test_review_pages_follow_the_chosen_language(db_url, session, org, actor_for
         assert "Awaiting answer" in _texts(at)
     finally:
         set_language("zh")
+
