@@ -68,12 +68,13 @@ def record_violations(session: Session, as_of: datetime, *, deadline_ids: Sequen
         "person": "p.full_name",
     }
     body_self, params_self = _sql_template(_zh("deadlines.notify.violation"), expressions, "ts")
-    def digest_expressions(alias: str) -> dict[str, str]:
-        return {"as_of": "to_char(CAST(:as_of AS timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')",
-                "total": f"CAST({alias}.total AS text)", "kinds": f"{alias}.kinds"}
-
-    body_sup, params_sup = _sql_template(_zh("deadlines.notify.violation_digest"), digest_expressions("dg"), "tp")
-    body_own, params_own = _sql_template(_zh("deadlines.notify.own_violation_digest"), digest_expressions("od"), "to")
+    digest_expressions = {
+        "as_of": "to_char(CAST(:as_of AS timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')",
+        "total": "CAST(dg.total AS text)",
+        "kinds": "dg.kinds",
+    }
+    body_sup, params_sup = _sql_template(_zh("deadlines.notify.violation_digest"), digest_expressions, "tp")
+    body_own, params_own = _sql_template(_zh("deadlines.notify.own_violation_digest"), digest_expressions, "to")
     digest_item, params_item = _sql_template(_zh("deadlines.notify.digest_item"),
                                              {"kind_name": "kn.name", "n": "CAST(pk.n AS text)"}, "ti")
     pre, post = _zh("deadlines.notify.subject_case").split("{case_no}")
@@ -134,27 +135,25 @@ superior AS (
       JOIN role_assignment ra ON ra.role = 'hq_admin'
      WHERE coalesce(pl.lvl, 3) >= 2 AND ra.person_id <> nv.person_id
 ),
+-- Who is told of which new violation: the charged person (own) and their superiors.
+told AS (
+    SELECT nv.id AS violation_id, nv.kind, nv.person_id AS recipient_id, true AS own FROM nv
+    UNION ALL
+    SELECT violation_id, kind, recipient_id, false FROM superior
+),
 kn (kind, name) AS (VALUES {kind_values}),
 per_kind AS (
-    SELECT recipient_id, kind, count(DISTINCT violation_id) AS n, min(violation_id) AS first_id
-      FROM superior GROUP BY recipient_id, kind
+    SELECT own, recipient_id, kind, count(DISTINCT violation_id) AS n, min(violation_id) AS first_id
+      FROM told GROUP BY own, recipient_id, kind
 ),
+-- One line per person told, counted by deadline kind. A superior always gets it as a digest; the
+-- charged person gets it when the run found several of theirs (a first run over old data, a bad
+-- day), and otherwise the message naming the case and the clock.
 dg AS (
-    SELECT pk.recipient_id, sum(pk.n) AS total, min(pk.first_id) AS first_id,
+    SELECT pk.own, pk.recipient_id, sum(pk.n) AS total, min(pk.first_id) AS first_id,
            string_agg({digest_item}, '、' ORDER BY pk.kind) AS kinds
       FROM per_kind pk JOIN kn ON kn.kind = pk.kind
-     GROUP BY pk.recipient_id
-),
--- The charged person: one violation in this run -> the message naming the case and the clock;
--- several (a first run over old data, a bad day) -> one digest by kind, like the superior's.
-own_kind AS (
-    SELECT person_id AS recipient_id, kind, count(*) AS n, min(id) AS first_id FROM nv GROUP BY person_id, kind
-),
-od AS (
-    SELECT pk.recipient_id, sum(pk.n) AS total, min(pk.first_id) AS first_id,
-           string_agg({digest_item}, '、' ORDER BY pk.kind) AS kinds
-      FROM own_kind pk JOIN kn ON kn.kind = pk.kind
-     GROUP BY pk.recipient_id
+     GROUP BY pk.own, pk.recipient_id
 ),
 queued AS (
     INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at, state, attempts)
@@ -162,22 +161,22 @@ queued AS (
         SELECT nv.case_id, nv.person_id, 'deadline_violation', {body_self},
                'violation:' || nv.id || ':to:' || nv.person_id, CAST(:as_of AS timestamptz), 'queued', 0
           FROM nv
-          JOIN od ON od.recipient_id = nv.person_id AND od.total = 1
+          JOIN dg ON dg.own AND dg.recipient_id = nv.person_id AND dg.total = 1
           JOIN person p ON p.id = nv.person_id
           JOIN kn ON kn.kind = nv.kind
           LEFT JOIN claim_case c ON c.id = nv.case_id
           LEFT JOIN org_unit ou ON ou.id = nv.branch_id
          ORDER BY nv.case_id, nv.id) AS own
     UNION ALL
-    SELECT NULL, od.recipient_id, 'deadline_violation_own_digest', {body_own},
-           'violation_own_digest:' || od.first_id || ':to:' || od.recipient_id,
-           CAST(:as_of AS timestamptz), 'queued', 0
-      FROM od WHERE od.total > 1
-    UNION ALL
     -- A digest is keyed by the run's first violation for that person: a re-run adds none.
+    SELECT NULL, dg.recipient_id, 'deadline_violation_own_digest', {body_own},
+           'violation_own_digest:' || dg.first_id || ':to:' || dg.recipient_id,
+           CAST(:as_of AS timestamptz), 'queued', 0
+      FROM dg WHERE dg.own AND dg.total > 1
+    UNION ALL
     SELECT NULL, dg.recipient_id, 'deadline_violation_digest', {body_sup},
            'violation_digest:' || dg.first_id || ':to:' || dg.recipient_id, CAST(:as_of AS timestamptz), 'queued', 0
-      FROM dg
+      FROM dg WHERE NOT dg.own
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id
 )
