@@ -9,8 +9,8 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
 from dashboard.services.dispatch_board import (
-    ACT_ROLES, VIEWS, BoardFilter, board_count, board_page, branch_options, case_dispatches, delegate_candidates,
-    sub_branch_options, tier_choices,
+    ACT_ROLES, VIEWS, BoardFilter, BoardRow, board_count, board_page, branch_options, case_dispatches,
+    delegate_candidates, sub_branch_options, tier_choices,
 )
 from dashboard.services.errors import UserError
 from dashboard.ui.db import db_session
@@ -52,12 +52,21 @@ with db_session() as session:
     offset = pager(total, PAGE_SIZE, key="bd_page")
     page = board_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, total=total)
 
+
+def _tier_text(row: BoardRow) -> str:
+    """The level, and why for a compulsory-only case (T1 over 50,000 whatever the amount, SPEC §3)."""
+    if row.estimate is None:
+        return "—"
+    if row.compulsory_only and row.tier != "T0":
+        return t("board.tier_compulsory", tier=tier_label(row.tier))
+    return tier_label(row.tier)
+
+
 frame = pd.DataFrame([{
     "case_id": r.case_id,
     t("board.col.case_no"): r.case_no,
     t("board.col.status"): t(f"board.status.{r.status}"),
-    t("board.col.tier"): ("—" if r.estimate is None else t("board.tier_compulsory", tier=tier_label(r.tier))
-                          if r.compulsory_only and r.tier != "T0" else tier_label(r.tier)),
+    t("board.col.tier"): _tier_text(r),
     t("board.col.estimate"): money(r.estimate),
     t("board.col.dispatched"): "；".join(dispatch_text(d) for d in r.dispatches) or "—",
     t("board.col.since"): "—" if r.hours_since_dispatch is None else t("board.hours", h=r.hours_since_dispatch),

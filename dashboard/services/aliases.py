@@ -24,3 +24,4 @@ DECIDER = aliased(Person, name="decider")
 REQUESTER = aliased(Person, name="requester")
 RESPONSIBLE = aliased(Person, name="responsible")
 ALSO_CHARGED = aliased(Person, name="also_charged")
+CHARGED = aliased(Person, name="charged")  # the person a violation is recorded against

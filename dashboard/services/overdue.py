@@ -12,15 +12,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import (
     ColumnElement, Float, Select, and_, case, cast, extract, false, func, literal, or_, select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import AGEING_BUCKETS, DEADLINE_KINDS
 from dashboard.services.actor import Actor, case_scope
-from dashboard.services.aliases import ALSO_CHARGED, BRANCH, RESPONSIBLE, SUB_BRANCH
+from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBLE, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied
 from dashboard.services.rule_settings import get_setting
 from dashboard.settings import BUSINESS_TZ
-from db.models import ClaimCase, Deadline, OrgUnit, Person, Violation
+from db.models import ClaimCase, Deadline, OrgUnit, Violation
 
 TRACKER_ROLES = ("hq_admin", "hq_reviewer", "call_center", "executive", "branch_manager", "branch_tracker",
                  "exec_supervisor")
@@ -113,18 +113,15 @@ class _Query:
         self.status_rank = case((Deadline.met_at.is_not(None), 2), (Deadline.due_at < now, 0), else_=1)
         self.lateness = func.coalesce(Deadline.met_at, now) - Deadline.due_at
         self.hours_late = cast(extract("epoch", self.lateness), Float) / 3600.0
-        self.conditions = self._conditions(actor, filters)
-
-    def _status_conditions(self) -> dict[str, ColumnElement[bool]]:
-        return {
-            "overdue": and_(Deadline.met_at.is_(None), Deadline.due_at < self.now),
-            "due_soon": and_(Deadline.met_at.is_(None), Deadline.due_at >= self.now,
-                             Deadline.due_at <= self.soon_until),
+        self.status_conditions: dict[str, ColumnElement[bool]] = {
+            "overdue": and_(Deadline.met_at.is_(None), Deadline.due_at < now),
+            "due_soon": and_(Deadline.met_at.is_(None), Deadline.due_at >= now, Deadline.due_at <= self.soon_until),
             "met_late": Deadline.met_at > Deadline.due_at,
         }
+        self.conditions = self._conditions(actor, filters)
 
     def _conditions(self, actor: Actor, f: OverdueFilters) -> list[ColumnElement[bool]]:
-        status_conditions = self._status_conditions()
+        status_conditions = self.status_conditions
         chosen = [status_conditions[s] for s in f.statuses if s in status_conditions]
         conditions: list[ColumnElement[bool]] = [Deadline.cancelled_at.is_(None), or_(*chosen) if chosen else false()]
         scope = _scope(actor, self.branch_id)
@@ -178,7 +175,7 @@ class _Query:
         """The clocks of one status in the list's order. Within "overdue" and "due soon", most late
         first is earliest due first, which the due-time indexes give without sorting every clock."""
         order = (Deadline.due_at, Deadline.id) if status != "met_late" else (self.lateness.desc(), Deadline.id)
-        return (self.joined(self._columns(), units=True).where(self._status_conditions()[status])
+        return (self.joined(self._columns(), units=True).where(self.status_conditions[status])
                 .order_by(*order))
 
 
@@ -250,8 +247,7 @@ def ageing(session: Session, actor: Actor, filters: OverdueFilters, *,
 def violations_by_branch_and_kind(session: Session, actor: Actor, filters: OverdueFilters) -> list[tuple[str, str, int]]:
     """Recorded violations (one per charged person) by branch and deadline type, within the filters."""
     _require(actor)
-    branch = aliased(OrgUnit, name="v_branch")
-    person = aliased(Person, name="v_person")
+    branch, person = BRANCH, CHARGED
     query = (select(branch.name, Violation.kind, func.count())
              .select_from(Violation)
              .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)

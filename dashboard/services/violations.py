@@ -5,8 +5,8 @@ stays late), inserts one violation per charged person (the responsible person, a
 `also_charged_person_id` of 第三章 五) with ON CONFLICT DO NOTHING on (deadline, person), and
 queues in the same statement, per run, to each charged person the message naming the case and
 clock when the run found one of theirs, or ONE digest (counts by deadline kind) when it found
-several, and ONE digest per superior (the tracker page has the list). Killed half way, the transaction rolls back whole; run
-again, nothing already recorded is recorded twice.
+several, and ONE digest per superior (the tracker page has the list). Killed half way, the
+transaction rolls back whole; run again, nothing already recorded is recorded twice.
 
 Why digests: a superior answers for a whole branch; a message per violation buried them (a
 first run over old data would send a branch manager thousands), and a surveyor with forty missed

@@ -11,7 +11,8 @@ PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills dow
 
 
 # Counts are whole numbers: integer ticks only (an all-zero chart labelled its axis 0.000000).
-_COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
+# Every chart of counts uses it (overview, overdue tracker).
+COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
 
 
 def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -21,7 +22,7 @@ def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     frame = frame.assign(tier=frame["tier"].map(tier_label))
     return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().add_params(pick).encode(
         x=alt.X("unit:N", title=t("overview.axis.unit"), sort="-y"),
-        y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=_COUNT_AXIS),
+        y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=COUNT_AXIS),
         color=alt.Color("tier:N", title=t("overview.axis.tier"), sort=[tier_label(c) for c in codes],
                         scale=alt.Scale(scheme="blues")),
         tooltip=[alt.Tooltip("unit:N", title=t("overview.axis.unit")),
@@ -35,7 +36,7 @@ def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
     frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"deadlines.kind.{k}")))
     return alt.Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
         x=alt.X("week:T", title=t("overview.axis.week"), axis=alt.Axis(format="%Y-%m-%d")),
-        y=alt.Y("violations:Q", title=t("overview.axis.violations"), axis=_COUNT_AXIS),
+        y=alt.Y("violations:Q", title=t("overview.axis.violations"), axis=COUNT_AXIS),
         color=alt.Color("kind:N", title=t("overview.axis.deadline")),
         tooltip=[alt.Tooltip("week:T", title=t("overview.axis.week"), format="%Y-%m-%d"),
                  alt.Tooltip("kind:N", title=t("overview.axis.deadline")),
@@ -59,7 +60,7 @@ def ageing_chart(frame: pd.DataFrame) -> alt.Chart:
     order = list(frame["label"])
     return alt.Chart(frame, title=t("overview.chart.ageing")).mark_bar(color="#4c78a8").encode(
         x=alt.X("label:N", title=t("overview.axis.ageing"), sort=order),
-        y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=_COUNT_AXIS),
+        y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=COUNT_AXIS),
         tooltip=[alt.Tooltip("label:N", title=t("overview.axis.ageing")),
                  alt.Tooltip("cases:Q", title=t("overview.axis.cases")),
                  alt.Tooltip("amount_wan:Q", title=t("overview.axis.amount"), format=",.1f")],

@@ -10,6 +10,7 @@ import pandas as pd
 from dashboard.i18n import t
 from dashboard.rules.deadlines import AGEING_BUCKETS
 from dashboard.services.overdue import OverdueRow
+from dashboard.ui.charts import COUNT_AXIS
 from dashboard.ui.format import local_time, time_left
 
 # Colour carries meaning only: red overdue, amber due within 24 h; done-late rows stay neutral.
@@ -65,7 +66,7 @@ def violations_chart(data: Sequence[tuple[str, str, int]]) -> alt.Chart:
     # Legend beside the bars: below them, its seven lines squeezed the bars to a strip.
     return alt.Chart(frame, title=t("deadlines.chart.by_branch"), height=CHART_HEIGHT).mark_bar().encode(
         x=alt.X("branch:N", title=t("deadlines.chart.axis.branch"), sort="-y", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=alt.Axis(format="d", tickMinStep=1)),
+        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=COUNT_AXIS),
         # Deadline types in neutral blues: red is kept for "overdue" alone.
         color=alt.Color("kind:N", title=t("deadlines.chart.axis.kind"), scale=alt.Scale(scheme="blues"),
                         legend=alt.Legend(orient="right", columns=1, labelLimit=170)),
@@ -81,7 +82,7 @@ def ageing_chart(buckets: Sequence[tuple[str, int]]) -> alt.Chart:
                          columns=["bucket", "count"])
     return alt.Chart(frame, title=t("deadlines.chart.ageing"), height=CHART_HEIGHT).mark_bar(color=OVERDUE_RED).encode(
         x=alt.X("bucket:N", title=t("deadlines.chart.axis.bucket"), sort=order, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=alt.Axis(format="d", tickMinStep=1)),
+        y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=COUNT_AXIS),
         tooltip=[alt.Tooltip("bucket:N", title=t("deadlines.chart.axis.bucket")),
                  alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],
     )
