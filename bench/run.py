@@ -65,6 +65,21 @@ def explain_ms(raw, statements: list[tuple[str, object]], repeat: int = 3) -> fl
     return statistics.median(totals)
 
 
+def driver_ms(raw, statements: list[tuple[str, object]]) -> float:
+    """The same statements sent by bare psycopg2 and their rows fetched: the floor under any code.
+
+    It adds to EXPLAIN's planning + execution what no code on top can avoid: the round trip, the
+    BEGIN before the first statement, sending and decoding the rows."""
+    cur = raw.cursor()
+    started = time.perf_counter()
+    for statement, params in statements:
+        cur.execute(statement, params)
+        cur.fetchall()
+    elapsed = (time.perf_counter() - started) * 1000
+    raw.rollback()
+    return elapsed
+
+
 def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[list[dict], list]:
     from bench.pages import actor_for, page_benches
 
@@ -94,7 +109,7 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
         statements, captured = captured, None
         # Ours and EXPLAIN alternate, run by run: on a shared machine whose speed drifts by a third
         # within minutes, measuring one after the other compared two different machines.
-        times, sql_times = [], []
+        times, sql_times, driver_times = [], [], []
         raw = engine.raw_connection()
         try:
             for _ in range(repeat):
@@ -103,9 +118,10 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
                     ours_value = b.ours(session, actor)
                     times.append((time.perf_counter() - started) * 1000)
                 sql_times.append(explain_ms(raw, statements, repeat=1))
+                driver_times.append(driver_ms(raw, statements))
         finally:
             raw.close()
-        sql_ms = statistics.median(sql_times)
+        sql_ms, driver = statistics.median(sql_times), statistics.median(driver_times)
         with engine.connect() as conn:
             started = time.perf_counter()
             naive_value = b.naive(conn, actor, ctx)
@@ -114,11 +130,12 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
         row = dict(key=b.key, title=b.title, user=b.username, median_ms=median, p95_ms=p95(times),
                    naive_s=naive_s, naive_ratio=naive_s * 1000 / median, sql_ms=sql_ms,
                    sql_ratio=median / sql_ms if sql_ms else float("nan"), statements=len(statements),
+                   driver_ms=driver, driver_ratio=driver / sql_ms if sql_ms else float("nan"),
                    ours_value=ours_value, naive_value=naive_value, agree=ours_value == naive_value)
         results.append(row)
         _say(f"  {b.key:<16} median {median:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  naive {naive_s:6.2f} s "
              f"(x{row['naive_ratio']:.0f})  SQL {sql_ms:6.1f} ms in {len(statements)} statements "
-             f"(ours/SQL {row['sql_ratio']:.2f})  figure {ours_value:,} vs naive {naive_value:,}")
+             f"(ours/SQL {row['sql_ratio']:.2f}; bare driver {driver:.1f} ms, {row['driver_ratio']:.2f})  figure {ours_value:,} vs naive {naive_value:,}")
     engine.dispose()
     return results, benches
 
@@ -473,16 +490,21 @@ def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | N
         f"in a fresh session; median and p95 of the timed runs after two warm-ups. *Naive*: the same figure "
         f"from whole tables read into pandas and filtered there (one run). *SQL*: the sum of PostgreSQL's own "
         f"planning + execution time of the same statements from `EXPLAIN (ANALYZE, TIMING OFF)`, run after "
-        f"each timed run (median), so both are measured under the same load. "
+        f"each timed run (median), so both are measured under the same load. *Bare driver*: the same "
+        f"statements sent by psycopg2 alone and their rows fetched, alternating with the timed runs: the "
+        f"floor under any code (round trips, the transaction's BEGIN, rows sent and decoded, none of which "
+        f"EXPLAIN counts); *driver / SQL* shows how much of the ratio no code on top can remove. "
         f"Targets: median ≤ {TARGET_MEDIAN_MS} ms, p95 ≤ {TARGET_P95_MS} ms, ours / SQL ≤ {TARGET_SQL_RATIO}.", "",
-        "| page | opened by | median ms | p95 ms | naive s | naive / ours | SQL ms (stmts) | ours / SQL | same figure |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| page | opened by | median ms | p95 ms | naive s | naive / ours | SQL ms (stmts) | ours / SQL "
+        "| bare driver ms | driver / SQL | same figure |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in pages:
         lines.append(
             f"| {r['title']} | {r['user']} | {r['median_ms']:.1f} {_ok(r['median_ms'], TARGET_MEDIAN_MS)} | "
             f"{r['p95_ms']:.1f} {_ok(r['p95_ms'], TARGET_P95_MS)} | {r['naive_s']:.2f} | {r['naive_ratio']:.0f}× | "
             f"{r['sql_ms']:.1f} ({r['statements']}) | {r['sql_ratio']:.2f} {_ok(r['sql_ratio'], TARGET_SQL_RATIO)} | "
+            f"{r['driver_ms']:.1f} | {r['driver_ratio']:.2f} | "
             f"{'yes' if r['agree'] else 'NO'} ({r['ours_value']:,} / {r['naive_value']:,}) |")
     if flag is not None or flag_copy is not None:
         lines += ["", "## jobs.flag_overdue at 1,000,000 cases (targets: first run ≤ 5 s, incremental ≤ 1 s)", ""]

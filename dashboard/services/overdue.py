@@ -274,10 +274,11 @@ def branch_options(session: Session, actor: Actor) -> list[UnitOption]:
 
 
 def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[UnitOption]:
+    """Sub-branches under the branches the actor may filter by (one statement: the branches are known)."""
     _require(actor)
-    allowed = {b.id for b in branch_options(session, actor)}
-    query = select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id).where(OrgUnit.level == "sub_branch",
-                                                                      OrgUnit.parent_id.in_(sorted(allowed)))
+    query = select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id).where(OrgUnit.level == "sub_branch")
+    if not actor.is_national:
+        query = query.where(OrgUnit.parent_id.in_(sorted(_visible_branch_ids(actor))))
     if branch_id is not None:
         query = query.where(OrgUnit.parent_id == branch_id)
     if not actor.is_national and not actor.visible_branch_ids:

@@ -265,21 +265,23 @@ def _open_round_due(point_id, sent_back_count):
         "point:", point_id, ":round:", sent_back_count + 1)).scalar_subquery())
 
 
-def opinion_views(session: Session, opinion_rows: list[Opinion]) -> list[OpinionView]:
-    """Opinions with their points, every answer (oldest first) and the verdict on each answer.
+def opinion_views(session: Session, where: list, order_by: list, limit: int | None = None) -> list[OpinionView]:
+    """The opinions matching `where`, in `order_by`, with their points, every answer (oldest first)
+    and the verdict on each answer.
 
-    Three statements whatever the number of opinions (heads, points, answers): the inbox and
-    review pages show up to fifty opinions at once."""
-    if not opinion_rows:
-        return []
-    ids = [o.id for o in opinion_rows]
+    Three statements whatever the number of opinions (opinions with their names, points, answers):
+    the inbox and review pages show up to fifty opinions at once."""
     author, addressee = AUTHOR, ADDRESSEE
-    heads = {oid: (case_no, author_name, to_name) for oid, case_no, author_name, to_name in session.execute(
-        select(Opinion.id, ClaimCase.case_no, author.full_name, addressee.full_name)
+    heads = session.execute(
+        select(Opinion.id, Opinion.case_id, ClaimCase.case_no, Opinion.kind, author.full_name, addressee.full_name,
+               Opinion.posted_at, Opinion.closed_at)
         .join(ClaimCase, ClaimCase.id == Opinion.case_id)
         .outerjoin(author, author.id == Opinion.author_id)
         .outerjoin(addressee, addressee.id == Opinion.addressed_to_person_id)
-        .where(Opinion.id.in_(ids)))}
+        .where(*where).order_by(*order_by).limit(limit)).all()
+    if not heads:
+        return []
+    ids = [h[0] for h in heads]
     sent_back = (select(func.count()).select_from(PointVerdict)
                  .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
                  .correlate(OpinionPoint).scalar_subquery())
@@ -306,17 +308,18 @@ def opinion_views(session: Session, opinion_rows: list[Opinion]) -> list[Opinion
     for point_id, opinion_id, seq, body, status, version, sent_back_count, due_at in points:
         point_views[opinion_id].append(PointView(point_id, seq, body, status, version, due_at,
                                                  answer_round(sent_back_count), by_point.get(point_id, [])))
-    return [OpinionView(o.id, o.case_id, heads[o.id][0], o.kind, heads[o.id][1] or "", heads[o.id][2], o.posted_at,
-                        o.closed_at, point_views.get(o.id, [])) for o in opinion_rows]
+    return [OpinionView(oid, case_id, case_no, kind, author_name or "", to_name, posted_at, closed_at,
+                        point_views.get(oid, []))
+            for oid, case_id, case_no, kind, author_name, to_name, posted_at, closed_at in heads]
 
 
 def case_opinions(session: Session, actor: Actor, case_id: int, kind: str | None = "hq_review") -> list[OpinionView]:
     """Opinions on one case, newest first, for anyone who may read the case's review thread."""
     load_review_case(session, actor, case_id)
-    query = select(Opinion).where(Opinion.case_id == case_id)
+    where = [Opinion.case_id == case_id]
     if kind:
-        query = query.where(Opinion.kind == kind)
-    return opinion_views(session, list(session.scalars(query.order_by(Opinion.posted_at.desc(), Opinion.id.desc()))))
+        where.append(Opinion.kind == kind)
+    return opinion_views(session, where, [Opinion.posted_at.desc(), Opinion.id.desc()])
 
 
 @dataclass(frozen=True)
@@ -426,11 +429,10 @@ def branch_opinions(session: Session, actor: Actor, *, only_open: bool = True, l
     """The branch's HQ opinions with points (open opinions first, oldest due first) for answering."""
     require_role(actor, "branch_manager", "branch_tracker")
     branches = sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]
-    query = select(Opinion).where(Opinion.kind == "hq_review", Opinion.branch_id.in_(branches))
+    where = [Opinion.kind == "hq_review", Opinion.branch_id.in_(branches)]
     if only_open:
-        query = query.where(Opinion.closed_at.is_(None))
-    query = query.order_by(Opinion.closed_at.is_not(None), Opinion.posted_at, Opinion.id).limit(limit)
-    return opinion_views(session, list(session.scalars(query)))
+        where.append(Opinion.closed_at.is_(None))
+    return opinion_views(session, where, [Opinion.closed_at.is_not(None), Opinion.posted_at, Opinion.id], limit)
 
 
 @dataclass(frozen=True)
