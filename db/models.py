@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
+    BigInteger, Boolean, CheckConstraint, Computed, Date, DateTime, Float, ForeignKey, Index, Integer,
     LargeBinary, Numeric, String, Text, UniqueConstraint, func, text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -416,6 +416,14 @@ class WeeklySummary(Base):
     content: Mapped[Any] = mapped_column(JSONB)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # Kept by PostgreSQL from `content` (migration 0012): the weekly list reads three numbers per
+    # summary without unpacking each branch's whole document.
+    total_cases: Mapped[int | None] = mapped_column(
+        Integer, Computed("((content -> 'totals') ->> 'cases')::integer", persisted=True))
+    total_open_points: Mapped[int | None] = mapped_column(
+        Integer, Computed("((content -> 'totals') ->> 'open_points')::integer", persisted=True))
+    total_overdue_deadlines: Mapped[int | None] = mapped_column(
+        Integer, Computed("((content -> 'totals') ->> 'overdue_deadlines')::integer", persisted=True))
     __table_args__ = (UniqueConstraint("branch_id", "week_start", name="uq_weekly_summary_week"),)
 
 

@@ -216,11 +216,10 @@ def _branch_filter(actor: Actor) -> list[int] | None:
 
 def _summary_rows() -> Select:
     """The columns of a SummaryRow (list and single summary alike)."""
-    totals = WeeklySummary.content["totals"]
+    # The totals are columns PostgreSQL keeps from `content` (migration 0012), not read out of it.
     return (select(WeeklySummary.id, WeeklySummary.branch_id, OrgUnit.name, WeeklySummary.week_start,
                    WeeklySummary.due_at, WeeklySummary.generated_at, WeeklySummary.submitted_at, Person.full_name,
-                   totals["cases"].as_integer(), totals["open_points"].as_integer(),
-                   totals["overdue_deadlines"].as_integer())
+                   WeeklySummary.total_cases, WeeklySummary.total_open_points, WeeklySummary.total_overdue_deadlines)
             .join(OrgUnit, OrgUnit.id == WeeklySummary.branch_id)
             .outerjoin(Person, Person.id == WeeklySummary.submitted_by))
 

@@ -1,4 +1,4 @@
-"""Columns the database keeps from other rows (migrations 0008, 0009): the upgrade fills them from
+"""Columns the database keeps from other rows (migrations 0008, 0009, 0012): the upgrade fills them from
 the rows already there, and the triggers keep them as rows are inserted, whoever inserts them."""
 from __future__ import annotations
 
@@ -73,4 +73,26 @@ def test_first_dispatch_time_is_filled_on_upgrade_and_kept_by_every_later_dispat
     with engine.connect() as conn:
         assert conn.execute(first, {"c": late.id}).scalar() == T0 + timedelta(hours=5)  # a later one keeps it
         assert conn.execute(first, {"c": early.id}).scalar() == T0 + timedelta(minutes=30)
+    engine.dispose()
+
+
+def test_weekly_summary_totals_are_filled_on_upgrade_and_follow_every_content_change(db_url, org, session):
+    session.close()
+    command.downgrade(alembic_config(db_url), "0011")
+    engine = create_engine(normalise_url(db_url))
+    content = '{"totals": {"cases": 3, "open_points": 5, "overdue_deadlines": 1, "estimate": "10"}, "cases": []}'
+    with engine.begin() as conn:
+        summary = conn.execute(text(
+            "INSERT INTO weekly_summary (branch_id, week_start, due_at, generated_at, content) "
+            "VALUES (:b, :w, :t, :t, CAST(:c AS jsonb)) RETURNING id"),
+            {"b": org.branch("gd").id, "w": T0.date(), "t": T0, "c": content}).scalar()
+    command.upgrade(alembic_config(db_url), "head")
+    totals = text("SELECT total_cases, total_open_points, total_overdue_deadlines FROM weekly_summary WHERE id = :s")
+    with engine.connect() as conn:
+        assert tuple(conn.execute(totals, {"s": summary}).one()) == (3, 5, 1)
+    with engine.begin() as conn:  # a refresh rewrites the content: the totals follow
+        conn.execute(text("UPDATE weekly_summary SET content = jsonb_set(content, '{totals,open_points}', '0') "
+                          "WHERE id = :s"), {"s": summary})
+    with engine.connect() as conn:
+        assert tuple(conn.execute(totals, {"s": summary}).one()) == (3, 0, 1)
     engine.dispose()
