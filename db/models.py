@@ -185,6 +185,7 @@ class ClaimCase(Base):
         Index("ix_claim_case_report_time", "report_time"),
         Index("ix_claim_case_surveyor", "surveyor_id"),
         Index("ix_claim_case_tiered_pending", "branch_id", "tiered_at",
+              postgresql_include=["id", "case_no", "sub_branch_id", "tier", "state", "current_estimate"],
               postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
         Index("ix_claim_case_awaiting_estimate", "report_time",
               postgresql_where=text("state = 'reported' AND current_estimate IS NULL")),
@@ -336,6 +337,10 @@ class ReviewQueueEntry(Base):
     queue_date: Mapped[date] = mapped_column(Date, index=True)
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        # The cases still waiting for review: what the review page lists and counts (migration 0013).
+        Index("ix_review_queue_entry_waiting", "case_id", postgresql_where=text("reviewed_at IS NULL")),
+    )
 
 
 class Opinion(Base):
