@@ -83,7 +83,7 @@ def overdue_ours(session: Session, actor: Actor) -> int:
     sub_branch_options(session, actor, None)
     counts = overdue_counts(session, actor, filters, now=now)
     violations_by_branch_and_kind(session, actor, filters)
-    overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=0, now=now)
+    overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=0, now=now, counts=counts)
     ageing(session, actor, filters, now=now)
     return sum(counts.values())
 

@@ -56,10 +56,12 @@ with db_session() as session:
                              person=person or None, tiers=tuple(tiers), due_from=due_from, due_to=due_to,
                              statuses=tuple(statuses))
 
-    # Counts and charts: read at most a minute ago (ui/read_cache), as of that minute; the rows stay live.
+    # The counts are live and read once: the list pages by them (overdue_page is given them), so
+    # the figures above the list are the list's own. The violations and the ageing chart are read
+    # at most a minute ago (ui/read_cache), as of that minute.
     minute = now.replace(second=0, microsecond=0)
-    counts, read_at = cached_figures(actor, overdue_counts, filters, now=minute)
-    violations, _ = cached_figures(actor, violations_by_branch_and_kind, filters)
+    counts = overdue_counts(session, actor, filters, now=now)
+    violations, read_at = cached_figures(actor, violations_by_branch_and_kind, filters)
     metrics = st.columns(4)
     metrics[0].metric(t("deadlines.count.overdue"), f"{counts['overdue']:,}")
     metrics[1].metric(t("deadlines.count.due_soon"), f"{counts['due_soon']:,}")
@@ -69,7 +71,7 @@ with db_session() as session:
 
     total = sum(counts.values())
     offset = pager(total, PAGE_SIZE, key="ov_page")
-    page = overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now)
+    page = overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, counts=counts)
     buckets, _ = cached_figures(actor, ageing, filters, now=minute)
 
 frame = rows_frame(page.rows, now)

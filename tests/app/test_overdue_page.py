@@ -77,3 +77,21 @@ def test_filters_narrow_the_list(db_url, org, overdue_cases):
 def test_the_page_is_refused_to_a_surveyor(db_url, org, overdue_cases):
     at = signed_in_app(db_url, "gz_surveyor1")
     assert "overdue" not in at.session_state["nav_pages"]
+
+
+def test_the_counts_above_the_list_are_live_and_the_lists_own(db_url, session, org, actor_for, overdue_cases):
+    """A clock that falls overdue between two clicks is counted at once, as the list shows it
+    (the counts are not kept a minute like the charts: the list pages by them)."""
+    at = signed_in_app(db_url, "reviewer", "overdue")
+    assert {m.label: m.value for m in at.metric}["超时未完成"] == "7"
+    now = datetime.now(timezone.utc)
+    late = make_case(session, org, "gz", report_time=now - timedelta(hours=51), accident_time=now - timedelta(hours=52))
+    record_estimate(session, actor_for("callcenter"), late.id, 70000, now=now - timedelta(hours=50))
+    session.commit()
+    at.run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["超时未完成"] == "9"  # its D1 and its first responsible's D2
+    table = at.dataframe[0].value
+    assert late.case_no in table.to_string()
+    assert (table[table.columns[0]].str.contains("超时")).sum() == 9

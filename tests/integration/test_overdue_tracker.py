@@ -108,6 +108,31 @@ def test_charts_count_violations_by_branch_and_kind_and_age_the_overdue(session,
     assert buckets["3to7d"] >= 2
 
 
+
+def test_the_violation_chart_follows_the_person_sub_branch_and_tier_filters(session, org, actor_for, cases):
+    from sqlalchemy import select
+
+    from db.models import ClaimCase, Person, Violation
+
+    record_violations(session, NOW)
+    session.commit()
+    recorded = session.execute(select(Violation.kind, Violation.person_id, ClaimCase.sub_branch_id, ClaimCase.tier,
+                                      Person.full_name)
+                               .join(ClaimCase, ClaimCase.id == Violation.case_id)
+                               .join(Person, Person.id == Violation.person_id)).all()
+    assert len({r.person_id for r in recorded}) > 1 and len({r.sub_branch_id for r in recorded}) > 1
+
+    def total(filters: OverdueFilters, actor: str = "executive") -> int:
+        return sum(n for _b, _k, n in violations_by_branch_and_kind(session, actor_for(actor), filters))
+
+    name = session.get(Person, org.person("gz_claims")).full_name
+    assert total(OverdueFilters(person=name[1:])) == sum(1 for r in recorded if name[1:] in r.full_name) > 0
+    gz = org.sub_branch("gz").id
+    assert total(OverdueFilters(sub_branch_id=gz)) == sum(1 for r in recorded if r.sub_branch_id == gz) > 0
+    assert total(OverdueFilters(tiers=("T2",))) == sum(1 for r in recorded if r.tier == "T2")
+    assert total(OverdueFilters(tiers=("T1",))) == sum(1 for r in recorded if r.tier == "T1") > 0
+    assert total(OverdueFilters(), "gd_tracker") == sum(1 for r in recorded if r.sub_branch_id != org.sub_branch("hz").id)
+
 def test_the_export_has_the_filtered_rows_with_chinese_headers_in_csv_and_excel(session, actor_for, cases):
     import io
 
