@@ -10,6 +10,8 @@ from db.models import ClaimCase, OrgUnit, Person, RoleAssignment, SupervisorAssi
 
 # Roles that work nationally: they see every branch (SPEC §1).
 NATIONAL_ROLES = frozenset({"hq_admin", "hq_reviewer", "call_center", "executive"})
+# Roles that also see the cases they personally work on, wherever those are.
+PERSONAL_ROLES = ("first_responsible", "surveyor")
 
 
 @dataclass(frozen=True)
@@ -56,16 +58,23 @@ class Actor:
         return frozenset(a.unit_id for a in self.assignments if a.unit_level == "sub_branch")
 
 
+def unit_scope(actor: Actor, branch_col: ColumnElement, sub_branch_col: ColumnElement) -> list[ColumnElement[bool]]:
+    """The units part of a non-national actor's scope, on any table with a branch and a sub-branch
+    (cases, or the case counts of dashboard.services.case_counts): OR-ed, empty when none."""
+    conditions: list[ColumnElement[bool]] = []
+    if actor.visible_branch_ids:
+        conditions.append(branch_col.in_(sorted(actor.visible_branch_ids)))
+    if actor.visible_sub_branch_ids:
+        conditions.append(sub_branch_col.in_(sorted(actor.visible_sub_branch_ids)))
+    return conditions
+
+
 def case_scope(actor: Actor) -> ColumnElement[bool] | None:
     """SQL condition limiting ClaimCase rows to those the actor may read; None means all."""
     if actor.is_national:
         return None
-    conditions: list[ColumnElement[bool]] = []
-    if actor.visible_branch_ids:
-        conditions.append(ClaimCase.branch_id.in_(sorted(actor.visible_branch_ids)))
-    if actor.visible_sub_branch_ids:
-        conditions.append(ClaimCase.sub_branch_id.in_(sorted(actor.visible_sub_branch_ids)))
-    if actor.has_role("first_responsible", "surveyor"):
+    conditions = unit_scope(actor, ClaimCase.branch_id, ClaimCase.sub_branch_id)
+    if actor.has_role(*PERSONAL_ROLES):
         # A person dispatched to a case (or its surveyor) sees it even outside their unit.
         from db.models import Dispatch  # local import keeps the module graph simple
 

@@ -15,6 +15,7 @@ def test_the_project_crontab_lists_every_job_with_its_schedule_in_shanghai_time(
     entries = {e.name: e for e in load_crontab()}
     assert {name: e.expression for name, e in entries.items()} == {
         "flag_overdue": "*/5 * * * *",
+        "compact_case_counts": "2-59/5 * * * *",
         "daily_review_queue": "10 0 * * *",
         "weekly_summary": "0 17 * * 5",
         "send_notifications": "* * * * *",

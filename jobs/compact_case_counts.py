@@ -1,0 +1,36 @@
+"""`python -m jobs.compact_case_counts`: fold the kept case counts into one row per sub-branch.
+
+Every 5 minutes (jobs/crontab). The database adds a count row for each statement that writes
+cases (migration 0015); folding keeps the landing page's sum over a few hundred rows. Skipping
+runs loses nothing (the sums stay right, only longer); safe to run twice or two copies at once
+(advisory lock, and one statement whose rows no other run can take as well).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from dashboard.services.case_counts import compact_case_counts
+from jobs._common import run_job
+
+NAME = "compact_case_counts"
+
+
+def work(conn: Connection, args: argparse.Namespace, log: logging.Logger) -> None:
+    with Session(bind=conn) as session:
+        before, after = compact_case_counts(session)
+        session.commit()
+    log.info("case counts folded: %d row(s) -> %d", before, after)
+
+
+def main(argv: Sequence[str] | None = None, *, url: str | None = None) -> int:
+    return run_job(NAME, work, argv, url=url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The case counts the database keeps (migration 0015): whoever writes cases, one at a time or many
+in one statement, deletes or moves them, the kept counts equal a live count for every scope, and
+folding them (jobs.compact_case_counts) changes the number of rows, never the sums."""
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+
+from dashboard.services.actor import case_scope
+from dashboard.services.case_counts import compact_case_counts, visible_case_count
+from dashboard.services.home import home_figures
+from db.models import CaseCount, ClaimCase
+from jobs import compact_case_counts as job
+from tests.factories import make_case
+
+PEOPLE = ("executive", "gd_manager", "gz_claims", "gz_surveyor1", "zj_manager")
+
+
+def _live(session, actor) -> int:
+    scope = case_scope(actor)
+    return session.scalar(select(func.count()).select_from(ClaimCase).where(*([] if scope is None else [scope])))
+
+
+def _assert_counts_are_live(session, actor_for) -> None:
+    kept = dict(session.execute(select(CaseCount.sub_branch_id, func.sum(CaseCount.cases))
+                                .group_by(CaseCount.sub_branch_id).having(func.sum(CaseCount.cases) != 0)).all())
+    live = dict(session.execute(select(ClaimCase.sub_branch_id, func.count()).group_by(ClaimCase.sub_branch_id)).all())
+    assert kept == live
+    for username in PEOPLE:
+        actor = actor_for(username)
+        assert visible_case_count(session, actor) == _live(session, actor), username
+        assert home_figures(session, actor).cases_visible == _live(session, actor), username
+
+
+def _copy_case(session, case_id: int, copies: int) -> None:
+    """`copies` more cases like `case_id`, in ONE statement (as a bulk import writes them)."""
+    session.execute(text("""
+        INSERT INTO claim_case (case_no, report_time, accident_time, province, city, address, business_line,
+                                policy_no, insured_name, driver_name, reporter_name, plate_no, vehicle_model,
+                                vehicle_age_years, vehicle_use, accident_type, compulsory_only, branch_id,
+                                sub_branch_id, surveyor_id, state, tier)
+        SELECT 'COPY' || :case_id || '-' || n, report_time, accident_time, province, city, address, business_line,
+               policy_no, insured_name, driver_name, reporter_name, plate_no, vehicle_model, vehicle_age_years,
+               vehicle_use, accident_type, compulsory_only, branch_id, sub_branch_id, surveyor_id, state, tier
+          FROM claim_case, generate_series(1, :copies) AS n WHERE id = :case_id"""), {"case_id": case_id, "copies": copies})
+    session.commit()
+
+
+def test_kept_counts_follow_inserts_deletes_and_moves_for_every_scope(session, org, actor_for):
+    _assert_counts_are_live(session, actor_for)  # none yet
+    gz, hz = make_case(session, org, "gz"), make_case(session, org, "hz")
+    make_case(session, org, "sz")
+    _assert_counts_are_live(session, actor_for)
+    _copy_case(session, gz.id, 25)
+    _copy_case(session, hz.id, 7)
+    _assert_counts_are_live(session, actor_for)
+    assert visible_case_count(session, actor_for("gd_manager")) == 27  # gz 26 + sz 1
+
+    session.execute(text("DELETE FROM claim_case WHERE case_no LIKE :p"), {"p": f"COPY{gz.id}-1%"})  # 1, 10..19
+    session.commit()
+    _assert_counts_are_live(session, actor_for)
+    assert visible_case_count(session, actor_for("gd_manager")) == 16
+
+    moved = session.scalar(select(ClaimCase.id).where(ClaimCase.case_no == f"COPY{hz.id}-3"))
+    session.execute(text("UPDATE claim_case SET branch_id = :b, sub_branch_id = :s WHERE id = :c"),
+                    {"b": org.branch("gd").id, "s": org.sub_branch("gz").id, "c": moved})
+    session.execute(text("UPDATE claim_case SET state = 'closed' WHERE id = :c"), {"c": moved})  # not a move
+    session.commit()
+    _assert_counts_are_live(session, actor_for)
+    assert visible_case_count(session, actor_for("zj_manager")) == 7  # hz 8 - 1 moved to gz
+
+
+def test_folding_keeps_the_sums_and_leaves_one_row_per_sub_branch(db_url, session, org, actor_for):
+    for sub in ("gz", "gz", "sz", "hz"):
+        make_case(session, org, sub)
+    first = make_case(session, org, "gz")
+    _copy_case(session, first.id, 40)
+    before = session.scalar(select(func.count()).select_from(CaseCount))
+    assert before >= 6
+    assert job.main([], url=db_url) == 0
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(CaseCount)) == 3  # gz, sz, hz
+    _assert_counts_are_live(session, actor_for)
+    make_case(session, org, "sz")
+    assert compact_case_counts(session) == (4, 3)  # the new row is folded into sz's
+    session.commit()
+    _assert_counts_are_live(session, actor_for)
+
+
+def test_the_upgrade_counts_the_cases_already_there(db_url, session, org, actor_for):
+    from alembic import command
+
+    from db.schema import alembic_config
+
+    gz = make_case(session, org, "gz")
+    make_case(session, org, "hz")
+    session.close()
+    command.downgrade(alembic_config(db_url), "0014")
+    _copy_case(session, gz.id, 5)  # written while no trigger counts them
+    command.upgrade(alembic_config(db_url), "head")
+    _assert_counts_are_live(session, actor_for)
+    assert visible_case_count(session, actor_for("gd_manager")) == 6
