@@ -460,9 +460,11 @@ Changes of 2026-12-01 (fourth session), each measured before/after on this datab
 - Review queue: a partial index of the cases still waiting (0013), 8.5 -> 5 ms. Branch feedback:
   the branch's pending tiered cases read from one covering index (0014: the planner preferred
   walking all 9,257 pending tiered cases of the country), 24 -> 18 ms; supervision 15 -> 8 ms.
-- Overdue tracker: the counts above the list are read once, live, and given to the list (they
-  were a minute-old copy beside a live recount); violations by branch are counted by branch id
-  before naming, joining the case and the person only when a filter needs them: 46 -> 27 ms.
+- Overdue tracker: the counts above the list are read once and given to the list (they were a
+  minute-old copy beside a live recount); violations by branch are counted by branch id before
+  naming, joining the case and the person only when a filter needs them: 46 -> 27 ms. At that
+  cost the whole tracker (counts, charts, list) is read live, as a work list should be: a figure
+  above the list no longer disagrees with the list for up to a minute.
 - Fewer statements: sub-branch options no longer re-read the branch options; an opinion thread's
   heads come with their names in one statement.
 - The page benchmark replays each page's statements through bare psycopg2 (*bare driver*): the
@@ -547,9 +549,9 @@ def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | N
                   "Same organisation and people in each database; signed in first (not timed), then the page "
                   "run 3 times with the figures cache emptied before each (*first run*, median: every aggregate "
                   "read from the database) and 7 times more (*rerun*, median: what a click on the page costs; "
-                  "the landing, overview and "
-                  "tracker figures are then served from the one-minute per-person cache of `ui/read_cache.py`, "
-                  "while work lists are read live). `streamlit.testing.v1.AppTest`, filter options warm as on a "
+                  "the landing and overview "
+                  "figures are then served from the one-minute per-person cache of `ui/read_cache.py`, "
+                  "while work lists, the tracker with its counts and charts included, are read live). `streamlit.testing.v1.AppTest`, filter options warm as on a "
                   "live server.", "",
                   "An empty database renders almost nothing (no table, no chart), so the page is also compared "
                   f"with a {small}-case database made by the same generator, where the same tables and charts "

@@ -79,6 +79,6 @@ ROLES = (
     "branch_tracker", "first_responsible", "surveyor", "executive",
 )
 
-# Aggregate figures and charts (landing figures, executive overview, the tracker's violations and ageing charts) are kept this
+# Aggregate figures and charts (landing figures, executive overview) are kept this
 # long per person before they are read again; work lists are always read live. See ui/read_cache.py.
 FIGURES_CACHE_SECONDS = 60

@@ -15,7 +15,6 @@ from dashboard.services.rule_settings import get_setting
 from dashboard.ui.db import db_session
 from dashboard.ui.format import tier_label
 from dashboard.ui.overdue_view import ageing_chart, coloured, rows_frame, violations_chart
-from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import open_case, pager, to_csv_bytes, to_excel_bytes
 
@@ -56,23 +55,21 @@ with db_session() as session:
                              person=person or None, tiers=tuple(tiers), due_from=due_from, due_to=due_to,
                              statuses=tuple(statuses))
 
-    # The counts are live and read once: the list pages by them (overdue_page is given them), so
-    # the figures above the list are the list's own. The violations and the ageing chart are read
-    # at most a minute ago (ui/read_cache), as of that minute.
-    minute = now.replace(second=0, microsecond=0)
+    # Everything on this page is read live: it is a work list, and its figures are the list's own
+    # (the counts are read once and given to overdue_page, which pages by them). At 1M cases the
+    # counts, charts and list take ~30 ms together (bench/RESULTS.md): no minute-old copies.
     counts = overdue_counts(session, actor, filters, now=now)
-    violations, read_at = cached_figures(actor, violations_by_branch_and_kind, filters)
+    violations = violations_by_branch_and_kind(session, actor, filters)
     metrics = st.columns(4)
     metrics[0].metric(t("deadlines.count.overdue"), f"{counts['overdue']:,}")
     metrics[1].metric(t("deadlines.count.due_soon"), f"{counts['due_soon']:,}")
     metrics[2].metric(t("deadlines.count.met_late"), f"{counts['met_late']:,}")
     metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}")
-    figures_freshness(read_at, key="od_refresh")
 
     total = sum(counts.values())
     offset = pager(total, PAGE_SIZE, key="ov_page")
     page = overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, counts=counts)
-    buckets, _ = cached_figures(actor, ageing, filters, now=minute)
+    buckets = ageing(session, actor, filters, now=now)
 
 frame = rows_frame(page.rows, now)
 if frame.empty:
