@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.i18n import current_language, set_language, t
 from dashboard.services.weekly import (
     refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries, weekly_summary_content,
 )
@@ -77,24 +77,31 @@ st.markdown(t("review.wk.totals", cases=totals["cases"], amount=wan(Decimal(tota
               points=totals["open_points"], overdue=totals["overdue_deadlines"]))
 cases = content["cases"]
 case_offset = pager(len(cases), CASES_PAGE_SIZE, key=f"wk_detail_page_{summary_id}")
-detail = pd.DataFrame({
-    t("review.col.case_no"): [c["case_no"] for c in cases],
-    t("review.col.sub_branch"): [c["sub_branch"] for c in cases],
-    t("review.col.tier"): [tier_label(c['tier']) for c in cases],
-    t("review.col.state"): [t(f"state.{c['state']}") for c in cases],
-    t("review.col.estimate"): [money(Decimal(c["estimate"])) if c["estimate"] else "—" for c in cases],
-    t("review.col.report_time"): [local_time(datetime.fromisoformat(c["report_time"])) for c in cases],
-    t("review.col.days_pending"): [c["days_pending"] for c in cases],
-    t("review.col.open_points"): [c["open_points"] for c in cases],
-    t("review.col.overdue"): [c["overdue_deadlines"] for c in cases],
-})
-overdue_col = t("review.col.overdue")
+language = current_language()
+
+
+def detail_frame(rows: list[dict]) -> pd.DataFrame:
+    set_language(language)  # a download is built outside the script run
+    return pd.DataFrame({
+        t("review.col.case_no"): [c["case_no"] for c in rows],
+        t("review.col.sub_branch"): [c["sub_branch"] for c in rows],
+        t("review.col.tier"): [tier_label(c['tier']) for c in rows],
+        t("review.col.state"): [t(f"state.{c['state']}") for c in rows],
+        t("review.col.estimate"): [money(Decimal(c["estimate"])) if c["estimate"] else "—" for c in rows],
+        t("review.col.report_time"): [local_time(datetime.fromisoformat(c["report_time"])) for c in rows],
+        t("review.col.days_pending"): [c["days_pending"] for c in rows],
+        t("review.col.open_points"): [c["open_points"] for c in rows],
+        t("review.col.overdue"): [c["overdue_deadlines"] for c in rows],
+    })
+
+
+# Only the shown page is formatted on each run; the whole list when a download is asked for.
 shown_cases = cases[case_offset:case_offset + CASES_PAGE_SIZE]
-shown = detail.iloc[case_offset:case_offset + CASES_PAGE_SIZE]
-st.dataframe(shown.style.apply(lambda col: [RED if c["overdue_deadlines"] else "" for c in shown_cases]
-                               if col.name == overdue_col else [""] * len(col), axis=0),
-             hide_index=True, width="stretch", key="wk_detail_table")
-download_buttons(detail, f"weekly_{row.branch}_{row.week_start.isoformat()}", key="wk_detail_dl")
+overdue_col = t("review.col.overdue")
+st.dataframe(detail_frame(shown_cases).style.apply(
+    lambda col: [RED if c["overdue_deadlines"] else "" for c in shown_cases]
+    if col.name == overdue_col else [""] * len(col), axis=0), hide_index=True, width="stretch", key="wk_detail_table")
+download_buttons(lambda: detail_frame(cases), f"weekly_{row.branch}_{row.week_start.isoformat()}", key="wk_detail_dl")
 
 if is_tracker and row.submitted_at is None and row.branch_id in actor.branch_ids_for("branch_tracker"):
     st.button(t("review.wk.submit"), key="wk_submit", type="primary", on_click=run_action, kwargs=dict(

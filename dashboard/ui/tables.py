@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -27,17 +28,27 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8-sig")
 
 
-def download_buttons(frame: pd.DataFrame, basename: str, key: str, *, page_only: bool = False) -> None:
+def download_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], basename: str, key: str, *,
+                     page_only: bool = False) -> None:
     """CSV and Excel of `frame`. `page_only`: the frame is one page of a longer list, and the
-    buttons say so (a 761-case board downloaded as 50 rows surprised people)."""
+    buttons say so (a 761-case board downloaded as 50 rows surprised people).
+
+    `frame` may be a function building it: then it is built only when a button is clicked (a
+    big branch's weekly summary formats hundreds of cases to download, 50 to show)."""
     # Files are built when a button is clicked (deferred data), not on every run of the page:
     # building the Excel workbook of each list was most of a list page's run time (bench/RESULTS.md).
-    frame = frame.copy()  # what is shown now is what is downloaded, whatever the page does next
+    if callable(frame):
+        build = frame
+    else:
+        shown = frame.copy()  # what is shown now is what is downloaded, whatever the page does next
+
+        def build() -> pd.DataFrame:
+            return shown
     prefix = "common.download_page" if page_only else "common.download"
     left, right = st.columns(2)
-    left.download_button(t(f"{prefix}_csv"), lambda: to_csv_bytes(frame), file_name=f"{basename}.csv",
+    left.download_button(t(f"{prefix}_csv"), lambda: to_csv_bytes(build()), file_name=f"{basename}.csv",
                          mime="text/csv", key=f"{key}_csv")
-    right.download_button(t(f"{prefix}_excel"), lambda: to_excel_bytes({basename: frame}),
+    right.download_button(t(f"{prefix}_excel"), lambda: to_excel_bytes({basename: build()}),
                           file_name=f"{basename}.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}_xlsx")
