@@ -372,7 +372,11 @@ class Opinion(Base):
     addressed_to_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    __table_args__ = (CheckConstraint(_in("kind", ("hq_review", "supervision")), name="ck_opinion_kind"),)
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("hq_review", "supervision")), name="ck_opinion_kind"),
+        # A branch's opinions still open: the answer form's list (migration 0016).
+        Index("ix_opinion_open", "branch_id", "posted_at", postgresql_where=text("closed_at IS NULL")),
+    )
 
 
 class OpinionPoint(Base):
