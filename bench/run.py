@@ -546,13 +546,13 @@ def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | N
     if apptest is not None:
         small = f"{apptest[0]['small_cases']:,}"
         lines += ["", "## Whole page through AppTest: 1,000,000 cases vs an empty database (target ratio ≤ 2)", "",
-                  "Same organisation and people in each database; signed in first (not timed), then the page "
-                  "run 3 times with the figures cache emptied before each (*first run*, median: every aggregate "
-                  "read from the database) and 7 times more (*rerun*, median: what a click on the page costs; "
-                  "the landing and overview "
-                  "figures are then served from the one-minute per-person cache of `ui/read_cache.py`, "
-                  "while work lists, the tracker with its counts and charts included, are read live). `streamlit.testing.v1.AppTest`, filter options warm as on a "
-                  "live server.", "",
+                  "Same organisation and people in each database; signed in first and the page run once (not "
+                  "timed: a live server is past importing the page's modules, compiling its statements and "
+                  "building its chart schemas), then run 5 times with the figures cache emptied before each "
+                  "(*first run*, median: every aggregate read from the database) and 7 times more (*rerun*, "
+                  "median: what a click on the page costs; the landing and overview figures are then served "
+                  "from the one-minute per-person cache of `ui/read_cache.py`, while work lists, the tracker "
+                  "with its counts and charts included, are read live). `streamlit.testing.v1.AppTest`.", "",
                   "An empty database renders almost nothing (no table, no chart), so the page is also compared "
                   f"with a {small}-case database made by the same generator, where the same tables and charts "
                   "are drawn: that ratio isolates the cost of the data volume.", "",
