@@ -492,7 +492,7 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
         SELECT c.id, c.created_by, c.report_time, 'case_registered', jsonb_build_object('case_no', c.case_no)
           FROM claim_case c
         UNION ALL
-        SELECT c.id, c.created_by, c.tiered_at, 'case_tiered', jsonb_build_object('tier', c.tier)
+        SELECT c.id, c.created_by, c.tiered_at, 'case_tiered', jsonb_build_object('tier', c.tier, 'rule_version', 1)
           FROM claim_case c WHERE c.tiered_at IS NOT NULL
         UNION ALL
         SELECT c.id, c.surveyor_id, c.closed_at, 'state_changed', jsonb_build_object('from', 'paid', 'to', 'closed')

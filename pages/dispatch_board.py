@@ -35,7 +35,9 @@ def dispatch_text(d) -> str:
 with db_session() as session:
     branches = dict(branch_options(session, actor))
     tiers = tier_choices(session)
-    c1, c2, c3, c4, c5, c6 = st.columns([2, 2, 2, 1, 1, 1])
+    # Two rows, so that the view's and the dates' texts are not cut off.
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    c5, c6, _rest = st.columns([2, 2, 5])
     view = c1.selectbox(t("board.view"), VIEWS, format_func=lambda v: t(f"board.view.{v}"), key="bd_view")
     branch_id = c2.selectbox(t("board.filter.branch"), ([None] if len(branches) != 1 else []) + list(branches),
                              format_func=lambda b: t("common.all") if b is None else branches[b], key="bd_branch")
@@ -44,13 +46,22 @@ with db_session() as session:
                           format_func=lambda s: t("common.all") if s is None else subs[s], key="bd_sub")
     tier = c4.selectbox(t("board.filter.tier"), [None] + tiers,
                         format_func=lambda c: t("common.all") if c is None else tier_label(c), key="bd_tier")
-    date_from = c5.date_input(t("board.filter.from"), value=None, key="bd_from")
-    date_to = c6.date_input(t("board.filter.to"), value=None, key="bd_to")
+    date_from = c5.date_input(t("board.filter.from"), value=None, format="YYYY-MM-DD", key="bd_from")
+    date_to = c6.date_input(t("board.filter.to"), value=None, format="YYYY-MM-DD", key="bd_to")
     filters = BoardFilter(view=view, branch_id=branch_id, sub_branch_id=sub_id, tier=tier,
                           reported_from=date_from, reported_to=date_to)
     total = board_count(session, actor, filters)
     offset = pager(total, PAGE_SIZE, key="bd_page")
     page = board_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, total=total)
+
+
+def _since_text(hours: int | None) -> str:
+    """Hours while they matter to the D2/D3 clocks (up to 72 h); days and hours after that."""
+    if hours is None:
+        return "—"
+    if hours < 72:
+        return t("board.hours", h=hours)
+    return t("board.days_hours", d=hours // 24, h=hours % 24)
 
 
 def _tier_text(row: BoardRow) -> str:
@@ -69,7 +80,7 @@ frame = pd.DataFrame([{
     t("board.col.tier"): _tier_text(r),
     t("board.col.estimate"): money(r.estimate),
     t("board.col.dispatched"): "；".join(dispatch_text(d) for d in r.dispatches) or "—",
-    t("board.col.since"): "—" if r.hours_since_dispatch is None else t("board.hours", h=r.hours_since_dispatch),
+    t("board.col.since"): _since_text(r.hours_since_dispatch),
     t("board.col.branch"): r.branch,
     t("board.col.sub_branch"): r.sub_branch,
     t("board.col.state"): t(f"state.{r.state}"),

@@ -64,7 +64,8 @@ with db_session() as session:
     metrics[0].metric(t("deadlines.count.overdue"), f"{counts['overdue']:,}")
     metrics[1].metric(t("deadlines.count.due_soon"), f"{counts['due_soon']:,}")
     metrics[2].metric(t("deadlines.count.met_late"), f"{counts['met_late']:,}")
-    metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}")
+    metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}",
+                      help=t("deadlines.count.violations_help"))
 
     total = sum(counts.values())
     offset = pager(total, PAGE_SIZE, key="ov_page")

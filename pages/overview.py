@@ -65,10 +65,13 @@ st.caption(t("overview.scope_note", start=flt.report_from, end=flt.report_to))
 figures_freshness(read_at, key="ov_refresh")
 row2 = st.columns(5)
 hours = f"{figures.dispatch_within_hours:g}"
-for col, label, share in ((row2[0], t("overview.kpi.dispatched_within", h=hours), figures.dispatched_within),
-                          (row2[1], t("overview.kpi.d2"), figures.d2_on_time),
-                          (row2[2], t("overview.kpi.d3"), figures.d3_on_time)):
-    col.metric(label, _share(share), help=t("overview.kpi.share_help", num=share.numerator, den=share.denominator))
+shares = ((row2[0], t("overview.kpi.dispatched_within", h=hours), figures.dispatched_within, "dispatch_help", None),
+          (row2[1], t("overview.kpi.d2"), figures.d2_on_time, "clock_help", "D2"),
+          (row2[2], t("overview.kpi.d3"), figures.d3_on_time, "clock_help", "D3"))
+for col, label, share, help_key, kind in shares:
+    col.metric(label, _share(share), help=t(f"overview.kpi.{help_key}", h=hours, num=f"{share.numerator:,}",
+                                           den=f"{share.denominator:,}",
+                                           kind=t(f"deadlines.kind.{kind}") if kind else ""))
 row2[3].metric(t("overview.kpi.open_points"), f"{figures.open_review_points:,}")
 row2[4].metric(t("overview.kpi.avg_answer"),
                "—" if figures.avg_answer_hours is None else t("overview.kpi.hours", h=figures.avg_answer_hours))
@@ -79,7 +82,8 @@ st.markdown(f"**{t('overview.violations')}**")
 if violations.empty:
     st.caption(t("overview.no_violations"))
 else:
-    st.dataframe(violations, hide_index=True)
+    st.dataframe(violations, hide_index=True,
+                 column_config={t("overview.col.count"): st.column_config.NumberColumn(format="localized")})
 
 pending_df = pd.DataFrame(pending_rows, columns=["unit_id", "unit", "tier", "cases", "amount"])
 pending_df["amount_wan"] = pending_df["amount"].map(lambda a: float(a) / 10000)
@@ -168,7 +172,7 @@ if st.button(t("overview.export_prepare"), key="ov_export_prepare"):
             t("overview.sheet.cases"): _case_frame(all_rows).drop(columns=["case_id"]),
         }
         st.session_state["ov_workbook"] = (repr((flt, status)), to_excel_bytes(sheets))
-        progress.update(label=t("overview.export_done", n=len(all_rows), sheets=len(sheets)), state="complete")
+        progress.update(label=t("overview.export_done", n=f"{len(all_rows):,}", sheets=len(sheets)), state="complete")
 workbook = st.session_state.get("ov_workbook")
 if workbook and workbook[0] == repr((flt, status)):  # only the workbook of the selection on screen
     st.download_button(t("overview.export"), workbook[1], file_name="overview.xlsx",

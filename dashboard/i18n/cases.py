@@ -129,8 +129,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Dispatch board
     "board.title": ("调度看板", "Dispatch board"),
     "board.view": ("显示", "Show"),
-    "board.view.all": ("全部（待调度 + 已调度）", "All (awaiting + dispatched)"),
-    "board.view.awaiting": ("待调度", "Awaiting dispatch"),
+    "board.view.all": ("全部（待调度、待估损、已调度）", "All (awaiting dispatch, awaiting estimate, dispatched)"),
+    "board.view.awaiting": ("待处理（待调度、待估损）", "To act on (awaiting dispatch or estimate)"),
     "board.view.dispatched": ("已调度", "Dispatched"),
     "board.filter.branch": ("分公司", "Branch"),
     "board.filter.sub_branch": ("三级机构", "Sub-branch"),
@@ -153,6 +153,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.status.awaiting_dispatch": ("待调度", "Awaiting dispatch"),
     "board.status.dispatched": ("已调度", "Dispatched"),
     "board.hours": ("{h} 小时", "{h} h"),
+    "board.days_hours": ("{d} 天 {h} 小时", "{d} d {h} h"),
     "board.empty": ("没有符合条件的案件。", "No case matches the filters."),
     "board.act.title": ("处理调度（呼叫中心）", "Act on a dispatch (call center)"),
     "board.act.case": ("选择案件", "Case"),

@@ -85,5 +85,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deadlines.bucket.gt7d": ("7天以上", "over 7 days"),
     "deadlines.empty": ("没有符合条件的时效记录。", "No deadlines match these filters."),
     "deadlines.no_case": ("（分公司周汇总）", "(branch weekly summary)"),
-    "deadlines.export_capped": ("导出限前 {n} 条，请缩小筛选范围。", "Export limited to the first {n} rows: narrow the filters."),
+    "deadlines.export_capped": ("下载最多包含前 {n} 条；如需其余记录，请缩小筛选范围后再下载。",
+                                "Downloads hold at most the first {n} rows; narrow the filters to get the rest."),
+    "deadlines.count.violations_help": ("按分公司、三级机构、时效类型、级别、责任人和到期日期筛选的全部违规记录；"
+                                        "不受“状态”筛选影响（违规是已记录的事实，没有状态）。",
+                                        "All recorded violations within the branch, sub-branch, type, tier, person "
+                                        "and due-date filters; the status filter does not apply (a violation has "
+                                        "no status)."),
 }

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor, case_scope
@@ -52,13 +52,17 @@ class MyTask:
     case_no: str | None
     tier: str | None
     due_at: datetime
+    # D5 (answer an HQ review point): which point of the opinion, and which answer round. A case
+    # with four open points has four D5 clocks that otherwise read as one row four times.
+    point_seq: int | None = None
+    answer_round: int | None = None
 
 
 def my_open_tasks(session: Session, actor: Actor, *, limit: int = 20) -> tuple[int, list[MyTask]]:
     """The person's own open clocks, most urgent first (overdue ones at the top)."""
     from sqlalchemy import or_
 
-    from db.models import Deadline, Dispatch
+    from db.models import Deadline, Dispatch, OpinionPoint
 
     delegated = select(func.concat("dispatch:", Dispatch.id)).where(Dispatch.delegate_person_id == actor.person_id)
     mine = or_(Deadline.responsible_person_id == actor.person_id,
@@ -66,8 +70,14 @@ def my_open_tasks(session: Session, actor: Actor, *, limit: int = 20) -> tuple[i
                and_(Deadline.kind.in_(("D2", "D3")), Deadline.subject_key.in_(delegated)))
     open_ = and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), mine)
     total = session.scalar(select(func.count()).select_from(Deadline).where(open_)) or 0
+    # D5 subjects are "point:<id>:round:<n>" (rules.review.d5_subject): name the point by its number.
+    point_id = func.split_part(Deadline.subject_key, ":", 2)
+    answer_round = func.split_part(Deadline.subject_key, ":", 4)
+    is_d5 = Deadline.kind == "D5"
     rows = session.execute(
-        select(Deadline.id, Deadline.kind, Deadline.case_id, ClaimCase.case_no, ClaimCase.tier, Deadline.due_at)
+        select(Deadline.id, Deadline.kind, Deadline.case_id, ClaimCase.case_no, ClaimCase.tier, Deadline.due_at,
+               OpinionPoint.seq, case((is_d5, cast(answer_round, Integer)), else_=None))
         .outerjoin(ClaimCase, ClaimCase.id == Deadline.case_id)
+        .outerjoin(OpinionPoint, and_(is_d5, OpinionPoint.id == cast(point_id, Integer)))
         .where(open_).order_by(Deadline.due_at, Deadline.id).limit(limit)).all()
     return total, [MyTask(*r) for r in rows]

@@ -54,7 +54,7 @@ def coloured(frame: pd.DataFrame, statuses: Sequence[str]):
             return [""] * len(column)
         return [f"color: {c}; font-weight: 600" if c else "" for c in colour_of]
 
-    return frame.style.apply(paint, axis=0).format({t("deadlines.col.overdue_hours"): "{:.1f}"})
+    return frame.style.apply(paint, axis=0).format({t("deadlines.col.overdue_hours"): "{:,.1f}"})
 
 
 CHART_HEIGHT = 260  # px of plot area, legends come on top of it

@@ -57,3 +57,34 @@ def test_my_open_tasks_lists_the_persons_own_clocks_most_urgent_first(session, o
     assert delegate_actor.person_id == delegate
     assert {(task.case_no, task.kind) for task in my_open_tasks(session, delegate_actor)[1]} == {
         (early.case_no, "D2"), (early.case_no, "D3")}
+
+
+def test_a_branch_heads_review_point_clocks_say_which_point_and_which_answer_round(session, org, actor_for):
+    """Four open points on one case are four D5 clocks: each names its point (else the landing
+    table shows the same case and deadline type four times)."""
+    from sqlalchemy import select
+
+    from dashboard.services.home import my_open_tasks
+    from dashboard.services.review import answer_points, decide_point, post_review_opinion
+    from db.models import OpinionPoint
+    from tests.review_support import tiered_case
+
+    case = tiered_case(session, org, "gz")
+    opinion = post_review_opinion(session, actor_for("reviewer"), case.id, ["核实损失", "补充照片", "说明估损"],
+                                  now=_hours_after_t0(1))
+    points = session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion)
+                             .order_by(OpinionPoint.seq)).all()
+    manager = actor_for("gd_manager")
+    answer_points(session, manager, {points[1].id: "已补充"}, now=_hours_after_t0(2))
+    decide_point(session, actor_for("reviewer"), points[1].id, "sent_back", "照片不清晰", now=_hours_after_t0(3))
+    session.commit()
+    d5 = [task for task in my_open_tasks(session, manager)[1] if task.kind == "D5"]
+    assert sorted((task.point_seq, task.answer_round) for task in d5) == [(1, 1), (2, 2), (3, 1)]
+    assert {task.case_no for task in d5} == {case.case_no}
+    assert all(task.point_seq is None for task in my_open_tasks(session, manager)[1] if task.kind != "D5")
+
+
+def _hours_after_t0(hours: int):
+    from tests.factories import T0
+
+    return T0 + timedelta(hours=hours)
