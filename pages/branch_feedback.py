@@ -32,7 +32,7 @@ with inbox_tab:
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
     with db_session() as session:
         total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=0)
-        offset = pager(total, PAGE_SIZE, key="fb_page")
+        offset = pager(total, PAGE_SIZE, key="fb_page", filters=(only_open, case_no))
         _, rows = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=PAGE_SIZE, offset=offset,
                                total=total)
     is_open = [r.status in ("open", "sent_back") for r in rows]
@@ -95,7 +95,7 @@ with register_tab:
     reg_case_no = f2.text_input(t("review.filter.case_no"), key="fb_reg_case_no")
     with db_session() as session:
         total, _ = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no, limit=0)
-        offset = pager(total, PAGE_SIZE, key="fb_reg_page")
+        offset = pager(total, PAGE_SIZE, key="fb_reg_page", filters=(include_closed, reg_case_no))
         _, reg = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no,
                                   limit=PAGE_SIZE, offset=offset, total=total)
     frame = pd.DataFrame({

@@ -51,7 +51,7 @@ with db_session() as session:
     filters = BoardFilter(view=view, branch_id=branch_id, sub_branch_id=sub_id, tier=tier,
                           reported_from=date_from, reported_to=date_to)
     total = board_count(session, actor, filters)
-    offset = pager(total, PAGE_SIZE, key="bd_page")
+    offset = pager(total, PAGE_SIZE, key="bd_page", filters=filters)
     page = board_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, total=total)
 
 

@@ -41,7 +41,7 @@ filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=ca
 st.subheader(t("review.hq.queue"))
 with db_session() as session:
     total, _ = review_queue(session, actor, filters, limit=0)
-    offset = pager(total, PAGE_SIZE, key="hq_page")
+    offset = pager(total, PAGE_SIZE, key="hq_page", filters=filters)
     _, rows = review_queue(session, actor, filters, limit=PAGE_SIZE, offset=offset, total=total)
 frame = pd.DataFrame({
     t("review.col.case_no"): [r.case_no for r in rows],

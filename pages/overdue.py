@@ -68,7 +68,7 @@ with db_session() as session:
                       help=t("deadlines.count.violations_help"))
 
     total = sum(counts.values())
-    offset = pager(total, PAGE_SIZE, key="ov_page")
+    offset = pager(total, PAGE_SIZE, key="ov_page", filters=filters)
     page = overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, counts=counts)
     buckets = ageing(session, actor, filters, now=now)
 

@@ -141,7 +141,7 @@ def _case_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 total = figures.cases_with_status(status)  # the headline counts the same cases: no second count
-offset = pager(total, PAGE_SIZE, key="ov_page")
+offset = pager(total, PAGE_SIZE, key="ov_page", filters=(flt, status))
 with db_session() as session:
     _, page_rows = overview_cases(session, actor, flt, status=status, limit=PAGE_SIZE, offset=offset, total=total)
 page_frame = _case_frame(page_rows)

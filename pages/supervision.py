@@ -47,7 +47,7 @@ with tabs[0]:
     query = dict(include_closed=include_closed, branch_id=branch_id, case_no=case_no)
     with db_session() as session:
         total, _ = followed_cases(session, actor, **query, limit=0)
-        offset = pager(total, PAGE_SIZE, key="sup_page")
+        offset = pager(total, PAGE_SIZE, key="sup_page", filters=query)
         _, rows = followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in rows],

@@ -31,16 +31,18 @@ show_flash()
 with db_session() as session:
     branches = dict(weekly_branch_choices(session, actor))
 f1, f2 = st.columns([3, 2], vertical_alignment="bottom")
-branch_id = f1.selectbox(t("review.filter.branch"), [None, *branches], key="wk_branch",
+# A person of one branch gets no 全部 (it would mean the same one branch).
+branch_id = f1.selectbox(t("review.filter.branch"), ([None] if len(branches) != 1 else []) + list(branches),
+                         key="wk_branch",
                          format_func=lambda b: t("common.all") if b is None else branches[b])
 if is_tracker:
     f2.button(t("review.wk.refresh"), key="wk_refresh", on_click=run_action, kwargs=dict(
         action=lambda s: refresh_current_week(s, actor), success=t("review.wk.refreshed")))
 
-st.subheader(t("review.wk.list"))
+st.subheader(t("review.wk.list") if len(branches) != 1 else t("review.wk.list_own"))
 with db_session() as session:
     total, _ = weekly_summaries(session, actor, branch_id=branch_id, limit=0)
-    offset = pager(total, PAGE_SIZE, key="wk_page")
+    offset = pager(total, PAGE_SIZE, key="wk_page", filters=branch_id)
     _, rows = weekly_summaries(session, actor, branch_id=branch_id, limit=PAGE_SIZE, offset=offset, total=total)
 if not rows:
     st.info(t("review.no_rows"))

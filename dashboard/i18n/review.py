@@ -185,6 +185,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.sup.assigned_at": ("分配时间", "Assigned at"),
     # Weekly summary page
     "review.wk.list": ("各分公司周报", "Summaries by branch"),
+    "review.wk.list_own": ("本分公司周报", "This branch's summaries"),
     "review.wk.refresh": ("更新本周汇总", "Refresh this week's summary"),
     "review.wk.refreshed": ("本周汇总已按最新数据更新。", "This week's summary is up to date."),
     "review.wk.pick": ("选择周报", "Choose a summary"),

@@ -1,6 +1,7 @@
 """Shared list widgets: downloads (CSV, Excel) and a case table whose rows open the case detail."""
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -72,9 +73,14 @@ def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
         open_case(int(frame.iloc[rows[0]][id_column]))
 
 
-def pager(total: int, page_size: int, key: str) -> int:
-    """A page-number input; returns the 0-based offset for SQL."""
+def pager(total: int, page_size: int, key: str, *, filters: object = None) -> int:
+    """A page-number input; returns the 0-based offset for SQL.
+
+    `filters`: what the list is filtered by (its repr must say everything). A change of filters
+    starts again at page 1: page 2 of one list is not page 2 of another."""
     pages = max(1, -(-total // page_size))
+    if filters is not None:
+        key = f"{key}_{hashlib.blake2s(repr(filters).encode(), digest_size=6).hexdigest()}"
     left, right = st.columns([1, 5], vertical_alignment="bottom")
     page = left.number_input(t("common.page"), min_value=1, max_value=pages, value=1, step=1, key=key)
     right.caption(t("common.page_of", n=f"{total:,}", page=int(page), pages=f"{pages:,}"))

@@ -183,3 +183,22 @@ def test_board_says_why_a_large_compulsory_only_case_is_level_one(db_url, org, s
     level = dict(zip(board["报案号"], board["级别"]))
     assert level[compulsory.case_no] == "一级（5–12万）·单保交强险"
     assert level[ordinary.case_no] == "一级（5–12万）"
+
+
+def test_a_change_of_filter_starts_the_board_again_at_page_one(db_url, org, session):
+    """Page 2 of one list is not page 2 of another: on page 2 of 广东's cases, picking 浙江 (also two
+    pages) shows 浙江's first page."""
+    from tests.factories import make_case
+
+    for n in range(60):
+        make_case(session, org, "gz")  # awaiting an estimate: on the board
+    for n in range(55):
+        make_case(session, org, "hz")
+    at = signed_in_app(db_url, "callcenter", "dispatch_board")
+    at.selectbox(key="bd_branch").select(org.branch("gd").id).run()
+    at.number_input[0].set_value(2).run()
+    assert len(at.dataframe[0].value) == 10
+    at.selectbox(key="bd_branch").select(org.branch("zj").id).run()
+    assert not at.exception, at.exception
+    assert at.number_input[0].value == 1
+    assert len(at.dataframe[0].value) == 50  # 浙江's first page, not its last 5
