@@ -13,15 +13,23 @@ PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills dow
 # Counts are whole numbers: integer ticks only (an all-zero chart labelled its axis 0.000000).
 # Every chart of counts uses it (overview, overdue tracker).
 COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
+# Up to 30 branches side by side: level labels overlapped and Vega kept only the first and last.
+# Slanted short names fit every one where the chart is wide; where it is narrow, as many as fit.
+UNIT_AXIS = alt.Axis(labelAngle=-45, labelOverlap="greedy", labelLimit=110)
+
+
+def short_unit(name: str) -> str:
+    """A branch's name on a crowded axis: 广东分公司 -> 广东 (tooltips keep the full name)."""
+    return name[:-3] if name.endswith("分公司") and len(name) > 3 else name
 
 
 def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars: pending tiered cases per unit, split by tier (tier shades are neutral greys/blues)."""
     pick = alt.selection_point(name=PICK_UNIT, fields=["unit_id"])
     codes = sorted(frame["tier"].unique()) if len(frame) else []
-    frame = frame.assign(tier=frame["tier"].map(tier_label))
+    frame = frame.assign(tier=frame["tier"].map(tier_label), unit_short=frame["unit"].map(short_unit))
     return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().add_params(pick).encode(
-        x=alt.X("unit:N", title=t("overview.axis.unit"), sort="-y"),
+        x=alt.X("unit_short:N", title=t("overview.axis.unit"), sort="-y", axis=UNIT_AXIS),
         y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=COUNT_AXIS),
         color=alt.Color("tier:N", title=t("overview.axis.tier"), sort=[tier_label(c) for c in codes],
                         scale=alt.Scale(scheme="blues")),
@@ -33,11 +41,13 @@ def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
-    frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"deadlines.kind.{k}")))
+    # The short deadline names (without the time limit): the long ones were cut off in the legend.
+    frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"detail.deadline.{k}")))
     return alt.Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
         x=alt.X("week:T", title=t("overview.axis.week"), axis=alt.Axis(format="%Y-%m-%d")),
         y=alt.Y("violations:Q", title=t("overview.axis.violations"), axis=COUNT_AXIS),
-        color=alt.Color("kind:N", title=t("overview.axis.deadline")),
+        # Short names, wide enough not to be cut off (below the lines, the legend squeezed them flat).
+        color=alt.Color("kind:N", title=t("overview.axis.deadline"), legend=alt.Legend(labelLimit=220)),
         tooltip=[alt.Tooltip("week:T", title=t("overview.axis.week"), format="%Y-%m-%d"),
                  alt.Tooltip("kind:N", title=t("overview.axis.deadline")),
                  alt.Tooltip("violations:Q", title=t("overview.axis.violations"))],

@@ -10,7 +10,7 @@ import pandas as pd
 from dashboard.i18n import t
 from dashboard.rules.deadlines import AGEING_BUCKETS
 from dashboard.services.overdue import OverdueRow
-from dashboard.ui.charts import COUNT_AXIS
+from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, short_unit
 from dashboard.ui.format import local_time, time_left
 
 # Colour carries meaning only: red overdue, amber due within 24 h; done-late rows stay neutral.
@@ -61,15 +61,16 @@ CHART_HEIGHT = 260  # px of plot area, legends come on top of it
 
 
 def violations_chart(data: Sequence[tuple[str, str, int]]) -> alt.Chart:
-    frame = pd.DataFrame([{"branch": b, "kind": t(f"deadlines.kind.{k}"), "count": n} for b, k, n in data],
-                         columns=["branch", "kind", "count"])
+    # The short deadline names (without the time limit), so the legend beside the bars is not cut off.
+    frame = pd.DataFrame([{"branch": b, "branch_short": short_unit(b), "kind": t(f"detail.deadline.{k}"), "count": n}
+                          for b, k, n in data], columns=["branch", "branch_short", "kind", "count"])
     # Legend beside the bars: below them, its seven lines squeezed the bars to a strip.
     return alt.Chart(frame, title=t("deadlines.chart.by_branch"), height=CHART_HEIGHT).mark_bar().encode(
-        x=alt.X("branch:N", title=t("deadlines.chart.axis.branch"), sort="-y", axis=alt.Axis(labelAngle=0)),
+        x=alt.X("branch_short:N", title=t("deadlines.chart.axis.branch"), sort="-y", axis=UNIT_AXIS),
         y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=COUNT_AXIS),
         # Deadline types in neutral blues: red is kept for "overdue" alone.
         color=alt.Color("kind:N", title=t("deadlines.chart.axis.kind"), scale=alt.Scale(scheme="blues"),
-                        legend=alt.Legend(orient="right", columns=1, labelLimit=170)),
+                        legend=alt.Legend(orient="right", columns=1, labelLimit=240)),
         tooltip=[alt.Tooltip("branch:N", title=t("deadlines.chart.axis.branch")),
                  alt.Tooltip("kind:N", title=t("deadlines.chart.axis.kind")),
                  alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],
@@ -81,7 +82,8 @@ def ageing_chart(buckets: Sequence[tuple[str, int]]) -> alt.Chart:
     frame = pd.DataFrame([{"bucket": t(f"deadlines.bucket.{k}"), "count": n} for k, n in buckets],
                          columns=["bucket", "count"])
     return alt.Chart(frame, title=t("deadlines.chart.ageing"), height=CHART_HEIGHT).mark_bar(color=OVERDUE_RED).encode(
-        x=alt.X("bucket:N", title=t("deadlines.chart.axis.bucket"), sort=order, axis=alt.Axis(labelAngle=0)),
+        x=alt.X("bucket:N", title=t("deadlines.chart.axis.bucket"), sort=order,
+                axis=alt.Axis(labelAngle=0, labelOverlap=False)),
         y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=COUNT_AXIS),
         tooltip=[alt.Tooltip("bucket:N", title=t("deadlines.chart.axis.bucket")),
                  alt.Tooltip("count:Q", title=t("deadlines.chart.axis.count"))],
