@@ -100,10 +100,15 @@ def detail_frame(rows: list[dict]) -> pd.DataFrame:
 # Only the shown page is formatted on each run; the whole list when a download is asked for.
 shown_cases = cases[case_offset:case_offset + CASES_PAGE_SIZE]
 overdue_col = t("review.col.overdue")
-st.dataframe(detail_frame(shown_cases).style.apply(
-    lambda col: [RED if c["overdue_deadlines"] else "" for c in shown_cases]
-    if col.name == overdue_col else [""] * len(col), axis=0), hide_index=True, width="stretch", key="wk_detail_table")
-download_buttons(lambda: detail_frame(cases), f"weekly_{row.branch}_{row.week_start.isoformat()}", key="wk_detail_dl")
+if not cases:  # an empty table says "empty" in English: say it in the person's words
+    st.caption(t("review.wk.no_case_list") if totals["cases"] else t("review.wk.no_cases"))
+else:
+    st.dataframe(detail_frame(shown_cases).style.apply(
+        lambda col: [RED if c["overdue_deadlines"] else "" for c in shown_cases]
+        if col.name == overdue_col else [""] * len(col), axis=0), hide_index=True, width="stretch",
+        key="wk_detail_table")
+    download_buttons(lambda: detail_frame(cases), f"weekly_{row.branch}_{row.week_start.isoformat()}",
+                     key="wk_detail_dl")
 
 if is_tracker and row.submitted_at is None and row.branch_id in actor.branch_ids_for("branch_tracker"):
     st.button(t("review.wk.submit"), key="wk_submit", type="primary", on_click=run_action, kwargs=dict(

@@ -114,6 +114,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.pick_case": ("选择案件", "Choose a case"),
     "review.pick_placeholder": ("请选择案件", "Choose a case"),
     "review.no_rows": ("暂无记录。", "Nothing here."),
+    "review.wk.no_cases": ("本周报没有未决分级案件。", "No pending tiered cases in this summary."),
+    "review.wk.no_case_list": ("本周报只保存了合计数，没有逐案清单。", "This summary keeps its totals only, no case list."),
     "review.open_detail": ("打开案件详情", "Open case detail"),
     # HQ review page
     "review.hq.queue": ("每日分级案件初审队列", "Daily review queue"),

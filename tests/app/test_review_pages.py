@@ -218,3 +218,13 @@ def test_review_pages_follow_the_chosen_language(db_url, session, org, actor_for
     finally:
         set_language("zh")
 
+
+
+def test_a_summary_without_pending_cases_says_so_in_chinese(db_url, session, org):
+    build_weekly_summaries(session, NOW)  # no cases at all: every branch's summary is empty
+    session.commit()
+    at = signed_in_app(db_url, "gd_tracker", "weekly_summary")
+    assert not at.exception, at.exception
+    assert "未决分级案件 0 件" in _texts(at)
+    assert any("本周报没有未决分级案件" in c.value for c in at.caption)
+    assert len(at.dataframe) == 1  # the list of summaries only: no empty case table ("empty")
