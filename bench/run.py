@@ -479,7 +479,8 @@ Still short of a target, and why:
   SQL faster raises the ratio: the review queue went from 8.5 ms at 1.5 to 5 ms at 2.1, the weekly
   summary from 17 ms at 1.4 to 7 ms at 2.5. Every page is far inside the latency targets.
 - AppTest 1M / empty > 2 on the weekly summary (~3x) and, by a little, the branch feedback page
-  (2.0-2.1) and the overview's first run (2.2-2.5). The empty database draws no table and no
+  and the overview's first run (2.0-2.5); the tracker, review queue and case detail hover at
+  1.9-2.1 from run to run. The empty database draws no table and no
   chart, so the list pages' ratio compares drawing 50 rows (Streamlit marshals a pandas Styler
   cell by cell: ~15 ms of the weekly page's ~42 ms) with drawing nothing; the overview's first
   run reads its five aggregates over the period's 4,155 tiered cases (~50 ms of SQL). Against
