@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from dashboard.i18n import current_language, set_language, t
+from dashboard.i18n import t
 from dashboard.rules.deadlines import DEADLINE_KINDS
 from dashboard.services.overdue import (
     STATUSES, OverdueFilters, ageing, branch_options, overdue_counts, overdue_export, overdue_page,
@@ -16,7 +16,7 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import tier_label
 from dashboard.ui.overdue_view import ageing_chart, coloured, rows_frame, violations_chart
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import open_case, pager, to_csv_bytes, to_excel_bytes
+from dashboard.ui.tables import download_buttons, open_case, pager
 
 actor = require_page("overdue")
 PAGE_SIZE = 50
@@ -85,23 +85,16 @@ else:
         if case_id == case_id and case_id is not None:  # a weekly-summary clock has no case
             open_case(int(case_id))
 
-language = current_language()
 
 
 def _export_rows():
-    set_language(language)  # the download runs outside the script thread
     with db_session() as export_session:
         return rows_frame(overdue_export(export_session, actor, filters, now=now), now).drop(columns=["case_id"])
 
 
 if total > EXPORT_MAX_ROWS:
     st.caption(t("deadlines.export_capped", n=f"{EXPORT_MAX_ROWS:,}"))
-left, right = st.columns(2)
-left.download_button(t("common.download_csv"), data=lambda: to_csv_bytes(_export_rows()),
-                     file_name="overdue.csv", mime="text/csv", key="ov_csv")
-right.download_button(t("common.download_excel"), data=lambda: to_excel_bytes({"overdue": _export_rows()}),
-                      file_name="overdue.xlsx",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ov_xlsx")
+download_buttons(_export_rows, "overdue", key="ov")
 
 charts = st.columns([5, 2])  # 30 branches need the width; four age buckets do not
 charts[0].altair_chart(violations_chart(violations), width="stretch")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import current_language, set_language, t
+from dashboard.i18n import t
 from dashboard.services.weekly import (
     refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries, weekly_summary_content,
 )
@@ -79,11 +79,9 @@ st.markdown(t("review.wk.totals", cases=totals["cases"], amount=wan(Decimal(tota
               points=totals["open_points"], overdue=totals["overdue_deadlines"]))
 cases = content["cases"]
 case_offset = pager(len(cases), CASES_PAGE_SIZE, key=f"wk_detail_page_{summary_id}")
-language = current_language()
 
 
 def detail_frame(rows: list[dict]) -> pd.DataFrame:
-    set_language(language)  # a download is built outside the script run
     return pd.DataFrame({
         t("review.col.case_no"): [c["case_no"] for c in rows],
         t("review.col.sub_branch"): [c["sub_branch"] for c in rows],

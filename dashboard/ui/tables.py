@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.i18n import current_language, set_language, t
 
 _CASE_DETAIL = "pages/case_detail.py"
 _ROOT = Path(__file__).resolve().parent.parent.parent
@@ -35,11 +35,16 @@ def download_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], basename:
     buttons say so (a 761-case board downloaded as 50 rows surprised people).
 
     `frame` may be a function building it: then it is built only when a button is clicked (a
-    big branch's weekly summary formats hundreds of cases to download, 50 to show)."""
+    big branch's weekly summary formats hundreds of cases to download, 50 to show), in the
+    person's language (the click is served outside the page's run, where it is not set)."""
     # Files are built when a button is clicked (deferred data), not on every run of the page:
     # building the Excel workbook of each list was most of a list page's run time (bench/RESULTS.md).
     if callable(frame):
-        build = frame
+        builder, language = frame, current_language()
+
+        def build() -> pd.DataFrame:
+            set_language(language)
+            return builder()
     else:
         shown = frame.copy()  # what is shown now is what is downloaded, whatever the page does next
 
