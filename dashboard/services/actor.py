@@ -54,6 +54,12 @@ class Actor:
         return frozenset(ids) | self.supervised_branch_ids
 
     @property
+    def unit_branch_ids(self) -> frozenset[int]:
+        """The branches the person may filter lists by: those read in full, and the branch of each
+        sub-branch they work in (its lists are narrowed further by the case scope)."""
+        return self.visible_branch_ids | {a.branch_id for a in self.assignments if a.branch_id}
+
+    @property
     def visible_sub_branch_ids(self) -> frozenset[int]:
         return frozenset(a.unit_id for a in self.assignments if a.unit_level == "sub_branch")
 

@@ -203,20 +203,12 @@ def delegate_candidates(session: Session, actor: Actor, dispatch_id: int) -> lis
     return [(pid, f"{name}（{title}）" if title else name) for pid, name, title in rows]
 
 
-def _own_branch_ids(actor: Actor) -> list[int] | None:
-    """The branches a person may filter by; None for national roles (every branch)."""
-    if actor.is_national:
-        return None
-    return sorted(set(actor.visible_branch_ids) | {a.branch_id for a in actor.assignments if a.branch_id})
-
-
 def branch_options(session: Session, actor: Actor) -> list[tuple[int, str]]:
     """Branches the actor may filter by: all for national roles, else their own."""
     require_board(actor)
     query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch").order_by(OrgUnit.code)
-    own = _own_branch_ids(actor)
-    if own is not None:
-        query = query.where(OrgUnit.id.in_(own))
+    if not actor.is_national:
+        query = query.where(OrgUnit.id.in_(sorted(actor.unit_branch_ids)))
     return [(r[0], r[1]) for r in session.execute(query).all()]
 
 
@@ -224,9 +216,8 @@ def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) ->
     """Sub-branches of the branches the actor may filter by (one statement: those branches are known)."""
     require_board(actor)
     query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "sub_branch").order_by(OrgUnit.code)
-    own = _own_branch_ids(actor)
-    if own is not None:
-        query = query.where(OrgUnit.parent_id.in_(own))
+    if not actor.is_national:
+        query = query.where(OrgUnit.parent_id.in_(sorted(actor.unit_branch_ids)))
     if branch_id is not None:
         query = query.where(OrgUnit.parent_id == branch_id)
     return [(r[0], r[1]) for r in session.execute(query).all()]

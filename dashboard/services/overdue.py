@@ -79,12 +79,6 @@ def _require(actor: Actor) -> None:
         raise PermissionDenied()
 
 
-def _visible_branch_ids(actor: Actor) -> set[int]:
-    ids = set(actor.visible_branch_ids)
-    ids.update(a.branch_id for a in actor.assignments if a.unit_level == "sub_branch" and a.branch_id)
-    return ids
-
-
 def _scope(actor: Actor, branch_col: ColumnElement) -> ColumnElement[bool] | None:
     """A clock is visible with its case; a clock without a case (D6) with its branch."""
     if actor.is_national:
@@ -277,7 +271,7 @@ def branch_options(session: Session, actor: Actor) -> list[UnitOption]:
     _require(actor)
     query = select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id).where(OrgUnit.level == "branch")
     if not actor.is_national:
-        query = query.where(OrgUnit.id.in_(sorted(_visible_branch_ids(actor))))
+        query = query.where(OrgUnit.id.in_(sorted(actor.unit_branch_ids)))
     return [UnitOption(*row) for row in session.execute(query.order_by(OrgUnit.code))]
 
 
@@ -286,7 +280,7 @@ def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) ->
     _require(actor)
     query = select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id).where(OrgUnit.level == "sub_branch")
     if not actor.is_national:
-        query = query.where(OrgUnit.parent_id.in_(sorted(_visible_branch_ids(actor))))
+        query = query.where(OrgUnit.parent_id.in_(sorted(actor.unit_branch_ids)))
     if branch_id is not None:
         query = query.where(OrgUnit.parent_id == branch_id)
     if not actor.is_national and not actor.visible_branch_ids:
