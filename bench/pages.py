@@ -159,7 +159,7 @@ def weekly_ours(session: Session, actor: Actor) -> int:
     total, _ = weekly_summaries(session, actor, branch_id=None, limit=0)
     _, rows = weekly_summaries(session, actor, branch_id=None, limit=PAGE_SIZE, offset=0, total=total)
     if rows:
-        weekly_summary_content(session, actor, rows[0].id)
+        weekly_summary_content(session, actor, rows[0].id, cases_offset=0, cases_limit=PAGE_SIZE)
     return total
 
 

@@ -68,8 +68,13 @@ download_buttons(frame, "weekly_summaries", key="wk_list_dl", page_only=True)
 labels = {r.id: t("review.wk.option", branch=r.branch, week=r.week_start.isoformat(),
                   status=t(f"review.wk.status.{s}")) for r, s in zip(rows, statuses)}
 summary_id = st.selectbox(t("review.wk.pick"), list(labels), key="wk_pick", format_func=labels.get)
+# Only the shown page of the case list is read (PostgreSQL cuts it out of the document); the
+# whole list is read when a download is asked for.
+detail_key = f"wk_detail_page_{summary_id}"
+wanted_offset = max(int(st.session_state.get(detail_key, 1)) - 1, 0) * CASES_PAGE_SIZE
 with db_session() as session:
-    row, content = weekly_summary_content(session, actor, summary_id)
+    row, content = weekly_summary_content(session, actor, summary_id, cases_offset=wanted_offset,
+                                          cases_limit=CASES_PAGE_SIZE)
 totals = content["totals"]
 st.subheader(labels[summary_id])
 st.caption(t("review.wk.due", due=local_time(row.due_at), left=left_text(row.due_at, now)
@@ -77,8 +82,12 @@ st.caption(t("review.wk.due", due=local_time(row.due_at), left=left_text(row.due
 st.caption(t("review.wk.as_of", at=local_time(datetime.fromisoformat(content["as_of"]))))
 st.markdown(t("review.wk.totals", cases=totals["cases"], amount=wan(Decimal(totals["estimate"])),
               points=totals["open_points"], overdue=totals["overdue_deadlines"]))
-cases = content["cases"]
-case_offset = pager(len(cases), CASES_PAGE_SIZE, key=f"wk_detail_page_{summary_id}")
+case_offset = pager(content["case_count"], CASES_PAGE_SIZE, key=detail_key)
+shown_cases = content["cases"]
+if case_offset != wanted_offset:  # the page number was out of range and the input kept it in
+    with db_session() as session:
+        shown_cases = weekly_summary_content(session, actor, summary_id, cases_offset=case_offset,
+                                             cases_limit=CASES_PAGE_SIZE)[1]["cases"]
 
 
 def detail_frame(rows: list[dict]) -> pd.DataFrame:
@@ -95,17 +104,20 @@ def detail_frame(rows: list[dict]) -> pd.DataFrame:
     })
 
 
-# Only the shown page is formatted on each run; the whole list when a download is asked for.
-shown_cases = cases[case_offset:case_offset + CASES_PAGE_SIZE]
+def whole_list(summary_id: int = summary_id) -> pd.DataFrame:
+    with db_session() as session:
+        return detail_frame(weekly_summary_content(session, actor, summary_id)[1]["cases"])
+
+
 overdue_col = t("review.col.overdue")
-if not cases:  # an empty table says "empty" in English: say it in the person's words
+if not shown_cases:  # an empty table says "empty" in English: say it in the person's words
     st.caption(t("review.wk.no_case_list") if totals["cases"] else t("review.wk.no_cases"))
 else:
     st.dataframe(detail_frame(shown_cases).style.apply(
         lambda col: [RED if c["overdue_deadlines"] else "" for c in shown_cases]
         if col.name == overdue_col else [""] * len(col), axis=0), hide_index=True, width="stretch",
         key="wk_detail_table")
-    download_buttons(lambda: detail_frame(cases), f"weekly_{row.branch}_{row.week_start.isoformat()}",
+    download_buttons(whole_list, f"weekly_{row.branch}_{row.week_start.isoformat()}",
                      key="wk_detail_dl")
 
 if is_tracker and row.submitted_at is None and row.branch_id in actor.branch_ids_for("branch_tracker"):

@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ARRAY, BigInteger, Select, and_, any_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, DELEGATE, DISPATCHED_PERSON, SUB_BRANCH, SURVEYOR
 from dashboard.services.case_access import load_visible_case
 from dashboard.services.errors import NotFound, PermissionDenied
+from dashboard.services.statements import built_once
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Dispatch, OrgUnit, Person, RoleAssignment
 
@@ -117,10 +119,34 @@ def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
     return where, status_rank
 
 
+@built_once
+def _count_statement(actor: Actor, filters: BoardFilter) -> Select:
+    where, _rank = _conditions(actor, filters)
+    return select(func.count()).select_from(ClaimCase).where(*where)
+
+
+@built_once
+def _page_statement(actor: Actor, filters: BoardFilter, limit: int, offset: int) -> Select:
+    where, status_rank = _conditions(actor, filters)
+    branch, sub, surveyor = BRANCH, SUB_BRANCH, SURVEYOR
+    # Choose the page's cases first, then name them: joining names before the sort named every
+    # case on the board (9,000 at 1M cases) to show 50 (bench/RESULTS.md).
+    page = (select(ClaimCase.id, status_rank.label("rank"), ClaimCase.report_time).where(*where)
+            .order_by(status_rank, ClaimCase.report_time.desc(), ClaimCase.id.desc())
+            .limit(limit).offset(offset).subquery("page"))
+    return (select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.state, ClaimCase.tier,
+                   ClaimCase.current_estimate, ClaimCase.report_time, surveyor.full_name, page.c.rank,
+                   ClaimCase.first_dispatched_at, ClaimCase.compulsory_only)
+            .select_from(page).join(ClaimCase, ClaimCase.id == page.c.id)
+            .join(branch, branch.id == ClaimCase.branch_id)
+            .join(sub, sub.id == ClaimCase.sub_branch_id)
+            .join(surveyor, surveyor.id == ClaimCase.surveyor_id)
+            .order_by(page.c.rank, page.c.report_time.desc(), page.c.id.desc()))
+
+
 def board_count(session: Session, actor: Actor, filters: BoardFilter) -> int:
     require_board(actor)
-    where, _rank = _conditions(actor, filters)
-    return session.scalar(select(func.count()).select_from(ClaimCase).where(*where)) or 0
+    return session.scalar(_count_statement(actor, filters)) or 0
 
 
 def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: int = 50, offset: int = 0,
@@ -130,26 +156,9 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     `total`: the count the caller already has from board_count (not counted again)."""
     now = now or datetime.now(timezone.utc)
     require_board(actor)
-    where, status_rank = _conditions(actor, filters)
     if total is None:
-        total = session.scalar(select(func.count()).select_from(ClaimCase).where(*where))
-    branch, sub, surveyor = BRANCH, SUB_BRANCH, SURVEYOR
-    first_dispatch = ClaimCase.first_dispatched_at
-    # Choose the page's cases first, then name them: joining names before the sort named every
-    # case on the board (9,000 at 1M cases) to show 50 (bench/RESULTS.md).
-    page = (select(ClaimCase.id, status_rank.label("rank"), ClaimCase.report_time).where(*where)
-            .order_by(status_rank, ClaimCase.report_time.desc(), ClaimCase.id.desc())
-            .limit(limit).offset(offset).subquery("page"))
-    rows = session.execute(
-        select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.state, ClaimCase.tier,
-               ClaimCase.current_estimate, ClaimCase.report_time, surveyor.full_name, page.c.rank,
-               first_dispatch, ClaimCase.compulsory_only)
-        .select_from(page).join(ClaimCase, ClaimCase.id == page.c.id)
-        .join(branch, branch.id == ClaimCase.branch_id)
-        .join(sub, sub.id == ClaimCase.sub_branch_id)
-        .join(surveyor, surveyor.id == ClaimCase.surveyor_id)
-        .order_by(page.c.rank, page.c.report_time.desc(), page.c.id.desc())
-    ).all()
+        total = session.scalar(_count_statement(actor, filters))
+    rows = session.execute(_page_statement(actor, filters, limit, offset)).all()
     board = [
         BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
                  int((now - r[10]).total_seconds() // 3600) if r[10] else None, compulsory_only=bool(r[11]))
@@ -161,19 +170,21 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     return BoardPage(total or 0, board)
 
 
+_DISPATCHES = (
+    select(Dispatch.id, Dispatch.case_id, Dispatch.person_id, DISPATCHED_PERSON.full_name, Dispatch.position,
+           Dispatch.tier, Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, DELEGATE.full_name,
+           Dispatch.dispatched_at)
+    .join(DISPATCHED_PERSON, DISPATCHED_PERSON.id == Dispatch.person_id)
+    .outerjoin(DELEGATE, DELEGATE.id == Dispatch.delegate_person_id)
+    .where(Dispatch.case_id == any_(bindparam("case_ids", type_=ARRAY(BigInteger))))
+    .order_by(Dispatch.case_id, Dispatch.dispatched_at, Dispatch.id)
+)
+
+
 def _dispatches(session: Session, case_ids: list[int]) -> list[DispatchInfo]:
     if not case_ids:
         return []
-    person, delegate = DISPATCHED_PERSON, DELEGATE
-    rows = session.execute(
-        select(Dispatch.id, Dispatch.case_id, Dispatch.person_id, person.full_name, Dispatch.position, Dispatch.tier,
-               Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, delegate.full_name,
-               Dispatch.dispatched_at)
-        .join(person, person.id == Dispatch.person_id)
-        .outerjoin(delegate, delegate.id == Dispatch.delegate_person_id)
-        .where(Dispatch.case_id.in_(case_ids))
-        .order_by(Dispatch.case_id, Dispatch.dispatched_at, Dispatch.id)
-    ).all()
+    rows = session.execute(_DISPATCHES, {"case_ids": case_ids}).all()
     return [DispatchInfo(*r) for r in rows]
 
 
@@ -206,30 +217,19 @@ def delegate_candidates(session: Session, actor: Actor, dispatch_id: int) -> lis
 def branch_options(session: Session, actor: Actor) -> list[tuple[int, str]]:
     """Branches the actor may filter by: all for national roles, else their own."""
     require_board(actor)
-    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch").order_by(OrgUnit.code)
-    if not actor.is_national:
-        query = query.where(OrgUnit.id.in_(sorted(actor.unit_branch_ids)))
-    return [(r[0], r[1]) for r in session.execute(query).all()]
+    only = None if actor.is_national else actor.unit_branch_ids
+    return [(u.id, u.name) for u in reference.branches(session, only)]
 
 
 def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[tuple[int, str]]:
-    """Sub-branches of the branches the actor may filter by (one statement: those branches are known)."""
+    """Sub-branches of the branches the actor may filter by."""
     require_board(actor)
-    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "sub_branch").order_by(OrgUnit.code)
-    if not actor.is_national:
-        query = query.where(OrgUnit.parent_id.in_(sorted(actor.unit_branch_ids)))
+    allowed = None if actor.is_national else actor.unit_branch_ids
     if branch_id is not None:
-        query = query.where(OrgUnit.parent_id == branch_id)
-    return [(r[0], r[1]) for r in session.execute(query).all()]
+        allowed = {branch_id} if allowed is None or branch_id in allowed else set()
+    return [(u.id, u.name) for u in reference.sub_branches(session, branch_ids=allowed)]
 
 
 def tier_choices(session: Session) -> list[str]:
     """Tier codes in force anywhere (national and approved branch splits), lowest first."""
-    from db.models import TierRule, TierRuleSet
-
-    rows = session.execute(
-        select(TierRule.code, func.min(TierRule.lower_exclusive))
-        .join(TierRuleSet, TierRuleSet.id == TierRule.rule_set_id)
-        .where(TierRuleSet.status == "active").group_by(TierRule.code)
-        .order_by(func.min(TierRule.lower_exclusive), TierRule.code)).all()
-    return [code for code, _ in rows]
+    return list(reference.active_tier_codes(session))

@@ -15,12 +15,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import AGEING_BUCKETS, DEADLINE_KINDS
+from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBLE, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied
 from dashboard.services.rule_settings import get_setting
 from dashboard.settings import BUSINESS_TZ
-from db.models import ClaimCase, Deadline, OrgUnit, Violation
+from db.models import ClaimCase, Deadline, Violation
 
 TRACKER_ROLES = ("hq_admin", "hq_reviewer", "call_center", "executive", "branch_manager", "branch_tracker",
                  "exec_supervisor")
@@ -269,23 +270,18 @@ def violations_by_branch_and_kind(session: Session, actor: Actor, filters: Overd
 def branch_options(session: Session, actor: Actor) -> list[UnitOption]:
     """Branches the actor may filter by: all for national roles, otherwise their own."""
     _require(actor)
-    query = select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id).where(OrgUnit.level == "branch")
-    if not actor.is_national:
-        query = query.where(OrgUnit.id.in_(sorted(actor.unit_branch_ids)))
-    return [UnitOption(*row) for row in session.execute(query.order_by(OrgUnit.code))]
+    only = None if actor.is_national else actor.unit_branch_ids
+    return [UnitOption(u.id, u.name, u.parent_id) for u in reference.branches(session, only)]
 
 
 def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[UnitOption]:
-    """Sub-branches under the branches the actor may filter by (one statement: the branches are known)."""
+    """Sub-branches under the branches the actor may filter by (only their own for sub-branch staff)."""
     _require(actor)
-    query = select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id).where(OrgUnit.level == "sub_branch")
-    if not actor.is_national:
-        query = query.where(OrgUnit.parent_id.in_(sorted(actor.unit_branch_ids)))
+    allowed = None if actor.is_national else actor.unit_branch_ids
     if branch_id is not None:
-        query = query.where(OrgUnit.parent_id == branch_id)
-    if not actor.is_national and not actor.visible_branch_ids:
-        query = query.where(OrgUnit.id.in_(sorted(actor.visible_sub_branch_ids)))
-    return [UnitOption(*row) for row in session.execute(query.order_by(OrgUnit.code))]
+        allowed = {branch_id} if allowed is None or branch_id in allowed else set()
+    ids = actor.visible_sub_branch_ids if not actor.is_national and not actor.visible_branch_ids else None
+    return [UnitOption(u.id, u.name, u.parent_id) for u in reference.sub_branches(session, branch_ids=allowed, ids=ids)]
 
 
 def tier_codes() -> Sequence[str]:

@@ -15,13 +15,14 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Select, and_, case, extract, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldError
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person,
-    RuleSetting, TierRule, TierRuleSet, Violation,
+    RuleSetting, Violation,
 )
 
 OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
@@ -337,21 +338,13 @@ def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, statu
 def overview_units(session: Session, actor: Actor) -> tuple[list[Unit], list[Unit]]:
     """(branches, sub-branches) to choose from, by name."""
     _require_overview(actor)
-    rows = session.execute(select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id, OrgUnit.level)
-                           .where(OrgUnit.level.in_(("branch", "sub_branch"))).order_by(OrgUnit.code))
-    branches, subs = [], []
-    for uid, name, parent, level in rows:
-        (branches if level == "branch" else subs).append(Unit(uid, name, parent))
-    return branches, subs
+    tree = reference.org_tree(session)
+    return ([Unit(u.id, u.name, u.parent_id) for u in tree.branches],
+            [Unit(u.id, u.name, u.parent_id) for u in tree.sub_branches])
 
 
 def overview_tiers(session: Session, actor: Actor) -> list[str]:
     """Tier codes to filter by: those of rule sets that are or were in force (national ones and
     approved branch sub-tiers); a sub-tier still awaiting approval or rejected was never given to a case."""
     _require_overview(actor)
-    rows = session.execute(select(TierRule.code, func.min(TierRule.rank))
-                           .join(TierRuleSet, TierRuleSet.id == TierRule.rule_set_id)
-                           .where(TierRuleSet.status.in_(("active", "superseded")))
-                           .group_by(TierRule.code)
-                           .order_by(func.min(TierRule.rank), TierRule.code)).all()
-    return [code for code, _ in rows if code != "T0"]
+    return [code for code in reference.historic_tier_codes(session) if code != "T0"]

@@ -11,8 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ARRAY, BigInteger, Select, any_, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from dashboard.services.review_common import (
     branch_people, branch_supervisors, load_review_case, meet_deadline, notify, require_role, review_scope,
     utcnow, zh,
 )
+from dashboard.services.statements import built_once
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer, PointVerdict,
@@ -265,42 +267,59 @@ def _open_round_due(point_id, sent_back_count):
         "point:", point_id, ":round:", sent_back_count + 1)).scalar_subquery())
 
 
-def opinion_views(session: Session, where: list, order_by: list, limit: int | None = None) -> list[OpinionView]:
-    """The opinions matching `where`, in `order_by`, with their points, every answer (oldest first)
-    and the verdict on each answer.
-
-    Three statements whatever the number of opinions (opinions with their names, points, answers):
-    the inbox and review pages show up to fifty opinions at once."""
+def _opinion_heads(where: list, order_by: list, limit: int | None = None) -> Select:
+    """The head rows opinion_views expects (opinion with its case number and names)."""
     author, addressee = AUTHOR, ADDRESSEE
-    heads = session.execute(
-        select(Opinion.id, Opinion.case_id, ClaimCase.case_no, Opinion.kind, author.full_name, addressee.full_name,
-               Opinion.posted_at, Opinion.closed_at)
-        .join(ClaimCase, ClaimCase.id == Opinion.case_id)
-        .outerjoin(author, author.id == Opinion.author_id)
-        .outerjoin(addressee, addressee.id == Opinion.addressed_to_person_id)
-        .where(*where).order_by(*order_by).limit(limit)).all()
-    if not heads:
-        return []
-    ids = [h[0] for h in heads]
+    return (select(Opinion.id, Opinion.case_id, ClaimCase.case_no, Opinion.kind, author.full_name,
+                   addressee.full_name, Opinion.posted_at, Opinion.closed_at)
+            .join(ClaimCase, ClaimCase.id == Opinion.case_id)
+            .outerjoin(author, author.id == Opinion.author_id)
+            .outerjoin(addressee, addressee.id == Opinion.addressed_to_person_id)
+            .where(*where).order_by(*order_by).limit(limit))
+
+
+def _points_of_opinions() -> Select:
     sent_back = (select(func.count()).select_from(PointVerdict)
                  .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
                  .correlate(OpinionPoint).scalar_subquery())
     due = _open_round_due(OpinionPoint.id, sent_back)
-    points = session.execute(
-        select(OpinionPoint.id, OpinionPoint.opinion_id, OpinionPoint.seq, OpinionPoint.body, OpinionPoint.status,
-               OpinionPoint.version, sent_back, due)
-        .where(OpinionPoint.opinion_id.in_(ids)).order_by(OpinionPoint.opinion_id, OpinionPoint.seq)).all()
+    return (select(OpinionPoint.id, OpinionPoint.opinion_id, OpinionPoint.seq, OpinionPoint.body, OpinionPoint.status,
+                   OpinionPoint.version, sent_back, due)
+            .where(OpinionPoint.opinion_id == any_(bindparam("opinion_ids", type_=ARRAY(BigInteger))))
+            .order_by(OpinionPoint.opinion_id, OpinionPoint.seq))
+
+
+def _answers_of_opinions() -> Select:
     answer_author, decider = ANSWER_AUTHOR, DECIDER
-    by_point: dict[int, list[AnswerView]] = defaultdict(list)
-    for row in session.execute(
-            select(PointAnswer.point_id, PointAnswer.id, answer_author.full_name, PointAnswer.body,
+    return (select(PointAnswer.point_id, PointAnswer.id, answer_author.full_name, PointAnswer.body,
                    PointAnswer.answered_at, PointAnswer.late, PointVerdict.verdict, PointVerdict.reason,
                    decider.full_name, PointVerdict.decided_at)
             .join(OpinionPoint, OpinionPoint.id == PointAnswer.point_id)
             .outerjoin(answer_author, answer_author.id == PointAnswer.author_id)
             .outerjoin(PointVerdict, PointVerdict.answer_id == PointAnswer.id)
             .outerjoin(decider, decider.id == PointVerdict.decided_by)
-            .where(OpinionPoint.opinion_id.in_(ids)).order_by(PointAnswer.id)):
+            .where(OpinionPoint.opinion_id == any_(bindparam("opinion_ids", type_=ARRAY(BigInteger))))
+            .order_by(PointAnswer.id))
+
+
+_POINTS_OF_OPINIONS = _points_of_opinions()
+_ANSWERS_OF_OPINIONS = _answers_of_opinions()
+
+
+def opinion_views(session: Session, heads_statement: Select, params: dict[str, Any] | None = None,
+                  ) -> list[OpinionView]:
+    """The opinions `heads_statement` (see _opinion_heads) selects, with their points, every answer
+    (oldest first) and the verdict on each answer.
+
+    Three statements whatever the number of opinions (opinions with their names, points, answers):
+    the inbox and review pages show up to fifty opinions at once."""
+    heads = session.execute(heads_statement, params or {}).all()
+    if not heads:
+        return []
+    ids = {"opinion_ids": [h[0] for h in heads]}
+    points = session.execute(_POINTS_OF_OPINIONS, ids).all()
+    by_point: dict[int, list[AnswerView]] = defaultdict(list)
+    for row in session.execute(_ANSWERS_OF_OPINIONS, ids):
         point_id, answer_id, author_name, body, answered_at, late, verdict, reason, decided_by, decided_at = row
         by_point[point_id].append(AnswerView(answer_id, author_name or "", body, answered_at, late, verdict, reason,
                                              decided_by if verdict is not None else None, decided_at))
@@ -316,10 +335,15 @@ def opinion_views(session: Session, where: list, order_by: list, limit: int | No
 def case_opinions(session: Session, actor: Actor, case_id: int, kind: str | None = "hq_review") -> list[OpinionView]:
     """Opinions on one case, newest first, for anyone who may read the case's review thread."""
     load_review_case(session, actor, case_id)
-    where = [Opinion.case_id == case_id]
+    return opinion_views(session, _case_opinion_heads(kind), {"case_id": case_id})
+
+
+@built_once
+def _case_opinion_heads(kind: str | None) -> Select:
+    where = [Opinion.case_id == bindparam("case_id")]
     if kind:
         where.append(Opinion.kind == kind)
-    return opinion_views(session, where, [Opinion.posted_at.desc(), Opinion.id.desc()])
+    return _opinion_heads(where, [Opinion.posted_at.desc(), Opinion.id.desc()])
 
 
 @dataclass(frozen=True)
@@ -384,26 +408,29 @@ class InboxRow:
     last_reason: str | None
 
 
-def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, case_no: str | None = None,
-                 limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[InboxRow]]:
-    """The branch's HQ opinion points: open ones first (soonest due first), then the rest newest first.
-
-    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
-    """
-    require_role(actor, "branch_manager", "branch_tracker")
-    branches = actor.branch_ids_for("branch_manager", "branch_tracker")
-    is_open = OpinionPoint.status.in_(("open", "sent_back"))
-    conditions = [Opinion.kind == "hq_review", Opinion.branch_id.in_(sorted(branches) or [-1])]
+def _inbox_conditions(branches: tuple[int, ...], only_open: bool, case_no: str | None) -> list:
+    conditions = [Opinion.kind == "hq_review", Opinion.branch_id.in_(branches)]
     if only_open:
-        conditions.append(is_open)
+        conditions.append(_POINT_IS_OPEN)
     if case_no:
-        conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
+        conditions.append(ClaimCase.case_no.ilike(f"%{case_no}%"))
+    return conditions
+
+
+_POINT_IS_OPEN = OpinionPoint.status.in_(("open", "sent_back"))
+
+
+@built_once
+def _inbox_count_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None) -> Select:
     base = (select(OpinionPoint.id).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
-            .join(ClaimCase, ClaimCase.id == Opinion.case_id).where(*conditions))
-    if total is None:
-        total = session.scalar(select(func.count()).select_from(base.subquery()))
-    if limit == 0:
-        return total, []
+            .join(ClaimCase, ClaimCase.id == Opinion.case_id).where(*_inbox_conditions(branches, only_open, case_no)))
+    return select(func.count()).select_from(base.subquery())
+
+
+@built_once
+def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None, limit: int,
+                          offset: int) -> Select:
+    is_open = _POINT_IS_OPEN
     rounds = (select(func.count()).select_from(PointVerdict)
               .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
               .correlate(OpinionPoint).scalar_subquery())  # nested in `due`: correlate to the outer point
@@ -414,25 +441,46 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
                                                      PointVerdict.verdict == "sent_back")
                    .order_by(PointVerdict.id.desc()).limit(1).scalar_subquery())
     open_first = case((is_open, 0), else_=1)
-    rows = session.execute(
+    return (
         select(Opinion.id, OpinionPoint.id, ClaimCase.id, ClaimCase.case_no, OpinionPoint.seq, OpinionPoint.body,
                OpinionPoint.status, Opinion.posted_at, due, latest_answer, last_reason)
         .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(ClaimCase, ClaimCase.id == Opinion.case_id)
-        .where(*conditions)
+        .where(*_inbox_conditions(branches, only_open, case_no))
         .order_by(open_first, case((is_open, due), else_=None).asc().nulls_last(), Opinion.posted_at.desc(),
                   OpinionPoint.opinion_id.desc(), OpinionPoint.seq)
-        .limit(limit).offset(offset)).all()
+        .limit(limit).offset(offset))
+
+
+def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, case_no: str | None = None,
+                 limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[InboxRow]]:
+    """The branch's HQ opinion points: open ones first (soonest due first), then the rest newest first.
+
+    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
+    """
+    require_role(actor, "branch_manager", "branch_tracker")
+    shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), only_open,
+             (case_no or "").strip() or None)
+    if total is None:
+        total = session.scalar(_inbox_count_statement(*shape))
+    if limit == 0:
+        return total, []
+    rows = session.execute(_inbox_page_statement(*shape, limit, offset)).all()
     return total, [InboxRow(*r) for r in rows]
 
 
 def branch_opinions(session: Session, actor: Actor, *, only_open: bool = True, limit: int = 50) -> list[OpinionView]:
     """The branch's HQ opinions with points (open opinions first, oldest due first) for answering."""
     require_role(actor, "branch_manager", "branch_tracker")
-    branches = sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]
+    branches = tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1])
+    return opinion_views(session, _branch_opinion_heads(branches, only_open, limit))
+
+
+@built_once
+def _branch_opinion_heads(branches: tuple[int, ...], only_open: bool, limit: int) -> Select:
     where = [Opinion.kind == "hq_review", Opinion.branch_id.in_(branches)]
     if only_open:
         where.append(Opinion.closed_at.is_(None))
-    return opinion_views(session, where, [Opinion.closed_at.is_not(None), Opinion.posted_at, Opinion.id], limit)
+    return _opinion_heads(where, [Opinion.closed_at.is_not(None), Opinion.posted_at, Opinion.id], limit)
 
 
 @dataclass(frozen=True)
@@ -451,20 +499,23 @@ class RegisterRow:
     last_progress_at: datetime | None
 
 
-def tracker_register(session: Session, actor: Actor, *, include_closed: bool = False, case_no: str | None = None,
-                     limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[RegisterRow]]:
-    """Per tiered case of the branch: opinions, open points, answers and progress notes (第四章 一.6)."""
-    require_role(actor, "branch_manager", "branch_tracker")
-    branches = sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]
+def _register_conditions(branches: tuple[int, ...], include_closed: bool, case_no: str | None) -> list:
     conditions = [ClaimCase.branch_id.in_(branches), ClaimCase.tier != "T0"]
     if not include_closed:
         conditions.append(ClaimCase.state != "closed")
     if case_no:
-        conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
-    if total is None:  # `limit=0` only counts; a passed `total` is not counted again
-        total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
-    if limit == 0:
-        return total, []
+        conditions.append(ClaimCase.case_no.ilike(f"%{case_no}%"))
+    return conditions
+
+
+@built_once
+def _register_count_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None) -> Select:
+    return select(func.count()).select_from(ClaimCase).where(*_register_conditions(branches, include_closed, case_no))
+
+
+@built_once
+def _register_page_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None, limit: int,
+                             offset: int) -> Select:
     sub = SUB_BRANCH
     opinions = (select(func.count()).select_from(Opinion).where(Opinion.case_id == ClaimCase.id)
                 .scalar_subquery())
@@ -479,12 +530,25 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
              .scalar_subquery())
     last_note = (select(func.max(ProgressNote.posted_at)).where(ProgressNote.case_id == ClaimCase.id)
                  .scalar_subquery())
-    rows = session.execute(
+    return (
         select(ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state, ClaimCase.current_estimate,
                ClaimCase.tiered_at, opinions, open_points, answers, notes, last_note)
-        .join(sub, sub.id == ClaimCase.sub_branch_id).where(*conditions)
+        .join(sub, sub.id == ClaimCase.sub_branch_id).where(*_register_conditions(branches, include_closed, case_no))
         .order_by(open_points.desc(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
-        .limit(limit).offset(offset)).all()
+        .limit(limit).offset(offset))
+
+
+def tracker_register(session: Session, actor: Actor, *, include_closed: bool = False, case_no: str | None = None,
+                     limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[RegisterRow]]:
+    """Per tiered case of the branch: opinions, open points, answers and progress notes (第四章 一.6)."""
+    require_role(actor, "branch_manager", "branch_tracker")
+    shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), include_closed,
+             (case_no or "").strip() or None)
+    if total is None:  # `limit=0` only counts; a passed `total` is not counted again
+        total = session.scalar(_register_count_statement(*shape))
+    if limit == 0:
+        return total, []
+    rows = session.execute(_register_page_statement(*shape, limit, offset)).all()
     return total, [RegisterRow(*r) for r in rows]
 
 

@@ -6,18 +6,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy import Select, and_, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
 from dashboard.rules.review import d4_subject
+from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.review_common import require_role, utcnow
+from dashboard.services.statements import built_once
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ReviewQueueEntry, RoleAssignment,
+    ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, Person, ReviewQueueEntry, RoleAssignment,
     Upload,
 )
 
@@ -110,14 +112,7 @@ class QueueRow:
     open_points: int
 
 
-def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFilters(), *,
-                 limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[QueueRow]]:
-    """The queue, newest tiered first, filtered and paginated in SQL; HQ review only.
-
-    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
-    """
-    require_role(actor, "hq_reviewer", "hq_admin")
-    branch, sub = BRANCH, SUB_BRANCH
+def _queue_conditions(filters: QueueFilters) -> list:
     conditions = []
     if filters.status == "pending":
         conditions.append(ReviewQueueEntry.reviewed_at.is_(None))
@@ -131,13 +126,19 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
         conditions.append(ReviewQueueEntry.queue_date == filters.queue_date)
     if filters.case_no and filters.case_no.strip():
         conditions.append(ClaimCase.case_no.ilike(f"%{filters.case_no.strip()}%"))
-    base = (select(ReviewQueueEntry.case_id).join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
-            .where(and_(True, *conditions)))
-    if total is None:
-        total = session.scalar(select(func.count()).select_from(base.subquery()))
-    if limit == 0:
-        return total, []
+    return conditions
 
+
+@built_once
+def _queue_count_statement(filters: QueueFilters) -> Select:
+    base = (select(ReviewQueueEntry.case_id).join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
+            .where(and_(True, *_queue_conditions(filters))))
+    return select(func.count()).select_from(base.subquery())
+
+
+@built_once
+def _queue_page_statement(filters: QueueFilters, limit: int, offset: int) -> Select:
+    branch, sub = BRANCH, SUB_BRANCH
     persons = (select(func.string_agg(Person.full_name, aggregate_order_by(literal("、"), Dispatch.dispatched_at)))
                .select_from(Person).join(Dispatch, Dispatch.person_id == Person.id)
                .where(Dispatch.case_id == ClaimCase.id).scalar_subquery())
@@ -151,22 +152,35 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
                                             Deadline.subject_key == func.concat("case:", ClaimCase.id,
                                                                                 ":initial_review"))
               .scalar_subquery())
-    rows = session.execute(
+    return (
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.tiered_at, ReviewQueueEntry.queue_date, d4_due,
                ReviewQueueEntry.reviewed_at, func.coalesce(persons, ""), has_photo, has_report, open_points)
         .join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
         .join(branch, branch.id == ClaimCase.branch_id)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
-        .where(and_(True, *conditions))
+        .where(and_(True, *_queue_conditions(filters)))
         .order_by(ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
-        .limit(limit).offset(offset)).all()
+        .limit(limit).offset(offset))
+
+
+def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFilters(), *,
+                 limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[QueueRow]]:
+    """The queue, newest tiered first, filtered and paginated in SQL; HQ review only.
+
+    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
+    """
+    require_role(actor, "hq_reviewer", "hq_admin")
+    if total is None:
+        total = session.scalar(_queue_count_statement(filters))
+    if limit == 0:
+        return total, []
+    rows = session.execute(_queue_page_statement(filters, limit, offset)).all()
     return total, [QueueRow(*row) for row in rows]
 
 
 def queue_branch_choices(session: Session) -> list[tuple[int, str]]:
-    return list(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch")
-                                .order_by(OrgUnit.code)).tuples())
+    return [(u.id, u.name) for u in reference.branches(session)]
 
 
 def mark_reviewed(session: Session, case_id: int, now: datetime) -> None:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, literal, or_, select
+from sqlalchemy import Select, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
 from dashboard.rules.review import d7_subject, text_problem
 from dashboard.services.aliases import ADDRESSEE, AUTHOR, BRANCH, SUB_BRANCH
 from dashboard.services.case_access import load_visible_case
+from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
@@ -21,6 +22,7 @@ from dashboard.services.history import record_event
 from dashboard.services.review_common import (
     dispatched_case_ids, load_review_case, meet_deadline, notify, require_role, utcnow, zh,
 )
+from dashboard.services.statements import built_once
 from db.models import (
     ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
     SupervisorAssignment,
@@ -59,9 +61,7 @@ def supervisor_choices(session: Session, actor: Actor) -> tuple[list[tuple[int, 
         select(Person.id, Person.full_name).join(RoleAssignment, RoleAssignment.person_id == Person.id)
         .where(RoleAssignment.role == "exec_supervisor", Person.active.is_(True)).distinct()
         .order_by(Person.full_name)).tuples().all()
-    branches = session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch")
-                               .order_by(OrgUnit.code)).tuples().all()
-    return list(people), list(branches)
+    return list(people), [(u.id, u.name) for u in reference.branches(session)]
 
 
 def assign_supervisor(session: Session, actor: Actor, person_id: int, branch_id: int,
@@ -134,14 +134,7 @@ class FollowedCase:
     last_progress_at: datetime | None
 
 
-def followed_cases(session: Session, actor: Actor, *, include_closed: bool = False, branch_id: int | None = None,
-                   case_no: str | None = None, limit: int = 50, offset: int = 0, total: int | None = None,
-                   ) -> tuple[int, list[FollowedCase]]:
-    """Tiered cases the actor follows; cases awaiting a reply first (soonest due), then newest.
-
-    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
-    """
-    require_role(actor, *SUPERVISION_ROLES)
+def _followed_conditions(actor: Actor, include_closed: bool, branch_id: int | None, case_no: str | None) -> list:
     conditions = [ClaimCase.tier != "T0"]
     scope = _followed_condition(actor)
     if scope is not None:
@@ -151,11 +144,20 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
     if branch_id:
         conditions.append(ClaimCase.branch_id == branch_id)
     if case_no:
-        conditions.append(ClaimCase.case_no.ilike(f"%{case_no.strip()}%"))
-    if total is None:
-        total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions))
-    if limit == 0:
-        return total, []
+        conditions.append(ClaimCase.case_no.ilike(f"%{case_no}%"))
+    return conditions
+
+
+@built_once
+def _followed_count_statement(actor: Actor, include_closed: bool, branch_id: int | None,
+                              case_no: str | None) -> Select:
+    return select(func.count()).select_from(ClaimCase).where(
+        *_followed_conditions(actor, include_closed, branch_id, case_no))
+
+
+@built_once
+def _followed_page_statement(actor: Actor, include_closed: bool, branch_id: int | None, case_no: str | None,
+                             limit: int, offset: int) -> Select:
     branch, sub = BRANCH, SUB_BRANCH
     persons = (select(func.string_agg(Person.full_name, aggregate_order_by(literal("、"), Dispatch.dispatched_at)))
                .select_from(Person).join(Dispatch, Dispatch.person_id == Person.id).where(Dispatch.case_id == ClaimCase.id)
@@ -170,15 +172,31 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
     awaiting = open_d7.c.due
     last_note = (select(func.max(ProgressNote.posted_at)).where(ProgressNote.case_id == ClaimCase.id)
                  .scalar_subquery())
-    rows = session.execute(
+    return (
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.tiered_at, func.coalesce(persons, ""), opinions, awaiting,
                last_note)
         .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
         .outerjoin(open_d7, open_d7.c.case_id == ClaimCase.id)
-        .where(*conditions)
+        .where(*_followed_conditions(actor, include_closed, branch_id, case_no))
         .order_by(awaiting.asc().nulls_last(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
-        .limit(limit).offset(offset)).all()
+        .limit(limit).offset(offset))
+
+
+def followed_cases(session: Session, actor: Actor, *, include_closed: bool = False, branch_id: int | None = None,
+                   case_no: str | None = None, limit: int = 50, offset: int = 0, total: int | None = None,
+                   ) -> tuple[int, list[FollowedCase]]:
+    """Tiered cases the actor follows; cases awaiting a reply first (soonest due), then newest.
+
+    `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
+    """
+    require_role(actor, *SUPERVISION_ROLES)
+    shape = (actor, include_closed, branch_id or None, (case_no or "").strip() or None)
+    if total is None:
+        total = session.scalar(_followed_count_statement(*shape))
+    if limit == 0:
+        return total, []
+    rows = session.execute(_followed_page_statement(*shape, limit, offset)).all()
     return total, [FollowedCase(*r) for r in rows]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dashboard.rules.tiers import TierBand, TierTableError, merge_branch_subtiers, validate_table
+from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, DECIDER, REQUESTER
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
@@ -164,6 +165,7 @@ def publish_national_table(session: Session, actor: Actor, rows: list[BandInput]
     previous = session.scalars(select(TierRuleSet.id).where(TierRuleSet.branch_id.is_(None),
                                                             TierRuleSet.status == "active")).all()
     session.execute(update(TierRuleSet).where(TierRuleSet.id.in_(previous)).values(status="superseded"))
+    reference.forget_with(session)
     rule_set = TierRuleSet(version=version, branch_id=None, status="active", note=(note or "").strip() or None,
                            requested_by=actor.person_id, requested_at=now, decided_by=actor.person_id,
                            decided_at=now)
@@ -300,6 +302,7 @@ def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, a
             TierRuleSet.branch_id == rule_set.branch_id, TierRuleSet.status == "active")))
         session.execute(update(TierRuleSet).where(TierRuleSet.id.in_(superseded)).values(status="superseded"))
     rule_set.status = "active" if approve else "rejected"
+    reference.forget_with(session)
     rule_set.decided_by = actor.person_id
     rule_set.decided_at = now
     rule_set.decision_note = (note or "").strip() or None
@@ -342,10 +345,8 @@ def rule_sets(session: Session, actor: Actor, *, national: bool | None = None,
 
 
 def branches_for_requests(session: Session, actor: Actor) -> list[tuple[int, str]]:
-    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch").order_by(OrgUnit.code)
-    if not actor.has_role("hq_admin"):
-        query = query.where(OrgUnit.id.in_(sorted(actor.branch_ids_for("branch_manager"))))
-    return [(r[0], r[1]) for r in session.execute(query).all()]
+    only = None if actor.has_role("hq_admin") else actor.branch_ids_for("branch_manager")
+    return [(u.id, u.name) for u in reference.branches(session, only)]
 
 
 # ---------------------------------------------------------------- deadline hours (rule_setting)

@@ -8,12 +8,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import week_start_for, weekly_due
 from dashboard.rules.review import d6_subject
+from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
@@ -21,6 +22,7 @@ from dashboard.services.errors import NotFound, UserError
 from dashboard.services.history import record_event
 from dashboard.services.review_common import branch_people, meet_deadline, notify, require_role, utcnow, zh
 from dashboard.services.rule_settings import all_settings
+from dashboard.services.statements import built_once
 from db.models import (
     ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, RoleAssignment, WeeklySummary,
 )
@@ -231,36 +233,71 @@ def weekly_summaries(session: Session, actor: Actor, *, branch_id: int | None = 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
     allowed = _branch_filter(actor)
+    shape = (None if allowed is None else tuple(allowed), branch_id or None)
+    if total is None:
+        total = session.scalar(_summaries_count_statement(*shape))
+    if limit == 0:
+        return total, []
+    rows = session.execute(_summaries_page_statement(*shape, limit, offset)).all()
+    return total, [SummaryRow(*r) for r in rows]
+
+
+def _summary_conditions(allowed: tuple[int, ...] | None, branch_id: int | None) -> list:
     conditions = []
     if allowed is not None:
         conditions.append(WeeklySummary.branch_id.in_(allowed))
     if branch_id:
         conditions.append(WeeklySummary.branch_id == branch_id)
-    if total is None:
-        total = session.scalar(select(func.count()).select_from(WeeklySummary).where(*conditions))
-    if limit == 0:
-        return total, []
-    rows = session.execute(
-        _summary_rows().where(*conditions).order_by(WeeklySummary.week_start.desc(), OrgUnit.code)
-        .limit(limit).offset(offset)).all()
-    return total, [SummaryRow(*r) for r in rows]
+    return conditions
 
 
-def weekly_summary_content(session: Session, actor: Actor, summary_id: int) -> tuple[SummaryRow, dict[str, Any]]:
+@built_once
+def _summaries_count_statement(allowed: tuple[int, ...] | None, branch_id: int | None) -> Select:
+    return select(func.count()).select_from(WeeklySummary).where(*_summary_conditions(allowed, branch_id))
+
+
+@built_once
+def _summaries_page_statement(allowed: tuple[int, ...] | None, branch_id: int | None, limit: int,
+                              offset: int) -> Select:
+    return (_summary_rows().where(*_summary_conditions(allowed, branch_id))
+            .order_by(WeeklySummary.week_start.desc(), OrgUnit.code).limit(limit).offset(offset))
+
+
+@built_once
+def _content_statement(allowed: tuple[int, ...] | None, paged: bool) -> Select:
+    cases = func.coalesce(WeeklySummary.content["cases"], func.jsonb_build_array())
+    if paged:
+        # PostgreSQL cuts the page out of the document: a big branch's week lists ~600 cases
+        # (~180 KB of JSON to send and decode) and the page shows 50 of them.
+        cases = func.jsonb_path_query_array(cases, "$[$first to $last]",
+                                            func.jsonb_build_object("first", bindparam("first"),
+                                                                    "last", bindparam("last")))
+    return (_summary_rows().add_columns(WeeklySummary.content["as_of"], WeeklySummary.content["totals"],
+                                        func.jsonb_array_length(func.coalesce(WeeklySummary.content["cases"],
+                                                                              func.jsonb_build_array())),
+                                        cases)
+            .where(WeeklySummary.id == bindparam("summary_id"), *_summary_conditions(allowed, None)))
+
+
+def weekly_summary_content(session: Session, actor: Actor, summary_id: int, *, cases_offset: int = 0,
+                           cases_limit: int | None = None) -> tuple[SummaryRow, dict[str, Any]]:
+    """One summary and its document: `as_of`, `totals`, `cases`, and `case_count` (the whole list's length).
+
+    With `cases_limit`, `cases` holds only that page of the list (the page shows 50; a download
+    asks for the whole list)."""
     allowed = _branch_filter(actor)
-    query = _summary_rows().add_columns(WeeklySummary.content).where(WeeklySummary.id == summary_id)
-    if allowed is not None:
-        query = query.where(WeeklySummary.branch_id.in_(allowed))
-    found = session.execute(query).first()
+    paged = cases_limit is not None
+    params: dict[str, Any] = {"summary_id": summary_id}
+    if paged:
+        params.update(first=max(cases_offset, 0), last=max(cases_offset, 0) + max(cases_limit, 0) - 1)
+    found = session.execute(_content_statement(None if allowed is None else tuple(allowed), paged), params).first()
     if found is None:
         raise NotFound()
-    *row, content = found
-    return SummaryRow(*row), content
+    *row, as_of, totals, case_count, cases = found
+    cases = cases if not paged or cases_limit > 0 else []
+    return SummaryRow(*row), {"as_of": as_of, "totals": totals, "cases": cases, "case_count": case_count}
 
 
 def weekly_branch_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
     allowed = _branch_filter(actor)
-    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == "branch")
-    if allowed is not None:
-        query = query.where(OrgUnit.id.in_(allowed))
-    return list(session.execute(query.order_by(OrgUnit.code)).tuples())
+    return [(u.id, u.name) for u in reference.branches(session, None if allowed is None else set(allowed))]

@@ -121,3 +121,20 @@ def test_weekly_job_module_runs_and_exits_zero(session, org, db_url):
 
     assert main(["--as-of", "2026-11-27T17:00:30"]) == 0
     assert session.scalar(select(func.count()).select_from(WeeklySummary)) == 2 * len(org.branches)
+
+
+def test_a_page_of_the_case_list_is_cut_from_the_document_and_says_the_whole_lists_length(session, org, actor_for):
+    for n in range(7):
+        tiered_case(session, org, "gz" if n % 2 else "sz", at=FRIDAY_17 - timedelta(hours=3, minutes=n))
+    build_weekly_summaries(session, FRIDAY_17 - timedelta(minutes=1))
+    summary = _summary(session, org.branch("gd").id, date(2026, 11, 23))
+    tracker = actor_for("gd_tracker")
+    row, whole = weekly_summary_content(session, tracker, summary.id)
+    assert whole["case_count"] == len(whole["cases"]) == 7 and whole["totals"] == summary.content["totals"]
+    assert whole["as_of"] == summary.content["as_of"]
+    for offset, limit in ((0, 3), (3, 3), (6, 3), (7, 3), (2, 0)):
+        paged_row, paged = weekly_summary_content(session, tracker, summary.id, cases_offset=offset, cases_limit=limit)
+        assert paged_row == row and paged["case_count"] == 7
+        assert paged["cases"] == whole["cases"][offset:offset + limit], (offset, limit)
+    with pytest.raises(NotFound):  # another branch's summary, paged or not
+        weekly_summary_content(session, actor_for("zj_manager"), summary.id, cases_offset=0, cases_limit=3)
