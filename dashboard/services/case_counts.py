@@ -7,24 +7,31 @@ responsibles) are counted live: their scope is not a set of units.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import PERSONAL_ROLES, Actor, case_scope, unit_scope
+from dashboard.services.statements import built_once, read
 from db.models import CaseCount, ClaimCase
 
 
 def visible_case_count(session: Session, actor: Actor) -> int:
     """Every case the actor may read, of any state."""
+    statement = _count_statement(actor)
+    return 0 if statement is None else int(read(session, statement).scalar() or 0)
+
+
+@built_once
+def _count_statement(actor: Actor) -> Select | None:
     if not actor.is_national and actor.has_role(*PERSONAL_ROLES):
-        return session.scalar(select(func.count()).select_from(ClaimCase).where(case_scope(actor))) or 0
+        return select(func.count()).select_from(ClaimCase).where(case_scope(actor))
     query = select(func.coalesce(func.sum(CaseCount.cases), 0))
     if not actor.is_national:
         units = unit_scope(actor, CaseCount.branch_id, CaseCount.sub_branch_id)
         if not units:
-            return 0
+            return None
         query = query.where(or_(*units))
-    return int(session.scalar(query))
+    return query
 
 
 def compact_case_counts(session: Session) -> tuple[int, int]:

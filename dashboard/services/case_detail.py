@@ -24,6 +24,7 @@ from dashboard.services.case_access import find_case_id as _find_case_id
 from dashboard.services.case_state import allowed_targets
 from dashboard.services.case_timeline_query import TIMELINE_SQL, decode_params
 from dashboard.services.errors import NotFound
+from dashboard.services.statements import read
 from db.models import ClaimCase, Person, TierRuleSet
 
 ROWS_PER_SOURCE = 500  # bound per source table; a real case has a few dozen rows in each
@@ -161,7 +162,7 @@ def _visible_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
     scope = case_scope(actor)
     if scope is not None:
         query = query.where(scope)
-    row = session.execute(query, {"case_id": case_id}).first()
+    row = read(session, query, {"case_id": case_id}).first()
     if row is None:
         raise NotFound()
     values = dict(row._mapping)
@@ -181,7 +182,7 @@ def case_detail(session: Session, actor: Actor, case_id: int, now: datetime | No
     deadlines: list[DeadlineLine] = []
     dispatched: dict[int, str] = {}
     has_opinion = False
-    rows = session.execute(TIMELINE_SQL, {"case_id": case_id, "lim": ROWS_PER_SOURCE,
+    rows = read(session, TIMELINE_SQL, {"case_id": case_id, "lim": ROWS_PER_SOURCE,
                                           "covered": sorted(COVERED_EVENT_KINDS)})
     for at, kind, key, ref_id, actor_name, actor_role, params in rows:
         # case_event payloads are whatever the writing service stored: passed on as they are.

@@ -17,7 +17,7 @@ from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, DELEGATE, DISPATCHED_PERSON, SUB_BRANCH, SURVEYOR
 from dashboard.services.case_access import load_visible_case
 from dashboard.services.errors import NotFound, PermissionDenied
-from dashboard.services.statements import built_once
+from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Dispatch, OrgUnit, Person, RoleAssignment
 
@@ -146,7 +146,7 @@ def _page_statement(actor: Actor, filters: BoardFilter, limit: int, offset: int)
 
 def board_count(session: Session, actor: Actor, filters: BoardFilter) -> int:
     require_board(actor)
-    return session.scalar(_count_statement(actor, filters)) or 0
+    return read(session, _count_statement(actor, filters)).scalar() or 0
 
 
 def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: int = 50, offset: int = 0,
@@ -156,9 +156,8 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     `total`: the count the caller already has from board_count (not counted again)."""
     now = now or datetime.now(timezone.utc)
     require_board(actor)
-    if total is None:
-        total = session.scalar(_count_statement(actor, filters))
-    rows = session.execute(_page_statement(actor, filters, limit, offset)).all()
+    total, rows = count_then_page(session, lambda: _count_statement(actor, filters),
+                                  lambda: _page_statement(actor, filters, limit, offset), limit=limit, total=total)
     board = [
         BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
                  int((now - r[10]).total_seconds() // 3600) if r[10] else None, compulsory_only=bool(r[11]))
@@ -184,7 +183,7 @@ _DISPATCHES = (
 def _dispatches(session: Session, case_ids: list[int]) -> list[DispatchInfo]:
     if not case_ids:
         return []
-    rows = session.execute(_DISPATCHES, {"case_ids": case_ids}).all()
+    rows = read(session, _DISPATCHES, {"case_ids": case_ids}).all()
     return [DispatchInfo(*r) for r in rows]
 
 

@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import Integer, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.case_counts import visible_case_count
-from db.models import ClaimCase, OrgUnit
+from dashboard.services.statements import built_once, read
+from db.models import ClaimCase, Deadline, Dispatch, OpinionPoint
 
 
 @dataclass(frozen=True)
@@ -24,22 +26,24 @@ class HomeFigures:
 def home_figures(session: Session, actor: Actor) -> HomeFigures:
     # The total from the counts the database keeps per sub-branch (services/case_counts); the
     # pending figures in one index-only scan of the partial index of pending cases (ix_claim_case_pending).
-    tiered = ClaimCase.tier != "T0"
-    scope = case_scope(actor)
-    where = [] if scope is None else [scope]
     total = visible_case_count(session, actor)
-    pending_n, tiered_n, amount = session.execute(
-        select(func.count(), func.count().filter(tiered),
-               func.coalesce(func.sum(ClaimCase.current_estimate).filter(tiered), 0))
-        .select_from(ClaimCase).where(ClaimCase.state != "closed", *where)).one()
+    pending_n, tiered_n, amount = read(session, _pending_statement(actor)).one()
     return HomeFigures(total, pending_n, tiered_n, Decimal(amount))
 
 
+@built_once
+def _pending_statement(actor: Actor) -> Select:
+    tiered = ClaimCase.tier != "T0"
+    scope = case_scope(actor)
+    where = [] if scope is None else [scope]
+    return (select(func.count(), func.count().filter(tiered),
+                   func.coalesce(func.sum(ClaimCase.current_estimate).filter(tiered), 0))
+            .select_from(ClaimCase).where(ClaimCase.state != "closed", *where))
+
+
 def unit_names(session: Session, actor: Actor) -> list[str]:
-    ids = sorted({a.unit_id for a in actor.assignments})
-    if not ids:
-        return []
-    return list(session.scalars(select(OrgUnit.name).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.id)))
+    names = reference.org_tree(session).names
+    return [names[i] for i in sorted({a.unit_id for a in actor.assignments}) if i in names]
 
 
 @dataclass(frozen=True)
@@ -60,24 +64,26 @@ class MyTask:
 
 def my_open_tasks(session: Session, actor: Actor, *, limit: int = 20) -> tuple[int, list[MyTask]]:
     """The person's own open clocks, most urgent first (overdue ones at the top)."""
-    from sqlalchemy import or_
+    count, page = _my_tasks_statements(actor.person_id, limit)
+    total = read(session, count).scalar() or 0
+    return total, [MyTask(*r) for r in read(session, page)]
 
-    from db.models import Deadline, Dispatch, OpinionPoint
 
-    delegated = select(func.concat("dispatch:", Dispatch.id)).where(Dispatch.delegate_person_id == actor.person_id)
-    mine = or_(Deadline.responsible_person_id == actor.person_id,
-               Deadline.also_charged_person_id == actor.person_id,
+@built_once
+def _my_tasks_statements(person_id: int, limit: int) -> tuple[Select, Select]:
+    delegated = select(func.concat("dispatch:", Dispatch.id)).where(Dispatch.delegate_person_id == person_id)
+    mine = or_(Deadline.responsible_person_id == person_id,
+               Deadline.also_charged_person_id == person_id,
                and_(Deadline.kind.in_(("D2", "D3")), Deadline.subject_key.in_(delegated)))
     open_ = and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), mine)
-    total = session.scalar(select(func.count()).select_from(Deadline).where(open_)) or 0
     # D5 subjects are "point:<id>:round:<n>" (rules.review.d5_subject): name the point by its number.
     point_id = func.split_part(Deadline.subject_key, ":", 2)
     answer_round = func.split_part(Deadline.subject_key, ":", 4)
     is_d5 = Deadline.kind == "D5"
-    rows = session.execute(
+    page = (
         select(Deadline.id, Deadline.kind, Deadline.case_id, ClaimCase.case_no, ClaimCase.tier, Deadline.due_at,
                OpinionPoint.seq, case((is_d5, cast(answer_round, Integer)), else_=None))
         .outerjoin(ClaimCase, ClaimCase.id == Deadline.case_id)
         .outerjoin(OpinionPoint, and_(is_d5, OpinionPoint.id == cast(point_id, Integer)))
-        .where(open_).order_by(Deadline.due_at, Deadline.id).limit(limit)).all()
-    return total, [MyTask(*r) for r in rows]
+        .where(open_).order_by(Deadline.due_at, Deadline.id).limit(limit))
+    return select(func.count()).select_from(Deadline).where(open_), page

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import (
-    ColumnElement, Float, Select, and_, case, cast, extract, false, func, literal, or_, select,
+    ColumnElement, DateTime, Float, Select, and_, bindparam, case, cast, extract, false, func, literal, or_, select,
 )
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBLE, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied
-from dashboard.services.rule_settings import get_setting
+from dashboard.services.statements import built_once, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Deadline, Violation
 
@@ -94,23 +94,33 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
 
 
+# The time "now" and the end of the due-soon window are bound at execution: a built statement
+# (services.statements) serves every run of the page, whatever the time.
+NOW = bindparam("now", type_=DateTime(timezone=True))
+SOON_UNTIL = bindparam("soon_until", type_=DateTime(timezone=True))
+
+
+def _times(session: Session, now: datetime | None) -> dict[str, datetime]:
+    now = _now(now)
+    # A display threshold, read from the kept settings (an administrator's change shows within a minute).
+    soon = float(reference.rule_settings(session)["deadline.due_soon_hours"])
+    return {"now": now, "soon_until": now + timedelta(hours=soon)}
+
+
 class _Query:
     """The tracker's FROM/WHERE, shared by the page, the counts, the export and the charts."""
 
-    def __init__(self, session: Session, actor: Actor, filters: OverdueFilters, now: datetime) -> None:
-        self.now = now
-        soon = float(get_setting(session, "deadline.due_soon_hours"))
-        self.soon_until = now + timedelta(hours=soon)
+    def __init__(self, actor: Actor, filters: OverdueFilters) -> None:
         self.responsible, self.also, self.branch, self.sub = RESPONSIBLE, ALSO_CHARGED, BRANCH, SUB_BRANCH
         self.branch_id = func.coalesce(Deadline.branch_id, ClaimCase.branch_id)
         self.status = case((Deadline.met_at.is_not(None), literal("met_late")),
-                           (Deadline.due_at < now, literal("overdue")), else_=literal("due_soon"))
-        self.status_rank = case((Deadline.met_at.is_not(None), 2), (Deadline.due_at < now, 0), else_=1)
-        self.lateness = func.coalesce(Deadline.met_at, now) - Deadline.due_at
+                           (Deadline.due_at < NOW, literal("overdue")), else_=literal("due_soon"))
+        self.status_rank = case((Deadline.met_at.is_not(None), 2), (Deadline.due_at < NOW, 0), else_=1)
+        self.lateness = func.coalesce(Deadline.met_at, NOW) - Deadline.due_at
         self.hours_late = cast(extract("epoch", self.lateness), Float) / 3600.0
         self.status_conditions: dict[str, ColumnElement[bool]] = {
-            "overdue": and_(Deadline.met_at.is_(None), Deadline.due_at < now),
-            "due_soon": and_(Deadline.met_at.is_(None), Deadline.due_at >= now, Deadline.due_at <= self.soon_until),
+            "overdue": and_(Deadline.met_at.is_(None), Deadline.due_at < NOW),
+            "due_soon": and_(Deadline.met_at.is_(None), Deadline.due_at >= NOW, Deadline.due_at <= SOON_UNTIL),
             "met_late": Deadline.met_at > Deadline.due_at,
         }
         self.conditions = self._conditions(actor, filters)
@@ -174,6 +184,35 @@ class _Query:
                 .order_by(*order))
 
 
+@built_once
+def _query(actor: Actor, filters: OverdueFilters) -> _Query:
+    return _Query(actor, filters)
+
+
+@built_once
+def _rows_of_statement(actor: Actor, filters: OverdueFilters, status: str, limit: int, offset: int) -> Select:
+    return _query(actor, filters).rows_of(status).limit(limit).offset(offset)
+
+
+@built_once
+def _export_statement(actor: Actor, filters: OverdueFilters, max_rows: int) -> Select:
+    return _query(actor, filters).rows().limit(max_rows)
+
+
+@built_once
+def _counts_statement(actor: Actor, filters: OverdueFilters) -> Select:
+    q = _query(actor, filters)
+    return q.joined(select(q.status, func.count()), people=bool(filters.person)).group_by(q.status)
+
+
+@built_once
+def _ageing_statement(actor: Actor, filters: OverdueFilters) -> Select:
+    q = _query(actor, replace(filters, statuses=("overdue",)))
+    whens = [(q.hours_late <= high, literal(key)) for key, _low, high in AGEING_BUCKETS if high is not None]
+    bucket = case(*whens, else_=literal(AGEING_BUCKETS[-1][0]))
+    return q.joined(select(bucket, func.count()), people=bool(filters.person)).group_by(bucket)
+
+
 def _to_rows(result) -> list[OverdueRow]:
     return [OverdueRow(*row) for row in result]
 
@@ -187,9 +226,9 @@ def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, lim
     every shown clock (58k at 1M cases) to return 50 was most of the page's time.
     `counts`: what overdue_counts returned for the same filters and `now` (not counted again)."""
     _require(actor)
-    q = _Query(session, actor, filters, _now(now))
+    times = _times(session, now)
     if counts is None:
-        counts = _status_counts(session, q, filters)
+        counts = _status_counts(session, actor, filters, times)
     rows: list[OverdueRow] = []
     skip, wanted = offset, limit
     for status in STATUSES:  # the list's order (status_rank)
@@ -200,16 +239,16 @@ def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, lim
             skip -= n
             continue
         take = min(wanted, n - skip)
-        rows += _to_rows(session.execute(q.rows_of(status).limit(take).offset(skip)))
+        rows += _to_rows(read(session, _rows_of_statement(actor, filters, status, take, skip), times))
         wanted -= take
         skip = 0
     return OverduePage(rows, sum(counts.values()))
 
 
-def _status_counts(session: Session, q: _Query, filters: OverdueFilters) -> dict[str, int]:
-    query = q.joined(select(q.status, func.count()), people=bool(filters.person)).group_by(q.status)
+def _status_counts(session: Session, actor: Actor, filters: OverdueFilters,
+                   times: dict[str, datetime]) -> dict[str, int]:
     counts = {status: 0 for status in STATUSES}
-    counts.update({status: int(n) for status, n in session.execute(query)})
+    counts.update({status: int(n) for status, n in read(session, _counts_statement(actor, filters), times)})
     return counts
 
 
@@ -217,27 +256,21 @@ def overdue_export(session: Session, actor: Actor, filters: OverdueFilters, *, n
                    max_rows: int = EXPORT_MAX_ROWS) -> list[OverdueRow]:
     """The filtered list for CSV / Excel, capped at `max_rows`."""
     _require(actor)
-    q = _Query(session, actor, filters, _now(now))
-    return _to_rows(session.execute(q.rows().limit(max_rows)))
+    return _to_rows(read(session, _export_statement(actor, filters, max_rows), _times(session, now)))
 
 
 def overdue_counts(session: Session, actor: Actor, filters: OverdueFilters, *,
                    now: datetime | None = None) -> dict[str, int]:
     """How many clocks of each status match the filters (statuses not filtered out count 0)."""
     _require(actor)
-    return _status_counts(session, _Query(session, actor, filters, _now(now)), filters)
+    return _status_counts(session, actor, filters, _times(session, now))
 
 
 def ageing(session: Session, actor: Actor, filters: OverdueFilters, *,
            now: datetime | None = None) -> list[tuple[str, int]]:
     """Overdue, not yet met clocks by how long they have been overdue (AGEING_BUCKETS)."""
     _require(actor)
-    only_open = replace(filters, statuses=("overdue",))
-    q = _Query(session, actor, only_open, _now(now))
-    whens = [(q.hours_late <= high, literal(key)) for key, _low, high in AGEING_BUCKETS if high is not None]
-    bucket = case(*whens, else_=literal(AGEING_BUCKETS[-1][0]))
-    found = dict(session.execute(q.joined(select(bucket, func.count()), people=bool(filters.person))
-                                 .group_by(bucket)).tuples().all())
+    found = dict(read(session, _ageing_statement(actor, filters), _times(session, now)).tuples().all())
     return [(key, int(found.get(key, 0))) for key, _low, _high in AGEING_BUCKETS]
 
 
@@ -248,6 +281,11 @@ def violations_by_branch_and_kind(session: Session, actor: Actor, filters: Overd
     cases) before grouping them was most of the statement (bench/RESULTS.md). The case and the
     person are joined only when a filter or the actor's scope needs them."""
     _require(actor)
+    return [(name or "—", kind, int(n)) for name, kind, n in read(session, _violations_statement(actor, filters))]
+
+
+@built_once
+def _violations_statement(actor: Actor, filters: OverdueFilters) -> Select:
     branch, person = BRANCH, CHARGED
     counted = select(Violation.branch_id, Violation.kind, func.count().label("n")).select_from(Violation)
     conditions = _Query._common_filters(filters, Violation.branch_id, Violation.kind, Violation.due_at)
@@ -262,9 +300,8 @@ def violations_by_branch_and_kind(session: Session, actor: Actor, filters: Overd
         by_branch = and_(Violation.case_id.is_(None), Violation.branch_id.in_(branches)) if branches else false()
         conditions.append(or_(and_(ClaimCase.id.is_not(None), case_scope(actor)), by_branch))
     counted = counted.where(*conditions).group_by(Violation.branch_id, Violation.kind).subquery("counted")
-    query = (select(branch.name, counted.c.kind, counted.c.n).select_from(counted)
-             .outerjoin(branch, branch.id == counted.c.branch_id).order_by(branch.name, counted.c.kind))
-    return [(name or "—", kind, int(n)) for name, kind, n in session.execute(query)]
+    return (select(branch.name, counted.c.kind, counted.c.n).select_from(counted)
+            .outerjoin(branch, branch.id == counted.c.branch_id).order_by(branch.name, counted.c.kind))
 
 
 def branch_options(session: Session, actor: Actor) -> list[UnitOption]:

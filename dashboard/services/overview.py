@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement, DateTime, Interval, Select, and_, bindparam, case, extract, false, func, or_, select,
+)
 from sqlalchemy.orm import Session
 
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldError
+from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person,
-    RuleSetting, Violation,
+    ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation,
 )
 
 OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
@@ -151,8 +153,13 @@ def _branch_level_violations(flt: OverviewFilter) -> ColumnElement[bool]:
 
 
 def _dispatch_within_hours(session: Session) -> float:
-    stored = session.scalar(select(RuleSetting.value).where(RuleSetting.key == DISPATCH_WITHIN_KEY))
+    stored = reference.rule_settings(session).get(DISPATCH_WITHIN_KEY)
     return float(stored) if stored is not None else float(DEFAULT_DISPATCH_WITHIN_HOURS)
+
+
+# Bound at execution, so one built statement (services.statements) serves every run of the page.
+NOW = bindparam("now", type_=DateTime(timezone=True))
+WINDOW = bindparam("window", type_=Interval())
 
 
 def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
@@ -163,7 +170,21 @@ def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
     validate_filter(flt)
     now = now or datetime.now(timezone.utc)
     hours = _dispatch_within_hours(session)
-    window = timedelta(hours=hours)
+    row = read(session, _headline_statement(actor, flt), {"now": now, "window": timedelta(hours=hours)}).one()
+    d_num, d_den = row.dispatch
+    d2_num, d2_den, d3_num, d3_den = row.clocks
+    return HeadlineFigures(
+        tiered_reported=row.reported, pending=row.pending, closed=row.closed, pending_amount=Decimal(row.amount),
+        dispatched_within=Share(d_num, d_den), dispatch_within_hours=hours,
+        d2_on_time=Share(d2_num, d2_den), d3_on_time=Share(d3_num, d3_den),
+        open_review_points=row.open_points or 0,
+        avg_answer_hours=None if row.avg_seconds is None else float(row.avg_seconds) / 3600,
+        violations_by_type=dict(sorted(row.violations.items())))
+
+
+@built_once
+def _headline_statement(actor: Actor, flt: OverviewFilter) -> Select:
+    now, window = NOW, WINDOW
     fc = (select(ClaimCase.id, ClaimCase.state, ClaimCase.current_estimate, ClaimCase.tiered_at,
                  ClaimCase.first_dispatched_at)
           .where(*case_conditions(flt, actor)).cte("filtered_case").prefix_with("MATERIALIZED"))
@@ -206,7 +227,7 @@ def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
                   .union_all(select(Violation.kind).where(_branch_level_violations(flt)))).subquery()
     by_kind = select(violations.c.kind, func.count().label("n")).group_by(violations.c.kind).subquery()
 
-    row = session.execute(select(
+    return select(
         scalar(select(func.count()).select_from(fc)).label("reported"),
         scalar(select(func.count()).select_from(fc).where(pending)).label("pending"),
         scalar(select(func.count()).select_from(fc).where(fc.c.state == "closed")).label("closed"),
@@ -221,16 +242,7 @@ def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
         scalar(avg_answer).label("avg_seconds"),
         scalar(select(func.coalesce(func.json_object_agg(by_kind.c.kind, by_kind.c.n), func.json_build_object()))
                .select_from(by_kind)).label("violations"),
-    )).one()
-    d_num, d_den = row.dispatch
-    d2_num, d2_den, d3_num, d3_den = row.clocks
-    return HeadlineFigures(
-        tiered_reported=row.reported, pending=row.pending, closed=row.closed, pending_amount=Decimal(row.amount),
-        dispatched_within=Share(d_num, d_den), dispatch_within_hours=hours,
-        d2_on_time=Share(d2_num, d2_den), d3_on_time=Share(d3_num, d3_den),
-        open_review_points=row.open_points or 0,
-        avg_answer_hours=None if row.avg_seconds is None else float(row.avg_seconds) / 3600,
-        violations_by_type=dict(sorted(row.violations.items())))
+    )
 
 
 def _unit_column(flt: OverviewFilter):
@@ -241,20 +253,29 @@ def _unit_column(flt: OverviewFilter):
 
 def pending_by_unit_and_tier(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
     _require_overview(actor)
-    unit_col = _unit_column(flt)
-    rows = session.execute(
-        select(unit_col.label("unit_id"), OrgUnit.name, ClaimCase.tier, func.count(),
-               func.coalesce(func.sum(ClaimCase.current_estimate), 0))
-        .join(OrgUnit, OrgUnit.id == unit_col)
-        .where(ClaimCase.state != "closed", *case_conditions(flt, actor))
-        .group_by(unit_col, OrgUnit.name, ClaimCase.tier).order_by(OrgUnit.name, ClaimCase.tier))
+    rows = read(session, _pending_by_unit_statement(actor, flt))
     return [{"unit_id": u, "unit": n, "tier": tr, "cases": c, "amount": Decimal(a)} for u, n, tr, c, a in rows]
+
+
+@built_once
+def _pending_by_unit_statement(actor: Actor, flt: OverviewFilter) -> Select:
+    unit_col = _unit_column(flt)
+    return (select(unit_col.label("unit_id"), OrgUnit.name, ClaimCase.tier, func.count(),
+                   func.coalesce(func.sum(ClaimCase.current_estimate), 0))
+            .join(OrgUnit, OrgUnit.id == unit_col)
+            .where(ClaimCase.state != "closed", *case_conditions(flt, actor))
+            .group_by(unit_col, OrgUnit.name, ClaimCase.tier).order_by(OrgUnit.name, ClaimCase.tier))
 
 
 def violations_by_week(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
     """Violations per week (Monday, Asia/Shanghai) in which the deadline was missed (its due time;
     the job may find a missed deadline later, e.g. on a back-fill), by deadline type."""
     _require_overview(actor)
+    return [{"week": w.date(), "kind": k, "violations": c} for w, k, c in read(session, _by_week_statement(actor, flt))]
+
+
+@built_once
+def _by_week_statement(actor: Actor, flt: OverviewFilter) -> Select:
     # The filtered cases' violations (an index probe per case) and the branch-level ones, as two
     # branches of a UNION ALL: an OR of the two made PostgreSQL scan every violation ever found.
     # = ANY(ARRAY(...)) keeps the probes: with IN (subquery) the planner hashed the cases and
@@ -263,17 +284,23 @@ def violations_by_week(session: Session, actor: Actor, flt: OverviewFilter) -> l
     both = (select(Violation.kind, Violation.due_at).where(Violation.case_id == func.any(cases))
             .union_all(select(Violation.kind, Violation.due_at).where(_branch_level_violations(flt))).subquery())
     week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), both.c.due_at))
-    rows = session.execute(
-        select(week.label("week"), both.c.kind, func.count()).group_by(week, both.c.kind).order_by(week, both.c.kind))
-    return [{"week": w.date(), "kind": k, "violations": c} for w, k, c in rows]
+    return select(week.label("week"), both.c.kind, func.count()).group_by(week, both.c.kind).order_by(week, both.c.kind)
 
 
 def on_time_by_unit(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
     """Share of the filtered cases' deadlines met on time, per unit, best first (ranking)."""
     _require_overview(actor)
-    now = now or datetime.now(timezone.utc)
+    rows = read(session, _on_time_statement(actor, flt), {"now": now or datetime.now(timezone.utc)})
+    result = [{"unit_id": u, "unit": n, "on_time": a, "decided": b, "rate": (a / b) if b else None}
+              for u, n, a, b in rows]
+    result.sort(key=lambda r: (r["rate"] is None, -(r["rate"] or 0), r["unit"]))
+    return result
+
+
+@built_once
+def _on_time_statement(actor: Actor, flt: OverviewFilter) -> Select:
     unit_col = _unit_column(flt)
-    decided = or_(Deadline.met_at.is_not(None), Deadline.due_at < now)
+    decided = or_(Deadline.met_at.is_not(None), Deadline.due_at < NOW)
     on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
     # Count per unit first, name the few units after (not a name lookup per clock).
     per_unit = (select(unit_col.label("unit_id"), func.count().filter(on_time).label("on_time"),
@@ -281,27 +308,53 @@ def on_time_by_unit(session: Session, actor: Actor, flt: OverviewFilter, now: da
                 .select_from(Deadline).join(ClaimCase, ClaimCase.id == Deadline.case_id)
                 .where(Deadline.cancelled_at.is_(None), *case_conditions(flt, actor))
                 .group_by(unit_col).subquery())
-    rows = session.execute(
-        select(per_unit.c.unit_id, OrgUnit.name, per_unit.c.on_time, per_unit.c.decided)
-        .join(OrgUnit, OrgUnit.id == per_unit.c.unit_id))
-    result = [{"unit_id": u, "unit": n, "on_time": a, "decided": b, "rate": (a / b) if b else None}
-              for u, n, a, b in rows]
-    result.sort(key=lambda r: (r["rate"] is None, -(r["rate"] or 0), r["unit"]))
-    return result
+    return (select(per_unit.c.unit_id, OrgUnit.name, per_unit.c.on_time, per_unit.c.decided)
+            .join(OrgUnit, OrgUnit.id == per_unit.c.unit_id))
 
 
 def pending_ageing(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
     """Pending cases by days since the report, in the AGEING_BUCKETS (every bucket listed)."""
     _require_overview(actor)
-    now = now or datetime.now(timezone.utc)
-    age_days = extract("epoch", literal(now) - ClaimCase.report_time) / 86400
-    whens = [(age_days <= upper, code) for code, upper in AGEING_BUCKETS if upper is not None]
-    bucket = case(*whens, else_=AGEING_BUCKETS[-1][0])
-    counts = dict((b, (c, Decimal(a))) for b, c, a in session.execute(
-        select(bucket, func.count(), func.coalesce(func.sum(ClaimCase.current_estimate), 0))
-        .where(ClaimCase.state != "closed", *case_conditions(flt, actor)).group_by(bucket)))
+    counts = dict((b, (c, Decimal(a))) for b, c, a in read(
+        session, _ageing_statement(actor, flt), {"now": now or datetime.now(timezone.utc)}))
     return [{"bucket": code, "cases": counts.get(code, (0, Decimal(0)))[0],
              "amount": counts.get(code, (0, Decimal(0)))[1]} for code, _ in AGEING_BUCKETS]
+
+
+@built_once
+def _ageing_statement(actor: Actor, flt: OverviewFilter) -> Select:
+    age_days = extract("epoch", NOW - ClaimCase.report_time) / 86400
+    whens = [(age_days <= upper, code) for code, upper in AGEING_BUCKETS if upper is not None]
+    bucket = case(*whens, else_=AGEING_BUCKETS[-1][0])
+    return (select(bucket, func.count(), func.coalesce(func.sum(ClaimCase.current_estimate), 0))
+            .where(ClaimCase.state != "closed", *case_conditions(flt, actor)).group_by(bucket))
+
+
+def _cases_conditions(actor: Actor, flt: OverviewFilter, status: str) -> list[ColumnElement[bool]]:
+    conditions = case_conditions(flt, actor)
+    extra = _status_condition(status)
+    if extra is not None:
+        conditions.append(extra)
+    return conditions
+
+
+@built_once
+def _cases_count_statement(actor: Actor, flt: OverviewFilter, status: str) -> Select:
+    return select(func.count()).select_from(ClaimCase).where(*_cases_conditions(actor, flt, status))
+
+
+@built_once
+def _cases_page_statement(actor: Actor, flt: OverviewFilter, status: str, limit: int, offset: int) -> Select:
+    branch, sub = BRANCH, SUB_BRANCH
+    return (
+        select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
+               ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, Person.full_name,
+               ClaimCase.closed_at)
+        .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
+        .join(Person, Person.id == ClaimCase.surveyor_id)
+        .where(*_cases_conditions(actor, flt, status))
+        .order_by((ClaimCase.state == "closed").asc(), ClaimCase.report_time.desc(), ClaimCase.id.desc())
+        .limit(min(limit, MAX_EXPORT_ROWS)).offset(offset))
 
 
 def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, status: str = "pending",
@@ -312,24 +365,9 @@ def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, statu
     validate_filter(flt)
     if status not in CASE_STATUSES:
         raise ValidationFailed([FieldError("status", "overview.error.status")])
-    conditions = case_conditions(flt, actor)
-    extra = _status_condition(status)
-    if extra is not None:
-        conditions.append(extra)
-    if total is None:
-        total = session.scalar(select(func.count()).select_from(ClaimCase).where(*conditions)) or 0
-    if limit <= 0:
-        return total, []
-    branch, sub = BRANCH, SUB_BRANCH
-    rows = session.execute(
-        select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
-               ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, Person.full_name,
-               ClaimCase.closed_at)
-        .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
-        .join(Person, Person.id == ClaimCase.surveyor_id)
-        .where(*conditions)
-        .order_by((ClaimCase.state == "closed").asc(), ClaimCase.report_time.desc(), ClaimCase.id.desc())
-        .limit(min(limit, MAX_EXPORT_ROWS)).offset(offset))
+    total, rows = count_then_page(session, lambda: _cases_count_statement(actor, flt, status),
+                                  lambda: _cases_page_statement(actor, flt, status, limit, offset),
+                                  limit=max(limit, 0), total=total)
     keys = ("case_id", "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time",
             "tiered_at", "surveyor", "closed_at")
     return total, [dict(zip(keys, row)) for row in rows]

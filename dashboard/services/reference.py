@@ -5,17 +5,19 @@ Why: a filter's branch list is a 0.05 ms statement that costs ~0.3 ms of round t
 of statement building each time, and a list page read three of them per click (bench/RESULTS.md:
 they were half the dispatch board's overhead on top of its SQL). The data allows it:
 - org units are written only by seeding and migrations, never by the running dashboard;
-- tier codes change when an administrator activates or approves a rule set; `forget()` is called
-  by those writes in this process, and other server processes see the change within `TTL_S`.
+- tier codes and rule settings change when an administrator activates or approves a rule set or
+  edits a setting; those writes call `forget_with()` in this process, and other server processes
+  see the change within `TTL_S`.
 
 Entries are keyed by the engine (one per database URL), so two databases in one process (tests) never mix.
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 from cachetools import TTLCache
 from sqlalchemy import event, func, select
@@ -41,9 +43,11 @@ class UnitRef:
 
 @dataclass(frozen=True)
 class OrgTree:
-    """Branches and sub-branches, each in code order (the order every filter shows them in)."""
+    """Branches and sub-branches, each in code order (the order every filter shows them in), and
+    the name of every unit (head office included) by id."""
     branches: tuple[UnitRef, ...]
     sub_branches: tuple[UnitRef, ...]
+    names: Mapping[int, str]
 
 
 def _remembered(session: Session, name: str, read: Callable[[], T]) -> T:
@@ -74,10 +78,10 @@ def forget_with(session: Session) -> None:
 def org_tree(session: Session) -> OrgTree:
     def read() -> OrgTree:
         rows = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.parent_id, OrgUnit.level)
-                               .where(OrgUnit.level.in_(("branch", "sub_branch")))
                                .order_by(OrgUnit.code)).all()
         return OrgTree(tuple(UnitRef(*r[:4]) for r in rows if r[4] == "branch"),
-                       tuple(UnitRef(*r[:4]) for r in rows if r[4] == "sub_branch"))
+                       tuple(UnitRef(*r[:4]) for r in rows if r[4] == "sub_branch"),
+                       MappingProxyType({r[0]: r[2] for r in rows}))
     return _remembered(session, "org_tree", read)
 
 
@@ -91,6 +95,14 @@ def sub_branches(session: Session, *, branch_ids: frozenset[int] | set[int] | No
     """Sub-branches in code order, under `branch_ids` and among `ids` when given."""
     return [u for u in org_tree(session).sub_branches
             if (branch_ids is None or u.parent_id in branch_ids) and (ids is None or u.id in ids)]
+
+
+def rule_settings(session: Session) -> dict[str, Any]:
+    """The rule settings (defaults overlaid by the stored ones) for display thresholds; writes that
+    compute deadlines read them fresh (services.rule_settings)."""
+    from dashboard.services.rule_settings import all_settings
+
+    return dict(_remembered(session, "rule_settings", lambda: all_settings(session)))
 
 
 def active_tier_codes(session: Session) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from dashboard.services.review_common import (
     branch_people, branch_supervisors, load_review_case, meet_deadline, notify, require_role, review_scope,
     utcnow, zh,
 )
-from dashboard.services.statements import built_once
+from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer, PointVerdict,
@@ -313,13 +313,13 @@ def opinion_views(session: Session, heads_statement: Select, params: dict[str, A
 
     Three statements whatever the number of opinions (opinions with their names, points, answers):
     the inbox and review pages show up to fifty opinions at once."""
-    heads = session.execute(heads_statement, params or {}).all()
+    heads = read(session, heads_statement, params).all()
     if not heads:
         return []
     ids = {"opinion_ids": [h[0] for h in heads]}
-    points = session.execute(_POINTS_OF_OPINIONS, ids).all()
+    points = read(session, _POINTS_OF_OPINIONS, ids).all()
     by_point: dict[int, list[AnswerView]] = defaultdict(list)
-    for row in session.execute(_ANSWERS_OF_OPINIONS, ids):
+    for row in read(session, _ANSWERS_OF_OPINIONS, ids):
         point_id, answer_id, author_name, body, answered_at, late, verdict, reason, decided_by, decided_at = row
         by_point[point_id].append(AnswerView(answer_id, author_name or "", body, answered_at, late, verdict, reason,
                                              decided_by if verdict is not None else None, decided_at))
@@ -460,11 +460,8 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
     require_role(actor, "branch_manager", "branch_tracker")
     shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), only_open,
              (case_no or "").strip() or None)
-    if total is None:
-        total = session.scalar(_inbox_count_statement(*shape))
-    if limit == 0:
-        return total, []
-    rows = session.execute(_inbox_page_statement(*shape, limit, offset)).all()
+    total, rows = count_then_page(session, lambda: _inbox_count_statement(*shape),
+                                  lambda: _inbox_page_statement(*shape, limit, offset), limit=limit, total=total)
     return total, [InboxRow(*r) for r in rows]
 
 
@@ -544,11 +541,8 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
     require_role(actor, "branch_manager", "branch_tracker")
     shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), include_closed,
              (case_no or "").strip() or None)
-    if total is None:  # `limit=0` only counts; a passed `total` is not counted again
-        total = session.scalar(_register_count_statement(*shape))
-    if limit == 0:
-        return total, []
-    rows = session.execute(_register_page_statement(*shape, limit, offset)).all()
+    total, rows = count_then_page(session, lambda: _register_count_statement(*shape),
+                                  lambda: _register_page_statement(*shape, limit, offset), limit=limit, total=total)
     return total, [RegisterRow(*r) for r in rows]
 
 

@@ -16,7 +16,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.review_common import require_role, utcnow
-from dashboard.services.statements import built_once
+from dashboard.services.statements import built_once, count_then_page
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, Person, ReviewQueueEntry, RoleAssignment,
@@ -171,11 +171,8 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
     require_role(actor, "hq_reviewer", "hq_admin")
-    if total is None:
-        total = session.scalar(_queue_count_statement(filters))
-    if limit == 0:
-        return total, []
-    rows = session.execute(_queue_page_statement(filters, limit, offset)).all()
+    total, rows = count_then_page(session, lambda: _queue_count_statement(filters),
+                                  lambda: _queue_page_statement(filters, limit, offset), limit=limit, total=total)
     return total, [QueueRow(*row) for row in rows]
 
 

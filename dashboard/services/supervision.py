@@ -22,7 +22,7 @@ from dashboard.services.history import record_event
 from dashboard.services.review_common import (
     dispatched_case_ids, load_review_case, meet_deadline, notify, require_role, utcnow, zh,
 )
-from dashboard.services.statements import built_once
+from dashboard.services.statements import built_once, count_then_page
 from db.models import (
     ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
     SupervisorAssignment,
@@ -192,11 +192,8 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
     """
     require_role(actor, *SUPERVISION_ROLES)
     shape = (actor, include_closed, branch_id or None, (case_no or "").strip() or None)
-    if total is None:
-        total = session.scalar(_followed_count_statement(*shape))
-    if limit == 0:
-        return total, []
-    rows = session.execute(_followed_page_statement(*shape, limit, offset)).all()
+    total, rows = count_then_page(session, lambda: _followed_count_statement(*shape),
+                                  lambda: _followed_page_statement(*shape, limit, offset), limit=limit, total=total)
     return total, [FollowedCase(*r) for r in rows]
 
 

@@ -422,5 +422,7 @@ def update_rule_settings(session: Session, actor: Actor, changes: dict[str, obje
             row.value, row.updated_at, row.updated_by = cleaned[key], now, actor.person_id
         record_event(session, case_id=None, actor_id=actor.person_id, kind="rule_setting_changed", at=now,
                      key=key, before=current.get(key), after=cleaned[key])
+    if changed:
+        reference.forget_with(session)
     session.commit()
     return changed

@@ -22,7 +22,7 @@ from dashboard.services.errors import NotFound, UserError
 from dashboard.services.history import record_event
 from dashboard.services.review_common import branch_people, meet_deadline, notify, require_role, utcnow, zh
 from dashboard.services.rule_settings import all_settings
-from dashboard.services.statements import built_once
+from dashboard.services.statements import built_once, count_then_page, read
 from db.models import (
     ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, RoleAssignment, WeeklySummary,
 )
@@ -234,11 +234,8 @@ def weekly_summaries(session: Session, actor: Actor, *, branch_id: int | None = 
     """
     allowed = _branch_filter(actor)
     shape = (None if allowed is None else tuple(allowed), branch_id or None)
-    if total is None:
-        total = session.scalar(_summaries_count_statement(*shape))
-    if limit == 0:
-        return total, []
-    rows = session.execute(_summaries_page_statement(*shape, limit, offset)).all()
+    total, rows = count_then_page(session, lambda: _summaries_count_statement(*shape),
+                                  lambda: _summaries_page_statement(*shape, limit, offset), limit=limit, total=total)
     return total, [SummaryRow(*r) for r in rows]
 
 
@@ -290,7 +287,7 @@ def weekly_summary_content(session: Session, actor: Actor, summary_id: int, *, c
     params: dict[str, Any] = {"summary_id": summary_id}
     if paged:
         params.update(first=max(cases_offset, 0), last=max(cases_offset, 0) + max(cases_limit, 0) - 1)
-    found = session.execute(_content_statement(None if allowed is None else tuple(allowed), paged), params).first()
+    found = read(session, _content_statement(None if allowed is None else tuple(allowed), paged), params).first()
     if found is None:
         raise NotFound()
     *row, as_of, totals, case_count, cases = found

@@ -163,3 +163,18 @@ def test_every_page_is_its_slice_of_the_whole_ordered_list_across_the_three_runs
         assert page.total == len(whole)
         paged += page.rows
     assert [r.deadline_id for r in paged] == [r.deadline_id for r in whole]
+
+
+def test_a_changed_due_soon_window_applies_to_the_next_read(session, actor_for, cases):
+    from dashboard.services.tier_admin import update_rule_settings
+
+    reviewer, only_soon = actor_for("reviewer"), OverdueFilters(statuses=("due_soon",))
+    sz_d1 = (cases["sz"].case_no, "D1")  # falls due at +44 h: 8 h after NOW
+    assert sz_d1 in {(r.case_no, r.kind) for r in overdue_page(session, reviewer, only_soon, now=NOW).rows}
+    update_rule_settings(session, actor_for("admin"), {"deadline.due_soon_hours": 4}, now=NOW)
+    narrower = overdue_page(session, reviewer, only_soon, now=NOW)
+    assert sz_d1 not in {(r.case_no, r.kind) for r in narrower.rows}
+    assert narrower.total == len(narrower.rows) == overdue_counts(session, reviewer, only_soon, now=NOW)["due_soon"]
+    # The same built statement at another time: 4 h before sz's D1 falls due, it is due soon again.
+    later = overdue_page(session, reviewer, only_soon, now=T0 + timedelta(hours=41))
+    assert sz_d1 in {(r.case_no, r.kind) for r in later.rows}
