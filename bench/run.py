@@ -470,14 +470,30 @@ Changes of 2026-12-01 (fourth session), each measured before/after on this datab
 - The page benchmark replays each page's statements through bare psycopg2 (*bare driver*): the
   floor under any code on top of the database.
 
+Changes of 2026-12-01 (fifth session): what the code adds on top of PostgreSQL. Python time per
+page beyond the bare driver was 5-15 ms, as much as the SQL on the light pages (ours / SQL 1.7-2.6
+on six of them). Measured with each page's cursor time split from the rest:
+- Each list statement is built once per shape and kept (`services/statements.py`: keyed by the
+  frozen person, filters and page, so one person's scope is never used for another; ids and the
+  time now are bound parameters). SQLAlchemy memoises a built statement's cache key, so the
+  statement-building and cache-key work (1-3 ms a call) is paid once per shape.
+- Reads run on the session's connection (`statements.read`): the ORM's result machinery cost
+  ~0.3 ms per 50-row list of plain values.
+- Branches, sub-branches, tier codes and the rule settings used for display thresholds are kept a
+  minute per process (`services/reference.py`), forgotten at once by the rule changes of the same
+  process: three statements fewer on the board, three on the tracker, one on the landing page.
+- The weekly summary's case list is cut to the shown page in SQL (`jsonb_path_query_array`): a big
+  branch's document (~180 kB of JSON) was sent and decoded to show 50 cases.
+- Python beyond the driver: board 7 -> 0.9 ms, tracker 8.7 -> 2.9 ms, overview 14 -> 4.2 ms,
+  landing 4.6 -> 1.5 ms, branch feedback 15 -> 4.5 ms; ours / SQL now 1.0-1.45 on every page but
+  the case detail.
+
 Still short of a target, and why:
-- ours / SQL > 1.5 on the pages whose SQL takes 2-10 ms (dispatch board, review queue, weekly
-  summary, case detail, supervision, branch feedback). What EXPLAIN does not count is fixed per
-  statement: BEGIN and the round trip, sending and decoding the rows (bare driver / SQL is
-  1.3-1.9 on these pages: the weekly page's one summary document, the case timeline's jsonb),
-  plus building the statement and the result in SQLAlchemy (~0.3-0.6 ms a statement). Making the
-  SQL faster raises the ratio: the review queue went from 8.5 ms at 1.5 to 5 ms at 2.1, the weekly
-  summary from 17 ms at 1.4 to 7 ms at 2.5. Every page is far inside the latency targets.
+- ours / SQL on the case detail (1.5-2.1 from run to run). Its timeline is one statement of twelve
+  UNION ALL branches whose parsing and analysis (~0.9 ms: the same statement reduced to a count(*)
+  of one row keeps the whole gap) EXPLAIN does not count; bare driver / SQL alone is ~1.35 there.
+  Only a server-side prepared statement or function would skip the parse; for a 5 ms page that
+  did not seem worth moving the timeline's SQL into the schema.
 - AppTest 1M / empty > 2 on the weekly summary (~3x) and, by a little, the branch feedback page
   and the overview's first run (2.0-2.5); the tracker, review queue and case detail hover at
   1.9-2.1 from run to run. The empty database draws no table and no

@@ -15,7 +15,7 @@ from dashboard.services.dispatch_board import (
 from dashboard.services.errors import UserError
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
-from dashboard.ui.forms import flash_and_rerun, show_error, show_flash
+from dashboard.ui.forms import flash_and_rerun, keep_choice_offered, show_error, show_flash
 from dashboard.ui.format import tier_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
@@ -42,6 +42,7 @@ with db_session() as session:
     branch_id = c2.selectbox(t("board.filter.branch"), ([None] if len(branches) != 1 else []) + list(branches),
                              format_func=lambda b: t("common.all") if b is None else branches[b], key="bd_branch")
     subs = dict(sub_branch_options(session, actor, branch_id))
+    keep_choice_offered("bd_sub", [None, *subs])
     sub_id = c3.selectbox(t("board.filter.sub_branch"), [None] + list(subs),
                           format_func=lambda s: t("common.all") if s is None else subs[s], key="bd_sub")
     tier = c4.selectbox(t("board.filter.tier"), [None] + tiers,
@@ -90,7 +91,15 @@ frame = pd.DataFrame([{
 if frame.empty:
     st.info(t("board.empty"))
 else:
-    case_table(frame, key="bd_table")
+    # Widths for the columns people read first: sized by the browser alone, the level, the amount
+    # and who was sent were cut off ("二级（", "¥452,325.0") beside twelve columns.
+    case_table(frame, key="bd_table", column_config={
+        t("board.col.case_no"): st.column_config.TextColumn(width=170),
+        t("board.col.tier"): st.column_config.TextColumn(width=210),
+        t("board.col.estimate"): st.column_config.TextColumn(width=130),
+        t("board.col.dispatched"): st.column_config.TextColumn(width="large"),
+        t("board.col.since"): st.column_config.TextColumn(width=110),
+    })
     download_buttons(frame.drop(columns=["case_id"]), "调度看板", key="bd_download", page_only=True)
 
 if actor.has_role(*ACT_ROLES) and page.rows:
@@ -125,7 +134,7 @@ if actor.has_role(*ACT_ROLES) and page.rows:
         absent = {k: v for k, v in labels.items()
                   if next(d for d in dispatches if d.dispatch_id == k).contact_state != "notified"}
         if not absent:
-            st.info(t("board.act.no_dispatch"))
+            st.info(t("board.act.no_dispatch") if not dispatches else t("board.act.no_absent"))
         else:
             dispatch_id = st.selectbox(t("board.act.dispatch"), list(absent), format_func=absent.get,
                                        key="bd_delegate_dispatch")

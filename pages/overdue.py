@@ -8,13 +8,13 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.rules.deadlines import DEADLINE_KINDS
 from dashboard.services.overdue import (
-    STATUSES, OverdueFilters, ageing, branch_options, overdue_counts, overdue_export, overdue_page,
+    STATUSES, OverdueFilters, ageing, branch_options, due_soon_hours, overdue_counts, overdue_export, overdue_page,
     EXPORT_MAX_ROWS, sub_branch_options, tier_codes, violations_by_branch_and_kind,
 )
-from dashboard.services.rule_settings import get_setting
 from dashboard.ui.db import db_session
 from dashboard.ui.format import tier_label
-from dashboard.ui.overdue_view import ageing_chart, coloured, rows_frame, violations_chart
+from dashboard.ui.forms import keep_choice_offered
+from dashboard.ui.overdue_view import ageing_chart, coloured, rows_frame, status_label, violations_chart
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, open_case, pager
 
@@ -24,9 +24,9 @@ now = datetime.now(timezone.utc)
 st.title(t("page.overdue"))
 
 with db_session() as session:
-    soon_hours = get_setting(session, "deadline.due_soon_hours")
+    soon_hours = due_soon_hours(session)
     branches = branch_options(session, actor)
-    st.caption(t("deadlines.tracker.caption", h=soon_hours))
+    st.caption(t("deadlines.tracker.caption", h=f"{soon_hours:g}"))
 
     row1 = st.columns(4)
     branch_ids = [b.id for b in branches]
@@ -36,6 +36,7 @@ with db_session() as session:
         format_func=lambda i: t("common.all") if i is None else branch_names[i], key="ov_branch")
     subs = sub_branch_options(session, actor, branch_choice)
     sub_names = {s.id: s.name for s in subs}
+    keep_choice_offered("ov_sub", [None, *sub_names])
     sub_choice = row1[1].selectbox(t("deadlines.filter.sub_branch"), [None] + list(sub_names),
                                    format_func=lambda i: t("common.all") if i is None else sub_names[i],
                                    key="ov_sub")
@@ -47,7 +48,7 @@ with db_session() as session:
                                 key="ov_tiers")
     row2 = st.columns(4)
     statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES), default=list(STATUSES),
-                                   format_func=lambda s: t(f"deadlines.status.{s}"), key="ov_status")
+                                   format_func=lambda s: status_label(s, soon_hours), key="ov_status")
     person = row2[1].text_input(t("deadlines.filter.person"), key="ov_person")
     due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, format="YYYY-MM-DD", key="ov_from")
     due_to = row2[3].date_input(t("deadlines.filter.due_to"), value=None, format="YYYY-MM-DD", key="ov_to")
@@ -62,7 +63,7 @@ with db_session() as session:
     violations = violations_by_branch_and_kind(session, actor, filters)
     metrics = st.columns(4)
     metrics[0].metric(t("deadlines.count.overdue"), f"{counts['overdue']:,}")
-    metrics[1].metric(t("deadlines.count.due_soon"), f"{counts['due_soon']:,}")
+    metrics[1].metric(t("deadlines.count.due_soon", hours=f"{soon_hours:g}"), f"{counts['due_soon']:,}")
     metrics[2].metric(t("deadlines.count.met_late"), f"{counts['met_late']:,}")
     metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}",
                       help=t("deadlines.count.violations_help"))
@@ -72,7 +73,7 @@ with db_session() as session:
     page = overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, counts=counts)
     buckets = ageing(session, actor, filters, now=now)
 
-frame = rows_frame(page.rows, now)
+frame = rows_frame(page.rows, now, soon_hours)
 if frame.empty:
     st.info(t("deadlines.empty"))
 else:
@@ -89,7 +90,8 @@ else:
 
 def _export_rows():
     with db_session() as export_session:
-        return rows_frame(overdue_export(export_session, actor, filters, now=now), now).drop(columns=["case_id"])
+        return rows_frame(overdue_export(export_session, actor, filters, now=now), now, soon_hours).drop(
+            columns=["case_id"])
 
 
 if total > EXPORT_MAX_ROWS:

@@ -15,6 +15,7 @@ from dashboard.ui import charts
 from dashboard.ui.db import db_session
 from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.format import tier_label, local_time, money, wan
+from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager, to_excel_bytes
 
@@ -32,6 +33,7 @@ branch_names = {b.id: b.name for b in branches}
 branch_id = c2.selectbox(t("overview.branch"), [None, *branch_names], key="ov_branch",
                          format_func=lambda b: t("overview.scope_all") if b is None else branch_names[b])
 sub_names = {s.id: s.name for s in subs if s.parent_id == branch_id}
+keep_choice_offered("ov_sub", [None, *sub_names])
 sub_id = c3.selectbox(t("overview.sub_branch"), [None, *sub_names], key="ov_sub", disabled=branch_id is None,
                       format_func=lambda s: t("overview.all") if s is None else sub_names[s])
 tier = c4.selectbox(t("overview.tier"), [None, *tiers], key="ov_tier",

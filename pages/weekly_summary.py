@@ -54,7 +54,7 @@ frame = pd.DataFrame({
     t("review.col.report_due"): [local_time(r.due_at) for r in rows],
     t("review.col.status"): [t(f"review.wk.status.{s}") for s in statuses],
     t("review.col.submitted_at"): [local_time(r.submitted_at) for r in rows],
-    t("review.col.submitted_by"): [r.submitted_by or "" for r in rows],
+    t("review.col.submitted_by"): [r.submitted_by or "—" for r in rows],
     t("review.col.cases"): [r.cases for r in rows],
     t("review.col.open_points"): [r.open_points for r in rows],
     t("review.col.overdue"): [r.overdue_deadlines for r in rows],

@@ -166,6 +166,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.act.retier": ("重新估损（调整级别）", "New estimate (re-tier)"),
     "board.act.saved": ("已保存。", "Saved."),
     "board.act.no_dispatch": ("该案件尚无调度记录。", "This case has no dispatch yet."),
+    "board.act.no_absent": ("被调度人员均已通知到位，无需指定专人。如有人联系不上或无法到场，请先在“记录联系结果”中登记。",
+                            "Everyone dispatched was reached, so no one needs replacing. If someone cannot be "
+                            "reached or cannot go, record it under “Record a contact attempt” first."),
     "board.outcome.reached": ("已联系上", "Reached"),
     "board.outcome.unreachable": ("无法联系（关机、无法接通、无人接听）", "Unreachable (phone off, no answer)"),
     "board.outcome.unavailable": ("联系上但无法到场（出差、开会）", "Reached but unavailable (travel, meeting)"),

@@ -12,7 +12,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deadlines.kind.D7": ("D7 第一责任人回复督导意见（48小时）", "D7 reply to supervision opinion (48 h)"),
     # Statuses on the tracker
     "deadlines.status.overdue": ("已超时未完成", "Overdue, not done"),
-    "deadlines.status.due_soon": ("24小时内到期", "Due within 24 h"),
+    "deadlines.status.due_soon": ("{hours}小时内到期", "Due within {hours} h"),  # deadline.due_soon_hours
     "deadlines.status.met_late": ("超时后完成", "Done late"),
     "deadlines.status.open": ("未到期", "Open"),
     "deadlines.status.met": ("按时完成", "Done on time"),
@@ -59,7 +59,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deadlines.filter.due_from": ("到期日自", "Due from"),
     "deadlines.filter.due_to": ("到期日至", "Due to"),
     "deadlines.count.overdue": ("超时未完成", "Overdue"),
-    "deadlines.count.due_soon": ("24小时内到期", "Due within 24 h"),
+    "deadlines.count.due_soon": ("{hours}小时内到期", "Due within {hours} h"),
     "deadlines.count.met_late": ("超时后完成", "Done late"),
     "deadlines.count.violations": ("违规记录", "Violations recorded"),
     "deadlines.col.case_no": ("报案号", "Case no."),

@@ -100,11 +100,16 @@ NOW = bindparam("now", type_=DateTime(timezone=True))
 SOON_UNTIL = bindparam("soon_until", type_=DateTime(timezone=True))
 
 
+def due_soon_hours(session: Session) -> float:
+    """How many hours ahead a clock counts as due soon: a display threshold, read from the kept
+    settings (an administrator's change shows at once on their server, within a minute on others).
+    The page names the status with the same number the counts use."""
+    return float(reference.rule_settings(session)["deadline.due_soon_hours"])
+
+
 def _times(session: Session, now: datetime | None) -> dict[str, datetime]:
     now = _now(now)
-    # A display threshold, read from the kept settings (an administrator's change shows within a minute).
-    soon = float(reference.rule_settings(session)["deadline.due_soon_hours"])
-    return {"now": now, "soon_until": now + timedelta(hours=soon)}
+    return {"now": now, "soon_until": now + timedelta(hours=due_soon_hours(session))}
 
 
 class _Query:

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable)
 
-# Per builder: enough for every person's current filters on a busy server; a statement is a few KB.
-MAX_SHAPES = 512
+# Per builder: the shapes in use by the people active on one server (a miss costs only the 1-3 ms
+# of building). A built statement takes 10-100 KB (the overview's headline is the largest), so
+# the whole process keeps at most a few tens of MB of them.
+MAX_SHAPES = 128
 
 
 def built_once(builder: F) -> F:

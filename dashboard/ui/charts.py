@@ -40,8 +40,19 @@ def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
+def with_quiet_weeks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Weeks without a violation of a type as 0 for that type: a line drawn straight from one
+    week's count to a count weeks later read as violations in every week between."""
+    if frame.empty:
+        return frame
+    weeks = pd.date_range(frame["week"].min(), frame["week"].max(), freq="7D")
+    grid = pd.MultiIndex.from_product([weeks, sorted(frame["kind"].unique())], names=["week", "kind"])
+    return (frame.set_index(["week", "kind"])[["violations"]].reindex(grid, fill_value=0).reset_index())
+
+
 def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
     # The short deadline names (without the time limit): the long ones were cut off in the legend.
+    frame = with_quiet_weeks(frame)
     frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"detail.deadline.{k}")))
     return alt.Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
         x=alt.X("week:T", title=t("overview.axis.week"), axis=alt.Axis(format="%Y-%m-%d")),

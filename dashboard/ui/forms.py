@@ -1,6 +1,8 @@
 """Showing service refusals in the person's language: every field named, every problem listed."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from dashboard.i18n import has_key, t
@@ -51,3 +53,13 @@ def show_flash() -> None:
     message = st.session_state.pop(_FLASH, None)
     if message:
         st.success(message)
+
+
+def keep_choice_offered(key: str, options: Sequence[object]) -> None:
+    """Before a selectbox whose options follow another filter (the sub-branches of the chosen
+    branch): a kept choice no longer offered goes back to the first option (全部). Streamlit would
+    otherwise show a blank box reading "Choose an option" while the list was already unfiltered.
+    The choice is dropped rather than set to the first option: that option is often None (全部),
+    which Streamlit takes for "nothing chosen"."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]

@@ -13,25 +13,31 @@ from dashboard.services.overdue import OverdueRow
 from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, short_unit
 from dashboard.ui.format import local_time, time_left
 
-# Colour carries meaning only: red overdue, amber due within 24 h; done-late rows stay neutral.
+# Colour carries meaning only: red overdue, amber due soon; done-late rows stay neutral.
 OVERDUE_RED = "#d62728"
 DUE_SOON_AMBER = "#e8a000"
 STATUS_COLOURS = {"overdue": OVERDUE_RED, "due_soon": DUE_SOON_AMBER}
 
 
-def rows_frame(rows: Sequence[OverdueRow], now: datetime) -> pd.DataFrame:
+def status_label(status: str, soon_hours: float) -> str:
+    """A status in words; "due soon" says how soon, as the rule settings have it."""
+    return t(f"deadlines.status.{status}", hours=f"{soon_hours:g}")
+
+
+def rows_frame(rows: Sequence[OverdueRow], now: datetime, soon_hours: float) -> pd.DataFrame:
     """The list as people read it (Asia/Shanghai times, Chinese names), with case_id kept for links."""
     records = []
     for r in rows:
         records.append({
             "case_id": r.case_id,
-            t("deadlines.col.status"): t(f"deadlines.status.{r.status}"),
+            t("deadlines.col.status"): status_label(r.status, soon_hours),
             t("deadlines.col.case_no"): r.case_no or t("deadlines.no_case"),
             t("deadlines.col.kind"): t(f"deadlines.kind.{r.kind}"),
             t("deadlines.col.responsible"): "、".join(n for n in (r.responsible, r.also_charged) if n) or "—",
             t("deadlines.col.due"): local_time(r.due_at),
             t("deadlines.col.left"): time_left(r.due_at, r.met_at or now),
-            t("deadlines.col.overdue_hours"): round(r.hours_late, 1),
+            # Hours past the due time; a clock not yet due shows its time left in the column before.
+            t("deadlines.col.overdue_hours"): round(r.hours_late, 1) if r.hours_late > 0 else None,
             t("deadlines.col.met_at"): local_time(r.met_at) if r.met_at else "",
             t("deadlines.col.branch"): r.branch or "—",
             t("deadlines.col.sub_branch"): r.sub_branch or "—",
@@ -54,7 +60,7 @@ def coloured(frame: pd.DataFrame, statuses: Sequence[str]):
             return [""] * len(column)
         return [f"color: {c}; font-weight: 600" if c else "" for c in colour_of]
 
-    return frame.style.apply(paint, axis=0).format({t("deadlines.col.overdue_hours"): "{:,.1f}"})
+    return frame.style.apply(paint, axis=0).format({t("deadlines.col.overdue_hours"): "{:,.1f}"}, na_rep="")
 
 
 CHART_HEIGHT = 260  # px of plot area, legends come on top of it

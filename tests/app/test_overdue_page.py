@@ -95,3 +95,20 @@ def test_the_counts_above_the_list_are_live_and_the_lists_own(db_url, session, o
     table = at.dataframe[0].value
     assert late.case_no in table.to_string()
     assert (table[table.columns[0]].str.contains("超时")).sum() == 9
+
+
+def test_the_due_soon_status_is_named_with_the_hours_in_force(db_url, session, org, actor_for, overdue_cases):
+    """An administrator widens the due-soon window to 48 h: the count, its heading, the status
+    filter and the list all say 48, never the 24 of the default (D3 falls due in ~22 h)."""
+    from dashboard.services.tier_admin import update_rule_settings
+
+    at = signed_in_app(db_url, "reviewer", "overdue")
+    assert any(m.label == "24小时内到期" for m in at.metric)
+    update_rule_settings(session, actor_for("admin"), {"deadline.due_soon_hours": 48})
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.label == "48小时内到期" for m in at.metric)
+    assert "48小时内到期" in at.multiselect(key="ov_status").options
+    statuses = set(at.dataframe[0].value["状态"])
+    assert "48小时内到期" in statuses and "24小时内到期" not in statuses
+    assert any("48 小时内到期" in c.value for c in at.caption)

@@ -142,7 +142,7 @@ def test_the_export_has_the_filtered_rows_with_chinese_headers_in_csv_and_excel(
     from dashboard.ui.tables import to_csv_bytes, to_excel_bytes
 
     rows = overdue_export(session, actor_for("admin"), OverdueFilters(kinds=("D1",)), now=NOW)
-    frame = rows_frame(rows, NOW).drop(columns=["case_id"])
+    frame = rows_frame(rows, NOW, 24).drop(columns=["case_id"])
     csv = to_csv_bytes(frame).decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("状态,报案号,时效类型,责任人,应完成时间")
     assert cases["gz"].case_no in csv and "2026-11-21 10:00" in csv  # due in Asia/Shanghai

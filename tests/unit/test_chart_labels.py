@@ -23,3 +23,21 @@ def test_violation_charts_name_deadline_types_without_their_time_limits():
     assert {row["branch_short"] for row in next(iter(by_branch["datasets"].values()))} == {"广东", "浙江"}
     trend = violation_trend_chart(pd.DataFrame([{"week": pd.Timestamp("2026-11-23"), "kind": "D3", "violations": 2}]))
     assert {row["kind"] for row in next(iter(trend.to_dict()["datasets"].values()))} == {"D3 调查报告上传"}
+
+
+def test_the_violation_trend_shows_quiet_weeks_as_zero_instead_of_joining_across_them():
+    import pandas as pd
+
+    from dashboard.ui.charts import with_quiet_weeks
+
+    weeks = [pd.Timestamp("2026-11-02"), pd.Timestamp("2026-11-23")]
+    frame = pd.DataFrame([{"week": weeks[0], "kind": "D2", "violations": 4},
+                          {"week": weeks[1], "kind": "D2", "violations": 1},
+                          {"week": weeks[1], "kind": "D5", "violations": 2}])
+    filled = with_quiet_weeks(frame)
+    by_key = {(r.week, r.kind): r.violations for r in filled.itertuples()}
+    assert len(filled) == 4 * 2  # four Mondays from the first to the last, two types
+    assert by_key[(pd.Timestamp("2026-11-09"), "D2")] == 0 and by_key[(pd.Timestamp("2026-11-16"), "D5")] == 0
+    assert by_key[(weeks[0], "D2")] == 4 and by_key[(weeks[1], "D5")] == 2
+    assert sum(filled["violations"]) == 7
+    assert with_quiet_weeks(frame.iloc[0:0]).empty
