@@ -83,7 +83,11 @@ def driver_ms(raw, statements: list[tuple[str, object]]) -> float:
 def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[list[dict], list]:
     from bench.pages import actor_for, page_benches
 
-    engine = create_engine(url, pool_size=5)
+    # Last in, first out: the timed session, EXPLAIN and the bare driver all get the one connection
+    # just returned, so all three run on the same PostgreSQL backend. Backends of one server differ
+    # in speed by up to a fifth on this machine (the same statement: 3.9-4.7 ms on four of them),
+    # and the timed runs on one backend against EXPLAIN on another read as our overhead.
+    engine = create_engine(url, pool_size=5, pool_use_lifo=True)
     factory = sessionmaker(engine)
     captured: list[tuple[str, object]] | None = None
 
@@ -109,19 +113,28 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
         statements, captured = captured, None
         # Ours and EXPLAIN alternate, run by run: on a shared machine whose speed drifts by a third
         # within minutes, measuring one after the other compared two different machines.
-        times, sql_times, driver_times = [], [], []
-        raw = engine.raw_connection()
-        try:
-            for _ in range(repeat):
-                with factory() as session:
-                    started = time.perf_counter()
-                    ours_value = b.ours(session, actor)
-                    times.append((time.perf_counter() - started) * 1000)
+        times, sql_times, driver_times, backends = [], [], [], set()
+        for _ in range(repeat):
+            with factory() as session:
+                started = time.perf_counter()
+                ours_value = b.ours(session, actor)
+                times.append((time.perf_counter() - started) * 1000)
+                backends.add(session.connection().connection.dbapi_connection.get_backend_pid())
+            raw = engine.raw_connection()  # the connection the session just gave back
+            try:
+                backends.add(raw.driver_connection.get_backend_pid())
                 sql_times.append(explain_ms(raw, statements, repeat=1))
                 driver_times.append(driver_ms(raw, statements))
-        finally:
-            raw.close()
+            finally:
+                raw.close()
+        assert len(backends) == 1, f"timed and EXPLAIN runs on different backends: {backends}"
         sql_ms, driver = statistics.median(sql_times), statistics.median(driver_times)
+        # The ratios pair each timed run with the EXPLAIN and driver runs right after it, then take
+        # the median: on a shared machine whose speed drifts by a third within minutes, a ratio of
+        # two medians compared samples taken at different speeds (one page read 1.34 in one run
+        # and 1.94 in the next with the same code).
+        sql_ratio = statistics.median(o / q for o, q in zip(times, sql_times) if q)
+        driver_ratio = statistics.median(d / q for d, q in zip(driver_times, sql_times) if q)
         with engine.connect() as conn:
             started = time.perf_counter()
             naive_value = b.naive(conn, actor, ctx)
@@ -129,8 +142,8 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
         median = statistics.median(times)
         row = dict(key=b.key, title=b.title, user=b.username, median_ms=median, p95_ms=p95(times),
                    naive_s=naive_s, naive_ratio=naive_s * 1000 / median, sql_ms=sql_ms,
-                   sql_ratio=median / sql_ms if sql_ms else float("nan"), statements=len(statements),
-                   driver_ms=driver, driver_ratio=driver / sql_ms if sql_ms else float("nan"),
+                   sql_ratio=sql_ratio, statements=len(statements),
+                   driver_ms=driver, driver_ratio=driver_ratio,
                    ours_value=ours_value, naive_value=naive_value, agree=ours_value == naive_value)
         results.append(row)
         _say(f"  {b.key:<16} median {median:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  naive {naive_s:6.2f} s "
@@ -534,6 +547,8 @@ def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | N
         f"statements sent by psycopg2 alone and their rows fetched, alternating with the timed runs: the "
         f"floor under any code (round trips, the transaction's BEGIN, rows sent and decoded, none of which "
         f"EXPLAIN counts); *driver / SQL* shows how much of the ratio no code on top can remove. "
+        f"Both ratios are the median of paired ratios (each timed run over the EXPLAIN and driver "
+        f"runs right after it), so the machine's drift in speed cancels out. "
         f"Targets: median ≤ {TARGET_MEDIAN_MS} ms, p95 ≤ {TARGET_P95_MS} ms, ours / SQL ≤ {TARGET_SQL_RATIO}.", "",
         "| page | opened by | median ms | p95 ms | naive s | naive / ours | SQL ms (stmts) | ours / SQL "
         "| bare driver ms | driver / SQL | same figure |",
