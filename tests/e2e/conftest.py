@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,9 +31,12 @@ def app_server(db_url: str, org) -> Iterator[str]:
     """`streamlit run streamlit_app.py` against this test's database; yields its base URL."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": db_url}
+    # The server's output goes to a file, never an unread pipe (a full pipe would stall the server
+    # mid-test); its end is printed at teardown, which pytest shows when the test failed.
+    log = tempfile.NamedTemporaryFile("w+b", prefix="streamlit-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -41,7 +45,7 @@ def app_server(db_url: str, org) -> Iterator[str]:
                 break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode(errors="replace"))
+                raise RuntimeError(Path(log.name).read_text(errors="replace"))
             time.sleep(0.3)
     try:
         yield base
@@ -51,6 +55,10 @@ def app_server(db_url: str, org) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+        tail = Path(log.name).read_text(errors="replace").splitlines()[-60:]
+        print("\n--- streamlit server log (end) ---\n" + "\n".join(tail), file=sys.stderr)
+        os.unlink(log.name)
 
 
 @pytest.fixture
@@ -76,6 +84,14 @@ def sign_in(page, base: str, username: str, password: str = "demo1234") -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+
+
+def wait_until_idle(page, timeout: float = 30_000) -> None:
+    """Until the page's script run has finished (Streamlit's running indicator is gone): a button
+    clicked mid-run may belong to elements the run is about to replace."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout)
 
 
 def screenshot(page, name: str) -> Path:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dashboard.services.weekly import build_weekly_summaries
 from db.models import WeeklySummary
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_until_idle
 from tests.review_support import tiered_case
 
 TIMEOUT = 30_000
@@ -36,6 +36,7 @@ def test_a_big_branchs_weekly_summary_downloads_every_case_not_the_page_shown(ap
     expect(page.get_by_text("您好")).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("link", name="分级案件周报").click()
     expect(page.get_by_text("未决分级案件 53 件")).to_be_visible(timeout=TIMEOUT)
+    wait_until_idle(page)
     with page.expect_download(timeout=TIMEOUT) as info:
         page.get_by_role("button", name="下载 CSV", exact=True).click()  # the chosen summary's cases (not 下载本页)
     rows = _csv_rows(info.value)
@@ -58,6 +59,7 @@ def test_the_overdue_trackers_export_has_every_listed_clock_in_chinese(app_serve
     listed = int(re.search(r"共 ([\d,]+) 条", page.get_by_text(re.compile(r"共 [\d,]+ 条")).first.inner_text())
                  .group(1).replace(",", ""))
     assert listed > 0
+    wait_until_idle(page)
     with page.expect_download(timeout=TIMEOUT) as info:
         page.get_by_role("button", name="下载 CSV", exact=True).click()
     rows = _csv_rows(info.value)
