@@ -111,9 +111,10 @@ with import_tab:
     st.markdown(t("cases.import.help"))
     c1, c2 = st.columns(2)
     c1.download_button(t("cases.import.template_csv"), template_csv(), "报案导入模板.csv", "text/csv",
-                       key="tpl_csv")
+                       key="tpl_csv", on_click="ignore")
     c2.download_button(t("cases.import.template_xlsx"), template_xlsx(), "报案导入模板.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="tpl_xlsx")
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="tpl_xlsx",
+                       on_click="ignore")
     show_flash()
     # A new key after each import empties the uploader, so the imported file is not checked again.
     upload = st.file_uploader(t("cases.import.upload"), type=["csv", "xlsx"],

@@ -178,4 +178,5 @@ if st.button(t("overview.export_prepare"), key="ov_export_prepare"):
 workbook = st.session_state.get("ov_workbook")
 if workbook and workbook[0] == repr((flt, status)):  # only the workbook of the selection on screen
     st.download_button(t("overview.export"), workbook[1], file_name="overview.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ov_export")
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ov_export",
+                       on_click="ignore")

@@ -51,13 +51,16 @@ def download_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], basename:
         def build() -> pd.DataFrame:
             return shown
     prefix = "common.download_page" if page_only else "common.download"
+    # on_click="ignore": a click only downloads. With the default (a rerun), the rerun replaced the
+    # button, and the file it had just asked for, while the file was being fetched: under load the
+    # download never came (seen in the browser tests).
     left, right = st.columns(2)
     left.download_button(t(f"{prefix}_csv"), lambda: to_csv_bytes(build()), file_name=f"{basename}.csv",
-                         mime="text/csv", key=f"{key}_csv")
+                         mime="text/csv", key=f"{key}_csv", on_click="ignore")
     right.download_button(t(f"{prefix}_excel"), lambda: to_excel_bytes({basename: build()}),
                           file_name=f"{basename}.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          key=f"{key}_xlsx")
+                          key=f"{key}_xlsx", on_click="ignore")
 
 
 def open_case(case_id: int) -> None:
