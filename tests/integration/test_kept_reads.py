@@ -70,3 +70,19 @@ def test_a_statement_built_for_one_person_is_never_used_for_another(session, org
     assert board_count(session, manager, same_filters) == 1
     # And back: the national statement still sees both.
     assert board_page(session, callcenter, same_filters, now=NOW).total == 2
+
+
+def test_a_list_read_in_the_same_session_sees_changes_not_yet_flushed(session, org, actor_for):
+    """statements.read runs on the session's connection: it flushes pending changes first, as
+    session.execute would, so a page that writes then lists in one session lists what it wrote."""
+    from db.models import ClaimCase
+
+    callcenter = actor_for("callcenter")
+    case_id = _register(session, callcenter, "GD-S", "gz", "gz_surveyor1", "20000")  # T0: not on the board
+    session.commit()
+    assert board_count(session, callcenter, BoardFilter(tier="T2")) == 0
+    session.get(ClaimCase, case_id).tier = "T2"  # pending, not flushed
+    assert session.dirty
+    assert board_count(session, callcenter, BoardFilter(tier="T2")) == 1
+    session.rollback()
+    assert board_count(session, callcenter, BoardFilter(tier="T2")) == 0
