@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import ARRAY, BigInteger, Select, and_, any_, bindparam, case, func, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from dashboard.services import reference
@@ -134,9 +135,20 @@ def _page_statement(actor: Actor, filters: BoardFilter, limit: int, offset: int)
     page = (select(ClaimCase.id, status_rank.label("rank"), ClaimCase.report_time).where(*where)
             .order_by(status_rank, ClaimCase.report_time.desc(), ClaimCase.id.desc())
             .limit(limit).offset(offset).subquery("page"))
+    # Each case's dispatches come with it, as a JSON list (one statement for the page, not two).
+    person, delegate = DISPATCHED_PERSON, DELEGATE
+    dispatches = (
+        select(func.coalesce(func.json_agg(aggregate_order_by(
+            func.json_build_array(Dispatch.id, Dispatch.person_id, person.full_name, Dispatch.position, Dispatch.tier,
+                                  Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, delegate.full_name,
+                                  Dispatch.dispatched_at),
+            Dispatch.dispatched_at, Dispatch.id)), func.json_build_array()))
+        .select_from(Dispatch).join(person, person.id == Dispatch.person_id)
+        .outerjoin(delegate, delegate.id == Dispatch.delegate_person_id)
+        .where(Dispatch.case_id == ClaimCase.id).scalar_subquery())
     return (select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.state, ClaimCase.tier,
                    ClaimCase.current_estimate, ClaimCase.report_time, surveyor.full_name, page.c.rank,
-                   ClaimCase.first_dispatched_at, ClaimCase.compulsory_only)
+                   ClaimCase.first_dispatched_at, ClaimCase.compulsory_only, dispatches)
             .select_from(page).join(ClaimCase, ClaimCase.id == page.c.id)
             .join(branch, branch.id == ClaimCase.branch_id)
             .join(sub, sub.id == ClaimCase.sub_branch_id)
@@ -160,13 +172,17 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
                                   lambda: _page_statement(actor, filters, limit, offset), limit=limit, total=total)
     board = [
         BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
-                 int((now - r[10]).total_seconds() // 3600) if r[10] else None, compulsory_only=bool(r[11]))
+                 int((now - r[10]).total_seconds() // 3600) if r[10] else None,
+                 dispatches=[_dispatch_from_json(r[0], d) for d in r[12]], compulsory_only=bool(r[11]))
         for r in rows
     ]
-    by_case = {row.case_id: row for row in board}
-    for info in _dispatches(session, list(by_case)):
-        by_case[info.case_id].dispatches.append(info)
     return BoardPage(total or 0, board)
+
+
+def _dispatch_from_json(case_id: int, item: list) -> DispatchInfo:
+    dispatch_id, person_id, name, position, tier, reason, contact_state, goes, delegate, at = item
+    return DispatchInfo(dispatch_id, case_id, person_id, name, position, tier, reason, contact_state, goes, delegate,
+                        datetime.fromisoformat(at))
 
 
 _DISPATCHES = (
