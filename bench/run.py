@@ -503,28 +503,32 @@ on six of them). Measured with each page's cursor time split from the rest:
   and ours / SQL is the median of paired ratios. Backends of one server differ in speed by up to
   a fifth here (one statement: 3.9-4.7 ms on four connections); the timed runs had used one
   backend and EXPLAIN another, which read as our overhead (the board: 2.1-2.3, then 1.45).
-- ours / SQL is now 1.07-1.46 on seven pages; the dispatch board reads 1.44-1.53 from run to run.
+- Dispatch board: each case's dispatches come with the page as a JSON list, one statement instead
+  of two: ours / SQL 1.44-1.53 -> 1.33-1.42.
+- ours / SQL is now 1.05-1.49 on eight of the nine pages.
 
 Still short of a target, and why:
-- ours / SQL on the dispatch board: 1.53 in this run, 1.44 and 1.45 in the two runs before it. Its
-  SQL takes 3.8 ms; the bare driver alone is 1.18x that, and the code on top (a session, three
-  statements, 50 rows named) ~1.2 ms. Sending compiled SQL text through the driver would save
-  ~0.3 ms more, but SQLAlchemy's numeric columns decide their conversion from the result's column
-  types, so it cannot be decided once per statement safely; not done.
+- The light pages (review queue, weekly summary, dispatch board: 4-6 ms of SQL) sit at 1.35-1.5,
+  within a few hundredths of the target from run to run: the bare driver alone is 1.2x their SQL,
+  and a session with two or three statements costs ~1 ms of code on top. Sending compiled SQL text
+  straight to the driver would save ~0.3 ms more, but SQLAlchemy's numeric columns choose their
+  conversion from each result's column types, so it cannot be decided once per statement safely;
+  not done.
 - ours / SQL on the case detail (1.6-2.0 from run to run). Its timeline is one statement of twelve
   UNION ALL branches whose parsing and analysis (~0.9 ms: the same statement reduced to a count(*)
   of one row keeps the whole gap) EXPLAIN does not count; bare driver / SQL alone is ~1.35 there.
   Only a server-side prepared statement or function would skip the parse; for a 5 ms page that
   did not seem worth moving the timeline's SQL into the schema.
-- AppTest 1M / empty > 2 on the pages that draw tables or charts from data: the weekly summary
-  (3.9, first run 4.5), the case detail (2.9 / 3.2), the tracker (2.6 / 2.4), the overview's first
-  run (3.4), and the first runs of the review queue, supervision and branch feedback (2.2-2.4). On
+- AppTest 1M / empty > 2 on the pages that draw tables or charts from data (rerun / first run):
+  branch feedback 3.4 / 2.4, review queue 2.7 / 2.7, weekly summary 2.6 / 2.4, tracker 2.6 / 2.0,
+  overview 2.3 / 3.5, and the first runs of the case detail and the landing page (2.2-2.3); the
+  numbers move by half a point from run to run (the previous run: weekly 3.9 / 4.5). On
   this machine a page run on the empty database costs 20-40 ms and draws no table and no chart; at
   1M the same page spends about as much again drawing its 50-row tables (Streamlit marshals a
   pandas Styler cell by cell: ~13 ms of the weekly page) or reading its aggregates (the tracker's
   counts and charts ~27 ms of SQL, the overview's first run ~60 ms). Against the 10,000-case
-  database, where the same tables and charts are drawn, reruns stay within 0.9-1.7 and first runs
-  within 1.1-2.3 (0.05 s pages, a few ms of noise). (The AppTest first runs now follow one untimed run: before, the tracker's "first run" was
+  database, where the same tables and charts are drawn, reruns stay within 0.8-2.1 and first runs
+  within 0.8-2.2 (0.05 s pages, a few ms of noise). (The AppTest first runs now follow one untimed run: before, the tracker's "first run" was
   the bench process importing the page and building chart schemas, 258 ms once, then 65 ms.)
 - The harsher flag_overdue benchmark (one case in five tiered, 155k violations found at once)
   takes 4.5-5.2 s for its first run: ~4 s of it are PostgreSQL's 0.6 million foreign-key checks
