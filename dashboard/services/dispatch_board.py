@@ -232,17 +232,13 @@ def delegate_candidates(session: Session, actor: Actor, dispatch_id: int) -> lis
 def branch_options(session: Session, actor: Actor) -> list[tuple[int, str]]:
     """Branches the actor may filter by: all for national roles, else their own."""
     require_board(actor)
-    only = None if actor.is_national else actor.unit_branch_ids
-    return [(u.id, u.name) for u in reference.branches(session, only)]
+    return [(u.id, u.name) for u in reference.branch_choices(session, actor)]
 
 
 def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[tuple[int, str]]:
     """Sub-branches of the branches the actor may filter by."""
     require_board(actor)
-    allowed = None if actor.is_national else actor.unit_branch_ids
-    if branch_id is not None:
-        allowed = {branch_id} if allowed is None or branch_id in allowed else set()
-    return [(u.id, u.name) for u in reference.sub_branches(session, branch_ids=allowed)]
+    return [(u.id, u.name) for u in reference.sub_branch_choices(session, actor, branch_id)]
 
 
 def tier_choices(session: Session) -> list[str]:

@@ -312,18 +312,13 @@ def _violations_statement(actor: Actor, filters: OverdueFilters) -> Select:
 def branch_options(session: Session, actor: Actor) -> list[UnitOption]:
     """Branches the actor may filter by: all for national roles, otherwise their own."""
     _require(actor)
-    only = None if actor.is_national else actor.unit_branch_ids
-    return [UnitOption(u.id, u.name, u.parent_id) for u in reference.branches(session, only)]
+    return [UnitOption(u.id, u.name, u.parent_id) for u in reference.branch_choices(session, actor)]
 
 
 def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[UnitOption]:
     """Sub-branches under the branches the actor may filter by (only their own for sub-branch staff)."""
     _require(actor)
-    allowed = None if actor.is_national else actor.unit_branch_ids
-    if branch_id is not None:
-        allowed = {branch_id} if allowed is None or branch_id in allowed else set()
-    ids = actor.visible_sub_branch_ids if not actor.is_national and not actor.visible_branch_ids else None
-    return [UnitOption(u.id, u.name, u.parent_id) for u in reference.sub_branches(session, branch_ids=allowed, ids=ids)]
+    return [UnitOption(u.id, u.name, u.parent_id) for u in reference.sub_branch_choices(session, actor, branch_id)]
 
 
 def tier_codes() -> Sequence[str]:

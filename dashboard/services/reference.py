@@ -23,6 +23,7 @@ from cachetools import TTLCache
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from dashboard.services.actor import Actor
 from db.models import OrgUnit, TierRule, TierRuleSet
 
 TTL_S = 60
@@ -95,6 +96,21 @@ def sub_branches(session: Session, *, branch_ids: frozenset[int] | set[int] | No
     """Sub-branches in code order, under `branch_ids` and among `ids` when given."""
     return [u for u in org_tree(session).sub_branches
             if (branch_ids is None or u.parent_id in branch_ids) and (ids is None or u.id in ids)]
+
+
+def branch_choices(session: Session, actor: Actor) -> list[UnitRef]:
+    """The branches a person may filter lists by: all for national roles, else `Actor.unit_branch_ids`."""
+    return branches(session, None if actor.is_national else actor.unit_branch_ids)
+
+
+def sub_branch_choices(session: Session, actor: Actor, branch_id: int | None) -> list[UnitRef]:
+    """The sub-branches a person may filter lists by, under `branch_id` when one is chosen: those
+    of their branches, and only their own for people who work in a sub-branch alone."""
+    allowed = None if actor.is_national else actor.unit_branch_ids
+    if branch_id is not None:
+        allowed = {branch_id} if allowed is None or branch_id in allowed else set()
+    ids = actor.visible_sub_branch_ids if not actor.is_national and not actor.visible_branch_ids else None
+    return sub_branches(session, branch_ids=allowed, ids=ids)
 
 
 def rule_settings(session: Session) -> dict[str, Any]:
