@@ -5,11 +5,12 @@ so a branch person never sees another branch's case, whatever filter they send.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, BigInteger, Select, and_, any_, bindparam, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -120,6 +121,26 @@ def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
     return where, status_rank
 
 
+# A dispatch as DispatchInfo reads it, less its case: one list for the JSON the board page carries
+# and for the rows the action section reads.
+_DISPATCH_FIELDS = (Dispatch.id, Dispatch.person_id, DISPATCHED_PERSON.full_name, Dispatch.position, Dispatch.tier,
+                    Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, DELEGATE.full_name,
+                    Dispatch.dispatched_at)
+_DISPATCH_ORDER = (Dispatch.dispatched_at, Dispatch.id)
+
+
+def _with_names(query: Select) -> Select:
+    return (query.select_from(Dispatch).join(DISPATCHED_PERSON, DISPATCHED_PERSON.id == Dispatch.person_id)
+            .outerjoin(DELEGATE, DELEGATE.id == Dispatch.delegate_person_id))
+
+
+def _dispatch_info(case_id: int, fields: Sequence) -> DispatchInfo:
+    """From _DISPATCH_FIELDS' values, as rows or as JSON (where the time is ISO text)."""
+    dispatch_id, person_id, name, position, tier, reason, contact_state, goes, delegate, at = fields
+    return DispatchInfo(dispatch_id, case_id, person_id, name, position, tier, reason, contact_state, goes, delegate,
+                        at if isinstance(at, datetime) else datetime.fromisoformat(at))
+
+
 @built_once
 def _count_statement(actor: Actor, filters: BoardFilter) -> Select:
     where, _rank = _conditions(actor, filters)
@@ -136,16 +157,9 @@ def _page_statement(actor: Actor, filters: BoardFilter, limit: int, offset: int)
             .order_by(status_rank, ClaimCase.report_time.desc(), ClaimCase.id.desc())
             .limit(limit).offset(offset).subquery("page"))
     # Each case's dispatches come with it, as a JSON list (one statement for the page, not two).
-    person, delegate = DISPATCHED_PERSON, DELEGATE
-    dispatches = (
-        select(func.coalesce(func.json_agg(aggregate_order_by(
-            func.json_build_array(Dispatch.id, Dispatch.person_id, person.full_name, Dispatch.position, Dispatch.tier,
-                                  Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, delegate.full_name,
-                                  Dispatch.dispatched_at),
-            Dispatch.dispatched_at, Dispatch.id)), func.json_build_array()))
-        .select_from(Dispatch).join(person, person.id == Dispatch.person_id)
-        .outerjoin(delegate, delegate.id == Dispatch.delegate_person_id)
-        .where(Dispatch.case_id == ClaimCase.id).scalar_subquery())
+    dispatches = _with_names(select(func.coalesce(
+        func.json_agg(aggregate_order_by(func.json_build_array(*_DISPATCH_FIELDS), *_DISPATCH_ORDER)),
+        func.json_build_array()))).where(Dispatch.case_id == ClaimCase.id).scalar_subquery()
     return (select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.state, ClaimCase.tier,
                    ClaimCase.current_estimate, ClaimCase.report_time, surveyor.full_name, page.c.rank,
                    ClaimCase.first_dispatched_at, ClaimCase.compulsory_only, dispatches)
@@ -173,41 +187,21 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     board = [
         BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
                  int((now - r[10]).total_seconds() // 3600) if r[10] else None,
-                 dispatches=[_dispatch_from_json(r[0], d) for d in r[12]], compulsory_only=bool(r[11]))
+                 dispatches=[_dispatch_info(r[0], d) for d in r[12]], compulsory_only=bool(r[11]))
         for r in rows
     ]
     return BoardPage(total or 0, board)
 
 
-def _dispatch_from_json(case_id: int, item: list) -> DispatchInfo:
-    dispatch_id, person_id, name, position, tier, reason, contact_state, goes, delegate, at = item
-    return DispatchInfo(dispatch_id, case_id, person_id, name, position, tier, reason, contact_state, goes, delegate,
-                        datetime.fromisoformat(at))
-
-
-_DISPATCHES = (
-    select(Dispatch.id, Dispatch.case_id, Dispatch.person_id, DISPATCHED_PERSON.full_name, Dispatch.position,
-           Dispatch.tier, Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, DELEGATE.full_name,
-           Dispatch.dispatched_at)
-    .join(DISPATCHED_PERSON, DISPATCHED_PERSON.id == Dispatch.person_id)
-    .outerjoin(DELEGATE, DELEGATE.id == Dispatch.delegate_person_id)
-    .where(Dispatch.case_id == any_(bindparam("case_ids", type_=ARRAY(BigInteger))))
-    .order_by(Dispatch.case_id, Dispatch.dispatched_at, Dispatch.id)
-)
-
-
-def _dispatches(session: Session, case_ids: list[int]) -> list[DispatchInfo]:
-    if not case_ids:
-        return []
-    rows = read(session, _DISPATCHES, {"case_ids": case_ids}).all()
-    return [DispatchInfo(*r) for r in rows]
+_CASE_DISPATCHES = (_with_names(select(*_DISPATCH_FIELDS)).where(Dispatch.case_id == bindparam("case_id"))
+                    .order_by(*_DISPATCH_ORDER))
 
 
 def case_dispatches(session: Session, actor: Actor, case_id: int) -> list[DispatchInfo]:
     """The dispatches of one case the actor may see (for acting from the board)."""
     require_board(actor)
     load_visible_case(session, actor, case_id)
-    return _dispatches(session, [case_id])
+    return [_dispatch_info(case_id, r) for r in read(session, _CASE_DISPATCHES, {"case_id": case_id})]
 
 
 def delegate_candidates(session: Session, actor: Actor, dispatch_id: int) -> list[tuple[int, str]]:

@@ -73,6 +73,11 @@ def test_branch_tracker_cannot_read_another_branchs_dispatches(session, org, act
     with pytest.raises(NotFound):
         case_dispatches(session, actor_for("zj_tracker"), board_cases["gd_t2"])
     assert len(case_dispatches(session, actor_for("gd_tracker"), board_cases["gd_t2"])) == 2
+    # The board page carries each case's dispatches as JSON; the action section reads them as rows:
+    # the same dispatches, times included.
+    row = next(r for r in board_page(session, actor_for("gd_tracker"), BoardFilter(), now=NOW).rows
+               if r.case_id == board_cases["gd_t2"])
+    assert row.dispatches == case_dispatches(session, actor_for("gd_tracker"), board_cases["gd_t2"])
 
 
 def test_filters_by_tier_sub_branch_and_report_date(session, org, actor_for, board_cases):
