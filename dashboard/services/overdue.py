@@ -19,7 +19,7 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBLE, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied
-from dashboard.services.statements import built_once, read
+from dashboard.services.statements import NOW, built_once, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Deadline, Violation
 
@@ -94,9 +94,7 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
 
 
-# The time "now" and the end of the due-soon window are bound at execution: a built statement
-# (services.statements) serves every run of the page, whatever the time.
-NOW = bindparam("now", type_=DateTime(timezone=True))
+# The end of the due-soon window is bound at execution, as the time now (statements.NOW).
 SOON_UNTIL = bindparam("soon_until", type_=DateTime(timezone=True))
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import (
-    ColumnElement, DateTime, Interval, Select, and_, bindparam, case, extract, false, func, or_, select,
+    ColumnElement, Interval, Select, and_, bindparam, case, extract, false, func, or_, select,
 )
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldError
-from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.statements import NOW, built_once, count_then_page, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation,
@@ -157,8 +157,7 @@ def _dispatch_within_hours(session: Session) -> float:
     return float(stored) if stored is not None else float(DEFAULT_DISPATCH_WITHIN_HOURS)
 
 
-# Bound at execution, so one built statement (services.statements) serves every run of the page.
-NOW = bindparam("now", type_=DateTime(timezone=True))
+# Bound at execution, as the time now (statements.NOW).
 WINDOW = bindparam("window", type_=Interval())
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, Executable, Row
+from sqlalchemy import CursorResult, DateTime, Executable, Row, bindparam
 from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable)
@@ -23,6 +23,10 @@ F = TypeVar("F", bound=Callable)
 # of building). A built statement takes 10-100 KB (the overview's headline is the largest), so
 # the whole process keeps at most a few tens of MB of them.
 MAX_SHAPES = 128
+
+
+# The time "now", bound at execution: a built statement serves every run of a page, whatever the time.
+NOW = bindparam("now", type_=DateTime(timezone=True))
 
 
 def built_once(builder: F) -> F:

@@ -262,17 +262,16 @@ def _summaries_page_statement(allowed: tuple[int, ...] | None, branch_id: int | 
 
 @built_once
 def _content_statement(allowed: tuple[int, ...] | None, paged: bool) -> Select:
-    cases = func.coalesce(WeeklySummary.content["cases"], func.jsonb_build_array())
+    whole = func.coalesce(WeeklySummary.content["cases"], func.jsonb_build_array())
+    cases = whole
     if paged:
         # PostgreSQL cuts the page out of the document: a big branch's week lists ~600 cases
         # (~180 KB of JSON to send and decode) and the page shows 50 of them.
-        cases = func.jsonb_path_query_array(cases, "$[$first to $last]",
+        cases = func.jsonb_path_query_array(whole, "$[$first to $last]",
                                             func.jsonb_build_object("first", bindparam("first"),
                                                                     "last", bindparam("last")))
     return (_summary_rows().add_columns(WeeklySummary.content["as_of"], WeeklySummary.content["totals"],
-                                        func.jsonb_array_length(func.coalesce(WeeklySummary.content["cases"],
-                                                                              func.jsonb_build_array())),
-                                        cases)
+                                        func.jsonb_array_length(whole), cases)
             .where(WeeklySummary.id == bindparam("summary_id"), *_summary_conditions(allowed, None)))
 
 
