@@ -450,7 +450,11 @@ class WeeklySummary(Base):
         Integer, Computed("((content -> 'totals') ->> 'open_points')::integer", persisted=True))
     total_overdue_deadlines: Mapped[int | None] = mapped_column(
         Integer, Computed("((content -> 'totals') ->> 'overdue_deadlines')::integer", persisted=True))
-    __table_args__ = (UniqueConstraint("branch_id", "week_start", name="uq_weekly_summary_week"),)
+    __table_args__ = (
+        UniqueConstraint("branch_id", "week_start", name="uq_weekly_summary_week"),
+        # The list's order, newest week first: its first page reads one week, not every summary.
+        Index("ix_weekly_summary_week", "week_start"),
+    )
 
 
 class Notification(Base):
