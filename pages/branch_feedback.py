@@ -9,12 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
+from dashboard.services.reference import due_soon_hours
 from dashboard.services.review import answer_points, branch_inbox, branch_opinions, case_opinions, tracker_register
 from dashboard.services.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
-from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash, styled
+from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
+from dashboard.ui.tones import due_tone
 from dashboard.ui.tables import download_buttons, open_case, pager
 
 actor = require_page("branch_feedback")
@@ -24,15 +26,22 @@ is_manager = actor.has_role("branch_manager")
 is_tracker = actor.has_role("branch_tracker")
 st.title(t("review.page.branch_feedback"))
 show_flash()
-inbox_tab, register_tab = st.tabs([t("review.fb.inbox"), t("review.fb.register")])
+# Only the open tab runs (on_change="rerun"): the register counts opinions, answers and notes of
+# every tiered case of the branch, which the inbox, where a manager lands, does not need.
+# A tracker's work is the register, so a tracker who does not answer opens there.
+tab_labels = [t("review.fb.inbox"), t("review.fb.register")]
+inbox_tab, register_tab = st.tabs(tab_labels, key="fb_tab", on_change="rerun",
+                                  default=tab_labels[1] if is_tracker and not is_manager else tab_labels[0])
 
-with inbox_tab:
+
+def inbox() -> None:
     f1, f2 = st.columns(2)
     only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open", value=True)
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
     with db_session() as session:
         total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=0)
         offset = pager(total, PAGE_SIZE, key="fb_page", filters=(only_open, case_no))
+        soon_hours = due_soon_hours(session)
         _, rows = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=PAGE_SIZE, offset=offset,
                                total=total)
     is_open = [r.status in ("open", "sent_back") for r in rows]
@@ -52,9 +61,10 @@ with inbox_tab:
     answerable = {o.id: o for o in opinions if any(p.status in ("open", "sent_back") for p in o.points)}
     if rows:
         # A click on an open point chooses its opinion for answering below.
-        selectable_table(styled(frame, [r.due_at if o else None for r, o in zip(rows, is_open)],
-                                t("review.col.time_left"), now), "fb_inbox_table",
-                         [r.opinion_id if r.opinion_id in answerable else None for r in rows], "fb_opinion")
+        selectable_table(frame, "fb_inbox_table",
+                         [r.opinion_id if r.opinion_id in answerable else None for r in rows], "fb_opinion",
+                         tones={t("review.col.time_left"): [due_tone(r.due_at if o else None, now, soon_hours)
+                                                            for r, o in zip(rows, is_open)]})
         download_buttons(frame, "review_inbox", key="fb_inbox_dl", page_only=True)
     else:
         st.info(t("review.no_rows"))
@@ -89,7 +99,8 @@ with inbox_tab:
                 action=_submit, success=lambda ids: t("review.fb.submitted", n=len(ids)),
                 clear=tuple(f"answer_{p.id}" for p in open_points)))
 
-with register_tab:
+
+def register() -> None:
     f1, f2 = st.columns(2)
     include_closed = f1.toggle(t("review.filter.include_closed"), key="fb_reg_closed")
     reg_case_no = f2.text_input(t("review.filter.case_no"), key="fb_reg_case_no")
@@ -113,7 +124,7 @@ with register_tab:
     })
     if not reg:
         st.info(t("review.no_rows"))
-        st.stop()
+        return
     selectable_table(frame, "fb_register_table", [r.case_id for r in reg], "fb_reg_case")
     download_buttons(frame, "tracker_register", key="fb_register_dl", page_only=True)
     labels = {r.case_id: r.case_no for r in reg}
@@ -138,3 +149,11 @@ with register_tab:
             st.button(t("review.fb.add_progress"), key="fb_progress_save", on_click=run_action, kwargs=dict(
                 action=lambda s: post_progress_note(s, actor, case_id, st.session_state.get("fb_progress", "")),
                 success=t("review.fb.progress_saved"), clear=("fb_progress",)))
+
+
+with inbox_tab:
+    if inbox_tab.open:
+        inbox()
+with register_tab:
+    if register_tab.open:
+        register()

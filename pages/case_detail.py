@@ -9,12 +9,14 @@ from dashboard.i18n import has_key, t
 from dashboard.services.case_detail import case_detail, find_case_id
 from dashboard.services.case_state import advance_state
 from dashboard.services.errors import UserError
+from dashboard.services.reference import due_soon_hours
 from dashboard.ui.case_timeline import describe, who
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label, time_left
 from dashboard.ui.my_tasks import render_my_tasks
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
+from dashboard.ui.tones import RED, due_tone, tagged
 
 actor = require_page("case_detail")
 st.title(t("page.case_detail"))
@@ -48,6 +50,7 @@ if not case_id:
 try:
     with db_session() as session:
         detail = case_detail(session, actor, int(case_id))
+        soon_hours = due_soon_hours(session)
 except UserError as err:  # NotFound also for another branch's case: nothing of it is shown
     st.error(t(err.key))
     st.stop()
@@ -98,15 +101,11 @@ if detail.deadlines:
         t("detail.col.status"): t(f"detail.deadline_status.{d.status}"),
         t("detail.col.left"): time_left(d.due_at, now) if d.status in ("open", "overdue") else "",
     } for d in detail.deadlines])
-    soon = {i for i, d in enumerate(detail.deadlines)
-            if d.status == "open" and (d.due_at - now).total_seconds() <= 24 * 3600}
-    late = {i for i, d in enumerate(detail.deadlines) if d.status in ("overdue", "met_late")}
-
-    def _colour(row: pd.Series) -> list[str]:  # red overdue / late, amber due within 24 h
-        colour = "color: #d62728" if row.name in late else ("color: #e6a700" if row.name in soon else "")
-        return [colour] * len(row)
-
-    st.dataframe(frame.style.apply(_colour, axis=1), hide_index=True, width="stretch")
+    # Red overdue or done late, amber open and due soon (the due-soon window is a rule setting).
+    tones = [RED if d.status in ("overdue", "met_late") else due_tone(d.due_at, now, soon_hours)
+             if d.status == "open" else None for d in detail.deadlines]
+    shown, tag_columns = tagged(frame, {t("detail.col.status"): tones, t("detail.col.left"): tones})
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=tag_columns, key="detail_deadlines")
 else:
     st.caption(t("detail.deadlines_empty"))
 

@@ -9,12 +9,14 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.rules.review import split_points
+from dashboard.services.reference import due_soon_hours
 from dashboard.services.review import case_facts, case_opinions, decide_point, post_review_opinion
 from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
-from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash, styled
+from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
+from dashboard.ui.tones import due_tone
 from dashboard.ui.tables import download_buttons, open_case, pager
 
 actor = require_page("hq_review")
@@ -28,6 +30,7 @@ if not can_write:
 
 with db_session() as session:
     branches = dict(queue_branch_choices(session))
+    soon_hours = due_soon_hours(session)
 f1, f2, f3, f4 = st.columns(4)
 status = f1.selectbox(t("review.filter.status"), ["pending", "reviewed", "all"], key="hq_status",
                       format_func=lambda s: t(f"review.filter.{s}"))
@@ -61,8 +64,8 @@ frame = pd.DataFrame({
 })
 if rows:
     dues = [r.d4_due if r.reviewed_at is None else None for r in rows]
-    selectable_table(styled(frame, dues, t("review.col.time_left"), now), "hq_queue_table",
-                     [r.case_id for r in rows], "hq_case")
+    selectable_table(frame, "hq_queue_table", [r.case_id for r in rows], "hq_case",
+                     tones={t("review.col.time_left"): [due_tone(d, now, soon_hours) for d in dues]})
     download_buttons(frame, "review_queue", key="hq_queue_dl", page_only=True)
 else:
     st.info(t("review.no_rows"))

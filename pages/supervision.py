@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
+from dashboard.services.reference import due_soon_hours
 from dashboard.services.review_queue import queue_branch_choices
 from dashboard.services.supervision import (
     assign_supervisor, case_first_responsibles, followed_cases, open_supervision_opinions, post_progress_note,
@@ -16,8 +17,9 @@ from dashboard.services.supervision import (
 )
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
-from dashboard.ui.review_view import left_text, run_action, selectable_table, show_flash, styled
+from dashboard.ui.review_view import left_text, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
+from dashboard.ui.tones import due_tone
 from dashboard.ui.tables import download_buttons, open_case, pager
 
 actor = require_page("supervision")
@@ -34,6 +36,7 @@ with tabs[0]:
     f1, f2, f3 = st.columns(3)
     with db_session() as session:
         all_branches = dict(queue_branch_choices(session))
+        soon_hours = due_soon_hours(session)
     if is_admin:
         shown = all_branches
     elif is_supervisor:
@@ -65,8 +68,8 @@ with tabs[0]:
     if not rows:
         st.info(t("review.no_rows"))
     else:
-        selectable_table(styled(frame, [r.awaiting_reply_due for r in rows], t("review.col.time_left"), now),
-                         "sup_table", [r.case_id for r in rows], "sup_case")
+        selectable_table(frame, "sup_table", [r.case_id for r in rows], "sup_case", tones={
+            t("review.col.time_left"): [due_tone(r.awaiting_reply_due, now, soon_hours) for r in rows]})
         download_buttons(frame, "supervision_cases", key="sup_dl", page_only=True)
         labels = {r.case_id: f"{r.case_no} · {r.branch}" for r in rows}
         case_id = st.selectbox(t("review.pick_case"), list(labels), key="sup_case", format_func=labels.get,

@@ -14,9 +14,10 @@ from dashboard.services.weekly import (
 )
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, wan, tier_label
-from dashboard.ui.review_view import RED, left_text, run_action, show_flash
+from dashboard.ui.review_view import left_text, run_action, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, pager
+from dashboard.ui.tones import RED, tagged
 
 actor = require_page("weekly_summary")
 PAGE_SIZE = 20
@@ -59,10 +60,9 @@ frame = pd.DataFrame({
     t("review.col.open_points"): [r.open_points for r in rows],
     t("review.col.overdue"): [r.overdue_deadlines for r in rows],
 })
-status_col = t("review.col.status")
-st.dataframe(frame.style.apply(lambda col: [RED if s in ("late", "missing") else "" for s in statuses]
-                               if col.name == status_col else [""] * len(col), axis=0),
-             hide_index=True, width="stretch", key="wk_table")
+shown, tag_columns = tagged(frame, {t("review.col.status"): [RED if s in ("late", "missing") else None
+                                                               for s in statuses]})
+st.dataframe(shown, hide_index=True, width="stretch", key="wk_table", column_config=tag_columns)
 download_buttons(frame, "weekly_summaries", key="wk_list_dl", page_only=True)
 
 labels = {r.id: t("review.wk.option", branch=r.branch, week=r.week_start.isoformat(),
@@ -109,14 +109,12 @@ def whole_list(summary_id: int = summary_id) -> pd.DataFrame:
         return detail_frame(weekly_summary_content(session, actor, summary_id)[1]["cases"])
 
 
-overdue_col = t("review.col.overdue")
 if not shown_cases:  # an empty table says "empty" in English: say it in the person's words
     st.caption(t("review.wk.no_case_list") if totals["cases"] else t("review.wk.no_cases"))
 else:
-    st.dataframe(detail_frame(shown_cases).style.apply(
-        lambda col: [RED if c["overdue_deadlines"] else "" for c in shown_cases]
-        if col.name == overdue_col else [""] * len(col), axis=0), hide_index=True, width="stretch",
-        key="wk_detail_table")
+    shown, tag_columns = tagged(detail_frame(shown_cases), {
+        t("review.col.overdue"): [RED if c["overdue_deadlines"] else None for c in shown_cases]})
+    st.dataframe(shown, hide_index=True, width="stretch", key="wk_detail_table", column_config=tag_columns)
     download_buttons(whole_list, f"weekly_{row.branch}_{row.week_start.isoformat()}",
                      key="wk_detail_dl")
 

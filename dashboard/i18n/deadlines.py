@@ -92,4 +92,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                         "All recorded violations within the branch, sub-branch, type, tier, person "
                                         "and due-date filters; the status filter does not apply (a violation has "
                                         "no status)."),
+    "deadlines.violations_as_of": ("违规统计（上方“违规记录”与下方分公司图）读取于 {time}，{s} 秒内自动更新；"
+                                   "列表和其余计数为实时数据。",
+                                   "Violation figures (the count above and the branch chart) read at {time}; they "
+                                   "refresh within {s} s. The list and the other counts are live."),
 }

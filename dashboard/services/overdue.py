@@ -98,16 +98,9 @@ def _local_midnight(day: date) -> datetime:
 SOON_UNTIL = bindparam("soon_until", type_=DateTime(timezone=True))
 
 
-def due_soon_hours(session: Session) -> float:
-    """How many hours ahead a clock counts as due soon: a display threshold, read from the kept
-    settings (an administrator's change shows at once on their server, within a minute on others).
-    The page names the status with the same number the counts use."""
-    return float(reference.rule_settings(session)["deadline.due_soon_hours"])
-
-
 def _times(session: Session, now: datetime | None) -> dict[str, datetime]:
     now = _now(now)
-    return {"now": now, "soon_until": now + timedelta(hours=due_soon_hours(session))}
+    return {"now": now, "soon_until": now + timedelta(hours=reference.due_soon_hours(session))}
 
 
 class _Query:
@@ -204,8 +197,11 @@ def _export_statement(actor: Actor, filters: OverdueFilters, max_rows: int) -> S
 
 @built_once
 def _counts_statement(actor: Actor, filters: OverdueFilters) -> Select:
+    """One row, a count per status (in STATUSES order): counted in one pass with FILTER, where
+    grouping by the status expression hashed each of the ~58k shown clocks at 1M cases."""
     q = _query(actor, filters)
-    return q.joined(select(q.status, func.count()), people=bool(filters.person)).group_by(q.status)
+    counts = [func.count().filter(q.status_conditions[status]) for status in STATUSES]
+    return q.joined(select(*counts), people=bool(filters.person))
 
 
 @built_once
@@ -250,9 +246,8 @@ def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, lim
 
 def _status_counts(session: Session, actor: Actor, filters: OverdueFilters,
                    times: dict[str, datetime]) -> dict[str, int]:
-    counts = {status: 0 for status in STATUSES}
-    counts.update({status: int(n) for status, n in read(session, _counts_statement(actor, filters), times)})
-    return counts
+    row = read(session, _counts_statement(actor, filters), times).one()
+    return {status: int(n) for status, n in zip(STATUSES, row)}
 
 
 def overdue_export(session: Session, actor: Actor, filters: OverdueFilters, *, now: datetime | None = None,

@@ -121,6 +121,13 @@ def rule_settings(session: Session) -> dict[str, Any]:
     return dict(_remembered(session, "rule_settings", lambda: all_settings(session)))
 
 
+def due_soon_hours(session: Session) -> float:
+    """How many hours ahead a clock counts as due soon (amber on every list, and the tracker's
+    status): a display threshold from the kept settings (an administrator's change shows at once on
+    their server, within a minute on others)."""
+    return float(rule_settings(session)["deadline.due_soon_hours"])
+
+
 def active_tier_codes(session: Session) -> tuple[str, ...]:
     """Tier codes in force anywhere (national and approved branch splits), lowest first."""
     def read() -> tuple[str, ...]:

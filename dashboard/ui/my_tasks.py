@@ -9,9 +9,11 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
 from dashboard.services.home import MyTask, my_open_tasks
+from dashboard.services.reference import due_soon_hours
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, tier_label, time_left
 from dashboard.ui.tables import case_table
+from dashboard.ui.tones import due_tone
 
 
 def _item(task: MyTask) -> str:
@@ -27,6 +29,7 @@ def render_my_tasks(actor: Actor, key: str) -> None:
     now = datetime.now(timezone.utc)
     with db_session() as session:
         total, tasks = my_open_tasks(session, actor)
+        soon_hours = due_soon_hours(session)
     st.subheader(t("home.tasks.title"))
     if not tasks:
         st.success(t("home.tasks.none"))
@@ -41,14 +44,4 @@ def render_my_tasks(actor: Actor, key: str) -> None:
         t("home.tasks.left"): [time_left(task.due_at, now) for task in tasks],
         t("home.tasks.tier"): [tier_label(task.tier) for task in tasks],
     })
-    due_soon = [0 <= (task.due_at - now).total_seconds() < 24 * 3600 for task in tasks]
-    overdue = [task.due_at < now for task in tasks]
-    left = t("home.tasks.left")
-
-    def paint(shown: pd.DataFrame):
-        # DESIGN: red for overdue, amber for due within 24 h; nothing else coloured.
-        colours = ["color: #c62828; font-weight: 600" if late else ("color: #b26a00" if soon else "")
-                   for late, soon in zip(overdue, due_soon)]
-        return shown.style.apply(lambda col: colours if col.name == left else [""] * len(col), axis=0)
-
-    case_table(frame, key, style=paint)
+    case_table(frame, key, tones={t("home.tasks.left"): [due_tone(task.due_at, now, soon_hours) for task in tasks]})

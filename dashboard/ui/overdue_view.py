@@ -6,17 +6,18 @@ from datetime import datetime
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.rules.deadlines import AGEING_BUCKETS
 from dashboard.services.overdue import OverdueRow
 from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, short_unit
 from dashboard.ui.format import local_time, time_left
+from dashboard.ui.tones import AMBER, RED, Tone
 
 # Colour carries meaning only: red overdue, amber due soon; done-late rows stay neutral.
-OVERDUE_RED = "#d62728"
-DUE_SOON_AMBER = "#e8a000"
-STATUS_COLOURS = {"overdue": OVERDUE_RED, "due_soon": DUE_SOON_AMBER}
+OVERDUE_RED = "#d62728"  # the ageing chart's bars
+STATUS_TONES: dict[str, Tone] = {"overdue": RED, "due_soon": AMBER}
 
 
 def status_label(status: str, soon_hours: float) -> str:
@@ -50,17 +51,16 @@ def rows_frame(rows: Sequence[OverdueRow], now: datetime, soon_hours: float) -> 
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def coloured(frame: pd.DataFrame, statuses: Sequence[str]):
-    """A Styler that paints the status and the time-left cells red (overdue) or amber (due soon)."""
-    colour_of = [STATUS_COLOURS.get(s, "") for s in statuses]
-    painted = [t("deadlines.col.status"), t("deadlines.col.left")]
+def row_tones(rows: Sequence[OverdueRow]) -> dict[str, list[Tone]]:
+    """The status red (overdue) or amber (due soon), done-late neutral; the time left red wherever
+    it says late ("超时 3 小时", a done-late clock's too), amber when due soon."""
+    return {t("deadlines.col.status"): [STATUS_TONES.get(r.status) for r in rows],
+            t("deadlines.col.left"): [RED if r.hours_late > 0 else STATUS_TONES.get(r.status) for r in rows]}
 
-    def paint(column: pd.Series) -> list[str]:
-        if column.name not in painted:
-            return [""] * len(column)
-        return [f"color: {c}; font-weight: 600" if c else "" for c in colour_of]
 
-    return frame.style.apply(paint, axis=0).format({t("deadlines.col.overdue_hours"): "{:,.1f}"}, na_rep="")
+def list_columns() -> dict:
+    """Column settings of the list: hours late with one decimal (blank when not late)."""
+    return {t("deadlines.col.overdue_hours"): st.column_config.NumberColumn(format="%.1f")}
 
 
 CHART_HEIGHT = 260  # px of plot area, legends come on top of it

@@ -48,11 +48,11 @@ def cached_figures(actor: Actor, fn: Callable[..., T], *args: Any, **kwargs: Any
                    st.session_state.get(_NONCE, 0), compute)
 
 
-def figures_freshness(read_at: datetime, key: str) -> None:
-    """Say when the figures were read, with a button to read them again now (this person only)."""
+def figures_freshness(read_at: datetime, key: str, message: str = "common.figures_as_of") -> None:
+    """Say when the figures were read (`message`, an i18n key with {time} and {s}), with a button
+    to read them again now (this person only)."""
     left, right = st.columns([5, 1], vertical_alignment="center")
-    left.caption(t("common.figures_as_of", time=read_at.astimezone(BUSINESS_TZ).strftime("%H:%M:%S"),
-                   s=FIGURES_CACHE_SECONDS))
+    left.caption(t(message, time=read_at.astimezone(BUSINESS_TZ).strftime("%H:%M:%S"), s=FIGURES_CACHE_SECONDS))
     if right.button(t("common.refresh"), key=key, icon=":material/refresh:", type="tertiary"):
         st.session_state[_NONCE] = st.session_state.get(_NONCE, 0) + 1
         st.rerun()

@@ -1,8 +1,8 @@
 """Streamlit pieces shared by the review, feedback, supervision and weekly pages."""
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -13,9 +13,8 @@ from dashboard.services.errors import UserError, ValidationFailed
 from dashboard.services.review import OpinionView
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, time_left
+from dashboard.ui.tones import Tone, tagged
 
-RED = "background-color: #fde2e1; color: #a8071a"
-AMBER = "background-color: #fff4d6; color: #8a5a00"
 _FLASH = "review_flash"
 
 
@@ -51,27 +50,6 @@ def show_flash() -> None:
         st.toast(message, icon=":material/error:" if kind == "error" else ":material/check_circle:")
 
 
-def due_style(due: datetime | None, now: datetime, soon_hours: float = 24) -> str:
-    """Colour carries meaning only: red overdue, amber due within 24 h."""
-    if due is None:
-        return ""
-    if due < now:
-        return RED
-    if due - now <= timedelta(hours=soon_hours):
-        return AMBER
-    return ""
-
-
-def styled(frame: pd.DataFrame, dues: list[datetime | None], column: str, now: datetime):
-    """A Styler colouring `column` by the matching due time (open items only)."""
-    styles = [due_style(d, now) for d in dues]
-
-    def _apply(col: pd.Series) -> list[str]:
-        return styles if col.name == column else [""] * len(col)
-
-    return frame.style.apply(_apply, axis=0)
-
-
 def left_text(due: datetime | None, now: datetime) -> str:
     return time_left(due, now) if due is not None else "—"
 
@@ -102,11 +80,14 @@ def render_opinion(view: OpinionView, now: datetime, *,
             point_widget(point)
 
 
-def selectable_table(data, key: str, ids: list, target_key: str) -> None:
+def selectable_table(frame: pd.DataFrame, key: str, ids: list, target_key: str, *,
+                     tones: Mapping[str, Sequence[Tone]] | None = None) -> None:
     """A list whose row click chooses that row's id in the page's picker `target_key` (call it
-    before the picker is drawn); the picker stays usable, a click is applied once."""
-    event = st.dataframe(data, key=key, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row")
+    before the picker is drawn); the picker stays usable, a click is applied once. `tones`: the
+    columns drawn as coloured labels (see ui/tones)."""
+    shown, config = tagged(frame, tones or {})
+    event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", column_config=config or None)
     rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
     apply_row_click(st.session_state, key, rows, ids, target_key)
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import current_language, set_language, t
+from dashboard.ui.tones import Tone, tagged
 
 _CASE_DETAIL = "pages/case_detail.py"
 _ROOT = Path(__file__).resolve().parent.parent.parent
@@ -71,11 +72,12 @@ def open_case(case_id: int) -> None:
 
 def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
                hidden: tuple[str, ...] = ("case_id",), column_config: dict | None = None,
-               style=None) -> None:
-    """Show `frame`; selecting a row opens that case's detail page. `style` maps the shown frame to a Styler."""
-    shown = frame.drop(columns=[c for c in hidden if c in frame.columns])
-    event = st.dataframe(style(shown) if style else shown, key=key, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", column_config=column_config)
+               tones: Mapping[str, Sequence[Tone]] | None = None) -> None:
+    """Show `frame`; selecting a row opens that case's detail page. `tones`: the columns drawn as
+    coloured labels (see ui/tones)."""
+    shown, tag_columns = tagged(frame.drop(columns=[c for c in hidden if c in frame.columns]), tones or {})
+    event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", column_config={**(column_config or {}), **tag_columns} or None)
     rows = event.selection.rows if event and hasattr(event, "selection") else []
     if rows:
         open_case(int(frame.iloc[rows[0]][id_column]))

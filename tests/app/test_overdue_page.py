@@ -7,7 +7,8 @@ import pytest
 
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.violations import record_violations
-from tests.app.helpers import signed_in_app
+from dashboard.ui.tones import AMBER, FILLS, RED
+from tests.app.helpers import cell_fills, shown_frame, signed_in_app
 from tests.factories import make_case
 
 
@@ -29,19 +30,23 @@ def overdue_cases(session, org, actor_for):
 
 
 def _table_text(at) -> str:
-    return at.dataframe[0].value.to_string()
+    return shown_frame(at.dataframe[0]).to_string()
 
 
 def test_hq_reviewer_sees_every_branch_most_overdue_first(db_url, org, overdue_cases):
     at = signed_in_app(db_url, "reviewer", "overdue")
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
+    table = shown_frame(at.dataframe[0])
     text = table.to_string()
     for key in ("gz", "sz", "hz", "fs"):
         assert overdue_cases[key].case_no in text
     status_col = table.columns[0]
     assert "超时" in table.iloc[0][status_col]  # overdue rows first
     assert any("24小时内到期" in v for v in table[status_col])
+    # Colour carries meaning: the status and the time left red when overdue, amber when due soon.
+    expected = [FILLS[RED] if "超时" in s else FILLS[AMBER] for s in table[status_col]]
+    assert cell_fills(at.dataframe[0], status_col) == expected
+    assert cell_fills(at.dataframe[0], "剩余/超时") == expected
     metrics = {m.label: m.value for m in at.metric}
     # 50 h after dispatch: D1 of each case, D2 of each first responsible (gz 1, sz T2 2, hz 1) = 7.
     assert metrics["超时未完成"] == "7"
@@ -61,16 +66,16 @@ def test_filters_narrow_the_list(db_url, org, overdue_cases):
     at.multiselect(key="ov_kinds").select("D2")
     at.run()
     assert not at.exception, at.exception
-    kinds = set(at.dataframe[0].value["时效类型"])
+    kinds = set(shown_frame(at.dataframe[0])["时效类型"])
     assert kinds == {"D2 第一责任人到场及人车合影（24小时）"}
     at.multiselect(key="ov_tiers").select("T2")
     at.run()
-    assert set(at.dataframe[0].value["报案号"]) == {overdue_cases["sz"].case_no}
+    assert set(shown_frame(at.dataframe[0])["报案号"]) == {overdue_cases["sz"].case_no}
     at.multiselect(key="ov_kinds").unselect("D2")
     at.multiselect(key="ov_status").unselect("overdue")
     at.run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
+    table = shown_frame(at.dataframe[0])
     assert list(table["状态"]) == ["24小时内到期"] * 2  # sz's two D3 clocks, no overdue row left
 
 
@@ -92,7 +97,7 @@ def test_the_counts_above_the_list_are_live_and_the_lists_own(db_url, session, o
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["超时未完成"] == "9"  # its D1 and its first responsible's D2
-    table = at.dataframe[0].value
+    table = shown_frame(at.dataframe[0])
     assert late.case_no in table.to_string()
     assert (table[table.columns[0]].str.contains("超时")).sum() == 9
 
@@ -109,6 +114,28 @@ def test_the_due_soon_status_is_named_with_the_hours_in_force(db_url, session, o
     assert not at.exception, at.exception
     assert any(m.label == "48小时内到期" for m in at.metric)
     assert "48小时内到期" in at.multiselect(key="ov_status").options
-    statuses = set(at.dataframe[0].value["状态"])
-    assert "48小时内到期" in statuses and "24小时内到期" not in statuses
+    table = shown_frame(at.dataframe[0])
+    assert "48小时内到期" in set(table["状态"]) and "24小时内到期" not in set(table["状态"])
+    soon = table["状态"] == "48小时内到期"
+    assert {fill for fill, s in zip(cell_fills(at.dataframe[0], "剩余/超时"), soon) if s} == {FILLS[AMBER]}
     assert any("48 小时内到期" in c.value for c in at.caption)
+
+
+def test_violation_figures_are_kept_a_minute_and_refresh_on_request(db_url, session, org, actor_for, overdue_cases):
+    """Three years of violations are grouped once a minute per person (the caption says when);
+    the counts and list stay live, and 刷新 reads the violations again at once."""
+    at = signed_in_app(db_url, "reviewer", "overdue")
+    before = int({m.label: m.value for m in at.metric}["违规记录"].replace(",", ""))
+    assert any("违规统计" in c.value and "读取于" in c.value for c in at.caption)
+    now = datetime.now(timezone.utc)
+    late = make_case(session, org, "gz", report_time=now - timedelta(hours=51), accident_time=now - timedelta(hours=52))
+    record_estimate(session, actor_for("callcenter"), late.id, 70000, now=now - timedelta(hours=50))
+    record_violations(session, now)
+    session.commit()
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["超时未完成"] == "9"  # live
+    assert int(metrics["违规记录"].replace(",", "")) == before  # kept
+    at.button(key="ov_violations_refresh").click().run()
+    assert not at.exception, at.exception
+    assert int({m.label: m.value for m in at.metric}["违规记录"].replace(",", "")) > before

@@ -9,7 +9,8 @@ from dashboard.services.review import post_review_opinion
 from dashboard.services.review_queue import queue_tiered_cases
 from dashboard.services.weekly import build_weekly_summaries
 from db.models import Opinion, OpinionPoint, PointAnswer, ProgressNote, WeeklySummary
-from tests.app.helpers import signed_in_app
+from dashboard.ui.tones import AMBER, FILLS, RED
+from tests.app.helpers import cell_fills, shown_frame, signed_in_app
 from tests.review_support import tiered_case
 
 NOW = datetime.now(timezone.utc)
@@ -189,6 +190,9 @@ def test_every_allowed_role_opens_the_page_with_a_case_chosen(db_url, session, o
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     pick = {"hq_review": "hq_case", "branch_feedback": "fb_reg_case", "supervision": "sup_case"}.get(page)
+    if page == "branch_feedback" and role == "branch_manager":  # a manager lands in the inbox
+        at.session_state["fb_tab"] = "分级案件登记簿"
+        at.run()
     if pick:
         at.selectbox(key=pick).set_value(case.id).run()
         assert not at.exception, at.exception
@@ -228,3 +232,49 @@ def test_a_summary_without_pending_cases_says_so_in_chinese(db_url, session, org
     assert "未决分级案件 0 件" in _texts(at)
     assert any("本周报没有未决分级案件" in c.value for c in at.caption)
     assert len(at.dataframe) == 1  # the list of summaries only: no empty case table ("empty")
+
+
+def test_the_queue_colours_time_left_red_when_late_and_amber_within_the_due_soon_window(
+        db_url, session, org, actor_for):
+    """DESIGN: red for overdue, amber for due soon, where "soon" is the administrator's setting."""
+    from dashboard.services.tier_admin import update_rule_settings
+
+    late = tiered_case(session, org, "gz", at=NOW - timedelta(days=4))
+    fresh = tiered_case(session, org, "sz", at=NOW - timedelta(hours=3))  # due at the end of tomorrow
+    queue_tiered_cases(session, NOW)
+    session.commit()
+    at = signed_in_app(db_url, "reviewer", "hq_review")
+
+    def fills() -> dict[str, str | None]:  # case number -> fill of its time left
+        table = at.dataframe(key="hq_queue_table")
+        return dict(zip(shown_frame(table)["报案号"], cell_fills(table, "剩余/超时")))
+
+    assert fills()[late.case_no] == FILLS[RED]
+    assert fills()[fresh.case_no] == FILLS[None]
+    update_rule_settings(session, actor_for("admin"), {"deadline.due_soon_hours": 100})
+    session.commit()
+    at.run()
+    assert not at.exception, at.exception
+    assert fills() == {late.case_no: FILLS[RED], fresh.case_no: FILLS[AMBER]}
+
+
+def test_feedback_opens_on_each_persons_own_work_and_reads_only_the_open_tab(db_url, session, org, actor_for):
+    """A manager answers opinions (the inbox), a tracker keeps the register: each lands on theirs,
+    and the other tab's list is not read until it is opened."""
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=30))
+    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=NOW - timedelta(hours=20))
+    session.commit()
+    manager = signed_in_app(db_url, "gd_manager", "branch_feedback")
+    assert not manager.exception, manager.exception
+    assert any(key == "fb_inbox_table" for key in _table_keys(manager))
+    assert "fb_register_table" not in _table_keys(manager)
+    manager.session_state["fb_tab"] = "分级案件登记簿"
+    manager.run()
+    assert _table_keys(manager) == ["fb_register_table"]
+    assert case.case_no in list(_frame(manager, "进展记录")["报案号"])
+    tracker = signed_in_app(db_url, "gd_tracker", "branch_feedback")
+    assert _table_keys(tracker) == ["fb_register_table"]
+
+
+def _table_keys(at) -> list[str]:
+    return [d.key for d in at.dataframe]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard.ui.navigation import PAGES
-from tests.app.helpers import new_app, sign_in, signed_in_app
+from dashboard.ui.tones import AMBER, FILLS
+from tests.app.helpers import cell_fills, new_app, sign_in, signed_in_app
 
 # One demo person per role of SPEC §1.
 ROLE_USERS = {
@@ -97,6 +98,8 @@ def test_home_lists_the_persons_own_open_deadlines(db_url, org, session, actor_f
     table = at.dataframe(key="home_tasks").value
     assert list(table["报案号"]) == [case.case_no, case.case_no]
     assert list(table["时效类型"]) == ["D2 第一责任人到场及人车合影（24小时）", "D3 调查报告上传（72小时）"]
+    # D2 falls due within the 24 h due-soon window (amber), D3 in 72 h (neutral).
+    assert cell_fills(at.dataframe(key="home_tasks"), "剩余/超时") == [FILLS[AMBER], FILLS[None]]
     other = signed_in_app(db_url, "hz_claims")
     assert any("没有未完成的时效任务" in s.value for s in other.success)
 

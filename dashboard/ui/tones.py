@@ -1,0 +1,59 @@
+"""Coloured tags for the list cells whose colour carries meaning (DESIGN: red for overdue or late,
+amber for due soon, everything else neutral), one look on every page.
+
+Why tags and not a pandas Styler: Streamlit renders a Styler by turning every cell of the table
+into HTML attributes and sending the table twice (values and display text). That took ~12 ms for a
+50-row list, more than the list's own SQL at 1,000,000 cases (bench/RESULTS.md). A tag column is
+the same table with one column as a list of one label, coloured by a small column setting
+(`st.column_config.MultiselectColumn`, read-only in `st.dataframe`).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import pandas as pd
+import streamlit as st
+
+Tone = Literal["red", "amber"] | None
+RED: Tone = "red"
+AMBER: Tone = "amber"
+# Light fills, so that Streamlit writes the label dark on them and a list of fifty overdue rows
+# stays readable; neutral labels are grey.
+FILLS: dict[Tone, str] = {RED: "#ffccc7", AMBER: "#ffe7ba", None: "#eef0f4"}
+_STRENGTH: dict[Tone, int] = {None: 0, AMBER: 1, RED: 2}
+
+
+def due_tone(due: datetime | None, now: datetime, soon_hours: float) -> Tone:
+    """Red once past due, amber within the due-soon window (a rule setting), else neutral."""
+    if due is None:
+        return None
+    if due < now:
+        return RED
+    if due - now <= timedelta(hours=float(soon_hours)):
+        return AMBER
+    return None
+
+
+def tagged(frame: pd.DataFrame, tones: Mapping[str, Sequence[Tone]]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """`frame` to show, with each column named in `tones` drawn as one coloured label per cell,
+    and the column settings that colour them: give both to `st.dataframe`.
+
+    `frame` itself is not changed: downloads stay plain text. A label's colour belongs to its
+    text (a column setting colours options, not cells); where one text comes with two tones, the
+    stronger wins. An empty cell gets no label."""
+    shown = frame.copy()
+    config: dict[str, Any] = {}
+    for column, column_tones in tones.items():
+        texts = ["" if pd.isna(v) else str(v) for v in frame[column]]
+        if len(column_tones) != len(texts):
+            raise ValueError(f"{column}: {len(column_tones)} tones for {len(texts)} rows")
+        tone_of: dict[str, Tone] = {}
+        for text, tone in zip(texts, column_tones):
+            if text and (text not in tone_of or _STRENGTH[tone] > _STRENGTH[tone_of[text]]):
+                tone_of[text] = tone
+        shown[column] = [[text] if text else [] for text in texts]
+        config[column] = st.column_config.MultiselectColumn(
+            options=list(tone_of), color=[FILLS[tone] for tone in tone_of.values()] or None)
+    return shown, config
