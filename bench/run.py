@@ -93,7 +93,8 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
 
     @event.listens_for(engine, "before_cursor_execute")
     def _capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if captured is not None and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+        # EXECUTE: a prepared read (statements.Prepared); its PREPARE, once per connection, is not timed.
+        if captured is not None and statement.lstrip().upper().startswith(("SELECT", "WITH", "EXECUTE")):
             captured.append((statement, parameters))
 
     with factory() as session:

@@ -22,9 +22,9 @@ from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.case_access import find_case_id as _find_case_id
 from dashboard.services.case_state import allowed_targets
-from dashboard.services.case_timeline_query import TIMELINE_SQL, decode_params
+from dashboard.services.case_timeline_query import TIMELINE, decode_params
 from dashboard.services.errors import NotFound
-from dashboard.services.statements import read
+from dashboard.services.statements import read, read_prepared
 from db.models import ClaimCase, Person, TierRuleSet
 
 ROWS_PER_SOURCE = 500  # bound per source table; a real case has a few dozen rows in each
@@ -182,8 +182,8 @@ def case_detail(session: Session, actor: Actor, case_id: int, now: datetime | No
     deadlines: list[DeadlineLine] = []
     dispatched: dict[int, str] = {}
     has_opinion = False
-    rows = read(session, TIMELINE_SQL, {"case_id": case_id, "lim": ROWS_PER_SOURCE,
-                                          "covered": sorted(COVERED_EVENT_KINDS)})
+    rows = read_prepared(session, TIMELINE, {"case_id": case_id, "lim": ROWS_PER_SOURCE,
+                                             "covered": sorted(COVERED_EVENT_KINDS)})
     for at, kind, key, ref_id, actor_name, actor_role, params in rows:
         # case_event payloads are whatever the writing service stored: passed on as they are.
         details = dict(params) if kind == "event" else decode_params(params)

@@ -5,24 +5,24 @@ at a time, the page spent ten times longer in round trips and row objects than P
 on the data (bench/RESULTS.md, issue 7). Here every source is one branch of a UNION ALL, each
 bounded by the case and a row limit, with the names of the people it mentions joined in; the
 parameters travel as jsonb and are turned back into Python values by key (`decode_params`).
+PostgreSQL keeps it parsed and planned per connection (`TIMELINE`, a prepared statement).
 
 Each row: (at, kind, key, ref_id, actor_name, actor_role, params). `kind = 'clock'` rows are
 the case's deadlines for the clocks table, not timeline entries.
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import String
+from dashboard.services.statements import Prepared
 
 DATETIME_KEYS = frozenset({"due_at", "closed_at", "sent_at", "started_at", "met_at", "cancelled_at"})
 DECIMAL_KEYS = frozenset({"amount"})
 
-TIMELINE_SQL = text("""
+_TIMELINE_SQL = """
 WITH src AS (
   (SELECT e.recorded_at AS at, 'estimate' AS kind, 'detail.ev.estimate' AS key, e.recorded_by AS actor_id,
           NULL::bigint AS ref_id,
@@ -110,7 +110,11 @@ SELECT src.at, src.kind, src.key, src.ref_id, who.full_name AS actor_name,
        (SELECT ra.role FROM role_assignment ra WHERE ra.person_id = who.id ORDER BY ra.id LIMIT 1) AS actor_role,
        src.params
   FROM src LEFT JOIN person who ON who.id = src.actor_id
-""").bindparams(bindparam("covered", type_=ARRAY(String)))
+"""
+# Prepared on each connection (statements.Prepared): parsing and planning the twelve branches cost
+# more than running them. The name carries the text's hash, so a changed text is a new statement.
+TIMELINE = Prepared(f"case_timeline_{hashlib.blake2s(_TIMELINE_SQL.encode(), digest_size=4).hexdigest()}",
+                    _TIMELINE_SQL, (("case_id", "integer"), ("lim", "integer"), ("covered", "text[]")))
 
 
 def decode_params(params: dict[str, Any]) -> dict[str, Any]:

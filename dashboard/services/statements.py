@@ -10,7 +10,9 @@ list of ids) are bound parameters given at execution instead.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -55,3 +57,51 @@ def count_then_page(session: Session, count: Callable[[], Executable], page: Cal
     if limit == 0:
         return total, []
     return total, list(read(session, page()).all())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A big fixed read kept parsed and planned by PostgreSQL on each connection (PREPARE).
+
+    Why: the case detail's timeline is one statement of twelve UNION ALL branches. Parsing and
+    planning it took PostgreSQL ~1.5 ms on every call, more than running it for a typical case
+    (bench/RESULTS.md, ours / SQL). A prepared statement is parsed once per connection; after a
+    few runs PostgreSQL keeps a generic plan when it costs no more than planning each time.
+
+    `sql` names its parameters `:name`; `types` gives each one's PostgreSQL type, in order."""
+
+    name: str
+    sql: str
+    types: tuple[tuple[str, str], ...]
+
+    def prepare_sql(self) -> str:
+        position = {param: i for i, (param, _type) in enumerate(self.types, start=1)}
+
+        def placeholder(match: re.Match) -> str:
+            return f"${position[match.group(1)]}"
+
+        body = _PARAM.sub(placeholder, self.sql)
+        return f"PREPARE {self.name} ({', '.join(t for _p, t in self.types)}) AS {body}"
+
+    def execute_sql(self) -> str:
+        return f"EXECUTE {self.name} ({', '.join(f'%({p})s' for p, _t in self.types)})"
+
+
+# `:name` but not the `::type` of a cast.
+_PARAM = re.compile(r"(?<![:\w]):(?!:)([A-Za-z_]\w*)")
+_PREPARED_KEY = "prepared_statements"
+
+
+def read_prepared(session: Session, statement: Prepared, params: Mapping[str, Any]) -> CursorResult:
+    """Run `statement` in the session's transaction, preparing it first on a connection that has
+    not prepared it yet. A prepared statement belongs to the database connection (it survives
+    rollbacks, and a pooled connection keeps it for the next session); the names prepared are
+    kept with the connection (`Connection.info`), so a new connection prepares again."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    connection = session.connection()
+    prepared = connection.info.setdefault(_PREPARED_KEY, set())
+    if statement.name not in prepared:
+        connection.exec_driver_sql(statement.prepare_sql())
+        prepared.add(statement.name)
+    return connection.exec_driver_sql(statement.execute_sql(), {p: params[p] for p, _t in statement.types})
