@@ -205,19 +205,24 @@ class ClaimCase(Base):
 
 
 class CaseCount(Base):
-    """A change in the number of cases of a sub-branch, written by the database (migration 0015).
+    """A change in the case figures of a sub-branch, written by the database (migrations 0015, 0018).
 
     Triggers on `claim_case` add a row per sub-branch for each statement that inserts or deletes
-    cases (+n / -n) or moves one; the sum is the sub-branch's case count. Only ever inserted, so
-    writers never wait on one another; jobs.compact_case_counts folds the rows into one per
-    sub-branch. Read through dashboard.services.case_counts."""
+    cases (+n / -n) or changes a case's unit, state, tier or estimate; the sums are the
+    sub-branch's case count, pending cases, pending tiered cases and their estimate. Only ever
+    inserted, so writers never wait on one another; jobs.compact_case_counts folds the rows into
+    one per sub-branch. Read through dashboard.services.case_counts."""
 
     __tablename__ = "case_count"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     branch_id: Mapped[int] = mapped_column(Integer)
     sub_branch_id: Mapped[int] = mapped_column(Integer)
     cases: Mapped[int] = mapped_column(BigInteger)
-    __table_args__ = (Index("ix_case_count_unit", "branch_id", "sub_branch_id", postgresql_include=["cases"]),)
+    pending: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    pending_tiered: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    pending_tiered_amount: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    __table_args__ = (Index("ix_case_count_unit", "branch_id", "sub_branch_id",
+                            postgresql_include=["cases", "pending", "pending_tiered", "pending_tiered_amount"]),)
 
 
 class Estimate(Base):

@@ -1,13 +1,18 @@
-"""How many cases a person may see, from the per-sub-branch counts the database keeps (migration 0015).
+"""How many cases a person may see, and how many of them are pending (and tiered, with their
+estimate), from the per-sub-branch figures the database keeps (migrations 0015, 0018).
 
 Counting every case ever reported was the slowest part of the landing page for national roles
-(42 ms at 1,000,000 cases, growing with every case); the kept counts are a sum over a few hundred
-rows whatever the history. People who also see the cases they personally work on (surveyors, first
-responsibles) are counted live: their scope is not a set of units.
+(42 ms at 1,000,000 cases, growing with every case), and the pending figures read every pending
+case (~15 ms for 87,000); the kept figures are a sum over a few hundred rows whatever the history.
+People who also see the cases they personally work on (surveyors, first responsibles) are counted
+live: their scope is not a set of units.
 """
 from __future__ import annotations
 
-from sqlalchemy import Select, delete, func, insert, or_, select
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import PERSONAL_ROLES, Actor, case_scope, unit_scope
@@ -15,17 +20,38 @@ from dashboard.services.statements import built_once, read
 from db.models import CaseCount, ClaimCase
 
 
+@dataclass(frozen=True)
+class VisibleCounts:
+    cases: int
+    pending: int
+    pending_tiered: int
+    pending_tiered_amount: Decimal
+
+
+def visible_counts(session: Session, actor: Actor) -> VisibleCounts:
+    """Every case the actor may read (any state), how many are pending, how many of those are
+    tiered, and their current estimate."""
+    statement = _counts_statement(actor)
+    if statement is None:
+        return VisibleCounts(0, 0, 0, Decimal(0))
+    cases, pending, tiered, amount = read(session, statement).one()
+    return VisibleCounts(int(cases), int(pending), int(tiered), Decimal(amount))
+
+
 def visible_case_count(session: Session, actor: Actor) -> int:
     """Every case the actor may read, of any state."""
-    statement = _count_statement(actor)
-    return 0 if statement is None else int(read(session, statement).scalar() or 0)
+    return visible_counts(session, actor).cases
 
 
 @built_once
-def _count_statement(actor: Actor) -> Select | None:
+def _counts_statement(actor: Actor) -> Select | None:
     if not actor.is_national and actor.has_role(*PERSONAL_ROLES):
-        return select(func.count()).select_from(ClaimCase).where(case_scope(actor))
-    query = select(func.coalesce(func.sum(CaseCount.cases), 0))
+        pending, tiered = ClaimCase.state != "closed", and_(ClaimCase.state != "closed", ClaimCase.tier != "T0")
+        return (select(func.count(), func.count().filter(pending), func.count().filter(tiered),
+                       func.coalesce(func.sum(ClaimCase.current_estimate).filter(tiered), 0))
+                .select_from(ClaimCase).where(case_scope(actor)))
+    query = select(*(func.coalesce(func.sum(column), 0) for column in (
+        CaseCount.cases, CaseCount.pending, CaseCount.pending_tiered, CaseCount.pending_tiered_amount)))
     if not actor.is_national:
         units = unit_scope(actor, CaseCount.branch_id, CaseCount.sub_branch_id)
         if not units:
@@ -41,12 +67,13 @@ def compact_case_counts(session: Session) -> tuple[int, int]:
     meanwhile by other transactions are not seen, so they are kept for the next run, never lost
     or counted twice; a second copy running at once skips the rows the first already took."""
     before = session.scalar(select(func.count()).select_from(CaseCount)) or 0
-    gone = (delete(CaseCount).returning(CaseCount.branch_id, CaseCount.sub_branch_id, CaseCount.cases)
-            .cte("gone"))
-    total = func.sum(gone.c.cases)
+    figures = ("cases", "pending", "pending_tiered", "pending_tiered_amount")
+    gone = (delete(CaseCount).returning(CaseCount.branch_id, CaseCount.sub_branch_id,
+                                        *(getattr(CaseCount, f) for f in figures)).cte("gone"))
+    sums = [func.sum(gone.c[f]) for f in figures]
     session.execute(insert(CaseCount).from_select(
-        ["branch_id", "sub_branch_id", "cases"],
-        select(gone.c.branch_id, gone.c.sub_branch_id, total)
-        .group_by(gone.c.branch_id, gone.c.sub_branch_id).having(total != 0)))
+        ["branch_id", "sub_branch_id", *figures],
+        select(gone.c.branch_id, gone.c.sub_branch_id, *sums)
+        .group_by(gone.c.branch_id, gone.c.sub_branch_id).having(or_(*(total != 0 for total in sums)))))
     after = session.scalar(select(func.count()).select_from(CaseCount)) or 0
     return before, after

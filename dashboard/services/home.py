@@ -9,8 +9,8 @@ from sqlalchemy import Integer, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.services import reference
-from dashboard.services.actor import Actor, case_scope
-from dashboard.services.case_counts import visible_case_count
+from dashboard.services.actor import Actor
+from dashboard.services.case_counts import visible_counts
 from dashboard.services.statements import built_once, read
 from db.models import ClaimCase, Deadline, Dispatch, OpinionPoint
 
@@ -24,21 +24,10 @@ class HomeFigures:
 
 
 def home_figures(session: Session, actor: Actor) -> HomeFigures:
-    # The total from the counts the database keeps per sub-branch (services/case_counts); the
-    # pending figures in one index-only scan of the partial index of pending cases (ix_claim_case_pending).
-    total = visible_case_count(session, actor)
-    pending_n, tiered_n, amount = read(session, _pending_statement(actor)).one()
-    return HomeFigures(total, pending_n, tiered_n, Decimal(amount))
-
-
-@built_once
-def _pending_statement(actor: Actor) -> Select:
-    tiered = ClaimCase.tier != "T0"
-    scope = case_scope(actor)
-    where = [] if scope is None else [scope]
-    return (select(func.count(), func.count().filter(tiered),
-                   func.coalesce(func.sum(ClaimCase.current_estimate).filter(tiered), 0))
-            .select_from(ClaimCase).where(ClaimCase.state != "closed", *where))
+    # From the figures the database keeps per sub-branch (services/case_counts): a sum over a few
+    # hundred rows, whatever the history and the backlog.
+    counts = visible_counts(session, actor)
+    return HomeFigures(counts.cases, counts.pending, counts.pending_tiered, counts.pending_tiered_amount)
 
 
 def unit_names(session: Session, actor: Actor) -> list[str]:

@@ -10,13 +10,14 @@ list of ids) are bound parameters given at execution instead.
 """
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, DateTime, Executable, Row, bindparam
+from sqlalchemy import CursorResult, DateTime, Executable, Row, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable)
@@ -86,6 +87,17 @@ class Prepared:
     def execute_sql(self) -> str:
         return f"EXECUTE {self.name} ({', '.join(f'%({p})s' for p, _t in self.types)})"
 
+    def plain(self) -> TextClause:
+        """The same read as an ordinary statement (where prepared statements are not allowed)."""
+        return text(self.sql)
+
+
+def prepared_statements_allowed() -> bool:
+    """False when DATABASE_PREPARED_STATEMENTS=off: behind a transaction-mode connection pooler
+    (PgBouncer), consecutive statements may reach different server connections, and a statement
+    prepared on one is unknown on the next (docs/SCALING.md)."""
+    return os.environ.get("DATABASE_PREPARED_STATEMENTS", "on").strip().lower() not in ("off", "0", "false", "no")
+
 
 # `:name` but not the `::type` of a cast.
 _PARAM = re.compile(r"(?<![:\w]):(?!:)([A-Za-z_]\w*)")
@@ -100,6 +112,8 @@ def read_prepared(session: Session, statement: Prepared, params: Mapping[str, An
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
+    if not prepared_statements_allowed():
+        return connection.execute(statement.plain(), dict(params))
     prepared = connection.info.setdefault(_PREPARED_KEY, set())
     if statement.name not in prepared:
         connection.exec_driver_sql(statement.prepare_sql())

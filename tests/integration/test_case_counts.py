@@ -3,7 +3,9 @@ in one statement, deletes or moves them, the kept counts equal a live count for 
 folding them (jobs.compact_case_counts) changes the number of rows, never the sums."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select, text
 
 from dashboard.services.actor import case_scope
 from dashboard.services.case_counts import compact_case_counts, visible_case_count
@@ -20,15 +22,36 @@ def _live(session, actor) -> int:
     return session.scalar(select(func.count()).select_from(ClaimCase).where(*([] if scope is None else [scope])))
 
 
+def _live_figures(session, actor) -> tuple[int, int, int, Decimal]:
+    """The landing page's four figures counted from the cases themselves."""
+    scope = case_scope(actor)
+    pending, tiered = ClaimCase.state != "closed", and_(ClaimCase.state != "closed", ClaimCase.tier != "T0")
+    cases, p, t, amount = session.execute(
+        select(func.count(), func.count().filter(pending), func.count().filter(tiered),
+               func.coalesce(func.sum(ClaimCase.current_estimate).filter(tiered), 0))
+        .where(*([] if scope is None else [scope]))).one()
+    return cases, p, t, Decimal(amount)
+
+
 def _assert_counts_are_live(session, actor_for) -> None:
-    kept = dict(session.execute(select(CaseCount.sub_branch_id, func.sum(CaseCount.cases))
-                                .group_by(CaseCount.sub_branch_id).having(func.sum(CaseCount.cases) != 0)).all())
-    live = dict(session.execute(select(ClaimCase.sub_branch_id, func.count()).group_by(ClaimCase.sub_branch_id)).all())
+    session.expire_all()
+    figures = (func.sum(CaseCount.cases), func.sum(CaseCount.pending), func.sum(CaseCount.pending_tiered),
+               func.sum(CaseCount.pending_tiered_amount))
+    kept = {sub: tuple(row) for sub, *row in session.execute(
+        select(CaseCount.sub_branch_id, *figures).group_by(CaseCount.sub_branch_id)
+        .having(or_(*(f != 0 for f in figures)))).all()}
+    tiered = and_(ClaimCase.state != "closed", ClaimCase.tier != "T0")
+    live = {sub: tuple(row) for sub, *row in session.execute(
+        select(ClaimCase.sub_branch_id, func.count(), func.count().filter(ClaimCase.state != "closed"),
+               func.count().filter(tiered), func.coalesce(func.sum(ClaimCase.current_estimate).filter(tiered), 0))
+        .group_by(ClaimCase.sub_branch_id)).all()}
     assert kept == live
     for username in PEOPLE:
         actor = actor_for(username)
         assert visible_case_count(session, actor) == _live(session, actor), username
-        assert home_figures(session, actor).cases_visible == _live(session, actor), username
+        shown = home_figures(session, actor)
+        assert (shown.cases_visible, shown.pending, shown.pending_tiered, shown.pending_tiered_amount) == \
+            _live_figures(session, actor), username
 
 
 def _copy_case(session, case_id: int, copies: int) -> None:
@@ -69,6 +92,33 @@ def test_kept_counts_follow_inserts_deletes_and_moves_for_every_scope(session, o
     assert visible_case_count(session, actor_for("zj_manager")) == 7  # hz 8 - 1 moved to gz
 
 
+def test_kept_pending_figures_follow_estimates_tiers_closing_and_bulk_updates(session, org, actor_for):
+    """Whoever changes a case's estimate, tier or state, one case or many in one statement, the
+    pending, pending tiered and tiered estimate figures stay those of the cases."""
+    from dashboard.services.dispatch import record_estimate
+
+    gz, sz, hz = make_case(session, org, "gz"), make_case(session, org, "sz"), make_case(session, org, "hz")
+    call = actor_for("callcenter")
+    record_estimate(session, call, gz.id, "86000")    # tiered T1
+    record_estimate(session, call, sz.id, "30000")    # not tiered
+    record_estimate(session, call, hz.id, "320000")   # tiered
+    session.commit()
+    _assert_counts_are_live(session, actor_for)
+    assert home_figures(session, actor_for("executive")).pending_tiered == 2
+    record_estimate(session, call, gz.id, "120500.55")  # a new estimate, same case
+    session.commit()
+    _assert_counts_are_live(session, actor_for)
+    _copy_case(session, hz.id, 30)
+    session.execute(text("UPDATE claim_case SET current_estimate = current_estimate + 1, tier = 'T2' "
+                         "WHERE case_no LIKE :p"), {"p": f"COPY{hz.id}-%"})  # many cases, one statement
+    session.execute(text("UPDATE claim_case SET state = 'closed' WHERE case_no LIKE :p"), {"p": f"COPY{hz.id}-1%"})
+    session.execute(text("UPDATE claim_case SET case_no = case_no || 'X' WHERE id = :c"), {"c": sz.id})  # no figure
+    session.commit()
+    _assert_counts_are_live(session, actor_for)
+    executive = home_figures(session, actor_for("executive"))
+    assert executive.pending == 3 + 30 - 11 and executive.pending_tiered == 2 + 30 - 11
+
+
 def test_folding_keeps_the_sums_and_leaves_one_row_per_sub_branch(db_url, session, org, actor_for):
     for sub in ("gz", "gz", "sz", "hz"):
         make_case(session, org, sub)
@@ -91,11 +141,16 @@ def test_the_upgrade_counts_the_cases_already_there(db_url, session, org, actor_
 
     from db.schema import alembic_config
 
+    from dashboard.services.dispatch import record_estimate
+
     gz = make_case(session, org, "gz")
     make_case(session, org, "hz")
+    record_estimate(session, actor_for("callcenter"), gz.id, "86000")  # tiered and pending, copied below
+    session.commit()
     session.close()
     command.downgrade(alembic_config(db_url), "0014")
     _copy_case(session, gz.id, 5)  # written while no trigger counts them
     command.upgrade(alembic_config(db_url), "head")
     _assert_counts_are_live(session, actor_for)
     assert visible_case_count(session, actor_for("gd_manager")) == 6
+    assert home_figures(session, actor_for("gd_manager")).pending_tiered == 6

@@ -53,3 +53,16 @@ def test_prepared_once_per_connection_and_kept_across_rollbacks_and_sessions(db_
             assert "test_count_cases" in _prepared_here(third)
     finally:
         engine.dispose()
+
+
+def test_with_prepared_statements_off_the_same_rows_come_from_the_plain_statement(session, org, monkeypatch):
+    """Behind a transaction-mode pooler (docs/SCALING.md) nothing is prepared."""
+    case = tiered_case(session, org, "gz")
+    session.commit()
+    params = {"case_id": case.id, "lim": ROWS_PER_SOURCE, "covered": sorted(COVERED_EVENT_KINDS)}
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "off")
+    plain_rows = [tuple(r) for r in read_prepared(session, TIMELINE, params)]
+    assert not _prepared_here(session)
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS")
+    assert [tuple(r) for r in read_prepared(session, TIMELINE, params)] == plain_rows
+    assert TIMELINE.name in _prepared_here(session)
