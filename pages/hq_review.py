@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.rules.review import split_points
-from dashboard.services.reference import due_soon_hours
+from dashboard.services.reference import due_soon_hours, tier_filter_codes
 from dashboard.services.review import case_facts, case_opinions, decide_point, post_review_opinion
 from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
 from dashboard.ui.db import db_session
@@ -31,12 +31,13 @@ if not can_write:
 with db_session() as session:
     branches = dict(queue_branch_choices(session))
     soon_hours = due_soon_hours(session)
+    tier_choices = tier_filter_codes(session)
 f1, f2, f3, f4 = st.columns(4)
 status = f1.selectbox(t("review.filter.status"), ["pending", "reviewed", "all"], key="hq_status",
                       format_func=lambda s: t(f"review.filter.{s}"))
 branch_id = f2.selectbox(t("review.filter.branch"), [None, *branches], key="hq_branch",
                          format_func=lambda b: t("common.all") if b is None else branches[b])
-tier = f3.selectbox(t("review.filter.tier"), [None, "T1", "T2", "T3", "T4"], key="hq_tier",
+tier = f3.selectbox(t("review.filter.tier"), [None, *tier_choices], key="hq_tier",
                     format_func=lambda c: t("common.all") if c is None else tier_label(c))
 case_no = f4.text_input(t("review.filter.case_no"), key="hq_case_no")
 filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=case_no)

@@ -46,7 +46,7 @@ with db_session() as session:
     kinds = row1[2].multiselect(t("deadlines.filter.kind"), list(DEADLINE_KINDS),
                                 format_func=lambda k: t(f"deadlines.kind.{k}"), placeholder=t("common.all"),
                                 key="ov_kinds")
-    tiers = row1[3].multiselect(t("deadlines.filter.tier"), list(tier_codes()),
+    tiers = row1[3].multiselect(t("deadlines.filter.tier"), list(tier_codes(session)),
                                 format_func=lambda k: tier_label(k), placeholder=t("common.all"),
                                 key="ov_tiers")
     row2 = st.columns(4)

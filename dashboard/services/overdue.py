@@ -314,5 +314,6 @@ def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) ->
     return [UnitOption(u.id, u.name, u.parent_id) for u in reference.sub_branch_choices(session, actor, branch_id)]
 
 
-def tier_codes() -> Sequence[str]:
-    return ("T1", "T2", "T3", "T4")
+def tier_codes(session: Session) -> Sequence[str]:
+    """Tiers to filter clocks by (rule data: branch sub-tiers and retired tiers included)."""
+    return reference.tier_filter_codes(session)

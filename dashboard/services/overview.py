@@ -384,4 +384,4 @@ def overview_tiers(session: Session, actor: Actor) -> list[str]:
     """Tier codes to filter by: those of rule sets that are or were in force (national ones and
     approved branch sub-tiers); a sub-tier still awaiting approval or rejected was never given to a case."""
     _require_overview(actor)
-    return [code for code in reference.historic_tier_codes(session) if code != "T0"]
+    return list(reference.tier_filter_codes(session))

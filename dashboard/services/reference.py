@@ -23,6 +23,7 @@ from cachetools import TTLCache
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from dashboard.rules.tiers import NOT_TIERED
 from dashboard.services.actor import Actor
 from db.models import OrgUnit, TierRule, TierRuleSet
 
@@ -151,3 +152,9 @@ def historic_tier_codes(session: Session) -> tuple[str, ...]:
                                .order_by(func.min(TierRule.rank), TierRule.code)).all()
         return tuple(code for code, _ in rows)
     return _remembered(session, "historic_tier_codes", read)
+
+
+def tier_filter_codes(session: Session) -> tuple[str, ...]:
+    """The tiers a list of tiered cases can be filtered by: every tier given to a case under a rule
+    set in force now or before (branch sub-tiers included), lowest first; not "not tiered"."""
+    return tuple(code for code in historic_tier_codes(session) if code != NOT_TIERED)

@@ -278,3 +278,22 @@ def test_feedback_opens_on_each_persons_own_work_and_reads_only_the_open_tab(db_
 
 def _table_keys(at) -> list[str]:
     return [d.key for d in at.dataframe]
+
+
+def test_the_queue_tier_filter_offers_an_approved_branch_sub_tier(db_url, session, org, actor_for):
+    """Tier codes are rule data: a branch's approved sub-tier can be chosen (it was a fixed T1-T4)."""
+    from dashboard.services.tier_admin import BandInput, decide_branch_request, request_branch_subtiers
+
+    at = signed_in_app(db_url, "reviewer", "hq_review")
+    assert len(at.selectbox(key="hq_tier").options) == 5  # 全部 and the four national tiers
+    assert not any("T1A" in option for option in at.selectbox(key="hq_tier").options)
+    split = [BandInput("T1A", "50000", "80000", ["sub_claims_head"]),
+             BandInput("T1B", "80000", "200000", ["sub_head"]),
+             BandInput("T2", "200000", "500000", ["sub_head", "sub_finance_head"])]
+    request = request_branch_subtiers(session, actor_for("zj_manager"), org.branch("zj").id, split, now=NOW,
+                                      note="浙江分公司申请细分")
+    decide_branch_request(session, actor_for("admin"), request, approve=True, now=NOW, note="同意")
+    session.commit()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("T1A" in option for option in at.selectbox(key="hq_tier").options)

@@ -251,3 +251,7 @@ def test_the_tier_filter_offers_sub_tiers_only_once_they_were_approved(session, 
     assert overview_tiers(session, executive) == ["T1", "T2", "T3", "T4"]
     decide_branch_request(session, actor_for("admin"), request, approve=True, now=NOW, note="同意")
     assert {"T1A", "T1B"} <= set(overview_tiers(session, executive))
+    # The overdue tracker offers the same tiers (it was a fixed T1-T4 list).
+    from dashboard.services.overdue import tier_codes
+
+    assert list(tier_codes(session)) == overview_tiers(session, executive)
