@@ -21,6 +21,8 @@ from dashboard.ui.tables import download_buttons, open_case, pager
 
 actor = require_page("branch_feedback")
 PAGE_SIZE = 25
+KEPT_ACROSS_TABS = ("fb_only_open", "fb_case_no", "fb_opinion", "fb_reg_closed", "fb_reg_case_no", "fb_reg_case",
+                    "fb_progress")
 now = datetime.now(timezone.utc)
 is_manager = actor.has_role("branch_manager")
 is_tracker = actor.has_role("branch_tracker")
@@ -30,6 +32,12 @@ show_flash()
 # every tiered case of the branch, which the inbox, where a manager lands, does not need.
 # A tracker's work is the register, so a tracker who does not answer opens there.
 tab_labels = [t("review.fb.inbox"), t("review.fb.register")]
+# Streamlit forgets the state of a widget not drawn in a run (its widget clean-up): re-assigning
+# each value to itself keeps what the person typed or chose in the tab they left (an answer half
+# written, a filter, the chosen case) for when they come back.
+for kept in [k for k in st.session_state if isinstance(k, str) and (k in KEPT_ACROSS_TABS or k.startswith(
+        ("answer_", "fb_page_", "fb_reg_page_")))]:
+    st.session_state[kept] = st.session_state[kept]
 inbox_tab, register_tab = st.tabs(tab_labels, key="fb_tab", on_change="rerun",
                                   default=tab_labels[1] if is_tracker and not is_manager else tab_labels[0])
 

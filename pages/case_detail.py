@@ -101,10 +101,13 @@ if detail.deadlines:
         t("detail.col.status"): t(f"detail.deadline_status.{d.status}"),
         t("detail.col.left"): time_left(d.due_at, now) if d.status in ("open", "overdue") else "",
     } for d in detail.deadlines])
-    # Red overdue or done late, amber open and due soon (the due-soon window is a rule setting).
-    tones = [RED if d.status in ("overdue", "met_late") else due_tone(d.due_at, now, soon_hours)
-             if d.status == "open" else None for d in detail.deadlines]
-    shown, tag_columns = tagged(frame, {t("detail.col.status"): tones, t("detail.col.left"): tones})
+    # The status red when late (overdue, or done late); the time left also amber when an open
+    # clock is due soon (the due-soon window is a rule setting). "进行中" stays neutral: a label's
+    # colour belongs to its text, and most open clocks are not due soon.
+    late = [RED if d.status in ("overdue", "met_late") else None for d in detail.deadlines]
+    left = [tone or (due_tone(d.due_at, now, soon_hours) if d.status == "open" else None)
+            for tone, d in zip(late, detail.deadlines)]
+    shown, tag_columns = tagged(frame, {t("detail.col.status"): late, t("detail.col.left"): left})
     st.dataframe(shown, hide_index=True, width="stretch", column_config=tag_columns, key="detail_deadlines")
 else:
     st.caption(t("detail.deadlines_empty"))

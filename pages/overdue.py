@@ -15,10 +15,12 @@ from dashboard.services.reference import due_soon_hours
 from dashboard.ui.db import db_session
 from dashboard.ui.format import tier_label
 from dashboard.ui.forms import keep_choice_offered
-from dashboard.ui.overdue_view import ageing_chart, list_columns, row_tones, rows_frame, status_label, violations_chart
+from dashboard.ui.overdue_view import (
+    ageing_chart, for_display, list_columns, row_tones, rows_frame, status_label, tag_widths, violations_chart,
+)
 from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import download_buttons, open_case, pager
+from dashboard.ui.tables import chosen_case_id, download_buttons, open_case, pager
 from dashboard.ui.tones import tagged
 
 actor = require_page("overdue")
@@ -71,6 +73,7 @@ with db_session() as session:
     metrics[2].metric(t("deadlines.count.met_late"), f"{counts['met_late']:,}")
     metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}",
                       help=t("deadlines.count.violations_help"))
+    figures_freshness(violations_read_at, key="ov_violations_refresh", message="deadlines.violations_as_of")
 
     total = sum(counts.values())
     offset = pager(total, PAGE_SIZE, key="ov_page", filters=filters)
@@ -81,14 +84,13 @@ frame = rows_frame(page.rows, now, soon_hours)
 if frame.empty:
     st.info(t("deadlines.empty"))
 else:
-    shown, tag_columns = tagged(frame.drop(columns=["case_id"]), row_tones(page.rows))
+    shown, tag_columns = tagged(for_display(frame.drop(columns=["case_id"])), row_tones(page.rows),
+                                widths=tag_widths())
     event = st.dataframe(shown, key="ov_table", hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", column_config={**list_columns(), **tag_columns})
-    selected = event.selection.rows if event and hasattr(event, "selection") else []
-    if selected:
-        case_id = frame.iloc[selected[0]]["case_id"]
-        if case_id == case_id and case_id is not None:  # a weekly-summary clock has no case
-            open_case(int(case_id))
+    case_id = chosen_case_id(frame, event.selection.rows if event and hasattr(event, "selection") else [])
+    if case_id is not None:  # a weekly-summary clock has no case
+        open_case(case_id)
 
 
 
@@ -105,4 +107,3 @@ download_buttons(_export_rows, "overdue", key="ov")
 charts = st.columns([5, 2])  # 30 branches need the width; four age buckets do not
 charts[0].altair_chart(violations_chart(violations), width="stretch")
 charts[1].altair_chart(ageing_chart(buckets), width="stretch")
-figures_freshness(violations_read_at, key="ov_violations_refresh", message="deadlines.violations_as_of")

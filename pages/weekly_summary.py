@@ -61,7 +61,8 @@ frame = pd.DataFrame({
     t("review.col.overdue"): [r.overdue_deadlines for r in rows],
 })
 shown, tag_columns = tagged(frame, {t("review.col.status"): [RED if s in ("late", "missing") else None
-                                                               for s in statuses]})
+                                                               for s in statuses]},
+                            widths={t("review.col.status"): 140})  # 未上报（已超时） whole
 st.dataframe(shown, hide_index=True, width="stretch", key="wk_table", column_config=tag_columns)
 download_buttons(frame, "weekly_summaries", key="wk_list_dl", page_only=True)
 
@@ -112,9 +113,8 @@ def whole_list(summary_id: int = summary_id) -> pd.DataFrame:
 if not shown_cases:  # an empty table says "empty" in English: say it in the person's words
     st.caption(t("review.wk.no_case_list") if totals["cases"] else t("review.wk.no_cases"))
 else:
-    shown, tag_columns = tagged(detail_frame(shown_cases), {
-        t("review.col.overdue"): [RED if c["overdue_deadlines"] else None for c in shown_cases]})
-    st.dataframe(shown, hide_index=True, width="stretch", key="wk_detail_table", column_config=tag_columns)
+    # Counts stay numbers (right-aligned, sorted as numbers): the case's overdue clocks are a count.
+    st.dataframe(detail_frame(shown_cases), hide_index=True, width="stretch", key="wk_detail_table")
     download_buttons(whole_list, f"weekly_{row.branch}_{row.week_start.isoformat()}",
                      key="wk_detail_dl")
 

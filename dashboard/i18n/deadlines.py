@@ -48,8 +48,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                               "[Deadlines] As of {as_of}, {total} of your deadlines were missed: {kinds}; one violation recorded for each. See the overdue tracker."),
     "deadlines.notify.subject_case": ("案件{case_no}", "case {case_no}"),
     # Tracker page
-    "deadlines.tracker.caption": ("已超时、{h} 小时内到期及超时后完成的时效。违规由定时任务每 5 分钟判定。",
-                                  "Deadlines overdue, due within {h} h, or done late. Violations are flagged by the job every 5 minutes."),
+    "deadlines.tracker.caption": ("已超时、{h} 小时内到期及超时后完成的时效。违规由定时任务每 5 分钟判定。"
+                                  "标签颜色：红色为超时（未完成或超时后完成），黄色为 {h} 小时内到期。",
+                                  "Deadlines overdue, due within {h} h, or done late. Violations are flagged by the job "
+                                  "every 5 minutes. Labels: red is late (not done, or done late), amber is due within {h} h."),
     "deadlines.filter.branch": ("分公司", "Branch"),
     "deadlines.filter.sub_branch": ("三级机构", "Sub-branch"),
     "deadlines.filter.kind": ("时效类型", "Deadline type"),
@@ -92,8 +94,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                         "All recorded violations within the branch, sub-branch, type, tier, person "
                                         "and due-date filters; the status filter does not apply (a violation has "
                                         "no status)."),
-    "deadlines.violations_as_of": ("违规统计（上方“违规记录”与下方分公司图）读取于 {time}，{s} 秒内自动更新；"
-                                   "列表和其余计数为实时数据。",
-                                   "Violation figures (the count above and the branch chart) read at {time}; they "
-                                   "refresh within {s} s. The list and the other counts are live."),
+    "deadlines.violations_as_of": ("“违规记录”及下方分公司违规图读取于 {time}，{s} 秒后的下一次操作会重新读取；"
+                                   "列表与其余计数始终为实时数据。",
+                                   "Violations (the count and the branch chart below) read at {time}; read again on "
+                                   "your next action after {s} s. The list and the other counts are always live."),
 }

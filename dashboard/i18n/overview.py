@@ -170,7 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.deadline.D6": ("D6 周五17:00前上报周汇总", "D6 weekly summary by Friday 17:00"),
     "detail.deadline.D7": ("D7 第一责任人回复督导意见", "D7 reply to supervision opinion"),
     "detail.deadline_status.met": ("按时完成", "met on time"),
-    "detail.deadline_status.met_late": ("逾期完成", "met late"),
+    "detail.deadline_status.met_late": ("超时后完成", "done late"),  # as the overdue tracker says it
     "detail.deadline_status.open": ("进行中", "open"),
     "detail.deadline_status.overdue": ("已超时", "overdue"),
     "detail.deadline_status.cancelled": ("已取消", "cancelled"),

@@ -15,9 +15,9 @@ from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, short_unit
 from dashboard.ui.format import local_time, time_left
 from dashboard.ui.tones import AMBER, RED, Tone
 
-# Colour carries meaning only: red overdue, amber due soon; done-late rows stay neutral.
+# Colour carries meaning only: red late (overdue, or done late), amber due soon.
 OVERDUE_RED = "#d62728"  # the ageing chart's bars
-STATUS_TONES: dict[str, Tone] = {"overdue": RED, "due_soon": AMBER}
+STATUS_TONES: dict[str, Tone] = {"overdue": RED, "due_soon": AMBER, "met_late": RED}
 
 
 def status_label(status: str, soon_hours: float) -> str:
@@ -52,15 +52,30 @@ def rows_frame(rows: Sequence[OverdueRow], now: datetime, soon_hours: float) -> 
 
 
 def row_tones(rows: Sequence[OverdueRow]) -> dict[str, list[Tone]]:
-    """The status red (overdue) or amber (due soon), done-late neutral; the time left red wherever
-    it says late ("超时 3 小时", a done-late clock's too), amber when due soon."""
-    return {t("deadlines.col.status"): [STATUS_TONES.get(r.status) for r in rows],
-            t("deadlines.col.left"): [RED if r.hours_late > 0 else STATUS_TONES.get(r.status) for r in rows]}
+    """Red for late (overdue, or done late: a violation all the same, and red on the case detail
+    too), amber for due soon; on the status and on the time left alike."""
+    tones = [STATUS_TONES.get(r.status) for r in rows]
+    return {t("deadlines.col.status"): tones, t("deadlines.col.left"): tones}
+
+
+def for_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The list as shown: hours late as text, "22,644.1", blank when not late (a table shows a
+    missing number as "None"); the download keeps them numbers."""
+    column = t("deadlines.col.overdue_hours")
+    return frame.assign(**{column: [f"{h:,.1f}" if pd.notna(h) else "" for h in frame[column]]})
 
 
 def list_columns() -> dict:
-    """Column settings of the list: hours late with one decimal (blank when not late)."""
-    return {t("deadlines.col.overdue_hours"): st.column_config.NumberColumn(format="%.1f")}
+    """Column settings of the list: hours late right-aligned as numbers are, and widths that show
+    a whole case number and time."""
+    return {t("deadlines.col.overdue_hours"): st.column_config.TextColumn(alignment="right"),
+            t("deadlines.col.case_no"): st.column_config.TextColumn(width=160),
+            t("deadlines.col.due"): st.column_config.TextColumn(width=130),
+            t("deadlines.col.met_at"): st.column_config.TextColumn(width=130)}
+
+
+def tag_widths() -> dict[str, int]:
+    return {t("deadlines.col.status"): 120, t("deadlines.col.left"): 120}
 
 
 CHART_HEIGHT = 260  # px of plot area, legends come on top of it

@@ -79,8 +79,18 @@ def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
     event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", column_config={**(column_config or {}), **tag_columns} or None)
     rows = event.selection.rows if event and hasattr(event, "selection") else []
-    if rows:
-        open_case(int(frame.iloc[rows[0]][id_column]))
+    case_id = chosen_case_id(frame, rows, id_column)
+    if case_id is not None:
+        open_case(case_id)
+
+
+def chosen_case_id(frame: pd.DataFrame, rows: list[int], id_column: str = "case_id") -> int | None:
+    """The case of the selected row; None when nothing is selected or the row has no case (a
+    branch's weekly-summary clock, D6, belongs to no case: a click on it opened nothing and failed)."""
+    if not rows or rows[0] >= len(frame):
+        return None
+    case_id = frame.iloc[rows[0]][id_column]
+    return None if pd.isna(case_id) else int(case_id)
 
 
 def pager(total: int, page_size: int, key: str, *, filters: object = None) -> int:

@@ -36,13 +36,20 @@ def due_tone(due: datetime | None, now: datetime, soon_hours: float) -> Tone:
     return None
 
 
-def tagged(frame: pd.DataFrame, tones: Mapping[str, Sequence[Tone]]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """`frame` to show, with each column named in `tones` drawn as one coloured label per cell,
-    and the column settings that colour them: give both to `st.dataframe`.
+# Cells that say "nothing here": no label (a grey "—" pill on every row read as a status).
+_NO_LABEL = frozenset({"", "—"})
 
-    `frame` itself is not changed: downloads stay plain text. A label's colour belongs to its
-    text (a column setting colours options, not cells); where one text comes with two tones, the
-    stronger wins. An empty cell gets no label."""
+
+def tagged(frame: pd.DataFrame, tones: Mapping[str, Sequence[Tone]], *,
+           widths: Mapping[str, str | int] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """`frame` to show, with each column named in `tones` drawn as one coloured label per cell,
+    and the column settings that colour them: give both to `st.dataframe`. `widths`: a width per
+    tagged column ("small", "medium", "large" or pixels) where the default cuts its labels.
+
+    For text columns (a status, the time left), not counts: a label is text, left-aligned and
+    sorted as text. `frame` itself is not changed: downloads stay plain text. A label's colour
+    belongs to its text (a column setting colours options, not cells); where one text comes with
+    two tones, the stronger wins. An empty cell, or "—", gets no label."""
     shown = frame.copy()
     config: dict[str, Any] = {}
     for column, column_tones in tones.items():
@@ -51,9 +58,10 @@ def tagged(frame: pd.DataFrame, tones: Mapping[str, Sequence[Tone]]) -> tuple[pd
             raise ValueError(f"{column}: {len(column_tones)} tones for {len(texts)} rows")
         tone_of: dict[str, Tone] = {}
         for text, tone in zip(texts, column_tones):
-            if text and (text not in tone_of or _STRENGTH[tone] > _STRENGTH[tone_of[text]]):
+            if text not in _NO_LABEL and (text not in tone_of or _STRENGTH[tone] > _STRENGTH[tone_of[text]]):
                 tone_of[text] = tone
-        shown[column] = [[text] if text else [] for text in texts]
+        shown[column] = [[] if text in _NO_LABEL else [text] for text in texts]
         config[column] = st.column_config.MultiselectColumn(
-            options=list(tone_of), color=[FILLS[tone] for tone in tone_of.values()] or None)
+            options=list(tone_of), color=[FILLS[tone] for tone in tone_of.values()] or None,
+            width=(widths or {}).get(column))
     return shown, config

@@ -142,3 +142,21 @@ def test_cached_figures_are_never_shared_between_people(db_url, session, org, ac
     branch = {m.label: m.value for m in signed_in_app(db_url, "gd_manager", "home").metric}
     label = next(k for k in national if "未决分级" in k)
     assert (national[label], branch[label]) == ("2", "1")
+
+
+def test_the_clocks_table_colours_lateness_and_due_soon_not_every_open_clock(db_url, session, org, actor_for):
+    """A new tiered case: D2 falls due within the 24 h window (its time left amber), D3 in 72 h
+    (neutral); both are 进行中, which stays neutral (a label's colour is its text's)."""
+    from dashboard.ui.tones import AMBER, FILLS
+    from tests.app.helpers import cell_fills, shown_frame
+
+    case = make_case(session, org, "gz")
+    record_estimate(session, actor_for("callcenter"), case.id, "200000")  # now: D2 in 24 h, D3 in 72 h
+    at = _open_detail(db_url, "gd_manager", case.id)
+    table = next(d for d in at.dataframe if "剩余/超时" in d.value.columns)
+    frame = shown_frame(table)
+    fills = dict(zip(frame["时效"], zip(frame["状态"], cell_fills(table, "状态"), cell_fills(table, "剩余/超时"))))
+    d2 = next(v for k, v in fills.items() if k.startswith("D2"))
+    d3 = next(v for k, v in fills.items() if k.startswith("D3"))
+    assert d2 == ("进行中", FILLS[None], FILLS[AMBER])
+    assert d3 == ("进行中", FILLS[None], FILLS[None])

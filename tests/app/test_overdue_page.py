@@ -126,7 +126,7 @@ def test_violation_figures_are_kept_a_minute_and_refresh_on_request(db_url, sess
     the counts and list stay live, and 刷新 reads the violations again at once."""
     at = signed_in_app(db_url, "reviewer", "overdue")
     before = int({m.label: m.value for m in at.metric}["违规记录"].replace(",", ""))
-    assert any("违规统计" in c.value and "读取于" in c.value for c in at.caption)
+    assert any("违规记录" in c.value and "读取于" in c.value for c in at.caption)
     now = datetime.now(timezone.utc)
     late = make_case(session, org, "gz", report_time=now - timedelta(hours=51), accident_time=now - timedelta(hours=52))
     record_estimate(session, actor_for("callcenter"), late.id, 70000, now=now - timedelta(hours=50))
@@ -139,3 +139,11 @@ def test_violation_figures_are_kept_a_minute_and_refresh_on_request(db_url, sess
     at.button(key="ov_violations_refresh").click().run()
     assert not at.exception, at.exception
     assert int({m.label: m.value for m in at.metric}["违规记录"].replace(",", "")) > before
+
+
+def test_hours_late_read_as_numbers_and_stay_blank_for_clocks_not_yet_due(db_url, org, overdue_cases):
+    at = signed_in_app(db_url, "reviewer", "overdue")
+    table = shown_frame(at.dataframe[0])
+    late = table["状态"] == "已超时未完成"
+    assert all(h and float(h.replace(",", "")) > 0 for h in table.loc[late, "超时小时数"])
+    assert set(table.loc[~late & (table["状态"] != "超时后完成"), "超时小时数"]) == {""}  # not "None"

@@ -297,3 +297,28 @@ def test_the_queue_tier_filter_offers_an_approved_branch_sub_tier(db_url, sessio
     at.run()
     assert not at.exception, at.exception
     assert any("T1A" in option for option in at.selectbox(key="hq_tier").options)
+
+
+def test_what_a_manager_typed_survives_a_look_at_the_register(db_url, session, org, actor_for):
+    """Only the open tab is drawn; an answer half written, the filter and the register's chosen
+    case are still there after switching tabs and back."""
+    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=30))
+    opinion_id = post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"],
+                                     now=NOW - timedelta(hours=20))
+    session.commit()
+    point = session.scalar(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id))
+    at = signed_in_app(db_url, "gd_manager", "branch_feedback")
+    at.text_area(key=f"answer_{point.id}").input("驾驶员系被保险人本人")
+    at.text_input(key="fb_case_no").input(case.case_no[-4:])
+    at.run()
+    at.session_state["fb_tab"] = "分级案件登记簿"
+    at.run()
+    at.selectbox(key="fb_reg_case").set_value(case.id).run()
+    assert not at.exception, at.exception
+    at.session_state["fb_tab"] = "意见收件箱"
+    at.run()
+    assert at.text_area(key=f"answer_{point.id}").value == "驾驶员系被保险人本人"
+    assert at.text_input(key="fb_case_no").value == case.case_no[-4:]
+    at.session_state["fb_tab"] = "分级案件登记簿"
+    at.run()
+    assert at.selectbox(key="fb_reg_case").value == case.id

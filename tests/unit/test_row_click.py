@@ -27,3 +27,16 @@ def test_the_picker_keeps_a_case_chosen_by_hand_until_the_next_click():
     assert state["case"] == 10
     apply_row_click(state, "queue", [2], [10, 20, 30], "case")  # clicked again
     assert state["case"] == 30
+
+
+def test_a_clicked_row_without_a_case_opens_nothing():
+    """A branch's weekly-summary clock (D6) on the landing page has no case: clicking it failed."""
+    import pandas as pd
+
+    from dashboard.ui.tables import chosen_case_id
+
+    frame = pd.DataFrame({"case_id": [12, None], "报案号": ["BA1", "—"]})
+    assert chosen_case_id(frame, [0]) == 12
+    assert chosen_case_id(frame, [1]) is None
+    assert chosen_case_id(frame, []) is None
+    assert chosen_case_id(frame, [5]) is None  # the list changed under the selection
