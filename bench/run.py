@@ -508,31 +508,46 @@ on six of them). Measured with each page's cursor time split from the rest:
   of two: ours / SQL 1.44-1.53 -> 1.33-1.42.
 - ours / SQL is now 1.05-1.49 on eight of the nine pages.
 
+Changes of 2026-12-01 (sixth session): the whole page, not only its data. Profiling each page's
+AppTest run at 1M against the empty database showed where the extra time went:
+- Coloured cells were pandas Stylers: Streamlit turns every cell of a Styler into HTML attributes
+  and sends the table twice (values and display text), ~12 ms per 50-row table, more than the
+  list's SQL. Colour now comes from coloured labels (`ui/tones.py`: a read-only
+  `MultiselectColumn` per coloured column, red late / amber due soon / grey), one look on every
+  list: review queue 50 -> 27 ms, weekly summary 57 -> 30 ms, branch feedback 67 -> 46 ms a run.
+- Branch feedback runs only its open tab (`st.tabs(on_change="rerun")`): the register's counts
+  are read when the register is looked at (what was typed in the other tab is kept).
+- Overdue tracker: its counts in one pass with `count(*) FILTER` (no hash over ~58k shown
+  clocks); the violations by branch (three years of facts, ~10 ms) are kept a minute per person
+  like the overview's figures, with an as-of caption and 刷新; the list and counts stay live.
+- Weekly list indexed by week (0017): the first page read the newest week instead of sorting
+  every summary ever generated, 2.4 -> 0.15 ms.
+- Landing figures from kept per-sub-branch figures (0018: the case_count rows also carry pending,
+  pending tiered and their estimate; a per-statement update trigger replaces the move trigger):
+  14 -> 3 ms.
+- Case detail: the twelve-branch timeline is a prepared statement (`statements.Prepared`, PREPARE
+  once per connection; `DATABASE_PREPARED_STATEMENTS=off` behind a transaction-mode pooler):
+  4.4 -> 2.2 ms.
+
 Still short of a target, and why:
-- The light pages (review queue, weekly summary, dispatch board: 4-6 ms of SQL) sit at 1.35-1.5,
-  within a few hundredths of the target from run to run: the bare driver alone is 1.2x their SQL,
-  and a session with two or three statements costs ~1 ms of code on top. Sending compiled SQL text
-  straight to the driver would save ~0.3 ms more, but SQLAlchemy's numeric columns choose their
-  conversion from each result's column types, so it cannot be decided once per statement safely;
-  not done.
-- ours / SQL on the case detail (1.6-2.0 from run to run). Its timeline is one statement of twelve
-  UNION ALL branches whose parsing and analysis (~0.9 ms: the same statement reduced to a count(*)
-  of one row keeps the whole gap) EXPLAIN does not count; bare driver / SQL alone is ~1.35 there.
-  Only a server-side prepared statement or function would skip the parse; for a 5 ms page that
-  did not seem worth moving the timeline's SQL into the schema.
-- AppTest 1M / empty > 2 on the pages that draw tables or charts from data (rerun / first run):
-  branch feedback 3.4 / 2.4, review queue 2.7 / 2.7, weekly summary 2.6 / 2.4, tracker 2.6 / 2.0,
-  overview 2.3 / 3.5, and the first runs of the case detail and the landing page (2.2-2.3); the
-  numbers move by half a point from run to run (the previous run: weekly 3.9 / 4.5). On
-  this machine a page run on the empty database costs 20-40 ms and draws no table and no chart; at
-  1M the same page spends about as much again drawing its 50-row tables (Streamlit marshals a
-  pandas Styler cell by cell: ~13 ms of the weekly page) or reading its aggregates (the tracker's
-  counts and charts ~27 ms of SQL, the overview's first run ~60 ms). Against the 10,000-case
-  database, where the same tables and charts are drawn, reruns stay within 0.8-2.1 and first runs
-  within 0.8-2.2 (0.05 s pages, a few ms of noise). (The AppTest first runs now follow one untimed run: before, the tracker's "first run" was
-  the bench process importing the page and building chart schemas, 258 ms once, then 65 ms.)
+- ours / SQL on the two pages whose SQL now takes 1-2 ms: the case detail 2.15 (2.2 ms against
+  1.0 ms of SQL) and the weekly summary 1.76 (2.7 ms against 1.6 ms). Making their SQL faster
+  (the prepared timeline, the week index) made the ratio worse while halving the time: the bare
+  driver alone is already 1.59x and 1.41x their SQL there (the round trips of two or three
+  statements and reading the rows), and our code adds ~0.6 ms on top of the driver. No code
+  between the page and psycopg2 can bring these pages under 1.5; the landing page (1.50) sits on
+  the line for the same reason. Every page with more than 3 ms of SQL is within 1.02-1.37.
+- AppTest first run of the executive overview: 0.16 s at 1M against 0.05 s on the empty
+  database (x3.0; x2.1 against 10,000 cases). Its reruns (x1.8) are served by the one-minute
+  figures cache; the first run of each minute reads its five aggregates over the period's
+  ~4,000 tiered cases and their clocks, review points and violations (~75 ms of SQL: the headline
+  ~39 ms, the on-time ranking ~14 ms, violations by week ~10 ms), a few index probes per case.
+  Closing the gap needs per-case figures kept ahead of time (a rollup of each tiered case's
+  clocks, points and violations kept by triggers, or refreshed by the scheduler like the
+  violations): a change of the write paths of four tables, not made at the end of this issue.
+  Every other page is within 1.4-2.0 of the empty database, first run or rerun.
 - The harsher flag_overdue benchmark (one case in five tiered, 155k violations found at once)
-  takes 4.5-5.2 s for its first run: ~4 s of it are PostgreSQL's 0.6 million foreign-key checks
+  takes 4.5-5.5 s for its first run: ~4 s of it are PostgreSQL's 0.6 million foreign-key checks
   on the new violations (deadline, person, case, branch), which stay: they keep a violation from
   pointing at nothing. On the generated data (58k violations over three years, the issue's mix)
   the first run takes 2.3-2.7 s; incremental runs are 0.2-0.6 s.

@@ -48,6 +48,9 @@ def test_my_open_tasks_lists_the_persons_own_clocks_most_urgent_first(session, o
     surveyor_total, surveyor_tasks = my_open_tasks(session, actor_for("gz_surveyor1"))
     assert surveyor_total == 2 and {task.kind for task in surveyor_tasks} == {"D1"}
     assert my_open_tasks(session, actor_for("hz_claims"))[0] == 0
+    # The count is of every open clock, not of the page shown.
+    total, tasks = my_open_tasks(session, actor_for("gz_claims"), limit=3)
+    assert total == 4 and len(tasks) == 3
 
     # a named delegate sees the clocks they now go for
     delegate = org.sub_branch("gz").surveyors[1]
