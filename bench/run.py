@@ -523,20 +523,21 @@ AppTest run at 1M against the empty database showed where the extra time went:
 - Weekly list indexed by week (0017): the first page read the newest week instead of sorting
   every summary ever generated, 2.4 -> 0.15 ms.
 - Landing figures from kept per-sub-branch figures (0018: the case_count rows also carry pending,
-  pending tiered and their estimate; a per-statement update trigger replaces the move trigger):
-  14 -> 3 ms.
+  pending tiered and their estimate; a per-statement update trigger replaces the move trigger),
+  and the person's open clocks with their count in one statement: 14 -> 1.8 ms.
 - Case detail: the twelve-branch timeline is a prepared statement (`statements.Prepared`, PREPARE
   once per connection; `DATABASE_PREPARED_STATEMENTS=off` behind a transaction-mode pooler):
   4.4 -> 2.2 ms.
 
 Still short of a target, and why:
-- ours / SQL on the two pages whose SQL now takes 1-2 ms: the case detail 2.15 (2.2 ms against
-  1.0 ms of SQL) and the weekly summary 1.76 (2.7 ms against 1.6 ms). Making their SQL faster
-  (the prepared timeline, the week index) made the ratio worse while halving the time: the bare
-  driver alone is already 1.59x and 1.41x their SQL there (the round trips of two or three
-  statements and reading the rows), and our code adds ~0.6 ms on top of the driver. No code
-  between the page and psycopg2 can bring these pages under 1.5; the landing page (1.50) sits on
-  the line for the same reason. Every page with more than 3 ms of SQL is within 1.02-1.37.
+- ours / SQL on the three pages whose SQL now takes 1-2 ms: the case detail 2.17 (2.1 ms
+  against 1.0 ms of SQL), the weekly summary 1.86 (2.7 ms against 1.5 ms) and the landing page
+  1.56 (1.8 ms against 1.2 ms). Making their SQL faster (the prepared timeline, the week index,
+  the kept pending figures, one statement for the open clocks) made the ratio worse while
+  halving the time: the bare driver alone is already 1.61x, 1.49x and 1.27x their SQL there (the
+  round trips of two or three statements and reading the rows), and our code adds 0.3-0.6 ms on
+  top of the driver. No code between the page and psycopg2 can bring the first two under 1.5.
+  Every page with more than 3 ms of SQL is within 1.03-1.36.
 - AppTest first run of the executive overview: 0.16 s at 1M against 0.05 s on the empty
   database (x3.0; x2.1 against 10,000 cases). Its reruns (x1.8) are served by the one-minute
   figures cache; the first run of each minute reads its five aggregates over the period's
@@ -545,7 +546,7 @@ Still short of a target, and why:
   Closing the gap needs per-case figures kept ahead of time (a rollup of each tiered case's
   clocks, points and violations kept by triggers, or refreshed by the scheduler like the
   violations): a change of the write paths of four tables, not made at the end of this issue.
-  Every other page is within 1.4-2.0 of the empty database, first run or rerun.
+  Every other page is within 0.8-1.8 of the empty database, first run or rerun.
 - The harsher flag_overdue benchmark (one case in five tiered, 155k violations found at once)
   takes 4.5-5.5 s for its first run: ~4 s of it are PostgreSQL's 0.6 million foreign-key checks
   on the new violations (deadline, person, case, branch), which stay: they keep a violation from
