@@ -22,7 +22,7 @@ import argparse
 import os
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -384,7 +384,7 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
                  ORDER BY point_id, id DESC) a ON a.point_id = p.id
          WHERE p.status = 'accepted'
     """, p)
-    steps.run("deadline D5", f"""
+    steps.run("deadline D5", """
         INSERT INTO deadline (case_id, branch_id, kind, subject_key, responsible_person_id, started_at, due_at,
                               met_at, met_by)
         SELECT o.case_id, o.branch_id, 'D5', 'point:' || p.id || ':' || 'round' || ':' || '1', b.manager, o.posted_at,

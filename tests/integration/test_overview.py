@@ -64,7 +64,7 @@ def data(session, org):
     session.add(Estimate(case_id=x.A.id, amount=Decimal("70000"), tier_before="T1", tier_after="T1",
                          recorded_at=x.A.report_time + 50 * H, recorded_by=cc))
     gm = org.person("gd_manager")
-    a_d2 = _deadline(session, x.A, "D2", x.A.report_time + 25 * H, met=x.A.report_time + 20 * H)
+    _deadline(session, x.A, "D2", x.A.report_time + 25 * H, met=x.A.report_time + 20 * H)
     a_d3 = _deadline(session, x.A, "D3", x.A.report_time + 73 * H)  # never met: decided, late
     b_d2 = _deadline(session, x.B, "D2", x.B.report_time + 28 * H, met=x.B.report_time + 30 * H)  # met late
     _deadline(session, x.B, "D3", x.B.report_time + 76 * H, met=x.B.report_time + 70 * H)
