@@ -20,8 +20,7 @@ from dashboard.ui.overdue_view import (
 )
 from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import chosen_case_id, download_buttons, open_case, pager
-from dashboard.ui.tones import tagged
+from dashboard.ui.tables import case_table, download_buttons, pager
 
 actor = require_page("overdue")
 PAGE_SIZE = 50
@@ -84,14 +83,8 @@ frame = rows_frame(page.rows, now, soon_hours)
 if frame.empty:
     st.info(t("deadlines.empty"))
 else:
-    shown, tag_columns = tagged(for_display(frame.drop(columns=["case_id"])), row_tones(page.rows),
-                                widths=tag_widths())
-    event = st.dataframe(shown, key="ov_table", hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", column_config={**list_columns(), **tag_columns})
-    case_id = chosen_case_id(frame, event.selection.rows if event and hasattr(event, "selection") else [])
-    if case_id is not None:  # a weekly-summary clock has no case
-        open_case(case_id)
-
+    case_table(for_display(frame), key="ov_table", column_config=list_columns(), tones=row_tones(page.rows),
+               widths=tag_widths())
 
 
 def _export_rows():

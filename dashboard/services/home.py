@@ -70,11 +70,10 @@ def _my_tasks_statement(person_id: int, limit: int) -> Select:
     point_id = func.split_part(Deadline.subject_key, ":", 2)
     answer_round = func.split_part(Deadline.subject_key, ":", 4)
     is_d5 = Deadline.kind == "D5"
-    page = (
+    return (
         select(Deadline.id, Deadline.kind, Deadline.case_id, ClaimCase.case_no, ClaimCase.tier, Deadline.due_at,
                OpinionPoint.seq, case((is_d5, cast(answer_round, Integer)), else_=None),
                func.count().over())
         .outerjoin(ClaimCase, ClaimCase.id == Deadline.case_id)
         .outerjoin(OpinionPoint, and_(is_d5, OpinionPoint.id == cast(point_id, Integer)))
         .where(open_).order_by(Deadline.due_at, Deadline.id).limit(limit))
-    return page

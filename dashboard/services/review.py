@@ -260,6 +260,13 @@ class OpinionView:
     points: list[PointView]
 
 
+def _sent_back_count():
+    """SQL: how many times the outer query's point was sent back (its answer round is this + 1)."""
+    return (select(func.count()).select_from(PointVerdict)
+            .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
+            .correlate(OpinionPoint).scalar_subquery())
+
+
 def _open_round_due(point_id, sent_back_count):
     """SQL: due time of the D5 clock of the point's current answer round (rules.review.d5_subject with
     answer_round), for lists that read it alongside each point."""
@@ -279,9 +286,7 @@ def _opinion_heads(where: list, order_by: list, limit: int | None = None) -> Sel
 
 
 def _points_of_opinions() -> Select:
-    sent_back = (select(func.count()).select_from(PointVerdict)
-                 .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
-                 .correlate(OpinionPoint).scalar_subquery())
+    sent_back = _sent_back_count()
     due = _open_round_due(OpinionPoint.id, sent_back)
     return (select(OpinionPoint.id, OpinionPoint.opinion_id, OpinionPoint.seq, OpinionPoint.body, OpinionPoint.status,
                    OpinionPoint.version, sent_back, due)
@@ -431,10 +436,7 @@ def _inbox_count_statement(branches: tuple[int, ...], only_open: bool, case_no: 
 def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None, limit: int,
                           offset: int) -> Select:
     is_open = _POINT_IS_OPEN
-    rounds = (select(func.count()).select_from(PointVerdict)
-              .where(PointVerdict.point_id == OpinionPoint.id, PointVerdict.verdict == "sent_back")
-              .correlate(OpinionPoint).scalar_subquery())  # nested in `due`: correlate to the outer point
-    due = _open_round_due(OpinionPoint.id, rounds)
+    due = _open_round_due(OpinionPoint.id, _sent_back_count())  # nested in `due`: correlated to the outer point
     latest_answer = (select(PointAnswer.body).where(PointAnswer.point_id == OpinionPoint.id)
                      .order_by(PointAnswer.id.desc()).limit(1).scalar_subquery())
     last_reason = (select(PointVerdict.reason).where(PointVerdict.point_id == OpinionPoint.id,
