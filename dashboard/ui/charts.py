@@ -10,6 +10,25 @@ from dashboard.ui.format import tier_label
 PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills down to it
 
 
+# Altair's debug mode checks every axis, tooltip and selection against the Vega-Lite JSON schema
+# as it is made, only for a clearer traceback when one is wrong: ~10 ms of jsonschema a run on the
+# overview. The charts' structure is the code's, not the data's; tests/unit/test_chart_specs.py
+# builds every chart and validates its whole spec, where a wrong one would be caught.
+alt.utils.schemapi.disable_debug_mode()
+
+
+class Chart(alt.Chart):
+    """An `alt.Chart` whose spec is not checked against the Vega-Lite JSON schema on every page run.
+
+    Streamlit turns a chart into its spec with `to_dict()`, which validates it by default: ~4 ms of
+    jsonschema per chart on every run, most of the overview's drawing time. Validated in the tests
+    instead (above).
+    """
+
+    def to_dict(self, validate: bool = False, **kwargs):  # noqa: ANN003, ANN201 - altair's signature
+        return super().to_dict(validate=validate, **kwargs)
+
+
 # Counts are whole numbers: integer ticks only (an all-zero chart labelled its axis 0.000000).
 # Every chart of counts uses it (overview, overdue tracker).
 COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
@@ -28,7 +47,7 @@ def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
     pick = alt.selection_point(name=PICK_UNIT, fields=["unit_id"])
     codes = sorted(frame["tier"].unique()) if len(frame) else []
     frame = frame.assign(tier=frame["tier"].map(tier_label), unit_short=frame["unit"].map(short_unit))
-    return alt.Chart(frame, title=t("overview.chart.pending")).mark_bar().add_params(pick).encode(
+    return Chart(frame, title=t("overview.chart.pending")).mark_bar().add_params(pick).encode(
         x=alt.X("unit_short:N", title=t("overview.axis.unit"), sort="-y", axis=UNIT_AXIS),
         y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=COUNT_AXIS),
         color=alt.Color("tier:N", title=t("overview.axis.tier"), sort=[tier_label(c) for c in codes],
@@ -42,19 +61,22 @@ def pending_by_unit_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def with_quiet_weeks(frame: pd.DataFrame) -> pd.DataFrame:
     """Weeks without a violation of a type as 0 for that type: a line drawn straight from one
-    week's count to a count weeks later read as violations in every week between."""
+    week's count to a count weeks later read as violations in every week between.
+    (Plain dictionaries: a pandas MultiIndex reindex of the same ~100 cells took ~3 ms a run.)"""
     if frame.empty:
         return frame
+    counts = {(week, kind): n for week, kind, n in zip(frame["week"], frame["kind"], frame["violations"])}
     weeks = pd.date_range(frame["week"].min(), frame["week"].max(), freq="7D")
-    grid = pd.MultiIndex.from_product([weeks, sorted(frame["kind"].unique())], names=["week", "kind"])
-    return (frame.set_index(["week", "kind"])[["violations"]].reindex(grid, fill_value=0).reset_index())
+    kinds = sorted(set(frame["kind"]))
+    return pd.DataFrame({"week": [w for w in weeks for _ in kinds], "kind": kinds * len(weeks),
+                         "violations": [counts.get((w, k), 0) for w in weeks for k in kinds]})
 
 
 def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
     # The short deadline names (without the time limit): the long ones were cut off in the legend.
     frame = with_quiet_weeks(frame)
     frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"detail.deadline.{k}")))
-    return alt.Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
+    return Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
         x=alt.X("week:T", title=t("overview.axis.week"), axis=alt.Axis(format="%Y-%m-%d")),
         y=alt.Y("violations:Q", title=t("overview.axis.violations"), axis=COUNT_AXIS),
         # Short names, wide enough not to be cut off (below the lines, the legend squeezed them flat).
@@ -66,7 +88,7 @@ def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def on_time_ranking_chart(frame: pd.DataFrame) -> alt.Chart:
-    return alt.Chart(frame, title=t("overview.chart.on_time")).mark_bar(color="#4c78a8").encode(
+    return Chart(frame, title=t("overview.chart.on_time")).mark_bar(color="#4c78a8").encode(
         y=alt.Y("unit:N", title=t("overview.axis.unit"), sort="-x"),
         x=alt.X("rate:Q", title=t("overview.axis.rate"), axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
@@ -79,7 +101,7 @@ def on_time_ranking_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def ageing_chart(frame: pd.DataFrame) -> alt.Chart:
     order = list(frame["label"])
-    return alt.Chart(frame, title=t("overview.chart.ageing")).mark_bar(color="#4c78a8").encode(
+    return Chart(frame, title=t("overview.chart.ageing")).mark_bar(color="#4c78a8").encode(
         x=alt.X("label:N", title=t("overview.axis.ageing"), sort=order),
         y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=COUNT_AXIS),
         tooltip=[alt.Tooltip("label:N", title=t("overview.axis.ageing")),

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.rules.deadlines import AGEING_BUCKETS
 from dashboard.services.overdue import OverdueRow
-from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, short_unit
+from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, Chart, short_unit
 from dashboard.ui.format import local_time, time_left
 from dashboard.ui.tones import AMBER, RED, Tone
 
@@ -86,7 +86,7 @@ def violations_chart(data: Sequence[tuple[str, str, int]]) -> alt.Chart:
     frame = pd.DataFrame([{"branch": b, "branch_short": short_unit(b), "kind": t(f"detail.deadline.{k}"), "count": n}
                           for b, k, n in data], columns=["branch", "branch_short", "kind", "count"])
     # Legend beside the bars: below them, its seven lines squeezed the bars to a strip.
-    return alt.Chart(frame, title=t("deadlines.chart.by_branch"), height=CHART_HEIGHT).mark_bar().encode(
+    return Chart(frame, title=t("deadlines.chart.by_branch"), height=CHART_HEIGHT).mark_bar().encode(
         x=alt.X("branch_short:N", title=t("deadlines.chart.axis.branch"), sort="-y", axis=UNIT_AXIS),
         y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=COUNT_AXIS),
         # Deadline types in neutral blues: red is kept for "overdue" alone.
@@ -102,7 +102,7 @@ def ageing_chart(buckets: Sequence[tuple[str, int]]) -> alt.Chart:
     order = [t(f"deadlines.bucket.{key}") for key, _lo, _hi in AGEING_BUCKETS]
     frame = pd.DataFrame([{"bucket": t(f"deadlines.bucket.{k}"), "count": n} for k, n in buckets],
                          columns=["bucket", "count"])
-    return alt.Chart(frame, title=t("deadlines.chart.ageing"), height=CHART_HEIGHT).mark_bar(color=OVERDUE_RED).encode(
+    return Chart(frame, title=t("deadlines.chart.ageing"), height=CHART_HEIGHT).mark_bar(color=OVERDUE_RED).encode(
         x=alt.X("bucket:N", title=t("deadlines.chart.axis.bucket"), sort=order,
                 axis=alt.Axis(labelAngle=0, labelOverlap=False)),
         y=alt.Y("count:Q", title=t("deadlines.chart.axis.count"), axis=COUNT_AXIS),
