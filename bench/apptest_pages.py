@@ -47,9 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case-id", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--cold", type=int, default=5)
+    parser.add_argument("--pages", default="", help="comma-separated page keys (default: every page)")
     args = parser.parse_args(argv)
+    only = {p.strip() for p in args.pages.split(",") if p.strip()}
     out = {}
     for key, username in PAGES:
+        if only and key not in only:
+            continue
         at = signed_in(username)
         if key == "case_detail" and args.case_id:
             at.session_state["case_id"] = args.case_id

@@ -181,19 +181,13 @@ def overview_filter():
 
 
 def overview_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.overview import (
-        headline_figures, on_time_by_unit, overview_cases, overview_tiers, overview_units,
-        pending_ageing, pending_by_unit_and_tier, violations_by_week,
-    )
+    from dashboard.services.overview import overview_cases, overview_figures, overview_tiers, overview_units
 
     flt = overview_filter()
     overview_units(session, actor)
     overview_tiers(session, actor)
-    figures = headline_figures(session, actor, flt)
-    pending_by_unit_and_tier(session, actor, flt)
-    violations_by_week(session, actor, flt)
-    on_time_by_unit(session, actor, flt)
-    pending_ageing(session, actor, flt)
+    # Every figure, chart and the ranking in one read, as on the page.
+    figures = overview_figures(session, actor, flt).headline
     # As the page: the list's count is the headline's pending figure (no second count).
     overview_cases(session, actor, flt, status="pending", limit=PAGE_SIZE, offset=0,
                    total=figures.cases_with_status("pending"))

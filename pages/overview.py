@@ -8,8 +8,7 @@ from dashboard.i18n import t
 from dashboard.services.errors import UserError
 from dashboard.settings import BUSINESS_TZ
 from dashboard.services.overview import (
-    MAX_EXPORT_ROWS, OverviewFilter, headline_figures, on_time_by_unit, overview_cases,
-    overview_tiers, overview_units, pending_ageing, pending_by_unit_and_tier, violations_by_week,
+    MAX_EXPORT_ROWS, OverviewFilter, overview_cases, overview_figures, overview_tiers, overview_units,
 )
 from dashboard.ui import charts
 from dashboard.ui.db import db_session
@@ -44,11 +43,8 @@ flt = OverviewFilter(report_from=start, report_to=end or start, branch_id=branch
 
 try:
     # Aggregates over months of cases: read at most a minute ago (ui/read_cache); the case list stays live.
-    figures, read_at = cached_figures(actor, headline_figures, flt)
-    pending_rows, _ = cached_figures(actor, pending_by_unit_and_tier, flt)
-    trend_rows, _ = cached_figures(actor, violations_by_week, flt)
-    ranking_rows, _ = cached_figures(actor, on_time_by_unit, flt)
-    ageing_rows, _ = cached_figures(actor, pending_ageing, flt)
+    everything, read_at = cached_figures(actor, overview_figures, flt)
+    figures = everything.headline
 except UserError as err:
     st.error(t(err.key))
     st.stop()
@@ -87,12 +83,12 @@ else:
     st.dataframe(violations, hide_index=True,
                  column_config={t("overview.col.count"): st.column_config.NumberColumn(format="localized")})
 
-pending_df = pd.DataFrame(pending_rows, columns=["unit_id", "unit", "tier", "cases", "amount"])
+pending_df = pd.DataFrame(everything.pending_by_unit, columns=["unit_id", "unit", "tier", "cases", "amount"])
 pending_df["amount_wan"] = pending_df["amount"].map(lambda a: float(a) / 10000)
-trend_df = pd.DataFrame(trend_rows, columns=["week", "kind", "violations"])
+trend_df = pd.DataFrame(everything.violations_by_week, columns=["week", "kind", "violations"])
 trend_df["week"] = pd.to_datetime(trend_df["week"])
-ranking_df = pd.DataFrame(ranking_rows, columns=["unit_id", "unit", "on_time", "decided", "rate"])
-ageing_df = pd.DataFrame(ageing_rows, columns=["bucket", "cases", "amount"])
+ranking_df = pd.DataFrame(everything.on_time_by_unit, columns=["unit_id", "unit", "on_time", "decided", "rate"])
+ageing_df = pd.DataFrame(everything.ageing, columns=["bucket", "cases", "amount"])
 ageing_df["label"] = ageing_df["bucket"].map(lambda b: t(f"overview.ageing.{b}"))
 ageing_df["amount_wan"] = ageing_df["amount"].map(lambda a: float(a) / 10000)
 

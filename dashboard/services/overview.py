@@ -13,8 +13,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import (
-    ColumnElement, Interval, Select, and_, bindparam, case, extract, false, func, or_, select,
+    ColumnElement, Interval, Select, Text, and_, bindparam, case, cast, false, func, or_, select, true,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from dashboard.services import reference
@@ -24,7 +25,7 @@ from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldE
 from dashboard.services.statements import NOW, built_once, count_then_page, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation,
+    CaseFigures, ClaimCase, Deadline, OrgUnit, Person, Violation,
 )
 
 OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
@@ -35,6 +36,7 @@ AGEING_BUCKETS: tuple[tuple[str, int | None], ...] = (
 DISPATCH_WITHIN_KEY = "overview.dispatch_within_hours"
 DEFAULT_DISPATCH_WITHIN_HOURS = 1  # the issue's "dispatched within 1 h of the estimate"
 MAX_EXPORT_ROWS = 50_000
+KINDS = ("D1", "D2", "D3", "D4", "D5", "D6", "D7")  # deadline types (ck_deadline_kind)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,17 @@ class HeadlineFigures:
     def cases_with_status(self, status: str) -> int:
         """How many of the filtered cases the case list shows for `status` (it counts the same set)."""
         return {"pending": self.pending, "closed": self.closed, "all": self.tiered_reported}[status]
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    """Every figure and chart of the overview, read in one statement (`overview_figures`)."""
+
+    headline: HeadlineFigures
+    pending_by_unit: list[dict]
+    violations_by_week: list[dict]
+    on_time_by_unit: list[dict]
+    ageing: list[dict]
 
 
 @dataclass(frozen=True)
@@ -132,10 +145,6 @@ def _status_condition(status: str) -> ColumnElement[bool] | None:
     return None
 
 
-def _filtered_case_ids(flt: OverviewFilter, actor: Actor) -> Select:
-    return select(ClaimCase.id).where(*case_conditions(flt, actor))
-
-
 def _branch_level_violations(flt: OverviewFilter) -> ColumnElement[bool]:
     """Violations with no case (D6 weekly summary) count when the filter is not narrower than a
     branch; they are dated by their due time. (Only HQ roles reach here: no case scope applies.)"""
@@ -161,172 +170,200 @@ def _dispatch_within_hours(session: Session) -> float:
 WINDOW = bindparam("window", type_=Interval())
 
 
-def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
-                     now: datetime | None = None) -> HeadlineFigures:
-    """Every headline figure in ONE statement: the filtered cases are selected once (a materialised
-    CTE built from `case_conditions`) and every figure is computed from that set."""
+def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
+                     now: datetime | None = None) -> OverviewFigures:
+    """Every figure and chart of the overview in ONE statement: the filtered cases are read once
+    with their kept figures (a materialised CTE built from `case_conditions`) and every figure,
+    chart and ranking is computed from that set."""
     _require_overview(actor)
     validate_filter(flt)
     now = now or datetime.now(timezone.utc)
     hours = _dispatch_within_hours(session)
-    row = read(session, _headline_statement(actor, flt), {"now": now, "window": timedelta(hours=hours)}).one()
-    d_num, d_den = row.dispatch
-    d2_num, d2_den, d3_num, d3_den = row.clocks
-    return HeadlineFigures(
+    row = read(session, _figures_statement(actor, flt), {"now": now, "window": timedelta(hours=hours)}).one()
+    d2_num, d2_clocks, d3_num, d3_clocks = row.clocks
+    d2_ahead, d3_ahead = row.ahead
+    violations = {kind: n for kind, n in zip(KINDS, row.violations) if n}
+    for kind, n in row.branch_level.items():
+        violations[kind] = violations.get(kind, 0) + n
+    headline = HeadlineFigures(
         tiered_reported=row.reported, pending=row.pending, closed=row.closed, pending_amount=Decimal(row.amount),
-        dispatched_within=Share(d_num, d_den), dispatch_within_hours=hours,
-        d2_on_time=Share(d2_num, d2_den), d3_on_time=Share(d3_num, d3_den),
-        open_review_points=row.open_points or 0,
+        dispatched_within=Share(row.dispatched_within, row.dispatch_eligible), dispatch_within_hours=hours,
+        d2_on_time=Share(d2_num, d2_clocks - d2_ahead), d3_on_time=Share(d3_num, d3_clocks - d3_ahead),
+        open_review_points=row.open_points,
         avg_answer_hours=None if row.avg_seconds is None else float(row.avg_seconds) / 3600,
-        violations_by_type=dict(sorted(row.violations.items())))
+        violations_by_type=dict(sorted(violations.items())))
+    # Amounts come through JSON as text, so no cent is lost to a float.
+    ageing = {b: (c, Decimal(a)) for b, c, a in row.ageing}
+    return OverviewFigures(
+        headline=headline,
+        pending_by_unit=[{"unit_id": u, "unit": n, "tier": tr, "cases": c, "amount": Decimal(a)}
+                         for u, n, tr, c, a in row.pending_by_unit],
+        violations_by_week=[{"week": date.fromisoformat(w), "kind": k, "violations": c} for w, k, c in row.by_week],
+        on_time_by_unit=_ranked(row.ranking),
+        ageing=[{"bucket": code, "cases": ageing.get(code, (0, Decimal(0)))[0],
+                 "amount": ageing.get(code, (0, Decimal(0)))[1]} for code, _ in AGEING_BUCKETS])
 
 
-@built_once
-def _headline_statement(actor: Actor, flt: OverviewFilter) -> Select:
-    now, window = NOW, WINDOW
-    fc = (select(ClaimCase.id, ClaimCase.state, ClaimCase.current_estimate, ClaimCase.tiered_at,
-                 ClaimCase.first_dispatched_at)
-          .where(*case_conditions(flt, actor)).cte("filtered_case").prefix_with("MATERIALIZED"))
-    pending = fc.c.state != "closed"
-
-    def scalar(query) -> ColumnElement:
-        return query.scalar_subquery()
-
-    # Dispatched within N h of the estimate that made the case tiered: claim_case.tiered_at is that
-    # estimate's time (record_estimate sets both from one `now`) and first_dispatched_at is set by
-    # the database with the case's first dispatch (migration 0009): no dispatch or estimate is read.
-    timing = (select(fc.c.tiered_at.label("estimated"), fc.c.first_dispatched_at.label("dispatched"))
-              .where(fc.c.tiered_at.is_not(None)).subquery())
-    # A case not yet dispatched counts against the share only once its window has passed.
-    eligible = and_(timing.c.estimated.is_not(None),
-                    or_(timing.c.dispatched.is_not(None), timing.c.estimated <= now - window))
-    within = and_(timing.c.dispatched.is_not(None), timing.c.dispatched - timing.c.estimated <= window)
-
-    # D2 / D3 on time: met by the due time / decided (met, or already past due).
-    clocks = (select(Deadline.kind, Deadline.met_at, Deadline.due_at).join(fc, fc.c.id == Deadline.case_id)
-              .where(Deadline.kind.in_(("D2", "D3")), Deadline.cancelled_at.is_(None)).subquery())
-    c_decided = or_(clocks.c.met_at.is_not(None), clocks.c.due_at < now)
-    c_on_time = and_(clocks.c.met_at.is_not(None), clocks.c.met_at <= clocks.c.due_at)
-
-    # The filtered cases' HQ review points, read once for both figures below.
-    hq_points = (select(OpinionPoint.id, OpinionPoint.status, OpinionPoint.answer_count, OpinionPoint.answer_seconds)
-                 .join(Opinion, Opinion.id == OpinionPoint.opinion_id)
-                 # = ANY(ARRAY(...)): the filtered cases' opinions by their case index, instead of
-                 # hashing every opinion ever posted (a join to the CTE planned that way).
-                 .where(Opinion.case_id == func.any(func.array(select(fc.c.id).scalar_subquery())),
-                        Opinion.kind == "hq_review")
-                 .cte("hq_point").prefix_with("MATERIALIZED"))
-    # Points still waiting for the branch (open, or sent back for a new answer).
-    open_points = select(func.count()).select_from(hq_points).where(hq_points.c.status.in_(("open", "sent_back")))
-    # Answer time: from the opinion (or from the send-back the answer responds to) to the answer;
-    # each point keeps its answers' count and total wait (migration 0008), so no answer is read here.
-    avg_answer = select(func.sum(hq_points.c.answer_seconds) / func.nullif(func.sum(hq_points.c.answer_count), 0))
-
-    violations = (select(Violation.kind).where(Violation.case_id.in_(select(fc.c.id)))
-                  .union_all(select(Violation.kind).where(_branch_level_violations(flt)))).subquery()
-    by_kind = select(violations.c.kind, func.count().label("n")).group_by(violations.c.kind).subquery()
-
-    return select(
-        scalar(select(func.count()).select_from(fc)).label("reported"),
-        scalar(select(func.count()).select_from(fc).where(pending)).label("pending"),
-        scalar(select(func.count()).select_from(fc).where(fc.c.state == "closed")).label("closed"),
-        scalar(select(func.coalesce(func.sum(fc.c.current_estimate), 0)).where(pending)).label("amount"),
-        scalar(select(func.json_build_array(func.count().filter(within), func.count().filter(eligible)))
-               .select_from(timing)).label("dispatch"),
-        scalar(select(func.json_build_array(
-            func.count().filter(clocks.c.kind == "D2", c_on_time), func.count().filter(clocks.c.kind == "D2", c_decided),
-            func.count().filter(clocks.c.kind == "D3", c_on_time), func.count().filter(clocks.c.kind == "D3", c_decided)))
-            .select_from(clocks)).label("clocks"),
-        scalar(open_points).label("open_points"),
-        scalar(avg_answer).label("avg_seconds"),
-        scalar(select(func.coalesce(func.json_object_agg(by_kind.c.kind, by_kind.c.n), func.json_build_object()))
-               .select_from(by_kind)).label("violations"),
-    )
-
-
-def _unit_column(flt: OverviewFilter):
-    """Group by branch at the top, by sub-branch once a branch is chosen (drill-down)."""
-    return ClaimCase.sub_branch_id if flt.branch_id is not None or flt.sub_branch_id is not None \
-        else ClaimCase.branch_id
+def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
+                     now: datetime | None = None) -> HeadlineFigures:
+    return overview_figures(session, actor, flt, now).headline
 
 
 def pending_by_unit_and_tier(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
-    _require_overview(actor)
-    rows = read(session, _pending_by_unit_statement(actor, flt))
-    return [{"unit_id": u, "unit": n, "tier": tr, "cases": c, "amount": Decimal(a)} for u, n, tr, c, a in rows]
-
-
-@built_once
-def _pending_by_unit_statement(actor: Actor, flt: OverviewFilter) -> Select:
-    unit_col = _unit_column(flt)
-    return (select(unit_col.label("unit_id"), OrgUnit.name, ClaimCase.tier, func.count(),
-                   func.coalesce(func.sum(ClaimCase.current_estimate), 0))
-            .join(OrgUnit, OrgUnit.id == unit_col)
-            .where(ClaimCase.state != "closed", *case_conditions(flt, actor))
-            .group_by(unit_col, OrgUnit.name, ClaimCase.tier).order_by(OrgUnit.name, ClaimCase.tier))
+    """Pending cases and their estimate per unit and tier, by unit name."""
+    return overview_figures(session, actor, flt).pending_by_unit
 
 
 def violations_by_week(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
     """Violations per week (Monday, Asia/Shanghai) in which the deadline was missed (its due time;
     the job may find a missed deadline later, e.g. on a back-fill), by deadline type."""
-    _require_overview(actor)
-    return [{"week": w.date(), "kind": k, "violations": c} for w, k, c in read(session, _by_week_statement(actor, flt))]
-
-
-@built_once
-def _by_week_statement(actor: Actor, flt: OverviewFilter) -> Select:
-    # The filtered cases' violations (an index probe per case) and the branch-level ones, as two
-    # branches of a UNION ALL: an OR of the two made PostgreSQL scan every violation ever found.
-    # = ANY(ARRAY(...)) keeps the probes: with IN (subquery) the planner hashed the cases and
-    # scanned all violations ever recorded (58k at 1M cases, growing with history).
-    cases = func.array(_filtered_case_ids(flt, actor).scalar_subquery())
-    both = (select(Violation.kind, Violation.due_at).where(Violation.case_id == func.any(cases))
-            .union_all(select(Violation.kind, Violation.due_at).where(_branch_level_violations(flt))).subquery())
-    week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), both.c.due_at))
-    return select(week.label("week"), both.c.kind, func.count()).group_by(week, both.c.kind).order_by(week, both.c.kind)
+    return overview_figures(session, actor, flt).violations_by_week
 
 
 def on_time_by_unit(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
     """Share of the filtered cases' deadlines met on time, per unit, best first (ranking)."""
-    _require_overview(actor)
-    rows = read(session, _on_time_statement(actor, flt), {"now": now or datetime.now(timezone.utc)})
+    return overview_figures(session, actor, flt, now).on_time_by_unit
+
+
+def pending_ageing(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
+    """Pending cases by days since the report, in the AGEING_BUCKETS (every bucket listed)."""
+    return overview_figures(session, actor, flt, now).ageing
+
+
+def _ranked(rows: list) -> list[dict]:
     result = [{"unit_id": u, "unit": n, "on_time": a, "decided": b, "rate": (a / b) if b else None}
               for u, n, a, b in rows]
     result.sort(key=lambda r: (r["rate"] is None, -(r["rate"] or 0), r["unit"]))
     return result
 
 
+def _open_ahead(case_ids: Select, now) -> Select:
+    """Open clocks of the given cases still ahead of their due time: the only clocks not yet
+    decided. Read live (case_figures cannot keep what depends on the time of reading); from the
+    index of open clocks by due time, a few hundred nationally, not a probe per case."""
+    return (select(Deadline.case_id, Deadline.kind)
+            .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at >= now,
+                   Deadline.case_id.in_(case_ids)))
+
+
 @built_once
-def _on_time_statement(actor: Actor, flt: OverviewFilter) -> Select:
+def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
+    """One pass over the filtered cases with their kept figures (migration 0019: one row per case,
+    not a probe per case into the clocks, violations and review points); every figure, chart and
+    the ranking are aggregates of that set, plus three small reads: the open clocks still ahead of
+    their due time, the violations by week and the branch-level violations."""
+    now, window = NOW, WINDOW
+    conditions = case_conditions(flt, actor)
     unit_col = _unit_column(flt)
-    decided = or_(Deadline.met_at.is_not(None), Deadline.due_at < NOW)
-    on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
-    # Count per unit first, name the few units after (not a name lookup per clock).
-    per_unit = (select(unit_col.label("unit_id"), func.count().filter(on_time).label("on_time"),
-                       func.count().filter(decided).label("decided"))
-                .select_from(Deadline).join(ClaimCase, ClaimCase.id == Deadline.case_id)
-                .where(Deadline.cancelled_at.is_(None), *case_conditions(flt, actor))
-                .group_by(unit_col).subquery())
-    return (select(per_unit.c.unit_id, OrgUnit.name, per_unit.c.on_time, per_unit.c.decided)
-            .join(OrgUnit, OrgUnit.id == per_unit.c.unit_id))
+    figures = _case_figures()
+    fc = (select(ClaimCase.id, unit_col.label("unit_id"), ClaimCase.tier, ClaimCase.state, ClaimCase.report_time,
+                 ClaimCase.current_estimate, ClaimCase.tiered_at, ClaimCase.first_dispatched_at, *figures.c)
+          .select_from(ClaimCase).outerjoin(figures, true()).where(*conditions)
+          .cte("filtered_case").prefix_with("MATERIALIZED"))
+    pending = fc.c.state != "closed"
+
+    def total(column) -> ColumnElement:
+        return func.coalesce(func.sum(column), 0)
+
+    def scalar(query: Select) -> ColumnElement:
+        return query.scalar_subquery()
+
+    def json_rows(query: Select, *columns, order_by=()) -> ColumnElement:
+        """The rows of `query` as one JSON array of arrays ([] when none)."""
+        sub = query.subquery()
+        row = func.json_build_array(*(sub.c[c] for c in columns))
+        rows = func.json_agg(aggregate_order_by(row, *(sub.c[c] for c in order_by))) if order_by else func.json_agg(row)
+        return scalar(select(func.coalesce(rows, func.json_build_array())))
+
+    # Dispatched within N h of the estimate that made the case tiered: claim_case.tiered_at is that
+    # estimate's time (record_estimate sets both from one `now`) and first_dispatched_at is set by
+    # the database with the case's first dispatch (migration 0009): no dispatch or estimate is read.
+    # A case not yet dispatched counts against the share only once its window has passed.
+    estimated, dispatched = fc.c.tiered_at, fc.c.first_dispatched_at
+    eligible = and_(estimated.is_not(None), or_(dispatched.is_not(None), estimated <= now - window))
+    within = and_(estimated.is_not(None), dispatched.is_not(None), dispatched - estimated <= window)
+
+    # On time: met by the due time, out of the decided clocks (met, or already past due): every
+    # clock but the open ones still ahead of their due time, read live.
+    ahead_clocks = _open_ahead(select(ClaimCase.id).where(*conditions), now).subquery()
+    ahead = (select(ahead_clocks.c.kind, unit_col.label("unit_id"))
+             .join(ClaimCase, ClaimCase.id == ahead_clocks.c.case_id).cte("ahead").prefix_with("MATERIALIZED"))
+    ahead_counts = scalar(select(func.json_build_array(func.count().filter(ahead.c.kind == "D2"),
+                                                       func.count().filter(ahead.c.kind == "D3"))))
+    # The ranking: per unit, counted first and the few units named after.
+    per_unit = (select(fc.c.unit_id, func.sum(fc.c.clocks_on_time).label("on_time"),
+                       func.sum(fc.c.clocks).label("clocks"))
+                .group_by(fc.c.unit_id).having(func.sum(fc.c.clocks) > 0).subquery())
+    ahead_per_unit = select(ahead.c.unit_id, func.count().label("n")).group_by(ahead.c.unit_id).subquery()
+    ranking = (select(per_unit.c.unit_id, OrgUnit.name, per_unit.c.on_time,
+                      (per_unit.c.clocks - func.coalesce(ahead_per_unit.c.n, 0)).label("decided"))
+               .join(OrgUnit, OrgUnit.id == per_unit.c.unit_id)
+               .outerjoin(ahead_per_unit, ahead_per_unit.c.unit_id == per_unit.c.unit_id))
+
+    # Pending cases per unit and tier, and by days since the report (amounts as text: exact).
+    pending_units = (select(fc.c.unit_id, fc.c.tier, func.count().label("cases"),
+                            total(fc.c.current_estimate).label("amount"))
+                     .where(pending).group_by(fc.c.unit_id, fc.c.tier).subquery())
+    pending_named = select(pending_units.c.unit_id, OrgUnit.name, pending_units.c.tier, pending_units.c.cases,
+                           cast(pending_units.c.amount, Text).label("amount")) \
+        .join(OrgUnit, OrgUnit.id == pending_units.c.unit_id)
+    # Reported at most `upper` whole days (of 86,400 s) before now: timestamps compared, no
+    # arithmetic per case.
+    bucket = case(*[(fc.c.report_time >= now - func.make_interval(0, 0, 0, 0, 0, 0, upper * 86400), code)
+                    for code, upper in AGEING_BUCKETS if upper is not None],
+                  else_=AGEING_BUCKETS[-1][0]).label("bucket")
+    ageing = select(bucket, func.count().label("cases"), cast(total(fc.c.current_estimate), Text).label("amount")) \
+        .where(pending).group_by(bucket)
+
+    # Violations by the week their deadline was missed: the filtered cases' (an index probe per
+    # case that has any, as case_figures says; = ANY(ARRAY(...)) keeps the probes, where IN
+    # (subquery) hashed every violation ever recorded) and the branch-level ones (no case), as
+    # the two branches of a UNION ALL (an OR of the two scanned every violation).
+    has_violations = or_(*(fc.c[f"violations_{k.lower()}"] > 0 for k in KINDS))
+    with_violations = func.array(select(fc.c.id).where(has_violations).scalar_subquery())
+    both = (select(Violation.kind, Violation.due_at).where(Violation.case_id == func.any(with_violations))
+            .union_all(select(Violation.kind, Violation.due_at).where(_branch_level_violations(flt))).subquery())
+    week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), both.c.due_at))
+    weeks = select(week.label("week"), both.c.kind, func.count().label("n")).group_by(week, both.c.kind).subquery()
+    by_week = select(func.to_char(weeks.c.week, "YYYY-MM-DD").label("week"), weeks.c.kind, weeks.c.n)
+
+    # Violations with no case (the D6 weekly summary), by type, for the headline.
+    branch_level = (select(Violation.kind, func.count().label("n")).where(_branch_level_violations(flt))
+                    .group_by(Violation.kind).subquery())
+    return select(
+        func.count().label("reported"),
+        func.count().filter(pending).label("pending"),
+        func.count().filter(fc.c.state == "closed").label("closed"),
+        func.coalesce(func.sum(fc.c.current_estimate).filter(pending), 0).label("amount"),
+        func.count().filter(within).label("dispatched_within"),
+        func.count().filter(eligible).label("dispatch_eligible"),
+        func.json_build_array(total(fc.c.d2_on_time), total(fc.c.d2_clocks),
+                              total(fc.c.d3_on_time), total(fc.c.d3_clocks)).label("clocks"),
+        ahead_counts.label("ahead"),
+        total(fc.c.hq_open_points).label("open_points"),
+        (func.sum(fc.c.hq_answer_seconds) / func.nullif(func.sum(fc.c.hq_answer_count), 0)).label("avg_seconds"),
+        func.json_build_array(*[total(fc.c[f"violations_{k.lower()}"]) for k in KINDS]).label("violations"),
+        scalar(select(func.coalesce(func.json_object_agg(branch_level.c.kind, branch_level.c.n),
+                                    func.json_build_object()))).label("branch_level"),
+        json_rows(ranking, "unit_id", "name", "on_time", "decided").label("ranking"),
+        json_rows(pending_named, "unit_id", "name", "tier", "cases", "amount", order_by=("name", "tier"))
+        .label("pending_by_unit"),
+        json_rows(ageing, "bucket", "cases", "amount").label("ageing"),
+        json_rows(by_week, "week", "kind", "n", order_by=("week", "kind")).label("by_week"),
+    ).select_from(fc)
 
 
-def pending_ageing(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
-    """Pending cases by days since the report, in the AGEING_BUCKETS (every bucket listed)."""
-    _require_overview(actor)
-    counts = dict((b, (c, Decimal(a))) for b, c, a in read(
-        session, _ageing_statement(actor, flt), {"now": now or datetime.now(timezone.utc)}))
-    return [{"bucket": code, "cases": counts.get(code, (0, Decimal(0)))[0],
-             "amount": counts.get(code, (0, Decimal(0)))[1]} for code, _ in AGEING_BUCKETS]
+def _case_figures():
+    """A filtered case's kept figures, as a LATERAL subquery: a primary-key probe per case. The
+    planner preferred hashing the whole table (every case with a clock), twice the time at 1M;
+    LIMIT 1 (one row per case anyway) keeps it from turning the subquery back into that join."""
+    return select(CaseFigures).where(CaseFigures.case_id == ClaimCase.id).limit(1).lateral("figures")
 
 
-@built_once
-def _ageing_statement(actor: Actor, flt: OverviewFilter) -> Select:
-    age_days = extract("epoch", NOW - ClaimCase.report_time) / 86400
-    whens = [(age_days <= upper, code) for code, upper in AGEING_BUCKETS if upper is not None]
-    bucket = case(*whens, else_=AGEING_BUCKETS[-1][0])
-    return (select(bucket, func.count(), func.coalesce(func.sum(ClaimCase.current_estimate), 0))
-            .where(ClaimCase.state != "closed", *case_conditions(flt, actor)).group_by(bucket))
+def _unit_column(flt: OverviewFilter):
+    """Group by branch at the top, by sub-branch once a branch is chosen (drill-down)."""
+    return ClaimCase.sub_branch_id if flt.branch_id is not None or flt.sub_branch_id is not None \
+        else ClaimCase.branch_id
 
 
 def _cases_conditions(actor: Actor, flt: OverviewFilter, status: str) -> list[ColumnElement[bool]]:

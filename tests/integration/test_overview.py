@@ -206,7 +206,25 @@ def test_the_case_list_agrees_with_the_figures(session, org, actor_for, data, sc
     assert sum((r["estimate"] for r in rows), Decimal(0)) == f.pending_amount
     by_unit = pending_by_unit_and_tier(session, ex, flt)
     assert sum(r["cases"] for r in by_unit) == f.pending
-    assert sum(r["cases"] for r in pending_ageing(session, ex, flt, now=NOW)) == f.pending
+    assert sum((r["amount"] for r in by_unit), Decimal(0)) == f.pending_amount
+    ageing = pending_ageing(session, ex, flt, now=NOW)
+    assert sum(r["cases"] for r in ageing) == f.pending
+    assert sum((r["amount"] for r in ageing), Decimal(0)) == f.pending_amount
+
+
+def test_ageing_buckets_end_on_whole_days_and_amounts_keep_their_cents(session, org, actor_for):
+    """A case reported exactly 7 days ago is still in 0-7 days, one a second older is in 8-30; the
+    amounts (read through JSON) add up to the cent."""
+    for age, amount in ((7 * D, "100000.01"), (7 * D + timedelta(seconds=1), "100000.02"), (30 * D, "0.07")):
+        make_case(session, org, "gz", tier="T1", state="dispatched", current_estimate=Decimal(amount),
+                  report_time=NOW - age, accident_time=NOW - age - H, tiered_at=NOW - age + H)
+    ex = actor_for("executive")
+    ageing = {r["bucket"]: (r["cases"], r["amount"]) for r in pending_ageing(session, ex, OverviewFilter(), now=NOW)}
+    assert ageing["d0_7"] == (1, Decimal("100000.01"))
+    assert ageing["d8_30"] == (2, Decimal("100000.09"))
+    by_unit = pending_by_unit_and_tier(session, ex, OverviewFilter())
+    assert [(r["unit"], r["tier"], r["cases"], r["amount"]) for r in by_unit] == \
+        [("广东分公司", "T1", 3, Decimal("200000.10"))]
 
 
 def test_case_list_is_paginated_pending_first_newest_first(session, org, actor_for, data):
