@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--case-id", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--cold", type=int, default=5)
+    parser.add_argument("--cold", type=int, default=9)
     parser.add_argument("--pages", default="", help="comma-separated page keys (default: every page)")
     args = parser.parse_args(argv)
     only = {p.strip() for p in args.pages.split(",") if p.strip()}

@@ -309,7 +309,7 @@ def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int) ->
         rows.append(row)
         _say(f"  AppTest {page:<16} rerun: 1M {row['full_s']:6.2f} s  empty {row['empty_s']:6.2f} s (x{row['ratio']:.1f})  "
              f"{small_cases:,} cases {row['small_s']:6.2f} s (x{row['ratio_small']:.1f}); first run: 1M "
-             f"{row['full_cold']:.2f} s (x{row['ratio_cold']:.1f} empty, x{row['ratio_cold_small']:.1f} small)"
+             f"{row['full_cold'] * 1000:.1f} ms (x{row['ratio_cold']:.2f} empty, x{row['ratio_cold_small']:.2f} small)"
              + (f"  EXCEPTION {row['exception']}" if row["exception"] else ""))
     return rows
 
@@ -529,24 +529,38 @@ AppTest run at 1M against the empty database showed where the extra time went:
   once per connection; `DATABASE_PREPARED_STATEMENTS=off` behind a transaction-mode pooler):
   4.4 -> 2.2 ms.
 
+Changes of 2026-12-01 (seventh session): the overview's first run of each minute.
+- Per-case figures kept by the database (0019, `case_figures`): each case's clocks (not
+  cancelled, met, met on time; D2, D3 and all), violations by deadline type and HQ review points
+  (open, answers, total wait), kept by statement triggers on `deadline`, `violation` and
+  `opinion_point` (each statement adds its new rows' figures and takes away its old rows', per
+  case, `x = x + change` under the row's lock, in case order). Whether an open clock is decided
+  depends on the time of reading, so the open clocks still ahead of their due time (~240
+  nationally) are read live and subtracted. The overview probes one row per case instead of the
+  clocks, violations, opinions and points of each case.
+- Every figure, chart and the ranking of the overview in one statement over the filtered cases
+  (a materialised CTE with their kept figures): five statements and round trips became one. The
+  ageing buckets compare timestamps instead of dividing epochs per case; amounts come through JSON
+  as text, exact to the cent. Overview data 75 -> 24 ms; its SQL 55 -> 18 ms.
+- Charts: Altair checked every axis, tooltip and selection against the Vega-Lite schema as it
+  was made (debug mode) and the whole spec again when Streamlit converted it: ~10 ms a run on the
+  overview. Both are off on the page path; a unit test validates every chart's whole spec.
+- AppTest first run of the overview at 1M / empty: 3.0 -> 2.0 in this table (1.8-1.9 in runs of
+  15 while measuring). This table now shows milliseconds and ratios to two places, and takes the
+  median of 9 first runs (was 5: single runs on this shared machine differ by a fifth).
+- What the triggers cost the writers, measured on one machine, alternating: flag_overdue's first
+  run (58k violations at once, ~40k cases' rows updated) 1.7-1.9 s without the violation trigger,
+  2.0-2.2 s with it; an incremental run, or a person meeting one clock, updates one row. The
+  import writes no clocks (unchanged; 16 s here, 22.6 s on last session's slower machine).
+
 Still short of a target, and why:
-- ours / SQL on the three pages whose SQL now takes 1-2 ms: the case detail 2.17 (2.1 ms
-  against 1.0 ms of SQL), the weekly summary 1.86 (2.7 ms against 1.5 ms) and the landing page
-  1.56 (1.8 ms against 1.2 ms). Making their SQL faster (the prepared timeline, the week index,
-  the kept pending figures, one statement for the open clocks) made the ratio worse while
-  halving the time: the bare driver alone is already 1.61x, 1.49x and 1.27x their SQL there (the
-  round trips of two or three statements and reading the rows), and our code adds 0.3-0.6 ms on
-  top of the driver. No code between the page and psycopg2 can bring the first two under 1.5.
-  Every page with more than 3 ms of SQL is within 1.03-1.36.
-- AppTest first run of the executive overview: 0.16 s at 1M against 0.05 s on the empty
-  database (x3.0; x2.1 against 10,000 cases). Its reruns (x1.8) are served by the one-minute
-  figures cache; the first run of each minute reads its five aggregates over the period's
-  ~4,000 tiered cases and their clocks, review points and violations (~75 ms of SQL: the headline
-  ~39 ms, the on-time ranking ~14 ms, violations by week ~10 ms), a few index probes per case.
-  Closing the gap needs per-case figures kept ahead of time (a rollup of each tiered case's
-  clocks, points and violations kept by triggers, or refreshed by the scheduler like the
-  violations): a change of the write paths of four tables, not made at the end of this issue.
-  Every other page is within 0.8-1.8 of the empty database, first run or rerun.
+- ours / SQL on the three pages whose SQL takes 1-2 ms (this run: case detail 2.38 with 0.8 ms of
+  SQL, weekly summary 1.96 with 1.3 ms, landing page 1.85 with 0.9 ms). The bare driver alone,
+  sending the same statements and reading their rows, is already 1.80x, 1.64x and 1.51x their
+  SQL: the transaction's BEGIN and one round trip per statement, which EXPLAIN does not count. Our
+  code adds 0.3-0.5 ms on top of the driver. No code between the page and psycopg2 can bring the
+  case detail or the weekly summary under 1.5; every page with more than 3 ms of SQL is within
+  1.1-1.4.
 - The harsher flag_overdue benchmark (one case in five tiered, 155k violations found at once)
   takes 4.5-5.5 s for its first run: ~4 s of it are PostgreSQL's 0.6 million foreign-key checks
   on the new violations (deadline, person, case, branch), which stay: they keep a violation from
@@ -615,7 +629,7 @@ def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | N
         lines += ["", "## Whole page through AppTest: 1,000,000 cases vs an empty database (target ratio ≤ 2)", "",
                   "Same organisation and people in each database; signed in first and the page run once (not "
                   "timed: a live server is past importing the page's modules, compiling its statements and "
-                  "building its chart schemas), then run 5 times with the figures cache emptied before each "
+                  "building its chart schemas), then run 9 times with the figures cache emptied before each "
                   "(*first run*, median: every aggregate read from the database) and 7 times more (*rerun*, "
                   "median: what a click on the page costs; the landing and overview figures are then served "
                   "from the one-minute per-person cache of `ui/read_cache.py`, while work lists, the tracker "
@@ -623,15 +637,16 @@ def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | N
                   "An empty database renders almost nothing (no table, no chart), so the page is also compared "
                   f"with a {small}-case database made by the same generator, where the same tables and charts "
                   "are drawn: that ratio isolates the cost of the data volume.", "",
-                  f"| page | user | rerun 1M s | rerun empty s | 1M / empty | rerun {small} s | 1M / {small} | "
-                  f"first run 1M s | first empty s | 1M / empty | first {small} s | 1M / {small} |",
+                  f"| page | user | rerun 1M ms | rerun empty ms | 1M / empty | rerun {small} ms | 1M / {small} | "
+                  f"first run 1M ms | first empty ms | 1M / empty | first {small} ms | 1M / {small} |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in apptest:
-            lines.append(f"| {r['page']} | {r['user']} | {r['full_s']:.2f} | {r['empty_s']:.2f} | "
-                         f"{r['ratio']:.1f} {_ok(r['ratio'], 2)} | {r['small_s']:.2f} | {r['ratio_small']:.1f} "
-                         f"{_ok(r['ratio_small'], 2)} | {r['full_cold']:.2f} | {r['empty_cold']:.2f} | "
-                         f"{r['ratio_cold']:.1f} {_ok(r['ratio_cold'], 2)} | {r['small_cold']:.2f} | "
-                         f"{r['ratio_cold_small']:.1f} {_ok(r['ratio_cold_small'], 2)} |"
+            ms = {k: r[k] * 1000 for k in ("full_s", "empty_s", "small_s", "full_cold", "empty_cold", "small_cold")}
+            lines.append(f"| {r['page']} | {r['user']} | {ms['full_s']:.1f} | {ms['empty_s']:.1f} | "
+                         f"{r['ratio']:.2f} {_ok(r['ratio'], 2)} | {ms['small_s']:.1f} | {r['ratio_small']:.2f} "
+                         f"{_ok(r['ratio_small'], 2)} | {ms['full_cold']:.1f} | {ms['empty_cold']:.1f} | "
+                         f"{r['ratio_cold']:.2f} {_ok(r['ratio_cold'], 2)} | {ms['small_cold']:.1f} | "
+                         f"{r['ratio_cold_small']:.2f} {_ok(r['ratio_cold_small'], 2)} |"
                          + (f" exception: {r['exception']}" if r['exception'] else ""))
     if browser is not None:
         lines += ["", "## Memory of the Streamlit server (target ≤ 300 MB)", ""]

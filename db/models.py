@@ -240,6 +240,22 @@ class CaseFigures(Base):
     hq_answer_seconds: Mapped[float] = mapped_column(Float, server_default="0")
 
 
+class LateCount(Base):
+    """A change in the clocks met late and the violations of a branch and deadline type, written by
+    the database (migration 0020): a row per branch and type for each statement that writes clocks
+    or violations (+n / -n), folded by jobs.compact_case_counts. Read by the overdue tracker's
+    national view (dashboard.services.overdue)."""
+
+    __tablename__ = "late_count"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    branch_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(4))
+    clocks_met_late: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    violations: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    __table_args__ = (Index("ix_late_count_unit", "branch_id", "kind",
+                            postgresql_include=["clocks_met_late", "violations"]),)
+
+
 class CaseCount(Base):
     """A change in the case figures of a sub-branch, written by the database (migrations 0015, 0018).
 
@@ -344,7 +360,8 @@ class Deadline(Base):
     __tablename__ = "deadline"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("claim_case.id"), index=True)
-    branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    # The clock's branch (the case's when it started); required since migration 0020.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     kind: Mapped[str] = mapped_column(String(4))
     subject_key: Mapped[str] = mapped_column(String(64))
     responsible_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

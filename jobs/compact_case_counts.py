@@ -1,7 +1,9 @@
-"""`python -m jobs.compact_case_counts`: fold the kept case counts into one row per sub-branch.
+"""`python -m jobs.compact_case_counts`: fold the kept case counts into one row per sub-branch,
+and the kept late clock and violation counts into one row per branch and deadline type.
 
 Every 5 minutes (jobs/crontab). The database adds a count row for each statement that writes
-cases (migration 0015); folding keeps the landing page's sum over a few hundred rows. Skipping
+cases (migration 0015), clocks or violations (0020); folding keeps the landing page's and the
+overdue tracker's sums over a few hundred rows. Skipping
 runs loses nothing (the sums stay right, only longer); safe to run twice or two copies at once
 (advisory lock, and one statement whose rows no other run can take as well).
 """
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dashboard.services.case_counts import compact_case_counts
+from dashboard.services.case_counts import compact_case_counts, compact_late_counts
 from jobs._common import run_job
 
 NAME = "compact_case_counts"
@@ -24,8 +26,9 @@ NAME = "compact_case_counts"
 def work(conn: Connection, args: argparse.Namespace, log: logging.Logger) -> None:
     with Session(bind=conn) as session:
         before, after = compact_case_counts(session)
+        late_before, late_after = compact_late_counts(session)
         session.commit()
-    log.info("case counts folded: %d row(s) -> %d", before, after)
+    log.info("case counts folded: %d row(s) -> %d; late counts: %d -> %d", before, after, late_before, late_after)
 
 
 def main(argv: Sequence[str] | None = None, *, url: str | None = None) -> int:

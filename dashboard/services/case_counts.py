@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.services.actor import PERSONAL_ROLES, Actor, case_scope, unit_scope
 from dashboard.services.statements import built_once, read
-from db.models import CaseCount, ClaimCase
+from db.models import CaseCount, ClaimCase, LateCount
 
 
 @dataclass(frozen=True)
@@ -61,19 +61,28 @@ def _counts_statement(actor: Actor) -> Select | None:
 
 
 def compact_case_counts(session: Session) -> tuple[int, int]:
-    """Fold the count rows into one per sub-branch; (rows before, rows after).
+    """Fold the case count rows into one per sub-branch; (rows before, rows after)."""
+    return fold_counts(session, CaseCount, ("branch_id", "sub_branch_id"),
+                       ("cases", "pending", "pending_tiered", "pending_tiered_amount"))
+
+
+def compact_late_counts(session: Session) -> tuple[int, int]:
+    """Fold the late clock and violation count rows (migration 0020) into one per branch and type."""
+    return fold_counts(session, LateCount, ("branch_id", "kind"), ("clocks_met_late", "violations"))
+
+
+def fold_counts(session: Session, model, keys: tuple[str, ...], figures: tuple[str, ...]) -> tuple[int, int]:
+    """Fold a table of +n / -n count rows into one row per key; (rows before, rows after).
 
     One statement: the rows it reads are deleted and their sums inserted together. Rows written
     meanwhile by other transactions are not seen, so they are kept for the next run, never lost
     or counted twice; a second copy running at once skips the rows the first already took."""
-    before = session.scalar(select(func.count()).select_from(CaseCount)) or 0
-    figures = ("cases", "pending", "pending_tiered", "pending_tiered_amount")
-    gone = (delete(CaseCount).returning(CaseCount.branch_id, CaseCount.sub_branch_id,
-                                        *(getattr(CaseCount, f) for f in figures)).cte("gone"))
+    before = session.scalar(select(func.count()).select_from(model)) or 0
+    gone = (delete(model).returning(*(getattr(model, c) for c in (*keys, *figures))).cte("gone"))
     sums = [func.sum(gone.c[f]) for f in figures]
-    session.execute(insert(CaseCount).from_select(
-        ["branch_id", "sub_branch_id", *figures],
-        select(gone.c.branch_id, gone.c.sub_branch_id, *sums)
-        .group_by(gone.c.branch_id, gone.c.sub_branch_id).having(or_(*(total != 0 for total in sums)))))
-    after = session.scalar(select(func.count()).select_from(CaseCount)) or 0
+    session.execute(insert(model).from_select(
+        [*keys, *figures],
+        select(*(gone.c[k] for k in keys), *sums).group_by(*(gone.c[k] for k in keys))
+        .having(or_(*(total != 0 for total in sums)))))
+    after = session.scalar(select(func.count()).select_from(model)) or 0
     return before, after

@@ -21,7 +21,7 @@ from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBL
 from dashboard.services.errors import PermissionDenied
 from dashboard.services.statements import NOW, built_once, read
 from dashboard.settings import BUSINESS_TZ
-from db.models import ClaimCase, Deadline, Violation
+from db.models import ClaimCase, Deadline, LateCount, Violation
 
 TRACKER_ROLES = ("hq_admin", "hq_reviewer", "call_center", "executive", "branch_manager", "branch_tracker",
                  "exec_supervisor")
@@ -207,7 +207,10 @@ def _counts_statement(actor: Actor, filters: OverdueFilters) -> Select:
 @built_once
 def _ageing_statement(actor: Actor, filters: OverdueFilters) -> Select:
     q = _query(actor, replace(filters, statuses=("overdue",)))
-    whens = [(q.hours_late <= high, literal(key)) for key, _low, high in AGEING_BUCKETS if high is not None]
+    # Open clocks only: hours late <= high is due no earlier than `high` hours before now
+    # (timestamps compared, not an epoch computed and divided per clock).
+    whens = [(Deadline.due_at >= NOW - func.make_interval(0, 0, 0, 0, high), literal(key))
+             for key, _low, high in AGEING_BUCKETS if high is not None]
     bucket = case(*whens, else_=literal(AGEING_BUCKETS[-1][0]))
     return q.joined(select(bucket, func.count()), people=bool(filters.person)).group_by(bucket)
 
@@ -246,8 +249,38 @@ def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, lim
 
 def _status_counts(session: Session, actor: Actor, filters: OverdueFilters,
                    times: dict[str, datetime]) -> dict[str, int]:
+    if _reads_kept_counts(actor, filters) and "met_late" in filters.statuses:
+        # The open clocks live (a few thousand, by their own index); those met late, every one
+        # since the first case, from the kept counts.
+        open_only = replace(filters, statuses=tuple(s for s in filters.statuses if s != "met_late"))
+        row = read(session, _counts_statement(actor, open_only), times).one()
+        counts = {status: int(n) for status, n in zip(STATUSES, row)}
+        counts["met_late"] = int(read(session, _kept_met_late_statement(filters)).scalar_one())
+        return counts
     row = read(session, _counts_statement(actor, filters), times).one()
     return {status: int(n) for status, n in zip(STATUSES, row)}
+
+
+def _reads_kept_counts(actor: Actor, filters: OverdueFilters) -> bool:
+    """Whether the clocks met late and the violations come from the counts the database keeps per
+    branch and type (migration 0020): for national people filtering by branch and type alone.
+    A sub-branch, tier, due window or person, or a narrower scope, is counted live."""
+    return (actor.is_national and filters.sub_branch_id is None and not filters.tiers and filters.due_from is None
+            and filters.due_to is None and not (filters.person and filters.person.strip()))
+
+
+def _kept_conditions(filters: OverdueFilters) -> list[ColumnElement[bool]]:
+    conditions = []
+    if filters.branch_id is not None:
+        conditions.append(LateCount.branch_id == filters.branch_id)
+    if filters.kinds:
+        conditions.append(LateCount.kind.in_([k for k in filters.kinds if k in DEADLINE_KINDS]))
+    return conditions
+
+
+@built_once
+def _kept_met_late_statement(filters: OverdueFilters) -> Select:
+    return select(func.coalesce(func.sum(LateCount.clocks_met_late), 0)).where(*_kept_conditions(filters))
 
 
 def overdue_export(session: Session, actor: Actor, filters: OverdueFilters, *, now: datetime | None = None,
@@ -279,7 +312,20 @@ def violations_by_branch_and_kind(session: Session, actor: Actor, filters: Overd
     cases) before grouping them was most of the statement (bench/RESULTS.md). The case and the
     person are joined only when a filter or the actor's scope needs them."""
     _require(actor)
-    return [(name or "—", kind, int(n)) for name, kind, n in read(session, _violations_statement(actor, filters))]
+    statement = _kept_violations_statement(filters) if _reads_kept_counts(actor, filters) \
+        else _violations_statement(actor, filters)
+    return [(name or "—", kind, int(n)) for name, kind, n in read(session, statement)]
+
+
+@built_once
+def _kept_violations_statement(filters: OverdueFilters) -> Select:
+    """The same figures from the counts kept per branch and type (migration 0020)."""
+    branch = BRANCH
+    n = func.sum(LateCount.violations)
+    counted = (select(LateCount.branch_id, LateCount.kind, n.label("n")).where(*_kept_conditions(filters))
+               .group_by(LateCount.branch_id, LateCount.kind).having(n != 0).subquery("counted"))
+    return (select(branch.name, counted.c.kind, counted.c.n).select_from(counted)
+            .outerjoin(branch, branch.id == counted.c.branch_id).order_by(branch.name, counted.c.kind))
 
 
 @built_once

@@ -62,8 +62,9 @@ def _assert_kept_is_live(session) -> None:
     assert _kept(session) == _live(session)
 
 
-def _clock(case, kind: str, due: datetime, met: datetime | None = None, n: int = 0) -> Deadline:
-    return Deadline(case_id=case.id if case else None, branch_id=case.branch_id if case else None, kind=kind,
+def _clock(case, kind: str, due: datetime, met: datetime | None = None, n: int = 0, branch_id: int | None = None
+           ) -> Deadline:
+    return Deadline(case_id=case.id if case else None, branch_id=case.branch_id if case else branch_id, kind=kind,
                     subject_key=f"figures:{kind}:{case.id if case else 'branch'}:{n}", started_at=due - 24 * H,
                     due_at=due, met_at=met)
 
@@ -74,7 +75,7 @@ def test_kept_figures_follow_every_write_to_clocks_violations_and_review_points(
     # Many clocks in one statement, of two cases; a branch-level D6 clock belongs to no case.
     clocks = [_clock(a, "D2", NOW, NOW - H, 1), _clock(a, "D3", NOW + 48 * H, None, 2),
               _clock(a, "D5", NOW - H, NOW + H, 3), _clock(b, "D2", NOW, NOW + 2 * H, 4),
-              _clock(b, "D3", NOW + H, None, 5), _clock(None, "D6", NOW, None, 6)]
+              _clock(b, "D3", NOW + H, None, 5), _clock(None, "D6", NOW, None, 6, a.branch_id)]
     session.execute(Deadline.__table__.insert(), [
         {c.name: getattr(d, c.name) for c in Deadline.__table__.columns if c.name != "id"} for d in clocks])
     session.commit()

@@ -32,8 +32,8 @@ def _case(session, org, sub, tier, state, amount, age):
                      closed_at=NOW - D if state == "closed" else None, commit=False)
 
 
-def _deadline(session, case, kind, due, met=None, person=None):
-    d = Deadline(case_id=case.id if case else None, branch_id=case.branch_id if case else None, kind=kind,
+def _deadline(session, case, kind, due, met=None, person=None, branch_id=None):
+    d = Deadline(case_id=case.id if case else None, branch_id=case.branch_id if case else branch_id, kind=kind,
                  subject_key=f"test:{kind}:{case.id if case else 'branch'}:{due.isoformat()}",
                  responsible_person_id=person, started_at=due - 24 * H, due_at=due, met_at=met)
     session.add(d)
@@ -70,8 +70,7 @@ def data(session, org):
     _deadline(session, x.B, "D3", x.B.report_time + 76 * H, met=x.B.report_time + 70 * H)
     _deadline(session, x.C, "D2", x.C.report_time + 24 * H, met=x.C.report_time + 2 * H)
     _deadline(session, x.D, "D2", NOW + 5 * H)  # not yet due: not counted
-    weekly = _deadline(session, None, "D6", NOW - 3 * D)
-    weekly.branch_id = org.branch("gd").id
+    weekly = _deadline(session, None, "D6", NOW - 3 * D, branch_id=org.branch("gd").id)
     session.add_all([
         Violation(deadline_id=a_d3.id, person_id=gm, case_id=x.A.id, branch_id=x.A.branch_id, kind="D3",
                   due_at=a_d3.due_at, found_at=NOW - D),
