@@ -381,16 +381,23 @@ def _cases_count_statement(actor: Actor, flt: OverviewFilter, status: str) -> Se
 
 @built_once
 def _cases_page_statement(actor: Actor, flt: OverviewFilter, status: str, limit: int, offset: int) -> Select:
+    """Pending first (when both are listed), newest report first. The page of cases is chosen
+    before names are joined, and a list of one status is ordered by report time alone, which the
+    index of tiered cases by report time gives: naming and sorting all of the period's ~2,900
+    pending cases for 50 was most of the list's time."""
     branch, sub = BRANCH, SUB_BRANCH
+    newest = (ClaimCase.report_time.desc(), ClaimCase.id.desc())
+    order = newest if status != "all" else ((ClaimCase.state == "closed").asc(), *newest)
+    page = (select(ClaimCase.id).where(*_cases_conditions(actor, flt, status)).order_by(*order)
+            .limit(min(limit, MAX_EXPORT_ROWS)).offset(offset).subquery("page"))
     return (
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, Person.full_name,
                ClaimCase.closed_at)
+        .select_from(page).join(ClaimCase, ClaimCase.id == page.c.id)
         .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
         .join(Person, Person.id == ClaimCase.surveyor_id)
-        .where(*_cases_conditions(actor, flt, status))
-        .order_by((ClaimCase.state == "closed").asc(), ClaimCase.report_time.desc(), ClaimCase.id.desc())
-        .limit(min(limit, MAX_EXPORT_ROWS)).offset(offset))
+        .order_by(*order))
 
 
 def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, status: str = "pending",
