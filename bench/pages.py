@@ -74,17 +74,15 @@ def board_naive(conn, actor: Actor, ctx: dict) -> int:
 # ---------------------------------------------------------------- overdue tracker
 def overdue_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.overdue import (
-        OverdueFilters, ageing, branch_options, overdue_counts, overdue_page, sub_branch_options,
-        violations_by_branch_and_kind,
+        OverdueFilters, branch_options, overdue_page, sub_branch_options, tracker_summary,
     )
 
     now, filters = _now(), OverdueFilters()
     branch_options(session, actor)
     sub_branch_options(session, actor, None)
-    counts = overdue_counts(session, actor, filters, now=now)
-    violations_by_branch_and_kind(session, actor, filters)
+    # As the page: the counts, the ageing and the violations by branch in one read.
+    counts = tracker_summary(session, actor, filters, now=now).counts
     overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=0, now=now, counts=counts)
-    ageing(session, actor, filters, now=now)
     return sum(counts.values())
 
 

@@ -8,8 +8,8 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.rules.deadlines import DEADLINE_KINDS
 from dashboard.services.overdue import (
-    STATUSES, OverdueFilters, ageing, branch_options, overdue_counts, overdue_export, overdue_page,
-    EXPORT_MAX_ROWS, sub_branch_options, tier_codes, violations_by_branch_and_kind,
+    EXPORT_MAX_ROWS, STATUSES, OverdueFilters, branch_options, overdue_export, overdue_page, sub_branch_options,
+    tier_codes, tracker_summary,
 )
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.db import db_session
@@ -18,7 +18,6 @@ from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.overdue_view import (
     ageing_chart, for_display, list_columns, row_tones, rows_frame, status_label, tag_widths, violations_chart,
 )
-from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 
@@ -60,24 +59,22 @@ with db_session() as session:
                              person=person or None, tiers=tuple(tiers), due_from=due_from, due_to=due_to,
                              statuses=tuple(statuses))
 
-    # The list and its counts are read live: it is a work list, and the counts are the list's own
-    # (read once and given to overdue_page, which pages by them). The violations are three years
-    # of recorded facts, grouped by branch (~10 ms at 1M cases, a third of the page's reads): they
-    # are kept a minute per person, like the overview's figures, and say when they were read.
-    counts = overdue_counts(session, actor, filters, now=now)
-    violations, violations_read_at = cached_figures(actor, violations_by_branch_and_kind, filters)
+    # Everything is read live: it is a work list. The counts are the list's own (read once and
+    # given to overdue_page, which pages by them); the counts, the ageing and the violations by
+    # branch come in one statement (the national view's clocks met late and violations from the
+    # counts the database keeps, migration 0020).
+    summary = tracker_summary(session, actor, filters, now=now)
+    counts, violations, buckets = summary.counts, summary.violations, summary.ageing
     metrics = st.columns(4)
     metrics[0].metric(t("deadlines.count.overdue"), f"{counts['overdue']:,}")
     metrics[1].metric(t("deadlines.count.due_soon", hours=f"{soon_hours:g}"), f"{counts['due_soon']:,}")
     metrics[2].metric(t("deadlines.count.met_late"), f"{counts['met_late']:,}")
     metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}",
                       help=t("deadlines.count.violations_help"))
-    figures_freshness(violations_read_at, key="ov_violations_refresh", message="deadlines.violations_as_of")
 
     total = sum(counts.values())
     offset = pager(total, PAGE_SIZE, key="ov_page", filters=filters)
     page = overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, counts=counts)
-    buckets = ageing(session, actor, filters, now=now)
 
 frame = rows_frame(page.rows, now, soon_hours)
 if frame.empty:

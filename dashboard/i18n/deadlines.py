@@ -94,8 +94,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                         "All recorded violations within the branch, sub-branch, type, tier, person "
                                         "and due-date filters; the status filter does not apply (a violation has "
                                         "no status)."),
-    "deadlines.violations_as_of": ("“违规记录”及下方分公司违规图读取于 {time}，{s} 秒后的下一次操作会重新读取；"
-                                   "列表与其余计数始终为实时数据。",
-                                   "Violations (the count and the branch chart below) read at {time}; read again on "
-                                   "your next action after {s} s. The list and the other counts are always live."),
 }

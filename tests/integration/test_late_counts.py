@@ -11,7 +11,8 @@ from sqlalchemy import delete, func, select, text, update
 
 from dashboard.services.case_counts import compact_late_counts
 from dashboard.services.overdue import (
-    OverdueFilters, _reads_kept_counts, overdue_counts, overdue_page, violations_by_branch_and_kind,
+    OverdueFilters, TrackerSummary, _reads_kept_counts, ageing, overdue_counts, overdue_page, tracker_summary,
+    violations_by_branch_and_kind,
 )
 from db.models import Deadline, LateCount, Violation
 from tests.factories import make_case
@@ -40,6 +41,20 @@ def _assert_kept_equals_live(session, org, actor) -> None:
             violations_by_branch_and_kind(session, actor, live), view
         assert overdue_page(session, actor, view, limit=100, now=NOW) == \
             overdue_page(session, actor, live, limit=100, now=NOW), view
+        for filters in (view, live):  # the page's one-statement summary says what the three reads say
+            assert tracker_summary(session, actor, filters, now=NOW) == TrackerSummary(
+                overdue_counts(session, actor, filters, now=NOW), ageing(session, actor, filters, now=NOW),
+                violations_by_branch_and_kind(session, actor, filters)), filters
+    branch_person = actor_for_branch(session, org)
+    for view in (OverdueFilters(), OverdueFilters(kinds=("D2",))):
+        assert tracker_summary(session, branch_person, view, now=NOW) == TrackerSummary(
+            overdue_counts(session, branch_person, view, now=NOW), ageing(session, branch_person, view, now=NOW),
+            violations_by_branch_and_kind(session, branch_person, view))
+
+
+def actor_for_branch(session, org):
+    from dashboard.services.actor import load_actor
+    return load_actor(session, org.person("gd_manager"))
 
 
 def _clock(case, kind, due, met=None, n=0) -> Deadline:
