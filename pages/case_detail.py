@@ -34,7 +34,7 @@ def _open_by_number(case_no: str) -> None:
 
 with st.form("detail_search"):
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    typed = left.text_input(t("detail.search"), key="detail_case_no")
+    typed = left.text_input(t("detail.search"), key="detail_case_no", placeholder=t("detail.search_placeholder"))
     searched = right.form_submit_button(t("detail.search_button"))
 if searched and typed.strip():
     _open_by_number(typed)

@@ -9,6 +9,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # ---- Case detail ----
     "detail.search": ("报案号", "Case number"),
     "detail.search_button": ("查询", "Open"),
+    "detail.search_placeholder": ("输入报案号，按回车或点“查询”", "Type a case number, then Enter or Open"),
     "detail.search_hint": ("输入报案号查询案件，或从任一列表点击案件进入。", "Enter a case number, or click a case in any list."),
     "detail.title": ("案件 {case_no}", "Case {case_no}"),
     "detail.facts": ("案件信息", "Case facts"),

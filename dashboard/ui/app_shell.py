@@ -53,3 +53,13 @@ def render_sidebar(actor: Actor, sections: dict[str, list]) -> None:
             st.session_state["lang"] = chosen
             st.rerun()
         st.button(t("auth.sign_out"), key="sign_out", on_click=sign_out)
+
+
+# Streamlit's own hints under text inputs ("Press Enter to submit form", "Press Enter to apply")
+# are in English only. Hidden: pressing Enter still works, and where it matters the field's
+# placeholder says so in the person's language.
+_HIDE_ENGLISH_HINTS = "<style>[data-testid='InputInstructions'] { display: none; }</style>"
+
+
+def hide_english_hints() -> None:
+    st.html(_HIDE_ENGLISH_HINTS)

@@ -103,7 +103,22 @@ def pager(total: int, page_size: int, key: str, *, filters: object = None) -> in
     pages = max(1, -(-total // page_size))
     if filters is not None:
         key = f"{key}_{hashlib.blake2s(repr(filters).encode(), digest_size=6).hexdigest()}"
+
+    def keep_in_range() -> None:
+        st.session_state[key] = _page_in_range(st.session_state.get(key), pages)
+
+    # No min / max on the input: Streamlit answers a number out of range with an English message.
+    # A page past the last shows the last, below 1 the first, and the box says which.
+    keep_in_range()
     left, right = st.columns([1, 5], vertical_alignment="bottom")
-    page = left.number_input(t("common.page"), min_value=1, max_value=pages, value=1, step=1, key=key)
-    right.caption(t("common.page_of", n=f"{total:,}", page=int(page), pages=f"{pages:,}"))
-    return (int(page) - 1) * page_size
+    page = _page_in_range(left.number_input(t("common.page"), step=1, key=key, on_change=keep_in_range), pages)
+    right.caption(t("common.page_of", n=f"{total:,}", page=page, pages=f"{pages:,}"))
+    return (page - 1) * page_size
+
+
+def _page_in_range(value: object, pages: int) -> int:
+    try:
+        page = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        page = 1
+    return min(max(page, 1), pages)

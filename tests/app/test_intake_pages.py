@@ -202,3 +202,19 @@ def test_a_change_of_filter_starts_the_board_again_at_page_one(db_url, org, sess
     assert not at.exception, at.exception
     assert at.number_input[0].value == 1
     assert len(at.dataframe[0].value) == 50  # 浙江's first page, not its last 5
+
+
+def test_a_page_number_out_of_range_shows_the_nearest_page_without_an_english_error(db_url, org, session):
+    """Streamlit's own range check answers in English; the pager has none and keeps the number in
+    range itself: 99 shows the last page and says so in the box, 0 the first."""
+    from tests.factories import make_case
+
+    for n in range(60):
+        make_case(session, org, "gz")  # awaiting an estimate: on the board, two pages
+    at = signed_in_app(db_url, "callcenter", "dispatch_board")
+    at.number_input[0].set_value(99).run()
+    assert not at.exception, at.exception
+    assert at.number_input[0].value == 2 and len(at.dataframe[0].value) == 10
+    assert any("第 2 / 2 页" in c.value for c in at.caption), [c.value for c in at.caption]
+    at.number_input[0].set_value(0).run()
+    assert at.number_input[0].value == 1 and len(at.dataframe[0].value) == 50
