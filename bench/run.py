@@ -529,7 +529,7 @@ AppTest run at 1M against the empty database showed where the extra time went:
   once per connection; `DATABASE_PREPARED_STATEMENTS=off` behind a transaction-mode pooler):
   4.4 -> 2.2 ms.
 
-Changes of 2026-12-01 (seventh session): the overview's first run of each minute.
+Changes of 2026-12-01 (seventh session): the first run of the overview and the tracker.
 - Per-case figures kept by the database (0019, `case_figures`): each case's clocks (not
   cancelled, met, met on time; D2, D3 and all), violations by deadline type and HQ review points
   (open, answers, total wait), kept by statement triggers on `deadline`, `violation` and
@@ -541,44 +541,49 @@ Changes of 2026-12-01 (seventh session): the overview's first run of each minute
 - Every figure, chart and the ranking of the overview in one statement over the filtered cases
   (a materialised CTE with their kept figures): five statements and round trips became one. The
   ageing buckets compare timestamps instead of dividing epochs per case; amounts come through JSON
-  as text, exact to the cent. Overview data 75 -> 24 ms; its SQL 55 -> 18 ms.
-- Overview case list: the page of 50 is chosen before names are joined, and a list of one status
-  is ordered by report time alone (the index gives it): 3.7 -> 0.5 ms.
+  as text, exact to the cent. The case list chooses its page of 50 before joining names and
+  orders a one-status list by report time alone (3.7 -> 0.5 ms). Overview data 75 -> 23 ms.
 - Overdue tracker's national view from counts the database keeps (0020, `late_count`): clocks
   met late and violations per branch and deadline type, +n / -n rows per statement by trigger
-  (never updated, so no writer waits; folded by `jobs.compact_case_counts`). National people
-  filtering by branch and type read them; a sub-branch, tier, due window or person filter, or a
-  branch person's scope, is counted live as before. Both grew with every day of history (56k
-  clocks met late, 58k violations at 1M cases). A clock's branch is now required (every clock
-  the application starts has one; the upgrade gives a case's clocks without one their case's
-  branch), so a kept count never depends on where a case is now. The tracker's ageing buckets
-  compare timestamps. Tracker data 24 -> 7 ms; AppTest first run 1M / empty 2.4 -> 1.4.
+  (never updated, so no writer waits; folded by `jobs.compact_case_counts`). Both grew with every
+  day of history (56k clocks met late, 58k violations at 1M cases). National people filtering by
+  branch and type read them; a sub-branch, tier, due window or person filter, or a branch
+  person's scope, is counted live as before. A clock's branch is now required (every clock the
+  application starts has one; the upgrade gives a case's clocks without one their case's
+  branch), so a kept count never depends on where a case is now. The counts, the ageing and the
+  violations by branch come in one statement (`tracker_summary`), all live: the violations'
+  minute-old copy and its "read at" caption are gone from the work page. Tracker data 29 -> 6 ms.
 - Charts: Altair checked every axis, tooltip and selection against the Vega-Lite schema as it
   was made (debug mode) and the whole spec again when Streamlit converted it: ~10 ms a run on the
   overview. Both are off on the page path; a unit test validates every chart's whole spec.
-- The charts' fix made the empty database's pages faster too (it draws the ageing charts, with
-  zero bars), which is why the tracker's first run went over 2 in one run before its counts were
-  kept. The AppTest table now shows milliseconds and ratios to two places, and takes the median
-  of 9 first runs (was 5: single runs on this shared machine differ by a fifth). The overview's
-  first run is the closest to the target: 1.8-2.0 in runs of 15 while measuring.
 - What the triggers cost the writers, measured on one machine, alternating: flag_overdue's first
-  run (58k violations at once, ~40k cases' rows updated) 1.7-1.9 s without the violation trigger,
-  2.0-2.2 s with it; an incremental run, or a person meeting one clock, updates one row. The
-  import writes no clocks (unchanged; 16 s here, 22.6 s on last session's slower machine).
+  run (58k violations at once, ~40k cases' rows updated) 1.7-1.9 s without the case_figures
+  violation trigger, 2.0-2.2 s with it; an incremental run, or a person meeting one clock,
+  updates one row. The import writes no clocks.
+- The AppTest table now shows milliseconds and ratios to two places and takes the median of 9
+  first runs (was 5: single runs on this shared machine differ by a fifth). The charts' fix made
+  the empty database's pages faster too (it draws the ageing charts, with zero bars), so ratios
+  against it rose where the 1M page did not change.
 
 Still short of a target, and why:
-- ours / SQL on the three pages whose SQL takes 1-2 ms (this run: case detail 2.38 with 0.8 ms of
-  SQL, weekly summary 1.96 with 1.3 ms, landing page 1.85 with 0.9 ms). The bare driver alone,
-  sending the same statements and reading their rows, is already 1.80x, 1.64x and 1.51x their
-  SQL: the transaction's BEGIN and one round trip per statement, which EXPLAIN does not count. Our
-  code adds 0.3-0.5 ms on top of the driver. No code between the page and psycopg2 can bring the
-  case detail or the weekly summary under 1.5; every page with more than 3 ms of SQL is within
-  1.1-1.4.
+- ours / SQL on the pages whose SQL takes about a millisecond: the case detail (2.36, 0.8 ms of
+  SQL), the weekly summary (2.00, 1.3 ms) and the landing page (1.83, 1.0 ms). The bare driver
+  alone, sending the same statements and reading their rows, is already 1.73x, 1.62x and 1.44x
+  their SQL: the transaction's BEGIN and one round trip per statement (~0.1 ms each here), which
+  EXPLAIN does not count. Our code adds 0.3-0.5 ms on top of the driver. No code between the page
+  and psycopg2 can bring the case detail or the weekly summary under 1.5. Every page with more
+  than 2.5 ms of SQL is within 1.13-1.46 (the tracker, now 3.8 ms of SQL, measured 1.46-1.68
+  across runs: it sits on the line for the same reason).
+- The overview's first run against the empty database is at the line: 1.96 in this run, 1.70 in
+  the run before, 1.8-2.0 in runs of 15 while measuring (75 ms at 1M against 38 ms; 1.47x a
+  10,000-case database, which draws the same charts). What is left at 1M is ~20 ms of SQL (the
+  probe per case of the quarter's ~4,000 tiered cases, and their violations by week, ~6 ms) and
+  ~7 ms drawing the three charts the empty database has no data for.
 - The harsher flag_overdue benchmark (one case in five tiered, 155k violations found at once)
-  takes 4.5-5.5 s for its first run: ~4 s of it are PostgreSQL's 0.6 million foreign-key checks
+  takes 4.7-5.5 s for its first run: ~4 s of it are PostgreSQL's 0.6 million foreign-key checks
   on the new violations (deadline, person, case, branch), which stay: they keep a violation from
   pointing at nothing. On the generated data (58k violations over three years, the issue's mix)
-  the first run takes 2.3-2.7 s; incremental runs are 0.2-0.6 s.
+  the first run takes 2.1-2.3 s; incremental runs are 0.2-0.6 s.
 """
 
 
