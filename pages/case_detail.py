@@ -165,7 +165,7 @@ if detail.may_upload:
             if actor.person_id == f.surveyor_id and detail.dispatched:
                 names = dict(detail.dispatched)
                 behalf = st.selectbox(t("detail.upload.on_behalf"), [None, *names], key="detail_upload_behalf",
-                                      format_func=lambda p: "—" if p is None else names[p])
+                                      placeholder="—", format_func=lambda p: "—" if p is None else names[p])
             sent = st.form_submit_button(t("detail.upload.submit"))
         if sent:
             if file is None:

@@ -40,13 +40,16 @@ with db_session() as session:
     c5, c6, _rest = st.columns([2, 2, 5])
     view = c1.selectbox(t("board.view"), VIEWS, format_func=lambda v: t(f"board.view.{v}"), key="bd_view")
     branch_id = c2.selectbox(t("board.filter.branch"), ([None] if len(branches) != 1 else []) + list(branches),
-                             format_func=lambda b: t("common.all") if b is None else branches[b], key="bd_branch")
+                             format_func=lambda b: t("common.all") if b is None else branches[b], key="bd_branch",
+                             placeholder=t("common.all"))
     subs = dict(sub_branch_options(session, actor, branch_id))
     keep_choice_offered("bd_sub", [None, *subs])
     sub_id = c3.selectbox(t("board.filter.sub_branch"), [None] + list(subs),
-                          format_func=lambda s: t("common.all") if s is None else subs[s], key="bd_sub")
+                          format_func=lambda s: t("common.all") if s is None else subs[s], key="bd_sub",
+                          placeholder=t("common.all"))
     tier = c4.selectbox(t("board.filter.tier"), [None] + tiers,
-                        format_func=lambda c: t("common.all") if c is None else tier_label(c), key="bd_tier")
+                        format_func=lambda c: t("common.all") if c is None else tier_label(c), key="bd_tier",
+                        placeholder=t("common.all"))
     date_from = c5.date_input(t("board.filter.from"), value=None, format="YYYY-MM-DD", key="bd_from")
     date_to = c6.date_input(t("board.filter.to"), value=None, format="YYYY-MM-DD", key="bd_to")
     filters = BoardFilter(view=view, branch_id=branch_id, sub_branch_id=sub_id, tier=tier,

@@ -36,13 +36,14 @@ with db_session() as session:
     branch_names = {b.id: b.name for b in branches}
     branch_choice = row1[0].selectbox(
         t("deadlines.filter.branch"), ([None] if len(branches) != 1 else []) + branch_ids,
-        format_func=lambda i: t("common.all") if i is None else branch_names[i], key="ov_branch")
+        format_func=lambda i: t("common.all") if i is None else branch_names[i], key="ov_branch",
+        placeholder=t("common.all"))
     subs = sub_branch_options(session, actor, branch_choice)
     sub_names = {s.id: s.name for s in subs}
     keep_choice_offered("ov_sub", [None, *sub_names])
     sub_choice = row1[1].selectbox(t("deadlines.filter.sub_branch"), [None] + list(sub_names),
                                    format_func=lambda i: t("common.all") if i is None else sub_names[i],
-                                   key="ov_sub")
+                                   key="ov_sub", placeholder=t("common.all"))
     kinds = row1[2].multiselect(t("deadlines.filter.kind"), list(DEADLINE_KINDS),
                                 format_func=lambda k: t(f"deadlines.kind.{k}"), placeholder=t("common.all"),
                                 key="ov_kinds")

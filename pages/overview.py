@@ -29,13 +29,14 @@ today = datetime.now(BUSINESS_TZ).date()  # the business day, not the server's
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 period = c1.date_input(t("overview.period"), value=(today - timedelta(days=90), today), key="ov_period")
 branch_names = {b.id: b.name for b in branches}
-branch_id = c2.selectbox(t("overview.branch"), [None, *branch_names], key="ov_branch",
+branch_id = c2.selectbox(t("overview.branch"), [None, *branch_names], key="ov_branch", placeholder=t("overview.scope_all"),
                          format_func=lambda b: t("overview.scope_all") if b is None else branch_names[b])
 sub_names = {s.id: s.name for s in subs if s.parent_id == branch_id}
 keep_choice_offered("ov_sub", [None, *sub_names])
 sub_id = c3.selectbox(t("overview.sub_branch"), [None, *sub_names], key="ov_sub", disabled=branch_id is None,
+                      placeholder=t("overview.all"),
                       format_func=lambda s: t("overview.all") if s is None else sub_names[s])
-tier = c4.selectbox(t("overview.tier"), [None, *tiers], key="ov_tier",
+tier = c4.selectbox(t("overview.tier"), [None, *tiers], key="ov_tier", placeholder=t("overview.all"),
                     format_func=lambda x: t("overview.all") if x is None else tier_label(x))
 start, end = (tuple(period) + (None, None))[:2] if isinstance(period, (tuple, list)) else (period, period)
 flt = OverviewFilter(report_from=start, report_to=end or start, branch_id=branch_id,

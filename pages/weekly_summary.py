@@ -34,7 +34,7 @@ with db_session() as session:
 f1, f2 = st.columns([3, 2], vertical_alignment="bottom")
 # A person of one branch gets no 全部 (it would mean the same one branch).
 branch_id = f1.selectbox(t("review.filter.branch"), ([None] if len(branches) != 1 else []) + list(branches),
-                         key="wk_branch",
+                         key="wk_branch", placeholder=t("common.all"),
                          format_func=lambda b: t("common.all") if b is None else branches[b])
 if is_tracker:
     f2.button(t("review.wk.refresh"), key="wk_refresh", on_click=run_action, kwargs=dict(

@@ -1,6 +1,8 @@
 """Load one case the actor may see, or refuse as "not found" (never reveal another branch's case)."""
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +33,13 @@ def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_updat
 
 
 def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
-    query = select(ClaimCase.id).where(ClaimCase.case_no == case_no.strip())
+    """The case with this number, as typed or as meant: full-width characters from a Chinese input
+    method (ＢＡ２０２６…) and lower case are read as the case number's own form; an exact match wins."""
+    typed = case_no.strip()
+    meant = unicodedata.normalize("NFKC", typed).strip()
+    candidates = list(dict.fromkeys((typed, meant, meant.upper())))
+    query = (select(ClaimCase.id).where(ClaimCase.case_no.in_(candidates))
+             .order_by((ClaimCase.case_no == typed).desc(), (ClaimCase.case_no == meant).desc()).limit(1))
     scope = case_scope(actor)
     if scope is not None:
         query = query.where(scope)

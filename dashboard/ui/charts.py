@@ -72,16 +72,27 @@ def with_quiet_weeks(frame: pd.DataFrame) -> pd.DataFrame:
                          "violations": [counts.get((w, k), 0) for w in weeks for k in kinds]})
 
 
+DEADLINE_KINDS_SHOWN = ("D1", "D2", "D3", "D4", "D5", "D6", "D7")
+
+
 def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
     # The short deadline names (without the time limit): the long ones were cut off in the legend.
     frame = with_quiet_weeks(frame)
-    frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"detail.deadline.{k}")))
+    # Weeks as their Monday's date on a category axis: a time axis put its ticks on whatever days
+    # it found round (11-03, 11-11), under a title that says 周一, and in the browser's time zone.
+    frame = frame.assign(kind=frame["kind"].map(lambda k: t(f"detail.deadline.{k}")),
+                         monday=frame["week"].map(lambda w: w.strftime("%Y-%m-%d")))
+    # Every type keeps its colour whatever the filter shows (a colour per type present moved D2
+    # from light to dark blue when a branch was chosen).
+    kinds = [t(f"detail.deadline.{k}") for k in DEADLINE_KINDS_SHOWN]
     return Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
-        x=alt.X("week:T", title=t("overview.axis.week"), axis=alt.Axis(format="%Y-%m-%d")),
+        x=alt.X("monday:O", title=t("overview.axis.week"), sort="ascending",
+                axis=alt.Axis(labelAngle=-45, labelOverlap="greedy")),
         y=alt.Y("violations:Q", title=t("overview.axis.violations"), axis=COUNT_AXIS),
         # Short names, wide enough not to be cut off (below the lines, the legend squeezed them flat).
-        color=alt.Color("kind:N", title=t("overview.axis.deadline"), legend=alt.Legend(labelLimit=220)),
-        tooltip=[alt.Tooltip("week:T", title=t("overview.axis.week"), format="%Y-%m-%d"),
+        color=alt.Color("kind:N", title=t("overview.axis.deadline"), legend=alt.Legend(labelLimit=220),
+                        scale=alt.Scale(domain=kinds, scheme="category10")),
+        tooltip=[alt.Tooltip("monday:O", title=t("overview.axis.week")),
                  alt.Tooltip("kind:N", title=t("overview.axis.deadline")),
                  alt.Tooltip("violations:Q", title=t("overview.axis.violations"))],
     )

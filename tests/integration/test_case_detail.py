@@ -202,3 +202,19 @@ def test_timeline_keeps_amounts_exact_times_aware_and_every_named_person(session
     assert d2.due_at.tzinfo is not None and d2.also_charged_name == names[surveyor.person_id]
     assert detail.dispatched == [(claims_head, names[claims_head])]
     assert [d.due_at for d in detail.deadlines] == sorted(d.due_at for d in detail.deadlines)
+
+
+def test_a_case_number_typed_in_lower_case_or_full_width_finds_the_case(session, org, actor_for):
+    """Chinese input methods type full-width letters and digits; people type lower case. Both
+    mean the case's number; another branch's case stays not found, whatever the form."""
+    import unicodedata
+
+    case = _reviewed_case(session, org, actor_for)
+    full_width = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in case.case_no)
+    assert unicodedata.normalize("NFKC", full_width) == case.case_no != full_width
+    for typed in (case.case_no.lower(), full_width, f" {full_width.lower()} "):
+        assert find_case_id(session, actor_for("gd_tracker"), typed) == case.id, typed
+        with pytest.raises(NotFound):
+            find_case_id(session, actor_for("zj_manager"), typed)
+    with pytest.raises(NotFound):
+        find_case_id(session, actor_for("gd_tracker"), case.case_no[-4:])  # a part is not the number

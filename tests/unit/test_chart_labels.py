@@ -41,3 +41,20 @@ def test_the_violation_trend_shows_quiet_weeks_as_zero_instead_of_joining_across
     assert by_key[(weeks[0], "D2")] == 4 and by_key[(weeks[1], "D5")] == 2
     assert sum(filled["violations"]) == 7
     assert with_quiet_weeks(frame.iloc[0:0]).empty
+
+
+def test_each_deadline_type_keeps_its_colour_and_weeks_are_their_mondays():
+    """A branch showing only D5 colours it as the national view does; the x axis names each week's
+    Monday, not round dates of a time scale."""
+    import pandas as pd
+
+    set_language("zh")
+    national = violation_trend_chart(pd.DataFrame([{"week": pd.Timestamp("2026-11-02"), "kind": k, "violations": 1}
+                                                   for k in ("D1", "D2", "D5")])).to_dict()
+    branch = violation_trend_chart(pd.DataFrame([{"week": pd.Timestamp("2026-11-09"), "kind": "D5",
+                                                  "violations": 3}])).to_dict()
+    domain = national["encoding"]["color"]["scale"]["domain"]
+    assert domain == branch["encoding"]["color"]["scale"]["domain"] and len(domain) == 7
+    assert domain.index("D5 分公司逐条反馈") == 4
+    rows = next(iter(national["datasets"].values()))
+    assert {r["monday"] for r in rows} == {"2026-11-02"} and national["encoding"]["x"]["type"] == "ordinal"
