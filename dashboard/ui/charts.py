@@ -100,7 +100,8 @@ def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def on_time_ranking_chart(frame: pd.DataFrame) -> alt.Chart:
     return Chart(frame, title=t("overview.chart.on_time")).mark_bar(color="#4c78a8").encode(
-        y=alt.Y("unit:N", title=t("overview.axis.unit"), sort="-x"),
+        # Sub-branch names run to ten characters and more ("四川第4中心支公司"): shown whole.
+        y=alt.Y("unit:N", title=t("overview.axis.unit"), sort="-x", axis=alt.Axis(labelLimit=220)),
         x=alt.X("rate:Q", title=t("overview.axis.rate"), axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("unit:N", title=t("overview.axis.unit")),
