@@ -66,6 +66,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deadlines.count.violations": ("违规记录", "Violations recorded"),
     "deadlines.col.case_no": ("报案号", "Case no."),
     "deadlines.col.kind": ("时效类型", "Deadline"),
+    "deadlines.col.point": ("审核要点", "Review point"),
     "deadlines.col.responsible": ("责任人", "Responsible"),
     "deadlines.col.due": ("应完成时间", "Due"),
     "deadlines.col.left": ("剩余/超时", "Left / overdue"),

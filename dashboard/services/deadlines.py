@@ -3,13 +3,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import compute_due
 from dashboard.services.rule_settings import all_settings
 from db.models import Deadline
+
+_D5_SUBJECT = r"^point:[0-9]+:round:[0-9]+$"  # rules.review.d5_subject
+
+
+def _d5_part(index: int) -> ColumnElement:
+    return case((and_(Deadline.kind == "D5", Deadline.subject_key.regexp_match(_D5_SUBJECT)),
+                 cast(func.split_part(Deadline.subject_key, ":", index), Integer)), else_=None)
+
+
+def d5_point_id() -> ColumnElement:
+    """The review point a D5 clock is for (its subject `point:<id>:round:<n>`); NULL for any other
+    clock, so no other subject is ever read as a number."""
+    return _d5_part(2)
+
+
+def d5_round() -> ColumnElement:
+    """Which answer round of its point a D5 clock is for (1, or more after send-backs); NULL otherwise."""
+    return _d5_part(4)
 
 
 def start_deadline(session: Session, *, kind: str, subject_key: str, started_at: datetime,

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.case_counts import visible_counts
+from dashboard.services.deadlines import d5_point_id, d5_round
 from dashboard.services.statements import built_once, read
 from db.models import ClaimCase, Deadline, Dispatch, OpinionPoint
 
@@ -66,14 +67,10 @@ def _my_tasks_statement(person_id: int, limit: int) -> Select:
                Deadline.also_charged_person_id == person_id,
                and_(Deadline.kind.in_(("D2", "D3")), Deadline.subject_key.in_(delegated)))
     open_ = and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), mine)
-    # D5 subjects are "point:<id>:round:<n>" (rules.review.d5_subject): name the point by its number.
-    point_id = func.split_part(Deadline.subject_key, ":", 2)
-    answer_round = func.split_part(Deadline.subject_key, ":", 4)
-    is_d5 = Deadline.kind == "D5"
+    # A D5 clock names its review point by the point's number (services.deadlines.d5_point_id).
     return (
         select(Deadline.id, Deadline.kind, Deadline.case_id, ClaimCase.case_no, ClaimCase.tier, Deadline.due_at,
-               OpinionPoint.seq, case((is_d5, cast(answer_round, Integer)), else_=None),
-               func.count().over())
+               OpinionPoint.seq, d5_round(), func.count().over())
         .outerjoin(ClaimCase, ClaimCase.id == Deadline.case_id)
-        .outerjoin(OpinionPoint, and_(is_d5, OpinionPoint.id == cast(point_id, Integer)))
+        .outerjoin(OpinionPoint, OpinionPoint.id == d5_point_id())
         .where(open_).order_by(Deadline.due_at, Deadline.id).limit(limit))

@@ -43,3 +43,13 @@ def tier_label(code: str | None) -> str:
     if not code:
         return "—"
     return t(f"tier.{code}") if has_key(f"tier.{code}") else code
+
+
+def point_label(seq: int | None, round_no: int | None) -> str:
+    """Which review point a D5 clock is for, and which answer after a send-back; blank for others
+    (a case's points share their person and due time: without it they read as duplicates)."""
+    if seq is None:
+        return ""
+    if round_no and round_no > 1:
+        return t("home.tasks.point_round", seq=seq, round=round_no)
+    return t("home.tasks.point", seq=seq)

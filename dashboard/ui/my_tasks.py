@@ -8,21 +8,12 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
-from dashboard.services.home import MyTask, my_open_tasks
+from dashboard.services.home import my_open_tasks
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, tier_label, time_left
+from dashboard.ui.format import local_time, point_label, tier_label, time_left
 from dashboard.ui.tables import case_table
 from dashboard.ui.tones import due_tone
-
-
-def _item(task: MyTask) -> str:
-    """Which thing of the case the clock is for, where a case can have several of one kind (D5 points)."""
-    if task.point_seq is None:
-        return ""
-    if task.answer_round and task.answer_round > 1:
-        return t("home.tasks.point_round", seq=task.point_seq, round=task.answer_round)
-    return t("home.tasks.point", seq=task.point_seq)
 
 
 def render_my_tasks(actor: Actor, key: str) -> None:
@@ -39,7 +30,7 @@ def render_my_tasks(actor: Actor, key: str) -> None:
         "case_id": [task.case_id for task in tasks],
         t("home.tasks.case_no"): [task.case_no or "—" for task in tasks],
         t("home.tasks.kind"): [t(f"deadlines.kind.{task.kind}") for task in tasks],
-        t("home.tasks.item"): [_item(task) for task in tasks],
+        t("home.tasks.item"): [point_label(task.point_seq, task.answer_round) for task in tasks],
         t("home.tasks.due"): [local_time(task.due_at) for task in tasks],
         t("home.tasks.left"): [time_left(task.due_at, now) for task in tasks],
         t("home.tasks.tier"): [tier_label(task.tier) for task in tasks],

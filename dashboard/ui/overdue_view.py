@@ -12,7 +12,7 @@ from dashboard.i18n import t
 from dashboard.rules.deadlines import AGEING_BUCKETS
 from dashboard.services.overdue import OverdueRow
 from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, Chart, short_unit
-from dashboard.ui.format import local_time, time_left
+from dashboard.ui.format import local_time, point_label, time_left
 from dashboard.ui.tones import AMBER, RED, Tone
 
 # Colour carries meaning only: red late (overdue, or done late), amber due soon.
@@ -34,6 +34,7 @@ def rows_frame(rows: Sequence[OverdueRow], now: datetime, soon_hours: float) -> 
             t("deadlines.col.status"): status_label(r.status, soon_hours),
             t("deadlines.col.case_no"): r.case_no or t("deadlines.no_case"),
             t("deadlines.col.kind"): t(f"deadlines.kind.{r.kind}"),
+            t("deadlines.col.point"): point_label(r.point_seq, r.round_no),
             t("deadlines.col.responsible"): "、".join(n for n in (r.responsible, r.also_charged) if n) or "—",
             t("deadlines.col.due"): local_time(r.due_at),
             t("deadlines.col.left"): time_left(r.due_at, r.met_at or now),
@@ -45,7 +46,8 @@ def rows_frame(rows: Sequence[OverdueRow], now: datetime, soon_hours: float) -> 
             t("deadlines.col.tier"): r.tier or "—",
         })
     columns = ["case_id"] + [t(k) for k in (
-        "deadlines.col.status", "deadlines.col.case_no", "deadlines.col.kind", "deadlines.col.responsible",
+        "deadlines.col.status", "deadlines.col.case_no", "deadlines.col.kind", "deadlines.col.point",
+        "deadlines.col.responsible",
         "deadlines.col.due", "deadlines.col.left", "deadlines.col.overdue_hours", "deadlines.col.met_at",
         "deadlines.col.branch", "deadlines.col.sub_branch", "deadlines.col.tier")]
     return pd.DataFrame.from_records(records, columns=columns)

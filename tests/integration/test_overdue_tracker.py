@@ -137,6 +137,7 @@ def test_the_violation_chart_follows_the_person_sub_branch_and_tier_filters(sess
     assert total(OverdueFilters(tiers=("T1",))) == sum(1 for r in recorded if r.tier == "T1") > 0
     assert total(OverdueFilters(), "gd_tracker") == sum(1 for r in recorded if r.sub_branch_id != org.sub_branch("hz").id)
 
+
 def test_the_export_has_the_filtered_rows_with_chinese_headers_in_csv_and_excel(session, actor_for, cases):
     import io
 
@@ -148,7 +149,7 @@ def test_the_export_has_the_filtered_rows_with_chinese_headers_in_csv_and_excel(
     rows = overdue_export(session, actor_for("admin"), OverdueFilters(kinds=("D1",)), now=NOW)
     frame = rows_frame(rows, NOW, 24).drop(columns=["case_id"])
     csv = to_csv_bytes(frame).decode("utf-8-sig")
-    assert csv.splitlines()[0].startswith("状态,报案号,时效类型,责任人,应完成时间")
+    assert csv.splitlines()[0].startswith("状态,报案号,时效类型,审核要点,责任人,应完成时间")
     assert cases["gz"].case_no in csv and "2026-11-21 10:00" in csv  # due in Asia/Shanghai
     sheet = openpyxl.load_workbook(io.BytesIO(to_excel_bytes({"overdue": frame}))).active
     assert sheet.max_row == len(rows) + 1 and sheet["B1"].value == "报案号"
@@ -182,3 +183,33 @@ def test_a_changed_due_soon_window_applies_to_the_next_read(session, actor_for, 
     # The same built statement at another time: 4 h before sz's D1 falls due, it is due soon again.
     later = overdue_page(session, reviewer, only_soon, now=T0 + timedelta(hours=41))
     assert sz_d1 in {(r.case_no, r.kind) for r in later.rows}
+
+
+def test_d5_clocks_name_their_review_point_and_round(session, org, actor_for):
+    """One case's review points share the person and due time: each D5 row says which point (and
+    which round after a send-back), so three points do not read as one row listed three times."""
+    from dashboard.rules.review import d5_subject
+    from dashboard.ui.format import point_label
+    from dashboard.ui.overdue_view import rows_frame
+    from db.models import Deadline, Opinion, OpinionPoint
+
+    case = make_case(session, org, "gz", tier="T1")
+    opinion = Opinion(case_id=case.id, branch_id=case.branch_id, kind="hq_review", author_id=org.person("reviewer"),
+                      posted_at=T0)
+    session.add(opinion)
+    session.flush()
+    points = [OpinionPoint(opinion_id=opinion.id, seq=seq, body=f"要点{seq}") for seq in (1, 2, 3)]
+    session.add_all(points)
+    session.flush()
+    due = T0 + timedelta(hours=24)
+    subjects = [d5_subject(p.id, 1) for p in points] + [d5_subject(points[1].id, 2), "test:other-d5-subject"]
+    session.add_all([Deadline(case_id=case.id, branch_id=case.branch_id, kind="D5", subject_key=subject,
+                              responsible_person_id=org.person("gd_manager"), started_at=T0, due_at=due)
+                     for subject in subjects])
+    session.commit()
+    rows = overdue_page(session, actor_for("admin"), OverdueFilters(kinds=("D5",)), now=NOW).rows
+    assert sorted((r.point_seq, r.round_no) for r in rows if r.point_seq) == [(1, 1), (2, 1), (2, 2), (3, 1)]
+    assert sorted(point_label(r.point_seq, r.round_no) for r in rows) == \
+        ["", "第 1 条意见要点", "第 2 条意见要点", "第 2 条意见要点（第 2 次答复）", "第 3 条意见要点"]
+    frame = rows_frame(rows, NOW, 24)
+    assert frame["审核要点"].tolist().count("") == 1 and len(frame) == 5
