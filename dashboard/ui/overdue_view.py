@@ -72,6 +72,7 @@ def list_columns() -> dict:
     a whole case number and time."""
     return {t("deadlines.col.overdue_hours"): st.column_config.TextColumn(alignment="right"),
             t("deadlines.col.case_no"): st.column_config.TextColumn(width=160),
+            t("deadlines.col.point"): st.column_config.TextColumn(width=150),
             t("deadlines.col.due"): st.column_config.TextColumn(width=130),
             t("deadlines.col.met_at"): st.column_config.TextColumn(width=130)}
 
