@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import (
     ColumnElement, DateTime, Float, Select, and_, bindparam, case, cast, extract, false, func, literal, or_, select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import AGEING_BUCKETS, DEADLINE_KINDS
@@ -21,7 +20,7 @@ from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBLE, SUB_BRANCH
 from dashboard.services.deadlines import d5_point_id, d5_round
 from dashboard.services.errors import PermissionDenied
-from dashboard.services.statements import NOW, built_once, read
+from dashboard.services.statements import NOW, built_once, json_rows, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Deadline, LateCount, OpinionPoint, Violation
 
@@ -257,16 +256,21 @@ def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, lim
 
 def _status_counts(session: Session, actor: Actor, filters: OverdueFilters,
                    times: dict[str, datetime]) -> dict[str, int]:
-    if _reads_kept_counts(actor, filters) and "met_late" in filters.statuses:
-        # The open clocks live (a few thousand, by their own index); those met late, every one
-        # since the first case, from the kept counts.
-        open_only = replace(filters, statuses=tuple(s for s in filters.statuses if s != "met_late"))
-        row = read(session, _counts_statement(actor, open_only), times).one()
-        counts = {status: int(n) for status, n in zip(STATUSES, row)}
+    live, kept = _live_and_kept(actor, filters)
+    row = read(session, _counts_statement(actor, live), times).one()
+    counts = {status: int(n) for status, n in zip(STATUSES, row)}
+    if kept:
         counts["met_late"] = int(read(session, _kept_met_late_statement(filters)).scalar_one())
-        return counts
-    row = read(session, _counts_statement(actor, filters), times).one()
-    return {status: int(n) for status, n in zip(STATUSES, row)}
+    return counts
+
+
+def _live_and_kept(actor: Actor, filters: OverdueFilters) -> tuple[OverdueFilters, bool]:
+    """The filters whose counts are read from the clocks, and whether the clocks met late come from
+    the kept counts: the open clocks live (a few thousand, by their own index), those met late,
+    every one since the first case, kept (when `_reads_kept_counts`)."""
+    if not (_reads_kept_counts(actor, filters) and "met_late" in filters.statuses):
+        return filters, False
+    return replace(filters, statuses=tuple(s for s in filters.statuses if s != "met_late")), True
 
 
 def _reads_kept_counts(actor: Actor, filters: OverdueFilters) -> bool:
@@ -318,25 +322,16 @@ def tracker_summary(session: Session, actor: Actor, filters: OverdueFilters, *,
 
 @built_once
 def _summary_statement(actor: Actor, filters: OverdueFilters) -> Select:
-    kept = _reads_kept_counts(actor, filters) and "met_late" in filters.statuses
-    live = replace(filters, statuses=tuple(s for s in filters.statuses if s != "met_late")) if kept else filters
+    live, kept = _live_and_kept(actor, filters)
     counts = _counts_statement(actor, live).subquery("counts")
     met_late = _kept_met_late_statement(filters).scalar_subquery() if kept else literal(None)
-    ageing_rows = _ageing_statement(actor, filters).subquery("ageing")
-    violations = (_kept_violations_statement(filters) if _reads_kept_counts(actor, filters)
-                  else _violations_statement(actor, filters)).subquery("violations")
-    v = list(violations.c)
-
-    def rows(source, *columns, order_by=()) -> ColumnElement:
-        row = func.json_build_array(*columns)
-        agg = func.json_agg(aggregate_order_by(row, *order_by)) if order_by else func.json_agg(row)
-        return select(func.coalesce(agg, func.json_build_array())).select_from(source).scalar_subquery()
-
+    violations = _violations_source(actor, filters).subquery("violations")
+    name, kind = list(violations.c)[:2]
     return select(
         select(func.json_build_array(*counts.c)).select_from(counts).scalar_subquery().label("counts"),
         met_late.label("met_late"),
-        rows(ageing_rows, *ageing_rows.c).label("ageing"),
-        rows(violations, *v, order_by=(v[0].asc().nulls_last(), v[1])).label("violations"),
+        json_rows(_ageing_statement(actor, filters).subquery("ageing")).label("ageing"),
+        json_rows(violations, name.asc().nulls_last(), kind).label("violations"),
     )
 
 
@@ -369,9 +364,13 @@ def violations_by_branch_and_kind(session: Session, actor: Actor, filters: Overd
     cases) before grouping them was most of the statement (bench/RESULTS.md). The case and the
     person are joined only when a filter or the actor's scope needs them."""
     _require(actor)
-    statement = _kept_violations_statement(filters) if _reads_kept_counts(actor, filters) \
+    return [(name or "—", kind, int(n)) for name, kind, n in read(session, _violations_source(actor, filters))]
+
+
+def _violations_source(actor: Actor, filters: OverdueFilters) -> Select:
+    """The violations by branch and type: from the kept counts where they serve, else the rows."""
+    return _kept_violations_statement(filters) if _reads_kept_counts(actor, filters) \
         else _violations_statement(actor, filters)
-    return [(name or "—", kind, int(n)) for name, kind, n in read(session, statement)]
 
 
 @built_once

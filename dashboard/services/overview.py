@@ -15,14 +15,14 @@ from decimal import Decimal
 from sqlalchemy import (
     ColumnElement, Interval, Select, Text, and_, bindparam, case, cast, false, func, or_, select, true,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from dashboard.rules.deadlines import DEADLINE_KINDS
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldError
-from dashboard.services.statements import NOW, built_once, count_then_page, read
+from dashboard.services.statements import NOW, built_once, count_then_page, json_rows, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     CaseFigures, ClaimCase, Deadline, OrgUnit, Person, Violation,
@@ -36,7 +36,6 @@ AGEING_BUCKETS: tuple[tuple[str, int | None], ...] = (
 DISPATCH_WITHIN_KEY = "overview.dispatch_within_hours"
 DEFAULT_DISPATCH_WITHIN_HOURS = 1  # the issue's "dispatched within 1 h of the estimate"
 MAX_EXPORT_ROWS = 50_000
-KINDS = ("D1", "D2", "D3", "D4", "D5", "D6", "D7")  # deadline types (ck_deadline_kind)
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,7 @@ def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
     row = read(session, _figures_statement(actor, flt), {"now": now, "window": timedelta(hours=hours)}).one()
     d2_num, d2_clocks, d3_num, d3_clocks = row.clocks
     d2_ahead, d3_ahead = row.ahead
-    violations = {kind: n for kind, n in zip(KINDS, row.violations) if n}
+    violations = {kind: n for kind, n in zip(DEADLINE_KINDS, row.violations) if n}
     for kind, n in row.branch_level.items():
         violations[kind] = violations.get(kind, 0) + n
     headline = HeadlineFigures(
@@ -268,13 +267,6 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     def scalar(query: Select) -> ColumnElement:
         return query.scalar_subquery()
 
-    def json_rows(query: Select, *columns, order_by=()) -> ColumnElement:
-        """The rows of `query` as one JSON array of arrays ([] when none)."""
-        sub = query.subquery()
-        row = func.json_build_array(*(sub.c[c] for c in columns))
-        rows = func.json_agg(aggregate_order_by(row, *(sub.c[c] for c in order_by))) if order_by else func.json_agg(row)
-        return scalar(select(func.coalesce(rows, func.json_build_array())))
-
     # Dispatched within N h of the estimate that made the case tiered: claim_case.tiered_at is that
     # estimate's time (record_estimate sets both from one `now`) and first_dispatched_at is set by
     # the database with the case's first dispatch (migration 0009): no dispatch or estimate is read.
@@ -306,7 +298,7 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
                      .where(pending).group_by(fc.c.unit_id, fc.c.tier).subquery())
     pending_named = select(pending_units.c.unit_id, OrgUnit.name, pending_units.c.tier, pending_units.c.cases,
                            cast(pending_units.c.amount, Text).label("amount")) \
-        .join(OrgUnit, OrgUnit.id == pending_units.c.unit_id)
+        .join(OrgUnit, OrgUnit.id == pending_units.c.unit_id).subquery()
     # Reported at most `upper` whole days (of 86,400 s) before now: timestamps compared, no
     # arithmetic per case.
     bucket = case(*[(fc.c.report_time >= now - func.make_interval(0, 0, 0, 0, 0, 0, upper * 86400), code)
@@ -319,13 +311,13 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     # case that has any, as case_figures says; = ANY(ARRAY(...)) keeps the probes, where IN
     # (subquery) hashed every violation ever recorded) and the branch-level ones (no case), as
     # the two branches of a UNION ALL (an OR of the two scanned every violation).
-    has_violations = or_(*(fc.c[f"violations_{k.lower()}"] > 0 for k in KINDS))
+    has_violations = or_(*(fc.c[f"violations_{k.lower()}"] > 0 for k in DEADLINE_KINDS))
     with_violations = func.array(select(fc.c.id).where(has_violations).scalar_subquery())
     both = (select(Violation.kind, Violation.due_at).where(Violation.case_id == func.any(with_violations))
             .union_all(select(Violation.kind, Violation.due_at).where(_branch_level_violations(flt))).subquery())
     week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), both.c.due_at))
     weeks = select(week.label("week"), both.c.kind, func.count().label("n")).group_by(week, both.c.kind).subquery()
-    by_week = select(func.to_char(weeks.c.week, "YYYY-MM-DD").label("week"), weeks.c.kind, weeks.c.n)
+    by_week = select(func.to_char(weeks.c.week, "YYYY-MM-DD").label("week"), weeks.c.kind, weeks.c.n).subquery()
 
     # Violations with no case (the D6 weekly summary), by type, for the headline.
     branch_level = (select(Violation.kind, func.count().label("n")).where(_branch_level_violations(flt))
@@ -342,14 +334,14 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
         ahead_counts.label("ahead"),
         total(fc.c.hq_open_points).label("open_points"),
         (func.sum(fc.c.hq_answer_seconds) / func.nullif(func.sum(fc.c.hq_answer_count), 0)).label("avg_seconds"),
-        func.json_build_array(*[total(fc.c[f"violations_{k.lower()}"]) for k in KINDS]).label("violations"),
+        func.json_build_array(*[total(fc.c[f"violations_{k.lower()}"]) for k in DEADLINE_KINDS]).label("violations"),
         scalar(select(func.coalesce(func.json_object_agg(branch_level.c.kind, branch_level.c.n),
                                     func.json_build_object()))).label("branch_level"),
-        json_rows(ranking, "unit_id", "name", "on_time", "decided").label("ranking"),
-        json_rows(pending_named, "unit_id", "name", "tier", "cases", "amount", order_by=("name", "tier"))
+        json_rows(ranking.subquery()).label("ranking"),
+        json_rows(pending_named, pending_named.c.name, pending_named.c.tier)
         .label("pending_by_unit"),
-        json_rows(ageing, "bucket", "cases", "amount").label("ageing"),
-        json_rows(by_week, "week", "kind", "n", order_by=("week", "kind")).label("by_week"),
+        json_rows(ageing.subquery()).label("ageing"),
+        json_rows(by_week, by_week.c.week, by_week.c.kind).label("by_week"),
     ).select_from(fc)
 
 

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, DateTime, Executable, Row, TextClause, bindparam, text
+from sqlalchemy import (
+    ColumnElement, CursorResult, DateTime, Executable, Row, Subquery, TextClause, bindparam, func, select, text,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable)
@@ -119,3 +122,11 @@ def read_prepared(session: Session, statement: Prepared, params: Mapping[str, An
         connection.exec_driver_sql(statement.prepare_sql())
         prepared.add(statement.name)
     return connection.exec_driver_sql(statement.execute_sql(), {p: params[p] for p, _t in statement.types})
+
+
+def json_rows(source: Subquery, *order_by: ColumnElement) -> ColumnElement:
+    """Every row of `source` (all its columns) as one JSON array of arrays, `[]` when there is none:
+    several small results of one page come back in one statement, one round trip."""
+    row = func.json_build_array(*source.c)
+    rows = func.json_agg(aggregate_order_by(row, *order_by)) if order_by else func.json_agg(row)
+    return select(func.coalesce(rows, func.json_build_array())).select_from(source).scalar_subquery()

@@ -5,6 +5,7 @@ import altair as alt
 import pandas as pd
 
 from dashboard.i18n import t
+from dashboard.rules.deadlines import DEADLINE_KINDS
 from dashboard.ui.format import tier_label
 
 PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills down to it
@@ -72,9 +73,6 @@ def with_quiet_weeks(frame: pd.DataFrame) -> pd.DataFrame:
                          "violations": [counts.get((w, k), 0) for w in weeks for k in kinds]})
 
 
-DEADLINE_KINDS_SHOWN = ("D1", "D2", "D3", "D4", "D5", "D6", "D7")
-
-
 def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
     # The short deadline names (without the time limit): the long ones were cut off in the legend.
     frame = with_quiet_weeks(frame)
@@ -84,7 +82,7 @@ def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
                          monday=frame["week"].map(lambda w: w.strftime("%Y-%m-%d")))
     # Every type keeps its colour whatever the filter shows (a colour per type present moved D2
     # from light to dark blue when a branch was chosen).
-    kinds = [t(f"detail.deadline.{k}") for k in DEADLINE_KINDS_SHOWN]
+    kinds = [t(f"detail.deadline.{k}") for k in DEADLINE_KINDS]
     return Chart(frame, title=t("overview.chart.trend")).mark_line(point=True).encode(
         x=alt.X("monday:O", title=t("overview.axis.week"), sort="ascending",
                 axis=alt.Axis(labelAngle=-45, labelOverlap="greedy")),
