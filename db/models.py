@@ -381,6 +381,11 @@ class Deadline(Base):
                                   "also_charged_person_id"],
               postgresql_where=text("cancelled_at IS NULL AND (met_at IS NULL OR met_at > due_at)")),
         Index("ix_deadline_case_cover", "case_id", postgresql_include=["kind", "due_at", "met_at", "cancelled_at"]),
+        # A person's open clocks (the landing page), migration 0021.
+        Index("ix_deadline_open_responsible", "responsible_person_id", "due_at",
+              postgresql_where=text("met_at IS NULL AND cancelled_at IS NULL")),
+        Index("ix_deadline_open_also_charged", "also_charged_person_id", "due_at",
+              postgresql_where=text("met_at IS NULL AND cancelled_at IS NULL AND also_charged_person_id IS NOT NULL")),
     )
 
 

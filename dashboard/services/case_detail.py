@@ -183,7 +183,7 @@ def case_detail(session: Session, actor: Actor, case_id: int, now: datetime | No
     dispatched: dict[int, str] = {}
     has_opinion = False
     rows = read_prepared(session, TIMELINE, {"case_id": case_id, "lim": ROWS_PER_SOURCE,
-                                             "covered": sorted(COVERED_EVENT_KINDS)})
+                                             "covered": sorted(COVERED_EVENT_KINDS)}).all()
     for at, kind, key, ref_id, actor_name, actor_role, params in rows:
         # case_event payloads are whatever the writing service stored: passed on as they are.
         details = dict(params) if kind == "event" else decode_params(params)

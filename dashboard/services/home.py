@@ -62,10 +62,14 @@ def my_open_tasks(session: Session, actor: Actor, *, limit: int = 20) -> tuple[i
 
 @built_once
 def _my_tasks_statement(person_id: int, limit: int) -> Select:
-    delegated = select(func.concat("dispatch:", Dispatch.id)).where(Dispatch.delegate_person_id == person_id)
+    # Three index probes whatever the national backlog (migration 0021): the person's open clocks
+    # as responsible, as also charged, and the delegate's by their (kind, subject_key) key, which
+    # = ANY(ARRAY(...)) can probe and IN (subquery) could not (it filtered every open clock).
+    delegated = func.array(select(func.concat("dispatch:", Dispatch.id))
+                           .where(Dispatch.delegate_person_id == person_id).scalar_subquery())
     mine = or_(Deadline.responsible_person_id == person_id,
                Deadline.also_charged_person_id == person_id,
-               and_(Deadline.kind.in_(("D2", "D3")), Deadline.subject_key.in_(delegated)))
+               and_(Deadline.kind.in_(("D2", "D3")), Deadline.subject_key == func.any(delegated)))
     open_ = and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), mine)
     # A D5 clock names its review point by the point's number (services.deadlines.d5_point_id).
     return (
