@@ -179,6 +179,11 @@ def main(argv: list[str]) -> int:
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), "-m", "dashboard.launcher", *argv])
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
+    # A service manager, `docker stop` or `kill` ends us with SIGTERM: stop as on Ctrl-C, so the
+    # dashboard and the job scheduler are stopped and the embedded database is shut down (its
+    # atexit handler). Python's default for SIGTERM ends the process on the spot, leaving the
+    # dashboard holding its port and the database running for the next start to trip over.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     admin_url, where = resolve_server_url()
     say(f"database server: {where}")
     if command == "test":
