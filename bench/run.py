@@ -566,26 +566,35 @@ Changes of 2026-12-01 (seventh session): the first run of the overview and the t
   the empty database's pages faster too (it draws the ageing charts, with zero bars), so ratios
   against it rose where the 1M page did not change.
 
+Changes of 2026-12-02 (eighth session), on a new machine: Python runs here at about half the
+speed of the earlier runs (the same AppTest pages take 1.6-2x as long; PostgreSQL ~1.3x).
+- Landing page: a person's open clocks by index (0021: open clocks by responsible person and by
+  also-charged person; the delegate's through the (kind, subject_key) key, `= ANY(ARRAY(...))`
+  instead of IN (subquery)). It filtered every open clock of the country: 0.7-2.8 ms for a person
+  with none, growing with the national backlog -> ~0.05 ms. The page's SQL halved (1.4 -> 0.7 ms)
+  and its ours / SQL rose (1.76 -> 3.60): the fixed cost of a round trip now meets half the SQL.
+- Tried and measured, not kept: reads in autocommit (no BEGIN / ROLLBACK round trips), alternating
+  150 runs each: no page changed by more than the noise (home 3.57 -> 3.30 ms, tracker 12.7 ->
+  13.1 ms). EXPLAIN (ANALYZE, SERIALIZE TEXT) on PostgreSQL 18 (the embedded server), which also
+  counts turning the result rows into text: the SQL time of every page moved by < 0.2 ms (case
+  detail 1.8 -> 1.8 ms, weekly 1.5 -> 1.6 ms), so converting rows is not where the gap is.
+
 Still short of a target, and why:
-- ours / SQL on the pages whose SQL takes about a millisecond: the landing page (1.80, 1.0 ms of
-  SQL), the weekly summary (2.07, 1.4 ms) and the case detail (2.41, 0.9 ms). The bare driver
-  alone, sending the same statements and reading their rows, is already 1.46x, 1.63x and 1.76x
-  their SQL: the transaction's BEGIN and one round trip per statement (~0.1 ms each here), which
-  EXPLAIN does not count. What our code adds on top of the driver (*ours − driver*) is 0.3-0.6 ms
-  on these three pages. No code between the page and psycopg2 can bring the case detail or the
-  weekly summary under 1.5. Every page with more than 2.5 ms of SQL is within 1.14-1.49 (the
-  tracker, now 3.9 ms of SQL, measured 1.46-1.68 across runs: it sits on the line for the same
-  reason).
-- The overview's first run against the empty database is the closest to its target: 1.78 in
-  this run, 1.70-1.96 in the runs of this session (71 ms at 1M against 40 ms; 1.30x a
-  10,000-case database, which draws the same charts). What is left at 1M is ~20 ms of SQL (a
-  probe per case of the quarter's ~4,000 tiered cases, and their violations by week, ~6 ms) and
-  ~7 ms drawing the three charts the empty database has no data for.
+- ours / SQL. On the pages whose SQL takes about a millisecond (landing page 0.7 ms, weekly
+  summary 1.0 ms, case detail 1.3 ms) the bare driver alone, sending the same statements and
+  reading their rows with psycopg2, is already 1.7-2.0x their SQL: the round trips, parsing, the
+  transaction's BEGIN, decoding the rows, none of which EXPLAIN counts. What our code adds on top
+  of the driver (*ours − driver*) is 0.6-1.1 ms on these pages. No code between the page and
+  psycopg2 can bring them under 1.5, and making their SQL faster raises the ratio. On this
+  machine the dispatch board, the tracker and the branch inbox read 1.50-1.56 (1.38-1.49 on the
+  machine of the seventh session, same code): there the ratio is within its noise of the line.
+  The pages with the most SQL (overview 1.13, supervision 1.24) are well within.
 - The harsher flag_overdue benchmark (one case in five tiered, 155k violations found at once)
-  takes 4.7-5.5 s for its first run: ~4 s of it are PostgreSQL's 0.6 million foreign-key checks
-  on the new violations (deadline, person, case, branch), which stay: they keep a violation from
-  pointing at nothing. On the generated data (58k violations over three years, the issue's mix)
-  the first run takes 2.1-2.3 s; incremental runs are 0.2-0.6 s.
+  took 4.7-5.5 s for its first run on the earlier machine and 7.1 s on this one: ~4 s of it (more
+  here) are PostgreSQL's 0.6 million foreign-key checks on the new violations (deadline, person,
+  case, branch), which stay: they keep a violation from pointing at nothing. On the generated data
+  (58k violations over three years, the issue's mix) the first run takes 2.4 s; incremental runs
+  are 0.2-0.6 s.
 """
 
 
