@@ -160,7 +160,7 @@ if detail.may_upload:
             st.markdown(f"**{t('detail.upload')}**")
             kind = st.selectbox(t("detail.upload.kind"), kinds, key="detail_upload_kind",
                                 format_func=lambda k: t(f"detail.upload_kind.{k}"))
-            file = st.file_uploader(t("detail.upload.file"), key="detail_upload_file")
+            file = st.file_uploader(t("detail.upload.file", mb=uploads.MAX_UPLOAD_MB), key="detail_upload_file")
             behalf = None
             if actor.person_id == f.surveyor_id and detail.dispatched:
                 names = dict(detail.dispatched)

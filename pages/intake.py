@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.case_access import find_case_id
-from dashboard.services.case_import import check_import, import_cases, template_csv, template_xlsx
+from dashboard.services.case_import import MAX_IMPORT_ROWS, check_import, import_cases, template_csv, template_xlsx
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.errors import UserError
 from dashboard.services.intake import CHOICE_FIELDS, CaseInput, intake_options, register_case
@@ -117,7 +117,7 @@ with import_tab:
                        on_click="ignore")
     show_flash()
     # A new key after each import empties the uploader, so the imported file is not checked again.
-    upload = st.file_uploader(t("cases.import.upload"), type=["csv", "xlsx"],
+    upload = st.file_uploader(t("cases.import.upload", rows=f"{MAX_IMPORT_ROWS:,}"), type=["csv", "xlsx"],
                               key=f"import_file_{st.session_state.get('import_round', 0)}")
     if upload is not None:
         content = upload.getvalue()

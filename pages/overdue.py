@@ -46,13 +46,14 @@ with db_session() as session:
                                    key="ov_sub", placeholder=t("common.all"))
     kinds = row1[2].multiselect(t("deadlines.filter.kind"), list(DEADLINE_KINDS),
                                 format_func=lambda k: t(f"deadlines.kind.{k}"), placeholder=t("common.all"),
-                                key="ov_kinds")
+                                key="ov_kinds", select_all=False)
     tiers = row1[3].multiselect(t("deadlines.filter.tier"), list(tier_codes(session)),
                                 format_func=lambda k: tier_label(k), placeholder=t("common.all"),
-                                key="ov_tiers")
+                                key="ov_tiers", select_all=False)
     row2 = st.columns(4)
     statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES), default=list(STATUSES),
-                                   format_func=lambda s: status_label(s, soon_hours), key="ov_status")
+                                   format_func=lambda s: status_label(s, soon_hours), key="ov_status",
+                                   select_all=False)
     person = row2[1].text_input(t("deadlines.filter.person"), key="ov_person")
     due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, format="YYYY-MM-DD", key="ov_from")
     due_to = row2[3].date_input(t("deadlines.filter.due_to"), value=None, format="YYYY-MM-DD", key="ov_to")

@@ -19,6 +19,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.download_page_csv": ("下载本页 CSV", "Download this page (CSV)"),
     "common.download_page_excel": ("下载本页 Excel", "Download this page (Excel)"),
     "common.all": ("全部", "All"),
+    "upload.choose": ("选择文件", "Choose file"),
+    "upload.drop_hint": ("或将文件拖放到此处", "or drop it here"),
     "common.refresh": ("刷新", "Refresh"),
     "common.figures_as_of": ("统计数据读取于 {time}，{s} 秒后的下一次操作会重新读取；点“刷新”立即读取",
                              "Figures read at {time}; read again on your next action after {s} s, or now with Refresh"),

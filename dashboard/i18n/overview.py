@@ -84,7 +84,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.state.backwards": ("案件状态只能按流程向前推进。", "A case only moves forward in its life cycle."),
     "detail.upload": ("上传资料", "Upload material"),
     "detail.upload.kind": ("资料类型", "Material"),
-    "detail.upload.file": ("选择文件", "File"),
+    "detail.upload.file": ("文件（不超过 {mb} MB）", "File (up to {mb} MB)"),
     "detail.upload.on_behalf": ("代第一责任人上传", "On behalf of the first responsible"),
     "detail.upload.submit": ("上传", "Upload"),
     "detail.upload.done": ("已上传：{filename}", "Uploaded: {filename}"),

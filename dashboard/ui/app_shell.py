@@ -1,6 +1,8 @@
 """Sidebar (who is signed in, language, sign-out) and the start-up schema check."""
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 
@@ -55,11 +57,23 @@ def render_sidebar(actor: Actor, sections: dict[str, list]) -> None:
         st.button(t("auth.sign_out"), key="sign_out", on_click=sign_out)
 
 
-# Streamlit's own hints under text inputs ("Press Enter to submit form", "Press Enter to apply")
-# are in English only. Hidden: pressing Enter still works, and where it matters the field's
-# placeholder says so in the person's language.
-_HIDE_ENGLISH_HINTS = "<style>[data-testid='InputInstructions'] { display: none; }</style>"
+# Streamlit's own words are in English only (1.67 has no language setting):
+# - the hints under text inputs ("Press Enter to submit form"): hidden; pressing Enter still works,
+#   and where it matters the field's placeholder says so in the person's language;
+# - the file uploader's button ("Upload") and its "200MB per file • CSV, XLSX": the button says
+#   the catalog's words, the server-wide 200 MB (not the limit a page enforces) gives way to a
+#   drop hint, and each uploader's label names its own limit and file types.
+_UPLOADER = "[data-testid='stFileUploaderDropzone']"
+_SHELL_CSS = """
+[data-testid='InputInstructions'] {{ display: none; }}
+{uploader} [data-testid='stBaseButton-secondary'] p {{ display: none; }}
+{uploader} [data-testid='stBaseButton-secondary']::after {{ content: {choose}; font-size: 0.875rem; }}
+[data-testid='stFileUploaderDropzoneInstructions'] > * {{ display: none; }}
+[data-testid='stFileUploaderDropzoneInstructions']::after {{ content: {drop}; font-size: 0.875rem; opacity: 0.7; }}
+"""
 
 
 def hide_english_hints() -> None:
-    st.html(_HIDE_ENGLISH_HINTS)
+    css = _SHELL_CSS.format(uploader=_UPLOADER, choose=json.dumps(t("upload.choose"), ensure_ascii=False),
+                            drop=json.dumps(t("upload.drop_hint"), ensure_ascii=False))
+    st.html(f"<style>{css}</style>")
