@@ -35,7 +35,7 @@ def choice(name: str, column, key: str, optional: bool = False) -> str | None:
 
 def moment(column, name: str, now_local: datetime) -> datetime:
     day = column.date_input(f"{t(f'cases.field.{name}')} · {t('cases.date')}", value=now_local.date(),
-                            key=f"in_{name}_date")
+                            format="YYYY-MM-DD", key=f"in_{name}_date")
     at = column.time_input(f"{t(f'cases.field.{name}')} · {t('cases.time')}", value=now_local.time(), step=60, key=f"in_{name}_time")
     return datetime.combine(day, at)  # naive: the service reads it as Beijing time
 
@@ -68,7 +68,8 @@ with register_tab:
         driver = c2.text_input(t("cases.field.driver_name"), key="in_driver")
         reporter = c3.text_input(t("cases.field.reporter_name"), key="in_reporter")
         phone = c4.text_input(t("cases.field.reporter_phone"), key="in_phone")
-        policy_start = st.date_input(t("cases.field.policy_start_date"), value=None, key="in_policy_start")
+        policy_start = st.date_input(t("cases.field.policy_start_date"), value=None, format="YYYY-MM-DD",
+                                     key="in_policy_start")
         st.subheader(t("cases.section.vehicle"))
         c1, c2, c3, c4 = st.columns(4)
         plate = c1.text_input(t("cases.field.plate_no"), key="in_plate")

@@ -27,7 +27,8 @@ with db_session() as session:
     tiers = overview_tiers(session, actor)
 today = datetime.now(BUSINESS_TZ).date()  # the business day, not the server's
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1.4])  # the tier box holds "二级（12–50万）" whole
-period = c1.date_input(t("overview.period"), value=(today - timedelta(days=90), today), key="ov_period")
+period = c1.date_input(t("overview.period"), value=(today - timedelta(days=90), today), format="YYYY-MM-DD",
+                      key="ov_period")
 branch_names = {b.id: b.name for b in branches}
 branch_id = c2.selectbox(t("overview.branch"), [None, *branch_names], key="ov_branch", placeholder=t("overview.scope_all"),
                          format_func=lambda b: t("overview.scope_all") if b is None else branch_names[b])

@@ -112,3 +112,18 @@ def test_case_detail_without_a_case_offers_the_persons_open_deadlines(db_url, or
     record_estimate(session, actor_for("callcenter"), case.id, "86000")
     at = signed_in_app(db_url, "gz_claims", "case_detail")
     assert list(at.dataframe(key="detail_tasks").value["报案号"]) == [case.case_no, case.case_no]
+
+
+def test_every_date_field_reads_year_month_day_with_dashes(db_url, org):
+    """One date style everywhere (2026-12-02, as the lists and exports print dates), not the
+    intake and the overview in Streamlit's default 2026/12/02 beside the filters' 2026-12-02."""
+    at = signed_in_app(db_url, "admin")
+    seen = 0
+    for key in at.session_state["nav_pages"]:
+        at.switch_page(f"pages/{key}.py")
+        at.run()
+        assert not at.exception, (key, at.exception)
+        for field in at.date_input:
+            seen += 1
+            assert field.proto.format == "YYYY-MM-DD", (key, field.label, field.proto.format)
+    assert seen >= 6  # intake (3), dispatch board (2), tracker (2), overview (1)
