@@ -46,5 +46,8 @@ def test_the_trackers_filters_offer_no_english_select_all(app_server, browser, s
     expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=TIMEOUT)
     wait_until_idle(page)
     page.get_by_test_id("stMultiSelect").first.click()  # 时效类型
-    expect(page.get_by_text("D1 查勘资料上传", exact=False).first).to_be_visible(timeout=TIMEOUT)
+    options = page.get_by_role("listbox").get_by_role("option")
+    expect(options.first).to_be_visible(timeout=TIMEOUT)
+    shown = options.all_inner_texts()
+    assert shown[0].startswith("D1 ") and len(shown) == 7, shown  # the seven deadline types, nothing else
     expect(page.get_by_text("Select all")).to_have_count(0)
