@@ -8,14 +8,14 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.i18n import LANGUAGES, set_language, t
-from dashboard.ui.app_shell import hide_english_hints, render_sidebar, schema_problem
+from dashboard.ui.app_shell import replace_streamlit_english, render_sidebar, schema_problem
 from dashboard.ui.navigation import pages_for
 from dashboard.ui.session import current_actor, go_to_requested_page, remember_requested_page
 from dashboard.ui.sign_in import sign_in_aliases, sign_in_page
 
 st.set_page_config(page_title="理赔案件分级管理", page_icon=":material/shield:", layout="wide")
 set_language(st.session_state.setdefault("lang", LANGUAGES[0]))
-hide_english_hints()
+replace_streamlit_english()
 
 problem = schema_problem()
 actor = None if problem else current_actor()

@@ -354,6 +354,10 @@ class Upload(Base):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+# An open clock: neither met nor cancelled (the partial indexes of the clocks still running).
+_OPEN_CLOCK = "met_at IS NULL AND cancelled_at IS NULL"
+
+
 class Deadline(Base):
     """A clock (SPEC §4 D1–D7) started by an event; `subject_key` makes it unique per event."""
 
@@ -374,7 +378,7 @@ class Deadline(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", ("D1", "D2", "D3", "D4", "D5", "D6", "D7")), name="ck_deadline_kind"),
         UniqueConstraint("kind", "subject_key", name="uq_deadline_subject"),
-        Index("ix_deadline_open_due", "due_at", postgresql_where=text("met_at IS NULL AND cancelled_at IS NULL")),
+        Index("ix_deadline_open_due", "due_at", postgresql_where=text(_OPEN_CLOCK)),
         Index("ix_deadline_branch_due", "branch_id", "due_at"),
         Index("ix_deadline_tracker", "due_at",
               postgresql_include=["met_at", "id", "kind", "case_id", "branch_id", "responsible_person_id",
@@ -382,10 +386,9 @@ class Deadline(Base):
               postgresql_where=text("cancelled_at IS NULL AND (met_at IS NULL OR met_at > due_at)")),
         Index("ix_deadline_case_cover", "case_id", postgresql_include=["kind", "due_at", "met_at", "cancelled_at"]),
         # A person's open clocks (the landing page), migration 0021.
-        Index("ix_deadline_open_responsible", "responsible_person_id", "due_at",
-              postgresql_where=text("met_at IS NULL AND cancelled_at IS NULL")),
+        Index("ix_deadline_open_responsible", "responsible_person_id", "due_at", postgresql_where=text(_OPEN_CLOCK)),
         Index("ix_deadline_open_also_charged", "also_charged_person_id", "due_at",
-              postgresql_where=text("met_at IS NULL AND cancelled_at IS NULL AND also_charged_person_id IS NOT NULL")),
+              postgresql_where=text(f"{_OPEN_CLOCK} AND also_charged_person_id IS NOT NULL")),
     )
 
 

@@ -258,10 +258,24 @@ def _status_counts(session: Session, actor: Actor, filters: OverdueFilters,
                    times: dict[str, datetime]) -> dict[str, int]:
     live, kept = _live_and_kept(actor, filters)
     row = read(session, _counts_statement(actor, live), times).one()
-    counts = {status: int(n) for status, n in zip(STATUSES, row)}
-    if kept:
-        counts["met_late"] = int(read(session, _kept_met_late_statement(filters)).scalar_one())
+    return _counts(row, read(session, _kept_met_late_statement(filters)).scalar_one() if kept else None)
+
+
+# How a row of each statement becomes what the page shows: the same whether the statement ran on
+# its own (overdue_counts, ageing, violations_by_branch_and_kind) or inside tracker_summary.
+def _counts(per_status: Sequence[int], kept_met_late: int | None) -> dict[str, int]:
+    counts = {status: int(n) for status, n in zip(STATUSES, per_status)}
+    if kept_met_late is not None:
+        counts["met_late"] = int(kept_met_late)
     return counts
+
+
+def _ageing_buckets(found: dict[str, int]) -> list[tuple[str, int]]:
+    return [(key, int(found.get(key, 0))) for key, _low, _high in AGEING_BUCKETS]
+
+
+def _violation_rows(rows) -> list[tuple[str, str, int]]:
+    return [(name or "—", kind, int(n)) for name, kind, n in rows]
 
 
 def _live_and_kept(actor: Actor, filters: OverdueFilters) -> tuple[OverdueFilters, bool]:
@@ -311,13 +325,8 @@ def tracker_summary(session: Session, actor: Actor, filters: OverdueFilters, *,
     trip instead of four), all read live: the tracker is a work page."""
     _require(actor)
     row = read(session, _summary_statement(actor, filters), _times(session, now)).one()
-    counts = {status: int(n) for status, n in zip(STATUSES, row.counts)}
-    if row.met_late is not None:
-        counts["met_late"] = int(row.met_late)
-    found = {bucket: n for bucket, n in row.ageing}
-    return TrackerSummary(
-        counts=counts, ageing=[(key, int(found.get(key, 0))) for key, _low, _high in AGEING_BUCKETS],
-        violations=[(name or "—", kind, int(n)) for name, kind, n in row.violations])
+    return TrackerSummary(counts=_counts(row.counts, row.met_late), ageing=_ageing_buckets(dict(row.ageing)),
+                          violations=_violation_rows(row.violations))
 
 
 @built_once
@@ -353,8 +362,7 @@ def ageing(session: Session, actor: Actor, filters: OverdueFilters, *,
            now: datetime | None = None) -> list[tuple[str, int]]:
     """Overdue, not yet met clocks by how long they have been overdue (AGEING_BUCKETS)."""
     _require(actor)
-    found = dict(read(session, _ageing_statement(actor, filters), _times(session, now)).tuples().all())
-    return [(key, int(found.get(key, 0))) for key, _low, _high in AGEING_BUCKETS]
+    return _ageing_buckets(dict(read(session, _ageing_statement(actor, filters), _times(session, now)).tuples().all()))
 
 
 def violations_by_branch_and_kind(session: Session, actor: Actor, filters: OverdueFilters) -> list[tuple[str, str, int]]:
@@ -364,7 +372,7 @@ def violations_by_branch_and_kind(session: Session, actor: Actor, filters: Overd
     cases) before grouping them was most of the statement (bench/RESULTS.md). The case and the
     person are joined only when a filter or the actor's scope needs them."""
     _require(actor)
-    return [(name or "—", kind, int(n)) for name, kind, n in read(session, _violations_source(actor, filters))]
+    return _violation_rows(read(session, _violations_source(actor, filters)))
 
 
 def _violations_source(actor: Actor, filters: OverdueFilters) -> Select:

@@ -73,7 +73,7 @@ _SHELL_CSS = """
 """
 
 
-def hide_english_hints() -> None:
+def replace_streamlit_english() -> None:
     css = _SHELL_CSS.format(uploader=_UPLOADER, choose=json.dumps(t("upload.choose"), ensure_ascii=False),
                             drop=json.dumps(t("upload.drop_hint"), ensure_ascii=False))
     st.html(f"<style>{css}</style>")
