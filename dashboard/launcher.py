@@ -2,6 +2,7 @@
 
     python3.11 -m dashboard.launcher serve   # venv, pinned deps, database, schema, demo data, app
     python3.11 -m dashboard.launcher test    # the same set-up, then the whole test suite
+    python3.11 -m dashboard.launcher test --clock "2026-12-04 16:59"   # ... at a pinned moment (Asia/Shanghai)
 
 Runs first with the system Python (standard library only): creates `.venv`, installs the
 pinned requirements when they changed, then re-executes itself inside the venv. There it

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
 from dashboard.services.dispatch import record_estimate
@@ -131,7 +132,7 @@ def _advance(session: Session, case: ClaimCase, rng: random.Random, now: datetim
 
 def generate(session: Session, *, seed: int = 42, cases: int = 2000, now: datetime | None = None,
              progress: bool = True) -> DemoOrg:
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     rng = random.Random(seed)
     org = build_org(session, hash_password(DEMO_PASSWORD))
     session.commit()

@@ -16,6 +16,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from dashboard import clock
+
 Money = Numeric(14, 2)
 
 
@@ -58,7 +60,7 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     locale: Mapped[str] = mapped_column(String(8), server_default="zh")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
 
 
 class RoleAssignment(Base):
@@ -83,7 +85,7 @@ class SupervisorAssignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     __table_args__ = (UniqueConstraint("person_id", "branch_id", name="uq_supervisor_branch"),)
 
 
@@ -93,7 +95,7 @@ class RuleSetting(Base):
     __tablename__ = "rule_setting"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONB)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
 
@@ -107,7 +109,7 @@ class TierRuleSet(Base):
     status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(Text)
@@ -168,7 +170,7 @@ class ClaimCase(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopen_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     __table_args__ = (
         CheckConstraint(
@@ -287,7 +289,7 @@ class Estimate(Base):
     tier_before: Mapped[str] = mapped_column(String(16))
     tier_after: Mapped[str] = mapped_column(String(16))
     tier_rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("tier_rule_set.id"))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     recorded_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     reported_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     note: Mapped[str | None] = mapped_column(Text)
@@ -307,7 +309,7 @@ class Dispatch(Base):
     contact_state: Mapped[str] = mapped_column(String(16), server_default="notified")
     delegate_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     goes_to_scene: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     dispatched_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
@@ -331,7 +333,7 @@ class ContactAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     delegate_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     recorded_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     __table_args__ = (
         CheckConstraint(_in("outcome", ("reached", "unreachable", "unavailable")), name="ck_contact_outcome"),
@@ -351,7 +353,7 @@ class Upload(Base):
     note: Mapped[str | None] = mapped_column(Text)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     on_behalf_of: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
 
 
 # An open clock: neither met nor cancelled (the partial indexes of the clocks still running).
@@ -418,7 +420,7 @@ class ReviewQueueEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), unique=True)
     queue_date: Mapped[date] = mapped_column(Date, index=True)
-    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         # The cases still waiting for review: what the review page lists and counts (migration 0013).
@@ -436,7 +438,7 @@ class Opinion(Base):
     kind: Mapped[str] = mapped_column(String(16))
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     addressed_to_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint(_in("kind", ("hq_review", "supervision")), name="ck_opinion_kind"),
@@ -470,7 +472,7 @@ class PointAnswer(Base):
     point_id: Mapped[int] = mapped_column(ForeignKey("opinion_point.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     body: Mapped[str] = mapped_column(Text)
-    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     late: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
@@ -482,7 +484,7 @@ class PointVerdict(Base):
     verdict: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     __table_args__ = (CheckConstraint(_in("verdict", ("accepted", "sent_back")), name="ck_verdict"),)
 
 
@@ -495,7 +497,7 @@ class ProgressNote(Base):
     opinion_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     body: Mapped[str] = mapped_column(Text)
-    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
 
 
 class WeeklySummary(Base):
@@ -533,7 +535,7 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     state: Mapped[str] = mapped_column(String(16), server_default="queued")
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -551,7 +553,7 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("claim_case.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     kind: Mapped[str] = mapped_column(String(48))
     payload: Mapped[Any] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)

@@ -14,11 +14,12 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from dashboard import clock
 from dashboard.settings import BUSINESS_TZ
 
 EXIT_OK = 0
@@ -59,7 +60,7 @@ def add_as_of(parser: argparse.ArgumentParser) -> None:
 
 
 def as_of_or_now(args: argparse.Namespace) -> datetime:
-    return getattr(args, "as_of", None) or datetime.now(timezone.utc)
+    return clock.or_now(getattr(args, "as_of", None))
 
 
 def job_engine(url: str | None = None) -> Engine:

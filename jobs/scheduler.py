@@ -17,12 +17,13 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from dashboard import clock
 from jobs._common import job_logger
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,7 @@ class Scheduler:
         self.python = python
         self.running: dict[str, subprocess.Popen] = {}
         self.stopping = False
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         self.next_run = {e.module: e.next_after(now) for e in entries}
 
     def start(self, entry: CronEntry) -> None:
@@ -126,9 +127,9 @@ class Scheduler:
         log.info("scheduler started with %d job(s): %s", len(self.entries),
                  ", ".join(f"{e.module} [{e.expression}]" for e in self.entries))
         while not self.stopping:
-            now = datetime.now(timezone.utc)
+            now = clock.now()
             self.tick(now)
-            wait = (min(self.next_run.values()) - datetime.now(timezone.utc)).total_seconds()
+            wait = (min(self.next_run.values()) - clock.now()).total_seconds()
             slept = 0.0
             while not self.stopping and slept < max(0.5, min(MAX_SLEEP_SECONDS, wait)):
                 time.sleep(0.5)  # short slices: SIGTERM from the launcher is honoured at once
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("cannot read the schedule: %s", exc)
         return 1
     if args.list:
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         for entry in entries:
             state = "" if entry.module_exists() else "  (module missing: skipped)"
             print(f"{entry.module:<28} {entry.expression:<14} next {entry.next_after(now):%Y-%m-%d %H:%M %Z}{state}")

@@ -18,11 +18,12 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Connection, text
 
+from dashboard import clock
 from jobs._common import run_job
 
 NAME = "send_notifications"
@@ -104,7 +105,7 @@ def drain(conn: Connection, sender: NotificationSender, log: logging.Logger, *, 
                 conn.execute(_FAILED, {"id": row.id, "error": str(exc)[:1000], "max": MAX_ATTEMPTS})
             else:
                 sent += 1
-                conn.execute(_SENT, {"id": row.id, "at": now or datetime.now(timezone.utc)})
+                conn.execute(_SENT, {"id": row.id, "at": clock.or_now(now)})
         conn.commit()
     return sent, failed
 

@@ -3,11 +3,11 @@ point by the branch manager; the tracker's register of every tiered case with it
 (分级管理办法 第四章 一.5–6, 二)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.reference import due_soon_hours
 from dashboard.services.review import answer_points, branch_inbox, branch_opinions, case_opinions, tracker_register
@@ -23,7 +23,7 @@ actor = require_page("branch_feedback")
 PAGE_SIZE = 25
 KEPT_ACROSS_TABS = ("fb_only_open", "fb_case_no", "fb_opinion", "fb_reg_closed", "fb_reg_case_no", "fb_reg_case",
                     "fb_progress")
-now = datetime.now(timezone.utc)
+now = clock.now()
 is_manager = actor.has_role("branch_manager")
 is_tracker = actor.has_role("branch_tracker")
 st.title(t("review.page.branch_feedback"))

@@ -1,10 +1,10 @@
 """Case detail: the facts, deadlines and ONE timeline of everything that happened; act from here."""
 import importlib.util
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import has_key, t
 from dashboard.services.case_detail import case_detail, find_case_id
 from dashboard.services.case_state import advance_state
@@ -62,7 +62,7 @@ def _label(prefix: str, code: str) -> str:  # a branch's own sub-tier codes have
     return t(f"{prefix}.{code}") if has_key(f"{prefix}.{code}") else code
 
 
-now = datetime.now(timezone.utc)
+now = clock.now()
 st.subheader(t("detail.title", case_no=f.case_no))
 cols = st.columns(4)
 cols[0].metric(t("detail.field.state"), t(f"state.{f.state}"))

@@ -1,11 +1,11 @@
 """Dispatch board: cases awaiting dispatch and who was dispatched; the call center acts from here."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
 from dashboard.services.dispatch_board import (
@@ -22,7 +22,7 @@ from dashboard.ui.tables import case_table, download_buttons, pager
 
 actor = require_page("dispatch_board")
 PAGE_SIZE = 50
-now = datetime.now(timezone.utc)
+now = clock.now()
 st.title(t("board.title"))
 show_flash()
 

@@ -2,11 +2,11 @@
 and the verdict on each answer (分级管理办法 第四章 一.1–2)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.rules.review import split_points
 from dashboard.services.reference import due_soon_hours, tier_filter_codes
@@ -21,7 +21,7 @@ from dashboard.ui.tables import download_buttons, open_case, pager
 
 actor = require_page("hq_review")
 PAGE_SIZE = 25
-now = datetime.now(timezone.utc)
+now = clock.now()
 can_write = actor.has_role("hq_reviewer")
 st.title(t("review.page.hq_review"))
 show_flash()

@@ -1,18 +1,18 @@
 """Case intake: register one case, import many from a file, record the surveyor's estimate."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.case_access import find_case_id
 from dashboard.services.case_import import MAX_IMPORT_ROWS, check_import, import_cases, template_csv, template_xlsx
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.errors import UserError
 from dashboard.services.intake import CHOICE_FIELDS, CaseInput, intake_options, register_case
-from dashboard.settings import BUSINESS_TZ
 from dashboard.ui.db import db_session
 from dashboard.ui.format import money
 from dashboard.ui.forms import error_line, flash_and_rerun, show_error, show_flash
@@ -48,7 +48,7 @@ with register_tab:
                               key="in_sub_branch", help=t("cases.pick_sub_branch_first"))
     surveyors = dict(options.surveyors.get(sub_branch, []))
     # One default for the session, so a rerun a minute later does not move what was typed.
-    now_local = st.session_state.setdefault("in_now", datetime.now(BUSINESS_TZ).replace(second=0, microsecond=0))
+    now_local = st.session_state.setdefault("in_now", clock.business_now().replace(second=0, microsecond=0))
     with st.form("register_case", clear_on_submit=False):
         st.subheader(t("cases.section.report"))
         c1, c2, c3 = st.columns(3)
@@ -175,7 +175,7 @@ with estimate_tab:
             with db_session() as session:
                 case_id = find_case_id(session, actor, est_case_no or "")
                 outcome = record_estimate(session, actor, case_id, (est_amount or "").strip(), note=est_note or None,
-                                          now=datetime.now(timezone.utc))
+                                          now=clock.now())
         except UserError as err:
             show_error(err)
         else:

@@ -1,10 +1,10 @@
 """Overdue tracker: every clock overdue, due within 24 h, or done late; filters, counts, charts, export."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.rules.deadlines import DEADLINE_KINDS
 from dashboard.services.overdue import (
@@ -23,7 +23,7 @@ from dashboard.ui.tables import case_table, download_buttons, pager
 
 actor = require_page("overdue")
 PAGE_SIZE = 50
-now = datetime.now(timezone.utc)
+now = clock.now()
 st.title(t("page.overdue"))
 
 with db_session() as session:

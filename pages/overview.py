@@ -1,12 +1,12 @@
 """Executive overview: headline figures, charts, and the cases behind them (HQ only)."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.errors import UserError
-from dashboard.settings import BUSINESS_TZ
 from dashboard.services.overview import (
     MAX_EXPORT_ROWS, OverviewFilter, overview_cases, overview_figures, overview_tiers, overview_units,
 )
@@ -25,7 +25,7 @@ PAGE_SIZE = 50
 with db_session() as session:
     branches, subs = overview_units(session, actor)
     tiers = overview_tiers(session, actor)
-today = datetime.now(BUSINESS_TZ).date()  # the business day, not the server's
+today = clock.business_today()  # the business day, not the server's
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1.4])  # the tier box holds "二级（12–50万）" whole
 period = c1.date_input(t("overview.period"), value=(today - timedelta(days=90), today), format="YYYY-MM-DD",
                       key="ov_period")

@@ -3,11 +3,11 @@ responsible person; first responsible persons report progress; HQ admin assigns 
 (分级管理办法 第一章 二.2, 第四章 一.3–4)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.reference import due_soon_hours
 from dashboard.services.review_queue import queue_branch_choices
@@ -24,7 +24,7 @@ from dashboard.ui.tables import download_buttons, open_case, pager
 
 actor = require_page("supervision")
 PAGE_SIZE = 25
-now = datetime.now(timezone.utc)
+now = clock.now()
 is_supervisor = actor.has_role("exec_supervisor")
 is_first = actor.has_role("first_responsible")
 is_admin = actor.has_role("hq_admin")

@@ -2,12 +2,13 @@
 Friday before 17:00 (分级管理办法 第四章 一.6; D6). This week's and past weeks', with export."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.weekly import (
     refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries, weekly_summary_content,
@@ -24,7 +25,7 @@ PAGE_SIZE = 20
 # The chosen summary's cases are shown a page at a time (a big branch has hundreds; colouring
 # every cell of them cost more than the rest of the page) and downloaded whole.
 CASES_PAGE_SIZE = 50
-now = datetime.now(timezone.utc)
+now = clock.now()
 is_tracker = actor.has_role("branch_tracker")
 st.title(t("review.page.weekly_summary"))
 show_flash()

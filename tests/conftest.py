@@ -3,22 +3,65 @@
 The server comes from TEST_ADMIN_DATABASE_URL (set by `python3.11 -m dashboard.launcher test`:
 the embedded server, or the server of DATABASE_URL). Tests never touch the application's own
 database: they create `t_<random>` databases and drop them afterwards. Parallel-safe under xdist.
+
+The clock: `--clock "2026-12-04 16:59"` (Asia/Shanghai) pins the moment the whole product reads
+(dashboard.clock) for every test; each test starts at that moment and time runs on from there.
+Without it the suite runs at the real time. A test whose outcome depends on the time of day, the
+weekday or the month states its moment with `@pytest.mark.moment("2026-12-03 10:00")`; the `now`
+fixture is the moment a test started at.
 """
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.services.actor import Actor, load_actor
 from db.demo_org import DEMO_PASSWORD, DemoOrg, build_org
 from db.engine import normalise_url
 from db.schema import upgrade_to_head
+from tests.clock_pin import start_process_pin, travel_to, travel_to_pinned_moment
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--clock", default=None, metavar="YYYY-MM-DD HH:MM",
+                     help="run the suite at this moment (Asia/Shanghai) instead of the real time")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before collection, so that what test modules compute when imported is at the pinned moment too.
+    config.addinivalue_line("markers", "moment(text): run this test at a stated moment, Asia/Shanghai "
+                                       "('2026-12-03 10:00'), whatever --clock says")
+    try:
+        start_process_pin(config.getoption("--clock"))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from error
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts at its own stated moment (@pytest.mark.moment), else at the pinned moment
+    (--clock), else at the real time; time runs on from there."""
+    marker = request.node.get_closest_marker("moment")
+    if marker is not None:
+        with travel_to(marker.args[0]):
+            yield
+        return
+    with travel_to_pinned_moment():
+        yield
+
+
+@pytest.fixture
+def now(_pinned_clock: None) -> datetime:
+    """The moment the test started at (its stated moment, the pinned one, or the real time)."""
+    return clock.now()
 
 
 def _admin_url() -> str:

@@ -9,7 +9,7 @@ each source bounded by the case and a row limit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.case_states import is_pending
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
@@ -174,7 +175,7 @@ def case_detail(session: Session, actor: Actor, case_id: int, now: datetime | No
     """Facts and the whole timeline of a case the actor may see; NotFound for any other case.
 
     Two statements whatever the case holds: the facts (scope-checked) and the timeline."""
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     facts = _visible_facts(session, actor, case_id)
     timeline = [TimelineEntry(at=facts.report_time, kind="reported", actor_name=None, actor_role=None,
                               summary="detail.ev.reported",

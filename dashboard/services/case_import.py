@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import openpyxl
@@ -20,6 +20,7 @@ from psycopg2 import IntegrityError as PgIntegrityError
 from psycopg2.extras import execute_values
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.i18n import CATALOG
 from dashboard.services.actor import Actor
 from dashboard.services.errors import FieldError, UserError
@@ -224,7 +225,7 @@ def check_rows(session: Session, actor: Actor, rows: list[FileRow], now: datetim
 def check_import(session: Session, actor: Actor, filename: str, content: bytes,
                  now: datetime | None = None) -> ImportReport:
     """Validate a file without writing anything: the preview the page shows before importing."""
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     require_intake_role(actor)
     return check_rows(session, actor, read_rows(filename, content), now)
 
@@ -237,7 +238,7 @@ def import_cases(session: Session, actor: Actor, filename: str, content: bytes, 
                  progress: Progress | None = None) -> ImportReport:
     """Import a file in one transaction; with bad rows, nothing unless `import_valid_rows`."""
     started = time.perf_counter()
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     require_intake_role(actor)
     report = check_rows(session, actor, read_rows(filename, content), now)
     if report.problems and not import_valid_rows or not report.valid:

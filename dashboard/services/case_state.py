@@ -1,11 +1,12 @@
 """Advance a case along its life cycle (SPEC §2), with optimistic locking and history."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.case_states import REOPENED, manual_targets, transition_error
 from dashboard.services.actor import Actor
 from dashboard.services.case_access import load_visible_case
@@ -30,7 +31,7 @@ def allowed_targets(actor: Actor, state: str) -> tuple[str, ...]:
 def advance_state(session: Session, actor: Actor, case_id: int, to_state: str, expected_version: int,
                   now: datetime | None = None) -> ClaimCase:
     """Move the case to `to_state`; refused if someone changed the case since `expected_version`."""
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     case = load_visible_case(session, actor, case_id)  # NotFound for a case the actor may not see
     if not may_change_state(actor):
         raise PermissionDenied("detail.state.forbidden")

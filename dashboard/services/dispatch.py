@@ -6,12 +6,13 @@ notifications (outbox), its deadline clocks and its history rows, committed toge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.notifications import (
     CaseFacts, render_copy, render_dispatch, render_go_instead, render_name_person,
 )
@@ -65,10 +66,6 @@ class ContactResult:
     awaiting_delegate: bool = False
 
 
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
-
-
 def _facts(case: ClaimCase, amount: Decimal) -> CaseFacts:
     return CaseFacts(case.case_no, case.insured_name, case.plate_no, case.province, case.city, case.address,
                      case.accident_time, case.accident_type, amount)
@@ -119,7 +116,7 @@ def record_estimate(session: Session, actor: Actor, case_id: int, amount: object
     (the earlier dispatches stay on record); lowering never removes a dispatch, so the case keeps
     the highest tier it reached.
     """
-    now = _now(now)
+    now = clock.or_now(now)
     if not actor.has_role(*DISPATCH_ROLES, "surveyor"):
         raise PermissionDenied()
     value = _check_amount(amount)
@@ -278,7 +275,7 @@ def record_contact_attempt(session: Session, actor: Actor, dispatch_id: int, out
                            reason: str | None = None, delegate_person_id: int | None = None,
                            now: datetime | None = None) -> ContactResult:
     """The call center logs a call to a dispatched person; the SPEC §3 fallback rule follows."""
-    now = _now(now)
+    now = clock.or_now(now)
     if not actor.has_role(*DISPATCH_ROLES):
         raise PermissionDenied()
     if outcome not in CONTACT_OUTCOMES:
@@ -346,7 +343,7 @@ def name_delegate(session: Session, actor: Actor, dispatch_id: int, delegate_per
     Allowed: the call center recording it, the dispatched person, or an upper-tier leader
     notified for this case.
     """
-    now = _now(now)
+    now = clock.or_now(now)
     dispatch, case = _load_dispatch(session, actor, dispatch_id)
     upper_ids = set(session.scalars(select(Dispatch.person_id).where(
         Dispatch.case_id == case.id, Dispatch.reason == "unreachable_next_tier")))

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, DELEGATE, DISPATCHED_PERSON, SUB_BRANCH, SURVEYOR
@@ -180,7 +181,7 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     """One page of the board, most urgent first (awaiting dispatch, awaiting estimate, dispatched).
 
     `total`: the count the caller already has from board_count (not counted again)."""
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     require_board(actor)
     total, rows = count_then_page(session, lambda: _count_statement(actor, filters),
                                   lambda: _page_statement(actor, filters, limit, offset), limit=limit, total=total)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.i18n import CATALOG
 from dashboard.services.actor import Actor
 from dashboard.services.dispatch import record_estimate
@@ -379,7 +380,7 @@ def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime
 
     All or nothing: any field error raises ValidationFailed listing every field, nothing saved.
     """
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     require_intake_role(actor)
     ref = load_reference(session, actor, [str(data.case_no or "")])
     values, errors = check_case_input(data, ref, now)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     ColumnElement, DateTime, Float, Select, and_, bindparam, case, cast, extract, false, func, literal, or_, select,
 )
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.deadlines import AGEING_BUCKETS, DEADLINE_KINDS
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
@@ -74,10 +75,6 @@ class OverduePage:
 UnitOption = reference.UnitRef
 
 
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
-
-
 def _require(actor: Actor) -> None:
     if not actor.has_role(*TRACKER_ROLES):
         raise PermissionDenied()
@@ -102,7 +99,7 @@ SOON_UNTIL = bindparam("soon_until", type_=DateTime(timezone=True))
 
 
 def _times(session: Session, now: datetime | None) -> dict[str, datetime]:
-    now = _now(now)
+    now = clock.or_now(now)
     return {"now": now, "soon_until": now + timedelta(hours=reference.due_soon_hours(session))}
 
 

@@ -9,7 +9,7 @@ the service enforces it, whatever page calls it. Branch people use their own lis
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.deadlines import DEADLINE_KINDS
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
@@ -176,7 +177,7 @@ def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
     chart and ranking is computed from that set."""
     _require_overview(actor)
     validate_filter(flt)
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     hours = _dispatch_within_hours(session)
     row = read(session, _figures_statement(actor, flt), {"now": now, "window": timedelta(hours=hours)}).one()
     d2_num, d2_clocks, d3_num, d3_clocks = row.clocks

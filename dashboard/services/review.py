@@ -17,6 +17,7 @@ from sqlalchemy import ARRAY, BigInteger, Select, any_, bindparam, case, func, s
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.review import (
     answer_problems, answer_round, d4_subject, d5_subject, point_problems, review_is_closed, text_problem,
 )
@@ -27,7 +28,7 @@ from dashboard.services.errors import FieldError, NotFound, StaleWrite, UserErro
 from dashboard.services.history import record_event
 from dashboard.services.review_common import (
     branch_people, branch_supervisors, load_review_case, meet_deadline, notify, require_role, review_scope,
-    utcnow, zh,
+    zh,
 )
 from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.settings import BUSINESS_TZ
@@ -44,7 +45,7 @@ from db.models import (
 def post_review_opinion(session: Session, actor: Actor, case_id: int, points: list[str],
                         now: datetime | None = None) -> int:
     """HQ reviewer posts an opinion of numbered points to the case's branch manager."""
-    now = utcnow(now)
+    now = clock.or_now(now)
     require_role(actor, "hq_reviewer")
     case_row = load_review_case(session, actor, case_id, for_update=True)
     if case_row.tier == "T0":
@@ -100,7 +101,7 @@ def _sent_back_counts(session: Session, point_ids: list[int]) -> dict[int, int]:
 def answer_points(session: Session, actor: Actor, answers: dict[int, str],
                   expected_versions: dict[int, int] | None = None, now: datetime | None = None) -> list[int]:
     """The branch manager answers points, each with its own text; late answers are kept, marked late."""
-    now = utcnow(now)
+    now = clock.or_now(now)
     require_role(actor, "branch_manager")
     answers = {int(pid): (text or "").strip() for pid, text in answers.items()}
     if not answers:
@@ -168,7 +169,7 @@ def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, re
 
     Returns the point's new status; when every point is accepted the opinion closes.
     """
-    now = utcnow(now)
+    now = clock.or_now(now)
     require_role(actor, "hq_reviewer")
     if verdict not in ("accepted", "sent_back"):
         raise UserError("review.verdict.invalid")

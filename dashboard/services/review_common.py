@@ -2,7 +2,7 @@
 who the branch's people are, deadline meeting and notification outbox rows."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, or_, select, update
 from sqlalchemy.orm import Session
@@ -16,14 +16,6 @@ from db.models import ClaimCase, Deadline, Dispatch, RoleAssignment, SupervisorA
 
 # HQ roles that read every branch's review threads (SPEC §1).
 HQ_READERS = frozenset({"hq_admin", "hq_reviewer", "executive", "call_center"})
-
-
-def utcnow(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def require_role(actor: Actor, *roles: str) -> None:

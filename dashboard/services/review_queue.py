@@ -10,12 +10,13 @@ from sqlalchemy import Select, and_, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.review import d4_subject
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
-from dashboard.services.review_common import require_role, utcnow
+from dashboard.services.review_common import require_role
 from dashboard.services.statements import built_once, count_then_page
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
@@ -55,7 +56,7 @@ def queue_tiered_cases(session: Session, now: datetime | None = None) -> QueueRu
     the HQ reviewer with the fewest open initial reviews (ties: lowest id); with no reviewer on
     file it is left to the HQ review pool (responsible NULL).
     """
-    now = utcnow(now)
+    now = clock.or_now(now)
     queue_date = now.astimezone(BUSINESS_TZ).date()
     inserted = session.execute(
         insert(ReviewQueueEntry).from_select(

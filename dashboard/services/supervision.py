@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.review import d7_subject, text_problem
 from dashboard.services.aliases import ADDRESSEE, AUTHOR, BRANCH, SUB_BRANCH
 from dashboard.services.case_access import load_visible_case
@@ -20,7 +21,7 @@ from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.review_common import (
-    dispatched_case_ids, load_review_case, meet_deadline, notify, require_role, utcnow, zh,
+    dispatched_case_ids, load_review_case, meet_deadline, notify, require_role, zh,
 )
 from dashboard.services.statements import built_once, count_then_page
 from db.models import (
@@ -67,7 +68,7 @@ def supervisor_choices(session: Session, actor: Actor) -> tuple[list[tuple[int, 
 def assign_supervisor(session: Session, actor: Actor, person_id: int, branch_id: int,
                       now: datetime | None = None) -> bool:
     """Assign a key branch to an exec supervisor; False when the pair already exists."""
-    now = utcnow(now)
+    now = clock.or_now(now)
     require_role(actor, "hq_admin")
     is_supervisor = session.scalar(select(func.count()).select_from(RoleAssignment).where(
         RoleAssignment.person_id == person_id, RoleAssignment.role == "exec_supervisor"))
@@ -88,7 +89,7 @@ def assign_supervisor(session: Session, actor: Actor, person_id: int, branch_id:
 
 def unassign_supervisor(session: Session, actor: Actor, person_id: int, branch_id: int,
                         now: datetime | None = None) -> bool:
-    now = utcnow(now)
+    now = clock.or_now(now)
     require_role(actor, "hq_admin")
     removed = session.execute(delete(SupervisorAssignment).where(
         SupervisorAssignment.person_id == person_id, SupervisorAssignment.branch_id == branch_id)
@@ -213,7 +214,7 @@ def case_first_responsibles(session: Session, actor: Actor, case_id: int) -> lis
 def post_supervision_opinion(session: Session, actor: Actor, case_id: int, body: str,
                              addressed_to_person_id: int | None = None, now: datetime | None = None) -> int:
     """An exec supervisor tells the case's first responsible person what to do (D7 reply clock)."""
-    now = utcnow(now)
+    now = clock.or_now(now)
     require_role(actor, "exec_supervisor")
     query = select(ClaimCase).where(ClaimCase.id == case_id,
                                     ClaimCase.branch_id.in_(sorted(actor.supervised_branch_ids) or [-1]))
@@ -253,7 +254,7 @@ def post_progress_note(session: Session, actor: Actor, case_id: int, body: str, 
                        now: datetime | None = None) -> int:
     """Progress on a case until closure: by a dispatched first responsible person (a reply to a
     supervision opinion meets its D7) or recorded by the branch tracker."""
-    now = utcnow(now)
+    now = clock.or_now(now)
     problem = text_problem(body or "")
     if actor.has_role("first_responsible"):
         allowed_case = session.scalar(select(func.count()).select_from(Dispatch).where(

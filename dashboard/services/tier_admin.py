@@ -8,13 +8,14 @@ is never rewritten here).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.tiers import TierBand, TierTableError, merge_branch_subtiers, validate_table
 from dashboard.services import reference
 from dashboard.services.actor import Actor
@@ -155,7 +156,7 @@ def _bands_payload(bands: list[TierBand] | tuple[TierBand, ...]) -> list[dict[st
 def publish_national_table(session: Session, actor: Actor, rows: list[BandInput], *, note: str | None = None,
                            now: datetime | None = None) -> int:
     """Publish a new national version; the previous active one becomes 'superseded'."""
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     _require_admin(actor)
     bands, errors = check_bands(rows)
     if errors:
@@ -235,7 +236,7 @@ def request_branch_subtiers(session: Session, actor: Actor, branch_id: int, rows
     Stored as the branch's whole effective table (national bands outside the span plus its own),
     which is what the tier engine reads once the request is approved.
     """
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     managed = actor.branch_ids_for("branch_manager")
     if not (actor.has_role("hq_admin") or branch_id in managed):
         raise PermissionDenied()
@@ -275,7 +276,7 @@ def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, a
     The split is re-merged with today's national table, so outside 50,000–500,000 the branch
     follows the national version in force at approval.
     """
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     _require_admin(actor)
     _lock_tier_tables(session)
     rule_set = session.get(TierRuleSet, rule_set_id, with_for_update=True)
@@ -397,7 +398,7 @@ def _clean_setting(key: str, raw: object) -> tuple[Any, FieldError | None]:
 def update_rule_settings(session: Session, actor: Actor, changes: dict[str, object], *,
                          now: datetime | None = None) -> list[str]:
     """Save new deadline numbers (all or nothing). Clocks already running keep their due time."""
-    now = now or datetime.now(timezone.utc)
+    now = clock.or_now(now)
     _require_admin(actor)
     errors: list[FieldError] = []
     cleaned: dict[str, Any] = {}

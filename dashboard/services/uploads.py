@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.deadlines import (
     FIRST_RESPONSIBLE_MATERIAL, SURVEY_MATERIAL, UPLOAD_KINDS, charged_for_late_material,
     survey_material_complete,
@@ -39,10 +40,6 @@ class UploadResult:
     upload_id: int
     met_deadline_ids: list[int] = field(default_factory=list)
     late_deadline_ids: list[int] = field(default_factory=list)
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
 
 
 def _case_dispatches(session: Session, case_id: int) -> list[Dispatch]:
@@ -73,7 +70,7 @@ def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filen
                   on_behalf_of_person_id: int | None = None, note: str | None = None,
                   now: datetime | None = None) -> UploadResult:
     """Store one file of case material and meet the deadline clocks it completes; one transaction."""
-    now = _now(now)
+    now = clock.or_now(now)
     case = load_visible_case(session, actor, case_id, for_update=True)
     dispatches = _case_dispatches(session, case.id)
     if not _may_upload(actor, case, dispatches):
@@ -115,9 +112,9 @@ def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filen
         if survey_material_complete(present):
             _meet(session, actor, case, _open_clocks(session, "D1", Deadline.case_id == case.id), now, result)
     else:
-        clock = FIRST_RESPONSIBLE_MATERIAL[kind]
+        deadline_kind = FIRST_RESPONSIBLE_MATERIAL[kind]
         keys = [f"dispatch:{d.id}" for d in matching]
-        clocks = _open_clocks(session, clock, Deadline.subject_key.in_(keys))
+        clocks = _open_clocks(session, deadline_kind, Deadline.subject_key.in_(keys))
         by_key = {f"dispatch:{d.id}": d for d in matching}
         for deadline in clocks:
             dispatch = by_key[deadline.subject_key]
@@ -163,7 +160,7 @@ def record_arrival(session: Session, actor: Actor, dispatch_id: int, *, person_i
     Recorded by the person themself, the case's surveyor, the call center or the HQ administrator.
     It does not meet D2 on its own: the 人车合影 upload is the evidence the rule asks for.
     """
-    now = _now(now)
+    now = clock.or_now(now)
     dispatch = session.get(Dispatch, dispatch_id)
     if dispatch is None:
         from dashboard.services.errors import NotFound

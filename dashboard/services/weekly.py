@@ -12,6 +12,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.deadlines import week_start_for, weekly_due
 from dashboard.rules.review import d6_subject
 from dashboard.services import reference
@@ -20,7 +21,7 @@ from dashboard.services.aliases import SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import NotFound, UserError
 from dashboard.services.history import record_event
-from dashboard.services.review_common import branch_people, meet_deadline, notify, require_role, utcnow, zh
+from dashboard.services.review_common import branch_people, meet_deadline, notify, require_role, zh
 from dashboard.services.rule_settings import all_settings
 from dashboard.services.statements import built_once, count_then_page, read
 from db.models import (
@@ -134,7 +135,7 @@ def build_weekly_summaries(session: Session, now: datetime | None = None,
                            branch_ids: list[int] | None = None) -> WeeklyRun:
     """The Friday 17:00 job: snapshot the week just ended for every branch and open the next
     week's draft with its D6 clock. Idempotent (unique per branch and week)."""
-    now = utcnow(now)
+    now = clock.or_now(now)
     ids = branch_ids or list(session.scalars(select(OrgUnit.id).where(OrgUnit.level == "branch")
                                              .order_by(OrgUnit.id)))
     previous, current = week_cutoffs(session, now)
@@ -148,7 +149,7 @@ def build_weekly_summaries(session: Session, now: datetime | None = None,
 
 def refresh_current_week(session: Session, actor: Actor, now: datetime | None = None) -> None:
     """The tracker brings this week's draft up to date for their branch(es) before submitting."""
-    now = utcnow(now)
+    now = clock.or_now(now)
     require_role(actor, "branch_tracker")
     ids = sorted(actor.branch_ids_for("branch_tracker"))
     _, current = week_cutoffs(session, now)
@@ -161,7 +162,7 @@ def submit_weekly_summary(session: Session, actor: Actor, summary_id: int, now: 
 
     Returns whether it was on time. A summary is submitted once; what was sent is kept as sent.
     """
-    now = utcnow(now)
+    now = clock.or_now(now)
     require_role(actor, "branch_tracker")
     summary = session.scalars(select(WeeklySummary).where(WeeklySummary.id == summary_id).with_for_update()).first()
     if summary is None or summary.branch_id not in actor.branch_ids_for("branch_tracker"):

@@ -1,11 +1,11 @@
 """The signed-in person's own open deadlines as a table whose rows open the case."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
 from dashboard.services.home import my_open_tasks
@@ -17,7 +17,7 @@ from dashboard.ui.tones import due_tone
 
 
 def render_my_tasks(actor: Actor, key: str) -> None:
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with db_session() as session:
         total, tasks = my_open_tasks(session, actor)
         soon_hours = due_soon_hours(session)

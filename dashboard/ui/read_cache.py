@@ -13,11 +13,12 @@ never served to another (scope and permissions are per person), nor one database
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
 from dashboard.settings import BUSINESS_TZ, FIGURES_CACHE_SECONDS
@@ -31,7 +32,7 @@ _NONCE = "figures_refresh_nonce"
 @st.cache_data(ttl=FIGURES_CACHE_SECONDS, show_spinner=False, max_entries=5000)
 def _cached(database: str, person_id: int, name: str, arguments: str, nonce: int,
             _compute: Callable[[], Any]) -> tuple[Any, datetime]:
-    return _compute(), datetime.now(timezone.utc)
+    return _compute(), clock.now()
 
 
 def cached_figures(actor: Actor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, datetime]:

@@ -1,10 +1,9 @@
 """Signed-in state kept in st.session_state, with idle expiry and per-page role checks."""
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import DEFAULT_LANGUAGE, set_language, t
 from dashboard.services.actor import Actor, load_actor
 from dashboard.services.rule_settings import get_setting
@@ -15,7 +14,7 @@ _AUTH_KEY = "auth"
 
 
 def sign_in(actor: Actor) -> None:
-    st.session_state[_AUTH_KEY] = {"person_id": actor.person_id, "last_seen": time.time()}
+    st.session_state[_AUTH_KEY] = {"person_id": actor.person_id, "last_seen": clock.epoch_seconds()}
     st.session_state.pop("auth_notice", None)
 
 
@@ -34,14 +33,14 @@ def current_actor() -> Actor | None:
         return None
     with db_session() as session:
         idle_minutes = float(get_setting(session, "session.idle_minutes"))
-        if time.time() - auth["last_seen"] > idle_minutes * 60:
+        if clock.epoch_seconds() - auth["last_seen"] > idle_minutes * 60:
             sign_out("auth.expired")
             return None
         actor = load_actor(session, auth["person_id"])
     if actor is None:
         sign_out()
         return None
-    auth["last_seen"] = time.time()
+    auth["last_seen"] = clock.epoch_seconds()
     return actor
 
 

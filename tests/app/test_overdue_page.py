@@ -1,10 +1,11 @@
 """The overdue tracker page through the real app: list, counts, filters, branch limits, charts."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
+from dashboard import clock
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.violations import record_violations
 from dashboard.ui.tones import AMBER, FILLS, RED
@@ -15,7 +16,7 @@ from tests.factories import make_case
 @pytest.fixture
 def overdue_cases(session, org, actor_for):
     """Two gd cases and one zj case dispatched 50 h ago (D1/D2 overdue, D3 due in 22 h), one gd case 10 h ago (due soon)."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     call = actor_for("callcenter")
     made = {}
     for key, sub, amount, hours_ago in (("gz", "gz", 80000, 50), ("sz", "sz", 300000, 50),
@@ -89,7 +90,7 @@ def test_the_counts_above_the_list_are_live_and_the_lists_own(db_url, session, o
     (the counts are not kept a minute like the charts: the list pages by them)."""
     at = signed_in_app(db_url, "reviewer", "overdue")
     assert {m.label: m.value for m in at.metric}["超时未完成"] == "7"
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     late = make_case(session, org, "gz", report_time=now - timedelta(hours=51), accident_time=now - timedelta(hours=52))
     record_estimate(session, actor_for("callcenter"), late.id, 70000, now=now - timedelta(hours=50))
     session.commit()
@@ -128,7 +129,7 @@ def test_violation_figures_are_live_like_the_list(db_url, session, org, actor_fo
     at = signed_in_app(db_url, "reviewer", "overdue")
     before = int({m.label: m.value for m in at.metric}["违规记录"].replace(",", ""))
     assert not any("读取于" in c.value for c in at.caption)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     late = make_case(session, org, "gz", report_time=now - timedelta(hours=51), accident_time=now - timedelta(hours=52))
     record_estimate(session, actor_for("callcenter"), late.id, 70000, now=now - timedelta(hours=50))
     added = record_violations(session, now).violations

@@ -1,8 +1,9 @@
 """HQ review, branch feedback, supervision and weekly summary pages through the real app (AppTest)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from dashboard.services.review import post_review_opinion
@@ -13,9 +14,6 @@ from dashboard.ui.tones import AMBER, FILLS, RED
 from tests.app.helpers import cell_fills, shown_frame, signed_in_app
 from tests.review_support import tiered_case
 
-NOW = datetime.now(timezone.utc)
-
-
 def _frame(at, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
@@ -25,9 +23,9 @@ def _texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, session, org, actor_for):
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
-    queue_tiered_cases(session, NOW)
+def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, session, org, actor_for, now):
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    queue_tiered_cases(session, now)
     session.commit()
     at = signed_in_app(db_url, "reviewer", "hq_review")
     assert not at.exception, at.exception
@@ -57,9 +55,9 @@ def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, s
     assert session.get(OpinionPoint, points[0].id).status == "sent_back"
 
 
-def test_posting_an_empty_opinion_shows_the_reason(db_url, session, org):
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
-    queue_tiered_cases(session, NOW)
+def test_posting_an_empty_opinion_shows_the_reason(db_url, session, org, now):
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    queue_tiered_cases(session, now)
     session.commit()
     at = signed_in_app(db_url, "reviewer", "hq_review")
     at.selectbox(key="hq_case").set_value(case.id).run()
@@ -69,10 +67,10 @@ def test_posting_an_empty_opinion_shows_the_reason(db_url, session, org):
     assert any("请至少填写一条审核意见" in str(toast.value) for toast in at.toast)
 
 
-def test_branch_manager_answers_each_point_on_the_feedback_page(db_url, session, org, actor_for):
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+def test_branch_manager_answers_each_point_on_the_feedback_page(db_url, session, org, actor_for, now):
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
     opinion_id = post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份", "调取监控"],
-                                     now=NOW - timedelta(hours=2))
+                                     now=now - timedelta(hours=2))
     p1, p2 = session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id)
                              .order_by(OpinionPoint.seq)).all()
     at = signed_in_app(db_url, "gd_manager", "branch_feedback")
@@ -95,8 +93,8 @@ def test_branch_manager_answers_each_point_on_the_feedback_page(db_url, session,
         "answered"}
 
 
-def test_tracker_records_progress_in_the_register(db_url, session, org):
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+def test_tracker_records_progress_in_the_register(db_url, session, org, now):
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
     at = signed_in_app(db_url, "gd_tracker", "branch_feedback")
     assert case.case_no in list(_frame(at, "进展记录")["报案号"])
     at.selectbox(key="fb_reg_case").set_value(case.id).run()
@@ -106,8 +104,8 @@ def test_tracker_records_progress_in_the_register(db_url, session, org):
     assert session.scalar(select(ProgressNote.body).where(ProgressNote.case_id == case.id)) == "客户已提交维修发票，待核损。"
 
 
-def test_supervisor_writes_to_the_first_responsible_who_replies(db_url, session, org):
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
+def test_supervisor_writes_to_the_first_responsible_who_replies(db_url, session, org, now):
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
     at = signed_in_app(db_url, "supervisor", "supervision")
     assert not at.exception, at.exception
     at.selectbox(key="sup_case").set_value(case.id).run()
@@ -135,9 +133,9 @@ def test_admin_assigns_a_key_branch_on_the_supervision_page(db_url, session, org
     assert any("已分配" in s.value for s in at.success)
 
 
-def test_tracker_submits_this_weeks_summary(db_url, session, org):
-    tiered_case(session, org, "gz", at=NOW - timedelta(hours=3))
-    build_weekly_summaries(session, NOW)
+def test_tracker_submits_this_weeks_summary(db_url, session, org, now):
+    tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    build_weekly_summaries(session, now)
     at = signed_in_app(db_url, "gd_tracker", "weekly_summary")
     assert not at.exception, at.exception
     this_week = session.scalars(select(WeeklySummary).where(WeeklySummary.branch_id == org.branch("gd").id)
@@ -151,10 +149,10 @@ def test_tracker_submits_this_weeks_summary(db_url, session, org):
     assert session.get(WeeklySummary, this_week.id).submitted_at is not None
 
 
-def test_a_big_branchs_summary_shows_its_cases_fifty_a_page(db_url, session, org):
+def test_a_big_branchs_summary_shows_its_cases_fifty_a_page(db_url, session, org, now):
     for n in range(53):
-        tiered_case(session, org, "gz" if n % 2 else "sz", at=NOW - timedelta(hours=3, minutes=n))
-    build_weekly_summaries(session, NOW)
+        tiered_case(session, org, "gz" if n % 2 else "sz", at=now - timedelta(hours=3, minutes=n))
+    build_weekly_summaries(session, now)
     this_week = session.scalars(select(WeeklySummary).where(WeeklySummary.branch_id == org.branch("gd").id)
                                 .order_by(WeeklySummary.week_start.desc())).first()
     at = signed_in_app(db_url, "gd_tracker", "weekly_summary")
@@ -169,7 +167,6 @@ def test_a_big_branchs_summary_shows_its_cases_fifty_a_page(db_url, session, org
     assert set(first.iloc[:, 0]).isdisjoint(second.iloc[:, 0])  # 53 different cases over the two pages
 
 
-import pytest  # noqa: E402
 
 from dashboard.ui.navigation import page_spec  # noqa: E402
 
@@ -181,11 +178,11 @@ ROLE_USER = {"hq_reviewer": "reviewer", "hq_admin": "admin", "branch_manager": "
 @pytest.mark.parametrize("page, role", [(p, r) for p in ("hq_review", "branch_feedback", "supervision",
                                                          "weekly_summary")
                                         for r in sorted(page_spec(p).roles)])
-def test_every_allowed_role_opens_the_page_with_a_case_chosen(db_url, session, org, actor_for, page, role):
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=30))
-    queue_tiered_cases(session, NOW)
-    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=NOW - timedelta(hours=20))
-    build_weekly_summaries(session, NOW)
+def test_every_allowed_role_opens_the_page_with_a_case_chosen(db_url, session, org, actor_for, page, role, now):
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=30))
+    queue_tiered_cases(session, now)
+    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=now - timedelta(hours=20))
+    build_weekly_summaries(session, now)
     at = signed_in_app(db_url, ROLE_USER[role], page)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -199,12 +196,12 @@ def test_every_allowed_role_opens_the_page_with_a_case_chosen(db_url, session, o
         assert not at.error, [e.value for e in at.error]
 
 
-def test_review_pages_follow_the_chosen_language(db_url, session, org, actor_for):
+def test_review_pages_follow_the_chosen_language(db_url, session, org, actor_for, now):
     from dashboard.i18n import set_language
 
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=30))
-    queue_tiered_cases(session, NOW)
-    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=NOW - timedelta(hours=20))
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=30))
+    queue_tiered_cases(session, now)
+    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=now - timedelta(hours=20))
     at = signed_in_app(db_url, "reviewer")
     at.session_state["lang"] = "en"  # what the sidebar language box stores
     # AppTest formats selectbox values in the test's own thread: give it the page's language too.
@@ -224,8 +221,8 @@ def test_review_pages_follow_the_chosen_language(db_url, session, org, actor_for
 
 
 
-def test_a_summary_without_pending_cases_says_so_in_chinese(db_url, session, org):
-    build_weekly_summaries(session, NOW)  # no cases at all: every branch's summary is empty
+def test_a_summary_without_pending_cases_says_so_in_chinese(db_url, session, org, now):
+    build_weekly_summaries(session, now)  # no cases at all: every branch's summary is empty
     session.commit()
     at = signed_in_app(db_url, "gd_tracker", "weekly_summary")
     assert not at.exception, at.exception
@@ -234,14 +231,17 @@ def test_a_summary_without_pending_cases_says_so_in_chinese(db_url, session, org
     assert len(at.dataframe) == 1  # the list of summaries only: no empty case table ("empty")
 
 
+@pytest.mark.moment("2026-12-03 10:00")
 def test_the_queue_colours_time_left_red_when_late_and_amber_within_the_due_soon_window(
-        db_url, session, org, actor_for):
-    """DESIGN: red for overdue, amber for due soon, where "soon" is the administrator's setting."""
+        db_url, session, org, actor_for, now):
+    """DESIGN: red for overdue, amber for due soon, where "soon" is the administrator's setting.
+    At 10:00, a case tiered at 07:00 has its D4 clock at the end of tomorrow, 38 h away: more than
+    the 24 h window, less than 100 h. (Tiered after 21:00 the day before, it would be within 24 h.)"""
     from dashboard.services.tier_admin import update_rule_settings
 
-    late = tiered_case(session, org, "gz", at=NOW - timedelta(days=4))
-    fresh = tiered_case(session, org, "sz", at=NOW - timedelta(hours=3))  # due at the end of tomorrow
-    queue_tiered_cases(session, NOW)
+    late = tiered_case(session, org, "gz", at=now - timedelta(days=4))
+    fresh = tiered_case(session, org, "sz", at=now - timedelta(hours=3))  # due at the end of tomorrow
+    queue_tiered_cases(session, now)
     session.commit()
     at = signed_in_app(db_url, "reviewer", "hq_review")
 
@@ -258,11 +258,11 @@ def test_the_queue_colours_time_left_red_when_late_and_amber_within_the_due_soon
     assert fills() == {late.case_no: FILLS[RED], fresh.case_no: FILLS[AMBER]}
 
 
-def test_feedback_opens_on_each_persons_own_work_and_reads_only_the_open_tab(db_url, session, org, actor_for):
+def test_feedback_opens_on_each_persons_own_work_and_reads_only_the_open_tab(db_url, session, org, actor_for, now):
     """A manager answers opinions (the inbox), a tracker keeps the register: each lands on theirs,
     and the other tab's list is not read until it is opened."""
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=30))
-    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=NOW - timedelta(hours=20))
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=30))
+    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"], now=now - timedelta(hours=20))
     session.commit()
     manager = signed_in_app(db_url, "gd_manager", "branch_feedback")
     assert not manager.exception, manager.exception
@@ -280,7 +280,7 @@ def _table_keys(at) -> list[str]:
     return [d.key for d in at.dataframe]
 
 
-def test_the_queue_tier_filter_offers_an_approved_branch_sub_tier(db_url, session, org, actor_for):
+def test_the_queue_tier_filter_offers_an_approved_branch_sub_tier(db_url, session, org, actor_for, now):
     """Tier codes are rule data: a branch's approved sub-tier can be chosen (it was a fixed T1-T4)."""
     from dashboard.services.tier_admin import BandInput, decide_branch_request, request_branch_subtiers
 
@@ -290,21 +290,21 @@ def test_the_queue_tier_filter_offers_an_approved_branch_sub_tier(db_url, sessio
     split = [BandInput("T1A", "50000", "80000", ["sub_claims_head"]),
              BandInput("T1B", "80000", "200000", ["sub_head"]),
              BandInput("T2", "200000", "500000", ["sub_head", "sub_finance_head"])]
-    request = request_branch_subtiers(session, actor_for("zj_manager"), org.branch("zj").id, split, now=NOW,
+    request = request_branch_subtiers(session, actor_for("zj_manager"), org.branch("zj").id, split, now=now,
                                       note="浙江分公司申请细分")
-    decide_branch_request(session, actor_for("admin"), request, approve=True, now=NOW, note="同意")
+    decide_branch_request(session, actor_for("admin"), request, approve=True, now=now, note="同意")
     session.commit()
     at.run()
     assert not at.exception, at.exception
     assert any("T1A" in option for option in at.selectbox(key="hq_tier").options)
 
 
-def test_what_a_manager_typed_survives_a_look_at_the_register(db_url, session, org, actor_for):
+def test_what_a_manager_typed_survives_a_look_at_the_register(db_url, session, org, actor_for, now):
     """Only the open tab is drawn; an answer half written, the filter and the register's chosen
     case are still there after switching tabs and back."""
-    case = tiered_case(session, org, "gz", at=NOW - timedelta(hours=30))
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=30))
     opinion_id = post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"],
-                                     now=NOW - timedelta(hours=20))
+                                     now=now - timedelta(hours=20))
     session.commit()
     point = session.scalar(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id))
     at = signed_in_app(db_url, "gd_manager", "branch_feedback")

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import clock
+from tests.clock_pin import CLOCK_ENV, pinned_moment
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -27,14 +30,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def app_server(db_url: str, org) -> Iterator[str]:
-    """`streamlit run streamlit_app.py` against this test's database; yields its base URL."""
+def app_server(db_url: str, org, request: pytest.FixtureRequest, _pinned_clock: None) -> Iterator[str]:
+    """`streamlit run streamlit_app.py` against this test's database; yields its base URL. The server
+    starts at the test's own moment when the test states one or the suite is pinned (--clock)."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": db_url}
+    if pinned_moment() is not None or request.node.get_closest_marker("moment") is not None:
+        env[CLOCK_ENV] = clock.now().isoformat()
     # The server's output goes to a file, never an unread pipe (a full pipe would stall the server
     # mid-test); its end is printed at teardown, which pytest shows when the test failed.
     log = tempfile.NamedTemporaryFile("w+b", prefix="streamlit-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.pinned_streamlit", "run", "streamlit_app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from dashboard import clock
 from dashboard.services.weekly import build_weekly_summaries
 from db.models import WeeklySummary
 from tests.e2e.conftest import sign_in, wait_until_idle
@@ -23,7 +24,7 @@ def _csv_rows(download) -> list[dict[str, str]]:
 
 
 def test_a_big_branchs_weekly_summary_downloads_every_case_not_the_page_shown(app_server, browser, session, org):
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     cases = [tiered_case(session, org, "gz" if n % 2 else "sz", at=now - timedelta(hours=3, minutes=n))
              for n in range(53)]
     build_weekly_summaries(session, now)

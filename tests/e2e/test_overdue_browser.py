@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
+from dashboard import clock
 from dashboard.services.dispatch import record_estimate
 from db import demo_deadlines
 from tests.e2e.conftest import screenshot, sign_in
@@ -15,7 +16,7 @@ TIMEOUT = 30_000
 
 
 def _seed(session, org, actor_for) -> str:
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     call = actor_for("callcenter")
     rng = random.Random(5)
     first = None

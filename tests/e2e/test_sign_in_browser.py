@@ -1,6 +1,7 @@
 """Sign-in in a real browser: the landing page, refusals and the signed-out URL gate."""
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, sign_in
@@ -59,3 +60,18 @@ def test_a_case_link_opened_signed_out_leads_to_the_case_after_sign_in(app_serve
     expect(page.get_by_text(case.case_no).first).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("您好")).to_have_count(0)
     screenshot(page, "deep_link_case_detail")
+
+
+@pytest.mark.moment("2027-02-28 23:59")
+def test_the_browsers_server_runs_on_the_tests_stated_moment(app_server, browser):
+    """The server is a process of its own: a stated moment (or --clock) reaches it too. The intake
+    form's report time starts at the business clock's now."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    sign_in(page, app_server, "callcenter")
+    expect(page.get_by_text("您好")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("link", name="报案登记").click()
+    date_field = page.get_by_role("group", name="报案时间 · 日期").first
+    for part, shown in (("year", "2027"), ("month", "02"), ("day", "28")):
+        expect(date_field.get_by_role("spinbutton", name=part)).to_have_text(shown, timeout=TIMEOUT)
+    time_field = page.get_by_role("group", name="报案时间 · 时间").first
+    expect(time_field.get_by_role("spinbutton", name="hour")).to_have_text("23")

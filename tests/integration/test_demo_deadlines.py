@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from dashboard import clock
 from dashboard.services.dispatch import record_estimate
 from db import demo_deadlines
 from db.models import Deadline, Upload, Violation
@@ -13,7 +14,7 @@ from tests.factories import make_case
 
 
 def test_demo_material_gives_the_tracker_a_mix_of_met_late_and_missing(session, org, actor_for):
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     call = actor_for("callcenter")
     rng = random.Random(3)
     for n in range(40):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from dashboard import clock
 from dashboard.services.dispatch import record_estimate
 from db import demo_review
 from db.models import (
@@ -21,7 +22,7 @@ def _count(session, model, *where):
 
 
 def test_demo_review_rows_give_every_page_a_realistic_mix(session, org, actor_for):
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     call = actor_for("callcenter")
     rng = random.Random(5)
     for _ in range(80):

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dashboard import clock
 from jobs.scheduler import CRONTAB, CronEntry, Scheduler, load_crontab, parse_crontab
 
 SH = "Asia/Shanghai"
@@ -58,7 +59,7 @@ def test_a_due_job_whose_module_does_not_exist_is_skipped_and_rescheduled(tmp_pa
     (tmp_path / "jobs").mkdir()
     entry = CronEntry("* * * * *", "jobs.not_written_yet", "python -m jobs.not_written_yet", ZoneInfo(SH))
     scheduler = Scheduler([entry], root=tmp_path)
-    later = datetime.now(timezone.utc) + timedelta(minutes=2)
+    later = clock.now() + timedelta(minutes=2)
     scheduler.tick(later)
     assert scheduler.running == {}
     assert scheduler.next_run["jobs.not_written_yet"] > later
@@ -70,6 +71,6 @@ def test_a_due_job_that_exists_is_started_as_a_subprocess(tmp_path):
     marker = tmp_path / "ran.txt"
     (tmp_path / "jobs" / "touch.py").write_text(f"open({str(marker)!r}, 'w').write('ok')\n")
     scheduler = Scheduler([CronEntry("* * * * *", "jobs.touch", "python -m jobs.touch", ZoneInfo(SH))], root=tmp_path)
-    scheduler.tick(datetime.now(timezone.utc) + timedelta(minutes=2))
+    scheduler.tick(clock.now() + timedelta(minutes=2))
     scheduler.running["jobs.touch"].wait(timeout=30)
     assert marker.read_text() == "ok"
