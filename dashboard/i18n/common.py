@@ -34,6 +34,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.remaining_days": ("剩余 {d} 天", "{d} days left"),
     "common.overdue_days": ("超时 {d} 天", "{d} days overdue"),
     "common.stale_write": ("该记录已被他人修改，请刷新后重试。", "Someone else changed this record: reload and try again."),
+    "common.stale_write_by": ("该记录已被他人修改（{who}，{at}），请刷新后重试。",
+                              "Someone else changed this record ({who}, {at}): reload and try again."),
     "common.not_found": ("未找到该记录或无权查看。", "Not found, or you may not see it."),
     # Units
     "unit.hq": ("总公司", "Head office"),

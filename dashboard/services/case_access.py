@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor, case_scope
-from dashboard.services.errors import NotFound, StaleWrite
+from dashboard.services.errors import NotFound
+from dashboard.services.stale import stale_case
 from db.models import ClaimCase
 
 
@@ -28,7 +29,7 @@ def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_updat
     if case is None:
         raise NotFound()
     if expected_version is not None and case.version != expected_version:
-        raise StaleWrite()
+        raise stale_case(session, case.id)
     return case
 
 

@@ -10,7 +10,8 @@ from dashboard import clock
 from dashboard.rules.case_states import REOPENED, manual_targets, transition_error
 from dashboard.services.actor import Actor
 from dashboard.services.case_access import load_visible_case
-from dashboard.services.errors import PermissionDenied, StaleWrite, UserError
+from dashboard.services.stale import stale_case
+from dashboard.services.errors import PermissionDenied, UserError
 from dashboard.services.history import record_event
 from db.models import ClaimCase
 
@@ -36,7 +37,7 @@ def advance_state(session: Session, actor: Actor, case_id: int, to_state: str, e
     if not may_change_state(actor):
         raise PermissionDenied("detail.state.forbidden")
     if case.version != expected_version:
-        raise StaleWrite()
+        raise stale_case(session, case.id)
     error = transition_error(case.state, to_state)
     if error:
         raise UserError(error, field="to_state", current=case.state, target=to_state)
@@ -53,7 +54,7 @@ def advance_state(session: Session, actor: Actor, case_id: int, to_state: str, e
         .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         session.rollback()
-        raise StaleWrite()
+        raise stale_case(session, case_id)
     record_event(session, case_id=case_id, actor_id=actor.person_id, kind="state_changed", at=now,
                  before=before, after=to_state, version=expected_version + 1)
     session.commit()

@@ -35,8 +35,14 @@ class NotFound(UserError):
 
 
 class StaleWrite(UserError):
-    def __init__(self) -> None:
-        super().__init__("common.stale_write")
+    """The record moved since the person's screen was drawn: nothing was written. Names who changed
+    it and when (Asia/Shanghai, already formatted) when that is known, so the person knows whom to ask."""
+
+    def __init__(self, who: str | None = None, at: str | None = None) -> None:
+        if who and at:
+            super().__init__("common.stale_write_by", who=who, at=at)
+        else:
+            super().__init__("common.stale_write")
 
 
 class ValidationFailed(UserError):

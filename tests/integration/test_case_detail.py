@@ -11,6 +11,7 @@ from dashboard.services.case_state import advance_state
 from dashboard.services.dispatch import record_contact_attempt, record_estimate
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError
 from dashboard.services.uploads import record_upload
+from dashboard.services.stale import shown_time
 from db.models import CaseEvent, ClaimCase, Opinion, OpinionPoint, Person, PointAnswer, PointVerdict, ProgressNote
 from tests.factories import T0, make_case
 
@@ -119,7 +120,12 @@ def test_stale_state_change_is_refused_and_changes_nothing(session, org, actor_f
     advance_state(session, actor_for("gd_manager"), case.id, "investigating", version)
     with pytest.raises(StaleWrite) as err:
         advance_state(session, actor_for("gd_tracker"), case.id, "assessed", version)
-    assert err.value.key == "common.stale_write"
+    # The refusal names who moved the case and when, so the person knows whom to ask.
+    assert err.value.key == "common.stale_write_by"
+    manager = session.get(Person, org.person("gd_manager"))
+    assert err.value.params["who"] == manager.full_name
+    assert err.value.params["at"] == shown_time(session.scalar(
+        select(func.max(CaseEvent.at)).where(CaseEvent.case_id == case.id)))
     session.expire_all()
     stored = session.get(ClaimCase, case.id)
     assert stored.state == "investigating" and stored.version == version + 1
