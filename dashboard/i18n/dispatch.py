@@ -1,9 +1,6 @@
 """Estimate, tier and dispatch strings."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
-    "dispatch.error.amount_not_number": ("整案估损金额必须是数字，例如 86000 或 86000.50。", "The whole-case estimate must be a number, e.g. 86000 or 86000.50."),
-    "dispatch.error.amount_negative": ("整案估损金额不能为负数，请输入 0 或以上的金额。", "The whole-case estimate cannot be negative: enter 0 or more."),
-    "dispatch.error.amount_too_large": ("整案估损金额超出系统上限（9999亿元），请核对金额。", "The estimate exceeds the system limit: check the amount."),
     "dispatch.error.case_closed": ("案件已结案归档，不能再登记估损；如需调整请先重开案件。", "The case is closed: reopen it before recording a new estimate."),
     "dispatch.error.bad_outcome": ("联络结果无效，请选择：已联系上、联系不上、无法到场。", "Unknown contact outcome: choose reached, unreachable or unavailable."),
     "dispatch.error.delegate_not_in_branch": ("指定人员必须是本分公司（含三级机构）的在职人员。", "The delegate must be an active person of the case's branch."),

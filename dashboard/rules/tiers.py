@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 NOT_TIERED = "T0"
 
@@ -30,19 +30,6 @@ class TierBand:
 
 class TierTableError(ValueError):
     """A tier table that would leave a gap, an overlap or an empty band."""
-
-
-def as_amount(value: object) -> Decimal:
-    """Exact decimal from user input; floats are refused so no binary rounding slips in."""
-    if isinstance(value, float):
-        raise TypeError("amounts must be Decimal or str, never float")
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
-    if not amount.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
-    return amount
 
 
 def ordered(bands: Sequence[TierBand]) -> list[TierBand]:

@@ -16,21 +16,23 @@ from dashboard import clock
 from dashboard.rules.notifications import (
     CaseFacts, render_copy, render_dispatch, render_go_instead, render_name_person,
 )
-from dashboard.rules.tiers import NOT_TIERED, TierBand, as_amount, lower_bands, next_band, rank_of, tier_for
+from dashboard.rules.amounts import AmountProblem, needs_confirmation, parse_amount
+from dashboard.rules.tiers import NOT_TIERED, TierBand, lower_bands, next_band, rank_of, tier_for
 from dashboard.services.actor import Actor
 from dashboard.services.case_access import load_visible_case
 from dashboard.services.deadlines import start_deadline
-from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
+from dashboard.services.errors import (
+    FieldError, NeedsConfirmation, NotFound, PermissionDenied, UserError, ValidationFailed,
+)
 from dashboard.services.history import record_event
 from dashboard.services.outbox import queue_notification
-from dashboard.services.rule_settings import all_settings
+from dashboard.services.rule_settings import all_settings, get_setting
 from dashboard.services.tiers import TierTable, active_tier_table, tier_table_by_id
 from dashboard.settings import COMPULSORY_ONLY_TIER, SUB_BRANCH_POSITIONS
 from db.models import (
     ClaimCase, ContactAttempt, Dispatch, Estimate, OrgUnit, Person, RoleAssignment,
 )
 
-MAX_AMOUNT = Decimal("999999999999.99")  # NUMERIC(14,2)
 DISPATCH_ROLES = ("call_center", "hq_admin")
 CONTACT_OUTCOMES = ("reached", "unreachable", "unavailable")
 
@@ -98,19 +100,19 @@ def _band(table: TierTable, code: str) -> TierBand:
 
 def _check_amount(raw: object) -> Decimal:
     try:
-        amount = as_amount(raw)
-    except (TypeError, ValueError):
-        raise ValidationFailed([FieldError("estimate", "dispatch.error.amount_not_number")]) from None
-    if amount < 0:
-        raise ValidationFailed([FieldError("estimate", "dispatch.error.amount_negative")])
-    if amount > MAX_AMOUNT:
-        raise ValidationFailed([FieldError("estimate", "dispatch.error.amount_too_large")])
-    return amount.quantize(Decimal("0.01"))
+        return parse_amount(raw)
+    except AmountProblem as problem:
+        raise ValidationFailed([FieldError("estimate", f"amount.{problem.reason}", {"value": problem.text})]) from None
 
 
 def record_estimate(session: Session, actor: Actor, case_id: int, amount: object, *, note: str | None = None,
-                    now: datetime | None = None, expected_version: int | None = None) -> EstimateResult:
+                    now: datetime | None = None, expected_version: int | None = None,
+                    confirmed: bool = False) -> EstimateResult:
     """Record the surveyor's whole-case estimate; tier the case and dispatch when it moves up.
+
+    An amount above the plausibility limit (rule setting estimate.confirm_above) is refused with
+    NeedsConfirmation until the person confirms it (`confirmed=True`): 1e9 typed for 1e5 once
+    multiplied a branch's pending estimate by eleven.
 
     Raising past the tier's upper bound moves the case up and dispatches the new tier's persons
     (the earlier dispatches stay on record); lowering never removes a dispatch, so the case keeps
@@ -120,6 +122,9 @@ def record_estimate(session: Session, actor: Actor, case_id: int, amount: object
     if not actor.has_role(*DISPATCH_ROLES, "surveyor"):
         raise PermissionDenied()
     value = _check_amount(amount)
+    limit = Decimal(str(get_setting(session, "estimate.confirm_above")))
+    if needs_confirmation(value, limit) and not confirmed:
+        raise NeedsConfirmation("amount.confirm_large", field="estimate", amount=value, limit=limit)
     case = load_visible_case(session, actor, case_id, for_update=True, expected_version=expected_version)
     if not actor.has_role(*DISPATCH_ROLES) and case.surveyor_id != actor.person_id:
         raise PermissionDenied()

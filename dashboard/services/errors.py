@@ -45,6 +45,11 @@ class StaleWrite(UserError):
             super().__init__("common.stale_write")
 
 
+class NeedsConfirmation(UserError):
+    """Valid but unusual (an amount above the plausibility limit): the page asks the person to
+    confirm, then calls again with confirmed=True. Nothing was written."""
+
+
 class ValidationFailed(UserError):
     """One or more fields are wrong; every one is listed so the form can show them all."""
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.i18n import CATALOG
+from dashboard.rules.amounts import AmountProblem, parse_amount
 from dashboard.services.actor import Actor
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.errors import FieldError, PermissionDenied, ValidationFailed
@@ -28,7 +29,6 @@ from db.models import ClaimCase, OrgUnit, Person, RoleAssignment
 
 INTAKE_ROLES = ("surveyor", "call_center", "hq_admin")
 NATIONAL_INTAKE_ROLES = ("call_center", "hq_admin")
-MAX_MONEY = Decimal("999999999999.99")  # NUMERIC(14,2)
 
 # Text columns: (field, required, max length) — lengths from db/models.py ClaimCase.
 TEXT_FIELDS: tuple[tuple[str, bool, int], ...] = (
@@ -224,25 +224,11 @@ _CHOICES = _choice_lookup()
 def _money(name: str, value: object, errors: list[FieldError]) -> Decimal | None:
     if _blank(value):
         return None
-    if isinstance(value, float):
-        value = repr(value)  # never compute with floats; keep the digits as typed
-    text = str(value).strip().replace(",", "").replace("，", "").lstrip("¥￥").removesuffix("元")
     try:
-        amount = Decimal(text)
-    except (InvalidOperation, ValueError):
-        errors.append(FieldError(name, "cases.error.bad_amount", {"value": str(value)}))
+        return parse_amount(value)
+    except AmountProblem as problem:
+        errors.append(FieldError(name, f"amount.{problem.reason}", {"value": problem.text}))
         return None
-    if not amount.is_finite():
-        errors.append(FieldError(name, "cases.error.bad_amount", {"value": str(value)}))
-    elif amount < 0:
-        errors.append(FieldError(name, "cases.error.negative_amount"))
-    elif amount > MAX_MONEY:
-        errors.append(FieldError(name, "cases.error.amount_too_large"))
-    elif amount != amount.quantize(Decimal("0.01")):
-        errors.append(FieldError(name, "cases.error.too_many_decimals"))
-    else:
-        return amount.quantize(Decimal("0.01"))
-    return None
 
 
 # ---------------------------------------------------------------- the validator

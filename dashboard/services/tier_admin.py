@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dashboard import clock
+from dashboard.rules.amounts import parse_amount
 from dashboard.rules.tiers import TierBand, TierTableError, merge_branch_subtiers, validate_table
 from dashboard.services import reference
 from dashboard.services.actor import Actor
@@ -27,7 +28,6 @@ from dashboard.services.tiers import active_tier_table
 from dashboard.settings import ALL_POSITIONS, BRANCH_SUBTIER_RANGE
 from db.models import OrgUnit, RuleSetting, TierRule, TierRuleSet
 
-MAX_MONEY = Decimal("999999999999.99")
 MAX_PERSONS_PER_TIER = 2  # SPEC §3: one or two first responsible persons
 
 
@@ -64,17 +64,10 @@ def _require_admin(actor: Actor) -> None:
 
 
 def _amount(value: object) -> Decimal | None:
+    """A band bound, or None for a blank one; AmountProblem (a ValueError) when it is not an amount."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        raise ValueError(value) from None
-    if not amount.is_finite() or amount < 0 or amount > MAX_MONEY or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(value)
-    return amount.quantize(Decimal("0.01"))
+    return parse_amount(value)
 
 
 def check_bands(rows: list[BandInput], *, span: tuple[Decimal, Decimal] | None = None) -> tuple[list[TierBand], list[FieldError]]:

@@ -57,7 +57,7 @@ def test_file_with_bad_rows_imports_nothing_and_names_each_bad_row_as_in_the_fil
     # header is row 1, so the second data row is row 3
     assert problems == {
         3: {"cases.error.accident_after_report"},
-        5: {"cases.error.unknown_sub_branch", "cases.error.negative_amount"},
+        5: {"cases.error.unknown_sub_branch", "amount.negative"},
         6: {"cases.error.duplicate_in_file"},
     }
     dup = next(p for p in report.problems if p.row_number == 6).errors[0]

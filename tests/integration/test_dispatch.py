@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
-from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, ValidationFailed
+from dashboard.services.errors import NeedsConfirmation, NotFound, PermissionDenied, StaleWrite, ValidationFailed
 from db.models import CaseEvent, ClaimCase, Deadline, Dispatch, Estimate, Notification
 from tests.factories import T0, make_case
 
@@ -107,8 +107,8 @@ def test_compulsory_only_case_goes_to_the_sub_branch_claims_head_whatever_the_am
     assert result.tier_after == "T1" and [d.person_id for d in result.dispatched] == [org.person("gz_claims")]
 
 
-@pytest.mark.parametrize("amount, key", [("-1", "dispatch.error.amount_negative"),
-                                         ("abc", "dispatch.error.amount_not_number")])
+@pytest.mark.parametrize("amount, key", [("-1", "amount.negative"), ("abc", "amount.not_a_number"),
+                                         ("1e9", "amount.exponent"), ("inf", "amount.not_a_number")])
 def test_bad_amount_names_the_field_and_writes_nothing(session, org, actor_for, amount, key):
     case = make_case(session, org)
     with pytest.raises(ValidationFailed) as err:
@@ -116,6 +116,19 @@ def test_bad_amount_names_the_field_and_writes_nothing(session, org, actor_for, 
     assert err.value.errors[0].field == "estimate" and err.value.errors[0].key == key
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Estimate)) == 0
+
+
+def test_an_implausibly_large_estimate_is_saved_only_once_confirmed(session, org, actor_for):
+    """1e9 typed for 1e5 once multiplied a branch's pending estimate by eleven: above the limit
+    (rule setting estimate.confirm_above, ¥50,000,000 by default) the person confirms first."""
+    case = make_case(session, org)
+    with pytest.raises(NeedsConfirmation) as err:
+        record_estimate(session, actor_for("callcenter"), case.id, "1000000000", now=T0)
+    assert err.value.field == "estimate" and err.value.params["limit"] == Decimal("50000000")
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Estimate)) == 0
+    result = record_estimate(session, actor_for("callcenter"), case.id, "1000000000", now=T0, confirmed=True)
+    assert result.amount == Decimal("1000000000.00") and result.tier_after == "T4"
 
 
 def test_branch_user_cannot_dispatch(session, org, actor_for):

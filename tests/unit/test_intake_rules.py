@@ -38,9 +38,11 @@ def test_sub_branch_by_name_gives_its_branch():
     assert (values["sub_branch_id"], values["branch_id"]) == (10, 2)
 
 
-def test_amounts_accept_thousands_separators_and_the_yuan_sign():
-    values, errors = check_case_input(data(vehicle_sum_insured="¥1,200,000.5"), reference(), NOW)
+def test_amounts_accept_thousands_separators_but_not_the_yuan_sign():
+    values, errors = check_case_input(data(vehicle_sum_insured="1,200,000.5"), reference(), NOW)
     assert errors == [] and values["vehicle_sum_insured"] == Decimal("1200000.50")
+    _, errors = check_case_input(data(vehicle_sum_insured="¥1,200,000.5"), reference(), NOW)
+    assert [(e.field, e.key) for e in errors] == [("vehicle_sum_insured", "amount.currency_sign")]
 
 
 def test_a_float_amount_keeps_its_typed_digits():

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from dashboard.rules.tiers import (
-    TierBand, TierTableError, as_amount, lower_bands, merge_branch_subtiers, next_band, tier_for, validate_table,
+    TierBand, TierTableError, lower_bands, merge_branch_subtiers, next_band, tier_for, validate_table,
 )
 from dashboard.settings import BRANCH_SUBTIER_RANGE, DEFAULT_TIERS
 
@@ -49,14 +49,6 @@ def test_only_T4_sends_the_hq_major_case_notice():
 def test_floats_are_refused():
     with pytest.raises(TypeError):
         tier_for(60000.0, BANDS)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
-        as_amount(60000.0)
-
-
-def test_as_amount_accepts_thousands_separators_and_rejects_words():
-    assert as_amount("1,234,567.89") == Decimal("1234567.89")
-    with pytest.raises(ValueError):
-        as_amount("十万")
 
 
 def test_next_band_of_a_one_person_tier_is_the_two_person_tier():
