@@ -64,7 +64,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.setting.deadline.D3.hours": ("D3 第一责任人上传调查报告（小时）", "D3 investigation report (hours)"),
     "admin.setting.deadline.D4.day_end_offset_days": ("D4 总公司初审意见（分级后第几天日终）",
                                                       "D4 HQ initial review (end of day N after tiering)"),
-    "admin.setting.deadline.D5.hours": ("D5 分公司逐条答复审核意见（小时）", "D5 branch answer per point (hours)"),
+    "admin.setting.deadline.D5.hours": ("D5 分公司逐条反馈审核意见（小时）", "D5 branch answer per point (hours)"),
     "admin.setting.deadline.D6.weekday": ("D6 周报截止星期（0=周一 … 4=周五）", "D6 weekly summary weekday (0=Mon … 4=Fri)"),
     "admin.setting.deadline.D6.time": ("D6 周报截止时间（HH:MM）", "D6 weekly summary time (HH:MM)"),
     "admin.setting.deadline.D7.hours": ("D7 第一责任人回复督导意见（小时）", "D7 reply to supervision opinion (hours)"),

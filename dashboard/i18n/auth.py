@@ -29,7 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "home.tasks.kind": ("时效类型", "Deadline"),
     "home.tasks.item": ("事项", "Item"),
     "home.tasks.point": ("第 {seq} 条意见要点", "Review point {seq}"),
-    "home.tasks.point_round": ("第 {seq} 条意见要点（第 {round} 次答复）", "Review point {seq} (answer {round})"),
+    "home.tasks.point_round": ("第 {seq} 条意见要点（第 {round} 次反馈）", "Review point {seq} (answer {round})"),
     "home.tasks.due": ("应完成时间", "Due"),
     "home.tasks.left": ("剩余/超时", "Left / overdue"),
     "home.tasks.tier": ("级别", "Tier"),

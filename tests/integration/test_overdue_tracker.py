@@ -210,6 +210,6 @@ def test_d5_clocks_name_their_review_point_and_round(session, org, actor_for):
     rows = overdue_page(session, actor_for("admin"), OverdueFilters(kinds=("D5",)), now=NOW).rows
     assert sorted((r.point_seq, r.round_no) for r in rows if r.point_seq) == [(1, 1), (2, 1), (2, 2), (3, 1)]
     assert sorted(point_label(r.point_seq, r.round_no) for r in rows) == \
-        ["", "第 1 条意见要点", "第 2 条意见要点", "第 2 条意见要点（第 2 次答复）", "第 3 条意见要点"]
+        ["", "第 1 条意见要点", "第 2 条意见要点", "第 2 条意见要点（第 2 次反馈）", "第 3 条意见要点"]
     frame = rows_frame(rows, NOW, 24)
     assert frame["审核要点"].tolist().count("") == 1 and len(frame) == 5

@@ -37,7 +37,7 @@ def test_state_change_names_both_states_in_chinese():
 
 def test_late_answer_and_met_late_deadline_say_so():
     assert describe(_entry("answer", "detail.ev.answer", seq=2, body="已核实", late=True)) == \
-        "答复第 2 点：已核实（逾期答复）"
+        "反馈第 2 条意见：已核实（逾期反馈）"
     assert "逾期" in describe(_entry("deadline_met", "detail.ev.deadline_met", deadline="D3", due_at=AT, late=True))
 
 
