@@ -139,11 +139,15 @@ def ensure_browser() -> None:
 
 
 def serve(url: str, extra: list[str]) -> int:
+    # The web server (dashboard/web/server.py): the app plus the routes that keep a signed-in
+    # session across reloads; the browser tests start the same one.
+    from dashboard.web import SERVER_SCRIPT
+
     env = {**os.environ, "DATABASE_URL": url}
     scheduler = subprocess.Popen([sys.executable, "-m", "jobs.scheduler"], cwd=ROOT, env=env)
     say("scheduled jobs running in the background (jobs/crontab)")
     say("dashboard on http://localhost:8501 — demo sign-ins are listed in README.md")
-    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", *extra],
+    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", SERVER_SCRIPT, *extra],
                            cwd=ROOT, env=env)
     try:
         return app.wait()

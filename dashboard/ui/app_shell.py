@@ -1,4 +1,4 @@
-"""Sidebar (who is signed in, language, sign-out) and the start-up schema check."""
+"""Sidebar (the person's menu, who is signed in, language, sign-out) and the start-up schema check."""
 from __future__ import annotations
 
 import json
@@ -6,14 +6,11 @@ import json
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 
-from dashboard.i18n import LANGUAGES, current_language, t
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, t
 from dashboard.services.actor import Actor
-from dashboard.ui.session import sign_out
+from dashboard.ui.session import remember_language, sign_out
 from db.engine import DatabaseNotConfigured, database_url, get_engine
 from db.schema import SchemaOutdated, ensure_schema_current
-
-_LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
-
 
 @st.cache_resource(show_spinner=False, ttl=30)
 def _schema_status(url: str, language: str) -> str | None:
@@ -47,29 +44,58 @@ def render_sidebar(actor: Actor, sections: dict[str, list]) -> None:
         st.caption(t("auth.signed_in_as", name=actor.full_name))
         roles = "、".join(sorted({t(f"role.{r}") for r in actor.roles}))
         st.caption(t("auth.roles", roles=roles))
-        names = [_LANGUAGE_NAMES[code] for code in LANGUAGES]
-        choice = st.selectbox(t("app.language"), names, index=LANGUAGES.index(st.session_state["lang"]),
-                              key="lang_select")
-        chosen = LANGUAGES[names.index(choice)]
-        if chosen != st.session_state["lang"]:
-            st.session_state["lang"] = chosen
-            st.rerun()
+        language_picker("lang_select")
         st.button(t("auth.sign_out"), key="sign_out", on_click=sign_out)
+        # On a phone the menu lies over the page: close it once a page is chosen (issue 27).
+        st.html(_CLOSE_MENU_AFTER_CHOICE, unsafe_allow_javascript=True)
 
 
-# Streamlit's own words are in English only (1.67 has no language setting):
+def language_picker(key: str, width: int | str = "stretch") -> None:
+    """简体中文 / English, on the sign-in page and in the menu; the choice is the session's, so a
+    reload or a new tab keeps it. The callback runs before the page, which is drawn in the new language."""
+    current = st.session_state.get("lang", DEFAULT_LANGUAGE)
+    st.selectbox(t("app.language"), LANGUAGES, index=LANGUAGES.index(current), key=key,
+                 format_func=lambda code: t(f"auth.language_name.{code}"),
+                 on_change=lambda: remember_language(st.session_state[key]), width=width)
+
+
+# Streamlit closes its own page menu on a phone after a choice, but not a sidebar of page links.
+# Below its "md" breakpoint (768 px) the sidebar covers the page: a chosen link closes it, as the
+# sidebar's own close button does. Installed once per browser tab.
+_CLOSE_MENU_AFTER_CHOICE = """<script>
+(() => {
+  if (window.claimsCloseMenuAfterChoice) return;
+  window.claimsCloseMenuAfterChoice = true;
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']");
+    if (!link || !window.matchMedia("(max-width: 768px)").matches) return;
+    const close = document.querySelector("[data-testid='stSidebarCollapseButton'] button");
+    if (close) close.click();
+  }, true);
+})();
+</script>"""
+
+
+# The page-wide style. The hidden frames that hand the session cookie to the browser and take it
+# back (ui/session.py) take no room. Streamlit's own words are in English only (1.67 has no
+# language setting):
 # - the hints under text inputs ("Press Enter to submit form"): hidden; pressing Enter still works,
-#   and where it matters the field's placeholder says so in the person's language;
+#   and where it matters the field's placeholder says so in the person's language; a field with a
+#   length limit shows its character counter again while typing, without the English line;
 # - the file uploader's button ("Upload") and its "200MB per file • CSV, XLSX": the button says
 #   the catalog's words, the server-wide 200 MB (not the limit a page enforces) gives way to a
 #   drop hint, and each uploader's label names its own limit and file types.
 _UPLOADER = "[data-testid='stFileUploaderDropzone']"
 _SHELL_CSS = """
 [data-testid='InputInstructions'] {{ display: none; }}
+[data-testid='InputInstructions']:has(> span + span) {{ display: block !important; }}
+[data-testid='InputInstructions'] > span:first-child:has(+ span) {{ display: none; }}
+[data-testid='InputInstructions'] > span + span::before {{ content: none !important; }}
 {uploader} [data-testid='stBaseButton-secondary'] p {{ display: none; }}
 {uploader} [data-testid='stBaseButton-secondary']::after {{ content: {choose}; font-size: 0.875rem; }}
 [data-testid='stFileUploaderDropzoneInstructions'] > * {{ display: none; }}
 [data-testid='stFileUploaderDropzoneInstructions']::after {{ content: {drop}; font-size: 0.875rem; opacity: 0.7; }}
+.stElementContainer:has(iframe[src*='/api/session/']) {{ display: none; }}
 """
 
 

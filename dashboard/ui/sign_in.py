@@ -6,11 +6,13 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.services.auth import authenticate
 from dashboard.services.errors import UserError
+from dashboard.ui.app_shell import language_picker
 from dashboard.ui.db import db_session
-from dashboard.ui.session import sign_in
+from dashboard.ui.session import clear_dead_cookie, sign_in
 
 
 def sign_in_page() -> None:
+    clear_dead_cookie()
     st.title(t("auth.heading"))
     notice = st.session_state.pop("auth_notice", None)
     if notice:
@@ -19,6 +21,8 @@ def sign_in_page() -> None:
         username = st.text_input(t("auth.username"), key="sign_in_username")
         password = st.text_input(t("auth.password"), type="password", key="sign_in_password")
         submitted = st.form_submit_button(t("auth.submit"), type="primary")
+    # Outside the form: a form's widgets change nothing until it is submitted.
+    language_picker("sign_in_lang", width=260)
     if submitted:
         try:
             with db_session() as session:

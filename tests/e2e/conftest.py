@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import clock
+from dashboard.web import SERVER_SCRIPT
 from tests.clock_pin import CLOCK_ENV, pinned_moment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +30,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerAddress(str):
+    """The server's base URL (a str, as every test uses it) that also knows the server's log file,
+    for a test that looks something up in the log as an administrator would."""
+
+    log: Path
+
+
 @pytest.fixture
 def app_server(db_url: str, org, request: pytest.FixtureRequest, _pinned_clock: None) -> Iterator[str]:
-    """`streamlit run streamlit_app.py` against this test's database; yields its base URL. The server
-    starts at the test's own moment when the test states one or the suite is pinned (--clock)."""
+    """The web server users run (dashboard/web/server.py, as `launcher serve` starts it) against this
+    test's database; yields its base URL. The server starts at the test's own moment when the test
+    states one or the suite is pinned (--clock)."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": db_url}
     if pinned_moment() is not None or request.node.get_closest_marker("moment") is not None:
@@ -40,10 +49,11 @@ def app_server(db_url: str, org, request: pytest.FixtureRequest, _pinned_clock: 
     # The server's output goes to a file, never an unread pipe (a full pipe would stall the server
     # mid-test); its end is printed at teardown, which pytest shows when the test failed.
     log = tempfile.NamedTemporaryFile("w+b", prefix="streamlit-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.pinned_streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.pinned_streamlit", "run", SERVER_SCRIPT, "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    base = ServerAddress(f"http://127.0.0.1:{port}")
+    base.log = Path(log.name)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -98,6 +108,17 @@ def wait_until_idle(page, timeout: float = 30_000) -> None:
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout)
+
+
+def wait_for_db(read, session, until=bool, seconds: float = 20):
+    """Read from the database until the browser's action has committed (or time runs out)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        session.rollback()
+        value = read()
+        if until(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.3)
 
 
 def screenshot(page, name: str) -> Path:

@@ -49,3 +49,90 @@ def test_case_history_is_append_only(session, org):
     with pytest.raises(Exception, match="append-only"):
         session.execute(text("DELETE FROM case_event"))
     session.rollback()
+
+
+# ---------------------------------------------------------------- signed-in sessions (issue 26)
+
+def _established(session, org, username: str = "gd_manager") -> tuple[int, str]:
+    """A session opened at sign-in and collected by the browser: (row id, the cookie's token)."""
+    from dashboard.services.web_sessions import establish, open_web_session
+
+    opened = open_web_session(session, org.person(username), "zh")
+    token = establish(session, opened.ticket)
+    assert token
+    return opened.id, token
+
+
+def test_a_ticket_gives_the_browser_a_token_once_and_only_digests_are_stored(session, org):
+    from dashboard.services.web_sessions import digest, establish, open_web_session, resume
+
+    opened = open_web_session(session, org.person("gd_manager"), "zh")
+    token = establish(session, opened.ticket)
+    assert token and token != opened.ticket
+    assert establish(session, opened.ticket) is None  # consumed at once
+    row = session.execute(text("SELECT * FROM web_session WHERE id = :id"), {"id": opened.id}).mappings().one()
+    assert row["token_sha256"] == digest(token) and row["ticket_sha256"] is None
+    assert not any(token in str(value) or opened.ticket in str(value) for value in row.values())
+    state = resume(session, token)
+    assert state.live and state.person_id == org.person("gd_manager") and state.id == opened.id
+
+
+def test_an_expired_ticket_gives_no_token(session, org, now):
+    from datetime import timedelta
+
+    from dashboard.services.web_sessions import TICKET_SECONDS, establish, open_web_session
+
+    opened = open_web_session(session, org.person("gd_manager"), "zh", now=now)
+    assert establish(session, opened.ticket, now=now + timedelta(seconds=TICKET_SECONDS + 1)) is None
+
+
+def test_a_forged_or_unknown_token_finds_no_session(session, org):
+    from dashboard.services.web_sessions import resume
+
+    _established(session, org)
+    for forged in ("", "forged", "x" * 43):
+        assert resume(session, forged).status == "unknown"
+
+
+def test_a_session_idle_longer_than_the_setting_is_refused_and_ended(session, org, now):
+    from datetime import timedelta
+
+    from dashboard.services.rule_settings import get_setting
+    from dashboard.services.web_sessions import check, resume
+
+    session_id, token = _established(session, org)
+    idle = timedelta(minutes=float(get_setting(session, "session.idle_minutes")))
+    assert resume(session, token, now=now + idle - timedelta(minutes=1)).live  # an action keeps it alive
+    later = now + idle - timedelta(minutes=1) + idle + timedelta(seconds=1)
+    assert resume(session, token, now=later).status == "idle"
+    # Ended for good: every tab and server holding it is refused, even at an earlier clock.
+    assert check(session, session_id, now=now).status == "ended"
+    assert resume(session, token, now=now).end_reason == "idle"
+
+
+def test_sign_out_ends_the_session_for_every_tab_and_server(session, org):
+    from dashboard.services.web_sessions import check, end_web_session, resume
+
+    session_id, token = _established(session, org)
+    end_web_session(session, session_id)
+    assert check(session, session_id).status == "ended"  # a tab that remembers it
+    assert resume(session, token).status == "ended"  # a new tab presenting the cookie
+
+
+def test_signing_in_again_in_the_same_browser_ends_its_previous_session(session, org):
+    from dashboard.services.web_sessions import check, establish, open_web_session
+
+    first_id, first_token = _established(session, org, "gd_manager")
+    opened = open_web_session(session, org.person("gd_tracker"), "zh")
+    assert establish(session, opened.ticket, previous_token=first_token)
+    state = check(session, first_id)
+    assert state.status == "ended" and state.end_reason == "replaced"
+
+
+def test_only_a_cookie_whose_session_ended_may_be_cleared(session, org):
+    from dashboard.services.web_sessions import end_web_session, is_dead_token
+
+    session_id, token = _established(session, org)
+    assert not is_dead_token(session, token)
+    end_web_session(session, session_id)
+    assert is_dead_token(session, token) and is_dead_token(session, "forged")
