@@ -124,12 +124,14 @@ def review_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- branch feedback inbox + register
 def inbox_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.review import branch_inbox, branch_opinions, tracker_register
+    from dashboard.services.review import branch_inbox, branch_opinion, tracker_register
 
-    # The page's defaults: only open points, pending cases; each list counted once; the answer form's opinions.
+    # The page's defaults: only open points, pending cases; each list counted once; the answer form
+    # opens the most urgent listed opinion.
     total, _ = branch_inbox(session, actor, only_open=True, case_no="", limit=0)
-    branch_inbox(session, actor, only_open=True, case_no="", limit=PAGE_SIZE, offset=0, total=total)
-    branch_opinions(session, actor, only_open=True)
+    _, rows = branch_inbox(session, actor, only_open=True, case_no="", limit=PAGE_SIZE, offset=0, total=total)
+    if rows:
+        branch_opinion(session, actor, rows[0].opinion_id)
     registered, _ = tracker_register(session, actor, include_closed=False, case_no="", limit=0)
     tracker_register(session, actor, include_closed=False, case_no="", limit=PAGE_SIZE, offset=0, total=registered)
     return total

@@ -10,7 +10,9 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.reference import due_soon_hours
-from dashboard.services.review import answer_points, branch_inbox, branch_opinions, case_opinions, tracker_register
+from dashboard.rules.review import MAX_TEXT
+from dashboard.services.errors import UserError
+from dashboard.services.review import answer_points, branch_inbox, branch_opinion, case_opinions, tracker_register
 from dashboard.services.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
@@ -64,48 +66,69 @@ def inbox() -> None:
         t("review.col.latest_answer"): [r.latest_answer or "" for r in rows],
         t("review.col.last_reason"): [r.last_reason or "" for r in rows],
     })
-    with db_session() as session:
-        opinions = branch_opinions(session, actor, only_open=True)
-    answerable = {o.id: o for o in opinions if any(p.status in ("open", "sent_back") for p in o.points)}
     if rows:
-        # A click on an open point chooses its opinion for answering below.
-        selectable_table(frame, "fb_inbox_table",
-                         [r.opinion_id if r.opinion_id in answerable else None for r in rows], "fb_opinion",
+        st.caption(t("review.fb.inbox_hint", n=f"{total:,}"))
+        # A click on any row opens its opinion below, whatever its age or page of the list.
+        selectable_table(frame, "fb_inbox_table", [r.opinion_id for r in rows], "fb_opinion",
                          tones={t("review.col.time_left"): [due_tone(r.due_at if o else None, now, soon_hours)
                                                             for r, o in zip(rows, is_open)]})
         download_buttons(frame, "review_inbox", key="fb_inbox_dl", page_only=True)
     else:
-        st.info(t("review.no_rows"))
+        st.info(t("review.fb.nothing_open") if only_open and not case_no else t("review.no_rows"))
+    answer_form(rows)
 
+
+def _opinion_to_show(rows) -> int | None:
+    """The opinion chosen by a click, else the most urgent open one listed (the list is open points
+    by time left): the manager lands on what needs answering now."""
+    chosen = st.session_state.get("fb_opinion")
+    if chosen is not None:
+        return chosen
+    return next((r.opinion_id for r in rows if r.status in ("open", "sent_back")), None)
+
+
+def answer_form(rows) -> None:
     st.subheader(t("review.fb.answer_title"))
+    opinion_id = _opinion_to_show(rows)
+    if opinion_id is None:
+        st.caption(t("review.fb.pick_hint"))
+        return
+    try:
+        with db_session() as session:
+            view = branch_opinion(session, actor, opinion_id)
+    except UserError as err:  # gone from the branch's view (never another branch's)
+        st.session_state.pop("fb_opinion", None)
+        st.warning(t(err.key))
+        return
+    open_points = [p for p in view.points if p.status in ("open", "sent_back")]
+    st.markdown(t("review.fb.answering", case_no=view.case_no, at=local_time(view.posted_at), author=view.author,
+                  open=len(open_points)))
     if not is_manager:
         st.caption(t("review.fb.manager_only"))
-    if not answerable:
-        st.caption(t("review.fb.nothing_open"))
-    else:
-        opinion_id = st.selectbox(
-            t("review.fb.pick_opinion"), list(answerable), key="fb_opinion",
-            format_func=lambda oid: t("review.fb.opinion_option", case_no=answerable[oid].case_no,
-                                      at=local_time(answerable[oid].posted_at),
-                                      open=sum(p.status in ("open", "sent_back") for p in answerable[oid].points)))
-        view = answerable[opinion_id]
-        open_points = [p for p in view.points if p.status in ("open", "sent_back")]
+    elif not open_points:
+        st.info(t("review.fb.all_answered"))
 
-        def _answer_box(point) -> None:
-            if is_manager and point.status in ("open", "sent_back"):
-                st.text_area(t("review.fb.answer_label", n=point.seq), key=f"answer_{point.id}", height=90)
+    def _answer_box(point) -> None:
+        if is_manager and point.status in ("open", "sent_back"):
+            st.text_area(t("review.fb.answer_label", n=point.seq), key=f"answer_{point.id}", height=90,
+                         max_chars=MAX_TEXT)
 
-        with st.container(border=True):
-            render_opinion(view, now, point_widget=_answer_box)
-        if is_manager:
-            def _submit(session):
-                typed = {p.id: st.session_state.get(f"answer_{p.id}", "") for p in open_points}
-                filled = {pid: text for pid, text in typed.items() if text.strip()}
-                return answer_points(session, actor, filled, {p.id: p.version for p in open_points if p.id in filled})
+    with st.container(border=True):
+        render_opinion(view, now, point_widget=_answer_box)
+    if is_manager and open_points:
+        # What was drawn is what is written: this opinion's points at the versions shown.
+        drawn = {p.id: p.version for p in open_points}
+        seq = {p.id: p.seq for p in open_points}
 
-            st.button(t("review.fb.submit"), key="fb_submit", type="primary", on_click=run_action, kwargs=dict(
-                action=_submit, success=lambda ids: t("review.fb.submitted", n=len(ids)),
-                clear=tuple(f"answer_{p.id}" for p in open_points)))
+        def _submit(session, drawn=drawn):
+            typed = {pid: st.session_state.get(f"answer_{pid}", "") for pid in drawn}
+            filled = {pid: text for pid, text in typed.items() if text.strip()}
+            return answer_points(session, actor, filled, {pid: v for pid, v in drawn.items() if pid in filled})
+
+        st.button(t("review.fb.submit"), key="fb_submit", type="primary", on_click=run_action, kwargs=dict(
+            action=_submit, success=lambda ids, case_no=view.case_no: t("review.fb.submitted", n=len(ids),
+                                                                         case_no=case_no),
+            clear=tuple(f"answer_{pid}" for pid in seq)))
 
 
 def register() -> None:
@@ -153,10 +176,11 @@ def register() -> None:
         if st.button(t("review.open_detail"), key="fb_open_detail"):
             open_case(case_id)
         if is_tracker:
-            st.text_area(t("review.fb.progress_label"), key="fb_progress", height=90)
+            st.text_area(t("review.fb.progress_label"), key="fb_progress", height=90, max_chars=MAX_TEXT)
             st.button(t("review.fb.add_progress"), key="fb_progress_save", on_click=run_action, kwargs=dict(
-                action=lambda s: post_progress_note(s, actor, case_id, st.session_state.get("fb_progress", "")),
-                success=t("review.fb.progress_saved"), clear=("fb_progress",)))
+                action=lambda s, drawn=case_id: post_progress_note(s, actor, drawn,
+                                                                   st.session_state.get("fb_progress", "")),
+                success=t("review.fb.progress_saved_on", case_no=labels[case_id]), clear=("fb_progress",)))
 
 
 with inbox_tab:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import clock
 from dashboard.i18n import t
-from dashboard.rules.review import split_points
+from dashboard.rules.review import MAX_OPINION_TEXT, MAX_TEXT, split_points
 from dashboard.services.reference import due_soon_hours, tier_filter_codes
 from dashboard.services.review import case_facts, case_opinions, decide_point, post_review_opinion
 from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
@@ -121,13 +121,20 @@ def _verdict_widgets(point) -> None:
     if not can_write or point.status != "answered":
         return
     cols = st.columns([2, 4, 2], vertical_alignment="bottom")
+    # Nothing is preselected: a verdict is a decision, never a default.
     cols[0].radio(t("review.hq.verdict"), ["accepted", "sent_back"], key=f"verdict_{point.id}", horizontal=True,
+                  index=None,
                   format_func=lambda v: t("review.hq.accept") if v == "accepted" else t("review.hq.send_back"))
-    cols[1].text_input(t("review.hq.reason"), key=f"reason_{point.id}")
+    cols[1].text_input(t("review.hq.reason"), key=f"reason_{point.id}", max_chars=MAX_TEXT)
+    # The point and its version are the ones drawn here, not whatever a rerun reads.
     cols[2].button(t("review.hq.decide"), key=f"decide_{point.id}", on_click=run_action, kwargs=dict(
-        action=lambda s, p=point: decide_point(s, actor, p.id, st.session_state[f"verdict_{p.id}"],
-                                               st.session_state.get(f"reason_{p.id}"), expected_version=p.version),
-        success=t("review.hq.decided"), clear=(f"reason_{point.id}",)))
+        action=lambda s, pid=point.id, version=point.version: decide_point(
+            s, actor, pid, st.session_state.get(f"verdict_{pid}"), st.session_state.get(f"reason_{pid}"),
+            expected_version=version),
+        success=lambda verdict, seq=point.seq, case_no=facts.case_no: t(
+            "review.hq.decided_on", case_no=case_no, n=seq,
+            verdict=t("review.hq.accept") if verdict == "accepted" else t("review.hq.send_back")),
+        clear=(f"reason_{point.id}",)))
 
 
 st.subheader(t("review.hq.opinions"))
@@ -139,8 +146,10 @@ for view in opinions:
 
 if can_write:
     st.subheader(t("review.hq.new_opinion"))
-    st.text_area(t("review.hq.points_label"), key="hq_points", height=140)
+    st.text_area(t("review.hq.points_label"), key="hq_points", height=140, max_chars=MAX_OPINION_TEXT)
     st.button(t("review.hq.post"), key="hq_post", type="primary", on_click=run_action, kwargs=dict(
-        action=lambda s: post_review_opinion(s, actor, case_id, split_points(st.session_state.get("hq_points", ""))),
-        success=lambda _: t("review.hq.posted", n=len(split_points(st.session_state.get("hq_points", "")))),
+        action=lambda s, drawn=case_id: post_review_opinion(s, actor, drawn,
+                                                            split_points(st.session_state.get("hq_points", ""))),
+        success=lambda _, case_no=facts.case_no: t("review.hq.posted_on", case_no=case_no,
+                                                    n=len(split_points(st.session_state.get("hq_points", "")))),
         clear=("hq_points",)))

@@ -11,7 +11,8 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.weekly import (
-    refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries, weekly_summary_content,
+    pending_tiered_now, refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries,
+    weekly_summary_content,
 )
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, wan, tier_label
@@ -120,6 +121,22 @@ else:
                      key="wk_detail_dl")
 
 if is_tracker and row.submitted_at is None and row.branch_id in actor.branch_ids_for("branch_tracker"):
+    with db_session() as session:
+        live = pending_tiered_now(session, actor, row.branch_id)
+    shown_at = local_time(datetime.fromisoformat(content["as_of"]))
+    if now <= row.due_at:
+        # Before the cut-off the summary is rebuilt as it is sent: say so, and when the draft on
+        # screen is behind, by how much.
+        if live != totals["cases"]:
+            st.warning(t("review.wk.behind", shown=totals["cases"], at=shown_at, live=live))
+        else:
+            st.caption(t("review.wk.sends_current"))
+    else:
+        st.warning(t("review.wk.sends_snapshot", shown=totals["cases"], at=shown_at, live=live))
+
+    def _success(sent) -> str:
+        key = "review.wk.submitted_on_time" if sent.on_time else "review.wk.submitted_late"
+        return t(key, cases=sent.cases, at=local_time(sent.as_of))
+
     st.button(t("review.wk.submit"), key="wk_submit", type="primary", on_click=run_action, kwargs=dict(
-        action=lambda s: submit_weekly_summary(s, actor, summary_id),
-        success=lambda on_time: t("review.wk.submitted_on_time") if on_time else t("review.wk.submitted_late")))
+        action=lambda s, drawn=summary_id: submit_weekly_summary(s, actor, drawn), success=_success))

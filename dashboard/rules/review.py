@@ -18,7 +18,8 @@ BARE_ACKNOWLEDGEMENTS = frozenset({
 _LEADING_NUMBER = re.compile(r"^\s*(?:[(（]?\d{1,3}[)）.、:：]|[①-⑳]|[-*•·])\s*")
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 MAX_POINTS = 20
-MAX_TEXT = 4000
+MAX_TEXT = 4000  # one point, one answer, one reason or note
+MAX_OPINION_TEXT = 8000  # the whole opinion as typed, every point on its own line
 
 
 def normalise(text: str) -> str:
@@ -44,6 +45,8 @@ def point_problems(points: Sequence[str]) -> list[tuple[int, str]]:
     problems: list[tuple[int, str]] = []
     if len(points) > MAX_POINTS:
         problems.append((MAX_POINTS, "review.points.too_many"))
+    if sum(len(body) for body in points) > MAX_OPINION_TEXT:
+        problems.append((0, "review.points.too_long_total"))
     seen: dict[str, int] = {}
     for index, body in enumerate(points):
         key = normalise(body)

@@ -24,8 +24,9 @@ from dashboard.rules.review import (
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import ADDRESSEE, ANSWER_AUTHOR, AUTHOR, DECIDER, SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
-from dashboard.services.errors import FieldError, NotFound, StaleWrite, UserError, ValidationFailed
+from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.history import record_event
+from dashboard.services.stale import stale_case
 from dashboard.services.review_common import (
     branch_people, branch_supervisors, load_review_case, meet_deadline, notify, require_role, review_scope,
     zh,
@@ -117,10 +118,10 @@ def answer_points(session: Session, actor: Actor, answers: dict[int, str],
         opinion = opinions[point.opinion_id]
         if opinion.kind != "hq_review" or opinion.branch_id not in manager_branches:
             raise NotFound()  # another branch's opinion is invisible, not merely forbidden
+        if expected_versions and expected_versions.get(point.id, point.version) != point.version:
+            raise stale_case(session, opinion.case_id)  # a colleague answered, or HQ decided, meanwhile
         if point.status not in ("open", "sent_back"):
             raise UserError("review.answer.not_open", n=point.seq)
-        if expected_versions and expected_versions.get(point.id, point.version) != point.version:
-            raise StaleWrite()
     # Latest answers of the other points of the same opinions, and each point's earlier answers.
     opinion_ids = list(opinions)
     all_points = session.execute(select(OpinionPoint.id, OpinionPoint.opinion_id)
@@ -180,7 +181,7 @@ def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, re
     if opinion is None or opinion.kind != "hq_review":
         raise NotFound()
     if expected_version is not None and expected_version != point.version:
-        raise StaleWrite()
+        raise stale_case(session, opinion.case_id)
     if point.status != "answered":
         raise UserError("review.verdict.not_answered", n=point.seq)
     reason = (reason or "").strip()
@@ -468,19 +469,21 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
     return total, [InboxRow(*r) for r in rows]
 
 
-def branch_opinions(session: Session, actor: Actor, *, only_open: bool = True, limit: int = 50) -> list[OpinionView]:
-    """The branch's HQ opinions with points (open opinions first, oldest due first) for answering."""
+def branch_opinion(session: Session, actor: Actor, opinion_id: int) -> OpinionView:
+    """One HQ opinion of the person's branch, with its points and answers, whatever its age: the
+    inbox row a manager chooses opens it for answering. Another branch's opinion is not found."""
     require_role(actor, "branch_manager", "branch_tracker")
     branches = tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1])
-    return opinion_views(session, _branch_opinion_heads(branches, only_open, limit))
+    views = opinion_views(session, _branch_opinion_head(branches), {"opinion_id": opinion_id})
+    if not views:
+        raise NotFound()
+    return views[0]
 
 
 @built_once
-def _branch_opinion_heads(branches: tuple[int, ...], only_open: bool, limit: int) -> Select:
-    where = [Opinion.kind == "hq_review", Opinion.branch_id.in_(branches)]
-    if only_open:
-        where.append(Opinion.closed_at.is_(None))
-    return _opinion_heads(where, [Opinion.closed_at.is_not(None), Opinion.posted_at, Opinion.id], limit)
+def _branch_opinion_head(branches: tuple[int, ...]) -> Select:
+    where = [Opinion.id == bindparam("opinion_id"), Opinion.kind == "hq_review", Opinion.branch_id.in_(branches)]
+    return _opinion_heads(where, [Opinion.id])
 
 
 @dataclass(frozen=True)

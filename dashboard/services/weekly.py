@@ -157,10 +157,20 @@ def refresh_current_week(session: Session, actor: Actor, now: datetime | None = 
     session.commit()
 
 
-def submit_weekly_summary(session: Session, actor: Actor, summary_id: int, now: datetime | None = None) -> bool:
+@dataclass(frozen=True)
+class Submitted:
+    on_time: bool
+    cases: int
+    as_of: datetime
+
+
+def submit_weekly_summary(session: Session, actor: Actor, summary_id: int, now: datetime | None = None) -> Submitted:
     """The branch tracker submits the summary to HQ review; D6 is met (late when after the cut-off).
 
-    Returns whether it was on time. A summary is submitted once; what was sent is kept as sent.
+    Before the cut-off the summary is rebuilt from the data of this moment, so what HQ gets is
+    today's list, never an older draft; after it, the snapshot taken at the cut-off is what is
+    due and is sent as it is (the page says so before the person submits). A summary is
+    submitted once; what was sent is kept as sent, and the result says what and as of when.
     """
     now = clock.or_now(now)
     require_role(actor, "branch_tracker")
@@ -186,8 +196,9 @@ def submit_weekly_summary(session: Session, actor: Actor, summary_id: int, now: 
     notify(session, recipients=reviewers, case_id=None, kind="weekly_submitted",
            body=zh("review.notify.weekly", branch=branch_name, week=summary.week_start.isoformat()),
            dedupe_prefix=f"weekly:{summary.id}", now=now)
+    sent = Submitted(on_time, int(summary.content["totals"]["cases"]), datetime.fromisoformat(summary.content["as_of"]))
     session.commit()
-    return on_time
+    return sent
 
 
 @dataclass(frozen=True)
@@ -293,6 +304,16 @@ def weekly_summary_content(session: Session, actor: Actor, summary_id: int, *, c
     *row, as_of, totals, case_count, cases = found
     cases = cases if not paged or cases_limit > 0 else []
     return SummaryRow(*row), {"as_of": as_of, "totals": totals, "cases": cases, "case_count": case_count}
+
+
+def pending_tiered_now(session: Session, actor: Actor, branch_id: int) -> int:
+    """How many pending tiered cases the branch holds now: what a summary built now would list,
+    so the page can say when the one shown is behind."""
+    allowed = _branch_filter(actor)
+    if allowed is not None and branch_id not in allowed:
+        raise NotFound()
+    return session.scalar(select(func.count()).select_from(ClaimCase).where(
+        ClaimCase.branch_id == branch_id, ClaimCase.tier != "T0", ClaimCase.state != "closed"))
 
 
 def weekly_branch_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:

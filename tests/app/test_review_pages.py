@@ -9,7 +9,7 @@ from sqlalchemy import select
 from dashboard.services.review import post_review_opinion
 from dashboard.services.review_queue import queue_tiered_cases
 from dashboard.services.weekly import build_weekly_summaries
-from db.models import Opinion, OpinionPoint, PointAnswer, ProgressNote, WeeklySummary
+from db.models import Opinion, OpinionPoint, Person, PointAnswer, ProgressNote, WeeklySummary
 from dashboard.ui.tones import AMBER, FILLS, RED
 from tests.app.helpers import cell_fills, shown_frame, signed_in_app
 from tests.review_support import tiered_case
@@ -36,7 +36,7 @@ def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, s
     at.text_area(key="hq_points").input("1. 核实驾驶员身份\n2. 调取事故现场监控").run()
     at.button(key="hq_post").click().run()
     assert not at.exception, at.exception
-    assert any("已发布 2 条意见" in s.value for s in at.success)
+    assert any(f"已就案件 {case.case_no} 发布 2 条意见" in s.value for s in at.success)
     points = session.scalars(select(OpinionPoint).join(Opinion).where(Opinion.case_id == case.id)
                              .order_by(OpinionPoint.seq)).all()
     assert [p.body for p in points] == ["核实驾驶员身份", "调取事故现场监控"]
@@ -87,7 +87,7 @@ def test_branch_manager_answers_each_point_on_the_feedback_page(db_url, session,
     at.text_area(key=f"answer_{p2.id}").input("已调取路口监控，追尾过程清晰。")
     at.button(key="fb_submit").click().run()
     assert not at.exception, at.exception
-    assert any("已提交 2 条反馈" in s.value for s in at.success)
+    assert any(f"已提交案件 {case.case_no} 的 2 条反馈" in s.value for s in at.success)
     session.expire_all()
     assert {p.status for p in session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id))} == {
         "answered"}
@@ -147,6 +147,24 @@ def test_tracker_submits_this_weeks_summary(db_url, session, org, now):
     assert any("已按时上报" in s.value for s in at.success)
     session.expire_all()
     assert session.get(WeeklySummary, this_week.id).submitted_at is not None
+
+
+@pytest.mark.moment("2026-12-02 10:00")  # a Wednesday: the week's summary is due on Friday at 17:00
+def test_a_summary_behind_the_branchs_cases_says_so_and_is_sent_with_todays(db_url, session, org, now):
+    tiered_case(session, org, "gz", at=now - timedelta(hours=5))
+    build_weekly_summaries(session, now - timedelta(hours=4))
+    for minutes in (30, 20):
+        tiered_case(session, org, "sz", at=now - timedelta(minutes=minutes))
+    this_week = session.scalars(select(WeeklySummary).where(WeeklySummary.branch_id == org.branch("gd").id)
+                                .order_by(WeeklySummary.week_start.desc())).first()
+    at = signed_in_app(db_url, "gd_tracker", "weekly_summary")
+    at.selectbox(key="wk_pick").set_value(this_week.id).run()
+    assert any("含 1 件" in w.value and "现有未决分级案件 3 件" in w.value for w in at.warning)
+    at.button(key="wk_submit").click().run()
+    assert not at.exception, at.exception
+    assert any("已按时上报：未决分级案件 3 件" in s.value for s in at.success)
+    session.expire_all()
+    assert session.get(WeeklySummary, this_week.id).content["totals"]["cases"] == 3
 
 
 def test_a_big_branchs_summary_shows_its_cases_fifty_a_page(db_url, session, org, now):
@@ -322,3 +340,89 @@ def test_what_a_manager_typed_survives_a_look_at_the_register(db_url, session, o
     at.session_state["fb_tab"] = "分级案件登记簿"
     at.run()
     assert at.selectbox(key="fb_reg_case").value == case.id
+
+
+def test_a_branch_with_more_than_fifty_open_opinions_answers_todays_new_one(db_url, session, org, actor_for, now):
+    """A real branch holds 100+ open opinions: the answer form offered only the 50 oldest, so an
+    opinion HQ posted today could not be answered, and clicking its row crashed the page
+    (KeyError). Any row opens its own opinion, whatever its age or page."""
+    reviewer = actor_for("reviewer")
+    for n in range(55):
+        older = tiered_case(session, org, "gz" if n % 2 else "sz", at=now - timedelta(days=3, hours=n))
+        post_review_opinion(session, reviewer, older.id, [f"核实第 {n} 号事项"], now=now - timedelta(days=2, hours=n))
+    new_case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    new_id = post_review_opinion(session, reviewer, new_case.id, ["核实驾驶员身份", "调取监控", "补充现场照片"],
+                                 now=now - timedelta(hours=1))
+    points = session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id == new_id)
+                             .order_by(OpinionPoint.seq)).all()
+    at = signed_in_app(db_url, "gd_manager", "branch_feedback")
+    assert not at.exception, at.exception
+    # The manager lands on the most urgent open opinion (the oldest), ready to answer.
+    assert any("核实第 54 号事项" in m.value for m in at.markdown)
+    at.text_input(key="fb_case_no").input(new_case.case_no).run()
+    inbox = _frame(at, "意见内容")
+    assert list(inbox["意见内容"]) == ["核实驾驶员身份", "调取监控", "补充现场照片"]
+    at.session_state["fb_opinion"] = new_id  # what a click on one of its rows chooses
+    at.run()
+    assert not at.exception, at.exception
+    assert any(new_case.case_no in m.value for m in at.markdown)
+    answers = ["驾驶员系被保险人本人，已核对驾驶证原件。", "已调取路口监控，追尾过程清晰。", "已补拍现场全景及细节照片 12 张。"]
+    for point, text in zip(points, answers):
+        at.text_area(key=f"answer_{point.id}").input(text)
+    at.button(key="fb_submit").click().run()
+    assert not at.exception, at.exception
+    assert any(f"已提交案件 {new_case.case_no} 的 3 条反馈" in s.value for s in at.success)
+    session.expire_all()
+    stored = session.execute(select(OpinionPoint.id, PointAnswer.body).join(PointAnswer)
+                             .where(OpinionPoint.opinion_id == new_id).order_by(OpinionPoint.seq)).all()
+    assert [body for _, body in stored] == answers
+
+
+def test_two_people_answering_the_same_point_the_second_is_refused_with_who_and_when(
+        db_url, session, org, actor_for, now):
+    """Two tabs (or two managers) drew the same open point; the first answer lands, the second is
+    refused by name and time and writes nothing, rather than answering a point already answered."""
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    opinion_id = post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"],
+                                     now=now - timedelta(hours=2))
+    point = session.scalar(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id))
+    first = signed_in_app(db_url, "gd_manager", "branch_feedback")
+    second = signed_in_app(db_url, "gd_manager", "branch_feedback")
+    first.text_area(key=f"answer_{point.id}").input("驾驶员系被保险人本人，已核对驾驶证原件。")
+    second.text_area(key=f"answer_{point.id}").input("已与驾驶员电话核实，身份无误。")
+    first.button(key="fb_submit").click().run()
+    assert not first.exception, first.exception
+    second.button(key="fb_submit").click().run()
+    assert not second.exception, second.exception
+    manager = session.get(Person, org.person("gd_manager"))
+    assert any("该记录已被他人修改" in e.value and manager.full_name in e.value for e in second.error)
+    session.expire_all()
+    assert session.scalars(select(PointAnswer.body).where(PointAnswer.point_id == point.id)).all() == [
+        "驾驶员系被保险人本人，已核对驾驶证原件。"]
+
+
+def test_a_verdict_is_never_preselected_and_deciding_without_one_writes_nothing(db_url, session, org, actor_for, now):
+    """「通过」 was preselected: one click accepted an answer nobody judged."""
+    from dashboard.services.review import answer_points
+
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    opinion_id = post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"],
+                                     now=now - timedelta(hours=2))
+    point = session.scalar(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id))
+    answer_points(session, actor_for("gd_manager"), {point.id: "驾驶员系被保险人本人，已核对驾驶证原件。"})
+    queue_tiered_cases(session, now)
+    session.commit()
+    at = signed_in_app(db_url, "reviewer", "hq_review")
+    at.selectbox(key="hq_status").set_value("all").run()
+    at.selectbox(key="hq_case").set_value(case.id).run()
+    assert at.radio(key=f"verdict_{point.id}").value is None
+    at.button(key=f"decide_{point.id}").click().run()
+    assert not at.exception, at.exception
+    assert any("请选择“通过”或“退回”" in e.value for e in at.error)
+    session.expire_all()
+    assert session.get(OpinionPoint, point.id).status == "answered"
+    at.radio(key=f"verdict_{point.id}").set_value("accepted")
+    at.button(key=f"decide_{point.id}").click().run()
+    assert any(f"案件 {case.case_no} 第 1 条意见的反馈：通过" in s.value for s in at.success)
+    session.expire_all()
+    assert session.get(OpinionPoint, point.id).status == "accepted"

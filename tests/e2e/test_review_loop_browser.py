@@ -2,29 +2,16 @@
 the branch manager answers each point, the reviewer accepts (分级管理办法 第四章 一.2, 一.5)."""
 from __future__ import annotations
 
-import time
-
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.review_queue import queue_tiered_cases
 from db.models import OpinionPoint, PointAnswer
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import screenshot, sign_in, wait_for_db
 from tests.factories import make_case
 
 TIMEOUT = 30_000
-
-
-def _wait_for(read, session, until=bool, seconds: float = 20):
-    """Read from the database until the browser's action has committed (or time runs out)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        session.rollback()
-        value = read()
-        if until(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.3)
 
 
 def _open(page, base: str, key: str) -> None:
@@ -58,13 +45,13 @@ def test_opinion_answered_point_by_point_then_accepted(app_server, browser, sess
     manager.get_by_label("第 1 条反馈").fill("已调取酒精检测记录，驾驶员未饮酒。")
     manager.get_by_label("第 2 条反馈").fill("事故认定书已上传，对方全责。")
     manager.get_by_role("button", name="提交反馈").click()
-    answers = _wait_for(lambda: session.scalars(select(PointAnswer.body).order_by(PointAnswer.id)).all(), session)
+    answers = wait_for_db(lambda: session.scalars(select(PointAnswer.body).order_by(PointAnswer.id)).all(), session)
     screenshot(manager, "review_loop_2_answered")
     assert answers == ["已调取酒精检测记录，驾驶员未饮酒。", "事故认定书已上传，对方全责。"]
 
-    reviewer.reload()
-    sign_in(reviewer, app_server, "reviewer")
-    expect(reviewer.get_by_text("您好")).to_be_visible(timeout=TIMEOUT)
+    reviewer.reload()  # a reload keeps the reviewer signed in (the session cookie)
+    expect(reviewer.get_by_role("link", name="总公司案件初审")).to_be_visible(timeout=TIMEOUT)
+    expect(reviewer.get_by_label("用户名")).to_have_count(0)
     _open(reviewer, app_server, "hq_review")
     # the case has had its initial review: it moved from 待初审 to 已初审
     reviewer.get_by_role("combobox", name="初审状态").click()
@@ -73,9 +60,12 @@ def test_opinion_answered_point_by_point_then_accepted(app_server, browser, sess
     reviewer.get_by_role("option", name=case.case_no).first.click()
     decide = reviewer.get_by_role("button", name="提交审核结论")
     expect(decide.first).to_be_visible(timeout=TIMEOUT)
-    decide.first.click()  # the verdict radio defaults to 通过 (accept)
+    decide.first.click()  # no verdict chosen yet: nothing is decided
+    expect(reviewer.get_by_text("请选择“通过”或“退回”").first).to_be_visible(timeout=TIMEOUT)
+    reviewer.get_by_text("通过", exact=True).first.click()
+    decide.first.click()
     expect(reviewer.get_by_role("button", name="提交审核结论")).to_have_count(1, timeout=TIMEOUT)
     screenshot(reviewer, "review_loop_3_accepted")
-    statuses = _wait_for(lambda: session.scalars(select(OpinionPoint.status).order_by(OpinionPoint.seq)).all(),
+    statuses = wait_for_db(lambda: session.scalars(select(OpinionPoint.status).order_by(OpinionPoint.seq)).all(),
                          session, until=lambda v: "accepted" in v)
     assert statuses == ["accepted", "answered"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dashboard.services.errors import NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.review import (
-    answer_points, branch_inbox, branch_opinions, case_facts, case_opinions, decide_point, post_review_opinion,
+    answer_points, branch_inbox, branch_opinion, case_facts, case_opinions, decide_point, post_review_opinion,
     tracker_register,
 )
 from db.models import CaseEvent, Deadline, Notification, Opinion, OpinionPoint, PointAnswer, ReviewQueueEntry
@@ -206,7 +206,9 @@ def test_another_branch_cannot_read_or_answer_the_opinion(session, org, actor_fo
     with pytest.raises(NotFound):
         case_facts(session, actor_for("zj_tracker"), case.id)
     assert branch_inbox(session, zj_manager)[0] == 0
-    assert branch_opinions(session, zj_manager) == []
+    with pytest.raises(NotFound):  # not even by its id
+        branch_opinion(session, zj_manager, opinion_id)
+    assert branch_opinion(session, actor_for("gd_manager"), opinion_id).case_no == case.case_no
     assert tracker_register(session, actor_for("zj_tracker"))[0] == 0
     assert branch_inbox(session, actor_for("gd_manager"))[0] == 1
     assert tracker_register(session, actor_for("gd_tracker"))[0] == 1

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from dashboard.services.errors import NotFound, PermissionDenied, UserError
 from dashboard.services.review import post_review_opinion
 from dashboard.services.weekly import (
-    build_weekly_summaries, refresh_current_week, submit_weekly_summary, weekly_summaries, weekly_summary_content,
+    build_weekly_summaries, pending_tiered_now, refresh_current_week, submit_weekly_summary, weekly_summaries, weekly_summary_content,
 )
 from dashboard.settings import BUSINESS_TZ
 from db.models import Deadline, WeeklySummary
@@ -68,7 +68,7 @@ def test_tracker_submits_before_the_deadline_on_time(session, org, actor_for):
     build_weekly_summaries(session, FRIDAY_17 - timedelta(days=4))
     tracker = actor_for("gd_tracker")
     summary = _summary(session, org.branch("gd").id, date(2026, 11, 23))
-    assert submit_weekly_summary(session, tracker, summary.id, now=FRIDAY_17 - timedelta(minutes=1)) is True
+    assert submit_weekly_summary(session, tracker, summary.id, now=FRIDAY_17 - timedelta(minutes=1)).on_time
     d6 = session.scalars(select(Deadline).where(Deadline.kind == "D6", Deadline.subject_key ==
                                                 f"weekly:{org.branch('gd').id}:2026-11-23")).one()
     assert d6.met_at == FRIDAY_17 - timedelta(minutes=1)
@@ -83,10 +83,30 @@ def test_tracker_submits_before_the_deadline_on_time(session, org, actor_for):
 def test_submitting_after_friday_17_is_recorded_late(session, org, actor_for):
     build_weekly_summaries(session, FRIDAY_17 + timedelta(minutes=1))
     summary = _summary(session, org.branch("gd").id, date(2026, 11, 23))
-    assert submit_weekly_summary(session, actor_for("gd_tracker"), summary.id,
-                                 now=FRIDAY_17 + timedelta(hours=2)) is False
+    sent = submit_weekly_summary(session, actor_for("gd_tracker"), summary.id, now=FRIDAY_17 + timedelta(hours=2))
+    assert not sent.on_time and sent.as_of <= FRIDAY_17  # the cut-off's snapshot, said as of when
     session.refresh(summary)
     assert summary.submitted_at > summary.due_at
+
+
+def test_a_summary_submitted_before_the_cut_off_holds_the_cases_of_that_moment_not_an_older_draft(
+        session, org, actor_for):
+    """A draft of 1 case was built on Monday; two more cases were tiered since. Submitting on Friday
+    sends all three and says so (181 were sent while the branch held 187, with no warning)."""
+    tiered_case(session, org, "gz", at=FRIDAY_17 - timedelta(days=5))
+    build_weekly_summaries(session, FRIDAY_17 - timedelta(days=4))
+    for hours in (30, 20):
+        tiered_case(session, org, "sz", at=FRIDAY_17 - timedelta(hours=hours))
+    tracker = actor_for("gd_tracker")
+    summary = _summary(session, org.branch("gd").id, date(2026, 11, 23))
+    assert summary.content["totals"]["cases"] == 1
+    assert pending_tiered_now(session, tracker, org.branch("gd").id) == 3
+    sent = submit_weekly_summary(session, tracker, summary.id, now=FRIDAY_17 - timedelta(minutes=5))
+    assert sent.cases == 3 and sent.as_of == FRIDAY_17 - timedelta(minutes=5)
+    session.refresh(summary)
+    assert summary.content["totals"]["cases"] == 3
+    with pytest.raises(NotFound):
+        pending_tiered_now(session, actor_for("zj_tracker"), org.branch("gd").id)
 
 
 def test_only_the_branchs_own_tracker_submits_and_branches_read_only_their_own(session, org, actor_for):

@@ -78,3 +78,12 @@ def test_free_text_must_not_be_empty_or_too_long():
     assert text_problem("  。 ") == "review.text.empty"
     assert text_problem("x" * 4001) == "review.text.too_long"
     assert text_problem("已到现场") is None
+
+
+def test_an_opinion_longer_than_its_limit_is_refused_as_a_whole():
+    from dashboard.rules.review import MAX_OPINION_TEXT
+
+    points = ["甲" * 3000, "乙" * 3000, "丙" * 3000]
+    assert sum(map(len, points)) > MAX_OPINION_TEXT
+    assert (0, "review.points.too_long_total") in point_problems(points)
+    assert point_problems(["甲" * 3000, "乙" * 3000]) == []
