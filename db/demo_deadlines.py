@@ -16,13 +16,13 @@ from dashboard.services.actor import Actor, load_actor
 from dashboard.services.errors import UserError
 from dashboard.services.uploads import record_upload
 from dashboard.services.violations import record_violations
+from db.demo_files import demo_material
 from db.demo_org import DemoOrg
 from db.models import ClaimCase, Deadline, Dispatch
 
 # (on time, late, never) shares per clock (第三章 时效要求: most are met, a minority late or missing).
 OUTCOMES = {"D1": (0.75, 0.14, 0.11), "D2": (0.70, 0.16, 0.14), "D3": (0.62, 0.20, 0.18)}
 MATERIAL_FOR = {clock: kind for kind, clock in FIRST_RESPONSIBLE_MATERIAL.items()}
-_FILE_BYTES = b"%PDF-1.4 demo material\n"
 
 
 def _when(rng: random.Random, clock: Deadline) -> datetime | None:
@@ -57,19 +57,22 @@ def populate(session: Session, org: DemoOrg, rng: random.Random, now: datetime) 
         try:
             if clock.kind == "D1":
                 for n, kind in enumerate(SURVEY_MATERIAL):
-                    record_upload(session, surveyor, clock.case_id, kind, f"{kind}_{clock.case_id}.pdf", _FILE_BYTES,
-                                  now=at - timedelta(minutes=20 * (len(SURVEY_MATERIAL) - 1 - n)))
+                    uploaded_at = at - timedelta(minutes=20 * (len(SURVEY_MATERIAL) - 1 - n))
+                    ending, content = demo_material(kind, uploaded_at)
+                    record_upload(session, surveyor, clock.case_id, kind, f"{kind}_{clock.case_id}.{ending}", content,
+                                  now=uploaded_at)
                 continue
             dispatch = dispatches.get(clock.subject_key)
             if dispatch is None:
                 continue
             person = dispatch.delegate_person_id or dispatch.person_id
             kind = MATERIAL_FOR[clock.kind]
+            ending, content = demo_material(kind, at)
             if rng.random() < 0.8:  # 客服经理代为上传, the usual way
-                record_upload(session, surveyor, clock.case_id, kind, f"{kind}_{dispatch.id}.jpg", _FILE_BYTES,
+                record_upload(session, surveyor, clock.case_id, kind, f"{kind}_{dispatch.id}.{ending}", content,
                               on_behalf_of_person_id=person, now=at)
             elif actor(person) is not None:
-                record_upload(session, actor(person), clock.case_id, kind, f"{kind}_{dispatch.id}.pdf", _FILE_BYTES,
+                record_upload(session, actor(person), clock.case_id, kind, f"{kind}_{dispatch.id}.{ending}", content,
                               now=at)
         except UserError:
             session.rollback()  # e.g. the case was archived before that moment: the material never came

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -97,12 +98,14 @@ def template_database() -> Iterator[str]:
 
 
 @pytest.fixture
-def db_url(template_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def db_url(template_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database for one test; DATABASE_URL points at it for app code."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     url = _url_for(name)
     monkeypatch.setenv("DATABASE_URL", url)
+    # Uploaded material goes to the test's own evidence folder, never the project's .evidence/.
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
     try:
         yield url
     finally:

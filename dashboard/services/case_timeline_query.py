@@ -22,6 +22,16 @@ from dashboard.services.statements import Prepared
 DATETIME_KEYS = frozenset({"due_at", "closed_at", "sent_at", "started_at", "met_at", "cancelled_at"})
 DECIMAL_KEYS = frozenset({"amount"})
 
+# A D5 clock's review point (its subject `point:<id>:round:<n>`, rules.review.d5_subject) as
+# {"seq", "round"}: one opinion's points share their clock and often their due time, and their lines
+# read as duplicates without it (issue 26). Empty for every other clock.
+_D5_POINT = """CASE WHEN dl.kind = 'D5' AND split_part(dl.subject_key, ':', 1) = 'point'
+              AND split_part(dl.subject_key, ':', 2) ~ '^[0-9]+$' AND split_part(dl.subject_key, ':', 4) ~ '^[0-9]+$' THEN
+  (SELECT jsonb_build_object('seq', op.seq, 'round', split_part(dl.subject_key, ':', 4)::int)
+     FROM opinion_point op WHERE op.id = split_part(dl.subject_key, ':', 2)::int)
+  END"""
+_POINT = f"coalesce(({_D5_POINT}), '{{}}'::jsonb) AS point"
+
 _TIMELINE_SQL = """
 WITH src AS (
   (SELECT e.recorded_at AS at, 'estimate' AS kind, 'detail.ev.estimate' AS key, e.recorded_by AS actor_id,
@@ -36,9 +46,19 @@ WITH src AS (
      FROM dispatch d LEFT JOIN person p ON p.id = d.person_id
     WHERE d.case_id = :case_id ORDER BY d.dispatched_at, d.id LIMIT :lim)
   UNION ALL
-  (SELECT d.arrived_at, 'arrival', 'detail.ev.arrival', coalesce(d.delegate_person_id, d.person_id), NULL,
-          jsonb_build_object('person', p.full_name)
-     FROM dispatch d LEFT JOIN person p ON p.id = coalesce(d.delegate_person_id, d.person_id)
+  (SELECT d.arrived_at, 'arrival', 'detail.ev.arrival',
+          coalesce(rec.actor_id, ph.uploaded_by, coalesce(d.delegate_person_id, d.person_id)), NULL,
+          jsonb_build_object('person', p.full_name, 'by_photo', rec.actor_id IS NULL AND ph.uploaded_by IS NOT NULL)
+     FROM dispatch d
+          -- Who recorded it (issue 27): the arrival's own record, else the 人车合影 upload that proved it.
+          LEFT JOIN LATERAL (SELECT ev.actor_id, (ev.payload->>'person_id')::int AS person_id FROM case_event ev
+                              WHERE ev.case_id = d.case_id AND ev.kind = 'arrived_on_scene'
+                                AND ev.payload->>'dispatch_id' = d.id::text AND ev.at = d.arrived_at
+                              ORDER BY ev.id LIMIT 1) rec ON true
+          LEFT JOIN LATERAL (SELECT u.uploaded_by FROM upload u
+                              WHERE u.case_id = d.case_id AND u.kind = 'person_vehicle_photo'
+                                AND u.uploaded_at = d.arrived_at ORDER BY u.id LIMIT 1) ph ON true
+          LEFT JOIN person p ON p.id = coalesce(rec.person_id, d.delegate_person_id, d.person_id)
     WHERE d.case_id = :case_id AND d.arrived_at IS NOT NULL ORDER BY d.arrived_at, d.id LIMIT :lim)
   UNION ALL
   (SELECT c.recorded_at, 'contact', 'detail.ev.contact', c.recorded_by, NULL,
@@ -63,12 +83,15 @@ WITH src AS (
     WHERE dl.case_id = :case_id ORDER BY dl.due_at, dl.id LIMIT :lim)
   UNION ALL
   (SELECT dl.met_at, 'deadline_met', 'detail.ev.deadline_met', dl.met_by, NULL,
-          jsonb_build_object('deadline', dl.kind, 'due_at', dl.due_at, 'late', dl.met_at > dl.due_at)
-     FROM deadline dl WHERE dl.case_id = :case_id AND dl.met_at IS NOT NULL ORDER BY dl.met_at, dl.id LIMIT :lim)
+          jsonb_build_object('deadline', dl.kind, 'due_at', dl.due_at, 'late', dl.met_at > dl.due_at) || pt.point
+     FROM deadline dl CROSS JOIN LATERAL (SELECT {point}) pt
+    WHERE dl.case_id = :case_id AND dl.met_at IS NOT NULL ORDER BY dl.met_at, dl.id LIMIT :lim)
   UNION ALL
   (SELECT v.found_at, 'violation', 'detail.ev.violation', NULL, NULL,
           jsonb_build_object('deadline', v.kind, 'person', p.full_name, 'due_at', v.due_at, 'charge', v.charge)
-     FROM violation v LEFT JOIN person p ON p.id = v.person_id
+            || pt.point
+     FROM violation v LEFT JOIN person p ON p.id = v.person_id LEFT JOIN deadline dl ON dl.id = v.deadline_id
+          CROSS JOIN LATERAL (SELECT {point}) pt
     WHERE v.case_id = :case_id ORDER BY v.found_at, v.id LIMIT :lim)
   UNION ALL
   (SELECT o.posted_at, 'opinion',
@@ -110,7 +133,7 @@ SELECT src.at, src.kind, src.key, src.ref_id, who.full_name AS actor_name,
        (SELECT ra.role FROM role_assignment ra WHERE ra.person_id = who.id ORDER BY ra.id LIMIT 1) AS actor_role,
        src.params
   FROM src LEFT JOIN person who ON who.id = src.actor_id
-"""
+""".replace("{point}", _POINT)
 # Prepared on each connection (statements.Prepared): parsing and planning the twelve branches cost
 # more than running them. The name carries the text's hash, so a changed text is a new statement.
 TIMELINE = Prepared(f"case_timeline_{hashlib.blake2s(_TIMELINE_SQL.encode(), digest_size=4).hexdigest()}",

@@ -11,6 +11,11 @@
   violation job still counts it. If the surveyor's upload of that material is late, the first
   responsible person and the surveyor are both charged (第三章 五): the one who is not the clock's
   responsible person becomes its `also_charged_person_id`.
+
+Evidence that can be trusted (issue 27): the file's type is read from its content, not its name
+(`material_content`; which kinds are photos and which documents: `rules/material_formats`); a
+photo keeps its EXIF capture time; the bytes go to the evidence folder (`evidence_store`) with
+their SHA-256 recorded in the row, which every download checks (`materials.fetch_material`).
 """
 from __future__ import annotations
 
@@ -22,15 +27,27 @@ from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.rules.deadlines import (
-    FIRST_RESPONSIBLE_MATERIAL, SURVEY_MATERIAL, UPLOAD_KINDS, charged_for_late_material,
+    FIRST_RESPONSIBLE_MATERIAL,
+    SURVEY_MATERIAL,
+    UPLOAD_KINDS,
+    charged_for_late_material,
     survey_material_complete,
 )
+from dashboard.rules.material_formats import accepted_labels, is_photo
+from dashboard.services import evidence_store, material_content
 from dashboard.services.actor import Actor
 from dashboard.services.case_access import load_visible_case
-from dashboard.services.errors import FieldError, PermissionDenied, UserError, ValidationFailed
+from dashboard.services.errors import (
+    FieldError,
+    PermissionDenied,
+    UserError,
+    ValidationFailed,
+)
 from dashboard.services.history import record_event
 from db.models import ClaimCase, Deadline, Dispatch, Upload
 
+# The one upload limit. `.streamlit/config.toml` server.maxUploadSize must say the same number, so
+# the server refuses a bigger file before it is sent in full (a test checks that they agree).
 MAX_UPLOAD_MB = 20
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 
@@ -40,6 +57,7 @@ class UploadResult:
     upload_id: int
     met_deadline_ids: list[int] = field(default_factory=list)
     late_deadline_ids: list[int] = field(default_factory=list)
+    met_deadline_kinds: dict[int, str] = field(default_factory=dict)  # id -> D1/D2/D3, for the message
 
 
 def _case_dispatches(session: Session, case_id: int) -> list[Dispatch]:
@@ -53,8 +71,10 @@ def _may_upload(actor: Actor, case: ClaimCase, dispatches: list[Dispatch]) -> bo
     return any(actor.person_id in (d.person_id, d.delegate_person_id) for d in dispatches)
 
 
-def _validate(kind: str, filename: str, content: bytes) -> list[FieldError]:
+def _validate(kind: str, filename: str, content: bytes) -> tuple[list[FieldError], material_content.Inspection | None]:
+    """Every field's problem at once, and what the content is (None when it was not looked at)."""
     errors: list[FieldError] = []
+    inspection = None
     if kind not in UPLOAD_KINDS:
         errors.append(FieldError("kind", "deadlines.upload.error.bad_kind"))
     if not (filename or "").strip():
@@ -63,7 +83,13 @@ def _validate(kind: str, filename: str, content: bytes) -> list[FieldError]:
         errors.append(FieldError("content", "deadlines.upload.error.empty_file"))
     elif len(content) > MAX_UPLOAD_BYTES:
         errors.append(FieldError("content", "deadlines.upload.error.too_large", {"mb": MAX_UPLOAD_MB}))
-    return errors
+    elif kind in UPLOAD_KINDS:
+        inspection = material_content.inspect(kind, content)
+        if inspection.accepted is None:  # the content decides, whatever the name says
+            key = "materials.error.not_photo" if is_photo(kind) else "materials.error.not_document"
+            errors.append(FieldError("content", key, {"accepted": accepted_labels(kind),
+                                                      "filename": (filename or "").strip()}))
+    return errors, inspection
 
 
 def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filename: str, content: bytes, *,
@@ -75,8 +101,8 @@ def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filen
     dispatches = _case_dispatches(session, case.id)
     if not _may_upload(actor, case, dispatches):
         raise PermissionDenied()
-    errors = _validate(kind, filename, content)
-    if errors:
+    errors, inspection = _validate(kind, filename, content)
+    if errors or inspection is None or inspection.accepted is None:
         raise ValidationFailed(errors)
     if case.state == "closed" and (case.closed_at is None or now >= case.closed_at):
         # An archived case takes no more material (a back-dated upload before the closing is fine).
@@ -96,15 +122,20 @@ def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filen
     elif on_behalf_of_person_id is not None and on_behalf_of_person_id != actor.person_id:
         raise ValidationFailed([FieldError("on_behalf_of_person_id", "deadlines.upload.error.on_behalf_wrong_kind")])
 
+    digest = evidence_store.checksum(content)
+    # The file reaches the disk before its row is committed: a row never names bytes that are not there.
+    storage_key = evidence_store.store(session, content, digest)
     upload = Upload(case_id=case.id, kind=kind, filename=filename.strip()[:255], size_bytes=len(content),
-                    content=content, note=note, uploaded_by=actor.person_id,
+                    content=None, storage_key=storage_key, sha256=digest, content_type=inspection.accepted.mime,
+                    captured_at=inspection.captured_at, note=note, uploaded_by=actor.person_id,
                     on_behalf_of=subject_person if subject_person != actor.person_id else None, uploaded_at=now)
     session.add(upload)
     session.flush()
     result = UploadResult(upload.id)
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="material_uploaded", at=now,
                  upload_id=upload.id, material=kind, filename=upload.filename, size_bytes=len(content),
-                 on_behalf_of=upload.on_behalf_of)
+                 on_behalf_of=upload.on_behalf_of, content_type=upload.content_type, sha256=digest,
+                 captured_at=upload.captured_at.isoformat() if upload.captured_at else None)
 
     if kind in SURVEY_MATERIAL:
         present = set(session.scalars(select(Upload.kind).distinct().where(
@@ -145,6 +176,7 @@ def _meet(session: Session, actor: Actor, case: ClaimCase, clocks: list[Deadline
         deadline.met_by = actor.person_id
         late = now > deadline.due_at
         result.met_deadline_ids.append(deadline.id)
+        result.met_deadline_kinds[deadline.id] = deadline.kind
         if late:
             result.late_deadline_ids.append(deadline.id)
         record_event(session, case_id=case.id, actor_id=actor.person_id, kind="deadline_met", at=now,
@@ -181,12 +213,3 @@ def record_arrival(session: Session, actor: Actor, dispatch_id: int, *, person_i
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="arrived_on_scene", at=now,
                  dispatch_id=dispatch.id, person_id=who, delegate=who == dispatch.delegate_person_id)
     session.commit()
-
-
-def uploads_of_case(session: Session, actor: Actor, case_id: int) -> list[Upload]:
-    """Metadata of the case's uploads, newest first (the content is loaded only when downloaded)."""
-    case = load_visible_case(session, actor, case_id)
-    from sqlalchemy.orm import defer
-
-    return list(session.scalars(select(Upload).options(defer(Upload.content))
-                                .where(Upload.case_id == case.id).order_by(Upload.uploaded_at.desc(), Upload.id.desc())))

@@ -81,14 +81,42 @@ def describe(entry: TimelineEntry) -> str:
         params["on_behalf"] = t("detail.on_behalf_of", name=d["on_behalf"]) if d.get("on_behalf") else ""
     if entry.kind == "deadline_met":
         params["late"] = t("detail.late") if d.get("late") else t("detail.on_time")
+    if entry.kind in ("deadline_met", "violation"):
+        params["point"] = _point(d)
+    key = entry.summary
+    if entry.kind == "arrival":
+        key, params["actor"] = _arrival_key(entry), entry.actor_name or ""
     if entry.kind == "answer":
         params["late"] = t("detail.answer_late") if d.get("late") else ""
-    key = entry.summary
     if not has_key(key):
         key = "detail.ev.event"
         params.setdefault("event_kind", str(d.get("event_kind", entry.kind)))
     template = t(key)
     return string.Formatter().vformat(template, (), _Lenient(params))
+
+
+def _point(details: dict[str, Any]) -> str:
+    """「（第 2 条意见）」 for a D5 line: the points of one opinion share their clock kind and often
+    their due time, and read as duplicates without it (issue 26). Blank for other clocks."""
+    seq = details.get("seq")
+    if seq is None:
+        return ""
+    round_no = details.get("round")
+    if round_no and int(round_no) > 1:
+        return t("detail.ev.point_round", seq=seq, round=round_no)
+    return t("detail.ev.point", seq=seq)
+
+
+def _arrival_key(entry: TimelineEntry) -> str:
+    """An arrival recorded by someone else says so (issue 27): the surveyor's upload of the 人车合影
+    for the first responsible is not the first responsible acting."""
+    d = entry.details
+    person, actor = d.get("person"), entry.actor_name
+    if d.get("by_photo"):
+        return "detail.ev.arrival_photo" if actor == person else "detail.ev.arrival_photo_for"
+    if actor and person and actor != person:
+        return "detail.ev.arrival_recorded_by"
+    return "detail.ev.arrival"
 
 
 def who(entry: TimelineEntry) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from dashboard.services.case_detail import case_detail, find_case_id
 from dashboard.services.case_state import advance_state
 from dashboard.services.dispatch import record_contact_attempt, record_estimate
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError
+from tests import sample_files
 from dashboard.services.uploads import record_upload
 from dashboard.services.stale import shown_time
 from db.models import CaseEvent, ClaimCase, Opinion, OpinionPoint, Person, PointAnswer, PointVerdict, ProgressNote
@@ -20,7 +21,7 @@ def _reviewed_case(session, org, actor_for):
     """A gz case (广东分公司) estimated at T0+1h (T2: two persons), material, an HQ opinion and its answer."""
     case = make_case(session, org, "gz")
     record_estimate(session, actor_for("callcenter"), case.id, "200000", now=T0 + timedelta(hours=1))
-    record_upload(session, actor_for("gz_surveyor1"), case.id, "scene_photos", "scene.jpg", b"jpeg",
+    record_upload(session, actor_for("gz_surveyor1"), case.id, "scene_photos", "scene.jpg", sample_files.jpeg(),
                   now=T0 + timedelta(hours=3))
     opinion = Opinion(case_id=case.id, branch_id=case.branch_id, kind="hq_review", author_id=org.person("reviewer"),
                       addressed_to_person_id=org.person("gd_manager"), posted_at=T0 + timedelta(hours=5))
@@ -187,7 +188,7 @@ def test_timeline_keeps_amounts_exact_times_aware_and_every_named_person(session
     record_contact_attempt(session, cc, result.dispatched[0].dispatch_id, "unavailable", reason="出差",
                            delegate_person_id=delegate, now=T0 + timedelta(minutes=5))
     surveyor = actor_for("gz_surveyor1")
-    record_upload(session, surveyor, case.id, "person_vehicle_photo", "photo.jpg", b"x",
+    record_upload(session, surveyor, case.id, "person_vehicle_photo", "photo.jpg", sample_files.jpeg(),
                   on_behalf_of_person_id=claims_head, now=T0 + timedelta(hours=26))
     names = dict(session.execute(select(Person.id, Person.full_name)
                                  .where(Person.id.in_([claims_head, delegate, surveyor.person_id]))).all())

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from dashboard.services.dispatch import record_estimate
+from tests import sample_files
 from dashboard.services.uploads import record_upload
 from db.engine import normalise_url
 from db.models import Deadline, Notification, Violation
@@ -108,7 +109,7 @@ def test_met_late_stays_a_violation_and_keeps_when_it_was_met(session, org, acto
     surveyor = actor_for("gz_surveyor1")
     late = T0 + timedelta(hours=30)
     for kind in ("scene_photos", "survey_report", "interview_notes"):
-        record_upload(session, surveyor, case.id, kind, f"{kind}.jpg", b"x", now=late)
+        record_upload(session, surveyor, case.id, kind, f"{kind}.bin", sample_files.for_kind(kind), now=late)
     assert _run(db_url, T0 + timedelta(hours=31)) == 0  # the job never saw it open
     assert ("D1", case.surveyor_id, "responsible") in _violations(session)
     d1 = session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == "D1")).one()
@@ -120,8 +121,8 @@ def test_material_met_on_time_is_no_violation(session, org, actor_for, db_url):
     surveyor = actor_for("gz_surveyor1")
     on_time = T0 + timedelta(hours=20)
     for kind in ("scene_photos", "survey_report", "interview_notes"):
-        record_upload(session, surveyor, case.id, kind, f"{kind}.jpg", b"x", now=on_time)
-    record_upload(session, surveyor, case.id, "person_vehicle_photo", "photo.jpg", b"x",
+        record_upload(session, surveyor, case.id, kind, f"{kind}.bin", sample_files.for_kind(kind), now=on_time)
+    record_upload(session, surveyor, case.id, "person_vehicle_photo", "photo.jpg", sample_files.jpeg(),
                   on_behalf_of_person_id=org.person("gz_claims"), now=on_time)
     assert _run(db_url, T0 + timedelta(hours=30)) == 0
     assert _violations(session) == []
@@ -131,7 +132,7 @@ def test_late_surveyor_upload_of_the_photo_charges_the_first_responsible_and_the
         session, org, actor_for, db_url):
     case = _tiered_case(session, org, actor_for)
     claims_head = org.person("gz_claims")
-    record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "photo.jpg", b"x",
+    record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "photo.jpg", sample_files.jpeg(),
                   on_behalf_of_person_id=claims_head, now=T0 + timedelta(hours=26))
     assert _run(db_url, T0 + timedelta(hours=27)) == 0
     d2 = [v for v in _violations(session) if v[0] == "D2"]
@@ -142,7 +143,7 @@ def test_late_upload_after_the_job_flagged_it_adds_the_surveyor_once(session, or
     case = _tiered_case(session, org, actor_for)
     claims_head = org.person("gz_claims")
     assert _run(db_url, T0 + timedelta(hours=25)) == 0
-    record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "photo.jpg", b"x",
+    record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "photo.jpg", sample_files.jpeg(),
                   on_behalf_of_person_id=claims_head, now=T0 + timedelta(hours=26))
     assert _run(db_url, T0 + timedelta(hours=27)) == 0
     assert _run(db_url, T0 + timedelta(hours=28)) == 0

@@ -11,6 +11,7 @@ from dashboard.services.overdue import (
     OverdueFilters, ageing, branch_options, overdue_counts, overdue_export, overdue_page,
     violations_by_branch_and_kind,
 )
+from tests import sample_files
 from dashboard.services.uploads import record_upload
 from dashboard.services.violations import record_violations
 from tests.factories import T0, make_case
@@ -26,7 +27,7 @@ def cases(session, org, actor_for):
     record_estimate(session, call, sz.id, 300000, now=T0 + timedelta(hours=20))
     hz = make_case(session, org, "hz")
     record_estimate(session, call, hz.id, 90000, now=T0)
-    record_upload(session, actor_for("gz_surveyor1"), gz.id, "person_vehicle_photo", "p.jpg", b"x",
+    record_upload(session, actor_for("gz_surveyor1"), gz.id, "person_vehicle_photo", "p.jpg", sample_files.jpeg(),
                   on_behalf_of_person_id=org.person("gz_claims"), now=T0 + timedelta(hours=30))
     return {"gz": gz, "sz": sz, "hz": hz}
 

@@ -10,7 +10,13 @@ from dashboard.services.dispatch import record_contact_attempt, record_estimate
 from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
 from dashboard.services.uploads import record_arrival, record_upload
 from db.models import CaseEvent, Deadline, Dispatch, Upload
+from tests import sample_files
 from tests.factories import T0, make_case
+
+
+@pytest.fixture(autouse=True)
+def _evidence_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
 
 
 @pytest.fixture
@@ -27,10 +33,10 @@ def _clock(session, case_id, kind) -> Deadline:
 
 def test_d1_is_met_when_the_third_kind_of_survey_material_arrives(session, actor_for, case):
     surveyor = actor_for("gz_surveyor1")
-    record_upload(session, surveyor, case.id, "scene_photos", "a.jpg", b"1", now=T0 + timedelta(hours=2))
-    record_upload(session, surveyor, case.id, "survey_report", "b.pdf", b"2", now=T0 + timedelta(hours=3))
+    record_upload(session, surveyor, case.id, "scene_photos", "a.jpg", sample_files.jpeg(), now=T0 + timedelta(hours=2))
+    record_upload(session, surveyor, case.id, "survey_report", "b.pdf", sample_files.pdf(), now=T0 + timedelta(hours=3))
     assert _clock(session, case.id, "D1").met_at is None
-    result = record_upload(session, surveyor, case.id, "interview_notes", "c.pdf", b"3", now=T0 + timedelta(hours=5))
+    result = record_upload(session, surveyor, case.id, "interview_notes", "c.docx", sample_files.docx(), now=T0 + timedelta(hours=5))
     d1 = _clock(session, case.id, "D1")
     assert (d1.met_at, d1.met_by) == (T0 + timedelta(hours=5), surveyor.person_id)
     assert result.met_deadline_ids == [d1.id] and result.late_deadline_ids == []
@@ -40,12 +46,12 @@ def test_the_surveyor_uploads_the_photo_on_behalf_of_the_first_responsible(sessi
     surveyor = actor_for("gz_surveyor1")
     claims_head = org.person("gz_claims")
     at = T0 + timedelta(hours=6)
-    record_upload(session, surveyor, case.id, "person_vehicle_photo", "合影.jpg", b"jpg", on_behalf_of_person_id=claims_head,
+    record_upload(session, surveyor, case.id, "person_vehicle_photo", "合影.jpg", sample_files.jpeg(), on_behalf_of_person_id=claims_head,
                   now=at)
     d2 = _clock(session, case.id, "D2")
     assert (d2.met_at, d2.met_by, d2.also_charged_person_id) == (at, surveyor.person_id, None)
     upload = session.scalars(select(Upload).where(Upload.case_id == case.id)).one()
-    assert (upload.uploaded_by, upload.on_behalf_of, upload.size_bytes) == (surveyor.person_id, claims_head, 3)
+    assert (upload.uploaded_by, upload.on_behalf_of, upload.size_bytes) == (surveyor.person_id, claims_head, len(sample_files.jpeg()))
     dispatch = session.scalars(select(Dispatch).where(Dispatch.case_id == case.id)).one()
     assert dispatch.arrived_at == at
     kinds = set(session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id)))
@@ -54,14 +60,14 @@ def test_the_surveyor_uploads_the_photo_on_behalf_of_the_first_responsible(sessi
 
 def test_the_first_responsible_uploads_their_own_report(session, org, actor_for, case):
     head = actor_for("gz_claims")
-    record_upload(session, head, case.id, "investigation_report", "报告.pdf", b"pdf", now=T0 + timedelta(hours=70))
+    record_upload(session, head, case.id, "investigation_report", "报告.pdf", sample_files.pdf(), now=T0 + timedelta(hours=70))
     d3 = _clock(session, case.id, "D3")
     assert (d3.met_at, d3.met_by) == (T0 + timedelta(hours=70), head.person_id)
 
 
 def test_a_late_surveyor_upload_records_the_surveyor_as_also_charged(session, org, actor_for, case):
     surveyor = actor_for("gz_surveyor1")
-    result = record_upload(session, surveyor, case.id, "investigation_report", "r.pdf", b"x",
+    result = record_upload(session, surveyor, case.id, "investigation_report", "r.pdf", sample_files.pdf(),
                            on_behalf_of_person_id=org.person("gz_claims"), now=T0 + timedelta(hours=73))
     d3 = _clock(session, case.id, "D3")
     assert d3.met_at == T0 + timedelta(hours=73)  # late, and it shows when it was finally met
@@ -75,7 +81,7 @@ def test_the_delegate_s_photo_meets_the_first_responsible_s_d2(session, org, act
     delegate = org.person("gz_head")
     record_contact_attempt(session, actor_for("callcenter"), dispatch.id, "unavailable", reason="出差",
                            delegate_person_id=delegate, now=T0 + timedelta(hours=1))
-    record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "p.jpg", b"x",
+    record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "p.jpg", sample_files.jpeg(),
                   on_behalf_of_person_id=delegate, now=T0 + timedelta(hours=8))
     d2 = _clock(session, case.id, "D2")
     assert d2.met_at == T0 + timedelta(hours=8)
@@ -84,12 +90,12 @@ def test_the_delegate_s_photo_meets_the_first_responsible_s_d2(session, org, act
 
 def test_another_branch_cannot_upload_or_even_see_the_case(session, org, actor_for, case):
     with pytest.raises(NotFound):
-        record_upload(session, actor_for("hz_surveyor1"), case.id, "scene_photos", "a.jpg", b"1", now=T0)
+        record_upload(session, actor_for("hz_surveyor1"), case.id, "scene_photos", "a.jpg", sample_files.jpeg(), now=T0)
 
 
 def test_a_colleague_surveyor_of_the_same_sub_branch_may_not_upload(session, org, actor_for, case):
     with pytest.raises(PermissionDenied):
-        record_upload(session, actor_for("gz_surveyor2"), case.id, "scene_photos", "a.jpg", b"1", now=T0)
+        record_upload(session, actor_for("gz_surveyor2"), case.id, "scene_photos", "a.jpg", sample_files.jpeg(), now=T0)
 
 
 def test_bad_uploads_name_every_field(session, actor_for, case):
@@ -101,7 +107,7 @@ def test_bad_uploads_name_every_field(session, actor_for, case):
 
 def test_uploading_for_someone_not_dispatched_is_refused(session, org, actor_for, case):
     with pytest.raises(ValidationFailed) as err:
-        record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "p.jpg", b"x",
+        record_upload(session, actor_for("gz_surveyor1"), case.id, "person_vehicle_photo", "p.jpg", sample_files.jpeg(),
                       on_behalf_of_person_id=org.person("sz_claims"), now=T0)
     assert err.value.errors[0].key == "deadlines.upload.error.not_dispatched"
 

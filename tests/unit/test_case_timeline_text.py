@@ -61,3 +61,29 @@ def test_english_reader_gets_english():
     set_language("en")
     text = describe(_entry("event", "detail.ev.event.state_changed", before="paid", after="closed"))
     assert text == "State: Paid → Closed"
+
+
+def test_an_arrival_shown_by_the_surveyors_photo_says_who_uploaded_it_for_whom():
+    entry = _entry("arrival", "detail.ev.arrival", actor=("王强", "surveyor"), person="杨丽华", by_photo=True)
+    assert who(entry)[0] == "王强"  # the one who acted: the surveyor, not the first responsible
+    assert describe(entry) == "杨丽华 到达现场（以人车合影为证，由 王强 代为上传）"
+
+
+def test_an_arrival_shown_by_ones_own_photo_or_recorded_by_someone_else():
+    own = _entry("arrival", "detail.ev.arrival", actor=("杨丽华", "first_responsible"), person="杨丽华", by_photo=True)
+    assert describe(own) == "杨丽华 到达现场（以本人上传的人车合影为证）"
+    recorded = _entry("arrival", "detail.ev.arrival", actor=("张伟", "call_center"), person="杨丽华", by_photo=False)
+    assert describe(recorded) == "张伟 登记 杨丽华 到达现场"
+    itself = _entry("arrival", "detail.ev.arrival", actor=("杨丽华", "first_responsible"), person="杨丽华")
+    assert describe(itself) == "杨丽华 到达现场"
+
+
+def test_d5_lines_name_their_review_point_and_answer_round():
+    met = describe(_entry("deadline_met", "detail.ev.deadline_met", deadline="D5", due_at=AT, late=False, seq=2,
+                          round=1))
+    assert met == "D5 分公司逐条反馈（第 2 条意见） 完成（按时；到期 2026-11-20 10:00）"
+    again = describe(_entry("violation", "detail.ev.violation", actor=None, deadline="D5", person="李娜", due_at=AT,
+                            charge="responsible", seq=3, round=2))
+    assert again.startswith("D5 分公司逐条反馈（第 3 条意见，第 2 次反馈） 超时违规，责任人 李娜")
+    d2 = describe(_entry("deadline_met", "detail.ev.deadline_met", deadline="D2", due_at=AT, late=False))
+    assert d2 == "D2 第一责任人到场及人车合影 完成（按时；到期 2026-11-20 10:00）"
