@@ -62,6 +62,9 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     # An estimate above this (CNY) is saved only once the person confirms it: a real catastrophe
     # can be this large, a slip of the keyboard (1e9 for 1e5) usually is.
     "estimate.confirm_above": 50_000_000,
+    # No report, accident or policy start date before this day is accepted (YYYY-MM-DD), on the
+    # form or in an import: 1900-01-01 is a slip, not a case (rules/intake_fields.py).
+    "intake.earliest_date": "2000-01-01",
 }
 
 # Business lines, vehicle uses, accident types and case states (SPEC §2).

@@ -152,7 +152,7 @@ def generate(session: Session, *, seed: int = 42, cases: int = 2000, now: dateti
             record_estimate(session, call_center, case.id, _estimate(rng), now=estimate_at)
             if rng.random() < 0.08:  # the surveyor revises the estimate upwards later
                 later = min(now - timedelta(minutes=1), estimate_at + timedelta(hours=rng.uniform(2, 48)))
-                record_estimate(session, call_center, case.id, case.current_estimate * Decimal("1.8"), now=later,
+                record_estimate(session, call_center, case.id, (case.current_estimate * Decimal("1.8")).quantize(Decimal("0.01")), now=later,
                                 note="补充查勘后上调估损")
             session.refresh(case)
             _advance(session, case, rng, now, call_center.person_id)

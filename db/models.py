@@ -97,6 +97,8 @@ class RuleSetting(Base):
     value: Mapped[Any] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # Two admins at once: the save names the version it drew; a stale one is refused (migration 0023).
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 class TierRuleSet(Base):
@@ -331,6 +333,8 @@ class ContactAttempt(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"), index=True)
     dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatch.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
+    # Why not reached: 关机 / 无法接通 / 无人接听, or 出差 / 开会 (rules/contact_reasons.py, migration 0023).
+    reason_code: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     delegate_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
@@ -349,11 +353,21 @@ class Upload(Base):
     kind: Mapped[str] = mapped_column(String(32))
     filename: Mapped[str] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # Bytes of material uploaded before migration 0024 only; since then the bytes live in the
+    # evidence folder under `storage_key` (docs/EVIDENCE.md: why not in the database).
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     note: Mapped[str | None] = mapped_column(Text)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     on_behalf_of: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
+    # The type read from the content (never the name), e.g. image/jpeg; NULL for material from before 0024.
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 (hex) of the bytes as uploaded: every download is checked against it.
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    # Where the bytes are in the evidence store ("ab/abcdef…", the checksum); NULL: in `content`.
+    storage_key: Mapped[str | None] = mapped_column(String(255))
+    # A photo's EXIF capture time (DateTimeOriginal), when it has one.
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # An open clock: neither met nor cancelled (the partial indexes of the clocks still running).
@@ -557,3 +571,38 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(48))
     payload: Mapped[Any] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)
+
+
+WEB_SESSION_END_REASONS = ("signed_out", "idle", "replaced")
+
+
+class WebSession(Base):
+    """A signed-in browser session (migration 0022): it survives reloads and links until it ends.
+
+    Only SHA-256 digests are stored: of the cookie's token, and of the one-time ticket that hands
+    the token to the browser. Ending the row (sign-out, idle, a new sign-in in the same browser)
+    ends the session in every tab and on every server.
+    """
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    ticket_sha256: Mapped[str | None] = mapped_column(String(64))
+    ticket_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_sha256: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), server_default="zh")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
+    established_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
+                                                   server_default=func.now())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+    __table_args__ = (
+        CheckConstraint(f"end_reason IS NULL OR {_in('end_reason', WEB_SESSION_END_REASONS)}",
+                        name="ck_web_session_end_reason"),
+        CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ck_web_session_ended"),
+        Index("ix_web_session_ticket", "ticket_sha256", unique=True,
+              postgresql_where=text("ticket_sha256 IS NOT NULL")),
+        Index("ix_web_session_token", "token_sha256", unique=True,
+              postgresql_where=text("token_sha256 IS NOT NULL")),
+    )

@@ -1,4 +1,8 @@
-"""Tier rules administration: national table versions, branch sub-tier requests, deadline hours."""
+"""Tier rules administration: national table versions, branch sub-tier requests, deadline hours.
+
+Every write names what the admin's screen was drawn from (the table version edited, the request
+decided, each setting's version) and a colleague's change since is refused with who and when.
+"""
 from __future__ import annotations
 
 import pandas as pd
@@ -8,21 +12,22 @@ from dashboard.i18n import t
 from dashboard.rules.tiers import TierBand
 from dashboard.services.errors import UserError
 from dashboard.services.tier_admin import (
-    EDITABLE_SETTINGS, branches_for_requests, decide_branch_request, editable_settings, publish_national_table,
-    request_branch_subtiers, rule_sets, update_rule_settings,
+    branch_request_base, branches_for_requests, decide_branch_request, publish_national_table,
+    request_branch_subtiers, rule_sets,
 )
 from dashboard.settings import BRANCH_SUBTIER_RANGE
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time
-from dashboard.ui.forms import flash_and_rerun, show_error, show_flash
+from dashboard.ui.forms import error_text, run_write, set_outcome, show_outcome
 from dashboard.ui.session import require_page
+from dashboard.ui.settings_form import render_settings_form
 from dashboard.ui.tables import download_buttons
 from dashboard.ui.tier_editor import bands_frame, edit_bands
 
 actor = require_page("admin_rules")
 is_admin = actor.has_role("hq_admin")
+NOT_SAVED = "admin.rules.not_saved"
 st.title(t("admin.title"))
-show_flash()
 
 
 def history_frame(views) -> pd.DataFrame:
@@ -36,6 +41,11 @@ def history_frame(views) -> pd.DataFrame:
     } for v in views])
 
 
+def forget(*keys: str) -> None:
+    for key in keys:
+        st.session_state.pop(key, None)
+
+
 with db_session() as session:
     national = rule_sets(session, actor, national=True)
     requests = rule_sets(session, actor, national=False)
@@ -43,7 +53,8 @@ with db_session() as session:
 active = next((v for v in national if v.status == "active"), None)
 
 tab_names = [t("admin.tab.national"), t("admin.tab.requests")] + ([t("admin.tab.deadlines")] if is_admin else [])
-tabs = st.tabs(tab_names)
+# Stateful tabs: a save's rerun stays on the tab the admin was on.
+tabs = st.tabs(tab_names, key="admin_tab", on_change="rerun")
 
 with tabs[0]:
     if active:
@@ -56,41 +67,58 @@ with tabs[0]:
     if is_admin and active:
         st.subheader(t("admin.publish.title"))
         st.caption(t("admin.publish.help"))
-        rows = edit_bands(active.bands, key="admin_national_editor")
+        show_outcome("admin_national")
+        # The version the admin edits is kept from when the editor was first drawn: a publication
+        # by a colleague meanwhile shows here and refuses this one (never silently the later wins).
+        base = st.session_state.setdefault("admin_publish_base", active.version)
+        edited = next((v for v in national if v.version == base), active)
+        if base != active.version:
+            st.warning(t("admin.publish.moved", version=active.version, who=active.decided_by or "—",
+                         at=local_time(active.decided_at)))
+            st.button(t("admin.reload_table"), key="admin_publish_reload", on_click=forget,
+                      args=("admin_publish_base", f"admin_national_editor_{base}"))
+        else:
+            st.caption(t("admin.publish.base", version=base))
+        rows = edit_bands(edited.bands, key=f"admin_national_editor_{base}")
         note = st.text_input(t("admin.publish.note"), key="admin_publish_note")
         if st.button(t("admin.publish.submit"), type="primary", key="admin_publish"):
             try:
                 with db_session() as session:
-                    publish_national_table(session, actor, rows, note=note)
+                    publish_national_table(session, actor, rows, note=note, expected_version=base)
             except UserError as err:
-                show_error(err)
+                st.error(error_text(err, NOT_SAVED))
             else:
-                flash_and_rerun(t("admin.publish.done", version=active.version + 1))
+                forget("admin_publish_base", f"admin_national_editor_{base}", "admin_publish_note")
+                set_outcome("admin_national", "success", t("admin.publish.done", version=base + 1))
+                st.rerun()
 
 with tabs[1]:
     pending = [v for v in requests if v.status == "pending"]
     st.subheader(t("admin.request.pending"))
+    show_outcome("admin_requests")
     if not pending:
         st.info(t("admin.request.none_pending"))
     low, high = BRANCH_SUBTIER_RANGE
+
+    def decided_message(approve: bool):
+        key = "admin.request.approved_named" if approve else "admin.request.rejected_named"
+        return lambda result: t(key, branch=result[0], version=result[1])
+
     for view in pending:
         with st.container(border=True):
             st.markdown(f"**{view.branch}** · v{view.version} · {view.requested_by or ''} · "
                         f"{local_time(view.requested_at)}  \n{view.note or ''}")
             st.dataframe(bands_frame(view.bands), hide_index=True, width="stretch")
             if is_admin:
-                decision_note = st.text_input(t("admin.request.decision_note"), key=f"admin_note_{view.id}")
+                st.text_input(t("admin.request.decision_note"), key=f"admin_note_{view.id}")
                 c1, c2 = st.columns(2)
                 for column, approve, label in ((c1, True, "admin.request.approve"), (c2, False, "admin.request.reject")):
-                    if column.button(t(label), key=f"admin_{'ok' if approve else 'no'}_{view.id}",
-                                     type="primary" if approve else "secondary"):
-                        try:
-                            with db_session() as session:
-                                decide_branch_request(session, actor, view.id, approve=approve, note=decision_note)
-                        except UserError as err:
-                            show_error(err)
-                        else:
-                            flash_and_rerun(t("admin.request.approved" if approve else "admin.request.rejected"))
+                    # The request decided is the one drawn here (its id bound to the button).
+                    column.button(t(label), key=f"admin_{'ok' if approve else 'no'}_{view.id}",
+                                  type="primary" if approve else "secondary", on_click=run_write, kwargs=dict(
+                                      action=lambda s, rid=view.id, ok=approve: decide_branch_request(
+                                          s, actor, rid, approve=ok, note=st.session_state.get(f"admin_note_{rid}")),
+                                      success=decided_message(approve), slot="admin_requests", heading_key=NOT_SAVED))
     st.subheader(t("admin.request.all"))
     all_requests = history_frame(requests)
     st.dataframe(all_requests, hide_index=True, width="stretch")
@@ -98,33 +126,35 @@ with tabs[1]:
     if request_branches and active:
         st.subheader(t("admin.request.title"))
         st.caption(t("admin.request.help"))
+        show_outcome("admin_request_new")
         branch_id = st.selectbox(t("admin.request.branch"), list(request_branches), format_func=request_branches.get,
                                  key="admin_request_branch")
+        base_key = f"admin_request_base_{branch_id}"
+        if base_key not in st.session_state:
+            with db_session() as session:
+                st.session_state[base_key] = branch_request_base(session, actor, branch_id)
+        request_base = st.session_state[base_key]
+        seed_table = next((v for v in national if v.version == request_base[0]), active)
         seed = [TierBand(b.code, max(b.lower_exclusive, low), min(b.upper_inclusive, high), b.positions)
-                for b in active.bands if b.upper_inclusive is not None and low <= b.lower_exclusive < high]
-        rows = edit_bands(seed, key="admin_request_editor")
+                for b in seed_table.bands if b.upper_inclusive is not None and low <= b.lower_exclusive < high]
+        editor_key = f"admin_request_editor_{branch_id}_{request_base[0]}_{request_base[1]}"
+        rows = edit_bands(seed, key=editor_key)
         note = st.text_input(t("admin.request.note"), key="admin_request_note")
         if st.button(t("admin.request.submit"), type="primary", key="admin_request_submit"):
             try:
                 with db_session() as session:
-                    request_branch_subtiers(session, actor, branch_id, rows, note=note)
+                    request_branch_subtiers(session, actor, branch_id, rows, note=note, expected_base=request_base)
             except UserError as err:
-                show_error(err)
+                st.error(error_text(err, NOT_SAVED))
+                if err.key.startswith("common.stale_write"):
+                    st.button(t("admin.reload_table"), key="admin_request_reload", on_click=forget,
+                              args=(base_key, editor_key))
             else:
-                flash_and_rerun(t("admin.request.done"))
+                forget(base_key, editor_key, "admin_request_note")
+                set_outcome("admin_request_new", "success", t("admin.request.done_named",
+                            branch=request_branches[branch_id], version=request_base[1] + 1))
+                st.rerun()
 
 if is_admin:
     with tabs[2]:
-        st.caption(t("admin.settings.help"))
-        with db_session() as session:
-            current = editable_settings(session, actor)
-        with st.form("admin_settings"):
-            typed = {key: st.text_input(t(f"admin.setting.{key}"), value=str(current[key]), key=f"admin_set_{key}")
-                     for key in EDITABLE_SETTINGS}
-            if st.form_submit_button(t("admin.settings.submit"), type="primary"):
-                try:
-                    with db_session() as session:
-                        changed = update_rule_settings(session, actor, typed)
-                    st.success(t("admin.settings.saved", n=len(changed)) if changed else t("admin.settings.unchanged"))
-                except UserError as err:
-                    show_error(err)
+        render_settings_form(actor)

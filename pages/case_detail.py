@@ -1,5 +1,4 @@
 """Case detail: the facts, deadlines and ONE timeline of everything that happened; act from here."""
-import importlib.util
 
 import pandas as pd
 import streamlit as st
@@ -7,7 +6,6 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import has_key, t
 from dashboard.services.case_detail import case_detail, find_case_id
-from dashboard.services.case_state import advance_state
 from dashboard.services.errors import UserError
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.case_timeline import describe, who
@@ -128,58 +126,20 @@ if detail.timeline:
 else:
     st.caption(t("detail.timeline_empty"))
 
-st.subheader(t("detail.actions"))
-if detail.allowed_states:
-    with st.form("detail_advance"):
-        target = st.selectbox(t("detail.state.to"), detail.allowed_states, format_func=lambda s: t(f"state.{s}"),
-                              key="detail_target_state")
-        go = st.form_submit_button(t("detail.state.submit"))
-    if go:
-        try:
-            with db_session() as session:
-                advance_state(session, actor, f.id, target, expected_version=f.version)
-        except UserError as err:
-            st.error(t(err.key))
-        else:
-            st.session_state["detail_notice"] = t("detail.state.done", state=t(f"state.{target}"))
-            st.rerun()
-elif actor.has_role("hq_admin", "call_center", "branch_manager", "branch_tracker", "first_responsible", "surveyor"):
-    st.caption(t("detail.state.none"))
+# 操作: the heading only when something is under it; the state change writes the case, version and
+# target drawn here (a button callback), never what the submit's rerun reads (issue 27).
+from dashboard.ui.case_state_form import has_actions, render_state_change  # noqa: E402
+
+if has_actions(actor, detail):
+    st.subheader(t("detail.actions"))
+render_state_change(actor, detail)
 if notice := st.session_state.pop("detail_notice", None):
     st.success(notice)
 
-if detail.may_upload:
-    if importlib.util.find_spec("dashboard.services.uploads") is None:
-        st.caption(t("detail.upload.unavailable"))
-    else:
-        from dashboard.services import uploads
+# The case's material for everyone who may see the case; the upload form for those who may add it.
+from dashboard.ui.materials import render_materials  # noqa: E402
 
-        kinds = tuple(getattr(uploads, "UPLOAD_KINDS", ("scene_photos", "survey_report", "interview_notes",
-                                                          "person_vehicle_photo", "investigation_report")))
-        with st.form("detail_upload", clear_on_submit=True):
-            st.markdown(f"**{t('detail.upload')}**")
-            kind = st.selectbox(t("detail.upload.kind"), kinds, key="detail_upload_kind",
-                                format_func=lambda k: t(f"detail.upload_kind.{k}"))
-            file = st.file_uploader(t("detail.upload.file", mb=uploads.MAX_UPLOAD_MB), key="detail_upload_file")
-            behalf = None
-            if actor.person_id == f.surveyor_id and detail.dispatched:
-                names = dict(detail.dispatched)
-                behalf = st.selectbox(t("detail.upload.on_behalf"), [None, *names], key="detail_upload_behalf",
-                                      placeholder="—", format_func=lambda p: "—" if p is None else names[p])
-            sent = st.form_submit_button(t("detail.upload.submit"))
-        if sent:
-            if file is None:
-                st.error(t("detail.upload.need_file"))
-            else:
-                try:
-                    with db_session() as session:
-                        uploads.record_upload(session, actor, f.id, kind, file.name, file.getvalue(),
-                                              on_behalf_of_person_id=behalf)
-                except UserError as err:
-                    st.error(t(err.key, **err.params))
-                else:
-                    st.session_state["detail_notice"] = t("detail.upload.done", filename=file.name)
-                    st.rerun()
+render_materials(actor, detail)
 
 if detail.may_answer and "branch_feedback" in st.session_state.get("nav_pages", []):
     st.page_link("pages/branch_feedback.py", label=t("detail.answer_link"), icon=":material/reply:")

@@ -1,35 +1,35 @@
-"""Dispatch board: cases awaiting dispatch and who was dispatched; the call center acts from here."""
+"""Dispatch board: cases awaiting dispatch and who was dispatched; the call center acts from here.
+
+Clicking a row chooses the case to act on (the act panel below, dashboard/ui/board_act.py); the
+act panel opens the case detail with its own button.
+"""
 from __future__ import annotations
 
+import hashlib
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import clock
 from dashboard.i18n import t
-from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
 from dashboard.services.dispatch_board import (
-    ACT_ROLES, VIEWS, BoardFilter, BoardRow, board_count, board_page, branch_options, case_dispatches,
-    delegate_candidates, sub_branch_options, tier_choices,
+    ACT_ROLES, VIEWS, BoardFilter, BoardRow, board_count, board_page, branch_options, sub_branch_options,
+    tier_choices,
 )
-from dashboard.services.errors import UserError
+from dashboard.ui.board_act import CHOSEN, dispatch_text, render_act_panel, render_picker
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
-from dashboard.ui.forms import flash_and_rerun, keep_choice_offered, show_error, show_flash
+from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.format import tier_label
+from dashboard.ui.review_view import apply_row_click
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 
 actor = require_page("dispatch_board")
 PAGE_SIZE = 50
 now = clock.now()
+may_act = actor.has_role(*ACT_ROLES)
 st.title(t("board.title"))
-show_flash()
-
-
-def dispatch_text(d) -> str:
-    who = f"{d.person_name}·{t(f'position.{d.position}')}（{t(f'dispatch.contact.{d.contact_state}')}）"
-    return f"{who}→{d.delegate_name}" if d.delegate_name else who
 
 
 with db_session() as session:
@@ -96,74 +96,29 @@ if frame.empty:
 else:
     # Widths for the columns people read first: sized by the browser alone, the level, the amount
     # and who was sent were cut off ("二级（", "¥452,325.0") beside twelve columns.
-    case_table(frame, key="bd_table", column_config={
+    widths = {
         t("board.col.case_no"): st.column_config.TextColumn(width=170),
         t("board.col.tier"): st.column_config.TextColumn(width=210),
         t("board.col.estimate"): st.column_config.TextColumn(width=130),
         t("board.col.dispatched"): st.column_config.TextColumn(width="large"),
         t("board.col.since"): st.column_config.TextColumn(width=110),
-    })
+    }
+    if may_act:
+        # A row click chooses the case to act on, by its id (issue 26: it opened the case detail). The
+        # table's key follows the cases it lists: when the list changes under a ticked row (the case
+        # chosen moved up a tier and left the page), the tick goes rather than mark another case.
+        ids = [r.case_id for r in page.rows]
+        table_key = "bd_table_" + hashlib.blake2s(repr(ids).encode(), digest_size=6).hexdigest()
+        event = st.dataframe(frame.drop(columns=["case_id"]), key=table_key, hide_index=True, width="stretch",
+                             on_select="rerun", selection_mode="single-row", column_config=widths)
+        rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
+        apply_row_click(st.session_state, table_key, rows, ids, CHOSEN)
+    else:  # those who only read: a row opens the case
+        case_table(frame, key="bd_table", column_config=widths)
     download_buttons(frame.drop(columns=["case_id"]), "调度看板", key="bd_download", page_only=True)
 
-if actor.has_role(*ACT_ROLES) and page.rows:
+if may_act:
     st.divider()
     st.subheader(t("board.act.title"))
-    cases = {r.case_id: f"{r.case_no}（{tier_label(r.tier)}）" for r in page.rows}
-    case_id = st.selectbox(t("board.act.case"), list(cases), format_func=cases.get, key="bd_act_case")
-    with db_session() as session:
-        dispatches = case_dispatches(session, actor, case_id)
-    contact_tab, delegate_tab, retier_tab = st.tabs([t("board.act.contact"), t("board.act.delegate"),
-                                                     t("board.act.retier")])
-    labels = {d.dispatch_id: dispatch_text(d) for d in dispatches}
-    with contact_tab:
-        if not dispatches:
-            st.info(t("board.act.no_dispatch"))
-        else:
-            with st.form("bd_contact"):
-                dispatch_id = st.selectbox(t("board.act.dispatch"), list(labels), format_func=labels.get,
-                                           key="bd_contact_dispatch")
-                outcome = st.radio(t("board.act.outcome"), ["reached", "unreachable", "unavailable"],
-                                   format_func=lambda o: t(f"board.outcome.{o}"), key="bd_outcome")
-                reason = st.text_input(t("board.act.reason"), key="bd_reason")
-                if st.form_submit_button(t("common.save"), type="primary"):
-                    try:
-                        with db_session() as session:
-                            record_contact_attempt(session, actor, dispatch_id, outcome, reason=reason or None)
-                    except UserError as err:
-                        show_error(err)
-                    else:
-                        flash_and_rerun(t("board.act.saved"))
-    with delegate_tab:
-        absent = {k: v for k, v in labels.items()
-                  if next(d for d in dispatches if d.dispatch_id == k).contact_state != "notified"}
-        if not absent:
-            st.info(t("board.act.no_dispatch") if not dispatches else t("board.act.no_absent"))
-        else:
-            dispatch_id = st.selectbox(t("board.act.dispatch"), list(absent), format_func=absent.get,
-                                       key="bd_delegate_dispatch")
-            with db_session() as session:
-                people = dict(delegate_candidates(session, actor, dispatch_id))
-            with st.form("bd_delegate"):
-                person_id = st.selectbox(t("board.act.delegate_person"), list(people), format_func=people.get,
-                                         key="bd_delegate_person")
-                if st.form_submit_button(t("common.save"), type="primary"):
-                    try:
-                        with db_session() as session:
-                            name_delegate(session, actor, dispatch_id, person_id)
-                    except UserError as err:
-                        show_error(err)
-                    else:
-                        flash_and_rerun(t("board.act.saved"))
-    with retier_tab:
-        with st.form("bd_retier"):
-            amount = st.text_input(t("cases.estimate.amount"), key="bd_amount")
-            note = st.text_input(t("cases.estimate.note"), key="bd_note")
-            if st.form_submit_button(t("cases.estimate.submit"), type="primary"):
-                try:
-                    with db_session() as session:
-                        result = record_estimate(session, actor, case_id, amount.strip(), note=note or None)
-                except UserError as err:
-                    show_error(err)
-                else:
-                    flash_and_rerun(t("cases.estimate.done", amount=money(result.amount),
-                                      tier=tier_label(result.tier_after)))
+    render_picker(actor)
+    render_act_panel(actor)

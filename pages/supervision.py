@@ -12,12 +12,15 @@ from dashboard.i18n import t
 from dashboard.services.reference import due_soon_hours
 from dashboard.services.review_queue import queue_branch_choices
 from dashboard.services.supervision import (
-    assign_supervisor, case_first_responsibles, followed_cases, open_supervision_opinions, post_progress_note,
-    post_supervision_opinion, supervision_thread, supervisor_assignments, supervisor_choices, unassign_supervisor,
+    assign_supervisor, assignment_origin, case_first_responsibles, followed_cases, open_supervision_opinions,
+    post_progress_note, post_supervision_opinion, supervision_thread, supervisor_assignments, supervisor_choices,
+    thread_version, unassign_supervisor,
 )
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
-from dashboard.ui.review_view import left_text, run_action, selectable_table, show_flash
+from dashboard.services.errors import StaleWrite
+from dashboard.ui.forms import chosen_option, keep_choice_by_label, run_write, show_outcome
+from dashboard.ui.review_view import left_text, selectable_table
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
 from dashboard.ui.tables import download_buttons, open_case, pager
@@ -29,8 +32,21 @@ is_supervisor = actor.has_role("exec_supervisor")
 is_first = actor.has_role("first_responsible")
 is_admin = actor.has_role("hq_admin")
 st.title(t("review.page.supervision"))
-show_flash()
-tabs = st.tabs([t("review.sup.cases"), t("review.sup.admin")] if is_admin else [t("review.sup.cases")])
+
+
+def _reply_target(key: str, offered: dict) -> int | None:
+    """The opinion the reply answers, as the person chose it on the page drawn; a choice that names
+    none of those drawn is refused rather than posted as general progress."""
+    value = st.session_state.get(key)
+    chosen = chosen_option(value, offered)
+    if value is not None and chosen is None:
+        raise StaleWrite()
+    return chosen
+
+
+# Stateful tabs: after 分配 the page stays on the tab the person was on (it jumped back to the first).
+tabs = st.tabs([t("review.sup.cases"), t("review.sup.admin")] if is_admin else [t("review.sup.cases")],
+               key="sup_tab", on_change="rerun")
 
 with tabs[0]:
     f1, f2, f3 = st.columns(3)
@@ -77,8 +93,10 @@ with tabs[0]:
         if case_id is not None:
             with db_session() as session:
                 thread = supervision_thread(session, actor, case_id)
+                drawn = thread_version(session, case_id)  # what this person has read: the writes name it
                 persons = dict(case_first_responsibles(session, actor, case_id))
                 mine = open_supervision_opinions(session, actor, case_id) if is_first else []
+            case_no = next((r.case_no for r in rows if r.case_id == case_id), "")
             st.subheader(t("review.sup.thread"))
             for entry in thread:
                 if entry.kind == "supervision":
@@ -92,26 +110,51 @@ with tabs[0]:
                                  body=entry.body))
             if st.button(t("review.open_detail"), key="sup_open_detail"):
                 open_case(case_id)
+            show_outcome("sup_thread")
             if is_supervisor and case_id and persons:
                 st.subheader(t("review.sup.new_opinion"))
+                keep_choice_by_label("sup_to", persons)
                 st.selectbox(t("review.sup.addressee"), list(persons), key="sup_to", format_func=persons.get)
                 st.text_area(t("review.sup.body"), key="sup_body", height=100)
-                st.button(t("review.sup.post"), key="sup_post", type="primary", on_click=run_action, kwargs=dict(
-                    action=lambda s: post_supervision_opinion(s, actor, case_id, st.session_state.get("sup_body", ""),
-                                                              st.session_state.get("sup_to")),
-                    success=t("review.sup.posted"), clear=("sup_body",)))
+                # The case, its thread as read and the addressee chosen are bound when the button is drawn.
+                st.button(t("review.sup.post"), key="sup_post", type="primary", on_click=run_write, kwargs=dict(
+                    action=lambda s, cid=case_id, seen=drawn: post_supervision_opinion(
+                        s, actor, cid, st.session_state.get("sup_body", ""), st.session_state.get("sup_to"),
+                        expected_thread=seen),
+                    success=lambda _id, names=persons, no=case_no: t(
+                        "supervision.posted_named", person=names.get(st.session_state.get("sup_to"), ""), case_no=no),
+                    slot="sup_thread", on_success=lambda _id: st.session_state.update(sup_body="")))
             if is_first and actor.person_id in persons:
                 st.subheader(t("review.sup.progress"))
+                answered = t("supervision.replied_mark")
                 replies = {None: t("review.sup.no_reply_to"),
-                           **{oid: f"{local_time(at)} · {body[:40]}" for oid, body, at in mine}}
-                st.selectbox(t("review.sup.reply_to"), list(replies), key="sup_reply_to", format_func=replies.get,
-                             index=1 if mine else 0)
+                           **{o.opinion_id: f"{local_time(o.posted_at)} · {o.body[:40]}"
+                                            + (f"（{answered}）" if o.replied_at else "") for o in mine}}
+                # One picker per thread as drawn: after a reply (or a new opinion) the picker is drawn
+                # afresh, preselecting the opinion awaiting a reply that is due first, never one answered.
+                reply_key = f"sup_reply_to_{case_id}_{drawn}"
+                keep_choice_by_label(reply_key, replies)
+                waiting = [o.opinion_id for o in mine if o.replied_at is None]
+                st.selectbox(t("review.sup.reply_to"), list(replies), key=reply_key, format_func=replies.get,
+                             index=list(replies).index(waiting[0]) if waiting else 0)
                 st.text_area(t("review.sup.progress_body"), key="sup_progress", height=100)
-                st.button(t("review.sup.post_progress"), key="sup_progress_post", type="primary", on_click=run_action,
-                          kwargs=dict(action=lambda s: post_progress_note(
-                              s, actor, case_id, st.session_state.get("sup_progress", ""),
-                              opinion_id=st.session_state.get("sup_reply_to")),
-                              success=t("review.sup.progress_posted"), clear=("sup_progress",)))
+                posted_of = {o.opinion_id: o.posted_at for o in mine}
+
+                def _progress_message(_note_id: int, no: str = case_no, posted: dict = posted_of,
+                                      offered: dict = replies, key: str = reply_key) -> str:
+                    opinion = chosen_option(st.session_state.get(key), offered)
+                    if opinion in posted:
+                        return t("supervision.replied_named", at=local_time(posted[opinion]), case_no=no)
+                    return t("supervision.progress_named", case_no=no)
+
+                def _after_progress(_note_id: int) -> None:
+                    st.session_state["sup_progress"] = ""
+
+                st.button(t("review.sup.post_progress"), key="sup_progress_post", type="primary", on_click=run_write,
+                          kwargs=dict(action=lambda s, cid=case_id, seen=drawn, offered=replies, key=reply_key:
+                                      post_progress_note(s, actor, cid, st.session_state.get("sup_progress", ""),
+                                                         opinion_id=_reply_target(key, offered), expected_thread=seen),
+                              success=_progress_message, slot="sup_thread", on_success=_after_progress))
 
 if is_admin:
     with tabs[1]:
@@ -126,15 +169,37 @@ if is_admin:
         st.dataframe(frame, hide_index=True, width="stretch", key="sup_admin_table")
         download_buttons(frame, "supervisor_assignments", key="sup_admin_dl")
         people_d, branches_d = dict(people), dict(branches)
+        shown_pairs = frozenset((a.person_id, a.branch_id) for a in assignments)  # what this admin sees
+        show_outcome("sup_admin")
         a1, a2 = st.columns(2)
         a1.selectbox(t("review.sup.person"), list(people_d), key="sup_admin_person", format_func=people_d.get)
         a2.selectbox(t("review.col.branch"), list(branches_d), key="sup_admin_branch", format_func=branches_d.get)
+
+        def _pair() -> tuple[int, int]:
+            return st.session_state["sup_admin_person"], st.session_state["sup_admin_branch"]
+
+        def _assign(session) -> tuple[bool, tuple[str | None, str | None]]:
+            person_id, branch_id = _pair()
+            added = assign_supervisor(session, actor, person_id, branch_id)
+            return added, ((None, None) if added else assignment_origin(session, actor, person_id, branch_id))
+
+        def _assigned(result, names=people_d, units=branches_d):
+            added, (who, at) = result
+            person, branch = names.get(_pair()[0], ""), units.get(_pair()[1], "")
+            if added:
+                return t("supervision.assigned_named", person=person, branch=branch)
+            origin = t("supervision.origin_by", who=who, at=at) if who else t("supervision.origin_at", at=at)
+            return "info", t("supervision.already", person=person, branch=branch, origin=origin)
+
+        def _unassigned(removed: bool, names=people_d, units=branches_d):
+            person, branch = names.get(_pair()[0], ""), units.get(_pair()[1], "")
+            if removed:
+                return t("supervision.unassigned_named", person=person, branch=branch)
+            return "info", t("supervision.not_assigned", person=person, branch=branch)
+
         b1, b2 = st.columns(2)
-        b1.button(t("review.sup.assign"), key="sup_assign", on_click=run_action, kwargs=dict(
-            action=lambda s: assign_supervisor(s, actor, st.session_state["sup_admin_person"],
-                                               st.session_state["sup_admin_branch"]),
-            success=lambda added: t("review.sup.assigned") if added else t("review.sup.already")))
-        b2.button(t("review.sup.unassign"), key="sup_unassign", on_click=run_action, kwargs=dict(
-            action=lambda s: unassign_supervisor(s, actor, st.session_state["sup_admin_person"],
-                                                 st.session_state["sup_admin_branch"]),
-            success=t("review.sup.unassigned")))
+        b1.button(t("review.sup.assign"), key="sup_assign", on_click=run_write,
+                  kwargs=dict(action=_assign, success=_assigned, slot="sup_admin"))
+        b2.button(t("review.sup.unassign"), key="sup_unassign", on_click=run_write, kwargs=dict(
+            action=lambda s, seen=shown_pairs: unassign_supervisor(s, actor, *_pair(), expected_assigned=_pair() in seen),
+            success=_unassigned, slot="sup_admin"))

@@ -29,6 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.field.surveyor": ("查勘员（直接责任人）", "Surveyor (direct responsible)"),
     "cases.field.description": ("案情描述", "Description"),
     "cases.field.initial_estimate": ("整案估损金额（元，可选）", "Whole-case estimate (CNY, optional)"),
+    "cases.field.estimate_note": ("备注", "Note"),
     "cases.field.row": ("行号", "Row"),
     "cases.field.reasons": ("错误原因", "Problems"),
     # Field errors
@@ -42,7 +43,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "'{value}' is not a time: use the form 2026-11-20 08:30."),
     "cases.error.bad_date": ("“{value}”不是有效日期，请按 2026-01-31 格式填写。",
                              "'{value}' is not a date: use the form 2026-01-31."),
-    "cases.error.report_in_future": ("报案时间不能晚于当前时间。", "The report time cannot be in the future."),
+    "cases.error.after_now": ("{value} 晚于当前时间 {now}，请核对。", "{value} is later than now ({now}): check it."),
+    "cases.error.date_out_of_range": ("{value} 超出允许范围，请填写 {earliest} 至 {latest} 之间的日期。",
+                                      "{value} is out of range: enter a date from {earliest} to {latest}."),
+    "cases.error.control_chars": ("含有不可见的控制字符（{chars}），常见于从其他系统复制的文字，请删除后重新填写。",
+                                  "contains invisible control characters ({chars}), which often come with text "
+                                  "copied from another system: delete them and type it again."),
+    "cases.error.bad_phone": ("“{value}”不是有效的电话号码。请填写 11 位手机号（如 13800138000）或带区号的固定电话"
+                              "（如 020-87654321，分机写作 020-87654321-123）。",
+                              "'{value}' is not a phone number: enter an 11-digit mobile number (13800138000) or a "
+                              "landline with its area code (020-87654321, extension 020-87654321-123)."),
+    "cases.error.case_no_unavailable": ("报案号 {case_no} 不能使用，请核对报案号是否抄写正确；如确认无误，请联系呼叫中心处理。",
+                                        "Case number {case_no} cannot be used: check that it was copied correctly; "
+                                        "if it is right, ask the call center."),
+    "cases.error.formula_without_value": ("该单元格是公式（{formula}），文件中没有公式的计算结果。请在 Excel 中打开并保存文件，"
+                                          "或把该列“复制 → 选择性粘贴 → 数值”后重新上传。",
+                                          "This cell is a formula ({formula}) and the file holds no result for it. "
+                                          "Open and save the file in Excel, or paste the column as values, and "
+                                          "upload it again."),
     "cases.error.accident_after_report": ("出险时间不能晚于报案时间。", "The accident cannot be after the report time."),
     "cases.error.bad_age": ("“{value}”不是有效车龄，请填写 0–100 的整数。",
                             "'{value}' is not a vehicle age: enter a whole number 0–100."),
@@ -58,11 +76,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.error.surveyor_not_in_sub_branch": ("该查勘员不属于所选三级机构。",
                                                "This surveyor does not belong to the chosen sub-branch."),
     "cases.error.file_type": ("只能导入 .csv 或 .xlsx 文件。", "Only .csv or .xlsx files can be imported."),
-    "cases.error.file_unreadable": ("文件无法读取：{detail}", "The file cannot be read: {detail}"),
+    "cases.error.file_encoding": ("文件的文字编码无法识别。请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”或 Excel 工作簿"
+                                  "（.xlsx）后重新上传。",
+                                  "The file's text encoding is not recognised. In Excel, save it as \"CSV UTF-8 "
+                                  "(comma delimited)\" or as a workbook (.xlsx) and upload it again."),
+    "cases.error.xlsx_unreadable": ("文件不是可读取的 Excel 工作簿（.xlsx），可能已损坏，或是改了扩展名的旧版 .xls。"
+                                    "请用 Excel 打开后另存为 .xlsx 再上传。",
+                                    "The file is not a readable Excel workbook (.xlsx): it may be damaged, or an old "
+                                    ".xls renamed. Open it in Excel, save it as .xlsx and upload it again."),
+    "cases.error.csv_malformed": ("文件第 {row} 行格式有误（引号不成对），请在 Excel 中检查该行后重新上传。",
+                                  "Row {row} of the file is malformed (an unclosed quote): check it in Excel and "
+                                  "upload it again."),
+    "cases.error.file_too_large": ("文件 {size} MB，超过 {max} MB 上限，未读取。请拆分后分批导入（每个文件最多 {rows} 行）。",
+                                   "The file is {size} MB, over the {max} MB limit, and was not read. Split it and "
+                                   "import the parts (at most {rows} rows a file)."),
     "cases.error.file_empty": ("文件中没有数据行。", "The file has no data rows."),
     "cases.error.missing_columns": ("缺少必需的列：{columns}。请使用下载的模板。",
                                     "Required columns are missing: {columns}. Use the downloadable template."),
-    "cases.error.too_many_rows": ("一次最多导入 {max} 行，请拆分文件。", "At most {max} rows per import: split the file."),
+    "cases.error.too_many_rows": ("文件超过 {max} 行，未导入。每个文件最多 {max} 行，请拆分后分批导入。",
+                                  "The file has more than {max} rows and was not imported. At most {max} rows a "
+                                  "file: split it and import the parts."),
     "cases.error.import_conflict": ("导入时有报案号已被他人登记，未导入任何案件，请重新检查文件。",
                                     "Some case numbers were registered by someone else meanwhile; nothing was "
                                     "imported: check the file again."),
@@ -84,8 +117,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.pick_sub_branch_first": ("先选择三级机构，再选择该机构的查勘员。",
                                     "Choose the sub-branch first, then one of its surveyors."),
     "cases.time_hint": ("时间按北京时间填写。", "Times are Beijing time (Asia/Shanghai)."),
-    "cases.date": ("日期", "Date"),
-    "cases.time": ("时间", "Time"),
+    "cases.choose": ("请选择", "Choose"),
+    "cases.placeholder.moment": ("例如 2026-11-20 08:30", "e.g. 2026-11-20 08:30"),
+    "cases.placeholder.day": ("例如 2026-03-01（可不填）", "e.g. 2026-03-01 (optional)"),
+    "cases.placeholder.phone": ("如 13800138000 或 020-87654321", "e.g. 13800138000 or 020-87654321"),
+    "cases.help.moment": ("年-月-日 时:分，北京时间。最早 {earliest}，不晚于当前时间。",
+                          "Year-month-day hour:minute, Beijing time. From {earliest}, not later than now."),
+    "cases.no_surveyor": ("该三级机构没有在职的查勘员，请先在人员管理中指定查勘员。",
+                          "This sub-branch has no active surveyor: name one under people first."),
     "cases.yes": ("是", "Yes"),
     "cases.no": ("否", "No"),
     # Bulk import
@@ -96,8 +135,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "import the valid rows only."),
     "cases.import.template_csv": ("下载 CSV 模板", "Download CSV template"),
     "cases.import.template_xlsx": ("下载 Excel 模板", "Download Excel template"),
-    "cases.import.upload": ("上传文件（CSV 或 Excel .xlsx，每个文件最多 {rows} 行）",
-                            "Upload file (CSV or Excel .xlsx, up to {rows} rows a file)"),
+    "cases.import.upload": ("上传文件（CSV 或 Excel .xlsx，每个文件最多 {rows} 行、{mb} MB）",
+                            "Upload file (CSV or Excel .xlsx, up to {rows} rows and {mb} MB a file)"),
     "cases.import.check": ("检查文件", "Check file"),
     "cases.import.valid_only": ("只导入正确的行（错误行不导入）", "Import the valid rows only (skip bad rows)"),
     "cases.import.run": ("开始导入", "Import"),
@@ -110,12 +149,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "Import finished: {imported} cases added, {skipped} bad rows skipped, in {seconds} s."),
     "cases.import.progress": ("正在导入：{done}/{total}", "Importing: {done}/{total}"),
     "cases.import.all_valid": ("所有行均正确，可以导入。", "Every row is valid: ready to import."),
+    "cases.import.detail_hint": ("勾选表格中的一行，可在表格下方查看该行的全部错误原因；下载的错误行文件也含全部原因。",
+                                 "Tick a row of the table to read all its reasons below it; the downloadable file "
+                                 "of bad rows holds them all too."),
+    "cases.import.detail_title": ("第 {row} 行（报案号 {case_no}）的错误：", "Row {row} (case number {case_no}):"),
     # Estimate tab
     "cases.estimate.case_no": ("报案号", "Case number"),
     "cases.estimate.amount": ("整案估损金额（元）", "Whole-case estimate (CNY)"),
     "cases.estimate.note": ("备注（查勘员报告来源等）", "Note (who reported it, etc.)"),
     "cases.estimate.submit": ("录入估损并调度", "Record estimate and dispatch"),
-    "cases.estimate.done": ("估损已录入：{amount}，案件级别 {tier}。", "Estimate recorded: {amount}, tier {tier}."),
+    "cases.estimate.done": ("{case_no} 估损已录入：{amount}，案件级别 {tier}。",
+                            "{case_no}: estimate recorded, {amount}, tier {tier}."),
+    "cases.estimate.find_hint": ("输入报案号后按回车，核对案件后再录入估损。",
+                                 "Type the case number and press Enter; check the case, then record the estimate."),
+    "cases.estimate.case": ("{case_no} · {unit} · {state} · 当前估损 {amount} · {tier}",
+                            "{case_no} · {unit} · {state} · current estimate {amount} · {tier}"),
+    "cases.estimate.no_estimate": ("未录入", "none"),
+    "cases.estimate.form_errors": ("有 {n} 处需要修改，估损未录入：", "{n} fields need fixing; the estimate was not recorded:"),
     "cases.estimate.dispatched": ("已调度的第一责任人", "First responsible persons dispatched"),
     "cases.estimate.none_dispatched": ("该金额不属于分级案件，无需调度第一责任人。",
                                        "Not a tiered amount: no first responsible person is dispatched."),

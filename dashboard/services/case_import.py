@@ -3,12 +3,25 @@
 Row numbers are those the person sees in the file (row 1 is the header). A file with any bad
 row imports nothing unless `import_valid_rows=True`. Valid rows go in with one multi-row
 INSERT per 1,000 rows (psycopg2 execute_values), history rows likewise.
+
+Reading is bounded before it starts and while it runs: a file over the upload limit is refused
+from its length alone, and rows are counted as they are read, so a file with more than
+MAX_IMPORT_ROWS rows is refused at row MAX_IMPORT_ROWS + 1, never parsed to its end (a
+1,000,000-row CSV took 26 s and 2.1 GB when the count came after parsing).
+
+Excel cells that hold a formula are read by their cached result (what Excel showed when the file
+was saved). A file saved by a program that does not calculate has no result: such a cell is
+refused as a formula that must be typed as a value, not as an empty cell.
 """
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import json
+import re
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,12 +36,18 @@ from sqlalchemy.orm import Session
 from dashboard import clock
 from dashboard.i18n import CATALOG
 from dashboard.services.actor import Actor
+from dashboard.rules.intake_fields import visible
 from dashboard.services.errors import FieldError, UserError
 from dashboard.services.intake import (
     INPUT_FIELDS, CaseInput, case_columns, check_case_input, load_reference, require_intake_role,
 )
+from dashboard.services.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
 MAX_IMPORT_ROWS = 50_000
+# One upload limit for every file the product takes (the server refuses a bigger one before it
+# is sent; this check holds for any other way a file arrives).
+MAX_IMPORT_MB = MAX_UPLOAD_MB
+MAX_IMPORT_BYTES = MAX_UPLOAD_BYTES
 CHUNK_ROWS = 1_000
 IMPORT_FIELDS = tuple(f for f in INPUT_FIELDS if f != "initial_estimate")  # estimates go through dispatch
 REQUIRED_COLUMNS = ("case_no", "report_time", "accident_time", "province", "city", "address", "business_line",
@@ -108,63 +127,125 @@ def template_xlsx() -> bytes:
 class FileRow:
     row_number: int  # as the person sees it in the file
     values: dict[str, Any]
+    formulas: dict[str, str] = field(default_factory=dict)  # field -> formula with no cached result
+
+
+# One row as read: its number in the file, its cells, and the formula of each cell that has one
+# but no result (by column index).
+_Row = tuple[int, list[Any], dict[int, str]]
 
 
 def read_rows(filename: str, content: bytes) -> list[FileRow]:
-    """Rows of a CSV or .xlsx file keyed by field name; blank rows are skipped, numbers kept."""
+    """Rows of a CSV or .xlsx file keyed by field name; blank rows are skipped, numbers kept.
+
+    Refuses, without reading further: a file over MAX_IMPORT_BYTES, and a file past
+    MAX_IMPORT_ROWS rows (at the first row over). Every refusal is a catalog message: the raw
+    text of a parser's exception is never shown."""
     lowered = filename.lower()
+    if not (lowered.endswith(".csv") or lowered.endswith(".xlsx")):
+        raise UserError("cases.error.file_type")
+    if len(content) > MAX_IMPORT_BYTES:
+        raise UserError("cases.error.file_too_large", size=f"{len(content) / 1024 / 1024:.1f}", max=MAX_IMPORT_MB,
+                        rows=f"{MAX_IMPORT_ROWS:,}")
+    source = _csv_rows(content) if lowered.endswith(".csv") else _xlsx_rows(content)
     try:
-        if lowered.endswith(".csv"):
-            header, body = _read_csv(content)
-        elif lowered.endswith(".xlsx"):
-            header, body = _read_xlsx(content)
-        else:
-            raise UserError("cases.error.file_type")
-    except UserError:
-        raise
-    except Exception as exc:  # a broken file: say so in the person's language
-        raise UserError("cases.error.file_unreadable", detail=str(exc).splitlines()[0][:200]) from exc
-    names = [_HEADERS.get(str(h or "").strip().lower()) for h in header]
-    missing = [header_for(n) for n in REQUIRED_COLUMNS if n not in names]
-    if missing:
-        raise UserError("cases.error.missing_columns", columns="、".join(missing))
-    rows: list[FileRow] = []
-    for row_number, cells in body:
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
-            continue
-        values = {name: cells[i] if i < len(cells) else None for i, name in enumerate(names) if name}
-        rows.append(FileRow(row_number, values))
+        header = next(source, None)
+        if header is None:
+            raise UserError("cases.error.file_empty")
+        names = [_HEADERS.get(str(h or "").strip().lower()) for h in header[1]]
+        missing = [header_for(n) for n in REQUIRED_COLUMNS if n not in names]
+        if missing:
+            raise UserError("cases.error.missing_columns", columns="、".join(missing))
+        rows: list[FileRow] = []
+        for row_number, cells, formulas in source:
+            if not formulas and all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            if len(rows) == MAX_IMPORT_ROWS:  # this is row cap + 1: stop reading here
+                raise UserError("cases.error.too_many_rows", max=f"{MAX_IMPORT_ROWS:,}")
+            values = {name: cells[i] if i < len(cells) else None for i, name in enumerate(names) if name}
+            shown = {names[i]: text for i, text in formulas.items() if i < len(names) and names[i]}
+            rows.append(FileRow(row_number, values, shown))
+    finally:
+        source.close()
     if not rows:
         raise UserError("cases.error.file_empty")
-    if len(rows) > MAX_IMPORT_ROWS:
-        raise UserError("cases.error.too_many_rows", max=f"{MAX_IMPORT_ROWS:,}")
     return rows
 
 
-def _read_csv(content: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+def _csv_text(content: bytes) -> str:
     for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
         try:
-            frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding=encoding,
-                                skip_blank_lines=False)
-            break
+            return codecs.decode(content, encoding)
         except UnicodeDecodeError:
             continue
-    else:
-        raise UserError("cases.error.file_unreadable", detail="encoding")
-    body = [(index + 2, list(cells)) for index, cells in enumerate(frame.itertuples(index=False, name=None))]
-    return list(frame.columns), body
+    raise UserError("cases.error.file_encoding")
 
 
-def _read_xlsx(content: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
-    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+def _csv_rows(content: bytes):
+    """Header, then each record with its number (a record whose quoted cell spans lines is one row,
+    as Excel shows it). strict: an unclosed quote is refused with its row, not read as one cell
+    running to the end of the file."""
+    reader = csv.reader(io.StringIO(_csv_text(content), newline=""), strict=True)
+    number = 0
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = list(next(rows, ()) or ())
-        body = [(number, list(cells)) for number, cells in enumerate(rows, start=2)]
+        for cells in reader:
+            number += 1
+            yield number, cells, {}
+    except csv.Error:
+        raise UserError("cases.error.csv_malformed", row=number + 1) from None
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _has_formulas(book: zipfile.ZipFile) -> bool:
+    """Whether any worksheet holds a formula (read in chunks: a formula-free file is read once)."""
+    for name in book.namelist():
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        with book.open(name) as part:
+            tail = b""
+            while chunk := part.read(1 << 20):
+                if _FORMULA_TAG.search(tail + chunk):
+                    return True
+                tail = chunk[-16:]
+    return False
+
+
+def _xlsx_rows(content: bytes):
+    """Header, then each row of the first sheet with its number. A formula cell is read by its
+    cached result; where there is none, its formula text is kept to name in the refusal."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as book:
+            formulas_in_file = _has_formulas(book)
+        values_book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        formula_book = (openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+                        if formulas_in_file else None)
+    except Exception:  # not a zip, not a workbook, an old .xls renamed: say so in words
+        raise UserError("cases.error.xlsx_unreadable") from None
+    try:
+        values = values_book.worksheets[0].iter_rows(values_only=True)
+        written = formula_book.worksheets[0].iter_rows(values_only=True) if formula_book else None
+        for number, cells in enumerate(values, start=1):
+            typed = next(written, ()) if written is not None else ()
+            pending = {i: _formula_text(f) for i, f in enumerate(typed)
+                       if _formula_text(f) and (i >= len(cells) or cells[i] is None)}
+            yield number, list(cells), pending
+    except UserError:
+        raise
+    except Exception:
+        raise UserError("cases.error.xlsx_unreadable") from None
     finally:
-        workbook.close()
-    return header, body
+        values_book.close()
+        if formula_book is not None:
+            formula_book.close()
+
+
+def _formula_text(cell: object) -> str | None:
+    if isinstance(cell, str):
+        return cell if cell.startswith("=") else None
+    text = getattr(cell, "text", None)  # ArrayFormula, DataTableFormula
+    return str(text) if text else None
 
 
 # ---------------------------------------------------------------- checking
@@ -211,6 +292,10 @@ def check_rows(session: Session, actor: Actor, rows: list[FileRow], now: datetim
     for row, case_no in zip(rows, case_nos):
         data = CaseInput(**{k: _text(v) for k, v in row.values.items()})
         values, errors = check_case_input(data, ref, now)
+        if row.formulas:  # an empty result of a formula is not an empty cell: say which it is
+            errors = [e for e in errors if e.field not in row.formulas]
+            errors.extend(FieldError(name, "cases.error.formula_without_value", {"formula": visible(text)})
+                          for name, text in row.formulas.items())
         if case_no and case_no in first_row_of:
             errors.append(FieldError("case_no", "cases.error.duplicate_in_file", {"row": first_row_of[case_no]}))
         elif case_no:
@@ -231,6 +316,11 @@ def check_import(session: Session, actor: Actor, filename: str, content: bytes,
 
 
 # ---------------------------------------------------------------- importing
+
+
+def _file_name(filename: str) -> str:
+    """The file's name as kept in the history: control characters written out (a NUL cannot be stored)."""
+    return visible(filename)[:200]
 
 
 def import_cases(session: Session, actor: Actor, filename: str, content: bytes, *,
@@ -265,7 +355,7 @@ def import_cases(session: Session, actor: Actor, filename: str, content: bytes, 
                     "surveyor_id": by_no[case_no]["surveyor_id"],
                     "business_line": by_no[case_no]["business_line"],
                     "report_time": by_no[case_no]["report_time"].isoformat(), "source": "import",
-                    "file": filename,
+                    "file": _file_name(filename),
                 }, ensure_ascii=False)) for case_id, case_no in ids],
                 template="(%s, %s, %s, %s, %s::jsonb)", page_size=CHUNK_ROWS)
             if progress:

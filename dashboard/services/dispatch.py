@@ -17,6 +17,7 @@ from dashboard.rules.notifications import (
     CaseFacts, render_copy, render_dispatch, render_go_instead, render_name_person,
 )
 from dashboard.rules.amounts import AmountProblem, needs_confirmation, parse_amount
+from dashboard.rules.contact_reasons import reason_from_words, reason_problem
 from dashboard.rules.tiers import NOT_TIERED, TierBand, lower_bands, next_band, rank_of, tier_for
 from dashboard.services.actor import Actor
 from dashboard.services.case_access import load_visible_case
@@ -27,10 +28,11 @@ from dashboard.services.errors import (
 from dashboard.services.history import record_event
 from dashboard.services.outbox import queue_notification
 from dashboard.services.rule_settings import all_settings, get_setting
+from dashboard.services.stale import stale_case, stale_write
 from dashboard.services.tiers import TierTable, active_tier_table, tier_table_by_id
 from dashboard.settings import COMPULSORY_ONLY_TIER, SUB_BRANCH_POSITIONS
 from db.models import (
-    ClaimCase, ContactAttempt, Dispatch, Estimate, OrgUnit, Person, RoleAssignment,
+    CaseEvent, ClaimCase, ContactAttempt, Dispatch, Estimate, OrgUnit, Person, RoleAssignment,
 )
 
 DISPATCH_ROLES = ("call_center", "hq_admin")
@@ -57,15 +59,42 @@ class EstimateResult:
     dispatched: list[DispatchedPerson] = field(default_factory=list)
     copied_person_ids: list[int] = field(default_factory=list)
     vacant_positions: list[str] = field(default_factory=list)
+    case_no: str = ""  # so that a page's message names the case it wrote to
+
+
+@dataclass(frozen=True)
+class NotifiedPerson:
+    person_id: int
+    full_name: str
+    position: str
 
 
 @dataclass
 class ContactResult:
+    """What a logged call did, so that the page can say what happens next (issue 26: it said 「已保存。」)."""
+
     attempt_id: int
     dispatch_id: int
     outcome: str
+    case_no: str = ""
+    person_name: str = ""
+    position: str = ""
+    reason_code: str | None = None
     notified_person_ids: list[int] = field(default_factory=list)
+    notified: list[NotifiedPerson] = field(default_factory=list)
+    # The persons told to go instead (two-person tier), or told to name who goes (next tier up).
+    next_step: str = "none"  # none | others_go | upper_names | name_delegate | delegate_named | nobody_to_notify
     awaiting_delegate: bool = False
+    delegate_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DelegateResult:
+    case_no: str
+    dispatch_id: int
+    absent_name: str
+    delegate_name: str
+    delegate_title: str | None
 
 
 def _facts(case: ClaimCase, amount: Decimal) -> CaseFacts:
@@ -84,11 +113,14 @@ def position_holder(session: Session, case: ClaimCase, position: str) -> Person 
     ).first()
 
 
-def _table_for(session: Session, case: ClaimCase) -> TierTable:
-    # A case keeps the rule version it was tiered under; an untiered case takes today's table.
+def case_tier_table(session: Session, case: ClaimCase) -> TierTable:
+    """The tier table a case follows: the rule version it was tiered under; an untiered case, today's."""
     if case.tier_rule_set_id is not None:
         return tier_table_by_id(session, case.tier_rule_set_id)
     return active_tier_table(session, case.branch_id)
+
+
+_table_for = case_tier_table
 
 
 def _band(table: TierTable, code: str) -> TierBand:
@@ -150,7 +182,7 @@ def record_estimate(session: Session, actor: Actor, case_id: int, amount: object
     session.flush()
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="estimate_recorded", at=now,
                  before=previous, after=value, tier_before=tier_before, tier_after=tier_after, note=note)
-    result = EstimateResult(case.id, estimate.id, value, tier_before, tier_after, escalated)
+    result = EstimateResult(case.id, estimate.id, value, tier_before, tier_after, escalated, case_no=case.case_no)
     if escalated and band is not None:
         _dispatch_band(session, actor, case, table, band, first=tier_before == NOT_TIERED, now=now, result=result)
     session.commit()
@@ -226,13 +258,34 @@ def _notify_hq_major(session: Session, case: ClaimCase, facts: CaseFacts, names:
                            body=render_copy(facts, names), dedupe_key=f"major:{case.id}:{person_id}", now=now)
 
 
-def _load_dispatch(session: Session, actor: Actor, dispatch_id: int) -> tuple[Dispatch, ClaimCase]:
+def _load_dispatch(session: Session, actor: Actor, dispatch_id: int, *, expected_version: int | None = None,
+                   expected_case_version: int | None = None) -> tuple[Dispatch, ClaimCase]:
+    """The dispatch and its case, locked; refused as stale when either moved since the page drew them
+    (the call center's colleague logged the same call, or the case was re-tiered meanwhile)."""
     dispatch = session.get(Dispatch, dispatch_id)
     if dispatch is None:
         raise NotFound()
     case = load_visible_case(session, actor, dispatch.case_id, for_update=True)
     session.refresh(dispatch, with_for_update=True)
+    _check_versions(session, dispatch, case, expected_version, expected_case_version)
     return dispatch, case
+
+
+def _check_versions(session: Session, dispatch: Dispatch, case: ClaimCase, expected_version: int | None,
+                    expected_case_version: int | None) -> None:
+    if expected_case_version is not None and case.version != expected_case_version:
+        raise stale_case(session, case.id)
+    if expected_version is not None and dispatch.version != expected_version:
+        raise stale_dispatch(session, dispatch)
+
+
+def stale_dispatch(session: Session, dispatch: Dispatch) -> UserError:
+    """The refusal naming who last changed this dispatch and when (its latest history line)."""
+    last = session.execute(
+        select(CaseEvent.actor_id, CaseEvent.at)
+        .where(CaseEvent.case_id == dispatch.case_id, CaseEvent.payload["dispatch_id"].astext == str(dispatch.id))
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1)).first()
+    return stale_write(session, last.actor_id, last.at) if last else stale_case(session, dispatch.case_id)
 
 
 def _others_go(session: Session, case: ClaimCase, dispatch: Dispatch, reason: str, now: datetime,
@@ -245,6 +298,8 @@ def _others_go(session: Session, case: ClaimCase, dispatch: Dispatch, reason: st
     for other in others:
         other.goes_to_scene = True
         result.notified_person_ids.append(other.person_id)
+        result.notified.append(NotifiedPerson(other.person_id, session.get(Person, other.person_id).full_name,
+                                              other.position))
         queue_notification(session, case_id=case.id, recipient_id=other.person_id, kind="go_instead",
                            body=render_go_instead(case.case_no, absent_name, reason,
                                                   int(settings["deadline.D2.hours"])),
@@ -270,6 +325,7 @@ def _upper_names_person(session: Session, actor: Actor, case: ClaimCase, dispatc
                                  reason="unreachable_next_tier", goes_to_scene=False, dispatched_at=now,
                                  dispatched_by=actor.person_id))
         result.notified_person_ids.append(holder.id)
+        result.notified.append(NotifiedPerson(holder.id, holder.full_name, position))
         queue_notification(session, case_id=case.id, recipient_id=holder.id, kind="name_person",
                            body=render_name_person(case.case_no, absent_name, int(settings["deadline.D2.hours"])),
                            dedupe_key=f"name_person:{dispatch.id}:{holder.id}", now=now)
@@ -277,45 +333,72 @@ def _upper_names_person(session: Session, actor: Actor, case: ClaimCase, dispatc
 
 
 def record_contact_attempt(session: Session, actor: Actor, dispatch_id: int, outcome: str, *,
-                           reason: str | None = None, delegate_person_id: int | None = None,
-                           now: datetime | None = None) -> ContactResult:
-    """The call center logs a call to a dispatched person; the SPEC §3 fallback rule follows."""
+                           reason_code: str | None = None, reason: str | None = None,
+                           delegate_person_id: int | None = None, expected_version: int | None = None,
+                           expected_case_version: int | None = None, now: datetime | None = None) -> ContactResult:
+    """The call center logs a call to a dispatched person; the SPEC §3 fallback rule follows.
+
+    `reason_code`: which of 关机 / 无法接通 / 无人接听 (unreachable) or 出差 / 开会 (unavailable), required
+    when the person was not reached (rules/contact_reasons.py); `reason` is a free note beside it. A
+    caller that wrote the reason only in words ("电话关机") has it read from them.
+    `expected_version` / `expected_case_version`: the dispatch's and the case's versions the page drew;
+    a colleague's call logged meanwhile, or a re-tier, refuses this one as stale.
+    """
     now = clock.or_now(now)
     if not actor.has_role(*DISPATCH_ROLES):
         raise PermissionDenied()
     if outcome not in CONTACT_OUTCOMES:
         raise ValidationFailed([FieldError("outcome", "dispatch.error.bad_outcome")])
-    dispatch, case = _load_dispatch(session, actor, dispatch_id)
+    reason = (reason or "").strip() or None
+    if reason_code is None:
+        reason_code = reason_from_words(outcome, reason)
+    problem = reason_problem(outcome, reason_code)
+    if problem:
+        raise ValidationFailed([FieldError("reason_code", problem)])
+    dispatch, case = _load_dispatch(session, actor, dispatch_id, expected_version=expected_version,
+                                    expected_case_version=expected_case_version)
     person = session.get(Person, dispatch.person_id)
-    attempt = ContactAttempt(case_id=case.id, dispatch_id=dispatch.id, outcome=outcome, reason=(reason or None),
-                             recorded_at=now, recorded_by=actor.person_id)
+    attempt = ContactAttempt(case_id=case.id, dispatch_id=dispatch.id, outcome=outcome, reason_code=reason_code,
+                             reason=reason, recorded_at=now, recorded_by=actor.person_id)
     session.add(attempt)
     session.flush()
-    result = ContactResult(attempt.id, dispatch.id, outcome)
+    result = ContactResult(attempt.id, dispatch.id, outcome, case_no=case.case_no, person_name=person.full_name,
+                           position=dispatch.position, reason_code=reason_code)
     table = _table_for(session, case)
     one_person = _band(table, dispatch.tier).person_count == 1
     dispatch.contact_state = outcome
     dispatch.version += 1
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="contact_attempt", at=now,
-                 dispatch_id=dispatch.id, person=person.full_name, outcome=outcome, reason=reason)
+                 dispatch_id=dispatch.id, person=person.full_name, outcome=outcome, reason_code=reason_code,
+                 reason=reason)
     if outcome != "reached":
         dispatch.goes_to_scene = False
         if one_person and outcome == "unreachable":
             _upper_names_person(session, actor, case, dispatch, now, result, person.full_name)
+            result.next_step = "upper_names" if result.notified else "nobody_to_notify"
         elif one_person:  # unavailable: the first responsible names a delegate
             result.awaiting_delegate = delegate_person_id is None
+            result.next_step = "name_delegate"
         else:
-            _others_go(session, case, dispatch, reason or outcome, now, result, person.full_name)
+            _others_go(session, case, dispatch, reason or _REASON_WORDS.get(reason_code or "", outcome), now, result,
+                       person.full_name)
+            result.next_step = "others_go" if result.notified else "nobody_to_notify"
     session.flush()
     if delegate_person_id is not None and outcome == "unavailable" and one_person:
-        _set_delegate(session, actor, case, dispatch, delegate_person_id, now)
+        delegate = _set_delegate(session, actor, case, dispatch, delegate_person_id, now)
         attempt.delegate_person_id = delegate_person_id  # the call that named the delegate says so
+        result.awaiting_delegate, result.next_step, result.delegate_name = False, "delegate_named", delegate.full_name
     session.commit()
     return result
 
 
+# The reason as the notification to the other person words it (the template takes text).
+_REASON_WORDS = {"phone_off": "电话关机", "cannot_connect": "电话无法接通", "no_answer": "电话无人接听",
+                 "business_trip": "出差", "meeting": "开会"}
+
+
 def _set_delegate(session: Session, actor: Actor, case: ClaimCase, dispatch: Dispatch, delegate_person_id: int,
-                  now: datetime) -> None:
+                  now: datetime) -> Person:
     delegate = session.get(Person, delegate_person_id)
     in_branch = session.scalar(
         select(RoleAssignment.id).join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
@@ -337,16 +420,18 @@ def _set_delegate(session: Session, actor: Actor, case: ClaimCase, dispatch: Dis
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="delegate_named", at=now,
                  dispatch_id=dispatch.id, delegate_id=delegate_person_id, delegate=delegate.full_name,
                  responsible_id=dispatch.person_id)
+    return delegate
 
 
 def name_delegate(session: Session, actor: Actor, dispatch_id: int, delegate_person_id: int, *,
-                  now: datetime | None = None) -> None:
+                  expected_version: int | None = None, expected_case_version: int | None = None,
+                  now: datetime | None = None) -> DelegateResult:
     """Name who goes instead of a dispatched person (指定专人).
 
     The delegate's arrival counts for the 24-hour rule; responsibility (and any penalty) stays
     with the first responsible person, so the D2/D3 clocks keep their responsible person.
     Allowed: the call center recording it, the dispatched person, or an upper-tier leader
-    notified for this case.
+    notified for this case. `expected_version` / `expected_case_version` as for record_contact_attempt.
     """
     now = clock.or_now(now)
     dispatch, case = _load_dispatch(session, actor, dispatch_id)
@@ -355,7 +440,11 @@ def name_delegate(session: Session, actor: Actor, dispatch_id: int, delegate_per
     allowed = actor.has_role(*DISPATCH_ROLES) or actor.person_id == dispatch.person_id or actor.person_id in upper_ids
     if not allowed:
         raise PermissionDenied()
+    _check_versions(session, dispatch, case, expected_version, expected_case_version)
     if dispatch.contact_state not in ("unreachable", "unavailable", "delegated"):
         raise UserError("dispatch.error.delegate_needs_absence", field="delegate")
-    _set_delegate(session, actor, case, dispatch, delegate_person_id, now)
+    delegate = _set_delegate(session, actor, case, dispatch, delegate_person_id, now)
+    absent = session.get(Person, dispatch.person_id)
+    result = DelegateResult(case.case_no, dispatch.id, absent.full_name, delegate.full_name, delegate.title)
     session.commit()
+    return result

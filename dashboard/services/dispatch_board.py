@@ -18,8 +18,11 @@ from dashboard import clock
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, DELEGATE, DISPATCHED_PERSON, SUB_BRANCH, SURVEYOR
-from dashboard.services.case_access import load_visible_case
+from dashboard.rules.delegates import delegate_order, person_rank, position_ranks
+from dashboard.services.case_access import find_case_id, load_visible_case
+from dashboard.services.dispatch import case_tier_table
 from dashboard.services.errors import NotFound, PermissionDenied
+from dashboard.services.stale import stale_case
 from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Dispatch, OrgUnit, Person, RoleAssignment
@@ -53,6 +56,7 @@ class DispatchInfo:
     goes_to_scene: bool
     delegate_name: str | None
     dispatched_at: datetime
+    version: int = 1  # what the page drew; a contact or a delegate names it (stale writes are refused)
 
 
 @dataclass
@@ -72,6 +76,7 @@ class BoardRow:
     dispatches: list[DispatchInfo] = field(default_factory=list)
     # 单保交强险: over 50,000 the case is T1 whatever the amount (SPEC §3), so the board says why.
     compulsory_only: bool = False
+    version: int = 0  # the case's version as read: the act panel's writes name it
 
 
 @dataclass(frozen=True)
@@ -89,14 +94,18 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
 
 
+def _status_rank():
+    # A dispatched case is tiered (dispatch follows the tier), so: not tiered -> awaiting an estimate.
+    return case((ClaimCase.tier == "T0", 1), (ClaimCase.first_dispatched_at.is_not(None), 2), else_=0)
+
+
 def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
     # first_dispatched_at is set by the database with the first dispatch (migration 0009): whether
     # a case was dispatched is a column of the board's covering index, not a probe of `dispatch`.
     has_dispatch = ClaimCase.first_dispatched_at.is_not(None)
     awaiting_dispatch = and_(ClaimCase.tier != "T0", ClaimCase.first_dispatched_at.is_(None))
     awaiting_estimate = and_(ClaimCase.state == "reported", ClaimCase.current_estimate.is_(None))
-    # A dispatched case is tiered (dispatch follows the tier), so: not tiered -> awaiting an estimate.
-    status_rank = case((ClaimCase.tier == "T0", 1), (has_dispatch, 2), else_=0)
+    status_rank = _status_rank()
     where = [ClaimCase.state != "closed"]
     if filters.view == "awaiting":
         where.append(or_(awaiting_dispatch, awaiting_estimate))
@@ -126,7 +135,7 @@ def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
 # and for the rows the action section reads.
 _DISPATCH_FIELDS = (Dispatch.id, Dispatch.person_id, DISPATCHED_PERSON.full_name, Dispatch.position, Dispatch.tier,
                     Dispatch.reason, Dispatch.contact_state, Dispatch.goes_to_scene, DELEGATE.full_name,
-                    Dispatch.dispatched_at)
+                    Dispatch.dispatched_at, Dispatch.version)
 _DISPATCH_ORDER = (Dispatch.dispatched_at, Dispatch.id)
 
 
@@ -137,9 +146,9 @@ def _with_names(query: Select) -> Select:
 
 def _dispatch_info(case_id: int, fields: Sequence) -> DispatchInfo:
     """From _DISPATCH_FIELDS' values, as rows or as JSON (where the time is ISO text)."""
-    dispatch_id, person_id, name, position, tier, reason, contact_state, goes, delegate, at = fields
+    dispatch_id, person_id, name, position, tier, reason, contact_state, goes, delegate, at, version = fields
     return DispatchInfo(dispatch_id, case_id, person_id, name, position, tier, reason, contact_state, goes, delegate,
-                        at if isinstance(at, datetime) else datetime.fromisoformat(at))
+                        at if isinstance(at, datetime) else datetime.fromisoformat(at), version)
 
 
 @built_once
@@ -158,17 +167,28 @@ def _page_statement(actor: Actor, filters: BoardFilter, limit: int, offset: int)
             .order_by(status_rank, ClaimCase.report_time.desc(), ClaimCase.id.desc())
             .limit(limit).offset(offset).subquery("page"))
     # Each case's dispatches come with it, as a JSON list (one statement for the page, not two).
-    dispatches = _with_names(select(func.coalesce(
-        func.json_agg(aggregate_order_by(func.json_build_array(*_DISPATCH_FIELDS), *_DISPATCH_ORDER)),
-        func.json_build_array()))).where(Dispatch.case_id == ClaimCase.id).scalar_subquery()
-    return (select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.state, ClaimCase.tier,
-                   ClaimCase.current_estimate, ClaimCase.report_time, surveyor.full_name, page.c.rank,
-                   ClaimCase.first_dispatched_at, ClaimCase.compulsory_only, dispatches)
+    return (select(*_row_columns(page.c.rank))
             .select_from(page).join(ClaimCase, ClaimCase.id == page.c.id)
             .join(branch, branch.id == ClaimCase.branch_id)
             .join(sub, sub.id == ClaimCase.sub_branch_id)
             .join(surveyor, surveyor.id == ClaimCase.surveyor_id)
             .order_by(page.c.rank, page.c.report_time.desc(), page.c.id.desc()))
+
+
+def _row_columns(rank) -> tuple:
+    """A board row's columns, in BoardRow's order (see _board_row), its dispatches as JSON."""
+    dispatches = _with_names(select(func.coalesce(
+        func.json_agg(aggregate_order_by(func.json_build_array(*_DISPATCH_FIELDS), *_DISPATCH_ORDER)),
+        func.json_build_array()))).where(Dispatch.case_id == ClaimCase.id).scalar_subquery()
+    return (ClaimCase.id, ClaimCase.case_no, BRANCH.name, SUB_BRANCH.name, ClaimCase.state, ClaimCase.tier,
+            ClaimCase.current_estimate, ClaimCase.report_time, SURVEYOR.full_name, rank,
+            ClaimCase.first_dispatched_at, ClaimCase.compulsory_only, dispatches, ClaimCase.version)
+
+
+def _board_row(r, now: datetime) -> BoardRow:
+    return BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
+                    int((now - r[10]).total_seconds() // 3600) if r[10] else None,
+                    dispatches=[_dispatch_info(r[0], d) for d in r[12]], compulsory_only=bool(r[11]), version=r[13])
 
 
 def board_count(session: Session, actor: Actor, filters: BoardFilter) -> int:
@@ -185,13 +205,40 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     require_board(actor)
     total, rows = count_then_page(session, lambda: _count_statement(actor, filters),
                                   lambda: _page_statement(actor, filters, limit, offset), limit=limit, total=total)
-    board = [
-        BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
-                 int((now - r[10]).total_seconds() // 3600) if r[10] else None,
-                 dispatches=[_dispatch_info(r[0], d) for d in r[12]], compulsory_only=bool(r[11]))
-        for r in rows
-    ]
-    return BoardPage(total or 0, board)
+    return BoardPage(total or 0, [_board_row(r, now) for r in rows])
+
+
+
+def board_case(session: Session, actor: Actor, case_id: int, *, now: datetime | None = None) -> BoardRow:
+    """One case the actor may see, by id, as the board shows it, with its version: the case a
+    person chose to act on, whatever page of the list (or whether the list still holds it). The act
+    panel draws this and its writes name this version, never a row re-read on the submit's rerun."""
+    now = clock.or_now(now)
+    require_board(actor)
+    query = (select(*_row_columns(_status_rank())).select_from(ClaimCase)
+             .join(BRANCH, BRANCH.id == ClaimCase.branch_id).join(SUB_BRANCH, SUB_BRANCH.id == ClaimCase.sub_branch_id)
+             .join(SURVEYOR, SURVEYOR.id == ClaimCase.surveyor_id).where(ClaimCase.id == case_id))
+    scope = case_scope(actor)
+    if scope is not None:
+        query = query.where(scope)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound()
+    return _board_row(row, now)
+
+
+def case_last_change(session: Session, actor: Actor, case_id: int) -> tuple[str | None, str | None]:
+    """Who last changed the case (or one of its dispatches) and when, for a page whose view of it is old."""
+    require_board(actor)
+    load_visible_case(session, actor, case_id)
+    stale = stale_case(session, case_id)
+    return stale.params.get("who"), stale.params.get("at")
+
+
+def board_case_id(session: Session, actor: Actor, case_no: str) -> int:
+    """The case to act on, by its number as typed (NotFound for another branch's case too)."""
+    require_board(actor)
+    return find_case_id(session, actor, case_no)
 
 
 _CASE_DISPATCHES = (_with_names(select(*_DISPATCH_FIELDS)).where(Dispatch.case_id == bindparam("case_id"))
@@ -206,22 +253,30 @@ def case_dispatches(session: Session, actor: Actor, case_id: int) -> list[Dispat
 
 
 def delegate_candidates(session: Session, actor: Actor, dispatch_id: int) -> list[tuple[int, str]]:
-    """Active people of the case's branch and its sub-branches who could go instead (指定专人)."""
+    """Active people of the case's branch and its sub-branches who could go instead (指定专人), the
+    first responsible's own rank and above first (rules/delegates.py), as (id, "name（title）")."""
     if not actor.has_role(*ACT_ROLES):
         raise PermissionDenied()
     dispatch = session.get(Dispatch, dispatch_id)
     if dispatch is None:
         raise NotFound()
     case_row = load_visible_case(session, actor, dispatch.case_id)
-    rows = session.execute(
-        select(Person.id, Person.full_name, Person.title).distinct()
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
-        .where(or_(OrgUnit.id == case_row.branch_id, OrgUnit.parent_id == case_row.branch_id),
-               Person.active.is_(True), Person.id != dispatch.person_id)
-        .order_by(Person.full_name)
-    ).all()
-    return [(pid, f"{name}（{title}）" if title else name) for pid, name, title in rows]
+    ranks = position_ranks(case_tier_table(session, case_row).bands)
+    own_rank = ranks.get(dispatch.position, 0)
+    people: dict[int, tuple[str, str | None, list[str | None], bool]] = {}
+    for pid, name, title, role, position, unit_id in session.execute(
+            select(Person.id, Person.full_name, Person.title, RoleAssignment.role, RoleAssignment.position,
+                   RoleAssignment.unit_id)
+            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+            .where(or_(OrgUnit.id == case_row.branch_id, OrgUnit.parent_id == case_row.branch_id),
+                   Person.active.is_(True), Person.id != dispatch.person_id)):
+        _name, _title, positions, near = people.setdefault(pid, (name, title, [], False))
+        positions.append(position if role == "first_responsible" else None)
+        people[pid] = (name, title, positions, near or unit_id in (case_row.sub_branch_id, case_row.branch_id))
+    ordered_people = sorted(people.items(), key=lambda item: delegate_order(
+        person_rank(item[1][2], ranks), own_rank, item[1][3], item[1][0]))
+    return [(pid, f"{name}（{title}）" if title else name) for pid, (name, title, _p, _n) in ordered_people]
 
 
 def branch_options(session: Session, actor: Actor) -> list[tuple[int, str]]:

@@ -1,8 +1,14 @@
 """Case intake (公司理赔管理制度 报案受理, SPEC §2): validate every field, register all or nothing.
 
 One validator serves the registration form and the bulk import: `IntakeReference` holds what a
-check needs from the database (sub-branches, surveyors), loaded once, so a 10,000-row file is
-validated without a query per row.
+check needs from the database (sub-branches, surveyors, the earliest date allowed), loaded once,
+so a 10,000-row file is validated without a query per row. How text, phone numbers, dates and
+amounts are read is written down in rules/intake_fields.py and rules/amounts.py.
+
+A case number is unique across the company, so a number taken by another branch cannot be used.
+Who may only see their own sub-branch (a surveyor) is told that the number cannot be used, in the
+same words whether the case is theirs or another branch's: the refusal never says that, or where,
+another branch holds it. The call center and HQ, who see every case, are told it exists.
 """
 from __future__ import annotations
 
@@ -20,23 +26,44 @@ from sqlalchemy.orm import Session
 from dashboard import clock
 from dashboard.i18n import CATALOG
 from dashboard.rules.amounts import AmountProblem, parse_amount
+from dashboard.rules.intake_fields import (
+    FieldProblem, check_day_in_range, check_moment_in_range, check_phone, clean_text, parse_day,
+    parse_moment, visible,
+)
+from dashboard.rules.intake_fields import earliest_date as read_earliest_date
 from dashboard.services.actor import Actor
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.case_access import find_case_id, load_visible_case
+from dashboard.services.dispatch import DISPATCH_ROLES, record_estimate
 from dashboard.services.errors import FieldError, PermissionDenied, ValidationFailed
 from dashboard.services.history import record_event
-from dashboard.settings import ACCIDENT_TYPES, BUSINESS_LINES, BUSINESS_TZ, VEHICLE_USES
+from dashboard.services.rule_settings import get_setting
+from dashboard.settings import ACCIDENT_TYPES, BUSINESS_LINES, BUSINESS_TZ, DEFAULT_RULE_SETTINGS, VEHICLE_USES
 from db.models import ClaimCase, OrgUnit, Person, RoleAssignment
 
 INTAKE_ROLES = ("surveyor", "call_center", "hq_admin")
 NATIONAL_INTAKE_ROLES = ("call_center", "hq_admin")
 
-# Text columns: (field, required, max length) — lengths from db/models.py ClaimCase.
-TEXT_FIELDS: tuple[tuple[str, bool, int], ...] = (
-    ("case_no", True, 40), ("province", True, 50), ("city", True, 50), ("address", True, 200),
-    ("policy_no", True, 40), ("insured_name", True, 100), ("driver_name", False, 100),
-    ("reporter_name", True, 100), ("reporter_phone", False, 32), ("plate_no", False, 20),
-    ("vehicle_model", False, 100), ("description", False, 4000),
+# 案情描述 is a TEXT column; this is its limit (a page of the surveyor's notes).
+DESCRIPTION_MAX_CHARS = 4000
+# The note beside an estimate (who reported it): a line, as on the dispatch board.
+ESTIMATE_NOTE_MAX_CHARS = 200
+MULTILINE_FIELDS = frozenset({"description"})
+# Text fields and whether each is required. Their lengths come from the columns themselves
+# (db/models.py ClaimCase), so the form's counter, the check and the database say one number.
+_TEXT_REQUIRED: tuple[tuple[str, bool], ...] = (
+    ("case_no", True), ("province", True), ("city", True), ("address", True), ("policy_no", True),
+    ("insured_name", True), ("driver_name", False), ("reporter_name", True), ("reporter_phone", False),
+    ("plate_no", False), ("vehicle_model", False), ("description", False),
 )
+
+
+def _column_length(name: str) -> int:
+    length = getattr(ClaimCase.__table__.c[name].type, "length", None)
+    return int(length) if length else DESCRIPTION_MAX_CHARS
+
+
+TEXT_LIMITS: dict[str, int] = {name: _column_length(name) for name, _ in _TEXT_REQUIRED}
+TEXT_FIELDS: tuple[tuple[str, bool, int], ...] = tuple((n, r, TEXT_LIMITS[n]) for n, r in _TEXT_REQUIRED)
 CHOICE_FIELDS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     # field -> (i18n prefix of the labels, allowed codes, required)
     "business_line": ("line", BUSINESS_LINES, True),
@@ -84,6 +111,7 @@ class CaseInput:
 
 
 INPUT_FIELDS = tuple(f.name for f in fields(CaseInput))
+_FIELD_ORDER = {name: n for n, name in enumerate(INPUT_FIELDS)}
 
 
 @dataclass(frozen=True)
@@ -104,6 +132,15 @@ class IntakeReference:
     surveyor_by_username: dict[str, int]
     allowed_sub_branch_ids: frozenset[int] | None  # None: any (call center, HQ admin)
     existing_case_nos: set[str] = field(default_factory=set)
+    earliest_date: date = field(
+        default_factory=lambda: read_earliest_date(DEFAULT_RULE_SETTINGS["intake.earliest_date"]))
+
+    def duplicate_error(self, case_no: str) -> FieldError:
+        """A number already registered: named as such to who sees every case; to anyone else in
+        words that do not say whether, or where, it exists (module docstring)."""
+        if self.allowed_sub_branch_ids is None:
+            return FieldError("case_no", "cases.error.duplicate_case_no", {"case_no": case_no})
+        return FieldError("case_no", "cases.error.case_no_unavailable", {"case_no": case_no})
 
     def resolve_sub_branch(self, value: object) -> int | None:
         if value is None:
@@ -154,13 +191,16 @@ def load_reference(session: Session, actor: Actor, case_nos: Iterable[str] = ())
     else:
         allowed = frozenset(a.unit_id for a in actor.assignments
                             if a.role == "surveyor" and a.unit_level == "sub_branch")
-    wanted = sorted({n.strip() for n in case_nos if n and str(n).strip()})
+    # Only numbers that could be valid are looked up (a NUL would make the driver raise).
+    wanted = sorted({str(n).strip() for n in case_nos if n and _CASE_NO.match(str(n).strip())
+                     and len(str(n).strip()) <= TEXT_LIMITS["case_no"]})
     existing: set[str] = set()
     for start in range(0, len(wanted), 5000):
         existing.update(session.scalars(select(ClaimCase.case_no)
                                         .where(ClaimCase.case_no.in_(wanted[start:start + 5000]))))
     return IntakeReference(sub_branches, by_key, {k: frozenset(v) for k, v in units_of.items()},
-                           by_username, allowed, existing)
+                           by_username, allowed, existing,
+                           read_earliest_date(get_setting(session, "intake.earliest_date")))
 
 
 # ---------------------------------------------------------------- parsing of single values
@@ -170,26 +210,8 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_time(value: object) -> datetime:
-    """A timezone-aware time; naive input is read as Asia/Shanghai business time."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    else:
-        text = str(value).strip().replace("/", "-").replace("T", " ")
-        moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BUSINESS_TZ)
-    return moment
-
-
-def parse_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return datetime.fromisoformat(str(value).strip().replace("/", "-").split(" ")[0]).date()
+def _problem(name: str, problem: FieldProblem) -> FieldError:
+    return FieldError(name, f"cases.error.{problem.reason}", dict(problem.params))
 
 
 def parse_bool(value: object) -> bool:
@@ -227,7 +249,7 @@ def _money(name: str, value: object, errors: list[FieldError]) -> Decimal | None
     try:
         return parse_amount(value)
     except AmountProblem as problem:
-        errors.append(FieldError(name, f"amount.{problem.reason}", {"value": problem.text}))
+        errors.append(FieldError(name, f"amount.{problem.reason}", {"value": visible(problem.text)}))
         return None
 
 
@@ -244,21 +266,28 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
     values: dict[str, Any] = {}
 
     for name, required, max_len in TEXT_FIELDS:
-        raw = getattr(data, name)
-        text = None if _blank(raw) else str(raw).strip()
-        if text is None:
-            if required:
-                errors.append(FieldError(name, "cases.error.required"))
-        elif len(text) > max_len:
-            errors.append(FieldError(name, "cases.error.too_long", {"max": max_len}))
+        try:
+            text = clean_text(getattr(data, name), max_len=max_len, multiline=name in MULTILINE_FIELDS)
+        except FieldProblem as problem:
+            errors.append(_problem(name, problem))
+            values[name] = None
+            continue
+        if text is None and required:
+            errors.append(FieldError(name, "cases.error.required"))
         values[name] = text
 
     case_no = values.get("case_no")
-    if case_no and len(case_no) <= 40:
+    if case_no:
         if not _CASE_NO.match(case_no):
             errors.append(FieldError("case_no", "cases.error.bad_case_no"))
         elif case_no in ref.existing_case_nos:
-            errors.append(FieldError("case_no", "cases.error.duplicate_case_no", {"case_no": case_no}))
+            errors.append(ref.duplicate_error(case_no))
+
+    if values.get("reporter_phone"):
+        try:
+            values["reporter_phone"] = check_phone(values["reporter_phone"])
+        except FieldProblem as problem:
+            errors.append(_problem("reporter_phone", problem))
 
     times: dict[str, datetime] = {}
     for name in ("report_time", "accident_time"):
@@ -267,11 +296,17 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
             errors.append(FieldError(name, "cases.error.required"))
             continue
         try:
-            times[name] = parse_time(raw)
-        except (ValueError, TypeError):
-            errors.append(FieldError(name, "cases.error.bad_time", {"value": str(raw)}))
-    if "report_time" in times and times["report_time"] > now:
-        errors.append(FieldError("report_time", "cases.error.report_in_future"))
+            moment = parse_moment(raw, BUSINESS_TZ)
+        except FieldProblem as problem:
+            errors.append(_problem(name, problem))
+            continue
+        try:
+            check_moment_in_range(moment, ref.earliest_date, now, BUSINESS_TZ)
+        except FieldProblem as problem:
+            errors.append(_problem(name, problem))
+            if problem.reason != "after_now":
+                continue  # a day out of range is not compared with the other time
+        times[name] = moment
     if len(times) == 2 and times["accident_time"] > times["report_time"]:
         errors.append(FieldError("accident_time", "cases.error.accident_after_report"))
     values.update(times)
@@ -279,10 +314,11 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
     values["policy_start_date"] = None
     if not _blank(data.policy_start_date):
         try:
-            values["policy_start_date"] = parse_date(data.policy_start_date)
-        except (ValueError, TypeError):
-            errors.append(FieldError("policy_start_date", "cases.error.bad_date",
-                                     {"value": str(data.policy_start_date)}))
+            day = parse_day(data.policy_start_date)
+            check_day_in_range(day, ref.earliest_date, now.astimezone(BUSINESS_TZ).date())
+            values["policy_start_date"] = day
+        except FieldProblem as problem:
+            errors.append(_problem("policy_start_date", problem))
 
     for name, (prefix, codes, required) in CHOICE_FIELDS.items():
         raw = getattr(data, name)
@@ -293,14 +329,14 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
             continue
         code = _CHOICES[name].get(str(raw).strip().lower())
         if code is None:
-            errors.append(FieldError(name, "cases.error.bad_choice", {"value": str(raw), "prefix": prefix}))
+            errors.append(FieldError(name, "cases.error.bad_choice", {"value": visible(str(raw)), "prefix": prefix}))
         values[name] = code
 
     for name in ("vehicle_imported", "compulsory_only"):
         try:
             values[name] = parse_bool(getattr(data, name))
         except ValueError:
-            errors.append(FieldError(name, "cases.error.bad_bool", {"value": str(getattr(data, name))}))
+            errors.append(FieldError(name, "cases.error.bad_bool", {"value": visible(str(getattr(data, name)))}))
             values[name] = False
     if values["compulsory_only"] and values.get("business_line") not in (None, "motor"):
         errors.append(FieldError("compulsory_only", "cases.error.compulsory_only_motor"))
@@ -314,7 +350,7 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
                 raise ValueError(raw_age)
             values["vehicle_age_years"] = age
         except ValueError:
-            errors.append(FieldError("vehicle_age_years", "cases.error.bad_age", {"value": str(raw_age)}))
+            errors.append(FieldError("vehicle_age_years", "cases.error.bad_age", {"value": visible(str(raw_age))}))
 
     values["vehicle_sum_insured"] = _money("vehicle_sum_insured", data.vehicle_sum_insured, errors)
     values["initial_estimate"] = _money("initial_estimate", data.initial_estimate, errors)
@@ -325,7 +361,8 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
     else:
         sub_branch_id = ref.resolve_sub_branch(data.sub_branch)
         if sub_branch_id is None:
-            errors.append(FieldError("sub_branch", "cases.error.unknown_sub_branch", {"value": str(data.sub_branch)}))
+            errors.append(FieldError("sub_branch", "cases.error.unknown_sub_branch",
+                                     {"value": visible(str(data.sub_branch))}))
         elif ref.allowed_sub_branch_ids is not None and sub_branch_id not in ref.allowed_sub_branch_ids:
             errors.append(FieldError("sub_branch", "cases.error.sub_branch_forbidden"))
             sub_branch_id = None
@@ -338,10 +375,11 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
     else:
         surveyor_id = ref.resolve_surveyor(data.surveyor)
         if surveyor_id is None:
-            errors.append(FieldError("surveyor", "cases.error.unknown_surveyor", {"value": str(data.surveyor)}))
+            errors.append(FieldError("surveyor", "cases.error.unknown_surveyor", {"value": visible(str(data.surveyor))}))
         elif sub_branch_id is not None and sub_branch_id not in ref.surveyor_units[surveyor_id]:
             errors.append(FieldError("surveyor", "cases.error.surveyor_not_in_sub_branch"))
     values["surveyor_id"] = surveyor_id
+    errors.sort(key=lambda e: _FIELD_ORDER.get(e.field, len(_FIELD_ORDER)))  # as the form and the file list them
     return values, errors
 
 
@@ -361,10 +399,13 @@ class RegisteredCase:
     estimate_recorded: bool
 
 
-def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime | None = None) -> RegisteredCase:
+def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime | None = None, *,
+                  estimate_confirmed: bool = False) -> RegisteredCase:
     """Register one reported case (报案受理); with `initial_estimate`, record it and dispatch too.
 
-    All or nothing: any field error raises ValidationFailed listing every field, nothing saved.
+    All or nothing: any field error raises ValidationFailed listing every field, nothing saved. An
+    initial estimate above the plausibility limit raises NeedsConfirmation (nothing saved) unless
+    the person confirmed it (`estimate_confirmed`).
     """
     now = clock.or_now(now)
     require_intake_role(actor)
@@ -385,8 +426,7 @@ def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime
     except IntegrityError as exc:  # a concurrent registration took the number meanwhile
         session.rollback()
         if "case_no" in str(exc.orig):
-            raise ValidationFailed([FieldError("case_no", "cases.error.duplicate_case_no",
-                                               {"case_no": values["case_no"]})]) from exc
+            raise ValidationFailed([ref.duplicate_error(values["case_no"])]) from exc
         raise
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="case_registered", at=now,
                  case_no=case.case_no, sub_branch_id=case.sub_branch_id, surveyor_id=case.surveyor_id,
@@ -399,7 +439,7 @@ def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime
         # The dispatch service commits the case and its estimate together; a refusal there
         # rolls the registration back with it (all or nothing).
         try:
-            tier = record_estimate(session, actor, case.id, estimate, now=now).tier_after
+            tier = record_estimate(session, actor, case.id, estimate, now=now, confirmed=estimate_confirmed).tier_after
         except Exception:
             session.rollback()
             raise
@@ -412,6 +452,7 @@ class IntakeOptions:
 
     sub_branches: list[tuple[int, str]]  # (id, "branch / sub-branch")
     surveyors: dict[int, list[tuple[int, str]]]  # sub-branch id -> [(person id, name)]
+    earliest_date: date  # no date before it is accepted (rule setting intake.earliest_date)
 
 
 def intake_options(session: Session, actor: Actor) -> IntakeOptions:
@@ -433,4 +474,41 @@ def intake_options(session: Session, actor: Actor) -> IntakeOptions:
     surveyors: dict[int, list[tuple[int, str]]] = {}
     for unit_id, pid, name, username in people:
         surveyors.setdefault(unit_id, []).append((pid, f"{name}（{username}）"))
-    return IntakeOptions(subs, surveyors)
+    return IntakeOptions(subs, surveyors, read_earliest_date(get_setting(session, "intake.earliest_date")))
+
+
+# ---------------------------------------------------------------- the estimate tab's case
+
+
+@dataclass(frozen=True)
+class EstimateTarget:
+    """The case the estimate tab shows before an estimate is recorded: the page passes `case_id`
+    and `version` exactly as shown, so an estimate meant for this case, as it was, lands nowhere else."""
+
+    case_id: int
+    case_no: str
+    version: int
+    unit: str  # "分公司 / 三级机构"
+    state: str
+    tier: str
+    current_estimate: Decimal | None
+
+
+def estimate_target(session: Session, actor: Actor, case_no: str) -> EstimateTarget:
+    """The case with this number as the actor may see it; NotFound otherwise (also for another
+    branch's case: never revealed). The typed number is read with the intake's text rule first,
+    so a control character is refused by name instead of reaching the database."""
+    if not actor.has_role(*DISPATCH_ROLES, "surveyor"):
+        raise PermissionDenied()
+    try:
+        typed = clean_text(case_no, max_len=TEXT_LIMITS["case_no"])
+    except FieldProblem as problem:
+        raise ValidationFailed([_problem("case_no", problem)]) from None
+    if typed is None:
+        raise ValidationFailed([FieldError("case_no", "cases.error.required")])
+    case = load_visible_case(session, actor, find_case_id(session, actor, typed))
+    branch = OrgUnit.__table__.alias("branch")
+    sub, parent = session.execute(select(OrgUnit.name, branch.c.name).join(branch, branch.c.id == OrgUnit.parent_id)
+                                  .where(OrgUnit.id == case.sub_branch_id)).one()
+    return EstimateTarget(case.id, case.case_no, case.version, f"{parent} / {sub}", case.state, case.tier,
+                          case.current_estimate)

@@ -1,13 +1,33 @@
-"""Read configurable rule numbers from table rule_setting, falling back to SPEC defaults."""
+"""Configurable rule numbers (table rule_setting, falling back to SPEC defaults): reading them, and
+HQ's edits of them, each setting versioned and held within a range that cannot lock anyone out.
+
+Why ranges: 0.01 minutes of idle time signed everyone out within a second, the admin trying to
+fix it included; `1e2` and 0.001 h were accepted as deadline hours (issue 27). Why versions: two
+admins editing at once both succeeded and the later silently won; a form older than a colleague's
+save put the colleague's D7 back (issues 25 item 9, 27). A save names, for each setting it
+changes, the version the person's form showed, and only the settings the person changed.
+"""
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from dashboard import clock
+from dashboard.rules.amounts import AmountProblem, parse_amount
+from dashboard.services import reference
+from dashboard.services.actor import Actor
+from dashboard.services.errors import FieldError, PermissionDenied, ValidationFailed
+from dashboard.services.history import record_event
+from dashboard.services.stale import stale_write
 from dashboard.settings import DEFAULT_RULE_SETTINGS
-from db.models import RuleSetting
+from db.models import Person, RuleSetting
 
 
 def get_setting(session: Session, key: str) -> Any:
@@ -20,3 +40,164 @@ def get_setting(session: Session, key: str) -> Any:
 def all_settings(session: Session) -> dict[str, Any]:
     stored = dict(session.execute(select(RuleSetting.key, RuleSetting.value)).tuples().all())
     return {**DEFAULT_RULE_SETTINGS, **stored}
+
+
+# ---------------------------------------------------------------- what HQ may edit, and within what
+
+
+@dataclass(frozen=True)
+class SettingDefinition:
+    """One editable setting: its kind and the range it must stay in (shown beside the field).
+
+    kind: hours (whole or half hours), minutes, days, weekday (0 = Monday), hhmm, amount (whole yuan).
+    """
+
+    kind: str
+    low: Decimal | None = None
+    high: Decimal | None = None
+    step: Decimal = Decimal(1)
+
+
+def _hours(low: int = 1, high: int = 168) -> SettingDefinition:
+    # 分级管理办法 第三、四章: every deadline is whole hours (24, 48, 72); half an hour is the finest
+    # an admin can mean. A week (168 h) is the longest clock the rules know (D6 is weekly).
+    return SettingDefinition("hours", Decimal(low), Decimal(high), Decimal("0.5"))
+
+
+EDITABLE_SETTINGS: dict[str, SettingDefinition] = {
+    "deadline.D1.hours": _hours(),
+    "deadline.D2.hours": _hours(),
+    "deadline.D3.hours": _hours(),
+    "deadline.D4.day_end_offset_days": SettingDefinition("days", Decimal(0), Decimal(7)),
+    "deadline.D5.hours": _hours(),
+    "deadline.D6.weekday": SettingDefinition("weekday", Decimal(0), Decimal(6)),
+    "deadline.D6.time": SettingDefinition("hhmm"),
+    "deadline.D7.hours": _hours(),
+    "deadline.due_soon_hours": _hours(),
+    # Below 5 minutes nobody can finish a form; above a working day a shared PC stays signed in.
+    "session.idle_minutes": SettingDefinition("minutes", Decimal(5), Decimal(480)),
+    # Above the T4 threshold (¥100万) so that ordinary large cases are not asked; up to ¥10亿.
+    "estimate.confirm_above": SettingDefinition("amount", Decimal(1_000_000), Decimal(1_000_000_000)),
+}
+
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+_HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+
+
+def range_params(key: str) -> dict[str, str]:
+    """The range of `key` as text for messages and the caption beside the field ("1", "168")."""
+    definition = EDITABLE_SETTINGS[key]
+    shown = (lambda d: f"{d:,.0f}") if definition.kind == "amount" else (lambda d: f"{d.normalize():f}")
+    return {"low": shown(definition.low) if definition.low is not None else "",
+            "high": shown(definition.high) if definition.high is not None else ""}
+
+
+def clean_setting(key: str, raw: object) -> tuple[Any, FieldError | None]:
+    """The value `raw` says for `key`, or the error naming the range. Only plain digits are read
+    (full-width ones from a Chinese input method too): no `1e2`, no sign, no `inf`."""
+    definition = EDITABLE_SETTINGS[key]
+    typed = unicodedata.normalize("NFKC", str(raw)).strip()
+    if definition.kind == "hhmm":
+        match = _HHMM.fullmatch(typed)
+        if match and int(match[1]) < 24 and int(match[2]) < 60:
+            return f"{int(match[1]):02d}:{int(match[2]):02d}", None
+        return None, FieldError(key, "admin.error.setting_hhmm")
+    range_error = FieldError(key, f"admin.error.setting_{definition.kind}_range", range_params(key))
+    if definition.kind == "amount":
+        try:
+            number = parse_amount(typed)
+        except AmountProblem:
+            return None, range_error
+    else:
+        if not _NUMBER.fullmatch(typed):
+            return None, range_error
+        number = Decimal(typed)
+    assert definition.low is not None and definition.high is not None
+    if not definition.low <= number <= definition.high or number % definition.step:
+        return None, range_error
+    return (int(number) if number == number.to_integral_value() else float(number)), None
+
+
+# ---------------------------------------------------------------- versioned reads and writes
+
+
+@dataclass(frozen=True)
+class SettingView:
+    key: str
+    value: Any
+    version: int  # 0: never stored (the SPEC default is in force)
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.has_role("hq_admin"):
+        raise PermissionDenied()
+
+
+def editable_settings(session: Session, actor: Actor) -> dict[str, SettingView]:
+    """Each editable setting with its value, its version and who last changed it."""
+    _require_admin(actor)
+    rows = {r.key: r for r in session.execute(
+        select(RuleSetting.key, RuleSetting.value, RuleSetting.version, Person.full_name, RuleSetting.updated_at)
+        .outerjoin(Person, Person.id == RuleSetting.updated_by)
+        .where(RuleSetting.key.in_(list(EDITABLE_SETTINGS))))}
+    views: dict[str, SettingView] = {}
+    for key in EDITABLE_SETTINGS:
+        row = rows.get(key)
+        views[key] = (SettingView(key, row.value, row.version, row.full_name, row.updated_at) if row
+                      else SettingView(key, DEFAULT_RULE_SETTINGS[key], 0, None, None))
+    return views
+
+
+def update_rule_settings(session: Session, actor: Actor, changes: dict[str, object], *,
+                         expected_versions: dict[str, int] | None = None, now: datetime | None = None) -> list[str]:
+    """Save the settings in `changes` (all or nothing); returns the keys whose value changed.
+
+    `changes` holds only what the person changed; `expected_versions` the version of each that their
+    form showed: a setting someone else saved since is refused (StaleWrite naming who and when),
+    and nothing is written. Clocks already running keep their due time.
+    """
+    now = clock.or_now(now)
+    _require_admin(actor)
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    for key, raw in changes.items():
+        if key not in EDITABLE_SETTINGS:
+            errors.append(FieldError(key, "admin.error.setting_unknown"))
+            continue
+        value, error = clean_setting(key, raw)
+        if error:
+            errors.append(error)
+        else:
+            cleaned[key] = value
+    if errors:
+        raise ValidationFailed(errors)
+    # One admin's save at a time: the version check and the write see the same rows.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('rule_setting'))"))
+    rows = {r.key: r for r in session.scalars(
+        select(RuleSetting).where(RuleSetting.key.in_(list(cleaned))).with_for_update())}
+    for key in cleaned:
+        row = rows.get(key)
+        if expected_versions is not None and key in expected_versions \
+                and (row.version if row else 0) != expected_versions[key]:
+            who, at = (row.updated_by, row.updated_at) if row else (None, None)
+            session.rollback()
+            raise stale_write(session, who, at)
+    changed = []
+    for key, value in cleaned.items():
+        row = rows.get(key)
+        before = row.value if row else DEFAULT_RULE_SETTINGS[key]
+        if before == value:
+            continue
+        changed.append(key)
+        if row is None:
+            session.add(RuleSetting(key=key, value=value, updated_at=now, updated_by=actor.person_id, version=1))
+        else:
+            row.value, row.updated_at, row.updated_by, row.version = value, now, actor.person_id, row.version + 1
+        record_event(session, case_id=None, actor_id=actor.person_id, kind="rule_setting_changed", at=now,
+                     key=key, before=before, after=value)
+    if changed:
+        reference.forget_with(session)
+    session.commit()
+    return changed

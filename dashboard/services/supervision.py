@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, delete, func, literal, or_, select
+from sqlalchemy import Select, delete, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
@@ -20,12 +20,13 @@ from dashboard.services.actor import Actor
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.history import record_event
+from dashboard.services.stale import shown_time, stale_write
 from dashboard.services.review_common import (
     dispatched_case_ids, load_review_case, meet_deadline, notify, require_role, zh,
 )
 from dashboard.services.statements import built_once, count_then_page
 from db.models import (
-    ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
+    CaseEvent, ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
     SupervisorAssignment,
 )
 
@@ -88,17 +89,71 @@ def assign_supervisor(session: Session, actor: Actor, person_id: int, branch_id:
 
 
 def unassign_supervisor(session: Session, actor: Actor, person_id: int, branch_id: int,
-                        now: datetime | None = None) -> bool:
+                        now: datetime | None = None, *, expected_assigned: bool = False) -> bool:
+    """Remove a key branch from a supervisor; False when the pair did not exist. `expected_assigned`:
+    the admin's page showed the pair; gone since, the removal is refused naming who removed it."""
     now = clock.or_now(now)
     require_role(actor, "hq_admin")
     removed = session.execute(delete(SupervisorAssignment).where(
         SupervisorAssignment.person_id == person_id, SupervisorAssignment.branch_id == branch_id)
         .returning(SupervisorAssignment.id)).first()
+    if not removed and expected_assigned:
+        who, at = _last_assignment_change(session, person_id, branch_id, "supervisor_unassigned")
+        session.rollback()
+        raise stale_write(session, who, at)
     if removed:
         record_event(session, case_id=None, actor_id=actor.person_id, kind="supervisor_unassigned", at=now,
                      role="hq_admin", person_id=person_id, branch_id=branch_id)
     session.commit()
     return removed is not None
+
+
+def _last_assignment_change(session: Session, person_id: int, branch_id: int,
+                            kind: str) -> tuple[int | None, datetime | None]:
+    last = session.execute(
+        select(CaseEvent.actor_id, CaseEvent.at).where(
+            CaseEvent.case_id.is_(None), CaseEvent.kind == kind,
+            CaseEvent.payload.contains({"person_id": person_id, "branch_id": branch_id}))
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1)).first()
+    return (last.actor_id, last.at) if last else (None, None)
+
+
+def assignment_origin(session: Session, actor: Actor, person_id: int, branch_id: int) -> tuple[str | None, str | None]:
+    """Who assigned this key branch to the supervisor and when (names, Asia/Shanghai text), for the
+    answer to an admin who assigns it again; the seeded pairs have no history line (None, time)."""
+    require_role(actor, "hq_admin")
+    who_id, at = _last_assignment_change(session, person_id, branch_id, "supervisor_assigned")
+    if at is None:
+        at = session.scalar(select(SupervisorAssignment.assigned_at).where(
+            SupervisorAssignment.person_id == person_id, SupervisorAssignment.branch_id == branch_id))
+    who = session.scalar(select(Person.full_name).where(Person.id == who_id)) if who_id else None
+    return who, shown_time(at)
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervision threads: what a writer saw
+
+
+def thread_version(session: Session, case_id: int) -> int:
+    """How many entries the case's supervision thread holds (opinions and progress notes: both
+    append-only), the version a page draws with the thread and a write names."""
+    opinions = session.scalar(select(func.count()).select_from(Opinion).where(
+        Opinion.case_id == case_id, Opinion.kind == "supervision")) or 0
+    notes = session.scalar(select(func.count()).select_from(ProgressNote).where(ProgressNote.case_id == case_id)) or 0
+    return opinions + notes
+
+
+def _refuse_if_thread_moved(session: Session, case_id: int, expected: int | None) -> None:
+    """A supervisor writing from a thread older than a reply (or a reply from a thread older than
+    a new opinion) answers what they have not read: refused, naming the newest entry's author."""
+    if expected is None or thread_version(session, case_id) == expected:
+        return
+    newest = session.execute(
+        select(Opinion.author_id, Opinion.posted_at).where(Opinion.case_id == case_id, Opinion.kind == "supervision")
+        .union_all(select(ProgressNote.author_id, ProgressNote.posted_at).where(ProgressNote.case_id == case_id))
+        .order_by(literal_column("posted_at").desc()).limit(1)).first()
+    session.rollback()
+    raise stale_write(session, newest[0] if newest else None, newest[1] if newest else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,8 +267,10 @@ def case_first_responsibles(session: Session, actor: Actor, case_id: int) -> lis
 
 
 def post_supervision_opinion(session: Session, actor: Actor, case_id: int, body: str,
-                             addressed_to_person_id: int | None = None, now: datetime | None = None) -> int:
-    """An exec supervisor tells the case's first responsible person what to do (D7 reply clock)."""
+                             addressed_to_person_id: int | None = None, now: datetime | None = None, *,
+                             expected_thread: int | None = None) -> int:
+    """An exec supervisor tells the case's first responsible person what to do (D7 reply clock).
+    `expected_thread`: thread_version as the supervisor's page drew it (refused when it moved)."""
     now = clock.or_now(now)
     require_role(actor, "exec_supervisor")
     query = select(ClaimCase).where(ClaimCase.id == case_id,
@@ -223,6 +280,7 @@ def post_supervision_opinion(session: Session, actor: Actor, case_id: int, body:
         raise NotFound()  # not one of the supervisor's key branches
     if case.state == "closed":
         raise UserError("review.supervision.case_closed")
+    _refuse_if_thread_moved(session, case_id, expected_thread)
     problem = text_problem(body or "")
     if problem:
         raise ValidationFailed([FieldError("body", problem)])
@@ -251,9 +309,10 @@ def post_supervision_opinion(session: Session, actor: Actor, case_id: int, body:
 
 
 def post_progress_note(session: Session, actor: Actor, case_id: int, body: str, opinion_id: int | None = None,
-                       now: datetime | None = None) -> int:
+                       now: datetime | None = None, *, expected_thread: int | None = None) -> int:
     """Progress on a case until closure: by a dispatched first responsible person (a reply to a
-    supervision opinion meets its D7) or recorded by the branch tracker."""
+    supervision opinion meets its D7) or recorded by the branch tracker. `expected_thread` as for
+    post_supervision_opinion."""
     now = clock.or_now(now)
     problem = text_problem(body or "")
     if actor.has_role("first_responsible"):
@@ -263,13 +322,14 @@ def post_progress_note(session: Session, actor: Actor, case_id: int, body: str, 
     else:
         allowed_case = 0
     tracker_branches = actor.branch_ids_for("branch_tracker")
-    case = session.get(ClaimCase, case_id)
+    case = session.get(ClaimCase, case_id, with_for_update=expected_thread is not None)
     if case is None or not (allowed_case or case.branch_id in tracker_branches):
         if not actor.has_role("first_responsible", "branch_tracker"):
             raise PermissionDenied()
         raise NotFound()
     if case.state == "closed":
         raise UserError("review.progress.case_closed")
+    _refuse_if_thread_moved(session, case_id, expected_thread)
     if problem:
         raise ValidationFailed([FieldError("body", problem)])
     role = "first_responsible" if allowed_case else "branch_tracker"
@@ -337,11 +397,25 @@ def supervision_thread(session: Session, actor: Actor, case_id: int) -> list[Thr
     return sorted(entries, key=lambda e: e.at)
 
 
-def open_supervision_opinions(session: Session, actor: Actor, case_id: int) -> list[tuple[int, str, datetime]]:
-    """Supervision opinions on the case addressed to the actor (id, text, posted) for replying."""
+@dataclass(frozen=True)
+class OpinionToReply:
+    opinion_id: int
+    body: str
+    posted_at: datetime
+    replied_at: datetime | None  # the D7 met: a reply to it was already given
+
+
+def open_supervision_opinions(session: Session, actor: Actor, case_id: int) -> list[OpinionToReply]:
+    """Supervision opinions on the case addressed to the actor, for replying: those awaiting a reply
+    first (oldest due first), then the answered ones, newest first."""
     _load_followed_case(session, actor, case_id)
-    return list(session.execute(
-        select(Opinion.id, OpinionPoint.body, Opinion.posted_at).join(OpinionPoint, OpinionPoint.opinion_id == Opinion.id)
+    rows = session.execute(
+        select(Opinion.id, OpinionPoint.body, Opinion.posted_at, Deadline.met_at)
+        .join(OpinionPoint, OpinionPoint.opinion_id == Opinion.id)
+        .outerjoin(Deadline, (Deadline.kind == "D7") & (Deadline.subject_key == func.concat("supervision:", Opinion.id)))
         .where(Opinion.case_id == case_id, Opinion.kind == "supervision",
-               Opinion.addressed_to_person_id == actor.person_id)
-        .order_by(Opinion.posted_at.desc())).tuples().all())
+               Opinion.addressed_to_person_id == actor.person_id)).tuples().all()
+    views = [OpinionToReply(*r) for r in rows]
+    waiting = sorted((v for v in views if v.replied_at is None), key=lambda v: v.posted_at)
+    answered = sorted((v for v in views if v.replied_at is not None), key=lambda v: v.posted_at, reverse=True)
+    return waiting + answered

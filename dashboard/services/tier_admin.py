@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -23,10 +23,11 @@ from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, DECIDER, REQUESTER
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.history import record_event
-from dashboard.services.rule_settings import all_settings
+from dashboard.services.rule_settings import EDITABLE_SETTINGS, editable_settings, update_rule_settings
+from dashboard.services.stale import stale_write
 from dashboard.services.tiers import active_tier_table
 from dashboard.settings import ALL_POSITIONS, BRANCH_SUBTIER_RANGE
-from db.models import OrgUnit, RuleSetting, TierRule, TierRuleSet
+from db.models import OrgUnit, TierRule, TierRuleSet
 
 MAX_PERSONS_PER_TIER = 2  # SPEC §3: one or two first responsible persons
 
@@ -129,6 +130,41 @@ def check_bands(rows: list[BandInput], *, span: tuple[Decimal, Decimal] | None =
     return ranked, errors
 
 
+def _same_bands(a: list[TierBand] | tuple[TierBand, ...], b: list[TierBand] | tuple[TierBand, ...]) -> bool:
+    """Two tables that tier every amount alike and send the same posts (rank and storage aside)."""
+    def shape(bands):
+        return [(x.code, x.lower_exclusive, x.upper_inclusive, tuple(x.positions), bool(x.hq_notice))
+                for x in sorted(bands, key=lambda x: x.lower_exclusive)]
+    return shape(a) == shape(b)
+
+
+def _stale_rule_set(session: Session, rule_set: TierRuleSet):
+    """StaleWrite naming the last change of `rule_set`: its decision if decided, else its request."""
+    if rule_set.decided_at is not None:
+        return stale_write(session, rule_set.decided_by, rule_set.decided_at)
+    return stale_write(session, rule_set.requested_by, rule_set.requested_at)
+
+
+def _active_national(session: Session) -> TierRuleSet | None:
+    return session.scalars(select(TierRuleSet).where(TierRuleSet.branch_id.is_(None), TierRuleSet.status == "active")
+                           .order_by(TierRuleSet.version.desc()).limit(1)).first()
+
+
+def _latest_branch_set(session: Session, branch_id: int) -> TierRuleSet | None:
+    return session.scalars(select(TierRuleSet).where(TierRuleSet.branch_id == branch_id)
+                           .order_by(TierRuleSet.version.desc()).limit(1)).first()
+
+
+def branch_request_base(session: Session, actor: Actor, branch_id: int) -> tuple[int, int]:
+    """(national version, the branch's latest rule-set version or 0): what a sub-tier request form is
+    drawn against; the request names them and is refused as stale when either moved."""
+    if not (actor.has_role("hq_admin") or branch_id in actor.branch_ids_for("branch_manager")):
+        raise PermissionDenied()
+    national = _active_national(session)
+    latest = _latest_branch_set(session, branch_id)
+    return (national.version if national else 0), (latest.version if latest else 0)
+
+
 def _lock_tier_tables(session: Session) -> None:
     # Two admins publishing at once must not both get the same version number.
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('tier_rule_set'))"))
@@ -147,14 +183,24 @@ def _bands_payload(bands: list[TierBand] | tuple[TierBand, ...]) -> list[dict[st
 
 
 def publish_national_table(session: Session, actor: Actor, rows: list[BandInput], *, note: str | None = None,
-                           now: datetime | None = None) -> int:
-    """Publish a new national version; the previous active one becomes 'superseded'."""
+                           expected_version: int | None = None, now: datetime | None = None) -> int:
+    """Publish a new national version; the previous active one becomes 'superseded'.
+
+    `expected_version`: the active version the admin edited. Another admin's publication since
+    refuses this one (StaleWrite naming who and when), and a table identical to the active one
+    is refused: a new version that changes nothing only muddies the history cases are tiered by.
+    """
     now = clock.or_now(now)
     _require_admin(actor)
     bands, errors = check_bands(rows)
     if errors:
         raise ValidationFailed(errors)
     _lock_tier_tables(session)
+    active = _active_national(session)
+    if active is not None and expected_version is not None and active.version != expected_version:
+        raise _stale_rule_set(session, active)
+    if active is not None and _same_bands(bands, active_tier_table(session, None).bands):
+        raise UserError("admin.error.table_unchanged", field="bands", version=active.version)
     version = (session.scalar(select(func.max(TierRuleSet.version)).where(TierRuleSet.branch_id.is_(None))) or 0) + 1
     previous = session.scalars(select(TierRuleSet.id).where(TierRuleSet.branch_id.is_(None),
                                                             TierRuleSet.status == "active")).all()
@@ -223,11 +269,15 @@ def _branch(session: Session, branch_id: int) -> OrgUnit:
 
 
 def request_branch_subtiers(session: Session, actor: Actor, branch_id: int, rows: list[BandInput], *,
-                            note: str | None = None, now: datetime | None = None) -> int:
+                            note: str | None = None, expected_base: tuple[int, int] | None = None,
+                            now: datetime | None = None) -> int:
     """A branch's own split of 50,000–500,000, filed as 'pending' until HQ decides.
 
     Stored as the branch's whole effective table (national bands outside the span plus its own),
-    which is what the tier engine reads once the request is approved.
+    which is what the tier engine reads once the request is approved. A split that changes nothing
+    (the national table's own bands, or the branch's table in force) is refused. `expected_base`:
+    what the form was drawn against (branch_request_base); a national publication or another
+    request for the branch since refuses this one as stale.
     """
     now = clock.or_now(now)
     managed = actor.branch_ids_for("branch_manager")
@@ -249,6 +299,16 @@ def request_branch_subtiers(session: Session, actor: Actor, branch_id: int, rows
     except TierTableError:
         raise ValidationFailed([FieldError("bands", "admin.error.bands_invalid")]) from None
     _lock_tier_tables(session)
+    if expected_base is not None:
+        national_set, latest = _active_national(session), _latest_branch_set(session, branch_id)
+        if national_set is not None and national_set.version != expected_base[0]:
+            raise _stale_rule_set(session, national_set)
+        if (latest.version if latest else 0) != expected_base[1]:
+            raise _stale_rule_set(session, latest)
+    if _same_bands(merged, national.bands):
+        raise UserError("admin.error.split_same_as_national", field="bands")
+    if _same_bands(merged, active_tier_table(session, branch_id).bands):
+        raise UserError("admin.error.split_unchanged", field="bands")
     version = (session.scalar(select(func.max(TierRuleSet.version)).where(TierRuleSet.branch_id == branch_id)) or 0) + 1
     rule_set = TierRuleSet(version=version, branch_id=branch_id, status="pending", note=(note or "").strip() or None,
                            requested_by=actor.person_id, requested_at=now)
@@ -263,8 +323,9 @@ def request_branch_subtiers(session: Session, actor: Actor, branch_id: int, rows
 
 
 def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, approve: bool,
-                          note: str | None = None, now: datetime | None = None) -> None:
+                          note: str | None = None, now: datetime | None = None) -> tuple[str, int]:
     """HQ approves or rejects a pending branch split; approval replaces the branch's active table.
+    A request already decided (by a colleague, from another screen) is refused naming who and when.
 
     The split is re-merged with today's national table, so outside 50,000–500,000 the branch
     follows the national version in force at approval.
@@ -275,8 +336,8 @@ def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, a
     rule_set = session.get(TierRuleSet, rule_set_id, with_for_update=True)
     if rule_set is None or rule_set.branch_id is None:
         raise NotFound()
-    if rule_set.status != "pending":
-        raise UserError("admin.error.not_pending")
+    if rule_set.status != "pending":  # another admin decided since this page was drawn
+        raise _stale_rule_set(session, rule_set)
     if not approve and not (note or "").strip():
         raise ValidationFailed([FieldError("decision_note", "admin.error.reject_needs_note")])
     superseded: list[int] = []
@@ -290,6 +351,8 @@ def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, a
             merged = merge_branch_subtiers(national.bands, inner, BRANCH_SUBTIER_RANGE)
         except TierTableError:
             raise UserError("admin.error.bands_invalid") from None
+        if _same_bands(merged, national.bands):  # filed before the national table came to say the same
+            raise UserError("admin.error.split_same_as_national", field="bands")
         session.execute(delete(TierRule).where(TierRule.rule_set_id == rule_set.id))
         _insert_bands(session, rule_set.id, merged)
         superseded = list(session.scalars(select(TierRuleSet.id).where(
@@ -304,7 +367,9 @@ def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, a
                  kind="tier_subtier_approved" if approve else "tier_subtier_rejected", at=now,
                  rule_set_id=rule_set.id, branch_id=rule_set.branch_id, version=rule_set.version,
                  superseded=superseded, note=note)
+    decided = (_branch(session, rule_set.branch_id).name, rule_set.version)  # what the page says was decided
     session.commit()
+    return decided
 
 
 def rule_sets(session: Session, actor: Actor, *, national: bool | None = None,
@@ -344,79 +409,5 @@ def branches_for_requests(session: Session, actor: Actor) -> list[tuple[int, str
 
 
 # ---------------------------------------------------------------- deadline hours (rule_setting)
-
-# key -> kind of value; see dashboard.settings.DEFAULT_RULE_SETTINGS
-EDITABLE_SETTINGS: dict[str, str] = {
-    "deadline.D1.hours": "hours", "deadline.D2.hours": "hours", "deadline.D3.hours": "hours",
-    "deadline.D4.day_end_offset_days": "days", "deadline.D5.hours": "hours",
-    "deadline.D6.weekday": "weekday", "deadline.D6.time": "hhmm", "deadline.D7.hours": "hours",
-    "deadline.due_soon_hours": "hours", "session.idle_minutes": "minutes",
-}
-_MAX = {"hours": 24 * 365, "minutes": 24 * 60, "days": 30}
-
-
-def editable_settings(session: Session, actor: Actor) -> dict[str, Any]:
-    _require_admin(actor)
-    current = all_settings(session)
-    return {key: current[key] for key in EDITABLE_SETTINGS}
-
-
-def _clean_setting(key: str, raw: object) -> tuple[Any, FieldError | None]:
-    kind = EDITABLE_SETTINGS[key]
-    text_value = str(raw).strip()
-    if kind == "hhmm":
-        parts = text_value.split(":")
-        if len(parts) == 2 and all(p.isdigit() for p in parts) and int(parts[0]) < 24 and int(parts[1]) < 60:
-            return f"{int(parts[0]):02d}:{int(parts[1]):02d}", None
-        return None, FieldError(key, "admin.error.setting_hhmm")
-    try:
-        number = Decimal(text_value)
-    except InvalidOperation:
-        return None, FieldError(key, "admin.error.setting_number")
-    if not number.is_finite():
-        return None, FieldError(key, "admin.error.setting_number")
-    if kind == "weekday":
-        if number != number.to_integral_value() or not 0 <= number <= 6:
-            return None, FieldError(key, "admin.error.setting_weekday")
-        return int(number), None
-    if kind == "days":
-        if number != number.to_integral_value() or not 0 <= number <= _MAX["days"]:
-            return None, FieldError(key, "admin.error.setting_days", {"max": _MAX["days"]})
-        return int(number), None
-    if number <= 0 or number > _MAX[kind]:
-        return None, FieldError(key, "admin.error.setting_positive", {"max": _MAX[kind]})
-    return (int(number) if number == number.to_integral_value() else float(number)), None
-
-
-def update_rule_settings(session: Session, actor: Actor, changes: dict[str, object], *,
-                         now: datetime | None = None) -> list[str]:
-    """Save new deadline numbers (all or nothing). Clocks already running keep their due time."""
-    now = clock.or_now(now)
-    _require_admin(actor)
-    errors: list[FieldError] = []
-    cleaned: dict[str, Any] = {}
-    for key, raw in changes.items():
-        if key not in EDITABLE_SETTINGS:
-            errors.append(FieldError(key, "admin.error.setting_unknown"))
-            continue
-        value, error = _clean_setting(key, raw)
-        if error:
-            errors.append(error)
-        else:
-            cleaned[key] = value
-    if errors:
-        raise ValidationFailed(errors)
-    current = all_settings(session)
-    changed = [key for key, value in cleaned.items() if current.get(key) != value]
-    for key in changed:
-        row = session.get(RuleSetting, key, with_for_update=True)
-        if row is None:
-            session.add(RuleSetting(key=key, value=cleaned[key], updated_at=now, updated_by=actor.person_id))
-        else:
-            row.value, row.updated_at, row.updated_by = cleaned[key], now, actor.person_id
-        record_event(session, case_id=None, actor_id=actor.person_id, kind="rule_setting_changed", at=now,
-                     key=key, before=current.get(key), after=cleaned[key])
-    if changed:
-        reference.forget_with(session)
-    session.commit()
-    return changed
+# Defined, ranged and versioned in services/rule_settings.py; named here for the rules page.
+__all__ = ["EDITABLE_SETTINGS", "editable_settings", "update_rule_settings"]

@@ -1,16 +1,18 @@
 """Showing service refusals in the person's language: every field named, every problem listed."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import streamlit as st
 
 from dashboard.i18n import has_key, t
 from dashboard.services.errors import FieldError, UserError, ValidationFailed
+from dashboard.ui.db import db_session
 
 # Field names whose label lives under another key than cases.field.<name>.
 _LABELS = {"estimate": "cases.estimate.amount", "delegate": "board.act.delegate_person",
-           "outcome": "board.act.outcome"}
+           "outcome": "board.act.outcome", "reason_code": "board.contact.reason"}
 
 
 def field_label(field: str | None) -> str | None:
@@ -28,15 +30,77 @@ def error_line(error: FieldError) -> str:
     return f"{label}：{message}" if label else message
 
 
-def show_error(err: UserError) -> None:
-    """st.error with one line per field at fault (ValidationFailed) or the single message."""
+def error_text(err: UserError, heading_key: str = "cases.form_errors") -> str:
+    """The refusal as shown: one line per field at fault under a heading that says what was not
+    saved (`heading_key`, with {n}: a case, the rules, the settings), or the single message."""
     if isinstance(err, ValidationFailed) and err.errors:
         lines = "\n".join(f"- {error_line(e)}" for e in err.errors)
-        st.error(f"{t('cases.form_errors', n=len(err.errors))}\n\n{lines}")
-    else:
-        label = field_label(err.field)
-        message = t(err.key, **err.params)
-        st.error(f"{label}：{message}" if label else message)
+        return f"{t(heading_key, n=len(err.errors))}\n\n{lines}"
+    label = field_label(err.field)
+    message = t(err.key, **err.params)
+    return f"{label}：{message}" if label else message
+
+
+def show_error(err: UserError, heading_key: str = "cases.form_errors") -> None:
+    """st.error with one line per field at fault (ValidationFailed) or the single message."""
+    st.error(error_text(err, heading_key))
+
+
+# ---------------------------------------------------------------- writes from callbacks
+
+Outcome = tuple[str, str]  # (success | info | error, text)
+
+
+def run_write(action: Callable[[Any], object], success: str | Callable[[Any], str | Outcome], *, slot: str,
+              heading_key: str = "cases.form_errors", on_success: Callable[[Any], None] | None = None) -> None:
+    """Body of a button's on_click callback: run `action(session)` and keep what happened for the
+    `slot` on the next run (show_outcome).
+
+    A callback runs before the page is drawn again, with the arguments bound when the button was
+    drawn: the case, the record and the version the person saw, never a row re-read on the
+    submit's rerun (DESIGN: Streamlit pitfalls). `success` may answer ("info", text) for a write
+    that found nothing to do. `on_success` clears or resets the form's inputs (allowed here).
+    """
+    try:
+        with db_session() as session:
+            result = action(session)
+    except UserError as err:
+        st.session_state[_slot_key(slot)] = ("error", error_text(err, heading_key))
+        return
+    outcome = success(result) if callable(success) else success
+    st.session_state[_slot_key(slot)] = outcome if isinstance(outcome, tuple) else ("success", outcome)
+    if on_success is not None:
+        on_success(result)
+
+
+def show_outcome(slot: str, *, toast: bool = True) -> None:
+    """What the last write of `slot` did, where the person acted (and as a toast: a message above a
+    long page goes unseen). Shown once."""
+    # Always one container here, message or not: the elements below keep their place in the page,
+    # so stateful tabs under a message are not drawn afresh (they went blank, or back to the first).
+    place = st.container()
+    kind, text = st.session_state.pop(_slot_key(slot), (None, None))
+    if not kind:
+        return
+    {"success": place.success, "info": place.info}.get(kind, place.error)(text)
+    if toast:
+        icons = {"success": ":material/check_circle:", "info": ":material/info:"}
+        st.toast(toast_text(text), icon=icons.get(kind, ":material/error:"))
+
+
+def toast_text(text: str, limit: int = 40) -> str:
+    """The toast's short form: its first line, at most `limit` characters. A longer toast is cut by
+    Streamlit behind an English "view more"; the whole message is on the page where the person acted."""
+    first = text.split("\n")[0].strip().rstrip("：:")
+    return first if len(first) <= limit else first[:limit - 1] + "…"
+
+
+def set_outcome(slot: str, kind: str, text: str) -> None:
+    st.session_state[_slot_key(slot)] = (kind, text)
+
+
+def _slot_key(slot: str) -> str:
+    return f"outcome_{slot}"
 
 
 
@@ -53,6 +117,30 @@ def show_flash() -> None:
     message = st.session_state.pop(_FLASH, None)
     if message:
         st.success(message)
+
+
+def keep_choice_by_label(key: str, labels: Mapping[Any, str]) -> None:
+    """Before a selectbox whose labels can change while its options stay (a dispatch's contact state,
+    an opinion marked 已回复): Streamlit keeps the label the browser last showed and hands back that
+    old text, not the option, once the label changed (seen: a dispatch id arrived as
+    「赵志明·分公司理赔负责人（已通知）」). Map it back to the option it named when drawn, or drop it."""
+    memo = f"{key}__drawn_labels"
+    if key in st.session_state and st.session_state[key] not in labels:
+        meant = next((option for option, text in st.session_state.get(memo, {}).items()
+                      if text == st.session_state[key]), None)
+        if meant in labels:
+            st.session_state[key] = meant
+        else:
+            del st.session_state[key]
+    st.session_state[memo] = dict(labels)
+
+
+def chosen_option(value: object, labels: Mapping[Any, str]) -> Any:
+    """In a callback: the option the person chose in a selectbox drawn with `labels` (option -> label
+    text), also when Streamlit hands back the label's text; None when it names none of them."""
+    if value in labels:
+        return value
+    return next((option for option, text in labels.items() if text == value), None)
 
 
 def keep_choice_offered(key: str, options: Sequence[object]) -> None:

@@ -15,6 +15,11 @@ def _tiered_case(session, org, actor_for, sub="gz", amount="200000"):
     return case
 
 
+def state_picker(at):
+    """The case detail's 「变更为」 picker (its key names the case version it was drawn for)."""
+    return next(s for s in at.selectbox if s.label == "变更为")
+
+
 def _open_detail(db_url, username, case_id):
     at = signed_in_app(db_url, username)
     at.session_state["case_id"] = case_id
@@ -62,7 +67,7 @@ def test_case_number_search_and_query_parameter_open_the_case(db_url, session, o
 def test_branch_manager_advances_the_case_from_the_page(db_url, session, org, actor_for):
     case = _tiered_case(session, org, actor_for)
     at = _open_detail(db_url, "gd_manager", case.id)
-    at.selectbox(key="detail_target_state").select("investigating")
+    state_picker(at).select("investigating")
     next(b for b in at.button if b.label == "确认变更").click()
     at.run()
     assert any("调查中" in s.value for s in at.success)

@@ -141,3 +141,129 @@ def test_surveyor_import_rows_of_another_sub_branch_are_refused(session, org, ac
 def test_branch_manager_cannot_import(session, org, actor_for):
     with pytest.raises(PermissionDenied):
         import_cases(session, actor_for("gd_manager"), "c.csv", csv_bytes([row(1)]), now=NOW)
+
+
+# ---------------------------------------------------------------- hardening (issues 25 and 26)
+
+
+def with_cached_results(content: bytes, results: dict[str, str]) -> bytes:
+    """The workbook as Excel saves it: each formula (text after "=") followed by its result."""
+    import re
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                for formula, result in results.items():
+                    data = re.sub(rb"<f>" + re.escape(formula.encode()) + rb"</f><v\s*/>",
+                                  b"<f>" + formula.encode() + b"</f><v>" + result.encode() + b"</v>", data)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def formula_book(formulas: dict[str, str], date_fields: tuple[str, ...] = ()) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([header_for(f) for f in IMPORT_FIELDS])
+    sheet.append([formulas.get(f, row(1).get(f)) for f in IMPORT_FIELDS])
+    for name in date_fields:
+        sheet.cell(2, IMPORT_FIELDS.index(name) + 1).number_format = "yyyy-mm-dd hh:mm"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_excel_formula_is_read_by_the_result_excel_saved_with_it(session, org, actor_for):
+    from openpyxl.utils.datetime import to_excel
+
+    content = formula_book({"vehicle_sum_insured": "=1000*5", "report_time": "=DATE(2026,11,20)+TIME(9,15,0)"},
+                           date_fields=("report_time",))
+    content = with_cached_results(content, {"1000*5": "5000",
+                                            "DATE(2026,11,20)+TIME(9,15,0)": repr(to_excel(datetime(2026, 11, 20, 9, 15)))})
+    report = import_cases(session, actor_for("callcenter"), "f.xlsx", content, now=NOW)
+    assert report.problems == [] and report.imported == 1
+    case = session.scalars(select(ClaimCase)).one()
+    assert str(case.vehicle_sum_insured) == "5000.00"
+    assert case.report_time == datetime(2026, 11, 20, 1, 15, tzinfo=timezone.utc)
+
+
+def test_a_formula_without_a_saved_result_is_named_as_a_formula_not_as_empty(session, org, actor_for):
+    content = formula_book({"vehicle_sum_insured": "=1000*5", "accident_time": "=A1"})
+    report = check_import(session, actor_for("callcenter"), "f.xlsx", content, now=NOW)
+    [problem] = report.problems
+    assert {(e.field, e.key, e.params["formula"]) for e in problem.errors} == {
+        ("vehicle_sum_insured", "cases.error.formula_without_value", "=1000*5"),
+        ("accident_time", "cases.error.formula_without_value", "=A1")}
+
+
+def test_an_oversize_file_is_refused_from_its_size_with_the_limit(session, org, actor_for):
+    from dashboard.services.case_import import MAX_IMPORT_BYTES, MAX_IMPORT_MB
+
+    content = csv_bytes([row(1)]) + b"x" * MAX_IMPORT_BYTES
+    with pytest.raises(UserError) as err:
+        check_import(session, actor_for("callcenter"), "big.csv", content, now=NOW)
+    assert err.value.key == "cases.error.file_too_large" and err.value.params["max"] == MAX_IMPORT_MB
+
+
+def test_the_row_cap_is_met_while_reading_and_what_lies_beyond_is_never_read(session, org, actor_for, monkeypatch):
+    """A broken quote after the cap would make the file unreadable; the reader stops at the cap + 1
+    row and answers with the cap instead."""
+    from dashboard.services import case_import
+
+    monkeypatch.setattr(case_import, "MAX_IMPORT_ROWS", 5)
+    content = csv_bytes([row(n) for n in range(1, 8)]) + b'IMP9,"never closed\n' + b"x,y\n" * 1000
+    with pytest.raises(UserError) as err:
+        check_import(session, actor_for("callcenter"), "many.csv", content, now=NOW)
+    assert err.value.key == "cases.error.too_many_rows" and err.value.params["max"] == "5"
+
+
+def test_a_broken_quote_is_refused_with_its_row(session, org, actor_for):
+    content = csv_bytes([row(1)]) + b'IMP2,"2026-11-20 09:15\n'
+    with pytest.raises(UserError) as err:
+        check_import(session, actor_for("callcenter"), "q.csv", content, now=NOW)
+    assert (err.value.key, err.value.params) == ("cases.error.csv_malformed", {"row": 3})
+
+
+@pytest.mark.parametrize("name, content, key", [
+    ("x.csv", b"\xff\xfe\xff\xff,\xff\n", "cases.error.file_encoding"),
+    ("x.xlsx", b"PK\x03\x04 not really a workbook", "cases.error.xlsx_unreadable"),
+    ("x.xlsx", b"%PDF-1.7", "cases.error.xlsx_unreadable"),
+])
+def test_an_unreadable_file_is_explained_in_words_not_by_the_parsers_exception(session, org, actor_for, name,
+                                                                                 content, key):
+    with pytest.raises(UserError) as err:
+        check_import(session, actor_for("callcenter"), name, content, now=NOW)
+    assert err.value.key == key and err.value.params == {}
+
+
+def test_a_nul_in_an_import_cell_is_a_row_error_naming_the_column(session, org, actor_for):
+    content = csv_bytes([row(1, insured_name="张\x00伟"), row(2, case_no="IMP\x002"), row(3)])
+    report = import_cases(session, actor_for("callcenter"), "nul\x00.csv", content, import_valid_rows=True, now=NOW)
+    assert {p.row_number: [(e.field, e.key) for e in p.errors] for p in report.problems} == {
+        2: [("insured_name", "cases.error.control_chars")], 3: [("case_no", "cases.error.control_chars")]}
+    assert report.imported == 1
+    event = session.scalars(select(CaseEvent)).one()
+    assert event.payload["file"] == "nul\\x00.csv"
+
+
+def test_dates_in_1900_and_2099_are_refused_in_an_import(session, org, actor_for):
+    content = csv_bytes([row(1, accident_time="1900-01-01 08:00"), row(2, report_time="2099-12-31 09:00"),
+                         row(3, policy_start_date="1900-01-01")])
+    report = check_import(session, actor_for("callcenter"), "d.csv", content, now=NOW)
+    assert {p.row_number: [(e.field, e.key) for e in p.errors] for p in report.problems} == {
+        2: [("accident_time", "cases.error.date_out_of_range")],
+        3: [("report_time", "cases.error.date_out_of_range")],
+        4: [("policy_start_date", "cases.error.date_out_of_range")]}
+
+
+def test_importing_another_branchs_case_number_does_not_confirm_it_exists(session, org, actor_for):
+    """A surveyor's file holding a number of 浙江's case and one of their own sub-branch's: both rows
+    are refused in the same words, naming neither existence nor branch (issue 25 item 7)."""
+    import_cases(session, actor_for("callcenter"), "a.csv",
+                 csv_bytes([row(1, sub_branch="hz", surveyor="hz_surveyor1"), row(2)]), now=NOW)
+    report = check_import(session, actor_for("gz_surveyor1"), "b.csv", csv_bytes([row(1), row(2), row(3)]), now=NOW)
+    refusals = [(p.row_number, [(e.key, e.params) for e in p.errors]) for p in report.problems]
+    assert refusals == [(2, [("cases.error.case_no_unavailable", {"case_no": "IMP000001"})]),
+                        (3, [("cases.error.case_no_unavailable", {"case_no": "IMP000002"})])]

@@ -196,7 +196,7 @@ def test_delegate_from_another_branch_is_refused(session, org, actor_for):
     result = record_estimate(session, cc, case.id, "86000", now=T0)
     with pytest.raises(ValidationFailed) as err:
         record_contact_attempt(session, cc, result.dispatched[0].dispatch_id, "unavailable",
-                               delegate_person_id=org.person("hz_surveyor1"), now=T0)
+                               reason_code="business_trip", delegate_person_id=org.person("hz_surveyor1"), now=T0)
     assert err.value.errors[0].field == "delegate"
 
 

@@ -54,8 +54,8 @@ def test_my_open_tasks_lists_the_persons_own_clocks_most_urgent_first(session, o
 
     # a named delegate sees the clocks they now go for
     delegate = org.sub_branch("gz").surveyors[1]
-    record_contact_attempt(session, cc, first.dispatched[0].dispatch_id, "unavailable", delegate_person_id=delegate,
-                           now=T0)
+    record_contact_attempt(session, cc, first.dispatched[0].dispatch_id, "unavailable", reason_code="meeting",
+                           delegate_person_id=delegate, now=T0)
     delegate_actor = actor_for("gz_surveyor2")
     assert delegate_actor.person_id == delegate
     assert {(task.case_no, task.kind) for task in my_open_tasks(session, delegate_actor)[1]} == {

@@ -57,7 +57,7 @@ def test_chinese_labels_are_accepted_for_choices(session, org, actor_for):
 @pytest.mark.parametrize("overrides, field, key", [
     ({"sub_branch": "nowhere"}, "sub_branch", "cases.error.unknown_sub_branch"),
     ({"accident_time": "2026-11-20 10:00"}, "accident_time", "cases.error.accident_after_report"),
-    ({"report_time": "2026-11-20 15:00"}, "report_time", "cases.error.report_in_future"),
+    ({"report_time": "2026-11-20 15:00"}, "report_time", "cases.error.after_now"),
     ({"vehicle_sum_insured": "-5"}, "vehicle_sum_insured", "amount.negative"),
     ({"vehicle_sum_insured": "abc"}, "vehicle_sum_insured", "amount.not_a_number"),
     ({"vehicle_sum_insured": "NaN"}, "vehicle_sum_insured", "amount.not_a_number"),
@@ -166,3 +166,86 @@ def test_a_refused_estimate_rolls_the_registration_back(session, org, actor_for,
         register_case(session, actor_for("callcenter"), good_input(initial_estimate="85000"), now=NOW)
     assert case_count(session) == 0
     assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+
+
+def test_an_accident_dated_1900_is_refused_with_the_range_and_no_case_is_saved(session, org, actor_for):
+    with pytest.raises(ValidationFailed) as err:
+        register_case(session, actor_for("callcenter"), good_input(accident_time="1900-01-01 08:00"), now=NOW)
+    [error] = err.value.errors
+    assert (error.field, error.key, error.params["earliest"], error.params["latest"]) == (
+        "accident_time", "cases.error.date_out_of_range", "2000-01-01", "2026-11-20")
+    session.rollback()
+    assert case_count(session) == 0
+
+
+def test_the_earliest_date_is_read_from_the_rule_settings(session, org, actor_for):
+    from db.models import RuleSetting
+
+    session.merge(RuleSetting(key="intake.earliest_date", value="2026-01-01"))
+    session.commit()
+    with pytest.raises(ValidationFailed) as err:
+        register_case(session, actor_for("callcenter"), good_input(policy_start_date="2025-12-31"), now=NOW)
+    assert field_keys(err.value) == {"policy_start_date": "cases.error.date_out_of_range"}
+    assert err.value.errors[0].params["earliest"] == "2026-01-01"
+
+
+def test_a_reporter_phone_abc_is_refused_and_a_landline_with_extension_is_kept(session, org, actor_for):
+    with pytest.raises(ValidationFailed) as err:
+        register_case(session, actor_for("callcenter"), good_input(reporter_phone="abc"), now=NOW)
+    assert field_keys(err.value) == {"reporter_phone": "cases.error.bad_phone"}
+    session.rollback()
+    result = register_case(session, actor_for("callcenter"), good_input(reporter_phone="020-87654321转123"), now=NOW)
+    assert session.get(ClaimCase, result.case_id).reporter_phone == "020-87654321转123"
+
+
+@pytest.mark.parametrize("field", ["insured_name", "case_no", "address", "description", "plate_no"])
+def test_a_nul_character_is_refused_naming_the_field_instead_of_crashing(session, org, actor_for, field):
+    with pytest.raises(ValidationFailed) as err:
+        register_case(session, actor_for("callcenter"), good_input(**{field: "粤A\x0012345"}), now=NOW)
+    assert field_keys(err.value)[field] == "cases.error.control_chars"
+    session.rollback()
+    assert case_count(session) == 0
+
+
+def test_an_implausible_initial_estimate_is_saved_only_once_confirmed(session, org, actor_for):
+    from dashboard.services.errors import NeedsConfirmation
+
+    with pytest.raises(NeedsConfirmation):
+        register_case(session, actor_for("callcenter"), good_input(initial_estimate="60000000"), now=NOW)
+    session.rollback()
+    assert case_count(session) == 0
+    result = register_case(session, actor_for("callcenter"), good_input(initial_estimate="60000000"), now=NOW,
+                           estimate_confirmed=True)
+    assert session.get(ClaimCase, result.case_id).current_estimate == Decimal("60000000.00")
+
+
+def test_a_surveyor_is_not_told_that_another_branchs_case_number_exists(session, org, actor_for):
+    register_case(session, actor_for("callcenter"), good_input(case_no="BA-SZ-1", sub_branch="hz",
+                                                                surveyor="hz_surveyor1"), now=NOW)
+    register_case(session, actor_for("callcenter"), good_input(case_no="BA-GZ-1"), now=NOW)
+    refusals = {}
+    for number in ("BA-SZ-1", "BA-GZ-1"):  # another branch's case, and the surveyor's own sub-branch's
+        with pytest.raises(ValidationFailed) as err:
+            register_case(session, actor_for("gz_surveyor1"), good_input(case_no=number), now=NOW)
+        session.rollback()
+        [error] = err.value.errors
+        refusals[number] = (error.key, {k: v for k, v in error.params.items() if k != "case_no"})
+    assert refusals["BA-SZ-1"] == refusals["BA-GZ-1"] == ("cases.error.case_no_unavailable", {})
+    with pytest.raises(ValidationFailed) as err:  # who sees every case is told it exists
+        register_case(session, actor_for("callcenter"), good_input(case_no="BA-SZ-1"), now=NOW)
+    assert field_keys(err.value) == {"case_no": "cases.error.duplicate_case_no"}
+
+
+def test_the_estimate_tab_finds_a_visible_case_with_its_version(session, org, actor_for):
+    from dashboard.services.errors import NotFound
+    from dashboard.services.intake import estimate_target
+
+    result = register_case(session, actor_for("callcenter"), good_input(case_no="BA-HZ-9", sub_branch="hz",
+                                                                         surveyor="hz_surveyor1"), now=NOW)
+    target = estimate_target(session, actor_for("callcenter"), " BA-HZ-9 ")
+    assert (target.case_id, target.version, target.state) == (result.case_id, 1, "reported")
+    with pytest.raises(NotFound):  # another branch's case is never revealed
+        estimate_target(session, actor_for("gz_surveyor1"), "BA-HZ-9")
+    with pytest.raises(ValidationFailed) as err:  # a NUL is refused by name before any query
+        estimate_target(session, actor_for("callcenter"), "BA\x00-HZ-9")
+    assert field_keys(err.value) == {"case_no": "cases.error.control_chars"}

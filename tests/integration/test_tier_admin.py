@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.services.dispatch import record_estimate
-from dashboard.services.errors import PermissionDenied, UserError, ValidationFailed
+from dashboard.services.errors import PermissionDenied, StaleWrite, ValidationFailed
 from dashboard.services.intake import CaseInput, register_case
 from dashboard.services.rule_settings import get_setting
 from dashboard.services.tier_admin import (
@@ -16,7 +16,7 @@ from dashboard.services.tier_admin import (
     update_rule_settings,
 )
 from dashboard.services.tiers import active_tier_table
-from db.models import CaseEvent, ClaimCase, TierRuleSet
+from db.models import CaseEvent, ClaimCase, Person, TierRuleSet
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
 
@@ -134,9 +134,9 @@ def test_rejection_needs_a_note_and_leaves_the_branch_on_the_national_table(sess
     assert session.get(TierRuleSet, request_id).status == "rejected"
     assert session.get(TierRuleSet, request_id).decision_note == "细分依据不足"
     assert active_tier_table(session, gd).branch_id is None
-    with pytest.raises(UserError) as err:
+    with pytest.raises(StaleWrite) as err:  # decided already: who did it, and when
         decide_branch_request(session, admin, request_id, approve=True, now=NOW)
-    assert err.value.key == "admin.error.not_pending"
+    assert err.value.params["who"] == session.get(Person, org.person("admin")).full_name
 
 
 def test_branch_split_must_cover_exactly_50000_to_500000(session, org, actor_for):

@@ -1,7 +1,7 @@
 """Intake field checks and tier-table checks without a database."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from dashboard.services.intake import CaseInput, IntakeReference, SubBranchRef, check_case_input
@@ -63,7 +63,9 @@ def test_case_number_already_known_is_a_duplicate():
 def test_accident_after_report_and_report_in_future_are_both_reported():
     _, errors = check_case_input(data(report_time="2026-11-20 15:00", accident_time="2026-11-20 16:00"),
                                  reference(), NOW)
-    assert {e.key for e in errors} == {"cases.error.report_in_future", "cases.error.accident_after_report"}
+    assert {(e.field, e.key) for e in errors} == {("report_time", "cases.error.after_now"),
+                                                  ("accident_time", "cases.error.after_now"),
+                                                  ("accident_time", "cases.error.accident_after_report")}
 
 
 def test_restricted_actor_cannot_use_another_sub_branch():
@@ -87,3 +89,67 @@ def test_band_amounts_are_never_floats_rounded():
     bands, errors = check_bands([BandInput("T1", "50000.005", "120000", ["sub_claims_head"]),
                                  BandInput("T2", "120000", None, ["sub_head"])])
     assert [e.key for e in errors] == ["admin.error.band_amount"]
+
+
+def keys(errors) -> dict[str, str]:
+    return {e.field: e.key for e in errors}
+
+
+def test_a_reporter_phone_that_is_no_phone_number_is_refused_naming_the_field():
+    _, errors = check_case_input(data(reporter_phone="abc"), reference(), NOW)
+    assert keys(errors) == {"reporter_phone": "cases.error.bad_phone"}
+    values, errors = check_case_input(data(reporter_phone="+86 138 0013 8000"), reference(), NOW)
+    assert errors == [] and values["reporter_phone"] == "+86 138 0013 8000"
+
+
+def test_an_accident_in_1900_is_refused_with_the_allowed_range_and_never_replaced():
+    values, errors = check_case_input(data(accident_time="1900-01-01 08:00"), reference(), NOW)
+    assert [(e.field, e.key, e.params) for e in errors] == [
+        ("accident_time", "cases.error.date_out_of_range",
+         {"value": "1900-01-01", "earliest": "2000-01-01", "latest": "2026-11-20"})]
+    assert "accident_time" not in values
+
+
+def test_a_report_dated_2099_is_refused_with_the_allowed_range():
+    _, errors = check_case_input(data(report_time="2099-12-31 08:00"), reference(), NOW)
+    assert [(e.field, e.key) for e in errors] == [("report_time", "cases.error.date_out_of_range")]
+
+
+def test_the_earliest_date_is_the_configured_one_and_holds_for_the_policy_start_too():
+    ref = reference()
+    ref.earliest_date = date(2020, 1, 1)
+    _, errors = check_case_input(data(accident_time="2019-12-31 23:00", policy_start_date="2019-06-01"), ref, NOW)
+    assert keys(errors) == {"accident_time": "cases.error.date_out_of_range",
+                            "policy_start_date": "cases.error.date_out_of_range"}
+    assert errors[0].params["earliest"] == "2020-01-01"
+
+
+def test_a_policy_start_after_today_is_refused():
+    _, errors = check_case_input(data(policy_start_date="2026-11-21"), reference(), NOW)
+    assert keys(errors) == {"policy_start_date": "cases.error.date_out_of_range"}
+
+
+def test_a_nul_in_any_text_field_is_refused_naming_that_field():
+    _, errors = check_case_input(data(insured_name="张\x00伟", address="路\x07", description="追尾\n\x00"),
+                                 reference(), NOW)
+    assert keys(errors) == {"insured_name": "cases.error.control_chars", "address": "cases.error.control_chars",
+                            "description": "cases.error.control_chars"}
+    values, errors = check_case_input(data(description="两车追尾\n无人伤"), reference(), NOW)
+    assert errors == [] and values["description"] == "两车追尾\n无人伤"
+
+
+def test_to_who_sees_one_sub_branch_a_taken_number_is_unusable_whoever_holds_it():
+    """The same words whether the number is the person's own case or another branch's: the refusal
+    never says that, or where, the number exists (issue 25 item 7)."""
+    _, errors = check_case_input(data(case_no="TAKEN"), reference(allowed=frozenset({10})), NOW)
+    assert [(e.field, e.key, e.params) for e in errors] == [
+        ("case_no", "cases.error.case_no_unavailable", {"case_no": "TAKEN"})]
+
+
+def test_text_limits_are_the_columns_lengths():
+    from dashboard.services.intake import TEXT_LIMITS
+    from db.models import ClaimCase
+
+    for name, limit in TEXT_LIMITS.items():
+        length = ClaimCase.__table__.c[name].type.length
+        assert limit == (length or 4000), name
