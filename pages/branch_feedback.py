@@ -23,25 +23,34 @@ from dashboard.ui.tables import download_buttons, open_case, pager
 
 actor = require_page("branch_feedback")
 PAGE_SIZE = 25
-KEPT_ACROSS_TABS = ("fb_only_open", "fb_case_no", "fb_opinion", "fb_reg_closed", "fb_reg_case_no", "fb_reg_case",
-                    "fb_progress")
+# What the register's widgets hold, kept while the inbox is open (see _keep below).
+REGISTER_KEYS, REGISTER_PREFIXES = ("fb_reg_closed", "fb_reg_case_no", "fb_reg_case", "fb_progress"), ("fb_reg_page_",)
 now = clock.now()
 is_manager = actor.has_role("branch_manager")
 is_tracker = actor.has_role("branch_tracker")
 st.title(t("review.page.branch_feedback"))
 show_flash()
-# Only the open tab runs (on_change="rerun"): the register counts opinions, answers and notes of
+# The register runs only when open (on_change="rerun"): it counts opinions, answers and notes of
 # every tiered case of the branch, which the inbox, where a manager lands, does not need.
 # A tracker's work is the register, so a tracker who does not answer opens there.
 tab_labels = [t("review.fb.inbox"), t("review.fb.register")]
-# Streamlit forgets the state of a widget not drawn in a run (its widget clean-up): re-assigning
-# each value to itself keeps what the person typed or chose in the tab they left (an answer half
-# written, a filter, the chosen case) for when they come back.
-for kept in [k for k in st.session_state if isinstance(k, str) and (k in KEPT_ACROSS_TABS or k.startswith(
-        ("answer_", "fb_page_", "fb_reg_page_")))]:
-    st.session_state[kept] = st.session_state[kept]
 inbox_tab, register_tab = st.tabs(tab_labels, key="fb_tab", on_change="rerun",
                                   default=tab_labels[1] if is_tracker and not is_manager else tab_labels[0])
+
+
+def _keep(keys: tuple[str, ...], prefixes: tuple[str, ...], drawn: frozenset[str] = frozenset()) -> None:
+    """Streamlit forgets the state of a widget not drawn in a run (its widget clean-up): re-assigning
+    such a value to itself keeps what the person typed or chose (an answer half written, a filter,
+    the chosen case) for when they come back. Never a widget drawn in this run: a value assigned
+    through st.session_state is pushed back into the browser's field, which would wipe what the
+    person is typing there when a rerun (leaving the previous answer box) lands meanwhile."""
+    for key in [k for k in st.session_state if isinstance(k, str) and (k in keys or k.startswith(prefixes))]:
+        if key not in drawn:
+            st.session_state[key] = st.session_state[key]
+
+
+if inbox_tab.open:
+    _keep(REGISTER_KEYS, REGISTER_PREFIXES)
 
 
 def inbox() -> None:
@@ -101,6 +110,8 @@ def answer_form(rows) -> None:
         st.warning(t(err.key))
         return
     open_points = [p for p in view.points if p.status in ("open", "sent_back")]
+    # Half-written answers of other opinions stay for when the manager comes back to them.
+    _keep((), ("answer_",), drawn=frozenset(f"answer_{p.id}" for p in open_points) if is_manager else frozenset())
     st.markdown(t("review.fb.answering", case_no=view.case_no, at=local_time(view.posted_at), author=view.author,
                   open=len(open_points)))
     if not is_manager:
@@ -113,22 +124,26 @@ def answer_form(rows) -> None:
             st.text_area(t("review.fb.answer_label", n=point.seq), key=f"answer_{point.id}", height=90,
                          max_chars=MAX_TEXT)
 
-    with st.container(border=True):
+    if not (is_manager and open_points):
+        with st.container(border=True):
+            render_opinion(view, now)
+        return
+    # What was drawn is what is written: this opinion's points at the versions shown.
+    drawn = {p.id: p.version for p in open_points}
+
+    def _submit(session, drawn=drawn):
+        typed = {pid: st.session_state.get(f"answer_{pid}", "") for pid in drawn}
+        filled = {pid: text for pid, text in typed.items() if text.strip()}
+        return answer_points(session, actor, filled, {pid: v for pid, v in drawn.items() if pid in filled})
+
+    # A form: the answers go together on 提交反馈, and leaving one box reruns nothing, so no rerun
+    # can land while the manager types the next answer (one did, and that answer was not sent).
+    with st.form(f"fb_answers_{view.id}", enter_to_submit=False):
         render_opinion(view, now, point_widget=_answer_box)
-    if is_manager and open_points:
-        # What was drawn is what is written: this opinion's points at the versions shown.
-        drawn = {p.id: p.version for p in open_points}
-        seq = {p.id: p.seq for p in open_points}
-
-        def _submit(session, drawn=drawn):
-            typed = {pid: st.session_state.get(f"answer_{pid}", "") for pid in drawn}
-            filled = {pid: text for pid, text in typed.items() if text.strip()}
-            return answer_points(session, actor, filled, {pid: v for pid, v in drawn.items() if pid in filled})
-
-        st.button(t("review.fb.submit"), key="fb_submit", type="primary", on_click=run_action, kwargs=dict(
+        st.form_submit_button(t("review.fb.submit"), key="fb_submit", type="primary", on_click=run_action, kwargs=dict(
             action=_submit, success=lambda ids, case_no=view.case_no: t("review.fb.submitted", n=len(ids),
                                                                          case_no=case_no),
-            clear=tuple(f"answer_{pid}" for pid in seq)))
+            clear=tuple(f"answer_{pid}" for pid in drawn)))
 
 
 def register() -> None:
@@ -184,7 +199,9 @@ def register() -> None:
 
 
 with inbox_tab:
-    if inbox_tab.open:
+    # A manager's inbox is drawn even behind the register: the answers being typed live in the
+    # browser's form until 提交反馈, and stay there while the manager looks at the register.
+    if inbox_tab.open or is_manager:
         inbox()
 with register_tab:
     if register_tab.open:

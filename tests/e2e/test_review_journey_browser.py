@@ -41,16 +41,27 @@ def _pick_case(reviewer, case_no: str, status: str) -> None:
     wait_until_idle(reviewer)
 
 
+def _settle(page) -> None:
+    """Until the rerun a click started has ended: its running status gone and no element of the
+    previous run left on screen (Streamlit marks those data-stale until the run replaces them)."""
+    page.wait_for_timeout(400)  # the rerun may not show its running status at once
+    wait_until_idle(page)
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=TIMEOUT)
+
+
 def _decide(reviewer, point_id: int, verdict: str, reason: str = "") -> None:
-    """Choose the verdict of one point (the radio group of that point) and submit it."""
-    group = reviewer.locator(".st-key-verdict_%d" % point_id)
-    group.get_by_text(verdict, exact=True).click()
+    """Choose the verdict of one point (the radio group of that point), submit it, and see it taken:
+    the point's verdict controls go once it is decided."""
+    reviewer.locator(f".st-key-verdict_{point_id}").get_by_text(verdict, exact=True).click()
+    _settle(reviewer)
     if reason:
-        reviewer.locator(".st-key-reason_%d input" % point_id).fill(reason)
-        reviewer.locator(".st-key-reason_%d input" % point_id).press("Tab")
-    wait_until_idle(reviewer)
-    reviewer.locator(".st-key-decide_%d button" % point_id).click()
-    wait_until_idle(reviewer)
+        box = reviewer.locator(f".st-key-reason_{point_id} input")
+        box.fill(reason)
+        box.press("Tab")
+        _settle(reviewer)
+    reviewer.locator(f".st-key-decide_{point_id} button").click()
+    expect(reviewer.locator(f".st-key-decide_{point_id}")).to_have_count(0, timeout=TIMEOUT)
+    _settle(reviewer)
 
 
 def _find_in_inbox(manager, case_no: str) -> None:
@@ -59,17 +70,25 @@ def _find_in_inbox(manager, case_no: str) -> None:
     box.press("Enter")
     wait_until_idle(manager)
     expect(manager.get_by_text(f"案件 {case_no}").first).to_be_visible(timeout=TIMEOUT)
+    _settle(manager)  # the previous opinion's form goes when the run ends
 
 
 def _manager_answers(manager, case_no: str, answers: dict[int, str]) -> None:
     _find_in_inbox(manager, case_no)
-    for seq, text in answers.items():  # as a person types: one answer, then the next
-        box = manager.get_by_label(f"第 {seq} 条反馈")
-        box.fill(text)
-        box.press("Tab")
-        manager.wait_for_timeout(300)
-        wait_until_idle(manager)
-    screenshot(manager, "review_journey_0_typed")
+    # Quickly, box after box: leaving a box reruns the page while the next one is being typed in,
+    # and that rerun used to wipe the box being typed in (the answer was silently not sent).
+    for seq, text in answers.items():
+        manager.get_by_label(f"第 {seq} 条反馈").fill(text)
+    manager.get_by_label(f"第 {max(answers)} 条反馈").press("Tab")
+    manager.wait_for_timeout(300)
+    wait_until_idle(manager)
+    # A look at the register and back: what was typed is still there.
+    manager.get_by_role("tab", name="分级案件登记簿").click()
+    _settle(manager)
+    manager.get_by_role("tab", name="意见收件箱").click()
+    _settle(manager)
+    for seq, text in answers.items():
+        expect(manager.get_by_label(f"第 {seq} 条反馈")).to_have_value(text)
     manager.get_by_role("button", name="提交反馈").click()
     wait_until_idle(manager)
 
@@ -129,7 +148,8 @@ def test_a_new_opinion_on_a_busy_branch_goes_round_the_loop_in_two_browsers(app_
     expect(manager.get_by_role("link", name="分公司意见反馈").first).to_be_visible(timeout=TIMEOUT)
     _open(manager, "branch_feedback")
     _find_in_inbox(manager, case.case_no)
-    expect(manager.get_by_text("认定书缺少交警盖章页").first).to_be_visible(timeout=TIMEOUT)
+    expect(manager.locator("[data-testid='stMarkdown']", has_text="认定书缺少交警盖章页").first
+           ).to_be_visible(timeout=TIMEOUT)
     expect(manager.get_by_label("第 1 条反馈")).to_have_count(0)  # only the sent-back point is open
     _manager_answers(manager, case.case_no, {2: "已补传带交警盖章页的认定书。"})
     wait_for_db(lambda: session.scalar(select(func.count()).select_from(PointAnswer)), session, until=lambda v: v == 4)
