@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -32,13 +33,25 @@ def _open(page, key: str) -> None:
     wait_until_idle(page)
 
 
+def _choose(page, label: str, option: str) -> None:
+    """Open a dropdown once the page has settled and pick `option`; a rerun landing while the list
+    is open closes it (under load, e.g. CI's two workers), so open it again."""
+    for attempt in range(3):
+        _settle(page)
+        page.get_by_role("combobox", name=label).click()
+        try:
+            page.get_by_role("option", name=option).first.click(timeout=8_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
+    _settle(page)
+
+
 def _pick_case(reviewer, case_no: str, status: str) -> None:
-    reviewer.get_by_role("combobox", name="初审状态").click()
-    reviewer.get_by_role("option", name=status).click()
-    wait_until_idle(reviewer)
-    reviewer.get_by_role("combobox", name="选择案件").click()
-    reviewer.get_by_role("option", name=case_no).first.click()
-    wait_until_idle(reviewer)
+    _choose(reviewer, "初审状态", status)
+    _choose(reviewer, "选择案件", case_no)
 
 
 def _settle(page) -> None:
