@@ -92,12 +92,15 @@ with st.expander(t("detail.facts"), expanded=True):
 
 st.subheader(t("detail.deadlines"))
 if detail.deadlines:
+    # What a manager on the road reads first (a phone shows the first columns): the clock, its
+    # status, the time left and the due time; who and when it started come after (issue 27).
     frame = pd.DataFrame([{
-        t("detail.col.deadline"): t(f"detail.deadline.{d.kind}"), t("detail.col.responsible"): d.responsible_name or "—",
-        t("detail.col.also_charged"): d.also_charged_name or "", t("detail.col.started"): local_time(d.started_at),
-        t("detail.col.due"): local_time(d.due_at), t("detail.col.met"): local_time(d.met_at),
+        t("detail.col.deadline"): t(f"detail.deadline.{d.kind}"),
         t("detail.col.status"): t(f"detail.deadline_status.{d.status}"),
         t("detail.col.left"): time_left(d.due_at, now) if d.status in ("open", "overdue") else "",
+        t("detail.col.due"): local_time(d.due_at), t("detail.col.responsible"): d.responsible_name or "—",
+        t("detail.col.also_charged"): d.also_charged_name or "", t("detail.col.started"): local_time(d.started_at),
+        t("detail.col.met"): local_time(d.met_at),
     } for d in detail.deadlines])
     # The status red when late (overdue, or done late); the time left also amber when an open
     # clock is due soon (the due-soon window is a rule setting). "进行中" stays neutral: a label's

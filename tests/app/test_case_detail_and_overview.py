@@ -165,3 +165,12 @@ def test_the_clocks_table_colours_lateness_and_due_soon_not_every_open_clock(db_
     d3 = next(v for k, v in fills.items() if k.startswith("D3"))
     assert d2 == ("进行中", FILLS[None], FILLS[AMBER])
     assert d3 == ("进行中", FILLS[None], FILLS[None])
+
+
+def test_the_clocks_table_puts_status_time_left_and_due_first_for_a_phone(db_url, session, org, actor_for):
+    """A phone shows the first columns of a table: the clock, its status, the time left and the due
+    time come before who is responsible and when it started."""
+    case = _tiered_case(session, org, actor_for)
+    at = _open_detail(db_url, "gd_manager", case.id)
+    table = next(d.value for d in at.dataframe if "剩余/超时" in d.value.columns)
+    assert list(table.columns[:4]) == ["时效", "状态", "剩余/超时", "到期时间"]
