@@ -118,7 +118,8 @@ with tabs[1]:
                                   type="primary" if approve else "secondary", on_click=run_write, kwargs=dict(
                                       action=lambda s, rid=view.id, ok=approve: decide_branch_request(
                                           s, actor, rid, approve=ok, note=st.session_state.get(f"admin_note_{rid}")),
-                                      success=decided_message(approve), slot="admin_requests", heading_key=NOT_SAVED))
+                                      success=decided_message(approve), slot="admin_requests",
+                                      heading_key="admin.request.not_decided"))
     st.subheader(t("admin.request.all"))
     all_requests = history_frame(requests)
     st.dataframe(all_requests, hide_index=True, width="stretch")
@@ -128,7 +129,7 @@ with tabs[1]:
         st.caption(t("admin.request.help"))
         show_outcome("admin_request_new")
         branch_id = st.selectbox(t("admin.request.branch"), list(request_branches), format_func=request_branches.get,
-                                 key="admin_request_branch")
+                                 key="admin_request_branch", placeholder=t("common.choose"))
         base_key = f"admin_request_base_{branch_id}"
         if base_key not in st.session_state:
             with db_session() as session:

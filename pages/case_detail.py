@@ -8,7 +8,7 @@ from dashboard.i18n import has_key, t
 from dashboard.services.case_detail import case_detail, find_case_id
 from dashboard.services.errors import UserError
 from dashboard.services.reference import due_soon_hours
-from dashboard.ui.case_timeline import describe, who
+from dashboard.ui.case_timeline import clock_card, describe, who
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label, time_left
 from dashboard.ui.my_tasks import render_my_tasks
@@ -60,6 +60,13 @@ def _label(prefix: str, code: str) -> str:  # a branch's own sub-tier codes have
     return t(f"{prefix}.{code}") if has_key(f"{prefix}.{code}") else code
 
 
+_CLOCKS_CSS = """<style>
+div.st-key-detail_clocks_cards { display: none !important; }
+@media (max-width: 640px) {
+  div.st-key-detail_clocks_table { display: none !important; }
+  div.st-key-detail_clocks_cards { display: flex !important; }
+}
+</style>"""
 now = clock.now()
 st.subheader(t("detail.title", case_no=f.case_no))
 cols = st.columns(4)
@@ -109,7 +116,15 @@ if detail.deadlines:
     left = [tone or (due_tone(d.due_at, now, soon_hours) if d.status == "open" else None)
             for tone, d in zip(late, detail.deadlines)]
     shown, tag_columns = tagged(frame, {t("detail.col.status"): late, t("detail.col.left"): left})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=tag_columns, key="detail_deadlines")
+    # A phone (below 640 px) gets one card of text per clock instead of the table, whose later
+    # columns lie off to the side of a 390 px screen (issue 27); the page's style picks one.
+    st.html(_CLOCKS_CSS)
+    with st.container(key="detail_clocks_table"):
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=tag_columns, key="detail_deadlines")
+    with st.container(key="detail_clocks_cards", gap="small"):
+        for d, status_tone, left_tone in zip(detail.deadlines, late, left):
+            with st.container(border=True):
+                st.markdown(clock_card(d, status_tone, left_tone, now))
 else:
     st.caption(t("detail.deadlines_empty"))
 

@@ -109,10 +109,16 @@ else:
         # chosen moved up a tier and left the page), the tick goes rather than mark another case.
         ids = [r.case_id for r in page.rows]
         table_key = "bd_table_" + hashlib.blake2s(repr(ids).encode(), digest_size=6).hexdigest()
+        # A click on any cell of a row chooses it, as does its tick box (a cell click alone only
+        # framed the cell: the walk clicked a case number and nothing was chosen).
         event = st.dataframe(frame.drop(columns=["case_id"]), key=table_key, hide_index=True, width="stretch",
-                             on_select="rerun", selection_mode="single-row", column_config=widths)
-        rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
+                             on_select="rerun", selection_mode=["single-row", "single-cell"], column_config=widths)
+        selection = event.selection if event is not None and hasattr(event, "selection") else None
+        rows = list(selection.rows) if selection is not None else []
+        cell_rows = [cell[0] for cell in selection.cells] if selection is not None else []
+        # Each kind of click is applied when it changes: the latest click chooses, whichever it was.
         apply_row_click(st.session_state, table_key, rows, ids, CHOSEN)
+        apply_row_click(st.session_state, table_key + "_cell", cell_rows, ids, CHOSEN)
     else:  # those who only read: a row opens the case
         case_table(frame, key="bd_table", column_config=widths)
     download_buttons(frame.drop(columns=["case_id"]), "调度看板", key="bd_download", page_only=True)

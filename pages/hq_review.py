@@ -34,11 +34,11 @@ with db_session() as session:
     tier_choices = tier_filter_codes(session)
 f1, f2, f3, f4 = st.columns(4)
 status = f1.selectbox(t("review.filter.status"), ["pending", "reviewed", "all"], key="hq_status",
-                      format_func=lambda s: t(f"review.filter.{s}"))
+                      format_func=lambda s: t(f"review.filter.{s}"), placeholder=t("common.choose"))
 branch_id = f2.selectbox(t("review.filter.branch"), [None, *branches], key="hq_branch",
-                         format_func=lambda b: t("common.all") if b is None else branches[b])
+                         format_func=lambda b: t("common.all") if b is None else branches[b], placeholder=t("common.all"))
 tier = f3.selectbox(t("review.filter.tier"), [None, *tier_choices], key="hq_tier",
-                    format_func=lambda c: t("common.all") if c is None else tier_label(c))
+                    format_func=lambda c: t("common.all") if c is None else tier_label(c), placeholder=t("common.all"))
 case_no = f4.text_input(t("review.filter.case_no"), key="hq_case_no")
 filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=case_no)
 

@@ -52,7 +52,7 @@ with db_session() as session:
                                 key="ov_tiers", select_all=False)
     row2 = st.columns(4)
     statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES), default=list(STATUSES),
-                                   format_func=lambda s: status_label(s, soon_hours), key="ov_status",
+                                   format_func=lambda s: status_label(s, soon_hours), key="ov_status", placeholder=t("common.choose"),
                                    select_all=False)
     person = row2[1].text_input(t("deadlines.filter.person"), key="ov_person")
     due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, format="YYYY-MM-DD", key="ov_from")

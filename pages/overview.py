@@ -1,5 +1,6 @@
 """Executive overview: headline figures, charts, and the cases behind them (HQ only)."""
 from datetime import timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -8,15 +9,20 @@ from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.errors import UserError
 from dashboard.services.overview import (
-    MAX_EXPORT_ROWS, OverviewFilter, overview_cases, overview_figures, overview_tiers, overview_units,
+    MAX_EXPORT_ROWS, Drill, OverviewFilter, drill_figure_count, overview_cases, overview_drill_rows,
+    overview_figures, overview_tiers, overview_units,
 )
 from dashboard.ui import charts
 from dashboard.ui.db import db_session
 from dashboard.ui.read_cache import cached_figures, figures_freshness
-from dashboard.ui.format import tier_label, local_time, money, wan
+from dashboard.ui.format import tier_label, wan
 from dashboard.ui.forms import keep_choice_offered
+from dashboard.ui.overview_lists import (
+    STATUS_KEY, close_list, current_drill, drill_title, export_sheet, open_list, overview_workbook, screen_frame,
+)
+from dashboard.ui.segmented import segmented_choice
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import case_table, download_buttons, pager, to_excel_bytes
+from dashboard.ui.tables import case_table, download_buttons, pager
 
 actor = require_page("overview")
 st.title(t("overview.title"))
@@ -56,34 +62,47 @@ def _share(share) -> str:
     return "—" if share.rate is None else f"{share.rate:.1%}"
 
 
+def _list_button(where, figure: str, n: int, value=None) -> None:
+    """Under each figure, row and bar: open the list of what it counts, below."""
+    where.button(t("overview.open_list", n=f"{n:,}"), key=f"ov_open_{figure}_{value or ''}", type="tertiary",
+                 on_click=open_list, args=(figure, value), icon=":material/list:")
+
+
 row1 = st.columns(4)
-row1[0].metric(t("overview.kpi.reported"), f"{figures.tiered_reported:,}")
-row1[1].metric(t("overview.kpi.pending"), f"{figures.pending:,}")
-row1[2].metric(t("overview.kpi.closed"), f"{figures.closed:,}")
-row1[3].metric(t("overview.kpi.pending_amount"), wan(figures.pending_amount))
+for col, (figure, label, shown, n) in zip(row1, (
+        ("reported", t("overview.kpi.reported"), f"{figures.tiered_reported:,}", figures.tiered_reported),
+        ("pending", t("overview.kpi.pending"), f"{figures.pending:,}", figures.pending),
+        ("closed", t("overview.kpi.closed"), f"{figures.closed:,}", figures.closed),
+        ("pending_amount", t("overview.kpi.pending_amount"), wan(figures.pending_amount), figures.pending))):
+    col.metric(label, shown)
+    _list_button(col, figure, n)
 st.caption(t("overview.scope_note", start=flt.report_from, end=flt.report_to))
 figures_freshness(read_at, key="ov_refresh")
 row2 = st.columns(5)
 hours = f"{figures.dispatch_within_hours:g}"
-shares = ((row2[0], t("overview.kpi.dispatched_within", h=hours), figures.dispatched_within, "dispatch_help", None),
-          (row2[1], t("overview.kpi.d2"), figures.d2_on_time, "clock_help", "D2"),
-          (row2[2], t("overview.kpi.d3"), figures.d3_on_time, "clock_help", "D3"))
-for col, label, share, help_key, kind in shares:
+shares = ((row2[0], t("overview.kpi.dispatched_within", h=hours), figures.dispatched_within, "dispatch_help", None,
+           "dispatch"),
+          (row2[1], t("overview.kpi.d2"), figures.d2_on_time, "clock_help", "D2", "d2"),
+          (row2[2], t("overview.kpi.d3"), figures.d3_on_time, "clock_help", "D3", "d3"))
+for col, label, share, help_key, kind, figure in shares:
     col.metric(label, _share(share), help=t(f"overview.kpi.{help_key}", h=hours, num=f"{share.numerator:,}",
                                            den=f"{share.denominator:,}",
                                            kind=t(f"deadlines.kind.{kind}") if kind else ""))
+    _list_button(col, figure, share.denominator)
 row2[3].metric(t("overview.kpi.open_points"), f"{figures.open_review_points:,}")
+_list_button(row2[3], "open_points", figures.open_review_points)
 row2[4].metric(t("overview.kpi.avg_answer"),
                "—" if figures.avg_answer_hours is None else t("overview.kpi.hours", h=figures.avg_answer_hours))
+_list_button(row2[4], "avg_answer", figures.answered_cases)
 
-violations = pd.DataFrame([{t("overview.axis.deadline"): t(f"detail.deadline.{k}"), t("overview.col.count"): n}
-                           for k, n in figures.violations_by_type.items()])
 st.markdown(f"**{t('overview.violations')}**")
-if violations.empty:
+if not figures.violations_by_type:
     st.caption(t("overview.no_violations"))
-else:
-    st.dataframe(violations, hide_index=True,
-                 column_config={t("overview.col.count"): st.column_config.NumberColumn(format="localized")})
+for kind, n in figures.violations_by_type.items():  # one row per deadline type, its list a click away
+    left, middle, right = st.columns([3, 1, 2], vertical_alignment="center")
+    left.write(t(f"detail.deadline.{kind}"))
+    middle.write(f"{n:,}")
+    _list_button(right, "violations", n, kind)
 
 pending_df = pd.DataFrame(everything.pending_by_unit, columns=["unit_id", "unit", "tier", "cases", "amount"])
 pending_df["amount_wan"] = pending_df["amount"].map(lambda a: float(a) / 10000)
@@ -93,6 +112,8 @@ ranking_df = pd.DataFrame(everything.on_time_by_unit, columns=["unit_id", "unit"
 ageing_df = pd.DataFrame(everything.ageing, columns=["bucket", "cases", "amount"])
 ageing_df["label"] = ageing_df["bucket"].map(lambda b: t(f"overview.ageing.{b}"))
 ageing_df["amount_wan"] = ageing_df["amount"].map(lambda a: float(a) / 10000)
+unit_names = dict(zip(ranking_df["unit_id"], ranking_df["unit"]))
+
 
 def _drill_into_unit() -> None:
     """Clicking a bar of the pending chart chooses that branch, then that sub-branch."""
@@ -108,6 +129,31 @@ def _drill_into_unit() -> None:
         st.session_state["ov_sub"] = unit_id
 
 
+def _bar_opens_list(chart_key: str, param: str, field: str, figure: str) -> None:
+    """Clicking a bar of the ranking or the ageing chart lists what the bar counts."""
+    event = st.session_state.get(chart_key)
+    picked = (event.selection.get(param) if event else None) or []
+    if picked and field in picked[0]:
+        value = picked[0][field]
+        open_list(figure, int(value) if figure == "unit" else str(value))
+
+
+def _picked_from_menu(menu_key: str, figure: str) -> None:
+    """The same from the menu under the chart (a bar is small on a phone); the menu empties again."""
+    value = st.session_state.get(menu_key)
+    if value is not None:
+        open_list(figure, value)
+        st.session_state[menu_key] = None
+
+
+CLICKABLE = {charts.on_time_ranking_chart: ("ov_chart_rank", charts.PICK_RANKED_UNIT, "unit_id", "unit"),
+             charts.ageing_chart: ("ov_chart_ageing", charts.PICK_BUCKET, "bucket", "ageing")}
+MENUS = {charts.on_time_ranking_chart: ("ov_pick_unit", "overview.pick_unit", list(ranking_df.dropna(subset=["rate"])
+                                         ["unit_id"].map(int)), lambda u: unit_names.get(u, "—"),
+                                        lambda u: drill_figure_count(everything, Drill("unit", u))),
+         charts.ageing_chart: ("ov_pick_ageing", "overview.pick_ageing", list(ageing_df["bucket"]),
+                               lambda b: t(f"overview.ageing.{b}"),
+                               lambda b: drill_figure_count(everything, Drill("ageing", b)))}
 for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending"),
               (trend_df, charts.violation_trend_chart, "overview.chart.trend")),
              ((ranking_df.dropna(subset=["rate"]), charts.on_time_ranking_chart, "overview.chart.on_time"),
@@ -120,61 +166,58 @@ for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending
             elif chart is charts.pending_by_unit_chart:
                 st.altair_chart(chart(frame), width="stretch", key="ov_chart_pending", on_select=_drill_into_unit,
                                 selection_mode=charts.PICK_UNIT)
+            elif chart in CLICKABLE:
+                key, param, field, figure = CLICKABLE[chart]
+                st.altair_chart(chart(frame), width="stretch", key=key, selection_mode=param,
+                                on_select=partial(_bar_opens_list, key, param, field, figure))
+                menu_key, label, options, name, count = MENUS[chart]
+                st.selectbox(t(label), options, index=None, key=menu_key, placeholder=t("overview.pick_placeholder"),
+                             format_func=lambda v, name=name, count=count: t(
+                                 "overview.pick_option", label=name(v), n=f"{count(v):,}"),
+                             on_change=_picked_from_menu, args=(menu_key, figure))
             else:
                 st.altair_chart(chart(frame), width="stretch")
 
 st.subheader(t("overview.cases"))
-status = st.segmented_control(t("overview.status"), ["pending", "closed", "all"], default="pending",
-                              format_func=lambda s: t(f"overview.status.{s}"), key="ov_status") or "pending"
+drill = current_drill()
+if drill is None:
+    # Never empty: a click on the chosen segment keeps it (ui/segmented); the export says the same.
+    status = segmented_choice(t("overview.status"), ["pending", "closed", "all"], key=STATUS_KEY, default="pending",
+                              format_func=lambda s: t(f"overview.status.{s}"))
+    listed = (flt, status)
+else:
+    status = None
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.markdown(f"**{drill_title(drill, everything, hours, unit_names)}**")
+    right.button(t("overview.list_back"), key="ov_list_back", on_click=close_list, icon=":material/arrow_back:")
+    listed = (flt, drill)
 
 
-def _case_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "case_id": r["case_id"], t("overview.col.case_no"): r["case_no"], t("overview.col.branch"): r["branch"],
-        t("overview.col.sub_branch"): r["sub_branch"], t("overview.col.tier"): tier_label(r["tier"]),
-        t("overview.col.state"): t(f"state.{r['state']}"), t("overview.col.estimate"): money(r["estimate"]),
-        t("overview.col.report_time"): local_time(r["report_time"]), t("overview.col.tiered_at"): local_time(r["tiered_at"]),
-        t("overview.col.surveyor"): r["surveyor"], t("overview.col.closed_at"): local_time(r["closed_at"]),
-    } for r in rows], columns=["case_id", *(t(f"overview.col.{c}") for c in (
-        "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time", "tiered_at", "surveyor",
-        "closed_at"))])
+def _list_rows(limit: int, offset: int = 0, total: int | None = None) -> tuple[int, list[dict]]:
+    with db_session() as session:
+        if drill is None:
+            return overview_cases(session, actor, flt, status=status, limit=limit, offset=offset, total=total)
+        return overview_drill_rows(session, actor, flt, drill, limit=limit, offset=offset, total=total)
 
 
-total = figures.cases_with_status(status)  # the headline counts the same cases: no second count
-offset = pager(total, PAGE_SIZE, key="ov_page", filters=(flt, status))
-with db_session() as session:
-    _, page_rows = overview_cases(session, actor, flt, status=status, limit=PAGE_SIZE, offset=offset, total=total)
-page_frame = _case_frame(page_rows)
+# The status lists count the same cases as the headline (no second count); the other lists are
+# counted in SQL over the set their figure counts.
+total = figures.cases_with_status(status) if drill is None else _list_rows(0)[0]
+offset = pager(total, PAGE_SIZE, key="ov_page", filters=listed)
+_, page_rows = _list_rows(PAGE_SIZE, offset, total)
+page_frame = screen_frame(page_rows, drill)
 case_table(page_frame, key="ov_cases")
 download_buttons(page_frame.drop(columns=["case_id"]), "overview_cases_page", key="ov_cases_dl", page_only=True)
 
-# One workbook, several sheets: the figures and every list of this selection (up to MAX_EXPORT_ROWS cases).
+# One workbook, several sheets: the figures and the list on screen (up to MAX_EXPORT_ROWS rows).
 if st.button(t("overview.export_prepare"), key="ov_export_prepare"):
     with st.status(t("overview.export"), expanded=False) as progress:
-        with db_session() as session:
-            _, all_rows = overview_cases(session, actor, flt, status=status, limit=MAX_EXPORT_ROWS)
-        figures_sheet = pd.DataFrame({t("overview.col.metric"): [
-            t("overview.kpi.reported"), t("overview.kpi.pending"), t("overview.kpi.closed"),
-            t("overview.kpi.pending_amount"), t("overview.kpi.dispatched_within", h=hours), t("overview.kpi.d2"),
-            t("overview.kpi.d3"), t("overview.kpi.open_points"), t("overview.kpi.avg_answer")],
-            t("overview.col.value"): [
-            figures.tiered_reported, figures.pending, figures.closed, wan(figures.pending_amount),
-            _share(figures.dispatched_within), _share(figures.d2_on_time), _share(figures.d3_on_time),
-            figures.open_review_points,
-            "—" if figures.avg_answer_hours is None else t("overview.kpi.hours", h=figures.avg_answer_hours)]})
-        sheets = {
-            t("overview.sheet.figures"): figures_sheet,
-            t("overview.sheet.violations"): violations,
-            t("overview.sheet.pending"): pending_df.drop(columns=["unit_id", "amount_wan"]),
-            t("overview.sheet.trend"): trend_df.assign(week=trend_df["week"].dt.date),
-            t("overview.sheet.on_time"): ranking_df.drop(columns=["unit_id"]),
-            t("overview.sheet.ageing"): ageing_df[["label", "cases", "amount"]],
-            t("overview.sheet.cases"): _case_frame(all_rows).drop(columns=["case_id"]),
-        }
-        st.session_state["ov_workbook"] = (repr((flt, status)), to_excel_bytes(sheets))
-        progress.update(label=t("overview.export_done", n=f"{len(all_rows):,}", sheets=len(sheets)), state="complete")
+        _, all_rows = _list_rows(MAX_EXPORT_ROWS, 0, total)
+        book = overview_workbook(everything, hours, export_sheet(all_rows, drill))
+        st.session_state["ov_workbook"] = (repr(listed), book)
+        progress.update(label=t("overview.export_done", n=f"{len(all_rows):,}", sheets=7), state="complete")
 workbook = st.session_state.get("ov_workbook")
-if workbook and workbook[0] == repr((flt, status)):  # only the workbook of the selection on screen
+if workbook and workbook[0] == repr(listed):  # only the workbook of the list on screen
     st.download_button(t("overview.export"), workbook[1], file_name="overview.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ov_export",
                        on_click="ignore")

@@ -23,7 +23,7 @@ from dashboard.ui.forms import chosen_option, keep_choice_by_label, run_write, s
 from dashboard.ui.review_view import left_text, selectable_table
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
-from dashboard.ui.tables import download_buttons, open_case, pager
+from dashboard.ui.tables import download_buttons, empty_note, open_case, pager
 
 actor = require_page("supervision")
 PAGE_SIZE = 25
@@ -31,6 +31,7 @@ now = clock.now()
 is_supervisor = actor.has_role("exec_supervisor")
 is_first = actor.has_role("first_responsible")
 is_admin = actor.has_role("hq_admin")
+ASSIGN_NOT_SAVED = "supervision.assign_not_saved"  # each refusal's heading says what was not written
 st.title(t("review.page.supervision"))
 
 
@@ -123,7 +124,8 @@ with tabs[0]:
                         expected_thread=seen),
                     success=lambda _id, names=persons, no=case_no: t(
                         "supervision.posted_named", person=names.get(st.session_state.get("sup_to"), ""), case_no=no),
-                    slot="sup_thread", on_success=lambda _id: st.session_state.update(sup_body="")))
+                    slot="sup_thread", heading_key="supervision.opinion_not_sent",
+                    on_success=lambda _id: st.session_state.update(sup_body="")))
             if is_first and actor.person_id in persons:
                 st.subheader(t("review.sup.progress"))
                 answered = t("supervision.replied_mark")
@@ -154,7 +156,8 @@ with tabs[0]:
                           kwargs=dict(action=lambda s, cid=case_id, seen=drawn, offered=replies, key=reply_key:
                                       post_progress_note(s, actor, cid, st.session_state.get("sup_progress", ""),
                                                          opinion_id=_reply_target(key, offered), expected_thread=seen),
-                              success=_progress_message, slot="sup_thread", on_success=_after_progress))
+                              success=_progress_message, slot="sup_thread", heading_key="supervision.progress_not_sent",
+                              on_success=_after_progress))
 
 if is_admin:
     with tabs[1]:
@@ -166,7 +169,8 @@ if is_admin:
             t("review.col.branch"): [a.branch for a in assignments],
             t("review.sup.assigned_at"): [local_time(a.assigned_at) for a in assignments],
         })
-        st.dataframe(frame, hide_index=True, width="stretch", key="sup_admin_table")
+        if not empty_note(frame):
+            st.dataframe(frame, hide_index=True, width="stretch", key="sup_admin_table")
         download_buttons(frame, "supervisor_assignments", key="sup_admin_dl")
         people_d, branches_d = dict(people), dict(branches)
         shown_pairs = frozenset((a.person_id, a.branch_id) for a in assignments)  # what this admin sees
@@ -199,7 +203,7 @@ if is_admin:
 
         b1, b2 = st.columns(2)
         b1.button(t("review.sup.assign"), key="sup_assign", on_click=run_write,
-                  kwargs=dict(action=_assign, success=_assigned, slot="sup_admin"))
+                  kwargs=dict(action=_assign, success=_assigned, slot="sup_admin", heading_key=ASSIGN_NOT_SAVED))
         b2.button(t("review.sup.unassign"), key="sup_unassign", on_click=run_write, kwargs=dict(
             action=lambda s, seen=shown_pairs: unassign_supervisor(s, actor, *_pair(), expected_assigned=_pair() in seen),
-            success=_unassigned, slot="sup_admin"))
+            success=_unassigned, slot="sup_admin", heading_key=ASSIGN_NOT_SAVED))

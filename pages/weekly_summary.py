@@ -18,7 +18,7 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, wan, tier_label
 from dashboard.ui.review_view import left_text, run_action, show_flash
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import download_buttons, pager
+from dashboard.ui.tables import download_buttons, empty_note, pager
 from dashboard.ui.tones import RED, tagged
 
 actor = require_page("weekly_summary")
@@ -65,12 +65,14 @@ frame = pd.DataFrame({
 shown, tag_columns = tagged(frame, {t("review.col.status"): [RED if s in ("late", "missing") else None
                                                                for s in statuses]},
                             widths={t("review.col.status"): 140})  # 未上报（已超时） whole
-st.dataframe(shown, hide_index=True, width="stretch", key="wk_table", column_config=tag_columns)
+if not empty_note(shown):
+    st.dataframe(shown, hide_index=True, width="stretch", key="wk_table", column_config=tag_columns)
 download_buttons(frame, "weekly_summaries", key="wk_list_dl", page_only=True)
 
 labels = {r.id: t("review.wk.option", branch=r.branch, week=r.week_start.isoformat(),
                   status=t(f"review.wk.status.{s}")) for r, s in zip(rows, statuses)}
-summary_id = st.selectbox(t("review.wk.pick"), list(labels), key="wk_pick", format_func=labels.get)
+summary_id = st.selectbox(t("review.wk.pick"), list(labels), key="wk_pick", format_func=labels.get,
+                          placeholder=t("common.choose") if labels else t("common.no_options"))
 # Only the shown page of the case list is read (PostgreSQL cuts it out of the document); the
 # whole list is read when a download is asked for.
 detail_key = f"wk_detail_page_{summary_id}"

@@ -95,4 +95,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                         "All recorded violations within the branch, sub-branch, type, tier, person "
                                         "and due-date filters; the status filter does not apply (a violation has "
                                         "no status)."),
+    # The case detail's clocks on a phone: one card per clock instead of the table (issue 27).
+    "deadlines.card.due": ("到期时间：{due}", "Due: {due}"),
+    "deadlines.card.responsible": ("责任人：{name}", "Responsible: {name}"),
+    "deadlines.card.also_charged": ("连带责任人：{name}", "Also charged: {name}"),
+    "deadlines.card.met": ("完成时间：{at}", "Met: {at}"),
 }

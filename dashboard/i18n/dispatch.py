@@ -25,6 +25,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dispatch.error.reason_not_needed": ("已联系上时无需选择原因。", "No reason is needed when the person was reached."),
     # The call center's act panel on the board (pages/dispatch_board.py)
     "board.pick.title": ("选择要处理的案件", "Choose the case to act on"),
+    # Refusal headings of the act panel: each says what was not written
+    "board.contact.not_saved": ("有 {n} 处需要修改，联系结果未记录：",
+                                "{n} things need fixing; the call was not recorded:"),
+    "board.pick.refused": ("有 {n} 处需要修改，未能选择案件：", "{n} things need fixing; no case was chosen:"),
+    "board.delegate.not_saved": ("有 {n} 处需要修改，代理人未指定：",
+                                 "{n} things need fixing; no delegate was named:"),
     "board.pick.help": ("点击上方列表中的一行选择案件；也可输入报案号选择任何一页、任何筛选下的案件。",
                         "Click a row of the list above, or type a case number to choose any case, on any page."),
     "board.pick.case_no": ("按报案号选择", "Choose by case number"),

@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import (
-    ColumnElement, Interval, Select, Text, and_, bindparam, case, cast, false, func, or_, select, true,
+    Boolean, ColumnElement, DateTime, Float, Integer, Interval, Select, String, Text, and_, bindparam, case, cast,
+    false, func, null, or_, select, true,
 )
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldE
 from dashboard.services.statements import NOW, built_once, count_then_page, json_rows, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    CaseFigures, ClaimCase, Deadline, OrgUnit, Person, Violation,
+    CaseFigures, ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation,
 )
 
 OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
@@ -73,6 +74,8 @@ class HeadlineFigures:
     open_review_points: int
     avg_answer_hours: float | None
     violations_by_type: dict[str, int] = field(default_factory=dict)
+    answered_cases: int = 0  # cases with an answered HQ review point: the list behind the average
+    answers: int = 0  # the answers the average answer time is taken over
 
     def cases_with_status(self, status: str) -> int:
         """How many of the filtered cases the case list shows for `status` (it counts the same set)."""
@@ -191,7 +194,8 @@ def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
         d2_on_time=Share(d2_num, d2_clocks - d2_ahead), d3_on_time=Share(d3_num, d3_clocks - d3_ahead),
         open_review_points=row.open_points,
         avg_answer_hours=None if row.avg_seconds is None else float(row.avg_seconds) / 3600,
-        violations_by_type=dict(sorted(violations.items())))
+        violations_by_type=dict(sorted(violations.items())),
+        answered_cases=row.answered_cases, answers=row.answers)
     # Amounts come through JSON as text, so no cent is lost to a float.
     ageing = {b: (c, Decimal(a)) for b, c, a in row.ageing}
     return OverviewFigures(
@@ -334,6 +338,8 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
                               total(fc.c.d3_on_time), total(fc.c.d3_clocks)).label("clocks"),
         ahead_counts.label("ahead"),
         total(fc.c.hq_open_points).label("open_points"),
+        func.count().filter(fc.c.hq_answer_count > 0).label("answered_cases"),
+        total(fc.c.hq_answer_count).label("answers"),
         (func.sum(fc.c.hq_answer_seconds) / func.nullif(func.sum(fc.c.hq_answer_count), 0)).label("avg_seconds"),
         func.json_build_array(*[total(fc.c[f"violations_{k.lower()}"]) for k in DEADLINE_KINDS]).label("violations"),
         scalar(select(func.coalesce(func.json_object_agg(branch_level.c.kind, branch_level.c.n),
@@ -422,3 +428,184 @@ def overview_tiers(session: Session, actor: Actor) -> list[str]:
     approved branch sub-tiers); a sub-tier still awaiting approval or rejected was never given to a case."""
     _require_overview(actor)
     return list(reference.tier_filter_codes(session))
+
+
+# ---------------------------------------------------------------- the list behind each figure
+# Figures whose list is the case list of a status (reported: all, pending and its amount: pending).
+STATUS_OF_FIGURE = {"reported": "all", "pending": "pending", "pending_amount": "pending", "closed": "closed"}
+# Figures whose list is drawn by `overview_drill_rows` (what one row is: a case, a clock, a violation
+# or an HQ review point), with the value each needs (violation type, ageing bucket, unit id).
+DRILL_ITEMS = {"dispatch": "case", "ageing": "case", "d2": "clock", "d3": "clock", "unit": "clock",
+               "violations": "violation", "open_points": "point", "avg_answer": "point"}
+
+
+@dataclass(frozen=True)
+class Drill:
+    """The list behind one figure of the overview: `figure` a key of DRILL_ITEMS, `value` which
+    row or bar of it (a violation type, an ageing bucket code, a unit id) where it has several."""
+
+    figure: str
+    value: str | int | None = None
+
+    @property
+    def item(self) -> str:
+        return DRILL_ITEMS[self.figure]
+
+
+def _validate_drill(drill: Drill) -> None:
+    valid = drill.figure in DRILL_ITEMS and (
+        (drill.figure == "violations" and drill.value in DEADLINE_KINDS)
+        or (drill.figure == "ageing" and drill.value in {code for code, _ in AGEING_BUCKETS})
+        or (drill.figure == "unit" and isinstance(drill.value, int))
+        or (drill.figure not in ("violations", "ageing", "unit") and drill.value is None))
+    if not valid:
+        raise ValidationFailed([FieldError("drill", "overview.error.drill")])
+
+
+def _days_before_now(days: int) -> ColumnElement:
+    return NOW - func.make_interval(0, 0, 0, 0, 0, 0, days * 86400)
+
+
+def _no(type_) -> ColumnElement:
+    return cast(null(), type_)
+
+
+def _case_items(conditions: list) -> Select:
+    return select(ClaimCase.id.label("case_id"), ClaimCase.branch_id.label("branch_id"),
+                  _no(String).label("item"), _no(Integer).label("person_id"), _no(DateTime(timezone=True)).label("due_at"),
+                  _no(DateTime(timezone=True)).label("done_at"), _no(Boolean).label("on_time"),
+                  _no(Integer).label("answers"), _no(Float).label("answer_seconds"),
+                  ClaimCase.report_time.label("sort_at"), ClaimCase.id.label("item_id")).where(*conditions)
+
+
+def _drill_items(actor: Actor, flt: OverviewFilter, drill: Drill) -> Select:
+    """The rows behind `drill`, in the shape every list shares (case, item, person, due, done,
+    on time, answers): the same sets the figures count (see `_figures_statement`)."""
+    conditions = case_conditions(flt, actor)
+    now = NOW
+    if drill.figure == "dispatch":
+        estimated, dispatched = ClaimCase.tiered_at, ClaimCase.first_dispatched_at
+        eligible = and_(estimated.is_not(None), or_(dispatched.is_not(None), estimated <= now - WINDOW))
+        within = and_(dispatched.is_not(None), dispatched - estimated <= WINDOW)
+        return select(ClaimCase.id.label("case_id"), ClaimCase.branch_id.label("branch_id"),
+                      _no(String).label("item"), ClaimCase.surveyor_id.label("person_id"),
+                      (estimated + WINDOW).label("due_at"), dispatched.label("done_at"),
+                      func.coalesce(within, false()).label("on_time"), _no(Integer).label("answers"),
+                      _no(Float).label("answer_seconds"), ClaimCase.report_time.label("sort_at"),
+                      ClaimCase.id.label("item_id")).where(*conditions, eligible)
+    if drill.figure == "ageing":
+        bounds = [upper for _, upper in AGEING_BUCKETS]
+        at = [code for code, _ in AGEING_BUCKETS].index(drill.value)
+        upper, lower = bounds[at], (bounds[at - 1] if at else None)
+        age = [ClaimCase.state != "closed"]
+        if upper is not None:
+            age.append(ClaimCase.report_time >= _days_before_now(upper))
+        if lower is not None:
+            age.append(ClaimCase.report_time < _days_before_now(lower))
+        return _case_items([*conditions, *age])
+    if drill.item == "clock":
+        # Decided clocks: met, or past their due time; cancelled ones never count.
+        decided = and_(Deadline.cancelled_at.is_(None), or_(Deadline.met_at.is_not(None), Deadline.due_at < now))
+        which = (Deadline.kind == drill.figure.upper() if drill.figure in ("d2", "d3")
+                 else _unit_column(flt) == drill.value)
+        return (select(Deadline.case_id, ClaimCase.branch_id.label("branch_id"), Deadline.kind.label("item"),
+                       Deadline.responsible_person_id.label("person_id"), Deadline.due_at,
+                       Deadline.met_at.label("done_at"),
+                       func.coalesce(Deadline.met_at <= Deadline.due_at, false()).label("on_time"),
+                       _no(Integer).label("answers"), _no(Float).label("answer_seconds"),
+                       Deadline.due_at.label("sort_at"), Deadline.id.label("item_id"))
+                .join(ClaimCase, ClaimCase.id == Deadline.case_id).where(*conditions, decided, which))
+    if drill.item == "violation":
+        def violations(*where) -> Select:
+            return select(Violation.case_id, Violation.branch_id, Violation.kind.label("item"),
+                          Violation.person_id, Violation.due_at, Violation.found_at.label("done_at"),
+                          false().label("on_time"), _no(Integer).label("answers"),
+                          _no(Float).label("answer_seconds"), Violation.due_at.label("sort_at"),
+                          Violation.id.label("item_id")).where(Violation.kind == drill.value, *where)
+        # The filtered cases' violations and those of no case (the D6 weekly summary), as the headline.
+        return violations(Violation.case_id.in_(select(ClaimCase.id).where(*conditions))) \
+            .union_all(violations(_branch_level_violations(flt)))
+    if drill.figure == "avg_answer":
+        # The cases whose HQ review points were answered, with their answers and the time they took
+        # (kept per case, as the figure sums them: its average is answer_seconds / answers over the list).
+        kept = _case_figures()
+        return (select(ClaimCase.id.label("case_id"), ClaimCase.branch_id.label("branch_id"), _no(String).label("item"),
+                       _no(Integer).label("person_id"), _no(DateTime(timezone=True)).label("due_at"),
+                       _no(DateTime(timezone=True)).label("done_at"), _no(Boolean).label("on_time"),
+                       kept.c.hq_answer_count.label("answers"), kept.c.hq_answer_seconds.label("answer_seconds"),
+                       ClaimCase.report_time.label("sort_at"), ClaimCase.id.label("item_id"))
+                .select_from(ClaimCase).join(kept, true()).where(*conditions, kept.c.hq_answer_count > 0))
+    # HQ review points of the filtered cases still waiting for an answer (open or sent back).
+    return (select(Opinion.case_id, ClaimCase.branch_id.label("branch_id"),
+                   cast(OpinionPoint.seq, String).label("item"), Opinion.addressed_to_person_id.label("person_id"),
+                   _no(DateTime(timezone=True)).label("due_at"), _no(DateTime(timezone=True)).label("done_at"),
+                   _no(Boolean).label("on_time"), OpinionPoint.answer_count.label("answers"),
+                   OpinionPoint.answer_seconds.label("answer_seconds"), Opinion.posted_at.label("sort_at"),
+                   OpinionPoint.id.label("item_id"))
+            .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(ClaimCase, ClaimCase.id == Opinion.case_id)
+            .where(Opinion.kind == "hq_review", *conditions, OpinionPoint.status.in_(("open", "sent_back"))))
+
+
+@built_once
+def _drill_count_statement(actor: Actor, flt: OverviewFilter, drill: Drill) -> Select:
+    return select(func.count()).select_from(_drill_items(actor, flt, drill).subquery())
+
+
+@built_once
+def _drill_page_statement(actor: Actor, flt: OverviewFilter, drill: Drill, limit: int, offset: int) -> Select:
+    """Newest first (report, due time or posting); the page is chosen before names are joined."""
+    branch, sub = BRANCH, SUB_BRANCH
+    items = _drill_items(actor, flt, drill).subquery("items")
+    order = (items.c.sort_at.desc(), items.c.item_id.desc())
+    page = select(items).order_by(*order).limit(min(limit, MAX_EXPORT_ROWS)).offset(offset).subquery("page")
+    surveyor, person = Person.__table__.alias("surveyor"), Person.__table__.alias("item_person")
+    return (
+        select(page.c.case_id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
+               ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, surveyor.c.full_name,
+               ClaimCase.closed_at, page.c.item, person.c.full_name, page.c.due_at, page.c.done_at, page.c.on_time,
+               page.c.answers, page.c.answer_seconds)
+        .select_from(page).outerjoin(ClaimCase, ClaimCase.id == page.c.case_id)
+        .join(branch, branch.id == page.c.branch_id).outerjoin(sub, sub.id == ClaimCase.sub_branch_id)
+        .outerjoin(surveyor, surveyor.c.id == ClaimCase.surveyor_id)
+        .outerjoin(person, person.c.id == page.c.person_id)
+        .order_by(page.c.sort_at.desc(), page.c.item_id.desc()))
+
+
+DRILL_ROW_KEYS = ("case_id", "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time",
+                  "tiered_at", "surveyor", "closed_at", "item", "person", "due_at", "done_at", "on_time",
+                  "answers", "answer_seconds")
+
+
+def overview_drill_rows(session: Session, actor: Actor, flt: OverviewFilter, drill: Drill, *, limit: int = 50,
+                        offset: int = 0, total: int | None = None,
+                        now: datetime | None = None) -> tuple[int, list[dict]]:
+    """(count, one page) of the rows behind a figure, a violation type or a bar: counted in SQL
+    over the same set the figure counts, so the list's count is the figure's."""
+    _require_overview(actor)
+    validate_filter(flt)
+    _validate_drill(drill)
+    params = {"now": clock.or_now(now), "window": timedelta(hours=_dispatch_within_hours(session))}
+    if total is None:
+        total = read(session, _drill_count_statement(actor, flt, drill), params).scalar() or 0
+    if limit <= 0:
+        return total, []
+    rows = read(session, _drill_page_statement(actor, flt, drill, limit, offset), params).all()
+    return total, [dict(zip(DRILL_ROW_KEYS, row)) for row in rows]
+
+
+def drill_figure_count(figures: OverviewFigures, drill: Drill) -> int:
+    """How many rows the figure says its list holds (the count shown on its button)."""
+    h = figures.headline
+    if drill.figure == "dispatch":
+        return h.dispatched_within.denominator
+    if drill.figure in ("d2", "d3"):
+        return (h.d2_on_time if drill.figure == "d2" else h.d3_on_time).denominator
+    if drill.figure == "violations":
+        return h.violations_by_type.get(str(drill.value), 0)
+    if drill.figure == "ageing":
+        return next((r["cases"] for r in figures.ageing if r["bucket"] == drill.value), 0)
+    if drill.figure == "unit":
+        return next((r["decided"] for r in figures.on_time_by_unit if r["unit_id"] == drill.value), 0)
+    if drill.figure == "open_points":
+        return h.open_review_points
+    return h.answered_cases

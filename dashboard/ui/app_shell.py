@@ -96,10 +96,66 @@ _SHELL_CSS = """
 [data-testid='stFileUploaderDropzoneInstructions'] > * {{ display: none; }}
 [data-testid='stFileUploaderDropzoneInstructions']::after {{ content: {drop}; font-size: 0.875rem; opacity: 0.7; }}
 .stElementContainer:has(iframe[src*='/api/session/']) {{ display: none; }}
+{date} [data-placeholder='true'] {{ font-size: 0 !important; }}
+{date} [data-placeholder='true']::after {{ font-size: 14px; }}
+{date} [data-placeholder='true'][data-type='year']::after {{ content: {year}; }}
+{date} [data-placeholder='true'][data-type='month']::after {{ content: {month}; }}
+{date} [data-placeholder='true'][data-type='day']::after {{ content: {day}; }}
 """
+# - an empty date field's parts read "yyyy-mm-dd" (its field is always drawn in en-US): each empty
+#   part shows the catalog's 年/月/日 instead (its own text is drawn at size 0: the part stays where
+#   it was, focusable and typed into as before).
+_DATE_FIELD = "[data-testid='stDateInputField']"
+
+# Messages Streamlit's browser code writes itself, in English, into a tooltip or a screen-reader line:
+# a date outside the field's range (any date field: Streamlit allows ten years either side of its
+# value), a file over the server's upload limit or of a type not accepted. Each text node of those
+# places that matches one of these patterns is rewritten in place with the catalog's words ({1}, {2}:
+# the pattern's groups); a node that no longer matches is left alone, so the rewrite settles.
+_STREAMLIT_MESSAGES = (
+    (r"^Error$", "shell.error"),
+    (r"^Error: $", "shell.error_prefix"),
+    (r"^: Date set outside allowed range\. Please select a date between (.+) and (.+)\.$", "shell.date_out_of_range"),
+    (r"^: Date set outside allowed range\. Please select a date on or after (.+)\.$", "shell.date_too_early"),
+    (r"^: Date set outside allowed range\. Please select a date on or before (.+)\.$", "shell.date_too_late"),
+    (r"^(?:Error: )?File must be (.+) or smaller\.$", "shell.upload_too_large"),
+    (r"^(?:Error: )?(.+) files are not allowed\.$", "shell.upload_wrong_type"),
+    (r"^(?:Error: )?Only one file is allowed\.$", "shell.upload_one_file"),
+    (r"^(?:Error: )?Unexpected error\. Please try again\.$", "shell.upload_failed"),
+    (r"^add icon$", "shell.add_file"),
+)
+_TRANSLATE = """<script>
+(() => {
+  window.claimsMessages = %s;
+  if (window.claimsTranslate) { window.claimsTranslate(); return; }
+  const places = "[data-testid='stTooltipErrorContent'], [data-testid='stFileUploader']";
+  window.claimsTranslate = () => {
+    for (const place of document.querySelectorAll(places)) {
+      const walker = document.createTreeWalker(place, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const [pattern, words] of window.claimsMessages) {
+          const match = node.nodeValue.match(new RegExp(pattern));
+          if (!match) continue;
+          const text = words.replace(/\{(\d)\}/g, (_, i) => match[+i] ?? "");
+          if (text !== node.nodeValue) node.nodeValue = text;
+          break;
+        }
+      }
+    }
+  };
+  new MutationObserver(window.claimsTranslate).observe(document.body,
+    {childList: true, subtree: true, characterData: true});
+  window.claimsTranslate();
+})();
+</script>"""
 
 
 def replace_streamlit_english() -> None:
     css = _SHELL_CSS.format(uploader=_UPLOADER, choose=json.dumps(t("upload.choose"), ensure_ascii=False),
-                            drop=json.dumps(t("upload.drop_hint"), ensure_ascii=False))
+                            drop=json.dumps(t("upload.drop_hint"), ensure_ascii=False), date=_DATE_FIELD,
+                            year=json.dumps(t("shell.date.year"), ensure_ascii=False),
+                            month=json.dumps(t("shell.date.month"), ensure_ascii=False),
+                            day=json.dumps(t("shell.date.day"), ensure_ascii=False))
     st.html(f"<style>{css}</style>")
+    messages = [(pattern, t(key)) for pattern, key in _STREAMLIT_MESSAGES]
+    st.html(_TRANSLATE % json.dumps(messages, ensure_ascii=False), unsafe_allow_javascript=True)

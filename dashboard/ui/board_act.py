@@ -101,7 +101,7 @@ def render_picker(actor: Actor) -> None:
             with db_session() as session:
                 choose(board_case_id(session, actor, typed))
         except UserError as err:
-            set_outcome(_PICK_SLOT, "error", error_text(err))
+            set_outcome(_PICK_SLOT, "error", error_text(err, "board.pick.refused"))
         else:
             st.session_state["bd_pick_case_no"] = ""
 
@@ -197,7 +197,7 @@ def _save_contact(actor: Actor, case_id: int, case_version: int, dispatch_versio
     run_write(lambda s: record_contact_attempt(
         s, actor, dispatch_id, outcome, reason_code=reason_code, reason=note,
         expected_version=dispatch_versions.get(dispatch_id, -1), expected_case_version=case_version),
-        success=contact_message, slot=SLOT, on_success=clear)
+        success=contact_message, slot=SLOT, heading_key="board.contact.not_saved", on_success=clear)
 
 
 def _names(people) -> str:
@@ -248,7 +248,7 @@ def _save_delegate(actor: Actor, case_id: int, case_version: int, dispatch_id: i
 
     run_write(lambda s: name_delegate(s, actor, dispatch_id, person_id, expected_version=dispatch_version,
                                       expected_case_version=case_version),
-              success=message, slot=SLOT,
+              success=message, slot=SLOT, heading_key="board.delegate.not_saved",
               on_success=lambda _r: (_renew(), st.session_state.update({f"bd_delegate_person_{case_id}_{dispatch_id}": None})))
 
 
@@ -286,7 +286,7 @@ def _save_estimate(actor: Actor, case_id: int, case_version: int) -> None:
         state.pop(f"bd_confirm_{case_id}", None)
         state.pop(_CONFIRM_PENDING, None)
 
-    run_write(action, success=estimate_message, slot=SLOT, on_success=clear)
+    run_write(action, success=estimate_message, slot=SLOT, heading_key="cases.estimate.form_errors", on_success=clear)
 
 
 def estimate_message(result: EstimateResult) -> str:

@@ -22,9 +22,11 @@ SLOT = "detail_state"
 
 
 def has_actions(actor: Actor, detail: CaseDetail) -> bool:
-    """Whether the 「操作」 heading has anything under it for this person (an exec supervisor, who
-    reads and comments but does not run the claim, saw the heading alone)."""
-    return bool(detail.allowed_states) or detail.may_upload or detail.may_answer or may_change_state(actor)
+    """Whether the 「操作」 heading has anything under it for this person: what render_state_change
+    draws (the state form, or the note that no change is open). An exec supervisor, who reads and
+    comments but does not run the claim, saw the heading alone; the upload form and the answer link
+    have their own places further down, so they do not count."""
+    return bool(detail.allowed_states) or may_change_state(actor)
 
 
 def render_state_change(actor: Actor, detail: CaseDetail) -> None:

@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from dashboard.i18n import has_key, t
-from dashboard.services.case_detail import TimelineEntry
-from dashboard.ui.format import local_time, money
+from dashboard.services.case_detail import DeadlineLine, TimelineEntry
+from dashboard.ui.format import local_time, money, time_left
+from dashboard.ui.tones import AMBER, RED, Tone
 
 _TEXT_LIMIT = 300
 
@@ -124,3 +125,27 @@ def who(entry: TimelineEntry) -> tuple[str, str]:
     if entry.actor_name is None:
         return t("detail.system"), ""
     return entry.actor_name, _label("role", entry.actor_role) if entry.actor_role else ""
+
+
+_BADGE = {RED: "red", AMBER: "orange", None: "gray"}
+
+
+def _badge(text: str, tone: Tone) -> str:
+    safe = text.replace("[", "［").replace("]", "］")
+    return f":{_BADGE[tone]}-badge[{safe}]"
+
+
+def clock_card(line: DeadlineLine, status_tone: Tone, left_tone: Tone, now: datetime) -> str:
+    """One clock as a few lines of text for a phone (issue 27): the clock, its status and the time left
+    first (coloured as in the table), then the due time and who answers for it."""
+    head = [_badge(t(f"detail.deadline_status.{line.status}"), status_tone)]
+    if line.status in ("open", "overdue"):
+        head.append(_badge(time_left(line.due_at, now), left_tone))
+    rows = [f"**{_label('detail.deadline', line.kind)}**", " ".join(head),
+            t("deadlines.card.due", due=local_time(line.due_at)),
+            t("deadlines.card.responsible", name=line.responsible_name or "—")]
+    if line.also_charged_name:
+        rows.append(t("deadlines.card.also_charged", name=line.also_charged_name))
+    if line.met_at is not None:
+        rows.append(t("deadlines.card.met", at=local_time(line.met_at)))
+    return "  \n".join(rows)

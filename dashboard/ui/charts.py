@@ -9,6 +9,8 @@ from dashboard.rules.deadlines import DEADLINE_KINDS
 from dashboard.ui.format import tier_label
 
 PICK_UNIT = "pick_unit"  # selection parameter: clicking a unit's bar drills down to it
+PICK_RANKED_UNIT = "pick_ranked_unit"  # clicking a ranking bar lists that unit's clocks
+PICK_BUCKET = "pick_bucket"  # clicking an ageing bar lists its pending cases
 
 
 # Altair's debug mode checks every axis, tooltip and selection against the Vega-Lite JSON schema
@@ -97,7 +99,8 @@ def violation_trend_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def on_time_ranking_chart(frame: pd.DataFrame) -> alt.Chart:
-    return Chart(frame, title=t("overview.chart.on_time")).mark_bar(color="#4c78a8").encode(
+    pick = alt.selection_point(name=PICK_RANKED_UNIT, fields=["unit_id"])
+    return Chart(frame, title=t("overview.chart.on_time")).mark_bar(color="#4c78a8").add_params(pick).encode(
         # Sub-branch names run to ten characters and more ("四川第4中心支公司"): shown whole.
         y=alt.Y("unit:N", title=t("overview.axis.unit"), sort="-x", axis=alt.Axis(labelLimit=220)),
         x=alt.X("rate:Q", title=t("overview.axis.rate"), axis=alt.Axis(format="%"),
@@ -111,7 +114,8 @@ def on_time_ranking_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def ageing_chart(frame: pd.DataFrame) -> alt.Chart:
     order = list(frame["label"])
-    return Chart(frame, title=t("overview.chart.ageing")).mark_bar(color="#4c78a8").encode(
+    pick = alt.selection_point(name=PICK_BUCKET, fields=["bucket"])
+    return Chart(frame, title=t("overview.chart.ageing")).mark_bar(color="#4c78a8").add_params(pick).encode(
         x=alt.X("label:N", title=t("overview.axis.ageing"), sort=order),
         y=alt.Y("cases:Q", title=t("overview.axis.cases"), axis=COUNT_AXIS),
         tooltip=[alt.Tooltip("label:N", title=t("overview.axis.ageing")),

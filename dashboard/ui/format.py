@@ -5,7 +5,7 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
-from dashboard.i18n import has_key, t
+from dashboard.i18n import current_language, has_key, t
 from dashboard.settings import BUSINESS_TZ
 
 
@@ -16,9 +16,18 @@ def money(amount: Decimal | float | int | None) -> str:
 
 
 def wan(amount: Decimal | float | int | None) -> str:
+    """A headline amount: 123.5万元 in Chinese; in English as English readers count, ¥352.3M (¥12.0K
+    below a million): "35,234.8万元" was left untranslated on the English page."""
     if amount is None:
         return "—"
-    return f"{Decimal(amount) / Decimal(10000):,.1f}万元"
+    value = Decimal(amount)
+    if current_language() == "en":
+        if abs(value) >= 999_950:  # what would round to ¥1,000.0K reads ¥1.0M
+            return f"¥{value / Decimal(1_000_000):,.1f}M"
+        if abs(value) >= Decimal("999.5"):
+            return f"¥{value / Decimal(1_000):,.1f}K"
+        return f"¥{value:,.0f}"
+    return f"{value / Decimal(10000):,.1f}万元"
 
 
 def local_time(value: datetime | None) -> str:

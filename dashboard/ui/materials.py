@@ -97,7 +97,8 @@ def _submit(actor: Any, case_id: int, kind: str, behalf: int | None, behalf_name
 def render_upload_form(actor: Any, detail: CaseDetail) -> None:
     f = detail.facts
     st.markdown(f"**{t('materials.upload.title')}**")
-    kind = st.selectbox(t("materials.upload.kind"), UPLOAD_KINDS, key="materials_upload_kind", format_func=kind_label)
+    kind = st.selectbox(t("materials.upload.kind"), UPLOAD_KINDS, key="materials_upload_kind", format_func=kind_label,
+                        placeholder=t("common.choose"))
     st.caption(t("materials.upload.accepts", kind=kind_label(kind), accepted=accepted_labels(kind)))
     key = _uploader_key()
     # The server refuses a bigger file before it is sent (server.maxUploadSize, the same number).
@@ -107,7 +108,8 @@ def render_upload_form(actor: Any, detail: CaseDetail) -> None:
     if kind in FIRST_RESPONSIBLE_MATERIAL and actor.person_id == f.surveyor_id and detail.dispatched:
         names = dict(detail.dispatched)
         behalf = st.selectbox(t("materials.upload.on_behalf"), [None, *names], key="materials_upload_behalf",
-                              format_func=lambda p: t("materials.upload.on_behalf_none") if p is None else names[p])
+                              format_func=lambda p: t("materials.upload.on_behalf_none") if p is None else names[p],
+                              placeholder=t("materials.upload.on_behalf_none"))
         behalf_name = names.get(behalf) if behalf is not None else None
     st.button(t("materials.upload.submit"), key="materials_upload_submit", type="primary", on_click=_submit,
               args=(actor, f.id, kind, behalf, behalf_name, key))

@@ -13,6 +13,7 @@ from dashboard.services.errors import UserError, ValidationFailed
 from dashboard.services.review import OpinionView
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, time_left
+from dashboard.ui.tables import empty_note
 from dashboard.ui.tones import Tone, tagged
 
 _FLASH = "review_flash"
@@ -85,6 +86,8 @@ def selectable_table(frame: pd.DataFrame, key: str, ids: list, target_key: str, 
     """A list whose row click chooses that row's id in the page's picker `target_key` (call it
     before the picker is drawn); the picker stays usable, a click is applied once. `tones`: the
     columns drawn as coloured labels (see ui/tones)."""
+    if empty_note(frame):
+        return
     shown, config = tagged(frame, tones or {})
     event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", column_config=config or None)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -11,23 +10,27 @@ import streamlit as st
 
 from dashboard.i18n import current_language, set_language, t
 from dashboard.ui.tones import Tone, tagged
+from dashboard.ui.workbook import Sheet, neutralised, typed_workbook
 
 _CASE_DETAIL = "pages/case_detail.py"
 _ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """One workbook, one sheet per frame (openpyxl)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31] or "Sheet1", index=False)
-    return buffer.getvalue()
+    """One workbook, one sheet per frame: typed cells, and text that Excel would run as a formula
+    (a name or note starting with "=") kept as text (ui/workbook)."""
+    return typed_workbook({name: Sheet(frame) for name, frame in sheets.items()})
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    # utf-8-sig so that Excel on Windows opens Chinese CSV correctly.
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """utf-8-sig so that Excel on Windows opens Chinese CSV correctly; text cells that a spreadsheet
+    would read as a formula get a leading apostrophe (OWASP "CSV injection")."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]) and not pd.api.types.is_datetime64_any_dtype(safe[column]):
+            safe[column] = safe[column].map(lambda v: neutralised(v) if isinstance(v, str) else v)
+    # CRLF rows, as Excel writes them: a cell holding a line break or a carriage return is then quoted.
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def download_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], basename: str, key: str, *,
@@ -76,6 +79,8 @@ def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
                ) -> None:
     """Show `frame`; selecting a row (one with a case) opens that case's detail page. `tones`: the
     columns drawn as coloured labels, `widths` theirs where needed (see ui/tones)."""
+    if empty_note(frame):
+        return
     shown, tag_columns = tagged(frame.drop(columns=[c for c in hidden if c in frame.columns]), tones or {},
                                 widths=widths)
     event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
@@ -84,6 +89,15 @@ def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
     case_id = chosen_case_id(frame, rows, id_column)
     if case_id is not None:
         open_case(case_id)
+
+
+def empty_note(frame: pd.DataFrame) -> bool:
+    """An empty list says so in the person's words (Streamlit's empty grid reads "empty", in
+    English); True when it did, and the grid is then not drawn."""
+    if len(frame):
+        return False
+    st.caption(t("common.list_empty"))
+    return True
 
 
 def chosen_case_id(frame: pd.DataFrame, rows: list[int], id_column: str = "case_id") -> int | None:

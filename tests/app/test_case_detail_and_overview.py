@@ -1,7 +1,7 @@
 """Case detail and executive overview pages through the real app script (AppTest)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dashboard.services.dispatch import record_estimate
 from tests.app.helpers import signed_in_app
@@ -115,8 +115,33 @@ def test_overview_exports_figures_and_lists_as_one_workbook_of_several_sheets(db
     workbook = load_workbook(io.BytesIO(at.session_state["ov_workbook"][1]))
     assert workbook.sheetnames == ["指标", "违规按类型", "未决按机构", "违规趋势", "时效排名", "账龄", "案件清单"]
     figures = {row[0]: row[1] for row in workbook["指标"].iter_rows(min_row=2, values_only=True)}
-    assert figures["分级案件报案数"] == 1 and figures["未决估损金额"] == "20.0万元"
+    assert figures["分级案件报案数"] == 1 and figures["未决估损金额"] == 200000  # a number, in yuan (issue 26)
     assert workbook["案件清单"].max_row == 2  # header + the one case
+    assert_finance_ready(workbook)
+    cases = workbook["案件清单"]
+    heads = [c.value for c in cases[1]]
+    amount, reported = cases.cell(2, heads.index("估损金额（元）") + 1), cases.cell(2, heads.index("报案时间") + 1)
+    assert amount.value == 200000 and "¥" in amount.number_format
+    assert isinstance(reported.value, datetime) and reported.is_date
+    assert cases.cell(2, heads.index("分级") + 1).value.startswith("二级")  # a label, not T2
+
+
+def assert_finance_ready(workbook) -> None:
+    """Every sheet: headers in Chinese (no raw `unit, tier, cases, amount`), no raw codes (T4, D1)
+    in text cells, amounts and counts as numbers."""
+    import re
+
+    for sheet in workbook.worksheets:
+        heads = [c.value for c in sheet[1]]
+        assert heads and all(re.search(r"[\u4e00-\u9fff]", str(h)) for h in heads), (sheet.title, heads)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    assert not re.fullmatch(r"[TD]\d", cell.value), (sheet.title, cell.coordinate, cell.value)
+                    assert not cell.value.startswith("="), (sheet.title, cell.coordinate)
+                head = heads[cell.column - 1]
+                if cell.value is not None and any(w in head for w in ("金额", "案件数", "违规数", "件数")):
+                    assert isinstance(cell.value, (int, float)), (sheet.title, head, cell.value)
 
 
 def test_overview_figures_are_kept_a_minute_say_when_and_refresh_on_request(db_url, session, org, actor_for):
@@ -174,3 +199,106 @@ def test_the_clocks_table_puts_status_time_left_and_due_first_for_a_phone(db_url
     at = _open_detail(db_url, "gd_manager", case.id)
     table = next(d.value for d in at.dataframe if "剩余/超时" in d.value.columns)
     assert list(table.columns[:4]) == ["时效", "状态", "剩余/超时", "到期时间"]
+
+
+def _overview_with_cases(db_url, session, org, actor_for):
+    """Tiered cases of two branches, one HQ opinion and the violation job run: the overview has
+    figures, violation rows and bars to open."""
+    from dashboard.services.review import post_review_opinion
+    from dashboard.services.review_queue import queue_tiered_cases
+    from dashboard.services.violations import record_violations
+
+    cases = [_tiered_case(session, org, actor_for, sub, amount)
+             for sub, amount in (("gz", "200000"), ("gz", "80000"), ("sz", "600000"), ("hz", "90000"))]
+    queue_tiered_cases(session, T0 + timedelta(hours=2))
+    post_review_opinion(session, actor_for("reviewer"), cases[0].id, ["核实驾驶员身份", "调取监控"],
+                        now=T0 + timedelta(hours=3))
+    record_violations(session, T0 + timedelta(days=5))
+    session.commit()
+    at = signed_in_app(db_url, "executive", "overview")
+    at.date_input(key="ov_period").set_value((T0.date() - timedelta(days=1), T0.date() + timedelta(days=1)))
+    at.run()
+    return at
+
+
+def _listed_rows(at) -> int:
+    """The rows of the list; an empty list is a note in Chinese, not a grid reading "empty"."""
+    frame = next((d.value for d in at.dataframe if "报案号" in d.value.columns), None)
+    if frame is None:
+        assert any(c.value == "没有符合条件的记录。" for c in at.caption)
+        return 0
+    return len(frame)
+
+
+def test_every_figure_violation_row_and_bar_opens_a_list_of_as_many_rows(db_url, session, org, actor_for):
+    import re
+
+    at = _overview_with_cases(db_url, session, org, actor_for)
+    keys = [b.key for b in at.button if b.key and b.key.startswith("ov_open_")]
+    # Four tiles, five rates and counts, and one row per violation type.
+    assert {"ov_open_reported_", "ov_open_pending_", "ov_open_closed_", "ov_open_pending_amount_",
+            "ov_open_dispatch_", "ov_open_d2_", "ov_open_d3_", "ov_open_open_points_",
+            "ov_open_avg_answer_"} <= set(keys), keys
+    assert any(k.startswith("ov_open_violations_D") for k in keys), keys
+    for key in keys:
+        button = at.button(key=key)
+        n = int(re.search(r"（([\d,]+)）", button.label).group(1).replace(",", ""))
+        button.click().run()
+        assert not at.exception, (key, at.exception)
+        assert _listed_rows(at) == n, (key, button.label)
+        if not key.startswith(("ov_open_reported", "ov_open_pending", "ov_open_closed")):
+            assert any(m.value.startswith("**当前清单：") for m in at.markdown), key
+    # The menus under the ageing and ranking charts do what a click on a bar does.
+    # (AppTest chooses a formatted option by its value: the bucket codes and unit ids, in the menus' order)
+    from dashboard.services.overview import AGEING_BUCKETS, OverviewFilter, overview_figures
+
+    flt = OverviewFilter(report_from=T0.date() - timedelta(days=1), report_to=T0.date() + timedelta(days=1))
+    ranking = overview_figures(session, actor_for("executive"), flt).on_time_by_unit
+    values = {"ov_pick_ageing": [code for code, _ in AGEING_BUCKETS],
+              "ov_pick_unit": [r["unit_id"] for r in ranking if r["rate"] is not None]}
+    for menu in ("ov_pick_ageing", "ov_pick_unit"):
+        options = at.selectbox(key=menu).options
+        assert options and len(options) == len(values[menu]), (menu, options)
+        for value, option in zip(values[menu], options):
+            n = int(re.search(r"（([\d,]+)）", option).group(1).replace(",", ""))
+            at.selectbox(key=menu).set_value(value).run()
+            assert not at.exception
+            assert _listed_rows(at) == n, (menu, option)
+            assert at.selectbox(key=menu).value is None  # the menu empties for the next pick
+    at.button(key="ov_list_back").click().run()
+    assert not any(b.key == "ov_list_back" for b in at.button)
+
+
+def test_clicking_the_chosen_status_again_keeps_it_and_the_export_says_the_same(db_url, session, org, actor_for):
+    """Clicking 「全部」 when it is chosen deselected it: the list fell back to 未决 while the
+    control showed nothing, and the export held fewer cases than 全部 said."""
+    at = _overview_with_cases(db_url, session, org, actor_for)
+    at.button(key="ov_open_reported_").click().run()
+    assert at.session_state["ov_status"] == "all"
+    everything = _listed_rows(at)
+    at.session_state["ov_status"] = None  # what a click on the chosen segment sends
+    at.run()
+    assert not at.exception
+    assert at.session_state["ov_status"] == "all" and _listed_rows(at) == everything
+    at.button(key="ov_export_prepare").click().run()
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(at.session_state["ov_workbook"][1]))
+    assert book["案件清单"].max_row == everything + 1
+    assert_finance_ready(book)
+
+
+def test_english_headline_amounts_read_as_english_readers_count(db_url, session, org, actor_for):
+    from dashboard.i18n import set_language
+    from dashboard.ui.format import wan
+
+    at = _overview_with_cases(db_url, session, org, actor_for)
+    assert {m.label: m.value for m in at.metric}["未决估损金额"] == "97.0万元"
+    try:
+        set_language("en")
+        assert (wan(352_300_000), wan(970_000), wan(999_960), wan(12_000), wan(800)) == \
+            ("¥352.3M", "¥970.0K", "¥1.0M", "¥12.0K", "¥800")
+    finally:
+        set_language("zh")

@@ -12,7 +12,7 @@ from dashboard.services.overview import (
     pending_by_unit_and_tier, violations_by_week,
 )
 from dashboard.settings import BUSINESS_TZ
-from db.models import Deadline, Dispatch, Estimate, Opinion, OpinionPoint, PointAnswer, PointVerdict, Violation
+from db.models import Deadline, Dispatch, Person, Estimate, Opinion, OpinionPoint, PointAnswer, PointVerdict, Violation
 from tests.factories import make_case
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)  # 12:00 Asia/Shanghai
@@ -186,15 +186,22 @@ def test_violations_trend_groups_by_monday_of_the_week_the_deadline_was_missed(s
         ("2026-10-12", "D2", 1), ("2026-11-09", "D3", 1), ("2026-11-16", "D6", 1)]
 
 
-@pytest.mark.parametrize("scope", ["national", "gd", "gz", "zj", "tier_T1", "no_period"])
-def test_the_case_list_agrees_with_the_figures(session, org, actor_for, data, scope):
-    ex = actor_for("executive")
-    flt = {
+SCOPES = ["national", "gd", "gz", "zj", "tier_T1", "no_period"]
+
+
+def scope_filter(org, scope: str) -> OverviewFilter:
+    return {
         "national": OverviewFilter(**PERIOD), "gd": OverviewFilter(**PERIOD, branch_id=org.branch("gd").id),
         "gz": OverviewFilter(**PERIOD, sub_branch_id=org.sub_branch("gz").id),
         "zj": OverviewFilter(**PERIOD, branch_id=org.branch("zj").id),
         "tier_T1": OverviewFilter(**PERIOD, tier="T1"), "no_period": OverviewFilter(),
     }[scope]
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_the_case_list_agrees_with_the_figures(session, org, actor_for, data, scope):
+    ex = actor_for("executive")
+    flt = scope_filter(org, scope)
     f = headline_figures(session, ex, flt, now=NOW)
     # The page takes the list's count from the headline (cases_with_status): it must be the list's own count.
     for status in ("pending", "closed", "all"):
@@ -272,3 +279,78 @@ def test_the_tier_filter_offers_sub_tiers_only_once_they_were_approved(session, 
     from dashboard.services.overdue import tier_codes
 
     assert list(tier_codes(session)) == overview_tiers(session, executive)
+
+
+# ---------------------------------------------------------------- the list behind every figure (issue 26)
+
+
+def _drills(figures):
+    """Every list the page offers for these figures: each figure, violation row, ageing and ranking bar."""
+    from dashboard.services.overview import Drill
+
+    yield from (Drill(f) for f in ("dispatch", "d2", "d3", "open_points", "avg_answer"))
+    yield from (Drill("violations", kind) for kind in figures.headline.violations_by_type)
+    yield from (Drill("ageing", r["bucket"]) for r in figures.ageing)
+    yield from (Drill("unit", r["unit_id"]) for r in figures.on_time_by_unit)
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_every_figure_row_and_bar_lists_as_many_rows_as_it_counts(session, org, actor_for, data, scope):
+    from dashboard.services.overview import drill_figure_count, overview_drill_rows, overview_figures
+
+    ex = actor_for("executive")
+    flt = scope_filter(org, scope)
+    figures = overview_figures(session, ex, flt, now=NOW)
+    drills = list(_drills(figures))
+    assert len(drills) >= 10
+    for drill in drills:
+        total, rows = overview_drill_rows(session, ex, flt, drill, limit=1000, now=NOW)
+        assert total == len(rows) == drill_figure_count(figures, drill), drill
+        if drill.item == "clock" or drill.figure == "dispatch":
+            on_time = sum(1 for r in rows if r["on_time"])
+            share = {"dispatch": figures.headline.dispatched_within, "d2": figures.headline.d2_on_time,
+                     "d3": figures.headline.d3_on_time}.get(drill.figure)
+            if share is not None:
+                assert on_time == share.numerator, drill
+
+
+def test_the_lists_hold_the_hand_computed_rows(session, org, actor_for, data):
+    from dashboard.services.overview import Drill, overview_drill_rows
+
+    ex, flt = actor_for("executive"), OverviewFilter(**PERIOD)
+
+    def rows(figure, value=None):
+        return overview_drill_rows(session, ex, flt, Drill(figure, value), limit=100, now=NOW)[1]
+
+    assert {(r["case_no"], r["on_time"]) for r in rows("dispatch")} == {
+        (data.A.case_no, True), (data.B.case_no, False), (data.C.case_no, True), (data.D.case_no, False)}
+    assert {(r["case_no"], r["on_time"]) for r in rows("d2")} == {
+        (data.A.case_no, True), (data.B.case_no, False), (data.C.case_no, True)}
+    assert {(r["case_no"], r["item"], r["on_time"]) for r in rows("d3")} == {
+        (data.A.case_no, "D3", False), (data.B.case_no, "D3", True)}
+    assert [r["case_no"] for r in rows("ageing", "d0_7")] == [data.D.case_no]
+    assert [r["case_no"] for r in rows("ageing", "d31_90")] == [data.B.case_no]
+    assert rows("ageing", "d91_180") == []
+    # The weekly summary's violation belongs to no case: listed with the branch, no case number.
+    d6 = rows("violations", "D6")
+    tracker = session.get(Person, org.person("gd_tracker")).full_name
+    assert [(r["case_no"], r["branch"], r["person"]) for r in d6] == [(None, "广东分公司", tracker)]
+    assert [r["case_no"] for r in rows("violations", "D3")] == [data.A.case_no]
+    assert sorted((r["case_no"], r["item"]) for r in rows("open_points")) == [(data.A.case_no, "1"),
+                                                                              (data.A.case_no, "4")]
+    answered = rows("avg_answer")
+    assert [(r["case_no"], r["answers"]) for r in answered] == [(data.A.case_no, 4)]
+    assert float(answered[0]["answer_seconds"]) / answered[0]["answers"] / 3600 == pytest.approx(16.0)
+    gd_clocks = rows("unit", org.branch("gd").id)
+    assert len(gd_clocks) == 5 and sum(1 for r in gd_clocks if r["on_time"]) == 3
+
+
+def test_a_list_nobody_offers_is_refused_and_branch_people_get_none(session, org, actor_for, data):
+    from dashboard.services.overview import Drill, overview_drill_rows
+
+    for bad in (Drill("violations", "D9"), Drill("ageing", "d1000"), Drill("unit", "gd"), Drill("dispatch", "x"),
+                Drill("everything")):
+        with pytest.raises(ValidationFailed):
+            overview_drill_rows(session, actor_for("executive"), OverviewFilter(), bad)
+    with pytest.raises(PermissionDenied):
+        overview_drill_rows(session, actor_for("gd_manager"), OverviewFilter(), Drill("d2"))
