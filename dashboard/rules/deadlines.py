@@ -1,9 +1,18 @@
-"""Due times of the deadlines D1–D7 (SPEC §4), computed in Asia/Shanghai. Pure functions."""
+"""Due times of the deadlines D1–D7 (SPEC §4), computed in Asia/Shanghai, and when a clock is late.
+
+Each rule about a clock's state has two forms here: a Python function (for one clock, and the
+rule as people read it) and the SQL expression the services run over millions of clocks
+(`sql_*`, SQLAlchemy expressions over the columns they are given, no database access). Pages and
+the violation job use only the SQL forms; tests/integration/test_deadline_rules_sql.py evaluates
+both on real PostgreSQL over the same clocks, boundaries included, so they cannot drift apart.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
+
+from sqlalchemy import ColumnElement, Float, and_, case, cast, extract, func, literal, or_
 
 from dashboard.settings import BUSINESS_TZ
 
@@ -61,10 +70,35 @@ def compute_due(kind: str, started_at: datetime, settings: Mapping[str, Any]) ->
 
 
 def is_violation(due_at: datetime, met_at: datetime | None, now: datetime) -> bool:
-    """Late stays late: met after the due time is still a violation (SPEC §4)."""
+    """Late stays late: met after the due time is still a violation (SPEC §4). Met exactly at the
+    due time is on time; open exactly at the due time is not late yet."""
     if met_at is not None:
         return met_at > due_at
     return now > due_at
+
+
+def sql_open_late(due_at: ColumnElement, met_at: ColumnElement, now: ColumnElement) -> ColumnElement[bool]:
+    """is_violation for a clock not met: past its due time."""
+    return and_(met_at.is_(None), due_at < now)
+
+
+def sql_met_late(due_at: ColumnElement, met_at: ColumnElement) -> ColumnElement[bool]:
+    """is_violation for a met clock: met after its due time (false, not NULL, for an open one)."""
+    return and_(met_at.is_not(None), met_at > due_at)
+
+
+def sql_is_violation(due_at: ColumnElement, met_at: ColumnElement, now: ColumnElement) -> ColumnElement[bool]:
+    return or_(sql_open_late(due_at, met_at, now), sql_met_late(due_at, met_at))
+
+
+def sql_decided(due_at: ColumnElement, met_at: ColumnElement, now: ColumnElement) -> ColumnElement[bool]:
+    """Whether a clock's outcome is known: met, or past due (what an on-time rate counts)."""
+    return or_(met_at.is_not(None), due_at < now)
+
+
+def sql_on_time(due_at: ColumnElement, met_at: ColumnElement) -> ColumnElement[bool]:
+    """Met no later than its due time (never NULL: an open clock is not on time)."""
+    return func.coalesce(met_at <= due_at, False)
 
 
 # --- what meets which clock (分级管理办法 第三章 三、四、五) ---------------------------------
@@ -94,21 +128,70 @@ def deadline_status(due_at: datetime, met_at: datetime | None, now: datetime, du
     return "open"
 
 
+STATUS_RANK = {"overdue": 0, "due_soon": 1, "open": 1, "met_late": 2, "met": 3}  # the tracker's order
+
+
+def sql_deadline_status(due_at: ColumnElement, met_at: ColumnElement, now: ColumnElement,
+                        soon_until: ColumnElement) -> ColumnElement[str]:
+    """deadline_status in SQL; `soon_until` is now + the due-soon window."""
+    return case((sql_met_late(due_at, met_at), literal("met_late")),
+                (met_at.is_not(None), literal("met")),
+                (due_at < now, literal("overdue")),
+                (due_at <= soon_until, literal("due_soon")), else_=literal("open"))
+
+
+def sql_status_rank(due_at: ColumnElement, met_at: ColumnElement, now: ColumnElement) -> ColumnElement[int]:
+    """STATUS_RANK of a clock (overdue first, then due soon or open, then met late, then met)."""
+    return case((sql_met_late(due_at, met_at), STATUS_RANK["met_late"]),
+                (met_at.is_not(None), STATUS_RANK["met"]),
+                (due_at < now, STATUS_RANK["overdue"]), else_=STATUS_RANK["due_soon"])
+
+
+def sql_status_is(status: str, due_at: ColumnElement, met_at: ColumnElement, now: ColumnElement,
+                  soon_until: ColumnElement) -> ColumnElement[bool]:
+    """One status of deadline_status as a condition an index can serve (no CASE over every clock)."""
+    return {
+        "overdue": sql_open_late(due_at, met_at, now),
+        "due_soon": and_(met_at.is_(None), due_at >= now, due_at <= soon_until),
+        "open": and_(met_at.is_(None), due_at > soon_until),
+        "met_late": sql_met_late(due_at, met_at),
+        "met": and_(met_at.is_not(None), met_at <= due_at),
+    }[status]
+
+
 def hours_late(due_at: datetime, met_at: datetime | None, now: datetime) -> float:
     """Hours past the due time (negative: hours left); a met clock stops counting when met."""
     end = met_at if met_at is not None else now
     return (end - due_at).total_seconds() / 3600
 
 
-AGEING_BUCKETS = (("lt1d", 0, 24), ("1to3d", 24, 72), ("3to7d", 72, 168), ("gt7d", 168, None))
+def sql_lateness(due_at: ColumnElement, met_at: ColumnElement, now: ColumnElement) -> ColumnElement:
+    """hours_late as an interval (orders the list without dividing per clock)."""
+    return func.coalesce(met_at, now) - due_at
 
 
-def ageing_bucket(hours_overdue: float) -> str:
-    """The ageing bucket of an overdue clock (hours past due > 0)."""
-    for key, low, high in AGEING_BUCKETS:
+def sql_hours_late(due_at: ColumnElement, met_at: ColumnElement, now: ColumnElement) -> ColumnElement[float]:
+    return cast(extract("epoch", sql_lateness(due_at, met_at, now)), Float) / 3600.0
+
+
+# How long an open clock has been overdue: (key, more than `low` hours, at most `high` hours).
+OVERDUE_AGE_BUCKETS = (("lt1d", 0, 24), ("1to3d", 24, 72), ("3to7d", 72, 168), ("gt7d", 168, None))
+
+
+def overdue_age_bucket(hours_overdue: float) -> str:
+    """The ageing bucket of an overdue clock (hours past due > 0); exactly 24 h is still lt1d."""
+    for key, low, high in OVERDUE_AGE_BUCKETS:
         if hours_overdue > low and (high is None or hours_overdue <= high):
             return key
-    return AGEING_BUCKETS[0][0]
+    return OVERDUE_AGE_BUCKETS[0][0]
+
+
+def sql_overdue_age_bucket(due_at: ColumnElement, now: ColumnElement) -> ColumnElement[str]:
+    """overdue_age_bucket of an open overdue clock: at most `high` hours late is due no earlier than
+    `high` hours before now (timestamps compared, not an epoch computed and divided per clock)."""
+    whens = [(due_at >= now - func.make_interval(0, 0, 0, 0, high), literal(key))
+             for key, _low, high in OVERDUE_AGE_BUCKETS if high is not None]
+    return case(*whens, else_=literal(OVERDUE_AGE_BUCKETS[-1][0]))
 
 
 def charged_for_late_material(responsible_id: int | None, first_responsible_id: int,

@@ -10,12 +10,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
-    ColumnElement, DateTime, Float, Select, and_, bindparam, case, cast, extract, false, func, literal, or_, select,
+    ColumnElement, DateTime, Select, and_, bindparam, false, func, literal, or_, select,
 )
 from sqlalchemy.orm import Session
 
 from dashboard import clock
-from dashboard.rules.deadlines import AGEING_BUCKETS, DEADLINE_KINDS
+from dashboard.rules.deadlines import (
+    DEADLINE_KINDS, OVERDUE_AGE_BUCKETS, sql_deadline_status, sql_hours_late, sql_lateness, sql_overdue_age_bucket,
+    sql_status_is, sql_status_rank,
+)
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBLE, SUB_BRANCH
@@ -109,16 +112,14 @@ class _Query:
     def __init__(self, actor: Actor, filters: OverdueFilters) -> None:
         self.responsible, self.also, self.branch, self.sub = RESPONSIBLE, ALSO_CHARGED, BRANCH, SUB_BRANCH
         self.branch_id = func.coalesce(Deadline.branch_id, ClaimCase.branch_id)
-        self.status = case((Deadline.met_at.is_not(None), literal("met_late")),
-                           (Deadline.due_at < NOW, literal("overdue")), else_=literal("due_soon"))
-        self.status_rank = case((Deadline.met_at.is_not(None), 2), (Deadline.due_at < NOW, 0), else_=1)
-        self.lateness = func.coalesce(Deadline.met_at, NOW) - Deadline.due_at
-        self.hours_late = cast(extract("epoch", self.lateness), Float) / 3600.0
+        due, met = Deadline.due_at, Deadline.met_at
+        # The rules' own SQL (rules/deadlines): the list holds only these three statuses.
+        self.status = sql_deadline_status(due, met, NOW, SOON_UNTIL)
+        self.status_rank = sql_status_rank(due, met, NOW)
+        self.lateness = sql_lateness(due, met, NOW)
+        self.hours_late = sql_hours_late(due, met, NOW)
         self.status_conditions: dict[str, ColumnElement[bool]] = {
-            "overdue": and_(Deadline.met_at.is_(None), Deadline.due_at < NOW),
-            "due_soon": and_(Deadline.met_at.is_(None), Deadline.due_at >= NOW, Deadline.due_at <= SOON_UNTIL),
-            "met_late": Deadline.met_at > Deadline.due_at,
-        }
+            status: sql_status_is(status, due, met, NOW, SOON_UNTIL) for status in STATUSES}
         self.conditions = self._conditions(actor, filters)
 
     def _conditions(self, actor: Actor, f: OverdueFilters) -> list[ColumnElement[bool]]:
@@ -211,11 +212,7 @@ def _ageing_statement(actor: Actor, filters: OverdueFilters) -> Select:
     # The overdue clocks of the filtered view: none when the status filter leaves "overdue" out
     # (the chart beside the list then agrees with its 超时未完成 count).
     q = _query(actor, replace(filters, statuses=("overdue",) if "overdue" in filters.statuses else ()))
-    # Open clocks only: hours late <= high is due no earlier than `high` hours before now
-    # (timestamps compared, not an epoch computed and divided per clock).
-    whens = [(Deadline.due_at >= NOW - func.make_interval(0, 0, 0, 0, high), literal(key))
-             for key, _low, high in AGEING_BUCKETS if high is not None]
-    bucket = case(*whens, else_=literal(AGEING_BUCKETS[-1][0]))
+    bucket = sql_overdue_age_bucket(Deadline.due_at, NOW)
     return q.joined(select(bucket, func.count()), people=bool(filters.person)).group_by(bucket)
 
 
@@ -268,7 +265,7 @@ def _counts(per_status: Sequence[int], kept_met_late: int | None) -> dict[str, i
 
 
 def _ageing_buckets(found: dict[str, int]) -> list[tuple[str, int]]:
-    return [(key, int(found.get(key, 0))) for key, _low, _high in AGEING_BUCKETS]
+    return [(key, int(found.get(key, 0))) for key, _low, _high in OVERDUE_AGE_BUCKETS]
 
 
 def _violation_rows(rows) -> list[tuple[str, str, int]]:
@@ -357,7 +354,7 @@ def overdue_counts(session: Session, actor: Actor, filters: OverdueFilters, *,
 
 def ageing(session: Session, actor: Actor, filters: OverdueFilters, *,
            now: datetime | None = None) -> list[tuple[str, int]]:
-    """Overdue, not yet met clocks by how long they have been overdue (AGEING_BUCKETS)."""
+    """Overdue, not yet met clocks by how long they have been overdue (OVERDUE_AGE_BUCKETS)."""
     _require(actor)
     return _ageing_buckets(dict(read(session, _ageing_statement(actor, filters), _times(session, now)).tuples().all()))
 

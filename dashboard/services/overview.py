@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from dashboard import clock
-from dashboard.rules.deadlines import DEADLINE_KINDS
+from dashboard.rules.deadlines import DEADLINE_KINDS, sql_decided, sql_on_time
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
@@ -505,13 +505,13 @@ def _drill_items(actor: Actor, flt: OverviewFilter, drill: Drill) -> Select:
         return _case_items([*conditions, *age])
     if drill.item == "clock":
         # Decided clocks: met, or past their due time; cancelled ones never count.
-        decided = and_(Deadline.cancelled_at.is_(None), or_(Deadline.met_at.is_not(None), Deadline.due_at < now))
+        decided = and_(Deadline.cancelled_at.is_(None), sql_decided(Deadline.due_at, Deadline.met_at, now))
         which = (Deadline.kind == drill.figure.upper() if drill.figure in ("d2", "d3")
                  else _unit_column(flt) == drill.value)
         return (select(Deadline.case_id, ClaimCase.branch_id.label("branch_id"), Deadline.kind.label("item"),
                        Deadline.responsible_person_id.label("person_id"), Deadline.due_at,
                        Deadline.met_at.label("done_at"),
-                       func.coalesce(Deadline.met_at <= Deadline.due_at, false()).label("on_time"),
+                       sql_on_time(Deadline.due_at, Deadline.met_at).label("on_time"),
                        _no(Integer).label("answers"), _no(Float).label("answer_seconds"),
                        Deadline.due_at.label("sort_at"), Deadline.id.label("item_id"))
                 .join(ClaimCase, ClaimCase.id == Deadline.case_id).where(*conditions, decided, which))

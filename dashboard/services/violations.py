@@ -24,11 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, literal_column, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from dashboard.i18n import CATALOG
-from dashboard.rules.deadlines import DEADLINE_KINDS
+from dashboard.rules.deadlines import DEADLINE_KINDS, sql_met_late, sql_open_late
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,18 @@ def _sql_template(template: str, expressions: dict[str, str], prefix: str) -> tu
         if field:
             parts.append(expressions[field])
     return "concat(" + ", ".join(parts) + ")", params
+
+
+def _as_text(condition) -> str:
+    """A rule's SQL expression (rules/deadlines) as text for this statement (:as_of bound by name)."""
+    return str(condition.compile(dialect=_NAMED_PARAMS))
+
+
+_NAMED_PARAMS = postgresql.psycopg2.dialect(paramstyle="named")
+_DUE, _MET = literal_column("d.due_at"), literal_column("d.met_at")
+# Late stays late (is_violation): open past due, or met after due. A met-late clock is recorded
+# only once its due time is behind the run's moment (a moment replayed in the past finds nothing new).
+_LATE_SQL = (_as_text(sql_open_late(_DUE, _MET, bindparam("as_of"))), _as_text(sql_met_late(_DUE, _MET)))
 
 
 def record_violations(session: Session, as_of: datetime, *, deadline_ids: Sequence[int] | None = None) -> FlagResult:
@@ -84,15 +97,16 @@ def record_violations(session: Session, as_of: datetime, *, deadline_ids: Sequen
         kind_params[f"kn_{k}"] = k
         kind_params[f"kname_{k}"] = _zh(f"deadlines.kind.{k}")
     only = "AND d.id IN :ids" if deadline_ids is not None else ""
+    open_late, met_late = _LATE_SQL
     sql = f"""
 WITH late AS (
     SELECT d.id, d.case_id, d.branch_id, d.kind, d.due_at, d.responsible_person_id, d.also_charged_person_id
       FROM deadline d
-     WHERE d.cancelled_at IS NULL AND d.met_at IS NULL AND d.due_at < :as_of {only}
+     WHERE d.cancelled_at IS NULL AND {open_late} {only}
     UNION ALL
     SELECT d.id, d.case_id, d.branch_id, d.kind, d.due_at, d.responsible_person_id, d.also_charged_person_id
       FROM deadline d
-     WHERE d.cancelled_at IS NULL AND d.met_at > d.due_at AND d.due_at < :as_of {only}
+     WHERE d.cancelled_at IS NULL AND {met_late} AND d.due_at < :as_of {only}
 ),
 charged AS (
     SELECT l.*, l.responsible_person_id AS person_id, 'responsible' AS charge

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.rules.deadlines import AGEING_BUCKETS
+from dashboard.rules.deadlines import OVERDUE_AGE_BUCKETS
 from dashboard.services.overdue import OverdueRow
 from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, Chart, short_unit
 from dashboard.ui.format import local_time, point_label, time_left
@@ -102,7 +102,7 @@ def violations_chart(data: Sequence[tuple[str, str, int]]) -> alt.Chart:
 
 
 def ageing_chart(buckets: Sequence[tuple[str, int]]) -> alt.Chart:
-    order = [t(f"deadlines.bucket.{key}") for key, _lo, _hi in AGEING_BUCKETS]
+    order = [t(f"deadlines.bucket.{key}") for key, _lo, _hi in OVERDUE_AGE_BUCKETS]
     frame = pd.DataFrame([{"bucket": t(f"deadlines.bucket.{k}"), "count": n} for k, n in buckets],
                          columns=["bucket", "count"])
     return Chart(frame, title=t("deadlines.chart.ageing"), height=CHART_HEIGHT).mark_bar(color=OVERDUE_RED).encode(

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from dashboard.rules.deadlines import (
-    ageing_bucket, charged_for_late_material, compute_due, deadline_status, end_of_next_day, hours_late,
-    is_violation, survey_material_complete, week_start_for, weekly_due,
+    charged_for_late_material, compute_due, deadline_status, end_of_next_day, hours_late,
+    is_violation, overdue_age_bucket, survey_material_complete, week_start_for, weekly_due,
 )
 from dashboard.settings import BUSINESS_TZ, DEFAULT_RULE_SETTINGS
 
@@ -86,7 +86,7 @@ def test_d1_needs_all_three_kinds_of_survey_material():
 @pytest.mark.parametrize("hours, bucket", [(0.5, "lt1d"), (24, "lt1d"), (24.1, "1to3d"), (72, "1to3d"),
                                            (100, "3to7d"), (168.5, "gt7d")])
 def test_ageing_buckets(hours, bucket):
-    assert ageing_bucket(hours) == bucket
+    assert overdue_age_bucket(hours) == bucket
 
 
 def test_late_surveyor_upload_charges_the_surveyor_besides_the_first_responsible():

@@ -1,0 +1,95 @@
+"""The deadline rules that run are the rules that are tested (issue 17).
+
+rules/deadlines.py states each rule twice: in Python for one clock, and as the SQL the tracker,
+the overview and the violation job run. Here both are evaluated on real PostgreSQL over the same
+clocks — at every boundary (met exactly at the due time, a microsecond after, due exactly at the
+end of the due-soon window, exactly 24/72/168 hours overdue) — and must agree. Then the services
+themselves: the violation job flags exactly the clocks `is_violation` names, and the tracker lists
+each clock with the status `deadline_status` gives it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import DateTime, bindparam, select
+
+from dashboard.rules.deadlines import (
+    OVERDUE_AGE_BUCKETS, STATUS_RANK, deadline_status, hours_late, is_violation, overdue_age_bucket,
+    sql_deadline_status, sql_decided, sql_hours_late, sql_is_violation, sql_on_time, sql_overdue_age_bucket,
+    sql_status_is, sql_status_rank,
+)
+from dashboard.services.overdue import OverdueFilters, overdue_export
+from dashboard.services.violations import record_violations
+from db.models import Deadline, Violation
+from tests.factories import make_case
+
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+SOON_HOURS = 24
+US, H = timedelta(microseconds=1), timedelta(hours=1)
+# (due, met) pairs around every boundary the rules draw.
+OFFSETS = [-200 * H, -168 * H - US, -168 * H, -72 * H - US, -72 * H, -24 * H - US, -24 * H, -H, -US, 0 * H, US, H,
+           24 * H - US, 24 * H, 24 * H + US, 30 * H]
+CLOCKS = [(NOW + due, None) for due in OFFSETS] + \
+         [(NOW + due, NOW + due + met) for due in (-30 * H, -US, 0 * H, 5 * H) for met in (-H, -US, 0 * H, US, H)
+          if NOW + due + met <= NOW]
+
+TS = DateTime(timezone=True)
+
+
+def _sql_values(session, due, met):
+    d, m = bindparam("due", due, type_=TS), bindparam("met", met, type_=TS)
+    now, soon = bindparam("now", NOW, type_=TS), bindparam("soon", NOW + timedelta(hours=SOON_HOURS), type_=TS)
+    statuses = {s: sql_status_is(s, d, m, now, soon) for s in STATUS_RANK}
+    row = session.execute(select(sql_is_violation(d, m, now), sql_deadline_status(d, m, now, soon),
+                                 sql_status_rank(d, m, now), sql_hours_late(d, m, now), sql_decided(d, m, now),
+                                 sql_on_time(d, m), sql_overdue_age_bucket(d, now), *statuses.values())).one()
+    return row[:7], dict(zip(statuses, row[7:]))
+
+
+@pytest.mark.parametrize("due,met", CLOCKS, ids=lambda v: "-" if v is None else v.strftime("%m%d-%H%M%S.%f"))
+def test_sql_and_python_agree_on_every_clock(session, due, met):
+    (violation, status, rank, late, decided, on_time, bucket), conditions = _sql_values(session, due, met)
+    python_status = deadline_status(due, met, NOW, SOON_HOURS)
+    assert violation is is_violation(due, met, NOW)
+    assert status == python_status
+    assert rank == STATUS_RANK[python_status]
+    assert late == pytest.approx(hours_late(due, met, NOW), abs=1e-9)
+    assert decided is (met is not None or NOW > due)
+    assert on_time is (met is not None and met <= due)
+    # Each status condition holds for exactly the status the rule gives.
+    assert [s for s, holds in conditions.items() if holds] == [python_status]
+    if python_status == "overdue":
+        assert bucket == overdue_age_bucket(hours_late(due, met, NOW))
+
+
+def test_the_boundaries_are_the_ones_the_rules_state():
+    """Met exactly at the due time is on time, a microsecond later is late; exactly 24 h overdue is
+    still under a day; due exactly at the end of the window is due soon."""
+    assert not is_violation(NOW, NOW, NOW) and is_violation(NOW, NOW + US, NOW + H)
+    assert not is_violation(NOW, None, NOW) and is_violation(NOW - US, None, NOW)
+    assert overdue_age_bucket(24) == "lt1d" and overdue_age_bucket(24.0001) == "1to3d"
+    assert deadline_status(NOW + 24 * H, None, NOW, 24) == "due_soon"
+    assert deadline_status(NOW + 24 * H + US, None, NOW, 24) == "open"
+    assert [key for key, _low, _high in OVERDUE_AGE_BUCKETS] == ["lt1d", "1to3d", "3to7d", "gt7d"]
+
+
+def test_the_job_and_the_tracker_run_the_same_rules(session, org, actor_for):
+    """Each clock on a case of its own, then the services: the job flags the clocks is_violation
+    names, once; the tracker lists overdue, due-soon and met-late clocks with deadline_status's word."""
+    person = org.person("gz_claims")
+    clocks = []
+    for n, (due, met) in enumerate(CLOCKS):
+        case = make_case(session, org, "gz", commit=False)
+        clock = Deadline(case_id=case.id, branch_id=case.branch_id, kind="D2", subject_key=f"rule-agreement:{n}", responsible_person_id=person,
+                         started_at=due - 24 * H, due_at=due, met_at=met)
+        session.add(clock)
+        clocks.append(clock)
+    session.flush()
+    record_violations(session, NOW)
+    session.commit()
+    flagged = set(session.scalars(select(Violation.deadline_id)))
+    assert flagged == {c.id for c in clocks if is_violation(c.due_at, c.met_at, NOW)}
+    listed = {row.deadline_id: row.status for row in overdue_export(session, actor_for("admin"), OverdueFilters(),
+                                                                    now=NOW)}
+    expected = {c.id: deadline_status(c.due_at, c.met_at, NOW, SOON_HOURS) for c in clocks}
+    assert listed == {i: s for i, s in expected.items() if s in ("overdue", "due_soon", "met_late")}
