@@ -20,7 +20,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from db.demo_org import DEMO_PASSWORD
+from dashboard.demo.org import DEMO_PASSWORD
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 # (page key, who opens it): a national HQ admin for every page it may open, a branch manager for

@@ -38,7 +38,7 @@ def _timed(label: str, func):
 
 
 def generate(url: str, cases: int) -> None:
-    from db.demo_org import build_org
+    from dashboard.demo.org import build_org
 
     engine = create_engine(url)
     with Session(engine) as session:

@@ -4,7 +4,7 @@
 
 Creates its own database (default `bench_claims`, dropped and re-created) on the server of
 DATABASE_URL (or postgresql://postgres@127.0.0.1:5432), migrates it with db.schema.upgrade_to_head,
-builds 30 branches x 10 sub-branches with every role and position filled (db.demo_org.build_org,
+builds 30 branches x 10 sub-branches with every role and position filled (dashboard.demo.org.build_org,
 password demo1234), then fills every table with INSERT ... SELECT over generate_series. Every
 random choice is a hash of (row id, purpose, seed) — hashint8extended — so the same seed and
 as-of give the same rows. Never touches the app's `claims` database.
@@ -104,7 +104,7 @@ def create_database(name: str) -> str:
 def build_people(engine: Engine, seed: int) -> None:
     """Org and people through the demo builder, then lookup tables the set-based SQL joins to."""
     from dashboard.services.auth import hash_password
-    from db.demo_org import DEMO_PASSWORD, build_org
+    from dashboard.demo.org import DEMO_PASSWORD, build_org
 
     with Session(engine) as session:
         org = build_org(session, hash_password(DEMO_PASSWORD), branches=bench_branches(), seed=seed,

@@ -211,7 +211,7 @@ def bench_import(rows: int) -> dict:
     from dashboard.services.case_import import (
         EXAMPLE_ROW, IMPORT_FIELDS, MAX_IMPORT_ROWS, header_for, import_cases,
     )
-    from db.demo_org import build_org
+    from dashboard.demo.org import build_org
     from db.schema import upgrade_to_head
 
     name = f"bench_import_{uuid.uuid4().hex[:8]}"
@@ -260,7 +260,7 @@ def bench_import(rows: int) -> dict:
 def ensure_empty_database(name: str = "bench_empty") -> str:
     """Same organisation and people as the bench database, no cases."""
     from dashboard.services.auth import hash_password
-    from db.demo_org import DEMO_PASSWORD, build_org
+    from dashboard.demo.org import DEMO_PASSWORD, build_org
     from db.schema import upgrade_to_head
 
     url = create_database(name)

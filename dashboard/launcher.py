@@ -113,7 +113,7 @@ def migrate(url: str) -> None:
 
 
 def load_demo(url: str) -> None:
-    from db.demo import load_demo_if_empty
+    from dashboard.demo.load import load_demo_if_empty
 
     loaded = load_demo_if_empty(url)
     say("demo data loaded" if loaded else "database already holds data: demo data not loaded")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.services.actor import Actor, load_actor
-from db.demo_org import DEMO_PASSWORD, DemoOrg, build_org
+from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
 from db.engine import normalise_url
 from db.schema import upgrade_to_head
 from tests.clock_pin import start_process_pin, travel_to, travel_to_pinned_moment

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.demo_org import DemoOrg
+from dashboard.demo.org import DemoOrg
 from db.models import ClaimCase
 
 _seq = itertools.count(1)

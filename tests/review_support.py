@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.services.actor import load_actor
 from dashboard.services.dispatch import record_estimate
-from db.demo_org import DemoOrg
+from dashboard.demo.org import DemoOrg
 from db.models import ClaimCase
 from tests.factories import T0, make_case
 

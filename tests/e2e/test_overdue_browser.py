@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from dashboard import clock
 from dashboard.services.dispatch import record_estimate
-from db import demo_deadlines
+from dashboard.demo import deadlines as demo_deadlines
 from tests.e2e.conftest import screenshot, sign_in
 from tests.factories import make_case
 

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from dashboard.services.auth import authenticate
 from dashboard.services.errors import UserError
-from db.demo_org import DEMO_PASSWORD
+from dashboard.demo.org import DEMO_PASSWORD
 
 
 def test_correct_password_signs_in_with_the_persons_roles(session, org):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from dashboard import clock
 from dashboard.services.dispatch import record_estimate
-from db import demo_deadlines
+from dashboard.demo import deadlines as demo_deadlines
 from db.models import Deadline, Upload, Violation
 from tests.factories import make_case
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from dashboard.services.dispatch_board import BoardFilter, board_page
-from db.demo_intake import populate
+from dashboard.demo.intake import populate
 from db.models import ContactAttempt, TierRuleSet
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from dashboard import clock
 from dashboard.services.dispatch import record_estimate
-from db import demo_review
+from dashboard.demo import review as demo_review
 from db.models import (
     Opinion, OpinionPoint, PointAnswer, PointVerdict, ProgressNote, ReviewQueueEntry, Violation, WeeklySummary,
 )

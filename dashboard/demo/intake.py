@@ -16,7 +16,7 @@ from dashboard.services.actor import load_actor
 from dashboard.services.dispatch import record_contact_attempt
 from dashboard.services.intake import CaseInput, register_case
 from dashboard.services.tier_admin import BandInput, decide_branch_request, request_branch_subtiers
-from db.demo_org import DemoOrg
+from dashboard.demo.org import DemoOrg
 from db.models import Dispatch
 
 _PLACES = {"gz": ("广东省", "广州市"), "sz": ("广东省", "深圳市"), "hz": ("浙江省", "杭州市"),

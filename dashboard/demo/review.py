@@ -20,7 +20,7 @@ from dashboard.services.supervision import post_progress_note, post_supervision_
 from dashboard.services.violations import record_violations
 from dashboard.services.weekly import build_weekly_summaries, submit_weekly_summary
 from dashboard.settings import BUSINESS_TZ
-from db.demo_org import DemoOrg
+from dashboard.demo.org import DemoOrg
 from db.models import (
     ClaimCase, Deadline, Dispatch, OpinionPoint, ReviewQueueEntry, SupervisorAssignment, WeeklySummary,
 )

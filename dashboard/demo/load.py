@@ -1,11 +1,11 @@
 """Demo data: the demo organisation and about 2,000 cases across states, lines and tiers.
 
-    python -m db.demo [--seed 42] [--cases 2000]
+    python -m dashboard.demo.load [--seed 42] [--cases 2000]
 
 Deterministic for a seed (times are relative to now, so deadlines are open or overdue as a
 person opening the dashboard today expects). Estimates go through the real dispatch service,
 so tiers, dispatches, copies, notifications and deadline clocks are what production makes.
-Feature areas add their rows through `db/demo_<area>.py: populate(session, org, rng, now)`.
+Feature areas add their rows through `dashboard/demo/<area>.py: populate(session, org, rng, now)`.
 """
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.history import record_event
-from db.demo_org import DEMO_PASSWORD, DemoOrg, build_org
+from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
 from db.engine import get_engine, normalise_url, session_factory
 from db.models import ClaimCase, Person
 
 # Feature areas that add demo rows, in the order they run (each optional until it exists).
-POPULATE_MODULES = ("db.demo_intake", "db.demo_deadlines", "db.demo_review")
+POPULATE_MODULES = ("dashboard.demo.intake", "dashboard.demo.deadlines", "dashboard.demo.review")
 
 _STREETS = ("人民路", "解放路", "中山路", "建设大道", "滨江路", "长江路", "环城北路", "天府大道", "科技园路",
             "东风路", "学府路", "工业大道", "新华街", "迎宾大道", "高新区创业路")

@@ -16,8 +16,8 @@ from dashboard.services.actor import Actor, load_actor
 from dashboard.services.errors import UserError
 from dashboard.services.uploads import record_upload
 from dashboard.services.violations import record_violations
-from db.demo_files import demo_material
-from db.demo_org import DemoOrg
+from dashboard.demo.files import demo_material
+from dashboard.demo.org import DemoOrg
 from db.models import ClaimCase, Deadline, Dispatch
 
 # (on time, late, never) shares per clock (第三章 时效要求: most are met, a minority late or missing).
