@@ -25,7 +25,7 @@ from dashboard.ui.tables import download_buttons
 from dashboard.ui.tier_editor import bands_frame, edit_bands
 
 actor = require_page("admin_rules")
-is_admin = actor.has_role("hq_admin")
+is_admin = actor.may("rules.admin")
 NOT_SAVED = "admin.rules.not_saved"
 st.title(t("admin.title"))
 

@@ -26,7 +26,7 @@ PAGE_SIZE = 25
 # What the register's widgets hold, kept while the inbox is open (see _keep below).
 REGISTER_KEYS, REGISTER_PREFIXES = ("fb_reg_closed", "fb_reg_case_no", "fb_reg_case", "fb_progress"), ("fb_reg_page_",)
 now = clock.now()
-is_manager = actor.has_role("branch_manager")
+is_manager = actor.may("review.answer")
 is_tracker = actor.has_role("branch_tracker")
 st.title(t("review.page.branch_feedback"))
 show_flash()

@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.dispatch_board import (
-    ACT_ROLES, VIEWS, BoardFilter, BoardRow, board_count, board_page, branch_options, sub_branch_options,
+    VIEWS, BoardFilter, BoardRow, board_count, board_page, branch_options, sub_branch_options,
     tier_choices,
 )
 from dashboard.ui.board_act import CHOSEN, dispatch_text, render_act_panel, render_picker
@@ -28,7 +28,7 @@ from dashboard.ui.tables import case_table, download_buttons, pager
 actor = require_page("dispatch_board")
 PAGE_SIZE = 50
 now = clock.now()
-may_act = actor.has_role(*ACT_ROLES)
+may_act = actor.may("dispatch.act")
 st.title(t("board.title"))
 
 

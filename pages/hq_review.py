@@ -22,7 +22,7 @@ from dashboard.ui.tables import download_buttons, open_case, pager
 actor = require_page("hq_review")
 PAGE_SIZE = 25
 now = clock.now()
-can_write = actor.has_role("hq_reviewer")
+can_write = actor.may("review.post")
 st.title(t("review.page.hq_review"))
 show_flash()
 if not can_write:

@@ -28,9 +28,9 @@ from dashboard.ui.tables import download_buttons, empty_note, open_case, pager
 actor = require_page("supervision")
 PAGE_SIZE = 25
 now = clock.now()
-is_supervisor = actor.has_role("exec_supervisor")
+is_supervisor = actor.may("supervision.post")
 is_first = actor.has_role("first_responsible")
-is_admin = actor.has_role("hq_admin")
+is_admin = actor.may("supervision.assign")
 ASSIGN_NOT_SAVED = "supervision.assign_not_saved"  # each refusal's heading says what was not written
 st.title(t("review.page.supervision"))
 

@@ -27,7 +27,7 @@ PAGE_SIZE = 20
 # every cell of them cost more than the rest of the page) and downloaded whole.
 CASES_PAGE_SIZE = 50
 now = clock.now()
-is_tracker = actor.has_role("branch_tracker")
+is_tracker = actor.may("weekly.submit")
 st.title(t("review.page.weekly_summary"))
 show_flash()
 

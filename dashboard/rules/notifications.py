@@ -32,7 +32,7 @@ ACCIDENT_WORDS = {
 
 
 @dataclass(frozen=True)
-class CaseFacts:
+class NoticeFacts:
     case_no: str
     insured: str
     plate_no: str | None
@@ -44,7 +44,7 @@ class CaseFacts:
     estimate: Decimal
 
 
-def _common(facts: CaseFacts) -> dict[str, str]:
+def _common(facts: NoticeFacts) -> dict[str, str]:
     local = facts.accident_time.astimezone(BUSINESS_TZ)
     injury = facts.accident_type in ("injury", "death")
     return {
@@ -58,11 +58,11 @@ def _common(facts: CaseFacts) -> dict[str, str]:
     }
 
 
-def render_dispatch(facts: CaseFacts, on_scene_hours: int, report_hours: int) -> str:
+def render_dispatch(facts: NoticeFacts, on_scene_hours: int, report_hours: int) -> str:
     return DISPATCH_TEMPLATE.format(**_common(facts), on_scene_hours=on_scene_hours, report_hours=report_hours)
 
 
-def render_copy(facts: CaseFacts, dispatched_names: list[str]) -> str:
+def render_copy(facts: NoticeFacts, dispatched_names: list[str]) -> str:
     return COPY_TEMPLATE.format(**_common(facts), dispatched="、".join(dispatched_names))
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
+from dashboard.rules.permissions import may
 from db.models import ClaimCase, OrgUnit, Person, RoleAssignment, SupervisorAssignment
 
 # Roles that work nationally: they see every branch (SPEC §1).
@@ -37,6 +38,10 @@ class Actor:
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def may(self, capability: str) -> bool:
+        """Whether one of the person's roles holds `capability` (rules/permissions)."""
+        return may(self.roles, capability)
 
     @property
     def is_national(self) -> bool:

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.errors import NotFound
 from dashboard.services.stale import stale_case
+from dashboard.services.capability import requires
 from db.models import ClaimCase
 
 
 _ACTOR_SCOPE = object()
 
 
+@requires("case.read")
 def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False,
                       expected_version: int | None = None, scope: object = _ACTOR_SCOPE) -> ClaimCase:
     """`scope` narrows further for a page's own audience (None: no limit); default: case_scope(actor)."""
@@ -33,6 +35,7 @@ def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_updat
     return case
 
 
+@requires("case.read")
 def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
     """The case with this number, as typed or as meant: full-width characters from a Chinese input
     method (ＢＡ２０２６…) and lower case are read as the case number's own form; an exact match wins."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.services.actor import PERSONAL_ROLES, Actor, case_scope, unit_scope
 from dashboard.services.statements import built_once, read
+from dashboard.services.capability import requires
 from db.models import CaseCount, ClaimCase, LateCount
 
 
@@ -28,6 +29,7 @@ class VisibleCounts:
     pending_tiered_amount: Decimal
 
 
+@requires("case.read")
 def visible_counts(session: Session, actor: Actor) -> VisibleCounts:
     """Every case the actor may read (any state), how many are pending, how many of those are
     tiered, and their current estimate."""
@@ -38,6 +40,7 @@ def visible_counts(session: Session, actor: Actor) -> VisibleCounts:
     return VisibleCounts(int(cases), int(pending), int(tiered), Decimal(amount))
 
 
+@requires("case.read")
 def visible_case_count(session: Session, actor: Actor) -> int:
     """Every case the actor may read, of any state."""
     return visible_counts(session, actor).cases

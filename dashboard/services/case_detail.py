@@ -26,6 +26,7 @@ from dashboard.services.case_state import allowed_targets
 from dashboard.services.case_timeline_query import TIMELINE, decode_params
 from dashboard.services.errors import NotFound
 from dashboard.services.statements import read, read_prepared
+from dashboard.services.capability import requires
 from db.models import ClaimCase, Person, TierRuleSet
 
 ROWS_PER_SOURCE = 500  # bound per source table; a real case has a few dozen rows in each
@@ -40,7 +41,6 @@ _SAME_INSTANT_RANK = {"reported": 0, "detail.ev.event.case_registered": 1, "esti
                       "detail.ev.event.case_tiered": 3, "detail.ev.event.case_escalated": 3, "dispatch": 4,
                       "notification": 9}
 # Who may add material from the detail page (record_upload checks again, per case).
-UPLOAD_ROLES = frozenset({"surveyor", "first_responsible", "hq_admin"})
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class DeadlineLine:
 
 
 @dataclass(frozen=True)
-class CaseFacts:
+class DetailFacts:
     id: int
     case_no: str
     state: str
@@ -109,7 +109,7 @@ class CaseFacts:
 
 @dataclass(frozen=True)
 class CaseDetail:
-    facts: CaseFacts
+    facts: DetailFacts
     timeline: list[TimelineEntry]
     deadlines: list[DeadlineLine]
     dispatched: list[tuple[int, str]]  # (person id, name) of every first responsible dispatched
@@ -118,6 +118,7 @@ class CaseDetail:
     may_answer: bool
 
 
+@requires("case.read")
 def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
     """The id of case number `case_no` if the actor may see it; NotFound otherwise."""
     return _find_case_id(session, actor, case_no)
@@ -156,7 +157,7 @@ def _facts_query() -> Select:
             .where(ClaimCase.id == bindparam("case_id")))
 
 
-def _visible_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
+def _visible_facts(session: Session, actor: Actor, case_id: int) -> DetailFacts:
     """The case's facts in one statement, within the actor's scope; NotFound otherwise (never says
     whether another branch's case exists). Plain columns, not an ORM object: the page only reads them."""
     query = _facts_query()
@@ -168,9 +169,10 @@ def _visible_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
         raise NotFound()
     values = dict(row._mapping)
     values["tier_rule_branch_specific"] = bool(values["tier_rule_branch_specific"])
-    return CaseFacts(**values)
+    return DetailFacts(**values)
 
 
+@requires("case.read")
 def case_detail(session: Session, actor: Actor, case_id: int, now: datetime | None = None) -> CaseDetail:
     """Facts and the whole timeline of a case the actor may see; NotFound for any other case.
 
@@ -199,8 +201,8 @@ def case_detail(session: Session, actor: Actor, case_id: int, now: datetime | No
     # Same instant: cause before effect (estimate → tiering → dispatch → ... → notifications sent).
     timeline.sort(key=lambda e: (e.at, _SAME_INSTANT_RANK.get(e.summary, _SAME_INSTANT_RANK.get(e.kind, 5))))
     deadlines.sort(key=lambda d: (d.due_at, d.id))
-    may_upload = actor.has_role(*UPLOAD_ROLES) and facts.pending
-    may_answer = actor.has_role("branch_manager", "branch_tracker") and has_opinion
+    may_upload = actor.may("material.upload") and facts.pending
+    may_answer = actor.may("review.inbox") and has_opinion
     return CaseDetail(facts=facts, timeline=timeline, deadlines=deadlines, dispatched=list(dispatched.items()),
                       allowed_states=allowed_targets(actor, facts.state), may_upload=may_upload,
                       may_answer=may_answer)

@@ -39,9 +39,10 @@ from dashboard.services.actor import Actor
 from dashboard.rules.intake_fields import visible
 from dashboard.services.errors import FieldError, UserError
 from dashboard.services.intake import (
-    INPUT_FIELDS, CaseInput, case_columns, check_case_input, load_reference, require_intake_role,
+    INPUT_FIELDS, CaseInput, case_columns, check_case_input, load_reference,
 )
 from dashboard.services.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+from dashboard.services.capability import requires
 
 MAX_IMPORT_ROWS = 50_000
 # One upload limit for every file the product takes (the server refuses a bigger one before it
@@ -284,6 +285,7 @@ def _text(value: Any) -> Any:
     return value
 
 
+@requires("case.import")
 def check_rows(session: Session, actor: Actor, rows: list[FileRow], now: datetime) -> ImportReport:
     case_nos = [str(_text(r.values.get("case_no")) or "").strip() for r in rows]
     ref = load_reference(session, actor, case_nos)
@@ -307,11 +309,11 @@ def check_rows(session: Session, actor: Actor, rows: list[FileRow], now: datetim
     return report
 
 
+@requires("case.import")
 def check_import(session: Session, actor: Actor, filename: str, content: bytes,
                  now: datetime | None = None) -> ImportReport:
     """Validate a file without writing anything: the preview the page shows before importing."""
     now = clock.or_now(now)
-    require_intake_role(actor)
     return check_rows(session, actor, read_rows(filename, content), now)
 
 
@@ -323,13 +325,13 @@ def _file_name(filename: str) -> str:
     return visible(filename)[:200]
 
 
+@requires("case.import")
 def import_cases(session: Session, actor: Actor, filename: str, content: bytes, *,
                  import_valid_rows: bool = False, now: datetime | None = None,
                  progress: Progress | None = None) -> ImportReport:
     """Import a file in one transaction; with bad rows, nothing unless `import_valid_rows`."""
     started = time.perf_counter()
     now = clock.or_now(now)
-    require_intake_role(actor)
     report = check_rows(session, actor, read_rows(filename, content), now)
     if report.problems and not import_valid_rows or not report.valid:
         session.rollback()

@@ -13,22 +13,24 @@ from dashboard.services.case_access import load_visible_case
 from dashboard.services.stale import stale_case
 from dashboard.services.errors import PermissionDenied, UserError
 from dashboard.services.history import record_event
+from dashboard.services.capability import requires
 from db.models import ClaimCase
 
 # Who may move a case forward by hand (within the cases they may see). HQ reviewers, supervisors
 # and the executive office read and comment; they do not run the claim (SPEC §1).
-STATE_CHANGE_ROLES = frozenset({"hq_admin", "call_center", "branch_manager", "branch_tracker",
-                                "first_responsible", "surveyor"})
 
 
+@requires("case.read")
 def may_change_state(actor: Actor) -> bool:
-    return actor.has_role(*STATE_CHANGE_ROLES)
+    return actor.may("case.change_state")
 
 
+@requires("case.read")
 def allowed_targets(actor: Actor, state: str) -> tuple[str, ...]:
     return manual_targets(state) if may_change_state(actor) else ()
 
 
+@requires("case.change_state")
 def advance_state(session: Session, actor: Actor, case_id: int, to_state: str, expected_version: int,
                   now: datetime | None = None) -> ClaimCase:
     """Move the case to `to_state`; refused if someone changed the case since `expected_version`."""

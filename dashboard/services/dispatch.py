@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.rules.notifications import (
-    CaseFacts, render_copy, render_dispatch, render_go_instead, render_name_person,
+    NoticeFacts, render_copy, render_dispatch, render_go_instead, render_name_person,
 )
 from dashboard.rules.amounts import AmountProblem, needs_confirmation, parse_amount
 from dashboard.rules.contact_reasons import reason_from_words, reason_problem
@@ -30,12 +30,12 @@ from dashboard.services.outbox import queue_notification
 from dashboard.services.rule_settings import all_settings, get_setting
 from dashboard.services.stale import stale_case, stale_write
 from dashboard.services.tiers import TierTable, active_tier_table, tier_table_by_id
+from dashboard.services.capability import requires
 from dashboard.settings import COMPULSORY_ONLY_TIER, SUB_BRANCH_POSITIONS
 from db.models import (
     CaseEvent, ClaimCase, ContactAttempt, Dispatch, Estimate, OrgUnit, Person, RoleAssignment,
 )
 
-DISPATCH_ROLES = ("call_center", "hq_admin")
 CONTACT_OUTCOMES = ("reached", "unreachable", "unavailable")
 
 
@@ -97,8 +97,8 @@ class DelegateResult:
     delegate_title: str | None
 
 
-def _facts(case: ClaimCase, amount: Decimal) -> CaseFacts:
-    return CaseFacts(case.case_no, case.insured_name, case.plate_no, case.province, case.city, case.address,
+def _facts(case: ClaimCase, amount: Decimal) -> NoticeFacts:
+    return NoticeFacts(case.case_no, case.insured_name, case.plate_no, case.province, case.city, case.address,
                      case.accident_time, case.accident_type, amount)
 
 
@@ -137,6 +137,7 @@ def _check_amount(raw: object) -> Decimal:
         raise ValidationFailed([FieldError("estimate", f"amount.{problem.reason}", {"value": problem.text})]) from None
 
 
+@requires("case.estimate")
 def record_estimate(session: Session, actor: Actor, case_id: int, amount: object, *, note: str | None = None,
                     now: datetime | None = None, expected_version: int | None = None,
                     confirmed: bool = False) -> EstimateResult:
@@ -151,14 +152,14 @@ def record_estimate(session: Session, actor: Actor, case_id: int, amount: object
     the highest tier it reached.
     """
     now = clock.or_now(now)
-    if not actor.has_role(*DISPATCH_ROLES, "surveyor"):
+    if not actor.may("case.estimate"):
         raise PermissionDenied()
     value = _check_amount(amount)
     limit = Decimal(str(get_setting(session, "estimate.confirm_above")))
     if needs_confirmation(value, limit) and not confirmed:
         raise NeedsConfirmation("amount.confirm_large", field="estimate", amount=value, limit=limit)
     case = load_visible_case(session, actor, case_id, for_update=True, expected_version=expected_version)
-    if not actor.has_role(*DISPATCH_ROLES) and case.surveyor_id != actor.person_id:
+    if not actor.may("case.estimate_any") and case.surveyor_id != actor.person_id:
         raise PermissionDenied()
     if case.state == "closed":
         raise UserError("dispatch.error.case_closed", field="estimate")
@@ -248,7 +249,7 @@ def _dispatch_band(session: Session, actor: Actor, case: ClaimCase, table: TierT
         _notify_hq_major(session, case, facts, names, now)
 
 
-def _notify_hq_major(session: Session, case: ClaimCase, facts: CaseFacts, names: list[str], now: datetime) -> None:
+def _notify_hq_major(session: Session, case: ClaimCase, facts: NoticeFacts, names: list[str], now: datetime) -> None:
     hq_people = session.scalars(
         select(RoleAssignment.person_id).distinct()
         .where(RoleAssignment.role.in_(("hq_admin", "hq_reviewer")))
@@ -332,6 +333,7 @@ def _upper_names_person(session: Session, actor: Actor, case: ClaimCase, dispatc
     result.awaiting_delegate = True
 
 
+@requires("dispatch.act")
 def record_contact_attempt(session: Session, actor: Actor, dispatch_id: int, outcome: str, *,
                            reason_code: str | None = None, reason: str | None = None,
                            delegate_person_id: int | None = None, expected_version: int | None = None,
@@ -345,8 +347,6 @@ def record_contact_attempt(session: Session, actor: Actor, dispatch_id: int, out
     a colleague's call logged meanwhile, or a re-tier, refuses this one as stale.
     """
     now = clock.or_now(now)
-    if not actor.has_role(*DISPATCH_ROLES):
-        raise PermissionDenied()
     if outcome not in CONTACT_OUTCOMES:
         raise ValidationFailed([FieldError("outcome", "dispatch.error.bad_outcome")])
     reason = (reason or "").strip() or None
@@ -423,6 +423,7 @@ def _set_delegate(session: Session, actor: Actor, case: ClaimCase, dispatch: Dis
     return delegate
 
 
+@requires("case.read")
 def name_delegate(session: Session, actor: Actor, dispatch_id: int, delegate_person_id: int, *,
                   expected_version: int | None = None, expected_case_version: int | None = None,
                   now: datetime | None = None) -> DelegateResult:
@@ -437,7 +438,7 @@ def name_delegate(session: Session, actor: Actor, dispatch_id: int, delegate_per
     dispatch, case = _load_dispatch(session, actor, dispatch_id)
     upper_ids = set(session.scalars(select(Dispatch.person_id).where(
         Dispatch.case_id == case.id, Dispatch.reason == "unreachable_next_tier")))
-    allowed = actor.has_role(*DISPATCH_ROLES) or actor.person_id == dispatch.person_id or actor.person_id in upper_ids
+    allowed = actor.may("dispatch.act") or actor.person_id == dispatch.person_id or actor.person_id in upper_ids
     if not allowed:
         raise PermissionDenied()
     _check_versions(session, dispatch, case, expected_version, expected_case_version)

@@ -21,14 +21,13 @@ from dashboard.services.aliases import BRANCH, DELEGATE, DISPATCHED_PERSON, SUB_
 from dashboard.rules.delegates import delegate_order, person_rank, position_ranks
 from dashboard.services.case_access import find_case_id, load_visible_case
 from dashboard.services.dispatch import case_tier_table
-from dashboard.services.errors import NotFound, PermissionDenied
+from dashboard.services.errors import NotFound
 from dashboard.services.stale import stale_case
 from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Dispatch, OrgUnit, Person, RoleAssignment
 
-BOARD_ROLES = ("call_center", "hq_admin", "hq_reviewer", "branch_manager", "branch_tracker", "executive")
-ACT_ROLES = ("call_center", "hq_admin")
 VIEWS = ("all", "awaiting", "dispatched")
 STATUSES = ("awaiting_dispatch", "awaiting_estimate", "dispatched")  # most urgent first
 
@@ -83,11 +82,6 @@ class BoardRow:
 class BoardPage:
     total: int
     rows: list[BoardRow]
-
-
-def require_board(actor: Actor) -> None:
-    if not actor.has_role(*BOARD_ROLES):
-        raise PermissionDenied()
 
 
 def _day_start(day: date) -> datetime:
@@ -191,30 +185,30 @@ def _board_row(r, now: datetime) -> BoardRow:
                     dispatches=[_dispatch_info(r[0], d) for d in r[12]], compulsory_only=bool(r[11]), version=r[13])
 
 
+@requires("dispatch.board")
 def board_count(session: Session, actor: Actor, filters: BoardFilter) -> int:
-    require_board(actor)
     return read(session, _count_statement(actor, filters)).scalar() or 0
 
 
+@requires("dispatch.board")
 def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: int = 50, offset: int = 0,
                now: datetime | None = None, total: int | None = None) -> BoardPage:
     """One page of the board, most urgent first (awaiting dispatch, awaiting estimate, dispatched).
 
     `total`: the count the caller already has from board_count (not counted again)."""
     now = clock.or_now(now)
-    require_board(actor)
     total, rows = count_then_page(session, lambda: _count_statement(actor, filters),
                                   lambda: _page_statement(actor, filters, limit, offset), limit=limit, total=total)
     return BoardPage(total or 0, [_board_row(r, now) for r in rows])
 
 
 
+@requires("dispatch.board")
 def board_case(session: Session, actor: Actor, case_id: int, *, now: datetime | None = None) -> BoardRow:
     """One case the actor may see, by id, as the board shows it, with its version: the case a
     person chose to act on, whatever page of the list (or whether the list still holds it). The act
     panel draws this and its writes name this version, never a row re-read on the submit's rerun."""
     now = clock.or_now(now)
-    require_board(actor)
     query = (select(*_row_columns(_status_rank())).select_from(ClaimCase)
              .join(BRANCH, BRANCH.id == ClaimCase.branch_id).join(SUB_BRANCH, SUB_BRANCH.id == ClaimCase.sub_branch_id)
              .join(SURVEYOR, SURVEYOR.id == ClaimCase.surveyor_id).where(ClaimCase.id == case_id))
@@ -227,17 +221,17 @@ def board_case(session: Session, actor: Actor, case_id: int, *, now: datetime | 
     return _board_row(row, now)
 
 
+@requires("dispatch.board")
 def case_last_change(session: Session, actor: Actor, case_id: int) -> tuple[str | None, str | None]:
     """Who last changed the case (or one of its dispatches) and when, for a page whose view of it is old."""
-    require_board(actor)
     load_visible_case(session, actor, case_id)
     stale = stale_case(session, case_id)
     return stale.params.get("who"), stale.params.get("at")
 
 
+@requires("dispatch.board")
 def board_case_id(session: Session, actor: Actor, case_no: str) -> int:
     """The case to act on, by its number as typed (NotFound for another branch's case too)."""
-    require_board(actor)
     return find_case_id(session, actor, case_no)
 
 
@@ -245,18 +239,17 @@ _CASE_DISPATCHES = (_with_names(select(*_DISPATCH_FIELDS)).where(Dispatch.case_i
                     .order_by(*_DISPATCH_ORDER))
 
 
+@requires("dispatch.board")
 def case_dispatches(session: Session, actor: Actor, case_id: int) -> list[DispatchInfo]:
     """The dispatches of one case the actor may see (for acting from the board)."""
-    require_board(actor)
     load_visible_case(session, actor, case_id)
     return [_dispatch_info(case_id, r) for r in read(session, _CASE_DISPATCHES, {"case_id": case_id})]
 
 
+@requires("dispatch.act")
 def delegate_candidates(session: Session, actor: Actor, dispatch_id: int) -> list[tuple[int, str]]:
     """Active people of the case's branch and its sub-branches who could go instead (指定专人), the
     first responsible's own rank and above first (rules/delegates.py), as (id, "name（title）")."""
-    if not actor.has_role(*ACT_ROLES):
-        raise PermissionDenied()
     dispatch = session.get(Dispatch, dispatch_id)
     if dispatch is None:
         raise NotFound()
@@ -279,15 +272,15 @@ def delegate_candidates(session: Session, actor: Actor, dispatch_id: int) -> lis
     return [(pid, f"{name}（{title}）" if title else name) for pid, (name, title, _p, _n) in ordered_people]
 
 
+@requires("dispatch.board")
 def branch_options(session: Session, actor: Actor) -> list[tuple[int, str]]:
     """Branches the actor may filter by: all for national roles, else their own."""
-    require_board(actor)
     return [(u.id, u.name) for u in reference.branch_choices(session, actor)]
 
 
+@requires("dispatch.board")
 def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[tuple[int, str]]:
     """Sub-branches of the branches the actor may filter by."""
-    require_board(actor)
     return [(u.id, u.name) for u in reference.sub_branch_choices(session, actor, branch_id)]
 
 

@@ -13,6 +13,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.case_counts import visible_counts
 from dashboard.services.deadlines import d5_point_id, d5_round
 from dashboard.services.statements import built_once, read
+from dashboard.services.capability import requires
 from db.models import ClaimCase, Deadline, Dispatch, OpinionPoint
 
 
@@ -24,6 +25,7 @@ class HomeFigures:
     pending_tiered_amount: Decimal
 
 
+@requires("case.read")
 def home_figures(session: Session, actor: Actor) -> HomeFigures:
     # From the figures the database keeps per sub-branch (services/case_counts): a sum over a few
     # hundred rows, whatever the history and the backlog.
@@ -31,6 +33,7 @@ def home_figures(session: Session, actor: Actor) -> HomeFigures:
     return HomeFigures(counts.cases, counts.pending, counts.pending_tiered, counts.pending_tiered_amount)
 
 
+@requires("case.read")
 def unit_names(session: Session, actor: Actor) -> list[str]:
     names = reference.org_tree(session).names
     return [names[i] for i in sorted({a.unit_id for a in actor.assignments}) if i in names]
@@ -52,6 +55,7 @@ class MyTask:
     answer_round: int | None = None
 
 
+@requires("case.read")
 def my_open_tasks(session: Session, actor: Actor, *, limit: int = 20) -> tuple[int, list[MyTask]]:
     """The person's own open clocks, most urgent first (overdue ones at the top), and how many
     there are: one statement (a person has a handful of open clocks, so counting them beside the

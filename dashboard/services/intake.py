@@ -33,15 +33,14 @@ from dashboard.rules.intake_fields import (
 from dashboard.rules.intake_fields import earliest_date as read_earliest_date
 from dashboard.services.actor import Actor
 from dashboard.services.case_access import find_case_id, load_visible_case
-from dashboard.services.dispatch import DISPATCH_ROLES, record_estimate
-from dashboard.services.errors import FieldError, PermissionDenied, ValidationFailed
+from dashboard.services.dispatch import record_estimate
+from dashboard.services.errors import FieldError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.rule_settings import get_setting
+from dashboard.services.capability import requires
 from dashboard.settings import ACCIDENT_TYPES, BUSINESS_LINES, BUSINESS_TZ, DEFAULT_RULE_SETTINGS, VEHICLE_USES
 from db.models import ClaimCase, OrgUnit, Person, RoleAssignment
 
-INTAKE_ROLES = ("surveyor", "call_center", "hq_admin")
-NATIONAL_INTAKE_ROLES = ("call_center", "hq_admin")
 
 # 案情描述 is a TEXT column; this is its limit (a page of the surveyor's notes).
 DESCRIPTION_MAX_CHARS = 4000
@@ -163,11 +162,7 @@ class IntakeReference:
         return self.surveyor_by_username.get(text.lower())
 
 
-def require_intake_role(actor: Actor) -> None:
-    if not actor.has_role(*INTAKE_ROLES):
-        raise PermissionDenied()
-
-
+@requires("case.register")
 def load_reference(session: Session, actor: Actor, case_nos: Iterable[str] = ()) -> IntakeReference:
     """Sub-branches, surveyors and the given case numbers already in the database (3 queries)."""
     units = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.parent_id)
@@ -186,7 +181,7 @@ def load_reference(session: Session, actor: Actor, case_nos: Iterable[str] = ())
     for person_id, username, unit_id in rows:
         units_of.setdefault(person_id, set()).add(unit_id)
         by_username[username.lower()] = person_id
-    if actor.has_role(*NATIONAL_INTAKE_ROLES):
+    if actor.may("case.register_any_branch"):
         allowed = None
     else:
         allowed = frozenset(a.unit_id for a in actor.assignments
@@ -399,6 +394,7 @@ class RegisteredCase:
     estimate_recorded: bool
 
 
+@requires("case.register")
 def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime | None = None, *,
                   estimate_confirmed: bool = False) -> RegisteredCase:
     """Register one reported case (报案受理); with `initial_estimate`, record it and dispatch too.
@@ -408,10 +404,9 @@ def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime
     the person confirmed it (`estimate_confirmed`).
     """
     now = clock.or_now(now)
-    require_intake_role(actor)
     ref = load_reference(session, actor, [str(data.case_no or "")])
     values, errors = check_case_input(data, ref, now)
-    if (values["initial_estimate"] is not None and not actor.has_role(*NATIONAL_INTAKE_ROLES)
+    if (values["initial_estimate"] is not None and not actor.may("case.register_any_branch")
             and values["surveyor_id"] not in (None, actor.person_id)):
         # 分级管理办法: the call center records estimates; a surveyor only for their own case.
         errors.append(FieldError("initial_estimate", "cases.error.estimate_only_own_case"))
@@ -455,13 +450,13 @@ class IntakeOptions:
     earliest_date: date  # no date before it is accepted (rule setting intake.earliest_date)
 
 
+@requires("case.register")
 def intake_options(session: Session, actor: Actor) -> IntakeOptions:
-    require_intake_role(actor)
     branch = OrgUnit.__table__.alias("branch")
     query = (select(OrgUnit.id, OrgUnit.name, branch.c.name)
              .join(branch, branch.c.id == OrgUnit.parent_id)
              .where(OrgUnit.level == "sub_branch").order_by(branch.c.code, OrgUnit.code))
-    if not actor.has_role(*NATIONAL_INTAKE_ROLES):
+    if not actor.may("case.register_any_branch"):
         own = sorted(a.unit_id for a in actor.assignments if a.role == "surveyor" and a.unit_level == "sub_branch")
         query = query.where(OrgUnit.id.in_(own))
     subs = [(sid, f"{bname} / {name}") for sid, name, bname in session.execute(query).all()]
@@ -494,12 +489,11 @@ class EstimateTarget:
     current_estimate: Decimal | None
 
 
+@requires("case.estimate")
 def estimate_target(session: Session, actor: Actor, case_no: str) -> EstimateTarget:
     """The case with this number as the actor may see it; NotFound otherwise (also for another
     branch's case: never revealed). The typed number is read with the intake's text rule first,
     so a control character is refused by name instead of reaching the database."""
-    if not actor.has_role(*DISPATCH_ROLES, "surveyor"):
-        raise PermissionDenied()
     try:
         typed = clean_text(case_no, max_len=TEXT_LIMITS["case_no"])
     except FieldProblem as problem:

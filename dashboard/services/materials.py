@@ -21,6 +21,7 @@ from dashboard.services import evidence_store
 from dashboard.services.actor import Actor
 from dashboard.services.case_access import load_visible_case
 from dashboard.services.errors import NotFound, UserError
+from dashboard.services.capability import requires
 from db.models import Person, Upload
 
 MATERIALS_LIMIT = 500  # a real case has a few dozen files; the list is bounded all the same
@@ -68,6 +69,7 @@ def _lines_query():
             .outerjoin(_BEHALF, _BEHALF.id == Upload.on_behalf_of))
 
 
+@requires("case.read")
 def case_materials(session: Session, actor: Actor, case_id: int) -> list[MaterialLine]:
     """The case's files, newest first; NotFound when the actor may not see the case."""
     case = load_visible_case(session, actor, case_id)
@@ -76,6 +78,7 @@ def case_materials(session: Session, actor: Actor, case_id: int) -> list[Materia
     return [MaterialLine(*row) for row in rows]
 
 
+@requires("case.read")
 def fetch_material(session: Session, actor: Actor, upload_id: int) -> MaterialFile:
     """One file with its bytes, checked against its checksum; NotFound for a file of a case the actor
     may not see (or no such file); UserError when the stored bytes are missing or changed."""

@@ -23,13 +23,11 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBLE, SUB_BRANCH
 from dashboard.services.deadlines import d5_point_id, d5_round
-from dashboard.services.errors import PermissionDenied
 from dashboard.services.statements import NOW, built_once, json_rows, read
+from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Deadline, LateCount, OpinionPoint, Violation
 
-TRACKER_ROLES = ("hq_admin", "hq_reviewer", "call_center", "executive", "branch_manager", "branch_tracker",
-                 "exec_supervisor")
 STATUSES = ("overdue", "due_soon", "met_late")
 EXPORT_MAX_ROWS = 50_000
 
@@ -76,11 +74,6 @@ class OverduePage:
 # A branch or sub-branch to filter by (id, code, name, parent_id): the reference data's own
 # immutable units, not a copy of each of ~300 per page run.
 UnitOption = reference.UnitRef
-
-
-def _require(actor: Actor) -> None:
-    if not actor.has_role(*TRACKER_ROLES):
-        raise PermissionDenied()
 
 
 def _scope(actor: Actor, branch_col: ColumnElement) -> ColumnElement[bool] | None:
@@ -220,6 +213,7 @@ def _to_rows(result) -> list[OverdueRow]:
     return [OverdueRow(*row) for row in result.all()]
 
 
+@requires("overdue.read")
 def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, limit: int = 50, offset: int = 0,
                  now: datetime | None = None, counts: dict[str, int] | None = None) -> OverduePage:
     """One page of the tracker list, most overdue first, and the total matching.
@@ -228,7 +222,6 @@ def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, lim
     which runs the page falls in, so the page is read from those alone, in index order: sorting
     every shown clock (58k at 1M cases) to return 50 was most of the page's time.
     `counts`: what overdue_counts returned for the same filters and `now` (not counted again)."""
-    _require(actor)
     times = _times(session, now)
     if counts is None:
         counts = _status_counts(session, actor, filters, times)
@@ -313,11 +306,11 @@ class TrackerSummary:
     violations: list[tuple[str, str, int]]
 
 
+@requires("overdue.read")
 def tracker_summary(session: Session, actor: Actor, filters: OverdueFilters, *,
                     now: datetime | None = None) -> TrackerSummary:
     """`overdue_counts`, `ageing` and `violations_by_branch_and_kind` in ONE statement (one round
     trip instead of four), all read live: the tracker is a work page."""
-    _require(actor)
     row = read(session, _summary_statement(actor, filters), _times(session, now)).one()
     return TrackerSummary(counts=_counts(row.counts, row.met_late), ageing=_ageing_buckets(dict(row.ageing)),
                           violations=_violation_rows(row.violations))
@@ -338,34 +331,34 @@ def _summary_statement(actor: Actor, filters: OverdueFilters) -> Select:
     )
 
 
+@requires("overdue.read")
 def overdue_export(session: Session, actor: Actor, filters: OverdueFilters, *, now: datetime | None = None,
                    max_rows: int = EXPORT_MAX_ROWS) -> list[OverdueRow]:
     """The filtered list for CSV / Excel, capped at `max_rows`."""
-    _require(actor)
     return _to_rows(read(session, _export_statement(actor, filters, max_rows), _times(session, now)))
 
 
+@requires("overdue.read")
 def overdue_counts(session: Session, actor: Actor, filters: OverdueFilters, *,
                    now: datetime | None = None) -> dict[str, int]:
     """How many clocks of each status match the filters (statuses not filtered out count 0)."""
-    _require(actor)
     return _status_counts(session, actor, filters, _times(session, now))
 
 
+@requires("overdue.read")
 def ageing(session: Session, actor: Actor, filters: OverdueFilters, *,
            now: datetime | None = None) -> list[tuple[str, int]]:
     """Overdue, not yet met clocks by how long they have been overdue (OVERDUE_AGE_BUCKETS)."""
-    _require(actor)
     return _ageing_buckets(dict(read(session, _ageing_statement(actor, filters), _times(session, now)).tuples().all()))
 
 
+@requires("overdue.read")
 def violations_by_branch_and_kind(session: Session, actor: Actor, filters: OverdueFilters) -> list[tuple[str, str, int]]:
     """Recorded violations (one per charged person) by branch and deadline type, within the filters.
 
     Counted by branch id first, then named: naming each of three years' violations (58k at 1M
     cases) before grouping them was most of the statement (bench/RESULTS.md). The case and the
     person are joined only when a filter or the actor's scope needs them."""
-    _require(actor)
     return _violation_rows(read(session, _violations_source(actor, filters)))
 
 
@@ -406,15 +399,15 @@ def _violations_statement(actor: Actor, filters: OverdueFilters) -> Select:
             .outerjoin(branch, branch.id == counted.c.branch_id).order_by(branch.name, counted.c.kind))
 
 
+@requires("overdue.read")
 def branch_options(session: Session, actor: Actor) -> list[UnitOption]:
     """Branches the actor may filter by: all for national roles, otherwise their own."""
-    _require(actor)
     return reference.branch_choices(session, actor)
 
 
+@requires("overdue.read")
 def sub_branch_options(session: Session, actor: Actor, branch_id: int | None) -> list[UnitOption]:
     """Sub-branches under the branches the actor may filter by (only their own for sub-branch staff)."""
-    _require(actor)
     return reference.sub_branch_choices(session, actor, branch_id)
 
 

@@ -23,17 +23,17 @@ from dashboard.rules.deadlines import DEADLINE_KINDS, sql_decided, sql_on_time
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
-from dashboard.services.errors import PermissionDenied, ValidationFailed, FieldError
+from dashboard.services.errors import ValidationFailed, FieldError
 from dashboard.services.statements import NOW, built_once, count_then_page, json_rows, read
+from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     CaseFigures, ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation,
 )
 
-OVERVIEW_ROLES = frozenset({"executive", "hq_admin", "hq_reviewer"})
 CASE_STATUSES = ("pending", "closed", "all")
 # Ageing buckets of pending cases, days since the report (upper bounds inclusive; None = open end).
-AGEING_BUCKETS: tuple[tuple[str, int | None], ...] = (
+PENDING_AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("d0_7", 7), ("d8_30", 30), ("d31_90", 90), ("d91_180", 180), ("d181_plus", None))
 DISPATCH_WITHIN_KEY = "overview.dispatch_within_hours"
 DEFAULT_DISPATCH_WITHIN_HOURS = 1  # the issue's "dispatched within 1 h of the estimate"
@@ -100,11 +100,6 @@ class Unit:
     parent_id: int | None
 
 
-def _require_overview(actor: Actor) -> None:
-    if not actor.has_role(*OVERVIEW_ROLES):
-        raise PermissionDenied()
-
-
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
 
@@ -120,6 +115,7 @@ def validate_filter(flt: OverviewFilter) -> None:
         raise ValidationFailed([FieldError("report_to", "overview.error.period")])
 
 
+@requires("overview.read")
 def case_conditions(flt: OverviewFilter, actor: Actor) -> list[ColumnElement[bool]]:
     """THE filter: tiered cases reported in the period, in the chosen unit and tier, that the actor may see."""
     conditions: list[ColumnElement[bool]] = [ClaimCase.tier != "T0"]
@@ -173,12 +169,12 @@ def _dispatch_within_hours(session: Session) -> float:
 WINDOW = bindparam("window", type_=Interval())
 
 
+@requires("overview.read")
 def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
                      now: datetime | None = None) -> OverviewFigures:
     """Every figure and chart of the overview in ONE statement: the filtered cases are read once
     with their kept figures (a materialised CTE built from `case_conditions`) and every figure,
     chart and ranking is computed from that set."""
-    _require_overview(actor)
     validate_filter(flt)
     now = clock.or_now(now)
     hours = _dispatch_within_hours(session)
@@ -205,32 +201,37 @@ def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
         violations_by_week=[{"week": date.fromisoformat(w), "kind": k, "violations": c} for w, k, c in row.by_week],
         on_time_by_unit=_ranked(row.ranking),
         ageing=[{"bucket": code, "cases": ageing.get(code, (0, Decimal(0)))[0],
-                 "amount": ageing.get(code, (0, Decimal(0)))[1]} for code, _ in AGEING_BUCKETS])
+                 "amount": ageing.get(code, (0, Decimal(0)))[1]} for code, _ in PENDING_AGE_BUCKETS])
 
 
+@requires("overview.read")
 def headline_figures(session: Session, actor: Actor, flt: OverviewFilter,
                      now: datetime | None = None) -> HeadlineFigures:
     return overview_figures(session, actor, flt, now).headline
 
 
+@requires("overview.read")
 def pending_by_unit_and_tier(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
     """Pending cases and their estimate per unit and tier, by unit name."""
     return overview_figures(session, actor, flt).pending_by_unit
 
 
+@requires("overview.read")
 def violations_by_week(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
     """Violations per week (Monday, Asia/Shanghai) in which the deadline was missed (its due time;
     the job may find a missed deadline later, e.g. on a back-fill), by deadline type."""
     return overview_figures(session, actor, flt).violations_by_week
 
 
+@requires("overview.read")
 def on_time_by_unit(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
     """Share of the filtered cases' deadlines met on time, per unit, best first (ranking)."""
     return overview_figures(session, actor, flt, now).on_time_by_unit
 
 
+@requires("overview.read")
 def pending_ageing(session: Session, actor: Actor, flt: OverviewFilter, now: datetime | None = None) -> list[dict]:
-    """Pending cases by days since the report, in the AGEING_BUCKETS (every bucket listed)."""
+    """Pending cases by days since the report, in the PENDING_AGE_BUCKETS (every bucket listed)."""
     return overview_figures(session, actor, flt, now).ageing
 
 
@@ -307,8 +308,8 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     # Reported at most `upper` whole days (of 86,400 s) before now: timestamps compared, no
     # arithmetic per case.
     bucket = case(*[(fc.c.report_time >= now - func.make_interval(0, 0, 0, 0, 0, 0, upper * 86400), code)
-                    for code, upper in AGEING_BUCKETS if upper is not None],
-                  else_=AGEING_BUCKETS[-1][0]).label("bucket")
+                    for code, upper in PENDING_AGE_BUCKETS if upper is not None],
+                  else_=PENDING_AGE_BUCKETS[-1][0]).label("bucket")
     ageing = select(bucket, func.count().label("cases"), cast(total(fc.c.current_estimate), Text).label("amount")) \
         .where(pending).group_by(bucket)
 
@@ -399,11 +400,11 @@ def _cases_page_statement(actor: Actor, flt: OverviewFilter, status: str, limit:
         .order_by(*order))
 
 
+@requires("overview.read")
 def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, status: str = "pending",
                    limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[dict]]:
     """(count, one page) of the cases behind the figures: pending first, newest report first.
     A caller that already knows the count (the headline figures count the same set) passes `total`."""
-    _require_overview(actor)
     validate_filter(flt)
     if status not in CASE_STATUSES:
         raise ValidationFailed([FieldError("status", "overview.error.status")])
@@ -415,18 +416,18 @@ def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, statu
     return total, [dict(zip(keys, row)) for row in rows]
 
 
+@requires("overview.read")
 def overview_units(session: Session, actor: Actor) -> tuple[list[Unit], list[Unit]]:
     """(branches, sub-branches) to choose from, by name."""
-    _require_overview(actor)
     tree = reference.org_tree(session)
     return ([Unit(u.id, u.name, u.parent_id) for u in tree.branches],
             [Unit(u.id, u.name, u.parent_id) for u in tree.sub_branches])
 
 
+@requires("overview.read")
 def overview_tiers(session: Session, actor: Actor) -> list[str]:
     """Tier codes to filter by: those of rule sets that are or were in force (national ones and
     approved branch sub-tiers); a sub-tier still awaiting approval or rejected was never given to a case."""
-    _require_overview(actor)
     return list(reference.tier_filter_codes(session))
 
 
@@ -455,7 +456,7 @@ class Drill:
 def _validate_drill(drill: Drill) -> None:
     valid = drill.figure in DRILL_ITEMS and (
         (drill.figure == "violations" and drill.value in DEADLINE_KINDS)
-        or (drill.figure == "ageing" and drill.value in {code for code, _ in AGEING_BUCKETS})
+        or (drill.figure == "ageing" and drill.value in {code for code, _ in PENDING_AGE_BUCKETS})
         or (drill.figure == "unit" and isinstance(drill.value, int))
         or (drill.figure not in ("violations", "ageing", "unit") and drill.value is None))
     if not valid:
@@ -494,8 +495,8 @@ def _drill_items(actor: Actor, flt: OverviewFilter, drill: Drill) -> Select:
                       _no(Float).label("answer_seconds"), ClaimCase.report_time.label("sort_at"),
                       ClaimCase.id.label("item_id")).where(*conditions, eligible)
     if drill.figure == "ageing":
-        bounds = [upper for _, upper in AGEING_BUCKETS]
-        at = [code for code, _ in AGEING_BUCKETS].index(drill.value)
+        bounds = [upper for _, upper in PENDING_AGE_BUCKETS]
+        at = [code for code, _ in PENDING_AGE_BUCKETS].index(drill.value)
         upper, lower = bounds[at], (bounds[at - 1] if at else None)
         age = [ClaimCase.state != "closed"]
         if upper is not None:
@@ -576,12 +577,12 @@ DRILL_ROW_KEYS = ("case_id", "case_no", "branch", "sub_branch", "tier", "state",
                   "answers", "answer_seconds")
 
 
+@requires("overview.read")
 def overview_drill_rows(session: Session, actor: Actor, flt: OverviewFilter, drill: Drill, *, limit: int = 50,
                         offset: int = 0, total: int | None = None,
                         now: datetime | None = None) -> tuple[int, list[dict]]:
     """(count, one page) of the rows behind a figure, a violation type or a bar: counted in SQL
     over the same set the figure counts, so the list's count is the figure's."""
-    _require_overview(actor)
     validate_filter(flt)
     _validate_drill(drill)
     params = {"now": clock.or_now(now), "window": timedelta(hours=_dispatch_within_hours(session))}

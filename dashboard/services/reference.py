@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.rules.tiers import NOT_TIERED
 from dashboard.services.actor import Actor
+from dashboard.services.capability import requires
 from db.models import OrgUnit, TierRule, TierRuleSet
 
 TTL_S = 60
@@ -99,11 +100,13 @@ def sub_branches(session: Session, *, branch_ids: frozenset[int] | set[int] | No
             if (branch_ids is None or u.parent_id in branch_ids) and (ids is None or u.id in ids)]
 
 
+@requires("case.read")
 def branch_choices(session: Session, actor: Actor) -> list[UnitRef]:
     """The branches a person may filter lists by: all for national roles, else `Actor.unit_branch_ids`."""
     return branches(session, None if actor.is_national else actor.unit_branch_ids)
 
 
+@requires("case.read")
 def sub_branch_choices(session: Session, actor: Actor, branch_id: int | None) -> list[UnitRef]:
     """The sub-branches a person may filter lists by, under `branch_id` when one is chosen: those
     of their branches, and only their own for people who work in a sub-branch alone."""

@@ -28,10 +28,11 @@ from dashboard.services.errors import FieldError, NotFound, UserError, Validatio
 from dashboard.services.history import record_event
 from dashboard.services.stale import stale_case
 from dashboard.services.review_common import (
-    branch_people, branch_supervisors, load_review_case, meet_deadline, notify, require_role, review_scope,
+    branch_people, branch_supervisors, load_review_case, meet_deadline, notify, review_scope,
     zh,
 )
 from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer, PointVerdict,
@@ -43,11 +44,11 @@ from db.models import (
 # Writes
 
 
+@requires("review.post")
 def post_review_opinion(session: Session, actor: Actor, case_id: int, points: list[str],
                         now: datetime | None = None) -> int:
     """HQ reviewer posts an opinion of numbered points to the case's branch manager."""
     now = clock.or_now(now)
-    require_role(actor, "hq_reviewer")
     case_row = load_review_case(session, actor, case_id, for_update=True)
     if case_row.tier == "T0":
         raise UserError("review.case_not_tiered")
@@ -99,11 +100,11 @@ def _sent_back_counts(session: Session, point_ids: list[int]) -> dict[int, int]:
         .group_by(PointVerdict.point_id)).tuples().all())
 
 
+@requires("review.answer")
 def answer_points(session: Session, actor: Actor, answers: dict[int, str],
                   expected_versions: dict[int, int] | None = None, now: datetime | None = None) -> list[int]:
     """The branch manager answers points, each with its own text; late answers are kept, marked late."""
     now = clock.or_now(now)
-    require_role(actor, "branch_manager")
     answers = {int(pid): (text or "").strip() for pid, text in answers.items()}
     if not answers:
         raise UserError("review.answer.nothing")
@@ -164,6 +165,7 @@ def answer_points(session: Session, actor: Actor, answers: dict[int, str],
     return answer_ids
 
 
+@requires("review.post")
 def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, reason: str | None = None,
                  expected_version: int | None = None, now: datetime | None = None) -> str:
     """The reviewer accepts an answered point or sends it back with a reason (new D5 round).
@@ -171,7 +173,6 @@ def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, re
     Returns the point's new status; when every point is accepted the opinion closes.
     """
     now = clock.or_now(now)
-    require_role(actor, "hq_reviewer")
     if verdict not in ("accepted", "sent_back"):
         raise UserError("review.verdict.invalid")
     point = session.scalars(select(OpinionPoint).where(OpinionPoint.id == point_id).with_for_update()).first()
@@ -339,6 +340,7 @@ def opinion_views(session: Session, heads_statement: Select, params: dict[str, A
             for oid, case_id, case_no, kind, author_name, to_name, posted_at, closed_at in heads]
 
 
+@requires("case.read")
 def case_opinions(session: Session, actor: Actor, case_id: int, kind: str | None = "hq_review") -> list[OpinionView]:
     """Opinions on one case, newest first, for anyone who may read the case's review thread."""
     load_review_case(session, actor, case_id)
@@ -354,7 +356,7 @@ def _case_opinion_heads(kind: str | None) -> Select:
 
 
 @dataclass(frozen=True)
-class CaseFacts:
+class ReviewFacts:
     case_id: int
     case_no: str
     branch: str
@@ -377,7 +379,8 @@ class CaseFacts:
     progress: list[tuple[datetime, str, str]]  # posted_at, author, body
 
 
-def case_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
+@requires("case.read")
+def case_facts(session: Session, actor: Actor, case_id: int) -> ReviewFacts:
     """What the reviewer needs at a glance: facts, estimate history, dispatch and upload state."""
     c = load_review_case(session, actor, case_id)
     branch, sub = (session.get(OrgUnit, c.branch_id), session.get(OrgUnit, c.sub_branch_id))
@@ -394,7 +397,7 @@ def case_facts(session: Session, actor: Actor, case_id: int) -> CaseFacts:
         select(ProgressNote.posted_at, Person.full_name, ProgressNote.body)
         .join(Person, Person.id == ProgressNote.author_id).where(ProgressNote.case_id == case_id)
         .order_by(ProgressNote.posted_at.desc(), ProgressNote.id.desc()))]
-    return CaseFacts(c.id, c.case_no, branch.name if branch else "", sub.name if sub else "", c.tier, c.state,
+    return ReviewFacts(c.id, c.case_no, branch.name if branch else "", sub.name if sub else "", c.tier, c.state,
                      c.current_estimate, c.report_time, c.accident_time, f"{c.province}{c.city}{c.address}",
                      c.business_line, c.accident_type, c.insured_name, c.plate_no, c.description, c.tiered_at,
                      estimates, dispatches, uploads, progress)
@@ -455,13 +458,13 @@ def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: s
         .limit(limit).offset(offset))
 
 
+@requires("review.inbox")
 def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, case_no: str | None = None,
                  limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[InboxRow]]:
     """The branch's HQ opinion points: open ones first (soonest due first), then the rest newest first.
 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
-    require_role(actor, "branch_manager", "branch_tracker")
     shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), only_open,
              (case_no or "").strip() or None)
     total, rows = count_then_page(session, lambda: _inbox_count_statement(*shape),
@@ -469,10 +472,10 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
     return total, [InboxRow(*r) for r in rows]
 
 
+@requires("review.inbox")
 def branch_opinion(session: Session, actor: Actor, opinion_id: int) -> OpinionView:
     """One HQ opinion of the person's branch, with its points and answers, whatever its age: the
     inbox row a manager chooses opens it for answering. Another branch's opinion is not found."""
-    require_role(actor, "branch_manager", "branch_tracker")
     branches = tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1])
     views = opinion_views(session, _branch_opinion_head(branches), {"opinion_id": opinion_id})
     if not views:
@@ -541,10 +544,10 @@ def _register_page_statement(branches: tuple[int, ...], include_closed: bool, ca
         .limit(limit).offset(offset))
 
 
+@requires("review.inbox")
 def tracker_register(session: Session, actor: Actor, *, include_closed: bool = False, case_no: str | None = None,
                      limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[RegisterRow]]:
     """Per tiered case of the branch: opinions, open points, answers and progress notes (第四章 一.6)."""
-    require_role(actor, "branch_manager", "branch_tracker")
     shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), include_closed,
              (case_no or "").strip() or None)
     total, rows = count_then_page(session, lambda: _register_count_statement(*shape),
@@ -552,6 +555,7 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
     return total, [RegisterRow(*r) for r in rows]
 
 
+@requires("case.read")
 def visible_review_case_ids(session: Session, actor: Actor, case_ids: list[int]) -> list[int]:
     """The subset of `case_ids` the actor may read review threads of (used by pages to pick cases)."""
     query = select(ClaimCase.id).where(ClaimCase.id.in_(case_ids))

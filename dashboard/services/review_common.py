@@ -11,16 +11,10 @@ from dashboard.i18n import CATALOG
 from dashboard.services.case_access import load_visible_case
 from dashboard.services.outbox import queue_notification
 from dashboard.services.actor import Actor
-from dashboard.services.errors import PermissionDenied
 from db.models import ClaimCase, Deadline, Dispatch, RoleAssignment, SupervisorAssignment
 
 # HQ roles that read every branch's review threads (SPEC §1).
 HQ_READERS = frozenset({"hq_admin", "hq_reviewer", "executive", "call_center"})
-
-
-def require_role(actor: Actor, *roles: str) -> None:
-    if not actor.has_role(*roles):
-        raise PermissionDenied()
 
 
 def dispatched_case_ids(person_id: int):

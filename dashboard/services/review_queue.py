@@ -16,8 +16,8 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
-from dashboard.services.review_common import require_role
 from dashboard.services.statements import built_once, count_then_page
+from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
     ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, Person, ReviewQueueEntry, RoleAssignment,
@@ -165,13 +165,13 @@ def _queue_page_statement(filters: QueueFilters, limit: int, offset: int) -> Sel
         .limit(limit).offset(offset))
 
 
+@requires("review.queue")
 def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFilters(), *,
                  limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[QueueRow]]:
     """The queue, newest tiered first, filtered and paginated in SQL; HQ review only.
 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
-    require_role(actor, "hq_reviewer", "hq_admin")
     total, rows = count_then_page(session, lambda: _queue_count_statement(filters),
                                   lambda: _queue_page_statement(filters, limit, offset), limit=limit, total=total)
     return total, [QueueRow(*row) for row in rows]

@@ -23,9 +23,10 @@ from dashboard import clock
 from dashboard.rules.amounts import AmountProblem, parse_amount
 from dashboard.services import reference
 from dashboard.services.actor import Actor
-from dashboard.services.errors import FieldError, PermissionDenied, ValidationFailed
+from dashboard.services.errors import FieldError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.stale import stale_write
+from dashboard.services.capability import requires
 from dashboard.settings import DEFAULT_RULE_SETTINGS
 from db.models import Person, RuleSetting
 
@@ -130,14 +131,9 @@ class SettingView:
     updated_at: datetime | None
 
 
-def _require_admin(actor: Actor) -> None:
-    if not actor.has_role("hq_admin"):
-        raise PermissionDenied()
-
-
+@requires("settings.edit")
 def editable_settings(session: Session, actor: Actor) -> dict[str, SettingView]:
     """Each editable setting with its value, its version and who last changed it."""
-    _require_admin(actor)
     rows = {r.key: r for r in session.execute(
         select(RuleSetting.key, RuleSetting.value, RuleSetting.version, Person.full_name, RuleSetting.updated_at)
         .outerjoin(Person, Person.id == RuleSetting.updated_by)
@@ -150,6 +146,7 @@ def editable_settings(session: Session, actor: Actor) -> dict[str, SettingView]:
     return views
 
 
+@requires("settings.edit")
 def update_rule_settings(session: Session, actor: Actor, changes: dict[str, object], *,
                          expected_versions: dict[str, int] | None = None, now: datetime | None = None) -> list[str]:
     """Save the settings in `changes` (all or nothing); returns the keys whose value changed.
@@ -159,7 +156,6 @@ def update_rule_settings(session: Session, actor: Actor, changes: dict[str, obje
     and nothing is written. Clocks already running keep their due time.
     """
     now = clock.or_now(now)
-    _require_admin(actor)
     errors: list[FieldError] = []
     cleaned: dict[str, Any] = {}
     for key, raw in changes.items():

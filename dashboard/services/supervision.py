@@ -22,15 +22,15 @@ from dashboard.services.errors import FieldError, NotFound, PermissionDenied, Us
 from dashboard.services.history import record_event
 from dashboard.services.stale import shown_time, stale_write
 from dashboard.services.review_common import (
-    dispatched_case_ids, load_review_case, meet_deadline, notify, require_role, zh,
+    dispatched_case_ids, load_review_case, meet_deadline, notify, zh,
 )
 from dashboard.services.statements import built_once, count_then_page
+from dashboard.services.capability import requires
 from db.models import (
     CaseEvent, ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
     SupervisorAssignment,
 )
 
-SUPERVISION_ROLES = ("exec_supervisor", "first_responsible", "hq_admin")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,8 +46,8 @@ class AssignmentRow:
     assigned_at: datetime
 
 
+@requires("supervision.assign")
 def supervisor_assignments(session: Session, actor: Actor) -> list[AssignmentRow]:
-    require_role(actor, "hq_admin")
     rows = session.execute(
         select(Person.id, Person.full_name, OrgUnit.id, OrgUnit.name, SupervisorAssignment.assigned_at)
         .join(Person, Person.id == SupervisorAssignment.person_id)
@@ -56,9 +56,9 @@ def supervisor_assignments(session: Session, actor: Actor) -> list[AssignmentRow
     return [AssignmentRow(*r) for r in rows]
 
 
+@requires("supervision.assign")
 def supervisor_choices(session: Session, actor: Actor) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(exec supervisors, branches) an admin can pair."""
-    require_role(actor, "hq_admin")
     people = session.execute(
         select(Person.id, Person.full_name).join(RoleAssignment, RoleAssignment.person_id == Person.id)
         .where(RoleAssignment.role == "exec_supervisor", Person.active.is_(True)).distinct()
@@ -66,11 +66,11 @@ def supervisor_choices(session: Session, actor: Actor) -> tuple[list[tuple[int, 
     return list(people), [(u.id, u.name) for u in reference.branches(session)]
 
 
+@requires("supervision.assign")
 def assign_supervisor(session: Session, actor: Actor, person_id: int, branch_id: int,
                       now: datetime | None = None) -> bool:
     """Assign a key branch to an exec supervisor; False when the pair already exists."""
     now = clock.or_now(now)
-    require_role(actor, "hq_admin")
     is_supervisor = session.scalar(select(func.count()).select_from(RoleAssignment).where(
         RoleAssignment.person_id == person_id, RoleAssignment.role == "exec_supervisor"))
     branch = session.get(OrgUnit, branch_id)
@@ -88,12 +88,12 @@ def assign_supervisor(session: Session, actor: Actor, person_id: int, branch_id:
     return added is not None
 
 
+@requires("supervision.assign")
 def unassign_supervisor(session: Session, actor: Actor, person_id: int, branch_id: int,
                         now: datetime | None = None, *, expected_assigned: bool = False) -> bool:
     """Remove a key branch from a supervisor; False when the pair did not exist. `expected_assigned`:
     the admin's page showed the pair; gone since, the removal is refused naming who removed it."""
     now = clock.or_now(now)
-    require_role(actor, "hq_admin")
     removed = session.execute(delete(SupervisorAssignment).where(
         SupervisorAssignment.person_id == person_id, SupervisorAssignment.branch_id == branch_id)
         .returning(SupervisorAssignment.id)).first()
@@ -118,10 +118,10 @@ def _last_assignment_change(session: Session, person_id: int, branch_id: int,
     return (last.actor_id, last.at) if last else (None, None)
 
 
+@requires("supervision.assign")
 def assignment_origin(session: Session, actor: Actor, person_id: int, branch_id: int) -> tuple[str | None, str | None]:
     """Who assigned this key branch to the supervisor and when (names, Asia/Shanghai text), for the
     answer to an admin who assigns it again; the seeded pairs have no history line (None, time)."""
-    require_role(actor, "hq_admin")
     who_id, at = _last_assignment_change(session, person_id, branch_id, "supervisor_assigned")
     if at is None:
         at = session.scalar(select(SupervisorAssignment.assigned_at).where(
@@ -239,6 +239,7 @@ def _followed_page_statement(actor: Actor, include_closed: bool, branch_id: int 
         .limit(limit).offset(offset))
 
 
+@requires("supervision.read")
 def followed_cases(session: Session, actor: Actor, *, include_closed: bool = False, branch_id: int | None = None,
                    case_no: str | None = None, limit: int = 50, offset: int = 0, total: int | None = None,
                    ) -> tuple[int, list[FollowedCase]]:
@@ -246,7 +247,6 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
-    require_role(actor, *SUPERVISION_ROLES)
     shape = (actor, include_closed, branch_id or None, (case_no or "").strip() or None)
     total, rows = count_then_page(session, lambda: _followed_count_statement(*shape),
                                   lambda: _followed_page_statement(*shape, limit, offset), limit=limit, total=total)
@@ -257,6 +257,7 @@ def _load_followed_case(session: Session, actor: Actor, case_id: int, *, for_upd
     return load_visible_case(session, actor, case_id, for_update=for_update, scope=_followed_condition(actor))
 
 
+@requires("case.read")
 def case_first_responsibles(session: Session, actor: Actor, case_id: int) -> list[tuple[int, str]]:
     """The persons dispatched to the case (the addressees a supervisor can choose)."""
     _load_followed_case(session, actor, case_id)
@@ -266,13 +267,13 @@ def case_first_responsibles(session: Session, actor: Actor, case_id: int) -> lis
         .order_by(func.min(Dispatch.dispatched_at))).tuples().all())
 
 
+@requires("supervision.post")
 def post_supervision_opinion(session: Session, actor: Actor, case_id: int, body: str,
                              addressed_to_person_id: int | None = None, now: datetime | None = None, *,
                              expected_thread: int | None = None) -> int:
     """An exec supervisor tells the case's first responsible person what to do (D7 reply clock).
     `expected_thread`: thread_version as the supervisor's page drew it (refused when it moved)."""
     now = clock.or_now(now)
-    require_role(actor, "exec_supervisor")
     query = select(ClaimCase).where(ClaimCase.id == case_id,
                                     ClaimCase.branch_id.in_(sorted(actor.supervised_branch_ids) or [-1]))
     case = session.scalars(query.with_for_update(of=ClaimCase)).first()
@@ -308,6 +309,7 @@ def post_supervision_opinion(session: Session, actor: Actor, case_id: int, body:
     return opinion.id
 
 
+@requires("supervision.progress")
 def post_progress_note(session: Session, actor: Actor, case_id: int, body: str, opinion_id: int | None = None,
                        now: datetime | None = None, *, expected_thread: int | None = None) -> int:
     """Progress on a case until closure: by a dispatched first responsible person (a reply to a
@@ -324,7 +326,7 @@ def post_progress_note(session: Session, actor: Actor, case_id: int, body: str, 
     tracker_branches = actor.branch_ids_for("branch_tracker")
     case = session.get(ClaimCase, case_id, with_for_update=expected_thread is not None)
     if case is None or not (allowed_case or case.branch_id in tracker_branches):
-        if not actor.has_role("first_responsible", "branch_tracker"):
+        if not actor.may("supervision.progress"):
             raise PermissionDenied()
         raise NotFound()
     if case.state == "closed":
@@ -369,9 +371,10 @@ class ThreadEntry:
     met_at: datetime | None
 
 
+@requires("case.read")
 def supervision_thread(session: Session, actor: Actor, case_id: int) -> list[ThreadEntry]:
     """Supervision opinions and progress notes of one case, in order (oldest first)."""
-    if actor.has_role(*SUPERVISION_ROLES):
+    if actor.may("supervision.read"):
         try:
             _load_followed_case(session, actor, case_id)
         except NotFound:
@@ -405,6 +408,7 @@ class OpinionToReply:
     replied_at: datetime | None  # the D7 met: a reply to it was already given
 
 
+@requires("case.read")
 def open_supervision_opinions(session: Session, actor: Actor, case_id: int) -> list[OpinionToReply]:
     """Supervision opinions on the case addressed to the actor, for replying: those awaiting a reply
     first (oldest due first), then the answered ones, newest first."""

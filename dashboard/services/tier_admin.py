@@ -26,6 +26,7 @@ from dashboard.services.history import record_event
 from dashboard.services.rule_settings import EDITABLE_SETTINGS, editable_settings, update_rule_settings
 from dashboard.services.stale import stale_write
 from dashboard.services.tiers import active_tier_table
+from dashboard.services.capability import requires
 from dashboard.settings import ALL_POSITIONS, BRANCH_SUBTIER_RANGE
 from db.models import OrgUnit, TierRule, TierRuleSet
 
@@ -57,11 +58,6 @@ class RuleSetView:
     decided_at: datetime | None
     decision_note: str | None
     bands: tuple[TierBand, ...]
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.has_role("hq_admin"):
-        raise PermissionDenied()
 
 
 def _amount(value: object) -> Decimal | None:
@@ -155,10 +151,11 @@ def _latest_branch_set(session: Session, branch_id: int) -> TierRuleSet | None:
                            .order_by(TierRuleSet.version.desc()).limit(1)).first()
 
 
+@requires("rules.request")
 def branch_request_base(session: Session, actor: Actor, branch_id: int) -> tuple[int, int]:
     """(national version, the branch's latest rule-set version or 0): what a sub-tier request form is
     drawn against; the request names them and is refused as stale when either moved."""
-    if not (actor.has_role("hq_admin") or branch_id in actor.branch_ids_for("branch_manager")):
+    if not (actor.may("rules.admin") or branch_id in actor.branch_ids_for("branch_manager")):
         raise PermissionDenied()
     national = _active_national(session)
     latest = _latest_branch_set(session, branch_id)
@@ -182,6 +179,7 @@ def _bands_payload(bands: list[TierBand] | tuple[TierBand, ...]) -> list[dict[st
              "positions": list(b.positions), "hq_notice": b.hq_notice} for b in bands]
 
 
+@requires("rules.admin")
 def publish_national_table(session: Session, actor: Actor, rows: list[BandInput], *, note: str | None = None,
                            expected_version: int | None = None, now: datetime | None = None) -> int:
     """Publish a new national version; the previous active one becomes 'superseded'.
@@ -191,7 +189,6 @@ def publish_national_table(session: Session, actor: Actor, rows: list[BandInput]
     is refused: a new version that changes nothing only muddies the history cases are tiered by.
     """
     now = clock.or_now(now)
-    _require_admin(actor)
     bands, errors = check_bands(rows)
     if errors:
         raise ValidationFailed(errors)
@@ -268,6 +265,7 @@ def _branch(session: Session, branch_id: int) -> OrgUnit:
     return unit
 
 
+@requires("rules.request")
 def request_branch_subtiers(session: Session, actor: Actor, branch_id: int, rows: list[BandInput], *,
                             note: str | None = None, expected_base: tuple[int, int] | None = None,
                             now: datetime | None = None) -> int:
@@ -281,7 +279,7 @@ def request_branch_subtiers(session: Session, actor: Actor, branch_id: int, rows
     """
     now = clock.or_now(now)
     managed = actor.branch_ids_for("branch_manager")
-    if not (actor.has_role("hq_admin") or branch_id in managed):
+    if not (actor.may("rules.admin") or branch_id in managed):
         raise PermissionDenied()
     _branch(session, branch_id)
     inner, errors = check_bands(rows, span=BRANCH_SUBTIER_RANGE)
@@ -322,6 +320,7 @@ def request_branch_subtiers(session: Session, actor: Actor, branch_id: int, rows
     return rule_set.id
 
 
+@requires("rules.admin")
 def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, approve: bool,
                           note: str | None = None, now: datetime | None = None) -> tuple[str, int]:
     """HQ approves or rejects a pending branch split; approval replaces the branch's active table.
@@ -331,7 +330,6 @@ def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, a
     follows the national version in force at approval.
     """
     now = clock.or_now(now)
-    _require_admin(actor)
     _lock_tier_tables(session)
     rule_set = session.get(TierRuleSet, rule_set_id, with_for_update=True)
     if rule_set is None or rule_set.branch_id is None:
@@ -372,11 +370,10 @@ def decide_branch_request(session: Session, actor: Actor, rule_set_id: int, *, a
     return decided
 
 
+@requires("rules.request")
 def rule_sets(session: Session, actor: Actor, *, national: bool | None = None,
               status: str | None = None) -> list[RuleSetView]:
     """Tier rule sets newest first; a branch manager sees the national ones and their branch's."""
-    if not actor.has_role("hq_admin", "branch_manager"):
-        raise PermissionDenied()
     branch, requester, decider = BRANCH, REQUESTER, DECIDER
     query = (select(TierRuleSet, branch.name, requester.full_name, decider.full_name)
              .outerjoin(branch, branch.id == TierRuleSet.branch_id)
@@ -389,7 +386,7 @@ def rule_sets(session: Session, actor: Actor, *, national: bool | None = None,
         query = query.where(TierRuleSet.branch_id.is_not(None))
     if status:
         query = query.where(TierRuleSet.status == status)
-    if not actor.has_role("hq_admin"):
+    if not actor.may("rules.admin"):
         query = query.where(TierRuleSet.branch_id.is_(None)
                             | TierRuleSet.branch_id.in_(sorted(actor.branch_ids_for("branch_manager"))))
     found = session.execute(query.limit(200)).all()
@@ -403,8 +400,9 @@ def rule_sets(session: Session, actor: Actor, *, national: bool | None = None,
             for rs, bname, req, dec in found]
 
 
+@requires("rules.request")
 def branches_for_requests(session: Session, actor: Actor) -> list[tuple[int, str]]:
-    only = None if actor.has_role("hq_admin") else actor.branch_ids_for("branch_manager")
+    only = None if actor.may("rules.admin") else actor.branch_ids_for("branch_manager")
     return [(u.id, u.name) for u in reference.branches(session, only)]
 
 

@@ -44,6 +44,7 @@ from dashboard.services.errors import (
     ValidationFailed,
 )
 from dashboard.services.history import record_event
+from dashboard.services.capability import requires
 from db.models import ClaimCase, Deadline, Dispatch, Upload
 
 # The one upload limit. `.streamlit/config.toml` server.maxUploadSize must say the same number, so
@@ -92,6 +93,7 @@ def _validate(kind: str, filename: str, content: bytes) -> tuple[list[FieldError
     return errors, inspection
 
 
+@requires("material.upload")
 def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filename: str, content: bytes, *,
                   on_behalf_of_person_id: int | None = None, note: str | None = None,
                   now: datetime | None = None) -> UploadResult:
@@ -185,6 +187,7 @@ def _meet(session: Session, actor: Actor, case: ClaimCase, clocks: list[Deadline
     session.flush()
 
 
+@requires("arrival.record")
 def record_arrival(session: Session, actor: Actor, dispatch_id: int, *, person_id: int | None = None,
                    now: datetime | None = None) -> None:
     """On-scene arrival of a first responsible or their delegate (the delegate's counts for D2).

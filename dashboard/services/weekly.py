@@ -19,17 +19,16 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import SUB_BRANCH
 from dashboard.services.deadlines import start_deadline
-from dashboard.services.errors import NotFound, UserError
+from dashboard.services.errors import NotFound, PermissionDenied, UserError
 from dashboard.services.history import record_event
-from dashboard.services.review_common import branch_people, meet_deadline, notify, require_role, zh
+from dashboard.services.review_common import branch_people, meet_deadline, notify, zh
 from dashboard.services.rule_settings import all_settings
 from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.capability import requires
 from db.models import (
     ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, RoleAssignment, WeeklySummary,
 )
 
-READ_ROLES = ("branch_tracker", "branch_manager", "hq_reviewer", "hq_admin", "executive")
-NATIONAL_READERS = ("hq_reviewer", "hq_admin", "executive")
 
 
 def _cutoff(settings: dict[str, Any], moment: datetime) -> datetime:
@@ -147,10 +146,10 @@ def build_weekly_summaries(session: Session, now: datetime | None = None,
     return WeeklyRun(week_start_for(previous), week_start_for(current), created, refreshed)
 
 
+@requires("weekly.submit")
 def refresh_current_week(session: Session, actor: Actor, now: datetime | None = None) -> None:
     """The tracker brings this week's draft up to date for their branch(es) before submitting."""
     now = clock.or_now(now)
-    require_role(actor, "branch_tracker")
     ids = sorted(actor.branch_ids_for("branch_tracker"))
     _, current = week_cutoffs(session, now)
     _ensure_week(session, ids, current, now)
@@ -164,6 +163,7 @@ class Submitted:
     as_of: datetime
 
 
+@requires("weekly.submit")
 def submit_weekly_summary(session: Session, actor: Actor, summary_id: int, now: datetime | None = None) -> Submitted:
     """The branch tracker submits the summary to HQ review; D6 is met (late when after the cut-off).
 
@@ -173,7 +173,6 @@ def submit_weekly_summary(session: Session, actor: Actor, summary_id: int, now: 
     submitted once; what was sent is kept as sent, and the result says what and as of when.
     """
     now = clock.or_now(now)
-    require_role(actor, "branch_tracker")
     summary = session.scalars(select(WeeklySummary).where(WeeklySummary.id == summary_id).with_for_update()).first()
     if summary is None or summary.branch_id not in actor.branch_ids_for("branch_tracker"):
         raise NotFound()
@@ -222,8 +221,9 @@ class SummaryRow:
 
 
 def _branch_filter(actor: Actor) -> list[int] | None:
-    require_role(actor, *READ_ROLES)
-    if actor.has_role(*NATIONAL_READERS):
+    if not actor.may("weekly.read"):
+        raise PermissionDenied()
+    if actor.is_national:
         return None
     return sorted(actor.branch_ids_for("branch_tracker", "branch_manager")) or [-1]
 
@@ -238,6 +238,7 @@ def _summary_rows() -> Select:
             .outerjoin(Person, Person.id == WeeklySummary.submitted_by))
 
 
+@requires("weekly.read")
 def weekly_summaries(session: Session, actor: Actor, *, branch_id: int | None = None, limit: int = 50,
                      offset: int = 0, total: int | None = None) -> tuple[int, list[SummaryRow]]:
     """Summaries the actor may read, newest week first, then by branch.
@@ -287,6 +288,7 @@ def _content_statement(allowed: tuple[int, ...] | None, paged: bool) -> Select:
             .where(WeeklySummary.id == bindparam("summary_id"), *_summary_conditions(allowed, None)))
 
 
+@requires("weekly.read")
 def weekly_summary_content(session: Session, actor: Actor, summary_id: int, *, cases_offset: int = 0,
                            cases_limit: int | None = None) -> tuple[SummaryRow, dict[str, Any]]:
     """One summary and its document: `as_of`, `totals`, `cases`, and `case_count` (the whole list's length).
@@ -306,6 +308,7 @@ def weekly_summary_content(session: Session, actor: Actor, summary_id: int, *, c
     return SummaryRow(*row), {"as_of": as_of, "totals": totals, "cases": cases, "case_count": case_count}
 
 
+@requires("weekly.read")
 def pending_tiered_now(session: Session, actor: Actor, branch_id: int) -> int:
     """How many pending tiered cases the branch holds now: what a summary built now would list,
     so the page can say when the one shown is behind."""
@@ -316,6 +319,7 @@ def pending_tiered_now(session: Session, actor: Actor, branch_id: int) -> int:
         ClaimCase.branch_id == branch_id, ClaimCase.tier != "T0", ClaimCase.state != "closed"))
 
 
+@requires("weekly.read")
 def weekly_branch_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
     allowed = _branch_filter(actor)
     return [(u.id, u.name) for u in reference.branches(session, None if allowed is None else set(allowed))]

@@ -1,8 +1,9 @@
-"""Which pages exist and which roles may open them: the one place navigation is decided."""
+"""Which pages exist; who may open each is its capability in rules/permissions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dashboard.rules.permissions import PAGE_CAPABILITY, roles_with
 from dashboard.services.actor import Actor
 
 
@@ -13,44 +14,39 @@ class PageSpec:
     title_key: str
     icon: str
     section: str
-    roles: frozenset[str]
 
+    @property
+    def capability(self) -> str:
+        return PAGE_CAPABILITY[self.key]
 
-ALL_ROLES = frozenset({
-    "hq_admin", "hq_reviewer", "exec_supervisor", "call_center", "branch_manager",
-    "branch_tracker", "first_responsible", "surveyor", "executive",
-})
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles that see the page: those holding its capability (rules/permissions)."""
+        return roles_with(self.capability)
+
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("home", "pages/home.py", "page.home", ":material/home:", "nav.section.work", ALL_ROLES),
-    PageSpec("case_detail", "pages/case_detail.py", "page.case_detail", ":material/description:",
-             "nav.section.work", ALL_ROLES),
-    PageSpec("intake", "pages/intake.py", "page.intake", ":material/note_add:", "nav.section.work",
-             frozenset({"surveyor", "call_center", "hq_admin"})),
+    PageSpec("home", "pages/home.py", "page.home", ":material/home:", "nav.section.work"),
+    PageSpec("case_detail", "pages/case_detail.py", "page.case_detail", ":material/description:", "nav.section.work"),
+    PageSpec("intake", "pages/intake.py", "page.intake", ":material/note_add:", "nav.section.work"),
     PageSpec("dispatch_board", "pages/dispatch_board.py", "page.dispatch_board", ":material/support_agent:",
-             "nav.section.work", frozenset({"call_center", "hq_admin", "hq_reviewer", "branch_manager",
-                                            "branch_tracker", "executive"})),
+             "nav.section.work"),
     PageSpec("admin_rules", "pages/admin_rules.py", "page.admin_rules", ":material/rule_settings:",
-             "nav.section.admin", frozenset({"hq_admin", "branch_manager"})),
-    PageSpec("overview", "pages/overview.py", "page.overview", ":material/monitoring:", "nav.section.monitor",
-             frozenset({"executive", "hq_admin", "hq_reviewer"})),
-    PageSpec("overdue", "pages/overdue.py", "page.overdue", ":material/timer_off:", "nav.section.monitor",
-             frozenset({"hq_admin", "hq_reviewer", "call_center", "executive", "branch_manager",
-                        "branch_tracker", "exec_supervisor"})),
-    PageSpec("hq_review", "pages/hq_review.py", "review.page.hq_review", ":material/fact_check:",
-             "nav.section.work", frozenset({"hq_reviewer", "hq_admin"})),
+             "nav.section.admin"),
+    PageSpec("overview", "pages/overview.py", "page.overview", ":material/monitoring:", "nav.section.monitor"),
+    PageSpec("overdue", "pages/overdue.py", "page.overdue", ":material/timer_off:", "nav.section.monitor"),
+    PageSpec("hq_review", "pages/hq_review.py", "review.page.hq_review", ":material/fact_check:", "nav.section.work"),
     PageSpec("branch_feedback", "pages/branch_feedback.py", "review.page.branch_feedback", ":material/forum:",
-             "nav.section.work", frozenset({"branch_manager", "branch_tracker"})),
+             "nav.section.work"),
     PageSpec("supervision", "pages/supervision.py", "review.page.supervision", ":material/supervisor_account:",
-             "nav.section.work", frozenset({"exec_supervisor", "first_responsible", "hq_admin"})),
+             "nav.section.work"),
     PageSpec("weekly_summary", "pages/weekly_summary.py", "review.page.weekly_summary", ":material/summarize:",
-             "nav.section.work", frozenset({"branch_tracker", "branch_manager", "hq_reviewer", "hq_admin",
-                                            "executive"})),
+             "nav.section.work"),
 )
 
 
 def pages_for(actor: Actor) -> list[PageSpec]:
-    return [p for p in PAGES if actor.roles & p.roles]
+    return [p for p in PAGES if actor.may(p.capability)]
 
 
 def page_spec(key: str) -> PageSpec:

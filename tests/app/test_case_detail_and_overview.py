@@ -250,11 +250,11 @@ def test_every_figure_violation_row_and_bar_opens_a_list_of_as_many_rows(db_url,
             assert any(m.value.startswith("**当前清单：") for m in at.markdown), key
     # The menus under the ageing and ranking charts do what a click on a bar does.
     # (AppTest chooses a formatted option by its value: the bucket codes and unit ids, in the menus' order)
-    from dashboard.services.overview import AGEING_BUCKETS, OverviewFilter, overview_figures
+    from dashboard.services.overview import PENDING_AGE_BUCKETS, OverviewFilter, overview_figures
 
     flt = OverviewFilter(report_from=T0.date() - timedelta(days=1), report_to=T0.date() + timedelta(days=1))
     ranking = overview_figures(session, actor_for("executive"), flt).on_time_by_unit
-    values = {"ov_pick_ageing": [code for code, _ in AGEING_BUCKETS],
+    values = {"ov_pick_ageing": [code for code, _ in PENDING_AGE_BUCKETS],
               "ov_pick_unit": [r["unit_id"] for r in ranking if r["rate"] is not None]}
     for menu in ("ov_pick_ageing", "ov_pick_unit"):
         options = at.selectbox(key=menu).options

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from dashboard.rules.notifications import CaseFacts, render_copy, render_dispatch
+from dashboard.rules.notifications import NoticeFacts, render_copy, render_dispatch
 
-FACTS = CaseFacts("C1", "王伟", "粤A12345", "广东省", "广州市", "天河路100号",
+FACTS = NoticeFacts("C1", "王伟", "粤A12345", "广东省", "广州市", "天河路100号",
                   datetime(2026, 11, 24, 6, 30, tzinfo=timezone.utc), "collision", Decimal("186000"))
 
 
