@@ -216,6 +216,32 @@ def overview_naive(conn, actor: Actor, ctx: dict) -> int:
     return len(sel)
 
 
+def overview_list_ours(session: Session, actor: Actor) -> int:
+    """The overview with the list behind a figure opened (到场及时率 D2: the decided D2 clocks of the
+    period's cases), as the page reads it: the figures, then the list's count and first page."""
+    from dashboard.services.overview import Drill, overview_drill_rows, overview_figures
+
+    flt = overview_filter()
+    overview_figures(session, actor, flt)
+    total, _rows = overview_drill_rows(session, actor, flt, Drill("d2"), limit=PAGE_SIZE, offset=0)
+    return total
+
+
+def overview_list_naive(conn, actor: Actor, ctx: dict) -> int:
+    from dashboard.settings import BUSINESS_TZ
+
+    flt = overview_filter()
+    start = pd.Timestamp(datetime.combine(flt.report_from, datetime.min.time(), tzinfo=BUSINESS_TZ))
+    end = pd.Timestamp(datetime.combine(flt.report_to + timedelta(days=1), datetime.min.time(), tzinfo=BUSINESS_TZ))
+    now = pd.Timestamp.now(tz="UTC")
+    c = pd.read_sql("SELECT id, tier, report_time FROM claim_case", conn)
+    d = pd.read_sql("SELECT id, case_id, kind, due_at, met_at, cancelled_at FROM deadline WHERE kind = 'D2'", conn)
+    sel = c[(c.tier != "T0") & (c.report_time >= start) & (c.report_time < end)]
+    dd = d[d.case_id.isin(sel.id) & d.cancelled_at.isna() & (d.met_at.notna() | (d.due_at < now))]
+    dd.sort_values(["due_at", "id"], ascending=False).head(PAGE_SIZE)
+    return len(dd)
+
+
 # ---------------------------------------------------------------- landing page (national)
 def home_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.home import home_figures, my_open_tasks, unit_names
@@ -317,6 +343,8 @@ def page_benches(session: Session) -> tuple[list[PageBench], dict]:
                   supervision_naive),
         PageBench("overview", "管理总览 executive overview (figures + charts + list)", "executive", overview_ours,
                   overview_naive),
+        PageBench("overview_list", "管理总览 with a figure's list opened (D2 clocks)", "executive",
+                  overview_list_ours, overview_list_naive),
         PageBench("case_detail", f"案件详情 case detail (case {case_id})", "executive",
                   lambda s, a: detail_ours(s, a, case_id), detail_naive),
     ], {"case_id": case_id}

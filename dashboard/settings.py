@@ -78,12 +78,7 @@ CASE_STATES = (
     "reported", "surveyed", "dispatched", "investigating", "assessed", "approved", "paid",
     "closed", "reopened",
 )
-PENDING_STATES = tuple(s for s in CASE_STATES if s != "closed")
 
-ROLES = (
-    "hq_admin", "hq_reviewer", "exec_supervisor", "call_center", "branch_manager",
-    "branch_tracker", "first_responsible", "surveyor", "executive",
-)
 
 # Aggregate figures and charts (landing figures, executive overview) are kept this
 # long per person before they are read again; work lists are always read live. See ui/read_cache.py.

@@ -49,7 +49,3 @@ def _engine(url: str) -> Engine:
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
-
-
-def new_session(url: str | None = None) -> Session:
-    return session_factory(url)()

@@ -27,7 +27,6 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 UNIT_LEVELS = ("hq", "branch", "sub_branch")
-TIER_CODES = ("T0", "T1", "T2", "T3", "T4")
 
 
 class Base(DeclarativeBase):

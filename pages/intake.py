@@ -15,9 +15,8 @@ from dashboard.services.case_import import (
 )
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.errors import FieldError, NeedsConfirmation, UserError, ValidationFailed
-from dashboard.services.intake import (
-    CHOICE_FIELDS, ESTIMATE_NOTE_MAX_CHARS, TEXT_LIMITS, CaseInput, estimate_target, intake_options, register_case,
-)
+from dashboard.rules.case_input import CHOICE_FIELDS, ESTIMATE_NOTE_MAX_CHARS, TEXT_LIMITS, CaseInput
+from dashboard.services.intake import estimate_target, intake_options, register_case
 from dashboard.ui.db import db_session
 from dashboard.ui.format import money, tier_label
 from dashboard.ui.forms import (

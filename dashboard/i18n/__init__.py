@@ -18,12 +18,7 @@ _current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 def _load() -> dict[str, tuple[str, str]]:
     merged: dict[str, tuple[str, str]] = {}
     for area in _AREAS:
-        try:
-            module = importlib.import_module(f"dashboard.i18n.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"dashboard.i18n.{area}":
-                continue
-            raise
+        module = importlib.import_module(f"dashboard.i18n.{area}")  # a missing catalog fails loudly
         for key, pair in module.MESSAGES.items():
             if key in merged:
                 raise ValueError(f"i18n key defined twice: {key}")

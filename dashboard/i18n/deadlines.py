@@ -36,8 +36,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deadlines.upload.error.on_behalf_wrong_kind": ("代传只适用于人车合影和调查报告。",
                                                     "Uploads on behalf apply only to the photo and the investigation report."),
     "deadlines.upload.error.case_closed": ("案件已结案归档，不能再上传资料。", "The case is closed: no more material can be uploaded."),
-    "deadlines.arrival.error.not_dispatched": ("只能为本案已调度的第一责任人或其指定人员登记到场。",
-                                               "Arrival can be recorded only for a dispatched person or their delegate."),
     # Notifications (rendered into the outbox; Chinese is the business language of the messages)
     "deadlines.notify.violation": ("【时效提醒】{subject}的{kind_name}应于{due}前完成，现已超时，已记违规一次（{person}）。",
                                    "[Deadline] {kind_name} for {subject} was due by {due} and is overdue: one violation recorded ({person})."),

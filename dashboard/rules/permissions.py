@@ -35,10 +35,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "dispatch.board": frozenset({"call_center", "hq_admin", "hq_reviewer", "branch_manager", "branch_tracker",
                                  "executive"}),
     "dispatch.act": frozenset({"call_center", "hq_admin"}),
-    # Material and arrival (第三章 三–五): who may upload; an arrival is recorded by the call center,
-    # the case's surveyor or the person dispatched (checked on the case).
+    # Material (第三章 三–五): who may upload; the 人车合影 is the proof of arrival.
     "material.upload": frozenset({"surveyor", "first_responsible", "hq_admin"}),
-    "arrival.record": EVERYONE,
     # Deadlines (第三章, 第四章 三): the tracker, and the executive overview.
     "overdue.read": frozenset({"hq_admin", "hq_reviewer", "call_center", "executive", "branch_manager",
                                "branch_tracker", "exec_supervisor"}),

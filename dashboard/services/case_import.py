@@ -38,9 +38,8 @@ from dashboard.i18n import CATALOG
 from dashboard.services.actor import Actor
 from dashboard.rules.intake_fields import visible
 from dashboard.services.errors import FieldError, UserError
-from dashboard.services.intake import (
-    INPUT_FIELDS, CaseInput, case_columns, check_case_input, load_reference,
-)
+from dashboard.rules.case_input import INPUT_FIELDS, CaseInput, case_columns, check_case_input
+from dashboard.services.intake import load_reference
 from dashboard.services.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 from dashboard.services.capability import requires
 
@@ -103,7 +102,7 @@ def template_csv() -> bytes:
 
 def template_xlsx() -> bytes:
     """The template workbook: the data sheet with one example row and a sheet of field notes."""
-    from dashboard.services.intake import CHOICE_FIELDS
+    from dashboard.rules.case_input import CHOICE_FIELDS
 
     notes = []
     for name in IMPORT_FIELDS:

@@ -4,14 +4,7 @@ Services stay language-agnostic; the page translates `key` with `dashboard.i18n.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-
-@dataclass
-class FieldError:
-    field: str
-    key: str
-    params: dict[str, object] = field(default_factory=dict)
+from dashboard.rules.problems import FieldError  # noqa: F401 (where services and pages take it from)
 
 
 class UserError(Exception):

@@ -28,8 +28,7 @@ from dashboard.services.errors import FieldError, NotFound, UserError, Validatio
 from dashboard.services.history import record_event
 from dashboard.services.stale import stale_case
 from dashboard.services.review_common import (
-    branch_people, branch_supervisors, load_review_case, meet_deadline, notify, review_scope,
-    zh,
+    branch_people, branch_supervisors, load_review_case, meet_deadline, notify, zh,
 )
 from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.services.capability import requires
@@ -553,14 +552,3 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
     total, rows = count_then_page(session, lambda: _register_count_statement(*shape),
                                   lambda: _register_page_statement(*shape, limit, offset), limit=limit, total=total)
     return total, [RegisterRow(*r) for r in rows]
-
-
-@requires("case.read")
-def visible_review_case_ids(session: Session, actor: Actor, case_ids: list[int]) -> list[int]:
-    """The subset of `case_ids` the actor may read review threads of (used by pages to pick cases)."""
-    query = select(ClaimCase.id).where(ClaimCase.id.in_(case_ids))
-    scope = review_scope(actor)
-    if scope is not None:
-        query = query.where(scope)
-    return list(session.scalars(query))
-

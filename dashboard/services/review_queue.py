@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, exists, func, literal, select, update
+from sqlalchemy import Select, and_, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
@@ -179,11 +179,3 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
 
 def queue_branch_choices(session: Session) -> list[tuple[int, str]]:
     return [(u.id, u.name) for u in reference.branches(session)]
-
-
-def mark_reviewed(session: Session, case_id: int, now: datetime) -> None:
-    """The case's first HQ opinion was posted: the queue entry shows it reviewed."""
-    session.execute(update(ReviewQueueEntry)
-                    .where(ReviewQueueEntry.case_id == case_id, ReviewQueueEntry.reviewed_at.is_(None))
-                    .values(reviewed_at=now).execution_options(synchronize_session=False))
-

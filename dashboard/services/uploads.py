@@ -185,34 +185,3 @@ def _meet(session: Session, actor: Actor, case: ClaimCase, clocks: list[Deadline
                      deadline_id=deadline.id, deadline_kind=deadline.kind, due_at=deadline.due_at, late=late,
                      also_charged_person_id=deadline.also_charged_person_id)
     session.flush()
-
-
-@requires("arrival.record")
-def record_arrival(session: Session, actor: Actor, dispatch_id: int, *, person_id: int | None = None,
-                   now: datetime | None = None) -> None:
-    """On-scene arrival of a first responsible or their delegate (the delegate's counts for D2).
-
-    Recorded by the person themself, the case's surveyor, the call center or the HQ administrator.
-    It does not meet D2 on its own: the 人车合影 upload is the evidence the rule asks for.
-    """
-    now = clock.or_now(now)
-    dispatch = session.get(Dispatch, dispatch_id)
-    if dispatch is None:
-        from dashboard.services.errors import NotFound
-
-        raise NotFound()
-    case = load_visible_case(session, actor, dispatch.case_id, for_update=True)
-    who = person_id or actor.person_id
-    allowed = (actor.has_role("call_center", "hq_admin") or case.surveyor_id == actor.person_id
-               or actor.person_id in (dispatch.person_id, dispatch.delegate_person_id))
-    if not allowed:
-        raise PermissionDenied()
-    if who not in (dispatch.person_id, dispatch.delegate_person_id):
-        raise ValidationFailed([FieldError("person_id", "deadlines.arrival.error.not_dispatched")])
-    session.refresh(dispatch, with_for_update=True)
-    if dispatch.arrived_at is None:
-        dispatch.arrived_at = now
-        dispatch.version += 1
-    record_event(session, case_id=case.id, actor_id=actor.person_id, kind="arrived_on_scene", at=now,
-                 dispatch_id=dispatch.id, person_id=who, delegate=who == dispatch.delegate_person_id)
-    session.commit()

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.rules.tiers import TierBand
-from dashboard.services.tier_admin import BandInput
+from dashboard.rules.tier_bands import BandInput
 from dashboard.settings import ALL_POSITIONS
 from dashboard.ui.format import money
 

@@ -280,7 +280,7 @@ def test_a_nul_in_a_text_field_is_refused_naming_the_field_instead_of_crashing(d
 
 
 def test_every_free_text_field_counts_against_the_limit_the_service_checks(db_url, org, session):
-    from dashboard.services.intake import TEXT_LIMITS
+    from dashboard.rules.case_input import TEXT_LIMITS
 
     at = signed_in_app(db_url, "callcenter", "intake")
     keys = {"case_no": "in_case_no", "policy_no": "in_policy_no", "province": "in_province", "city": "in_city",

@@ -301,7 +301,8 @@ def _table_keys(at) -> list[str]:
 
 def test_the_queue_tier_filter_offers_an_approved_branch_sub_tier(db_url, session, org, actor_for, now):
     """Tier codes are rule data: a branch's approved sub-tier can be chosen (it was a fixed T1-T4)."""
-    from dashboard.services.tier_admin import BandInput, decide_branch_request, request_branch_subtiers
+    from dashboard.rules.tier_bands import BandInput
+    from dashboard.services.tier_admin import decide_branch_request, request_branch_subtiers
 
     at = signed_in_app(db_url, "reviewer", "hq_review")
     assert len(at.selectbox(key="hq_tier").options) == 5  # 全部 and the four national tiers

@@ -306,7 +306,8 @@ def test_a_split_filed_from_an_older_page_is_refused(db_url, session, org):
 
 
 def test_a_request_decided_from_an_older_page_is_refused(db_url, session, org, actor_for):
-    from dashboard.services.tier_admin import BandInput, request_branch_subtiers
+    from dashboard.rules.tier_bands import BandInput
+    from dashboard.services.tier_admin import request_branch_subtiers
 
     request_id = request_branch_subtiers(session, actor_for("gd_manager"), org.branch("gd").id, [
         BandInput("T1A", "50000", "80000", ["sub_claims_head"]), BandInput("T1B", "80000", "200000", ["sub_head"]),

@@ -9,10 +9,10 @@ import pytest
 from dashboard.i18n import set_language
 from dashboard.services.case_detail import case_detail
 from dashboard.services.review import answer_points, post_review_opinion
-from dashboard.services.uploads import record_arrival, record_upload
+from dashboard.services.uploads import record_upload
 from dashboard.services.violations import record_violations
 from dashboard.ui.case_timeline import describe, who
-from db.models import Dispatch, OpinionPoint, Person
+from db.models import OpinionPoint, Person
 from tests import sample_files
 from tests.factories import T0
 from tests.review_support import tiered_case
@@ -45,22 +45,13 @@ def test_the_surveyors_photo_for_the_first_responsible_says_who_uploaded_it_and_
     assert upload == [(surveyor, f"上传资料：人车合影（合影.jpg），代 {head} 上传")]
 
 
-def test_the_first_responsibles_own_photo_and_an_arrival_recorded_by_the_call_center(session, org, actor_for):
+def test_the_first_responsibles_own_photo_is_their_arrival(session, org, actor_for):
     case = tiered_case(session, org, "gz")
-    head, agent = _name(session, "gz_claims"), _name(session, "callcenter")
+    head = _name(session, "gz_claims")
     record_upload(session, actor_for("gz_claims"), case.id, "person_vehicle_photo", "合影.jpg", sample_files.jpeg(),
                   now=T0 + timedelta(hours=5))
     (line,) = [(name, text) for name, text, e in _lines(session, actor_for("reviewer"), case.id) if e.kind == "arrival"]
     assert line == (head, f"{head} 到达现场（以本人上传的人车合影为证）")
-
-    other = tiered_case(session, org, "sz")
-    dispatch = session.query(Dispatch).filter_by(case_id=other.id).first()
-    arrived = session.get(Person, dispatch.person_id).full_name
-    record_arrival(session, actor_for("callcenter"), dispatch.id, person_id=dispatch.person_id,
-                   now=T0 + timedelta(hours=4))
-    (line,) = [(name, text) for name, text, e in _lines(session, actor_for("reviewer"), other.id)
-               if e.kind == "arrival"]
-    assert line == (agent, f"{agent} 登记 {arrived} 到达现场")
 
 
 def test_each_d5_line_names_its_review_point(session, org, actor_for):

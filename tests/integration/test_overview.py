@@ -264,7 +264,8 @@ def test_the_tier_filter_offers_sub_tiers_only_once_they_were_approved(session, 
     """A branch's sub-tier request that awaits approval (or was rejected) never tiered a case:
     offering its codes made the cockpit's filter empty every figure."""
     from dashboard.services.overview import overview_tiers
-    from dashboard.services.tier_admin import BandInput, decide_branch_request, request_branch_subtiers
+    from dashboard.rules.tier_bands import BandInput
+    from dashboard.services.tier_admin import decide_branch_request, request_branch_subtiers
 
     split = [BandInput("T1A", "50000", "80000", ["sub_claims_head"]),
              BandInput("T1B", "80000", "200000", ["sub_head"]),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from dashboard.services.dispatch import record_contact_attempt, record_estimate
 from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
-from dashboard.services.uploads import record_arrival, record_upload
+from dashboard.services.uploads import record_upload
 from db.models import CaseEvent, Deadline, Dispatch, Upload
 from tests import sample_files
 from tests.factories import T0, make_case
@@ -112,12 +112,3 @@ def test_uploading_for_someone_not_dispatched_is_refused(session, org, actor_for
     assert err.value.errors[0].key == "deadlines.upload.error.not_dispatched"
 
 
-def test_arrival_of_the_first_responsible_is_recorded_once(session, org, actor_for, case):
-    dispatch = session.scalars(select(Dispatch).where(Dispatch.case_id == case.id)).one()
-    record_arrival(session, actor_for("gz_claims"), dispatch.id, now=T0 + timedelta(hours=3))
-    record_arrival(session, actor_for("callcenter"), dispatch.id, person_id=org.person("gz_claims"),
-                   now=T0 + timedelta(hours=4))
-    session.expire_all()
-    assert session.get(Dispatch, dispatch.id).arrived_at == T0 + timedelta(hours=3)
-    with pytest.raises(PermissionDenied):
-        record_arrival(session, actor_for("gz_surveyor2"), dispatch.id, now=T0)

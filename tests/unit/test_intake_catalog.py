@@ -26,7 +26,7 @@ def test_every_literal_message_key_is_in_the_catalog(path):
 
 
 def test_every_editable_setting_and_choice_has_a_label():
-    from dashboard.services.intake import CHOICE_FIELDS, INPUT_FIELDS
+    from dashboard.rules.case_input import CHOICE_FIELDS, INPUT_FIELDS
     from dashboard.services.tier_admin import EDITABLE_SETTINGS
 
     assert all(f"admin.setting.{k}" in CATALOG for k in EDITABLE_SETTINGS)

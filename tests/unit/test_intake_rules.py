@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from dashboard.services.intake import CaseInput, IntakeReference, SubBranchRef, check_case_input
-from dashboard.services.tier_admin import BandInput, check_bands
+from dashboard.rules.case_input import CaseInput, IntakeReference, SubBranchRef, check_case_input
+from dashboard.rules.tier_bands import BandInput, check_bands
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
 
@@ -147,7 +147,7 @@ def test_to_who_sees_one_sub_branch_a_taken_number_is_unusable_whoever_holds_it(
 
 
 def test_text_limits_are_the_columns_lengths():
-    from dashboard.services.intake import TEXT_LIMITS
+    from dashboard.rules.case_input import TEXT_LIMITS
     from db.models import ClaimCase
 
     for name, limit in TEXT_LIMITS.items():
