@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dashboard.rules.deadlines import FIRST_RESPONSIBLE_MATERIAL, SURVEY_MATERIAL
+from dashboard.rules.deadlines import FIRST_RESPONSIBLE_MATERIAL, SURVEY_MATERIAL, dispatch_subject
 from dashboard.services.actor import Actor, load_actor
 from dashboard.services.errors import UserError
 from dashboard.services.uploads import record_upload
@@ -48,7 +48,7 @@ def populate(session: Session, org: DemoOrg, rng: random.Random, now: datetime) 
         select(Deadline, ClaimCase.surveyor_id).join(ClaimCase, ClaimCase.id == Deadline.case_id)
         .where(Deadline.kind.in_(("D1", "D2", "D3")), Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
         .order_by(Deadline.started_at, Deadline.id)).all()
-    dispatches = {f"dispatch:{d.id}": d for d in session.scalars(select(Dispatch))}
+    dispatches = {dispatch_subject(d.id): d for d in session.scalars(select(Dispatch))}
     for clock, surveyor_id in clocks:
         at = _when(rng, clock)
         if at is None or at >= now:

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashboard.rules.deadlines import weekly_due
+from dashboard.rules.deadlines import supervision_subject, weekly_due
 from dashboard.services.actor import Actor, load_actor
 from dashboard.services.errors import UserError
 from dashboard.services.review import answer_points, decide_point, post_review_opinion
@@ -164,7 +164,7 @@ def _supervision(session: Session, org: DemoOrg, rng: random.Random, now: dateti
                     opinion_id = None
                 if opinion_id is not None:
                     addressee = session.scalar(select(Deadline.responsible_person_id).where(
-                        Deadline.kind == "D7", Deadline.subject_key == f"supervision:{opinion_id}"))
+                        Deadline.kind == "D7", Deadline.subject_key == supervision_subject(opinion_id)))
                     draw = rng.random()
                     reply = posted + (_hours(rng, 2, 46) if draw < 0.68 else _hours(rng, 50, 120))
                     if draw < 0.85 and reply < now and actor(addressee) is not None:

@@ -101,6 +101,53 @@ def sql_on_time(due_at: ColumnElement, met_at: ColumnElement) -> ColumnElement[b
     return func.coalesce(met_at <= due_at, False)
 
 
+# --- which event each clock is for: its subject key, unique per kind (uq_deadline_subject) ----------
+
+def survey_subject(case_id: int) -> str:
+    """D1: the case's survey material (started by the first dispatch)."""
+    return f"case:{case_id}:survey"
+
+
+def dispatch_subject(dispatch_id: int) -> str:
+    """D2 and D3: one dispatch of a first responsible person."""
+    return f"dispatch:{dispatch_id}"
+
+
+def initial_review_subject(case_id: int) -> str:
+    """D4: HQ's initial review of a tiered case."""
+    return f"case:{case_id}:initial_review"
+
+
+D5_SUBJECT_FORMAT = r"^point:[0-9]+:round:[0-9]+$"  # what point_subject writes, as a regex
+
+
+def point_subject(point_id: int, round_no: int) -> str:
+    """D5: one answer round of one HQ review point (a send-back opens the next round)."""
+    return f"point:{point_id}:round:{round_no}"
+
+
+def weekly_subject(branch_id: int, week_start: date) -> str:
+    """D6: a branch's weekly summary of the week starting `week_start` (a Monday)."""
+    return f"weekly:{branch_id}:{week_start.isoformat()}"
+
+
+def supervision_subject(opinion_id: int) -> str:
+    """D7: the progress reply to one supervision opinion."""
+    return f"supervision:{opinion_id}"
+
+
+def sql_initial_review_subject(case_id: ColumnElement) -> ColumnElement[str]:
+    return func.concat("case:", case_id, ":initial_review")
+
+
+def sql_supervision_subject(opinion_id: ColumnElement) -> ColumnElement[str]:
+    return func.concat("supervision:", opinion_id)
+
+
+def sql_point_subject(point_id: ColumnElement, round_no: ColumnElement) -> ColumnElement[str]:
+    return func.concat("point:", point_id, ":round:", round_no)
+
+
 # --- what meets which clock (分级管理办法 第三章 三、四、五) ---------------------------------
 
 DEADLINE_KINDS = ("D1", "D2", "D3", "D4", "D5", "D6", "D7")

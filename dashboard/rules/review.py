@@ -111,22 +111,6 @@ def answer_round(sent_back_count: int) -> int:
     return sent_back_count + 1
 
 
-def d5_subject(point_id: int, round_no: int) -> str:
-    return f"point:{point_id}:round:{round_no}"
-
-
-def d4_subject(case_id: int) -> str:
-    return f"case:{case_id}:initial_review"
-
-
-def d6_subject(branch_id: int, week_start) -> str:
-    return f"weekly:{branch_id}:{week_start.isoformat()}"
-
-
-def d7_subject(opinion_id: int) -> str:
-    return f"supervision:{opinion_id}"
-
-
 def text_problem(text: str) -> str | None:
     """i18n key when a free text (progress note, supervision opinion, reason) is unusable."""
     if not normalise(text):

@@ -22,7 +22,7 @@ from dashboard.services.statements import Prepared
 DATETIME_KEYS = frozenset({"due_at", "closed_at", "sent_at", "started_at", "met_at", "cancelled_at"})
 DECIMAL_KEYS = frozenset({"amount"})
 
-# A D5 clock's review point (its subject `point:<id>:round:<n>`, rules.review.d5_subject) as
+# A D5 clock's review point (its subject `point:<id>:round:<n>`, rules.deadlines.point_subject) as
 # {"seq", "round"}: one opinion's points share their clock and often their due time, and their lines
 # read as duplicates without it (issue 26). Empty for every other clock.
 _D5_POINT = """CASE WHEN dl.kind = 'D5' AND split_part(dl.subject_key, ':', 1) = 'point'

@@ -1,21 +1,24 @@
-"""Deadline clocks: started by the event that starts them, met once, never moved."""
+"""Deadline clocks: started by the event that starts them, met once, never moved.
+
+The one place a clock is started (start_deadline) or met by its subject (meet_deadline); which
+subject each clock has is rules/deadlines (*_subject), its due time rules/deadlines.compute_due,
+when it is late rules/deadlines (is_violation / sql_*), and flagging it services/violations."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from dashboard.rules.deadlines import compute_due
+from dashboard.rules.deadlines import D5_SUBJECT_FORMAT, compute_due
 from dashboard.services.rule_settings import all_settings
 from db.models import Deadline
 
-_D5_SUBJECT = r"^point:[0-9]+:round:[0-9]+$"  # rules.review.d5_subject
 
 
 def _d5_part(index: int) -> ColumnElement:
-    return case((and_(Deadline.kind == "D5", Deadline.subject_key.regexp_match(_D5_SUBJECT)),
+    return case((and_(Deadline.kind == "D5", Deadline.subject_key.regexp_match(D5_SUBJECT_FORMAT)),
                  cast(func.split_part(Deadline.subject_key, ":", index), Integer)), else_=None)
 
 
@@ -44,3 +47,15 @@ def start_deadline(session: Session, *, kind: str, subject_key: str, started_at:
     )
     return session.scalars(select(Deadline).where(Deadline.kind == kind,
                                                   Deadline.subject_key == subject_key)).one()
+
+
+def meet_deadline(session: Session, *, kind: str, subject_key: str, met_at: datetime,
+                  met_by: int | None) -> Deadline | None:
+    """Mark the clock met (once); a late meeting stays a violation but shows when it was met."""
+    session.execute(update(Deadline)
+                    .where(Deadline.kind == kind, Deadline.subject_key == subject_key,
+                           Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
+                    .values(met_at=met_at, met_by=met_by)
+                    .execution_options(synchronize_session=False))
+    return session.scalars(select(Deadline).where(Deadline.kind == kind, Deadline.subject_key == subject_key)
+                           .execution_options(populate_existing=True)).first()

@@ -21,6 +21,7 @@ from dashboard.rules.contact_reasons import reason_from_words, reason_problem
 from dashboard.rules.tiers import NOT_TIERED, TierBand, lower_bands, next_band, rank_of, tier_for
 from dashboard.services.actor import Actor
 from dashboard.services.case_access import load_visible_case
+from dashboard.rules.deadlines import dispatch_subject, survey_subject
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.errors import (
     FieldError, NeedsConfirmation, NotFound, PermissionDenied, UserError, ValidationFailed,
@@ -205,7 +206,7 @@ def _dispatch_band(session: Session, actor: Actor, case: ClaimCase, table: TierT
                  at=now, tier=band.code, rule_set_id=table.rule_set_id, rule_version=table.version)
     facts = _facts(case, result.amount)
     # D1: the surveyor's uploads, 24 h after the case is first dispatched.
-    start_deadline(session, kind="D1", subject_key=f"case:{case.id}:survey", started_at=now,
+    start_deadline(session, kind="D1", subject_key=survey_subject(case.id), started_at=now,
                    responsible_person_id=case.surveyor_id, case_id=case.id, branch_id=case.branch_id)
     for position in band.positions:
         holder = position_holder(session, case, position)
@@ -221,7 +222,7 @@ def _dispatch_band(session: Session, actor: Actor, case: ClaimCase, table: TierT
         session.flush()
         result.dispatched.append(DispatchedPerson(dispatch.id, holder.id, holder.full_name, position, band.code))
         for kind in ("D2", "D3"):
-            start_deadline(session, kind=kind, subject_key=f"dispatch:{dispatch.id}", started_at=now,
+            start_deadline(session, kind=kind, subject_key=dispatch_subject(dispatch.id), started_at=now,
                            responsible_person_id=holder.id, case_id=case.id, branch_id=case.branch_id)
         queue_notification(session, case_id=case.id, recipient_id=holder.id, kind="dispatch",
                            body=render_dispatch(facts, int(settings["deadline.D2.hours"]),

@@ -19,16 +19,17 @@ from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.rules.review import (
-    answer_problems, answer_round, d4_subject, d5_subject, point_problems, review_is_closed, text_problem,
+    answer_problems, answer_round, point_problems, review_is_closed, text_problem,
 )
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import ADDRESSEE, ANSWER_AUTHOR, AUTHOR, DECIDER, SUB_BRANCH
-from dashboard.services.deadlines import start_deadline
+from dashboard.rules.deadlines import initial_review_subject, point_subject, sql_point_subject
+from dashboard.services.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.stale import stale_case
 from dashboard.services.review_common import (
-    branch_people, branch_supervisors, load_review_case, meet_deadline, notify, zh,
+    branch_people, branch_supervisors, load_review_case, notify, zh,
 )
 from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.services.capability import requires
@@ -68,11 +69,11 @@ def post_review_opinion(session: Session, actor: Actor, case_id: int, points: li
     session.add_all(point_rows)
     session.flush()
     for point in point_rows:
-        start_deadline(session, kind="D5", subject_key=d5_subject(point.id, 1), started_at=now,
+        start_deadline(session, kind="D5", subject_key=point_subject(point.id, 1), started_at=now,
                        responsible_person_id=manager, case_id=case_id, branch_id=case_row.branch_id)
     if first:
         # D4 is met by the initial opinion; the queue shows the case reviewed.
-        meet_deadline(session, kind="D4", subject_key=d4_subject(case_id), met_at=now, met_by=actor.person_id)
+        meet_deadline(session, kind="D4", subject_key=initial_review_subject(case_id), met_at=now, met_by=actor.person_id)
         session.execute(insert(ReviewQueueEntry).values(
             case_id=case_id, queue_date=now.astimezone(BUSINESS_TZ).date(), queued_at=now, reviewed_at=now,
         ).on_conflict_do_update(index_elements=["case_id"],
@@ -142,7 +143,7 @@ def answer_points(session: Session, actor: Actor, answers: dict[int, str],
     for point in points:
         opinion = opinions[point.opinion_id]
         round_no = answer_round(rounds.get(point.id, 0))
-        deadline = meet_deadline(session, kind="D5", subject_key=d5_subject(point.id, round_no), met_at=now,
+        deadline = meet_deadline(session, kind="D5", subject_key=point_subject(point.id, round_no), met_at=now,
                                  met_by=actor.person_id)
         late = bool(deadline is not None and now > deadline.due_at)
         answer = PointAnswer(point_id=point.id, author_id=actor.person_id, body=answers[point.id],
@@ -198,7 +199,7 @@ def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, re
         session.flush()  # the new send-back counts: the next answer is round n + 1
         round_no = answer_round(_sent_back_counts(session, [point.id]).get(point.id, 0))
         managers = branch_people(session, opinion.branch_id, "branch_manager")
-        start_deadline(session, kind="D5", subject_key=d5_subject(point.id, round_no), started_at=now,
+        start_deadline(session, kind="D5", subject_key=point_subject(point.id, round_no), started_at=now,
                        responsible_person_id=managers[0] if managers else None, case_id=opinion.case_id,
                        branch_id=opinion.branch_id)
         case_no = session.scalar(select(ClaimCase.case_no).where(ClaimCase.id == opinion.case_id))
@@ -270,10 +271,9 @@ def _sent_back_count():
 
 
 def _open_round_due(point_id, sent_back_count):
-    """SQL: due time of the D5 clock of the point's current answer round (rules.review.d5_subject with
+    """SQL: due time of the D5 clock of the point's current answer round (rules.deadlines.point_subject with
     answer_round), for lists that read it alongside each point."""
-    return (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == func.concat(
-        "point:", point_id, ":round:", sent_back_count + 1)).scalar_subquery())
+    return (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == sql_point_subject(point_id, sent_back_count + 1)).scalar_subquery())
 
 
 def _opinion_heads(where: list, order_by: list, limit: int | None = None) -> Select:

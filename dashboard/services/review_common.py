@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, or_, select, update
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.i18n import CATALOG
 from dashboard.services.case_access import load_visible_case
 from dashboard.services.outbox import queue_notification
 from dashboard.services.actor import Actor
-from db.models import ClaimCase, Deadline, Dispatch, RoleAssignment, SupervisorAssignment
+from db.models import ClaimCase, Dispatch, RoleAssignment, SupervisorAssignment
 
 # HQ roles that read every branch's review threads (SPEC §1).
 HQ_READERS = frozenset({"hq_admin", "hq_reviewer", "executive", "call_center"})
@@ -57,18 +57,6 @@ def branch_supervisors(session: Session, branch_id: int) -> list[int]:
     return list(session.scalars(select(SupervisorAssignment.person_id)
                                 .where(SupervisorAssignment.branch_id == branch_id)
                                 .order_by(SupervisorAssignment.person_id)))
-
-
-def meet_deadline(session: Session, *, kind: str, subject_key: str, met_at: datetime,
-                  met_by: int | None) -> Deadline | None:
-    """Mark the clock met (once); a late meeting stays a violation but shows when it was met."""
-    session.execute(update(Deadline)
-                    .where(Deadline.kind == kind, Deadline.subject_key == subject_key,
-                           Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
-                    .values(met_at=met_at, met_by=met_by)
-                    .execution_options(synchronize_session=False))
-    return session.scalars(select(Deadline).where(Deadline.kind == kind, Deadline.subject_key == subject_key)
-                           .execution_options(populate_existing=True)).first()
 
 
 def zh(key: str, **params: object) -> str:

@@ -11,10 +11,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
 from dashboard import clock
-from dashboard.rules.review import d4_subject
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
+from dashboard.rules.deadlines import initial_review_subject, sql_initial_review_subject
 from dashboard.services.deadlines import start_deadline
 from dashboard.services.statements import built_once, count_then_page
 from dashboard.services.capability import requires
@@ -73,12 +73,12 @@ def queue_tiered_cases(session: Session, now: datetime | None = None) -> QueueRu
         .join(ReviewQueueEntry, ReviewQueueEntry.case_id == ClaimCase.id)
         .where(ReviewQueueEntry.reviewed_at.is_(None),
                ~exists().where(Deadline.kind == "D4",
-                               Deadline.subject_key == func.concat("case:", ClaimCase.id, ":initial_review")))
+                               Deadline.subject_key == sql_initial_review_subject(ClaimCase.id)))
         .order_by(ClaimCase.tiered_at, ClaimCase.id)).all()
     workload = hq_reviewer_workload(session)
     for case_id, branch_id, tiered_at in missing:
         reviewer = min(workload, key=lambda pid: (workload[pid], pid)) if workload else None
-        start_deadline(session, kind="D4", subject_key=d4_subject(case_id), started_at=tiered_at,
+        start_deadline(session, kind="D4", subject_key=initial_review_subject(case_id), started_at=tiered_at,
                        responsible_person_id=reviewer, case_id=case_id, branch_id=branch_id)
         if reviewer is not None:
             workload[reviewer] += 1
@@ -150,8 +150,7 @@ def _queue_page_statement(filters: QueueFilters, limit: int, offset: int) -> Sel
                    .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "hq_review",
                           OpinionPoint.status != "accepted").scalar_subquery())
     d4_due = (select(Deadline.due_at).where(Deadline.kind == "D4",
-                                            Deadline.subject_key == func.concat("case:", ClaimCase.id,
-                                                                                ":initial_review"))
+                                            Deadline.subject_key == sql_initial_review_subject(ClaimCase.id))
               .scalar_subquery())
     return (
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,

@@ -12,17 +12,18 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
 from dashboard import clock
-from dashboard.rules.review import d7_subject, text_problem
+from dashboard.rules.review import text_problem
 from dashboard.services.aliases import ADDRESSEE, AUTHOR, BRANCH, SUB_BRANCH
 from dashboard.services.case_access import load_visible_case
 from dashboard.services import reference
 from dashboard.services.actor import Actor
-from dashboard.services.deadlines import start_deadline
+from dashboard.rules.deadlines import sql_supervision_subject, supervision_subject
+from dashboard.services.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.stale import shown_time, stale_write
 from dashboard.services.review_common import (
-    dispatched_case_ids, load_review_case, meet_deadline, notify, zh,
+    dispatched_case_ids, load_review_case, notify, zh,
 )
 from dashboard.services.statements import built_once, count_then_page
 from dashboard.services.capability import requires
@@ -298,7 +299,7 @@ def post_supervision_opinion(session: Session, actor: Actor, case_id: int, body:
     session.add(opinion)
     session.flush()
     session.add(OpinionPoint(opinion_id=opinion.id, seq=1, body=body.strip()))
-    start_deadline(session, kind="D7", subject_key=d7_subject(opinion.id), started_at=now,
+    start_deadline(session, kind="D7", subject_key=supervision_subject(opinion.id), started_at=now,
                    responsible_person_id=addressee, case_id=case_id, branch_id=case.branch_id)
     record_event(session, case_id=case_id, actor_id=actor.person_id, kind="supervision_posted", at=now,
                  role="exec_supervisor", opinion_id=opinion.id, addressed_to=addressee, body=body.strip())
@@ -347,7 +348,7 @@ def post_progress_note(session: Session, actor: Actor, case_id: int, body: str, 
     met_late = None
     if (opinion is not None and opinion.kind == "supervision" and role == "first_responsible"
             and opinion.addressed_to_person_id == actor.person_id):
-        deadline = meet_deadline(session, kind="D7", subject_key=d7_subject(opinion.id), met_at=now,
+        deadline = meet_deadline(session, kind="D7", subject_key=supervision_subject(opinion.id), met_at=now,
                                  met_by=actor.person_id)
         met_late = bool(deadline and deadline.met_at == now and now > deadline.due_at)
         notify(session, recipients=[opinion.author_id], case_id=case_id, kind="progress_reported",
@@ -389,8 +390,7 @@ def supervision_thread(session: Session, actor: Actor, case_id: int) -> list[Thr
             .join(author, author.id == Opinion.author_id)
             .join(OpinionPoint, OpinionPoint.opinion_id == Opinion.id)
             .outerjoin(addressee, addressee.id == Opinion.addressed_to_person_id)
-            .outerjoin(Deadline, (Deadline.kind == "D7") & (Deadline.subject_key == func.concat("supervision:",
-                                                                                                Opinion.id)))
+            .outerjoin(Deadline, (Deadline.kind == "D7") & (Deadline.subject_key == sql_supervision_subject(Opinion.id)))
             .where(Opinion.case_id == case_id, Opinion.kind == "supervision")):
         entries.append(ThreadEntry(r[0], "supervision", r[1], r[2], r[3], r[4], r[5], r[6]))
     for r in session.execute(
@@ -416,7 +416,7 @@ def open_supervision_opinions(session: Session, actor: Actor, case_id: int) -> l
     rows = session.execute(
         select(Opinion.id, OpinionPoint.body, Opinion.posted_at, Deadline.met_at)
         .join(OpinionPoint, OpinionPoint.opinion_id == Opinion.id)
-        .outerjoin(Deadline, (Deadline.kind == "D7") & (Deadline.subject_key == func.concat("supervision:", Opinion.id)))
+        .outerjoin(Deadline, (Deadline.kind == "D7") & (Deadline.subject_key == sql_supervision_subject(Opinion.id)))
         .where(Opinion.case_id == case_id, Opinion.kind == "supervision",
                Opinion.addressed_to_person_id == actor.person_id)).tuples().all()
     views = [OpinionToReply(*r) for r in rows]

@@ -31,6 +31,7 @@ from dashboard.rules.deadlines import (
     SURVEY_MATERIAL,
     UPLOAD_KINDS,
     charged_for_late_material,
+    dispatch_subject,
     survey_material_complete,
 )
 from dashboard.rules.material_formats import accepted_labels, is_photo
@@ -146,9 +147,9 @@ def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filen
             _meet(session, actor, case, _open_clocks(session, "D1", Deadline.case_id == case.id), now, result)
     else:
         deadline_kind = FIRST_RESPONSIBLE_MATERIAL[kind]
-        keys = [f"dispatch:{d.id}" for d in matching]
+        keys = [dispatch_subject(d.id) for d in matching]
         clocks = _open_clocks(session, deadline_kind, Deadline.subject_key.in_(keys))
-        by_key = {f"dispatch:{d.id}": d for d in matching}
+        by_key = {dispatch_subject(d.id): d for d in matching}
         for deadline in clocks:
             dispatch = by_key[deadline.subject_key]
             if now > deadline.due_at and deadline.also_charged_person_id is None:

@@ -13,15 +13,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard import clock
-from dashboard.rules.deadlines import week_start_for, weekly_due
-from dashboard.rules.review import d6_subject
+from dashboard.rules.deadlines import week_start_for, weekly_due, weekly_subject
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import SUB_BRANCH
-from dashboard.services.deadlines import start_deadline
+from dashboard.services.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import NotFound, PermissionDenied, UserError
 from dashboard.services.history import record_event
-from dashboard.services.review_common import branch_people, meet_deadline, notify, zh
+from dashboard.services.review_common import branch_people, notify, zh
 from dashboard.services.rule_settings import all_settings
 from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.services.capability import requires
@@ -116,7 +115,7 @@ def _ensure_week(session: Session, branch_ids: list[int], due: datetime, now: da
             created += 1 if result else 0
         trackers = branch_people(session, branch_id, "branch_tracker")
         # D6 runs over the week: started just after the previous cut-off, due at this one.
-        start_deadline(session, kind="D6", subject_key=d6_subject(branch_id, week_start),
+        start_deadline(session, kind="D6", subject_key=weekly_subject(branch_id, week_start),
                        started_at=due - timedelta(days=7) + timedelta(seconds=1),
                        responsible_person_id=trackers[0] if trackers else None, branch_id=branch_id)
     return created, refreshed
@@ -184,7 +183,7 @@ def submit_weekly_summary(session: Session, actor: Actor, summary_id: int, now: 
     summary.submitted_at = now
     summary.submitted_by = actor.person_id
     on_time = now <= summary.due_at
-    meet_deadline(session, kind="D6", subject_key=d6_subject(summary.branch_id, summary.week_start), met_at=now,
+    meet_deadline(session, kind="D6", subject_key=weekly_subject(summary.branch_id, summary.week_start), met_at=now,
                   met_by=actor.person_id)
     record_event(session, case_id=None, actor_id=actor.person_id, kind="weekly_submitted", at=now,
                  role="branch_tracker", summary_id=summary.id, branch_id=summary.branch_id,

@@ -93,3 +93,25 @@ def test_the_job_and_the_tracker_run_the_same_rules(session, org, actor_for):
                                                                     now=NOW)}
     expected = {c.id: deadline_status(c.due_at, c.met_at, NOW, SOON_HOURS) for c in clocks}
     assert listed == {i: s for i, s in expected.items() if s in ("overdue", "due_soon", "met_late")}
+
+
+def test_each_clocks_subject_key_is_written_alike_in_python_and_sql(session):
+    """The services find a clock by its subject in SQL (the review queue's D4, the D7 of a supervision
+    opinion, a point's current D5): the SQL form must write what the Python form wrote at its start."""
+    import re
+    from datetime import date
+
+    from sqlalchemy import literal
+
+    from dashboard.rules.deadlines import (
+        D5_SUBJECT_FORMAT, dispatch_subject, initial_review_subject, point_subject, sql_initial_review_subject,
+        sql_point_subject, sql_supervision_subject, supervision_subject, survey_subject, weekly_subject,
+    )
+
+    sql = session.execute(select(sql_initial_review_subject(literal(7)), sql_supervision_subject(literal(9)),
+                                 sql_point_subject(literal(12), literal(2)))).one()
+    assert tuple(sql) == (initial_review_subject(7), supervision_subject(9), point_subject(12, 2))
+    assert re.match(D5_SUBJECT_FORMAT, point_subject(12, 2))
+    keys = [survey_subject(1), dispatch_subject(1), initial_review_subject(1), point_subject(1, 1),
+            weekly_subject(1, date(2026, 11, 23)), supervision_subject(1)]
+    assert len(set(keys)) == len(keys) and not any(re.match(D5_SUBJECT_FORMAT, k) for k in keys if k != keys[3])

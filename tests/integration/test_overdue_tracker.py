@@ -189,7 +189,7 @@ def test_a_changed_due_soon_window_applies_to_the_next_read(session, actor_for, 
 def test_d5_clocks_name_their_review_point_and_round(session, org, actor_for):
     """One case's review points share the person and due time: each D5 row says which point (and
     which round after a send-back), so three points do not read as one row listed three times."""
-    from dashboard.rules.review import d5_subject
+    from dashboard.rules.deadlines import point_subject
     from dashboard.ui.format import point_label
     from dashboard.ui.overdue_view import rows_frame
     from db.models import Deadline, Opinion, OpinionPoint
@@ -203,7 +203,7 @@ def test_d5_clocks_name_their_review_point_and_round(session, org, actor_for):
     session.add_all(points)
     session.flush()
     due = T0 + timedelta(hours=24)
-    subjects = [d5_subject(p.id, 1) for p in points] + [d5_subject(points[1].id, 2), "test:other-d5-subject"]
+    subjects = [point_subject(p.id, 1) for p in points] + [point_subject(points[1].id, 2), "test:other-d5-subject"]
     session.add_all([Deadline(case_id=case.id, branch_id=case.branch_id, kind="D5", subject_key=subject,
                               responsible_person_id=org.person("gd_manager"), started_at=T0, due_at=due)
                      for subject in subjects])

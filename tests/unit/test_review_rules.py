@@ -5,8 +5,9 @@ from datetime import date
 
 import pytest
 
+from dashboard.rules.deadlines import initial_review_subject, point_subject, supervision_subject, weekly_subject
 from dashboard.rules.review import (
-    answer_problems, answer_round, d4_subject, d5_subject, d6_subject, d7_subject, is_bare_acknowledgement,
+    answer_problems, answer_round, is_bare_acknowledgement,
     point_problems, review_is_closed, split_points, text_problem,
 )
 
@@ -68,10 +69,10 @@ def test_each_send_back_opens_the_next_answer_round():
 
 
 def test_deadline_subject_keys_follow_the_shared_convention():
-    assert d4_subject(7) == "case:7:initial_review"
-    assert d5_subject(12, 2) == "point:12:round:2"
-    assert d6_subject(3, date(2026, 11, 23)) == "weekly:3:2026-11-23"
-    assert d7_subject(9) == "supervision:9"
+    assert initial_review_subject(7) == "case:7:initial_review"
+    assert point_subject(12, 2) == "point:12:round:2"
+    assert weekly_subject(3, date(2026, 11, 23)) == "weekly:3:2026-11-23"
+    assert supervision_subject(9) == "supervision:9"
 
 
 def test_free_text_must_not_be_empty_or_too_long():
