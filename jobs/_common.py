@@ -9,6 +9,8 @@ naming the failure otherwise. Use `run_job(name, work, argv)` from the module's 
 """
 from __future__ import annotations
 
+import time
+
 import argparse
 import logging
 import sys
@@ -67,16 +69,34 @@ def job_engine(url: str | None = None) -> Engine:
     """A pool-less engine: closing the connection really ends the session and releases its locks."""
     from db.engine import database_url, normalise_url
 
+    # client_connection_check_interval: a job killed mid-statement (kill -9) has its statement
+    # cancelled and its session ended by the server within a second, instead of running on to the
+    # statement's end holding the job's lock (a rerun in that window did nothing; issue 25).
     return create_engine(normalise_url(url) if url else database_url(), poolclass=NullPool,
-                         connect_args={"options": "-c timezone=Asia/Shanghai"})
+                         connect_args={"options": "-c timezone=Asia/Shanghai -c client_connection_check_interval=1000"})
+
+
+# How long a copy waits for the lock before concluding another copy is running: longer than the
+# server takes to end the session of a killed copy (client_connection_check_interval, 1 s).
+LOCK_WAIT_SECONDS = 3.0
+
+
+def _try_lock(conn: Connection, name: str) -> bool:
+    got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:name))"),
+                            {"ns": LOCK_NAMESPACE, "name": name}).scalar())
+    conn.commit()
+    return got
 
 
 @contextmanager
 def advisory_lock(conn: Connection, name: str) -> Iterator[bool]:
-    """Try the session-level advisory lock of job `name`; yields whether this copy holds it."""
-    got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:name))"),
-                            {"ns": LOCK_NAMESPACE, "name": name}).scalar())
-    conn.commit()
+    """The session-level advisory lock of job `name`, waited for up to LOCK_WAIT_SECONDS; yields
+    whether this copy holds it."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    got = _try_lock(conn, name)
+    while not got and time.monotonic() < deadline:
+        time.sleep(0.2)
+        got = _try_lock(conn, name)
     try:
         yield got
     finally:

@@ -130,11 +130,17 @@ def _advance(session: Session, case: ClaimCase, rng: random.Random, now: datetim
     case.version += 1
 
 
+def build_demo_org(session: Session) -> DemoOrg:
+    """The demo organisation with each person's password hashed on its own (its own salt): one
+    cracked hash must not show that every demo person has the same password (issue 25)."""
+    return build_org(session, lambda: hash_password(DEMO_PASSWORD))
+
+
 def generate(session: Session, *, seed: int = 42, cases: int = 2000, now: datetime | None = None,
              progress: bool = True) -> DemoOrg:
     now = clock.or_now(now)
     rng = random.Random(seed)
-    org = build_org(session, hash_password(DEMO_PASSWORD))
+    org = build_demo_org(session)
     session.commit()
     call_center = load_actor(session, org.person("callcenter"))
     assert call_center is not None

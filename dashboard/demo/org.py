@@ -2,6 +2,8 @@
 and a named person for every role of SPEC §1 in every unit."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import random
 from dataclasses import dataclass, field
 
@@ -76,15 +78,17 @@ class _Names:
                 return name
 
 
-def build_org(session: Session, password_hash: str, *, branches=DEMO_BRANCHES, seed: int = 7,
+def build_org(session: Session, password_hash: str | Callable[[], str], *, branches=DEMO_BRANCHES, seed: int = 7,
               surveyors_per_sub_branch: int = 3) -> DemoOrg:
-    """Create the units and people; flushes but does not commit (the caller owns the transaction)."""
+    """Create the units and people; flushes but does not commit (the caller owns the transaction).
+    `password_hash`: one hash for everyone (tests, benchmarks), or a function called per person."""
     rng = random.Random(seed)
     names = _Names(rng)
     usernames: dict[str, int] = {}
 
     def person(username: str, title: str, unit: DemoUnit, roles: list[tuple[str, str | None]]) -> int:
-        p = Person(username=username, full_name=names.next(), password_hash=password_hash, title=title,
+        p = Person(username=username, full_name=names.next(),
+                   password_hash=password_hash() if callable(password_hash) else password_hash, title=title,
                    phone=f"13{rng.randint(100000000, 999999999)}")
         session.add(p)
         session.flush()

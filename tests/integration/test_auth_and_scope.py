@@ -136,3 +136,20 @@ def test_only_a_cookie_whose_session_ended_may_be_cleared(session, org):
     assert not is_dead_token(session, token)
     end_web_session(session, session_id)
     assert is_dead_token(session, token) and is_dead_token(session, "forged")
+
+
+def test_every_demo_person_has_a_password_hash_of_their_own(session):
+    """Issue 25: the demo org's people shared one hash string, so one cracked hash showed that all
+    share the password. Each hash has its own salt and still checks the demo password."""
+    from sqlalchemy import select as select_
+
+    from dashboard.demo.load import build_demo_org
+    from dashboard.services.auth import authenticate
+    from db.models import Person as Person_
+
+    build_demo_org(session)
+    session.commit()
+    hashes = session.scalars(select_(Person_.password_hash)).all()
+    assert len(hashes) > 20 and len(set(hashes)) == len(hashes)
+    for username in ("admin", "gd_manager", "gz_surveyor1"):
+        assert authenticate(session, username, DEMO_PASSWORD).username == username
