@@ -8,7 +8,7 @@ from sqlalchemy import select
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.review_queue import queue_tiered_cases
 from db.models import OpinionPoint, PointAnswer
-from tests.e2e.conftest import screenshot, sign_in, wait_for_db
+from tests.e2e.conftest import screenshot, sign_in, wait_for_db, wait_until_idle
 from tests.factories import make_case
 
 TIMEOUT = 30_000
@@ -60,9 +60,11 @@ def test_opinion_answered_point_by_point_then_accepted(app_server, browser, sess
     reviewer.get_by_role("option", name=case.case_no).first.click()
     decide = reviewer.get_by_role("button", name="提交审核结论")
     expect(decide.first).to_be_visible(timeout=TIMEOUT)
+    wait_until_idle(reviewer)
     decide.first.click()  # no verdict chosen yet: nothing is decided
     expect(reviewer.get_by_text("请选择“通过”或“退回”").first).to_be_visible(timeout=TIMEOUT)
     reviewer.get_by_text("通过", exact=True).first.click()
+    wait_until_idle(reviewer)  # the choice's rerun ends before the button is pressed (CI's two workers)
     decide.first.click()
     expect(reviewer.get_by_role("button", name="提交审核结论")).to_have_count(1, timeout=TIMEOUT)
     screenshot(reviewer, "review_loop_3_accepted")
