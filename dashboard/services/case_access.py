@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.errors import NotFound
 from dashboard.services.stale import stale_case
 from dashboard.services.capability import requires
-from db.models import ClaimCase
+from db.models import ClaimCase, Dispatch
 
 
 _ACTOR_SCOPE = object()
@@ -51,3 +51,31 @@ def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
     if case_id is None:
         raise NotFound()
     return case_id
+
+
+def dispatched_case_ids(person_id: int):
+    """Cases a person was dispatched to as first responsible (or went to as delegate)."""
+    return select(Dispatch.case_id).where(or_(Dispatch.person_id == person_id,
+                                              Dispatch.delegate_person_id == person_id))
+
+
+def review_scope(actor: Actor) -> ColumnElement[bool] | None:
+    """Cases whose review / supervision threads the actor may read; None means all.
+
+    Stricter than case_scope for first responsible persons: a branch claims head sees the cases
+    dispatched to them, not the whole branch (分级管理办法 第四章 一.4).
+    """
+    if actor.is_national:  # HQ and the call center read every branch's threads
+        return None
+    conditions: list[ColumnElement[bool]] = []
+    branch_ids = actor.branch_ids_for("branch_manager", "branch_tracker") | actor.supervised_branch_ids
+    if branch_ids:
+        conditions.append(ClaimCase.branch_id.in_(sorted(branch_ids)))
+    if actor.has_role("first_responsible"):
+        conditions.append(ClaimCase.id.in_(dispatched_case_ids(actor.person_id)))
+    return or_(*conditions) if conditions else false()
+
+
+def load_review_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> ClaimCase:
+    """A case within the review pages' audience (review_scope), or NotFound."""
+    return load_visible_case(session, actor, case_id, for_update=for_update, scope=review_scope(actor))

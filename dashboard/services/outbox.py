@@ -1,12 +1,15 @@
-"""The notification outbox: rendered messages queued once each for the send_notifications job."""
+"""The notification outbox: who is told (a branch's people in a role, its supervisors), the message
+rendered in Chinese, queued once per recipient for the send_notifications job."""
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from db.models import Notification
+from dashboard.i18n import CATALOG
+from db.models import Notification, RoleAssignment, SupervisorAssignment
 
 
 def queue_notification(session: Session, *, case_id: int | None, recipient_id: int, kind: str, body: str,
@@ -16,3 +19,32 @@ def queue_notification(session: Session, *, case_id: int | None, recipient_id: i
         case_id=case_id, recipient_person_id=recipient_id, kind=kind, body=body, dedupe_key=dedupe_key[:128],
         created_at=now,
     ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+
+
+def notify(session: Session, *, recipients: list[int], case_id: int | None, kind: str, body: str,
+           dedupe_prefix: str, now: datetime) -> None:
+    """Queue one outbox row per recipient; the dedupe key makes a retry harmless."""
+    for person_id in dict.fromkeys(recipients):
+        queue_notification(session, case_id=case_id, recipient_id=person_id, kind=kind, body=body,
+                           dedupe_key=f"{dedupe_prefix}:to:{person_id}", now=now)
+
+
+
+def zh(key: str, **params: object) -> str:
+    """Notification bodies are stored rendered in Simplified Chinese (the business language)."""
+    text = CATALOG.get(key, (key, key))[0]
+    return text.format(**params) if params else text
+
+
+def branch_people(session: Session, branch_id: int, role: str) -> list[int]:
+    """People holding `role` at the branch itself, oldest assignment first."""
+    return list(session.scalars(
+        select(RoleAssignment.person_id).where(RoleAssignment.unit_id == branch_id,
+                                               RoleAssignment.role == role)
+        .order_by(RoleAssignment.id)))
+
+
+def branch_supervisors(session: Session, branch_id: int) -> list[int]:
+    return list(session.scalars(select(SupervisorAssignment.person_id)
+                                .where(SupervisorAssignment.branch_id == branch_id)
+                                .order_by(SupervisorAssignment.person_id)))

@@ -28,9 +28,8 @@ from dashboard.services.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.stale import stale_case
-from dashboard.services.review_common import (
-    branch_people, branch_supervisors, load_review_case, notify, zh,
-)
+from dashboard.services.case_access import load_review_case
+from dashboard.services.outbox import branch_people, branch_supervisors, notify, zh
 from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ

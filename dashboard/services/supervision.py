@@ -22,9 +22,8 @@ from dashboard.services.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
 from dashboard.services.history import record_event
 from dashboard.services.stale import shown_time, stale_write
-from dashboard.services.review_common import (
-    dispatched_case_ids, load_review_case, notify, zh,
-)
+from dashboard.services.case_access import dispatched_case_ids, load_review_case
+from dashboard.services.outbox import notify, zh
 from dashboard.services.statements import built_once, count_then_page
 from dashboard.services.capability import requires
 from db.models import (

@@ -19,7 +19,7 @@ from dashboard.ui.navigation import PAGES, pages_for
 ROOT = Path(__file__).resolve().parents[2]
 # Building blocks other services call with an actor they have already admitted: they narrow a
 # query to the actor's scope and decide nothing about capabilities.
-SCOPE_HELPERS = {"actor.case_scope", "actor.unit_scope", "review_common.load_review_case", "review_common.review_scope"}
+SCOPE_HELPERS = {"actor.case_scope", "actor.unit_scope", "case_access.load_review_case", "case_access.review_scope"}
 
 
 def _entry_points():
