@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import D5_SUBJECT_FORMAT, compute_due
-from dashboard.services.rule_settings import all_settings
+from dashboard.services.reference import all_settings
 from db.models import Deadline
 
 

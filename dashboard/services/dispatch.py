@@ -28,7 +28,7 @@ from dashboard.services.errors import (
 )
 from dashboard.services.history import record_event
 from dashboard.services.outbox import queue_notification
-from dashboard.services.rule_settings import all_settings, get_setting
+from dashboard.services.reference import all_settings, get_setting
 from dashboard.services.stale import stale_case, stale_write
 from dashboard.services.tiers import TierTable, active_tier_table, tier_table_by_id
 from dashboard.services.capability import requires

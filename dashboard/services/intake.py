@@ -33,7 +33,7 @@ from dashboard.services.case_access import find_case_id, load_visible_case
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.errors import FieldError, ValidationFailed
 from dashboard.services.history import record_event
-from dashboard.services.rule_settings import get_setting
+from dashboard.services.reference import get_setting
 from dashboard.services.capability import requires
 from db.models import ClaimCase, OrgUnit, Person, RoleAssignment
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from dashboard.rules.tiers import NOT_TIERED
 from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
-from db.models import OrgUnit, TierRule, TierRuleSet
+from dashboard.settings import DEFAULT_RULE_SETTINGS
+from db.models import OrgUnit, RuleSetting, TierRule, TierRuleSet
 
 TTL_S = 60
 
@@ -117,11 +118,21 @@ def sub_branch_choices(session: Session, actor: Actor, branch_id: int | None) ->
     return sub_branches(session, branch_ids=allowed, ids=ids)
 
 
+def get_setting(session: Session, key: str) -> Any:
+    value = session.scalar(select(RuleSetting.value).where(RuleSetting.key == key))
+    if value is None:
+        return DEFAULT_RULE_SETTINGS[key]
+    return value
+
+
+def all_settings(session: Session) -> dict[str, Any]:
+    stored = dict(session.execute(select(RuleSetting.key, RuleSetting.value)).tuples().all())
+    return {**DEFAULT_RULE_SETTINGS, **stored}
+
+
 def rule_settings(session: Session) -> dict[str, Any]:
     """The rule settings (defaults overlaid by the stored ones) for display thresholds; writes that
     compute deadlines read them fresh (services.rule_settings)."""
-    from dashboard.services.rule_settings import all_settings
-
     return dict(_remembered(session, "rule_settings", lambda: all_settings(session)))
 
 

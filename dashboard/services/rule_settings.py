@@ -31,18 +31,6 @@ from dashboard.settings import DEFAULT_RULE_SETTINGS
 from db.models import Person, RuleSetting
 
 
-def get_setting(session: Session, key: str) -> Any:
-    value = session.scalar(select(RuleSetting.value).where(RuleSetting.key == key))
-    if value is None:
-        return DEFAULT_RULE_SETTINGS[key]
-    return value
-
-
-def all_settings(session: Session) -> dict[str, Any]:
-    stored = dict(session.execute(select(RuleSetting.key, RuleSetting.value)).tuples().all())
-    return {**DEFAULT_RULE_SETTINGS, **stored}
-
-
 # ---------------------------------------------------------------- what HQ may edit, and within what
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.i18n import LANGUAGES
-from dashboard.services.rule_settings import get_setting
+from dashboard.services.reference import get_setting
 from db.models import WebSession
 
 # The ticket only has to reach the same page's own request a moment later; short, so a ticket

@@ -21,7 +21,7 @@ from dashboard.services.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import NotFound, PermissionDenied, UserError
 from dashboard.services.history import record_event
 from dashboard.services.outbox import branch_people, notify, zh
-from dashboard.services.rule_settings import all_settings
+from dashboard.services.reference import all_settings
 from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.services.capability import requires
 from db.models import (

@@ -192,7 +192,7 @@ def test_a_forged_session_cookie_is_refused(app_server, browser):
 def test_an_idle_session_is_refused_at_the_next_reload(app_server, browser, session, org):
     from sqlalchemy import text
 
-    from dashboard.services.rule_settings import get_setting
+    from dashboard.services.reference import get_setting
 
     context, page = _signed_in(browser, app_server)
     idle_minutes = float(get_setting(session, "session.idle_minutes"))

@@ -97,7 +97,7 @@ def test_a_forged_or_unknown_token_finds_no_session(session, org):
 def test_a_session_idle_longer_than_the_setting_is_refused_and_ended(session, org, now):
     from datetime import timedelta
 
-    from dashboard.services.rule_settings import get_setting
+    from dashboard.services.reference import get_setting
     from dashboard.services.web_sessions import check, resume
 
     session_id, token = _established(session, org)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dashboard.services.dispatch import record_estimate
 from dashboard.services.errors import PermissionDenied, StaleWrite, ValidationFailed
 from dashboard.services.intake import CaseInput, register_case
-from dashboard.services.rule_settings import get_setting
+from dashboard.services.reference import get_setting
 from dashboard.services.tier_admin import (
     BandInput, decide_branch_request, publish_national_table, request_branch_subtiers, rule_sets,
     update_rule_settings,
