@@ -26,6 +26,23 @@ from dashboard.i18n import LANGUAGES
 from dashboard.services.reference import get_setting
 from db.models import WebSession
 
+# The session cookie: an HttpOnly, SameSite=Strict cookie holding a random token (never in a URL).
+SESSION_COOKIE = "claims_session"
+ESTABLISH_PATH = "api/session/establish"
+CLEAR_PATH = "api/session/clear"
+
+
+def route_path(path: str, base_url_path: str | None) -> str:
+    """`/api/...` under Streamlit's server.baseUrlPath (empty by default)."""
+    base = (base_url_path or "").strip("/")
+    return f"/{base}/{path}" if base else f"/{path}"
+
+
+def cookie_path(base_url_path: str | None) -> str:
+    base = (base_url_path or "").strip("/")
+    return f"/{base}" if base else "/"
+
+
 # The ticket only has to reach the same page's own request a moment later; short, so a ticket
 # seen anywhere else (a proxy's log) is worthless soon after.
 TICKET_SECONDS = 120

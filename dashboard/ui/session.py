@@ -19,7 +19,7 @@ from dashboard.services.web_sessions import (
 )
 from dashboard.ui.db import db_session
 from dashboard.ui.navigation import page_spec
-from dashboard.web import CLEAR_PATH, ESTABLISH_PATH, SESSION_COOKIE, route_path
+from dashboard.services.web_sessions import CLEAR_PATH, ESTABLISH_PATH, SESSION_COOKIE, route_path
 
 _AUTH_KEY = "auth"
 # Whether this tab has looked at the cookie it connected with (once per tab: the cookie a tab

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dashboard.services.web_sessions import establish, is_dead_token
-from dashboard.web import CLEAR_PATH, ESTABLISH_PATH, SESSION_COOKIE, cookie_path, route_path
+from dashboard.services.web_sessions import CLEAR_PATH, ESTABLISH_PATH, SESSION_COOKIE, cookie_path, route_path
 from db.engine import session_factory
 
 _HEADERS = {
