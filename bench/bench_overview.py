@@ -119,8 +119,8 @@ def generate(url: str, cases: int) -> None:
 
 def measure(url: str) -> None:
     from dashboard.services.actor import load_actor
-    from dashboard.services.case_detail import case_detail
-    from dashboard.services.overview import OverviewFilter, overview_cases, overview_figures
+    from dashboard.services.cases.detail import case_detail
+    from dashboard.services.figures.overview import OverviewFilter, overview_cases, overview_figures
     from db.engine import session_factory
     from db.models import OrgUnit, Person
 
@@ -141,7 +141,7 @@ def measure(url: str) -> None:
         for label, flt in scopes.items():
             _say(f"\n{label}")
             started = time.perf_counter()
-            # Every figure, chart and the ranking come in one statement (services/overview.py).
+            # Every figure, chart and the ranking come in one statement (services/figures/overview.py).
             everything = _timed("figures, charts and ranking (one statement)",
                                 lambda: overview_figures(session, executive, flt, now=NOW))
             figures = everything.headline

@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
-from dashboard.services.dispatch_board import BoardFilter, board_count, board_page
-from dashboard.services.case_import import EXAMPLE_ROW, IMPORT_FIELDS, header_for, import_cases
+from dashboard.services.dispatching.board import BoardFilter, board_count, board_page
+from dashboard.services.cases.import_file import EXAMPLE_ROW, IMPORT_FIELDS, header_for, import_cases
 from dashboard.demo.org import build_org
 from bench.scratch import scratch_database
 from db.engine import session_factory

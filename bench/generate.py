@@ -503,7 +503,7 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
 
 def build_current_weeks(url: str, as_of: datetime) -> None:
     """The last two weeks' summaries built by the real service (full case lists)."""
-    from dashboard.services.weekly import build_weekly_summaries
+    from dashboard.services.review.weekly import build_weekly_summaries
 
     engine = create_engine(url)
     started = time.perf_counter()

@@ -43,7 +43,7 @@ def _now() -> datetime:
 
 # ---------------------------------------------------------------- dispatch board (call center)
 def board_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.dispatch_board import (
+    from dashboard.services.dispatching.board import (
         BoardFilter, board_count, board_page, branch_options, sub_branch_options, tier_choices,
     )
 
@@ -73,7 +73,7 @@ def board_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- overdue tracker
 def overdue_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.overdue import (
+    from dashboard.services.clocks.overdue import (
         OverdueFilters, branch_options, overdue_page, sub_branch_options, tracker_summary,
     )
 
@@ -105,7 +105,7 @@ def overdue_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- HQ review queue
 def review_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
+    from dashboard.services.review.queue import QueueFilters, queue_branch_choices, review_queue
 
     queue_branch_choices(session)
     total, _ = review_queue(session, actor, QueueFilters(), limit=0)
@@ -124,7 +124,7 @@ def review_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- branch feedback inbox + register
 def inbox_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.review import branch_inbox, branch_opinion, tracker_register
+    from dashboard.services.review.opinions import branch_inbox, branch_opinion, tracker_register
 
     # The page's defaults: only open points, pending cases; each list counted once; the answer form
     # opens the most urgent listed opinion.
@@ -153,7 +153,7 @@ def inbox_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- weekly summary (HQ reader)
 def weekly_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.weekly import weekly_branch_choices, weekly_summaries, weekly_summary_content
+    from dashboard.services.review.weekly import weekly_branch_choices, weekly_summaries, weekly_summary_content
 
     weekly_branch_choices(session, actor)
     total, _ = weekly_summaries(session, actor, branch_id=None, limit=0)
@@ -174,14 +174,14 @@ def weekly_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- executive overview
 def overview_filter():
-    from dashboard.services.overview import OverviewFilter
+    from dashboard.services.figures.overview import OverviewFilter
 
     today = date.today()
     return OverviewFilter(report_from=today - timedelta(days=90), report_to=today)
 
 
 def overview_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.overview import overview_cases, overview_figures, overview_tiers, overview_units
+    from dashboard.services.figures.overview import overview_cases, overview_figures, overview_tiers, overview_units
 
     flt = overview_filter()
     overview_units(session, actor)
@@ -219,7 +219,7 @@ def overview_naive(conn, actor: Actor, ctx: dict) -> int:
 def overview_list_ours(session: Session, actor: Actor) -> int:
     """The overview with the list behind a figure opened (到场及时率 D2: the decided D2 clocks of the
     period's cases), as the page reads it: the figures, then the list's count and first page."""
-    from dashboard.services.overview import Drill, overview_drill_rows, overview_figures
+    from dashboard.services.figures.overview import Drill, overview_drill_rows, overview_figures
 
     flt = overview_filter()
     overview_figures(session, actor, flt)
@@ -244,7 +244,7 @@ def overview_list_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- landing page (national)
 def home_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.home import home_figures, my_open_tasks, unit_names
+    from dashboard.services.figures.home import home_figures, my_open_tasks, unit_names
 
     unit_names(session, actor)
     my_open_tasks(session, actor)  # the person's own open clocks, listed under the figures
@@ -260,8 +260,8 @@ def home_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- exec supervision (key branches)
 def supervision_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.review_queue import queue_branch_choices
-    from dashboard.services.supervision import followed_cases
+    from dashboard.services.review.queue import queue_branch_choices
+    from dashboard.services.review.supervision import followed_cases
 
     queue_branch_choices(session)
     query = dict(include_closed=False, branch_id=None, case_no="")
@@ -284,14 +284,14 @@ def supervision_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- case detail
 def detail_ours(session: Session, actor: Actor, case_id: int) -> int:
-    from dashboard.services.case_detail import case_detail
+    from dashboard.services.cases.detail import case_detail
 
     return len(case_detail(session, actor, case_id).timeline)
 
 
 def detail_naive(conn, actor: Actor, ctx: dict) -> int:
     """The timeline's entries counted from whole tables filtered in pandas (same sources as the service)."""
-    from dashboard.services.case_detail import COVERED_EVENT_KINDS
+    from dashboard.services.cases.detail import COVERED_EVENT_KINDS
 
     case_id = ctx["case_id"]
 

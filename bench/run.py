@@ -8,7 +8,7 @@ Measures, against the generated database (never the app's `claims`):
      way and its ratio, and ours against the bare SQL's own time from EXPLAIN (ANALYZE);
   2. jobs.flag_overdue first and incremental run at 1M cases (helper B's bench.bench_flag_overdue,
      which builds its own scratch database);
-  3. bulk import of 100,000 CSV rows (dashboard.services.case_import) into a scratch database;
+  3. bulk import of 100,000 CSV rows (dashboard.services.cases.import_file) into a scratch database;
   4. every page run through AppTest at 1M cases against the same page on an empty database;
   5. peak RSS of a real `streamlit run` after a national user opened every page (Playwright + Chromium);
   6. 20 simulated people calling the services concurrently (threads, with think time).
@@ -208,7 +208,7 @@ def bench_flag_overdue_on_copy(db: str) -> dict:
 def bench_import(rows: int) -> dict:
     from dashboard.services.actor import load_actor
     from dashboard.services.auth import hash_password
-    from dashboard.services.case_import import (
+    from dashboard.services.cases.import_file import (
         EXAMPLE_ROW, IMPORT_FIELDS, MAX_IMPORT_ROWS, header_for, import_cases,
     )
     from dashboard.demo.org import build_org
@@ -484,7 +484,7 @@ def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | N
                   "```", flag.strip(), "```"]
     if imp is not None:
         lines += ["", "## Bulk import (target ≤ 30 s for 100,000 rows)", "",
-                  f"`dashboard.services.case_import.import_cases` with {imp['rows']:,} CSV rows ({imp['mb']:.1f} MB) in "
+                  f"`dashboard.services.cases.import_file.import_cases` with {imp['rows']:,} CSV rows ({imp['mb']:.1f} MB) in "
                   f"{imp['files']} files of {imp['per_file']:,} (the service's per-file limit), one after the other: "
                   f"{imp['imported']:,} imported, {imp['bad']} bad rows, **{imp['seconds']:.1f} s** "
                   f"{_ok(imp['seconds'], 30)} (validation, tiering and the set-based insert included)."]

@@ -247,7 +247,7 @@ class LateCount(Base):
     """A change in the clocks met late and the violations of a branch and deadline type, written by
     the database (migration 0020): a row per branch and type for each statement that writes clocks
     or violations (+n / -n), folded by jobs.compact_case_counts. Read by the overdue tracker's
-    national view (dashboard.services.overdue)."""
+    national view (dashboard.services.clocks.overdue)."""
 
     __tablename__ = "late_count"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -266,7 +266,7 @@ class CaseCount(Base):
     cases (+n / -n) or changes a case's unit, state, tier or estimate; the sums are the
     sub-branch's case count, pending cases, pending tiered cases and their estimate. Only ever
     inserted, so writers never wait on one another; jobs.compact_case_counts folds the rows into
-    one per sub-branch. Read through dashboard.services.case_counts."""
+    one per sub-branch. Read through dashboard.services.cases.counts."""
 
     __tablename__ = "case_count"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dashboard.services.case_counts import compact_case_counts, compact_late_counts
+from dashboard.services.cases.counts import compact_case_counts, compact_late_counts
 from jobs._common import run_job
 
 NAME = "compact_case_counts"

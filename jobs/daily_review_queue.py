@@ -11,7 +11,7 @@ import sys
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dashboard.services.review_queue import queue_tiered_cases
+from dashboard.services.review.queue import queue_tiered_cases
 from jobs._common import add_as_of, as_of_or_now, run_job
 
 NAME = "daily_review_queue"

@@ -1,6 +1,6 @@
 """`python -m jobs.flag_overdue [--as-of 2026-11-24T17:00]`: record every missed deadline once.
 
-Every 5 minutes (jobs/crontab). Set-based (dashboard.services.violations.record_violations):
+Every 5 minutes (jobs/crontab). Set-based (dashboard.services.clocks.violations.record_violations):
 one statement, one transaction; safe to run twice or two copies at once (advisory lock: the
 second copy exits 0 at once); killed half way, nothing is half-recorded.
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dashboard.services.violations import record_violations
+from dashboard.services.clocks.violations import record_violations
 from jobs._common import add_as_of, as_of_or_now, run_job
 
 NAME = "flag_overdue"

@@ -12,7 +12,7 @@ import sys
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dashboard.services.weekly import build_weekly_summaries
+from dashboard.services.review.weekly import build_weekly_summaries
 from jobs._common import add_as_of, as_of_or_now, run_job
 
 NAME = "weekly_summary"

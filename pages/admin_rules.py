@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.rules.tiers import TierBand
 from dashboard.services.errors import UserError
-from dashboard.services.tier_admin import (
+from dashboard.services.admin.tier_admin import (
     branch_request_base, branches_for_requests, decide_branch_request, publish_national_table,
     request_branch_subtiers, rule_sets,
 )

@@ -12,8 +12,8 @@ from dashboard.i18n import t
 from dashboard.services.reference import due_soon_hours
 from dashboard.rules.review import MAX_TEXT
 from dashboard.services.errors import UserError
-from dashboard.services.review import answer_points, branch_inbox, branch_opinion, case_opinions, tracker_register
-from dashboard.services.supervision import post_progress_note, supervision_thread
+from dashboard.services.review.opinions import answer_points, branch_inbox, branch_opinion, case_opinions, tracker_register
+from dashboard.services.review.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash

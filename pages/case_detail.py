@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import clock
 from dashboard.i18n import has_key, t
-from dashboard.services.case_detail import case_detail, find_case_id
+from dashboard.services.cases.detail import case_detail, find_case_id
 from dashboard.services.errors import UserError
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.case_timeline import clock_card, describe, who

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import clock
 from dashboard.i18n import t
-from dashboard.services.dispatch_board import (
+from dashboard.services.dispatching.board import (
     VIEWS, BoardFilter, BoardRow, board_count, board_page, branch_options, sub_branch_options,
     tier_choices,
 )

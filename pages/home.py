@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.services.home import home_figures, unit_names
+from dashboard.services.figures.home import home_figures, unit_names
 from dashboard.ui.db import db_session
 from dashboard.ui.format import wan
 from dashboard.ui.my_tasks import render_my_tasks

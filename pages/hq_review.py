@@ -10,8 +10,8 @@ from dashboard import clock
 from dashboard.i18n import t
 from dashboard.rules.review import MAX_OPINION_TEXT, MAX_TEXT, split_points
 from dashboard.services.reference import due_soon_hours, tier_filter_codes
-from dashboard.services.review import case_facts, case_opinions, decide_point, post_review_opinion
-from dashboard.services.review_queue import QueueFilters, queue_branch_choices, review_queue
+from dashboard.services.review.opinions import case_facts, case_opinions, decide_point, post_review_opinion
+from dashboard.services.review.queue import QueueFilters, queue_branch_choices, review_queue
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash

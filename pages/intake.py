@@ -10,13 +10,13 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.rules.intake_fields import FieldProblem, clean_text
-from dashboard.services.case_import import (
+from dashboard.services.cases.import_file import (
     MAX_IMPORT_MB, MAX_IMPORT_ROWS, check_import, import_cases, template_csv, template_xlsx,
 )
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import FieldError, NeedsConfirmation, UserError, ValidationFailed
 from dashboard.rules.case_input import CHOICE_FIELDS, ESTIMATE_NOTE_MAX_CHARS, TEXT_LIMITS, CaseInput
-from dashboard.services.intake import estimate_target, intake_options, register_case
+from dashboard.services.cases.intake import estimate_target, intake_options, register_case
 from dashboard.ui.db import db_session
 from dashboard.ui.format import money, tier_label
 from dashboard.ui.forms import (

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.rules.deadlines import DEADLINE_KINDS
-from dashboard.services.overdue import (
+from dashboard.services.clocks.overdue import (
     EXPORT_MAX_ROWS, STATUSES, OverdueFilters, branch_options, overdue_export, overdue_page, sub_branch_options,
     tier_codes, tracker_summary,
 )

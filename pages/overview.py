@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.errors import UserError
-from dashboard.services.overview import (
+from dashboard.services.figures.overview import (
     MAX_EXPORT_ROWS, Drill, OverviewFilter, drill_figure_count, overview_cases, overview_drill_rows,
     overview_figures, overview_tiers, overview_units,
 )

@@ -10,8 +10,8 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.reference import due_soon_hours
-from dashboard.services.review_queue import queue_branch_choices
-from dashboard.services.supervision import (
+from dashboard.services.review.queue import queue_branch_choices
+from dashboard.services.review.supervision import (
     assign_supervisor, assignment_origin, case_first_responsibles, followed_cases, open_supervision_opinions,
     post_progress_note, post_supervision_opinion, supervision_thread, supervisor_assignments, supervisor_choices,
     thread_version, unassign_supervisor,

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import clock
 from dashboard.i18n import t
-from dashboard.services.weekly import (
+from dashboard.services.review.weekly import (
     pending_tiered_now, refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries,
     weekly_summary_content,
 )

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import load_actor
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.demo.org import DemoOrg
 from db.models import ClaimCase
 from tests.factories import T0, make_case

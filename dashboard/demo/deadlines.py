@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from dashboard.rules.deadlines import FIRST_RESPONSIBLE_MATERIAL, SURVEY_MATERIAL, dispatch_subject
 from dashboard.services.actor import Actor, load_actor
 from dashboard.services.errors import UserError
-from dashboard.services.uploads import record_upload
-from dashboard.services.violations import record_violations
+from dashboard.services.evidence.uploads import record_upload
+from dashboard.services.clocks.violations import record_violations
 from dashboard.demo.files import demo_material
 from dashboard.demo.org import DemoOrg
 from db.models import ClaimCase, Deadline, Dispatch

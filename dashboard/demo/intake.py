@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import load_actor
-from dashboard.services.dispatch import record_contact_attempt
-from dashboard.services.intake import CaseInput, register_case
+from dashboard.services.dispatching.dispatch import record_contact_attempt
+from dashboard.services.cases.intake import CaseInput, register_case
 from dashboard.rules.tier_bands import BandInput
-from dashboard.services.tier_admin import decide_branch_request, request_branch_subtiers
+from dashboard.services.admin.tier_admin import decide_branch_request, request_branch_subtiers
 from dashboard.demo.org import DemoOrg
 from db.models import Dispatch
 

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from dashboard import clock
 from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
-from dashboard.services.dispatch import record_estimate
-from dashboard.services.history import record_event
+from dashboard.services.dispatching.dispatch import record_estimate
+from dashboard.services.cases.history import record_event
 from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
 from db.engine import get_engine, normalise_url, session_factory
 from db.models import ClaimCase, Person

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from dashboard.rules.deadlines import supervision_subject, weekly_due
 from dashboard.services.actor import Actor, load_actor
 from dashboard.services.errors import UserError
-from dashboard.services.review import answer_points, decide_point, post_review_opinion
-from dashboard.services.review_queue import queue_tiered_cases
-from dashboard.services.supervision import post_progress_note, post_supervision_opinion
-from dashboard.services.violations import record_violations
-from dashboard.services.weekly import build_weekly_summaries, submit_weekly_summary
+from dashboard.services.review.opinions import answer_points, decide_point, post_review_opinion
+from dashboard.services.review.queue import queue_tiered_cases
+from dashboard.services.review.supervision import post_progress_note, post_supervision_opinion
+from dashboard.services.clocks.violations import record_violations
+from dashboard.services.review.weekly import build_weekly_summaries, submit_weekly_summary
 from dashboard.settings import BUSINESS_TZ
 from dashboard.demo.org import DemoOrg
 from db.models import (

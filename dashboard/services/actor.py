@@ -71,7 +71,7 @@ class Actor:
 
 def unit_scope(actor: Actor, branch_col: ColumnElement, sub_branch_col: ColumnElement) -> list[ColumnElement[bool]]:
     """The units part of a non-national actor's scope, on any table with a branch and a sub-branch
-    (cases, or the case counts of dashboard.services.case_counts): OR-ed, empty when none."""
+    (cases, or the case counts of dashboard.services.cases.counts): OR-ed, empty when none."""
     conditions: list[ColumnElement[bool]] = []
     if actor.visible_branch_ids:
         conditions.append(branch_col.in_(sorted(actor.visible_branch_ids)))

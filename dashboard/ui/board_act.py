@@ -16,10 +16,10 @@ import streamlit as st
 from dashboard.i18n import has_key, t
 from dashboard.rules.contact_reasons import reasons_for
 from dashboard.services.actor import Actor
-from dashboard.services.dispatch import (
+from dashboard.services.dispatching.dispatch import (
     ContactResult, DelegateResult, EstimateResult, name_delegate, record_contact_attempt, record_estimate,
 )
-from dashboard.services.dispatch_board import (
+from dashboard.services.dispatching.board import (
     BoardRow, DispatchInfo, board_case, board_case_id, case_last_change, delegate_candidates,
 )
 from dashboard.services.errors import NeedsConfirmation, NotFound, UserError

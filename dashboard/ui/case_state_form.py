@@ -13,8 +13,8 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
-from dashboard.services.case_detail import CaseDetail
-from dashboard.services.case_state import advance_state, may_change_state
+from dashboard.services.cases.detail import CaseDetail
+from dashboard.services.cases.state import advance_state, may_change_state
 from dashboard.ui.forms import keep_choice_offered, run_write, set_outcome, show_outcome
 
 TARGET = "detail_target_state"  # + the case version drawn: a case that moved gets a new, empty picker

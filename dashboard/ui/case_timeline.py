@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from dashboard.i18n import has_key, t
-from dashboard.services.case_detail import DeadlineLine, TimelineEntry
+from dashboard.services.cases.detail import DeadlineLine, TimelineEntry
 from dashboard.ui.format import local_time, money, time_left
 from dashboard.ui.tones import AMBER, RED, Tone
 

@@ -16,11 +16,11 @@ import streamlit as st
 from dashboard.i18n import has_key, t
 from dashboard.rules.deadlines import FIRST_RESPONSIBLE_MATERIAL, UPLOAD_KINDS
 from dashboard.rules.material_formats import accepted_labels, all_extensions
-from dashboard.services.case_detail import CaseDetail
+from dashboard.services.cases.detail import CaseDetail
 from dashboard.services.errors import FieldError, UserError, ValidationFailed
-from dashboard.services.material_content import preview_jpeg
-from dashboard.services.materials import MaterialLine, case_materials, fetch_material
-from dashboard.services.uploads import MAX_UPLOAD_MB, record_upload
+from dashboard.services.evidence.content import preview_jpeg
+from dashboard.services.evidence.materials import MaterialLine, case_materials, fetch_material
+from dashboard.services.evidence.uploads import MAX_UPLOAD_MB, record_upload
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time
 

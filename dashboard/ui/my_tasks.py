@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
-from dashboard.services.home import my_open_tasks
+from dashboard.services.figures.home import my_open_tasks
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, point_label, tier_label, time_left

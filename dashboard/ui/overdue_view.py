@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.rules.deadlines import OVERDUE_AGE_BUCKETS
-from dashboard.services.overdue import OverdueRow
+from dashboard.services.clocks.overdue import OverdueRow
 from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, Chart, short_unit
 from dashboard.ui.format import local_time, point_label, time_left
 from dashboard.ui.tones import AMBER, RED, Tone

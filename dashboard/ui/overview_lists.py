@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import has_key, t
-from dashboard.services.overview import STATUS_OF_FIGURE, Drill, OverviewFigures
+from dashboard.services.figures.overview import STATUS_OF_FIGURE, Drill, OverviewFigures
 from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.segmented import keep_segment
 from dashboard.ui.workbook import HOURS, INTEGER, MONEY, PERCENT, Sheet, typed_workbook

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.errors import UserError, ValidationFailed
-from dashboard.services.review import OpinionView
+from dashboard.services.review.opinions import OpinionView
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, time_left
 from dashboard.ui.tables import empty_note

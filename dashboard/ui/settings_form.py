@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
-from dashboard.services.rule_settings import (
+from dashboard.services.admin.rule_settings import (
     EDITABLE_SETTINGS, SettingView, editable_settings, range_params, update_rule_settings,
 )
 from dashboard.services.stale import shown_time

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from tests.app.helpers import signed_in_app
 from tests.factories import T0, make_case
 
@@ -204,9 +204,9 @@ def test_the_clocks_table_puts_status_time_left_and_due_first_for_a_phone(db_url
 def _overview_with_cases(db_url, session, org, actor_for):
     """Tiered cases of two branches, one HQ opinion and the violation job run: the overview has
     figures, violation rows and bars to open."""
-    from dashboard.services.review import post_review_opinion
-    from dashboard.services.review_queue import queue_tiered_cases
-    from dashboard.services.violations import record_violations
+    from dashboard.services.review.opinions import post_review_opinion
+    from dashboard.services.review.queue import queue_tiered_cases
+    from dashboard.services.clocks.violations import record_violations
 
     cases = [_tiered_case(session, org, actor_for, sub, amount)
              for sub, amount in (("gz", "200000"), ("gz", "80000"), ("sz", "600000"), ("hz", "90000"))]
@@ -250,7 +250,7 @@ def test_every_figure_violation_row_and_bar_opens_a_list_of_as_many_rows(db_url,
             assert any(m.value.startswith("**当前清单：") for m in at.markdown), key
     # The menus under the ageing and ranking charts do what a click on a bar does.
     # (AppTest chooses a formatted option by its value: the bucket codes and unit ids, in the menus' order)
-    from dashboard.services.overview import PENDING_AGE_BUCKETS, OverviewFilter, overview_figures
+    from dashboard.services.figures.overview import PENDING_AGE_BUCKETS, OverviewFilter, overview_figures
 
     flt = OverviewFilter(report_from=T0.date() - timedelta(days=1), report_to=T0.date() + timedelta(days=1))
     ranking = overview_figures(session, actor_for("executive"), flt).on_time_by_unit

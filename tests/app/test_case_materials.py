@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from dashboard.services.dispatch import record_estimate
-from dashboard.services.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, record_upload
+from dashboard.services.dispatching.dispatch import record_estimate
+from dashboard.services.evidence.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, record_upload
 from db.models import Person
 from tests import sample_files
 from tests.app.helpers import signed_in_app

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from dashboard import clock
-from dashboard.services.dispatch import record_estimate
-from dashboard.services.violations import record_violations
+from dashboard.services.dispatching.dispatch import record_estimate
+from dashboard.services.clocks.violations import record_violations
 from dashboard.ui.tones import AMBER, FILLS, RED
 from tests.app.helpers import cell_fills, shown_frame, signed_in_app
 from tests.factories import make_case
@@ -106,7 +106,7 @@ def test_the_counts_above_the_list_are_live_and_the_lists_own(db_url, session, o
 def test_the_due_soon_status_is_named_with_the_hours_in_force(db_url, session, org, actor_for, overdue_cases):
     """An administrator widens the due-soon window to 48 h: the count, its heading, the status
     filter and the list all say 48, never the 24 of the default (D3 falls due in ~22 h)."""
-    from dashboard.services.tier_admin import update_rule_settings
+    from dashboard.services.admin.tier_admin import update_rule_settings
 
     at = signed_in_app(db_url, "reviewer", "overdue")
     assert any(m.label == "24小时内到期" for m in at.metric)

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from dashboard.services.review import post_review_opinion
-from dashboard.services.review_queue import queue_tiered_cases
-from dashboard.services.weekly import build_weekly_summaries
+from dashboard.services.review.opinions import post_review_opinion
+from dashboard.services.review.queue import queue_tiered_cases
+from dashboard.services.review.weekly import build_weekly_summaries
 from db.models import Opinion, OpinionPoint, Person, PointAnswer, ProgressNote, WeeklySummary
 from dashboard.ui.tones import AMBER, FILLS, RED
 from tests.app.helpers import cell_fills, shown_frame, signed_in_app
@@ -43,7 +43,7 @@ def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, s
     assert "核实驾驶员身份" in _texts(at)
 
     # The branch answers point 1 (through the service); the reviewer sends it back with a reason.
-    from dashboard.services.review import answer_points
+    from dashboard.services.review.opinions import answer_points
 
     answer_points(session, actor_for("gd_manager"), {points[0].id: "驾驶员系被保险人本人，已核对驾驶证。"})
     at.run()
@@ -255,7 +255,7 @@ def test_the_queue_colours_time_left_red_when_late_and_amber_within_the_due_soon
     """DESIGN: red for overdue, amber for due soon, where "soon" is the administrator's setting.
     At 10:00, a case tiered at 07:00 has its D4 clock at the end of tomorrow, 38 h away: more than
     the 24 h window, less than 100 h. (Tiered after 21:00 the day before, it would be within 24 h.)"""
-    from dashboard.services.tier_admin import update_rule_settings
+    from dashboard.services.admin.tier_admin import update_rule_settings
 
     late = tiered_case(session, org, "gz", at=now - timedelta(days=4))
     fresh = tiered_case(session, org, "sz", at=now - timedelta(hours=3))  # due at the end of tomorrow
@@ -302,7 +302,7 @@ def _table_keys(at) -> list[str]:
 def test_the_queue_tier_filter_offers_an_approved_branch_sub_tier(db_url, session, org, actor_for, now):
     """Tier codes are rule data: a branch's approved sub-tier can be chosen (it was a fixed T1-T4)."""
     from dashboard.rules.tier_bands import BandInput
-    from dashboard.services.tier_admin import decide_branch_request, request_branch_subtiers
+    from dashboard.services.admin.tier_admin import decide_branch_request, request_branch_subtiers
 
     at = signed_in_app(db_url, "reviewer", "hq_review")
     assert len(at.selectbox(key="hq_tier").options) == 5  # 全部 and the four national tiers
@@ -406,7 +406,7 @@ def test_two_people_answering_the_same_point_the_second_is_refused_with_who_and_
 
 def test_a_verdict_is_never_preselected_and_deciding_without_one_writes_nothing(db_url, session, org, actor_for, now):
     """「通过」 was preselected: one click accepted an answer nobody judged."""
-    from dashboard.services.review import answer_points
+    from dashboard.services.review.opinions import answer_points
 
     case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
     opinion_id = post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员身份"],

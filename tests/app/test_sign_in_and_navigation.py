@@ -125,7 +125,7 @@ def test_an_unexpected_error_shows_a_reference_never_a_traceback_and_logs_both(d
 
     at = new_app()
     at.run()
-    monkeypatch.setattr("dashboard.services.home.unit_names", broken)
+    monkeypatch.setattr("dashboard.services.figures.home.unit_names", broken)
     with caplog.at_level(logging.ERROR, logger="dashboard.unexpected_error"):
         # Signing in reruns (st.rerun, control flow, not an error) into the landing page, which fails.
         sign_in(at, "gd_manager")
@@ -171,7 +171,7 @@ def test_app_refuses_an_out_of_date_schema_and_names_the_command(db_url, org):
 
 
 def test_home_lists_the_persons_own_open_deadlines(db_url, org, session, actor_for):
-    from dashboard.services.dispatch import record_estimate
+    from dashboard.services.dispatching.dispatch import record_estimate
     from tests.factories import make_case
 
     case = make_case(session, org, "gz")
@@ -187,7 +187,7 @@ def test_home_lists_the_persons_own_open_deadlines(db_url, org, session, actor_f
 
 
 def test_case_detail_without_a_case_offers_the_persons_open_deadlines(db_url, org, session, actor_for):
-    from dashboard.services.dispatch import record_estimate
+    from dashboard.services.dispatching.dispatch import record_estimate
     from tests.factories import make_case
 
     case = make_case(session, org, "gz")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from dashboard.services.dispatch import record_contact_attempt, record_estimate
+from dashboard.services.dispatching.dispatch import record_contact_attempt, record_estimate
 from db.models import ClaimCase, ContactAttempt, Dispatch, Estimate, Person, RuleSetting, TierRuleSet
 from tests.app.helpers import signed_in_app
 from tests.factories import make_case
@@ -307,7 +307,7 @@ def test_a_split_filed_from_an_older_page_is_refused(db_url, session, org):
 
 def test_a_request_decided_from_an_older_page_is_refused(db_url, session, org, actor_for):
     from dashboard.rules.tier_bands import BandInput
-    from dashboard.services.tier_admin import request_branch_subtiers
+    from dashboard.services.admin.tier_admin import request_branch_subtiers
 
     request_id = request_branch_subtiers(session, actor_for("gd_manager"), org.branch("gd").id, [
         BandInput("T1A", "50000", "80000", ["sub_claims_head"]), BandInput("T1B", "80000", "200000", ["sub_head"]),
@@ -422,7 +422,7 @@ def test_an_opinion_written_from_an_older_thread_is_refused(db_url, session, org
 
 def test_a_reply_from_an_older_thread_is_refused_and_an_answered_opinion_is_not_preselected(
         db_url, session, org, actor_for):
-    from dashboard.services.supervision import post_supervision_opinion
+    from dashboard.services.review.supervision import post_supervision_opinion
     from db.models import ProgressNote
 
     case = _followed_case(session, org, actor_for)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from db.models import Estimate, Opinion, ProgressNote, TierRuleSet
 from tests.app.helpers import signed_in_app
 from tests.factories import make_case
@@ -113,7 +113,7 @@ def test_a_refused_national_table_says_the_rules_were_not_saved(db_url, session,
 
 def test_rejecting_a_request_without_a_reason_says_the_request_was_not_decided(db_url, session, org, actor_for):
     from dashboard.rules.tier_bands import BandInput
-    from dashboard.services.tier_admin import request_branch_subtiers
+    from dashboard.services.admin.tier_admin import request_branch_subtiers
 
     request_id = request_branch_subtiers(session, actor_for("gd_manager"), org.branch("gd").id, [
         BandInput("T1A", "50000", "80000", ["sub_claims_head"]), BandInput("T1B", "80000", "200000", ["sub_head"]),

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from dashboard import clock
-from dashboard.services.weekly import build_weekly_summaries
+from dashboard.services.review.weekly import build_weekly_summaries
 from db.models import WeeklySummary
 from tests.e2e.conftest import sign_in, wait_until_idle
 from tests.review_support import tiered_case

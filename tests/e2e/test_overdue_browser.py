@@ -7,7 +7,7 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from dashboard import clock
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.demo import deadlines as demo_deadlines
 from tests.e2e.conftest import screenshot, sign_in
 from tests.factories import make_case

@@ -9,9 +9,9 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from dashboard.i18n import t
-from dashboard.services.review import post_review_opinion
-from dashboard.services.review_queue import queue_tiered_cases
-from dashboard.services.violations import record_violations
+from dashboard.services.review.opinions import post_review_opinion
+from dashboard.services.review.queue import queue_tiered_cases
+from dashboard.services.clocks.violations import record_violations
 from tests.e2e.conftest import screenshot, sign_in, wait_until_idle
 from tests.review_support import tiered_case
 

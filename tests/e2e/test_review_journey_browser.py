@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from dashboard import clock
-from dashboard.services.case_detail import case_detail
-from dashboard.services.review import post_review_opinion
-from dashboard.services.review_queue import queue_tiered_cases
+from dashboard.services.cases.detail import case_detail
+from dashboard.services.review.opinions import post_review_opinion
+from dashboard.services.review.queue import queue_tiered_cases
 from dashboard.ui.case_timeline import describe
 from db.models import Opinion, OpinionPoint, PointAnswer, PointVerdict
 from tests.e2e.conftest import screenshot, sign_in, wait_for_db, wait_until_idle

@@ -5,8 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from dashboard.services.dispatch import record_estimate
-from dashboard.services.review_queue import queue_tiered_cases
+from dashboard.services.dispatching.dispatch import record_estimate
+from dashboard.services.review.queue import queue_tiered_cases
 from db.models import OpinionPoint, PointAnswer
 from tests.e2e.conftest import screenshot, sign_in, wait_for_db, wait_until_idle
 from tests.factories import make_case

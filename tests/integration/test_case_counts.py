@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select, text
 
 from dashboard.services.actor import case_scope
-from dashboard.services.case_counts import compact_case_counts, visible_case_count
-from dashboard.services.home import home_figures
+from dashboard.services.cases.counts import compact_case_counts, visible_case_count
+from dashboard.services.figures.home import home_figures
 from db.models import CaseCount, ClaimCase
 from jobs import compact_case_counts as job
 from tests.factories import make_case
@@ -95,7 +95,7 @@ def test_kept_counts_follow_inserts_deletes_and_moves_for_every_scope(session, o
 def test_kept_pending_figures_follow_estimates_tiers_closing_and_bulk_updates(session, org, actor_for):
     """Whoever changes a case's estimate, tier or state, one case or many in one statement, the
     pending, pending tiered and tiered estimate figures stay those of the cases."""
-    from dashboard.services.dispatch import record_estimate
+    from dashboard.services.dispatching.dispatch import record_estimate
 
     gz, sz, hz = make_case(session, org, "gz"), make_case(session, org, "sz"), make_case(session, org, "hz")
     call = actor_for("callcenter")
@@ -141,7 +141,7 @@ def test_the_upgrade_counts_the_cases_already_there(db_url, session, org, actor_
 
     from db.schema import alembic_config
 
-    from dashboard.services.dispatch import record_estimate
+    from dashboard.services.dispatching.dispatch import record_estimate
 
     gz = make_case(session, org, "gz")
     make_case(session, org, "hz")

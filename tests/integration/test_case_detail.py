@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.services.case_detail import case_detail, find_case_id
-from dashboard.services.case_state import advance_state
-from dashboard.services.dispatch import record_contact_attempt, record_estimate
+from dashboard.services.cases.detail import case_detail, find_case_id
+from dashboard.services.cases.state import advance_state
+from dashboard.services.dispatching.dispatch import record_contact_attempt, record_estimate
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError
 from tests import sample_files
-from dashboard.services.uploads import record_upload
+from dashboard.services.evidence.uploads import record_upload
 from dashboard.services.stale import shown_time
 from db.models import CaseEvent, ClaimCase, Opinion, OpinionPoint, Person, PointAnswer, PointVerdict, ProgressNote
 from tests.factories import T0, make_case

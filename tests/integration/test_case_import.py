@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.services.case_import import (
+from dashboard.services.cases.import_file import (
     check_import, header_for, import_cases, template_csv, template_xlsx, IMPORT_FIELDS, EXAMPLE_ROW,
 )
 from dashboard.services.errors import PermissionDenied, UserError
@@ -199,7 +199,7 @@ def test_a_formula_without_a_saved_result_is_named_as_a_formula_not_as_empty(ses
 
 
 def test_an_oversize_file_is_refused_from_its_size_with_the_limit(session, org, actor_for):
-    from dashboard.services.case_import import MAX_IMPORT_BYTES, MAX_IMPORT_MB
+    from dashboard.services.cases.import_file import MAX_IMPORT_BYTES, MAX_IMPORT_MB
 
     content = csv_bytes([row(1)]) + b"x" * MAX_IMPORT_BYTES
     with pytest.raises(UserError) as err:
@@ -210,7 +210,7 @@ def test_an_oversize_file_is_refused_from_its_size_with_the_limit(session, org, 
 def test_the_row_cap_is_met_while_reading_and_what_lies_beyond_is_never_read(session, org, actor_for, monkeypatch):
     """A broken quote after the cap would make the file unreadable; the reader stops at the cap + 1
     row and answers with the cap instead."""
-    from dashboard.services import case_import
+    from dashboard.services.cases import import_file as case_import
 
     monkeypatch.setattr(case_import, "MAX_IMPORT_ROWS", 5)
     content = csv_bytes([row(n) for n in range(1, 8)]) + b'IMP9,"never closed\n' + b"x,y\n" * 1000

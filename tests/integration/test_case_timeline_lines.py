@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from dashboard.i18n import set_language
-from dashboard.services.case_detail import case_detail
-from dashboard.services.review import answer_points, post_review_opinion
-from dashboard.services.uploads import record_upload
-from dashboard.services.violations import record_violations
+from dashboard.services.cases.detail import case_detail
+from dashboard.services.review.opinions import answer_points, post_review_opinion
+from dashboard.services.evidence.uploads import record_upload
+from dashboard.services.clocks.violations import record_violations
 from dashboard.ui.case_timeline import describe, who
 from db.models import OpinionPoint, Person
 from tests import sample_files

@@ -18,8 +18,8 @@ from dashboard.rules.deadlines import (
     sql_deadline_status, sql_decided, sql_hours_late, sql_is_violation, sql_on_time, sql_overdue_age_bucket,
     sql_status_is, sql_status_rank,
 )
-from dashboard.services.overdue import OverdueFilters, overdue_export
-from dashboard.services.violations import record_violations
+from dashboard.services.clocks.overdue import OverdueFilters, overdue_export
+from dashboard.services.clocks.violations import record_violations
 from db.models import Deadline, Violation
 from tests.factories import make_case
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from dashboard import clock
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.demo import deadlines as demo_deadlines
 from db.models import Deadline, Upload, Violation
 from tests.factories import make_case

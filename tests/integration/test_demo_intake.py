@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from dashboard.services.dispatch_board import BoardFilter, board_page
+from dashboard.services.dispatching.board import BoardFilter, board_page
 from dashboard.demo.intake import populate
 from db.models import ContactAttempt, TierRuleSet
 

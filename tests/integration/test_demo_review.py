@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from dashboard import clock
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.demo import review as demo_review
 from db.models import (
     Opinion, OpinionPoint, PointAnswer, PointVerdict, ProgressNote, ReviewQueueEntry, Violation, WeeklySummary,

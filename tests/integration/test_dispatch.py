@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
+from dashboard.services.dispatching.dispatch import name_delegate, record_contact_attempt, record_estimate
 from dashboard.services.errors import NeedsConfirmation, NotFound, PermissionDenied, StaleWrite, ValidationFailed
 from db.models import CaseEvent, ClaimCase, Deadline, Dispatch, Estimate, Notification
 from tests.factories import T0, make_case

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import update
 
-from dashboard.services.dispatch import record_contact_attempt
-from dashboard.services.dispatch_board import (
+from dashboard.services.dispatching.dispatch import record_contact_attempt
+from dashboard.services.dispatching.board import (
     BoardFilter, board_page, branch_options, case_dispatches, delegate_candidates, sub_branch_options,
 )
 from dashboard.services.errors import NotFound, PermissionDenied
-from dashboard.services.intake import CaseInput, register_case
+from dashboard.services.cases.intake import CaseInput, register_case
 from db.models import ClaimCase
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)

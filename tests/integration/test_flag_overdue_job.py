@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from tests import sample_files
-from dashboard.services.uploads import record_upload
+from dashboard.services.evidence.uploads import record_upload
 from db.engine import normalise_url
 from db.models import Deadline, Notification, Violation
 from jobs import flag_overdue

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from dashboard.services.home import home_figures
+from dashboard.services.figures.home import home_figures
 from tests.factories import make_case
 
 
@@ -31,8 +31,8 @@ def test_branch_figures_leave_out_other_branches_cases(session, org, actor_for):
 
 
 def test_my_open_tasks_lists_the_persons_own_clocks_most_urgent_first(session, org, actor_for):
-    from dashboard.services.dispatch import record_contact_attempt, record_estimate
-    from dashboard.services.home import my_open_tasks
+    from dashboard.services.dispatching.dispatch import record_contact_attempt, record_estimate
+    from dashboard.services.figures.home import my_open_tasks
     from tests.factories import T0, make_case
 
     cc = actor_for("callcenter")
@@ -67,8 +67,8 @@ def test_a_branch_heads_review_point_clocks_say_which_point_and_which_answer_rou
     table shows the same case and deadline type four times)."""
     from sqlalchemy import select
 
-    from dashboard.services.home import my_open_tasks
-    from dashboard.services.review import answer_points, decide_point, post_review_opinion
+    from dashboard.services.figures.home import my_open_tasks
+    from dashboard.services.review.opinions import answer_points, decide_point, post_review_opinion
     from db.models import OpinionPoint
     from tests.review_support import tiered_case
 

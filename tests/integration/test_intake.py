@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.services.errors import PermissionDenied, ValidationFailed
-from dashboard.services.intake import CaseInput, register_case
+from dashboard.services.cases.intake import CaseInput, register_case
 from db.models import CaseEvent, ClaimCase
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
@@ -155,7 +155,7 @@ def test_surveyor_may_give_the_estimate_of_their_own_case_only(session, org, act
 
 
 def test_a_refused_estimate_rolls_the_registration_back(session, org, actor_for, monkeypatch):
-    from dashboard.services import intake
+    from dashboard.services.cases import intake
     from dashboard.services.errors import UserError
 
     def refuse(*args, **kwargs):
@@ -238,7 +238,7 @@ def test_a_surveyor_is_not_told_that_another_branchs_case_number_exists(session,
 
 def test_the_estimate_tab_finds_a_visible_case_with_its_version(session, org, actor_for):
     from dashboard.services.errors import NotFound
-    from dashboard.services.intake import estimate_target
+    from dashboard.services.cases.intake import estimate_target
 
     result = register_case(session, actor_for("callcenter"), good_input(case_no="BA-HZ-9", sub_branch="hz",
                                                                          surveyor="hz_surveyor1"), now=NOW)

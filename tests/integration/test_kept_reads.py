@@ -8,11 +8,11 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
 from dashboard.services import reference
-from dashboard.services.dispatch_board import BoardFilter, board_count, board_page, tier_choices
-from dashboard.services.intake import CaseInput, register_case
-from dashboard.services.review_queue import queue_branch_choices
+from dashboard.services.dispatching.board import BoardFilter, board_count, board_page, tier_choices
+from dashboard.services.cases.intake import CaseInput, register_case
+from dashboard.services.review.queue import queue_branch_choices
 from dashboard.rules.tier_bands import BandInput
-from dashboard.services.tier_admin import decide_branch_request, request_branch_subtiers
+from dashboard.services.admin.tier_admin import decide_branch_request, request_branch_subtiers
 from db.models import OrgUnit
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)

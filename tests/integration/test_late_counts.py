@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, select, text, update
 
-from dashboard.services.case_counts import compact_late_counts
-from dashboard.services.overdue import (
+from dashboard.services.cases.counts import compact_late_counts
+from dashboard.services.clocks.overdue import (
     OverdueFilters, TrackerSummary, _reads_kept_counts, ageing, overdue_counts, overdue_page, tracker_summary,
     violations_by_branch_and_kind,
 )

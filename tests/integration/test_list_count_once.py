@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dashboard.services.review import branch_inbox, post_review_opinion, tracker_register
-from dashboard.services.review_queue import QueueFilters, queue_tiered_cases, review_queue
-from dashboard.services.supervision import followed_cases
-from dashboard.services.weekly import build_weekly_summaries, weekly_summaries, weekly_summary_content
+from dashboard.services.review.opinions import branch_inbox, post_review_opinion, tracker_register
+from dashboard.services.review.queue import QueueFilters, queue_tiered_cases, review_queue
+from dashboard.services.review.supervision import followed_cases
+from dashboard.services.review.weekly import build_weekly_summaries, weekly_summaries, weekly_summary_content
 from dashboard.settings import BUSINESS_TZ
 from tests.factories import T0
 from tests.review_support import tiered_case

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import NotFound
-from dashboard.services.materials import case_materials, fetch_material
-from dashboard.services.uploads import record_upload
+from dashboard.services.evidence.materials import case_materials, fetch_material
+from dashboard.services.evidence.uploads import record_upload
 from db.models import Person, Upload
 from tests import sample_files
 from tests.factories import T0, make_case

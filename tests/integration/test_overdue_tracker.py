@@ -5,15 +5,15 @@ from datetime import timedelta
 
 import pytest
 
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import PermissionDenied
-from dashboard.services.overdue import (
+from dashboard.services.clocks.overdue import (
     OverdueFilters, ageing, branch_options, overdue_counts, overdue_export, overdue_page,
     violations_by_branch_and_kind,
 )
 from tests import sample_files
-from dashboard.services.uploads import record_upload
-from dashboard.services.violations import record_violations
+from dashboard.services.evidence.uploads import record_upload
+from dashboard.services.clocks.violations import record_violations
 from tests.factories import T0, make_case
 
 
@@ -172,7 +172,7 @@ def test_every_page_is_its_slice_of_the_whole_ordered_list_across_the_three_runs
 
 
 def test_a_changed_due_soon_window_applies_to_the_next_read(session, actor_for, cases):
-    from dashboard.services.tier_admin import update_rule_settings
+    from dashboard.services.admin.tier_admin import update_rule_settings
 
     reviewer, only_soon = actor_for("reviewer"), OverdueFilters(statuses=("due_soon",))
     sz_d1 = (cases["sz"].case_no, "D1")  # falls due at +44 h: 8 h after NOW

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from dashboard.services.errors import PermissionDenied, ValidationFailed
-from dashboard.services.overview import (
+from dashboard.services.figures.overview import (
     OverviewFilter, headline_figures, on_time_by_unit, overview_cases, pending_ageing,
     pending_by_unit_and_tier, violations_by_week,
 )
@@ -263,9 +263,9 @@ def test_a_period_that_ends_before_it_starts_is_refused(session, org, actor_for,
 def test_the_tier_filter_offers_sub_tiers_only_once_they_were_approved(session, org, actor_for):
     """A branch's sub-tier request that awaits approval (or was rejected) never tiered a case:
     offering its codes made the cockpit's filter empty every figure."""
-    from dashboard.services.overview import overview_tiers
+    from dashboard.services.figures.overview import overview_tiers
     from dashboard.rules.tier_bands import BandInput
-    from dashboard.services.tier_admin import decide_branch_request, request_branch_subtiers
+    from dashboard.services.admin.tier_admin import decide_branch_request, request_branch_subtiers
 
     split = [BandInput("T1A", "50000", "80000", ["sub_claims_head"]),
              BandInput("T1B", "80000", "200000", ["sub_head"]),
@@ -277,7 +277,7 @@ def test_the_tier_filter_offers_sub_tiers_only_once_they_were_approved(session, 
     decide_branch_request(session, actor_for("admin"), request, approve=True, now=NOW, note="同意")
     assert {"T1A", "T1B"} <= set(overview_tiers(session, executive))
     # The overdue tracker offers the same tiers (it was a fixed T1-T4 list).
-    from dashboard.services.overdue import tier_codes
+    from dashboard.services.clocks.overdue import tier_codes
 
     assert list(tier_codes(session)) == overview_tiers(session, executive)
 
@@ -287,7 +287,7 @@ def test_the_tier_filter_offers_sub_tiers_only_once_they_were_approved(session, 
 
 def _drills(figures):
     """Every list the page offers for these figures: each figure, violation row, ageing and ranking bar."""
-    from dashboard.services.overview import Drill
+    from dashboard.services.figures.overview import Drill
 
     yield from (Drill(f) for f in ("dispatch", "d2", "d3", "open_points", "avg_answer"))
     yield from (Drill("violations", kind) for kind in figures.headline.violations_by_type)
@@ -297,7 +297,7 @@ def _drills(figures):
 
 @pytest.mark.parametrize("scope", SCOPES)
 def test_every_figure_row_and_bar_lists_as_many_rows_as_it_counts(session, org, actor_for, data, scope):
-    from dashboard.services.overview import drill_figure_count, overview_drill_rows, overview_figures
+    from dashboard.services.figures.overview import drill_figure_count, overview_drill_rows, overview_figures
 
     ex = actor_for("executive")
     flt = scope_filter(org, scope)
@@ -316,7 +316,7 @@ def test_every_figure_row_and_bar_lists_as_many_rows_as_it_counts(session, org, 
 
 
 def test_the_lists_hold_the_hand_computed_rows(session, org, actor_for, data):
-    from dashboard.services.overview import Drill, overview_drill_rows
+    from dashboard.services.figures.overview import Drill, overview_drill_rows
 
     ex, flt = actor_for("executive"), OverviewFilter(**PERIOD)
 
@@ -347,7 +347,7 @@ def test_the_lists_hold_the_hand_computed_rows(session, org, actor_for, data):
 
 
 def test_a_list_nobody_offers_is_refused_and_branch_people_get_none(session, org, actor_for, data):
-    from dashboard.services.overview import Drill, overview_drill_rows
+    from dashboard.services.figures.overview import Drill, overview_drill_rows
 
     for bad in (Drill("violations", "D9"), Drill("ageing", "d1000"), Drill("unit", "gd"), Drill("dispatch", "x"),
                 Drill("everything")):

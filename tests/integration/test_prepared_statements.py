@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from dashboard.services.case_detail import COVERED_EVENT_KINDS, ROWS_PER_SOURCE
-from dashboard.services.case_timeline_query import TIMELINE
+from dashboard.services.cases.detail import COVERED_EVENT_KINDS, ROWS_PER_SOURCE
+from dashboard.services.cases.timeline_query import TIMELINE
 from dashboard.services.statements import Prepared, read_prepared
 from tests.review_support import tiered_case
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.services.errors import NotFound, PermissionDenied, UserError, ValidationFailed
-from dashboard.services.review import (
+from dashboard.services.review.opinions import (
     answer_points, branch_inbox, branch_opinion, case_facts, case_opinions, decide_point, post_review_opinion,
     tracker_register,
 )
@@ -105,7 +105,7 @@ def test_full_loop_opinion_answer_send_back_answer_accept_closes_the_review(sess
 
 
 def test_initial_opinion_meets_d4_and_marks_the_queue_entry_reviewed(session, org, actor_for):
-    from dashboard.services.review_queue import queue_tiered_cases
+    from dashboard.services.review.queue import queue_tiered_cases
 
     case = tiered_case(session, org, "sz")
     queue_tiered_cases(session, T0 + timedelta(hours=1))

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
-from dashboard.services.review_queue import QueueFilters, queue_tiered_cases, review_queue
-from dashboard.services.supervision import (
+from dashboard.services.review.queue import QueueFilters, queue_tiered_cases, review_queue
+from dashboard.services.review.supervision import (
     assign_supervisor, followed_cases, post_progress_note, post_supervision_opinion, supervision_thread,
     unassign_supervisor,
 )

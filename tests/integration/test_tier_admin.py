@@ -7,15 +7,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import PermissionDenied, StaleWrite, ValidationFailed
-from dashboard.services.intake import CaseInput, register_case
+from dashboard.services.cases.intake import CaseInput, register_case
 from dashboard.services.reference import get_setting
-from dashboard.services.tier_admin import (
+from dashboard.services.admin.tier_admin import (
     BandInput, decide_branch_request, publish_national_table, request_branch_subtiers, rule_sets,
     update_rule_settings,
 )
-from dashboard.services.tiers import active_tier_table
+from dashboard.services.dispatching.tiers import active_tier_table
 from db.models import CaseEvent, ClaimCase, Person, TierRuleSet
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)

@@ -10,11 +10,11 @@ from alembic import command
 from sqlalchemy import create_engine, select, text
 
 from dashboard.i18n import t
-from dashboard.services import evidence_store
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.evidence import store as evidence_store
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import UserError, ValidationFailed
-from dashboard.services.materials import fetch_material
-from dashboard.services.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, record_upload
+from dashboard.services.evidence.materials import fetch_material
+from dashboard.services.evidence.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, record_upload
 from dashboard.settings import BUSINESS_TZ
 from db.engine import normalise_url
 from db.models import Deadline, Dispatch, Upload

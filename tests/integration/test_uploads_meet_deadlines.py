@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from dashboard.services.dispatch import record_contact_attempt, record_estimate
+from dashboard.services.dispatching.dispatch import record_contact_attempt, record_estimate
 from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
-from dashboard.services.uploads import record_upload
+from dashboard.services.evidence.uploads import record_upload
 from db.models import CaseEvent, Deadline, Dispatch, Upload
 from tests import sample_files
 from tests.factories import T0, make_case

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.services.errors import NotFound, PermissionDenied, UserError
-from dashboard.services.review import post_review_opinion
-from dashboard.services.weekly import (
+from dashboard.services.review.opinions import post_review_opinion
+from dashboard.services.review.weekly import (
     build_weekly_summaries, pending_tiered_now, refresh_current_week, submit_weekly_summary, weekly_summaries, weekly_summary_content,
 )
 from dashboard.settings import BUSINESS_TZ

@@ -7,17 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.services.dispatch import name_delegate, record_contact_attempt, record_estimate
-from dashboard.services.dispatch_board import board_case, delegate_candidates
+from dashboard.services.dispatching.dispatch import name_delegate, record_contact_attempt, record_estimate
+from dashboard.services.dispatching.board import board_case, delegate_candidates
 from dashboard.services.errors import NotFound, StaleWrite, UserError, ValidationFailed
-from dashboard.services.rule_settings import EDITABLE_SETTINGS, editable_settings, update_rule_settings
-from dashboard.services.supervision import (
+from dashboard.services.admin.rule_settings import EDITABLE_SETTINGS, editable_settings, update_rule_settings
+from dashboard.services.review.supervision import (
     open_supervision_opinions, post_progress_note, post_supervision_opinion, thread_version, unassign_supervisor,
 )
-from dashboard.services.tier_admin import (
+from dashboard.services.admin.tier_admin import (
     BandInput, branch_request_base, decide_branch_request, publish_national_table, request_branch_subtiers,
 )
-from dashboard.services.tiers import active_tier_table
+from dashboard.services.dispatching.tiers import active_tier_table
 from db.models import (
     ContactAttempt, Dispatch, Estimate, Opinion, Person, ProgressNote, RoleAssignment, RuleSetting, TierRuleSet,
 )

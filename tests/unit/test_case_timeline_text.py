@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from dashboard.i18n import set_language
-from dashboard.services.case_detail import TimelineEntry
+from dashboard.services.cases.detail import TimelineEntry
 from dashboard.ui.case_timeline import describe, who
 
 AT = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)

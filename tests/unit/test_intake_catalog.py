@@ -10,8 +10,8 @@ from dashboard.i18n import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("pages/intake.py", "pages/dispatch_board.py", "pages/admin_rules.py", "dashboard/ui/forms.py",
-         "dashboard/ui/tier_editor.py", "dashboard/services/intake.py", "dashboard/services/case_import.py",
-         "dashboard/services/tier_admin.py", "dashboard/services/dispatch_board.py")
+         "dashboard/ui/tier_editor.py", "dashboard/services/cases/intake.py", "dashboard/services/cases/import_file.py",
+         "dashboard/services/admin/tier_admin.py", "dashboard/services/dispatching/board.py")
 LITERAL_KEY = re.compile(r"""["']((?:cases|board|admin|common|page|tier|state|position|dispatch|unit)\.[a-z0-9_.]+)["']""")
 # Capabilities (rules/permissions) are named like keys but are not messages.
 CAPABILITY = re.compile(r"""(?:may|requires)\(["'][a-z_.]+["']\)""")
@@ -27,7 +27,7 @@ def test_every_literal_message_key_is_in_the_catalog(path):
 
 def test_every_editable_setting_and_choice_has_a_label():
     from dashboard.rules.case_input import CHOICE_FIELDS, INPUT_FIELDS
-    from dashboard.services.tier_admin import EDITABLE_SETTINGS
+    from dashboard.services.admin.tier_admin import EDITABLE_SETTINGS
 
     assert all(f"admin.setting.{k}" in CATALOG for k in EDITABLE_SETTINGS)
     assert all(f"cases.field.{f}" in CATALOG for f in INPUT_FIELDS)

@@ -10,8 +10,8 @@ from dashboard.rules.material_formats import (
     accepted_labels,
     all_extensions,
 )
-from dashboard.services.material_content import detect_mime
-from dashboard.services.uploads import MAX_UPLOAD_MB
+from dashboard.services.evidence.content import detect_mime
+from dashboard.services.evidence.uploads import MAX_UPLOAD_MB
 from tests import sample_files
 
 ROOT = Path(__file__).resolve().parents[2]

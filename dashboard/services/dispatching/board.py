@@ -19,8 +19,8 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, DELEGATE, DISPATCHED_PERSON, SUB_BRANCH, SURVEYOR
 from dashboard.rules.delegates import delegate_order, person_rank, position_ranks
-from dashboard.services.case_access import find_case_id, load_visible_case
-from dashboard.services.dispatch import case_tier_table
+from dashboard.services.cases.access import find_case_id, load_visible_case
+from dashboard.services.dispatching.dispatch import case_tier_table
 from dashboard.services.errors import NotFound
 from dashboard.services.stale import stale_case
 from dashboard.services.statements import built_once, count_then_page, read

@@ -20,17 +20,17 @@ from dashboard.rules.amounts import AmountProblem, needs_confirmation, parse_amo
 from dashboard.rules.contact_reasons import reason_from_words, reason_problem
 from dashboard.rules.tiers import NOT_TIERED, TierBand, lower_bands, next_band, rank_of, tier_for
 from dashboard.services.actor import Actor
-from dashboard.services.case_access import load_visible_case
+from dashboard.services.cases.access import load_visible_case
 from dashboard.rules.deadlines import dispatch_subject, survey_subject
-from dashboard.services.deadlines import start_deadline
+from dashboard.services.clocks.deadlines import start_deadline
 from dashboard.services.errors import (
     FieldError, NeedsConfirmation, NotFound, PermissionDenied, UserError, ValidationFailed,
 )
-from dashboard.services.history import record_event
+from dashboard.services.cases.history import record_event
 from dashboard.services.outbox import queue_notification
 from dashboard.services.reference import all_settings, get_setting
 from dashboard.services.stale import stale_case, stale_write
-from dashboard.services.tiers import TierTable, active_tier_table, tier_table_by_id
+from dashboard.services.dispatching.tiers import TierTable, active_tier_table, tier_table_by_id
 from dashboard.services.capability import requires
 from dashboard.settings import COMPULSORY_ONLY_TIER, SUB_BRANCH_POSITIONS
 from db.models import (

@@ -21,10 +21,10 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, DECIDER, REQUESTER
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
-from dashboard.services.history import record_event
-from dashboard.services.rule_settings import EDITABLE_SETTINGS, editable_settings, update_rule_settings
+from dashboard.services.cases.history import record_event
+from dashboard.services.admin.rule_settings import EDITABLE_SETTINGS, editable_settings, update_rule_settings
 from dashboard.services.stale import stale_write
-from dashboard.services.tiers import active_tier_table
+from dashboard.services.dispatching.tiers import active_tier_table
 from dashboard.services.capability import requires
 from dashboard.settings import BRANCH_SUBTIER_RANGE
 from db.models import OrgUnit, TierRule, TierRuleSet
@@ -326,5 +326,5 @@ def branches_for_requests(session: Session, actor: Actor) -> list[tuple[int, str
 
 
 # ---------------------------------------------------------------- deadline hours (rule_setting)
-# Defined, ranged and versioned in services/rule_settings.py; named here for the rules page.
+# Defined, ranged and versioned in services/admin/rule_settings.py; named here for the rules page.
 __all__ = ["EDITABLE_SETTINGS", "editable_settings", "update_rule_settings"]

@@ -35,16 +35,17 @@ from dashboard.rules.deadlines import (
     survey_material_complete,
 )
 from dashboard.rules.material_formats import accepted_labels, is_photo
-from dashboard.services import evidence_store, material_content
+from dashboard.services.evidence import content as material_content
+from dashboard.services.evidence import store as evidence_store
 from dashboard.services.actor import Actor
-from dashboard.services.case_access import load_visible_case
+from dashboard.services.cases.access import load_visible_case
 from dashboard.services.errors import (
     FieldError,
     PermissionDenied,
     UserError,
     ValidationFailed,
 )
-from dashboard.services.history import record_event
+from dashboard.services.cases.history import record_event
 from dashboard.services.capability import requires
 from db.models import ClaimCase, Deadline, Dispatch, Upload
 

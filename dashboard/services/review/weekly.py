@@ -17,9 +17,9 @@ from dashboard.rules.deadlines import week_start_for, weekly_due, weekly_subject
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import SUB_BRANCH
-from dashboard.services.deadlines import meet_deadline, start_deadline
+from dashboard.services.clocks.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import NotFound, PermissionDenied, UserError
-from dashboard.services.history import record_event
+from dashboard.services.cases.history import record_event
 from dashboard.services.outbox import branch_people, notify, zh
 from dashboard.services.reference import all_settings
 from dashboard.services.statements import built_once, count_then_page, read

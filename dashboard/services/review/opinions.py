@@ -24,11 +24,11 @@ from dashboard.rules.review import (
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import ADDRESSEE, ANSWER_AUTHOR, AUTHOR, DECIDER, SUB_BRANCH
 from dashboard.rules.deadlines import initial_review_subject, point_subject, sql_point_subject
-from dashboard.services.deadlines import meet_deadline, start_deadline
+from dashboard.services.clocks.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
-from dashboard.services.history import record_event
+from dashboard.services.cases.history import record_event
 from dashboard.services.stale import stale_case
-from dashboard.services.case_access import load_review_case
+from dashboard.services.cases.access import load_review_case
 from dashboard.services.outbox import branch_people, branch_supervisors, notify, zh
 from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.services.capability import requires

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 from dashboard import clock
 from dashboard.rules.case_states import REOPENED, manual_targets, transition_error
 from dashboard.services.actor import Actor
-from dashboard.services.case_access import load_visible_case
+from dashboard.services.cases.access import load_visible_case
 from dashboard.services.stale import stale_case
 from dashboard.services.errors import PermissionDenied, UserError
-from dashboard.services.history import record_event
+from dashboard.services.cases.history import record_event
 from dashboard.services.capability import requires
 from db.models import ClaimCase
 

@@ -15,7 +15,7 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.rules.deadlines import initial_review_subject, sql_initial_review_subject
-from dashboard.services.deadlines import start_deadline
+from dashboard.services.clocks.deadlines import start_deadline
 from dashboard.services.statements import built_once, count_then_page
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ

@@ -21,9 +21,9 @@ from dashboard import clock
 from dashboard.rules.case_states import is_pending
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
-from dashboard.services.case_access import find_case_id as _find_case_id
-from dashboard.services.case_state import allowed_targets
-from dashboard.services.case_timeline_query import TIMELINE, decode_params
+from dashboard.services.cases.access import find_case_id as _find_case_id
+from dashboard.services.cases.state import allowed_targets
+from dashboard.services.cases.timeline_query import TIMELINE, decode_params
 from dashboard.services.errors import NotFound
 from dashboard.services.statements import read, read_prepared
 from dashboard.services.capability import requires

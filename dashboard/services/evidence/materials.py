@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.rules.material_formats import is_photo
-from dashboard.services import evidence_store
+from dashboard.services.evidence import store as evidence_store
 from dashboard.services.actor import Actor
-from dashboard.services.case_access import load_visible_case
+from dashboard.services.cases.access import load_visible_case
 from dashboard.services.errors import NotFound, UserError
 from dashboard.services.capability import requires
 from db.models import Person, Upload

@@ -24,7 +24,7 @@ from dashboard.rules.amounts import AmountProblem, parse_amount
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.errors import FieldError, ValidationFailed
-from dashboard.services.history import record_event
+from dashboard.services.cases.history import record_event
 from dashboard.services.stale import stale_write
 from dashboard.services.capability import requires
 from dashboard.settings import DEFAULT_RULE_SETTINGS

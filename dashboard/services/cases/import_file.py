@@ -39,8 +39,8 @@ from dashboard.services.actor import Actor
 from dashboard.rules.intake_fields import visible
 from dashboard.services.errors import FieldError, UserError
 from dashboard.rules.case_input import INPUT_FIELDS, CaseInput, case_columns, check_case_input
-from dashboard.services.intake import load_reference
-from dashboard.services.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+from dashboard.services.cases.intake import load_reference
+from dashboard.services.evidence.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 from dashboard.services.capability import requires
 
 MAX_IMPORT_ROWS = 50_000

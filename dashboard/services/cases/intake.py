@@ -29,10 +29,10 @@ from dashboard.rules.case_input import (
 from dashboard.rules.intake_fields import FieldProblem, clean_text
 from dashboard.rules.intake_fields import earliest_date as read_earliest_date
 from dashboard.services.actor import Actor
-from dashboard.services.case_access import find_case_id, load_visible_case
-from dashboard.services.dispatch import record_estimate
+from dashboard.services.cases.access import find_case_id, load_visible_case
+from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import FieldError, ValidationFailed
-from dashboard.services.history import record_event
+from dashboard.services.cases.history import record_event
 from dashboard.services.reference import get_setting
 from dashboard.services.capability import requires
 from db.models import ClaimCase, OrgUnit, Person, RoleAssignment

@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 from dashboard import clock
 from dashboard.rules.review import text_problem
 from dashboard.services.aliases import ADDRESSEE, AUTHOR, BRANCH, SUB_BRANCH
-from dashboard.services.case_access import load_visible_case
+from dashboard.services.cases.access import load_visible_case
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.rules.deadlines import sql_supervision_subject, supervision_subject
-from dashboard.services.deadlines import meet_deadline, start_deadline
+from dashboard.services.clocks.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import FieldError, NotFound, PermissionDenied, UserError, ValidationFailed
-from dashboard.services.history import record_event
+from dashboard.services.cases.history import record_event
 from dashboard.services.stale import shown_time, stale_write
-from dashboard.services.case_access import dispatched_case_ids, load_review_case
+from dashboard.services.cases.access import dispatched_case_ids, load_review_case
 from dashboard.services.outbox import notify, zh
 from dashboard.services.statements import built_once, count_then_page
 from dashboard.services.capability import requires

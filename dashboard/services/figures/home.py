@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from dashboard.services import reference
 from dashboard.services.actor import Actor
-from dashboard.services.case_counts import visible_counts
-from dashboard.services.deadlines import d5_point_id, d5_round
+from dashboard.services.cases.counts import visible_counts
+from dashboard.services.clocks.deadlines import d5_point_id, d5_round
 from dashboard.services.statements import built_once, read
 from dashboard.services.capability import requires
 from db.models import ClaimCase, Deadline, Dispatch, OpinionPoint

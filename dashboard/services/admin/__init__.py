@@ -1,0 +1,1 @@
+"""What HQ administers: the tier tables and the rule settings."""

@@ -1,0 +1,1 @@
+"""Deadline clocks: started, met, flagged as violations, followed on the overdue tracker."""

@@ -1,0 +1,1 @@
+"""Tiering by the estimate and dispatching the first responsible persons; the dispatch board."""

@@ -1,0 +1,1 @@
+"""Figures people land on: the home page and the executive overview."""
