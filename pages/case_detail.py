@@ -10,7 +10,7 @@ from dashboard.services.errors import UserError
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.case_timeline import clock_card, describe, who
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, tier_label, time_left
+from dashboard.ui.format import local_time, money, point_label, tier_label, time_left
 from dashboard.ui.my_tasks import render_my_tasks
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
@@ -102,7 +102,8 @@ if detail.deadlines:
     # What a manager on the road reads first (a phone shows the first columns): the clock, its
     # status, the time left and the due time; who and when it started come after (issue 27).
     frame = pd.DataFrame([{
-        t("detail.col.deadline"): t(f"detail.deadline.{d.kind}"),
+        t("detail.col.deadline"): " ".join(filter(None, (t(f"detail.deadline.{d.kind}"),
+                                                          point_label(d.point_seq, d.answer_round)))),
         t("detail.col.status"): t(f"detail.deadline_status.{d.status}"),
         t("detail.col.left"): time_left(d.due_at, now) if d.status in ("open", "overdue") else "",
         t("detail.col.due"): local_time(d.due_at), t("detail.col.responsible"): d.responsible_name or "—",

@@ -213,9 +213,17 @@ download_buttons(page_frame.drop(columns=["case_id"]), "overview_cases_page", ke
 if st.button(t("overview.export_prepare"), key="ov_export_prepare"):
     with st.status(t("overview.export"), expanded=False) as progress:
         _, all_rows = _list_rows(MAX_EXPORT_ROWS, 0, total)
-        book = overview_workbook(everything, hours, export_sheet(all_rows, drill))
+        listed_as = (drill_title(drill, everything, hours, unit_names) if drill is not None
+                     else t(f"overview.status.{status}"))
+        about = [(t("overview.about.period"), f"{flt.report_from} – {flt.report_to}"),
+                 (t("overview.about.branch"), branch_names.get(branch_id, t("overview.scope_all"))),
+                 (t("overview.about.sub_branch"), sub_names.get(sub_id, t("overview.all"))),
+                 (t("overview.about.tier"), tier_label(tier) if tier else t("overview.all")),
+                 (t("overview.about.list"), listed_as), (t("overview.about.exported"), clock.now()),
+                 (t("overview.about.by"), actor.full_name)]
+        book = overview_workbook(everything, hours, export_sheet(all_rows, drill), about)
         st.session_state["ov_workbook"] = (repr(listed), book)
-        progress.update(label=t("overview.export_done", n=f"{len(all_rows):,}", sheets=7), state="complete")
+        progress.update(label=t("overview.export_done", n=f"{len(all_rows):,}", sheets=8), state="complete")
 workbook = st.session_state.get("ov_workbook")
 if workbook and workbook[0] == repr(listed):  # only the workbook of the list on screen
     st.download_button(t("overview.export"), workbook[1], file_name="overview.xlsx",

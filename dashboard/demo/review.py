@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import text, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import supervision_subject, weekly_due
@@ -220,4 +220,10 @@ def populate(session: Session, org: DemoOrg, rng: random.Random, now: datetime) 
     _supervision(session, org, rng, now, actor)
     _weekly(session, org, rng, now, actor)
     record_violations(session, now)
+    # As closing a case does (services/cases/state): a closed case's clocks still open stop, their
+    # breaches recorded just above; nobody is chased for a closed case.
+    session.execute(text("""
+        UPDATE deadline d SET cancelled_at = :now FROM claim_case c
+         WHERE d.case_id = c.id AND c.state = 'closed' AND d.met_at IS NULL AND d.cancelled_at IS NULL"""),
+                    {"now": now})
     session.commit()

@@ -53,6 +53,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.submit": ("提交", "Submit"),
     "common.cancel": ("取消", "Cancel"),
     "common.page": ("页码", "Page"),
+    "common.remaining_minutes": ("剩余 {m} 分钟", "{m} min left"),
+    "common.overdue_minutes": ("超时 {m} 分钟", "{m} min late"),
     "common.remaining_hours": ("剩余 {h} 小时", "{h} h left"),
     "common.overdue_hours": ("超时 {h} 小时", "{h} h overdue"),
     "common.remaining_days": ("剩余 {d} 天", "{d} days left"),

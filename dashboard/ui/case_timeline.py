@@ -8,7 +8,7 @@ from typing import Any
 
 from dashboard.i18n import has_key, t
 from dashboard.services.cases.detail import DeadlineLine, TimelineEntry
-from dashboard.ui.format import local_time, money, time_left
+from dashboard.ui.format import local_time, money, point_label, time_left
 from dashboard.ui.tones import AMBER, RED, Tone
 
 _TEXT_LIMIT = 300
@@ -141,7 +141,8 @@ def clock_card(line: DeadlineLine, status_tone: Tone, left_tone: Tone, now: date
     head = [_badge(t(f"detail.deadline_status.{line.status}"), status_tone)]
     if line.status in ("open", "overdue"):
         head.append(_badge(time_left(line.due_at, now), left_tone))
-    rows = [f"**{_label('detail.deadline', line.kind)}**", " ".join(head),
+    title = " ".join(filter(None, (_label("detail.deadline", line.kind), point_label(line.point_seq, line.answer_round))))
+    rows = [f"**{title}**", " ".join(head),
             t("deadlines.card.due", due=local_time(line.due_at)),
             t("deadlines.card.responsible", name=line.responsible_name or "—")]
     if line.also_charged_name:

@@ -37,14 +37,19 @@ def local_time(value: datetime | None) -> str:
 
 
 def time_left(due: datetime, now: datetime) -> str:
-    """"剩余 5 小时" / "超时 3 小时"; beyond two days in days ("超时 110 天"), as people count them."""
+    """"剩余 5 小时" / "超时 3 小时"; beyond two days in days ("超时 110 天"), under an hour in minutes
+    ("剩余 20 分钟": "剩余 0 小时" read as already due), as people count them."""
     hours = (due - now).total_seconds() / 3600
     if hours >= 0:
+        if hours < 1:
+            return t("common.remaining_minutes", m=int(hours * 60))
         return t("common.remaining_days", d=int(hours // 24)) if hours >= 48 else t("common.remaining_hours", h=int(hours))
     late = -hours
     if late >= 48:
         return t("common.overdue_days", d=int(late // 24))
-    return t("common.overdue_hours", h=max(1, math.ceil(late)))
+    if late < 1:
+        return t("common.overdue_minutes", m=max(1, math.ceil(late * 60)))
+    return t("common.overdue_hours", h=math.ceil(late))
 
 
 def tier_label(code: str | None) -> str:

@@ -132,8 +132,10 @@ def drill_title(drill: Drill, everything: OverviewFigures, hours: str, unit_name
     return t("overview.list_of", what=what)
 
 
-def overview_workbook(everything: OverviewFigures, hours: str, list_sheet: Sheet) -> bytes:
-    """Every sheet of the overview: Chinese headers and labels, typed cells."""
+def overview_workbook(everything: OverviewFigures, hours: str, list_sheet: Sheet,
+                      about: list[tuple[str, object]] | None = None) -> bytes:
+    """Every sheet of the overview: Chinese headers and labels, typed cells; first, what it holds
+    (`about`: the filters, the list and who exported it when)."""
     h = everything.headline
     shares = (h.dispatched_within, h.d2_on_time, h.d3_on_time)
     basis = lambda s: t("overview.basis.share", num=f"{s.numerator:,}", den=f"{s.denominator:,}")  # noqa: E731
@@ -164,7 +166,12 @@ def overview_workbook(everything: OverviewFigures, hours: str, list_sheet: Sheet
     age = t("overview.col.ageing")
     ageing = pd.DataFrame([[t(f"overview.ageing.{r['bucket']}"), r["cases"], r["amount"]] for r in everything.ageing],
                           columns=[age, cases, amount])
+    sheets = {}
+    if about:
+        sheets[t("overview.sheet.about")] = Sheet(pd.DataFrame(about, columns=[t("overview.about.item"),
+                                                                        t("overview.about.value")]))
     return typed_workbook({
+        **sheets,
         t("overview.sheet.figures"): Sheet(figures, cell_formats={value: figure_formats}),
         t("overview.sheet.violations"): Sheet(violations, formats={count: INTEGER}),
         t("overview.sheet.pending"): Sheet(pending, formats={cases: INTEGER, amount: MONEY}),

@@ -113,7 +113,11 @@ def test_overview_exports_figures_and_lists_as_one_workbook_of_several_sheets(db
     at.run()
     assert not at.exception
     workbook = load_workbook(io.BytesIO(at.session_state["ov_workbook"][1]))
-    assert workbook.sheetnames == ["指标", "违规按类型", "未决按机构", "违规趋势", "时效排名", "账龄", "案件清单"]
+    assert workbook.sheetnames == ["说明", "指标", "违规按类型", "未决按机构", "违规趋势", "时效排名", "账龄", "案件清单"]
+    about = dict(workbook["说明"].iter_rows(min_row=2, values_only=True))  # a forwarded file says its scope
+    assert about["分公司"] == "全国" and about["案件清单"] == "未决" and about["导出人"]
+    assert about["报案日期"] == f"{T0.date() - timedelta(days=1)} – {T0.date() + timedelta(days=1)}"
+    assert isinstance(about["导出时间"], datetime)
     figures = {row[0]: row[1] for row in workbook["指标"].iter_rows(min_row=2, values_only=True)}
     assert figures["分级案件报案数"] == 1 and figures["未决估损金额"] == 200000  # a number, in yuan (issue 26)
     assert workbook["案件清单"].max_row == 2  # header + the one case

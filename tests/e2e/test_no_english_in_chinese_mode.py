@@ -202,7 +202,7 @@ def test_a_phone_shows_a_cases_clocks_as_text(app_server, browser, session, org,
     assert re.search(r"到期时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), text
     assert re.search(r"(进行中|已超时|按时完成|超时后完成)", text), text
     # Every open clock says its time left, and all of it lies within the screen's width.
-    assert re.search(r"(剩余|超时) \d+ (小时|天)", cards.inner_text()), cards.inner_text()
+    assert re.search(r"(剩余|超时) \d+ (分钟|小时|天)", cards.inner_text()), cards.inner_text()
     box = first.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     screenshot(page, "case_detail_clocks_phone")

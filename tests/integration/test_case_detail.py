@@ -225,3 +225,50 @@ def test_a_case_number_typed_in_lower_case_or_full_width_finds_the_case(session,
             find_case_id(session, actor_for("zj_manager"), typed)
     with pytest.raises(NotFound):
         find_case_id(session, actor_for("gd_tracker"), case.case_no[-4:])  # a part is not the number
+
+
+def test_closing_a_case_stops_its_open_clocks_and_keeps_its_breaches(session, org, actor_for):
+    """A closed case chased its people for ever (the walk: a 结案归档 case topped a manager's to-do
+    list, 超时 110 天). Closing it now cancels its open clocks; one already past due is recorded as a
+    violation first (late stays late), one not yet due leaves no violation."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from dashboard.services.cases.state import advance_state
+    from dashboard.services.dispatching.dispatch import record_estimate
+    from dashboard.services.figures.home import my_open_tasks
+    from db.models import ClaimCase, Deadline, Violation
+    from tests.factories import T0, make_case
+
+    case = make_case(session, org, "gz")
+    record_estimate(session, actor_for("callcenter"), case.id, "86000", now=T0)  # D1, D2 24 h, D3 72 h
+    closing = T0 + timedelta(hours=30)  # D1 and D2 past due and unmet; D3 still ahead
+    version = session.get(ClaimCase, case.id).version
+    assert my_open_tasks(session, actor_for("gz_claims"))[0] > 0
+    advance_state(session, actor_for("callcenter"), case.id, "closed", version, now=closing)
+    session.expire_all()
+    clocks = session.scalars(select(Deadline).where(Deadline.case_id == case.id)).all()
+    assert clocks and all(c.cancelled_at == closing for c in clocks)
+    late = {c.id for c in clocks if c.due_at < closing}
+    assert late and set(session.scalars(select(Violation.deadline_id).where(Violation.case_id == case.id))) == late
+    assert my_open_tasks(session, actor_for("gz_claims"))[0] == 0
+
+
+def test_each_d5_clock_says_which_review_point_it_is_for(session, org, actor_for):
+    """Three points of one opinion share their person and due time: the clocks table and the phone
+    cards read as three identical D5 lines unless each says its point (the walk)."""
+    from datetime import timedelta
+
+    from dashboard.services.cases.detail import case_detail
+    from dashboard.services.review.opinions import post_review_opinion
+    from tests.factories import T0
+    from tests.review_support import tiered_case
+
+    case = tiered_case(session, org, "gz")
+    post_review_opinion(session, actor_for("reviewer"), case.id, ["核实驾驶员", "调取监控", "核对报价"],
+                        now=T0 + timedelta(hours=3))
+    d5 = [d for d in case_detail(session, actor_for("gd_manager"), case.id, now=T0 + timedelta(hours=4)).deadlines
+          if d.kind == "D5"]
+    assert sorted((d.point_seq, d.answer_round, d.status) for d in d5) == [(1, 1, "open"), (2, 1, "open"),
+                                                                            (3, 1, "open")]

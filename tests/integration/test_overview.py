@@ -355,3 +355,14 @@ def test_a_list_nobody_offers_is_refused_and_branch_people_get_none(session, org
             overview_drill_rows(session, actor_for("executive"), OverviewFilter(), bad)
     with pytest.raises(PermissionDenied):
         overview_drill_rows(session, actor_for("gd_manager"), OverviewFilter(), Drill("d2"))
+
+
+def test_a_rates_list_opens_on_what_missed_it(session, org, actor_for, data):
+    """The walk: the D2 list began with its on-time clocks and buried the late ones pages deep."""
+    from dashboard.services.figures.overview import Drill, overview_drill_rows
+
+    for figure in ("dispatch", "d2", "d3"):
+        rows = overview_drill_rows(session, actor_for("executive"), OverviewFilter(**PERIOD), Drill(figure),
+                                   limit=100, now=NOW)[1]
+        flags = [r["on_time"] for r in rows]
+        assert False in flags and flags == sorted(flags), (figure, flags)  # every late row before any on-time one

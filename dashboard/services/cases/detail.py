@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.rules.case_states import is_pending
+from dashboard.rules.deadlines import deadline_status
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.cases.access import find_case_id as _find_case_id
@@ -65,6 +66,8 @@ class DeadlineLine:
     due_at: datetime
     met_at: datetime | None
     status: str  # met | met_late | open | overdue | cancelled
+    point_seq: int | None = None  # D5: which review point of the opinion, and which answer round
+    answer_round: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,14 +128,11 @@ def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
 
 
 def _deadline_line(deadline_id: int, d: dict[str, Any], now: datetime) -> DeadlineLine:
-    if d["cancelled_at"] is not None:
-        status = "cancelled"
-    elif d["met_at"] is not None:
-        status = "met_late" if d["met_at"] > d["due_at"] else "met"  # late stays late (SPEC §4)
-    else:
-        status = "overdue" if now > d["due_at"] else "open"
+    # The rule's status (rules/deadlines), without a due-soon window: the page colours that itself.
+    status = "cancelled" if d["cancelled_at"] is not None else deadline_status(d["due_at"], d["met_at"], now, 0)
     return DeadlineLine(deadline_id, d["deadline"], d["responsible"], d["also_charged"], d["started_at"],
-                        d["due_at"], d["met_at"], status)
+                        d["due_at"], d["met_at"], "open" if status == "due_soon" else status,
+                        d.get("seq"), d.get("round"))
 
 
 _FACT_COLUMNS = ("id", "case_no", "state", "tier", "current_estimate", "tiered_at", "report_time", "accident_time",

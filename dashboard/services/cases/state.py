@@ -14,6 +14,7 @@ from dashboard.services.stale import stale_case
 from dashboard.services.errors import PermissionDenied, UserError
 from dashboard.services.cases.history import record_event
 from dashboard.services.capability import requires
+from dashboard.services.clocks.deadlines import stop_case_clocks
 from db.models import ClaimCase
 
 # Who may move a case forward by hand (within the cases they may see). HQ reviewers, supervisors
@@ -59,6 +60,8 @@ def advance_state(session: Session, actor: Actor, case_id: int, to_state: str, e
         raise stale_case(session, case_id)
     record_event(session, case_id=case_id, actor_id=actor.person_id, kind="state_changed", at=now,
                  before=before, after=to_state, version=expected_version + 1)
+    if to_state == "closed":
+        stop_case_clocks(session, case_id, now)
     session.commit()
     session.refresh(case)
     return case

@@ -77,9 +77,10 @@ WITH src AS (
   (SELECT dl.due_at, 'clock', '', NULL, dl.id,
           jsonb_build_object('deadline', dl.kind, 'responsible', r.full_name, 'also_charged', ac.full_name,
                              'started_at', dl.started_at, 'due_at', dl.due_at, 'met_at', dl.met_at,
-                             'cancelled_at', dl.cancelled_at)
+                             'cancelled_at', dl.cancelled_at) || pt.point
      FROM deadline dl LEFT JOIN person r ON r.id = dl.responsible_person_id
           LEFT JOIN person ac ON ac.id = dl.also_charged_person_id
+          CROSS JOIN LATERAL (SELECT {point}) pt
     WHERE dl.case_id = :case_id ORDER BY dl.due_at, dl.id LIMIT :lim)
   UNION ALL
   (SELECT dl.met_at, 'deadline_met', 'detail.ev.deadline_met', dl.met_by, NULL,

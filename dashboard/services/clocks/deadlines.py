@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard.rules.deadlines import D5_SUBJECT_FORMAT, compute_due
+from dashboard.services.clocks.violations import record_violations
 from dashboard.services.reference import all_settings
 from db.models import Deadline
 
@@ -59,3 +60,18 @@ def meet_deadline(session: Session, *, kind: str, subject_key: str, met_at: date
                     .execution_options(synchronize_session=False))
     return session.scalars(select(Deadline).where(Deadline.kind == kind, Deadline.subject_key == subject_key)
                            .execution_options(populate_existing=True)).first()
+
+
+def stop_case_clocks(session: Session, case_id: int, at: datetime) -> int:
+    """A closed case chases no one: its clocks still open are cancelled at the closing. Late stays
+    late: those already past due are first recorded as violations (the job would have found them),
+    so closing a case never erases a breach. Returns how many clocks were stopped."""
+    ids = list(session.scalars(select(Deadline.id).where(
+        Deadline.case_id == case_id, Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))))
+    if not ids:
+        return 0
+    record_violations(session, at, deadline_ids=ids)
+    session.execute(update(Deadline).where(Deadline.id.in_(ids)).values(cancelled_at=at)
+                    .execution_options(synchronize_session=False))
+    return len(ids)
+

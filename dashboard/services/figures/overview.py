@@ -554,10 +554,11 @@ def _drill_count_statement(actor: Actor, flt: OverviewFilter, drill: Drill) -> S
 
 @built_once
 def _drill_page_statement(actor: Actor, flt: OverviewFilter, drill: Drill, limit: int, offset: int) -> Select:
-    """Newest first (report, due time or posting); the page is chosen before names are joined."""
+    """Late first (a rate's list opens on what missed it), then newest first (report, due time or
+    posting); the page is chosen before names are joined."""
     branch, sub = BRANCH, SUB_BRANCH
     items = _drill_items(actor, flt, drill).subquery("items")
-    order = (items.c.sort_at.desc(), items.c.item_id.desc())
+    order = (items.c.on_time.asc().nulls_last(), items.c.sort_at.desc(), items.c.item_id.desc())
     page = select(items).order_by(*order).limit(min(limit, MAX_EXPORT_ROWS)).offset(offset).subquery("page")
     surveyor, person = Person.__table__.alias("surveyor"), Person.__table__.alias("item_person")
     return (
@@ -569,7 +570,7 @@ def _drill_page_statement(actor: Actor, flt: OverviewFilter, drill: Drill, limit
         .join(branch, branch.id == page.c.branch_id).outerjoin(sub, sub.id == ClaimCase.sub_branch_id)
         .outerjoin(surveyor, surveyor.c.id == ClaimCase.surveyor_id)
         .outerjoin(person, person.c.id == page.c.person_id)
-        .order_by(page.c.sort_at.desc(), page.c.item_id.desc()))
+        .order_by(page.c.on_time.asc().nulls_last(), page.c.sort_at.desc(), page.c.item_id.desc()))
 
 
 DRILL_ROW_KEYS = ("case_id", "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time",
