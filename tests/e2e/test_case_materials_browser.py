@@ -41,11 +41,18 @@ def _send_file(page, name: str, content: bytes) -> None:
     """Choose a file as a person does (the file dialog), then wait until the uploader shows it."""
     uploader = page.get_by_test_id("stFileUploader")
     chooser_button = uploader.get_by_test_id("stFileUploaderDropzone")
-    expect(chooser_button).to_be_visible(timeout=TIMEOUT)
-    with page.expect_file_chooser() as chooser:
-        chooser_button.click()
-    chooser.value.set_files({"name": name, "mimeType": "image/jpeg", "buffer": content})
-    expect(uploader.get_by_text(name, exact=True)).to_be_visible(timeout=TIMEOUT)
+    for attempt in range(3):  # a rerun that replaces the uploader meanwhile drops the chosen file: again
+        wait_until_idle(page)
+        expect(chooser_button).to_be_visible(timeout=TIMEOUT)
+        with page.expect_file_chooser() as chooser:
+            chooser_button.click()
+        chooser.value.set_files({"name": name, "mimeType": "image/jpeg", "buffer": content})
+        try:
+            expect(uploader.get_by_text(name, exact=True)).to_be_visible(timeout=10_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     page.wait_for_timeout(500)
     wait_until_idle(page)
 
