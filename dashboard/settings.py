@@ -1,4 +1,4 @@
-"""Default business rules (SPEC.md values), seeded into the database as configuration.
+"""Default business rules (docs/DOMAIN.md values), seeded into the database as configuration.
 
 Nothing here is read directly by a page to make a decision: the database copy (tier rule
 sets, rule settings) is the authority at run time, so HQ can change it without a release.
@@ -34,7 +34,7 @@ class DefaultTier:
     hq_notice: bool = False
 
 
-# SPEC §3 tier table: lower bound exclusive, upper inclusive ("5万元<X≤12万元").
+# docs/DOMAIN.md §3 tier table: lower bound exclusive, upper inclusive ("5万元<X≤12万元").
 DEFAULT_TIERS: tuple[DefaultTier, ...] = (
     DefaultTier("T1", Decimal("50000"), Decimal("120000"), (SUB_CLAIMS_HEAD,)),
     DefaultTier("T2", Decimal("120000"), Decimal("500000"), (SUB_HEAD, SUB_FINANCE_HEAD)),
@@ -46,7 +46,7 @@ COMPULSORY_ONLY_TIER = "T1"
 # 分级管理办法 注意3: branches may split 50,000–500,000 into their own tiers.
 BRANCH_SUBTIER_RANGE = (Decimal("50000"), Decimal("500000"))
 
-# Rule settings stored in table rule_setting (key -> JSON value), SPEC §4 hours.
+# Rule settings stored in table rule_setting (key -> JSON value), docs/DOMAIN.md §4 hours.
 DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "deadline.D1.hours": 24,  # surveyor uploads after dispatch
     "deadline.D2.hours": 24,  # first responsible on scene, photo uploaded
@@ -67,7 +67,7 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "intake.earliest_date": "2000-01-01",
 }
 
-# Business lines, vehicle uses, accident types and case states (SPEC §2).
+# Business lines, vehicle uses, accident types and case states (docs/DOMAIN.md §2).
 BUSINESS_LINES = ("motor", "property", "liability", "cargo", "life", "health", "accident")
 VEHICLE_USES = ("private", "taxi", "motorcycle", "agricultural", "special")
 ACCIDENT_TYPES = (

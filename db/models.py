@@ -89,7 +89,7 @@ class SupervisorAssignment(Base):
 
 
 class RuleSetting(Base):
-    """Configurable numbers (deadline hours, session idle time) with SPEC defaults seeded."""
+    """Configurable numbers (deadline hours, session idle time) with docs/DOMAIN.md defaults seeded."""
 
     __tablename__ = "rule_setting"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -374,7 +374,7 @@ _OPEN_CLOCK = "met_at IS NULL AND cancelled_at IS NULL"
 
 
 class Deadline(Base):
-    """A clock (SPEC §4 D1–D7) started by an event; `subject_key` makes it unique per event."""
+    """A clock (docs/DOMAIN.md §4 D1–D7) started by an event; `subject_key` makes it unique per event."""
 
     __tablename__ = "deadline"
     id: Mapped[int] = mapped_column(primary_key=True)

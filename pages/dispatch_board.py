@@ -69,7 +69,7 @@ def _since_text(hours: int | None) -> str:
 
 
 def _tier_text(row: BoardRow) -> str:
-    """The level, and why for a compulsory-only case (T1 over 50,000 whatever the amount, SPEC §3)."""
+    """The level, and why for a compulsory-only case (T1 over 50,000 whatever the amount, docs/DOMAIN.md §3)."""
     if row.estimate is None:
         return "—"
     if row.compulsory_only and row.tier != "T0":

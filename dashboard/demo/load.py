@@ -43,7 +43,7 @@ _MOTOR_ACCIDENTS = (("collision", 50), ("single_vehicle", 15), ("injury", 10), (
                     ("self_ignition", 3), ("theft", 3), ("total_loss", 6), ("death", 5))
 _OTHER_ACCIDENTS = {"property": "fire", "liability": "injury", "cargo": "property_damage", "health": "illness",
                     "accident": "injury", "life": "death"}
-# Whole-case estimate bands: T0 / T1 / T2 / T3 / T4 (SPEC §3 defaults).
+# Whole-case estimate bands: T0 / T1 / T2 / T3 / T4 (docs/DOMAIN.md §3 defaults).
 _ESTIMATE_BANDS = ((Decimal("3000"), Decimal("50000"), 40), (Decimal("50000.01"), Decimal("120000"), 27),
                    (Decimal("120000.01"), Decimal("500000"), 20), (Decimal("500000.01"), Decimal("1000000"), 9),
                    (Decimal("1000000.01"), Decimal("4000000"), 4))

@@ -1,5 +1,5 @@
 """Organisation and people for the demo data and for tests: HQ, branches, sub-branches,
-and a named person for every role of SPEC §1 in every unit."""
+and a named person for every role of docs/DOMAIN.md §1 in every unit."""
 from __future__ import annotations
 
 from collections.abc import Callable

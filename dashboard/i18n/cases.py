@@ -3,7 +3,7 @@
 MESSAGES: dict[str, tuple[str, str]] = {
     "page.intake": ("报案登记", "Case intake"),
     "page.dispatch_board": ("调度看板", "Dispatch board"),
-    # Intake fields (SPEC §2)
+    # Intake fields (docs/DOMAIN.md §2)
     "cases.field.case_no": ("报案号", "Case number"),
     "cases.field.report_time": ("报案时间", "Report time"),
     "cases.field.accident_time": ("出险时间", "Accident time"),

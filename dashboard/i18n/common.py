@@ -85,7 +85,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit.hq": ("总公司", "Head office"),
     "unit.branch": ("分公司", "Branch"),
     "unit.sub_branch": ("三级机构", "Sub-branch"),
-    # Roles (SPEC §1)
+    # Roles (docs/DOMAIN.md §1)
     "role.hq_admin": ("总公司分级案件管理责任人", "HQ tier administrator"),
     "role.hq_reviewer": ("分级案件管理审核人", "HQ reviewer"),
     "role.exec_supervisor": ("案件督导责任人（总公司执委）", "Executive supervisor"),
@@ -102,7 +102,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "position.branch_claims_head": ("分公司理赔负责人", "Branch claims head"),
     "position.branch_finance_head": ("分公司财务负责人", "Branch finance head"),
     "position.branch_gm": ("分公司总经理", "Branch general manager"),
-    # Case states (SPEC §2)
+    # Case states (docs/DOMAIN.md §2)
     "state.reported": ("报案受理", "Reported"),
     "state.surveyed": ("已查勘", "Surveyed"),
     "state.dispatched": ("已调度", "Dispatched"),

@@ -1,8 +1,8 @@
-"""Deadline clocks, violations, uploads and the overdue tracker (SPEC §4)."""
+"""Deadline clocks, violations, uploads and the overdue tracker (docs/DOMAIN.md §4)."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "page.overdue": ("超时跟踪", "Overdue tracker"),
-    # Deadline kinds (SPEC §4 table)
+    # Deadline kinds (docs/DOMAIN.md §4 table)
     "deadlines.kind.D1": ("D1 查勘资料上传（24小时）", "D1 survey material uploaded (24 h)"),
     "deadlines.kind.D2": ("D2 第一责任人到场及人车合影（24小时）", "D2 first responsible on scene, photo (24 h)"),
     "deadlines.kind.D3": ("D3 调查报告上传（72小时）", "D3 investigation report (72 h)"),

@@ -1,4 +1,4 @@
-"""Reading an amount of money as people type it, and nothing else (SPEC: money is exact decimals).
+"""Reading an amount of money as people type it, and nothing else (docs/DOMAIN.md: money is exact decimals).
 
 One reader for every money field (the estimate, the intake's amounts, the tier table's bounds),
 so the same text means the same amount on every screen and in every import. The rules:

@@ -52,7 +52,7 @@ _FALSE = {"0", "false", "no", "n", "否", "f", ""}
 
 @dataclass
 class CaseInput:
-    """Every intake field of SPEC §2. Values may arrive typed (form) or as text (import file).
+    """Every intake field of docs/DOMAIN.md §2. Values may arrive typed (form) or as text (import file).
 
     `sub_branch` is an org_unit id, code or name; `surveyor` a person id or username.
     `initial_estimate` (整案损失金额), when given, is recorded through the dispatch service.

@@ -1,7 +1,7 @@
-"""Case life cycle (SPEC §2, 公司理赔管理制度): which state changes a person may make by hand. Pure."""
+"""Case life cycle (docs/DOMAIN.md §2, 公司理赔管理制度): which state changes a person may make by hand. Pure."""
 from __future__ import annotations
 
-# SPEC §2 order: reported → surveyed → dispatched → investigating → assessed → approved → paid → closed.
+# docs/DOMAIN.md §2 order: reported → surveyed → dispatched → investigating → assessed → approved → paid → closed.
 STATE_ORDER = ("reported", "surveyed", "dispatched", "investigating", "assessed", "approved", "paid", "closed")
 REOPENED = "reopened"
 # `surveyed` and `dispatched` follow from recording an estimate and dispatching (dispatch service),

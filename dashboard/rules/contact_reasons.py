@@ -1,4 +1,4 @@
-"""Why a dispatched first responsible was not reached (分级管理办法 第二章 一.3–4, SPEC §3).
+"""Why a dispatched first responsible was not reached (分级管理办法 第二章 一.3–4, docs/DOMAIN.md §3).
 
 The rules name the reasons: unreachable is 电话关机、无法接通、无人接听; reachable but unable to
 go is 出差、开会. Which one it was is a required choice when a call is logged (issue 26: 无法联系

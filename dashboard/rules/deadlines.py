@@ -1,4 +1,4 @@
-"""Due times of the deadlines D1–D7 (SPEC §4), computed in Asia/Shanghai, and when a clock is late.
+"""Due times of the deadlines D1–D7 (docs/DOMAIN.md §4), computed in Asia/Shanghai, and when a clock is late.
 
 Each rule about a clock's state has two forms here: a Python function (for one clock, and the
 rule as people read it) and the SQL expression the services run over millions of clocks
@@ -70,7 +70,7 @@ def compute_due(kind: str, started_at: datetime, settings: Mapping[str, Any]) ->
 
 
 def is_violation(due_at: datetime, met_at: datetime | None, now: datetime) -> bool:
-    """Late stays late: met after the due time is still a violation (SPEC §4). Met exactly at the
+    """Late stays late: met after the due time is still a violation (docs/DOMAIN.md §4). Met exactly at the
     due time is on time; open exactly at the due time is not late yet."""
     if met_at is not None:
         return met_at > due_at

@@ -1,4 +1,4 @@
-"""Who is offered first to go instead of an absent first responsible (指定专人, SPEC §3).
+"""Who is offered first to go instead of an absent first responsible (指定专人, docs/DOMAIN.md §3).
 
 The delegate goes in the first responsible's place, so the list starts with people of the same
 rank or above (issue 26: it was alphabetical, a surveyor before a branch head). A post's rank is

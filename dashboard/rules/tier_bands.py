@@ -10,7 +10,7 @@ from dashboard.rules.problems import FieldError
 from dashboard.rules.tiers import TierBand, TierTableError, validate_table
 from dashboard.settings import ALL_POSITIONS
 
-MAX_PERSONS_PER_TIER = 2  # SPEC §3: one or two first responsible persons
+MAX_PERSONS_PER_TIER = 2  # docs/DOMAIN.md §3: one or two first responsible persons
 
 
 @dataclass

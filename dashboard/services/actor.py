@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dashboard.rules.permissions import may
 from db.models import ClaimCase, OrgUnit, Person, RoleAssignment, SupervisorAssignment
 
-# Roles that work nationally: they see every branch (SPEC §1).
+# Roles that work nationally: they see every branch (docs/DOMAIN.md §1).
 NATIONAL_ROLES = frozenset({"hq_admin", "hq_reviewer", "call_center", "executive"})
 # Roles that also see the cases they personally work on, wherever those are.
 PERSONAL_ROLES = ("first_responsible", "surveyor")

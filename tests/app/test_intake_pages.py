@@ -178,7 +178,7 @@ def test_bulk_import_previews_bad_rows_and_imports_valid_ones_on_request(db_url,
 
 
 def test_board_says_why_a_large_compulsory_only_case_is_level_one(db_url, org, session, actor_for):
-    """单保交强险 over 50,000 is T1 whatever the amount (SPEC §3): the board says so next to the level,
+    """单保交强险 over 50,000 is T1 whatever the amount (docs/DOMAIN.md §3): the board says so next to the level,
     so ¥258,000 shown as 一级（5–12万） does not look like a mistake; other cases show the level alone."""
     from dashboard.services.dispatching.dispatch import record_estimate
     from tests.factories import make_case

@@ -10,7 +10,7 @@ from dashboard.ui.navigation import PAGES
 from dashboard.ui.tones import AMBER, FILLS
 from tests.app.helpers import cell_fills, new_app, sign_in, signed_in_app
 
-# One demo person per role of SPEC §1.
+# One demo person per role of docs/DOMAIN.md §1.
 ROLE_USERS = {
     "hq_admin": "admin", "hq_reviewer": "reviewer", "exec_supervisor": "supervisor",
     "call_center": "callcenter", "branch_manager": "gd_manager", "branch_tracker": "gd_tracker",

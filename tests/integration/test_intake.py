@@ -1,4 +1,4 @@
-"""Case intake (SPEC §2): every validation path, permissions, all or nothing, history."""
+"""Case intake (docs/DOMAIN.md §2): every validation path, permissions, all or nothing, history."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

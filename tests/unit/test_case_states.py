@@ -1,4 +1,4 @@
-"""Case life cycle rules (SPEC §2): forward only, closed → reopened, system-set states not by hand."""
+"""Case life cycle rules (docs/DOMAIN.md §2): forward only, closed → reopened, system-set states not by hand."""
 from dashboard.rules.case_states import STATE_ORDER, manual_targets, transition_error
 
 

@@ -1,4 +1,4 @@
-"""Why a first responsible was not reached, and who is offered first to go instead (SPEC §3)."""
+"""Why a first responsible was not reached, and who is offered first to go instead (docs/DOMAIN.md §3)."""
 from __future__ import annotations
 
 from decimal import Decimal

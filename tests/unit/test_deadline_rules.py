@@ -1,4 +1,4 @@
-"""Deadline rules of SPEC §4, computed in Asia/Shanghai. Pure: no database."""
+"""Deadline rules of docs/DOMAIN.md §4, computed in Asia/Shanghai. Pure: no database."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

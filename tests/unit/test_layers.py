@@ -44,3 +44,24 @@ def test_no_import_against_the_layers(package):
 def test_pages_write_no_sql():
     for path in sorted((ROOT / "pages").glob("*.py")):
         assert not any(n.startswith(("sqlalchemy", "psycopg2", "db.")) or n == "db" for n in _imports(path)), path.name
+
+
+def test_the_repository_cites_only_itself():
+    """Design and rules are in docs/ (DOMAIN.md, DESIGN.md): no file points outside the repository."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if not tracked:  # not a git checkout (an unpacked archive): read the tree instead
+        tracked = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if ".venv" not in p.parts]
+    outside = []
+    for name in tracked:
+        path = ROOT / name
+        if path.suffix not in (".py", ".md", ".toml", ".txt", ".sh") or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for needle in ("../" + "shared", "SPEC" + " §", "SPEC" + ".md"):  # (split: this file is read too)
+            if needle in text:
+                outside.append(f"{name}: {needle}")
+    assert outside == []
+    for doc in ("docs/DOMAIN.md", "docs/DESIGN.md"):
+        assert (ROOT / doc).is_file(), doc

@@ -1,4 +1,4 @@
-"""The tier table of SPEC §3, boundaries exclusive below and inclusive above."""
+"""The tier table of docs/DOMAIN.md §3, boundaries exclusive below and inclusive above."""
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Configurable rule numbers (table rule_setting, falling back to SPEC defaults): reading them, and
+"""Configurable rule numbers (table rule_setting, falling back to docs/DOMAIN.md defaults): reading them, and
 HQ's edits of them, each setting versioned and held within a range that cannot lock anyone out.
 
 Why ranges: 0.01 minutes of idle time signed everyone out within a second, the admin trying to
@@ -114,7 +114,7 @@ def clean_setting(key: str, raw: object) -> tuple[Any, FieldError | None]:
 class SettingView:
     key: str
     value: Any
-    version: int  # 0: never stored (the SPEC default is in force)
+    version: int  # 0: never stored (the docs/DOMAIN.md default is in force)
     updated_by: str | None
     updated_at: datetime | None
 

@@ -1,4 +1,4 @@
-"""Case intake (公司理赔管理制度 报案受理, SPEC §2): validate every field, register all or nothing.
+"""Case intake (公司理赔管理制度 报案受理, docs/DOMAIN.md §2): validate every field, register all or nothing.
 
 One validator serves the registration form and the bulk import: `IntakeReference` holds what a
 check needs from the database (sub-branches, surveyors, the earliest date allowed), loaded once,

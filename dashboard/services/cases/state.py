@@ -1,4 +1,4 @@
-"""Advance a case along its life cycle (SPEC §2), with optimistic locking and history."""
+"""Advance a case along its life cycle (docs/DOMAIN.md §2), with optimistic locking and history."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,7 +18,7 @@ from dashboard.services.clocks.deadlines import stop_case_clocks
 from db.models import ClaimCase
 
 # Who may move a case forward by hand (within the cases they may see). HQ reviewers, supervisors
-# and the executive office read and comment; they do not run the claim (SPEC §1).
+# and the executive office read and comment; they do not run the claim (docs/DOMAIN.md §1).
 
 
 @requires("case.read")

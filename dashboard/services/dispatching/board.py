@@ -73,7 +73,7 @@ class BoardRow:
     first_dispatched_at: datetime | None
     hours_since_dispatch: int | None
     dispatches: list[DispatchInfo] = field(default_factory=list)
-    # 单保交强险: over 50,000 the case is T1 whatever the amount (SPEC §3), so the board says why.
+    # 单保交强险: over 50,000 the case is T1 whatever the amount (docs/DOMAIN.md §3), so the board says why.
     compulsory_only: bool = False
     version: int = 0  # the case's version as read: the act panel's writes name it
 

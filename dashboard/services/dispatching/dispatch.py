@@ -339,7 +339,7 @@ def record_contact_attempt(session: Session, actor: Actor, dispatch_id: int, out
                            reason_code: str | None = None, reason: str | None = None,
                            delegate_person_id: int | None = None, expected_version: int | None = None,
                            expected_case_version: int | None = None, now: datetime | None = None) -> ContactResult:
-    """The call center logs a call to a dispatched person; the SPEC §3 fallback rule follows.
+    """The call center logs a call to a dispatched person; the docs/DOMAIN.md §3 fallback rule follows.
 
     `reason_code`: which of 关机 / 无法接通 / 无人接听 (unreachable) or 出差 / 开会 (unavailable), required
     when the person was not reached (rules/contact_reasons.py); `reason` is a free note beside it. A

@@ -42,7 +42,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     rule_set_id = conn.execute(sa.text(
         "INSERT INTO tier_rule_set (version, branch_id, status, note, decided_at) "
-        "VALUES (1, NULL, 'active', 'SPEC §3 default tier table', now()) RETURNING id"
+        "VALUES (1, NULL, 'active', 'docs/DOMAIN.md §3 default tier table', now()) RETURNING id"
     )).scalar_one()
     for rank, (code, lower, upper, positions, hq_notice) in enumerate(DEFAULT_TIERS, start=1):
         conn.execute(sa.text(
