@@ -94,6 +94,22 @@ def test_the_job_and_the_tracker_run_the_same_rules(session, org, actor_for):
     expected = {c.id: deadline_status(c.due_at, c.met_at, NOW, SOON_HOURS) for c in clocks}
     assert listed == {i: s for i, s in expected.items() if s in ("overdue", "due_soon", "met_late")}
 
+    # The counts the database keeps by trigger (case_figures, late_count; migrations 0019/0020) state
+    # the on-time and met-late rules a third time, in PL/pgSQL: they agree with the rule too.
+    from sqlalchemy import func as func_
+
+    from db.models import CaseFigures, LateCount
+
+    kept = {row.case_id: (row.d2_clocks, row.d2_met, row.d2_on_time)
+            for row in session.execute(select(CaseFigures.case_id, CaseFigures.d2_clocks, CaseFigures.d2_met,
+                                              CaseFigures.d2_on_time))}
+    for c in clocks:
+        met = c.met_at is not None
+        assert kept[c.case_id] == (1, int(met), int(met and not is_violation(c.due_at, c.met_at, NOW))), c.due_at
+    met_late = session.scalar(select(func_.coalesce(func_.sum(LateCount.clocks_met_late), 0))
+                              .where(LateCount.kind == "D2"))
+    assert met_late == sum(1 for c in clocks if c.met_at is not None and is_violation(c.due_at, c.met_at, NOW))
+
 
 def test_each_clocks_subject_key_is_written_alike_in_python_and_sql(session):
     """The services find a clock by its subject in SQL (the review queue's D4, the D7 of a supervision
