@@ -65,6 +65,10 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     # No report, accident or policy start date before this day is accepted (YYYY-MM-DD), on the
     # form or in an import: 1900-01-01 is a slip, not a case (rules/intake_fields.py).
     "intake.earliest_date": "2000-01-01",
+    # Sign-in lockout: this many failures for one user name within the window lock it this long.
+    "sign_in.max_failures": 5,
+    "sign_in.window_minutes": 15,
+    "sign_in.lock_minutes": 15,
 }
 
 # Business lines, vehicle uses, accident types and case states (docs/DOMAIN.md §2).

@@ -605,3 +605,16 @@ class WebSession(Base):
         Index("ix_web_session_token", "token_sha256", unique=True,
               postgresql_where=text("token_sha256 IS NOT NULL")),
     )
+
+
+class SignInAttempt(Base):
+    """One sign-in attempt for a user name (migration 0026), known or not: five failures within the
+    window lock the name for a while, and every server reads the same rows."""
+
+    __tablename__ = "sign_in_attempt"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("ix_sign_in_attempt_name_time", "username", "attempted_at"),)
+

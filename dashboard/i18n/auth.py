@@ -6,6 +6,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.password": ("密码", "Password"),
     "auth.submit": ("登录", "Sign in"),
     "auth.sign_out": ("退出登录", "Sign out"),
+    "auth.locked": ("该用户名登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试；如忘记密码请联系总公司管理员。",
+                    "Too many failed sign-ins for this user name: it is locked for now. Try again in {minutes} "
+                    "minutes, or ask the HQ administrator if you forgot the password."),
     "auth.bad_credentials": ("用户名或密码错误，请检查后重新输入。", "Wrong user name or password: check both and try again."),
     "auth.missing_fields": ("请填写用户名和密码。", "Enter both your user name and your password."),
     "auth.inactive": ("该账号已停用，请联系总公司分级案件管理责任人。", "This account is disabled: ask the HQ tier administrator."),

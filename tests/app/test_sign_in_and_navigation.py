@@ -44,6 +44,16 @@ def test_wrong_password_is_refused_with_a_message(db_url, org):
     assert any("用户名或密码错误" in e.value for e in at.error)
 
 
+def test_the_sixth_attempt_after_five_failures_is_locked_even_with_the_right_password(db_url, org):
+    at = new_app()
+    for _ in range(5):
+        sign_in(at, "gz_claims", "not-the-password")
+        assert any("用户名或密码错误" in e.value for e in at.error)
+    sign_in(at, "gz_claims")  # the right password, too late
+    assert at.session_state["nav_pages"] == []
+    assert any("已暂时锁定" in e.value and "分钟后再试" in e.value for e in at.error), [e.value for e in at.error]
+
+
 def test_signed_out_visitor_cannot_open_a_page_by_path(db_url, org):
     at = new_app()
     at.run()

@@ -153,3 +153,36 @@ def test_every_demo_person_has_a_password_hash_of_their_own(session):
     assert len(hashes) > 20 and len(set(hashes)) == len(hashes)
     for username in ("admin", "gd_manager", "gz_surveyor1"):
         assert authenticate(session, username, DEMO_PASSWORD).username == username
+
+
+def test_five_failures_lock_the_name_with_the_same_words_for_known_and_unknown_names(session, org):
+    """Issue 18: sign-in had no limit on failed attempts. Five failures within 15 minutes lock the
+    name for 15 minutes from the last, even for the right password; an unknown name is locked in
+    the same words (the lock reveals nothing); a success resets the count; the rows are shared."""
+    from datetime import timedelta
+
+    from dashboard.services.auth import authenticate
+    from dashboard.services.errors import UserError
+    from tests.factories import T0
+
+    def attempt(name, password, minutes):
+        try:
+            return authenticate(session, name, password, now=T0 + timedelta(minutes=minutes))
+        except UserError as err:
+            return err.key, err.params
+
+    for n in range(4):
+        assert attempt("gd_manager", "wrong", n) == ("auth.bad_credentials", {})
+    assert attempt("gd_manager", DEMO_PASSWORD, 4).username == "gd_manager"  # a success resets the count
+    for n in range(5):
+        assert attempt("gd_manager", "wrong", 5 + n)[0] == "auth.bad_credentials"
+    assert attempt("gd_manager", DEMO_PASSWORD, 10) == ("auth.locked", {"minutes": 14})  # right password, locked
+    assert attempt("GD_Manager", DEMO_PASSWORD, 23)[0] == "auth.locked"  # the name, whatever its case
+    assert attempt("gd_manager", DEMO_PASSWORD, 24).username == "gd_manager"  # 15 min after the last failure
+    for n in range(5):
+        assert attempt("nobody_here", "x", n)[0] == "auth.bad_credentials"
+    assert attempt("nobody_here", "x", 6) == ("auth.locked", {"minutes": 13})
+    # Failures spread wider than the window do not lock.
+    for n in range(5):
+        assert attempt("zj_manager", "wrong", n * 4)[0] == "auth.bad_credentials"
+    assert attempt("zj_manager", DEMO_PASSWORD, 17).username == "zj_manager"
