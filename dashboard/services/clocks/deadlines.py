@@ -75,3 +75,20 @@ def stop_case_clocks(session: Session, case_id: int, at: datetime) -> int:
                     .execution_options(synchronize_session=False))
     return len(ids)
 
+
+def open_clocks_for_update(session: Session, kind: str, condition: ColumnElement[bool]) -> list[Deadline]:
+    """The open clocks of `kind` matching `condition`, locked: a material upload meets the clocks it
+    completes and, on the same rows, charges a late upload (uploads.record_upload)."""
+    return list(session.scalars(
+        select(Deadline).where(Deadline.kind == kind, condition, Deadline.met_at.is_(None),
+                               Deadline.cancelled_at.is_(None)).order_by(Deadline.id).with_for_update()))
+
+
+def meet_locked_clocks(clocks: list[Deadline], met_at: datetime, met_by: int | None) -> list[Deadline]:
+    """Mark clocks loaded by open_clocks_for_update met, once (meet_deadline does the same by subject)."""
+    met = [c for c in clocks if c.met_at is None and c.cancelled_at is None]
+    for clock_row in met:
+        clock_row.met_at = met_at
+        clock_row.met_by = met_by
+    return met
+

@@ -32,6 +32,7 @@ from dashboard.rules.deadlines import (
     UPLOAD_KINDS,
     charged_for_late_material,
     dispatch_subject,
+    is_violation,
     survey_material_complete,
 )
 from dashboard.rules.material_formats import accepted_labels, is_photo
@@ -46,6 +47,7 @@ from dashboard.services.errors import (
     ValidationFailed,
 )
 from dashboard.services.cases.history import record_event
+from dashboard.services.clocks.deadlines import meet_locked_clocks, open_clocks_for_update
 from dashboard.services.capability import requires
 from db.models import ClaimCase, Deadline, Dispatch, Upload
 
@@ -145,11 +147,11 @@ def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filen
         present = set(session.scalars(select(Upload.kind).distinct().where(
             Upload.case_id == case.id, Upload.kind.in_(SURVEY_MATERIAL), Upload.uploaded_at <= now)))
         if survey_material_complete(present):
-            _meet(session, actor, case, _open_clocks(session, "D1", Deadline.case_id == case.id), now, result)
+            _meet(session, actor, case, open_clocks_for_update(session, "D1", Deadline.case_id == case.id), now, result)
     else:
         deadline_kind = FIRST_RESPONSIBLE_MATERIAL[kind]
         keys = [dispatch_subject(d.id) for d in matching]
-        clocks = _open_clocks(session, deadline_kind, Deadline.subject_key.in_(keys))
+        clocks = open_clocks_for_update(session, deadline_kind, Deadline.subject_key.in_(keys))
         by_key = {dispatch_subject(d.id): d for d in matching}
         for deadline in clocks:
             dispatch = by_key[deadline.subject_key]
@@ -167,18 +169,10 @@ def record_upload(session: Session, actor: Actor, case_id: int, kind: str, filen
     return result
 
 
-def _open_clocks(session: Session, kind: str, condition) -> list[Deadline]:
-    return list(session.scalars(
-        select(Deadline).where(Deadline.kind == kind, condition, Deadline.met_at.is_(None),
-                               Deadline.cancelled_at.is_(None)).order_by(Deadline.id).with_for_update()))
-
-
 def _meet(session: Session, actor: Actor, case: ClaimCase, clocks: list[Deadline], now: datetime,
           result: UploadResult) -> None:
-    for deadline in clocks:
-        deadline.met_at = now
-        deadline.met_by = actor.person_id
-        late = now > deadline.due_at
+    for deadline in meet_locked_clocks(clocks, now, actor.person_id):
+        late = is_violation(deadline.due_at, deadline.met_at, now)
         result.met_deadline_ids.append(deadline.id)
         result.met_deadline_kinds[deadline.id] = deadline.kind
         if late:
