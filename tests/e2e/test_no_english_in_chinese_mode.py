@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from dashboard.i18n import t
@@ -97,18 +98,20 @@ def _open_case(page, case_no: str) -> None:
 
 
 def _first_dropdown(page) -> str:
-    """The options of the page's first selectbox ("" when it has none)."""
-    boxes = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").locator("visible=true")
-    if not boxes.count():
-        return ""
+    """The options of the page's first enabled selectbox ("" when it has none)."""
+    boxes = page.get_by_test_id("stMain").locator(
+        "[data-testid='stSelectbox'] [role='combobox']:not([disabled]):not([aria-disabled='true'])"
+    ).locator("visible=true")
     listbox = page.get_by_role("listbox").first
-    for attempt in range(3):  # a rerun landing while the list is open closes it: open it again
+    for attempt in range(3):  # a rerun landing meanwhile replaces the box or closes its list: again
         wait_until_idle(page)
-        boxes.first.get_by_role("combobox").click()
+        if not boxes.count():
+            return ""
         try:
+            boxes.first.click(timeout=8_000)
             expect(listbox).to_be_visible(timeout=8_000)
             break
-        except AssertionError:
+        except (AssertionError, PlaywrightTimeout):
             page.keyboard.press("Escape")
             if attempt == 2:
                 raise
