@@ -17,7 +17,7 @@ from dashboard.services.admin.tier_admin import (
 )
 from dashboard.settings import BRANCH_SUBTIER_RANGE
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time
+from dashboard.ui.format import local_time, plain
 from dashboard.ui.forms import error_text, run_write, set_outcome, show_outcome
 from dashboard.ui.session import require_page
 from dashboard.ui.settings_form import render_settings_form
@@ -73,7 +73,7 @@ with tabs[0]:
         base = st.session_state.setdefault("admin_publish_base", active.version)
         edited = next((v for v in national if v.version == base), active)
         if base != active.version:
-            st.warning(t("admin.publish.moved", version=active.version, who=active.decided_by or "—",
+            st.warning(t("admin.publish.moved", version=active.version, who=plain(active.decided_by or "—"),
                          at=local_time(active.decided_at)))
             st.button(t("admin.reload_table"), key="admin_publish_reload", on_click=forget,
                       args=("admin_publish_base", f"admin_national_editor_{base}"))
@@ -106,8 +106,9 @@ with tabs[1]:
 
     for view in pending:
         with st.container(border=True):
-            st.markdown(f"**{view.branch}** · v{view.version} · {view.requested_by or ''} · "
-                        f"{local_time(view.requested_at)}  \n{view.note or ''}")
+            # The request's note as the branch typed it (format.plain, issue 18).
+            st.markdown(f"**{plain(view.branch)}** · v{view.version} · {plain(view.requested_by)} · "
+                        f"{local_time(view.requested_at)}  \n{plain(view.note)}")
             st.dataframe(bands_frame(view.bands), hide_index=True, width="stretch")
             if is_admin:
                 st.text_input(t("admin.request.decision_note"), key=f"admin_note_{view.id}")
@@ -153,7 +154,7 @@ with tabs[1]:
             else:
                 forget(base_key, editor_key, "admin_request_note")
                 set_outcome("admin_request_new", "success", t("admin.request.done_named",
-                            branch=request_branches[branch_id], version=request_base[1] + 1))
+                            branch=plain(request_branches[branch_id]), version=request_base[1] + 1))
                 st.rerun()
 
 if is_admin:

@@ -15,7 +15,7 @@ from dashboard.services.errors import UserError
 from dashboard.services.review.opinions import answer_points, branch_inbox, branch_opinion, case_opinions, tracker_register
 from dashboard.services.review.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, tier_label
+from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
@@ -112,8 +112,8 @@ def answer_form(rows) -> None:
     open_points = [p for p in view.points if p.status in ("open", "sent_back")]
     # Half-written answers of other opinions stay for when the manager comes back to them.
     _keep((), ("answer_",), drawn=frozenset(f"answer_{p.id}" for p in open_points) if is_manager else frozenset())
-    st.markdown(t("review.fb.answering", case_no=view.case_no, at=local_time(view.posted_at), author=view.author,
-                  open=len(open_points)))
+    st.markdown(t("review.fb.answering", case_no=plain(view.case_no), at=local_time(view.posted_at),
+                  author=plain(view.author), open=len(open_points)))
     if not is_manager:
         st.caption(t("review.fb.manager_only"))
     elif not open_points:
@@ -186,8 +186,8 @@ def register() -> None:
                 render_opinion(view, now)
         for entry in thread:
             line = "review.sup.opinion_line" if entry.kind == "supervision" else "review.sup.progress_line"
-            st.caption(t(line, author=entry.author, to=entry.addressed_to or "", at=local_time(entry.at),
-                         body=entry.body))
+            st.caption(t(line, author=plain(entry.author), to=plain(entry.addressed_to), at=local_time(entry.at),
+                         body=plain(entry.body)))
         if st.button(t("review.open_detail"), key="fb_open_detail"):
             open_case(case_id)
         if is_tracker:

@@ -10,7 +10,7 @@ from dashboard.services.errors import UserError
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.case_timeline import clock_card, describe, who
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, point_label, tier_label, time_left
+from dashboard.ui.format import local_time, money, plain, point_label, tier_label, time_left
 from dashboard.ui.my_tasks import render_my_tasks
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
@@ -68,10 +68,11 @@ div.st-key-detail_clocks_cards { display: none !important; }
 }
 </style>"""
 now = clock.now()
-st.subheader(t("detail.title", case_no=f.case_no))
+st.subheader(t("detail.title", case_no=plain(f.case_no)))
 cols = st.columns(4)
 cols[0].metric(t("detail.field.state"), t(f"state.{f.state}"))
-cols[1].metric(t("detail.field.tier"), _label("detail.tier_short", f.tier), help=tier_label(f.tier))
+# A branch's own sub-tier shows its code, as the admin typed it (format.plain).
+cols[1].metric(t("detail.field.tier"), plain(_label("detail.tier_short", f.tier)), help=plain(tier_label(f.tier)))
 cols[2].metric(t("detail.field.estimate"), money(f.current_estimate))
 rule = "—" if f.tier_rule_version is None else t(
     "detail.field.rule_branch" if f.tier_rule_branch_specific else "detail.field.rule_national", v=f.tier_rule_version)

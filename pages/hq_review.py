@@ -13,7 +13,7 @@ from dashboard.services.reference import due_soon_hours, tier_filter_codes
 from dashboard.services.review.opinions import case_facts, case_opinions, decide_point, post_review_opinion
 from dashboard.services.review.queue import QueueFilters, queue_branch_choices, review_queue
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, tier_label
+from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
@@ -86,14 +86,15 @@ with db_session() as session:
     facts = case_facts(session, actor, case_id)
     opinions = case_opinions(session, actor, case_id)
 
-st.subheader(f"{facts.case_no} · {facts.branch} {facts.sub_branch}")
+st.subheader(f"{plain(facts.case_no)} · {plain(facts.branch)} {plain(facts.sub_branch)}")
 for col, (label, value) in zip(st.columns(4), (
         (t("review.col.tier"), tier_label(facts.tier)), (t("review.col.estimate"), money(facts.estimate)),
         (t("review.col.state"), t(f"state.{facts.state}")), (t("review.col.tiered_at"), local_time(facts.tiered_at)))):
     col.caption(label)
-    col.markdown(f"**{value}**")
-st.caption(f"{local_time(facts.accident_time)} · {facts.place} · {facts.insured} · {facts.plate_no or ''} · "
-           f"{facts.description or ''}")
+    col.markdown(f"**{plain(value)}**")
+# What was typed at intake reads as typed (format.plain, issue 18).
+st.caption(f"{local_time(facts.accident_time)} · {plain(facts.place)} · {plain(facts.insured)} · "
+           f"{plain(facts.plate_no)} · {plain(facts.description)}")
 st.caption(t("review.hq.materials",
              photo=local_time(facts.uploads.get("person_vehicle_photo")) if facts.uploads.get(
                  "person_vehicle_photo") else t("review.no"),

@@ -18,7 +18,7 @@ from dashboard.services.errors import FieldError, NeedsConfirmation, UserError, 
 from dashboard.rules.case_input import CHOICE_FIELDS, ESTIMATE_NOTE_MAX_CHARS, TEXT_LIMITS, CaseInput
 from dashboard.services.cases.intake import estimate_target, intake_options, register_case
 from dashboard.ui.db import db_session
-from dashboard.ui.format import money, tier_label
+from dashboard.ui.format import money, plain, tier_label
 from dashboard.ui.forms import (
     error_line, error_text, flash_and_rerun, keep_choice_offered, set_outcome, show_error, show_flash, show_outcome,
 )
@@ -91,7 +91,7 @@ def _register() -> None:
         return
     state.pop(_REGISTER_PENDING, None)
     state["in_confirm"] = False
-    set_outcome(REGISTER_SLOT, "success", t("cases.registered", case_no=result.case_no))
+    set_outcome(REGISTER_SLOT, "success", plain(t("cases.registered", case_no=result.case_no)))
     if result.estimate_recorded:
         state["in_registered_tier"] = result.tier
 
@@ -157,7 +157,7 @@ with register_tab:
     show_outcome(REGISTER_SLOT)
     registered_tier = st.session_state.pop("in_registered_tier", None)
     if registered_tier is not None:
-        st.info(t("cases.registered_tier", tier=tier_label(registered_tier)))
+        st.info(plain(t("cases.registered_tier", tier=tier_label(registered_tier))))
 
 # ---------------------------------------------------------------- 批量导入
 
@@ -167,11 +167,6 @@ def _problem_table(report) -> pd.DataFrame:
     return pd.DataFrame([{t("cases.field.row"): p.row_number, t("cases.field.case_no"): p.case_no or "",
                           t("cases.field.reasons"): " ".join(error_line(e) for e in p.errors)}
                          for p in report.problems])
-
-
-def _plain(text: str) -> str:
-    """A file's own text shown as written, not as Markdown (a formula =A1*B1 is not italics)."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>|~$" else ch for ch in text)
 
 
 def _show_problems(report) -> None:
@@ -193,8 +188,9 @@ def _show_problems(report) -> None:
     rows = picked.selection.rows if picked is not None else []
     if rows and rows[0] < len(report.problems):
         chosen = report.problems[rows[0]]
-        st.markdown(_plain(t("cases.import.detail_title", row=chosen.row_number, case_no=chosen.case_no or "—")))
-        st.markdown("\n".join(f"- {_plain(error_line(e))}" for e in chosen.errors))
+        # A file's own text shown as written, not as Markdown (a formula =A1*B1 is not italics).
+        st.markdown(plain(t("cases.import.detail_title", row=chosen.row_number, case_no=chosen.case_no or "—")))
+        st.markdown("\n".join(f"- {plain(error_line(e))}" for e in chosen.errors))
     download_buttons(problems, "导入错误行", key="import_problems")
 
 
@@ -285,8 +281,8 @@ def _save_estimate(case_id: int, version: int) -> None:
     state["est_confirm"] = False
     state.pop(_ESTIMATE_PENDING, None)
     state["est_result"] = result
-    set_outcome(ESTIMATE_SLOT, "success", t("cases.estimate.done", case_no=result.case_no, amount=money(result.amount),
-                                            tier=tier_label(result.tier_after)))
+    set_outcome(ESTIMATE_SLOT, "success", plain(t("cases.estimate.done", case_no=result.case_no,
+                                                  amount=money(result.amount), tier=tier_label(result.tier_after))))
 
 
 def _show_dispatched(outcome) -> None:
@@ -314,9 +310,10 @@ with estimate_tab:
         except UserError as err:
             show_error(err)
     if target is not None:
-        st.info(t("cases.estimate.case", case_no=target.case_no, unit=target.unit, state=t(f"state.{target.state}"),
-                  amount=money(target.current_estimate) if target.current_estimate is not None
-                  else t("cases.estimate.no_estimate"), tier=tier_label(target.tier)))
+        st.info(plain(t("cases.estimate.case", case_no=target.case_no, unit=target.unit,
+                        state=t(f"state.{target.state}"),
+                        amount=money(target.current_estimate) if target.current_estimate is not None
+                        else t("cases.estimate.no_estimate"), tier=tier_label(target.tier))))
         with st.form("record_estimate"):
             c1, c2 = st.columns(2)
             c1.text_input(t("cases.estimate.amount"), key="est_amount", max_chars=40)

@@ -15,7 +15,7 @@ from dashboard.services.figures.overview import (
 from dashboard.ui import charts
 from dashboard.ui.db import db_session
 from dashboard.ui.read_cache import cached_figures, figures_freshness
-from dashboard.ui.format import tier_label, wan
+from dashboard.ui.format import plain, tier_label, wan
 from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.overview_lists import (
     STATUS_KEY, close_list, current_drill, drill_title, export_sheet, open_list, overview_workbook, screen_frame,
@@ -188,7 +188,7 @@ if drill is None:
 else:
     status = None
     left, right = st.columns([4, 1], vertical_alignment="center")
-    left.markdown(f"**{drill_title(drill, everything, hours, unit_names)}**")
+    left.markdown(f"**{plain(drill_title(drill, everything, hours, unit_names))}**")
     right.button(t("overview.list_back"), key="ov_list_back", on_click=close_list, icon=":material/arrow_back:")
     listed = (flt, drill)
 

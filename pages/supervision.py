@@ -17,7 +17,7 @@ from dashboard.services.review.supervision import (
     thread_version, unassign_supervisor,
 )
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, tier_label
+from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.services.errors import StaleWrite
 from dashboard.ui.forms import chosen_option, keep_choice_by_label, run_write, show_outcome
 from dashboard.ui.review_view import left_text, selectable_table
@@ -101,14 +101,15 @@ with tabs[0]:
             st.subheader(t("review.sup.thread"))
             for entry in thread:
                 if entry.kind == "supervision":
-                    st.markdown(t("review.sup.opinion_line", author=entry.author, to=entry.addressed_to or "",
-                                  at=local_time(entry.at), body=entry.body))
+                    # What people wrote reads as typed (format.plain, issue 18).
+                    st.markdown(t("review.sup.opinion_line", author=plain(entry.author), to=plain(entry.addressed_to),
+                                  at=local_time(entry.at), body=plain(entry.body)))
                     state = (t("review.sup.replied", at=local_time(entry.met_at)) if entry.met_at
                              else f"{t('review.sup.not_replied')}（{left_text(entry.due_at, now)}）")
                     st.caption(t("review.sup.reply_state", due=local_time(entry.due_at), state=state))
                 else:
-                    st.caption(t("review.sup.progress_line", author=entry.author, at=local_time(entry.at),
-                                 body=entry.body))
+                    st.caption(t("review.sup.progress_line", author=plain(entry.author), at=local_time(entry.at),
+                                 body=plain(entry.body)))
             if st.button(t("review.open_detail"), key="sup_open_detail"):
                 open_case(case_id)
             show_outcome("sup_thread")

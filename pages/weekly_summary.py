@@ -15,7 +15,7 @@ from dashboard.services.review.weekly import (
     weekly_summary_content,
 )
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, money, wan, tier_label
+from dashboard.ui.format import local_time, money, plain, wan, tier_label
 from dashboard.ui.review_view import left_text, run_action, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, empty_note, pager
@@ -81,7 +81,7 @@ with db_session() as session:
     row, content = weekly_summary_content(session, actor, summary_id, cases_offset=wanted_offset,
                                           cases_limit=CASES_PAGE_SIZE)
 totals = content["totals"]
-st.subheader(labels[summary_id])
+st.subheader(plain(labels[summary_id]))  # the branch's name as written (issue 18)
 st.caption(t("review.wk.due", due=local_time(row.due_at), left=left_text(row.due_at, now)
              if row.submitted_at is None else t(f"review.wk.status.{row.status(now)}")))
 st.caption(t("review.wk.as_of", at=local_time(datetime.fromisoformat(content["as_of"]))))

@@ -24,7 +24,7 @@ from dashboard.services.dispatching.board import (
 )
 from dashboard.services.errors import NeedsConfirmation, NotFound, UserError
 from dashboard.ui.db import db_session
-from dashboard.ui.format import money, tier_label
+from dashboard.ui.format import money, plain, tier_label
 from dashboard.ui.forms import (
     chosen_option, error_text, keep_choice_by_label, run_write, set_outcome, show_outcome,
 )
@@ -80,7 +80,8 @@ def _dispatch_picker(case: BoardRow, dispatches: list[DispatchInfo], key: str) -
     chosen = st.selectbox(t("board.act.dispatch"), list(labels), format_func=labels.get, key=key)
     shown = next(d for d in dispatches if d.dispatch_id == chosen)
     state = t(f"dispatch.contact.{shown.contact_state}")
-    st.caption(t("board.act.contact_state", state=f"{state} → {shown.delegate_name}" if shown.delegate_name else state))
+    st.caption(t("board.act.contact_state",
+                 state=f"{state} → {plain(shown.delegate_name)}" if shown.delegate_name else state))
     return chosen, labels
 
 
@@ -126,8 +127,9 @@ def render_act_panel(actor: Actor) -> None:
         st.warning(t("common.not_found"))
         return
     estimate = money(case.estimate) if case.estimate is not None else "—"
-    st.markdown("**" + t("board.act.chosen", case_no=case.case_no, tier=tier_label(case.tier), estimate=estimate,
-                         state=t(f"state.{case.state}"), unit=f"{case.branch} / {case.sub_branch}") + "**")
+    # Markdown: the case number, a branch's own tier code and the units read as written (format.plain).
+    st.markdown("**" + plain(t("board.act.chosen", case_no=case.case_no, tier=tier_label(case.tier), estimate=estimate,
+                               state=t(f"state.{case.state}"), unit=f"{case.branch} / {case.sub_branch}")) + "**")
     left, right, _rest = st.columns([2, 2, 6])
     if left.button(t("board.act.open_detail"), key="bd_open_detail", icon=":material/open_in_new:"):
         open_case(case.case_id)
@@ -139,7 +141,7 @@ def render_act_panel(actor: Actor) -> None:
                                                                            for d in case.dispatches}:
         with db_session() as session:
             who, at = case_last_change(session, actor, case.case_id)
-        moved.warning(t("board.act.moved", who=who or "—", at=at or "—"))
+        moved.warning(plain(t("board.act.moved", who=who or "—", at=at or "—")))
         moved.button(t("board.act.refresh"), key="bd_refresh", on_click=_renew)
     contact_tab, delegate_tab, retier_tab = st.tabs(
         [t("board.act.contact"), t("board.act.delegate"), t("board.act.retier")], key="bd_act_tab",

@@ -8,7 +8,7 @@ from typing import Any
 
 from dashboard.i18n import has_key, t
 from dashboard.services.cases.detail import DeadlineLine, TimelineEntry
-from dashboard.ui.format import local_time, money, point_label, time_left
+from dashboard.ui.format import local_time, money, plain, point_label, time_left
 from dashboard.ui.tones import AMBER, RED, Tone
 
 _TEXT_LIMIT = 300
@@ -137,16 +137,17 @@ def _badge(text: str, tone: Tone) -> str:
 
 def clock_card(line: DeadlineLine, status_tone: Tone, left_tone: Tone, now: datetime) -> str:
     """One clock as a few lines of text for a phone (issue 27): the clock, its status and the time left
-    first (coloured as in the table), then the due time and who answers for it."""
+    first (coloured as in the table), then the due time and who answers for it. Markdown: the
+    names read as written (format.plain)."""
     head = [_badge(t(f"detail.deadline_status.{line.status}"), status_tone)]
     if line.status in ("open", "overdue"):
         head.append(_badge(time_left(line.due_at, now), left_tone))
     title = " ".join(filter(None, (_label("detail.deadline", line.kind), point_label(line.point_seq, line.answer_round))))
     rows = [f"**{title}**", " ".join(head),
             t("deadlines.card.due", due=local_time(line.due_at)),
-            t("deadlines.card.responsible", name=line.responsible_name or "—")]
+            t("deadlines.card.responsible", name=plain(line.responsible_name or "—"))]
     if line.also_charged_name:
-        rows.append(t("deadlines.card.also_charged", name=line.also_charged_name))
+        rows.append(t("deadlines.card.also_charged", name=plain(line.also_charged_name)))
     if line.met_at is not None:
         rows.append(t("deadlines.card.met", at=local_time(line.met_at)))
     return "  \n".join(rows)

@@ -1,7 +1,9 @@
 """How amounts and times look on screen (DESIGN: ¥1,234,567.00, 123.5万元, Asia/Shanghai)."""
 from __future__ import annotations
 
+import html
 import math
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -67,3 +69,50 @@ def point_label(seq: int | None, round_no: int | None) -> str:
     if round_no and round_no > 1:
         return t("home.tasks.point_round", seq=seq, round=round_no)
     return t("home.tasks.point", seq=seq)
+
+
+# Code, emphasis, links, strikethrough, tables, maths; a backslash where Markdown would read it as an
+# escape or a line break (before ASCII punctuation, a line's end or what follows the text), not in C:\文件.
+_INLINE = re.compile(r"[`*_\[\]~|$]|\\(?=[!-/:-@\[-`{-~\n]|\Z)")
+_LINE_START = re.compile(r"^(\d+)([.)])|^([#=+-])")  # a heading, a list item, a setext underline
+_JOINER = "\u2060"  # WORD JOINER: not drawn, no line break
+_UNLINKED = (
+    (re.compile(r"(?i)(?<=www)(?=\.)"), _JOINER),  # www.evil.example
+    (re.compile(r"@"), _JOINER + "@"),  # someone@evil.example
+    # http://, :material/home:, :smile:, :+1:, :red[...], ::: blocks; never 12:30 or 注意:请
+    (re.compile(r":(?=[A-Za-z_/:+-]|\d[\w+-]*:)"), ":" + _JOINER),
+)
+
+
+def plain(text: object) -> str:
+    """Typed or stored text as it reads, for every place that draws Markdown: st.markdown (with or
+    without unsafe_allow_html), st.caption, st.write of a string, st.info/success/warning/error,
+    st.toast, st.subheader/title, widget, tab and expander labels, metric values, image captions.
+    Not for st.dataframe, selectbox options or files: they show text as text (the escapes would show).
+
+    Why (issue 18): what people type (an opinion point, an answer, a reason, a note, an address, a
+    file name) is read by others on pages that draw Markdown, some of it as HTML. Put there as it
+    is, `<img src=x onerror=...>` or `<script>` ran in the reader's browser, and `[点我](http://...)`
+    became a link; `**`, `#` or a leading `1.` changed the look. So:
+    - `<`, `>` and `&` become entities (html.escape): no tag, also where our HTML is allowed;
+    - Markdown's inline signs ` * _ [ ] ~ | $ (and a backslash Markdown would read) get a backslash,
+      as do a line's leading # = + - and the "." or ")" after a leading number; a line's indent
+      goes (it would make a code block);
+    - GitHub's Markdown links a bare web or mail address even after backslashes (it looks for them
+      in the text once read), and Streamlit reads :name: as an icon: an invisible WORD JOINER
+      (U+2060) after such a colon and before "@" or the "." of "www." stops both.
+    Chinese text and its own punctuation (：，。) come out unchanged; line breaks stay line breaks."""
+    if text is None:
+        return ""
+    out = html.escape(str(text), quote=False)
+    for pattern, replacement in _UNLINKED:
+        out = pattern.sub(replacement, out)
+    out = _INLINE.sub(r"\\\g<0>", out)
+    lines = (line.lstrip(" \t") for line in out.split("\n"))
+    return "\n".join(_LINE_START.sub(_escape_line_start, line, count=1) for line in lines)
+
+
+def _escape_line_start(match: re.Match) -> str:
+    if match.group(1):
+        return f"{match.group(1)}\\{match.group(2)}"
+    return "\\" + match.group(3)

@@ -1,6 +1,11 @@
-"""Showing service refusals in the person's language: every field named, every problem listed."""
+"""Showing service refusals in the person's language: every field named, every problem listed.
+
+Every text kept here for show_outcome or shown by show_error is Markdown as Streamlit draws it:
+what was typed, echoed in a message (a case number, a name, a value refused), passes through
+format.plain, so it reads as typed (issue 18)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -9,6 +14,7 @@ import streamlit as st
 from dashboard.i18n import has_key, t
 from dashboard.services.errors import FieldError, UserError, ValidationFailed
 from dashboard.ui.db import db_session
+from dashboard.ui.format import plain
 
 # Field names whose label lives under another key than cases.field.<name>.
 _LABELS = {"estimate": "cases.estimate.amount", "delegate": "board.act.delegate_person",
@@ -25,6 +31,7 @@ def field_label(field: str | None) -> str | None:
 
 
 def error_line(error: FieldError) -> str:
+    """One problem as text (for a table or a file; through format.plain where Markdown is drawn)."""
     label = field_label(error.field)
     message = t(error.key, **error.params)
     return f"{label}：{message}" if label else message
@@ -32,13 +39,14 @@ def error_line(error: FieldError) -> str:
 
 def error_text(err: UserError, heading_key: str = "cases.form_errors") -> str:
     """The refusal as shown: one line per field at fault under a heading that says what was not
-    saved (`heading_key`, with {n}: a case, the rules, the settings), or the single message."""
+    saved (`heading_key`, with {n}: a case, the rules, the settings), or the single message.
+    Markdown: the list is ours, each line's text reads as written (format.plain)."""
     if isinstance(err, ValidationFailed) and err.errors:
-        lines = "\n".join(f"- {error_line(e)}" for e in err.errors)
+        lines = "\n".join(f"- {plain(error_line(e))}" for e in err.errors)
         return f"{t(heading_key, n=len(err.errors))}\n\n{lines}"
     label = field_label(err.field)
     message = t(err.key, **err.params)
-    return f"{label}：{message}" if label else message
+    return plain(f"{label}：{message}" if label else message)
 
 
 def show_error(err: UserError, heading_key: str = "cases.form_errors") -> None:
@@ -59,7 +67,8 @@ def run_write(action: Callable[[Any], object], success: str | Callable[[Any], st
     A callback runs before the page is drawn again, with the arguments bound when the button was
     drawn: the case, the record and the version the person saw, never a row re-read on the
     submit's rerun (DESIGN: Streamlit pitfalls). `success` may answer ("info", text) for a write
-    that found nothing to do. `on_success` clears or resets the form's inputs (allowed here).
+    that found nothing to do: a sentence with a case number or a name in it, kept as shown
+    (format.plain). `on_success` clears or resets the form's inputs (allowed here).
     """
     try:
         with db_session() as session:
@@ -68,7 +77,8 @@ def run_write(action: Callable[[Any], object], success: str | Callable[[Any], st
         st.session_state[_slot_key(slot)] = ("error", error_text(err, heading_key))
         return
     outcome = success(result) if callable(success) else success
-    st.session_state[_slot_key(slot)] = outcome if isinstance(outcome, tuple) else ("success", outcome)
+    kind, text = outcome if isinstance(outcome, tuple) else ("success", outcome)
+    st.session_state[_slot_key(slot)] = (kind, plain(text))
     if on_success is not None:
         on_success(result)
 
@@ -90,12 +100,19 @@ def show_outcome(slot: str, *, toast: bool = True) -> None:
 
 def toast_text(text: str, limit: int = 40) -> str:
     """The toast's short form: its first line, at most `limit` characters. A longer toast is cut by
-    Streamlit behind an English "view more"; the whole message is on the page where the person acted."""
+    Streamlit behind an English "view more"; the whole message is on the page where the person acted.
+    The text is Markdown (format.plain): a cut never leaves half an escape ("\\" or "&lt")."""
     first = text.split("\n")[0].strip().rstrip("：:")
-    return first if len(first) <= limit else first[:limit - 1] + "…"
+    if len(first) <= limit:
+        return first
+    return _CUT_ESCAPE.sub("", first[:limit - 1]) + "…"
+
+
+_CUT_ESCAPE = re.compile(r"(?<!\\)(\\\\)*\\$|&[#\w]*$")  # an odd backslash or an entity begun, at the end
 
 
 def set_outcome(slot: str, kind: str, text: str) -> None:
+    """Keep `text` for show_outcome: Markdown as shown (typed parts through format.plain)."""
     st.session_state[_slot_key(slot)] = (kind, text)
 
 
@@ -114,6 +131,7 @@ def flash_and_rerun(message: str) -> None:
 
 
 def show_flash() -> None:
+    """The kept message (Markdown: flash_and_rerun's callers pass typed parts through format.plain)."""
     message = st.session_state.pop(_FLASH, None)
     if message:
         st.success(message)

@@ -22,7 +22,7 @@ from dashboard.services.evidence.content import preview_jpeg
 from dashboard.services.evidence.materials import MaterialLine, case_materials, fetch_material
 from dashboard.services.evidence.uploads import MAX_UPLOAD_MB, record_upload
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time
+from dashboard.ui.format import local_time, plain
 
 _ROUND = "materials_upload_round"  # a new uploader key after each upload empties it
 _NOTICE = "materials_notice"
@@ -55,7 +55,8 @@ def _field_error(error: FieldError) -> str:
 
 
 def refusal_lines(err: UserError) -> list[str]:
-    """Every problem of a refused upload, each with its field and its own parameters filled in."""
+    """Every problem of a refused upload, each with its field and its own parameters filled in (as
+    text: a file's name in it passes through format.plain where it is shown)."""
     if isinstance(err, ValidationFailed) and err.errors:
         return [_field_error(e) for e in err.errors]
     return [_field_error(FieldError(err.field or "", err.key, dict(err.params)))]
@@ -85,12 +86,13 @@ def _submit(actor: Any, case_id: int, kind: str, behalf: int | None, behalf_name
     line = next((x for x in lines if x.id == result.upload_id), None)
     clocks = [t("materials.upload.met_late" if d in result.late_deadline_ids else "materials.upload.met_on_time",
                 clock=_clock_label(kind)) for d, kind in result.met_deadline_kinds.items()]
-    st.session_state[_NOTICE] = t(
+    # Markdown as shown: the file's name (the person's own) and who it is for read as text (issue 18).
+    st.session_state[_NOTICE] = plain(t(
         "materials.upload.done", kind=kind_label(kind), filename=file.name, size=file_size(file.size),
         behalf=t("materials.upload.done_behalf", name=behalf_name) if behalf_name else "",
         at=local_time(line.uploaded_at) if line else "",
         captured=t("materials.upload.done_captured", at=local_time(line.captured_at)) if line and line.captured_at else "",
-        met=t("materials.upload.done_met", clocks="、".join(clocks)) if clocks else "")
+        met=t("materials.upload.done_met", clocks="、".join(clocks)) if clocks else ""))
     st.session_state[_ROUND] = st.session_state.get(_ROUND, 0) + 1  # empties the uploader
 
 
@@ -114,7 +116,7 @@ def render_upload_form(actor: Any, detail: CaseDetail) -> None:
     st.button(t("materials.upload.submit"), key="materials_upload_submit", type="primary", on_click=_submit,
               args=(actor, f.id, kind, behalf, behalf_name, key))
     if errors := st.session_state.pop(_ERRORS, None):
-        lines = "\n".join(f"- {line}" for line in errors)
+        lines = "\n".join(f"- {plain(line)}" for line in errors)
         st.error(f"{t('materials.upload.refused', n=len(errors))}\n\n{lines}")
     if notice := st.session_state.pop(_NOTICE, None):
         st.success(notice)
@@ -149,14 +151,15 @@ def _render_file(actor: Any, line: MaterialLine) -> None:
         with db_session() as session:
             material = fetch_material(session, actor, line.id)
     except UserError as err:
-        st.error("\n".join(refusal_lines(err)))
+        st.error("\n".join(plain(line) for line in refusal_lines(err)))
         return
     captured = local_time(line.captured_at) if line.captured_at else t("materials.no_capture_time")
     if line.is_photo:
         preview = _preview(line.sha256 or f"id:{line.id}", material.content)
         if preview:
-            st.image(preview, caption=t("materials.preview_caption", kind=kind_label(line.kind), filename=line.filename,
-                                        captured=captured, uploaded=local_time(line.uploaded_at)), width="content")
+            st.image(preview, caption=plain(t("materials.preview_caption", kind=kind_label(line.kind),
+                                              filename=line.filename, captured=captured,
+                                              uploaded=local_time(line.uploaded_at))), width="content")
         else:
             st.caption(t("materials.no_preview"))
     else:
@@ -172,7 +175,7 @@ def render_materials_list(actor: Any, case_id: int) -> None:
         with db_session() as session:
             lines = case_materials(session, actor, case_id)
     except UserError as err:
-        st.error("\n".join(refusal_lines(err)))
+        st.error("\n".join(plain(line) for line in refusal_lines(err)))
         return
     if not lines:
         st.caption(t("materials.empty"))

@@ -12,7 +12,7 @@ from dashboard.i18n import t
 from dashboard.services.errors import UserError, ValidationFailed
 from dashboard.services.review.opinions import OpinionView
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, time_left
+from dashboard.ui.format import local_time, plain, time_left
 from dashboard.ui.tables import empty_note
 from dashboard.ui.tones import Tone, tagged
 
@@ -20,23 +20,25 @@ _FLASH = "review_flash"
 
 
 def error_messages(err: UserError) -> list[str]:
+    """The refusal's messages as shown (Markdown: what was typed, echoed in them, reads as text)."""
     if isinstance(err, ValidationFailed):
-        return [t(e.key, **e.params) for e in err.errors]
-    return [t(err.key, **err.params)]
+        return [plain(t(e.key, **e.params)) for e in err.errors]
+    return [plain(t(err.key, **err.params))]
 
 
 def run_action(action: Callable[[Any], object], success: str | Callable[[object], str],
                clear: tuple[str, ...] = ()) -> None:
     """Widget callback body: run `action(session)`, then flash the outcome for the next run.
 
-    On success the named inputs are cleared (allowed here: callbacks run before the widgets)."""
+    On success the named inputs are cleared (allowed here: callbacks run before the widgets). The
+    message is kept as it is shown (Markdown), a case number or name in it as text (format.plain)."""
     try:
         with db_session() as session:
             result = action(session)
     except UserError as err:
         st.session_state[_FLASH] = ("error", error_messages(err))
         return
-    message = success(result) if callable(success) else success
+    message = plain(success(result) if callable(success) else success)
     st.session_state[_FLASH] = ("success", [message])
     for key in clear:
         st.session_state[key] = ""
@@ -57,26 +59,28 @@ def left_text(due: datetime | None, now: datetime) -> str:
 
 def render_opinion(view: OpinionView, now: datetime, *,
                    point_widget: Callable[[Any], None] | None = None) -> None:
-    """One opinion: each point with its status, answers (oldest first) and verdicts."""
-    st.markdown(f"**{t('review.opinion_header', author=view.author, at=local_time(view.posted_at))}**")
+    """One opinion: each point with its status, answers (oldest first) and verdicts. What people
+    wrote (points, answers, reasons, names) passes through format.plain: it reads as typed, never
+    as HTML or Markdown (issue 18); the <small> around the status line is ours."""
+    st.markdown(f"**{t('review.opinion_header', author=plain(view.author), at=local_time(view.posted_at))}**")
     if view.closed_at:
         st.caption(t("review.hq.closed", at=local_time(view.closed_at)))
     for point in view.points:
         due = ""
         if point.status in ("open", "sent_back") and point.due_at is not None:
             due = f" · {t('review.col.due_at')} {local_time(point.due_at)}（{left_text(point.due_at, now)}）"
-        st.markdown(f"{point.seq}. {point.body}  \n"
+        st.markdown(f"{point.seq}. {plain(point.body)}  \n"
                     f"<small>{t(f'review.point_status.{point.status}')} · {t('review.round', n=point.round)}"
                     f"{due}</small>", unsafe_allow_html=True)
         for answer in point.answers:
             late = t("review.late") if answer.late else ""
-            st.caption("↳ " + t("review.answer_line", author=answer.author, at=local_time(answer.answered_at),
-                                body=answer.body) + late)
+            st.caption("↳ " + t("review.answer_line", author=plain(answer.author),
+                                at=local_time(answer.answered_at), body=plain(answer.body)) + late)
             if answer.verdict:
                 verdict = t("review.hq.accept") if answer.verdict == "accepted" else t("review.hq.send_back")
-                reason = f"：{answer.verdict_reason}" if answer.verdict_reason else ""
-                st.caption("　↳ " + t("review.verdict_line", by=answer.verdict_by, at=local_time(answer.verdict_at),
-                                     verdict=verdict, reason=reason))
+                reason = f"：{plain(answer.verdict_reason)}" if answer.verdict_reason else ""
+                st.caption("　↳ " + t("review.verdict_line", by=plain(answer.verdict_by),
+                                     at=local_time(answer.verdict_at), verdict=verdict, reason=reason))
         if point_widget is not None:
             point_widget(point)
 

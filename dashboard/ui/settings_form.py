@@ -19,7 +19,7 @@ from dashboard.services.admin.rule_settings import (
 )
 from dashboard.services.stale import shown_time
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time
+from dashboard.ui.format import local_time, plain
 from dashboard.ui.forms import run_write, set_outcome, show_outcome
 
 SLOT = "admin_settings"
@@ -62,8 +62,8 @@ def render_settings_form(actor: Actor) -> None:
     st.caption(t("admin.settings.help"))
     moved = [views[k] for k in EDITABLE_SETTINGS if views[k].version != base[k].version]
     for view in moved:
-        st.warning(t("admin.settings.moved", label=t(f"admin.setting.{view.key}"), who=view.updated_by or "—",
-                     at=local_time(view.updated_at), value=value_text(view.value)))
+        st.warning(t("admin.settings.moved", label=t(f"admin.setting.{view.key}"), who=plain(view.updated_by or "—"),
+                     at=local_time(view.updated_at), value=plain(value_text(view.value))))
     if moved:
         st.button(t("admin.settings.reload"), key="admin_settings_reload", on_click=_forget_form)
     with st.form("admin_settings"):
@@ -80,7 +80,7 @@ def _beside(key: str, view: SettingView) -> str:
     """The range, and who changed the setting last: shown beside the field, not only after a refusal."""
     text = range_text(key)
     if view.updated_by and view.updated_at:
-        text += "  \n" + t("admin.settings.last_change", who=view.updated_by, at=shown_time(view.updated_at))
+        text += "  \n" + t("admin.settings.last_change", who=plain(view.updated_by), at=shown_time(view.updated_at))
     return text
 
 
