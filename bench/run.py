@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
 from bench.generate import bench_branches, create_database, database_url, server_url
+from db.engine import APP_ROLE, connect_options
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -87,8 +88,13 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
     # just returned, so all three run on the same PostgreSQL backend. Backends of one server differ
     # in speed by up to a fifth on this machine (the same statement: 3.9-4.7 ms on four of them),
     # and the timed runs on one backend against EXPLAIN on another read as our overhead.
-    engine = create_engine(url, pool_size=5, pool_use_lifo=True)
-    factory = sessionmaker(engine)
+    # Timed as the dashboard runs them: role claims_app, row-level security on, the actor's scope
+    # set by the service (its set_config is one of the captured statements, so EXPLAIN and the bare
+    # driver replay the page under the same scope). Set-up and the naive reference read as the owner.
+    engine = create_engine(url, pool_size=5, pool_use_lifo=True,
+                           connect_args={"options": connect_options(APP_ROLE)})
+    owner = create_engine(url, pool_size=2)
+    factory, owner_factory = sessionmaker(engine), sessionmaker(owner)
     captured: list[tuple[str, object]] | None = None
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -97,7 +103,7 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
         if captured is not None and statement.lstrip().upper().startswith(("SELECT", "WITH", "EXECUTE")):
             captured.append((statement, parameters))
 
-    with factory() as session:
+    with owner_factory() as session:
         benches, ctx = page_benches(session)
     if only:
         benches = [b for b in benches if b.key in only]
@@ -137,7 +143,7 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
         sql_ratio = statistics.median(o / q for o, q in zip(times, sql_times) if q)
         driver_ratio = statistics.median(d / q for d, q in zip(driver_times, sql_times) if q)
         code_ms = statistics.median(o - d for o, d in zip(times, driver_times))  # our code's own share
-        with engine.connect() as conn:
+        with owner.connect() as conn:
             started = time.perf_counter()
             naive_value = b.naive(conn, actor, ctx)
             naive_s = time.perf_counter() - started
@@ -152,6 +158,7 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
              f"(x{row['naive_ratio']:.0f})  SQL {sql_ms:6.1f} ms in {len(statements)} statements "
              f"(ours/SQL {row['sql_ratio']:.2f}; bare driver {driver:.1f} ms, {row['driver_ratio']:.2f}; ours - driver {code_ms:.1f} ms)  figure {ours_value:,} vs naive {naive_value:,}")
     engine.dispose()
+    owner.dispose()
     return results, benches
 
 
@@ -332,7 +339,7 @@ def bench_concurrency(url: str, benches, people: int = 20, rounds: int = 2, thin
                       seed: int = 7) -> dict:
     from bench.pages import actor_for
 
-    engine = create_engine(url, pool_size=people, max_overflow=0)
+    engine = create_engine(url, pool_size=people, max_overflow=0, connect_args={"options": connect_options(APP_ROLE)})
     factory = sessionmaker(engine)
     with factory() as session:
         actors = {b.username: actor_for(session, b.username) for b in benches}

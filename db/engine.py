@@ -1,4 +1,10 @@
-"""Engine and session factory, one per database URL, reached through DATABASE_URL."""
+"""Engine and session factory, one per database URL and role, reached through DATABASE_URL.
+
+The dashboard connects as `claims_app` and the jobs as `claims_job` (migration 0027): roles that own
+no table, so row-level security and the append-only grants hold whatever a statement tries. The
+URL's user switches to the role at connect time (`-c role=...`): a superuser may always, anyone
+else when a member of it (docs/DESIGN.md, "Sessions and permissions"). Only migrations, the demo
+loader and test fixtures use the owner's connection (`owner_engine`)."""
 from __future__ import annotations
 
 import os
@@ -31,21 +37,42 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The process-wide engine for `url` (default: DATABASE_URL as it is now)."""
-    return _engine(normalise_url(url) if url else database_url())
+APP_ROLE = "claims_app"
+JOB_ROLE = "claims_job"
+OWNER = None  # the URL's own user: migrations, the demo loader, test fixtures
 
 
-@lru_cache(maxsize=16)
-def _engine(url: str) -> Engine:
+def connect_options(role: str | None) -> str:
+    """libpq startup options: business time zone, and the role the connection acts as."""
+    return "-c timezone=Asia/Shanghai" + (f" -c role={role}" if role else "")
+
+
+def get_engine(url: str | None = None, role: str | None = APP_ROLE) -> Engine:
+    """The process-wide engine for `url` (default: DATABASE_URL as it is now), acting as `role`."""
+    return _engine(normalise_url(url) if url else database_url(), role)
+
+
+def owner_engine(url: str | None = None) -> Engine:
+    """The engine of the URL's own user, who owns the tables (bypasses row-level security)."""
+    return get_engine(url, OWNER)
+
+
+@lru_cache(maxsize=32)
+def _engine(url: str, role: str | None = APP_ROLE) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        connect_args={"options": "-c timezone=Asia/Shanghai"},
+        connect_args={"options": connect_options(role)},
     )
 
 
-def session_factory(url: str | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+def dispose_engines(url: str) -> None:
+    """Close every pooled connection to `url` (a test about to drop its database)."""
+    for role in (APP_ROLE, JOB_ROLE, OWNER):
+        _engine(normalise_url(url), role).dispose()
+
+
+def session_factory(url: str | None = None, role: str | None = APP_ROLE) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url, role), expire_on_commit=False)

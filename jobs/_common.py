@@ -67,13 +67,14 @@ def as_of_or_now(args: argparse.Namespace) -> datetime:
 
 def job_engine(url: str | None = None) -> Engine:
     """A pool-less engine: closing the connection really ends the session and releases its locks."""
-    from db.engine import database_url, normalise_url
+    from db.engine import JOB_ROLE, connect_options, database_url, normalise_url
 
     # client_connection_check_interval: a job killed mid-statement (kill -9) has its statement
     # cancelled and its session ended by the server within a second, instead of running on to the
     # statement's end holding the job's lock (a rerun in that window did nothing; issue 25).
+    # As claims_job (migration 0027): every row, but the record tables only grow.
     return create_engine(normalise_url(url) if url else database_url(), poolclass=NullPool,
-                         connect_args={"options": "-c timezone=Asia/Shanghai -c client_connection_check_interval=1000"})
+                         connect_args={"options": connect_options(JOB_ROLE) + " -c client_connection_check_interval=1000"})
 
 
 # How long a copy waits for the lock before concluding another copy is running: longer than the

@@ -109,18 +109,32 @@ def db_url(template_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     try:
         yield url
     finally:
-        from db.engine import _engine
+        from db.engine import dispose_engines
 
-        engine = _engine(url)
-        engine.dispose()
+        dispose_engines(url)
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def session(db_url: str) -> Iterator[Session]:
+    """A session as the dashboard connects (role claims_app, row-level security on), whose own
+    statements see every branch (a test sets up any case); a service called with it narrows it to
+    its actor's scope for the call, as on a page (db/scope.py)."""
     from db.engine import session_factory
+    from db.scope import NATIONAL, set_base_scope
 
     with session_factory(db_url)() as s:
+        set_base_scope(s, NATIONAL)
+        yield s
+
+
+@pytest.fixture
+def owner_session(db_url: str) -> Iterator[Session]:
+    """A session as the tables' owner: for a test that stages what no role of the product may do
+    (backdating a record, a row the migrations would hold)."""
+    from db.engine import OWNER, session_factory
+
+    with session_factory(db_url, OWNER)() as s:
         yield s
 
 

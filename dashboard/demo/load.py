@@ -26,7 +26,7 @@ from dashboard.services.auth import hash_password
 from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.cases.history import record_event
 from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
-from db.engine import get_engine, normalise_url, session_factory
+from db.engine import OWNER, get_engine, normalise_url, owner_engine, session_factory
 from db.models import ClaimCase, Person
 
 # Feature areas that add demo rows, in the order they run (each optional until it exists).
@@ -184,10 +184,11 @@ def database_is_empty(session: Session) -> bool:
 def load_demo_if_empty(url: str, *, seed: int = 42, cases: int = 2000) -> bool:
     """Load the demo only into an empty database (never over someone's data)."""
     # A lock held on its own connection: two launchers starting at once load the demo once.
-    with get_engine(url).connect() as lock:
+    # As the tables' owner: the demo writes every branch's cases at once, history included.
+    with owner_engine(url).connect() as lock:
         lock.execute(text("SELECT pg_advisory_lock(4242001)"))
         try:
-            with session_factory(url)() as session:
+            with session_factory(url, OWNER)() as session:
                 if not database_is_empty(session):
                     return False
                 generate(session, seed=seed, cases=cases)

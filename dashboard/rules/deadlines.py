@@ -136,16 +136,28 @@ def supervision_subject(opinion_id: int) -> str:
     return f"supervision:{opinion_id}"
 
 
+# The SQL forms call the database's key functions (migration 0027), not concat(): those are declared
+# LEAKPROOF, so a clock can be found by its key through its index under row-level security.
 def sql_initial_review_subject(case_id: ColumnElement) -> ColumnElement[str]:
-    return func.concat("case:", case_id, ":initial_review")
+    return func.claims_subject("case:", case_id, ":initial_review")
 
 
 def sql_supervision_subject(opinion_id: ColumnElement) -> ColumnElement[str]:
-    return func.concat("supervision:", opinion_id)
+    return func.claims_subject("supervision:", opinion_id)
 
 
-def sql_point_subject(point_id: ColumnElement, round_no: ColumnElement) -> ColumnElement[str]:
-    return func.concat("point:", point_id, ":round:", round_no)
+def sql_dispatch_subject(dispatch_id: ColumnElement) -> ColumnElement[str]:
+    return func.claims_subject("dispatch:", dispatch_id)
+
+
+def sql_point_subject(point_id: ColumnElement, rounds_before: ColumnElement) -> ColumnElement[str]:
+    """point_subject(point_id, rounds_before + 1): the clock of the round after that many sent back."""
+    return func.claims_point_subject(point_id, rounds_before)
+
+
+def sql_d5_part(kind: ColumnElement, subject_key: ColumnElement, index: int) -> ColumnElement[int]:
+    """Part `index` (2: point id, 4: round) of a D5 clock's subject (D5_SUBJECT_FORMAT); NULL else."""
+    return func.claims_d5_part(kind, subject_key, index)
 
 
 # --- what meets which clock (分级管理办法 第三章 三、四、五) ---------------------------------

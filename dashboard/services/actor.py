@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.rules.permissions import may
 from db.models import ClaimCase, OrgUnit, Person, RoleAssignment, SupervisorAssignment
+from db.scope import DbScope
 
 # Roles that work nationally: they see every branch (docs/DOMAIN.md §1).
 NATIONAL_ROLES = frozenset({"hq_admin", "hq_reviewer", "call_center", "executive"})
@@ -96,6 +97,19 @@ def case_scope(actor: Actor) -> ColumnElement[bool] | None:
     if not conditions:
         return false()
     return or_(*conditions)
+
+
+def db_scope(actor: Actor) -> DbScope:
+    """The same scope as case_scope, for the database's row-level security (migration 0027). Built
+    from the assignments alone, so the database holds even where the application's checks do not."""
+    roles = {a.role for a in actor.assignments}
+    return DbScope(
+        national=bool(roles & NATIONAL_ROLES),
+        branches=frozenset(a.branch_id for a in actor.assignments if a.unit_level == "branch" and a.branch_id)
+        | actor.supervised_branch_ids,
+        sub_branches=frozenset(a.unit_id for a in actor.assignments if a.unit_level == "sub_branch"),
+        person=actor.person_id if roles.intersection(PERSONAL_ROLES) else None,
+        me=actor.person_id)
 
 
 def load_actor(session: Session, person_id: int) -> Actor | None:

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dashboard.i18n import CATALOG
-from db.models import Notification, RoleAssignment, SupervisorAssignment
+from db.models import RoleAssignment, SupervisorAssignment
+
+
+_QUEUE = text("INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at) "
+              "VALUES (:case_id, :recipient, :kind, :body, :dedupe_key, :created_at)")
 
 
 def queue_notification(session: Session, *, case_id: int | None, recipient_id: int, kind: str, body: str,
                        dedupe_key: str, now: datetime) -> None:
-    """Put a message in the outbox once: a repeated dedupe_key (a retried action) is ignored."""
-    session.execute(insert(Notification).values(
-        case_id=case_id, recipient_person_id=recipient_id, kind=kind, body=body, dedupe_key=dedupe_key[:128],
-        created_at=now,
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    """Put a message in the outbox once: a repeated dedupe_key (a retried action) is ignored.
+
+    A plain INSERT in a savepoint, the repeat caught by the unique dedupe key: the writer may address
+    someone whose messages it may not read (a branch's tracker telling HQ), which the outbox's
+    row-level security allows for an INSERT but not for ON CONFLICT or RETURNING, both of which
+    must read the row (migration 0027)."""
+    try:
+        with session.begin_nested():
+            session.execute(_QUEUE, {"case_id": case_id, "recipient": recipient_id, "kind": kind, "body": body,
+                                     "dedupe_key": dedupe_key[:128], "created_at": now})
+    except IntegrityError as exc:
+        if getattr(exc.orig, "pgcode", None) != "23505":  # unique_violation: queued before
+            raise
 
 
 def notify(session: Session, *, recipients: list[int], case_id: int | None, kind: str, body: str,

@@ -8,14 +8,17 @@ from sqlalchemy.exc import OperationalError
 
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, t
 from dashboard.services.actor import Actor
+from dashboard.ui.format import plain
 from dashboard.ui.session import remember_language, sign_out
-from db.engine import DatabaseNotConfigured, database_url, get_engine
+from db.engine import DatabaseNotConfigured, database_url, owner_engine
 from db.schema import SchemaOutdated, ensure_schema_current
 
 @st.cache_resource(show_spinner=False, ttl=30)
 def _schema_status(url: str, language: str) -> str | None:
     try:
-        ensure_schema_current(get_engine(url))
+        # As the URL's own user: a database from before migration 0027 has no claims_app role yet,
+        # and the person must read "run migrate", not a connection error.
+        ensure_schema_current(owner_engine(url))
     except SchemaOutdated as exc:
         return t("app.schema_outdated", detail=str(exc))
     except (OperationalError, DatabaseNotConfigured) as exc:
@@ -41,7 +44,7 @@ def render_sidebar(actor: Actor, sections: dict[str, list]) -> None:
             for page in pages:
                 st.page_link(page)
         st.divider()
-        st.caption(t("auth.signed_in_as", name=actor.full_name))
+        st.caption(t("auth.signed_in_as", name=plain(actor.full_name)))
         roles = "、".join(sorted({t(f"role.{r}") for r in actor.roles}))
         st.caption(t("auth.roles", roles=roles))
         language_picker("lang_select")

@@ -13,11 +13,11 @@ import streamlit as st
 from streamlit import config as streamlit_config
 
 from dashboard.i18n import DEFAULT_LANGUAGE, set_language, t
-from dashboard.services.actor import Actor, load_actor
+from dashboard.services.actor import Actor, db_scope, load_actor
 from dashboard.services.web_sessions import (
     SessionState, check, end_web_session, open_web_session, resume, set_session_language,
 )
-from dashboard.ui.db import db_session
+from dashboard.ui.db import DB_SCOPE_KEY, db_session
 from dashboard.ui.navigation import page_spec
 from dashboard.services.web_sessions import CLEAR_PATH, ESTABLISH_PATH, SESSION_COOKIE, route_path
 
@@ -48,7 +48,7 @@ def sign_out(notice_key: str | None = None) -> None:
 
 
 def _forget(notice_key: str | None = None) -> None:
-    for key in (_AUTH_KEY, "case_id"):
+    for key in (_AUTH_KEY, "case_id", DB_SCOPE_KEY):
         st.session_state.pop(key, None)
     st.session_state[_COOKIE_LOOKED_AT] = True
     st.session_state[_DEAD_COOKIE] = True
@@ -109,6 +109,7 @@ def current_actor() -> Actor | None:
     if actor is None:
         _forget()
         return None
+    st.session_state[DB_SCOPE_KEY] = db_scope(actor)
     return actor
 
 

@@ -40,17 +40,6 @@ def test_passwords_are_stored_only_as_argon2_hashes(session, org):
     assert stored.startswith("$argon2") and DEMO_PASSWORD not in stored
 
 
-def test_case_history_is_append_only(session, org):
-    session.execute(text("INSERT INTO case_event (kind, payload) VALUES ('test', '{}')"))
-    session.commit()
-    with pytest.raises(Exception, match="append-only"):
-        session.execute(text("UPDATE case_event SET kind = 'changed'"))
-    session.rollback()
-    with pytest.raises(Exception, match="append-only"):
-        session.execute(text("DELETE FROM case_event"))
-    session.rollback()
-
-
 # ---------------------------------------------------------------- signed-in sessions (issue 26)
 
 def _established(session, org, username: str = "gd_manager") -> tuple[int, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import DateTime, bindparam, select
+from sqlalchemy import DateTime, bindparam, select, text
 
 from dashboard.rules.deadlines import (
     OVERDUE_AGE_BUCKETS, STATUS_RANK, deadline_status, hours_late, is_violation, overdue_age_bucket,
@@ -120,13 +120,25 @@ def test_each_clocks_subject_key_is_written_alike_in_python_and_sql(session):
     from sqlalchemy import literal
 
     from dashboard.rules.deadlines import (
-        D5_SUBJECT_FORMAT, dispatch_subject, initial_review_subject, point_subject, sql_initial_review_subject,
-        sql_point_subject, sql_supervision_subject, supervision_subject, survey_subject, weekly_subject,
+        D5_SUBJECT_FORMAT, dispatch_subject, initial_review_subject, point_subject, sql_d5_part, sql_dispatch_subject,
+        sql_initial_review_subject, sql_point_subject, sql_supervision_subject, supervision_subject, survey_subject,
+        weekly_subject,
     )
 
     sql = session.execute(select(sql_initial_review_subject(literal(7)), sql_supervision_subject(literal(9)),
-                                 sql_point_subject(literal(12), literal(2)))).one()
-    assert tuple(sql) == (initial_review_subject(7), supervision_subject(9), point_subject(12, 2))
+                                 sql_point_subject(literal(12), literal(1)), sql_dispatch_subject(literal(5)))).one()
+    assert tuple(sql) == (initial_review_subject(7), supervision_subject(9), point_subject(12, 2), dispatch_subject(5))
+    # The D5 parts: the point and the round of a D5 clock's subject, NULL (never an error) otherwise.
+    parts = [tuple(session.execute(select(sql_d5_part(literal(kind), literal(subject), 2),
+                                          sql_d5_part(literal(kind), literal(subject), 4))).one())
+             for kind, subject in (("D5", point_subject(12, 3)), ("D4", point_subject(12, 3)),
+                                   ("D5", "point:x:round:1"), ("D5", "point:99999999999:round:1"),
+                                   ("D5", initial_review_subject(7)))]
+    assert parts == [(12, 3), (None, None), (None, None), (None, None), (None, None)]
+    # LEAKPROOF where the migrating user could declare it (a superuser here): the planner may then
+    # find a clock by these keys through its index under row-level security.
+    assert set(session.scalars(text("SELECT proname FROM pg_proc WHERE proleakproof AND proname LIKE 'claims\\_%'"))) \
+        == {"claims_subject", "claims_point_subject", "claims_d5_part"}
     assert re.match(D5_SUBJECT_FORMAT, point_subject(12, 2))
     keys = [survey_subject(1), dispatch_subject(1), initial_review_subject(1), point_subject(1, 1),
             weekly_subject(1, date(2026, 11, 23)), supervision_subject(1)]

@@ -152,9 +152,9 @@ def test_late_upload_after_the_job_flagged_it_adds_the_surveyor_once(session, or
     assert d2 == sorted([("D2", claims_head, "responsible"), ("D2", case.surveyor_id, "also_charged")])
 
 
-def test_a_schema_behind_the_code_is_refused_with_status_2(session, org, db_url, caplog):
-    session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
-    session.commit()
+def test_a_schema_behind_the_code_is_refused_with_status_2(owner_session, org, db_url, caplog):
+    owner_session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    owner_session.commit()
     assert _run(db_url, T0) == 2
 
 
@@ -163,7 +163,7 @@ def test_a_real_failure_exits_non_zero(db_url):
 
 
 def test_a_run_killed_half_way_leaves_nothing_and_the_next_run_records_everything_once(
-        session, org, actor_for, db_url):
+        session, owner_session, org, actor_for, db_url):
     import os
     import signal
     import subprocess
@@ -186,10 +186,10 @@ def test_a_run_killed_half_way_leaves_nothing_and_the_next_run_records_everythin
                            stderr=subprocess.PIPE)
     waiting = None
     for _ in range(100):
-        waiting = session.scalar(text(
+        waiting = owner_session.scalar(text(  # the owner sees the job's statement
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
             "AND query LIKE '%INSERT INTO violation%'"))
-        session.rollback()
+        owner_session.rollback()
         if waiting:
             break
         time.sleep(0.1)
@@ -199,8 +199,8 @@ def test_a_run_killed_half_way_leaves_nothing_and_the_next_run_records_everythin
     # The killed copy's server session ends by itself within seconds although its statement is
     # still waiting (client_connection_check_interval): before, it waited on with the job's lock.
     for _ in range(50):
-        alive = session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": waiting})
-        session.rollback()
+        alive = owner_session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": waiting})
+        owner_session.rollback()
         if not alive:
             break
         time.sleep(0.1)

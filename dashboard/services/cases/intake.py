@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,10 +65,12 @@ def load_reference(session: Session, actor: Actor, case_nos: Iterable[str] = ())
     # Only numbers that could be valid are looked up (a NUL would make the driver raise).
     wanted = sorted({str(n).strip() for n in case_nos if n and CASE_NO_FORMAT.match(str(n).strip())
                      and len(str(n).strip()) <= TEXT_LIMITS["case_no"]})
+    # Numbers taken in any branch: row-level security hides other branches' cases, and a number is
+    # unique nationally. The database answers which are taken, never whose (issue 25 #7).
     existing: set[str] = set()
     for start in range(0, len(wanted), 5000):
-        existing.update(session.scalars(select(ClaimCase.case_no)
-                                        .where(ClaimCase.case_no.in_(wanted[start:start + 5000]))))
+        existing.update(session.scalars(text("SELECT claims_case_nos_taken(:nos)"),
+                                        {"nos": wanted[start:start + 5000]}))
     return IntakeReference(sub_branches, by_key, {k: frozenset(v) for k, v in units_of.items()},
                            by_username, allowed, existing,
                            read_earliest_date(get_setting(session, "intake.earliest_date")))

@@ -25,11 +25,9 @@ DECIMAL_KEYS = frozenset({"amount"})
 # A D5 clock's review point (its subject `point:<id>:round:<n>`, rules.deadlines.point_subject) as
 # {"seq", "round"}: one opinion's points share their clock and often their due time, and their lines
 # read as duplicates without it (issue 26). Empty for every other clock.
-_D5_POINT = """CASE WHEN dl.kind = 'D5' AND split_part(dl.subject_key, ':', 1) = 'point'
-              AND split_part(dl.subject_key, ':', 2) ~ '^[0-9]+$' AND split_part(dl.subject_key, ':', 4) ~ '^[0-9]+$' THEN
-  (SELECT jsonb_build_object('seq', op.seq, 'round', split_part(dl.subject_key, ':', 4)::int)
-     FROM opinion_point op WHERE op.id = split_part(dl.subject_key, ':', 2)::int)
-  END"""
+# claims_d5_part (migration 0027) is LEAKPROOF: the point is found through its index under row-level security.
+_D5_POINT = """(SELECT jsonb_build_object('seq', op.seq, 'round', claims_d5_part(dl.kind, dl.subject_key, 4))
+     FROM opinion_point op WHERE op.id = claims_d5_part(dl.kind, dl.subject_key, 2))"""
 _POINT = f"coalesce(({_D5_POINT}), '{{}}'::jsonb) AS point"
 
 _TIMELINE_SQL = """

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from dashboard.rules.deadlines import D5_SUBJECT_FORMAT, compute_due
+from dashboard.rules.deadlines import compute_due, sql_d5_part
 from dashboard.services.clocks.violations import record_violations
 from dashboard.services.reference import all_settings
 from db.models import Deadline
@@ -19,8 +19,7 @@ from db.models import Deadline
 
 
 def _d5_part(index: int) -> ColumnElement:
-    return case((and_(Deadline.kind == "D5", Deadline.subject_key.regexp_match(D5_SUBJECT_FORMAT)),
-                 cast(func.split_part(Deadline.subject_key, ":", index), Integer)), else_=None)
+    return sql_d5_part(Deadline.kind, Deadline.subject_key, index)
 
 
 def d5_point_id() -> ColumnElement:

@@ -359,14 +359,19 @@ def record_contact_attempt(session: Session, actor: Actor, dispatch_id: int, out
     dispatch, case = _load_dispatch(session, actor, dispatch_id, expected_version=expected_version,
                                     expected_case_version=expected_case_version)
     person = session.get(Person, dispatch.person_id)
+    table = _table_for(session, case)
+    one_person = _band(table, dispatch.tier).person_count == 1
+    names_delegate = delegate_person_id is not None and outcome == "unavailable" and one_person
+    if names_delegate:
+        _check_delegate(session, case, dispatch, delegate_person_id)
+    # The call that names the delegate says so; a contact attempt is a record, never changed after.
     attempt = ContactAttempt(case_id=case.id, dispatch_id=dispatch.id, outcome=outcome, reason_code=reason_code,
-                             reason=reason, recorded_at=now, recorded_by=actor.person_id)
+                             reason=reason, recorded_at=now, recorded_by=actor.person_id,
+                             delegate_person_id=delegate_person_id if names_delegate else None)
     session.add(attempt)
     session.flush()
     result = ContactResult(attempt.id, dispatch.id, outcome, case_no=case.case_no, person_name=person.full_name,
                            position=dispatch.position, reason_code=reason_code)
-    table = _table_for(session, case)
-    one_person = _band(table, dispatch.tier).person_count == 1
     dispatch.contact_state = outcome
     dispatch.version += 1
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="contact_attempt", at=now,
@@ -385,9 +390,8 @@ def record_contact_attempt(session: Session, actor: Actor, dispatch_id: int, out
                        person.full_name)
             result.next_step = "others_go" if result.notified else "nobody_to_notify"
     session.flush()
-    if delegate_person_id is not None and outcome == "unavailable" and one_person:
+    if names_delegate:
         delegate = _set_delegate(session, actor, case, dispatch, delegate_person_id, now)
-        attempt.delegate_person_id = delegate_person_id  # the call that named the delegate says so
         result.awaiting_delegate, result.next_step, result.delegate_name = False, "delegate_named", delegate.full_name
     session.commit()
     return result
@@ -398,8 +402,8 @@ _REASON_WORDS = {"phone_off": "电话关机", "cannot_connect": "电话无法接
                  "business_trip": "出差", "meeting": "开会"}
 
 
-def _set_delegate(session: Session, actor: Actor, case: ClaimCase, dispatch: Dispatch, delegate_person_id: int,
-                  now: datetime) -> Person:
+def _check_delegate(session: Session, case: ClaimCase, dispatch: Dispatch, delegate_person_id: int) -> Person:
+    """The delegate named for `dispatch`: an active person of the case's branch, not the one absent."""
     delegate = session.get(Person, delegate_person_id)
     in_branch = session.scalar(
         select(RoleAssignment.id).join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
@@ -409,6 +413,12 @@ def _set_delegate(session: Session, actor: Actor, case: ClaimCase, dispatch: Dis
         raise ValidationFailed([FieldError("delegate", "dispatch.error.delegate_not_in_branch")])
     if delegate_person_id == dispatch.person_id:
         raise ValidationFailed([FieldError("delegate", "dispatch.error.delegate_is_self")])
+    return delegate
+
+
+def _set_delegate(session: Session, actor: Actor, case: ClaimCase, dispatch: Dispatch, delegate_person_id: int,
+                  now: datetime) -> Person:
+    delegate = _check_delegate(session, case, dispatch, delegate_person_id)
     settings = all_settings(session)
     dispatch.delegate_person_id = delegate_person_id
     dispatch.contact_state = "delegated"

@@ -12,6 +12,7 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.cases.counts import visible_counts
 from dashboard.services.clocks.deadlines import d5_point_id, d5_round
+from dashboard.rules.deadlines import sql_dispatch_subject
 from dashboard.services.statements import built_once, read
 from dashboard.services.capability import requires
 from db.models import ClaimCase, Deadline, Dispatch, OpinionPoint
@@ -69,7 +70,7 @@ def _my_tasks_statement(person_id: int, limit: int) -> Select:
     # Three index probes whatever the national backlog (migration 0021): the person's open clocks
     # as responsible, as also charged, and the delegate's by their (kind, subject_key) key, which
     # = ANY(ARRAY(...)) can probe and IN (subquery) could not (it filtered every open clock).
-    delegated = func.array(select(func.concat("dispatch:", Dispatch.id))
+    delegated = func.array(select(sql_dispatch_subject(Dispatch.id))
                            .where(Dispatch.delegate_person_id == person_id).scalar_subquery())
     mine = or_(Deadline.responsible_person_id == person_id,
                Deadline.also_charged_person_id == person_id,

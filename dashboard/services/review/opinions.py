@@ -272,7 +272,7 @@ def _sent_back_count():
 def _open_round_due(point_id, sent_back_count):
     """SQL: due time of the D5 clock of the point's current answer round (rules.deadlines.point_subject with
     answer_round), for lists that read it alongside each point."""
-    return (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == sql_point_subject(point_id, sent_back_count + 1)).scalar_subquery())
+    return (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == sql_point_subject(point_id, sent_back_count)).scalar_subquery())
 
 
 def _opinion_heads(where: list, order_by: list, limit: int | None = None) -> Select:
