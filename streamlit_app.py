@@ -2,7 +2,8 @@
 
 `st.navigation` is called on every run (DESIGN pitfall): signed out, it lists only hidden
 sign-in pages, so no file in pages/ can be opened by URL without signing in. The whole run is
-guarded: an unexpected error shows a short message with a reference, never a traceback.
+guarded: an unexpected error shows a short message with a reference, never a traceback; an
+unreachable database shows a notice and the page comes back by itself (ui/db_outage).
 Served by dashboard/web/server.py (which adds the session cookie routes); AppTest runs this file.
 """
 from __future__ import annotations
@@ -11,21 +12,38 @@ import streamlit as st
 
 from dashboard.i18n import LANGUAGES, set_language, t
 from dashboard.ui.app_shell import replace_streamlit_english, render_sidebar, schema_problem
-from dashboard.ui.navigation import pages_for
+from dashboard.ui.db_outage import begin_waiting, show_notice_page, wait_for_database
+from dashboard.ui.navigation import PAGES, pages_for
 from dashboard.ui.session import (
     current_actor, go_to_requested_page, hand_session_to_browser, remember_requested_page,
 )
 from dashboard.ui.sign_in import sign_in_aliases, sign_in_page
 from dashboard.ui.unexpected_error import run_guarded
+from db.outage import database_unavailable
+
+# Every page's address, where a tab waiting for the database shows the notice (ui/db_outage).
+ADDRESSES = [spec.key for spec in PAGES] + ["sign_in"]
+
+
+def page_config() -> None:
+    # The browser tab's title follows the language too.
+    st.set_page_config(page_title=t("app.title"), page_icon=":material/shield:", layout="wide")
 
 
 def main() -> None:
     set_language(st.session_state.setdefault("lang", LANGUAGES[0]))
-    problem = schema_problem()
-    actor = None if problem else current_actor()
+    wait_for_database(page_config, ADDRESSES)
+    try:
+        problem = schema_problem()
+        actor = None if problem else current_actor()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # No page chosen yet: the notice goes at the address asked for (a rerun would lose it).
+        begin_waiting(exc)
+        show_notice_page(page_config, ADDRESSES)
     set_language(st.session_state["lang"])  # a session found from its cookie brings its language
-    # The browser tab's title follows the language too.
-    st.set_page_config(page_title=t("app.title"), page_icon=":material/shield:", layout="wide")
+    page_config()
     replace_streamlit_english()
     if actor is None:
         remember_requested_page()

@@ -151,7 +151,8 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
             policy_no, policy_start_date, insured_name, driver_name, reporter_name, reporter_phone, plate_no,
             vehicle_model, vehicle_age_years, vehicle_imported, vehicle_sum_insured, vehicle_use, accident_type,
             compulsory_only, branch_id, sub_branch_id, surveyor_id, description, state, current_estimate, tier,
-            tier_rule_set_id, tiered_at, is_major, closed_at, reopen_count, created_at, created_by)
+            tier_rule_set_id, tiered_at, is_major, closed_at, reopen_count, created_at, created_by,
+            risk_colour, risk_criteria, risk_rule_set_id, major_reason, major_flagged_at)
         SELECT g, 'BA' || to_char(x.rt AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(g::text, 8, '0'),
                x.rt, x.rt - (bench_r(g, 2) ^ 3) * interval '72 hours', s.province, s.city,
                '人民路' || (1 + g % 999) || '号', x.line,
@@ -169,10 +170,23 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
                CASE WHEN x.state = 'reported' THEN NULL ELSE x.amount END,
                CASE WHEN x.state = 'reported' THEN 'T0' ELSE x.tier END,
                CASE WHEN x.state <> 'reported' THEN (SELECT min(id) FROM tier_rule_set WHERE branch_id IS NULL) END,
-               CASE WHEN x.tier <> 'T0' THEN x.est_at END, x.tier = 'T4',
+               CASE WHEN x.tier <> 'T0' THEN x.est_at END, x.state <> 'reported' AND x.tier IN ('T3', 'T4'),
                CASE WHEN x.state = 'closed' THEN least(x.rt + x.cycle, TIMESTAMPTZ :as_of - interval '1 minute') END,
                CASE WHEN x.state = 'closed' AND bench_r(g, 12) < 0.004 THEN 1 ELSE 0 END,
-               x.rt, h.callcenter
+               x.rt, h.callcenter,
+               -- Red / yellow / blue (docs/DOMAIN.md §6) as a branch's motor book has them: a third red.
+               CASE WHEN x.line <> 'motor' THEN NULL WHEN bench_r(g, 30) < 0.35 THEN 'red'
+                    WHEN bench_r(g, 30) < 0.85 THEN 'yellow' ELSE 'blue' END,
+               CASE WHEN x.line <> 'motor' THEN '{}'::varchar[]
+                    WHEN bench_r(g, 30) < 0.35 THEN ARRAY[(ARRAY['night_accident','late_report','old_vehicle',
+                         'large_vehicle_damage','high_loss_ratio','surveyor_doubt'])[1 + (bench_r(g, 31) * 6)::int % 6]]
+                    WHEN bench_r(g, 30) < 0.85 THEN ARRAY['small_damage','low_loss_ratio']::varchar[]
+                    ELSE ARRAY['day_accident','immediate_report','ordinary_vehicle','small_damage','low_loss_ratio',
+                               'handled_at_scene']::varchar[] END,
+               CASE WHEN x.line = 'motor' THEN (SELECT id FROM risk_rule_set WHERE status = 'active') END,
+               -- Major (§8): above the branch's authority (500,000), i.e. every T3 and T4 case.
+               CASE WHEN x.state <> 'reported' AND x.tier IN ('T3', 'T4') THEN 'over_authority' END,
+               CASE WHEN x.state <> 'reported' AND x.tier IN ('T3', 'T4') THEN x.est_at END
           FROM generate_series(1, :n) g
           CROSS JOIN bench_hq h
           CROSS JOIN LATERAL (

@@ -258,6 +258,41 @@ def home_naive(conn, actor: Actor, ctx: dict) -> int:
     return len(pending)
 
 
+# ---------------------------------------------------------------- people and accounts (HQ admin)
+def people_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.admin.people import open_cases, people
+
+    total = people(session, actor, limit=0).total
+    page = people(session, actor, limit=PAGE_SIZE, total=total)
+    if page.rows:  # the admin picks the first person: their pending cases are weighed before disabling
+        open_cases(session, actor, page.rows[0].id)
+    return total
+
+
+def people_naive(conn, actor: Actor, ctx: dict) -> int:
+    p = pd.read_sql("SELECT id, username, active FROM person", conn)
+    r = pd.read_sql("SELECT person_id, role, unit_id FROM role_assignment", conn)
+    p.merge(r, left_on="id", right_on="person_id", how="left").sort_values(["active", "username"]).head(PAGE_SIZE)
+    return len(p)
+
+
+# ---------------------------------------------------------------- major cases (HQ reviewer)
+def major_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.cases.major import catastrophes, major_cases
+
+    catastrophes(session, actor)
+    total, _ = major_cases(session, actor, limit=0)
+    major_cases(session, actor, limit=PAGE_SIZE, total=total)
+    return total
+
+
+def major_naive(conn, actor: Actor, ctx: dict) -> int:
+    c = pd.read_sql("SELECT id, is_major, state, major_flagged_at FROM claim_case", conn)
+    major = c[c.is_major & (c.state != "closed")]
+    major.sort_values("major_flagged_at", ascending=False).head(PAGE_SIZE)
+    return len(major)
+
+
 # ---------------------------------------------------------------- exec supervision (key branches)
 def supervision_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.review.queue import queue_branch_choices
@@ -345,6 +380,8 @@ def page_benches(session: Session) -> tuple[list[PageBench], dict]:
                   overview_naive),
         PageBench("overview_list", "管理总览 with a figure's list opened (D2 clocks)", "executive",
                   overview_list_ours, overview_list_naive),
+        PageBench("major_cases", "重大案件 major cases (HQ reviewer)", "reviewer", major_ours, major_naive),
+        PageBench("people", "人员与账号 people and accounts (HQ admin)", "admin", people_ours, people_naive),
         PageBench("case_detail", f"案件详情 case detail (case {case_id})", "executive",
                   lambda s, a: detail_ours(s, a, case_id), detail_naive),
     ], {"case_id": case_id}

@@ -59,6 +59,9 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "deadline.due_soon_hours": 24,  # amber on lists
     "overview.dispatch_within_hours": 1,  # share of cases dispatched within 1 h of the estimate
     "session.idle_minutes": 30,
+    # A branch's highest claim authority (docs/DOMAIN.md §3: 500,000 is the top of the branch's own
+    # range); an estimate above it makes the case major (§8). A branch may have its own (org_unit).
+    "major.branch_authority": 500000,
     # An estimate above this (CNY) is saved only once the person confirms it: a real catastrophe
     # can be this large, a slip of the keyboard (1e9 for 1e5) usually is.
     "estimate.confirm_above": 50_000_000,

@@ -42,6 +42,12 @@ JOB_ROLE = "claims_job"
 OWNER = None  # the URL's own user: migrations, the demo loader, test fixtures
 
 
+# Seconds libpq waits for a server to answer a connection attempt: a host that has gone away
+# (not one that refuses at once) fails a page or a job within this, instead of the system's TCP
+# timeout of minutes (db/outage.py tells such a failure from others).
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 def connect_options(role: str | None) -> str:
     """libpq startup options: business time zone, and the role the connection acts as."""
     return "-c timezone=Asia/Shanghai" + (f" -c role={role}" if role else "")
@@ -61,10 +67,12 @@ def owner_engine(url: str | None = None) -> Engine:
 def _engine(url: str, role: str | None = APP_ROLE) -> Engine:
     return create_engine(
         url,
+        # A pooled connection that died with a restart of the server is found out and replaced at
+        # checkout, so the pages come back by themselves once the server is back (issue 18).
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        connect_args={"options": connect_options(role)},
+        connect_args={"options": connect_options(role), "connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
 
 

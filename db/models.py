@@ -45,6 +45,8 @@ class OrgUnit(Base):
     province: Mapped[str | None] = mapped_column(String(50))
     city: Mapped[str | None] = mapped_column(String(50))
     is_key_branch: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # A branch's highest claim authority (migration 0029); NULL: the major.branch_authority setting.
+    claim_authority: Mapped[Decimal | None] = mapped_column(Money)
     __table_args__ = (CheckConstraint(_in("level", UNIT_LEVELS), name="ck_org_unit_level"),)
 
 
@@ -60,6 +62,9 @@ class Person(Base):
     locale: Mapped[str] = mapped_column(String(8), server_default="zh")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
+    # Who disabled or restored the account last, and when (migration 0028): a stale change names them.
+    status_changed_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RoleAssignment(Base):
@@ -120,6 +125,32 @@ class TierRuleSet(Base):
     )
 
 
+class RiskRuleSet(Base):
+    """A version of the red / yellow / blue thresholds (migration 0029): one active at a time."""
+
+    __tablename__ = "risk_rule_set"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
+
+
+class CatastropheEvent(Base):
+    """A typhoon, a flood: many cases are tagged to it and become major cases (docs/DOMAIN.md §8)."""
+
+    __tablename__ = "catastrophe_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    region: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
+
+
 class TierRule(Base):
     __tablename__ = "tier_rule"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +204,23 @@ class ClaimCase(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # What the red / yellow / blue rule reads beyond the report (migration 0029; rules/risk_colour).
+    vehicle_damage: Mapped[Decimal | None] = mapped_column(Money)
+    property_damage: Mapped[Decimal | None] = mapped_column(Money)
+    loss_ratio_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    claim_count: Mapped[int | None] = mapped_column(Integer)
+    accident_handling: Mapped[str | None] = mapped_column(String(16))
+    surveyor_doubts: Mapped[list[str]] = mapped_column(ARRAY(String(24)), server_default="{}", default=list)
+    doubt_reason: Mapped[str | None] = mapped_column(Text)
+    # The rule's result, with the version it was classified by; NULL colour for a non-motor case.
+    risk_colour: Mapped[str | None] = mapped_column(String(8))
+    risk_criteria: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default="{}", default=list)
+    risk_rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("risk_rule_set.id"))
+    # Major case (docs/DOMAIN.md §8): why, its named owner, the catastrophe it belongs to.
+    major_reason: Mapped[str | None] = mapped_column(String(16))
+    major_owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    major_flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    catastrophe_event_id: Mapped[int | None] = mapped_column(ForeignKey("catastrophe_event.id"))
     __table_args__ = (
         CheckConstraint(
             _in("state", ("reported", "surveyed", "dispatched", "investigating", "assessed",
@@ -200,7 +248,7 @@ class ClaimCase(Base):
               postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
         Index("ix_claim_case_board", text("report_time DESC"), text("id DESC"),
               postgresql_include=["tier", "state", "current_estimate", "first_dispatched_at", "branch_id",
-                                  "sub_branch_id"],
+                                  "sub_branch_id", "risk_colour"],
               postgresql_where=text("state <> 'closed' AND (tier <> 'T0' OR "
                                     "(state = 'reported' AND current_estimate IS NULL))")),
     )
@@ -572,7 +620,7 @@ class CaseEvent(Base):
     __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)
 
 
-WEB_SESSION_END_REASONS = ("signed_out", "idle", "replaced")
+WEB_SESSION_END_REASONS = ("signed_out", "idle", "replaced", "disabled")
 
 
 class WebSession(Base):

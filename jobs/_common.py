@@ -1,8 +1,10 @@
 """What every scheduled job shares: logging, the schema check, and the one-copy-at-a-time lock.
 
 A job is `python -m jobs.<name>`. It refuses to start on an out-of-date schema (exit 2), exits
-at once with status 0 when another copy holds its advisory lock, and exits 1 with a log line
-naming the failure otherwise. Use `run_job(name, work, argv)` from the module's `main()`:
+at once with status 0 when another copy holds its advisory lock, exits 3 with one log line (no
+traceback) when the database server cannot be reached (stopped, restarting: the next scheduled run
+simply tries again), and exits 1 with a log line naming the failure otherwise.
+Use `run_job(name, work, argv)` from the module's `main()`:
 
     def work(conn: Connection, args: argparse.Namespace, log: logging.Logger) -> None: ...
     sys.exit(run_job("flag_overdue", work, sys.argv[1:], configure=add_my_arguments))
@@ -27,6 +29,7 @@ from dashboard.settings import BUSINESS_TZ
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_NOT_READY = 2  # no database configured, or the schema is behind
+EXIT_DB_UNAVAILABLE = 3  # the database server cannot be reached now (db/outage.py): one log line
 # First key of the two-key advisory lock: names this application's job locks.
 LOCK_NAMESPACE = 20261125
 
@@ -67,14 +70,15 @@ def as_of_or_now(args: argparse.Namespace) -> datetime:
 
 def job_engine(url: str | None = None) -> Engine:
     """A pool-less engine: closing the connection really ends the session and releases its locks."""
-    from db.engine import JOB_ROLE, connect_options, database_url, normalise_url
+    from db.engine import CONNECT_TIMEOUT_SECONDS, JOB_ROLE, connect_options, database_url, normalise_url
 
     # client_connection_check_interval: a job killed mid-statement (kill -9) has its statement
     # cancelled and its session ended by the server within a second, instead of running on to the
     # statement's end holding the job's lock (a rerun in that window did nothing; issue 25).
     # As claims_job (migration 0027): every row, but the record tables only grow.
     return create_engine(normalise_url(url) if url else database_url(), poolclass=NullPool,
-                         connect_args={"options": connect_options(JOB_ROLE) + " -c client_connection_check_interval=1000"})
+                         connect_args={"options": connect_options(JOB_ROLE) + " -c client_connection_check_interval=1000",
+                                       "connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
 # How long a copy waits for the lock before concluding another copy is running: longer than the
@@ -121,6 +125,7 @@ def run_job(name: str, work: Work, argv: Sequence[str] | None = None, *,
     args = parser.parse_args(list(argv) if argv is not None else None)
     log = job_logger(name)
     from db.engine import DatabaseNotConfigured
+    from db.outage import database_unavailable, first_line
     from db.schema import SchemaOutdated, ensure_schema_current
 
     try:
@@ -140,7 +145,11 @@ def run_job(name: str, work: Work, argv: Sequence[str] | None = None, *,
                 return EXIT_OK
             work(conn, args, log)
         return EXIT_OK
-    except Exception as exc:  # a real failure: say what, exit non-zero
+    except Exception as exc:
+        if database_unavailable(exc):  # not the job's fault: one line, no traceback
+            log.error("database unavailable, %s not run: %s", name, first_line(exc))
+            return EXIT_DB_UNAVAILABLE
+        # a real failure: say what, exit non-zero
         log.exception("%s failed: %s: %s", name, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
         return EXIT_FAILED
     finally:

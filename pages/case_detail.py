@@ -11,7 +11,9 @@ from dashboard.services.reference import due_soon_hours
 from dashboard.ui.case_timeline import clock_card, describe, who
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, point_label, tier_label, time_left
+from dashboard.ui.major_view import render_major
 from dashboard.ui.my_tasks import render_my_tasks
+from dashboard.ui.risk_view import render_risk_form, render_risk_summary
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
 from dashboard.ui.tones import RED, due_tone, tagged
@@ -56,6 +58,11 @@ except UserError as err:  # NotFound also for another branch's case: nothing of 
 f = detail.facts
 
 
+def _with_phone(name: str, phone: str | None) -> str:
+    """A name with the number to call (masked for a role that calls nobody: the service decides)."""
+    return f"{name}（{phone}）" if phone else name
+
+
 def _label(prefix: str, code: str) -> str:  # a branch's own sub-tier codes have no catalog entry
     return t(f"{prefix}.{code}") if has_key(f"{prefix}.{code}") else code
 
@@ -77,6 +84,7 @@ cols[2].metric(t("detail.field.estimate"), money(f.current_estimate))
 rule = "—" if f.tier_rule_version is None else t(
     "detail.field.rule_branch" if f.tier_rule_branch_specific else "detail.field.rule_national", v=f.tier_rule_version)
 cols[3].metric(t("detail.field.rule_version"), rule)
+render_risk_summary(f)
 
 yes_no = {True: t("detail.yes"), False: t("detail.no")}
 facts = [
@@ -85,9 +93,11 @@ facts = [
     ("detail.field.place", f"{f.province}{f.city} {f.address}"), ("detail.field.line", t(f"line.{f.business_line}")),
     ("detail.field.policy", f.policy_no), ("detail.field.insured", f.insured_name),
     ("detail.field.driver", f.driver_name or "—"), ("detail.field.reporter", f.reporter_name),
+    ("detail.field.reporter_phone", f.reporter_phone or "—"),
     ("detail.field.vehicle", " ".join(x for x in (f.plate_no, f.vehicle_model) if x) or "—"),
     ("detail.field.accident_type", t(f"accident.{f.accident_type}")),
-    ("detail.field.compulsory_only", yes_no[f.compulsory_only]), ("detail.field.surveyor", f.surveyor_name),
+    ("detail.field.compulsory_only", yes_no[f.compulsory_only]),
+    ("detail.field.surveyor", _with_phone(f.surveyor_name, f.surveyor_phone)),
     ("detail.field.first_responsible", "、".join(n for _, n in detail.dispatched) or "—"),
     ("detail.field.tiered_at", local_time(f.tiered_at)), ("detail.field.major", yes_no[f.is_major]),
     ("detail.field.closed_at", local_time(f.closed_at)), ("detail.field.reopen_count", str(f.reopen_count)),
@@ -97,6 +107,9 @@ with st.expander(t("detail.facts"), expanded=True):
     st.dataframe(pd.DataFrame({t("detail.col.item"): [t(k) for k, _ in facts],
                                t("detail.col.value"): [v for _, v in facts]}),
                  hide_index=True, width="stretch")
+
+render_risk_form(actor, f)
+render_major(actor, f)
 
 st.subheader(t("detail.deadlines"))
 if detail.deadlines:

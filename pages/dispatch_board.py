@@ -21,7 +21,10 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
 from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.format import tier_label
+from dashboard.rules.risk_colour import COLOURS
 from dashboard.ui.review_view import apply_row_click
+from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
+from dashboard.ui.tones import tagged
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 
@@ -37,7 +40,7 @@ with db_session() as session:
     tiers = tier_choices(session)
     # Two rows, so that the view's and the dates' texts are not cut off.
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-    c5, c6, _rest = st.columns([2, 2, 5])
+    c5, c6, c7, _rest = st.columns([2, 2, 2, 3])
     view = c1.selectbox(t("board.view"), VIEWS, format_func=lambda v: t(f"board.view.{v}"), key="bd_view")
     branch_id = c2.selectbox(t("board.filter.branch"), ([None] if len(branches) != 1 else []) + list(branches),
                              format_func=lambda b: t("common.all") if b is None else branches[b], key="bd_branch",
@@ -52,8 +55,10 @@ with db_session() as session:
                         placeholder=t("common.all"))
     date_from = c5.date_input(t("board.filter.from"), value=None, format="YYYY-MM-DD", key="bd_from")
     date_to = c6.date_input(t("board.filter.to"), value=None, format="YYYY-MM-DD", key="bd_to")
+    colour = c7.selectbox(t("risk.filter"), [None, *COLOURS], format_func=colour_filter_label, key="bd_colour",
+                          placeholder=t("common.all"))
     filters = BoardFilter(view=view, branch_id=branch_id, sub_branch_id=sub_id, tier=tier,
-                          reported_from=date_from, reported_to=date_to)
+                          reported_from=date_from, reported_to=date_to, colour=colour)
     total = board_count(session, actor, filters)
     offset = pager(total, PAGE_SIZE, key="bd_page", filters=filters)
     page = board_page(session, actor, filters, limit=PAGE_SIZE, offset=offset, now=now, total=total)
@@ -81,6 +86,7 @@ frame = pd.DataFrame([{
     "case_id": r.case_id,
     t("board.col.case_no"): r.case_no,
     t("board.col.status"): t(f"board.status.{r.status}"),
+    t("risk.col"): badge_text(r.risk_colour),
     t("board.col.tier"): _tier_text(r),
     t("board.col.estimate"): money(r.estimate),
     t("board.col.dispatched"): "；".join(dispatch_text(d) for d in r.dispatches) or "—",
@@ -91,6 +97,7 @@ frame = pd.DataFrame([{
     t("board.col.report_time"): local_time(r.report_time),
     t("board.col.surveyor"): r.surveyor,
 } for r in page.rows])
+colour_tones = [RISK_TONES[r.risk_colour] for r in page.rows]
 if frame.empty:
     st.info(t("board.empty"))
 else:
@@ -111,8 +118,9 @@ else:
         table_key = "bd_table_" + hashlib.blake2s(repr(ids).encode(), digest_size=6).hexdigest()
         # A click on any cell of a row chooses it, as does its tick box (a cell click alone only
         # framed the cell: the walk clicked a case number and nothing was chosen).
-        event = st.dataframe(frame.drop(columns=["case_id"]), key=table_key, hide_index=True, width="stretch",
-                             on_select="rerun", selection_mode=["single-row", "single-cell"], column_config=widths)
+        shown, badges = tagged(frame.drop(columns=["case_id"]), {t("risk.col"): colour_tones})
+        event = st.dataframe(shown, key=table_key, hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode=["single-row", "single-cell"], column_config={**widths, **badges})
         selection = event.selection if event is not None and hasattr(event, "selection") else None
         rows = list(selection.rows) if selection is not None else []
         cell_rows = [cell[0] for cell in selection.cells] if selection is not None else []
@@ -120,7 +128,7 @@ else:
         apply_row_click(st.session_state, table_key, rows, ids, CHOSEN)
         apply_row_click(st.session_state, table_key + "_cell", cell_rows, ids, CHOSEN)
     else:  # those who only read: a row opens the case
-        case_table(frame, key="bd_table", column_config=widths)
+        case_table(frame, key="bd_table", column_config=widths, tones={t("risk.col"): colour_tones})
     download_buttons(frame.drop(columns=["case_id"]), "调度看板", key="bd_download", page_only=True)
 
 if may_act:

@@ -15,6 +15,8 @@ from dashboard.services.review.queue import QueueFilters, queue_branch_choices, 
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
+from dashboard.rules.risk_colour import COLOURS
+from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
 from dashboard.ui.tables import download_buttons, open_case, pager
@@ -32,15 +34,17 @@ with db_session() as session:
     branches = dict(queue_branch_choices(session))
     soon_hours = due_soon_hours(session)
     tier_choices = tier_filter_codes(session)
-f1, f2, f3, f4 = st.columns(4)
+f1, f2, f3, f4, f5 = st.columns(5)
 status = f1.selectbox(t("review.filter.status"), ["pending", "reviewed", "all"], key="hq_status",
                       format_func=lambda s: t(f"review.filter.{s}"), placeholder=t("common.choose"))
 branch_id = f2.selectbox(t("review.filter.branch"), [None, *branches], key="hq_branch",
                          format_func=lambda b: t("common.all") if b is None else branches[b], placeholder=t("common.all"))
 tier = f3.selectbox(t("review.filter.tier"), [None, *tier_choices], key="hq_tier",
                     format_func=lambda c: t("common.all") if c is None else tier_label(c), placeholder=t("common.all"))
-case_no = f4.text_input(t("review.filter.case_no"), key="hq_case_no")
-filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=case_no)
+colour = f4.selectbox(t("risk.filter"), [None, *COLOURS], key="hq_colour", format_func=colour_filter_label,
+                      placeholder=t("common.all"))
+case_no = f5.text_input(t("review.filter.case_no"), key="hq_case_no")
+filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=case_no, colour=colour)
 
 st.subheader(t("review.hq.queue"))
 with db_session() as session:
@@ -49,6 +53,7 @@ with db_session() as session:
     _, rows = review_queue(session, actor, filters, limit=PAGE_SIZE, offset=offset, total=total)
 frame = pd.DataFrame({
     t("review.col.case_no"): [r.case_no for r in rows],
+    t("risk.col"): [badge_text(r.risk_colour) for r in rows],
     t("review.col.branch"): [r.branch for r in rows],
     t("review.col.sub_branch"): [r.sub_branch for r in rows],
     t("review.col.tier"): [tier_label(r.tier) for r in rows],
@@ -66,7 +71,8 @@ frame = pd.DataFrame({
 if rows:
     dues = [r.d4_due if r.reviewed_at is None else None for r in rows]
     selectable_table(frame, "hq_queue_table", [r.case_id for r in rows], "hq_case",
-                     tones={t("review.col.time_left"): [due_tone(d, now, soon_hours) for d in dues]})
+                     tones={t("review.col.time_left"): [due_tone(d, now, soon_hours) for d in dues],
+                            t("risk.col"): [RISK_TONES[r.risk_colour] for r in rows]})
     download_buttons(frame, "review_queue", key="hq_queue_dl", page_only=True)
 else:
     st.info(t("review.no_rows"))

@@ -18,6 +18,8 @@ from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.overdue_view import (
     ageing_chart, for_display, list_columns, row_tones, rows_frame, status_label, tag_widths, violations_chart,
 )
+from dashboard.rules.risk_colour import COLOURS
+from dashboard.ui.risk_view import colour_filter_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 
@@ -50,16 +52,18 @@ with db_session() as session:
     tiers = row1[3].multiselect(t("deadlines.filter.tier"), list(tier_codes(session)),
                                 format_func=lambda k: tier_label(k), placeholder=t("common.all"),
                                 key="ov_tiers", select_all=False)
-    row2 = st.columns(4)
+    row2 = st.columns(5)
     statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES), default=list(STATUSES),
                                    format_func=lambda s: status_label(s, soon_hours), key="ov_status", placeholder=t("common.choose"),
                                    select_all=False)
     person = row2[1].text_input(t("deadlines.filter.person"), key="ov_person")
     due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, format="YYYY-MM-DD", key="ov_from")
     due_to = row2[3].date_input(t("deadlines.filter.due_to"), value=None, format="YYYY-MM-DD", key="ov_to")
+    colour = row2[4].selectbox(t("risk.filter"), [None, *COLOURS], format_func=colour_filter_label, key="ov_colour",
+                               placeholder=t("common.all"))
     filters = OverdueFilters(branch_id=branch_choice, sub_branch_id=sub_choice, kinds=tuple(kinds),
                              person=person or None, tiers=tuple(tiers), due_from=due_from, due_to=due_to,
-                             statuses=tuple(statuses))
+                             statuses=tuple(statuses), colour=colour)
 
     # Everything is read live: it is a work list. The counts are the list's own (read once and
     # given to overdue_page, which pages by them); the counts, the ageing and the violations by

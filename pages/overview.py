@@ -9,7 +9,8 @@ from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.errors import UserError
 from dashboard.services.figures.overview import (
-    MAX_EXPORT_ROWS, Drill, OverviewFilter, drill_figure_count, overview_cases, overview_drill_rows,
+    MAX_EXPORT_ROWS, Drill, OverviewFilter, colour_share_by_unit, drill_figure_count, overview_cases,
+    overview_drill_rows,
     overview_figures, overview_tiers, overview_units,
 )
 from dashboard.ui import charts
@@ -18,7 +19,8 @@ from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.format import plain, tier_label, wan
 from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.overview_lists import (
-    STATUS_KEY, close_list, current_drill, drill_title, export_sheet, open_list, overview_workbook, screen_frame,
+    STATUS_KEY, close_list, colour_tones, current_drill, drill_title, export_sheet, open_list, overview_workbook,
+    screen_frame,
 )
 from dashboard.ui.segmented import segmented_choice
 from dashboard.ui.session import require_page
@@ -178,6 +180,15 @@ for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending
             else:
                 st.altair_chart(chart(frame), width="stretch")
 
+with db_session() as session:
+    colour_df = pd.DataFrame(colour_share_by_unit(session, actor, flt),
+                             columns=["unit_id", "unit", "colour", "cases", "share"])
+if colour_df.empty:
+    st.markdown(f"**{t('overview.chart.colour_share')}**")
+    st.caption(t("overview.no_data"))
+else:
+    st.altair_chart(charts.colour_share_chart(colour_df), width="stretch")
+
 st.subheader(t("overview.cases"))
 drill = current_drill()
 if drill is None:
@@ -206,7 +217,7 @@ total = figures.cases_with_status(status) if drill is None else _list_rows(0)[0]
 offset = pager(total, PAGE_SIZE, key="ov_page", filters=listed)
 _, page_rows = _list_rows(PAGE_SIZE, offset, total)
 page_frame = screen_frame(page_rows, drill)
-case_table(page_frame, key="ov_cases")
+case_table(page_frame, key="ov_cases", tones=colour_tones(page_rows, drill))
 download_buttons(page_frame.drop(columns=["case_id"]), "overview_cases_page", key="ov_cases_dl", page_only=True)
 
 # One workbook, several sheets: the figures and the list on screen (up to MAX_EXPORT_ROWS rows).

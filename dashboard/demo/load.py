@@ -25,12 +25,14 @@ from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
 from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.cases.history import record_event
+from dashboard.services.cases.risk import active_risk_rules, classify_case
 from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
 from db.engine import OWNER, get_engine, normalise_url, owner_engine, session_factory
 from db.models import ClaimCase, Person
 
 # Feature areas that add demo rows, in the order they run (each optional until it exists).
-POPULATE_MODULES = ("dashboard.demo.intake", "dashboard.demo.deadlines", "dashboard.demo.review")
+POPULATE_MODULES = ("dashboard.demo.intake", "dashboard.demo.deadlines", "dashboard.demo.review",
+                    "dashboard.demo.major")
 
 _STREETS = ("人民路", "解放路", "中山路", "建设大道", "滨江路", "长江路", "环城北路", "天府大道", "科技园路",
             "东风路", "学府路", "工业大道", "新华街", "迎宾大道", "高新区创业路")
@@ -96,6 +98,38 @@ def _case_row(rng: random.Random, org: DemoOrg, n: int, now: datetime) -> ClaimC
     )
 
 
+_DOUBT_REASONS = {"marks_mismatch": "碰撞痕迹高度与对方车辆不符", "old_damage": "左前翼子板有旧凹痕、锈迹",
+                  "story_inconsistent": "报案称追尾，现场口述为倒车刮擦", "driver_swapped": "驾驶员与监控画面不一致",
+                  "other": "维修厂与被保险人关系待核实"}
+
+
+def _risk_facts(rng: random.Random, case: ClaimCase) -> None:
+    """What the red / yellow / blue rule reads, for a motor case: mostly ordinary, some clearly
+    fast-track, some with the surveyor's doubts (a real book has all three colours)."""
+    if case.business_line != "motor":
+        return
+    fast = rng.random() < 0.3
+    # Ages and imports as a branch's book has them (the case row's own draw was not made for this).
+    case.vehicle_age_years = rng.randint(1, 8) if fast else rng.randint(0, 11)
+    case.vehicle_imported = not fast and rng.random() < 0.05
+    if fast:  # reported from the scene, in the half hour after
+        case.accident_time = case.report_time - timedelta(minutes=rng.randint(10, 40))
+        case.vehicle_use = "private"
+    case.vehicle_sum_insured = Decimal(rng.randint(100, 1500) * 1000 if rng.random() < 0.04
+                                       else rng.randint(60, 600) * 1000)
+    big = not fast and rng.random() < 0.08
+    case.vehicle_damage = Decimal(rng.randint(5, 48) * 100 if fast else rng.randint(500, 2000) * 100 if big
+                                  else rng.randint(20, 450) * 100)
+    case.property_damage = Decimal(rng.choice((0, 0, 300, 800))) if fast else Decimal(rng.choice((0, 500, 2000, 8000)))
+    case.loss_ratio_pct = Decimal(rng.randint(0, 28)) if fast else Decimal(rng.randint(0, 90))
+    case.claim_count = rng.randint(0, 2) if fast else _weighted(rng, ((0, 30), (1, 35), (2, 20), (3, 10), (4, 5)))
+    case.accident_handling = rng.choice(("insurer_at_scene", "police")) if fast else _weighted(
+        rng, (("insurer_at_scene", 35), ("police", 35), ("other", 20), ("private", 7), ("left_scene", 3)))
+    if not fast and rng.random() < 0.06:
+        doubt = rng.choice(tuple(_DOUBT_REASONS))
+        case.surveyor_doubts, case.doubt_reason = [doubt], _DOUBT_REASONS[doubt]
+
+
 _INSURED_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
 _INSURED_GIVEN = ("建军", "秀珍", "国华", "丽娟", "志刚", "玉兰", "海涛", "小红", "振华", "美华", "家豪", "子轩")
 _COMPANIES = ("宏达物流有限公司", "新世纪建材有限公司", "华南电子科技有限公司", "锦程运输有限公司",
@@ -145,12 +179,17 @@ def generate(session: Session, *, seed: int = 42, cases: int = 2000, now: dateti
     call_center = load_actor(session, org.person("callcenter"))
     assert call_center is not None
     started = time.monotonic()
+    risk_rules = active_risk_rules(session)
     for n in range(1, cases + 1):
         case = _case_row(rng, org, n, now)
+        _risk_facts(random.Random(f"{seed}:risk:{n}"), case)  # its own stream: the cases stay as they were
         session.add(case)
         session.flush()
+        classify_case(session, case, actor_id=call_center.person_id, now=case.report_time, rules=risk_rules,
+                      record=False)
         record_event(session, case_id=case.id, actor_id=call_center.person_id, kind="case_registered",
-                     at=case.report_time, case_no=case.case_no)
+                     at=case.report_time, case_no=case.case_no, risk_colour=case.risk_colour,
+                     risk_criteria=list(case.risk_criteria or []))
         session.commit()
         fresh = now - case.report_time < timedelta(hours=12)
         if not (fresh and rng.random() < 0.4):  # some of today's cases still wait for the surveyor's estimate

@@ -6,6 +6,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app.language": ("语言 / Language", "Language / 语言"),
     "app.schema_outdated": ("数据库结构需要升级：{detail}", "The database schema must be upgraded: {detail}"),
     "app.db_unreachable": ("无法连接数据库：{detail}", "Cannot reach the database: {detail}"),
+    "app.db_unavailable": ("数据库暂时无法连接，正在自动重试……",
+                           "The database cannot be reached right now. Retrying automatically…"),
+    "app.db_unavailable_hint": ("连接恢复后本页会自动恢复，无需任何操作。已填写但尚未保存的内容不会丢失，恢复后请核对并再次提交。",
+                                "This page comes back by itself once the connection is back: there is nothing to do. "
+                                "What you typed but did not save is kept: check it and submit again once it is back."),
+    "app.db_unavailable_title": ("数据库暂时无法连接", "Database unavailable"),
+    "app.db_retrying": ("已自动重试 {n} 次", "Tried again {n} times"),
     "nav.section.work": ("工作台", "Work"),
     "nav.section.monitor": ("监控", "Monitoring"),
     "nav.section.admin": ("管理", "Administration"),

@@ -48,6 +48,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "Nothing you do here will be saved until you check it and press Refresh."),
     "board.act.refresh": ("刷新", "Refresh"),
     "board.act.contact_state": ("当前联系状态：{state}", "Contact state now: {state}"),
+    "board.act.phone": ("联系电话：{phone}", "Phone: {phone}"),
+    "board.act.delegate_phone": ("；指定专人电话：{phone}", "; delegate's phone: {phone}"),
+    "board.act.no_phone": ("未登记", "not on record"),
     "board.contact.reason": ("未联系上的原因", "Why not reached"),
     "board.contact.reason_help": ("联系不上：关机、无法接通、无人接听；无法到场：出差、开会。已联系上无需选择。",
                                   "Unreachable: phone off, cannot connect, no answer; unavailable: travelling, meeting. "

@@ -16,6 +16,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                      "An opinion holds at most 8000 characters: shorten it or post the rest separately."),
     "review.points.too_many": ("一次最多提出 20 条意见，请分次发布。", "At most 20 points per opinion: post the rest separately."),
     "review.text.too_long": ("内容过长（最多 4000 字），请精简。", "Too long (4,000 characters at most): shorten it."),
+    "review.points.control_chars": ("第 {n} 条意见含有不可见的控制字符，常见于从其他系统复制的文字，请删除后重新填写。",
+                                    "Point {n} holds invisible control characters (often copied from another "
+                                    "system): remove them and type it again."),
+    "review.answer.control_chars": ("第 {n} 条意见的反馈含有不可见的控制字符，常见于从其他系统复制的文字，请删除后重新填写。",
+                                    "The answer to point {n} holds invisible control characters (often copied from "
+                                    "another system): remove them and type it again."),
+    "review.points.too_long": ("第 {n} 条意见过长（最多 4000 字），请精简。", "Point {n} is too long (4,000 characters at most)."),
+    "review.answer.too_long": ("第 {n} 条意见的反馈过长（最多 4000 字），请精简。",
+                               "The answer to point {n} is too long (4,000 characters at most)."),
+    "review.text.control_chars": ("内容含有不可见的控制字符，常见于从其他系统复制的文字，请删除后重新填写。",
+                                  "The text holds invisible control characters (often copied from another system): "
+                                  "remove them and type it again."),
     "review.text.empty": ("请填写内容。", "Write something first."),
     "review.answer.nothing": ("请至少填写一条意见的反馈。", "Answer at least one point."),
     "review.answer.empty": ("第 {n} 条意见的反馈为空，请逐条填写具体反馈。",

@@ -16,13 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from dashboard.i18n import CATALOG
-from dashboard.rules.amounts import AmountProblem, parse_amount
 from dashboard.rules.intake_fields import (
     FieldProblem, check_day_in_range, check_moment_in_range, check_phone, clean_text, parse_day,
     parse_moment, visible,
 )
 from dashboard.rules.intake_fields import earliest_date as read_earliest_date
 from dashboard.rules.problems import FieldError
+from dashboard.rules.risk_input import RISK_FIELDS, check_risk_facts, money_field
 from dashboard.settings import ACCIDENT_TYPES, BUSINESS_LINES, BUSINESS_TZ, DEFAULT_RULE_SETTINGS, VEHICLE_USES
 
 # 案情描述 is a TEXT column; this is its limit (a page of the surveyor's notes).
@@ -83,6 +83,14 @@ class CaseInput:
     surveyor: int | str | None = None
     description: str | None = None
     initial_estimate: Decimal | str | None = None
+    # The red / yellow / blue rule's own inputs (rules/risk_input; all optional).
+    vehicle_damage: Decimal | str | None = None
+    property_damage: Decimal | str | None = None
+    loss_ratio_pct: Decimal | str | None = None
+    claim_count: int | str | None = None
+    accident_handling: str | None = None
+    surveyor_doubts: list[str] | str | None = None
+    doubt_reason: str | None = None
 
 
 INPUT_FIELDS = tuple(f.name for f in fields(CaseInput))
@@ -123,7 +131,7 @@ class IntakeReference:
         if isinstance(value, int):
             return value if value in self.sub_branches else None
         text = str(value).strip()
-        if text.isdigit() and int(text) in self.sub_branches:
+        if _row_id(text) in self.sub_branches:
             return int(text)
         return self.sub_branch_by_key.get(text.lower())
 
@@ -133,11 +141,17 @@ class IntakeReference:
         if isinstance(value, int):
             return value if value in self.surveyor_units else None
         text = str(value).strip()
-        if text.isdigit() and int(text) in self.surveyor_units:
+        if _row_id(text) in self.surveyor_units:
             return int(text)
         return self.surveyor_by_username.get(text.lower())
 
 # ---------------------------------------------------------------- parsing of single values
+
+
+def _row_id(text: str) -> int | None:
+    """`text` as an id when written in plain digits: "²" and "①" pass str.isdigit() but not int(),
+    and int() refuses more than 4,300 digits; either raised ValueError out of the form (issue 18)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _blank(value: object) -> bool:
@@ -177,14 +191,6 @@ def _choice_lookup() -> dict[str, dict[str, str]]:
 _CHOICES = _choice_lookup()
 
 
-def _money(name: str, value: object, errors: list[FieldError]) -> Decimal | None:
-    if _blank(value):
-        return None
-    try:
-        return parse_amount(value)
-    except AmountProblem as problem:
-        errors.append(FieldError(name, f"amount.{problem.reason}", {"value": visible(problem.text)}))
-        return None
 
 
 # ---------------------------------------------------------------- the validator
@@ -286,8 +292,8 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
         except ValueError:
             errors.append(FieldError("vehicle_age_years", "cases.error.bad_age", {"value": visible(str(raw_age))}))
 
-    values["vehicle_sum_insured"] = _money("vehicle_sum_insured", data.vehicle_sum_insured, errors)
-    values["initial_estimate"] = _money("initial_estimate", data.initial_estimate, errors)
+    values["vehicle_sum_insured"] = money_field("vehicle_sum_insured", data.vehicle_sum_insured, errors)
+    values["initial_estimate"] = money_field("initial_estimate", data.initial_estimate, errors)
 
     sub_branch_id = None
     if _blank(data.sub_branch):
@@ -313,6 +319,9 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
         elif sub_branch_id is not None and sub_branch_id not in ref.surveyor_units[surveyor_id]:
             errors.append(FieldError("surveyor", "cases.error.surveyor_not_in_sub_branch"))
     values["surveyor_id"] = surveyor_id
+    risk_values, risk_errors = check_risk_facts({name: getattr(data, name) for name in RISK_FIELDS})
+    values.update(risk_values)
+    errors.extend(risk_errors)
     errors.sort(key=lambda e: _FIELD_ORDER.get(e.field, len(_FIELD_ORDER)))  # as the form and the file list them
     return values, errors
 

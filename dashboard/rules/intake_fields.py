@@ -13,7 +13,8 @@ Free text (every text field of the form, every text cell of an import file)
   Unpaired surrogates (a broken copy of an emoji) are refused the same way.
 - At most the column's length in characters (the limit the form's counter shows).
 
-Phone numbers of mainland China (报案人电话), full-width digits read as plain (NFKC)
+Phone numbers of mainland China (报案人电话), full-width digits read as plain (NFKC); digits of other
+scripts (١٣٨) are refused
 - Mobile: 11 digits 1[3-9]xxxxxxxxx, optionally after +86, 0086 or 86, optionally grouped
   3-4-4 by spaces or hyphens: 13800138000, +86 138 0013 8000, 138-0013-8000.
 - Landline: area code 0 + 2 or 3 digits (010, 020–029, 0xxx), optionally in brackets, then an
@@ -90,11 +91,13 @@ def clean_text(value: object, *, max_len: int, multiline: bool = False) -> str |
 _SEP = r"[ -]?"
 _EXTENSION = r"(?: ?(?:-|#|转|分机|ext\.?) ?\d{1,6})?"
 _COUNTRY = r"(?:\+86|0086|86)"
-_MOBILE = re.compile(rf"(?:{_COUNTRY}{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}")
+# re.ASCII: \d is 0-9 only; a digit of another script (١, ٨) is no digit anyone can dial (issue 18).
+_MOBILE = re.compile(rf"(?:{_COUNTRY}{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}", re.ASCII)
 _AREA = r"0(?:10|2\d|[3-9]\d{2})"
 _LOCAL = r"[2-9]\d{6,7}"
-_LANDLINE = re.compile(rf"(?:\({_AREA}\)|{_AREA}){_SEP}{_LOCAL}{_EXTENSION}", re.IGNORECASE)
-_LANDLINE_INTL = re.compile(rf"{_COUNTRY}{_SEP}(?:10|2\d|[3-9]\d{{2}}){_SEP}{_LOCAL}{_EXTENSION}", re.IGNORECASE)
+_LANDLINE = re.compile(rf"(?:\({_AREA}\)|{_AREA}){_SEP}{_LOCAL}{_EXTENSION}", re.IGNORECASE | re.ASCII)
+_LANDLINE_INTL = re.compile(rf"{_COUNTRY}{_SEP}(?:10|2\d|[3-9]\d{{2}}){_SEP}{_LOCAL}{_EXTENSION}",
+                            re.IGNORECASE | re.ASCII)
 
 
 def check_phone(text: str) -> str:
@@ -163,7 +166,11 @@ def check_day_in_range(day: date, earliest: date, today: date) -> None:
 def check_moment_in_range(moment: datetime, earliest: date, now: datetime, zone: tzinfo) -> None:
     """Refuse a moment on a day outside earliest..today (the range in the message), or later today
     than now (FieldProblem("after_now"))."""
-    local = moment.astimezone(zone)
+    try:
+        local = moment.astimezone(zone)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in Beijing: out of range, not a crash
+        raise FieldProblem("date_out_of_range", value=moment.date().isoformat(), earliest=earliest.isoformat(),
+                           latest=now.astimezone(zone).date().isoformat()) from None
     check_day_in_range(local.date(), earliest, now.astimezone(zone).date())
     if moment > now:
         raise FieldProblem("after_now", value=local.strftime("%Y-%m-%d %H:%M"),

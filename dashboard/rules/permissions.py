@@ -30,6 +30,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "case.change_state": frozenset({"hq_admin", "call_center", "branch_manager", "branch_tracker",
                                     "first_responsible", "surveyor"}),
     "case.import": frozenset({"surveyor", "call_center", "hq_admin"}),
+    # The red / yellow / blue rule's facts (docs/DOMAIN.md §6): who surveys or runs the claim.
+    "case.risk_facts": frozenset({"surveyor", "call_center", "hq_admin", "branch_manager", "branch_tracker",
+                                  "first_responsible"}),
     # Dispatch (第二章 一): the call center dispatches and names delegates; everyone sees the board
     # who answers for dispatch or follows it.
     "dispatch.board": frozenset({"call_center", "hq_admin", "hq_reviewer", "branch_manager", "branch_tracker",
@@ -54,6 +57,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "supervision.post": frozenset({"exec_supervisor"}),
     "supervision.progress": frozenset({"first_responsible", "branch_tracker"}),
     "supervision.assign": frozenset({"hq_admin"}),
+    # Personal data (issue 18): whole phone numbers for the roles that call people — the call center
+    # the dispatched, the branch and its surveyors the reporter; masked for everyone else.
+    "personal.contact": frozenset({"call_center", "hq_admin", "branch_manager", "branch_tracker",
+                                   "first_responsible", "surveyor"}),
+    # Major cases (docs/DOMAIN.md §8): flagged and owned; HQ and the branch follow them.
+    "major.read": frozenset({"hq_admin", "hq_reviewer", "exec_supervisor", "executive", "call_center",
+                             "branch_manager", "branch_tracker"}),
+    "major.flag": frozenset({"hq_admin", "hq_reviewer", "call_center", "branch_manager"}),
+    "catastrophe.manage": frozenset({"hq_admin", "hq_reviewer"}),
+    # People (docs/DOMAIN.md §1: hq_admin owns the users): disabling an account ends its access at once.
+    "people.admin": frozenset({"hq_admin"}),
     # Rules (分级管理办法 注意3): HQ keeps the tier table and settings; a branch asks for its sub-tiers.
     "rules.admin": frozenset({"hq_admin"}),
     "rules.request": frozenset({"hq_admin", "branch_manager"}),
@@ -73,6 +87,8 @@ PAGE_CAPABILITY: dict[str, str] = {
     "branch_feedback": "review.inbox",
     "supervision": "supervision.read",
     "weekly_summary": "weekly.read",
+    "people": "people.admin",
+    "major_cases": "major.read",
 }
 
 

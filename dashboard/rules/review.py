@@ -22,6 +22,12 @@ MAX_TEXT = 4000  # one point, one answer, one reason or note
 MAX_OPINION_TEXT = 8000  # the whole opinion as typed, every point on its own line
 
 
+def has_control_chars(text: str) -> bool:
+    """A control character other than a line break or a tab, or a lone surrogate: none is meant,
+    and PostgreSQL cannot keep a NUL (the driver raised and the page failed; issue 18)."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t" for ch in text or "")
+
+
 def normalise(text: str) -> str:
     """Comparable form of a text: width-folded, lower case, without spaces or punctuation."""
     folded = unicodedata.normalize("NFKC", text or "").lower()
@@ -52,8 +58,10 @@ def point_problems(points: Sequence[str]) -> list[tuple[int, str]]:
         key = normalise(body)
         if not key:
             problems.append((index, "review.points.empty"))
+        elif has_control_chars(body):
+            problems.append((index, "review.points.control_chars"))
         elif len(body) > MAX_TEXT:
-            problems.append((index, "review.text.too_long"))
+            problems.append((index, "review.points.too_long"))
         elif key in seen:
             problems.append((index, "review.points.duplicate"))
         else:
@@ -88,8 +96,10 @@ def answer_problems(answers: Mapping[int, str], *, other_answers: Mapping[int, s
         key = keys[pid]
         if not key:
             problems[pid] = "review.answer.empty"
+        elif has_control_chars(text):
+            problems[pid] = "review.answer.control_chars"
         elif len(text) > MAX_TEXT:
-            problems[pid] = "review.text.too_long"
+            problems[pid] = "review.answer.too_long"
         elif is_bare_acknowledgement(text):
             problems[pid] = "review.answer.bare"
         elif any(keys[o] == key for o in answers if o != pid) or any(
@@ -115,6 +125,8 @@ def text_problem(text: str) -> str | None:
     """i18n key when a free text (progress note, supervision opinion, reason) is unusable."""
     if not normalise(text):
         return "review.text.empty"
+    if has_control_chars(text):
+        return "review.text.control_chars"
     if len(text) > MAX_TEXT:
         return "review.text.too_long"
     return None

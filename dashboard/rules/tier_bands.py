@@ -2,6 +2,7 @@
 problem of every row named at once, before anything is saved. Pure: no database."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -44,7 +45,8 @@ def check_bands(rows: list[BandInput], *, span: tuple[Decimal, Decimal] | None =
     codes: set[str] = set()
     for n, row in enumerate(rows, start=1):
         code = (row.code or "").strip()
-        if not code or len(code) > 16 or code == "T0" or code in codes:
+        if (not code or len(code) > 16 or code == "T0" or code in codes
+                or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in code)):  # a NUL reached PostgreSQL
             errors.append(FieldError(f"band.{n}.code", "admin.error.band_code", {"n": n}))
         codes.add(code)
         bounds: list[Decimal | None] = []

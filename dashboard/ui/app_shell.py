@@ -11,6 +11,7 @@ from dashboard.services.actor import Actor
 from dashboard.ui.format import plain
 from dashboard.ui.session import remember_language, sign_out
 from db.engine import DatabaseNotConfigured, database_url, owner_engine
+from db.outage import database_unavailable
 from db.schema import SchemaOutdated, ensure_schema_current
 
 @st.cache_resource(show_spinner=False, ttl=30)
@@ -22,7 +23,9 @@ def _schema_status(url: str, language: str) -> str | None:
     except SchemaOutdated as exc:
         return t("app.schema_outdated", detail=str(exc))
     except (OperationalError, DatabaseNotConfigured) as exc:
-        return t("app.db_unreachable", detail=str(exc).splitlines()[0])
+        if database_unavailable(exc):
+            raise  # not cached: the page waits for the database and retries (ui/db_outage)
+        return t("app.db_unreachable", detail=str(exc).splitlines()[0])  # e.g. a wrong password
     return None
 
 

@@ -20,7 +20,7 @@ from dashboard.services.dispatching.dispatch import (
     ContactResult, DelegateResult, EstimateResult, name_delegate, record_contact_attempt, record_estimate,
 )
 from dashboard.services.dispatching.board import (
-    BoardRow, DispatchInfo, board_case, board_case_id, case_last_change, delegate_candidates,
+    BoardRow, DispatchInfo, board_case, board_case_id, case_last_change, delegate_candidates, dispatch_phones,
 )
 from dashboard.services.errors import NeedsConfirmation, NotFound, UserError
 from dashboard.ui.db import db_session
@@ -162,7 +162,11 @@ def _contact_form(actor: Actor, case: BoardRow, drawn: Drawn) -> None:
         st.info(t("board.act.no_dispatch"))
         return
     cid = case.case_id
-    _chosen, labels = _dispatch_picker(case, case.dispatches, f"bd_contact_dispatch_{cid}")
+    chosen, labels = _dispatch_picker(case, case.dispatches, f"bd_contact_dispatch_{cid}")
+    with db_session() as session:
+        person_phone, delegate_phone = dispatch_phones(session, actor, cid).get(chosen, (None, None))
+    st.caption(t("board.act.phone", phone=person_phone or t("board.act.no_phone"))
+               + (t("board.act.delegate_phone", phone=delegate_phone) if delegate_phone else ""))
     # Nothing preselected: the outcome of a call is what the person heard, never a default.
     outcome = st.radio(t("board.act.outcome"), OUTCOMES, index=None, horizontal=True, key=f"bd_outcome_{cid}",
                        format_func=lambda o: t(f"board.outcome.{o}"))

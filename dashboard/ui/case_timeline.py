@@ -85,6 +85,16 @@ def describe(entry: TimelineEntry) -> str:
     if entry.kind in ("deadline_met", "violation"):
         params["point"] = _point(d)
     key = entry.summary
+    if key == "detail.ev.event.risk_colour_changed":
+        for side in ("before", "after"):
+            params[side] = t(f"risk.badge.{d.get(side) or 'none'}")
+        params["criteria"] = "、".join(t(f"risk.criterion.{c}") for c in d.get("criteria") or []) or "—"
+    if key == "detail.ev.event.major_flagged":
+        params["reason"] = t(f"major.reason.{d.get('reason') or 'over_authority'}")
+    if key == "detail.ev.event.risk_facts_changed":
+        params["fields"] = "、".join(t(f"cases.field.{name}") for name in (d.get("fields") or {}))
+    if key == "detail.ev.event.case_registered" and d.get("risk_colour"):
+        key, params["badge"] = "detail.ev.event.case_registered_coloured", t(f"risk.badge.{d['risk_colour']}")
     if entry.kind == "arrival":
         key, params["actor"] = _arrival_key(entry), entry.actor_name or ""
     if entry.kind == "answer":

@@ -122,3 +122,28 @@ def ageing_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("cases:Q", title=t("overview.axis.cases")),
                  alt.Tooltip("amount_wan:Q", title=t("overview.axis.amount"), format=",.1f")],
     )
+
+
+# The colours of red / yellow / blue mean what they say (docs/DOMAIN.md §6): the one chart where
+# red is not "late".
+RISK_COLOURS = {"red": "#cf1322", "yellow": "#d48806", "blue": "#1d39c4"}
+
+
+def colour_share_chart(frame: pd.DataFrame) -> alt.Chart:
+    """100 % stacked bars: each unit's tiered motor cases split red / yellow / blue."""
+    order = list(RISK_COLOURS)
+    labels = [t(f"risk.badge.{c}") for c in order]
+    frame = frame.assign(label=frame["colour"].map(lambda c: t(f"risk.badge.{c}")),
+                         unit_short=frame["unit"].map(short_unit),
+                         rank=frame["colour"].map(order.index))
+    return Chart(frame, title=t("overview.chart.colour_share")).mark_bar().encode(
+        x=alt.X("unit_short:N", title=t("overview.axis.unit"), axis=UNIT_AXIS),
+        y=alt.Y("cases:Q", stack="normalize", title=t("overview.axis.share"), axis=alt.Axis(format="%")),
+        color=alt.Color("label:N", title=t("overview.axis.colour"), sort=labels,
+                        scale=alt.Scale(domain=labels, range=[RISK_COLOURS[c] for c in order])),
+        order=alt.Order("rank:Q"),
+        tooltip=[alt.Tooltip("unit:N", title=t("overview.axis.unit")),
+                 alt.Tooltip("label:N", title=t("overview.axis.colour")),
+                 alt.Tooltip("cases:Q", title=t("overview.axis.cases")),
+                 alt.Tooltip("share:Q", title=t("overview.axis.share"), format=".0%")],
+    )

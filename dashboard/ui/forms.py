@@ -18,13 +18,18 @@ from dashboard.ui.format import plain
 
 # Field names whose label lives under another key than cases.field.<name>.
 _LABELS = {"estimate": "cases.estimate.amount", "delegate": "board.act.delegate_person",
-           "outcome": "board.act.outcome", "reason_code": "board.contact.reason"}
+           "outcome": "board.act.outcome", "reason_code": "board.contact.reason", "bands": "admin.col.bands"}
+# A cell of the tier editor (rules/tier_bands: "band.<row>.<column>"): the message names the row,
+# the label its column ("第 2 行：“abc”不是有效金额" said neither lower nor upper; issue 18).
+_BAND_CELL = re.compile(r"band\.\d+\.(code|lower|upper|positions)")
 
 
 def field_label(field: str | None) -> str | None:
     if not field:
         return None
-    for key in (_LABELS.get(field, ""), f"cases.field.{field}", f"admin.setting.{field}"):
+    cell = _BAND_CELL.fullmatch(field)
+    for key in (_LABELS.get(field, ""), f"admin.col.{cell[1]}" if cell else "", f"cases.field.{field}",
+                f"admin.setting.{field}"):
         if key and has_key(key):
             return t(key)
     return None

@@ -13,6 +13,7 @@ from dashboard.rules.deadlines import OVERDUE_AGE_BUCKETS
 from dashboard.services.clocks.overdue import OverdueRow
 from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, Chart, short_unit
 from dashboard.ui.format import local_time, point_label, time_left
+from dashboard.ui.risk_view import RISK_TONES, badge_text
 from dashboard.ui.tones import AMBER, RED, Tone
 
 # Colour carries meaning only: red late (overdue, or done late), amber due soon.
@@ -33,6 +34,7 @@ def rows_frame(rows: Sequence[OverdueRow], now: datetime, soon_hours: float) -> 
             "case_id": r.case_id,
             t("deadlines.col.status"): status_label(r.status, soon_hours),
             t("deadlines.col.case_no"): r.case_no or t("deadlines.no_case"),
+            t("risk.col"): badge_text(r.risk_colour) if r.case_no else "",
             t("deadlines.col.kind"): t(f"deadlines.kind.{r.kind}"),
             t("deadlines.col.point"): point_label(r.point_seq, r.round_no),
             t("deadlines.col.responsible"): "、".join(n for n in (r.responsible, r.also_charged) if n) or "—",
@@ -46,7 +48,7 @@ def rows_frame(rows: Sequence[OverdueRow], now: datetime, soon_hours: float) -> 
             t("deadlines.col.tier"): r.tier or "—",
         })
     columns = ["case_id"] + [t(k) for k in (
-        "deadlines.col.status", "deadlines.col.case_no", "deadlines.col.kind", "deadlines.col.point",
+        "deadlines.col.status", "deadlines.col.case_no", "risk.col", "deadlines.col.kind", "deadlines.col.point",
         "deadlines.col.responsible",
         "deadlines.col.due", "deadlines.col.left", "deadlines.col.overdue_hours", "deadlines.col.met_at",
         "deadlines.col.branch", "deadlines.col.sub_branch", "deadlines.col.tier")]
@@ -57,7 +59,8 @@ def row_tones(rows: Sequence[OverdueRow]) -> dict[str, list[Tone]]:
     """Red for late (overdue, or done late: a violation all the same, and red on the case detail
     too), amber for due soon; on the status and on the time left alike."""
     tones = [STATUS_TONES.get(r.status) for r in rows]
-    return {t("deadlines.col.status"): tones, t("deadlines.col.left"): tones}
+    return {t("deadlines.col.status"): tones, t("deadlines.col.left"): tones,
+            t("risk.col"): [RISK_TONES.get(r.risk_colour) for r in rows]}
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:

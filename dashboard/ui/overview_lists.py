@@ -14,11 +14,11 @@ from dashboard.ui.workbook import HOURS, INTEGER, MONEY, PERCENT, Sheet, typed_w
 DRILL_KEY = "ov_drill"
 STATUS_KEY = "ov_status"
 CASE = ("case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time")
-STATUS_COLUMNS = (*CASE, "tiered_at", "surveyor", "closed_at")
+STATUS_COLUMNS = ("case_no", "risk_colour", *CASE[1:], "tiered_at", "surveyor", "closed_at")
 # Which columns each list shows, after the case's own.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "dispatch": (*CASE, "tiered_at", "due_at", "done_at", "on_time", "surveyor"),
-    "ageing": STATUS_COLUMNS,
+    "ageing": (*CASE, "tiered_at", "surveyor", "closed_at"),
     "d2": (*CASE, "item", "person", "due_at", "done_at", "on_time"),
     "d3": (*CASE, "item", "person", "due_at", "done_at", "on_time"),
     "unit": (*CASE, "item", "person", "due_at", "done_at", "on_time"),
@@ -74,6 +74,8 @@ def _cell(row: dict, column: str, drill: Drill | None, typed: bool) -> object:
     value = row.get(column)
     if column == "tier":
         return tier_label(value) if value else "—"
+    if column == "risk_colour":
+        return t(f"risk.badge.{value or 'none'}")
     if column == "state":
         return t(f"state.{value}") if value else "—"
     if column == "item":
@@ -89,6 +91,15 @@ def _cell(row: dict, column: str, drill: Drill | None, typed: bool) -> object:
     if value is None:
         return None if typed else "—"
     return value
+
+
+def colour_tones(rows: list[dict], drill: Drill | None) -> dict[str, list]:
+    """The list's red / yellow / blue column as coloured labels (ui/tones), where the list has it."""
+    if "risk_colour" not in columns_of(drill):
+        return {}
+    from dashboard.ui.risk_view import RISK_TONES  # noqa: PLC0415 - the one list that shows it
+
+    return {header("risk_colour", drill): [RISK_TONES.get(row.get("risk_colour")) for row in rows]}
 
 
 def _frame(rows: list[dict], drill: Drill | None, typed: bool) -> pd.DataFrame:

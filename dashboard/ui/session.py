@@ -65,18 +65,20 @@ def _session_cookie() -> str | None:
 
 
 def _ended_notice(state: SessionState) -> str:
-    return "auth.expired" if state.end_reason == "idle" else "auth.ended_elsewhere"
+    return {"idle": "auth.expired", "disabled": "auth.inactive"}.get(state.end_reason or "", "auth.ended_elsewhere")
 
 
 def _resume_from_cookie(session) -> SessionState | None:
     """A new tab or a reload: the live session its cookie names, once per tab."""
     if st.session_state.get(_COOKIE_LOOKED_AT):
         return None
-    st.session_state[_COOKIE_LOOKED_AT] = True
     token = _session_cookie()
     if not token:
+        st.session_state[_COOKIE_LOOKED_AT] = True
         return None
     state = resume(session, token)
+    # Looked at once it was read: a tab opened while the database was down looks again when it is back.
+    st.session_state[_COOKIE_LOOKED_AT] = True
     if not state.live:
         st.session_state[_DEAD_COOKIE] = True
         if state.status == "idle":
@@ -106,8 +108,8 @@ def current_actor() -> Actor | None:
         actor = load_actor(session, state.person_id)
         if actor is None:  # deactivated since signing in
             end_web_session(session, state.id)
-    if actor is None:
-        _forget()
+    if actor is None:  # disabled by HQ since signing in
+        _forget("auth.inactive")
         return None
     st.session_state[DB_SCOPE_KEY] = db_scope(actor)
     return actor

@@ -16,13 +16,14 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-Tone = Literal["red", "amber"] | None
+Tone = Literal["red", "amber", "blue"] | None
 RED: Tone = "red"
 AMBER: Tone = "amber"
+BLUE: Tone = "blue"  # the blue (fast-track) case of red / yellow / blue, never a status
 # Light fills, so that Streamlit writes the label dark on them and a list of fifty overdue rows
 # stays readable; neutral labels are grey.
-FILLS: dict[Tone, str] = {RED: "#ffccc7", AMBER: "#ffe7ba", None: "#eef0f4"}
-_STRENGTH: dict[Tone, int] = {None: 0, AMBER: 1, RED: 2}
+FILLS: dict[Tone, str] = {RED: "#ffccc7", AMBER: "#ffe7ba", BLUE: "#d6e4ff", None: "#eef0f4"}
+_STRENGTH: dict[Tone, int] = {None: 0, BLUE: 1, AMBER: 1, RED: 2}
 
 
 def due_tone(due: datetime | None, now: datetime, soon_hours: float) -> Tone:

@@ -5,6 +5,9 @@ Two ways in, one message: `run_guarded` wraps each page run (streamlit_app.py, s
 too) and `on_script_error` is st.App's hook for errors in widget callbacks (dashboard/web/server.py).
 st.stop / st.rerun / st.switch_page raise Streamlit's ScriptControlException, a BaseException,
 so `except Exception` leaves that control flow alone.
+
+An unreachable database is not an unexpected error (issue 18): both ways in hand it to
+ui/db_outage, which says so in the person's language and brings the page back by itself.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from streamlit.errors import FragmentHandledException
 
 from dashboard import clock
 from dashboard.i18n import DEFAULT_LANGUAGE, set_language, t
+from dashboard.ui.db_outage import begin_waiting, show_database_unavailable
+from db.outage import database_unavailable
 
 LOGGER_NAME = "dashboard.unexpected_error"
 _log = logging.getLogger(LOGGER_NAME)
@@ -53,6 +58,11 @@ def show_unexpected_error(exc: BaseException) -> str:
 
 def on_script_error(exc: Exception) -> bool:
     """st.App's hook: our message instead of Streamlit's exception box (True = suppress it)."""
+    if database_unavailable(exc):  # a callback's write found no database: the page waits
+        begin_waiting(exc)
+        set_language(st.session_state.get("lang", DEFAULT_LANGUAGE))
+        show_database_unavailable()
+        return True
     show_unexpected_error(exc)
     return True
 
@@ -64,4 +74,7 @@ def run_guarded(body: Callable[[], None]) -> None:
     except FragmentHandledException:
         raise  # a fragment's error was already shown (through on_script_error) where it happened
     except Exception as exc:
+        if database_unavailable(exc):  # the next run shows the notice alone, at the same address
+            begin_waiting(exc)
+            st.rerun()
         show_unexpected_error(exc)

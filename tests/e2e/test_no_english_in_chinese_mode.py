@@ -31,7 +31,8 @@ HEADING = {"home": "您好", "case_detail": t("page.case_detail"), "intake": t("
            "dispatch_board": t("board.title"), "admin_rules": t("admin.title"), "overview": t("overview.title"),
            "overdue": t("page.overdue"), "hq_review": t("review.page.hq_review"),
            "branch_feedback": t("review.page.branch_feedback"), "supervision": t("review.page.supervision"),
-           "weekly_summary": t("review.page.weekly_summary")}
+           "weekly_summary": t("review.page.weekly_summary"), "people": t("page.people"),
+           "major_cases": t("page.major_cases")}
 # Words that are the same in Chinese: file types and units, and the language switch ("语言 / Language",
 # "English"). A token with a digit in it (a case number, D1–D7, T1–T4, a plate) is a code, not a word.
 ALLOWED = {"CSV", "csv", "xlsx", "xls", "Excel", "Word", "PDF", "JPEG", "JPG", "PNG", "HEIC", "EXIF", "SHA", "MB", "KB", "GB",

@@ -150,7 +150,7 @@ def test_the_export_has_the_filtered_rows_with_chinese_headers_in_csv_and_excel(
     rows = overdue_export(session, actor_for("admin"), OverdueFilters(kinds=("D1",)), now=NOW)
     frame = rows_frame(rows, NOW, 24).drop(columns=["case_id"])
     csv = to_csv_bytes(frame).decode("utf-8-sig")
-    assert csv.splitlines()[0].startswith("状态,报案号,时效类型,审核要点,责任人,应完成时间")
+    assert csv.splitlines()[0].startswith("状态,报案号,红黄蓝,时效类型,审核要点,责任人,应完成时间")
     assert cases["gz"].case_no in csv and "2026-11-21 10:00" in csv  # due in Asia/Shanghai
     sheet = openpyxl.load_workbook(io.BytesIO(to_excel_bytes({"overdue": frame}))).active
     assert sheet.max_row == len(rows) + 1 and sheet["B1"].value == "报案号"

@@ -15,11 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dashboard import clock
 from dashboard.rules.case_states import is_pending
 from dashboard.rules.deadlines import deadline_status
+from dashboard.rules.personal_data import shown_phone
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.cases.access import find_case_id as _find_case_id
@@ -28,7 +29,9 @@ from dashboard.services.cases.timeline_query import TIMELINE, decode_params
 from dashboard.services.errors import NotFound
 from dashboard.services.statements import read, read_prepared
 from dashboard.services.capability import requires
-from db.models import ClaimCase, Person, TierRuleSet
+from db.models import CatastropheEvent, ClaimCase, Person, RiskRuleSet, TierRuleSet
+
+MAJOR_OWNER = aliased(Person)
 
 ROWS_PER_SOURCE = 500  # bound per source table; a real case has a few dozen rows in each
 # History kinds already shown from their own table (richer there); the rest of case_event is shown.
@@ -90,6 +93,7 @@ class DetailFacts:
     insured_name: str
     driver_name: str | None
     reporter_name: str
+    reporter_phone: str | None  # masked for a role without personal.contact (rules/personal_data)
     plate_no: str | None
     vehicle_model: str | None
     accident_type: str
@@ -99,11 +103,28 @@ class DetailFacts:
     sub_branch_name: str
     surveyor_id: int
     surveyor_name: str
+    surveyor_phone: str | None  # masked likewise
     description: str | None
     is_major: bool
     closed_at: datetime | None
     reopen_count: int
     version: int
+    # Red / yellow / blue (docs/DOMAIN.md §6): the facts the rule read, its result and version.
+    vehicle_damage: Decimal | None = None
+    property_damage: Decimal | None = None
+    loss_ratio_pct: Decimal | None = None
+    claim_count: int | None = None
+    accident_handling: str | None = None
+    surveyor_doubts: tuple[str, ...] = ()
+    doubt_reason: str | None = None
+    risk_colour: str | None = None
+    risk_criteria: tuple[str, ...] = ()
+    risk_rule_version: int | None = None
+    # Major case (docs/DOMAIN.md §8)
+    major_reason: str | None = None
+    major_owner_name: str | None = None
+    major_flagged_at: datetime | None = None
+    catastrophe_name: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -137,8 +158,11 @@ def _deadline_line(deadline_id: int, d: dict[str, Any], now: datetime) -> Deadli
 
 _FACT_COLUMNS = ("id", "case_no", "state", "tier", "current_estimate", "tiered_at", "report_time", "accident_time",
                  "province", "city", "address", "business_line", "policy_no", "insured_name", "driver_name",
-                 "reporter_name", "plate_no", "vehicle_model", "accident_type", "compulsory_only", "branch_id",
-                 "surveyor_id", "description", "is_major", "closed_at", "reopen_count", "version")
+                 "reporter_name", "reporter_phone", "plate_no", "vehicle_model", "accident_type", "compulsory_only",
+                 "branch_id", "surveyor_id", "description", "is_major", "closed_at", "reopen_count", "version",
+                 "vehicle_damage", "property_damage", "loss_ratio_pct", "claim_count", "accident_handling",
+                 "surveyor_doubts", "doubt_reason", "risk_colour", "risk_criteria", "major_reason",
+                 "major_flagged_at")
 
 
 @lru_cache(maxsize=1)
@@ -148,12 +172,18 @@ def _facts_query() -> Select:
     branch, sub = BRANCH, SUB_BRANCH
     return (select(*(getattr(ClaimCase, c) for c in _FACT_COLUMNS), branch.name.label("branch_name"),
                    sub.name.label("sub_branch_name"), Person.full_name.label("surveyor_name"),
+                   Person.phone.label("surveyor_phone"),
                    TierRuleSet.version.label("tier_rule_version"),
-                   (TierRuleSet.branch_id.is_not(None)).label("tier_rule_branch_specific"))
+                   (TierRuleSet.branch_id.is_not(None)).label("tier_rule_branch_specific"),
+                   RiskRuleSet.version.label("risk_rule_version"), MAJOR_OWNER.full_name.label("major_owner_name"),
+                   CatastropheEvent.name.label("catastrophe_name"))
             .join(branch, branch.id == ClaimCase.branch_id)
             .join(sub, sub.id == ClaimCase.sub_branch_id)
             .join(Person, Person.id == ClaimCase.surveyor_id)
             .outerjoin(TierRuleSet, TierRuleSet.id == ClaimCase.tier_rule_set_id)
+            .outerjoin(RiskRuleSet, RiskRuleSet.id == ClaimCase.risk_rule_set_id)
+            .outerjoin(MAJOR_OWNER, MAJOR_OWNER.id == ClaimCase.major_owner_id)
+            .outerjoin(CatastropheEvent, CatastropheEvent.id == ClaimCase.catastrophe_event_id)
             .where(ClaimCase.id == bindparam("case_id")))
 
 
@@ -169,6 +199,11 @@ def _visible_facts(session: Session, actor: Actor, case_id: int) -> DetailFacts:
         raise NotFound()
     values = dict(row._mapping)
     values["tier_rule_branch_specific"] = bool(values["tier_rule_branch_specific"])
+    values["surveyor_doubts"] = tuple(values["surveyor_doubts"] or ())
+    values["risk_criteria"] = tuple(values["risk_criteria"] or ())
+    may_see = actor.may("personal.contact")
+    for column in ("reporter_phone", "surveyor_phone"):
+        values[column] = shown_phone(values[column], may_see)
     return DetailFacts(**values)
 
 

@@ -37,6 +37,7 @@ from dashboard import clock
 from dashboard.i18n import CATALOG
 from dashboard.services.actor import Actor
 from dashboard.rules.intake_fields import visible
+from dashboard.services.cases.risk import active_risk_rules, colour_of_values
 from dashboard.services.errors import FieldError, UserError
 from dashboard.rules.case_input import INPUT_FIELDS, CaseInput, case_columns, check_case_input
 from dashboard.services.cases.intake import load_reference
@@ -59,7 +60,11 @@ INSERT_COLUMNS = (
     "policy_start_date", "insured_name", "driver_name", "reporter_name", "reporter_phone", "plate_no",
     "vehicle_model", "vehicle_age_years", "vehicle_imported", "vehicle_sum_insured", "vehicle_use",
     "accident_type", "compulsory_only", "branch_id", "sub_branch_id", "surveyor_id", "description",
+    "vehicle_damage", "property_damage", "loss_ratio_pct", "claim_count", "accident_handling", "surveyor_doubts",
+    "doubt_reason",
 )
+# The colour each row gets before its INSERT (services/cases/risk).
+RISK_COLUMNS = ("risk_colour", "risk_criteria", "risk_rule_set_id")
 EXAMPLE_ROW: dict[str, str] = {
     "case_no": "RPT202611200001", "report_time": "2026-11-20 09:15", "accident_time": "2026-11-20 08:40",
     "province": "广东省", "city": "广州市", "address": "天河区天河路385号", "business_line": "车险",
@@ -68,6 +73,8 @@ EXAMPLE_ROW: dict[str, str] = {
     "vehicle_model": "丰田凯美瑞", "vehicle_age_years": "3", "vehicle_imported": "否",
     "vehicle_sum_insured": "200000.00", "vehicle_use": "家庭自用", "accident_type": "碰撞",
     "compulsory_only": "否", "sub_branch": "gz", "surveyor": "gz_surveyor1", "description": "两车追尾，无人伤",
+    "vehicle_damage": "3000", "property_damage": "0", "loss_ratio_pct": "20", "claim_count": "1",
+    "accident_handling": "交警或派出所处理", "surveyor_doubts": "", "doubt_reason": "",
 }
 
 Progress = Callable[[int, int], None]
@@ -336,6 +343,9 @@ def import_cases(session: Session, actor: Actor, filename: str, content: bytes, 
         session.rollback()
         report.seconds = time.perf_counter() - started
         return report
+    rules = active_risk_rules(session)
+    for _row, values in report.valid:
+        values.update(zip(RISK_COLUMNS, colour_of_values(values, rules)))
     cursor = session.connection().connection.driver_connection.cursor()
     total = report.valid_rows
     try:
@@ -343,9 +353,10 @@ def import_cases(session: Session, actor: Actor, filename: str, content: bytes, 
             chunk = report.valid[start:start + CHUNK_ROWS]
             ids = execute_values(
                 cursor,
-                f"INSERT INTO claim_case ({', '.join(INSERT_COLUMNS)}, state, tier, created_by, created_at) "
-                "VALUES %s RETURNING id, case_no",
-                [(*(v[c] for c in INSERT_COLUMNS), "reported", "T0", actor.person_id, now) for _, v in chunk],
+                f"INSERT INTO claim_case ({', '.join(INSERT_COLUMNS + RISK_COLUMNS)}, state, tier, created_by, "
+                "created_at) VALUES %s RETURNING id, case_no",
+                [(*(v[c] for c in INSERT_COLUMNS + RISK_COLUMNS), "reported", "T0", actor.person_id, now)
+                 for _, v in chunk],
                 page_size=CHUNK_ROWS, fetch=True)
             by_no = {v["case_no"]: v for _, v in chunk}
             execute_values(
@@ -356,6 +367,7 @@ def import_cases(session: Session, actor: Actor, filename: str, content: bytes, 
                     "surveyor_id": by_no[case_no]["surveyor_id"],
                     "business_line": by_no[case_no]["business_line"],
                     "report_time": by_no[case_no]["report_time"].isoformat(), "source": "import",
+                    "risk_colour": by_no[case_no]["risk_colour"], "risk_criteria": by_no[case_no]["risk_criteria"],
                     "file": _file_name(filename),
                 }, ensure_ascii=False)) for case_id, case_no in ids],
                 template="(%s, %s, %s, %s, %s::jsonb)", page_size=CHUNK_ROWS)

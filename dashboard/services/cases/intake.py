@@ -33,6 +33,7 @@ from dashboard.services.cases.access import find_case_id, load_visible_case
 from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import FieldError, ValidationFailed
 from dashboard.services.cases.history import record_event
+from dashboard.services.cases.risk import classify_case
 from dashboard.services.reference import get_setting
 from dashboard.services.capability import requires
 from db.models import ClaimCase, OrgUnit, Person, RoleAssignment
@@ -116,9 +117,11 @@ def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime
         if "case_no" in str(exc.orig):
             raise ValidationFailed([ref.duplicate_error(values["case_no"])]) from exc
         raise
+    classify_case(session, case, actor_id=actor.person_id, now=now, record=False)
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="case_registered", at=now,
                  case_no=case.case_no, sub_branch_id=case.sub_branch_id, surveyor_id=case.surveyor_id,
-                 business_line=case.business_line, report_time=case.report_time)
+                 business_line=case.business_line, report_time=case.report_time,
+                 risk_colour=case.risk_colour, risk_criteria=list(case.risk_criteria or []))
     estimate = values["initial_estimate"]
     tier = case.tier
     if estimate is None:

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.rules.case_states import REOPENED, manual_targets, transition_error
+from dashboard.rules.risk_colour import RED
 from dashboard.services.actor import Actor
 from dashboard.services.cases.access import load_visible_case
 from dashboard.services.stale import stale_case
@@ -15,7 +16,7 @@ from dashboard.services.errors import PermissionDenied, UserError
 from dashboard.services.cases.history import record_event
 from dashboard.services.capability import requires
 from dashboard.services.clocks.deadlines import stop_case_clocks
-from db.models import ClaimCase
+from db.models import ClaimCase, Upload
 
 # Who may move a case forward by hand (within the cases they may see). HQ reviewers, supervisors
 # and the executive office read and comment; they do not run the claim (docs/DOMAIN.md §1).
@@ -44,6 +45,10 @@ def advance_state(session: Session, actor: Actor, case_id: int, to_state: str, e
     error = transition_error(case.state, to_state)
     if error:
         raise UserError(error, field="to_state", current=case.state, target=to_state)
+    if to_state == "closed" and case.risk_colour == RED and not session.scalar(
+            select(Upload.id).where(Upload.case_id == case_id, Upload.kind == "investigation_report").limit(1)):
+        # 红区案件以严为主 (docs/DOMAIN.md §6): not closed before the investigation report is in.
+        raise UserError("detail.state.red_needs_report", field="to_state")
     before = case.state
     values: dict[str, object] = {"state": to_state, "version": ClaimCase.version + 1}
     if to_state == "closed":

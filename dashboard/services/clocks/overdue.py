@@ -42,6 +42,7 @@ class OverdueFilters:
     due_from: date | None = None  # Asia/Shanghai calendar dates, inclusive
     due_to: date | None = None
     statuses: tuple[str, ...] = STATUSES
+    colour: str | None = None  # the case's red / yellow / blue (docs/DOMAIN.md §6)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class OverdueRow:
     # A case's points share their person and due time; without these they read as duplicates.
     point_seq: int | None = None
     round_no: int | None = None
+    risk_colour: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class _Query:
             out.append(kind_col.in_([k for k in f.kinds if k in DEADLINE_KINDS]))
         if f.tiers:
             out.append(ClaimCase.tier.in_(list(f.tiers)))
+        if f.colour:
+            out.append(ClaimCase.risk_colour == f.colour)
         if f.due_from is not None:
             out.append(due_col >= _local_midnight(f.due_from))
         if f.due_to is not None:
@@ -162,6 +166,7 @@ class _Query:
             self.branch.name, self.sub.name, ClaimCase.tier,
             # A subquery per listed row, not a join: one more join cost the list ~2 ms of planning.
             select(OpinionPoint.seq).where(OpinionPoint.id == d5_point_id()).scalar_subquery(), d5_round(),
+            ClaimCase.risk_colour,
         )
 
     def rows(self) -> Select:
@@ -277,8 +282,9 @@ def _live_and_kept(actor: Actor, filters: OverdueFilters) -> tuple[OverdueFilter
 def _reads_kept_counts(actor: Actor, filters: OverdueFilters) -> bool:
     """Whether the clocks met late and the violations come from the counts the database keeps per
     branch and type (migration 0020): for national people filtering by branch and type alone.
-    A sub-branch, tier, due window or person, or a narrower scope, is counted live."""
-    return (actor.is_national and filters.sub_branch_id is None and not filters.tiers and filters.due_from is None
+    A sub-branch, tier, colour, due window or person, or a narrower scope, is counted live."""
+    return (actor.is_national and filters.sub_branch_id is None and not filters.tiers and not filters.colour
+            and filters.due_from is None
             and filters.due_to is None and not (filters.person and filters.person.strip()))
 
 
@@ -384,7 +390,8 @@ def _violations_statement(actor: Actor, filters: OverdueFilters) -> Select:
     branch, person = BRANCH, CHARGED
     counted = select(Violation.branch_id, Violation.kind, func.count().label("n")).select_from(Violation)
     conditions = _Query._common_filters(filters, Violation.branch_id, Violation.kind, Violation.due_at)
-    needs_case = filters.sub_branch_id is not None or bool(filters.tiers) or not actor.is_national
+    needs_case = (filters.sub_branch_id is not None or bool(filters.tiers) or bool(filters.colour)
+                  or not actor.is_national)
     if needs_case:
         counted = counted.outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
     if filters.person and filters.person.strip():

@@ -19,7 +19,9 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH, DELEGATE, DISPATCHED_PERSON, SUB_BRANCH, SURVEYOR
 from dashboard.rules.delegates import delegate_order, person_rank, position_ranks
+from dashboard.rules.personal_data import shown_phone
 from dashboard.services.cases.access import find_case_id, load_visible_case
+from dashboard.services.cases.risk import colour_rank
 from dashboard.services.dispatching.dispatch import case_tier_table
 from dashboard.services.errors import NotFound
 from dashboard.services.stale import stale_case
@@ -40,6 +42,7 @@ class BoardFilter:
     tier: str | None = None
     reported_from: date | None = None  # business dates (Asia/Shanghai), inclusive
     reported_to: date | None = None
+    colour: str | None = None  # red / yellow / blue (docs/DOMAIN.md §6)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class BoardRow:
     # 单保交强险: over 50,000 the case is T1 whatever the amount (docs/DOMAIN.md §3), so the board says why.
     compulsory_only: bool = False
     version: int = 0  # the case's version as read: the act panel's writes name it
+    risk_colour: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,10 @@ def _conditions(actor: Actor, filters: BoardFilter) -> tuple[list, object]:
         where.append(ClaimCase.report_time >= _day_start(filters.reported_from))
     if filters.reported_to:
         where.append(ClaimCase.report_time < _day_start(filters.reported_to + timedelta(days=1)))
+    if filters.colour:
+        where.append(ClaimCase.risk_colour == filters.colour)
     return where, status_rank
+
 
 
 # A dispatch as DispatchInfo reads it, less its case: one list for the JSON the board page carries
@@ -157,8 +164,10 @@ def _page_statement(actor: Actor, filters: BoardFilter, limit: int, offset: int)
     branch, sub, surveyor = BRANCH, SUB_BRANCH, SURVEYOR
     # Choose the page's cases first, then name them: joining names before the sort named every
     # case on the board (9,000 at 1M cases) to show 50 (bench/RESULTS.md).
-    page = (select(ClaimCase.id, status_rank.label("rank"), ClaimCase.report_time).where(*where)
-            .order_by(status_rank, ClaimCase.report_time.desc(), ClaimCase.id.desc())
+    colour = colour_rank()
+    page = (select(ClaimCase.id, status_rank.label("rank"), colour.label("colour_rank"), ClaimCase.report_time)
+            .where(*where)
+            .order_by(status_rank, colour, ClaimCase.report_time.desc(), ClaimCase.id.desc())
             .limit(limit).offset(offset).subquery("page"))
     # Each case's dispatches come with it, as a JSON list (one statement for the page, not two).
     return (select(*_row_columns(page.c.rank))
@@ -166,7 +175,7 @@ def _page_statement(actor: Actor, filters: BoardFilter, limit: int, offset: int)
             .join(branch, branch.id == ClaimCase.branch_id)
             .join(sub, sub.id == ClaimCase.sub_branch_id)
             .join(surveyor, surveyor.id == ClaimCase.surveyor_id)
-            .order_by(page.c.rank, page.c.report_time.desc(), page.c.id.desc()))
+            .order_by(page.c.rank, page.c.colour_rank, page.c.report_time.desc(), page.c.id.desc()))
 
 
 def _row_columns(rank) -> tuple:
@@ -176,13 +185,15 @@ def _row_columns(rank) -> tuple:
         func.json_build_array()))).where(Dispatch.case_id == ClaimCase.id).scalar_subquery()
     return (ClaimCase.id, ClaimCase.case_no, BRANCH.name, SUB_BRANCH.name, ClaimCase.state, ClaimCase.tier,
             ClaimCase.current_estimate, ClaimCase.report_time, SURVEYOR.full_name, rank,
-            ClaimCase.first_dispatched_at, ClaimCase.compulsory_only, dispatches, ClaimCase.version)
+            ClaimCase.first_dispatched_at, ClaimCase.compulsory_only, dispatches, ClaimCase.version,
+            ClaimCase.risk_colour)
 
 
 def _board_row(r, now: datetime) -> BoardRow:
     return BoardRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], STATUSES[r[9]], r[10],
                     int((now - r[10]).total_seconds() // 3600) if r[10] else None,
-                    dispatches=[_dispatch_info(r[0], d) for d in r[12]], compulsory_only=bool(r[11]), version=r[13])
+                    dispatches=[_dispatch_info(r[0], d) for d in r[12]], compulsory_only=bool(r[11]), version=r[13],
+                    risk_colour=r[14])
 
 
 @requires("dispatch.board")
@@ -193,7 +204,8 @@ def board_count(session: Session, actor: Actor, filters: BoardFilter) -> int:
 @requires("dispatch.board")
 def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: int = 50, offset: int = 0,
                now: datetime | None = None, total: int | None = None) -> BoardPage:
-    """One page of the board, most urgent first (awaiting dispatch, awaiting estimate, dispatched).
+    """One page of the board, most urgent first (awaiting dispatch, awaiting estimate, dispatched),
+    red cases first within each.
 
     `total`: the count the caller already has from board_count (not counted again)."""
     now = clock.or_now(now)
@@ -244,6 +256,22 @@ def case_dispatches(session: Session, actor: Actor, case_id: int) -> list[Dispat
     """The dispatches of one case the actor may see (for acting from the board)."""
     load_visible_case(session, actor, case_id)
     return [_dispatch_info(case_id, r) for r in read(session, _CASE_DISPATCHES, {"case_id": case_id})]
+
+
+_CASE_PHONES = (select(Dispatch.id, DISPATCHED_PERSON.phone, DELEGATE.phone).select_from(Dispatch)
+                .join(DISPATCHED_PERSON, DISPATCHED_PERSON.id == Dispatch.person_id)
+                .outerjoin(DELEGATE, DELEGATE.id == Dispatch.delegate_person_id)
+                .where(Dispatch.case_id == bindparam("case_id")))
+
+
+@requires("dispatch.board")
+def dispatch_phones(session: Session, actor: Actor, case_id: int) -> dict[int, tuple[str | None, str | None]]:
+    """dispatch id -> (the dispatched person's phone, the delegate's) for the call the board records:
+    whole for a role that calls people (personal.contact), masked for anyone else."""
+    load_visible_case(session, actor, case_id)
+    may_see = actor.may("personal.contact")
+    return {dispatch_id: (shown_phone(person, may_see), shown_phone(delegate, may_see))
+            for dispatch_id, person, delegate in read(session, _CASE_PHONES, {"case_id": case_id})}
 
 
 @requires("dispatch.act")

@@ -17,9 +17,12 @@ from dashboard.rules.notifications import (
     NoticeFacts, render_copy, render_dispatch, render_go_instead, render_name_person,
 )
 from dashboard.rules.amounts import AmountProblem, needs_confirmation, parse_amount
+from dashboard.rules.case_input import ESTIMATE_NOTE_MAX_CHARS, problem_error
+from dashboard.rules.intake_fields import FieldProblem, clean_text
 from dashboard.rules.contact_reasons import reason_from_words, reason_problem
 from dashboard.rules.tiers import NOT_TIERED, TierBand, lower_bands, next_band, rank_of, tier_for
 from dashboard.services.actor import Actor
+from dashboard.services.cases.major import flag_over_authority
 from dashboard.services.cases.access import load_visible_case
 from dashboard.rules.deadlines import dispatch_subject, survey_subject
 from dashboard.services.clocks.deadlines import start_deadline
@@ -138,6 +141,15 @@ def _check_amount(raw: object) -> Decimal:
         raise ValidationFailed([FieldError("estimate", f"amount.{problem.reason}", {"value": problem.text})]) from None
 
 
+def _check_note(note: object) -> str | None:
+    """The note beside an estimate, read as every typed text is: a NUL or another control character
+    is refused by name (the dispatch board passed one on and the driver raised; issue 18)."""
+    try:
+        return clean_text(note, max_len=ESTIMATE_NOTE_MAX_CHARS)
+    except FieldProblem as problem:
+        raise ValidationFailed([problem_error("estimate_note", problem)]) from None
+
+
 @requires("case.estimate")
 def record_estimate(session: Session, actor: Actor, case_id: int, amount: object, *, note: str | None = None,
                     now: datetime | None = None, expected_version: int | None = None,
@@ -155,7 +167,17 @@ def record_estimate(session: Session, actor: Actor, case_id: int, amount: object
     now = clock.or_now(now)
     if not actor.may("case.estimate"):
         raise PermissionDenied()
-    value = _check_amount(amount)
+    problems: list[FieldError] = []  # both fields are named when both are wrong
+    try:
+        value = _check_amount(amount)
+    except ValidationFailed as refusal:
+        problems.extend(refusal.errors)
+    try:
+        note = _check_note(note)
+    except ValidationFailed as refusal:
+        problems.extend(refusal.errors)
+    if problems:
+        raise ValidationFailed(problems)
     limit = Decimal(str(get_setting(session, "estimate.confirm_above")))
     if needs_confirmation(value, limit) and not confirmed:
         raise NeedsConfirmation("amount.confirm_large", field="estimate", amount=value, limit=limit)
@@ -187,6 +209,7 @@ def record_estimate(session: Session, actor: Actor, case_id: int, amount: object
     result = EstimateResult(case.id, estimate.id, value, tier_before, tier_after, escalated, case_no=case.case_no)
     if escalated and band is not None:
         _dispatch_band(session, actor, case, table, band, first=tier_before == NOT_TIERED, now=now, result=result)
+    flag_over_authority(session, case, actor_id=actor.person_id, now=now)  # 重大案件 (docs/DOMAIN.md §8)
     session.commit()
     return result
 

@@ -235,6 +235,25 @@ def pending_ageing(session: Session, actor: Actor, flt: OverviewFilter, now: dat
     return overview_figures(session, actor, flt, now).ageing
 
 
+@requires("overview.read")
+def colour_share_by_unit(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
+    """Red / yellow / blue (docs/DOMAIN.md §6) of the filtered tiered motor cases, per unit (branch,
+    or sub-branch once one branch is chosen): cases and share of the unit's coloured cases."""
+    validate_filter(flt)
+    unit = _unit_column(flt)
+    counted = (select(unit.label("unit_id"), ClaimCase.risk_colour.label("colour"), func.count().label("cases"))
+               .where(*case_conditions(flt, actor), ClaimCase.risk_colour.is_not(None))
+               .group_by(unit, ClaimCase.risk_colour).subquery("counted"))
+    rows = session.execute(
+        select(counted.c.unit_id, OrgUnit.name, counted.c.colour, counted.c.cases)
+        .join(OrgUnit, OrgUnit.id == counted.c.unit_id).order_by(OrgUnit.name, counted.c.colour)).all()
+    totals: dict[int, int] = {}
+    for unit_id, _name, _colour, n in rows:
+        totals[unit_id] = totals.get(unit_id, 0) + n
+    return [{"unit_id": u, "unit": name, "colour": colour, "cases": n, "share": n / totals[u]}
+            for u, name, colour, n in rows]
+
+
 def _ranked(rows: list) -> list[dict]:
     result = [{"unit_id": u, "unit": n, "on_time": a, "decided": b, "rate": (a / b) if b else None}
               for u, n, a, b in rows]
@@ -393,7 +412,7 @@ def _cases_page_statement(actor: Actor, flt: OverviewFilter, status: str, limit:
     return (
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, Person.full_name,
-               ClaimCase.closed_at)
+               ClaimCase.closed_at, ClaimCase.risk_colour)
         .select_from(page).join(ClaimCase, ClaimCase.id == page.c.id)
         .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
         .join(Person, Person.id == ClaimCase.surveyor_id)
@@ -412,7 +431,7 @@ def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, statu
                                   lambda: _cases_page_statement(actor, flt, status, limit, offset),
                                   limit=max(limit, 0), total=total)
     keys = ("case_id", "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time",
-            "tiered_at", "surveyor", "closed_at")
+            "tiered_at", "surveyor", "closed_at", "risk_colour")
     return total, [dict(zip(keys, row)) for row in rows]
 
 

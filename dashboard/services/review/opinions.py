@@ -185,8 +185,11 @@ def decide_point(session: Session, actor: Actor, point_id: int, verdict: str, re
     if point.status != "answered":
         raise UserError("review.verdict.not_answered", n=point.seq)
     reason = (reason or "").strip()
-    if verdict == "sent_back" and text_problem(reason):
+    problem = text_problem(reason)
+    if verdict == "sent_back" and problem == "review.text.empty":
         raise ValidationFailed([FieldError(field="reason", key="review.verdict.reason_required")])
+    if reason and problem and problem != "review.text.empty":  # kept with either verdict (a NUL: issue 18)
+        raise ValidationFailed([FieldError(field="reason", key=problem)])
     answer = session.scalars(select(PointAnswer).where(PointAnswer.point_id == point.id)
                              .order_by(PointAnswer.id.desc())).first()
     session.add(PointVerdict(point_id=point.id, answer_id=answer.id, verdict=verdict, reason=reason or None,

@@ -16,6 +16,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.rules.deadlines import initial_review_subject, sql_initial_review_subject
 from dashboard.services.clocks.deadlines import start_deadline
+from dashboard.services.cases.risk import colour_rank
 from dashboard.services.statements import built_once, count_then_page
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
@@ -92,6 +93,7 @@ class QueueFilters:
     tier: str | None = None
     queue_date: date | None = None
     case_no: str | None = None
+    colour: str | None = None  # red / yellow / blue (docs/DOMAIN.md §6)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class QueueRow:
     photo_uploaded: bool
     report_uploaded: bool
     open_points: int
+    risk_colour: str | None = None
 
 
 def _queue_conditions(filters: QueueFilters) -> list:
@@ -127,6 +130,8 @@ def _queue_conditions(filters: QueueFilters) -> list:
         conditions.append(ReviewQueueEntry.queue_date == filters.queue_date)
     if filters.case_no and filters.case_no.strip():
         conditions.append(ClaimCase.case_no.ilike(f"%{filters.case_no.strip()}%"))
+    if filters.colour:
+        conditions.append(ClaimCase.risk_colour == filters.colour)
     return conditions
 
 
@@ -155,19 +160,21 @@ def _queue_page_statement(filters: QueueFilters, limit: int, offset: int) -> Sel
     return (
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.tiered_at, ReviewQueueEntry.queue_date, d4_due,
-               ReviewQueueEntry.reviewed_at, func.coalesce(persons, ""), has_photo, has_report, open_points)
+               ReviewQueueEntry.reviewed_at, func.coalesce(persons, ""), has_photo, has_report, open_points,
+               ClaimCase.risk_colour)
         .join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
         .join(branch, branch.id == ClaimCase.branch_id)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
         .where(and_(True, *_queue_conditions(filters)))
-        .order_by(ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
+        # 红区 first (以严为主, docs/DOMAIN.md §6), then newest tiered.
+        .order_by(colour_rank(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
         .limit(limit).offset(offset))
 
 
 @requires("review.queue")
 def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFilters(), *,
                  limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[QueueRow]]:
-    """The queue, newest tiered first, filtered and paginated in SQL; HQ review only.
+    """The queue, red cases first then newest tiered, filtered and paginated in SQL; HQ review only.
 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """

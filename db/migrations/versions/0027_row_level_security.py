@@ -145,7 +145,11 @@ def _create_roles() -> None:
     for role in ROLES:
         op.execute(f"""
             DO $$ BEGIN
-              CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+              -- Only when missing: CREATE ROLE checks the CREATEROLE privilege before it finds the role
+              -- exists, so an owner without it failed even where a DBA had created the roles.
+              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+              END IF;
             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
             END $$""")
         # The owner connects and switches to the role: a superuser may always; anyone else must be

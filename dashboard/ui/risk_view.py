@@ -1,0 +1,110 @@
+"""Red / yellow / blue on the pages (docs/DOMAIN.md §6): the badge every case list and the case page
+show, why the case has its colour, and the case page's form for the rule's facts.
+
+The form writes the case version it was drawn with (a button callback), so a colleague's change
+since is refused with who and when, and the facts typed stay on the form (issue 18)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.rules.risk_colour import DOUBTS, HANDLINGS
+from dashboard.services.actor import Actor
+from dashboard.services.cases.detail import DetailFacts
+from dashboard.services.cases.risk import RiskChange, update_risk_facts
+from dashboard.ui.format import plain
+from dashboard.ui.forms import run_write, show_outcome
+from dashboard.ui.tones import AMBER, BLUE, RED, Tone
+
+RISK_TONES: dict[str | None, Tone] = {"red": RED, "yellow": AMBER, "blue": BLUE, None: None}
+_BADGE_COLOURS = {"red": "red", "yellow": "orange", "blue": "blue"}
+SLOT = "detail_risk"
+
+
+def badge_text(colour: str | None) -> str:
+    """The list cell: 红·严查 / 黄·常规 / 蓝·快赔, or — for a case without a colour (not motor)."""
+    return t(f"risk.badge.{colour}") if colour else t("risk.badge.none")
+
+
+def badge_column(colours: Sequence[str | None]) -> tuple[list[str], list[Tone]]:
+    """A list's colour column: the texts and their tones (for ui/tones.tagged)."""
+    return [badge_text(c) for c in colours], [RISK_TONES.get(c) for c in colours]
+
+
+def colour_filter_label(colour: str | None) -> str:
+    return t("common.all") if colour is None else badge_text(colour)
+
+
+def why(colour: str | None, criteria: Sequence[str]) -> str:
+    """One sentence: the red criteria that fired, the blue ones that all held, or what keeps it from blue."""
+    if colour is None:
+        return t("risk.not_motor")
+    names = "、".join(t(f"risk.criterion.{c}") for c in criteria) or "—"
+    return t(f"risk.why.{colour}", criteria=names)
+
+
+def render_risk_summary(f: DetailFacts) -> None:
+    """Under the case's figures: its badge, why, and the rule version it was classified by."""
+    if f.risk_colour is None:
+        if f.business_line == "motor":
+            st.caption(t("risk.not_motor"))
+        return
+    left, right = st.columns([1, 6], vertical_alignment="center")
+    with left:
+        st.badge(badge_text(f.risk_colour), color=_BADGE_COLOURS[f.risk_colour])
+    right.markdown(plain(why(f.risk_colour, f.risk_criteria)))
+    if f.risk_rule_version:
+        right.caption(t("risk.rule_version", version=f.risk_rule_version))
+
+
+def _amount_text(value: Decimal | None) -> str:
+    return "" if value is None else format(Decimal(value).normalize(), "f")
+
+
+def render_risk_form(actor: Actor, f: DetailFacts) -> None:
+    """The rule's facts, editable by who surveys or runs the claim; the colour follows at once."""
+    if f.business_line != "motor":
+        return
+    editable = actor.may("case.risk_facts")
+    with st.expander(t("risk.form.title"), expanded=False):
+        show_outcome(SLOT)
+        key = f"risk_{f.id}_{f.version}"  # a case that moved gets fresh fields with its new facts
+        with st.form(f"risk_form_{f.id}"):
+            c1, c2, c3, c4 = st.columns(4)
+            c1.text_input(t("cases.field.vehicle_damage"), value=_amount_text(f.vehicle_damage),
+                          key=f"{key}_vehicle_damage", disabled=not editable)
+            c2.text_input(t("cases.field.property_damage"), value=_amount_text(f.property_damage),
+                          key=f"{key}_property_damage", disabled=not editable)
+            c3.text_input(t("cases.field.loss_ratio_pct"), value=_amount_text(f.loss_ratio_pct),
+                          key=f"{key}_loss_ratio_pct", disabled=not editable)
+            c4.text_input(t("cases.field.claim_count"), value="" if f.claim_count is None else str(f.claim_count),
+                          key=f"{key}_claim_count", disabled=not editable)
+            st.selectbox(t("cases.field.accident_handling"), HANDLINGS,
+                         index=HANDLINGS.index(f.accident_handling) if f.accident_handling else None,
+                         format_func=lambda h: t(f"risk.handling.{h}"), placeholder=t("risk.form.unknown"),
+                         key=f"{key}_accident_handling", disabled=not editable)
+            st.multiselect(t("cases.field.surveyor_doubts"), DOUBTS, default=list(f.surveyor_doubts),
+                           format_func=lambda d: t(f"risk.doubt.{d}"), placeholder=t("risk.form.no_doubt"),
+                           key=f"{key}_surveyor_doubts", disabled=not editable)
+            st.text_area(t("cases.field.doubt_reason"), value=f.doubt_reason or "", max_chars=500,
+                         key=f"{key}_doubt_reason", disabled=not editable, height=80)
+            st.form_submit_button(t("risk.form.save"), type="primary", disabled=not editable, on_click=_save,
+                                  args=(actor, f.id, f.version, key))
+
+
+_FIELDS = ("vehicle_damage", "property_damage", "loss_ratio_pct", "claim_count", "accident_handling",
+           "surveyor_doubts", "doubt_reason")
+
+
+def _message(change: RiskChange) -> tuple[str, str]:
+    if not change.changed:
+        return "info", t("risk.form.unchanged", case_no=change.case_no)
+    return "success", t("risk.form.saved", case_no=change.case_no, badge=badge_text(change.colour))
+
+
+def _save(actor: Actor, case_id: int, version: int, key: str) -> None:
+    data = {name: st.session_state.get(f"{key}_{name}") for name in _FIELDS}
+    run_write(lambda s: update_risk_facts(s, actor, case_id, data, expected_version=version), _message, slot=SLOT)

@@ -1,0 +1,115 @@
+"""Red / yellow / blue on the pages (issue 19): the badge and why on the case page, the facts form
+recolouring the case, the badge and the colour filter on the dispatch board, the review queue and
+the overdue tracker, the admin's thresholds tab; major cases on their page."""
+from __future__ import annotations
+
+from dashboard.services.cases.intake import register_case
+from db.models import ClaimCase
+from tests.app.helpers import shown_frame, signed_in_app
+from tests.integration.test_intake import NOW, good_input
+
+BLUE_FACTS = dict(vehicle_damage="3000", property_damage="500", loss_ratio_pct="20", claim_count="1",
+                  accident_handling="police")
+
+
+def _register(session, actor_for, case_no: str, estimate: str | None = None, **overrides) -> ClaimCase:
+    result = register_case(session, actor_for("callcenter"), good_input(case_no=case_no, initial_estimate=estimate,
+                                                                       **overrides), now=NOW)
+    session.expire_all()
+    return session.get(ClaimCase, result.case_id)
+
+
+def _open_case(at, case_id: int) -> None:
+    at.session_state["case_id"] = case_id
+    at.switch_page("pages/case_detail.py")
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_the_case_page_shows_the_colour_and_why_and_the_facts_form_recolours_it(db_url, session, org, actor_for):
+    case = _register(session, actor_for, "RPTCOLOUR001", **BLUE_FACTS)
+    at = signed_in_app(db_url, "gz_surveyor1")
+    _open_case(at, case.id)
+    assert any("蓝区" in m.value and "第一现场报保险公司或交警处理" in m.value for m in at.markdown)
+    key = f"risk_{case.id}_{case.version}"
+    at.multiselect(key=f"{key}_surveyor_doubts").set_value(["driver_swapped"])
+    at.text_area(key=f"{key}_doubt_reason").input("监控中驾驶员为女性，报案驾驶员为男性")
+    next(b for b in at.button if b.label == "保存并重新分类").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("RPTCOLOUR001" in s.value and "红·严查" in s.value for s in at.success), [e.value for e in at.error]
+    assert any("红区依据" in m.value and "查勘员提出疑点" in m.value for m in at.markdown)
+    session.expire_all()
+    assert session.get(ClaimCase, case.id).risk_colour == "red"
+    timeline = " ".join(next(d for d in at.dataframe if "事项" in d.value).value["事项"])
+    assert "蓝·快赔 → 红·严查" in timeline
+
+
+def test_a_doubt_without_a_reason_keeps_what_was_typed_and_names_the_field(db_url, session, org, actor_for):
+    case = _register(session, actor_for, "RPTCOLOUR002", **BLUE_FACTS)
+    at = signed_in_app(db_url, "gz_surveyor1")
+    _open_case(at, case.id)
+    key = f"risk_{case.id}_{case.version}"
+    at.text_input(key=f"{key}_vehicle_damage").input("4500")
+    at.multiselect(key=f"{key}_surveyor_doubts").set_value(["old_damage"])
+    next(b for b in at.button if b.label == "保存并重新分类").click()
+    at.run()
+    assert any("疑点说明" in e.value for e in at.error)
+    assert at.text_input(key=f"{key}_vehicle_damage").value == "4500"  # nothing typed is lost
+    session.expire_all()
+    assert session.get(ClaimCase, case.id).risk_colour == "blue"
+
+
+def test_the_board_puts_red_first_shows_the_badge_and_filters_by_colour(db_url, session, org, actor_for):
+    _register(session, actor_for, "RPTBLUE0001", "80000", **BLUE_FACTS)
+    _register(session, actor_for, "RPTRED00001", "80000", accident_time="2026-11-20 02:30",
+              report_time="2026-11-20 03:00")
+    at = signed_in_app(db_url, "callcenter", "dispatch_board")
+    shown = shown_frame(at.dataframe[0])
+    rows = list(zip(shown["报案号"], shown["红黄蓝"]))
+    labels = dict(rows)
+    assert labels["RPTRED00001"] == "红·严查" and labels["RPTBLUE0001"] == "蓝·快赔"
+    order = [no for no, _ in rows]
+    assert order.index("RPTRED00001") < order.index("RPTBLUE0001")  # red first, though reported earlier
+    at.selectbox(key="bd_colour").set_value("blue")
+    at.run()
+    assert list(at.dataframe[0].value["报案号"]) == ["RPTBLUE0001"]
+
+
+def test_the_tracker_filters_by_colour(db_url, session, org, actor_for):
+    _register(session, actor_for, "RPTBLUE0002", "80000", **BLUE_FACTS)
+    _register(session, actor_for, "RPTRED00002", "80000", accident_time="2026-11-20 02:30",
+              report_time="2026-11-20 03:00")
+    at = signed_in_app(db_url, "reviewer", "overdue")
+    before = set(at.dataframe[0].value["报案号"])
+    assert {"RPTBLUE0002", "RPTRED00002"} <= before  # their clocks are due within the day
+    at.selectbox(key="ov_colour").set_value("red")
+    at.run()
+    assert not at.exception, at.exception
+    shown = shown_frame(at.dataframe[0])
+    assert "RPTRED00002" in set(shown["报案号"]) and "RPTBLUE0002" not in set(shown["报案号"])
+    assert set(shown["红黄蓝"]) == {"红·严查"}
+
+
+def test_the_admin_publishes_new_thresholds_from_the_rules_page(db_url, session, org, actor_for):
+    at = signed_in_app(db_url, "admin", "admin_rules")
+    assert any("红黄蓝规则" in tab.label for tab in at.tabs)
+    at.text_input(key="risk_1_old_vehicle_years").input("8")
+    at.text_input(key="risk_1_note").input("老旧车型标准调整为8年")
+    next(b for b in at.button if b.label == "发布红黄蓝规则新版本").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("第 2 版" in s.value for s in at.success), [e.value for e in at.error]
+    at.text_input(key="risk_2_night_from_hour").input("25")
+    next(b for b in at.button if b.label == "发布红黄蓝规则新版本").click()
+    at.run()
+    assert any("夜间开始（时）" in e.value for e in at.error)
+
+
+def test_the_major_cases_page_lists_a_case_over_authority(db_url, session, org, actor_for):
+    case = _register(session, actor_for, "RPTMAJOR001", "600000")
+    assert case.is_major
+    at = signed_in_app(db_url, "reviewer", "major_cases")
+    assert at.title[0].value == "重大案件"
+    frame = at.dataframe[0].value
+    assert list(frame["报案号"]) == ["RPTMAJOR001"] and list(frame["重大原因"]) == ["超分公司核损权限"]
