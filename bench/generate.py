@@ -18,6 +18,8 @@ past due, notifications and the case_event history.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import argparse
 import os
 import sys
@@ -101,8 +103,40 @@ def create_database(name: str) -> str:
     return database_url(name)
 
 
+@contextmanager
+def _later_columns(engine: Engine, tables: tuple[str, ...] = ("person", "org_unit")):
+    """The demo builder writes through today's models; the bulk load runs on the schema of
+    BULK_LOAD_REVISION. Columns a later migration adds to these tables (nullable, filled later)
+    stand in for the build and are dropped again, so the migrations add them as they would."""
+    from sqlalchemy.schema import CreateColumn
+
+    from db.models import Base
+
+    added: list[tuple[str, str]] = []
+    with engine.begin() as conn:
+        for table in tables:
+            present = set(conn.scalars(text("SELECT column_name FROM information_schema.columns "
+                                            "WHERE table_name = :t"), {"t": table}))
+            for column in Base.metadata.tables[table].columns:
+                if column.name not in present:
+                    spec = str(CreateColumn(column.copy()).compile(dialect=conn.dialect)).split(" REFERENCES")[0]
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {spec}"))
+                    added.append((table, column.name))
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for table, name in added:
+                conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {name}"))
+
+
 def build_people(engine: Engine, seed: int) -> None:
     """Org and people through the demo builder, then lookup tables the set-based SQL joins to."""
+    with _later_columns(engine):
+        _build_people(engine, seed)
+
+
+def _build_people(engine: Engine, seed: int) -> None:
     from dashboard.services.auth import hash_password
     from dashboard.demo.org import DEMO_PASSWORD, build_org
 
@@ -151,8 +185,7 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
             policy_no, policy_start_date, insured_name, driver_name, reporter_name, reporter_phone, plate_no,
             vehicle_model, vehicle_age_years, vehicle_imported, vehicle_sum_insured, vehicle_use, accident_type,
             compulsory_only, branch_id, sub_branch_id, surveyor_id, description, state, current_estimate, tier,
-            tier_rule_set_id, tiered_at, is_major, closed_at, reopen_count, created_at, created_by,
-            risk_colour, risk_criteria, risk_rule_set_id, major_reason, major_flagged_at)
+            tier_rule_set_id, tiered_at, is_major, closed_at, reopen_count, created_at, created_by)
         SELECT g, 'BA' || to_char(x.rt AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(g::text, 8, '0'),
                x.rt, x.rt - (bench_r(g, 2) ^ 3) * interval '72 hours', s.province, s.city,
                '人民路' || (1 + g % 999) || '号', x.line,
@@ -170,23 +203,10 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
                CASE WHEN x.state = 'reported' THEN NULL ELSE x.amount END,
                CASE WHEN x.state = 'reported' THEN 'T0' ELSE x.tier END,
                CASE WHEN x.state <> 'reported' THEN (SELECT min(id) FROM tier_rule_set WHERE branch_id IS NULL) END,
-               CASE WHEN x.tier <> 'T0' THEN x.est_at END, x.state <> 'reported' AND x.tier IN ('T3', 'T4'),
+               CASE WHEN x.tier <> 'T0' THEN x.est_at END, x.tier = 'T4',
                CASE WHEN x.state = 'closed' THEN least(x.rt + x.cycle, TIMESTAMPTZ :as_of - interval '1 minute') END,
                CASE WHEN x.state = 'closed' AND bench_r(g, 12) < 0.004 THEN 1 ELSE 0 END,
-               x.rt, h.callcenter,
-               -- Red / yellow / blue (docs/DOMAIN.md §6) as a branch's motor book has them: a third red.
-               CASE WHEN x.line <> 'motor' THEN NULL WHEN bench_r(g, 30) < 0.35 THEN 'red'
-                    WHEN bench_r(g, 30) < 0.85 THEN 'yellow' ELSE 'blue' END,
-               CASE WHEN x.line <> 'motor' THEN '{}'::varchar[]
-                    WHEN bench_r(g, 30) < 0.35 THEN ARRAY[(ARRAY['night_accident','late_report','old_vehicle',
-                         'large_vehicle_damage','high_loss_ratio','surveyor_doubt'])[1 + (bench_r(g, 31) * 6)::int % 6]]
-                    WHEN bench_r(g, 30) < 0.85 THEN ARRAY['small_damage','low_loss_ratio']::varchar[]
-                    ELSE ARRAY['day_accident','immediate_report','ordinary_vehicle','small_damage','low_loss_ratio',
-                               'handled_at_scene']::varchar[] END,
-               CASE WHEN x.line = 'motor' THEN (SELECT id FROM risk_rule_set WHERE status = 'active') END,
-               -- Major (§8): above the branch's authority (500,000), i.e. every T3 and T4 case.
-               CASE WHEN x.state <> 'reported' AND x.tier IN ('T3', 'T4') THEN 'over_authority' END,
-               CASE WHEN x.state <> 'reported' AND x.tier IN ('T3', 'T4') THEN x.est_at END
+               x.rt, h.callcenter
           FROM generate_series(1, :n) g
           CROSS JOIN bench_hq h
           CROSS JOIN LATERAL (
@@ -515,6 +535,36 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
     steps.run("drop helpers", "DROP FUNCTION bench_r(bigint, int)")
 
 
+def colour_and_major(engine: Engine, seed: int) -> None:
+    """Red / yellow / blue (docs/DOMAIN.md §6) as a branch's motor book has them, a third red, and
+    the major cases (§8): every case above the branch's authority (500,000: every T3 and T4 case).
+    After the upgrade: these columns come with migration 0029."""
+    def r(column: str, n: int) -> str:  # bench_r's draw (dropped after the load), inline
+        return f"((hashint8extended({column}::bigint * 64 + {n}, {int(seed)}) & 2147483647)::float8 / 2147483648.0)"
+
+    with engine.begin() as conn:
+        conn.execute(text(f"""
+            UPDATE claim_case c SET
+                risk_colour = v.colour,
+                risk_criteria = CASE v.colour
+                    WHEN 'red' THEN ARRAY[(ARRAY['night_accident','late_report','old_vehicle','large_vehicle_damage',
+                                                 'high_loss_ratio','surveyor_doubt'])[1 + ({r('c.id', 31)} * 6)::int % 6]]
+                    WHEN 'yellow' THEN ARRAY['small_damage','low_loss_ratio']
+                    ELSE ARRAY['day_accident','immediate_report','ordinary_vehicle','small_damage','low_loss_ratio',
+                               'handled_at_scene'] END::varchar[],
+                risk_rule_set_id = (SELECT id FROM risk_rule_set WHERE status = 'active'),
+                is_major = c.is_major OR c.tier IN ('T3', 'T4'),
+                major_reason = CASE WHEN c.tier IN ('T3', 'T4') THEN 'over_authority' END,
+                major_flagged_at = CASE WHEN c.tier IN ('T3', 'T4') THEN c.tiered_at END
+              FROM (SELECT id, CASE WHEN {r('id', 30)} < 0.35 THEN 'red' WHEN {r('id', 30)} < 0.85 THEN 'yellow'
+                                    ELSE 'blue' END AS colour
+                      FROM claim_case WHERE business_line = 'motor') v
+             WHERE v.id = c.id"""))
+        conn.execute(text("""
+            UPDATE claim_case SET is_major = true, major_reason = 'over_authority', major_flagged_at = tiered_at
+             WHERE business_line <> 'motor' AND tier IN ('T3', 'T4')"""))
+
+
 def build_current_weeks(url: str, as_of: datetime) -> None:
     """The last two weeks' summaries built by the real service (full case lists)."""
     from dashboard.services.review.weekly import build_weekly_summaries
@@ -581,6 +631,9 @@ def main(argv: list[str] | None = None) -> int:
     upgraded = time.perf_counter()
     upgrade_to_head(url)
     _say(f"  {'upgrade to head (kept values filled)':<44} {'':>16} {time.perf_counter() - upgraded:8.1f} s")
+    coloured = time.perf_counter()
+    colour_and_major(engine, args.seed)
+    _say(f"  {'red / yellow / blue, major cases':<44} {'':>16} {time.perf_counter() - coloured:8.1f} s")
     build_current_weeks(url, as_of)
     analyze(engine)
     counts = summary(engine)

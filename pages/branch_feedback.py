@@ -16,6 +16,7 @@ from dashboard.services.review.opinions import answer_points, branch_inbox, bran
 from dashboard.services.review.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, tier_label
+from dashboard.ui.risk_view import RISK_TONES, badge_text
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
@@ -66,6 +67,7 @@ def inbox() -> None:
     is_open = [r.status in ("open", "sent_back") for r in rows]
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in rows],
+        t("risk.col"): [badge_text(r.risk_colour) for r in rows],
         t("review.col.seq"): [r.seq for r in rows],
         t("review.col.point"): [r.body for r in rows],
         t("review.col.status"): [t(f"review.point_status.{r.status}") for r in rows],
@@ -80,7 +82,8 @@ def inbox() -> None:
         # A click on any row opens its opinion below, whatever its age or page of the list.
         selectable_table(frame, "fb_inbox_table", [r.opinion_id for r in rows], "fb_opinion",
                          tones={t("review.col.time_left"): [due_tone(r.due_at if o else None, now, soon_hours)
-                                                            for r, o in zip(rows, is_open)]})
+                                                            for r, o in zip(rows, is_open)],
+                                t("risk.col"): [RISK_TONES[r.risk_colour] for r in rows]})
         download_buttons(frame, "review_inbox", key="fb_inbox_dl", page_only=True)
     else:
         st.info(t("review.fb.nothing_open") if only_open and not case_no else t("review.no_rows"))
@@ -157,6 +160,7 @@ def register() -> None:
                                   limit=PAGE_SIZE, offset=offset, total=total)
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in reg],
+        t("risk.col"): [badge_text(r.risk_colour) for r in reg],
         t("review.col.sub_branch"): [r.sub_branch for r in reg],
         t("review.col.tier"): [tier_label(r.tier) for r in reg],
         t("review.col.state"): [t(f"state.{r.state}") for r in reg],
@@ -171,7 +175,8 @@ def register() -> None:
     if not reg:
         st.info(t("review.no_rows"))
         return
-    selectable_table(frame, "fb_register_table", [r.case_id for r in reg], "fb_reg_case")
+    selectable_table(frame, "fb_register_table", [r.case_id for r in reg], "fb_reg_case",
+                     tones={t("risk.col"): [RISK_TONES[r.risk_colour] for r in reg]})
     download_buttons(frame, "tracker_register", key="fb_register_dl", page_only=True)
     labels = {r.case_id: r.case_no for r in reg}
     case_id = st.selectbox(t("review.pick_case"), list(labels), key="fb_reg_case", format_func=labels.get,

@@ -17,6 +17,8 @@ from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import FieldError, NeedsConfirmation, UserError, ValidationFailed
 from dashboard.rules.case_input import CHOICE_FIELDS, ESTIMATE_NOTE_MAX_CHARS, TEXT_LIMITS, CaseInput
 from dashboard.services.cases.intake import estimate_target, intake_options, register_case
+from dashboard.rules.risk_colour import DOUBTS, HANDLINGS
+from dashboard.ui.risk_view import badge_text
 from dashboard.ui.db import db_session
 from dashboard.ui.format import money, plain, tier_label
 from dashboard.ui.forms import (
@@ -77,7 +79,11 @@ def _register() -> None:
         vehicle_imported=bool(state.get("in_imported")), vehicle_sum_insured=state.get("in_sum_insured"),
         vehicle_use=state.get("in_use"), accident_type=state.get("in_accident_type"),
         compulsory_only=bool(state.get("in_compulsory")), sub_branch=state.get("in_sub_branch"),
-        surveyor=state.get("in_surveyor"), description=state.get("in_description"), initial_estimate=estimate)
+        surveyor=state.get("in_surveyor"), description=state.get("in_description"), initial_estimate=estimate,
+        vehicle_damage=state.get("in_vehicle_damage"), property_damage=state.get("in_property_damage"),
+        loss_ratio_pct=state.get("in_loss_ratio"), claim_count=state.get("in_claim_count"),
+        accident_handling=state.get("in_handling"), surveyor_doubts=state.get("in_doubts"),
+        doubt_reason=state.get("in_doubt_reason"))
     confirmed = bool(state.get("in_confirm")) and state.get(_REGISTER_PENDING) == estimate
     try:
         with db_session() as session:
@@ -94,6 +100,7 @@ def _register() -> None:
     set_outcome(REGISTER_SLOT, "success", plain(t("cases.registered", case_no=result.case_no)))
     if result.estimate_recorded:
         state["in_registered_tier"] = result.tier
+    state["in_registered_colour"] = result.risk_colour
 
 
 with register_tab:
@@ -141,6 +148,18 @@ with register_tab:
         c1.text_input(t("cases.field.vehicle_sum_insured"), key="in_sum_insured", max_chars=20)
         c2.checkbox(t("cases.field.vehicle_imported"), key="in_imported")
         c3.checkbox(t("cases.field.compulsory_only"), key="in_compulsory")
+        st.subheader(t("cases.section.risk"))
+        c1, c2, c3, c4 = st.columns(4)
+        c1.text_input(t("cases.field.vehicle_damage"), key="in_vehicle_damage", max_chars=20)
+        c2.text_input(t("cases.field.property_damage"), key="in_property_damage", max_chars=20)
+        c3.text_input(t("cases.field.loss_ratio_pct"), key="in_loss_ratio", max_chars=10)
+        c4.text_input(t("cases.field.claim_count"), key="in_claim_count", max_chars=4)
+        c1, c2 = st.columns(2)
+        c1.selectbox(t("cases.field.accident_handling"), HANDLINGS, index=None, key="in_handling",
+                     format_func=lambda h: t(f"risk.handling.{h}"), placeholder=t("risk.form.unknown"))
+        c2.multiselect(t("cases.field.surveyor_doubts"), DOUBTS, key="in_doubts",
+                       format_func=lambda d: t(f"risk.doubt.{d}"), placeholder=t("risk.form.no_doubt"))
+        st.text_input(t("cases.field.doubt_reason"), key="in_doubt_reason", max_chars=500)
         st.subheader(t("cases.section.assignment"))
         c1, c2 = st.columns(2)
         c1.selectbox(t("cases.field.surveyor"), list(surveyors), format_func=surveyors.get, key="in_surveyor",
@@ -158,6 +177,9 @@ with register_tab:
     registered_tier = st.session_state.pop("in_registered_tier", None)
     if registered_tier is not None:
         st.info(plain(t("cases.registered_tier", tier=tier_label(registered_tier))))
+    registered_colour = st.session_state.pop("in_registered_colour", None)
+    if registered_colour is not None:
+        st.info(t("cases.registered_colour", badge=badge_text(registered_colour)))
 
 # ---------------------------------------------------------------- 批量导入
 

@@ -22,6 +22,8 @@ from dashboard.ui.overview_lists import (
     STATUS_KEY, close_list, colour_tones, current_drill, drill_title, export_sheet, open_list, overview_workbook,
     screen_frame,
 )
+from dashboard.rules.risk_colour import COLOURS
+from dashboard.ui.risk_view import colour_filter_label
 from dashboard.ui.segmented import segmented_choice
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
@@ -193,11 +195,15 @@ st.subheader(t("overview.cases"))
 drill = current_drill()
 if drill is None:
     # Never empty: a click on the chosen segment keeps it (ui/segmented); the export says the same.
-    status = segmented_choice(t("overview.status"), ["pending", "closed", "all"], key=STATUS_KEY, default="pending",
-                              format_func=lambda s: t(f"overview.status.{s}"))
-    listed = (flt, status)
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    with left:
+        status = segmented_choice(t("overview.status"), ["pending", "closed", "all"], key=STATUS_KEY,
+                                  default="pending", format_func=lambda s: t(f"overview.status.{s}"))
+    colour = right.selectbox(t("risk.filter"), [None, *COLOURS], key="ov_list_colour", format_func=colour_filter_label,
+                             placeholder=t("common.all"))
+    listed = (flt, status, colour)
 else:
-    status = None
+    status, colour = None, None
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.markdown(f"**{plain(drill_title(drill, everything, hours, unit_names))}**")
     right.button(t("overview.list_back"), key="ov_list_back", on_click=close_list, icon=":material/arrow_back:")
@@ -207,13 +213,14 @@ else:
 def _list_rows(limit: int, offset: int = 0, total: int | None = None) -> tuple[int, list[dict]]:
     with db_session() as session:
         if drill is None:
-            return overview_cases(session, actor, flt, status=status, limit=limit, offset=offset, total=total)
+            return overview_cases(session, actor, flt, status=status, limit=limit, offset=offset, total=total,
+                                  colour=colour)
         return overview_drill_rows(session, actor, flt, drill, limit=limit, offset=offset, total=total)
 
 
 # The status lists count the same cases as the headline (no second count); the other lists are
 # counted in SQL over the set their figure counts.
-total = figures.cases_with_status(status) if drill is None else _list_rows(0)[0]
+total = figures.cases_with_status(status) if drill is None and not colour else _list_rows(0)[0]
 offset = pager(total, PAGE_SIZE, key="ov_page", filters=listed)
 _, page_rows = _list_rows(PAGE_SIZE, offset, total)
 page_frame = screen_frame(page_rows, drill)
@@ -225,7 +232,7 @@ if st.button(t("overview.export_prepare"), key="ov_export_prepare"):
     with st.status(t("overview.export"), expanded=False) as progress:
         _, all_rows = _list_rows(MAX_EXPORT_ROWS, 0, total)
         listed_as = (drill_title(drill, everything, hours, unit_names) if drill is not None
-                     else t(f"overview.status.{status}"))
+                     else t(f"overview.status.{status}") + (f" · {colour_filter_label(colour)}" if colour else ""))
         about = [(t("overview.about.period"), f"{flt.report_from} – {flt.report_to}"),
                  (t("overview.about.branch"), branch_names.get(branch_id, t("overview.scope_all"))),
                  (t("overview.about.sub_branch"), sub_names.get(sub_id, t("overview.all"))),

@@ -20,6 +20,7 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.services.errors import StaleWrite
 from dashboard.ui.forms import chosen_option, keep_choice_by_label, run_write, show_outcome
+from dashboard.ui.risk_view import RISK_TONES, badge_text
 from dashboard.ui.review_view import left_text, selectable_table
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
@@ -71,6 +72,7 @@ with tabs[0]:
         _, rows = followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in rows],
+        t("risk.col"): [badge_text(r.risk_colour) for r in rows],
         t("review.col.branch"): [r.branch for r in rows],
         t("review.col.sub_branch"): [r.sub_branch for r in rows],
         t("review.col.tier"): [tier_label(r.tier) for r in rows],
@@ -86,7 +88,8 @@ with tabs[0]:
         st.info(t("review.no_rows"))
     else:
         selectable_table(frame, "sup_table", [r.case_id for r in rows], "sup_case", tones={
-            t("review.col.time_left"): [due_tone(r.awaiting_reply_due, now, soon_hours) for r in rows]})
+            t("review.col.time_left"): [due_tone(r.awaiting_reply_due, now, soon_hours) for r in rows],
+            t("risk.col"): [RISK_TONES[r.risk_colour] for r in rows]})
         download_buttons(frame, "supervision_cases", key="sup_dl", page_only=True)
         labels = {r.case_id: f"{r.case_no} · {r.branch}" for r in rows}
         case_id = st.selectbox(t("review.pick_case"), list(labels), key="sup_case", format_func=labels.get,

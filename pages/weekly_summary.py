@@ -16,6 +16,7 @@ from dashboard.services.review.weekly import (
 )
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, wan, tier_label
+from dashboard.ui.risk_view import RISK_TONES, badge_text
 from dashboard.ui.review_view import left_text, run_action, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, empty_note, pager
@@ -98,6 +99,8 @@ if case_offset != wanted_offset:  # the page number was out of range and the inp
 def detail_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
         t("review.col.case_no"): [c["case_no"] for c in rows],
+        # Summaries built before the colours were kept have none: "—".
+        t("risk.col"): [badge_text(c.get("risk_colour")) for c in rows],
         t("review.col.sub_branch"): [c["sub_branch"] for c in rows],
         t("review.col.tier"): [tier_label(c['tier']) for c in rows],
         t("review.col.state"): [t(f"state.{c['state']}") for c in rows],
@@ -118,7 +121,9 @@ if not shown_cases:  # an empty table says "empty" in English: say it in the per
     st.caption(t("review.wk.no_case_list") if totals["cases"] else t("review.wk.no_cases"))
 else:
     # Counts stay numbers (right-aligned, sorted as numbers): the case's overdue clocks are a count.
-    st.dataframe(detail_frame(shown_cases), hide_index=True, width="stretch", key="wk_detail_table")
+    detail, badges = tagged(detail_frame(shown_cases),
+                            {t("risk.col"): [RISK_TONES.get(c.get("risk_colour")) for c in shown_cases]})
+    st.dataframe(detail, hide_index=True, width="stretch", key="wk_detail_table", column_config=badges)
     download_buttons(whole_list, f"weekly_{row.branch}_{row.week_start.isoformat()}",
                      key="wk_detail_dl")
 

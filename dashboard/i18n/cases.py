@@ -125,6 +125,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.tab.estimate": ("录入估损", "Record an estimate"),
     "cases.section.report": ("报案信息", "Report"),
     "cases.section.vehicle": ("车辆信息（车险填写）", "Vehicle (motor only)"),
+    "cases.section.risk": ("红黄蓝分类依据（车险，选填；不知道的留空）", "Red / yellow / blue facts (motor; leave blank what is not known)"),
+    "cases.registered_colour": ("红黄蓝分类：{badge}", "Red / yellow / blue: {badge}"),
     "cases.section.assignment": ("机构与查勘员", "Sub-branch and surveyor"),
     "cases.submit_register": ("登记案件", "Register case"),
     "cases.registered": ("案件已登记，报案号：{case_no}", "Case registered, number {case_no}"),

@@ -296,7 +296,7 @@ def test_every_free_text_field_counts_against_the_limit_the_service_checks(db_ur
 def test_the_intake_page_speaks_chinese_where_streamlit_would_not(db_url, org, session):
     """No "Choose an option" (a selectbox's own placeholder), no yyyy-mm-dd (a date picker's)."""
     at = signed_in_app(db_url, "callcenter", "intake")
-    assert {s.proto.placeholder for s in at.selectbox if s.key and s.key.startswith("in_")} == {"请选择"}
+    assert {s.proto.placeholder for s in at.selectbox if s.key and s.key.startswith("in_")} == {"请选择", "未知"}
     assert at.text_input(key="in_policy_start").placeholder.startswith("例如 2026-03-01")
     assert at.text_input(key="in_report_time").placeholder == "例如 2026-11-20 08:30"
 

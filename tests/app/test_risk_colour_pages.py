@@ -4,6 +4,8 @@ the overdue tracker, the admin's thresholds tab; major cases on their page."""
 from __future__ import annotations
 
 from dashboard.services.cases.intake import register_case
+from sqlalchemy import select
+
 from db.models import ClaimCase
 from tests.app.helpers import shown_frame, signed_in_app
 from tests.integration.test_intake import NOW, good_input
@@ -113,3 +115,37 @@ def test_the_major_cases_page_lists_a_case_over_authority(db_url, session, org, 
     assert at.title[0].value == "重大案件"
     frame = at.dataframe[0].value
     assert list(frame["报案号"]) == ["RPTMAJOR001"] and list(frame["重大原因"]) == ["超分公司核损权限"]
+
+
+def test_the_intake_form_takes_the_facts_and_says_the_colour(db_url, session, org, actor_for):
+    from tests.app.test_intake_pages import fill_case, submit
+
+    at = signed_in_app(db_url, "gz_surveyor1", "intake")
+    fill_case(at, org, "APP-RED-01")
+    at.text_input(key="in_vehicle_damage").input("62000")
+    at.selectbox(key="in_handling").set_value("private")
+    at.multiselect(key="in_doubts").set_value(["marks_mismatch"])
+    at.text_input(key="in_doubt_reason").input("右后门划痕高度与对方车不符")
+    submit(at, "登记案件")
+    assert not at.exception, at.exception
+    assert any("红黄蓝分类：红·严查" in i.value for i in at.info), [e.value for e in at.error]
+    case = session.scalars(select(ClaimCase).where(ClaimCase.case_no == "APP-RED-01")).one()
+    assert case.risk_colour == "red"
+    assert set(case.risk_criteria) == {"large_vehicle_damage", "settled_privately", "surveyor_doubt"}
+    assert (case.vehicle_damage, case.accident_handling, case.doubt_reason) == (62000, "private", "右后门划痕高度与对方车不符")
+
+
+def test_the_overview_list_filters_by_colour_and_counts_what_it_lists(db_url, session, org, actor_for):
+    _register(session, actor_for, "RPTOVBLUE01", "80000", **BLUE_FACTS)
+    _register(session, actor_for, "RPTOVRED001", "80000", accident_time="2026-11-20 02:30",
+              report_time="2026-11-20 03:00")
+    at = signed_in_app(db_url, "executive", "overview")
+    at.date_input(key="ov_period").set_value((NOW.date().replace(day=1), NOW.date()))  # whatever today is
+    at.run()
+    listed = shown_frame(next(d for d in at.dataframe if "红黄蓝" in d.value))
+    assert {"RPTOVBLUE01", "RPTOVRED001"} <= set(listed["报案号"])
+    at.selectbox(key="ov_list_colour").set_value("blue")
+    at.run()
+    assert not at.exception, at.exception
+    listed = shown_frame(next(d for d in at.dataframe if "红黄蓝" in d.value))
+    assert list(listed["报案号"]) == ["RPTOVBLUE01"] and list(listed["红黄蓝"]) == ["蓝·快赔"]

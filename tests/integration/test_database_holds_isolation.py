@@ -14,6 +14,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from dashboard.services.cases.major import flag_major, major_cases, owner_choices
+from dashboard.services.cases.risk import update_risk_facts
+from dashboard.services.dispatching.board import dispatch_phones
 from dashboard.services.actor import Actor
 from dashboard.services.cases.detail import case_detail, find_case_id
 from dashboard.services.cases.counts import visible_counts
@@ -54,6 +57,10 @@ def gz_case(session, org, actor_for, tmp_path, monkeypatch):
                   now=T0 + timedelta(hours=2))
     opinion_id = post_review_opinion(session, actor_for("reviewer"), case.id, [SECRET, "第二点"],
                                      now=T0 + timedelta(hours=3))
+    session.refresh(case)
+    flag_major(session, actor_for("gd_manager"), case.id, "social_impact", org.person("gd_gm"),
+               expected_version=case.version, now=T0 + timedelta(hours=3))
+    session.refresh(case)
     return case, opinion_id
 
 
@@ -98,6 +105,9 @@ def _reads(session, actor_for, case, opinion_id, ids):
         "visible_counts": lambda: visible_counts(session, manager),
         "home_figures": lambda: home_figures(session, claims),
         "my_open_tasks": lambda: my_open_tasks(session, claims),
+        "major_cases": lambda: major_cases(session, manager, pending_only=False),
+        "dispatch_phones": lambda: dispatch_phones(session, manager, case.id),
+        "owner_choices": lambda: owner_choices(session, manager, case.id),
     }
 
 
@@ -115,6 +125,10 @@ def _writes(session, actor_for, case, ids):
                                                          now=T0 + timedelta(hours=4)),
         "name_delegate": lambda: name_delegate(session, claims, ids["dispatch"], claims.person_id,
                                                now=T0 + timedelta(hours=4)),
+        "update_risk_facts": lambda: update_risk_facts(session, surveyor, case.id, {"accident_handling": "private"},
+                                                       expected_version=case.version),
+        "flag_major": lambda: flag_major(session, manager, case.id, "social_impact", manager.person_id,
+                                         expected_version=case.version),
     }
 
 
@@ -163,7 +177,7 @@ def test_a_branch_person_reads_and_changes_nothing_of_another_branchs_case(
         elif not refused and checks == "application and database":
             written.append(f"{name} (answered as if done)")
     assert written == [], f"{checks}: another branch's case was changed by {written}"
-    assert len(reads) == 22 and len(_writes(session, actor_for, case, ids)) == 6
+    assert len(reads) == 25 and len(_writes(session, actor_for, case, ids)) == 8
 
 
 def test_the_same_reads_show_the_case_to_its_own_branch(session, org, actor_for, gz_case):
@@ -173,6 +187,7 @@ def test_the_same_reads_show_the_case_to_its_own_branch(session, org, actor_for,
     assert case_detail(session, manager, case.id).facts.case_no == case.case_no
     assert SECRET in repr(branch_opinion(session, manager, opinion_id))
     assert case.case_no in repr(branch_inbox(session, manager))
+    assert case.case_no in repr(major_cases(session, manager))
 
 
 def test_every_case_table_has_row_level_security_and_no_role_of_the_product_owns_or_bypasses(owner_session):

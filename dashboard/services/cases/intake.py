@@ -86,6 +86,7 @@ class RegisteredCase:
     case_no: str
     tier: str
     estimate_recorded: bool
+    risk_colour: str | None = None
 
 
 @requires("case.register")
@@ -134,7 +135,7 @@ def register_case(session: Session, actor: Actor, data: CaseInput, now: datetime
         except Exception:
             session.rollback()
             raise
-    return RegisteredCase(case.id, values["case_no"], tier, estimate is not None)
+    return RegisteredCase(case.id, values["case_no"], tier, estimate is not None, case.risk_colour)
 
 
 @dataclass(frozen=True)

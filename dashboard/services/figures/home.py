@@ -54,6 +54,7 @@ class MyTask:
     # with four open points has four D5 clocks that otherwise read as one row four times.
     point_seq: int | None = None
     answer_round: int | None = None
+    risk_colour: str | None = None
 
 
 @requires("case.read")
@@ -79,7 +80,7 @@ def _my_tasks_statement(person_id: int, limit: int) -> Select:
     # A D5 clock names its review point by the point's number (services.deadlines.d5_point_id).
     return (
         select(Deadline.id, Deadline.kind, Deadline.case_id, ClaimCase.case_no, ClaimCase.tier, Deadline.due_at,
-               OpinionPoint.seq, d5_round(), func.count().over())
+               OpinionPoint.seq, d5_round(), ClaimCase.risk_colour, func.count().over())
         .outerjoin(ClaimCase, ClaimCase.id == Deadline.case_id)
         .outerjoin(OpinionPoint, OpinionPoint.id == d5_point_id())
         .where(open_).order_by(Deadline.due_at, Deadline.id).limit(limit))

@@ -385,21 +385,25 @@ def _unit_column(flt: OverviewFilter):
         else ClaimCase.branch_id
 
 
-def _cases_conditions(actor: Actor, flt: OverviewFilter, status: str) -> list[ColumnElement[bool]]:
+def _cases_conditions(actor: Actor, flt: OverviewFilter, status: str,
+                      colour: str | None = None) -> list[ColumnElement[bool]]:
     conditions = case_conditions(flt, actor)
     extra = _status_condition(status)
     if extra is not None:
         conditions.append(extra)
+    if colour:
+        conditions.append(ClaimCase.risk_colour == colour)
     return conditions
 
 
 @built_once
-def _cases_count_statement(actor: Actor, flt: OverviewFilter, status: str) -> Select:
-    return select(func.count()).select_from(ClaimCase).where(*_cases_conditions(actor, flt, status))
+def _cases_count_statement(actor: Actor, flt: OverviewFilter, status: str, colour: str | None = None) -> Select:
+    return select(func.count()).select_from(ClaimCase).where(*_cases_conditions(actor, flt, status, colour))
 
 
 @built_once
-def _cases_page_statement(actor: Actor, flt: OverviewFilter, status: str, limit: int, offset: int) -> Select:
+def _cases_page_statement(actor: Actor, flt: OverviewFilter, status: str, limit: int, offset: int,
+                          colour: str | None = None) -> Select:
     """Pending first (when both are listed), newest report first. The page of cases is chosen
     before names are joined, and a list of one status is ordered by report time alone, which the
     index of tiered cases by report time gives: naming and sorting all of the period's ~2,900
@@ -407,7 +411,7 @@ def _cases_page_statement(actor: Actor, flt: OverviewFilter, status: str, limit:
     branch, sub = BRANCH, SUB_BRANCH
     newest = (ClaimCase.report_time.desc(), ClaimCase.id.desc())
     order = newest if status != "all" else ((ClaimCase.state == "closed").asc(), *newest)
-    page = (select(ClaimCase.id).where(*_cases_conditions(actor, flt, status)).order_by(*order)
+    page = (select(ClaimCase.id).where(*_cases_conditions(actor, flt, status, colour)).order_by(*order)
             .limit(min(limit, MAX_EXPORT_ROWS)).offset(offset).subquery("page"))
     return (
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
@@ -421,14 +425,15 @@ def _cases_page_statement(actor: Actor, flt: OverviewFilter, status: str, limit:
 
 @requires("overview.read")
 def overview_cases(session: Session, actor: Actor, flt: OverviewFilter, *, status: str = "pending",
-                   limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[dict]]:
+                   limit: int = 50, offset: int = 0, total: int | None = None,
+                   colour: str | None = None) -> tuple[int, list[dict]]:
     """(count, one page) of the cases behind the figures: pending first, newest report first.
     A caller that already knows the count (the headline figures count the same set) passes `total`."""
     validate_filter(flt)
     if status not in CASE_STATUSES:
         raise ValidationFailed([FieldError("status", "overview.error.status")])
-    total, rows = count_then_page(session, lambda: _cases_count_statement(actor, flt, status),
-                                  lambda: _cases_page_statement(actor, flt, status, limit, offset),
+    total, rows = count_then_page(session, lambda: _cases_count_statement(actor, flt, status, colour),
+                                  lambda: _cases_page_statement(actor, flt, status, limit, offset, colour),
                                   limit=max(limit, 0), total=total)
     keys = ("case_id", "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time",
             "tiered_at", "surveyor", "closed_at", "risk_colour")

@@ -417,6 +417,7 @@ class InboxRow:
     due_at: datetime | None
     latest_answer: str | None
     last_reason: str | None
+    risk_colour: str | None = None
 
 
 def _inbox_conditions(branches: tuple[int, ...], only_open: bool, case_no: str | None) -> list:
@@ -451,7 +452,7 @@ def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: s
     open_first = case((is_open, 0), else_=1)
     return (
         select(Opinion.id, OpinionPoint.id, ClaimCase.id, ClaimCase.case_no, OpinionPoint.seq, OpinionPoint.body,
-               OpinionPoint.status, Opinion.posted_at, due, latest_answer, last_reason)
+               OpinionPoint.status, Opinion.posted_at, due, latest_answer, last_reason, ClaimCase.risk_colour)
         .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(ClaimCase, ClaimCase.id == Opinion.case_id)
         .where(*_inbox_conditions(branches, only_open, case_no))
         .order_by(open_first, case((is_open, due), else_=None).asc().nulls_last(), Opinion.posted_at.desc(),
@@ -504,6 +505,7 @@ class RegisterRow:
     answers: int
     progress_notes: int
     last_progress_at: datetime | None
+    risk_colour: str | None = None
 
 
 def _register_conditions(branches: tuple[int, ...], include_closed: bool, case_no: str | None) -> list:
@@ -539,7 +541,7 @@ def _register_page_statement(branches: tuple[int, ...], include_closed: bool, ca
                  .scalar_subquery())
     return (
         select(ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state, ClaimCase.current_estimate,
-               ClaimCase.tiered_at, opinions, open_points, answers, notes, last_note)
+               ClaimCase.tiered_at, opinions, open_points, answers, notes, last_note, ClaimCase.risk_colour)
         .join(sub, sub.id == ClaimCase.sub_branch_id).where(*_register_conditions(branches, include_closed, case_no))
         .order_by(open_points.desc(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
         .limit(limit).offset(offset))

@@ -188,6 +188,7 @@ class FollowedCase:
     supervision_opinions: int
     awaiting_reply_due: datetime | None  # earliest open D7
     last_progress_at: datetime | None
+    risk_colour: str | None = None
 
 
 def _followed_conditions(actor: Actor, include_closed: bool, branch_id: int | None, case_no: str | None) -> list:
@@ -231,7 +232,7 @@ def _followed_page_statement(actor: Actor, include_closed: bool, branch_id: int 
     return (
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.tiered_at, func.coalesce(persons, ""), opinions, awaiting,
-               last_note)
+               last_note, ClaimCase.risk_colour)
         .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
         .outerjoin(open_d7, open_d7.c.case_id == ClaimCase.id)
         .where(*_followed_conditions(actor, include_closed, branch_id, case_no))

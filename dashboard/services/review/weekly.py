@@ -56,15 +56,17 @@ def build_content(session: Session, branch_ids: list[int], now: datetime) -> dic
     overdue = func.coalesce(overdue_by_case.c.n, 0)
     rows = session.execute(
         select(ClaimCase.branch_id, ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state,
-               ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, open_points, overdue)
+               ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, open_points, overdue,
+               ClaimCase.risk_colour)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
         .outerjoin(overdue_by_case, overdue_by_case.c.case_id == ClaimCase.id)
         .where(ClaimCase.branch_id.in_(branch_ids or [-1]), ClaimCase.tier != "T0", ClaimCase.state != "closed",
                ClaimCase.report_time <= now)
         .order_by(ClaimCase.branch_id, ClaimCase.report_time, ClaimCase.id)).all()
     cases: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for branch_id, case_id, case_no, sub_name, tier, state, estimate, reported, tiered, points, late in rows:
+    for branch_id, case_id, case_no, sub_name, tier, state, estimate, reported, tiered, points, late, colour in rows:
         cases[branch_id].append({
+            "risk_colour": colour,
             "case_id": case_id, "case_no": case_no, "sub_branch": sub_name, "tier": tier, "state": state,
             "estimate": str(estimate) if estimate is not None else None,
             "report_time": reported.isoformat(), "tiered_at": tiered.isoformat() if tiered else None,
