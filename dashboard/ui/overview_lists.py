@@ -13,12 +13,12 @@ from dashboard.ui.workbook import HOURS, INTEGER, MONEY, PERCENT, Sheet, typed_w
 
 DRILL_KEY = "ov_drill"
 STATUS_KEY = "ov_status"
-CASE = ("case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time")
-STATUS_COLUMNS = ("case_no", "risk_colour", *CASE[1:], "tiered_at", "surveyor", "closed_at")
+CASE = ("case_no", "risk_colour", "branch", "sub_branch", "tier", "state", "estimate", "report_time")
+STATUS_COLUMNS = (*CASE, "tiered_at", "surveyor", "closed_at")
 # Which columns each list shows, after the case's own.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "dispatch": (*CASE, "tiered_at", "due_at", "done_at", "on_time", "surveyor"),
-    "ageing": (*CASE, "tiered_at", "surveyor", "closed_at"),
+    "ageing": STATUS_COLUMNS,
     "d2": (*CASE, "item", "person", "due_at", "done_at", "on_time"),
     "d3": (*CASE, "item", "person", "due_at", "done_at", "on_time"),
     "unit": (*CASE, "item", "person", "due_at", "done_at", "on_time"),

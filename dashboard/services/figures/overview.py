@@ -589,7 +589,7 @@ def _drill_page_statement(actor: Actor, flt: OverviewFilter, drill: Drill, limit
         select(page.c.case_id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.report_time, ClaimCase.tiered_at, surveyor.c.full_name,
                ClaimCase.closed_at, page.c.item, person.c.full_name, page.c.due_at, page.c.done_at, page.c.on_time,
-               page.c.answers, page.c.answer_seconds)
+               page.c.answers, page.c.answer_seconds, ClaimCase.risk_colour)
         .select_from(page).outerjoin(ClaimCase, ClaimCase.id == page.c.case_id)
         .join(branch, branch.id == page.c.branch_id).outerjoin(sub, sub.id == ClaimCase.sub_branch_id)
         .outerjoin(surveyor, surveyor.c.id == ClaimCase.surveyor_id)
@@ -599,7 +599,7 @@ def _drill_page_statement(actor: Actor, flt: OverviewFilter, drill: Drill, limit
 
 DRILL_ROW_KEYS = ("case_id", "case_no", "branch", "sub_branch", "tier", "state", "estimate", "report_time",
                   "tiered_at", "surveyor", "closed_at", "item", "person", "due_at", "done_at", "on_time",
-                  "answers", "answer_seconds")
+                  "answers", "answer_seconds", "risk_colour")
 
 
 @requires("overview.read")
