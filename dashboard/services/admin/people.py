@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, union, update
 from sqlalchemy.orm import Session, aliased
 
 from dashboard import clock
@@ -108,11 +108,15 @@ def people(session: Session, actor: Actor, *, search: str | None = None, status:
 
 
 def _open_cases(session: Session, person_id: int) -> int:
-    """Pending cases the person answers for: their surveyor, or dispatched to them (or as delegate)."""
-    dispatched = select(Dispatch.case_id).where(or_(Dispatch.person_id == person_id,
-                                                    Dispatch.delegate_person_id == person_id))
-    return session.scalar(select(func.count()).select_from(ClaimCase).where(
-        ClaimCase.state != "closed", or_(ClaimCase.surveyor_id == person_id, ClaimCase.id.in_(dispatched)))) or 0
+    """Pending cases the person answers for: their surveyor, or dispatched to them (or as delegate).
+    Three index probes joined by UNION: one OR over them read every case (220 ms at 1M cases)."""
+    pending = ClaimCase.state != "closed"
+    surveyed = select(ClaimCase.id).where(ClaimCase.surveyor_id == person_id, pending)
+    dispatched = [select(Dispatch.case_id).join(ClaimCase, ClaimCase.id == Dispatch.case_id).where(who == person_id,
+                                                                                                    pending)
+                  for who in (Dispatch.person_id, Dispatch.delegate_person_id)]
+    cases = union(surveyed, *dispatched).subquery("cases")
+    return session.scalar(select(func.count()).select_from(cases)) or 0
 
 
 @requires("people.admin")

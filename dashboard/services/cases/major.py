@@ -268,7 +268,8 @@ class MajorRow:
 
 
 def _major_conditions(actor: Actor, reason: str | None, event_id: int | None, pending_only: bool) -> list:
-    conditions = [ClaimCase.is_major.is_(True), *_scoped(actor)]
+    # `is_major` itself, not `IS true`: the partial index of major cases is on that predicate.
+    conditions = [ClaimCase.is_major, *_scoped(actor)]
     if reason:
         conditions.append(ClaimCase.major_reason == reason)
     if event_id:
