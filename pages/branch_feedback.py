@@ -16,7 +16,8 @@ from dashboard.services.review.opinions import answer_points, branch_inbox, bran
 from dashboard.services.review.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, tier_label
-from dashboard.ui.risk_view import RISK_TONES, badge_text
+from dashboard.rules.risk_colour import COLOURS
+from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
@@ -25,7 +26,8 @@ from dashboard.ui.tables import download_buttons, open_case, pager
 actor = require_page("branch_feedback")
 PAGE_SIZE = 25
 # What the register's widgets hold, kept while the inbox is open (see _keep below).
-REGISTER_KEYS, REGISTER_PREFIXES = ("fb_reg_closed", "fb_reg_case_no", "fb_reg_case", "fb_progress"), ("fb_reg_page_",)
+REGISTER_KEYS, REGISTER_PREFIXES = (("fb_reg_closed", "fb_reg_case_no", "fb_reg_colour", "fb_reg_case", "fb_progress"),
+                                    ("fb_reg_page_",))
 now = clock.now()
 is_manager = actor.may("review.answer")
 is_tracker = actor.has_role("branch_tracker")
@@ -55,15 +57,17 @@ if inbox_tab.open:
 
 
 def inbox() -> None:
-    f1, f2 = st.columns(2)
+    f1, f2, f3 = st.columns(3, vertical_alignment="bottom")
     only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open", value=True)
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
+    colour = f3.selectbox(t("risk.filter"), [None, *COLOURS], key="fb_colour", format_func=colour_filter_label,
+                          placeholder=t("common.all"))
     with db_session() as session:
-        total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=0)
-        offset = pager(total, PAGE_SIZE, key="fb_page", filters=(only_open, case_no))
+        total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, colour=colour, limit=0)
+        offset = pager(total, PAGE_SIZE, key="fb_page", filters=(only_open, case_no, colour))
         soon_hours = due_soon_hours(session)
-        _, rows = branch_inbox(session, actor, only_open=only_open, case_no=case_no, limit=PAGE_SIZE, offset=offset,
-                               total=total)
+        _, rows = branch_inbox(session, actor, only_open=only_open, case_no=case_no, colour=colour, limit=PAGE_SIZE,
+                               offset=offset, total=total)
     is_open = [r.status in ("open", "sent_back") for r in rows]
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in rows],
@@ -150,13 +154,16 @@ def answer_form(rows) -> None:
 
 
 def register() -> None:
-    f1, f2 = st.columns(2)
+    f1, f2, f3 = st.columns(3, vertical_alignment="bottom")
     include_closed = f1.toggle(t("review.filter.include_closed"), key="fb_reg_closed")
     reg_case_no = f2.text_input(t("review.filter.case_no"), key="fb_reg_case_no")
+    colour = f3.selectbox(t("risk.filter"), [None, *COLOURS], key="fb_reg_colour", format_func=colour_filter_label,
+                          placeholder=t("common.all"))
     with db_session() as session:
-        total, _ = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no, limit=0)
-        offset = pager(total, PAGE_SIZE, key="fb_reg_page", filters=(include_closed, reg_case_no))
-        _, reg = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no,
+        total, _ = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no, colour=colour,
+                                    limit=0)
+        offset = pager(total, PAGE_SIZE, key="fb_reg_page", filters=(include_closed, reg_case_no, colour))
+        _, reg = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no, colour=colour,
                                   limit=PAGE_SIZE, offset=offset, total=total)
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in reg],

@@ -18,7 +18,8 @@ from dashboard.services.cases.major import (
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.forms import run_write, set_outcome, show_outcome
-from dashboard.ui.risk_view import RISK_TONES, badge_text
+from dashboard.rules.risk_colour import COLOURS
+from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 
@@ -31,19 +32,21 @@ with db_session() as session:
     events = catastrophes(session, actor)
 event_names = {e.id: e.name for e in events}
 
-f1, f2, f3 = st.columns([2, 3, 2], vertical_alignment="bottom")
+f1, f2, f4, f3 = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
 reason = f1.selectbox(t("major.filter.reason"), [None, *REASONS], key="mj_reason", placeholder=t("common.all"),
                       format_func=lambda r: t("common.all") if r is None else t(f"major.reason.{r}"))
 event_id = f2.selectbox(t("major.filter.catastrophe"), [None, *event_names], key="mj_event",
                         placeholder=t("common.all"),
                         format_func=lambda e: t("common.all") if e is None else event_names[e])
+colour = f4.selectbox(t("risk.filter"), [None, *COLOURS], key="mj_colour", format_func=colour_filter_label,
+                      placeholder=t("common.all"))
 pending_only = f3.toggle(t("major.filter.pending"), value=True, key="mj_pending")
+query = dict(reason=reason, event_id=event_id, pending_only=pending_only, colour=colour)
 
 with db_session() as session:
-    total, _ = major_cases(session, actor, reason=reason, event_id=event_id, pending_only=pending_only, limit=0)
-    offset = pager(total, PAGE_SIZE, key="mj_page", filters=(reason, event_id, pending_only))
-    _, rows = major_cases(session, actor, reason=reason, event_id=event_id, pending_only=pending_only,
-                          limit=PAGE_SIZE, offset=offset, total=total)
+    total, _ = major_cases(session, actor, **query, limit=0)
+    offset = pager(total, PAGE_SIZE, key="mj_page", filters=query)
+    _, rows = major_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
 frame = pd.DataFrame({
     "case_id": [r.case_id for r in rows],
     t("major.col.case_no"): [r.case_no for r in rows],

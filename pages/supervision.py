@@ -20,7 +20,8 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.services.errors import StaleWrite
 from dashboard.ui.forms import chosen_option, keep_choice_by_label, run_write, show_outcome
-from dashboard.ui.risk_view import RISK_TONES, badge_text
+from dashboard.rules.risk_colour import COLOURS
+from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
 from dashboard.ui.review_view import left_text, selectable_table
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
@@ -51,7 +52,7 @@ tabs = st.tabs([t("review.sup.cases"), t("review.sup.admin")] if is_admin else [
                key="sup_tab", on_change="rerun")
 
 with tabs[0]:
-    f1, f2, f3 = st.columns(3)
+    f1, f2, f3, f4 = st.columns(4, vertical_alignment="bottom")
     with db_session() as session:
         all_branches = dict(queue_branch_choices(session))
         soon_hours = due_soon_hours(session)
@@ -65,7 +66,9 @@ with tabs[0]:
                              format_func=lambda b: t("common.all") if b is None else shown[b])
     include_closed = f2.toggle(t("review.filter.include_closed"), key="sup_closed")
     case_no = f3.text_input(t("review.filter.case_no"), key="sup_case_no")
-    query = dict(include_closed=include_closed, branch_id=branch_id, case_no=case_no)
+    colour = f4.selectbox(t("risk.filter"), [None, *COLOURS], key="sup_colour", format_func=colour_filter_label,
+                          placeholder=t("common.all"))
+    query = dict(include_closed=include_closed, branch_id=branch_id, case_no=case_no, colour=colour)
     with db_session() as session:
         total, _ = followed_cases(session, actor, **query, limit=0)
         offset = pager(total, PAGE_SIZE, key="sup_page", filters=query)

@@ -149,3 +149,20 @@ def test_the_overview_list_filters_by_colour_and_counts_what_it_lists(db_url, se
     assert not at.exception, at.exception
     listed = shown_frame(next(d for d in at.dataframe if "红黄蓝" in d.value))
     assert list(listed["报案号"]) == ["RPTOVBLUE01"] and list(listed["红黄蓝"]) == ["蓝·快赔"]
+
+
+def test_the_branch_register_supervision_and_major_lists_filter_by_colour(db_url, session, org, actor_for):
+    _register(session, actor_for, "RPTMJBLUE01", "600000", **BLUE_FACTS)
+    _register(session, actor_for, "RPTMJRED001", "600000", accident_time="2026-11-20 02:30",
+              report_time="2026-11-20 03:00")
+    # The tracker's page opens on the register (a tracker's work); the supervisor follows 广东.
+    for username, page, key in (("gd_tracker", "branch_feedback", "fb_reg_colour"),
+                                ("supervisor", "supervision", "sup_colour"), ("reviewer", "major_cases", "mj_colour")):
+        at = signed_in_app(db_url, username, page)
+        before = shown_frame(next(d for d in at.dataframe if "红黄蓝" in d.value))
+        assert {"RPTMJBLUE01", "RPTMJRED001"} <= set(before["报案号"]), (page, list(before["报案号"]))
+        at.selectbox(key=key).set_value("red")
+        at.run()
+        assert not at.exception, at.exception
+        after = shown_frame(next(d for d in at.dataframe if "红黄蓝" in d.value))
+        assert list(after["报案号"]) == ["RPTMJRED001"] and list(after["红黄蓝"]) == ["红·严查"], page

@@ -267,7 +267,8 @@ class MajorRow:
     catastrophe: str | None
 
 
-def _major_conditions(actor: Actor, reason: str | None, event_id: int | None, pending_only: bool) -> list:
+def _major_conditions(actor: Actor, reason: str | None, event_id: int | None, pending_only: bool,
+                      colour: str | None = None) -> list:
     # `is_major` itself, not `IS true`: the partial index of major cases is on that predicate.
     conditions = [ClaimCase.is_major, *_scoped(actor)]
     if reason:
@@ -276,6 +277,8 @@ def _major_conditions(actor: Actor, reason: str | None, event_id: int | None, pe
         conditions.append(ClaimCase.catastrophe_event_id == event_id)
     if pending_only:
         conditions.append(ClaimCase.state != "closed")
+    if colour:
+        conditions.append(ClaimCase.risk_colour == colour)
     return conditions
 
 
@@ -293,11 +296,11 @@ def _major_page(conditions: list, limit: int, offset: int) -> Select:
 @requires("major.read")
 def major_cases(session: Session, actor: Actor, *, reason: str | None = None, event_id: int | None = None,
                 pending_only: bool = True, limit: int = 50, offset: int = 0,
-                total: int | None = None) -> tuple[int, list[MajorRow]]:
+                total: int | None = None, colour: str | None = None) -> tuple[int, list[MajorRow]]:
     """The major cases the actor may see, newest flagged first."""
     if reason is not None and reason not in REASONS:
         raise UserError("major.error.reason")
-    conditions = _major_conditions(actor, reason, event_id, pending_only)
+    conditions = _major_conditions(actor, reason, event_id, pending_only, colour)
     total, rows = count_then_page(session, lambda: select(func.count()).select_from(ClaimCase).where(*conditions),
                                   lambda: _major_page(conditions, limit, offset), limit=limit, total=total)
     return total, [MajorRow(*row) for row in rows]

@@ -420,12 +420,15 @@ class InboxRow:
     risk_colour: str | None = None
 
 
-def _inbox_conditions(branches: tuple[int, ...], only_open: bool, case_no: str | None) -> list:
+def _inbox_conditions(branches: tuple[int, ...], only_open: bool, case_no: str | None,
+                      colour: str | None = None) -> list:
     conditions = [Opinion.kind == "hq_review", Opinion.branch_id.in_(branches)]
     if only_open:
         conditions.append(_POINT_IS_OPEN)
     if case_no:
         conditions.append(ClaimCase.case_no.ilike(f"%{case_no}%"))
+    if colour:
+        conditions.append(ClaimCase.risk_colour == colour)
     return conditions
 
 
@@ -433,15 +436,17 @@ _POINT_IS_OPEN = OpinionPoint.status.in_(("open", "sent_back"))
 
 
 @built_once
-def _inbox_count_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None) -> Select:
+def _inbox_count_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None,
+                           colour: str | None) -> Select:
     base = (select(OpinionPoint.id).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
-            .join(ClaimCase, ClaimCase.id == Opinion.case_id).where(*_inbox_conditions(branches, only_open, case_no)))
+            .join(ClaimCase, ClaimCase.id == Opinion.case_id)
+            .where(*_inbox_conditions(branches, only_open, case_no, colour)))
     return select(func.count()).select_from(base.subquery())
 
 
 @built_once
-def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None, limit: int,
-                          offset: int) -> Select:
+def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None, colour: str | None,
+                          limit: int, offset: int) -> Select:
     is_open = _POINT_IS_OPEN
     due = _open_round_due(OpinionPoint.id, _sent_back_count())  # nested in `due`: correlated to the outer point
     latest_answer = (select(PointAnswer.body).where(PointAnswer.point_id == OpinionPoint.id)
@@ -454,7 +459,7 @@ def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: s
         select(Opinion.id, OpinionPoint.id, ClaimCase.id, ClaimCase.case_no, OpinionPoint.seq, OpinionPoint.body,
                OpinionPoint.status, Opinion.posted_at, due, latest_answer, last_reason, ClaimCase.risk_colour)
         .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(ClaimCase, ClaimCase.id == Opinion.case_id)
-        .where(*_inbox_conditions(branches, only_open, case_no))
+        .where(*_inbox_conditions(branches, only_open, case_no, colour))
         .order_by(open_first, case((is_open, due), else_=None).asc().nulls_last(), Opinion.posted_at.desc(),
                   OpinionPoint.opinion_id.desc(), OpinionPoint.seq)
         .limit(limit).offset(offset))
@@ -462,13 +467,14 @@ def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: s
 
 @requires("review.inbox")
 def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, case_no: str | None = None,
-                 limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[InboxRow]]:
+                 limit: int = 50, offset: int = 0, total: int | None = None,
+                 colour: str | None = None) -> tuple[int, list[InboxRow]]:
     """The branch's HQ opinion points: open ones first (soonest due first), then the rest newest first.
 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
     shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), only_open,
-             (case_no or "").strip() or None)
+             (case_no or "").strip() or None, colour or None)
     total, rows = count_then_page(session, lambda: _inbox_count_statement(*shape),
                                   lambda: _inbox_page_statement(*shape, limit, offset), limit=limit, total=total)
     return total, [InboxRow(*r) for r in rows]
@@ -508,23 +514,28 @@ class RegisterRow:
     risk_colour: str | None = None
 
 
-def _register_conditions(branches: tuple[int, ...], include_closed: bool, case_no: str | None) -> list:
+def _register_conditions(branches: tuple[int, ...], include_closed: bool, case_no: str | None,
+                         colour: str | None = None) -> list:
     conditions = [ClaimCase.branch_id.in_(branches), ClaimCase.tier != "T0"]
     if not include_closed:
         conditions.append(ClaimCase.state != "closed")
     if case_no:
         conditions.append(ClaimCase.case_no.ilike(f"%{case_no}%"))
+    if colour:
+        conditions.append(ClaimCase.risk_colour == colour)
     return conditions
 
 
 @built_once
-def _register_count_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None) -> Select:
-    return select(func.count()).select_from(ClaimCase).where(*_register_conditions(branches, include_closed, case_no))
+def _register_count_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None,
+                              colour: str | None) -> Select:
+    return select(func.count()).select_from(ClaimCase).where(
+        *_register_conditions(branches, include_closed, case_no, colour))
 
 
 @built_once
-def _register_page_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None, limit: int,
-                             offset: int) -> Select:
+def _register_page_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None,
+                             colour: str | None, limit: int, offset: int) -> Select:
     sub = SUB_BRANCH
     opinions = (select(func.count()).select_from(Opinion).where(Opinion.case_id == ClaimCase.id)
                 .scalar_subquery())
@@ -542,17 +553,19 @@ def _register_page_statement(branches: tuple[int, ...], include_closed: bool, ca
     return (
         select(ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state, ClaimCase.current_estimate,
                ClaimCase.tiered_at, opinions, open_points, answers, notes, last_note, ClaimCase.risk_colour)
-        .join(sub, sub.id == ClaimCase.sub_branch_id).where(*_register_conditions(branches, include_closed, case_no))
+        .join(sub, sub.id == ClaimCase.sub_branch_id)
+        .where(*_register_conditions(branches, include_closed, case_no, colour))
         .order_by(open_points.desc(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
         .limit(limit).offset(offset))
 
 
 @requires("review.inbox")
 def tracker_register(session: Session, actor: Actor, *, include_closed: bool = False, case_no: str | None = None,
-                     limit: int = 50, offset: int = 0, total: int | None = None) -> tuple[int, list[RegisterRow]]:
+                     limit: int = 50, offset: int = 0, total: int | None = None,
+                     colour: str | None = None) -> tuple[int, list[RegisterRow]]:
     """Per tiered case of the branch: opinions, open points, answers and progress notes (第四章 一.6)."""
     shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), include_closed,
-             (case_no or "").strip() or None)
+             (case_no or "").strip() or None, colour or None)
     total, rows = count_then_page(session, lambda: _register_count_statement(*shape),
                                   lambda: _register_page_statement(*shape, limit, offset), limit=limit, total=total)
     return total, [RegisterRow(*r) for r in rows]

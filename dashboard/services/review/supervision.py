@@ -191,7 +191,8 @@ class FollowedCase:
     risk_colour: str | None = None
 
 
-def _followed_conditions(actor: Actor, include_closed: bool, branch_id: int | None, case_no: str | None) -> list:
+def _followed_conditions(actor: Actor, include_closed: bool, branch_id: int | None, case_no: str | None,
+                         colour: str | None = None) -> list:
     conditions = [ClaimCase.tier != "T0"]
     scope = _followed_condition(actor)
     if scope is not None:
@@ -202,19 +203,21 @@ def _followed_conditions(actor: Actor, include_closed: bool, branch_id: int | No
         conditions.append(ClaimCase.branch_id == branch_id)
     if case_no:
         conditions.append(ClaimCase.case_no.ilike(f"%{case_no}%"))
+    if colour:
+        conditions.append(ClaimCase.risk_colour == colour)
     return conditions
 
 
 @built_once
 def _followed_count_statement(actor: Actor, include_closed: bool, branch_id: int | None,
-                              case_no: str | None) -> Select:
+                              case_no: str | None, colour: str | None) -> Select:
     return select(func.count()).select_from(ClaimCase).where(
-        *_followed_conditions(actor, include_closed, branch_id, case_no))
+        *_followed_conditions(actor, include_closed, branch_id, case_no, colour))
 
 
 @built_once
 def _followed_page_statement(actor: Actor, include_closed: bool, branch_id: int | None, case_no: str | None,
-                             limit: int, offset: int) -> Select:
+                             colour: str | None, limit: int, offset: int) -> Select:
     branch, sub = BRANCH, SUB_BRANCH
     persons = (select(func.string_agg(Person.full_name, aggregate_order_by(literal("、"), Dispatch.dispatched_at)))
                .select_from(Person).join(Dispatch, Dispatch.person_id == Person.id).where(Dispatch.case_id == ClaimCase.id)
@@ -235,7 +238,7 @@ def _followed_page_statement(actor: Actor, include_closed: bool, branch_id: int 
                last_note, ClaimCase.risk_colour)
         .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
         .outerjoin(open_d7, open_d7.c.case_id == ClaimCase.id)
-        .where(*_followed_conditions(actor, include_closed, branch_id, case_no))
+        .where(*_followed_conditions(actor, include_closed, branch_id, case_no, colour))
         .order_by(awaiting.asc().nulls_last(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
         .limit(limit).offset(offset))
 
@@ -243,12 +246,12 @@ def _followed_page_statement(actor: Actor, include_closed: bool, branch_id: int 
 @requires("supervision.read")
 def followed_cases(session: Session, actor: Actor, *, include_closed: bool = False, branch_id: int | None = None,
                    case_no: str | None = None, limit: int = 50, offset: int = 0, total: int | None = None,
-                   ) -> tuple[int, list[FollowedCase]]:
+                   colour: str | None = None) -> tuple[int, list[FollowedCase]]:
     """Tiered cases the actor follows; cases awaiting a reply first (soonest due), then newest.
 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
-    shape = (actor, include_closed, branch_id or None, (case_no or "").strip() or None)
+    shape = (actor, include_closed, branch_id or None, (case_no or "").strip() or None, colour or None)
     total, rows = count_then_page(session, lambda: _followed_count_statement(*shape),
                                   lambda: _followed_page_statement(*shape, limit, offset), limit=limit, total=total)
     return total, [FollowedCase(*r) for r in rows]
