@@ -13,12 +13,14 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.rules.risk_colour import RiskThresholds
 from dashboard.services.actor import Actor
+from dashboard.services.errors import StaleWrite
 from dashboard.services.admin.risk_rules import RANGES, RiskRuleVersion, publish_risk_rules, risk_rule_versions
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time
 from dashboard.ui.forms import run_write, show_outcome
 
 SLOT = "admin_risk"
+TYPED = "admin_risk_typed"
 _GROUPS = (
     ("night_from_hour", "night_to_hour", "day_from_hour", "day_to_hour"),
     ("new_policy_days", "late_report_hours", "immediate_report_hours", "old_vehicle_years"),
@@ -44,14 +46,19 @@ def render_risk_rules(actor: Actor) -> None:
               at=local_time(active.created_at)))
     show_outcome(SLOT)
     editable = actor.may("rules.admin")
+    # What an admin typed into a publish refused because a colleague published meanwhile: drawn
+    # again in the form of the version now in force, so nothing typed is lost.
+    typed = st.session_state.pop(TYPED, {})
     with st.form("admin_risk_form"):
         for group in _GROUPS:
             for column, name in zip(st.columns(len(group)), group):
                 low, high = RANGES[name][1], RANGES[name][2]
-                column.text_input(t(f"admin.setting.risk.{name}"), value=_text(getattr(active.thresholds, name)),
+                column.text_input(t(f"admin.setting.risk.{name}"),
+                                  value=typed.get(name, _text(getattr(active.thresholds, name))),
                                   key=_field_key(active.version, name), disabled=not editable,
                                   help=t("admin.risk.range", low=f"{low:,.0f}", high=f"{high:,.0f}"))
-        st.text_input(t("admin.risk.note"), key=f"risk_{active.version}_note", max_chars=200, disabled=not editable)
+        st.text_input(t("admin.risk.note"), value=typed.get("note") or "", key=f"risk_{active.version}_note",
+                      max_chars=200, disabled=not editable)
         st.form_submit_button(t("admin.risk.publish"), type="primary", disabled=not editable, on_click=_publish,
                               args=(actor, active.version))
     st.subheader(t("admin.risk.history"))
@@ -74,6 +81,13 @@ def _publish(actor: Actor, version: int) -> None:
     """The version the form was drawn from, bound when it was drawn."""
     values = {f.name: st.session_state.get(_field_key(version, f.name)) for f in fields(RiskThresholds)}
     note = st.session_state.get(f"risk_{version}_note")
-    run_write(lambda s: publish_risk_rules(s, actor, values, expected_version=version, note=note),
-              lambda published: t("admin.risk.published", version=published.version), slot=SLOT,
+
+    def publish(session):
+        try:
+            return publish_risk_rules(session, actor, values, expected_version=version, note=note)
+        except StaleWrite:
+            st.session_state[TYPED] = {**values, "note": note}
+            raise
+
+    run_write(publish, lambda published: t("admin.risk.published", version=published.version), slot=SLOT,
               heading_key="admin.risk.not_saved")

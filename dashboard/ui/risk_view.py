@@ -15,6 +15,7 @@ from dashboard.rules.risk_colour import DOUBTS, HANDLINGS
 from dashboard.services.actor import Actor
 from dashboard.services.cases.detail import DetailFacts
 from dashboard.services.cases.risk import RiskChange, update_risk_facts
+from dashboard.services.errors import StaleWrite
 from dashboard.ui.format import plain
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.tones import AMBER, BLUE, RED, Tone
@@ -69,27 +70,38 @@ def render_risk_form(actor: Actor, f: DetailFacts) -> None:
     if f.business_line != "motor":
         return
     editable = actor.may("case.risk_facts")
-    with st.expander(t("risk.form.title"), expanded=False):
+    # What the person typed into a save refused because a colleague changed the case meanwhile:
+    # drawn again in the fields of the case as it is now, so nothing typed is lost (issue 18).
+    typed = st.session_state.pop(_carry_key(f.id), {})
+    shown = {name: typed.get(name, value) for name, value in (
+        ("vehicle_damage", _amount_text(f.vehicle_damage)), ("property_damage", _amount_text(f.property_damage)),
+        ("loss_ratio_pct", _amount_text(f.loss_ratio_pct)),
+        ("claim_count", "" if f.claim_count is None else str(f.claim_count)),
+        ("accident_handling", f.accident_handling), ("surveyor_doubts", list(f.surveyor_doubts)),
+        ("doubt_reason", f.doubt_reason or ""))}
+    with st.expander(t("risk.form.title"), expanded=bool(typed)):
         show_outcome(SLOT)
         key = f"risk_{f.id}_{f.version}"  # a case that moved gets fresh fields with its new facts
         with st.form(f"risk_form_{f.id}"):
             c1, c2, c3, c4 = st.columns(4)
-            c1.text_input(t("cases.field.vehicle_damage"), value=_amount_text(f.vehicle_damage),
+            c1.text_input(t("cases.field.vehicle_damage"), value=shown["vehicle_damage"],
                           key=f"{key}_vehicle_damage", disabled=not editable)
-            c2.text_input(t("cases.field.property_damage"), value=_amount_text(f.property_damage),
+            c2.text_input(t("cases.field.property_damage"), value=shown["property_damage"],
                           key=f"{key}_property_damage", disabled=not editable)
-            c3.text_input(t("cases.field.loss_ratio_pct"), value=_amount_text(f.loss_ratio_pct),
+            c3.text_input(t("cases.field.loss_ratio_pct"), value=shown["loss_ratio_pct"],
                           key=f"{key}_loss_ratio_pct", disabled=not editable)
-            c4.text_input(t("cases.field.claim_count"), value="" if f.claim_count is None else str(f.claim_count),
+            c4.text_input(t("cases.field.claim_count"), value=shown["claim_count"],
                           key=f"{key}_claim_count", disabled=not editable)
+            handling = shown["accident_handling"]
             st.selectbox(t("cases.field.accident_handling"), HANDLINGS,
-                         index=HANDLINGS.index(f.accident_handling) if f.accident_handling else None,
+                         index=HANDLINGS.index(handling) if handling in HANDLINGS else None,
                          format_func=lambda h: t(f"risk.handling.{h}"), placeholder=t("risk.form.unknown"),
                          key=f"{key}_accident_handling", disabled=not editable)
-            st.multiselect(t("cases.field.surveyor_doubts"), DOUBTS, default=list(f.surveyor_doubts),
+            st.multiselect(t("cases.field.surveyor_doubts"), DOUBTS,
+                           default=[d for d in shown["surveyor_doubts"] or [] if d in DOUBTS],
                            format_func=lambda d: t(f"risk.doubt.{d}"), placeholder=t("risk.form.no_doubt"),
                            key=f"{key}_surveyor_doubts", disabled=not editable)
-            st.text_area(t("cases.field.doubt_reason"), value=f.doubt_reason or "", max_chars=500,
+            st.text_area(t("cases.field.doubt_reason"), value=shown["doubt_reason"] or "", max_chars=500,
                          key=f"{key}_doubt_reason", disabled=not editable, height=80)
             st.form_submit_button(t("risk.form.save"), type="primary", disabled=not editable, on_click=_save,
                                   args=(actor, f.id, f.version, key))
@@ -105,6 +117,18 @@ def _message(change: RiskChange) -> tuple[str, str]:
     return "success", t("risk.form.saved", case_no=change.case_no, badge=badge_text(change.colour))
 
 
+def _carry_key(case_id: int) -> str:
+    return f"risk_typed_{case_id}"
+
+
 def _save(actor: Actor, case_id: int, version: int, key: str) -> None:
     data = {name: st.session_state.get(f"{key}_{name}") for name in _FIELDS}
-    run_write(lambda s: update_risk_facts(s, actor, case_id, data, expected_version=version), _message, slot=SLOT)
+
+    def refused_as_stale(session):
+        try:
+            return update_risk_facts(session, actor, case_id, data, expected_version=version)
+        except StaleWrite:
+            st.session_state[_carry_key(case_id)] = data  # the fields of the case as it is now show it
+            raise
+
+    run_write(refused_as_stale, _message, slot=SLOT)

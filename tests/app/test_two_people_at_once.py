@@ -443,3 +443,52 @@ def test_a_reply_from_an_older_thread_is_refused_and_an_answered_opinion_is_not_
     later.button(key="sup_progress_post").click().run()
     assert any(STALE + name_of(session, org, "supervisor") in e.value for e in later.error), messages(later)
     assert session.scalar(select(func.count()).select_from(ProgressNote).where(ProgressNote.case_id == case.id)) == 1
+
+
+# ---------------------------------------------------------------- 红黄蓝 (issue 19)
+
+
+def test_the_risk_facts_saved_from_an_older_case_page_are_refused_and_kept_on_the_form(db_url, session, org):
+    """Two surveyors' pages of the same case: the later save names the first and writes nothing."""
+    from db.models import ClaimCase as Case
+
+    case = make_case(session, org, "gz", vehicle_age_years=3, vehicle_use="private")
+    pages = []
+    for username in ("gz_surveyor1", "callcenter"):
+        at = signed_in_app(db_url, username)
+        at.session_state["case_id"] = case.id
+        at.switch_page("pages/case_detail.py")
+        at.run()
+        assert not at.exception, at.exception
+        pages.append(at)
+    first, second = pages
+    key = f"risk_{case.id}_{case.version}"
+    first.text_input(key=f"{key}_vehicle_damage").input("3000")
+    click(first, "保存并重新分类")
+    assert any(case.case_no in s.value for s in first.success), messages(first)
+    second.text_input(key=f"{key}_vehicle_damage").input("88000")
+    click(second, "保存并重新分类")
+    assert any(STALE in e.value and name_of(session, org, "gz_surveyor1") in e.value for e in second.error), \
+        messages(second)
+    # The typed value stays, in the form of the case as it is now.
+    assert second.text_input(key=f"risk_{case.id}_{case.version + 1}_vehicle_damage").value == "88000"
+    session.expire_all()
+    assert session.get(Case, case.id).vehicle_damage == 3000
+
+
+def test_red_yellow_blue_rules_published_from_an_older_form_are_refused(db_url, session, owner_session, org):
+    from db.models import RiskRuleSet, RoleAssignment
+
+    hq = owner_session.scalar(select(RoleAssignment.unit_id).where(RoleAssignment.person_id == org.person("admin")))
+    owner_session.add(RoleAssignment(person_id=org.person("reviewer2"), role="hq_admin", unit_id=hq))
+    owner_session.commit()
+    first, second = (signed_in_app(db_url, username, "admin_rules") for username in ("admin", "reviewer2"))
+    first.text_input(key="risk_1_old_vehicle_years").input("8")
+    click(first, "发布红黄蓝规则新版本")
+    assert any("第 2 版" in s.value for s in first.success), messages(first)
+    second.text_input(key="risk_1_late_report_hours").input("24")
+    click(second, "发布红黄蓝规则新版本")
+    assert any(STALE in e.value and name_of(session, org, "admin") in e.value for e in second.error), messages(second)
+    assert second.text_input(key="risk_2_late_report_hours").value == "24"  # kept, on the form of v2
+    versions = session.execute(select(RiskRuleSet.version, RiskRuleSet.thresholds)).all()
+    assert len(versions) == 2 and all(v.thresholds["late_report_hours"] == 48 for v in versions)
