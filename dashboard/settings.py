@@ -47,6 +47,15 @@ COMPULSORY_ONLY_TIER = "T1"
 BRANCH_SUBTIER_RANGE = (Decimal("50000"), Decimal("500000"))
 
 # Rule settings stored in table rule_setting (key -> JSON value), docs/DOMAIN.md §4 hours.
+# Special-case approval (特殊赔案理赔管理办法 四; docs/DOMAIN.md §8): the levels in order, and the
+# highest payment each may approve. The source's table of limits is missing: these are defaults,
+# to be kept as configuration HQ edits (issue 20); the branch GM approves whatever is left.
+SPECIAL_APPROVAL_LEVELS = ("sub_claims_head", "sub_gm", "branch_line_dept", "branch_gm")
+DEFAULT_SPECIAL_APPROVAL_LIMITS: dict[str, Decimal | None] = {
+    "sub_claims_head": Decimal(10_000), "sub_gm": Decimal(50_000), "branch_line_dept": Decimal(200_000),
+    "branch_gm": None,
+}
+
 DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "deadline.D1.hours": 24,  # surveyor uploads after dispatch
     "deadline.D2.hours": 24,  # first responsible on scene, photo uploaded
