@@ -16,8 +16,7 @@ from dashboard.services.review.opinions import answer_points, branch_inbox, bran
 from dashboard.services.review.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, tier_label
-from dashboard.rules.risk_colour import COLOURS
-from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
+from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
@@ -60,8 +59,7 @@ def inbox() -> None:
     f1, f2, f3 = st.columns(3, vertical_alignment="bottom")
     only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open", value=True)
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
-    colour = f3.selectbox(t("risk.filter"), [None, *COLOURS], key="fb_colour", format_func=colour_filter_label,
-                          placeholder=t("common.all"))
+    colour = colour_filter(f3, "fb_colour")
     with db_session() as session:
         total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, colour=colour, limit=0)
         offset = pager(total, PAGE_SIZE, key="fb_page", filters=(only_open, case_no, colour))
@@ -87,7 +85,7 @@ def inbox() -> None:
         selectable_table(frame, "fb_inbox_table", [r.opinion_id for r in rows], "fb_opinion",
                          tones={t("review.col.time_left"): [due_tone(r.due_at if o else None, now, soon_hours)
                                                             for r, o in zip(rows, is_open)],
-                                t("risk.col"): [RISK_TONES[r.risk_colour] for r in rows]})
+                                t("risk.col"): colour_tones(r.risk_colour for r in rows)})
         download_buttons(frame, "review_inbox", key="fb_inbox_dl", page_only=True)
     else:
         st.info(t("review.fb.nothing_open") if only_open and not case_no else t("review.no_rows"))
@@ -157,8 +155,7 @@ def register() -> None:
     f1, f2, f3 = st.columns(3, vertical_alignment="bottom")
     include_closed = f1.toggle(t("review.filter.include_closed"), key="fb_reg_closed")
     reg_case_no = f2.text_input(t("review.filter.case_no"), key="fb_reg_case_no")
-    colour = f3.selectbox(t("risk.filter"), [None, *COLOURS], key="fb_reg_colour", format_func=colour_filter_label,
-                          placeholder=t("common.all"))
+    colour = colour_filter(f3, "fb_reg_colour")
     with db_session() as session:
         total, _ = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no, colour=colour,
                                     limit=0)
@@ -183,7 +180,7 @@ def register() -> None:
         st.info(t("review.no_rows"))
         return
     selectable_table(frame, "fb_register_table", [r.case_id for r in reg], "fb_reg_case",
-                     tones={t("risk.col"): [RISK_TONES[r.risk_colour] for r in reg]})
+                     tones={t("risk.col"): colour_tones(r.risk_colour for r in reg)})
     download_buttons(frame, "tracker_register", key="fb_register_dl", page_only=True)
     labels = {r.case_id: r.case_no for r in reg}
     case_id = st.selectbox(t("review.pick_case"), list(labels), key="fb_reg_case", format_func=labels.get,

@@ -21,9 +21,8 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money
 from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.format import tier_label
-from dashboard.rules.risk_colour import COLOURS
 from dashboard.ui.review_view import apply_row_click
-from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
+from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.tones import tagged
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
@@ -55,8 +54,7 @@ with db_session() as session:
                         placeholder=t("common.all"))
     date_from = c5.date_input(t("board.filter.from"), value=None, format="YYYY-MM-DD", key="bd_from")
     date_to = c6.date_input(t("board.filter.to"), value=None, format="YYYY-MM-DD", key="bd_to")
-    colour = c7.selectbox(t("risk.filter"), [None, *COLOURS], format_func=colour_filter_label, key="bd_colour",
-                          placeholder=t("common.all"))
+    colour = colour_filter(c7, "bd_colour")
     filters = BoardFilter(view=view, branch_id=branch_id, sub_branch_id=sub_id, tier=tier,
                           reported_from=date_from, reported_to=date_to, colour=colour)
     total = board_count(session, actor, filters)
@@ -97,7 +95,7 @@ frame = pd.DataFrame([{
     t("board.col.report_time"): local_time(r.report_time),
     t("board.col.surveyor"): r.surveyor,
 } for r in page.rows])
-colour_tones = [RISK_TONES[r.risk_colour] for r in page.rows]
+row_colours = colour_tones(r.risk_colour for r in page.rows)
 if frame.empty:
     st.info(t("board.empty"))
 else:
@@ -118,7 +116,7 @@ else:
         table_key = "bd_table_" + hashlib.blake2s(repr(ids).encode(), digest_size=6).hexdigest()
         # A click on any cell of a row chooses it, as does its tick box (a cell click alone only
         # framed the cell: the walk clicked a case number and nothing was chosen).
-        shown, badges = tagged(frame.drop(columns=["case_id"]), {t("risk.col"): colour_tones})
+        shown, badges = tagged(frame.drop(columns=["case_id"]), {t("risk.col"): row_colours})
         event = st.dataframe(shown, key=table_key, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode=["single-row", "single-cell"], column_config={**widths, **badges})
         selection = event.selection if event is not None and hasattr(event, "selection") else None
@@ -128,7 +126,7 @@ else:
         apply_row_click(st.session_state, table_key, rows, ids, CHOSEN)
         apply_row_click(st.session_state, table_key + "_cell", cell_rows, ids, CHOSEN)
     else:  # those who only read: a row opens the case
-        case_table(frame, key="bd_table", column_config=widths, tones={t("risk.col"): colour_tones})
+        case_table(frame, key="bd_table", column_config=widths, tones={t("risk.col"): row_colours})
     download_buttons(frame.drop(columns=["case_id"]), "调度看板", key="bd_download", page_only=True)
 
 if may_act:

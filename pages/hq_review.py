@@ -15,8 +15,7 @@ from dashboard.services.review.queue import QueueFilters, queue_branch_choices, 
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
-from dashboard.rules.risk_colour import COLOURS
-from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
+from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
 from dashboard.ui.tables import download_buttons, open_case, pager
@@ -41,8 +40,7 @@ branch_id = f2.selectbox(t("review.filter.branch"), [None, *branches], key="hq_b
                          format_func=lambda b: t("common.all") if b is None else branches[b], placeholder=t("common.all"))
 tier = f3.selectbox(t("review.filter.tier"), [None, *tier_choices], key="hq_tier",
                     format_func=lambda c: t("common.all") if c is None else tier_label(c), placeholder=t("common.all"))
-colour = f4.selectbox(t("risk.filter"), [None, *COLOURS], key="hq_colour", format_func=colour_filter_label,
-                      placeholder=t("common.all"))
+colour = colour_filter(f4, "hq_colour")
 case_no = f5.text_input(t("review.filter.case_no"), key="hq_case_no")
 filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=case_no, colour=colour)
 
@@ -72,7 +70,7 @@ if rows:
     dues = [r.d4_due if r.reviewed_at is None else None for r in rows]
     selectable_table(frame, "hq_queue_table", [r.case_id for r in rows], "hq_case",
                      tones={t("review.col.time_left"): [due_tone(d, now, soon_hours) for d in dues],
-                            t("risk.col"): [RISK_TONES[r.risk_colour] for r in rows]})
+                            t("risk.col"): colour_tones(r.risk_colour for r in rows)})
     download_buttons(frame, "review_queue", key="hq_queue_dl", page_only=True)
 else:
     st.info(t("review.no_rows"))

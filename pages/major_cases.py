@@ -18,8 +18,7 @@ from dashboard.services.cases.major import (
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.forms import run_write, set_outcome, show_outcome
-from dashboard.rules.risk_colour import COLOURS
-from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
+from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 
@@ -38,8 +37,7 @@ reason = f1.selectbox(t("major.filter.reason"), [None, *REASONS], key="mj_reason
 event_id = f2.selectbox(t("major.filter.catastrophe"), [None, *event_names], key="mj_event",
                         placeholder=t("common.all"),
                         format_func=lambda e: t("common.all") if e is None else event_names[e])
-colour = f4.selectbox(t("risk.filter"), [None, *COLOURS], key="mj_colour", format_func=colour_filter_label,
-                      placeholder=t("common.all"))
+colour = colour_filter(f4, "mj_colour")
 pending_only = f3.toggle(t("major.filter.pending"), value=True, key="mj_pending")
 query = dict(reason=reason, event_id=event_id, pending_only=pending_only, colour=colour)
 
@@ -60,7 +58,7 @@ frame = pd.DataFrame({
     t("major.col.state"): [t(f"state.{r.state}") for r in rows],
     t("major.col.flagged_at"): [local_time(r.flagged_at) for r in rows],
 })
-case_table(frame, key="mj_table", tones={t("risk.col"): [RISK_TONES[r.risk_colour] for r in rows]})
+case_table(frame, key="mj_table", tones={t("risk.col"): colour_tones(r.risk_colour for r in rows)})
 if rows:
     download_buttons(frame.drop(columns=["case_id"]), "major_cases", key="mj_dl", page_only=True)
 

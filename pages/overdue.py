@@ -18,8 +18,7 @@ from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.overdue_view import (
     ageing_chart, for_display, list_columns, row_tones, rows_frame, status_label, tag_widths, violations_chart,
 )
-from dashboard.rules.risk_colour import COLOURS
-from dashboard.ui.risk_view import colour_filter_label
+from dashboard.ui.risk_view import colour_filter
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
 
@@ -59,8 +58,7 @@ with db_session() as session:
     person = row2[1].text_input(t("deadlines.filter.person"), key="ov_person")
     due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, format="YYYY-MM-DD", key="ov_from")
     due_to = row2[3].date_input(t("deadlines.filter.due_to"), value=None, format="YYYY-MM-DD", key="ov_to")
-    colour = row2[4].selectbox(t("risk.filter"), [None, *COLOURS], format_func=colour_filter_label, key="ov_colour",
-                               placeholder=t("common.all"))
+    colour = colour_filter(row2[4], "ov_colour")
     filters = OverdueFilters(branch_id=branch_choice, sub_branch_id=sub_choice, kinds=tuple(kinds),
                              person=person or None, tiers=tuple(tiers), due_from=due_from, due_to=due_to,
                              statuses=tuple(statuses), colour=colour)

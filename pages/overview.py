@@ -22,8 +22,7 @@ from dashboard.ui.overview_lists import (
     STATUS_KEY, close_list, colour_tones, current_drill, drill_title, export_sheet, open_list, overview_workbook,
     screen_frame,
 )
-from dashboard.rules.risk_colour import COLOURS
-from dashboard.ui.risk_view import colour_filter_label
+from dashboard.ui.risk_view import colour_filter, colour_filter_label
 from dashboard.ui.segmented import segmented_choice
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, pager
@@ -199,8 +198,7 @@ if drill is None:
     with left:
         status = segmented_choice(t("overview.status"), ["pending", "closed", "all"], key=STATUS_KEY,
                                   default="pending", format_func=lambda s: t(f"overview.status.{s}"))
-    colour = right.selectbox(t("risk.filter"), [None, *COLOURS], key="ov_list_colour", format_func=colour_filter_label,
-                             placeholder=t("common.all"))
+    colour = colour_filter(right, "ov_list_colour")
     listed = (flt, status, colour)
 else:
     status, colour = None, None

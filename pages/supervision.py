@@ -20,8 +20,7 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.services.errors import StaleWrite
 from dashboard.ui.forms import chosen_option, keep_choice_by_label, run_write, show_outcome
-from dashboard.rules.risk_colour import COLOURS
-from dashboard.ui.risk_view import RISK_TONES, badge_text, colour_filter_label
+from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.review_view import left_text, selectable_table
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
@@ -66,8 +65,7 @@ with tabs[0]:
                              format_func=lambda b: t("common.all") if b is None else shown[b])
     include_closed = f2.toggle(t("review.filter.include_closed"), key="sup_closed")
     case_no = f3.text_input(t("review.filter.case_no"), key="sup_case_no")
-    colour = f4.selectbox(t("risk.filter"), [None, *COLOURS], key="sup_colour", format_func=colour_filter_label,
-                          placeholder=t("common.all"))
+    colour = colour_filter(f4, "sup_colour")
     query = dict(include_closed=include_closed, branch_id=branch_id, case_no=case_no, colour=colour)
     with db_session() as session:
         total, _ = followed_cases(session, actor, **query, limit=0)
@@ -92,7 +90,7 @@ with tabs[0]:
     else:
         selectable_table(frame, "sup_table", [r.case_id for r in rows], "sup_case", tones={
             t("review.col.time_left"): [due_tone(r.awaiting_reply_due, now, soon_hours) for r in rows],
-            t("risk.col"): [RISK_TONES[r.risk_colour] for r in rows]})
+            t("risk.col"): colour_tones(r.risk_colour for r in rows)})
         download_buttons(frame, "supervision_cases", key="sup_dl", page_only=True)
         labels = {r.case_id: f"{r.case_no} · {r.branch}" for r in rows}
         case_id = st.selectbox(t("review.pick_case"), list(labels), key="sup_case", format_func=labels.get,

@@ -16,7 +16,7 @@ from dashboard.services.review.weekly import (
 )
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, wan, tier_label
-from dashboard.ui.risk_view import RISK_TONES, badge_text
+from dashboard.ui.risk_view import badge_text, colour_tones
 from dashboard.ui.review_view import left_text, run_action, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons, empty_note, pager
@@ -122,7 +122,7 @@ if not shown_cases:  # an empty table says "empty" in English: say it in the per
 else:
     # Counts stay numbers (right-aligned, sorted as numbers): the case's overdue clocks are a count.
     detail, badges = tagged(detail_frame(shown_cases),
-                            {t("risk.col"): [RISK_TONES.get(c.get("risk_colour")) for c in shown_cases]})
+                            {t("risk.col"): colour_tones(c.get("risk_colour") for c in shown_cases)})
     st.dataframe(detail, hide_index=True, width="stretch", key="wk_detail_table", column_config=badges)
     download_buttons(whole_list, f"weekly_{row.branch}_{row.week_start.isoformat()}",
                      key="wk_detail_dl")

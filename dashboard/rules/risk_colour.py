@@ -113,9 +113,11 @@ class RiskResult:
 
     @property
     def criteria(self) -> tuple[str, ...]:
-        """Why the case has its colour: the red criteria of a red case, the blue ones of a blue case,
-        for yellow the blue criteria it lacks are what keeps it from blue (see `missing_blue`)."""
-        return self.red if self.colour == RED else self.blue
+        """Why the case has its colour, as the case keeps it: the red criteria that fired, the blue
+        ones that all held, or for yellow the blue criteria it lacks."""
+        if self.colour == RED:
+            return self.red
+        return self.blue if self.colour == BLUE else self.missing_blue
 
     @property
     def missing_blue(self) -> tuple[str, ...]:

@@ -17,6 +17,11 @@ def money(amount: Decimal | float | int | None) -> str:
     return f"¥{Decimal(amount):,.2f}"
 
 
+def typed_number(value: Decimal | int | None) -> str:
+    """A number as a person would type it back into a field: 3000, 12.5, no separators; "" for none."""
+    return "" if value is None else format(Decimal(value).normalize(), "f")
+
+
 def wan(amount: Decimal | float | int | None) -> str:
     """A headline amount: 123.5万元 in Chinese; in English as English readers count, ¥352.3M (¥12.0K
     below a million): "35,234.8万元" was left untranslated on the English page."""

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.i18n import has_key, t
-from dashboard.services.errors import FieldError, UserError, ValidationFailed
+from dashboard.services.errors import FieldError, StaleWrite, UserError, ValidationFailed
 from dashboard.ui.db import db_session
 from dashboard.ui.format import plain
 
@@ -65,7 +65,8 @@ Outcome = tuple[str, str]  # (success | info | error, text)
 
 
 def run_write(action: Callable[[Any], object], success: str | Callable[[Any], str | Outcome], *, slot: str,
-              heading_key: str = "cases.form_errors", on_success: Callable[[Any], None] | None = None) -> None:
+              heading_key: str = "cases.form_errors", on_success: Callable[[Any], None] | None = None,
+              on_stale: Callable[[], None] | None = None) -> None:
     """Body of a button's on_click callback: run `action(session)` and keep what happened for the
     `slot` on the next run (show_outcome).
 
@@ -73,13 +74,17 @@ def run_write(action: Callable[[Any], object], success: str | Callable[[Any], st
     drawn: the case, the record and the version the person saw, never a row re-read on the
     submit's rerun (DESIGN: Streamlit pitfalls). `success` may answer ("info", text) for a write
     that found nothing to do: a sentence with a case number or a name in it, kept as shown
-    (format.plain). `on_success` clears or resets the form's inputs (allowed here).
+    (format.plain). `on_success` clears or resets the form's inputs (allowed here). `on_stale` keeps
+    what was typed when a colleague's change refused the write (StaleWrite): a form drawn with the
+    record's new version has fields of its own, which it then fills from what was kept.
     """
     try:
         with db_session() as session:
             result = action(session)
     except UserError as err:
         st.session_state[_slot_key(slot)] = ("error", error_text(err, heading_key))
+        if isinstance(err, StaleWrite) and on_stale is not None:
+            on_stale()
         return
     outcome = success(result) if callable(success) else success
     kind, text = outcome if isinstance(outcome, tuple) else ("success", outcome)

@@ -10,7 +10,7 @@ from dashboard.i18n import t
 from dashboard.services.actor import Actor
 from dashboard.services.figures.home import my_open_tasks
 from dashboard.services.reference import due_soon_hours
-from dashboard.ui.risk_view import RISK_TONES, badge_text
+from dashboard.ui.risk_view import badge_text, colour_tones
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, point_label, tier_label, time_left
 from dashboard.ui.tables import case_table
@@ -38,4 +38,4 @@ def render_my_tasks(actor: Actor, key: str) -> None:
         t("home.tasks.tier"): [tier_label(task.tier) for task in tasks],
     })
     case_table(frame, key, tones={t("home.tasks.left"): [due_tone(task.due_at, now, soon_hours) for task in tasks],
-                                  t("risk.col"): [RISK_TONES[task.risk_colour] for task in tasks]})
+                                  t("risk.col"): colour_tones(task.risk_colour for task in tasks)})

@@ -13,7 +13,7 @@ from dashboard.rules.deadlines import OVERDUE_AGE_BUCKETS
 from dashboard.services.clocks.overdue import OverdueRow
 from dashboard.ui.charts import COUNT_AXIS, UNIT_AXIS, Chart, short_unit
 from dashboard.ui.format import local_time, point_label, time_left
-from dashboard.ui.risk_view import RISK_TONES, badge_text
+from dashboard.ui.risk_view import badge_text, colour_tones
 from dashboard.ui.tones import AMBER, RED, Tone
 
 # Colour carries meaning only: red late (overdue, or done late), amber due soon.
@@ -60,7 +60,7 @@ def row_tones(rows: Sequence[OverdueRow]) -> dict[str, list[Tone]]:
     too), amber for due soon; on the status and on the time left alike."""
     tones = [STATUS_TONES.get(r.status) for r in rows]
     return {t("deadlines.col.status"): tones, t("deadlines.col.left"): tones,
-            t("risk.col"): [RISK_TONES.get(r.risk_colour) for r in rows]}
+            t("risk.col"): colour_tones(r.risk_colour for r in rows)}
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:

@@ -97,9 +97,9 @@ def colour_tones(rows: list[dict], drill: Drill | None) -> dict[str, list]:
     """The list's red / yellow / blue column as coloured labels (ui/tones), where the list has it."""
     if "risk_colour" not in columns_of(drill):
         return {}
-    from dashboard.ui.risk_view import RISK_TONES  # noqa: PLC0415 - the one list that shows it
+    from dashboard.ui.risk_view import colour_tones as tones  # noqa: PLC0415 - the one list that shows it
 
-    return {header("risk_colour", drill): [RISK_TONES.get(row.get("risk_colour")) for row in rows]}
+    return {header("risk_colour", drill): tones(row.get("risk_colour") for row in rows)}
 
 
 def _frame(rows: list[dict], drill: Drill | None, typed: bool) -> pd.DataFrame:

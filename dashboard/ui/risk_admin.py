@@ -13,10 +13,9 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.rules.risk_colour import RiskThresholds
 from dashboard.services.actor import Actor
-from dashboard.services.errors import StaleWrite
 from dashboard.services.admin.risk_rules import RANGES, RiskRuleVersion, publish_risk_rules, risk_rule_versions
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time
+from dashboard.ui.format import local_time, typed_number
 from dashboard.ui.forms import run_write, show_outcome
 
 SLOT = "admin_risk"
@@ -27,10 +26,6 @@ _GROUPS = (
     ("luxury_sum_insured", "red_vehicle_damage", "blue_vehicle_damage", "blue_property_damage"),
     ("red_loss_ratio_pct", "red_claim_count", "blue_loss_ratio_pct", "blue_claim_count"),
 )
-
-
-def _text(value: object) -> str:
-    return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
 
 
 def _field_key(version: int, name: str) -> str:
@@ -54,7 +49,7 @@ def render_risk_rules(actor: Actor) -> None:
             for column, name in zip(st.columns(len(group)), group):
                 low, high = RANGES[name][1], RANGES[name][2]
                 column.text_input(t(f"admin.setting.risk.{name}"),
-                                  value=typed.get(name, _text(getattr(active.thresholds, name))),
+                                  value=typed.get(name, typed_number(getattr(active.thresholds, name))),
                                   key=_field_key(active.version, name), disabled=not editable,
                                   help=t("admin.risk.range", low=f"{low:,.0f}", high=f"{high:,.0f}"))
         st.text_input(t("admin.risk.note"), value=typed.get("note") or "", key=f"risk_{active.version}_note",
@@ -71,7 +66,7 @@ def _history(versions: list[RiskRuleVersion]) -> pd.DataFrame:
         row = {t("admin.risk.col.version"): v.version, t("admin.risk.col.status"): t(f"admin.risk.status.{v.status}"),
                t("admin.risk.col.by"): v.created_by or "—", t("admin.risk.col.at"): local_time(v.created_at),
                t("admin.risk.col.note"): v.note or "—"}
-        row.update({t(f"admin.setting.risk.{f.name}"): _text(getattr(v.thresholds, f.name))
+        row.update({t(f"admin.setting.risk.{f.name}"): typed_number(getattr(v.thresholds, f.name))
                     for f in fields(RiskThresholds)})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -81,13 +76,7 @@ def _publish(actor: Actor, version: int) -> None:
     """The version the form was drawn from, bound when it was drawn."""
     values = {f.name: st.session_state.get(_field_key(version, f.name)) for f in fields(RiskThresholds)}
     note = st.session_state.get(f"risk_{version}_note")
-
-    def publish(session):
-        try:
-            return publish_risk_rules(session, actor, values, expected_version=version, note=note)
-        except StaleWrite:
-            st.session_state[TYPED] = {**values, "note": note}
-            raise
-
-    run_write(publish, lambda published: t("admin.risk.published", version=published.version), slot=SLOT,
-              heading_key="admin.risk.not_saved")
+    run_write(lambda s: publish_risk_rules(s, actor, values, expected_version=version, note=note),
+              lambda published: t("admin.risk.published", version=published.version), slot=SLOT,
+              heading_key="admin.risk.not_saved",
+              on_stale=lambda: st.session_state.update({TYPED: {**values, "note": note}}))

@@ -5,18 +5,16 @@ The form writes the case version it was drawn with (a button callback), so a col
 since is refused with who and when, and the facts typed stay on the form (issue 18)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
 
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.rules.risk_colour import DOUBTS, HANDLINGS
+from dashboard.rules.risk_colour import COLOURS, DOUBTS, HANDLINGS
 from dashboard.services.actor import Actor
 from dashboard.services.cases.detail import DetailFacts
 from dashboard.services.cases.risk import RiskChange, update_risk_facts
-from dashboard.services.errors import StaleWrite
-from dashboard.ui.format import plain
+from dashboard.ui.format import plain, typed_number
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.tones import AMBER, BLUE, RED, Tone
 
@@ -30,13 +28,19 @@ def badge_text(colour: str | None) -> str:
     return t(f"risk.badge.{colour}") if colour else t("risk.badge.none")
 
 
-def badge_column(colours: Sequence[str | None]) -> tuple[list[str], list[Tone]]:
-    """A list's colour column: the texts and their tones (for ui/tones.tagged)."""
-    return [badge_text(c) for c in colours], [RISK_TONES.get(c) for c in colours]
+def colour_tones(colours: Iterable[str | None]) -> list[Tone]:
+    """A list's colour column as coloured labels (for ui/tones.tagged): one tone per row's colour."""
+    return [RISK_TONES.get(c) for c in colours]
 
 
 def colour_filter_label(colour: str | None) -> str:
     return t("common.all") if colour is None else badge_text(colour)
+
+
+def colour_filter(where, key: str) -> str | None:
+    """The lists' one colour filter (全部 / 红 / 黄 / 蓝), drawn in `where` (a column or st)."""
+    return where.selectbox(t("risk.filter"), [None, *COLOURS], key=key, format_func=colour_filter_label,
+                           placeholder=t("common.all"))
 
 
 def why(colour: str | None, criteria: Sequence[str]) -> str:
@@ -61,10 +65,6 @@ def render_risk_summary(f: DetailFacts) -> None:
         right.caption(t("risk.rule_version", version=f.risk_rule_version))
 
 
-def _amount_text(value: Decimal | None) -> str:
-    return "" if value is None else format(Decimal(value).normalize(), "f")
-
-
 def render_risk_form(actor: Actor, f: DetailFacts) -> None:
     """The rule's facts, editable by who surveys or runs the claim; the colour follows at once."""
     if f.business_line != "motor":
@@ -74,9 +74,9 @@ def render_risk_form(actor: Actor, f: DetailFacts) -> None:
     # drawn again in the fields of the case as it is now, so nothing typed is lost (issue 18).
     typed = st.session_state.pop(_carry_key(f.id), {})
     shown = {name: typed.get(name, value) for name, value in (
-        ("vehicle_damage", _amount_text(f.vehicle_damage)), ("property_damage", _amount_text(f.property_damage)),
-        ("loss_ratio_pct", _amount_text(f.loss_ratio_pct)),
-        ("claim_count", "" if f.claim_count is None else str(f.claim_count)),
+        ("vehicle_damage", typed_number(f.vehicle_damage)), ("property_damage", typed_number(f.property_damage)),
+        ("loss_ratio_pct", typed_number(f.loss_ratio_pct)),
+        ("claim_count", typed_number(f.claim_count)),
         ("accident_handling", f.accident_handling), ("surveyor_doubts", list(f.surveyor_doubts)),
         ("doubt_reason", f.doubt_reason or ""))}
     with st.expander(t("risk.form.title"), expanded=bool(typed)):
@@ -123,12 +123,5 @@ def _carry_key(case_id: int) -> str:
 
 def _save(actor: Actor, case_id: int, version: int, key: str) -> None:
     data = {name: st.session_state.get(f"{key}_{name}") for name in _FIELDS}
-
-    def refused_as_stale(session):
-        try:
-            return update_risk_facts(session, actor, case_id, data, expected_version=version)
-        except StaleWrite:
-            st.session_state[_carry_key(case_id)] = data  # the fields of the case as it is now show it
-            raise
-
-    run_write(refused_as_stale, _message, slot=SLOT)
+    run_write(lambda s: update_risk_facts(s, actor, case_id, data, expected_version=version), _message, slot=SLOT,
+              on_stale=lambda: st.session_state.update({_carry_key(case_id): data}))

@@ -18,7 +18,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from dashboard import clock
-from dashboard.rules.risk_colour import RiskInputs, RiskResult, RiskThresholds, classify
+from dashboard.rules.risk_colour import RiskInputs, RiskThresholds, classify
 from dashboard.rules.risk_input import RISK_FIELDS, check_risk_facts
 from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
@@ -75,13 +75,6 @@ def risk_inputs(case: ClaimCase) -> RiskInputs:
         doubts=tuple(case.surveyor_doubts or ()))
 
 
-def criteria_of(result: RiskResult) -> list[str]:
-    """What the case keeps as the reason for its colour: the red criteria that fired, or for blue
-    the criteria that all held; a yellow case keeps the blue criteria it lacks."""
-    return list(result.red) if result.red else (list(result.blue) if result.colour == "blue"
-                                                else list(result.missing_blue))
-
-
 def classify_case(session: Session, case: ClaimCase, *, actor_id: int | None, now: datetime | None = None,
                   rules: ActiveRiskRules | None = None, record: bool = True) -> bool:
     """Colour the case by the active rules; True when its colour or reasons changed (then recorded
@@ -93,7 +86,7 @@ def classify_case(session: Session, case: ClaimCase, *, actor_id: int | None, no
     else:
         rules = rules or active_risk_rules(session)
         result = classify(risk_inputs(case), rules.thresholds)
-        colour, criteria, rule_set_id = result.colour, criteria_of(result), rules.rule_set_id
+        colour, criteria, rule_set_id = result.colour, list(result.criteria), rules.rule_set_id
     before, before_criteria = case.risk_colour, list(case.risk_criteria or [])
     if colour == before and criteria == before_criteria and (colour is None or rule_set_id == case.risk_rule_set_id):
         return False
@@ -112,7 +105,7 @@ def colour_of_values(values: Mapping[str, Any], rules: ActiveRiskRules) -> tuple
         return None, [], None
     stand_in = SimpleNamespace(**{name: values.get(name) for name in RISK_INPUT_COLUMNS})
     result = classify(risk_inputs(stand_in), rules.thresholds)  # type: ignore[arg-type]
-    return result.colour, criteria_of(result), rules.rule_set_id
+    return result.colour, list(result.criteria), rules.rule_set_id
 
 
 @dataclass(frozen=True)
