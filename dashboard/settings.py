@@ -19,6 +19,9 @@ SUB_FINANCE_HEAD = "sub_finance_head"  # 三级机构财务负责人
 BRANCH_CLAIMS_HEAD = "branch_claims_head"  # 分公司理赔负责人
 BRANCH_FINANCE_HEAD = "branch_finance_head"  # 分公司财务负责人
 BRANCH_GM = "branch_gm"  # 分公司总经理
+# Not a tier post: the branch's motor / non-motor business department, a level of the special-case
+# approval chain (特殊赔案理赔管理办法 四.2).
+BRANCH_LINE_HEAD = "branch_line_head"  # 分公司车险/非车险管理部负责人
 
 SUB_BRANCH_POSITIONS = (SUB_CLAIMS_HEAD, SUB_HEAD, SUB_FINANCE_HEAD)
 BRANCH_POSITIONS = (BRANCH_CLAIMS_HEAD, BRANCH_FINANCE_HEAD, BRANCH_GM)
@@ -55,6 +58,12 @@ DEFAULT_SPECIAL_APPROVAL_LIMITS: dict[str, Decimal | None] = {
     "sub_claims_head": Decimal(10_000), "sub_gm": Decimal(50_000), "branch_line_dept": Decimal(200_000),
     "branch_gm": None,
 }
+# Who holds each level: the post, in the case's sub-branch (the first two) or its branch.
+SPECIAL_APPROVER_POSITIONS: dict[str, str] = {
+    "sub_claims_head": SUB_CLAIMS_HEAD, "sub_gm": SUB_HEAD, "branch_line_dept": BRANCH_LINE_HEAD,
+    "branch_gm": BRANCH_GM,
+}
+SUB_BRANCH_APPROVAL_LEVELS = ("sub_claims_head", "sub_gm")
 
 DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "deadline.D1.hours": 24,  # surveyor uploads after dispatch
@@ -81,6 +90,14 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "sign_in.max_failures": 5,
     "sign_in.window_minutes": 15,
     "sign_in.lock_minutes": 15,
+    # Special-case approval limits (docs/DOMAIN.md §8; whole yuan, inclusive): the highest payment
+    # each level approves; the branch GM approves whatever is above the last.
+    "special.limit.sub_claims_head": 10_000,
+    "special.limit.sub_gm": 50_000,
+    "special.limit.branch_line_dept": 200_000,
+    # A complaint, dispute or difficult case registered this many days ago without a return visit
+    # appears on the overdue tracker (投诉处理制度 第九条: 处理结束后，须进行回访).
+    "complaint.return_visit_days": 15,
 }
 
 # Business lines, vehicle uses, accident types and case states (docs/DOMAIN.md §2).

@@ -666,3 +666,134 @@ class SignInAttempt(Base):
     succeeded: Mapped[bool] = mapped_column(Boolean)
     __table_args__ = (Index("ix_sign_in_attempt_name_time", "username", "attempted_at"),)
 
+
+
+SPECIAL_TYPES = ("A", "B", "C")
+CUSTOMER_KINDS = ("key_customer", "prospect", "reputation")
+SPECIAL_STATUSES = ("pending", "approved", "rejected")
+
+
+class SpecialCase(Base):
+    """A case raised as special (特殊赔案, docs/DOMAIN.md §8): the business unit's justification and
+    the approval chain drawn when it was raised. It travels beside the case's claim flow."""
+
+    __tablename__ = "special_case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("claim_case.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    sub_branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    special_type: Mapped[str] = mapped_column(String(1))
+    customer_kind: Mapped[str] = mapped_column(String(16))
+    circumstances: Mapped[list[str]] = mapped_column(ARRAY(String(24)), server_default="{}")
+    requested_amount: Mapped[Decimal] = mapped_column(Money)
+    normal_amount: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str] = mapped_column(Text)
+    policy_numbers: Mapped[str | None] = mapped_column(Text)
+    premium_written: Mapped[Decimal | None] = mapped_column(Money)
+    premium_collected: Mapped[Decimal | None] = mapped_column(Money)
+    paid_losses: Mapped[Decimal | None] = mapped_column(Money)
+    pending_losses: Mapped[Decimal | None] = mapped_column(Money)
+    past_loss_ratio_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    expected_premium: Mapped[Decimal | None] = mapped_column(Money)
+    expected_premium_on: Mapped[date | None] = mapped_column(Date)
+    customer_background: Mapped[str | None] = mapped_column(Text)
+    chain: Mapped[list[str]] = mapped_column(ARRAY(String(24)))
+    limits: Mapped[Any] = mapped_column(JSONB)
+    next_level: Mapped[int] = mapped_column(Integer, server_default="0")
+    status: Mapped[str] = mapped_column(String(12), server_default="pending")
+    raised_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __table_args__ = (
+        CheckConstraint(_in("special_type", SPECIAL_TYPES), name="ck_special_case_type"),
+        CheckConstraint(_in("customer_kind", CUSTOMER_KINDS), name="ck_special_case_customer"),
+        CheckConstraint(_in("status", SPECIAL_STATUSES), name="ck_special_case_status"),
+        CheckConstraint("requested_amount >= 0 AND normal_amount >= 0 AND requested_amount >= normal_amount",
+                        name="ck_special_case_amounts"),
+        CheckConstraint("next_level >= 0 AND next_level <= cardinality(chain)", name="ck_special_case_level"),
+        Index("uq_special_case_pending", "case_id", unique=True, postgresql_where=text("status = 'pending'")),
+        Index("ix_special_case_case", "case_id"),
+        Index("ix_special_case_branch_raised", "branch_id", "raised_at"),
+    )
+
+
+class SpecialApproval(Base):
+    """One level's decision on a special case, with its comment; append-only."""
+
+    __tablename__ = "special_approval"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    special_case_id: Mapped[int] = mapped_column(ForeignKey("special_case.id"), index=True)
+    level: Mapped[str] = mapped_column(String(24))
+    decision: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("decision IN ('approved', 'rejected')", name="ck_special_approval_decision"),)
+
+
+class ComplaintItem(Base):
+    """A complaint, dispute or difficult case (docs/DOMAIN.md §7): registered, assigned, moved
+    through the steps of rules/complaints.py, and archived only after a return visit."""
+
+    __tablename__ = "complaint_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_no: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    cause: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("claim_case.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    sub_branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    complainant: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text)
+    received_on: Mapped[date] = mapped_column(Date)
+    step: Mapped[str] = mapped_column(String(16), server_default="registered")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    escalation_note: Mapped[str | None] = mapped_column(Text)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[str | None] = mapped_column(Text)
+    mediation_outcome: Mapped[str | None] = mapped_column(String(8))
+    mediation_note: Mapped[str | None] = mapped_column(Text)
+    arbitration_result: Mapped[str | None] = mapped_column(Text)
+    justified: Mapped[bool | None] = mapped_column(Boolean)
+    apology: Mapped[str | None] = mapped_column(Text)
+    measure: Mapped[str | None] = mapped_column(Text)
+    handling_result: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    return_visit: Mapped[str | None] = mapped_column(Text)
+    return_visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    registered_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __table_args__ = (
+        CheckConstraint("kind IN ('complaint', 'dispute', 'difficult')", name="ck_complaint_item_kind"),
+        CheckConstraint(_in("step", ("registered", "assigned", "escalated", "working_group", "mediation",
+                                     "arbitration", "handled", "return_visited", "archived")),
+                        name="ck_complaint_item_step"),
+        CheckConstraint("mediation_outcome IS NULL OR mediation_outcome IN ('agreed', 'failed')",
+                        name="ck_complaint_item_mediation"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('justified', 'unjustified', 'settled', 'mediated', "
+                        "'arbitrated', 'resolved')", name="ck_complaint_item_outcome"),
+        CheckConstraint("step <> 'archived' OR (return_visit IS NOT NULL AND return_visited_at IS NOT NULL)",
+                        name="ck_complaint_item_visit_before_archive"),
+        Index("ix_complaint_item_branch_registered", "branch_id", "registered_at"),
+        Index("ix_complaint_item_open", "registered_at",
+              postgresql_where=text("step NOT IN ('return_visited', 'archived')")),
+        Index("ix_complaint_item_case", "case_id", postgresql_where=text("case_id IS NOT NULL")),
+    )
+
+
+class ComplaintStep(Base):
+    """One move of a complaint item from step to step, with its note; append-only."""
+
+    __tablename__ = "complaint_step"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("complaint_item.id"), index=True)
+    from_step: Mapped[str | None] = mapped_column(String(16))
+    to_step: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

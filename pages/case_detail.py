@@ -11,10 +11,12 @@ from dashboard.services.reference import due_soon_hours
 from dashboard.ui.case_timeline import clock_card, describe, who
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain, point_label, tier_label, time_left
+from dashboard.ui.complaint_view import render_case_items
 from dashboard.ui.major_view import render_major
 from dashboard.ui.my_tasks import render_my_tasks
 from dashboard.ui.risk_view import render_risk_form, render_risk_summary
 from dashboard.ui.session import require_page
+from dashboard.ui.special_view import render_case_special
 from dashboard.ui.tables import download_buttons
 from dashboard.ui.tones import RED, due_tone, tagged
 
@@ -110,6 +112,8 @@ with st.expander(t("detail.facts"), expanded=True):
 
 render_risk_form(actor, f)
 render_major(actor, f)
+render_case_special(actor, f.id)
+render_case_items(actor, f.id)
 
 st.subheader(t("detail.deadlines"))
 if detail.deadlines:

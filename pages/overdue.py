@@ -14,6 +14,7 @@ from dashboard.services.clocks.overdue import (
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.db import db_session
 from dashboard.ui.format import tier_label
+from dashboard.ui.complaint_view import render_visit_overdue
 from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.overdue_view import (
     ageing_chart, for_display, list_columns, row_tones, rows_frame, status_label, tag_widths, violations_chart,
@@ -101,3 +102,5 @@ download_buttons(_export_rows, "overdue", key="ov")
 charts = st.columns([5, 2])  # 30 branches need the width; four age buckets do not
 charts[0].altair_chart(violations_chart(violations), width="stretch")
 charts[1].altair_chart(ageing_chart(buckets), width="stretch")
+
+render_visit_overdue(actor)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from dashboard.settings import (
-    BRANCH_CLAIMS_HEAD, BRANCH_FINANCE_HEAD, BRANCH_GM, SUB_CLAIMS_HEAD, SUB_FINANCE_HEAD, SUB_HEAD,
+    BRANCH_CLAIMS_HEAD, BRANCH_FINANCE_HEAD, BRANCH_GM, BRANCH_LINE_HEAD, SUB_CLAIMS_HEAD, SUB_FINANCE_HEAD, SUB_HEAD,
 )
 from db.models import OrgUnit, Person, RoleAssignment, SupervisorAssignment
 
@@ -139,5 +139,9 @@ def build_org(session: Session, password_hash: str | Callable[[], str], *, branc
             for n in range(1, surveyors_per_sub_branch + 1):
                 sub.surveyors.append(person(f"{sub_code}_surveyor{n}", "客服经理（查勘员）", sub,
                                             [("surveyor", None)]))
+    # The branch's motor / non-motor department head approves special cases (docs/DOMAIN.md §8).
+    # Created after everyone else, so every earlier name and number stays what it was.
+    for unit in branch_units:
+        person(f"{unit.code}_line", "分公司车险/非车险管理部负责人", unit, [("first_responsible", BRANCH_LINE_HEAD)])
     session.flush()
     return DemoOrg(hq=hq, branches=branch_units, sub_branches=sub_units, usernames=usernames)

@@ -12,6 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KINDS = ("complaint", "dispute", "difficult")
+# Why the customer came (the summary analysis counts by it) and how the item reached us.
+CAUSES = ("amount", "speed", "attitude", "liability", "documents", "survey", "other")
+CHANNELS = ("phone", "visit", "letter", "online", "regulator", "media")
+# How a handled item ended: a complaint justified or not; a dispute settled, mediated or arbitrated;
+# a difficult case resolved.
+OUTCOMES = ("justified", "unjustified", "settled", "mediated", "arbitrated", "resolved")
+OPEN_STEPS = ("registered", "assigned", "escalated", "working_group", "mediation", "arbitration")
+MEDIATION_OUTCOMES = ("agreed", "failed")
 STEPS = ("registered", "assigned", "escalated", "working_group", "mediation", "arbitration", "handled",
          "return_visited", "archived")
 # Which step may follow which (the kind narrows it further, see next_steps).
@@ -47,6 +55,17 @@ def next_steps(kind: str, step: str) -> tuple[str, ...]:
     if kind not in KINDS or step not in _FOLLOWS:
         raise ValueError(f"unknown kind or step: {kind!r}, {step!r}")
     return tuple(s for s in _FOLLOWS[step] if kind == "dispute" or s not in _DISPUTE_ONLY)
+
+
+def outcome_of(facts: ItemFacts, step: str) -> str:
+    """What a handled item's outcome is, from its kind and what was recorded on the way."""
+    if facts.kind == "complaint":
+        return "justified" if facts.justified else "unjustified"
+    if facts.kind == "dispute":
+        if step == "arbitration":
+            return "arbitrated"
+        return "mediated" if step == "mediation" and facts.mediation_outcome == "agreed" else "settled"
+    return "resolved"
 
 
 def step_refusal(facts: ItemFacts, step: str, target: str) -> str | None:

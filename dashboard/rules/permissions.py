@@ -66,6 +66,20 @@ CAPABILITIES: dict[str, frozenset[str]] = {
                              "branch_manager", "branch_tracker"}),
     "major.flag": frozenset({"hq_admin", "hq_reviewer", "call_center", "branch_manager"}),
     "catastrophe.manage": frozenset({"hq_admin", "hq_reviewer"}),
+    # Special cases (特殊赔案理赔管理办法, docs/DOMAIN.md §8): the claims side raises them with the
+    # business unit's justification; the posts of the chain approve (the service checks the post
+    # and the unit); HQ, supervision and executives follow them and their periodic report.
+    "special.read": frozenset({"hq_admin", "hq_reviewer", "exec_supervisor", "executive", "branch_manager",
+                               "branch_tracker", "first_responsible"}),
+    "special.raise": frozenset({"hq_admin", "branch_manager", "branch_tracker", "first_responsible"}),
+    "special.approve": frozenset({"first_responsible"}),
+    # Complaints, disputes, difficult cases (投诉、纠纷、疑难案件处理制度, docs/DOMAIN.md §7): the
+    # branch's claims / customer service side registers and handles them (第一条), the call center
+    # registers what it receives, HQ follows and analyses.
+    "complaint.read": frozenset({"hq_admin", "hq_reviewer", "exec_supervisor", "executive", "call_center",
+                                 "branch_manager", "branch_tracker", "first_responsible"}),
+    "complaint.handle": frozenset({"hq_admin", "call_center", "branch_manager", "branch_tracker",
+                                   "first_responsible"}),
     # People (docs/DOMAIN.md §1: hq_admin owns the users): disabling an account ends its access at once.
     "people.admin": frozenset({"hq_admin"}),
     # Rules (分级管理办法 注意3): HQ keeps the tier table and settings; a branch asks for its sub-tiers.
@@ -89,6 +103,8 @@ PAGE_CAPABILITY: dict[str, str] = {
     "weekly_summary": "weekly.read",
     "people": "people.admin",
     "major_cases": "major.read",
+    "special_cases": "special.read",
+    "complaints": "complaint.read",
 }
 
 

@@ -91,6 +91,15 @@ def describe(entry: TimelineEntry) -> str:
         params["criteria"] = "、".join(t(f"risk.criterion.{c}") for c in d.get("criteria") or []) or "—"
     if key == "detail.ev.event.major_flagged":
         params["reason"] = t(f"major.reason.{d.get('reason') or 'over_authority'}")
+    if key == "detail.ev.event.special_raised":
+        params["special_type"] = t(f"special.type_short.{d.get('special_type')}")
+        params["requested"] = money(d.get("requested"))
+    if key == "detail.ev.event.special_decided":
+        params["level"] = t(f"special.level.{d.get('level')}")
+        params["decision"] = t(f"special.decision.{d.get('decision')}")
+    if key in ("detail.ev.event.complaint_registered", "detail.ev.event.complaint_step"):
+        params["item_kind"] = t(f"complaints.kind.{d.get('item_kind') or 'complaint'}")
+        params["to_step"] = t(f"complaints.step.{d.get('to_step') or 'registered'}")
     if key == "detail.ev.event.risk_facts_changed":
         params["fields"] = "、".join(t(f"cases.field.{name}") for name in (d.get("fields") or {}))
     if key == "detail.ev.event.case_registered" and d.get("risk_colour"):

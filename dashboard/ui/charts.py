@@ -147,3 +147,28 @@ def colour_share_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("cases:Q", title=t("overview.axis.cases")),
                  alt.Tooltip("share:Q", title=t("overview.axis.share"), format=".0%")],
     )
+
+
+def special_extra_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Special cases: the extra amount approved per business unit over the report's dates (wan yuan),
+    largest first; the count approved in the tooltip. Columns: unit, extra_wan, approved."""
+    return Chart(frame).mark_bar().encode(
+        x=alt.X("unit:N", sort="-y", title=None, axis=UNIT_AXIS),
+        y=alt.Y("extra_wan:Q", title=t("special.report.chart") + "（万元）"),
+        tooltip=[alt.Tooltip("unit:N", title=t("special.col.unit")),
+                 alt.Tooltip("extra_wan:Q", title=t("special.report.chart") + "（万元）", format=",.2f"),
+                 alt.Tooltip("approved:Q", title=t("special.col.approved"), format="d")],
+    ).properties(height=260)
+
+
+def complaint_trend_chart(frame: pd.DataFrame, dimension_title: str) -> alt.Chart:
+    """Complaints / disputes registered per month, stacked by the chosen dimension. Columns: month
+    (timestamp), label, items."""
+    return Chart(frame).mark_bar().encode(
+        x=alt.X("yearmonth(month):O", title=t("complaints.col.month")),
+        y=alt.Y("sum(items):Q", title=t("complaints.col.items"), axis=COUNT_AXIS),
+        color=alt.Color("label:N", title=dimension_title),
+        tooltip=[alt.Tooltip("yearmonth(month):O", title=t("complaints.col.month")),
+                 alt.Tooltip("label:N", title=dimension_title),
+                 alt.Tooltip("sum(items):Q", title=t("complaints.col.items"), format="d")],
+    ).properties(height=280)

@@ -28,8 +28,11 @@ def field_label(field: str | None) -> str | None:
     if not field:
         return None
     cell = _BAND_CELL.fullmatch(field)
-    for key in (_LABELS.get(field, ""), f"admin.col.{cell[1]}" if cell else "", f"cases.field.{field}",
-                f"admin.setting.{field}"):
+    area, _, rest = field.partition(".")
+    # A field named "<area>.<name>" (special.reason, complaints.minutes) is labelled by its area's own
+    # "<area>.field.<name>": a generic name (reason, note) means different things on different forms.
+    for key in (_LABELS.get(field, ""), f"admin.col.{cell[1]}" if cell else "",
+                f"{area}.field.{rest}" if rest else "", f"cases.field.{field}", f"admin.setting.{field}"):
         if key and has_key(key):
             return t(key)
     return None

@@ -15,6 +15,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from dashboard.services.cases.major import flag_major, major_cases, owner_choices
+from dashboard.services.complaints.register import (
+    ItemForm, StepInput, advance_item, assign_item, complaint_items, item_detail, register_item,
+)
+from dashboard.services.special_cases.approvals import SpecialRequest, decide_special, raise_special, special_cases, special_detail
+from dashboard.services.special_cases.report import special_report
 from dashboard.services.cases.risk import update_risk_facts
 from dashboard.services.dispatching.board import dispatch_phones
 from dashboard.services.actor import Actor
@@ -41,10 +46,11 @@ from tests.review_support import tiered_case
 # Tables holding case data: row-level security on each (migration 0027).
 CASE_TABLES = {"claim_case", "estimate", "dispatch", "contact_attempt", "upload", "deadline", "violation",
                "review_queue_entry", "opinion", "opinion_point", "point_answer", "point_verdict", "progress_note",
-               "weekly_summary", "notification", "case_event", "case_figures", "case_count", "late_count"}
+               "weekly_summary", "notification", "case_event", "case_figures", "case_count", "late_count",
+               "special_case", "special_approval", "complaint_item", "complaint_step"}
 # Tables of what happened: inserted and read, never changed, by the product's roles.
 RECORD_TABLES = ("case_event", "estimate", "contact_attempt", "upload", "violation", "point_answer",
-                 "point_verdict", "progress_note", "sign_in_attempt")
+                 "point_verdict", "progress_note", "sign_in_attempt", "special_approval", "complaint_step")
 SECRET = "只给广州看的审核要点"
 
 
@@ -60,14 +66,25 @@ def gz_case(session, org, actor_for, tmp_path, monkeypatch):
     session.refresh(case)
     flag_major(session, actor_for("gd_manager"), case.id, "social_impact", org.person("gd_gm"),
                expected_version=case.version, now=T0 + timedelta(hours=3))
+    raise_special(session, actor_for("gd_manager"), case.id, _special_request(), now=T0 + timedelta(hours=3))
+    register_item(session, actor_for("gd_manager"), ItemForm(
+        kind="complaint", cause="speed", channel="phone", case_no=case.case_no, complainant="李女士", summary=SECRET,
+        received_on=T0.date(), assignee_id=org.person("gz_claims")), now=T0 + timedelta(hours=3))
     session.refresh(case)
     return case, opinion_id
+
+
+def _special_request() -> SpecialRequest:
+    return SpecialRequest(special_type="B", customer_kind="reputation", requested_amount="9000", normal_amount="1000",
+                          reason=SECRET, customer_background="省重点企业")
 
 
 def _ids(session, case_id: int, opinion_id: int) -> dict[str, int]:
     return {"upload": session.scalar(text("SELECT id FROM upload WHERE case_id = :c"), {"c": case_id}),
             "dispatch": session.scalar(text("SELECT id FROM dispatch WHERE case_id = :c LIMIT 1"), {"c": case_id}),
-            "point": session.scalar(text("SELECT min(id) FROM opinion_point WHERE opinion_id = :o"), {"o": opinion_id})}
+            "point": session.scalar(text("SELECT min(id) FROM opinion_point WHERE opinion_id = :o"), {"o": opinion_id}),
+            "special": session.scalar(text("SELECT id FROM special_case WHERE case_id = :c"), {"c": case_id}),
+            "item": session.scalar(text("SELECT id FROM complaint_item WHERE case_id = :c"), {"c": case_id})}
 
 
 def _checksum(owner_session) -> dict[str, tuple[int, str]]:
@@ -108,6 +125,12 @@ def _reads(session, actor_for, case, opinion_id, ids):
         "major_cases": lambda: major_cases(session, manager, pending_only=False),
         "dispatch_phones": lambda: dispatch_phones(session, manager, case.id),
         "owner_choices": lambda: owner_choices(session, manager, case.id),
+        "special_cases": lambda: special_cases(session, manager),
+        "special_detail": lambda: special_detail(session, manager, ids["special"]),
+        "special_report": lambda: special_report(session, manager, date_from=T0.date() - timedelta(days=400),
+                                                 date_to=T0.date() + timedelta(days=400), by="branch"),
+        "complaint_items": lambda: complaint_items(session, manager, search=case.case_no),
+        "item_detail": lambda: item_detail(session, manager, ids["item"]),
     }
 
 
@@ -129,6 +152,15 @@ def _writes(session, actor_for, case, ids):
                                                        expected_version=case.version),
         "flag_major": lambda: flag_major(session, manager, case.id, "social_impact", manager.person_id,
                                          expected_version=case.version),
+        "raise_special": lambda: raise_special(session, manager, case.id, _special_request()),
+        "decide_special": lambda: decide_special(session, actor_for("zj_gm"), ids["special"], "approved", "同意",
+                                                 expected_version=1),
+        "register_item": lambda: register_item(session, manager, ItemForm(
+            kind="complaint", cause="speed", channel="phone", case_no=case.case_no, complainant="王", summary="x",
+            received_on=T0.date())),
+        "assign_item": lambda: assign_item(session, manager, ids["item"], manager.person_id, expected_version=1),
+        "advance_item": lambda: advance_item(session, manager, ids["item"], "handled",
+                                             StepInput(handling_result="x", justified=False), expected_version=1),
     }
 
 
@@ -177,7 +209,7 @@ def test_a_branch_person_reads_and_changes_nothing_of_another_branchs_case(
         elif not refused and checks == "application and database":
             written.append(f"{name} (answered as if done)")
     assert written == [], f"{checks}: another branch's case was changed by {written}"
-    assert len(reads) == 25 and len(_writes(session, actor_for, case, ids)) == 8
+    assert len(reads) == 30 and len(_writes(session, actor_for, case, ids)) == 13
 
 
 def test_the_same_reads_show_the_case_to_its_own_branch(session, org, actor_for, gz_case):
@@ -188,6 +220,8 @@ def test_the_same_reads_show_the_case_to_its_own_branch(session, org, actor_for,
     assert SECRET in repr(branch_opinion(session, manager, opinion_id))
     assert case.case_no in repr(branch_inbox(session, manager))
     assert case.case_no in repr(major_cases(session, manager))
+    assert case.case_no in repr(special_cases(session, manager))
+    assert case.case_no in repr(complaint_items(session, manager, search=case.case_no))
 
 
 def test_every_case_table_has_row_level_security_and_no_role_of_the_product_owns_or_bypasses(owner_session):
@@ -238,7 +272,7 @@ def test_the_record_tables_only_grow_for_the_roles_the_product_connects_as(role,
                     refused += 1
     finally:
         engine.dispose()
-    assert (attempts, refused) == (54, 54)
+    assert (attempts, refused) == (66, 66)
     assert session.scalar(text("SELECT count(*) FROM case_event")) > 0  # there were rows to change
 
 

@@ -35,7 +35,15 @@ def _built_charts(empty: bool) -> list[alt.Chart]:
     by_branch = [] if empty else [("广东分公司", "D2", 3), ("浙江分公司", "D5", 1)]
     return [charts.pending_by_unit_chart(frames["pending"]), charts.violation_trend_chart(frames["trend"]),
             charts.on_time_ranking_chart(frames["ranking"]), charts.ageing_chart(frames["ageing"]),
-            overdue_view.violations_chart(by_branch), overdue_view.ageing_chart([("lt1d", 2), ("1to3d", 0)])]
+            overdue_view.violations_chart(by_branch), overdue_view.ageing_chart([("lt1d", 2), ("1to3d", 0)]),
+            charts.special_extra_chart(_empty_or(empty, pd.DataFrame(
+                [{"unit": "广州中心支公司", "extra_wan": 1.5, "approved": 2}]))),
+            charts.complaint_trend_chart(_empty_or(empty, pd.DataFrame(
+                [{"month": pd.Timestamp(date(2026, 11, 1)), "label": "投诉", "items": 3}])), "类别")]
+
+
+def _empty_or(empty: bool, frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.iloc[0:0] if empty else frame
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])

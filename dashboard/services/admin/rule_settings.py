@@ -67,7 +67,14 @@ EDITABLE_SETTINGS: dict[str, SettingDefinition] = {
     "session.idle_minutes": SettingDefinition("minutes", Decimal(5), Decimal(480)),
     # Above the T4 threshold (¥100万) so that ordinary large cases are not asked; up to ¥10亿.
     "estimate.confirm_above": SettingDefinition("amount", Decimal(1_000_000), Decimal(1_000_000_000)),
+    # Special-case approval limits (docs/DOMAIN.md §8): each above the one before (checked on save).
+    "special.limit.sub_claims_head": SettingDefinition("amount", Decimal(1_000), Decimal(100_000_000)),
+    "special.limit.sub_gm": SettingDefinition("amount", Decimal(1_000), Decimal(100_000_000)),
+    "special.limit.branch_line_dept": SettingDefinition("amount", Decimal(1_000), Decimal(100_000_000)),
+    # A day is the least a return visit takes to arrange; a quarter is the longest any item waits.
+    "complaint.return_visit_days": SettingDefinition("visit_days", Decimal(1), Decimal(90)),
 }
+SPECIAL_LIMIT_KEYS = ("special.limit.sub_claims_head", "special.limit.sub_gm", "special.limit.branch_line_dept")
 
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 _HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
@@ -134,6 +141,19 @@ def editable_settings(session: Session, actor: Actor) -> dict[str, SettingView]:
     return views
 
 
+def _check_limit_order(session: Session, cleaned: dict[str, Any]) -> None:
+    """The special-case limits climb with the chain: a level approving less than the one below it
+    would make the chain skip nobody and stop nowhere sensible (rules/special_cases)."""
+    if not set(cleaned) & set(SPECIAL_LIMIT_KEYS):
+        return
+    effective = [Decimal(str(cleaned[k])) if k in cleaned else Decimal(str(reference.get_setting(session, k)))
+                 for k in SPECIAL_LIMIT_KEYS]
+    if any(low >= high for low, high in zip(effective, effective[1:])):
+        session.rollback()
+        raise ValidationFailed([FieldError(k, "admin.error.special_limits_order") for k in SPECIAL_LIMIT_KEYS
+                                if k in cleaned])
+
+
 @requires("settings.edit")
 def update_rule_settings(session: Session, actor: Actor, changes: dict[str, object], *,
                          expected_versions: dict[str, int] | None = None, now: datetime | None = None) -> list[str]:
@@ -168,6 +188,7 @@ def update_rule_settings(session: Session, actor: Actor, changes: dict[str, obje
             who, at = (row.updated_by, row.updated_at) if row else (None, None)
             session.rollback()
             raise stale_write(session, who, at)
+    _check_limit_order(session, cleaned)
     changed = []
     for key, value in cleaned.items():
         row = rows.get(key)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from dashboard import clock
-from dashboard.rules.intake_fields import FieldProblem, clean_text
+from dashboard.rules.typed_fields import read_text
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import BRANCH
@@ -166,22 +166,12 @@ def create_catastrophe(session: Session, actor: Actor, name: str, kind: str, occ
     """A typhoon, a flood: named once (names are unique), then cases are tagged to it."""
     now = clock.or_now(now)
     errors: list[FieldError] = []
-    try:
-        name_text = clean_text(name, max_len=100)
-    except FieldProblem as problem:
-        errors.append(FieldError("catastrophe_name", f"cases.error.{problem.reason}", dict(problem.params)))
-        name_text = None
-    if not name_text and not errors:
-        errors.append(FieldError("catastrophe_name", "cases.error.required"))
+    name_text = read_text(errors, "catastrophe_name", name, required=True, max_len=100)
     if kind not in CATASTROPHE_KINDS:
         errors.append(FieldError("catastrophe_kind", "major.error.kind"))
     if occurred_on is None or occurred_on > now.date():
         errors.append(FieldError("catastrophe_on", "major.error.occurred_on"))
-    try:
-        region_text = clean_text(region, max_len=100)
-    except FieldProblem as problem:
-        errors.append(FieldError("catastrophe_region", f"cases.error.{problem.reason}", dict(problem.params)))
-        region_text = None
+    region_text = read_text(errors, "catastrophe_region", region, required=False, max_len=100)
     if errors:
         raise ValidationFailed(errors)
     row = CatastropheEvent(name=name_text, kind=kind, occurred_on=occurred_on, region=region_text,

@@ -1,0 +1,460 @@
+"""The complaint / dispute / difficult-case register (投诉、纠纷、疑难案件处理制度; 保险理赔纠纷管理制度;
+docs/DOMAIN.md §7).
+
+Every item is registered (第二条: 所有投诉、纠纷、疑难案件需登记), linked to a case where there is
+one, and assigned to a person (及时落实到人). It then moves through the steps of rules/complaints.py,
+each move recording what the step needs: the escalation's note, the working group's minutes and
+decided plan, the mediation's outcome, the arbitration's result, the handling's result (and, for
+a justified complaint, the apology and the measure), the return visit's result. The rule says
+which move is allowed; the database refuses an archive without a return visit too. Each move is a
+line of `complaint_step`, and of the case's history when the item has a case.
+
+Who sees an item: its branch (or sub-branch) and the person it is assigned to; HQ nationally. The
+database's row-level security holds the same (migration 0030).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy.orm import Session, aliased
+
+from dashboard import clock
+from dashboard.rules.complaints import (
+    CAUSES, CHANNELS, KINDS, MEDIATION_OUTCOMES, STEPS, ItemFacts, next_steps, outcome_of, step_refusal,
+)
+from dashboard.rules.typed_fields import read_text
+from dashboard.services import reference
+from dashboard.services.actor import Actor
+from dashboard.services.capability import requires
+from dashboard.services.cases.access import find_case_id, load_visible_case
+from dashboard.services.cases.history import record_event
+from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
+from dashboard.services.outbox import notify, zh
+from dashboard.services.stale import stale_write
+from dashboard.services.statements import count_then_page
+from dashboard.settings import BUSINESS_TZ
+from db.models import ClaimCase, ComplaintItem, ComplaintStep, OrgUnit, Person, RoleAssignment
+
+TEXT_MAX = 2000
+PREFIX = {"complaint": "TS", "dispute": "JF", "difficult": "YN"}
+# Steps after which no return visit is owed any more.
+VISITED = ("return_visited", "archived")
+BRANCH, SUB, ASSIGNEE = aliased(OrgUnit), aliased(OrgUnit), aliased(Person)
+_HANDLERS = ("branch_manager", "branch_tracker", "first_responsible")
+
+
+def item_scope(actor: Actor):
+    """SQL: the items the actor may see (None: all), the same rows row-level security admits."""
+    if actor.is_national:
+        return None
+    conditions = [ComplaintItem.assignee_id == actor.person_id]
+    if actor.visible_branch_ids:
+        conditions.append(ComplaintItem.branch_id.in_(sorted(actor.visible_branch_ids)))
+    if actor.visible_sub_branch_ids:
+        conditions.append(ComplaintItem.sub_branch_id.in_(sorted(actor.visible_sub_branch_ids)))
+    return or_(*conditions)
+
+
+def _scoped(actor: Actor) -> list:
+    scope = item_scope(actor)
+    return [] if scope is None else [scope]
+
+
+def _named(errors: list[FieldError]) -> list[FieldError]:
+    """Fields as the form labels them: complaints.<name> (ui/forms.field_label)."""
+    return [FieldError(f"complaints.{e.field}", e.key, e.params) for e in errors]
+
+
+def _text(errors: list[FieldError], name: str, value: object, *, required: bool, max_len: int = TEXT_MAX,
+          multiline: bool = True) -> str | None:
+    return read_text(errors, name, value, required=required, max_len=max_len, multiline=multiline)
+
+
+# ---------------------------------------------------------------- registering
+
+
+@dataclass
+class ItemForm:
+    kind: str | None = None
+    cause: str | None = None
+    channel: str | None = None
+    case_no: str | None = None  # optional: the case the item is about
+    branch_id: int | None = None  # without a case: the branch it belongs to
+    complainant: str | None = None
+    summary: str | None = None
+    received_on: date | None = None
+    assignee_id: int | None = None
+
+
+def _may_use_branch(actor: Actor, branch_id: int) -> bool:
+    return actor.is_national or branch_id in actor.unit_branch_ids
+
+
+@requires("complaint.handle")
+def register_item(session: Session, actor: Actor, form: ItemForm, *, now: datetime | None = None) -> ComplaintItem:
+    """Register an item, validated whole; assigned at once when a person is named."""
+    now = clock.or_now(now)
+    errors: list[FieldError] = []
+    if form.kind not in KINDS:
+        errors.append(FieldError("kind", "complaints.error.kind"))
+    if form.cause not in CAUSES:
+        errors.append(FieldError("cause", "complaints.error.cause"))
+    if form.channel not in CHANNELS:
+        errors.append(FieldError("channel", "complaints.error.channel"))
+    complainant = _text(errors, "complainant", form.complainant, required=True, max_len=100, multiline=False)
+    summary = _text(errors, "summary", form.summary, required=True)
+    today = now.astimezone(BUSINESS_TZ).date()
+    earliest = date.fromisoformat(str(reference.get_setting(session, "intake.earliest_date")))
+    if form.received_on is None:
+        errors.append(FieldError("received_on", "cases.error.required"))
+    elif not earliest <= form.received_on <= today:
+        errors.append(FieldError("received_on", "cases.error.date_out_of_range",
+                                 {"value": form.received_on.isoformat(), "earliest": earliest.isoformat(),
+                                  "latest": today.isoformat()}))
+    case = None
+    case_no = (form.case_no or "").strip()
+    if case_no:
+        try:
+            case = load_visible_case(session, actor, find_case_id(session, actor, case_no))
+        except NotFound:
+            errors.append(FieldError("case_no", "complaints.error.case_unknown", {"case_no": case_no}))
+    branch_id = case.branch_id if case is not None else form.branch_id
+    sub_branch_id = case.sub_branch_id if case is not None else None
+    if case is None and not case_no:
+        if branch_id is None:
+            errors.append(FieldError("branch", "complaints.error.branch_required"))
+        elif not _may_use_branch(actor, branch_id):
+            errors.append(FieldError("branch", "complaints.error.branch_forbidden"))
+    if errors:
+        raise ValidationFailed(_named(errors))
+    assert branch_id is not None
+    assignee = _check_assignee(session, branch_id, form.assignee_id) if form.assignee_id is not None else None
+    item_id = session.scalar(text("SELECT nextval(pg_get_serial_sequence('complaint_item', 'id'))"))
+    item = ComplaintItem(
+        id=item_id, item_no=f"{PREFIX[form.kind]}{today:%Y%m%d}{item_id:06d}", kind=form.kind, cause=form.cause,
+        channel=form.channel, case_id=case.id if case else None, branch_id=branch_id, sub_branch_id=sub_branch_id,
+        complainant=complainant, summary=summary, received_on=form.received_on,
+        step="assigned" if assignee else "registered", assignee_id=assignee.id if assignee else None,
+        registered_by=actor.person_id, registered_at=now, version=1)
+    session.add(item)
+    session.flush()
+    session.add(ComplaintStep(item_id=item.id, from_step=None, to_step="registered", note=None,
+                              person_id=actor.person_id, at=now))
+    if assignee:
+        _assigned(session, actor, item, "registered", assignee, now)
+    if case is not None:
+        record_event(session, case_id=case.id, actor_id=actor.person_id, kind="complaint_registered", at=now,
+                     item_id=item.id, item_no=item.item_no, item_kind=item.kind)
+    session.commit()
+    return item
+
+
+# ---------------------------------------------------------------- assigning
+
+
+def _check_assignee(session: Session, branch_id: int, person_id: int) -> Person:
+    """An active person of the item's branch (or one of its sub-branches) or of HQ."""
+    units = select(OrgUnit.id).where(or_(OrgUnit.level == "hq", OrgUnit.id == branch_id,
+                                         OrgUnit.parent_id == branch_id))
+    person = session.scalar(select(Person).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+                            .where(Person.id == person_id, Person.active.is_(True),
+                                   RoleAssignment.unit_id.in_(units)).limit(1))
+    if person is None:
+        raise ValidationFailed(_named([FieldError("assignee", "complaints.error.assignee_unknown")]))
+    return person
+
+
+@requires("complaint.handle")
+def assignee_choices(session: Session, actor: Actor, branch_id: int) -> list[tuple[int, str]]:
+    """Who may take an item of the branch: its claims / customer service people (第一条), then HQ's."""
+    rows = session.execute(
+        select(Person.id, Person.full_name, Person.title, OrgUnit.level).distinct()
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id).join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+        .where(Person.active.is_(True), or_(
+            and_(or_(OrgUnit.id == branch_id, OrgUnit.parent_id == branch_id), RoleAssignment.role.in_(_HANDLERS)),
+            and_(OrgUnit.level == "hq", RoleAssignment.role.in_(("hq_admin", "hq_reviewer")))))
+        .order_by(OrgUnit.level, Person.full_name)).all()
+    return [(pid, f"{name}（{title}）" if title else name) for pid, name, title, _level in rows]
+
+
+def _assigned(session: Session, actor: Actor, item: ComplaintItem, from_step: str, person: Person,
+              now: datetime) -> None:
+    session.add(ComplaintStep(item_id=item.id, from_step=from_step, to_step="assigned", note=person.full_name,
+                              person_id=actor.person_id, at=now))
+    if person.id != actor.person_id:
+        notify(session, recipients=[person.id], case_id=item.case_id, kind="complaint_assigned",
+               body=zh("complaints.notice.assigned", item_no=item.item_no, kind=zh(f"complaints.kind.{item.kind}")),
+               dedupe_prefix=f"complaint:{item.id}:v{item.version}:assigned", now=now)
+
+
+def _load_item(session: Session, actor: Actor, item_id: int, expected_version: int) -> ComplaintItem:
+    item = session.scalars(select(ComplaintItem).where(ComplaintItem.id == item_id, *_scoped(actor))
+                           .with_for_update()).first()
+    if item is None:
+        raise NotFound()
+    if item.version != expected_version:
+        last = session.execute(select(ComplaintStep.person_id, ComplaintStep.at).where(ComplaintStep.item_id == item.id)
+                               .order_by(ComplaintStep.id.desc()).limit(1)).first()
+        raise stale_write(session, *(last if last else (item.registered_by, item.registered_at)))
+    return item
+
+
+@requires("complaint.handle")
+def assign_item(session: Session, actor: Actor, item_id: int, assignee_id: int | None, *, expected_version: int,
+                now: datetime | None = None) -> ComplaintItem:
+    """Name (or change) the person an open item is assigned to."""
+    now = clock.or_now(now)
+    item = _load_item(session, actor, item_id, expected_version)
+    if item.step in ("handled", *VISITED):
+        raise UserError("complaints.error.closed_for_assign")
+    if assignee_id is None:
+        raise ValidationFailed(_named([FieldError("assignee", "complaints.error.assignee_required")]))
+    person = _check_assignee(session, item.branch_id, assignee_id)
+    if person.id == item.assignee_id:
+        return item
+    from_step = item.step
+    item.assignee_id = person.id
+    if item.step == "registered":
+        item.step = "assigned"
+    item.version += 1
+    _assigned(session, actor, item, from_step, person, now)
+    session.commit()
+    return item
+
+
+# ---------------------------------------------------------------- moving on
+
+
+@dataclass
+class StepInput:
+    """What a move records; which fields it needs depends on the step (see advance_item)."""
+
+    note: str | None = None  # escalation note; any move's remark
+    minutes: str | None = None
+    plan: str | None = None
+    mediation_outcome: str | None = None
+    mediation_note: str | None = None
+    arbitration_result: str | None = None
+    justified: bool | None = None
+    apology: str | None = None
+    measure: str | None = None
+    handling_result: str | None = None
+    return_visit: str | None = None
+
+
+def _collect(item: ComplaintItem, target: str, given: StepInput) -> tuple[dict, list[FieldError]]:
+    """The fields the move writes, with every missing or bad one named."""
+    errors: list[FieldError] = []
+    values: dict = {}
+    note = _text(errors, "note", given.note, required=target == "escalated")
+    if target == "escalated":
+        values["escalation_note"] = note
+    if target == "working_group":
+        values["minutes"] = _text(errors, "minutes", given.minutes, required=True)
+        values["plan"] = _text(errors, "plan", given.plan, required=True)
+    if item.step == "mediation" and target != "mediation":
+        if given.mediation_outcome not in MEDIATION_OUTCOMES:
+            errors.append(FieldError("mediation_outcome", "complaints.error.mediation_outcome"))
+        values["mediation_outcome"] = given.mediation_outcome if given.mediation_outcome in MEDIATION_OUTCOMES else None
+        values["mediation_note"] = _text(errors, "mediation_note", given.mediation_note, required=True)
+    if target == "handled":
+        if item.step == "arbitration":
+            values["arbitration_result"] = _text(errors, "arbitration_result", given.arbitration_result, required=True)
+        values["handling_result"] = _text(errors, "handling_result", given.handling_result, required=True)
+        if item.kind == "complaint":
+            values["justified"] = given.justified
+            values["apology"] = _text(errors, "apology", given.apology, required=False)
+            values["measure"] = _text(errors, "measure", given.measure, required=False)
+    if target == "return_visited":
+        values["return_visit"] = _text(errors, "return_visit", given.return_visit, required=True)
+    return values, errors
+
+
+@requires("complaint.handle")
+def advance_item(session: Session, actor: Actor, item_id: int, target: str, given: StepInput, *,
+                 expected_version: int, now: datetime | None = None) -> ComplaintItem:
+    """Move the item to `target`, recording what that step needs; refused, with the reason, when the
+    steps do not allow it (no archive without a return visit, no arbitration before a failed
+    mediation, a justified complaint without its apology and measure)."""
+    now = clock.or_now(now)
+    item = _load_item(session, actor, item_id, expected_version)
+    if target not in STEPS or target in ("registered", "assigned"):
+        raise UserError("complaints.error.order")
+    values, errors = _collect(item, target, given)
+    if errors:
+        raise ValidationFailed(_named(errors))
+    facts = ItemFacts(kind=item.kind, justified=values.get("justified", item.justified),
+                      apology=values.get("apology", item.apology), measure=values.get("measure", item.measure),
+                      minutes=values.get("minutes", item.minutes),
+                      mediation_outcome=values.get("mediation_outcome", item.mediation_outcome),
+                      return_visit=values.get("return_visit", item.return_visit))
+    if item.step == "registered" and target not in next_steps(item.kind, "registered"):
+        raise UserError("complaints.error.assign_first")
+    refusal = step_refusal(facts, item.step, target)
+    if refusal:
+        field = {"complaints.error.justified_undecided": "justified",
+                 "complaints.error.apology_and_measure": "apology",
+                 "complaints.error.return_visit_required": "return_visit"}.get(refusal)
+        if field:
+            raise ValidationFailed(_named([FieldError(field, refusal)]))
+        raise UserError(refusal)
+    from_step = item.step
+    for name, value in values.items():
+        setattr(item, name, value)
+    if target == "handled":
+        item.outcome, item.handled_at = outcome_of(facts, from_step), now
+    if target == "return_visited":
+        item.return_visited_at = now
+    if target == "archived":
+        item.archived_at = now
+    item.step = target
+    item.version += 1
+    remark = given.note if target != "escalated" else None
+    session.add(ComplaintStep(item_id=item.id, from_step=from_step, to_step=target,
+                              note=_text([], "note", remark, required=False), person_id=actor.person_id, at=now))
+    if item.case_id is not None:
+        record_event(session, case_id=item.case_id, actor_id=actor.person_id, kind="complaint_step", at=now,
+                     item_id=item.id, item_no=item.item_no, from_step=from_step, to_step=target)
+    session.commit()
+    return item
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    id: int
+    item_no: str
+    kind: str
+    cause: str
+    case_id: int | None
+    case_no: str | None
+    branch: str
+    complainant: str
+    received_on: date
+    step: str
+    assignee: str | None
+    registered_at: datetime
+    outcome: str | None
+    visit_overdue: bool
+    version: int
+
+
+def _visit_due_before(session: Session, now: datetime) -> datetime:
+    return now - timedelta(days=float(reference.get_setting(session, "complaint.return_visit_days")))
+
+
+def visit_overdue_condition(due_before: datetime):
+    """SQL: registered before `due_before` and no return visit yet (the overdue tracker's rows)."""
+    return and_(ComplaintItem.step.notin_(VISITED), ComplaintItem.registered_at < due_before)
+
+
+def _item_conditions(session: Session, actor: Actor, now: datetime, *, kind: str | None, step: str | None,
+                     cause: str | None, branch_id: int | None, open_only: bool, visit_overdue_only: bool,
+                     search: str | None, case_id: int | None) -> list:
+    conditions = _scoped(actor)
+    if kind:
+        conditions.append(ComplaintItem.kind == kind)
+    if step:
+        conditions.append(ComplaintItem.step == step)
+    if cause:
+        conditions.append(ComplaintItem.cause == cause)
+    if branch_id:
+        conditions.append(ComplaintItem.branch_id == branch_id)
+    if open_only:
+        conditions.append(ComplaintItem.step != "archived")
+    if visit_overdue_only:
+        conditions.append(visit_overdue_condition(_visit_due_before(session, now)))
+    if case_id is not None:
+        conditions.append(ComplaintItem.case_id == case_id)
+    typed = (search or "").strip()
+    if typed:
+        pattern = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(ComplaintItem.item_no.ilike(pattern), ComplaintItem.complainant.ilike(pattern),
+                              ComplaintItem.case_id.in_(select(ClaimCase.id).where(ClaimCase.case_no == typed))))
+    return conditions
+
+
+def _items_page(conditions: list, due_before: datetime, limit: int, offset: int) -> Select:
+    return (select(ComplaintItem.id, ComplaintItem.item_no, ComplaintItem.kind, ComplaintItem.cause,
+                   ComplaintItem.case_id, ClaimCase.case_no, BRANCH.name, ComplaintItem.complainant,
+                   ComplaintItem.received_on, ComplaintItem.step, ASSIGNEE.full_name, ComplaintItem.registered_at,
+                   ComplaintItem.outcome, visit_overdue_condition(due_before), ComplaintItem.version)
+            .join(BRANCH, BRANCH.id == ComplaintItem.branch_id)
+            .outerjoin(ClaimCase, ClaimCase.id == ComplaintItem.case_id)
+            .outerjoin(ASSIGNEE, ASSIGNEE.id == ComplaintItem.assignee_id)
+            .where(*conditions).order_by(ComplaintItem.registered_at.desc(), ComplaintItem.id.desc())
+            .limit(limit).offset(offset))
+
+
+@requires("complaint.read")
+def complaint_items(session: Session, actor: Actor, *, kind: str | None = None, step: str | None = None,
+                    cause: str | None = None, branch_id: int | None = None, open_only: bool = False,
+                    visit_overdue_only: bool = False, search: str | None = None, case_id: int | None = None,
+                    limit: int = 50, offset: int = 0, total: int | None = None,
+                    now: datetime | None = None) -> tuple[int, list[ItemRow]]:
+    """The items the actor may see, newest registered first."""
+    now = clock.or_now(now)
+    for value, allowed in ((kind, KINDS), (step, STEPS), (cause, CAUSES)):
+        if value is not None and value not in allowed:
+            raise UserError("complaints.error.filter")
+    conditions = _item_conditions(session, actor, now, kind=kind, step=step, cause=cause, branch_id=branch_id,
+                                  open_only=open_only, visit_overdue_only=visit_overdue_only, search=search,
+                                  case_id=case_id)
+    due_before = _visit_due_before(session, now)
+    total, rows = count_then_page(session, lambda: select(func.count()).select_from(ComplaintItem).where(*conditions),
+                                  lambda: _items_page(conditions, due_before, limit, offset), limit=limit, total=total)
+    return total, [ItemRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class StepLine:
+    from_step: str | None
+    to_step: str
+    note: str | None
+    person: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ItemDetail:
+    row: ItemRow
+    branch_id: int
+    channel: str
+    summary: str
+    assignee_id: int | None
+    escalation_note: str | None
+    minutes: str | None
+    plan: str | None
+    mediation_outcome: str | None
+    mediation_note: str | None
+    arbitration_result: str | None
+    justified: bool | None
+    apology: str | None
+    measure: str | None
+    handling_result: str | None
+    return_visit: str | None
+    next_steps: tuple[str, ...]
+    steps: tuple[StepLine, ...]
+
+
+@requires("complaint.read")
+def item_detail(session: Session, actor: Actor, item_id: int, *, now: datetime | None = None) -> ItemDetail:
+    now = clock.or_now(now)
+    item = session.scalars(select(ComplaintItem).where(ComplaintItem.id == item_id, *_scoped(actor))).first()
+    if item is None:
+        raise NotFound()
+    row = ItemRow(*session.execute(_items_page([ComplaintItem.id == item.id], _visit_due_before(session, now), 1, 0))
+                  .one())
+    steps = tuple(StepLine(*r) for r in session.execute(
+        select(ComplaintStep.from_step, ComplaintStep.to_step, ComplaintStep.note, Person.full_name, ComplaintStep.at)
+        .join(Person, Person.id == ComplaintStep.person_id).where(ComplaintStep.item_id == item.id)
+        .order_by(ComplaintStep.at, ComplaintStep.id)).all())
+    return ItemDetail(row, item.branch_id, item.channel, item.summary, item.assignee_id, item.escalation_note,
+                      item.minutes, item.plan, item.mediation_outcome, item.mediation_note, item.arbitration_result,
+                      item.justified, item.apology, item.measure, item.handling_result, item.return_visit,
+                      next_steps(item.kind, item.step) if item.step != "registered" else (), steps)
+

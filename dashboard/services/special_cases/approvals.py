@@ -1,0 +1,386 @@
+"""Raising a special case and deciding it, level by level (特殊赔案理赔管理办法, docs/DOMAIN.md §8).
+
+The claims side raises the case with the business unit's justification (三.3: for a key customer
+the policies, premium written and collected, this year's paid and pending losses and past loss
+ratios; for a prospect the expected premium and when it comes; for a reputation case the
+customer's background). The chain is drawn when the case is raised, from the limits in force then
+(settings `special.limit.*`), and kept with it: a later change of limits does not move a request
+already on its way. Each level's holder (the post, in the case's sub-branch or branch) approves or
+rejects with a comment; a rejection ends it, the last approval approves it. The request travels
+beside the claim: nothing here changes the case's state, estimate or tier (五.1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from dashboard import clock
+from dashboard.rules.amounts import AmountProblem, parse_amount
+from dashboard.rules.typed_fields import read_amount, read_text
+from dashboard.rules.special_cases import TYPE_C_EXCLUSIONS, TYPES, approval_chain, type_c_refusals
+from dashboard.services import reference
+from dashboard.services.actor import Actor, case_scope
+from dashboard.services.capability import requires
+from dashboard.services.cases.access import load_visible_case
+from dashboard.services.cases.history import record_event
+from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
+from dashboard.services.outbox import notify, zh
+from dashboard.services.stale import stale_write
+from dashboard.services.statements import count_then_page
+from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVAL_LEVELS, SPECIAL_APPROVER_POSITIONS, SUB_BRANCH_APPROVAL_LEVELS
+from db.models import (
+    CUSTOMER_KINDS, ClaimCase, OrgUnit, Person, RoleAssignment, SpecialApproval, SpecialCase,
+)
+
+STATUSES = ("pending", "approved", "rejected")
+DECISIONS = ("approved", "rejected")
+TEXT_MAX = 2000
+BRANCH, SUB, RAISER = aliased(OrgUnit), aliased(OrgUnit), aliased(Person)
+
+
+def approval_limits(session: Session) -> dict[str, Decimal | None]:
+    """The limits in force: each level's `special.limit.<level>` setting; the branch GM has none."""
+    return {level: (None if level == SPECIAL_APPROVAL_LEVELS[-1]
+                    else Decimal(str(reference.get_setting(session, f"special.limit.{level}"))))
+            for level in SPECIAL_APPROVAL_LEVELS}
+
+
+# ---------------------------------------------------------------- raising
+
+
+@dataclass
+class SpecialRequest:
+    """What the raise form sends, as typed (amounts as text): the service validates every field."""
+
+    special_type: str | None = None
+    customer_kind: str | None = None
+    circumstances: list[str] = field(default_factory=list)
+    requested_amount: object = None
+    normal_amount: object = None
+    reason: str | None = None
+    policy_numbers: str | None = None
+    premium_written: object = None
+    premium_collected: object = None
+    paid_losses: object = None
+    pending_losses: object = None
+    past_loss_ratio_pct: object = None
+    expected_premium: object = None
+    expected_premium_on: date | None = None
+    customer_background: str | None = None
+
+
+_KEY_CUSTOMER_AMOUNTS = ("premium_written", "premium_collected", "paid_losses", "pending_losses")
+
+
+def _percent(errors: list[FieldError], name: str, value: object) -> Decimal | None:
+    number = read_amount(errors, name, value, required=True)
+    if number is not None and number > Decimal(1000):
+        errors.append(FieldError(name, "special.error.ratio"))
+        return None
+    return number
+
+
+def _named(errors: list[FieldError]) -> list[FieldError]:
+    """Fields as the form labels them: special.<name> (ui/forms.field_label)."""
+    return [FieldError(f"special.{e.field}", e.key, e.params) for e in errors]
+
+
+def _validate(request: SpecialRequest, today: date) -> tuple[dict, list[FieldError]]:
+    errors: list[FieldError] = []
+    values: dict = {}
+    if request.special_type not in TYPES:
+        errors.append(FieldError("type", "special.error.type"))
+    if request.customer_kind not in CUSTOMER_KINDS:
+        errors.append(FieldError("customer_kind", "special.error.customer_kind"))
+    unknown = [c for c in request.circumstances if c not in TYPE_C_EXCLUSIONS]
+    if unknown:
+        errors.append(FieldError("circumstances", "special.error.circumstance"))
+    if request.special_type == "C":
+        errors.extend(FieldError("circumstances", f"special.error.type_c.{reason}")
+                            for reason in type_c_refusals(request.circumstances))
+    values["requested_amount"] = read_amount(errors, "requested_amount", request.requested_amount, required=True)
+    values["normal_amount"] = read_amount(errors, "normal_amount", request.normal_amount, required=True)
+    requested, normal = values["requested_amount"], values["normal_amount"]
+    if requested is not None and requested <= 0:
+        errors.append(FieldError("requested_amount", "special.error.requested_positive"))
+    elif requested is not None and normal is not None and normal > requested:
+        errors.append(FieldError("normal_amount", "special.error.normal_above_requested"))
+    values["reason"] = read_text(errors, "reason", request.reason, required=True, max_len=TEXT_MAX, multiline=True)
+    kind = request.customer_kind
+    values["policy_numbers"] = read_text(errors, "policy_numbers", request.policy_numbers,
+                                         required=kind == "key_customer", max_len=500)
+    for name in _KEY_CUSTOMER_AMOUNTS:
+        values[name] = read_amount(errors, name, getattr(request, name), required=kind == "key_customer")
+    values["past_loss_ratio_pct"] = (_percent(errors, "past_loss_ratio_pct", request.past_loss_ratio_pct)
+                                     if kind == "key_customer" else None)
+    values["expected_premium"] = read_amount(errors, "expected_premium", request.expected_premium,
+                                             required=kind == "prospect")
+    values["expected_premium_on"] = request.expected_premium_on
+    if kind == "prospect" and request.expected_premium_on is None:
+        errors.append(FieldError("expected_premium_on", "cases.error.required"))
+    elif kind == "prospect" and request.expected_premium_on < today:
+        errors.append(FieldError("expected_premium_on", "special.error.expected_in_past"))
+    values["customer_background"] = read_text(errors, "customer_background", request.customer_background,
+                                              required=kind == "reputation", max_len=TEXT_MAX, multiline=True)
+    return values, errors
+
+
+@requires("special.raise")
+def raise_special(session: Session, actor: Actor, case_id: int, request: SpecialRequest, *,
+                  now: datetime | None = None) -> SpecialCase:
+    """Raise the case as special: validated whole, the chain drawn, the first level told. Refused
+    while the case has a request pending."""
+    now = clock.or_now(now)
+    case = load_visible_case(session, actor, case_id, for_update=True)
+    values, errors = _validate(request, now.astimezone(BUSINESS_TZ).date())
+    if errors:
+        raise ValidationFailed(_named(errors))
+    limits = approval_limits(session)
+    try:
+        chain = approval_chain(values["requested_amount"], reputation=request.customer_kind == "reputation",
+                               limits=limits)
+    except ValueError as exc:
+        raise UserError("special.error.limits") from exc
+    row = SpecialCase(case_id=case.id, branch_id=case.branch_id, sub_branch_id=case.sub_branch_id,
+                      special_type=request.special_type, customer_kind=request.customer_kind,
+                      circumstances=sorted(set(request.circumstances)), chain=list(chain),
+                      limits={k: (None if v is None else str(v)) for k, v in limits.items()},
+                      next_level=0, status="pending", raised_by=actor.person_id, raised_at=now, version=1, **values)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise UserError("special.error.already_pending") from exc
+    record_event(session, case_id=case.id, actor_id=actor.person_id, kind="special_raised", at=now,
+                 special_case_id=row.id, special_type=row.special_type, requested=row.requested_amount,
+                 chain=list(chain))
+    _tell_next(session, row, case.case_no, now)
+    session.commit()
+    return row
+
+
+def _level_unit(row: SpecialCase, level: str) -> int:
+    return (row.sub_branch_id or row.branch_id) if level in SUB_BRANCH_APPROVAL_LEVELS else row.branch_id
+
+
+def level_holders(session: Session, row: SpecialCase, level: str) -> list[tuple[int, str]]:
+    """The active people holding the level's post in the request's unit: (id, name)."""
+    return list(session.execute(
+        select(Person.id, Person.full_name).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.role == "first_responsible", RoleAssignment.position == SPECIAL_APPROVER_POSITIONS[level],
+               RoleAssignment.unit_id == _level_unit(row, level), Person.active.is_(True))
+        .order_by(Person.id)).tuples())
+
+
+def _tell_next(session: Session, row: SpecialCase, case_no: str, now: datetime) -> None:
+    if row.status != "pending":
+        return
+    level = row.chain[row.next_level]
+    notify(session, recipients=[pid for pid, _ in level_holders(session, row, level)], case_id=row.case_id,
+           kind="special_approval", body=zh("special.notice.approve", case_no=case_no,
+                                            level=zh(f"special.level.{level}")),
+           dedupe_prefix=f"special:{row.id}:level:{row.next_level}", now=now)
+
+
+def holds_level(actor: Actor, row: SpecialCase, level: str) -> bool:
+    """Whether the actor holds the level's post in the request's unit (the only way to decide it)."""
+    unit = _level_unit(row, level)
+    return any(a.role == "first_responsible" and a.position == SPECIAL_APPROVER_POSITIONS[level] and a.unit_id == unit
+               for a in actor.assignments)
+
+
+@requires("special.approve")
+def decide_special(session: Session, actor: Actor, special_id: int, decision: str, comment: str | None, *,
+                   expected_version: int, now: datetime | None = None) -> SpecialCase:
+    """The waiting level's holder approves or rejects with a comment. Refused for anyone else, for a
+    request already decided, and when the request moved since the person's screen was drawn."""
+    now = clock.or_now(now)
+    row = session.scalars(select(SpecialCase).where(SpecialCase.id == special_id).with_for_update()).first()
+    if row is None:
+        raise NotFound()
+    case = load_visible_case(session, actor, row.case_id)
+    if row.version != expected_version:
+        last = session.execute(select(SpecialApproval.person_id, SpecialApproval.at)
+                               .where(SpecialApproval.special_case_id == row.id)
+                               .order_by(SpecialApproval.id.desc()).limit(1)).first()
+        raise stale_write(session, *(last if last else (row.raised_by, row.raised_at)))
+    if row.status != "pending":
+        raise UserError("special.error.decided")
+    level = row.chain[row.next_level]
+    if not holds_level(actor, row, level):
+        raise UserError("special.error.not_your_level")
+    errors: list[FieldError] = []
+    if decision not in DECISIONS:
+        errors.append(FieldError("decision", "special.error.decision"))
+    comment_text = read_text(errors, "comment", comment, required=True, max_len=1000, multiline=True)
+    if errors:
+        raise ValidationFailed(_named(errors))
+    session.add(SpecialApproval(special_case_id=row.id, level=level, decision=decision, comment=comment_text,
+                                person_id=actor.person_id, at=now))
+    if decision == "rejected":
+        row.status, row.decided_at = "rejected", now
+    else:
+        row.next_level += 1
+        if row.next_level == len(row.chain):
+            row.status, row.decided_at = "approved", now
+    row.version += 1
+    record_event(session, case_id=row.case_id, actor_id=actor.person_id, kind="special_decided", at=now,
+                 special_case_id=row.id, level=level, decision=decision, status=row.status)
+    _tell_next(session, row, case.case_no, now)
+    if row.status != "pending":
+        notify(session, recipients=[row.raised_by], case_id=row.case_id, kind="special_decided",
+               body=zh(f"special.notice.{row.status}", case_no=case.case_no),
+               dedupe_prefix=f"special:{row.id}:{row.status}", now=now)
+    session.commit()
+    return row
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class SpecialRow:
+    id: int
+    case_id: int
+    case_no: str
+    branch: str
+    sub_branch: str | None
+    special_type: str
+    customer_kind: str
+    requested_amount: Decimal
+    normal_amount: Decimal
+    status: str
+    waiting_level: str | None
+    raised_at: datetime
+    raised_by: str
+    version: int
+
+    @property
+    def extra_amount(self) -> Decimal:
+        return self.requested_amount - self.normal_amount
+
+
+def _scope(actor: Actor) -> list:
+    scope = case_scope(actor)
+    if scope is None:
+        return []
+    return [SpecialCase.case_id.in_(select(ClaimCase.id).where(scope))]
+
+
+def waiting_for(actor: Actor):
+    """SQL: the pending requests whose waiting level is a post the actor holds, in its unit."""
+    conditions = []
+    for level, position in SPECIAL_APPROVER_POSITIONS.items():
+        for a in actor.assignments:
+            if a.role != "first_responsible" or a.position != position:
+                continue
+            unit = (func.coalesce(SpecialCase.sub_branch_id, SpecialCase.branch_id)
+                    if level in SUB_BRANCH_APPROVAL_LEVELS else SpecialCase.branch_id)
+            conditions.append(and_(SpecialCase.chain[SpecialCase.next_level + 1] == level, unit == a.unit_id))
+    if not conditions:
+        return false()
+    return and_(SpecialCase.status == "pending", or_(*conditions))
+
+
+@requires("special.read")
+def special_cases(session: Session, actor: Actor, *, status: str | None = None, special_type: str | None = None,
+                  mine_only: bool = False, case_id: int | None = None, limit: int = 50, offset: int = 0,
+                  total: int | None = None) -> tuple[int, list[SpecialRow]]:
+    """The special cases the actor may see, newest first; `mine_only`: those waiting for the actor."""
+    if status is not None and status not in STATUSES:
+        raise UserError("special.error.status")
+    conditions = _scope(actor)
+    if status:
+        conditions.append(SpecialCase.status == status)
+    if special_type:
+        conditions.append(SpecialCase.special_type == special_type)
+    if mine_only:
+        conditions.append(waiting_for(actor))
+    if case_id is not None:
+        conditions.append(SpecialCase.case_id == case_id)
+
+    def page():
+        return (select(SpecialCase.id, SpecialCase.case_id, ClaimCase.case_no, BRANCH.name, SUB.name,
+                       SpecialCase.special_type, SpecialCase.customer_kind, SpecialCase.requested_amount,
+                       SpecialCase.normal_amount, SpecialCase.status, SpecialCase.chain[SpecialCase.next_level + 1],
+                       SpecialCase.raised_at, RAISER.full_name, SpecialCase.version)
+                .join(ClaimCase, ClaimCase.id == SpecialCase.case_id)
+                .join(BRANCH, BRANCH.id == SpecialCase.branch_id).outerjoin(SUB, SUB.id == SpecialCase.sub_branch_id)
+                .join(RAISER, RAISER.id == SpecialCase.raised_by)
+                .where(*conditions).order_by(SpecialCase.raised_at.desc(), SpecialCase.id.desc())
+                .limit(limit).offset(offset))
+
+    total, rows = count_then_page(session, lambda: select(func.count()).select_from(SpecialCase).where(*conditions),
+                                  page, limit=limit, total=total)
+    return total, [SpecialRow(*r[:10], r[10] if r[9] == "pending" else None, *r[11:]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ApprovalLine:
+    level: str
+    decision: str | None  # None: not decided yet
+    comment: str | None
+    person: str | None
+    at: datetime | None
+    holders: tuple[str, ...]  # who holds the post (shown for the levels still to come)
+
+
+@dataclass(frozen=True)
+class SpecialDetail:
+    row: SpecialRow
+    reason: str
+    circumstances: tuple[str, ...]
+    justification: dict
+    limits: dict
+    lines: tuple[ApprovalLine, ...]
+    i_decide: bool  # the actor holds the waiting level
+
+
+@requires("special.read")
+def special_detail(session: Session, actor: Actor, special_id: int) -> SpecialDetail:
+    """One request: its justification, the chain with each level's decision or holder."""
+    found = session.scalars(select(SpecialCase).where(SpecialCase.id == special_id, *_scope(actor))).first()
+    if found is None:
+        raise NotFound()
+    _, listed = special_cases(session, actor, case_id=found.case_id, limit=100)
+    row = next(r for r in listed if r.id == special_id)
+    decided = {a.level: a for a in session.scalars(select(SpecialApproval).where(
+        SpecialApproval.special_case_id == special_id).order_by(SpecialApproval.id))}
+    names = dict(session.execute(select(Person.id, Person.full_name).where(
+        Person.id.in_([a.person_id for a in decided.values()] or [0]))).tuples().all())
+    lines = []
+    for level in found.chain:
+        done = decided.get(level)
+        lines.append(ApprovalLine(level, done.decision if done else None, done.comment if done else None,
+                                  names.get(done.person_id) if done else None, done.at if done else None,
+                                  () if done else tuple(n for _, n in level_holders(session, found, level))))
+    justification = {k: getattr(found, k) for k in (
+        "policy_numbers", "premium_written", "premium_collected", "paid_losses", "pending_losses",
+        "past_loss_ratio_pct", "expected_premium", "expected_premium_on", "customer_background")
+        if getattr(found, k) is not None}
+    waiting = found.chain[found.next_level] if found.status == "pending" else None
+    return SpecialDetail(row, found.reason, tuple(found.circumstances), justification, dict(found.limits),
+                         tuple(lines), waiting is not None and holds_level(actor, found, waiting))
+
+
+@requires("special.raise")
+def chain_preview(session: Session, actor: Actor, amount: object, customer_kind: str | None) -> tuple[str, ...]:
+    """The levels a request of this amount would climb at the limits in force now (shown on the form
+    before it is raised); empty while the amount is not yet a valid one."""
+    try:
+        value = parse_amount(amount)
+    except AmountProblem:
+        return ()
+    if value <= 0:
+        return ()
+    try:
+        return approval_chain(value, reputation=customer_kind == "reputation", limits=approval_limits(session))
+    except ValueError:
+        return ()

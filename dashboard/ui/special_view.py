@@ -1,0 +1,316 @@
+"""The special-case page's parts: the requests list with one request's form and decision, the raise
+form, the periodic report; and the case page's section (the form travels with the case)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import clock
+from dashboard.i18n import t
+from dashboard.rules.special_cases import TYPE_C_EXCLUSIONS, TYPES
+from dashboard.services.actor import Actor
+from dashboard.services.cases.access import find_case_id
+from dashboard.services.errors import NotFound, UserError
+from dashboard.services.special_cases.approvals import (
+    DECISIONS, STATUSES, SpecialDetail, SpecialRequest, chain_preview, decide_special, raise_special, special_cases,
+    special_detail,
+)
+from dashboard.services.special_cases.report import PERIODS, UNITS, special_report
+from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVER_POSITIONS
+from dashboard.ui import charts
+from dashboard.ui.db import db_session
+from dashboard.ui.format import local_time, money, plain
+from dashboard.ui.forms import run_write, show_outcome
+from dashboard.ui.tables import download_buttons, empty_note, open_case, pager
+from db.models import CUSTOMER_KINDS
+
+PAGE_SIZE = 50
+SLOT = "special"
+_SELECTED = "sp_selected"
+
+
+def holds_an_approval_post(actor: Actor) -> bool:
+    return any(a.role == "first_responsible" and a.position in SPECIAL_APPROVER_POSITIONS.values()
+               for a in actor.assignments)
+
+
+def _waiting_text(level: str | None) -> str:
+    return t(f"special.level.{level}") if level else "—"
+
+
+# ---------------------------------------------------------------- the list and one request
+
+
+def render_requests(actor: Actor) -> None:
+    show_outcome(SLOT)
+    f1, f2, f3 = st.columns([2, 2, 2], vertical_alignment="bottom")
+    status = f1.selectbox(t("special.filter.status"), [None, *STATUSES], key="sp_status", placeholder=t("common.all"),
+                          format_func=lambda s: t("common.all") if s is None else t(f"special.status.{s}"))
+    special_type = f2.selectbox(t("special.filter.type"), [None, *TYPES], key="sp_type", placeholder=t("common.all"),
+                                format_func=lambda s: t("common.all") if s is None else t(f"special.type_short.{s}"))
+    approver = holds_an_approval_post(actor)
+    mine = f3.toggle(t("special.filter.mine"), value=approver, key="sp_mine", disabled=not approver)
+    query = dict(status=status, special_type=special_type, mine_only=mine and approver)
+    with db_session() as session:
+        total, _ = special_cases(session, actor, **query, limit=0)
+        offset = pager(total, PAGE_SIZE, key="sp_page", filters=query)
+        _, rows = special_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
+    frame = pd.DataFrame({
+        "id": [r.id for r in rows],
+        t("special.col.case_no"): [r.case_no for r in rows],
+        t("special.col.type"): [t(f"special.type_short.{r.special_type}") for r in rows],
+        t("special.col.customer"): [t(f"special.customer.{r.customer_kind}") for r in rows],
+        t("special.col.sub_branch"): [r.sub_branch or r.branch for r in rows],
+        t("special.col.requested"): [money(r.requested_amount) for r in rows],
+        t("special.col.extra"): [money(r.extra_amount) for r in rows],
+        t("special.col.status"): [t(f"special.status.{r.status}") for r in rows],
+        t("special.col.waiting"): [_waiting_text(r.waiting_level) for r in rows],
+        t("special.col.raised_by"): [r.raised_by for r in rows],
+        t("special.col.raised_at"): [local_time(r.raised_at) for r in rows],
+    })
+    if empty_note(frame):
+        st.caption(t("special.none"))
+        return
+    event = st.dataframe(frame.drop(columns=["id"]), key="sp_table", hide_index=True, width="stretch",
+                         on_select="rerun", selection_mode="single-row")
+    picked = event.selection.rows if event and hasattr(event, "selection") else []
+    if picked and picked[0] < len(rows):
+        st.session_state[_SELECTED] = rows[picked[0]].id
+    download_buttons(frame.drop(columns=["id"]), "special_cases", key="sp_dl", page_only=True)
+    selected = st.session_state.get(_SELECTED)
+    if selected is None:
+        st.caption(t("special.pick"))
+        return
+    try:
+        with db_session() as session:
+            detail = special_detail(session, actor, int(selected))
+    except UserError as err:
+        st.session_state.pop(_SELECTED, None)
+        st.error(t(err.key))
+        return
+    render_detail(actor, detail)
+
+
+def _justification_lines(detail: SpecialDetail) -> list[str]:
+    lines = []
+    for name, value in detail.justification.items():
+        if name in ("premium_written", "premium_collected", "paid_losses", "pending_losses", "expected_premium"):
+            shown = money(value)
+        elif name == "past_loss_ratio_pct":
+            shown = f"{value}%"
+        elif name == "expected_premium_on":
+            shown = value.isoformat()
+        else:
+            shown = plain(str(value))
+        lines.append(f"- {t(f'special.field.{name}')}：{shown}")
+    return lines
+
+
+def render_detail(actor: Actor, detail: SpecialDetail) -> None:
+    r = detail.row
+    with st.container(border=True):
+        head, button = st.columns([4, 1], vertical_alignment="center")
+        head.markdown(f"**{t('special.detail', case_no=plain(r.case_no))}** · "
+                      f"{t(f'special.type.{r.special_type}')} · {t(f'special.status.{r.status}')}")
+        if button.button(t("special.open_case"), key=f"sp_open_{r.id}"):
+            open_case(r.case_id)
+        cols = st.columns(3)
+        cols[0].metric(t("special.col.requested"), money(r.requested_amount))
+        cols[1].metric(t("special.col.normal"), money(r.normal_amount))
+        cols[2].metric(t("special.col.extra"), money(r.extra_amount))
+        st.markdown(f"**{t('special.reason')}**：{plain(detail.reason)}")
+        if detail.circumstances:
+            st.markdown(f"**{t('special.circumstances')}**：" + "、".join(
+                t(f"special.exclusion.{c}") for c in detail.circumstances))
+        st.markdown(f"**{t('special.justification_for', kind=t(f'special.customer.{r.customer_kind}'))}**")
+        st.markdown("\n".join(_justification_lines(detail)) or "—")
+        st.markdown(f"**{t('special.chain')}**")
+        for line in detail.lines:
+            limit = detail.limits.get(line.level)
+            bound = t("special.limit_none") if limit is None else t("special.limit_upto", limit=f"{float(limit):,.0f}")
+            title = f"{t(f'special.level.{line.level}')}（{bound}）"
+            holders = "、".join(line.holders) or t("special.no_holder")
+            if line.decision:
+                mark = ":material/check_circle:" if line.decision == "approved" else ":material/cancel:"
+                st.markdown(f"{mark} {title} · **{t(f'special.decision.{line.decision}')}** · {plain(line.person or '')} · "
+                            f"{local_time(line.at)}  \n{plain(line.comment or '')}")
+            elif r.status == "pending" and line.level == r.waiting_level:
+                st.markdown(f":material/hourglass_top: {title} · {t('special.line.waiting', holders=plain(holders))}")
+            elif r.status == "pending":
+                st.markdown(f":material/radio_button_unchecked: {title} · {t('special.line.later', holders=plain(holders))}")
+        if detail.i_decide:
+            _decision_form(actor, detail)
+        elif r.status == "pending" and actor.may("special.approve") and holds_an_approval_post(actor):
+            st.caption(t("special.not_your_turn", level=_waiting_text(r.waiting_level)))
+
+
+def _decision_form(actor: Actor, detail: SpecialDetail) -> None:
+    r = detail.row
+    # Keyed by the request and the version drawn: the form a decision was made on is not the next level's.
+    key = f"sp_dec_{r.id}_{r.version}"
+    with st.form(key):
+        st.markdown(f"**{t('special.decide')}**（{_waiting_text(r.waiting_level)}）")
+        st.radio(t("special.field.decision"), DECISIONS, key=f"{key}_decision", horizontal=True,
+                 format_func=lambda d: t(f"special.decision.{d}"))
+        st.text_area(t("special.field.comment"), key=f"{key}_comment", max_chars=1000, height=90)
+
+        def _decide(special_id: int = r.id, version: int = r.version) -> None:
+            s = st.session_state
+            run_write(lambda db: decide_special(db, actor, special_id, s.get(f"{key}_decision"),
+                                                s.get(f"{key}_comment"), expected_version=version),
+                      lambda row: t("special.decided", decision=t(f"special.decision.{s.get(f'{key}_decision')}")),
+                      slot=SLOT, heading_key="special.not_saved")
+
+        st.form_submit_button(t("special.submit_decision"), type="primary", on_click=_decide)
+
+
+# ---------------------------------------------------------------- raising
+
+
+_AMOUNT_FIELDS = ("premium_written", "premium_collected", "paid_losses", "pending_losses")
+
+
+def render_raise_form(actor: Actor) -> None:
+    """Outside a form on purpose: the justification asked for follows the customer type chosen, and
+    the approval chain shown follows the amount typed."""
+    show_outcome(f"{SLOT}_raise")
+    s = st.session_state
+    left, right = st.columns(2)
+    left.text_input(t("special.field.case_no"), key="sp_case_no", max_chars=40)
+    right.selectbox(t("special.field.type"), TYPES, key="sp_new_type", index=None, placeholder=t("common.choose"),
+                    format_func=lambda k: t(f"special.type.{k}"))
+    left.selectbox(t("special.field.customer_kind"), CUSTOMER_KINDS, key="sp_new_kind", index=None,
+                   placeholder=t("common.choose"), format_func=lambda k: t(f"special.customer.{k}"))
+    right.multiselect(t("special.field.circumstances"), TYPE_C_EXCLUSIONS, key="sp_new_circ",
+                      format_func=lambda c: t(f"special.exclusion.{c}"), placeholder=t("special.circumstances_none"))
+    left.text_input(t("special.field.requested_amount"), key="sp_new_requested", placeholder="86000")
+    right.text_input(t("special.field.normal_amount"), key="sp_new_normal", placeholder="0")
+    st.text_area(t("special.field.reason"), key="sp_new_reason", max_chars=2000, height=90)
+    kind = s.get("sp_new_kind")
+    if kind:
+        st.markdown(f"**{t('special.justification_for', kind=t(f'special.customer.{kind}'))}**")
+    if kind == "key_customer":
+        st.text_input(t("special.field.policy_numbers"), key="sp_new_policy_numbers", max_chars=500)
+        cols = st.columns(5)
+        for col, name in zip(cols, (*_AMOUNT_FIELDS, "past_loss_ratio_pct")):
+            col.text_input(t(f"special.field.{name}"), key=f"sp_new_{name}")
+    elif kind == "prospect":
+        a, b = st.columns(2)
+        a.text_input(t("special.field.expected_premium"), key="sp_new_expected_premium")
+        b.date_input(t("special.field.expected_premium_on"), value=None, key="sp_new_expected_premium_on",
+                     format="YYYY-MM-DD", min_value=clock.now().astimezone(BUSINESS_TZ).date())
+    elif kind == "reputation":
+        st.text_area(t("special.field.customer_background"), key="sp_new_customer_background", max_chars=2000,
+                     height=90)
+    with db_session() as session:
+        chain = chain_preview(session, actor, s.get("sp_new_requested"), kind)
+    if chain:
+        st.info(t("special.chain_preview", amount=s.get("sp_new_requested"),
+                  chain=" → ".join(t(f"special.level.{level}") for level in chain)))
+
+    def _raise() -> None:
+        request = SpecialRequest(
+            special_type=s.get("sp_new_type"), customer_kind=s.get("sp_new_kind"),
+            circumstances=list(s.get("sp_new_circ") or []), requested_amount=s.get("sp_new_requested"),
+            normal_amount=s.get("sp_new_normal"), reason=s.get("sp_new_reason"))
+        chosen = s.get("sp_new_kind")
+        if chosen == "key_customer":
+            request.policy_numbers = s.get("sp_new_policy_numbers")
+            for name in (*_AMOUNT_FIELDS, "past_loss_ratio_pct"):
+                setattr(request, name, s.get(f"sp_new_{name}"))
+        elif chosen == "prospect":
+            request.expected_premium = s.get("sp_new_expected_premium")
+            request.expected_premium_on = s.get("sp_new_expected_premium_on")
+        elif chosen == "reputation":
+            request.customer_background = s.get("sp_new_customer_background")
+        case_no = (s.get("sp_case_no") or "").strip()
+
+        def action(db):
+            try:
+                case_id = find_case_id(db, actor, case_no)
+            except NotFound:
+                raise UserError("special.case_not_found", case_no=case_no) from None
+            return raise_special(db, actor, case_id, request), case_no
+
+        def cleared(_result) -> None:
+            for key in [k for k in s.keys() if str(k).startswith("sp_new_") or k == "sp_case_no"]:
+                del s[key]
+
+        run_write(action, lambda result: t("special.raised", case_no=result[1],
+                                           level=_waiting_text(result[0].chain[0])),
+                  slot=f"{SLOT}_raise", heading_key="special.not_saved", on_success=cleared)
+
+    st.button(t("special.raise_submit"), type="primary", key="sp_raise", on_click=_raise)
+
+
+# ---------------------------------------------------------------- the periodic report
+
+
+def render_report(actor: Actor) -> None:
+    st.caption(t("special.report.caption"))
+    today = clock.now().astimezone(BUSINESS_TZ).date()
+    c1, c2, c3, c4 = st.columns(4)
+    date_from = c1.date_input(t("special.report.from"), value=today - timedelta(days=365), key="sp_rep_from",
+                              format="YYYY-MM-DD")
+    date_to = c2.date_input(t("special.report.to"), value=today, key="sp_rep_to", format="YYYY-MM-DD")
+    period = c3.selectbox(t("special.report.period"), PERIODS, key="sp_rep_period",
+                          format_func=lambda p: t(f"special.period.{p}"))
+    by = c4.selectbox(t("special.report.by"), UNITS, index=1, key="sp_rep_by",
+                      format_func=lambda u: t(f"special.by.{u}"))
+    if not isinstance(date_from, date) or not isinstance(date_to, date):
+        return
+    try:
+        with db_session() as session:
+            rows = special_report(session, actor, date_from=date_from, date_to=date_to, period=period, by=by)
+    except UserError as err:
+        st.error(t(err.key))
+        return
+    if not rows:
+        st.caption(t("special.report.empty"))
+        return
+    label = {"month": lambda d: f"{d:%Y-%m}", "quarter": lambda d: f"{d.year} Q{(d.month - 1) // 3 + 1}",
+             "year": lambda d: f"{d.year}"}[period]
+    frame = pd.DataFrame({
+        t("special.col.period"): [label(r.period) for r in rows],
+        t("special.col.branch"): [r.branch for r in rows],
+        t("special.col.unit"): [r.unit for r in rows],
+        t("special.col.raised"): [r.raised for r in rows],
+        t("special.col.approved"): [r.approved for r in rows],
+        t("special.col.rejected"): [r.rejected for r in rows],
+        t("special.col.pending"): [r.pending for r in rows],
+        t("special.col.extra_paid"): [float(r.extra_paid) for r in rows],
+        t("special.col.requested_approved"): [float(r.requested_approved) for r in rows],
+    })
+    totals = (pd.DataFrame({"unit": [r.unit for r in rows], "extra": [float(r.extra_paid) for r in rows],
+                            "approved": [r.approved for r in rows]})
+              .groupby("unit", as_index=False).sum())
+    totals["extra_wan"] = totals["extra"] / 10000
+    st.altair_chart(charts.special_extra_chart(totals), width="stretch")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        t("special.col.extra_paid"): st.column_config.NumberColumn(format="¥%,.2f"),
+        t("special.col.requested_approved"): st.column_config.NumberColumn(format="¥%,.2f")})
+    download_buttons(frame, "special_cases_report", key="sp_rep_dl")
+
+
+# ---------------------------------------------------------------- the case page's section
+
+
+def render_case_special(actor: Actor, case_id: int) -> None:
+    """The special-case requests of one case, if any (the form travels with the case)."""
+    if not actor.may("special.read"):
+        return
+    with db_session() as session:
+        _, rows = special_cases(session, actor, case_id=case_id, limit=10)
+    if not rows:
+        return
+    st.markdown(f"**{t('special.case_section')}**")
+    for r in rows:
+        waiting = f" · {t('special.col.waiting')}：{_waiting_text(r.waiting_level)}" if r.waiting_level else ""
+        st.markdown("- " + t("special.case_line", type=t(f"special.type_short.{r.special_type}"),
+                             status=t(f"special.status.{r.status}"), requested=f"{r.requested_amount:,.2f}",
+                             extra=f"{r.extra_amount:,.2f}") + waiting)
+    if st.button(t("special.open_page"), key="detail_special_open"):
+        st.session_state[_SELECTED] = rows[0].id
+        st.switch_page("pages/special_cases.py")

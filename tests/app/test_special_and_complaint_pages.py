@@ -1,0 +1,192 @@
+"""Special cases and the complaint register on their pages (issue 20): the journey from one role to
+the next — a branch raises, each level's holder finds the request waiting and decides; a complaint
+is registered, assigned, handled, visited and archived — with the refusals shown in Chinese, two
+people at once on the same request, and the overdue tracker's list of items without a visit."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, text
+
+from dashboard.services.complaints.register import ItemForm, register_item
+from dashboard.services.special_cases.approvals import SpecialRequest, raise_special
+from db.models import ComplaintItem, SpecialCase
+from tests.app.helpers import signed_in_app
+from tests.factories import make_case
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _ok(at) -> None:
+    assert not at.exception, at.exception
+
+
+def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_decides(db_url, session, org, actor_for):
+    case = make_case(session, org, "gz")
+    at = signed_in_app(db_url, "gd_manager", "special_cases")
+    _ok(at)
+    at.text_input(key="sp_case_no").input(case.case_no)
+    at.selectbox(key="sp_new_type").set_value("C")
+    at.selectbox(key="sp_new_kind").set_value("key_customer")
+    at.multiselect(key="sp_new_circ").set_value(["drunk_driving"])
+    at.text_input(key="sp_new_requested").input("30,000")
+    at.text_input(key="sp_new_normal").input("12000")
+    at.text_area(key="sp_new_reason").input("大客户车队，要求按新车价赔付")
+    at.run()
+    _ok(at)
+    # The chain the amount climbs is shown before raising; the justification the customer type asks for.
+    assert any("三级机构理赔负责人 → 三级机构总经理" in i.value for i in at.info), [i.value for i in at.info]
+    for name, value in (("policy_numbers", "PDAA2026000001"), ("premium_written", "1200000"),
+                        ("premium_collected", "1200000"), ("paid_losses", "300000"), ("pending_losses", "0"),
+                        ("past_loss_ratio_pct", "38")):
+        at.text_input(key=f"sp_new_{name}").input(value)
+    _button(at, "上报审批").click()
+    at.run()
+    _ok(at)
+    refused = " ".join(e.value for e in at.error)
+    assert "C 类特殊赔案不适用于酒后驾车案件" in refused and "案件是否涉及以下情形" in refused
+    assert at.text_area(key="sp_new_reason").value == "大客户车队，要求按新车价赔付"  # nothing typed is lost
+    at.multiselect(key="sp_new_circ").set_value([])
+    _button(at, "上报审批").click()
+    at.run()
+    _ok(at)
+    assert any(case.case_no in s.value and "三级机构理赔负责人" in s.value for s in at.success), \
+        [e.value for e in at.error]
+    row = session.scalars(select(SpecialCase).where(SpecialCase.case_id == case.id)).one()
+    assert row.chain == ["sub_claims_head", "sub_gm"]
+
+    for username, done in (("gz_claims", "审批中"), ("gz_head", "已批准")):
+        approver = signed_in_app(db_url, username, "special_cases")
+        _ok(approver)
+        assert approver.toggle(key="sp_mine").value is True
+        table = next(d for d in approver.dataframe if d.key == "sp_table")
+        assert list(table.value["报案号"]) == [case.case_no]
+        approver.session_state["sp_selected"] = row.id
+        approver.run()
+        session.expire_all()
+        version = session.get(SpecialCase, row.id).version
+        key = f"sp_dec_{row.id}_{version}"
+        approver.radio(key=f"{key}_decision").set_value("approved")
+        approver.text_area(key=f"{key}_comment").input("同意，额外赔付由业务部门费用承担")
+        _button(approver, "提交审批").click()
+        approver.run()
+        _ok(approver)
+        assert any("已提交审批" in s.value for s in approver.success), [e.value for e in approver.error]
+        session.expire_all()
+        assert {"审批中": "pending", "已批准": "approved"}[done] == session.get(SpecialCase, row.id).status
+    # The request travels with the case: its page shows it.
+    viewer = signed_in_app(db_url, "gd_manager")
+    viewer.session_state["case_id"] = case.id
+    viewer.switch_page("pages/case_detail.py")
+    viewer.run()
+    _ok(viewer)
+    assert any("已批准" in m.value and "额外 ¥18,000.00" in m.value for m in viewer.markdown)
+
+
+def test_two_approvers_of_one_level_at_once_the_later_is_told_who_decided(db_url, session, org, actor_for,
+                                                                          owner_session):
+    case = make_case(session, org, "gz")
+    row = raise_special(session, actor_for("gd_manager"), case.id, SpecialRequest(
+        special_type="A", customer_kind="reputation", requested_amount="9000", normal_amount="0",
+        reason="明确除外，客户为省重点企业", customer_background="省属国企"))
+    # A second branch GM (a deputy) holds the same post.
+    owner_session.execute(text(
+        "INSERT INTO role_assignment (person_id, role, unit_id, position) "
+        "VALUES (:p, 'first_responsible', :u, 'branch_gm')"), {"p": org.person("gd_claims"), "u": org.branch("gd").id})
+    owner_session.commit()
+    first, second = (signed_in_app(db_url, u, "special_cases") for u in ("gd_gm", "gd_claims"))
+    key = f"sp_dec_{row.id}_1"
+    for at in (first, second):
+        at.session_state["sp_selected"] = row.id
+        at.run()
+        _ok(at)
+        at.radio(key=f"{key}_decision").set_value("approved" if at is first else "rejected")
+        at.text_area(key=f"{key}_comment").input("意见")
+    _button(first, "提交审批").click()
+    first.run()
+    _button(second, "提交审批").click()
+    second.run()
+    _ok(second)
+    gm_name = session.scalar(text("SELECT full_name FROM person WHERE id = :p"), {"p": org.person("gd_gm")})
+    assert any("该记录已被他人修改" in e.value and gm_name in e.value for e in second.error), \
+        [e.value for e in second.error]
+    session.expire_all()
+    assert session.get(SpecialCase, row.id).status == "approved"
+
+
+def test_a_complaint_goes_from_the_register_to_the_archive_on_the_page(db_url, session, org, actor_for):
+    case = make_case(session, org, "gz")
+    at = signed_in_app(db_url, "gd_manager", "complaints")
+    _ok(at)
+    at.selectbox(key="cp_new_kind").set_value("complaint")
+    at.selectbox(key="cp_new_cause").set_value("speed")
+    at.selectbox(key="cp_new_channel").set_value("regulator")
+    at.text_input(key="cp_new_case_no").input(case.case_no)
+    at.text_input(key="cp_new_complainant").input("李女士")
+    at.text_area(key="cp_new_summary").input("定损后两周未赔付，向监管投诉")
+    _button(at, "登记").click()
+    at.run()
+    _ok(at)
+    assert any("已登记 TS" in s.value for s in at.success), [e.value for e in at.error]
+    item = session.scalars(select(ComplaintItem).where(ComplaintItem.case_id == case.id)).one()
+    assert at.session_state["cp_selected"] == item.id
+
+    def refresh() -> ComplaintItem:
+        session.expire_all()
+        return session.get(ComplaintItem, item.id)
+
+    key = f"cp_assign_{item.id}_1"
+    at.selectbox(key=f"{key}_who").set_value(org.person("gz_claims"))
+    _button(at, "保存负责人").click()
+    at.run()
+    _ok(at)
+    assert refresh().step == "assigned"
+    adv = f"cp_adv_{item.id}_{refresh().version}"
+    at.selectbox(key=f"{adv}_target").set_value("handled")
+    at.run()
+    at.radio(key=f"{adv}_justified").set_value(True)
+    at.run()
+    at.text_area(key=f"{adv}_handling_result").input("已加急赔付")
+    _button(at, "提交").click()
+    at.run()
+    _ok(at)
+    refused = " ".join(e.value for e in at.error)
+    assert "赔礼道歉情况" in refused and "投诉属实，请记录致歉情况和整改措施" in refused
+    at.text_area(key=f"{adv}_apology").input("经办人已当面致歉")
+    at.text_area(key=f"{adv}_measure").input("建立超期预警")
+    _button(at, "提交").click()
+    at.run()
+    _ok(at)
+    assert refresh().step == "handled" and refresh().outcome == "justified"
+    adv = f"cp_adv_{item.id}_{refresh().version}"
+    assert at.selectbox(key=f"{adv}_target").options == ["已回访"]
+    at.text_area(key=f"{adv}_return_visit").input("电话回访，客户满意")
+    _button(at, "提交").click()
+    at.run()
+    adv = f"cp_adv_{item.id}_{refresh().version}"
+    assert at.selectbox(key=f"{adv}_target").options == ["已归档"]
+    _button(at, "提交").click()
+    at.run()
+    _ok(at)
+    assert refresh().step == "archived"
+    assert any("该事项已归档" in c.value for c in at.caption)
+
+
+def test_another_branch_sees_none_of_it_and_the_tracker_lists_items_without_a_visit(db_url, session, org, actor_for,
+                                                                                     now):
+    register_item(session, actor_for("gd_manager"), ItemForm(
+        kind="dispute", cause="amount", channel="visit", branch_id=org.branch("gd").id, complainant="王先生",
+        summary="对赔款金额有异议", received_on=(now - timedelta(days=20)).date()), now=now - timedelta(days=20))
+    other = signed_in_app(db_url, "zj_manager", "complaints")
+    _ok(other)
+    assert not any(d.key == "cp_table" for d in other.dataframe)
+    tracker = signed_in_app(db_url, "gd_manager", "overdue")
+    _ok(tracker)
+    assert any("超时未回访" in h.value for h in tracker.subheader)
+    listed = next(d for d in tracker.dataframe if d.key == "ov_complaints")
+    assert list(listed.value["投诉人 / 当事人"]) == ["王先生"]
+    analysis = signed_in_app(db_url, "executive", "complaints")
+    _ok(analysis)
+    assert any("共 1 件" in c.value for c in analysis.caption)
