@@ -31,6 +31,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Streamlit's own words, drawn by the browser (app shell: CSS for the date fields' empty parts,
     # an in-place translation for the error tooltips of date fields and uploads).
     "common.choose": ("请选择", "Choose"),
+    "common.not_in_list": ("（当前筛选条件外的记录）", "(outside the current filters)"),
     "common.no_options": ("暂无可选项", "Nothing to choose"),
     "common.list_empty": ("没有符合条件的记录。", "Nothing matches."),
     "shell.date.year": ("年", "yyyy"),

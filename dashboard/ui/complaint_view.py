@@ -24,7 +24,7 @@ from dashboard.ui import charts
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, plain
 from dashboard.ui.forms import run_write, show_outcome
-from dashboard.ui.tables import download_buttons, empty_note, open_case, pager
+from dashboard.ui.tables import download_buttons, empty_note, open_case, pager, pick_record
 from dashboard.ui.tones import RED, tagged
 
 PAGE_SIZE = 50
@@ -55,17 +55,19 @@ def _frame(rows: list[ItemRow]) -> pd.DataFrame:
     })
 
 
-def _pickable_table(frame: pd.DataFrame, rows: list[ItemRow], key: str) -> None:
-    """The list; picking a row shows that item below (the register) or on the complaints page."""
+def _pickable_table(frame: pd.DataFrame, rows: list[ItemRow], key: str) -> int | None:
+    """The list; the row clicked (its index), which elsewhere opens that item on the complaints page."""
     shown, tag_columns = tagged(frame.drop(columns=["id"]), {
         t("complaints.col.overdue"): [RED if r.visit_overdue else None for r in rows]})
     event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", column_config=tag_columns or None)
     picked = event.selection.rows if event and hasattr(event, "selection") else []
-    if picked and picked[0] < len(rows):
+    if not picked or picked[0] >= len(rows):
+        return None
+    if key != "cp_table":
         st.session_state[_SELECTED] = rows[picked[0]].id
-        if key != "cp_table":
-            st.switch_page("pages/complaints.py")
+        st.switch_page("pages/complaints.py")
+    return picked[0]
 
 
 # ---------------------------------------------------------------- the register
@@ -97,21 +99,20 @@ def render_register(actor: Actor) -> None:
         offset = pager(total, PAGE_SIZE, key="cp_page", filters=query)
         _, rows = complaint_items(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
     frame = _frame(rows)
-    if empty_note(frame):
-        st.caption(t("complaints.none"))
-    else:
-        _pickable_table(frame, rows, "cp_table")
+    clicked = None
+    if not empty_note(frame):
+        clicked = _pickable_table(frame, rows, "cp_table")
         download_buttons(frame.drop(columns=["id"]), "complaints", key="cp_dl", page_only=True)
-    selected = st.session_state.get(_SELECTED)
+    labels = {r.id: f"{r.item_no} · {t(f'complaints.kind.{r.kind}')} · {r.complainant}" for r in rows}
+    selected = pick_record([r.id for r in rows], labels, "cp_pick", t("complaints.pick"), clicked_row=clicked,
+                           handed=_SELECTED)
     if selected is None:
-        if rows:
-            st.caption(t("complaints.pick"))
         return
     try:
         with db_session() as session:
             detail = item_detail(session, actor, int(selected))
     except UserError as err:
-        st.session_state.pop(_SELECTED, None)
+        st.session_state.pop("cp_pick", None)
         st.error(t(err.key))
         return
     render_item(actor, detail)
@@ -187,11 +188,19 @@ def _assign_form(actor: Actor, detail: ItemDetail) -> None:
         st.form_submit_button(t("complaints.assign_submit"), on_click=_assign)
 
 
+_TYPED = ("target", "justified", "mediation_outcome", "note_escalation", "minutes", "plan", "mediation_note", "arbitration_result", "handling_result", "apology",
+          "measure", "return_visit")
+
+
 def _advance_form(actor: Actor, detail: ItemDetail) -> None:
     """Not an st.form: the fields asked for follow the next step chosen."""
     r = detail.row
     key = f"cp_adv_{r.id}_{r.version}"
     s = st.session_state
+    # What a colleague's move made stale is drawn again here, in the form of the item as it is now.
+    for name, value in s.pop(f"cp_typed_{r.id}", {}).items():
+        if value not in (None, "") and f"{key}_{name}" not in s:
+            s[f"{key}_{name}"] = value
     st.markdown(f"**{t('complaints.advance')}**")
     target = st.selectbox(t("complaints.field.target"), list(detail.next_steps), key=f"{key}_target",
                           format_func=lambda k: t(f"complaints.step.{k}"))
@@ -229,9 +238,11 @@ def _advance_form(actor: Actor, detail: ItemDetail) -> None:
             arbitration_result=s.get(f"{key}_arbitration_result"), justified=s.get(f"{key}_justified"),
             apology=s.get(f"{key}_apology"), measure=s.get(f"{key}_measure"),
             handling_result=s.get(f"{key}_handling_result"), return_visit=s.get(f"{key}_return_visit"))
+        typed = {name: s.get(f"{key}_{name}") for name in _TYPED}
         run_write(lambda db: advance_item(db, actor, item_id, chosen, given, expected_version=version),
                   lambda item: t("complaints.advanced", item_no=item.item_no, step=t(f"complaints.step.{chosen}")),
-                  slot=SLOT, heading_key="complaints.not_saved")
+                  slot=SLOT, heading_key="complaints.not_saved",
+                  on_stale=lambda: s.update({f"cp_typed_{item_id}": typed}))
 
     st.button(t("complaints.advance_submit"), type="primary", key=f"{key}_go", on_click=_advance)
 
@@ -270,7 +281,7 @@ def render_new_item(actor: Actor) -> None:
             def done(item) -> None:
                 for k in ("cp_new_case_no", "cp_new_complainant", "cp_new_summary"):
                     s[k] = ""
-                s[_SELECTED] = item.id
+                s[_SELECTED] = item.id  # the register opens the new item
 
             run_write(lambda db: register_item(db, actor, form), lambda item: t("complaints.registered",
                                                                                 item_no=item.item_no),

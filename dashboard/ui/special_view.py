@@ -23,7 +23,7 @@ from dashboard.ui import charts
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, money, plain
 from dashboard.ui.forms import run_write, show_outcome
-from dashboard.ui.tables import download_buttons, empty_note, open_case, pager
+from dashboard.ui.tables import download_buttons, empty_note, open_case, pager, pick_record
 from db.models import CUSTOMER_KINDS
 
 PAGE_SIZE = 50
@@ -71,23 +71,22 @@ def render_requests(actor: Actor) -> None:
         t("special.col.raised_at"): [local_time(r.raised_at) for r in rows],
     })
     if empty_note(frame):
-        st.caption(t("special.none"))
         return
     event = st.dataframe(frame.drop(columns=["id"]), key="sp_table", hide_index=True, width="stretch",
                          on_select="rerun", selection_mode="single-row")
-    picked = event.selection.rows if event and hasattr(event, "selection") else []
-    if picked and picked[0] < len(rows):
-        st.session_state[_SELECTED] = rows[picked[0]].id
+    clicked = event.selection.rows if event and hasattr(event, "selection") else []
     download_buttons(frame.drop(columns=["id"]), "special_cases", key="sp_dl", page_only=True)
-    selected = st.session_state.get(_SELECTED)
+    labels = {r.id: f"{r.case_no} · {t(f'special.type_short.{r.special_type}')} · {money(r.requested_amount)} · "
+                    f"{local_time(r.raised_at)}" for r in rows}
+    selected = pick_record([r.id for r in rows], labels, "sp_pick", t("special.pick"),
+                           clicked_row=clicked[0] if clicked else None, handed=_SELECTED)
     if selected is None:
-        st.caption(t("special.pick"))
         return
     try:
         with db_session() as session:
             detail = special_detail(session, actor, int(selected))
     except UserError as err:
-        st.session_state.pop(_SELECTED, None)
+        st.session_state.pop("sp_pick", None)
         st.error(t(err.key))
         return
     render_detail(actor, detail)
@@ -150,6 +149,9 @@ def _decision_form(actor: Actor, detail: SpecialDetail) -> None:
     r = detail.row
     # Keyed by the request and the version drawn: the form a decision was made on is not the next level's.
     key = f"sp_dec_{r.id}_{r.version}"
+    kept = st.session_state.pop(f"sp_typed_{r.id}", None)  # a comment a colleague's decision made stale
+    if kept and f"{key}_comment" not in st.session_state:
+        st.session_state[f"{key}_comment"] = kept
     with st.form(key):
         st.markdown(f"**{t('special.decide')}**（{_waiting_text(r.waiting_level)}）")
         st.radio(t("special.field.decision"), DECISIONS, key=f"{key}_decision", horizontal=True,
@@ -160,8 +162,11 @@ def _decision_form(actor: Actor, detail: SpecialDetail) -> None:
             s = st.session_state
             run_write(lambda db: decide_special(db, actor, special_id, s.get(f"{key}_decision"),
                                                 s.get(f"{key}_comment"), expected_version=version),
-                      lambda row: t("special.decided", decision=t(f"special.decision.{s.get(f'{key}_decision')}")),
-                      slot=SLOT, heading_key="special.not_saved")
+                      lambda row: t("special.decided", decision=t(f"special.decision.{s.get(f'{key}_decision')}"))
+                      + t(f"special.now.{row.status}", level=_waiting_text(row.chain[row.next_level]
+                                                                            if row.status == "pending" else None)),
+                      slot=SLOT, heading_key="special.not_saved",
+                      on_stale=lambda: s.update({f"sp_typed_{special_id}": s.get(f"{key}_comment")}))
 
         st.form_submit_button(t("special.submit_decision"), type="primary", on_click=_decide)
 

@@ -136,3 +136,32 @@ def _page_in_range(value: object, pages: int) -> int:
     except (TypeError, ValueError):
         page = 1
     return min(max(page, 1), pages)
+
+
+def pick_record(ids: list[int], labels: Mapping[int, str], key: str, label: str, *, clicked_row: int | None,
+                handed: str) -> int | None:
+    """Which record of a list is open below it: the row clicked in the table, one handed over by
+    another page (session_state[handed]: the case page, the overdue tracker), or the one chosen in
+    the box under the table — the keyboard's way in, and the first row when nothing was chosen (an
+    approver opening the page sees the request waiting for them at once).
+
+    A clicked row stays selected in the table run after run: it is applied only when it changes,
+    so the box can still move on to another record. `labels` must not change when the record moves
+    on (no status in them): the box finds its choice again by its label, and a label that changed
+    under it came back as the label's text instead of the record."""
+    s = st.session_state
+    if clicked_row is not None and clicked_row < len(ids) and s.get(f"{key}_clicked") != ids[clicked_row]:
+        s[key] = s[f"{key}_clicked"] = ids[clicked_row]
+    given = s.pop(handed, None)
+    if given is not None:
+        s[key] = given
+    options = list(ids)
+    current = s.get(key)
+    if current is not None and current not in options:
+        options.insert(0, current)
+    if not options:
+        return None
+    if current is None:
+        s[key] = options[0]
+    chosen = st.selectbox(label, options, key=key, format_func=lambda i: labels.get(i) or t("common.not_in_list"))
+    return chosen if chosen in options else None

@@ -131,7 +131,7 @@ def test_a_complaint_goes_from_the_register_to_the_archive_on_the_page(db_url, s
     _ok(at)
     assert any("已登记 TS" in s.value for s in at.success), [e.value for e in at.error]
     item = session.scalars(select(ComplaintItem).where(ComplaintItem.case_id == case.id)).one()
-    assert at.session_state["cp_selected"] == item.id
+    assert at.session_state["cp_pick"] == item.id  # the register opens the new item
 
     def refresh() -> ComplaintItem:
         session.expire_all()
@@ -190,3 +190,41 @@ def test_another_branch_sees_none_of_it_and_the_tracker_lists_items_without_a_vi
     analysis = signed_in_app(db_url, "executive", "complaints")
     _ok(analysis)
     assert any("共 1 件" in c.value for c in analysis.caption)
+
+
+def test_two_people_handling_one_item_the_later_is_refused_and_keeps_what_they_typed(db_url, session, org,
+                                                                                       actor_for):
+    item = register_item(session, actor_for("gd_manager"), ItemForm(
+        kind="dispute", cause="amount", channel="phone", branch_id=org.branch("gd").id, complainant="王先生",
+        summary="对赔款金额有异议", received_on=session.scalar(text("SELECT current_date")),
+        assignee_id=org.person("gd_claims")))
+    manager, tracker = (signed_in_app(db_url, u, "complaints") for u in ("gd_manager", "gd_tracker"))
+    for at in (manager, tracker):
+        at.session_state["cp_selected"] = item.id
+        at.run()
+        _ok(at)
+    key = f"cp_adv_{item.id}_1"
+    tracker.selectbox(key=f"{key}_target").set_value("handled")
+    tracker.run()
+    tracker.text_area(key=f"{key}_handling_result").input("与客户协商一致，按 6 万元赔付")
+    # Meanwhile the manager hands the item to the sub-branch's claims head.
+    manager.selectbox(key=f"cp_assign_{item.id}_1_who").set_value(org.person("gz_claims"))
+    _button(manager, "保存负责人").click()
+    manager.run()
+    _ok(manager)
+    _button(tracker, "提交").click()
+    tracker.run()
+    _ok(tracker)
+    manager_name = session.scalar(text("SELECT full_name FROM person WHERE id = :p"), {"p": org.person("gd_manager")})
+    assert any("该记录已被他人修改" in e.value and manager_name in e.value for e in tracker.error), \
+        [e.value for e in tracker.error]
+    session.expire_all()
+    assert session.get(ComplaintItem, item.id).step == "assigned"
+    # What the tracker chose and typed is drawn again in the form of the item as it now is.
+    fresh = f"cp_adv_{item.id}_2"
+    assert tracker.selectbox(key=f"{fresh}_target").value == "handled"
+    assert tracker.text_area(key=f"{fresh}_handling_result").value == "与客户协商一致，按 6 万元赔付"
+    _button(tracker, "提交").click()
+    tracker.run()
+    session.expire_all()
+    assert session.get(ComplaintItem, item.id).handling_result == "与客户协商一致，按 6 万元赔付"

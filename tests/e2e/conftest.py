@@ -126,3 +126,31 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def settle(page, timeout: float = 30_000) -> None:
+    """Until the rerun a click started has ended: its running status gone and no element of the
+    previous run left on screen (Streamlit marks those data-stale until the run replaces them)."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(400)  # the rerun may not show its running status at once
+    wait_until_idle(page)
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=timeout)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Open a dropdown once the page has settled and pick `option`; a rerun landing while the list
+    is open closes it (under load, e.g. CI's two workers), so open it again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        settle(page)
+        page.get_by_role("combobox", name=label).click()
+        try:
+            page.get_by_role("option", name=option).first.click(timeout=8_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
+    settle(page)

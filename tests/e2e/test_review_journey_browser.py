@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -20,7 +19,9 @@ from dashboard.services.review.opinions import post_review_opinion
 from dashboard.services.review.queue import queue_tiered_cases
 from dashboard.ui.case_timeline import describe
 from db.models import Opinion, OpinionPoint, PointAnswer, PointVerdict
+from tests.e2e.conftest import choose as _choose
 from tests.e2e.conftest import screenshot, sign_in, wait_for_db, wait_until_idle
+from tests.e2e.conftest import settle as _settle
 from tests.review_support import tiered_case
 
 TIMEOUT = 30_000
@@ -33,33 +34,9 @@ def _open(page, key: str) -> None:
     wait_until_idle(page)
 
 
-def _choose(page, label: str, option: str) -> None:
-    """Open a dropdown once the page has settled and pick `option`; a rerun landing while the list
-    is open closes it (under load, e.g. CI's two workers), so open it again."""
-    for attempt in range(3):
-        _settle(page)
-        page.get_by_role("combobox", name=label).click()
-        try:
-            page.get_by_role("option", name=option).first.click(timeout=8_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-            if attempt == 2:
-                raise
-    _settle(page)
-
-
 def _pick_case(reviewer, case_no: str, status: str) -> None:
     _choose(reviewer, "初审状态", status)
     _choose(reviewer, "选择案件", case_no)
-
-
-def _settle(page) -> None:
-    """Until the rerun a click started has ended: its running status gone and no element of the
-    previous run left on screen (Streamlit marks those data-stale until the run replaces them)."""
-    page.wait_for_timeout(400)  # the rerun may not show its running status at once
-    wait_until_idle(page)
-    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=TIMEOUT)
 
 
 def _decide(reviewer, point_id: int, verdict: str, reason: str = "") -> None:
