@@ -1,6 +1,7 @@
 """Fill a benchmark database with a national insurer's volume, set-based and deterministic.
 
     .venv/bin/python -m bench.generate --cases 1000000 [--seed 7] [--db bench_claims] [--as-of 2026-11-25T00:00:00+00:00]
+    .venv/bin/python -m bench.generate --extend [--db bench_claims]   # an existing one: upgrade, add new steps
 
 Creates its own database (default `bench_claims`, dropped and re-created) on the server of
 DATABASE_URL (or postgresql://postgres@127.0.0.1:5432), migrates it with db.schema.upgrade_to_head,
@@ -14,7 +15,10 @@ Proportions (over 3 years before as-of): ~5% of cases tiered (T1 60%, T2 30%, T3
 D1-D3 clocks, uploads, the HQ review queue with D4, opinions with 1-4 points, answers (one in
 ten sent back and answered again), verdicts, D5, supervision opinions with D7 on key branches,
 progress notes, 156 weekly summaries per branch with D6, violations for every clock met late or
-past due, notifications and the case_event history.
+past due, notifications and the case_event history. After the upgrade: red / yellow / blue and
+major cases; ~0.3% of tiered cases raised as special (chains by the default limits) with their
+decisions; complaint / dispute / difficult items on ~1% of cases plus some without a case, at
+every step, with their step history.
 """
 from __future__ import annotations
 
@@ -565,6 +569,252 @@ def colour_and_major(engine: Engine, seed: int) -> None:
              WHERE business_line <> 'motor' AND tier IN ('T3', 'T4')"""))
 
 
+SPECIAL_SHARE = 0.003  # of tiered cases raised as special
+COMPLAINT_SHARE = 0.01  # of all cases with a complaint / dispute / difficult item
+CASELESS_PER_CASES = 500  # one item without a case per this many cases
+
+
+def special_and_complaints(engine: Engine, seed: int, cases: int | None = None) -> None:
+    """Special cases and the complaint register (docs/DOMAIN.md §7, §8; migration 0030), replacing
+    any already there: ~0.3% of tiered cases raised as special, each chain drawn as
+    rules/special_cases.approval_chain draws it with the default limits (10,000 / 50,000 / 200,000,
+    the branch GM above; a reputation case to the branch GM alone), its status and next_level
+    matching the special_approval rows of its holders; ~1% of cases with a complaint, dispute or
+    difficult item plus one item without a case per 500 cases, each at a step of its kind's way
+    (registered → assigned → (escalated → working group) / (mediation → arbitration) → handled →
+    return visit → archived), the fields of each step passed filled, and a complaint_step row per
+    move. The data's as-of is its latest report time. Runs on a fresh load (after the upgrade) and
+    on an existing database (`--extend`)."""
+    def r(column: str, n: int) -> str:  # bench_r's draw (dropped after the load), inline
+        return f"((hashint8extended({column}::bigint * 64 + {n}, {int(seed)}) & 2147483647)::float8 / 2147483648.0)"
+
+    steps = Steps(engine)
+    if cases is None:
+        with engine.connect() as conn:
+            cases = conn.execute(text("SELECT count(*) FROM claim_case")).scalar_one()
+    steps.run("branch line heads (an older bench database)", """
+        INSERT INTO person (username, full_name, password_hash, title)
+        SELECT u.code || '_line', gm.full_name || '（车险部）', gm.password_hash, '分公司车险/非车险管理部负责人'
+          FROM org_unit u
+          JOIN role_assignment ra ON ra.unit_id = u.id AND ra.role = 'first_responsible' AND ra.position = 'branch_gm'
+          JOIN person gm ON gm.id = ra.person_id
+         WHERE u.level = 'branch' AND NOT EXISTS (
+               SELECT 1 FROM role_assignment l WHERE l.unit_id = u.id AND l.position = 'branch_line_head')
+        ON CONFLICT (username) DO NOTHING""")
+    steps.run("branch line heads' posts", """
+        INSERT INTO role_assignment (person_id, role, unit_id, position)
+        SELECT p.id, 'first_responsible', u.id, 'branch_line_head'
+          FROM org_unit u JOIN person p ON p.username = u.code || '_line'
+         WHERE u.level = 'branch' AND NOT EXISTS (
+               SELECT 1 FROM role_assignment l WHERE l.unit_id = u.id AND l.position = 'branch_line_head')""")
+    steps.run("clear special cases and complaints", """
+        DELETE FROM special_approval; DELETE FROM special_case; DELETE FROM complaint_step;
+        DELETE FROM complaint_item""")
+    holder = """(SELECT min(ra.person_id) FROM role_assignment ra
+                  WHERE ra.role = {role} AND ra.unit_id = {unit} AND ra.position IS NOT DISTINCT FROM {position})"""
+    # ---- special cases -------------------------------------------------------------------------
+    steps.run("special_case", f"""
+        INSERT INTO special_case (id, case_id, branch_id, sub_branch_id, special_type, customer_kind, circumstances,
+            requested_amount, normal_amount, reason, policy_numbers, premium_written, premium_collected, paid_losses,
+            pending_losses, past_loss_ratio_pct, expected_premium, expected_premium_on, customer_background, chain,
+            limits, next_level, status, raised_by, raised_at, decided_at, version)
+        SELECT row_number() OVER (ORDER BY y.raised_at, c.id), c.id, c.branch_id, c.sub_branch_id, y.stype, y.kind,
+               CASE WHEN y.stype <> 'C' AND {r('c.id', 57)} < 0.04 THEN ARRAY['media_attention'] ELSE '{{}}' END::varchar[],
+               y.requested, y.normal,
+               (ARRAY['驾驶员驾驶证逾期未审验，按条款属责任免除，客户为车队业务重点客户，建议通融赔付。',
+                      '客户要求按4S店原厂配件价格赔付，超出核定价格。',
+                      '重点客户无法提供事故认定书，经查勘核实事故真实，建议赔付。'])[
+                   CASE y.stype WHEN 'A' THEN 1 WHEN 'B' THEN 2 ELSE 3 END],
+               CASE WHEN y.kind = 'key_customer' THEN 'PDAA' || lpad((c.id::bigint * 7907 % 100000000)::text, 10, '0') END,
+               CASE WHEN y.kind = 'key_customer' THEN y.premium END,
+               CASE WHEN y.kind = 'key_customer' THEN round(y.premium * 0.92, 2) END,
+               CASE WHEN y.kind = 'key_customer' THEN round(y.premium * 0.35, 2) END,
+               CASE WHEN y.kind = 'key_customer' THEN round(y.premium * 0.06, 2) END,
+               CASE WHEN y.kind = 'key_customer' THEN round((25 + {r('c.id', 58)} * 45)::numeric, 2) END,
+               CASE WHEN y.kind = 'prospect' THEN y.premium END,
+               CASE WHEN y.kind = 'prospect' THEN (y.raised_at AT TIME ZONE 'Asia/Shanghai')::date + 60 END,
+               CASE WHEN y.kind = 'reputation' THEN '当地媒体关注度高，处理不当可能引发负面舆情。' END,
+               y.chain,
+               '{{"sub_claims_head": "10000", "sub_gm": "50000", "branch_line_dept": "200000", "branch_gm": null}}'::jsonb,
+               CASE y.status WHEN 'approved' THEN cardinality(y.chain) ELSE y.level_at END,
+               y.status, {holder.format(role="'branch_manager'", unit="c.branch_id", position="NULL")}, y.raised_at,
+               CASE WHEN y.status <> 'pending' THEN y.raised_at + y.decisions * y.gap END, 1 + y.decisions
+          FROM claim_case c
+          CROSS JOIN (SELECT max(report_time) AS as_of FROM claim_case) a
+          CROSS JOIN LATERAL (
+              SELECT CASE WHEN {r('c.id', 51)} < 0.35 THEN 'A' WHEN {r('c.id', 51)} < 0.8 THEN 'B' ELSE 'C' END AS stype,
+                     CASE WHEN {r('c.id', 52)} < 0.7 THEN 'key_customer' WHEN {r('c.id', 52)} < 0.9 THEN 'prospect'
+                          ELSE 'reputation' END AS kind,
+                     round(greatest(1000, c.current_estimate * (0.03 + 0.6 * {r('c.id', 53)} ^ 1.5))::numeric, -2)
+                         AS requested,
+                     round((300000 + {r('c.id', 54)} * 4700000)::numeric, -2) AS premium,
+                     least(coalesce(c.tiered_at, c.report_time) + (1 + {r('c.id', 55)} * 45) * interval '1 day',
+                           a.as_of - interval '1 hour') AS raised_at) x
+          CROSS JOIN LATERAL (
+              SELECT CASE x.stype WHEN 'A' THEN 0 WHEN 'B' THEN round(x.requested * (0.55 + 0.3 * {r('c.id', 56)})::numeric, -2)
+                                  ELSE CASE WHEN {r('c.id', 56)} < 0.5 THEN 0 ELSE round(x.requested / 2, -2) END END
+                         AS normal,
+                     -- rules/special_cases.approval_chain with the default limits (inclusive)
+                     CASE WHEN x.kind = 'reputation' THEN ARRAY['branch_gm']
+                          WHEN x.requested <= 10000 THEN ARRAY['sub_claims_head']
+                          WHEN x.requested <= 50000 THEN ARRAY['sub_claims_head', 'sub_gm']
+                          WHEN x.requested <= 200000 THEN ARRAY['sub_claims_head', 'sub_gm', 'branch_line_dept']
+                          ELSE ARRAY['sub_claims_head', 'sub_gm', 'branch_line_dept', 'branch_gm'] END::varchar[] AS chain,
+                     CASE WHEN (a.as_of - x.raised_at < interval '30 days' AND {r('c.id', 59)} < 0.85)
+                               OR {r('c.id', 59)} < 0.01 THEN 'pending'
+                          WHEN {r('c.id', 60)} < 0.75 THEN 'approved' ELSE 'rejected' END AS status) z
+          CROSS JOIN LATERAL (
+              SELECT x.*, z.*, floor({r('c.id', 61)} * cardinality(z.chain))::int AS level_at,
+                     CASE z.status WHEN 'approved' THEN cardinality(z.chain)
+                                   WHEN 'rejected' THEN floor({r('c.id', 61)} * cardinality(z.chain))::int + 1
+                                   ELSE floor({r('c.id', 61)} * cardinality(z.chain))::int END AS decisions,
+                     least((a.as_of - x.raised_at) * 0.9 / (cardinality(z.chain) + 1),
+                           (4 + {r('c.id', 62)} * 44) * interval '1 hour') AS gap) y
+         WHERE c.tier <> 'T0' AND {r('c.id', 50)} < {SPECIAL_SHARE}
+    """)
+    steps.run("sequence special_case", "SELECT setval('special_case_id_seq', (SELECT coalesce(max(id), 0) + 1 FROM special_case), false)")
+    # Each decision in order, by the level's holder (the post in the case's sub-branch or branch),
+    # at the moments special_case.decided_at was computed from: the last is a rejection when rejected.
+    steps.run("special_approval", f"""
+        INSERT INTO special_approval (special_case_id, level, decision, comment, person_id, at)
+        SELECT s.id, s.chain[k],
+               CASE WHEN s.status = 'rejected' AND k = s.next_level + 1 THEN 'rejected' ELSE 'approved' END,
+               CASE WHEN s.status = 'rejected' AND k = s.next_level + 1 THEN '通融理由不充分，不同意。'
+                    ELSE '情况属实，同意。' END,
+               h.person_id, s.raised_at + k * g.gap
+          FROM special_case s
+          CROSS JOIN (SELECT max(report_time) AS as_of FROM claim_case) a
+          CROSS JOIN LATERAL (SELECT least((a.as_of - s.raised_at) * 0.9 / (cardinality(s.chain) + 1),
+                                           (4 + {r('s.case_id', 62)} * 44) * interval '1 hour') AS gap) g
+          CROSS JOIN LATERAL generate_series(1, s.version - 1) k
+          CROSS JOIN LATERAL (SELECT {holder.format(
+              role="'first_responsible'",
+              unit="CASE WHEN s.chain[k] IN ('sub_claims_head', 'sub_gm') THEN coalesce(s.sub_branch_id, s.branch_id) "
+                   "ELSE s.branch_id END",
+              position="CASE s.chain[k] WHEN 'sub_claims_head' THEN 'sub_claims_head' WHEN 'sub_gm' THEN 'sub_head' "
+                       "WHEN 'branch_line_dept' THEN 'branch_line_head' ELSE 'branch_gm' END")} AS person_id) h
+    """)
+    # ---- complaint items: a plan row per item (its way and how far along it is), then the rows ---
+    steps.run("complaint plan", f"""
+        CREATE UNLOGGED TABLE bench_complaint_plan AS
+        SELECT row_number() OVER (ORDER BY w.registered_at, w.k)::int AS item_id, w.*,
+               least((w.as_of - w.registered_at) * 0.9 / cardinality(w.path),
+                     (1 + {r('w.k', 66)} * 4) * interval '1 day') AS gap,
+               CASE WHEN w.as_of - w.registered_at > interval '60 days'
+                         THEN CASE WHEN {r('w.k', 64)} < 0.95 THEN cardinality(w.path) - 1
+                                   ELSE floor({r('w.k', 65)} * (cardinality(w.path) - 1))::int END
+                    WHEN w.as_of - w.registered_at > interval '15 days'
+                         THEN CASE WHEN {r('w.k', 64)} < 0.65 THEN cardinality(w.path) - 1
+                                   ELSE floor({r('w.k', 65)} * (cardinality(w.path) - 1))::int END
+                    ELSE floor({r('w.k', 65)} * cardinality(w.path))::int END AS idx
+          FROM (
+              SELECT s.*, kv.kind, kv.variant,
+                     CASE kv.variant
+                         WHEN 'plain' THEN ARRAY['registered', 'assigned', 'handled', 'return_visited', 'archived']
+                         WHEN 'escalated' THEN ARRAY['registered', 'assigned', 'escalated', 'handled', 'return_visited',
+                                                     'archived']
+                         WHEN 'settled' THEN ARRAY['registered', 'assigned', 'handled', 'return_visited', 'archived']
+                         WHEN 'mediated' THEN ARRAY['registered', 'assigned', 'mediation', 'handled', 'return_visited',
+                                                    'archived']
+                         WHEN 'arbitrated' THEN ARRAY['registered', 'assigned', 'mediation', 'arbitration', 'handled',
+                                                      'return_visited', 'archived']
+                         ELSE ARRAY['registered', 'assigned', 'escalated', 'working_group', 'handled', 'return_visited',
+                                    'archived'] END::varchar[] AS path,
+                     coalesce({holder.format(role="'first_responsible'", unit="s.sub_branch_id",
+                                             position="'sub_claims_head'")},
+                              {holder.format(role="'branch_tracker'", unit="s.branch_id", position="NULL")}) AS assignee,
+                     CASE WHEN {r('s.k', 70)} < 0.5 THEN (SELECT min(person_id) FROM role_assignment WHERE role = 'call_center')
+                          ELSE {holder.format(role="'branch_tracker'", unit="s.branch_id", position="NULL")} END
+                         AS registrar
+                FROM (SELECT c.id::bigint AS k, c.id AS case_id, c.branch_id, c.sub_branch_id, c.insured_name AS complainant,
+                             least(c.report_time + (1 + {r('c.id', 61)} * 40) * interval '1 day',
+                                   a.as_of - interval '1 hour') AS registered_at, a.as_of
+                        FROM claim_case c CROSS JOIN (SELECT max(report_time) AS as_of FROM claim_case) a
+                       WHERE {r('c.id', 60)} < {COMPLAINT_SHARE}
+                      UNION ALL
+                      SELECT -g, NULL, b.id, NULL, (ARRAY['李女士','王先生','张先生','陈女士','刘先生','赵女士'])[1 + g % 6],
+                             a.as_of - {r('-g', 61)} * interval '1095 days', a.as_of
+                        FROM generate_series(1, {max(1, cases // CASELESS_PER_CASES)}) g
+                        CROSS JOIN (SELECT max(report_time) AS as_of FROM claim_case) a
+                        JOIN (SELECT id, (row_number() OVER (ORDER BY id) - 1)::int AS rn, count(*) OVER ()::int AS n
+                                FROM org_unit WHERE level = 'branch') b ON b.rn = g % b.n) s
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN {r('s.k', 62)} < 0.6 THEN 'complaint' WHEN {r('s.k', 62)} < 0.85 THEN 'dispute'
+                                ELSE 'difficult' END AS kind) kk
+                CROSS JOIN LATERAL (
+                    SELECT kk.kind, CASE kk.kind
+                        WHEN 'complaint' THEN CASE WHEN {r('s.k', 63)} < 0.8 THEN 'plain' ELSE 'escalated' END
+                        WHEN 'dispute' THEN CASE WHEN {r('s.k', 63)} < 0.5 THEN 'settled'
+                                                 WHEN {r('s.k', 63)} < 0.8 THEN 'mediated' ELSE 'arbitrated' END
+                        ELSE 'working_group' END AS variant) kv
+          ) w
+    """)
+    # Step j of the way (0: registered) happens at registered_at + j * gap; a step is passed when
+    # its place on the way is at most idx.
+    def at(step: str) -> str:
+        return f"p.registered_at + (array_position(p.path, '{step}'::varchar) - 1) * p.gap"
+
+    def passed(step: str) -> str:
+        return f"coalesce(array_position(p.path, '{step}'::varchar) - 1 <= p.idx, false)"
+
+    def left(step: str) -> str:
+        return f"coalesce(array_position(p.path, '{step}'::varchar) - 1 < p.idx, false)"
+
+    steps.run("complaint_item", f"""
+        INSERT INTO complaint_item (id, item_no, kind, cause, channel, case_id, branch_id, sub_branch_id, complainant,
+            summary, received_on, step, assignee_id, escalation_note, minutes, plan, mediation_outcome, mediation_note,
+            arbitration_result, justified, apology, measure, handling_result, outcome, handled_at, return_visit,
+            return_visited_at, archived_at, registered_by, registered_at, version)
+        SELECT p.item_id,
+               CASE p.kind WHEN 'complaint' THEN 'TS' WHEN 'dispute' THEN 'JF' ELSE 'YN' END
+                   || to_char(p.registered_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(p.item_id::text, 6, '0'),
+               p.kind, q.cause,
+               (ARRAY['phone', 'visit', 'letter', 'online', 'regulator', 'media'])[1 + floor({r('p.k', 68)} * 6)::int],
+               p.case_id, p.branch_id, p.sub_branch_id, p.complainant,
+               CASE q.cause WHEN 'amount' THEN '对核定金额不满，要求提高赔付。' WHEN 'speed' THEN '资料交齐后长时间未赔付。'
+                            WHEN 'attitude' THEN '查勘员态度生硬。' WHEN 'liability' THEN '对责任认定有异议。'
+                            WHEN 'documents' THEN '被要求反复补充材料。' WHEN 'survey' THEN '查勘员未到现场定损。'
+                            ELSE '赔款到账信息有误。' END,
+               (p.registered_at AT TIME ZONE 'Asia/Shanghai')::date, p.path[p.idx + 1],
+               CASE WHEN p.idx >= 1 THEN p.assignee END,
+               CASE WHEN {passed('escalated')} THEN '案情复杂，报分公司处理。' END,
+               CASE WHEN {passed('working_group')} THEN '工作组集体研究，一致同意按方案处理。' END,
+               CASE WHEN {passed('working_group')} THEN '按核定金额赔付并做好解释。' END,
+               CASE WHEN {left('mediation')} THEN CASE p.variant WHEN 'arbitrated' THEN 'failed' ELSE 'agreed' END END,
+               CASE WHEN {left('mediation')} THEN CASE p.variant WHEN 'arbitrated' THEN '调解不成。' ELSE '达成调解协议。' END END,
+               CASE WHEN {left('arbitration')} THEN '仲裁裁决按保单约定赔付。' END,
+               CASE WHEN p.kind = 'complaint' AND {passed('handled')} THEN q.justified END,
+               CASE WHEN p.kind = 'complaint' AND {passed('handled')} AND q.justified THEN '已当面向客户致歉。' END,
+               CASE WHEN p.kind = 'complaint' AND {passed('handled')} AND q.justified THEN '对经办人通报批评，建立预警。' END,
+               CASE WHEN {passed('handled')} THEN '已处理完毕。' END,
+               CASE WHEN {passed('handled')} THEN CASE p.kind
+                   WHEN 'complaint' THEN CASE WHEN q.justified THEN 'justified' ELSE 'unjustified' END
+                   WHEN 'dispute' THEN p.variant ELSE 'resolved' END END,
+               CASE WHEN {passed('handled')} THEN {at('handled')} END,
+               CASE WHEN {passed('return_visited')} THEN '电话回访，客户满意。' END,
+               CASE WHEN {passed('return_visited')} THEN {at('return_visited')} END,
+               CASE WHEN {passed('archived')} THEN {at('archived')} END,
+               p.registrar, p.registered_at, 1 + p.idx
+          FROM bench_complaint_plan p
+          CROSS JOIN LATERAL (
+              SELECT (ARRAY['amount', 'speed', 'attitude', 'liability', 'documents', 'survey', 'other'])[
+                         1 + floor({r('p.k', 67)} * 7)::int] AS cause,
+                     {r('p.k', 69)} < 0.4 AS justified) q
+    """)
+    steps.run("sequence complaint_item",
+              "SELECT setval('complaint_item_id_seq', (SELECT coalesce(max(id), 0) + 1 FROM complaint_item), false)")
+    steps.run("complaint_step", """
+        INSERT INTO complaint_step (item_id, from_step, to_step, note, person_id, at)
+        SELECT p.item_id, CASE WHEN j > 0 THEN p.path[j] END, p.path[j + 1], NULL,
+               CASE WHEN j <= 1 THEN p.registrar ELSE p.assignee END, p.registered_at + j * p.gap
+          FROM bench_complaint_plan p CROSS JOIN LATERAL generate_series(0, p.idx) j
+    """)
+    steps.run("drop complaint plan", "DROP TABLE bench_complaint_plan")
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("VACUUM ANALYZE special_case, special_approval, complaint_item, complaint_step"))
+
+
 def build_current_weeks(url: str, as_of: datetime) -> None:
     """The last two weeks' summaries built by the real service (full case lists)."""
     from dashboard.services.review.weekly import build_weekly_summaries
@@ -589,7 +839,8 @@ def analyze(engine: Engine) -> None:
 def summary(engine: Engine) -> dict[str, int]:
     tables = ("claim_case", "estimate", "dispatch", "contact_attempt", "upload", "deadline", "violation",
               "review_queue_entry", "opinion", "opinion_point", "point_answer", "point_verdict", "progress_note",
-              "weekly_summary", "notification", "case_event", "person", "org_unit")
+              "weekly_summary", "notification", "case_event", "person", "org_unit", "special_case",
+              "special_approval", "complaint_item", "complaint_step")
     with engine.connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
         counts["tiered"] = conn.execute(text("SELECT count(*) FROM claim_case WHERE tier <> 'T0'")).scalar_one()
@@ -600,6 +851,27 @@ def summary(engine: Engine) -> dict[str, int]:
     return counts
 
 
+def extend(name: str, seed: int) -> int:
+    """An existing bench database brought up to date without regenerating it: migrated to head,
+    then the special cases and complaints (replacing any there) built from its cases."""
+    from db.schema import upgrade_to_head
+
+    if name in PROTECTED:
+        raise SystemExit(f"refusing to use database {name!r}: the benchmark makes its own")
+    url = database_url(name)
+    started = time.perf_counter()
+    upgrade_to_head(url)
+    _say(f"database {name}: upgraded to head, extending")
+    engine = create_engine(url)
+    special_and_complaints(engine, seed)
+    counts = {t: v for t, v in summary(engine).items()
+              if t in ("special_case", "special_approval", "complaint_item", "complaint_step")}
+    engine.dispose()
+    _say("rows: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
+    _say(f"done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -607,7 +879,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="bench_claims", help="database to (re)create on the server")
     parser.add_argument("--as-of", type=datetime.fromisoformat, default=None,
                         help="the moment the data ends (default: today 00:00 UTC)")
+    parser.add_argument("--extend", action="store_true",
+                        help="keep the existing database: upgrade it to head and (re)build only the rows of the "
+                             "steps added since (special cases and complaints)")
     args = parser.parse_args(argv)
+    if args.extend:
+        return extend(args.db, args.seed)
     as_of = args.as_of or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=timezone.utc)
@@ -634,6 +911,7 @@ def main(argv: list[str] | None = None) -> int:
     coloured = time.perf_counter()
     colour_and_major(engine, args.seed)
     _say(f"  {'red / yellow / blue, major cases':<44} {'':>16} {time.perf_counter() - coloured:8.1f} s")
+    special_and_complaints(engine, args.seed, args.cases)
     build_current_weeks(url, as_of)
     analyze(engine)
     counts = summary(engine)

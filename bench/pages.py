@@ -320,6 +320,120 @@ def supervision_naive(conn, actor: Actor, ctx: dict) -> int:
     return len(rows)
 
 
+# ---------------------------------------------------------------- special cases (branch GM, HQ reviewer)
+def _last_12_months() -> tuple[date, date]:
+    today = date.today()
+    return today - timedelta(days=365), today
+
+
+def special_ours(session: Session, actor: Actor) -> int:
+    """As the page for an approver: the list (count + first page), the requests waiting for the
+    person, the first request opened, the periodic report (last 12 months, by month and sub-branch)."""
+    from dashboard.services.special_cases.approvals import special_cases, special_detail
+    from dashboard.services.special_cases.report import special_report
+    from dashboard.settings import SPECIAL_APPROVER_POSITIONS
+
+    total, _ = special_cases(session, actor, limit=0)
+    _, rows = special_cases(session, actor, limit=PAGE_SIZE, offset=0, total=total)
+    if any(a.role == "first_responsible" and a.position in SPECIAL_APPROVER_POSITIONS.values()
+           for a in actor.assignments):  # the page opens an approver's list on what waits for them
+        mine, _ = special_cases(session, actor, mine_only=True, limit=0)
+        _, waiting = special_cases(session, actor, mine_only=True, limit=PAGE_SIZE, offset=0, total=mine)
+        rows = waiting or rows
+    if rows:
+        special_detail(session, actor, rows[0].id)
+    date_from, date_to = _last_12_months()
+    special_report(session, actor, date_from=date_from, date_to=date_to, period="month", by="sub_branch")
+    return total
+
+
+def special_naive(conn, actor: Actor, ctx: dict) -> int:
+    from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVER_POSITIONS, SUB_BRANCH_APPROVAL_LEVELS
+
+    s = pd.read_sql("SELECT * FROM special_case", conn)
+    c = pd.read_sql("SELECT id, case_no, branch_id, sub_branch_id, surveyor_id FROM claim_case", conn)
+    u = pd.read_sql("SELECT id, name FROM org_unit", conn)
+    p = pd.read_sql("SELECT id, full_name FROM person", conn)
+    a = pd.read_sql("SELECT * FROM special_approval", conn)
+    if not actor.is_national:
+        d = pd.read_sql("SELECT case_id FROM dispatch WHERE person_id = %(me)s OR delegate_person_id = %(me)s", conn,
+                        params={"me": actor.person_id})
+        seen = (c.branch_id.isin(list(actor.visible_branch_ids))
+                | c.sub_branch_id.isin(list(actor.visible_sub_branch_ids))
+                | (c.surveyor_id == actor.person_id) | c.id.isin(d.case_id))
+        s = s[s.case_id.isin(c.id[seen])]
+    rows = (s.merge(c, left_on="case_id", right_on="id", suffixes=("", "_c"))
+            .merge(u, left_on="branch_id", right_on="id", suffixes=("", "_b"))
+            .merge(p, left_on="raised_by", right_on="id", suffixes=("", "_p")))
+    rows = rows.sort_values(["raised_at", "id"], ascending=False)
+    rows.head(PAGE_SIZE)
+
+    def waiting_for_me(row) -> bool:
+        if row.status != "pending":
+            return False
+        level = row.chain[row.next_level]
+        unit = (row.sub_branch_id if level in SUB_BRANCH_APPROVAL_LEVELS else row.branch_id)
+        return any(x.role == "first_responsible" and x.position == SPECIAL_APPROVER_POSITIONS[level]
+                   and x.unit_id == unit for x in actor.assignments)
+
+    mine = rows[rows.apply(waiting_for_me, axis=1)] if len(rows) else rows
+    first = mine if len(mine) else rows
+    if len(first):
+        a[a.special_case_id == first.iloc[0]["id"]]
+    date_from, _ = _last_12_months()
+    local = rows.raised_at.dt.tz_convert(BUSINESS_TZ)
+    recent = rows[local.dt.date >= date_from].assign(month=local.dt.strftime("%Y-%m"))
+    recent.groupby(["month", "sub_branch_id", "status"]).requested_amount.sum()
+    return len(rows)
+
+
+# ---------------------------------------------------------------- complaints register (HQ reviewer)
+def complaints_ours(session: Session, actor: Actor) -> int:
+    """As the page: the register (its default: open items; count + first page), the first item
+    opened, the tracker's return-visit-overdue count and rows, the analysis over 12 months."""
+    from dashboard.services.complaints.analysis import complaint_analysis
+    from dashboard.services.complaints.register import complaint_items, item_detail
+
+    now = _now()
+    total, _ = complaint_items(session, actor, open_only=True, limit=0, now=now)
+    _, rows = complaint_items(session, actor, open_only=True, limit=PAGE_SIZE, offset=0, total=total, now=now)
+    if rows:
+        item_detail(session, actor, rows[0].id, now=now)
+    complaint_items(session, actor, visit_overdue_only=True, limit=20, now=now)
+    date_from, date_to = _last_12_months()
+    complaint_analysis(session, actor, date_from=date_from, date_to=date_to)
+    return total
+
+
+def complaints_naive(conn, actor: Actor, ctx: dict) -> int:
+    from dashboard.settings import BUSINESS_TZ
+
+    now = pd.Timestamp(_now())
+    i = pd.read_sql("SELECT * FROM complaint_item", conn)
+    c = pd.read_sql("SELECT id, case_no FROM claim_case", conn)
+    u = pd.read_sql("SELECT id, name FROM org_unit", conn)
+    p = pd.read_sql("SELECT id, full_name FROM person", conn)
+    st = pd.read_sql("SELECT * FROM complaint_step", conn)
+    if not actor.is_national:
+        i = i[i.branch_id.isin(list(actor.visible_branch_ids)) | i.sub_branch_id.isin(list(actor.visible_sub_branch_ids))
+              | (i.assignee_id == actor.person_id)]
+    rows = (i.merge(c, how="left", left_on="case_id", right_on="id", suffixes=("", "_c"))
+            .merge(u, left_on="branch_id", right_on="id", suffixes=("", "_b"))
+            .merge(p, how="left", left_on="assignee_id", right_on="id", suffixes=("", "_p")))
+    open_rows = rows[rows.step != "archived"].sort_values(["registered_at", "id"], ascending=False)
+    first = open_rows.head(PAGE_SIZE)
+    if len(first):
+        st[st.item_id == first.iloc[0]["id"]].sort_values(["at", "id"])
+    overdue = rows[~rows.step.isin(("return_visited", "archived")) & (rows.registered_at < now - pd.Timedelta(days=15))]
+    overdue.sort_values("registered_at", ascending=False).head(20)
+    date_from, _ = _last_12_months()
+    local = rows.registered_at.dt.tz_convert(BUSINESS_TZ)
+    recent = rows[local.dt.date >= date_from].assign(month=local.dt.strftime("%Y-%m"),
+                                                      outcome=rows.outcome.fillna("open"))
+    recent.groupby(["month", "kind", "cause", "name", "outcome"]).size()
+    return len(open_rows)
+
+
 # ---------------------------------------------------------------- case detail
 def detail_ours(session: Session, actor: Actor, case_id: int) -> int:
     from dashboard.services.cases.detail import case_detail
@@ -369,6 +483,8 @@ def rich_case_id(session: Session) -> int:
 def page_benches(session: Session) -> tuple[list[PageBench], dict]:
     branch_manager = session.scalar(text("SELECT username FROM person WHERE username LIKE 'b%\\_manager' "
                                          "ORDER BY username LIMIT 1")) or "gd_manager"
+    branch_gm = session.scalar(text("SELECT username FROM person WHERE username LIKE 'b%\\_gm' "
+                                    "ORDER BY username LIMIT 1")) or "gd_gm"
     case_id = rich_case_id(session)
     return [
         PageBench("home", "首页 landing page figures + own open clocks", "executive", home_ours, home_naive),
@@ -385,6 +501,12 @@ def page_benches(session: Session) -> tuple[list[PageBench], dict]:
                   overview_list_ours, overview_list_naive),
         PageBench("major_cases", "重大案件 major cases (HQ reviewer)", "reviewer", major_ours, major_naive),
         PageBench("people", "人员与账号 people and accounts (HQ admin)", "admin", people_ours, people_naive),
+        PageBench("special_cases", "特殊赔案 special cases (branch GM: list, waiting for me, one request, report)",
+                  branch_gm, special_ours, special_naive),
+        PageBench("special_cases_hq", "特殊赔案 special cases (HQ reviewer: list, one request, report)", "reviewer",
+                  special_ours, special_naive),
+        PageBench("complaints", "投诉纠纷疑难 register, one item, visits overdue, analysis (HQ reviewer)", "reviewer",
+                  complaints_ours, complaints_naive),
         PageBench("case_detail", f"案件详情 case detail (case {case_id})", "executive",
                   lambda s, a: detail_ours(s, a, case_id), detail_naive),
     ], {"case_id": case_id}

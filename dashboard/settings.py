@@ -65,6 +65,30 @@ SPECIAL_APPROVER_POSITIONS: dict[str, str] = {
 }
 SUB_BRANCH_APPROVAL_LEVELS = ("sub_claims_head", "sub_gm")
 
+# The claim quality scorecard (理赔质量考核分类评价管理办法; docs/DOMAIN.md §9): per indicator its group,
+# weight (%), where its value comes from, and how it is scored (rules/scorecard). The weights are the
+# source's; the bands of all but the loss ratio are ours (the source's own are missing), stated on
+# the page and kept in table scorecard_indicator for HQ to change.
+# (key, group, weight, source, scoring, full, zero, target, unit)
+DEFAULT_SCORECARD: tuple[tuple[str, str, int, str, str, object, object, object, str], ...] = (
+    ("loss_ratio", "cost", 15, "entered", "loss_ratio_bands", None, None, None, "pct"),
+    ("reserve_adequacy", "cost", 10, "computed", "closeness", None, 20, 100, "pct"),
+    ("indirect_expense", "cost", 10, "entered", "linear", 100, 120, 100, "pct"),
+    ("motor_avg_paid_over_10k", "cost", 5, "computed", "linear", 30000, 60000, None, "yuan"),
+    ("first_estimate_deviation", "management", 5, "computed", "linear", 10, 50, None, "pct"),
+    ("stale_pending_rate", "management", 5, "computed", "linear", 5, 30, None, "pct"),
+    ("forced_registration_rate", "management", 5, "computed", "linear", 0, 10, None, "pct"),
+    ("motor_zero_reopen_rate", "management", 5, "computed", "linear", 1, 10, None, "pct"),
+    ("small_cycle_days", "service", 5, "computed", "linear", 10, 45, None, "days"),
+    ("motor_small_transfer_days", "service", 5, "computed", "linear", 3, 15, None, "days"),
+    ("handling_rate", "service", 5, "computed", "linear", 95, 60, None, "pct"),
+    ("count_closure_rate", "service", 5, "computed", "linear", 90, 50, None, "pct"),
+    ("amount_closure_rate", "service", 5, "computed", "linear", 80, 40, None, "pct"),
+    ("anti_fraud", "special", 5, "entered", "linear", 100, 0, None, "score"),
+    ("cross_region", "special", 5, "entered", "linear", 100, 0, None, "score"),
+    ("parts_selection_rate", "special", 5, "entered", "linear", 95, 50, None, "pct"),
+)
+
 DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "deadline.D1.hours": 24,  # surveyor uploads after dispatch
     "deadline.D2.hours": 24,  # first responsible on scene, photo uploaded
@@ -98,6 +122,9 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     # A complaint, dispute or difficult case registered this many days ago without a return visit
     # appears on the overdue tracker (投诉处理制度 第九条: 处理结束后，须进行回访).
     "complaint.return_visit_days": 15,
+    # The scorecard: a case pending longer than this is 滞案; "万元以下 / 以上" is this amount.
+    "scorecard.stale_days": 180,
+    "scorecard.small_claim": 10_000,
 }
 
 # Business lines, vehicle uses, accident types and case states (docs/DOMAIN.md §2).

@@ -221,6 +221,14 @@ class ClaimCase(Base):
     major_owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     major_flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     catastrophe_event_id: Mapped[int | None] = mapped_column(ForeignKey("catastrophe_event.id"))
+    # What the quality scorecard reads (migration 0031, docs/DOMAIN.md §9): the amount paid, a closure
+    # without payment (零结案, kept through a reopening), a forced registration (强迫立案, at intake),
+    # and the first estimate (kept by a trigger on estimate).
+    paid_amount: Mapped[Decimal | None] = mapped_column(Money)
+    zero_closed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
+    forced_registration: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
+    first_estimate: Mapped[Decimal | None] = mapped_column(Money)
+    first_estimated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint(
             _in("state", ("reported", "surveyed", "dispatched", "investigating", "assessed",
@@ -229,6 +237,10 @@ class ClaimCase(Base):
             _in("business_line", ("motor", "property", "liability", "cargo", "life", "health", "accident")),
             name="ck_claim_case_line"),
         CheckConstraint("current_estimate IS NULL OR current_estimate >= 0", name="ck_claim_case_estimate"),
+        CheckConstraint("paid_amount IS NULL OR paid_amount >= 0", name="ck_claim_case_paid"),
+        Index("ix_claim_case_closed_at", "closed_at",
+              postgresql_include=["branch_id", "business_line", "paid_amount", "report_time"],
+              postgresql_where=text("closed_at IS NOT NULL")),
         CheckConstraint("accident_time <= report_time", name="ck_claim_case_times"),
         Index("ix_claim_case_branch_state", "branch_id", "state"),
         Index("ix_claim_case_sub_branch", "sub_branch_id"),
@@ -783,6 +795,8 @@ class ComplaintItem(Base):
         Index("ix_complaint_item_open", "registered_at",
               postgresql_where=text("step NOT IN ('return_visited', 'archived')")),
         Index("ix_complaint_item_case", "case_id", postgresql_where=text("case_id IS NOT NULL")),
+        Index("ix_complaint_item_unarchived", text("registered_at DESC"), text("id DESC"),
+              postgresql_where=text("step <> 'archived'")),
     )
 
 
@@ -797,3 +811,65 @@ class ComplaintStep(Base):
     note: Mapped[str | None] = mapped_column(Text)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScorecardIndicator(Base):
+    """One indicator of the quality scorecard: its group, weight and scoring (rules/scorecard)."""
+
+    __tablename__ = "scorecard_indicator"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    weight_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    source: Mapped[str] = mapped_column(String(8))
+    scoring: Mapped[str] = mapped_column(String(20))
+    full_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    zero_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    target: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    unit: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("group_key IN ('cost', 'management', 'service', 'special')", name="ck_scorecard_group"),
+        CheckConstraint("weight_pct >= 0 AND weight_pct <= 100", name="ck_scorecard_weight"),
+        CheckConstraint("source IN ('computed', 'entered')", name="ck_scorecard_source"),
+        CheckConstraint("scoring IN ('linear', 'closeness', 'loss_ratio_bands')", name="ck_scorecard_scoring"),
+    )
+
+
+FINANCIAL_MONEY = ("premium", "ceded", "assumed", "unearned_change", "paid", "reserve_change", "reinsurance_paid",
+                   "reinsurance_recovered", "subrogation")
+FINANCIAL_PCT = ("loss_ratio_budget_pct", "indirect_expense_pct", "anti_fraud_score", "cross_region_score",
+                 "parts_selection_pct")
+
+
+class BranchFinancials(Base):
+    """The financial figures of a branch for a period, entered by HQ (the scorecard's entered indicators)."""
+
+    __tablename__ = "branch_financials"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    period_kind: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[date] = mapped_column(Date)
+    premium: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    ceded: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    assumed: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    unearned_change: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    paid: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    reserve_change: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    reinsurance_paid: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    reinsurance_recovered: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    subrogation: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    loss_ratio_budget_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    indirect_expense_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    anti_fraud_score: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    cross_region_score: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    parts_selection_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    entered_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __table_args__ = (
+        CheckConstraint("period_kind IN ('year', 'quarter', 'month')", name="ck_branch_financials_kind"),
+        UniqueConstraint("branch_id", "period_kind", "period_start", name="uq_branch_financials_period"),
+    )

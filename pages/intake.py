@@ -78,7 +78,8 @@ def _register() -> None:
         vehicle_model=state.get("in_model"), vehicle_age_years=None if age is None else int(age),
         vehicle_imported=bool(state.get("in_imported")), vehicle_sum_insured=state.get("in_sum_insured"),
         vehicle_use=state.get("in_use"), accident_type=state.get("in_accident_type"),
-        compulsory_only=bool(state.get("in_compulsory")), sub_branch=state.get("in_sub_branch"),
+        compulsory_only=bool(state.get("in_compulsory")), forced_registration=bool(state.get("in_forced")),
+        sub_branch=state.get("in_sub_branch"),
         surveyor=state.get("in_surveyor"), description=state.get("in_description"), initial_estimate=estimate,
         vehicle_damage=state.get("in_vehicle_damage"), property_damage=state.get("in_property_damage"),
         loss_ratio_pct=state.get("in_loss_ratio"), claim_count=state.get("in_claim_count"),
@@ -144,10 +145,11 @@ with register_tab:
         c3.number_input(t("cases.field.vehicle_age_years"), min_value=0, max_value=100, value=None, step=1,
                         key="in_age")
         choice("vehicle_use", c4, "in_use", optional=True)
-        c1, c2, c3 = st.columns(3)
+        c1, c2, c3, c4 = st.columns(4)
         c1.text_input(t("cases.field.vehicle_sum_insured"), key="in_sum_insured", max_chars=20)
         c2.checkbox(t("cases.field.vehicle_imported"), key="in_imported")
         c3.checkbox(t("cases.field.compulsory_only"), key="in_compulsory")
+        c4.checkbox(t("cases.field.forced_registration"), key="in_forced", help=t("cases.help.forced_registration"))
         st.subheader(t("cases.section.risk"))
         c1, c2, c3, c4 = st.columns(4)
         c1.text_input(t("cases.field.vehicle_damage"), key="in_vehicle_damage", max_chars=20)

@@ -299,4 +299,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.notification_kind.complaint_assigned": ("投诉纠纷落实到人", "complaint assigned"),
     "special.open_case": ("打开案件", "Open the case"),
     "special.circumstances_none": ("不涉及（可多选）", "None (pick any that apply)"),
+    "complaints.error.reassign_unit_only": ("只有事项所属机构的人员可以改派负责人，请联系本机构管理岗。",
+                                            "Only the item's own unit may hand it to someone else."),
+    "special.error.own_request": ("不能审批本人上报的特殊赔案，请由同岗位的其他人员审批。",
+                                  "Nobody decides a request they raised themselves."),
 }

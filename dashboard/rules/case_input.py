@@ -79,6 +79,9 @@ class CaseInput:
     vehicle_use: str | None = None
     accident_type: str | None = None
     compulsory_only: bool | str | None = False
+    # 强迫立案: the registration was forced (the customer insisted on a claim the survey doubted);
+    # recorded at intake for the quality scorecard (docs/DOMAIN.md §9).
+    forced_registration: bool | str | None = False
     sub_branch: int | str | None = None
     surveyor: int | str | None = None
     description: str | None = None
@@ -272,7 +275,7 @@ def check_case_input(data: CaseInput, ref: IntakeReference, now: datetime) -> tu
             errors.append(FieldError(name, "cases.error.bad_choice", {"value": visible(str(raw)), "prefix": prefix}))
         values[name] = code
 
-    for name in ("vehicle_imported", "compulsory_only"):
+    for name in ("vehicle_imported", "compulsory_only", "forced_registration"):
         try:
             values[name] = parse_bool(getattr(data, name))
         except ValueError:

@@ -80,6 +80,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
                                  "branch_manager", "branch_tracker", "first_responsible"}),
     "complaint.handle": frozenset({"hq_admin", "call_center", "branch_manager", "branch_tracker",
                                    "first_responsible"}),
+    # The quality scorecard (理赔质量考核分类评价管理办法, docs/DOMAIN.md §9): HQ ranks the branches; a
+    # branch reads its own card; HQ admin enters the financial figures and keeps the weights.
+    "scorecard.read": frozenset({"hq_admin", "hq_reviewer", "exec_supervisor", "executive", "branch_manager",
+                                 "branch_tracker"}),
+    "scorecard.enter": frozenset({"hq_admin"}),
     # People (docs/DOMAIN.md §1: hq_admin owns the users): disabling an account ends its access at once.
     "people.admin": frozenset({"hq_admin"}),
     # Rules (分级管理办法 注意3): HQ keeps the tier table and settings; a branch asks for its sub-tiers.
@@ -105,6 +110,7 @@ PAGE_CAPABILITY: dict[str, str] = {
     "major_cases": "major.read",
     "special_cases": "special.read",
     "complaints": "complaint.read",
+    "scorecard": "scorecard.read",
 }
 
 

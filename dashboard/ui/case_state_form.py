@@ -38,6 +38,10 @@ def render_state_change(actor: Actor, detail: CaseDetail) -> None:
             # Nothing preselected: moving a case on is a decision, never a default.
             st.selectbox(t("detail.state.to"), detail.allowed_states, format_func=lambda s: t(f"state.{s}"),
                          index=None, placeholder=t("board.contact.pick"), key=key)
+            if "paid" in detail.allowed_states:
+                # Read only when the case is marked paid (an st.form cannot show it for that choice alone).
+                st.text_input(t("detail.state.paid_amount"), key=f"{key}_paid", placeholder="86000",
+                              help=t("detail.state.paid_help"))
             st.form_submit_button(t("detail.state.submit"), on_click=_advance,
                                   args=(actor, f.id, f.version, f.case_no, f.state, tuple(detail.allowed_states)))
     elif may_change_state(actor):
@@ -50,7 +54,8 @@ def _advance(actor: Actor, case_id: int, version: int, case_no: str, state: str,
     if target not in offered:
         set_outcome(SLOT, "error", f"{t('detail.state.to')}：{t('detail.state.pick')}")
         return
-    run_write(lambda s: advance_state(s, actor, case_id, target, expected_version=version),
+    paid = st.session_state.get(f"{TARGET}_{case_id}_{version}_paid") if target == "paid" else None
+    run_write(lambda s: advance_state(s, actor, case_id, target, expected_version=version, paid_amount=paid),
               success=t("detail.state.done_case", case_no=case_no, before=t(f"state.{state}"),
                         after=t(f"state.{target}")),
               slot=SLOT)

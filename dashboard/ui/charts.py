@@ -172,3 +172,27 @@ def complaint_trend_chart(frame: pd.DataFrame, dimension_title: str) -> alt.Char
                  alt.Tooltip("label:N", title=dimension_title),
                  alt.Tooltip("sum(items):Q", title=t("complaints.col.items"), format="d")],
     ).properties(height=280)
+
+
+def scorecard_ranking_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Each branch's total, stacked by the four groups, best first. Columns: branch, group, points, total."""
+    return Chart(frame).mark_bar().encode(
+        x=alt.X("branch:N", sort=alt.EncodingSortField("total", order="descending"), title=None, axis=UNIT_AXIS),
+        y=alt.Y("sum(points):Q", title=t("scorecard.col.points")),
+        color=alt.Color("group:N", title=t("scorecard.col.group")),
+        tooltip=[alt.Tooltip("branch:N", title=t("scorecard.col.branch")),
+                 alt.Tooltip("group:N", title=t("scorecard.col.group")),
+                 alt.Tooltip("points:Q", title=t("scorecard.col.points"), format=".2f"),
+                 alt.Tooltip("total:Q", title=t("scorecard.col.total"), format=".2f")],
+    ).properties(height=280)
+
+
+def scorecard_trend_chart(frame: pd.DataFrame, value_title: str) -> alt.Chart:
+    """One indicator's value over the last periods. Columns: period (label), value, score."""
+    return Chart(frame).mark_line(point=True).encode(
+        x=alt.X("period:O", title=None, sort=None),
+        y=alt.Y("value:Q", title=value_title),
+        tooltip=[alt.Tooltip("period:O", title=t("scorecard.period")),
+                 alt.Tooltip("value:Q", title=value_title, format=",.2f"),
+                 alt.Tooltip("score:Q", title=t("scorecard.col.score"), format=".1f")],
+    ).properties(height=220)

@@ -13,7 +13,7 @@ from dashboard.i18n import t
 from dashboard.rules.complaints import CAUSES, CHANNELS, KINDS, MEDIATION_OUTCOMES, STEPS
 from dashboard.services import reference
 from dashboard.services.actor import Actor
-from dashboard.services.complaints.analysis import DIMENSIONS, complaint_analysis
+from dashboard.services.complaints.analysis import DIMENSIONS, complaint_analysis, counts_by
 from dashboard.services.complaints.register import (
     ItemDetail, ItemForm, ItemRow, StepInput, advance_item, assign_item, assignee_choices, complaint_items,
     item_detail, register_item,
@@ -310,16 +310,16 @@ def render_analysis(actor: Actor) -> None:
                             format_func=lambda d: t(f"complaints.dim.{d}"))
     try:
         with db_session() as session:
-            cells = complaint_analysis(session, actor, date_from=date_from, date_to=date_to)
+            counts = counts_by(session, actor, dimension, date_from=date_from, date_to=date_to)
     except UserError as err:
         st.error(t(err.key))
         return
-    if not cells:
+    if not counts:
         st.caption(t("complaints.analysis.empty"))
         return
-    long = pd.DataFrame({"month": [pd.Timestamp(c.month) for c in cells],
-                         "label": [_dimension_label(dimension, getattr(c, dimension)) for c in cells],
-                         "items": [c.items for c in cells]})
+    long = pd.DataFrame({"month": [pd.Timestamp(c.month) for c in counts],
+                         "label": [_dimension_label(dimension, c.value) for c in counts],
+                         "items": [c.items for c in counts]})
     st.caption(t("complaints.analysis.total", n=f"{int(long['items'].sum()):,}"))
     st.altair_chart(charts.complaint_trend_chart(long, t(f"complaints.dim.{dimension}")), width="stretch")
     table = (long.assign(month=long["month"].dt.strftime("%Y-%m"))
@@ -328,13 +328,18 @@ def render_analysis(actor: Actor) -> None:
     table = table.sort_values(table.columns[-1], ascending=False).reset_index().rename(
         columns={"label": t(f"complaints.dim.{dimension}")})
     st.dataframe(table, hide_index=True, width="stretch")
-    detail = pd.DataFrame({
-        t("complaints.col.month"): [c.month.strftime("%Y-%m") for c in cells],
-        t("complaints.dim.kind"): [t(f"complaints.kind.{c.kind}") for c in cells],
-        t("complaints.dim.cause"): [t(f"complaints.cause.{c.cause}") for c in cells],
-        t("complaints.dim.branch"): [c.branch for c in cells],
-        t("complaints.dim.outcome"): [t(f"complaints.outcome.{c.outcome}") for c in cells],
-        t("complaints.col.items"): [c.items for c in cells]})
+
+    def detail() -> pd.DataFrame:  # read when downloaded: one row per month × kind × cause × branch × outcome
+        with db_session() as session:
+            cells = complaint_analysis(session, actor, date_from=date_from, date_to=date_to)
+        return pd.DataFrame({
+            t("complaints.col.month"): [c.month.strftime("%Y-%m") for c in cells],
+            t("complaints.dim.kind"): [t(f"complaints.kind.{c.kind}") for c in cells],
+            t("complaints.dim.cause"): [t(f"complaints.cause.{c.cause}") for c in cells],
+            t("complaints.dim.branch"): [c.branch for c in cells],
+            t("complaints.dim.outcome"): [t(f"complaints.outcome.{c.outcome}") for c in cells],
+            t("complaints.col.items"): [c.items for c in cells]})
+
     download_buttons(detail, "complaints_analysis", key="cp_an_dl")
 
 

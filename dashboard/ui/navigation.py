@@ -39,6 +39,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("hq_review", "pages/hq_review.py", "review.page.hq_review", ":material/fact_check:", "nav.section.work"),
     PageSpec("branch_feedback", "pages/branch_feedback.py", "review.page.branch_feedback", ":material/forum:",
              "nav.section.work"),
+    PageSpec("scorecard", "pages/scorecard.py", "page.scorecard", ":material/leaderboard:", "nav.section.monitor"),
     PageSpec("major_cases", "pages/major_cases.py", "page.major_cases", ":material/crisis_alert:",
              "nav.section.monitor"),
     PageSpec("special_cases", "pages/special_cases.py", "page.special_cases", ":material/approval:",

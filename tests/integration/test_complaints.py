@@ -209,3 +209,24 @@ def test_the_analysis_counts_by_month_kind_cause_branch_and_outcome(session, org
     mine = complaint_analysis(session, manager, date_from=T0.date() - timedelta(days=1),
                               date_to=T0.date() + timedelta(days=60))
     assert {c.branch for c in mine} == {"广东分公司"} and sum(c.items for c in mine) == 2
+
+
+def test_a_sub_branch_registers_an_item_without_a_case_as_its_own_and_only_its_unit_reassigns(session, org,
+                                                                                             actor_for):
+    claims = actor_for("gz_claims")
+    item = register_item(session, claims, _form(org, assignee_id=org.person("gz_head")), now=T0)
+    assert item.sub_branch_id == org.sub_branch("gz").id
+    assert item_detail(session, claims, item.id).row.id == item.id
+    assert complaint_items(session, actor_for("sz_claims"))[0] == 0  # another sub-branch does not see it
+    # Someone who sees an item only as its assignee cannot hand it on (they would lose it mid-write).
+    gd_item = register_item(session, actor_for("gd_manager"), _form(org, assignee_id=org.person("sz_claims")), now=T0)
+    with pytest.raises(UserError) as refused:
+        assign_item(session, actor_for("sz_claims"), gd_item.id, org.person("gd_claims"), expected_version=1)
+    assert refused.value.key == "complaints.error.reassign_unit_only"
+
+
+def test_the_escalation_reason_is_on_the_steps_line(session, org, actor_for):
+    manager = actor_for("gd_manager")
+    item = register_item(session, manager, _form(org, kind="difficult", assignee_id=org.person("gd_claims")), now=T0)
+    _move(session, manager, item.id, "escalated", note="涉及多方责任，报法律部")
+    assert item_detail(session, manager, item.id).steps[-1].note == "涉及多方责任，报法律部"

@@ -147,7 +147,8 @@ def test_a_red_case_is_closed_only_after_its_investigation_report(session, org, 
         now=NOW).case_id
     manager = actor_for("gd_manager")
     for state in ("investigating", "assessed", "approved", "paid"):
-        advance_state(session, manager, case_id, state, _case(session, case_id).version, now=NOW)
+        advance_state(session, manager, case_id, state, _case(session, case_id).version, now=NOW,
+                      paid_amount="76000" if state == "paid" else None)
     with pytest.raises(UserError) as refused:
         advance_state(session, manager, case_id, "closed", _case(session, case_id).version, now=NOW)
     assert refused.value.key == "detail.state.red_needs_report"

@@ -202,3 +202,11 @@ def test_the_report_counts_per_unit_and_period_with_the_extra_paid_on_approved_o
     branch_rows = special_report(session, actor_for("zj_manager"), date_from=day - timedelta(days=5),
                                  date_to=day + timedelta(days=60), by="branch")
     assert branch_rows == []  # another branch's special cases are not in its report
+
+
+def test_nobody_approves_a_request_they_raised(session, org, actor_for):
+    claims = actor_for("gz_claims")
+    row = raise_special(session, claims, make_case(session, org, "gz").id, _key_customer("5000"), now=T0)
+    with pytest.raises(UserError) as refused:
+        _decide(session, claims, row.id)
+    assert refused.value.key == "special.error.own_request"

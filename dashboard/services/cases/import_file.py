@@ -59,7 +59,7 @@ INSERT_COLUMNS = (
     "case_no", "report_time", "accident_time", "province", "city", "address", "business_line", "policy_no",
     "policy_start_date", "insured_name", "driver_name", "reporter_name", "reporter_phone", "plate_no",
     "vehicle_model", "vehicle_age_years", "vehicle_imported", "vehicle_sum_insured", "vehicle_use",
-    "accident_type", "compulsory_only", "branch_id", "sub_branch_id", "surveyor_id", "description",
+    "accident_type", "compulsory_only", "forced_registration", "branch_id", "sub_branch_id", "surveyor_id", "description",
     "vehicle_damage", "property_damage", "loss_ratio_pct", "claim_count", "accident_handling", "surveyor_doubts",
     "doubt_reason",
 )
@@ -72,7 +72,7 @@ EXAMPLE_ROW: dict[str, str] = {
     "driver_name": "张伟", "reporter_name": "张伟", "reporter_phone": "13800138000", "plate_no": "粤A12345",
     "vehicle_model": "丰田凯美瑞", "vehicle_age_years": "3", "vehicle_imported": "否",
     "vehicle_sum_insured": "200000.00", "vehicle_use": "家庭自用", "accident_type": "碰撞",
-    "compulsory_only": "否", "sub_branch": "gz", "surveyor": "gz_surveyor1", "description": "两车追尾，无人伤",
+    "compulsory_only": "否", "forced_registration": "否", "sub_branch": "gz", "surveyor": "gz_surveyor1", "description": "两车追尾，无人伤",
     "vehicle_damage": "3000", "property_damage": "0", "loss_ratio_pct": "20", "claim_count": "1",
     "accident_handling": "交警或派出所处理", "surveyor_doubts": "", "doubt_reason": "",
 }
@@ -117,7 +117,7 @@ def template_xlsx() -> bytes:
         if name in CHOICE_FIELDS:
             prefix, codes, _ = CHOICE_FIELDS[name]
             choices = "、".join(CATALOG[f"{prefix}.{c}"][0] for c in codes)
-        elif name in ("vehicle_imported", "compulsory_only"):
+        elif name in ("vehicle_imported", "compulsory_only", "forced_registration"):
             choices = "是、否"
         notes.append({"列名": header_for(name), "必填": "是" if name in REQUIRED_COLUMNS else "否", "可选值": choices})
     buffer = io.BytesIO()

@@ -29,15 +29,48 @@ class AnalysisCell:
     items: int
 
 
-@requires("complaint.read")
-def complaint_analysis(session: Session, actor: Actor, *, date_from: date, date_to: date) -> list[AnalysisCell]:
-    """Items registered between the dates (Asia/Shanghai, inclusive), counted per month and per
-    kind × cause × branch × outcome."""
+@dataclass(frozen=True)
+class MonthCount:
+    month: date
+    value: str  # the dimension's value: a kind, a cause, a branch's name, an outcome ("open" when open)
+    items: int
+
+
+def _window(date_from: date, date_to: date) -> tuple[datetime, datetime]:
     if date_from > date_to:
         raise UserError("complaints.error.dates")
-    start = datetime.combine(date_from, time.min, BUSINESS_TZ)
-    end = datetime.combine(date_to + timedelta(days=1), time.min, BUSINESS_TZ)
-    month = func.date_trunc("month", func.timezone(str(BUSINESS_TZ), ComplaintItem.registered_at)).label("month")
+    return (datetime.combine(date_from, time.min, BUSINESS_TZ),
+            datetime.combine(date_to + timedelta(days=1), time.min, BUSINESS_TZ))
+
+
+def _month():
+    return func.date_trunc("month", func.timezone(str(BUSINESS_TZ), ComplaintItem.registered_at)).label("month")
+
+
+@requires("complaint.read")
+def counts_by(session: Session, actor: Actor, dimension: str, *, date_from: date, date_to: date) -> list[MonthCount]:
+    """Items registered between the dates (Asia/Shanghai, inclusive) per month and one dimension:
+    as many rows as months × values, whatever the volume."""
+    if dimension not in DIMENSIONS:
+        raise UserError("complaints.error.filter")
+    start, end = _window(date_from, date_to)
+    column = {"kind": ComplaintItem.kind, "cause": ComplaintItem.cause, "branch": BRANCH.name,
+              "outcome": func.coalesce(ComplaintItem.outcome, "open")}[dimension].label("value")
+    month = _month()
+    query = select(month, column, func.count()).where(ComplaintItem.registered_at >= start,
+                                                      ComplaintItem.registered_at < end, *_scoped(actor))
+    if dimension == "branch":
+        query = query.join(BRANCH, BRANCH.id == ComplaintItem.branch_id)
+    rows = session.execute(query.group_by(month, column).order_by(month)).all()
+    return [MonthCount(r[0].date(), r[1], r[2]) for r in rows]
+
+
+@requires("complaint.read")
+def complaint_analysis(session: Session, actor: Actor, *, date_from: date, date_to: date) -> list[AnalysisCell]:
+    """Items registered between the dates, counted per month and per kind × cause × branch ×
+    outcome: the export's table (read when it is downloaded)."""
+    start, end = _window(date_from, date_to)
+    month = _month()
     outcome = func.coalesce(ComplaintItem.outcome, "open").label("outcome")
     rows = session.execute(
         select(month, ComplaintItem.kind, ComplaintItem.cause, BRANCH.name, outcome, func.count())

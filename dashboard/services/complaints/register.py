@@ -121,7 +121,11 @@ def register_item(session: Session, actor: Actor, form: ItemForm, *, now: dateti
         except NotFound:
             errors.append(FieldError("case_no", "complaints.error.case_unknown", {"case_no": case_no}))
     branch_id = case.branch_id if case is not None else form.branch_id
-    sub_branch_id = case.sub_branch_id if case is not None else None
+    # Without a case, an item a sub-branch registers is its sub-branch's: it sees it (and row-level
+    # security admits it), as the branch does.
+    own_subs = [a.unit_id for a in actor.assignments if a.unit_level == "sub_branch" and a.branch_id == branch_id]
+    sub_branch_id = case.sub_branch_id if case is not None else (
+        own_subs[0] if own_subs and branch_id not in actor.visible_branch_ids and not actor.is_national else None)
     if case is None and not case_no:
         if branch_id is None:
             errors.append(FieldError("branch", "complaints.error.branch_required"))
@@ -209,6 +213,10 @@ def assign_item(session: Session, actor: Actor, item_id: int, assignee_id: int |
     item = _load_item(session, actor, item_id, expected_version)
     if item.step in ("handled", *VISITED):
         raise UserError("complaints.error.closed_for_assign")
+    if not (actor.is_national or item.branch_id in actor.visible_branch_ids
+            or item.sub_branch_id in actor.visible_sub_branch_ids):
+        # They see it only as its assignee: handing it on would hide it from them mid-write.
+        raise UserError("complaints.error.reassign_unit_only")
     if assignee_id is None:
         raise ValidationFailed(_named([FieldError("assignee", "complaints.error.assignee_required")]))
     person = _check_assignee(session, item.branch_id, assignee_id)
@@ -311,9 +319,9 @@ def advance_item(session: Session, actor: Actor, item_id: int, target: str, give
         item.archived_at = now
     item.step = target
     item.version += 1
-    remark = given.note if target != "escalated" else None
-    session.add(ComplaintStep(item_id=item.id, from_step=from_step, to_step=target,
-                              note=_text([], "note", remark, required=False), person_id=actor.person_id, at=now))
+    remark = values["escalation_note"] if target == "escalated" else _text([], "note", given.note, required=False)
+    session.add(ComplaintStep(item_id=item.id, from_step=from_step, to_step=target, note=remark,
+                              person_id=actor.person_id, at=now))
     if item.case_id is not None:
         record_event(session, case_id=item.case_id, actor_id=actor.person_id, kind="complaint_step", at=now,
                      item_id=item.id, item_no=item.item_no, from_step=from_step, to_step=target)

@@ -216,6 +216,8 @@ def decide_special(session: Session, actor: Actor, special_id: int, decision: st
     level = row.chain[row.next_level]
     if not holds_level(actor, row, level):
         raise UserError("special.error.not_your_level")
+    if row.raised_by == actor.person_id:
+        raise UserError("special.error.own_request")  # nobody approves what they asked for
     errors: list[FieldError] = []
     if decision not in DECISIONS:
         errors.append(FieldError("decision", "special.error.decision"))
@@ -291,7 +293,8 @@ def waiting_for(actor: Actor):
 
 @requires("special.read")
 def special_cases(session: Session, actor: Actor, *, status: str | None = None, special_type: str | None = None,
-                  mine_only: bool = False, case_id: int | None = None, limit: int = 50, offset: int = 0,
+                  mine_only: bool = False, case_id: int | None = None, special_id: int | None = None,
+                  limit: int = 50, offset: int = 0,
                   total: int | None = None) -> tuple[int, list[SpecialRow]]:
     """The special cases the actor may see, newest first; `mine_only`: those waiting for the actor."""
     if status is not None and status not in STATUSES:
@@ -305,6 +308,8 @@ def special_cases(session: Session, actor: Actor, *, status: str | None = None, 
         conditions.append(waiting_for(actor))
     if case_id is not None:
         conditions.append(SpecialCase.case_id == case_id)
+    if special_id is not None:
+        conditions.append(SpecialCase.id == special_id)
 
     def page():
         return (select(SpecialCase.id, SpecialCase.case_id, ClaimCase.case_no, BRANCH.name, SUB.name,
@@ -349,8 +354,7 @@ def special_detail(session: Session, actor: Actor, special_id: int) -> SpecialDe
     found = session.scalars(select(SpecialCase).where(SpecialCase.id == special_id, *_scope(actor))).first()
     if found is None:
         raise NotFound()
-    _, listed = special_cases(session, actor, case_id=found.case_id, limit=100)
-    row = next(r for r in listed if r.id == special_id)
+    _, (row,) = special_cases(session, actor, special_id=special_id, limit=1, total=1)
     decided = {a.level: a for a in session.scalars(select(SpecialApproval).where(
         SpecialApproval.special_case_id == special_id).order_by(SpecialApproval.id))}
     names = dict(session.execute(select(Person.id, Person.full_name).where(
