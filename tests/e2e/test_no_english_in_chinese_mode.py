@@ -33,11 +33,14 @@ HEADING = {"home": "您好", "case_detail": t("page.case_detail"), "intake": t("
            "overdue": t("page.overdue"), "hq_review": t("review.page.hq_review"),
            "branch_feedback": t("review.page.branch_feedback"), "supervision": t("review.page.supervision"),
            "weekly_summary": t("review.page.weekly_summary"), "people": t("page.people"),
-           "major_cases": t("page.major_cases")}
+           "major_cases": t("page.major_cases"), "special_cases": t("page.special_cases"),
+           "complaints": t("page.complaints"), "scorecard": t("page.scorecard")}
 # Words that are the same in Chinese: file types and units, and the language switch ("语言 / Language",
 # "English"). A token with a digit in it (a case number, D1–D7, T1–T4, a plate) is a code, not a word.
 ALLOWED = {"CSV", "csv", "xlsx", "xls", "Excel", "Word", "PDF", "JPEG", "JPG", "PNG", "HEIC", "EXIF", "SHA", "MB", "KB", "GB",
-           "English", "Language"}
+           "English", "Language",
+           # 特殊赔案理赔管理办法 names its special-case types A类、B类、C类: the source's own names.
+           "A", "B", "C"}
 TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 # The visible text of the page and its menu: innerText leaves out what CSS hides; the names of

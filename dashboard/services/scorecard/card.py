@@ -239,7 +239,7 @@ def save_weights(session: Session, actor: Actor, weights: dict[str, object], *, 
     rules = [IndicatorRule(k, rows[k].group_key, v, rows[k].source, rows[k].scoring) for k, v in cleaned.items()]
     problem = weights_problem(rules)
     if problem:
-        raise UserError(problem, total=f"{sum(cleaned.values(), Decimal(0)):g}")
+        raise UserError(problem, total=f"{sum(cleaned.values(), Decimal(0)).normalize():f}")
     for key, row in rows.items():
         if key in expected_versions and row.version != expected_versions[key]:
             session.rollback()
