@@ -43,21 +43,28 @@ def pick_period() -> tuple[str, date]:
     return kind, start
 
 
-def value_text(rule: IndicatorRule, value: Decimal | None) -> str:
+def value_text(rule: IndicatorRule, value: Decimal | None, *, bound: bool = False) -> str:
+    """A value in its unit (52.38%, 15.5 天, ¥20,000); a band's bound without needless decimals."""
     if value is None:
         return t("scorecard.no_data")
-    shown = f"{value:,.0f}" if rule.unit == "yuan" else f"{value:,.2f}"
+    if rule.unit == "yuan" or (bound and value == value.to_integral_value()):
+        shown = f"{value:,.0f}"
+    else:
+        shown = f"{value:,.2f}"
     return t(f"scorecard.unit.{rule.unit}", v=shown)
 
 
 def band_text(result: IndicatorResult) -> str:
     rule = result.rule
     if rule.scoring == "loss_ratio_bands":
-        budget = value_text(rule, result.budget_pct) if result.budget_pct is not None else t("scorecard.no_data")
+        budget = value_text(rule, result.budget_pct, bound=True) if result.budget_pct is not None \
+            else t("scorecard.no_data")
         return t("scorecard.band.loss_ratio", budget=budget)
     if rule.scoring == "closeness":
-        return t("scorecard.band.closeness", target=value_text(rule, rule.target), zero=value_text(rule, rule.zero))
-    return t("scorecard.band.linear", full=value_text(rule, rule.full), zero=value_text(rule, rule.zero))
+        return t("scorecard.band.closeness", target=value_text(rule, rule.target, bound=True),
+                 zero=value_text(rule, rule.zero, bound=True))
+    return t("scorecard.band.linear", full=value_text(rule, rule.full, bound=True),
+             zero=value_text(rule, rule.zero, bound=True))
 
 
 def formula_text(key: str, stale_days: int) -> str:
@@ -110,13 +117,13 @@ def render_branch(actor: Actor, cards: list[BranchCard], kind: str, start: date)
     cols = st.columns(4)
     for col, group in zip(cols, GROUPS):
         weight = sum(r.rule.weight_pct for r in card.indicators if r.rule.group == group)
-        col.metric(t(f"scorecard.group.{group}"), f"{card.groups[group]:.2f} / {weight:g}")
+        col.metric(t(f"scorecard.group.{group}"), f"{card.groups[group]:.2f} / {weight.normalize():f}")
     with db_session() as session:
         stale_days = int(reference.get_setting(session, "scorecard.stale_days"))
     frame = pd.DataFrame({
         t("scorecard.col.group"): [t(f"scorecard.group.{r.rule.group}") for r in card.indicators],
         t("scorecard.col.indicator"): [t(f"scorecard.ind.{r.rule.key}") for r in card.indicators],
-        t("scorecard.col.weight"): [f"{r.rule.weight_pct:g}%" for r in card.indicators],
+        t("scorecard.col.weight"): [f"{r.rule.weight_pct.normalize():f}%" for r in card.indicators],
         t("scorecard.col.value"): [value_text(r.rule, r.value) for r in card.indicators],
         t("scorecard.col.target"): [band_text(r) for r in card.indicators],
         t("scorecard.col.score"): ["—" if r.score is None else f"{r.score:.1f}%" for r in card.indicators],
@@ -211,14 +218,14 @@ def render_weights(actor: Actor) -> None:
         versions = weight_versions(session, actor)
     key = "sc_w_" + "_".join(str(versions[r.key]) for r in rules)
     typed_total = sum((_number(st.session_state.get(f"{key}_{r.key}"), r.weight_pct) for r in rules), Decimal(0))
-    st.caption(t("scorecard.weights.caption", total=f"{typed_total:g}"))
+    st.caption(t("scorecard.weights.caption", total=f"{typed_total.normalize():f}"))
     with st.form(key):
         for group in GROUPS:
             st.markdown(f"**{t(f'scorecard.group.{group}')}**")
             members = [r for r in rules if r.group == group]
             cols = st.columns(len(members))
             for col, r in zip(cols, members):
-                col.text_input(t(f"scorecard.ind.{r.key}"), value=f"{r.weight_pct:g}", key=f"{key}_{r.key}",
+                col.text_input(t(f"scorecard.ind.{r.key}"), value=f"{r.weight_pct.normalize():f}", key=f"{key}_{r.key}",
                                max_chars=6)
 
         def _save() -> None:

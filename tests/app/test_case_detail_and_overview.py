@@ -76,6 +76,26 @@ def test_branch_manager_advances_the_case_from_the_page(db_url, session, org, ac
     assert case.state == "investigating"
 
 
+def test_marking_a_case_paid_records_the_amount_and_names_the_field_when_missing(db_url, session, org, actor_for):
+    case = _tiered_case(session, org, actor_for)
+    at = _open_detail(db_url, "gd_manager", case.id)
+    state_picker(at).select("paid")
+    next(b for b in at.button if b.label == "确认变更").click()
+    at.run()
+    assert any("赔款金额" in e.value and "必填" in e.value for e in at.error), [e.value for e in at.error]
+    session.expire_all()
+    session.refresh(case)
+    assert case.state != "paid"
+    state_picker(at).select("paid")
+    next(b for b in at.text_input if b.label.startswith("赔款金额")).input("186,000")
+    next(b for b in at.button if b.label == "确认变更").click()
+    at.run()
+    assert any("赔款支付" in s.value for s in at.success), [e.value for e in at.error]
+    session.expire_all()
+    session.refresh(case)
+    assert (case.state, case.paid_amount) == ("paid", 186000)
+
+
 def test_executive_sees_the_overview_and_can_drill_into_a_branch(db_url, session, org, actor_for):
     _tiered_case(session, org, actor_for, "gz", "200000")
     _tiered_case(session, org, actor_for, "hz", "80000")
