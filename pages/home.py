@@ -7,6 +7,7 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import plain, wan
 from dashboard.ui.my_tasks import render_my_tasks
 from dashboard.ui.read_cache import cached_figures, figures_freshness
+from dashboard.ui.reminders import render_reminders
 from dashboard.ui.session import require_page
 
 actor = require_page("home")
@@ -16,6 +17,7 @@ with db_session() as session:
 figures, read_at = cached_figures(actor, home_figures)
 st.caption(t("home.your_units", units="、".join(plain(u) for u in units)))
 
+render_reminders(actor)
 render_my_tasks(actor, "home_tasks")
 
 cols = st.columns(4)

@@ -303,4 +303,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                             "Only the item's own unit may hand it to someone else."),
     "special.error.own_request": ("不能审批本人上报的特殊赔案，请由同岗位的其他人员审批。",
                                   "Nobody decides a request they raised themselves."),
+    "home.remind.special": ("有 {n} 张特殊赔案审批单待您审批。", "{n} special-case requests wait for your decision."),
+    "home.remind.complaints": ("有 {n} 件投诉/纠纷/疑难事项落实到您，尚未回访。", "{n} complaints / disputes assigned to you await a return visit."),
+    "home.remind.overdue": ("其中 {n} 件已超时未回访。", " {n} of them are overdue."),
+    "home.remind.open": ("去处理", "Open"),
 }

@@ -228,3 +228,24 @@ def test_two_people_handling_one_item_the_later_is_refused_and_keeps_what_they_t
     tracker.run()
     session.expire_all()
     assert session.get(ComplaintItem, item.id).handling_result == "与客户协商一致，按 6 万元赔付"
+
+
+def test_the_landing_page_reminds_approvers_and_assignees_of_what_waits_for_them(db_url, session, org, actor_for,
+                                                                                now):
+    raise_special(session, actor_for("gd_manager"), make_case(session, org, "gz").id, SpecialRequest(
+        special_type="B", customer_kind="reputation", requested_amount="9000", normal_amount="0", reason="声誉",
+        customer_background="省重点企业"))
+    register_item(session, actor_for("gd_manager"), ItemForm(
+        kind="complaint", cause="speed", channel="phone", branch_id=org.branch("gd").id, complainant="李女士",
+        summary="未赔付", received_on=(now - timedelta(days=20)).date(), assignee_id=org.person("gd_gm")),
+        now=now - timedelta(days=20))
+    gm = signed_in_app(db_url, "gd_gm")
+    _ok(gm)
+    assert any("1 张特殊赔案审批单待您审批" in w.value for w in gm.warning), [w.value for w in gm.warning]
+    assert any("1 件投诉/纠纷/疑难事项落实到您" in e.value and "1 件已超时未回访" in e.value for e in gm.error)
+    _button(gm, "去处理").click()
+    gm.run()
+    _ok(gm)
+    assert any("特殊赔案审批" in h.value for h in gm.title)
+    other = signed_in_app(db_url, "zj_gm")
+    assert not other.warning and not any("投诉" in e.value for e in other.error)

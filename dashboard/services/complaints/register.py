@@ -402,9 +402,10 @@ def _items_page(conditions: list, due_before: datetime, limit: int, offset: int)
 def complaint_items(session: Session, actor: Actor, *, kind: str | None = None, step: str | None = None,
                     cause: str | None = None, branch_id: int | None = None, open_only: bool = False,
                     visit_overdue_only: bool = False, search: str | None = None, case_id: int | None = None,
-                    limit: int = 50, offset: int = 0, total: int | None = None,
+                    mine_only: bool = False, limit: int = 50, offset: int = 0, total: int | None = None,
                     now: datetime | None = None) -> tuple[int, list[ItemRow]]:
-    """The items the actor may see, newest registered first."""
+    """The items the actor may see, newest registered first; `mine_only`: those assigned to the
+    actor still owing their return visit (the landing page's reminder)."""
     now = clock.or_now(now)
     for value, allowed in ((kind, KINDS), (step, STEPS), (cause, CAUSES)):
         if value is not None and value not in allowed:
@@ -412,6 +413,8 @@ def complaint_items(session: Session, actor: Actor, *, kind: str | None = None, 
     conditions = _item_conditions(session, actor, now, kind=kind, step=step, cause=cause, branch_id=branch_id,
                                   open_only=open_only, visit_overdue_only=visit_overdue_only, search=search,
                                   case_id=case_id)
+    if mine_only:
+        conditions += [ComplaintItem.assignee_id == actor.person_id, ComplaintItem.step.notin_(VISITED)]
     due_before = _visit_due_before(session, now)
     total, rows = count_then_page(session, lambda: select(func.count()).select_from(ComplaintItem).where(*conditions),
                                   lambda: _items_page(conditions, due_before, limit, offset), limit=limit, total=total)
