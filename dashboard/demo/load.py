@@ -27,12 +27,14 @@ from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.cases.history import record_event
 from dashboard.services.cases.risk import active_risk_rules, classify_case
 from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
+from dashboard.demo.scorecard import LATER_STATES, Habits, habits_of, intake_facts, settlement, skewed_small_estimate
 from db.engine import OWNER, get_engine, normalise_url, owner_engine, session_factory
 from db.models import ClaimCase, Person
 
 # Feature areas that add demo rows, in the order they run (each optional until it exists).
 POPULATE_MODULES = ("dashboard.demo.intake", "dashboard.demo.deadlines", "dashboard.demo.review",
-                    "dashboard.demo.major", "dashboard.demo.special", "dashboard.demo.complaints")
+                    "dashboard.demo.major", "dashboard.demo.special", "dashboard.demo.complaints",
+                    "dashboard.demo.scorecard")
 
 _STREETS = ("人民路", "解放路", "中山路", "建设大道", "滨江路", "长江路", "环城北路", "天府大道", "科技园路",
             "东风路", "学府路", "工业大道", "新华街", "迎宾大道", "高新区创业路")
@@ -49,7 +51,7 @@ _OTHER_ACCIDENTS = {"property": "fire", "liability": "injury", "cargo": "propert
 _ESTIMATE_BANDS = ((Decimal("3000"), Decimal("50000"), 40), (Decimal("50000.01"), Decimal("120000"), 27),
                    (Decimal("120000.01"), Decimal("500000"), 20), (Decimal("500000.01"), Decimal("1000000"), 9),
                    (Decimal("1000000.01"), Decimal("4000000"), 4))
-_LATER_STATES = ("investigating", "assessed", "approved", "paid", "closed")
+_LATER_STATES = LATER_STATES
 
 
 def _weighted(rng: random.Random, pairs):
@@ -60,6 +62,8 @@ def _weighted(rng: random.Random, pairs):
 def _estimate(rng: random.Random) -> Decimal:
     low, high, _ = rng.choices(_ESTIMATE_BANDS, weights=[b[2] for b in _ESTIMATE_BANDS], k=1)[0]
     cents = rng.randint(int(low * 100), int(high * 100))
+    if low == _ESTIMATE_BANDS[0][0]:  # below the first tier most claims are small (the scorecard's 万元以下)
+        cents = skewed_small_estimate(cents, low, high)
     return (Decimal(cents) / 100).quantize(Decimal("1")) if cents % 7 else Decimal(cents) / 100
 
 
@@ -142,23 +146,34 @@ def org_names_insured(rng: random.Random) -> str:
     return rng.choice(_INSURED_SURNAMES) + rng.choice(_INSURED_GIVEN)
 
 
-def _advance(session: Session, case: ClaimCase, rng: random.Random, now: datetime, actor_id: int) -> None:
-    """Move older cases along the life cycle, writing each transition to the history."""
+def _advance(session: Session, case: ClaimCase, rng: random.Random, now: datetime, actor_id: int,
+             facts: random.Random, habits: Habits) -> None:
+    """Move older cases along the life cycle, writing each transition to the history: the amount
+    paid when marked paid, a zero closure (零结案) when closed without one (dashboard/demo/scorecard)."""
     age_days = (now - case.report_time).total_seconds() / 86400
-    if age_days < 2:
+    if age_days < 1:
         return
-    steps = min(len(_LATER_STATES), int(age_days / 6) + rng.randint(0, 2))
-    at = case.report_time + timedelta(days=1)
-    for state in _LATER_STATES[:steps]:
-        at = min(now - timedelta(hours=1), at + timedelta(days=rng.uniform(1, 6)))
+    gaps, reopen_draw = None, None
+    if age_days >= 2:  # the case's draws on the demo's stream, as they always were
+        steps = min(len(_LATER_STATES), int(age_days / 6) + rng.randint(0, 2))
+        gaps = [rng.uniform(1, 6) for _ in range(steps)]
+        reopen_draw = rng.random() if steps == len(_LATER_STATES) else None
+    way = settlement(facts, case, habits, gaps, reopen_draw, now)
+    if not way.moves and gaps is None:
+        return
+    for state, at in way.moves:
+        paid = {"paid_amount": way.paid} if state == "paid" else {}
         record_event(session, case_id=case.id, actor_id=actor_id, kind="state_changed", at=at,
-                     before=case.state, after=state)
+                     before=case.state, after=state, **paid)
         case.state = state
+        if state == "paid":
+            case.paid_amount = way.paid
         if state == "closed":
             case.closed_at = at
-    if case.state == "closed" and rng.random() < 0.02:
-        at = min(now - timedelta(minutes=30), at + timedelta(days=3))
-        record_event(session, case_id=case.id, actor_id=actor_id, kind="state_changed", at=at,
+            if case.paid_amount is None:
+                case.paid_amount, case.zero_closed = Decimal(0), True
+    if way.reopened_at is not None:
+        record_event(session, case_id=case.id, actor_id=actor_id, kind="state_changed", at=way.reopened_at,
                      before="closed", after="reopened")
         case.state, case.closed_at, case.reopen_count = "reopened", None, case.reopen_count + 1
     case.version += 1
@@ -180,9 +195,12 @@ def generate(session: Session, *, seed: int = 42, cases: int = 2000, now: dateti
     assert call_center is not None
     started = time.monotonic()
     risk_rules = active_risk_rules(session)
+    branch_codes = {b.id: b.code for b in org.branches}
     for n in range(1, cases + 1):
         case = _case_row(rng, org, n, now)
         _risk_facts(random.Random(f"{seed}:risk:{n}"), case)  # its own stream: the cases stay as they were
+        facts, habits = random.Random(f"{seed}:claim:{n}"), habits_of(branch_codes.get(case.branch_id))
+        intake_facts(facts, case, habits)
         session.add(case)
         session.flush()
         classify_case(session, case, actor_id=call_center.person_id, now=case.report_time, rules=risk_rules,
@@ -200,7 +218,7 @@ def generate(session: Session, *, seed: int = 42, cases: int = 2000, now: dateti
                 record_estimate(session, call_center, case.id, (case.current_estimate * Decimal("1.8")).quantize(Decimal("0.01")), now=later,
                                 note="补充查勘后上调估损")
             session.refresh(case)
-            _advance(session, case, rng, now, call_center.person_id)
+            _advance(session, case, rng, now, call_center.person_id, facts, habits)
             session.commit()
         if progress and n % 500 == 0:
             print(f"[demo] {n} cases ({time.monotonic() - started:.0f} s)", flush=True)

@@ -219,6 +219,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "complaints.col.registered_at": ("登记时间", "Registered"),
     "complaints.col.month": ("月份", "Month"),
     "complaints.col.items": ("件数", "Items"),
+    "complaints.col.total": ("合计", "Total"),
     "complaints.overdue_flag": ("超时未回访", "Overdue"),
     "complaints.unassigned": ("未落实", "Unassigned"),
     "complaints.pick": ("打开事项（也可点选上表中的一行）", "Open an item (or click a row above)"),

@@ -163,12 +163,12 @@ def special_extra_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def complaint_trend_chart(frame: pd.DataFrame, dimension_title: str) -> alt.Chart:
     """Complaints / disputes registered per month, stacked by the chosen dimension. Columns: month
-    (timestamp), label, items."""
+    (text, 2026-11: Vega's own month names are English), label, items."""
     return Chart(frame).mark_bar().encode(
-        x=alt.X("yearmonth(month):O", title=t("complaints.col.month")),
+        x=alt.X("month:O", title=t("complaints.col.month"), sort="ascending"),
         y=alt.Y("sum(items):Q", title=t("complaints.col.items"), axis=COUNT_AXIS),
         color=alt.Color("label:N", title=dimension_title),
-        tooltip=[alt.Tooltip("yearmonth(month):O", title=t("complaints.col.month")),
+        tooltip=[alt.Tooltip("month:O", title=t("complaints.col.month")),
                  alt.Tooltip("label:N", title=dimension_title),
                  alt.Tooltip("sum(items):Q", title=t("complaints.col.items"), format="d")],
     ).properties(height=280)

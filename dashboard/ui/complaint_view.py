@@ -58,7 +58,8 @@ def _frame(rows: list[ItemRow]) -> pd.DataFrame:
 def _pickable_table(frame: pd.DataFrame, rows: list[ItemRow], key: str) -> int | None:
     """The list; the row clicked (its index), which elsewhere opens that item on the complaints page."""
     shown, tag_columns = tagged(frame.drop(columns=["id"]), {
-        t("complaints.col.overdue"): [RED if r.visit_overdue else None for r in rows]})
+        t("complaints.col.overdue"): [RED if r.visit_overdue else None for r in rows]},
+        widths={t("complaints.col.overdue"): "small" if not any(r.visit_overdue for r in rows) else 110})
     event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", column_config=tag_columns or None)
     picked = event.selection.rows if event and hasattr(event, "selection") else []
@@ -317,14 +318,13 @@ def render_analysis(actor: Actor) -> None:
     if not counts:
         st.caption(t("complaints.analysis.empty"))
         return
-    long = pd.DataFrame({"month": [pd.Timestamp(c.month) for c in counts],
+    long = pd.DataFrame({"month": [c.month.strftime("%Y-%m") for c in counts],
                          "label": [_dimension_label(dimension, c.value) for c in counts],
                          "items": [c.items for c in counts]})
     st.caption(t("complaints.analysis.total", n=f"{int(long['items'].sum()):,}"))
     st.altair_chart(charts.complaint_trend_chart(long, t(f"complaints.dim.{dimension}")), width="stretch")
-    table = (long.assign(month=long["month"].dt.strftime("%Y-%m"))
-             .pivot_table(index="label", columns="month", values="items", aggfunc="sum", fill_value=0))
-    table[t("complaints.analysis.total", n="").strip()] = table.sum(axis=1)
+    table = long.pivot_table(index="label", columns="month", values="items", aggfunc="sum", fill_value=0)
+    table[t("complaints.col.total")] = table.sum(axis=1)
     table = table.sort_values(table.columns[-1], ascending=False).reset_index().rename(
         columns={"label": t(f"complaints.dim.{dimension}")})
     st.dataframe(table, hide_index=True, width="stretch")

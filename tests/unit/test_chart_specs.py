@@ -39,7 +39,7 @@ def _built_charts(empty: bool) -> list[alt.Chart]:
             charts.special_extra_chart(_empty_or(empty, pd.DataFrame(
                 [{"unit": "广州中心支公司", "extra_wan": 1.5, "approved": 2}]))),
             charts.complaint_trend_chart(_empty_or(empty, pd.DataFrame(
-                [{"month": pd.Timestamp(date(2026, 11, 1)), "label": "投诉", "items": 3}])), "类别"),
+                [{"month": "2026-11", "label": "投诉", "items": 3}])), "类别"),
             charts.scorecard_ranking_chart(_empty_or(empty, pd.DataFrame(
                 [{"branch": "广东分公司", "group": "理赔成本", "points": 30.5, "total": 80.0}]))),
             charts.scorecard_trend_chart(_empty_or(empty, pd.DataFrame(
