@@ -56,13 +56,13 @@ class Habits:
 
 
 HABITS = {
-    "gd": Habits(forced=0.015, withdrawn=0.05, refused=0.04, zero_reopen=0.03, fast=0.85, speed=0.7,
+    "gd": Habits(forced=0.015, withdrawn=0.06, refused=0.04, zero_reopen=0.03, fast=0.85, speed=0.7,
                  paid_mean=0.97, paid_spread=0.05, stale=4),
-    "zj": Habits(forced=0.025, withdrawn=0.06, refused=0.05, zero_reopen=0.08, fast=0.75, speed=1.0,
+    "zj": Habits(forced=0.025, withdrawn=0.08, refused=0.05, zero_reopen=0.08, fast=0.75, speed=1.0,
                  paid_mean=0.91, paid_spread=0.08, stale=10),
-    "js": Habits(forced=0.04, withdrawn=0.07, refused=0.06, zero_reopen=0.14, fast=0.6, speed=1.2,
+    "js": Habits(forced=0.04, withdrawn=0.09, refused=0.06, zero_reopen=0.14, fast=0.6, speed=1.2,
                  paid_mean=1.05, paid_spread=0.10, stale=20),
-    "sc": Habits(forced=0.05, withdrawn=0.08, refused=0.07, zero_reopen=0.22, fast=0.45, speed=1.6,
+    "sc": Habits(forced=0.05, withdrawn=0.1, refused=0.07, zero_reopen=0.22, fast=0.45, speed=1.6,
                  paid_mean=0.85, paid_spread=0.14, stale=36),
 }
 _USUAL = Habits(forced=0.03, withdrawn=0.06, refused=0.05, zero_reopen=0.1, fast=0.7, speed=1.0, paid_mean=0.95,

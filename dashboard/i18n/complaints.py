@@ -123,7 +123,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "special.by.branch": ("分公司", "Branch"),
     "special.by.sub_branch": ("三级机构", "Sub-branch"),
     "special.report.empty": ("所选期间没有特殊赔案。", "No special cases in the period."),
-    "special.report.chart": ("批准额外赔付（元）", "Extra approved (CNY)"),
+    "special.report.chart": ("批准额外赔付（万元）", "Extra approved (10k CNY)"),
     "special.case_section": ("特殊赔案", "Special case"),
     "special.case_line": ("{type} · {status} · 请求 ¥{requested}（额外 ¥{extra}）", "{type} · {status} · requested ¥{requested} (extra ¥{extra})"),
     "special.open_page": ("打开特殊赔案审批", "Open special cases"),

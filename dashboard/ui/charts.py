@@ -154,9 +154,9 @@ def special_extra_chart(frame: pd.DataFrame) -> alt.Chart:
     largest first; the count approved in the tooltip. Columns: unit, extra_wan, approved."""
     return Chart(frame).mark_bar().encode(
         x=alt.X("unit:N", sort="-y", title=None, axis=UNIT_AXIS),
-        y=alt.Y("extra_wan:Q", title=t("special.report.chart") + "（万元）"),
+        y=alt.Y("extra_wan:Q", title=t("special.report.chart")),
         tooltip=[alt.Tooltip("unit:N", title=t("special.col.unit")),
-                 alt.Tooltip("extra_wan:Q", title=t("special.report.chart") + "（万元）", format=",.2f"),
+                 alt.Tooltip("extra_wan:Q", title=t("special.report.chart"), format=",.2f"),
                  alt.Tooltip("approved:Q", title=t("special.col.approved"), format="d")],
     ).properties(height=260)
 
