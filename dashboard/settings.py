@@ -99,6 +99,10 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "deadline.D6.time": "17:00",
     "deadline.D7.hours": 48,  # progress reply to a supervision opinion
     "deadline.due_soon_hours": 24,  # amber on lists
+    # Early warnings (issue 22): a clock warns its responsible person when this share of its time
+    # has gone, once per threshold (the breach is the violation's own message).
+    "deadline.warn_first_pct": 50,
+    "deadline.warn_second_pct": 80,
     "overview.dispatch_within_hours": 1,  # share of cases dispatched within 1 h of the estimate
     "session.idle_minutes": 30,
     # A branch's highest claim authority (docs/DOMAIN.md §3: 500,000 is the top of the branch's own

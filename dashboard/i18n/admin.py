@@ -153,6 +153,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.error.special_limits_order": ("特殊赔案审批限额须逐级递增：三级机构理赔负责人 < 三级机构总经理 < 分公司车险/非车险管理部。",
                                          "Special-case limits must rise level by level: sub-branch claims head < "
                                          "sub-branch GM < branch motor / non-motor department."),
+    "admin.settings.range.percent": ("范围 {low}–{high}（%），整数", "{low}–{high} %, whole"),
+    "admin.error.setting_percent_range": ("请填写 {low}–{high} 之间的整数百分比。", "Enter a whole percent from {low} to {high}."),
+    "admin.setting.deadline.warn_first_pct": ("时效预警一：时限用去百分之几时提醒责任人（%）",
+                                              "First warning: share of a clock's time gone (%)"),
+    "admin.setting.deadline.warn_second_pct": ("时效预警二：时限用去百分之几时再次提醒（%）",
+                                               "Second warning: share of a clock's time gone (%)"),
     "admin.settings.range.visit_days": ("范围 {low}–{high} 天，整数", "{low}–{high} days, whole"),
     "admin.setting.special.limit.sub_claims_head": ("特殊赔案审批限额：三级机构理赔负责人（元，含）",
                                                     "Special-case limit: sub-branch claims head (CNY, inclusive)"),

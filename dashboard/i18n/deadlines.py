@@ -39,6 +39,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Notifications (rendered into the outbox; Chinese is the business language of the messages)
     "deadlines.notify.violation": ("【时效提醒】{subject}的{kind_name}应于{due}前完成，现已超时，已记违规一次（{person}）。",
                                    "[Deadline] {kind_name} for {subject} was due by {due} and is overdue: one violation recorded ({person})."),
+    "deadlines.notify.warning": ("【时效预警】{subject}的{kind_name}已用去{share}%的时限，请于{due}前完成。",
+                                 "[Warning] {share}% of the time for {kind_name} of {subject} has gone: due by {due}."),
+    "detail.notification_kind.deadline_warning": ("时效预警", "deadline warning"),
     "deadlines.notify.digest_item": ("{kind_name}{n}项", "{kind_name}: {n}"),
     "deadlines.notify.violation_digest": ("【时效汇总】截至{as_of}，您管辖范围内新增超时{total}项：{kinds}。请在“超时跟踪”页查看并督促整改。",
                                           "[Deadlines] As of {as_of}, {total} new missed deadline(s) in your area: {kinds}. See the overdue tracker."),

@@ -42,7 +42,10 @@ def test_nothing_is_flagged_before_the_due_time(session, org, actor_for, db_url)
     _tiered_case(session, org, actor_for)
     assert _run(db_url, T0 + timedelta(hours=23, minutes=59)) == 0
     assert _violations(session) == []
-    assert _count(session, Notification) == 1  # only the dispatch message
+    # The dispatch message, and the early warnings of the clocks near their end (80 % of their time).
+    kinds = session.execute(select(Notification.kind, Notification.dedupe_key)).tuples().all()
+    assert sorted(k for k, _ in kinds if k != "deadline_warning") == ["dispatch"]
+    assert {key.split(":")[2] for k, key in kinds if k == "deadline_warning"} == {"80"}
 
 
 def test_after_24_hours_d1_and_d2_are_violations_of_surveyor_and_first_responsible(session, org, actor_for, db_url):

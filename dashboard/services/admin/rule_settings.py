@@ -63,6 +63,9 @@ EDITABLE_SETTINGS: dict[str, SettingDefinition] = {
     "deadline.D6.time": SettingDefinition("hhmm"),
     "deadline.D7.hours": _hours(),
     "deadline.due_soon_hours": _hours(),
+    # A warning at 0 % or 100 % of a clock says nothing the start or the breach does not.
+    "deadline.warn_first_pct": SettingDefinition("percent", Decimal(1), Decimal(99)),
+    "deadline.warn_second_pct": SettingDefinition("percent", Decimal(1), Decimal(99)),
     # Below 5 minutes nobody can finish a form; above a working day a shared PC stays signed in.
     "session.idle_minutes": SettingDefinition("minutes", Decimal(5), Decimal(480)),
     # Above the T4 threshold (¥100万) so that ordinary large cases are not asked; up to ¥10亿.
