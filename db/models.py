@@ -613,9 +613,12 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # read on 我的消息
     __table_args__ = (
         CheckConstraint(_in("state", ("queued", "sent", "failed")), name="ck_notification_state"),
         Index("ix_notification_queued", "id", postgresql_where=text("state = 'queued'")),
+        Index("ix_notification_recipient_unread", "recipient_person_id", text("id DESC"),
+              postgresql_where=text("read_at IS NULL")),
     )
 
 

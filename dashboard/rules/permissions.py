@@ -85,6 +85,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "scorecard.read": frozenset({"hq_admin", "hq_reviewer", "exec_supervisor", "executive", "branch_manager",
                                  "branch_tracker"}),
     "scorecard.enter": frozenset({"hq_admin"}),
+    # Everyone reads the messages addressed to them (issue 22), and marks them read.
+    "messages.read": EVERYONE,
     # People (docs/DOMAIN.md §1: hq_admin owns the users): disabling an account ends its access at once.
     "people.admin": frozenset({"hq_admin"}),
     # Rules (分级管理办法 注意3): HQ keeps the tier table and settings; a branch asks for its sub-tiers.
@@ -111,6 +113,7 @@ PAGE_CAPABILITY: dict[str, str] = {
     "special_cases": "special.read",
     "complaints": "complaint.read",
     "scorecard": "scorecard.read",
+    "messages": "messages.read",
 }
 
 

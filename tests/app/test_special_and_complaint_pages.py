@@ -249,3 +249,18 @@ def test_the_landing_page_reminds_approvers_and_assignees_of_what_waits_for_them
     assert any("特殊赔案审批" in h.value for h in gm.title)
     other = signed_in_app(db_url, "zj_gm")
     assert not other.warning and not any("投诉" in e.value for e in other.error)
+
+
+def test_my_messages_lists_what_was_sent_to_me_and_marks_it_read(db_url, session, org, actor_for):
+    raise_special(session, actor_for("gd_manager"), make_case(session, org, "gz").id, SpecialRequest(
+        special_type="B", customer_kind="reputation", requested_amount="9000", normal_amount="0", reason="声誉",
+        customer_background="省重点企业"))
+    at = signed_in_app(db_url, "gd_gm", "messages")
+    _ok(at)
+    assert any("您有 1 条未读" in c.value for c in at.caption)
+    table = next(d for d in at.dataframe if d.key == "msg_table")
+    assert list(table.value["类型"]) == ["特殊赔案待审批"] and list(table.value["状态"]) == ["未读"]
+    _button(at, "本页 1 条未读标为已读").click()
+    at.run()
+    _ok(at)
+    assert any("您有 0 条未读" in c.value for c in at.caption)

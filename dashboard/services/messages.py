@@ -1,0 +1,65 @@
+"""A person's own messages (issue 22): everything the outbox addressed to them, unread first, and
+marking them read. Only the recipient marks a message read (row-level security on notification
+lets a person update only their own)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dashboard import clock
+from dashboard.services.actor import Actor
+from dashboard.services.capability import requires
+from dashboard.services.statements import count_then_page
+from db.models import ClaimCase, Notification
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    kind: str
+    body: str
+    case_id: int | None
+    case_no: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+@requires("messages.read")
+def unread_count(session: Session, actor: Actor) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.recipient_person_id == actor.person_id, Notification.read_at.is_(None))) or 0
+
+
+@requires("messages.read")
+def my_messages(session: Session, actor: Actor, *, unread_only: bool = False, limit: int = 50, offset: int = 0,
+                total: int | None = None) -> tuple[int, list[Message]]:
+    """The actor's messages, unread first, newest first within each."""
+    conditions = [Notification.recipient_person_id == actor.person_id]
+    if unread_only:
+        conditions.append(Notification.read_at.is_(None))
+
+    def page():
+        return (select(Notification.id, Notification.kind, Notification.body, Notification.case_id, ClaimCase.case_no,
+                       Notification.created_at, Notification.read_at)
+                .outerjoin(ClaimCase, ClaimCase.id == Notification.case_id).where(*conditions)
+                .order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit).offset(offset))
+
+    total, rows = count_then_page(session, lambda: select(func.count()).select_from(Notification).where(*conditions),
+                                  page, limit=limit, total=total)
+    return total, [Message(*r) for r in rows]
+
+
+@requires("messages.read")
+def mark_read(session: Session, actor: Actor, ids: list[int], *, now: datetime | None = None) -> int:
+    """Mark the actor's own messages among `ids` read (another person's id is ignored); how many."""
+    now = clock.or_now(now)
+    if not ids:
+        return 0
+    done = session.execute(update(Notification).where(
+        Notification.id.in_(ids), Notification.recipient_person_id == actor.person_id, Notification.read_at.is_(None))
+        .values(read_at=now).execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return done
