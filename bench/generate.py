@@ -18,7 +18,10 @@ progress notes, 156 weekly summaries per branch with D6, violations for every cl
 past due, notifications and the case_event history. After the upgrade: red / yellow / blue and
 major cases; ~0.3% of tiered cases raised as special (chains by the default limits) with their
 decisions; complaint / dispute / difficult items on ~1% of cases plus some without a case, at
-every step, with their step history.
+every step, with their step history; what the quality scorecard reads (the amount paid on every
+case marked paid, zero closures and their reopening, forced registrations on ~3%, the first
+estimate as the estimate table has it) and HQ's financial figures for every branch (the last 12
+months, 4 quarters, 2 years), the case table compacted afterwards.
 """
 from __future__ import annotations
 
@@ -815,6 +818,138 @@ def special_and_complaints(engine: Engine, seed: int, cases: int | None = None) 
         conn.execute(text("VACUUM ANALYZE special_case, special_approval, complaint_item, complaint_step"))
 
 
+FORCED_SHARE = 0.03  # of cases registered by force (强迫立案), 1–5 % by branch
+
+
+def scorecard_data(engine: Engine, seed: int) -> None:
+    """What the quality scorecard reads (docs/DOMAIN.md §9; migration 0031), replacing any there:
+    forced registrations on ~3 % of cases (1–5 % by branch); the amount paid on every case marked
+    paid (the estimate held, give or take a branch's habit: 0.78–1.32 of it); zero closures (零结案)
+    on ~10 % of closed motor cases and ~6 % of the rest (a forced registration three times as often),
+    and on a share of the reopened cases (零结案重开, 20–80 % of reopened motor cases by branch), each
+    reopened case counted as reopened; the first estimate and its time as the estimate table has
+    them; and the financial figures HQ enters for every branch: the last 12 months, the last 4
+    quarters and the data's year and the one before (a quarter or year the sum of its months),
+    premium of 200 million to 1.5 billion a year, loss ratios 50–75 % against budgets of 58–65 %, the
+    branches in turn in each band of the loss-ratio scoring. The data's as-of is its latest report
+    time. Runs on a fresh load (after the upgrade) and on an existing database (`--extend`)."""
+    def r(column: str, n: int) -> str:  # bench_r's draw (dropped after the load), inline
+        return f"((hashint8extended(({column})::bigint * 64 + {n}, {int(seed)}) & 2147483647)::float8 / 2147483648.0)"
+
+    steps = Steps(engine)
+    forced = f"{r('c.id', 80)} < {FORCED_SHARE} * (1 + (c.branch_id % 5 - 2) * 0.33)"
+    steps.run("claim_case paid / zero closure / forced", f"""
+        UPDATE claim_case c SET
+            forced_registration = v.forced,
+            zero_closed = v.zero,
+            paid_amount = CASE WHEN c.state NOT IN ('paid', 'closed', 'reopened') THEN NULL WHEN v.zero THEN 0
+                               ELSE round(coalesce(c.current_estimate, 0)
+                                          * (0.78 + 0.3 * {r('c.id', 82)} + 0.24 * ((c.branch_id % 6) / 5.0))::numeric, 2) END,
+            reopen_count = CASE WHEN c.state = 'reopened' THEN greatest(c.reopen_count, 1) ELSE c.reopen_count END
+          FROM (SELECT c.id, {forced} AS forced,
+                       CASE c.state
+                           WHEN 'closed' THEN c.reopen_count = 0 AND {r('c.id', 81)}
+                                < CASE WHEN c.business_line = 'motor' THEN 0.10 ELSE 0.06 END
+                                  * CASE WHEN {forced} THEN 3 ELSE 1 END
+                           WHEN 'reopened' THEN {r('c.id', 81)}
+                                < CASE WHEN c.business_line = 'motor' THEN 0.2 + 0.6 * ((c.branch_id % 5) / 4.0)
+                                       ELSE 0.3 END
+                           ELSE false END AS zero
+                  FROM claim_case c) v
+         WHERE v.id = c.id AND (c.paid_amount, c.zero_closed, c.forced_registration, c.reopen_count)
+               IS DISTINCT FROM (CASE WHEN c.state NOT IN ('paid', 'closed', 'reopened') THEN NULL WHEN v.zero THEN 0
+                                      ELSE round(coalesce(c.current_estimate, 0)
+                                                 * (0.78 + 0.3 * {r('c.id', 82)} + 0.24 * ((c.branch_id % 6) / 5.0))::numeric, 2)
+                                 END, v.zero, v.forced,
+                                 CASE WHEN c.state = 'reopened' THEN greatest(c.reopen_count, 1) ELSE c.reopen_count END)
+    """)
+    steps.run("claim_case first estimate (as the estimate table has it)", """
+        UPDATE claim_case c SET first_estimate = e.amount, first_estimated_at = e.recorded_at
+          FROM (SELECT DISTINCT ON (case_id) case_id, amount, recorded_at FROM estimate
+                 ORDER BY case_id, recorded_at, id) e
+         WHERE e.case_id = c.id
+           AND (c.first_estimate, c.first_estimated_at) IS DISTINCT FROM (e.amount, e.recorded_at)""")
+    # ---- the financial figures: a row per branch and month, then the periods HQ enters -------------
+    steps.run("financial months", f"""
+        CREATE UNLOGGED TABLE bench_fin_month AS
+        SELECT b.id AS branch_id, m.month, m.k, f.*,
+               (b.budget + b.off_budget + ({r('m.k', 97)} - 0.5) * 1.2) / 100 AS ratio, b.budget,
+               b.expense + ({r('m.k', 102)} - 0.5) * 6 AS indirect_expense_pct,
+               least(100, b.anti_fraud + ({r('m.k', 103)} - 0.5) * 10) AS anti_fraud_score,
+               least(100, b.cross_region + ({r('m.k', 104)} - 0.5) * 10) AS cross_region_score,
+               least(100, b.parts + ({r('m.k', 105)} - 0.5) * 6) AS parts_selection_pct
+          FROM (SELECT id, round((58 + 7 * {r('id', 96)})::numeric, 1)::float8 AS budget,
+                       -- the branches in turn: ≥ 2 points better than budget, 0–2 better, 0–5 worse, > 5 worse
+                       (ARRAY[-3.5, -1.0, 2.5, 8.0])[1 + (row_number() OVER (ORDER BY id))::int % 4] AS off_budget,
+                       2e8 + 1.3e9 * {r('id', 90)} AS annual, 0.03 + 0.1 * {r('id', 91)} AS growth,
+                       0.07 + 0.08 * {r('id', 93)} AS ceded, 92 + 26 * {r('id', 98)} AS expense,
+                       55 + 40 * {r('id', 99)} AS anti_fraud, 55 + 40 * {r('id', 100)} AS cross_region,
+                       60 + 35 * {r('id', 101)} AS parts
+                  FROM org_unit WHERE level = 'branch') b
+          CROSS JOIN (SELECT (max(report_time) AT TIME ZONE 'Asia/Shanghai') AS as_of FROM claim_case) a
+          CROSS JOIN LATERAL (
+              SELECT d::date AS month, b.id * 100000 + extract(year FROM d)::int * 12 + extract(month FROM d)::int AS k,
+                     CASE WHEN d = date_trunc('month', a.as_of)
+                          THEN greatest(0.05, extract(epoch FROM a.as_of - d) / extract(epoch FROM interval '1 month'))
+                          ELSE 1 END AS share,
+                     extract(year FROM d) = extract(year FROM a.as_of) AS this_year
+                FROM generate_series(date_trunc('year', a.as_of) - interval '1 year', date_trunc('month', a.as_of),
+                                     interval '1 month') d) m
+          CROSS JOIN LATERAL (
+              SELECT b.annual / 12 * (ARRAY[1.35, 0.8, 1.15, 0.9, 0.92, 1.1, 0.88, 0.9, 1.0, 0.85, 0.95, 1.2])[
+                         extract(month FROM m.month)::int] * CASE WHEN m.this_year THEN 1 + b.growth ELSE 1 END
+                     * (0.96 + 0.08 * {r('m.k', 92)}) * m.share AS premium) p
+          CROSS JOIN LATERAL (
+              SELECT p.premium, p.premium * b.ceded AS ceded, p.premium * (0.004 + 0.016 * {r('m.k', 94)}) AS assumed,
+                     p.premium * (-0.035 + 0.055 * {r('m.k', 95)}) AS unearned_change) f
+    """)
+    steps.run("financial months: claims side", f"""
+        ALTER TABLE bench_fin_month ADD COLUMN incurred float8, ADD COLUMN reserve_change float8,
+            ADD COLUMN reinsurance_paid float8, ADD COLUMN reinsurance_recovered float8, ADD COLUMN subrogation float8,
+            ADD COLUMN paid float8;
+        UPDATE bench_fin_month SET incurred = ratio * (premium - ceded + assumed + unearned_change);
+        UPDATE bench_fin_month m SET
+            reserve_change = incurred * (-0.06 + 0.16 * {r('m.k', 106)}),
+            reinsurance_paid = assumed * (0.4 + 0.3 * {r('m.k', 107)}),
+            reinsurance_recovered = ceded * ratio * (0.85 + 0.2 * {r('m.k', 108)}),
+            subrogation = incurred * (0.008 + 0.017 * {r('m.k', 109)});
+        UPDATE bench_fin_month SET paid = incurred - reserve_change - reinsurance_paid + reinsurance_recovered + subrogation
+    """)
+    money = ("premium", "ceded", "assumed", "unearned_change", "paid", "reserve_change", "reinsurance_paid",
+             "reinsurance_recovered", "subrogation")
+    pct = ("indirect_expense_pct", "anti_fraud_score", "cross_region_score", "parts_selection_pct")
+    steps.run("branch_financials", f"""
+        DELETE FROM branch_financials;
+        INSERT INTO branch_financials (branch_id, period_kind, period_start, {", ".join(money)}, loss_ratio_budget_pct,
+                                       {", ".join(pct)}, entered_by, entered_at, version)
+        SELECT m.branch_id, p.kind, p.start, {", ".join(f"round(sum(m.{c})::numeric, 2)" for c in money)},
+               round(min(m.budget)::numeric, 2), {", ".join(f"round(avg(m.{c})::numeric, 2)" for c in pct)},
+               (SELECT min(person_id) FROM role_assignment WHERE role = 'hq_admin'),
+               least(((p.start + CASE p.kind WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
+                                              ELSE interval '1 year' END)::date + 10 + time '10:00')
+                     AT TIME ZONE 'Asia/Shanghai', max(a.as_of) - interval '1 hour'), 1
+          FROM bench_fin_month m
+          CROSS JOIN (SELECT max(report_time) AS as_of, max(report_time) AT TIME ZONE 'Asia/Shanghai' AS local
+                        FROM claim_case) a
+          CROSS JOIN LATERAL (VALUES ('month', m.month), ('quarter', date_trunc('quarter', m.month)::date),
+                                     ('year', date_trunc('year', m.month)::date)) AS p(kind, start)
+         WHERE p.start > date_trunc(p.kind, a.local)
+                         - CASE p.kind WHEN 'year' THEN interval '2 years' ELSE interval '12 months' END
+         GROUP BY m.branch_id, p.kind, p.start
+    """)
+    steps.run("drop financial months", "DROP TABLE bench_fin_month")
+    # The upgrade to 0031 and the update above rewrote nearly every case: the table and its indexes
+    # would be read at twice or three times their size (1.5 GB instead of 0.6 GB at a million
+    # cases) by every page measured afterwards. Compacted, as a table written by inserts is.
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("VACUUM (FULL, ANALYZE) claim_case"))
+        conn.execute(text("VACUUM ANALYZE branch_financials"))
+        size = conn.execute(text("SELECT pg_size_pretty(pg_total_relation_size('claim_case'))")).scalar_one()
+    _say(f"  {'VACUUM FULL claim_case (' + size + ' with indexes)':<44} {'':>16} {time.perf_counter() - started:8.1f} s")
+
+
 def build_current_weeks(url: str, as_of: datetime) -> None:
     """The last two weeks' summaries built by the real service (full case lists)."""
     from dashboard.services.review.weekly import build_weekly_summaries
@@ -840,9 +975,12 @@ def summary(engine: Engine) -> dict[str, int]:
     tables = ("claim_case", "estimate", "dispatch", "contact_attempt", "upload", "deadline", "violation",
               "review_queue_entry", "opinion", "opinion_point", "point_answer", "point_verdict", "progress_note",
               "weekly_summary", "notification", "case_event", "person", "org_unit", "special_case",
-              "special_approval", "complaint_item", "complaint_step")
+              "special_approval", "complaint_item", "complaint_step", "branch_financials")
     with engine.connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+        counts["zero_closed"] = conn.execute(text("SELECT count(*) FROM claim_case WHERE zero_closed")).scalar_one()
+        counts["forced_registration"] = conn.execute(text(
+            "SELECT count(*) FROM claim_case WHERE forced_registration")).scalar_one()
         counts["tiered"] = conn.execute(text("SELECT count(*) FROM claim_case WHERE tier <> 'T0'")).scalar_one()
         counts["pending"] = conn.execute(text("SELECT count(*) FROM claim_case WHERE state <> 'closed'")).scalar_one()
         counts["pending_tiered"] = conn.execute(text(
@@ -853,7 +991,8 @@ def summary(engine: Engine) -> dict[str, int]:
 
 def extend(name: str, seed: int) -> int:
     """An existing bench database brought up to date without regenerating it: migrated to head,
-    then the special cases and complaints (replacing any there) built from its cases."""
+    then the special cases and complaints (replacing any there) and the scorecard's data built
+    from its cases."""
     from db.schema import upgrade_to_head
 
     if name in PROTECTED:
@@ -864,8 +1003,10 @@ def extend(name: str, seed: int) -> int:
     _say(f"database {name}: upgraded to head, extending")
     engine = create_engine(url)
     special_and_complaints(engine, seed)
+    scorecard_data(engine, seed)
     counts = {t: v for t, v in summary(engine).items()
-              if t in ("special_case", "special_approval", "complaint_item", "complaint_step")}
+              if t in ("special_case", "special_approval", "complaint_item", "complaint_step", "branch_financials",
+                       "zero_closed", "forced_registration")}
     engine.dispose()
     _say("rows: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
     _say(f"done in {time.perf_counter() - started:.0f} s")
@@ -881,7 +1022,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the moment the data ends (default: today 00:00 UTC)")
     parser.add_argument("--extend", action="store_true",
                         help="keep the existing database: upgrade it to head and (re)build only the rows of the "
-                             "steps added since (special cases and complaints)")
+                             "steps added since (special cases and complaints, the scorecard's data)")
     args = parser.parse_args(argv)
     if args.extend:
         return extend(args.db, args.seed)
@@ -912,6 +1053,7 @@ def main(argv: list[str] | None = None) -> int:
     colour_and_major(engine, args.seed)
     _say(f"  {'red / yellow / blue, major cases':<44} {'':>16} {time.perf_counter() - coloured:8.1f} s")
     special_and_complaints(engine, args.seed, args.cases)
+    scorecard_data(engine, args.seed)
     build_current_weeks(url, as_of)
     analyze(engine)
     counts = summary(engine)

@@ -434,6 +434,181 @@ def complaints_naive(conn, actor: Actor, ctx: dict) -> int:
     return len(open_rows)
 
 
+# ---------------------------------------------------------------- quality scorecard (executive)
+SCORECARD_TREND_KEY = "stale_pending_rate"  # the indicator the branch card opens: its trend and its cases
+
+
+def _scorecard_period(kind: str) -> date:
+    from dashboard.rules.scorecard import period_start
+    from dashboard.settings import BUSINESS_TZ
+
+    return period_start(kind, _now().astimezone(BUSINESS_TZ).date())
+
+
+def scorecard_ours(session: Session, actor: Actor) -> int:
+    """As the page opened on the quarter: the ranking, the first branch's card with the stale-pending
+    indicator picked — its trend over 6 quarters, the count of the cases behind it and their first page."""
+    from dashboard.services import reference
+    from dashboard.services.scorecard.card import indicator_trend, scorecards
+    from dashboard.services.scorecard.computed import cases_behind
+
+    start = _scorecard_period("quarter")
+    cards = scorecards(session, actor, "quarter", start)
+    branch = cards[0].branch_id
+    reference.get_setting(session, "scorecard.stale_days")
+    indicator_trend(session, actor, "quarter", start, branch, SCORECARD_TREND_KEY, periods=6)
+    total, _ = cases_behind(session, actor, "quarter", start, branch, SCORECARD_TREND_KEY, limit=0)
+    cases_behind(session, actor, "quarter", start, branch, SCORECARD_TREND_KEY, limit=PAGE_SIZE, offset=0,
+                 total=total)
+    return total
+
+
+def scorecard_year_ours(session: Session, actor: Actor) -> int:
+    """The ranking for the year; the figure: Σ of the branches' totals, in tenths of a point."""
+    from dashboard.services.scorecard.card import scorecards
+
+    cards = scorecards(session, actor, "year", _scorecard_period("year"))
+    return int(round(sum(c.total for c in cards) * 10))
+
+
+def _scorecard_tables(conn) -> dict:
+    import json
+
+    cases = pd.read_sql("SELECT id, branch_id, business_line, report_time, closed_at, current_estimate, paid_amount, "
+                        "first_estimate, first_estimated_at, zero_closed, forced_registration, reopen_count "
+                        "FROM claim_case", conn)
+    money = ["current_estimate", "paid_amount", "first_estimate"]
+    cases[money] = cases[money].astype(float)
+    return dict(
+        cases=cases,
+        fin=pd.read_sql("SELECT * FROM branch_financials", conn),
+        rules=pd.read_sql("SELECT * FROM scorecard_indicator ORDER BY position", conn),
+        branches=pd.read_sql("SELECT id, name FROM org_unit WHERE level = 'branch'", conn),
+        settings={k: json.loads(v) for k, v in conn.execute(text(
+            "SELECT key, value::text FROM rule_setting WHERE key LIKE 'scorecard.%'")).all()},
+    )
+
+
+def _scorecard_window(t: dict, kind: str, start: date) -> dict:
+    from dashboard.rules.scorecard import period_end
+    from dashboard.settings import BUSINESS_TZ
+
+    def moment(day: date) -> pd.Timestamp:
+        return pd.Timestamp(datetime.combine(day, datetime.min.time()), tz=BUSINESS_TZ)
+
+    end = moment(period_end(kind, start))
+    return dict(start=moment(start), end=end, year_start=moment(date(start.year, 1, 1)),
+                stale_before=end - pd.Timedelta(days=int(t["settings"]["scorecard.stale_days"])),
+                small=float(t["settings"]["scorecard.small_claim"]))
+
+
+def _scorecard_masks(c: pd.DataFrame, w: dict) -> dict:
+    closed = c.closed_at.notna()
+    closed_in = closed & (c.closed_at >= w["start"]) & (c.closed_at < w["end"])
+    paid = closed_in & (c.paid_amount > 0)
+    cohort = (c.report_time >= w["year_start"]) & (c.report_time < w["end"])
+    cohort_closed = cohort & closed & (c.closed_at < w["end"])
+    return dict(closed_in=closed_in, paid=paid, motor=c.business_line == "motor", small=paid & (c.paid_amount <= w["small"]),
+                reported_in=(c.report_time >= w["start"]) & (c.report_time < w["end"]),
+                pending_end=(c.report_time < w["end"]) & (~closed | (c.closed_at >= w["end"])),
+                pending_start=(c.report_time < w["start"]) & (~closed | (c.closed_at >= w["start"])),
+                cohort=cohort, cohort_closed=cohort_closed)
+
+
+def _scorecard_values(t: dict, w: dict, branch_ids) -> dict:
+    """The computed indicators per branch, from the whole case table in pandas (computed.py's definitions)."""
+    c = t["cases"]
+    c = c[c.branch_id.isin(branch_ids) & (c.report_time < w["end"])
+          & (c.closed_at.isna() | (c.closed_at >= min(w["start"], w["year_start"])))]
+    k = _scorecard_masks(c, w)
+
+    def ratio(num, den):
+        return None if num is None or pd.isna(num) or not den else num / den * 100
+
+    out = {}
+    for branch, g in c.groupby("branch_id"):
+        m = {name: mask.loc[g.index] for name, mask in k.items()}
+        est, paid = g.current_estimate[m["paid"]], g.paid_amount[m["paid"]]
+        first = m["paid"] & g.first_estimate.notna()
+        big_motor = m["paid"] & m["motor"] & (g.paid_amount > w["small"])
+        transfer = m["small"] & m["motor"] & g.first_estimated_at.notna()
+        zero = m["reported_in"] & m["motor"] & g.zero_closed
+        cohort_paid = g.paid_amount[m["cohort_closed"]].sum()
+        cohort_pending = g.current_estimate[m["cohort"] & ~m["cohort_closed"]].sum()
+        out[branch] = {
+            "reserve_adequacy": ratio(est.sum() if est.notna().any() else None, paid.sum()),
+            "first_estimate_deviation": ratio((g.first_estimate[first] - g.paid_amount[first]).abs().sum()
+                                              if first.any() else None, g.paid_amount[first].sum()),
+            "motor_avg_paid_over_10k": g.paid_amount[big_motor].mean() if big_motor.any() else None,
+            "stale_pending_rate": ratio((m["pending_end"] & (g.report_time < w["stale_before"])).sum(),
+                                        m["pending_end"].sum()),
+            "forced_registration_rate": ratio((m["reported_in"] & g.forced_registration).sum(), m["reported_in"].sum()),
+            "motor_zero_reopen_rate": ratio((zero & (g.reopen_count > 0)).sum(), zero.sum()),
+            "small_cycle_days": (g.closed_at - g.report_time)[m["small"]].dt.total_seconds().mean() / 86400
+            if m["small"].any() else None,
+            "motor_small_transfer_days": (g.closed_at - g.first_estimated_at)[transfer].dt.total_seconds().mean()
+            / 86400 if transfer.any() else None,
+            "handling_rate": ratio(m["closed_in"].sum(), m["pending_start"].sum() + m["reported_in"].sum()),
+            "count_closure_rate": ratio(m["cohort_closed"].sum(), m["cohort"].sum()),
+            "amount_closure_rate": ratio(cohort_paid, cohort_paid + cohort_pending) if m["cohort"].any() else None,
+        }
+    return out
+
+
+def _scorecard_cards(t: dict, kind: str, start: date) -> list[tuple[float, str, int]]:
+    """(total, branch, id) for every branch, best first, scored by rules/scorecard."""
+    from decimal import Decimal
+
+    from dashboard.rules.scorecard import IndicatorRule, loss_ratio_pct, points, score_pct
+    from dashboard.services.scorecard.card import ENTERED_VALUE
+    from db.models import FINANCIAL_MONEY
+
+    def dec(v):
+        return None if v is None or pd.isna(v) else Decimal(str(v))
+
+    rules = [IndicatorRule(r.key, r.group_key, dec(r.weight_pct), r.source, r.scoring, dec(r.full_value),
+                           dec(r.zero_value), dec(r.target), r.unit) for r in t["rules"].itertuples()]
+    values = _scorecard_values(t, _scorecard_window(t, kind, start), list(t["branches"].id))
+    fin = t["fin"][(t["fin"].period_kind == kind) & (t["fin"].period_start == start)].set_index("branch_id")
+    cards = []
+    for b in t["branches"].itertuples():
+        row = fin.loc[b.id] if b.id in fin.index else None
+        total = Decimal(0)
+        for rule in rules:
+            budget = None
+            if rule.key == "loss_ratio":
+                figures = None if row is None else {n: dec(row[n]) for n in FINANCIAL_MONEY}
+                value = None if figures is None or None in figures.values() else loss_ratio_pct(**figures)
+                budget = None if row is None else dec(row["loss_ratio_budget_pct"])
+            elif rule.source == "entered":
+                value = None if row is None else dec(row[ENTERED_VALUE[rule.key]])
+            else:
+                value = dec(values.get(b.id, {}).get(rule.key))
+            total += points(rule, score_pct(rule, value, budget_pct=budget))
+        cards.append((total, b.name, b.id))
+    return sorted(cards, key=lambda c: (-c[0], c[1]))
+
+
+def scorecard_naive(conn, actor: Actor, ctx: dict) -> int:
+    from dashboard.rules.scorecard import previous_periods
+
+    t = _scorecard_tables(conn)
+    start = _scorecard_period("quarter")
+    branch = _scorecard_cards(t, "quarter", start)[0][2]
+    for period in previous_periods("quarter", start, 6):  # the trend: the branch's value each quarter
+        _scorecard_values(t, _scorecard_window(t, "quarter", period), [branch])
+    w = _scorecard_window(t, "quarter", start)
+    c = t["cases"][t["cases"].branch_id == branch]
+    stale = c[_scorecard_masks(c, w)["pending_end"] & (c.report_time < w["stale_before"])]
+    (w["end"] - stale.report_time).sort_values(ascending=False).head(PAGE_SIZE)
+    return len(stale)
+
+
+def scorecard_year_naive(conn, actor: Actor, ctx: dict) -> int:
+    cards = _scorecard_cards(_scorecard_tables(conn), "year", _scorecard_period("year"))
+    return int(round(sum(total for total, _, _ in cards) * 10))
+
+
 # ---------------------------------------------------------------- case detail
 def detail_ours(session: Session, actor: Actor, case_id: int) -> int:
     from dashboard.services.cases.detail import case_detail
@@ -507,6 +682,9 @@ def page_benches(session: Session) -> tuple[list[PageBench], dict]:
                   special_ours, special_naive),
         PageBench("complaints", "投诉纠纷疑难 register, one item, visits overdue, analysis (HQ reviewer)", "reviewer",
                   complaints_ours, complaints_naive),
+        PageBench("scorecard", "理赔质量考核 quarter: ranking, first branch's stale-pending trend (6) and cases",
+                  "executive", scorecard_ours, scorecard_naive),
+        PageBench("scorecard_year", "理赔质量考核 year: ranking", "executive", scorecard_year_ours, scorecard_year_naive),
         PageBench("case_detail", f"案件详情 case detail (case {case_id})", "executive",
                   lambda s, a: detail_ours(s, a, case_id), detail_naive),
     ], {"case_id": case_id}

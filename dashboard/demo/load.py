@@ -4,7 +4,9 @@
 
 Deterministic for a seed (times are relative to now, so deadlines are open or overdue as a
 person opening the dashboard today expects). Estimates go through the real dispatch service,
-so tiers, dispatches, copies, notifications and deadline clocks are what production makes.
+so tiers, dispatches, copies, notifications and deadline clocks are what production makes. A case
+marked paid carries the amount paid, one closed without payment is a zero closure, some were forced
+registrations (the scorecard's facts, each case on its own stream: dashboard/demo/scorecard.py).
 Feature areas add their rows through `dashboard/demo/<area>.py: populate(session, org, rng, now)`.
 """
 from __future__ import annotations
@@ -151,7 +153,7 @@ def _advance(session: Session, case: ClaimCase, rng: random.Random, now: datetim
     """Move older cases along the life cycle, writing each transition to the history: the amount
     paid when marked paid, a zero closure (零结案) when closed without one (dashboard/demo/scorecard)."""
     age_days = (now - case.report_time).total_seconds() / 86400
-    if age_days < 1:
+    if age_days < 0.25:
         return
     gaps, reopen_draw = None, None
     if age_days >= 2:  # the case's draws on the demo's stream, as they always were

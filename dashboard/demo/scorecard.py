@@ -45,7 +45,7 @@ class Habits:
     """How a branch handles its claims (shares are of the cases they apply to)."""
 
     forced: float  # registrations forced by the customer
-    withdrawn: float  # small motor claims withdrawn within days (a zero closure)
+    withdrawn: float  # small motor claims withdrawn within days, the no-claim discount kept (a zero closure)
     refused: float  # claims closed without payment after the investigation (a zero closure)
     zero_reopen: float  # zero closures of motor claims the customer has reopened
     fast: float  # small claims paid the fast way
@@ -56,16 +56,16 @@ class Habits:
 
 
 HABITS = {
-    "gd": Habits(forced=0.015, withdrawn=0.06, refused=0.04, zero_reopen=0.03, fast=0.85, speed=0.7,
+    "gd": Habits(forced=0.015, withdrawn=0.1, refused=0.04, zero_reopen=0.03, fast=0.85, speed=0.7,
                  paid_mean=0.97, paid_spread=0.05, stale=4),
-    "zj": Habits(forced=0.025, withdrawn=0.08, refused=0.05, zero_reopen=0.08, fast=0.75, speed=1.0,
+    "zj": Habits(forced=0.025, withdrawn=0.12, refused=0.05, zero_reopen=0.08, fast=0.75, speed=0.9,
                  paid_mean=0.91, paid_spread=0.08, stale=10),
-    "js": Habits(forced=0.04, withdrawn=0.09, refused=0.06, zero_reopen=0.14, fast=0.6, speed=1.2,
+    "js": Habits(forced=0.04, withdrawn=0.14, refused=0.06, zero_reopen=0.14, fast=0.65, speed=1.0,
                  paid_mean=1.05, paid_spread=0.10, stale=20),
-    "sc": Habits(forced=0.05, withdrawn=0.1, refused=0.07, zero_reopen=0.22, fast=0.45, speed=1.6,
+    "sc": Habits(forced=0.05, withdrawn=0.15, refused=0.07, zero_reopen=0.22, fast=0.6, speed=1.1,
                  paid_mean=0.85, paid_spread=0.14, stale=36),
 }
-_USUAL = Habits(forced=0.03, withdrawn=0.06, refused=0.05, zero_reopen=0.1, fast=0.7, speed=1.0, paid_mean=0.95,
+_USUAL = Habits(forced=0.03, withdrawn=0.12, refused=0.05, zero_reopen=0.1, fast=0.7, speed=1.0, paid_mean=0.95,
                 paid_spread=0.08, stale=10)
 
 
@@ -113,7 +113,7 @@ def settlement(facts: random.Random, case: ClaimCase, habits: Habits, gaps: list
     started = case.first_estimated_at or case.report_time
     moves: list[tuple[str, datetime]] = []
     if withdrawn:
-        at = started + timedelta(days=facts.uniform(0.3, 3.5))
+        at = started + timedelta(days=facts.uniform(0.05, 1.5))
         if at < latest:
             moves.append(("closed", at))
     elif fast:

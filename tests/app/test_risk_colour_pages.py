@@ -3,6 +3,9 @@ recolouring the case, the badge and the colour filter on the dispatch board, the
 the overdue tracker, the admin's thresholds tab; major cases on their page."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from dashboard import clock
 from dashboard.services.cases.intake import register_case
 from sqlalchemy import select
 
@@ -122,6 +125,11 @@ def test_the_intake_form_takes_the_facts_and_says_the_colour(db_url, session, or
 
     at = signed_in_app(db_url, "gz_surveyor1", "intake")
     fill_case(at, org, "APP-RED-01")
+    # Yesterday in daylight, whatever the hour the suite runs at (the form's default is now, which
+    # at night adds the night-accident criterion).
+    day = (clock.business_now() - timedelta(days=1)).strftime("%Y-%m-%d")
+    at.text_input(key="in_accident_time").input(f"{day} 10:00")
+    at.text_input(key="in_report_time").input(f"{day} 11:00")
     at.text_input(key="in_vehicle_damage").input("62000")
     at.selectbox(key="in_handling").set_value("private")
     at.multiselect(key="in_doubts").set_value(["marks_mismatch"])

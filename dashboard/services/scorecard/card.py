@@ -175,7 +175,9 @@ def scorecards(session: Session, actor: Actor, kind: str, start: date) -> list[B
     rules = indicator_rules(session, actor)
     branches = reference.branch_choices(session, actor)
     ids = [b.id for b in branches]
-    computed = computed_values(session, actor, kind, start, ids)
+    # A national reader asks for every branch: no id list, so the planner sees one aggregate over the
+    # period instead of an IN list it misjudges (measured: 3 s at 1,000,000 cases after ANALYZE).
+    computed = computed_values(session, actor, kind, start, None if actor.is_national else ids)
     entered = {row.branch_id: row for row in session.scalars(select(BranchFinancials).where(
         BranchFinancials.period_kind == kind, BranchFinancials.period_start == start,
         BranchFinancials.branch_id.in_(ids or [0])))}

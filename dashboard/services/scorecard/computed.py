@@ -10,7 +10,8 @@ the period [start, end) in Asia/Shanghai; "small" is the `scorecard.small_claim`
 - motor_avg_paid_over_10k 万元以上车险赔案案均赔款 = average paid, motor cases closed in the period paid
   above small.
 - stale_pending_rate 未决滞案率 = cases pending at the period's end reported more than
-  `scorecard.stale_days` (180) days before it / all cases pending at its end × 100.
+  `scorecard.stale_days` (180) days before it (before now, for a period still running) / all cases
+  pending at its end × 100.
 - forced_registration_rate 强迫立案率 = forced registrations / cases reported in the period × 100.
 - motor_zero_reopen_rate 车险零结案重开率 = motor cases reported in the period closed without payment and
   later reopened / those closed without payment × 100.
@@ -33,6 +34,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from dashboard import clock
 from dashboard.rules.scorecard import HUNDRED, period_end
 from dashboard.services import reference
 from dashboard.services.actor import Actor, unit_scope
@@ -64,8 +66,11 @@ class Window:
     def of(cls, session: Session, kind: str, start: date) -> Window:
         end = period_end(kind, start)
         stale_days = int(reference.get_setting(session, "scorecard.stale_days"))
+        # A period still running is judged as of now: counting back from its end in the future
+        # would call a case stale months before it is.
+        as_of = min(_moment(end), clock.now())
         return cls(_moment(start), _moment(end), _moment(date(start.year, 1, 1)),
-                   _moment(end) - timedelta(days=stale_days),
+                   as_of - timedelta(days=stale_days),
                    Decimal(str(reference.get_setting(session, "scorecard.small_claim"))))
 
 
