@@ -296,6 +296,41 @@ def major_naive(conn, actor: Actor, ctx: dict) -> int:
     return len(major)
 
 
+# ---------------------------------------------------------------- 我的消息 and 违规申诉 (issue 22)
+def messages_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.messages import my_messages, unread_count
+
+    unread_count(session, actor)
+    total, _ = my_messages(session, actor, limit=0)
+    my_messages(session, actor, limit=PAGE_SIZE, total=total)
+    return total
+
+
+def messages_naive(conn, actor: Actor, ctx: dict) -> int:
+    n = pd.read_sql("SELECT id, recipient_person_id, read_at FROM notification", conn)
+    mine = n[n.recipient_person_id == actor.person_id]
+    mine.assign(unread=mine.read_at.isna()).sort_values(["unread", "id"], ascending=False).head(PAGE_SIZE)
+    return len(mine)
+
+
+def appeals_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.clocks.appeals import exempted_count, my_violations, pending_appeals
+
+    my_violations(session, actor, limit=PAGE_SIZE)
+    total, _ = pending_appeals(session, actor, limit=PAGE_SIZE)
+    exempted_count(session, actor)
+    return total
+
+
+def appeals_naive(conn, actor: Actor, ctx: dict) -> int:
+    v = pd.read_sql("SELECT id, person_id, found_at FROM violation", conn)
+    a = pd.read_sql("SELECT id, violation_id, status, filed_at FROM violation_appeal", conn)
+    v[v.person_id == actor.person_id].sort_values("found_at", ascending=False).head(PAGE_SIZE)
+    pending = a[a.status == "pending"].sort_values("filed_at").head(PAGE_SIZE)
+    int((a.status == "accepted").sum())
+    return len(pending)
+
+
 # ---------------------------------------------------------------- exec supervision (key branches)
 def supervision_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.review.queue import queue_branch_choices
@@ -676,6 +711,10 @@ def page_benches(session: Session) -> tuple[list[PageBench], dict]:
                   overview_list_ours, overview_list_naive),
         PageBench("major_cases", "重大案件 major cases (HQ reviewer)", "reviewer", major_ours, major_naive),
         PageBench("people", "人员与账号 people and accounts (HQ admin)", "admin", people_ours, people_naive),
+        PageBench("messages", "我的消息 own messages, unread first (HQ reviewer)", "reviewer", messages_ours,
+                  messages_naive),
+        PageBench("appeals", "违规申诉 own violations, appeals to decide, exempted (HQ admin)", "admin", appeals_ours,
+                  appeals_naive),
         PageBench("special_cases", "特殊赔案 special cases (branch GM: list, waiting for me, one request, report)",
                   branch_gm, special_ours, special_naive),
         PageBench("special_cases_hq", "特殊赔案 special cases (HQ reviewer: list, one request, report)", "reviewer",

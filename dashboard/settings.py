@@ -99,10 +99,27 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     "deadline.D6.time": "17:00",
     "deadline.D7.hours": 48,  # progress reply to a supervision opinion
     "deadline.due_soon_hours": 24,  # amber on lists
+    # How a clock counts (issue 22; docs/DOMAIN.md §4): "calendar" hours, or "working" time on the
+    # working calendar. D1–D3 are always calendar hours (the source's 24 h / 72 h).
+    "deadline.D4.mode": "working",  # end of the next *working* day
+    "deadline.D5.mode": "calendar",
+    "deadline.D7.mode": "calendar",
+    # A Friday cut-off on a holiday moves to the last working day before it ("previous") or stays ("none").
+    "deadline.D6.holiday_shift": "previous",
     # Early warnings (issue 22): a clock warns its responsible person when this share of its time
     # has gone, once per threshold (the breach is the violation's own message).
     "deadline.warn_first_pct": 50,
     "deadline.warn_second_pct": 80,
+    # Delivery (issue 22): messages leave in working hours (working days of the calendar, from-until,
+    # Asia/Shanghai); outside them they wait and go as one digest per person. A breach of a tiered
+    # case estimated at or above the urgent amount goes at any hour. A failed delivery is retried
+    # after retry_base_minutes × 2^(attempts − 1), up to max_attempts, then waits for HQ on the
+    # delivery page (never dropped).
+    "notify.work_from": "08:30",
+    "notify.work_until": "18:00",
+    "notify.urgent_amount": 1_000_000,
+    "notify.retry_base_minutes": 1,
+    "notify.max_attempts": 6,
     "overview.dispatch_within_hours": 1,  # share of cases dispatched within 1 h of the estimate
     "session.idle_minutes": 30,
     # A branch's highest claim authority (docs/DOMAIN.md §3: 500,000 is the top of the branch's own

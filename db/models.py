@@ -65,6 +65,13 @@ class Person(Base):
     # Who disabled or restored the account last, and when (migration 0028): a stale change names them.
     status_changed_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the person's messages leave the system (migration 0033): the outbox page only, e-mail
+    # (SMTP) or the group robot's webhook.
+    notify_channel: Mapped[str] = mapped_column(String(16), server_default="outbox")
+    email: Mapped[str | None] = mapped_column(String(254))
+    __table_args__ = (
+        CheckConstraint(_in("notify_channel", ("outbox", "email", "webhook")), name="ck_person_notify_channel"),
+    )
 
 
 class RoleAssignment(Base):
@@ -486,6 +493,55 @@ class Violation(Base):
     )
 
 
+class ViolationAppeal(Base):
+    """A charged person's appeal (申诉) of one violation and HQ's decision (migration 0033). The
+    violation stays as recorded; an accepted appeal is what makes it exempt."""
+
+    __tablename__ = "violation_appeal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10), server_default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __table_args__ = (
+        CheckConstraint(_in("status", ("pending", "accepted", "rejected")), name="ck_violation_appeal_status"),
+        CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="ck_violation_appeal_decided"),
+        CheckConstraint("decided_by IS NULL OR decided_by <> person_id", name="ck_violation_appeal_not_own"),
+        Index("ix_violation_appeal_accepted", "violation_id", postgresql_where=text("status = 'accepted'")),
+        Index("ix_violation_appeal_pending", "filed_at", postgresql_where=text("status = 'pending'")),
+    )
+
+
+class WorkCalendarDay(Base):
+    """A day that breaks the Monday–Friday rule: a public holiday or a make-up working day (调休)."""
+
+    __tablename__ = "work_calendar_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8))
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint(_in("source", ("seed", "admin")), name="ck_work_calendar_day_source"),)
+
+
+class WorkCalendarYear(Base):
+    """A year whose calendar is known (seeded from chinese-calendar, or confirmed by HQ admin)."""
+
+    __tablename__ = "work_calendar_year"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(8))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint(_in("source", ("seed", "admin")), name="ck_work_calendar_year_source"),)
+
+
 class ReviewQueueEntry(Base):
     """A tiered case placed on the HQ daily review queue (第四章 一.1)."""
 
@@ -614,8 +670,17 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # read on 我的消息
+    # Quiet hours and delivery (migration 0033): held outside working hours, then folded into one
+    # digest (digest_id); an urgent breach is delivered at any hour; retries back off.
+    urgent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    digest_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("notification.id"))
     __table_args__ = (
-        CheckConstraint(_in("state", ("queued", "sent", "failed")), name="ck_notification_state"),
+        CheckConstraint(_in("state", ("queued", "held", "digested", "sent", "failed")), name="ck_notification_state"),
+        Index("ix_notification_held", "recipient_person_id", "id", postgresql_where=text("state = 'held'")),
+        Index("ix_notification_troubled", "id",
+              postgresql_where=text("last_error IS NOT NULL AND state IN ('queued', 'failed')")),
         Index("ix_notification_queued", "id", postgresql_where=text("state = 'queued'")),
         Index("ix_notification_recipient_unread", "recipient_person_id", text("id DESC"),
               postgresql_where=text("read_at IS NULL")),

@@ -20,6 +20,7 @@ from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, plain
 from dashboard.ui.forms import error_text, run_write, set_outcome, show_outcome
 from dashboard.ui.session import require_page
+from dashboard.ui.calendar_admin import render_calendar
 from dashboard.ui.settings_form import render_settings_form
 from dashboard.ui.risk_admin import render_risk_rules
 from dashboard.ui.tables import download_buttons
@@ -53,7 +54,8 @@ with db_session() as session:
     request_branches = dict(branches_for_requests(session, actor))
 active = next((v for v in national if v.status == "active"), None)
 
-tab_names = ([t("admin.tab.national"), t("admin.tab.requests")] + ([t("admin.tab.deadlines")] if is_admin else [])
+tab_names = ([t("admin.tab.national"), t("admin.tab.requests")]
+             + ([t("admin.tab.deadlines"), t("admin.tab.calendar")] if is_admin else [])
              + [t("admin.tab.risk")])
 # Stateful tabs: a save's rerun stays on the tab the admin was on.
 tabs = st.tabs(tab_names, key="admin_tab", on_change="rerun")
@@ -162,6 +164,8 @@ with tabs[1]:
 if is_admin:
     with tabs[2]:
         render_settings_form(actor)
+    with tabs[3]:
+        render_calendar(actor)
 
 with tabs[-1]:
     render_risk_rules(actor)

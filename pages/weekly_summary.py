@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.review.weekly import (
-    pending_tiered_now, refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries,
+    cutoff_moved, pending_tiered_now, refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries,
     weekly_summary_content,
 )
 from dashboard.ui.db import db_session
@@ -85,6 +85,12 @@ totals = content["totals"]
 st.subheader(plain(labels[summary_id]))  # the branch's name as written (issue 18)
 st.caption(t("review.wk.due", due=local_time(row.due_at), left=left_text(row.due_at, now)
              if row.submitted_at is None else t(f"review.wk.status.{row.status(now)}")))
+with db_session() as session:
+    moved = cutoff_moved(session, actor, row.due_at)
+if moved is not None:
+    st.info(t("review.wk.cutoff_moved", day=moved.configured_day.strftime("%m-%d"),
+              holiday=t("review.wk.holiday_named", name=moved.holiday) if moved.holiday else t("review.wk.holiday"),
+              due=local_time(row.due_at)))
 st.caption(t("review.wk.as_of", at=local_time(datetime.fromisoformat(content["as_of"]))))
 st.markdown(t("review.wk.totals", cases=totals["cases"], amount=wan(Decimal(totals["estimate"])),
               points=totals["open_points"], overdue=totals["overdue_deadlines"]))

@@ -36,7 +36,7 @@ from db.models import ClaimCase, Person
 # Feature areas that add demo rows, in the order they run (each optional until it exists).
 POPULATE_MODULES = ("dashboard.demo.intake", "dashboard.demo.deadlines", "dashboard.demo.review",
                     "dashboard.demo.major", "dashboard.demo.special", "dashboard.demo.complaints",
-                    "dashboard.demo.scorecard")
+                    "dashboard.demo.scorecard", "dashboard.demo.appeals")
 
 _STREETS = ("人民路", "解放路", "中山路", "建设大道", "滨江路", "长江路", "环城北路", "天府大道", "科技园路",
             "东风路", "学府路", "工业大道", "新华街", "迎宾大道", "高新区创业路")

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import text, func, select
 from sqlalchemy.orm import Session
 
-from dashboard.rules.deadlines import supervision_subject, weekly_due
+from dashboard.rules.deadlines import supervision_subject, week_start_for, weekly_due
 from dashboard.services.actor import Actor, load_actor
 from dashboard.services.errors import UserError
 from dashboard.services.review.opinions import answer_points, decide_point, post_review_opinion
@@ -194,8 +194,9 @@ def _weekly(session: Session, org: DemoOrg, rng: random.Random, now: datetime, a
         late = []
         # The first run also snapshots the week before: its trackers sent theirs too.
         dues = [cutoff, cutoff - timedelta(days=7)] if k == weeks else [cutoff]
-        summaries = session.scalars(select(WeeklySummary).where(WeeklySummary.due_at.in_(dues))
-                                   .order_by(WeeklySummary.due_at, WeeklySummary.branch_id)).all()
+        # By week, not by cut-off: a cut-off on a holiday moved to the working day before it.
+        summaries = session.scalars(select(WeeklySummary).where(WeeklySummary.week_start.in_(
+            [week_start_for(d) for d in dues])).order_by(WeeklySummary.due_at, WeeklySummary.branch_id)).all()
         for summary in summaries:
             if trackers.get(summary.branch_id) is None:
                 continue

@@ -216,6 +216,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.wk.status.late": ("逾期上报", "Submitted late"),
     "review.wk.status.open": ("待上报", "To submit"),
     "review.wk.status.missing": ("未上报（已超时）", "Not submitted (overdue)"),
+    "review.wk.cutoff_moved": ("本周原定 {day} 截止，因该日为{holiday}，按设置提前至节前最后一个工作日：{due}。",
+                               "This week's cut-off ({day}) is a {holiday}: it moved to the last working day "
+                               "before it, {due}."),
+    "review.wk.holiday": ("法定节假日", "public holiday"),
+    "review.wk.holiday_named": ("法定节假日（{name}）", "public holiday ({name})"),
     "review.wk.due": ("上报时限：{due}（{left}）", "Due {due} ({left})"),
     "review.wk.totals": ("未决分级案件 {cases} 件，估损合计 {amount}，未结要点 {points} 条，超时时效 {overdue} 项",
                          "{cases} pending tiered cases, estimates {amount}, {points} open points, {overdue} overdue deadlines"),

@@ -14,6 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Float, and_, case, cast, extract, func, literal, or_
 
+from dashboard.rules.work_calendar import (
+    LONGEST_SEARCH_DAYS, MONDAY_TO_FRIDAY, WorkCalendar, add_working_time, end_of_working_day,
+)
 from dashboard.settings import BUSINESS_TZ
 
 HOURLY_KINDS = ("D1", "D2", "D3", "D5", "D7")
@@ -37,19 +40,59 @@ def end_of_next_day(started_at: datetime, offset_days: int = 1) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
 
 
-def weekly_due(moment: datetime, weekday: int = 4, at: str = "17:00") -> datetime:
+def _week_cutoff(monday: date, weekday: int, at: time, calendar: WorkCalendar, shift: bool) -> datetime | None:
+    """The cut-off of the week starting `monday`: its `weekday` at `at`; with `shift`, when that day
+    is not a working day, the last working day of the same week before it; None when the week has
+    no working day before it (a Spring Festival week: the next week's summary covers it)."""
+    day = monday + timedelta(days=weekday)
+    if shift:
+        while not calendar.is_working_day(day):
+            day -= timedelta(days=1)
+            if day < monday:
+                return None
+    return datetime.combine(day, at, tzinfo=BUSINESS_TZ)
+
+
+def _hhmm(at: str) -> time:
+    hour, minute = (int(part) for part in at.split(":"))
+    return time(hour, minute)
+
+
+def weekly_due(moment: datetime, weekday: int = 4, at: str = "17:00", calendar: WorkCalendar = MONDAY_TO_FRIDAY,
+               shift: bool = False) -> datetime:
     """D6: the first weekly cut-off (Friday 17:00 by default) at or after `moment`.
 
-    A moment exactly at the cut-off belongs to that week; a Friday 17:01 belongs to next week.
+    A moment exactly at the cut-off belongs to that week; a Friday 17:01 belongs to next week. With
+    `shift` (the default setting), a cut-off on a holiday moves to the last working day before it
+    in the same week, at the same time (docs/DOMAIN.md §4).
     """
     local = _require_aware(moment).astimezone(BUSINESS_TZ)
-    hour, minute = (int(part) for part in at.split(":"))
-    days_ahead = (weekday - local.weekday()) % 7
-    candidate = datetime.combine(local.date() + timedelta(days=days_ahead), time(hour, minute),
-                                 tzinfo=BUSINESS_TZ)
-    if candidate < local:
-        candidate += timedelta(days=7)
-    return candidate
+    monday = local.date() - timedelta(days=local.weekday())
+    for week in range(LONGEST_SEARCH_DAYS // 7):
+        cutoff = _week_cutoff(monday + timedelta(days=7 * week), weekday, _hhmm(at), calendar, shift)
+        if cutoff is not None and cutoff >= local:
+            return cutoff
+    raise ValueError(f"no weekly cut-off within {LONGEST_SEARCH_DAYS} days of {moment}")
+
+
+def previous_weekly_due(due: datetime, weekday: int = 4, at: str = "17:00",
+                        calendar: WorkCalendar = MONDAY_TO_FRIDAY, shift: bool = False) -> datetime:
+    """The last cut-off before the week of `due` (a week without one is passed over)."""
+    local = _require_aware(due).astimezone(BUSINESS_TZ)
+    monday = local.date() - timedelta(days=local.weekday())
+    for week in range(1, LONGEST_SEARCH_DAYS // 7):
+        cutoff = _week_cutoff(monday - timedelta(days=7 * week), weekday, _hhmm(at), calendar, shift)
+        if cutoff is not None:
+            return cutoff
+    raise ValueError(f"no weekly cut-off within {LONGEST_SEARCH_DAYS} days before {due}")
+
+
+def shifted_from(due: datetime, weekday: int = 4) -> date | None:
+    """The configured cut-off day a shifted cut-off was moved from (None when it was not moved)."""
+    local = due.astimezone(BUSINESS_TZ).date()
+    if local.weekday() == weekday:
+        return None
+    return local + timedelta(days=weekday - local.weekday())
 
 
 def week_start_for(due: datetime) -> date:
@@ -58,14 +101,35 @@ def week_start_for(due: datetime) -> date:
     return local.date() - timedelta(days=local.weekday())
 
 
-def compute_due(kind: str, started_at: datetime, settings: Mapping[str, Any]) -> datetime:
-    """Due time of deadline `kind` started by an event at `started_at`, from rule settings."""
+# How each clock counts its time (docs/DOMAIN.md §4): D1–D3 are the source's calendar hours; D4 is
+# "end of the next day", read as working days by default; D5 and D7 may count working time.
+TIME_MODES = ("calendar", "working")
+MODE_KINDS = ("D4", "D5", "D7")
+
+
+def weekly_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """weekly_due's arguments from the rule settings (besides the calendar)."""
+    return {"weekday": int(settings["deadline.D6.weekday"]), "at": str(settings["deadline.D6.time"]),
+            "shift": str(settings.get("deadline.D6.holiday_shift", "previous")) == "previous"}
+
+
+def compute_due(kind: str, started_at: datetime, settings: Mapping[str, Any],
+                calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> datetime:
+    """Due time of deadline `kind` started by an event at `started_at`, from rule settings and the
+    working calendar."""
+    mode = str(settings.get(f"deadline.{kind}.mode", "calendar"))
     if kind in HOURLY_KINDS:
-        return due_after_hours(started_at, settings[f"deadline.{kind}.hours"])
+        hours = settings[f"deadline.{kind}.hours"]
+        if kind in MODE_KINDS and mode == "working":
+            return add_working_time(_require_aware(started_at), hours, calendar)
+        return due_after_hours(started_at, hours)
     if kind == "D4":
-        return end_of_next_day(started_at, int(settings["deadline.D4.day_end_offset_days"]))
+        offset = int(settings["deadline.D4.day_end_offset_days"])
+        if mode == "working":
+            return end_of_working_day(_require_aware(started_at), offset, calendar)
+        return end_of_next_day(started_at, offset)
     if kind == "D6":
-        return weekly_due(started_at, int(settings["deadline.D6.weekday"]), str(settings["deadline.D6.time"]))
+        return weekly_due(started_at, calendar=calendar, **weekly_settings(settings))
     raise ValueError(f"unknown deadline kind {kind!r}")
 
 

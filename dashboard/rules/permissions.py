@@ -93,6 +93,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "rules.admin": frozenset({"hq_admin"}),
     "rules.request": frozenset({"hq_admin", "branch_manager"}),
     "settings.edit": frozenset({"hq_admin"}),
+    # The working calendar (issue 22): HQ admin enters the holidays and 调休 of the years the
+    # chinese-calendar package does not cover yet.
+    "calendar.edit": frozenset({"hq_admin"}),
+    # Violation appeals (申诉): anyone charged appeals their own; HQ admin decides (the approver).
+    "violation.appeal": EVERYONE,
+    "violation.decide": frozenset({"hq_admin"}),
+    # Delivery (issue 22): each person picks their channel; HQ admin watches failed deliveries.
+    "notify.preferences": EVERYONE,
+    "delivery.admin": frozenset({"hq_admin"}),
 }
 
 # The capability that opens each page (its key is its URL path).
@@ -114,6 +123,7 @@ PAGE_CAPABILITY: dict[str, str] = {
     "complaints": "complaint.read",
     "scorecard": "scorecard.read",
     "messages": "messages.read",
+    "appeals": "violation.appeal",
 }
 
 

@@ -28,6 +28,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "pages/home.py", "page.home", ":material/home:", "nav.section.work"),
     PageSpec("messages", "pages/messages.py", "page.messages", ":material/mail:", "nav.section.work"),
+    PageSpec("appeals", "pages/appeals.py", "page.appeals", ":material/gavel:", "nav.section.work"),
     PageSpec("case_detail", "pages/case_detail.py", "page.case_detail", ":material/description:", "nav.section.work"),
     PageSpec("intake", "pages/intake.py", "page.intake", ":material/note_add:", "nav.section.work"),
     PageSpec("dispatch_board", "pages/dispatch_board.py", "page.dispatch_board", ":material/support_agent:",

@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
 from dashboard.services.admin.rule_settings import (
-    EDITABLE_SETTINGS, SettingView, editable_settings, range_params, update_rule_settings,
+    CHOICES, EDITABLE_SETTINGS, SettingView, editable_settings, range_params, update_rule_settings,
 )
 from dashboard.services.stale import shown_time
 from dashboard.ui.db import db_session
@@ -41,6 +41,8 @@ def value_text(value: object) -> str:
 
 
 def range_text(key: str) -> str:
+    if EDITABLE_SETTINGS[key].kind in CHOICES:
+        return t(f"admin.settings.range.{EDITABLE_SETTINGS[key].kind}")
     return t(f"admin.settings.range.{EDITABLE_SETTINGS[key].kind}", **range_params(key))
 
 
@@ -69,7 +71,12 @@ def render_settings_form(actor: Actor) -> None:
     with st.form("admin_settings"):
         for key in EDITABLE_SETTINGS:
             left, right = st.columns([3, 2], vertical_alignment="bottom")
-            left.text_input(t(f"admin.setting.{key}"), key=field_key(key))
+            kind = EDITABLE_SETTINGS[key].kind
+            if kind in CHOICES:
+                left.selectbox(t(f"admin.setting.{key}"), CHOICES[kind], key=field_key(key),
+                               format_func=lambda v, kind=kind: t(f"admin.choice.{kind}.{v}"))
+            else:
+                left.text_input(t(f"admin.setting.{key}"), key=field_key(key))
             right.caption(_beside(key, views[key]))
         st.form_submit_button(t("admin.settings.submit"), type="primary", on_click=_save,
                               args=(actor, dict(base)))

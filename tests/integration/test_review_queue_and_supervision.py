@@ -38,8 +38,9 @@ def test_queue_job_is_idempotent_and_starts_d4_at_tiered_at(session, org, actor_
     assert first.queue_date == run_at.astimezone(BUSINESS_TZ).date()
     d4a = _d4(session, a.id)
     assert d4a.started_at == T0
-    # D4: the end of the day after the case became tiered (Asia/Shanghai).
-    assert d4a.due_at == datetime(2026, 11, 22, 0, 0, tzinfo=BUSINESS_TZ)
+    # D4: the end of the next working day after the case became tiered (Asia/Shanghai): tiered on
+    # Friday 20 Nov, so the end of Monday 23 Nov (deadline.D4.mode = working, issue 22).
+    assert d4a.due_at == datetime(2026, 11, 24, 0, 0, tzinfo=BUSINESS_TZ)
     # Charged to the HQ reviewer with the fewest open initial reviews: the two reviewers share.
     assert {d4a.responsible_person_id, _d4(session, b.id).responsible_person_id} == {
         org.person("reviewer"), org.person("reviewer2")}

@@ -66,6 +66,15 @@ EDITABLE_SETTINGS: dict[str, SettingDefinition] = {
     # A warning at 0 % or 100 % of a clock says nothing the start or the breach does not.
     "deadline.warn_first_pct": SettingDefinition("percent", Decimal(1), Decimal(99)),
     "deadline.warn_second_pct": SettingDefinition("percent", Decimal(1), Decimal(99)),
+    # How clocks count (issue 22): calendar hours or working time on the working calendar.
+    "deadline.D4.mode": SettingDefinition("time_mode"),
+    "deadline.D5.mode": SettingDefinition("time_mode"),
+    "deadline.D7.mode": SettingDefinition("time_mode"),
+    "deadline.D6.holiday_shift": SettingDefinition("holiday_shift"),
+    # Delivery hours and the urgent amount (issue 22).
+    "notify.work_from": SettingDefinition("hhmm"),
+    "notify.work_until": SettingDefinition("hhmm"),
+    "notify.urgent_amount": SettingDefinition("amount", Decimal(10_000), Decimal(1_000_000_000)),
     # Below 5 minutes nobody can finish a form; above a working day a shared PC stays signed in.
     "session.idle_minutes": SettingDefinition("minutes", Decimal(5), Decimal(480)),
     # Above the T4 threshold (¥100万) so that ordinary large cases are not asked; up to ¥10亿.
@@ -77,6 +86,8 @@ EDITABLE_SETTINGS: dict[str, SettingDefinition] = {
     # A day is the least a return visit takes to arrange; a quarter is the longest any item waits.
     "complaint.return_visit_days": SettingDefinition("visit_days", Decimal(1), Decimal(90)),
 }
+# Settings chosen from a list (a select box on the form), by kind.
+CHOICES: dict[str, tuple[str, ...]] = {"time_mode": ("calendar", "working"), "holiday_shift": ("previous", "none")}
 SPECIAL_LIMIT_KEYS = ("special.limit.sub_claims_head", "special.limit.sub_gm", "special.limit.branch_line_dept")
 
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -86,6 +97,8 @@ _HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 def range_params(key: str) -> dict[str, str]:
     """The range of `key` as text for messages and the caption beside the field ("1", "168")."""
     definition = EDITABLE_SETTINGS[key]
+    if definition.low is None and definition.high is None:
+        return {"low": "", "high": ""}
     shown = (lambda d: f"{d:,.0f}") if definition.kind == "amount" else (lambda d: f"{d.normalize():f}")
     return {"low": shown(definition.low) if definition.low is not None else "",
             "high": shown(definition.high) if definition.high is not None else ""}
@@ -96,6 +109,10 @@ def clean_setting(key: str, raw: object) -> tuple[Any, FieldError | None]:
     (full-width ones from a Chinese input method too): no `1e2`, no sign, no `inf`."""
     definition = EDITABLE_SETTINGS[key]
     typed = unicodedata.normalize("NFKC", str(raw)).strip()
+    if definition.kind in CHOICES:
+        if typed in CHOICES[definition.kind]:
+            return typed, None
+        return None, FieldError(key, f"admin.error.setting_{definition.kind}")
     if definition.kind == "hhmm":
         match = _HHMM.fullmatch(typed)
         if match and int(match[1]) < 24 and int(match[2]) < 60:

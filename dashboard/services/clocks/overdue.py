@@ -26,6 +26,7 @@ from dashboard.services.clocks.deadlines import d5_point_id, d5_round
 from dashboard.services.statements import NOW, built_once, json_rows, read
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
+from dashboard.services.clocks.appeals import sql_not_exempt
 from db.models import ClaimCase, Deadline, LateCount, OpinionPoint, Violation
 
 STATUSES = ("overdue", "due_soon", "met_late")
@@ -390,6 +391,7 @@ def _violations_statement(actor: Actor, filters: OverdueFilters) -> Select:
     branch, person = BRANCH, CHARGED
     counted = select(Violation.branch_id, Violation.kind, func.count().label("n")).select_from(Violation)
     conditions = _Query._common_filters(filters, Violation.branch_id, Violation.kind, Violation.due_at)
+    conditions.append(sql_not_exempt(Violation.id))  # an accepted appeal exempts it (services/clocks/appeals)
     needs_case = (filters.sub_branch_id is not None or bool(filters.tiers) or bool(filters.colour)
                   or not actor.is_national)
     if needs_case:

@@ -22,6 +22,7 @@ from dashboard import clock
 from dashboard.rules.deadlines import DEADLINE_KINDS, sql_decided, sql_on_time
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
+from dashboard.services.clocks.appeals import sql_not_exempt
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.errors import ValidationFailed, FieldError
 from dashboard.services.statements import NOW, built_once, count_then_page, json_rows, read
@@ -338,14 +339,16 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     # the two branches of a UNION ALL (an OR of the two scanned every violation).
     has_violations = or_(*(fc.c[f"violations_{k.lower()}"] > 0 for k in DEADLINE_KINDS))
     with_violations = func.array(select(fc.c.id).where(has_violations).scalar_subquery())
-    both = (select(Violation.kind, Violation.due_at).where(Violation.case_id == func.any(with_violations))
-            .union_all(select(Violation.kind, Violation.due_at).where(_branch_level_violations(flt))).subquery())
+    counted = sql_not_exempt(Violation.id)  # an accepted appeal exempts it (services/clocks/appeals)
+    both = (select(Violation.kind, Violation.due_at).where(Violation.case_id == func.any(with_violations), counted)
+            .union_all(select(Violation.kind, Violation.due_at).where(_branch_level_violations(flt), counted))
+            .subquery())
     week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), both.c.due_at))
     weeks = select(week.label("week"), both.c.kind, func.count().label("n")).group_by(week, both.c.kind).subquery()
     by_week = select(func.to_char(weeks.c.week, "YYYY-MM-DD").label("week"), weeks.c.kind, weeks.c.n).subquery()
 
     # Violations with no case (the D6 weekly summary), by type, for the headline.
-    branch_level = (select(Violation.kind, func.count().label("n")).where(_branch_level_violations(flt))
+    branch_level = (select(Violation.kind, func.count().label("n")).where(_branch_level_violations(flt), counted)
                     .group_by(Violation.kind).subquery())
     return select(
         func.count().label("reported"),

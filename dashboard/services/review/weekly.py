@@ -13,7 +13,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dashboard import clock
-from dashboard.rules.deadlines import week_start_for, weekly_due, weekly_subject
+from dashboard.rules.deadlines import (
+    previous_weekly_due, shifted_from, week_start_for, weekly_due, weekly_settings, weekly_subject,
+)
+from dashboard.services.clocks.calendar import load_calendar
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import SUB_BRANCH
@@ -30,16 +33,34 @@ from db.models import (
 
 
 
-def _cutoff(settings: dict[str, Any], moment: datetime) -> datetime:
-    return weekly_due(moment, int(settings["deadline.D6.weekday"]), str(settings["deadline.D6.time"]))
+def week_cutoffs(session: Session, now: datetime) -> tuple[datetime, datetime]:
+    """(the latest cut-off strictly before `now`, the current week's cut-off at or after `now`), on
+    the working calendar: a Friday holiday moves the cut-off to the working day before it."""
+    weekly = weekly_settings(all_settings(session))
+    calendar = load_calendar(session, now)
+    current = weekly_due(now, calendar=calendar, **weekly)
+    return previous_weekly_due(current, calendar=calendar, **weekly), current
 
 
-def week_cutoffs(session: Session, now: datetime) -> tuple[datetime | None, datetime]:
-    """(the latest cut-off strictly before `now`, the current week's cut-off at or after `now`)."""
-    settings = all_settings(session)
-    current = _cutoff(settings, now)
-    previous = current - timedelta(days=7)
-    return previous, current
+@dataclass(frozen=True)
+class MovedCutoff:
+    configured_day: date  # the Friday (the configured weekday) the cut-off was moved from
+    holiday: str  # its name in the calendar ("" when unnamed)
+
+
+@requires("weekly.read")
+def cutoff_moved(session: Session, actor: Actor, due: datetime) -> MovedCutoff | None:
+    """Whether this week's cut-off was moved off a holiday, from which day and why (the page says so)."""
+    weekday = int(all_settings(session)["deadline.D6.weekday"])
+    configured = shifted_from(due, weekday)
+    if configured is None:
+        return None
+    return MovedCutoff(configured, load_calendar(session, due).names.get(configured, ""))
+
+
+def previous_cutoff(session: Session, due: datetime) -> datetime:
+    """The cut-off before the week of `due`: where that week's D6 clock starts."""
+    return previous_weekly_due(due, calendar=load_calendar(session, due), **weekly_settings(all_settings(session)))
 
 
 def build_content(session: Session, branch_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
@@ -118,7 +139,7 @@ def _ensure_week(session: Session, branch_ids: list[int], due: datetime, now: da
         trackers = branch_people(session, branch_id, "branch_tracker")
         # D6 runs over the week: started just after the previous cut-off, due at this one.
         start_deadline(session, kind="D6", subject_key=weekly_subject(branch_id, week_start),
-                       started_at=due - timedelta(days=7) + timedelta(seconds=1),
+                       started_at=previous_cutoff(session, due) + timedelta(seconds=1),
                        responsible_person_id=trackers[0] if trackers else None, branch_id=branch_id)
     return created, refreshed
 

@@ -1,0 +1,190 @@
+"""Violation appeals (申诉, issue 22): a person charged with a violation appeals it with a reason and
+evidence; HQ admin (the holder of `violation.decide`) accepts or rejects it with a comment.
+
+The violation is never changed (it is append-only, migration 0027): an accepted appeal is what
+makes it exempt. Every count that ranks people or branches by violations leaves exempt ones out
+(`sql_not_exempt`), the kept counts drop by one through a trigger (migration 0033), and the pages
+say how many were exempted; the history keeps the violation, the appeal and the decision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from dashboard import clock
+from dashboard.rules.typed_fields import read_text
+from dashboard.services.actor import Actor
+from dashboard.services.capability import requires
+from dashboard.services.cases.history import record_event
+from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
+from dashboard.services.outbox import notify, zh
+from dashboard.services.stale import stale_write
+from dashboard.services.statements import count_then_page
+from db.models import ClaimCase, OrgUnit, Person, RoleAssignment, Violation, ViolationAppeal
+
+REASON_MAX = 1000
+EVIDENCE_MAX = 2000
+COMMENT_MAX = 1000
+
+
+def sql_not_exempt(violation_id: ColumnElement) -> ColumnElement[bool]:
+    """The violation counts: no accepted appeal exempts it (index ix_violation_appeal_accepted)."""
+    return ~exists().where(ViolationAppeal.violation_id == violation_id, ViolationAppeal.status == "accepted")
+
+
+def sql_exempt(violation_id: ColumnElement) -> ColumnElement[bool]:
+    return exists().where(ViolationAppeal.violation_id == violation_id, ViolationAppeal.status == "accepted")
+
+
+@dataclass(frozen=True)
+class MyViolation:
+    violation_id: int
+    kind: str
+    case_id: int | None
+    case_no: str | None
+    branch: str | None
+    due_at: datetime
+    found_at: datetime
+    charge: str
+    appeal_id: int | None
+    appeal_status: str | None  # None: not appealed
+    comment: str | None
+
+
+@requires("violation.appeal")
+def my_violations(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
+                  total: int | None = None) -> tuple[int, list[MyViolation]]:
+    """The violations charged to the actor, newest first, with their appeal's state."""
+    unit = aliased(OrgUnit)
+    statement = (select(Violation.id, Violation.kind, Violation.case_id, ClaimCase.case_no, unit.name, Violation.due_at,
+                        Violation.found_at, Violation.charge, ViolationAppeal.id, ViolationAppeal.status,
+                        ViolationAppeal.comment)
+                 .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
+                 .outerjoin(unit, unit.id == Violation.branch_id)
+                 .outerjoin(ViolationAppeal, ViolationAppeal.violation_id == Violation.id)
+                 .where(Violation.person_id == actor.person_id)
+                 .order_by(Violation.found_at.desc(), Violation.id.desc()))
+    total, rows = count_then_page(
+        session, lambda: select(func.count()).select_from(Violation).where(Violation.person_id == actor.person_id),
+        lambda: statement.limit(limit).offset(offset), limit=limit, total=total)
+    return total, [MyViolation(*row) for row in rows]
+
+
+def _deciders(session: Session) -> list[int]:
+    return list(session.scalars(select(RoleAssignment.person_id).where(RoleAssignment.role == "hq_admin")
+                                .distinct().order_by(RoleAssignment.person_id)))
+
+
+@requires("violation.appeal")
+def file_appeal(session: Session, actor: Actor, violation_id: int, reason: object, evidence: object, *,
+                now: datetime | None = None) -> int:
+    """Appeal one's own violation once; the reason is required, the evidence (what shows the delay was
+    not the person's: a system outage, a case moved) optional. Returns the appeal's id."""
+    now = clock.or_now(now)
+    violation = session.scalars(select(Violation).where(Violation.id == violation_id,
+                                                        Violation.person_id == actor.person_id)).first()
+    if violation is None:
+        raise NotFound()
+    errors: list[FieldError] = []
+    reason_text = read_text(errors, "appeals.reason", reason, required=True, max_len=REASON_MAX, multiline=True)
+    evidence_text = read_text(errors, "appeals.evidence", evidence, required=False, max_len=EVIDENCE_MAX,
+                              multiline=True)
+    if errors:
+        raise ValidationFailed(errors)
+    if session.scalar(select(ViolationAppeal.id).where(ViolationAppeal.violation_id == violation_id)) is not None:
+        raise UserError("appeals.error.already_appealed")
+    appeal = ViolationAppeal(violation_id=violation_id, person_id=actor.person_id, reason=reason_text,
+                             evidence=evidence_text, filed_at=now)
+    session.add(appeal)
+    session.flush()
+    record_event(session, case_id=violation.case_id, actor_id=actor.person_id, kind="violation_appealed", at=now,
+                 violation_id=violation_id, deadline_kind=violation.kind, appeal_id=appeal.id)
+    name = session.scalar(select(Person.full_name).where(Person.id == actor.person_id))
+    notify(session, recipients=[p for p in _deciders(session) if p != actor.person_id], case_id=violation.case_id,
+           kind="appeal_filed", body=zh("appeals.notify.filed", name=name, kind=violation.kind),
+           dedupe_prefix=f"appeal:{appeal.id}:filed", now=now)
+    session.commit()
+    return appeal.id
+
+
+@dataclass(frozen=True)
+class PendingAppeal:
+    appeal_id: int
+    version: int
+    person: str
+    branch: str | None
+    kind: str
+    case_id: int | None
+    case_no: str | None
+    due_at: datetime
+    found_at: datetime
+    reason: str
+    evidence: str | None
+    filed_at: datetime
+
+
+@requires("violation.decide")
+def pending_appeals(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
+                    total: int | None = None) -> tuple[int, list[PendingAppeal]]:
+    """Appeals waiting for a decision, oldest first."""
+    unit = aliased(OrgUnit)
+    statement = (select(ViolationAppeal.id, ViolationAppeal.version, Person.full_name, unit.name, Violation.kind,
+                        Violation.case_id, ClaimCase.case_no, Violation.due_at, Violation.found_at,
+                        ViolationAppeal.reason, ViolationAppeal.evidence, ViolationAppeal.filed_at)
+                 .join(Violation, Violation.id == ViolationAppeal.violation_id)
+                 .join(Person, Person.id == ViolationAppeal.person_id)
+                 .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
+                 .outerjoin(unit, unit.id == Violation.branch_id)
+                 .where(ViolationAppeal.status == "pending")
+                 .order_by(ViolationAppeal.filed_at, ViolationAppeal.id))
+    total, rows = count_then_page(
+        session, lambda: select(func.count()).select_from(ViolationAppeal).where(ViolationAppeal.status == "pending"),
+        lambda: statement.limit(limit).offset(offset), limit=limit, total=total)
+    return total, [PendingAppeal(*row) for row in rows]
+
+
+@requires("violation.decide")
+def decide_appeal(session: Session, actor: Actor, appeal_id: int, accept: bool, comment: object, *,
+                  expected_version: int, now: datetime | None = None) -> str:
+    """Accept (the violation becomes exempt) or reject, with a comment, as of the version the decider
+    saw: a colleague's decision since is refused naming them. Never one's own appeal."""
+    now = clock.or_now(now)
+    appeal = session.scalars(select(ViolationAppeal).where(ViolationAppeal.id == appeal_id).with_for_update()).first()
+    if appeal is None:
+        raise NotFound()
+    if appeal.version != expected_version or appeal.status != "pending":
+        raise stale_write(session, appeal.decided_by, appeal.decided_at)
+    if appeal.person_id == actor.person_id:
+        raise UserError("appeals.error.own_appeal")
+    errors: list[FieldError] = []
+    text = read_text(errors, "appeals.comment", comment, required=True, max_len=COMMENT_MAX, multiline=True)
+    if errors:
+        raise ValidationFailed(errors)
+    appeal.status = "accepted" if accept else "rejected"
+    appeal.decided_by, appeal.decided_at, appeal.comment = actor.person_id, now, text
+    appeal.version += 1
+    violation = session.get(Violation, appeal.violation_id)
+    assert violation is not None
+    record_event(session, case_id=violation.case_id, actor_id=actor.person_id, kind="violation_appeal_decided",
+                 at=now, violation_id=violation.id, deadline_kind=violation.kind, appeal_id=appeal.id,
+                 outcome=appeal.status, comment=text)
+    notify(session, recipients=[appeal.person_id], case_id=violation.case_id, kind="appeal_decided",
+           body=zh(f"appeals.notify.{appeal.status}", kind=violation.kind, comment=text),
+           dedupe_prefix=f"appeal:{appeal.id}:decided", now=now)
+    session.commit()
+    return appeal.status
+
+
+@requires("overdue.read")
+def exempted_count(session: Session, actor: Actor, branch_id: int | None = None) -> int:
+    """How many violations the actor can see were exempted by an accepted appeal (shown beside every
+    count that leaves them out)."""
+    conditions = [ViolationAppeal.status == "accepted"]
+    if branch_id is not None:
+        conditions.append(Violation.branch_id == branch_id)
+    return session.scalar(select(func.count()).select_from(ViolationAppeal)
+                          .join(Violation, and_(Violation.id == ViolationAppeal.violation_id))
+                          .where(*conditions)) or 0
