@@ -12,7 +12,7 @@ from dashboard.services.clocks.appeals import (
     decide_appeal, exempted_count, file_appeal, my_violations, pending_appeals,
 )
 from dashboard.ui.db import db_session
-from dashboard.ui.format import local_time, plain
+from dashboard.ui.format import local_time, plain, point_label
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import pager, pick_record
@@ -43,6 +43,7 @@ def render_mine() -> None:
     st.dataframe(pd.DataFrame({
         t("appeals.col.kind"): [t(f"deadlines.kind.{v.kind}") for v in mine],
         t("appeals.col.case_no"): [v.case_no or "—" for v in mine],
+        t("appeals.col.item"): [point_label(v.point_seq, v.point_round) for v in mine],
         t("appeals.col.branch"): [v.branch or "—" for v in mine],
         t("appeals.col.due"): [local_time(v.due_at) for v in mine],
         t("appeals.col.found"): [local_time(v.found_at) for v in mine],
@@ -53,7 +54,8 @@ def render_mine() -> None:
     if not open_ones:
         return
     labels = {v.violation_id: t("appeals.option", kind=v.kind, case=v.case_no or v.branch or "—",
-                                due=local_time(v.due_at)) for v in open_ones}
+                                item=point_label(v.point_seq, v.point_round), due=local_time(v.due_at))
+              for v in open_ones}
     chosen = pick_record([v.violation_id for v in open_ones], labels, "ap_pick", t("appeals.pick"),
                          clicked_row=None, handed="ap_handed")
     if chosen is None:

@@ -95,8 +95,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.setting.deadline.D1.hours": ("D1 查勘员上传查勘资料（调度后小时数）", "D1 surveyor uploads (hours after dispatch)"),
     "admin.setting.deadline.D2.hours": ("D2 第一责任人到场并上传人车合影（小时）", "D2 first responsible on scene (hours)"),
     "admin.setting.deadline.D3.hours": ("D3 第一责任人上传调查报告（小时）", "D3 investigation report (hours)"),
-    "admin.setting.deadline.D4.day_end_offset_days": ("D4 总公司初审意见（分级后第几天日终）",
-                                                      "D4 HQ initial review (end of day N after tiering)"),
+    "admin.setting.deadline.D4.day_end_offset_days": ("D4 总公司初审意见（分级后第几天日终；按工作日计时则为第几个工作日）",
+                                                      "D4 HQ initial review (end of day N after tiering; working "
+                                                      "day N when it counts working time)"),
     "admin.setting.deadline.D5.hours": ("D5 分公司逐条反馈审核意见（小时）", "D5 branch answer per point (hours)"),
     "admin.setting.deadline.D6.weekday": ("D6 周报截止星期（0=周一 … 4=周五）", "D6 weekly summary weekday (0=Mon … 4=Fri)"),
     "admin.setting.deadline.D6.time": ("D6 周报截止时间（时:分）", "D6 weekly summary time (HH:MM)"),

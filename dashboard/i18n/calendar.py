@@ -47,6 +47,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.error.day_required": ("请填写日期。", "Enter the date."),
     "calendar.error.day_format": ("“{value}”不是有效日期，请按“年-月-日”填写，如 2027-01-01。",
                                   "“{value}” is not a date: use YYYY-MM-DD, e.g. 2027-01-01."),
+    "calendar.error.confirm_empty": ("{year} 年还没有录入任何节假日，不能确认。请先录入元旦、春节等假期及调休。",
+                                     "No holiday of {year} is entered yet: enter them before confirming."),
     "calendar.error.year_out_of_range": ("只能录入 {low}–{high} 年的日期。", "Only years {low}–{high} can be entered."),
 
     "page.appeals": ("违规申诉", "Violation appeals"),
@@ -70,7 +72,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "appeals.status.pending": ("审核中", "Pending"),
     "appeals.status.accepted": ("已通过（豁免）", "Accepted (exempt)"),
     "appeals.status.rejected": ("已驳回", "Rejected"),
-    "appeals.option": ("{kind} · {case} · 应完成 {due}", "{kind} · {case} · due {due}"),
+    "appeals.option": ("{kind} · {case} {item} · 应完成 {due}", "{kind} · {case} {item} · due {due}"),
+    "appeals.col.item": ("事项", "Item"),
     "appeals.pick": ("申诉哪一条违规", "Violation to appeal"),
     "appeals.field.reason": ("申诉理由（必填）", "Reason (required)"),
     "appeals.field.evidence": ("证据说明（选填：如系统故障时间、案件转交记录）", "Evidence (optional)"),

@@ -67,6 +67,10 @@ def test_an_unentered_year_is_reported_until_hq_enters_and_confirms_it(session, 
     assert session.scalar(select(func.count()).select_from(WorkCalendarDay)
                           .where(WorkCalendarDay.day >= date(2027, 1, 1))) == 0  # nothing half-written
 
+    with pytest.raises(UserError) as empty:  # a year is not confirmed before its holidays are in
+        confirm_year(session, admin, 2027, now=NOW)
+    assert empty.value.key == "calendar.error.confirm_empty"
+
     set_calendar_day(session, admin, "2027-01-01", False, "元旦", now=NOW)
     set_calendar_day(session, admin, date(2027, 2, 7), True, "春节调休", now=NOW)  # a Sunday worked
     set_calendar_day(session, admin, "2027-01-04", False, "误录", now=NOW)

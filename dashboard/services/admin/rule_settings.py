@@ -58,19 +58,19 @@ EDITABLE_SETTINGS: dict[str, SettingDefinition] = {
     "deadline.D2.hours": _hours(),
     "deadline.D3.hours": _hours(),
     "deadline.D4.day_end_offset_days": SettingDefinition("days", Decimal(0), Decimal(7)),
+    # How a clock counts (issue 22), beside the clock: calendar hours or working time.
+    "deadline.D4.mode": SettingDefinition("time_mode"),
     "deadline.D5.hours": _hours(),
+    "deadline.D5.mode": SettingDefinition("time_mode"),
     "deadline.D6.weekday": SettingDefinition("weekday", Decimal(0), Decimal(6)),
     "deadline.D6.time": SettingDefinition("hhmm"),
+    "deadline.D6.holiday_shift": SettingDefinition("holiday_shift"),
     "deadline.D7.hours": _hours(),
+    "deadline.D7.mode": SettingDefinition("time_mode"),
     "deadline.due_soon_hours": _hours(),
     # A warning at 0 % or 100 % of a clock says nothing the start or the breach does not.
     "deadline.warn_first_pct": SettingDefinition("percent", Decimal(1), Decimal(99)),
     "deadline.warn_second_pct": SettingDefinition("percent", Decimal(1), Decimal(99)),
-    # How clocks count (issue 22): calendar hours or working time on the working calendar.
-    "deadline.D4.mode": SettingDefinition("time_mode"),
-    "deadline.D5.mode": SettingDefinition("time_mode"),
-    "deadline.D7.mode": SettingDefinition("time_mode"),
-    "deadline.D6.holiday_shift": SettingDefinition("holiday_shift"),
     # Delivery hours and the urgent amount (issue 22).
     "notify.work_from": SettingDefinition("hhmm"),
     "notify.work_until": SettingDefinition("hhmm"),

@@ -23,7 +23,8 @@ from dashboard.services.errors import FieldError, NotFound, UserError, Validatio
 from dashboard.services.outbox import notify, zh
 from dashboard.services.stale import stale_write
 from dashboard.services.statements import count_then_page
-from db.models import ClaimCase, OrgUnit, Person, RoleAssignment, Violation, ViolationAppeal
+from dashboard.services.clocks.deadlines import d5_point_id, d5_round
+from db.models import ClaimCase, Deadline, OpinionPoint, OrgUnit, Person, RoleAssignment, Violation, ViolationAppeal
 
 REASON_MAX = 1000
 EVIDENCE_MAX = 2000
@@ -52,6 +53,8 @@ class MyViolation:
     appeal_id: int | None
     appeal_status: str | None  # None: not appealed
     comment: str | None
+    point_seq: int | None = None  # D5: which review point (a case's points share case and due time)
+    point_round: int | None = None
 
 
 @requires("violation.appeal")
@@ -61,7 +64,9 @@ def my_violations(session: Session, actor: Actor, *, limit: int = 50, offset: in
     unit = aliased(OrgUnit)
     statement = (select(Violation.id, Violation.kind, Violation.case_id, ClaimCase.case_no, unit.name, Violation.due_at,
                         Violation.found_at, Violation.charge, ViolationAppeal.id, ViolationAppeal.status,
-                        ViolationAppeal.comment)
+                        ViolationAppeal.comment, OpinionPoint.seq, d5_round())
+                 .join(Deadline, Deadline.id == Violation.deadline_id)
+                 .outerjoin(OpinionPoint, OpinionPoint.id == d5_point_id())
                  .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
                  .outerjoin(unit, unit.id == Violation.branch_id)
                  .outerjoin(ViolationAppeal, ViolationAppeal.violation_id == Violation.id)

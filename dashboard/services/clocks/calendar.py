@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from dashboard.rules.work_calendar import LONGEST_SEARCH_DAYS, WorkCalendar
 from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
 from dashboard.services.cases.history import record_event
-from dashboard.services.errors import FieldError, ValidationFailed
+from dashboard.services.errors import FieldError, UserError, ValidationFailed
 from dashboard.settings import BUSINESS_TZ
 from db.models import WorkCalendarDay, WorkCalendarYear
 
@@ -158,6 +158,11 @@ def confirm_year(session: Session, actor: Actor, year: int, *, now: datetime | N
         raise ValidationFailed([FieldError("calendar.calendar_day", "calendar.error.year_out_of_range",
                                            {"low": str(today.year - 1),
                                             "high": str(today.year + EDITABLE_YEARS_AHEAD)})])
+    holidays = session.scalar(select(func.count()).select_from(WorkCalendarDay).where(
+        WorkCalendarDay.day >= date(year, 1, 1), WorkCalendarDay.day < date(year + 1, 1, 1),
+        WorkCalendarDay.working.is_(False)))
+    if not holidays:  # every year has 元旦 and 春节: a year confirmed empty is a slip
+        raise UserError("calendar.error.confirm_empty", year=str(year))
     session.execute(insert(WorkCalendarYear).values(year=year, source="admin", confirmed_by=actor.person_id,
                                                     confirmed_at=now).on_conflict_do_nothing())
     record_event(session, case_id=None, actor_id=actor.person_id, kind="calendar_year_confirmed", at=now, year=year)
