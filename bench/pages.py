@@ -331,6 +331,23 @@ def appeals_naive(conn, actor: Actor, ctx: dict) -> int:
     return len(pending)
 
 
+def deliveries_ours(session: Session, actor: Actor) -> int:
+    from dashboard.services.delivery.admin import delivery_counts, troubled_messages
+
+    delivery_counts(session, actor)
+    total, _ = troubled_messages(session, actor, limit=0)
+    troubled_messages(session, actor, limit=PAGE_SIZE, total=total)
+    return total
+
+
+def deliveries_naive(conn, actor: Actor, ctx: dict) -> int:
+    n = pd.read_sql("SELECT id, state, channel, last_error, next_attempt_at FROM notification", conn)
+    n[n.state.isin(["queued", "held", "failed"])].groupby(["state", "channel"], dropna=False).size()
+    troubled = n[n.last_error.notna() & n.state.isin(["queued", "failed"])]
+    troubled.sort_values(["next_attempt_at", "id"]).head(PAGE_SIZE)
+    return len(troubled)
+
+
 # ---------------------------------------------------------------- exec supervision (key branches)
 def supervision_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.review.queue import queue_branch_choices
@@ -715,6 +732,8 @@ def page_benches(session: Session) -> tuple[list[PageBench], dict]:
                   messages_naive),
         PageBench("appeals", "违规申诉 own violations, appeals to decide, exempted (HQ admin)", "admin", appeals_ours,
                   appeals_naive),
+        PageBench("deliveries", "消息投递 messages not delivered yet, failed and retrying (HQ admin)", "admin",
+                  deliveries_ours, deliveries_naive),
         PageBench("special_cases", "特殊赔案 special cases (branch GM: list, waiting for me, one request, report)",
                   branch_gm, special_ours, special_naive),
         PageBench("special_cases_hq", "特殊赔案 special cases (HQ reviewer: list, one request, report)", "reviewer",

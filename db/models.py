@@ -679,6 +679,7 @@ class Notification(Base):
     __table_args__ = (
         CheckConstraint(_in("state", ("queued", "held", "digested", "sent", "failed")), name="ck_notification_state"),
         Index("ix_notification_held", "recipient_person_id", "id", postgresql_where=text("state = 'held'")),
+        Index("ix_notification_failed", "id", postgresql_where=text("state = 'failed'")),
         Index("ix_notification_troubled", "id",
               postgresql_where=text("last_error IS NOT NULL AND state IN ('queued', 'failed')")),
         Index("ix_notification_queued", "id", postgresql_where=text("state = 'queued'")),

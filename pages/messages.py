@@ -1,16 +1,19 @@
 """我的消息: everything addressed to the signed-in person — dispatches, warnings, violations, review
 opinions, special cases, complaints — unread first. The unread ones shown are marked read when the
-person reads them here (one press), and a message about a case opens it."""
+person reads them here (one press), and a message about a case opens it. Each message says how it
+left (or that it waits for working hours, or went in a digest); the 接收方式 form above the list
+chooses the channel (issue 22)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import has_key, t
-from dashboard.services.messages import mark_read, my_messages, unread_count
+from dashboard.services.messages import Message, mark_read, my_messages, unread_count
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time
 from dashboard.ui.forms import run_write, show_outcome
+from dashboard.ui.notify_preferences import render_notify_preferences
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, pager
 
@@ -19,15 +22,27 @@ st.title(t("page.messages"))
 with db_session() as session:
     unread = unread_count(session, actor)
 st.caption(t("messages.caption", n=f"{unread:,}"))
+render_notify_preferences(actor)
 show_outcome("messages")
 unread_only = st.toggle(t("messages.unread_only"), value=False, key="msg_unread")
 with db_session() as session:
     total, _ = my_messages(session, actor, unread_only=unread_only, limit=0)
     offset = pager(total, 50, key="msg_page", filters=unread_only)
     _, rows = my_messages(session, actor, unread_only=unread_only, limit=50, offset=offset, total=total)
+
+
+def _delivery(m: Message) -> str:
+    if m.state == "sent":
+        return t("delivery.state.sent", channel=t(f"delivery.channel.{m.channel or 'outbox'}"))
+    if m.state == "digested":
+        return t("delivery.state.digested", id=m.digest_id)
+    return t(f"delivery.state.{m.state}") if has_key(f"delivery.state.{m.state}") else m.state
+
+
 frame = pd.DataFrame({
     "case_id": [m.case_id for m in rows],
     t("messages.col.state"): [t("messages.unread") if m.read_at is None else t("messages.read") for m in rows],
+    t("messages.col.delivery"): [_delivery(m) for m in rows],
     t("messages.col.kind"): [t(f"detail.notification_kind.{m.kind}") if has_key(f"detail.notification_kind.{m.kind}")
                              else t("messages.kind_other") for m in rows],
     t("messages.col.body"): [m.body for m in rows],

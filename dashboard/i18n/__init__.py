@@ -10,7 +10,7 @@ from contextvars import ContextVar
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
-_AREAS = ("common", "auth", "session", "cases", "materials", "dispatch", "deadlines", "review", "overview", "admin", "risk", "complaints", "scorecard", "calendar")
+_AREAS = ("common", "auth", "session", "cases", "materials", "dispatch", "deadlines", "review", "overview", "admin", "risk", "complaints", "scorecard", "calendar", "delivery")
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 

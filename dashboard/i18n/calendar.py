@@ -3,7 +3,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "admin.tab.calendar": ("工作日历", "Working calendar"),
-    "calendar.help": ("节假日与调休来自国务院办公厅每年发布的安排（内置数据来自 chinese-calendar）。D4 初审时限默认按工作日计算；"
+    "calendar.help": ("节假日与调休来自国务院办公厅每年发布的安排（系统内置历年数据）。D4 初审时限默认按工作日计算；"
                       "D5、D7 可在“时效设置”中改为按工作日计时；周五截止日遇节假日提前到节前最后一个工作日。",
                       "Holidays and make-up working days follow the State Council's yearly notice (built in from "
                       "chinese-calendar). D4 counts working days by default; D5 and D7 may count working time "
@@ -16,7 +16,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.col.status": ("状态", "Status"),
     "calendar.col.holidays": ("节假日（天）", "Holidays (days)"),
     "calendar.col.makeup": ("调休上班（天）", "Make-up working days"),
-    "calendar.status.seed": ("内置（chinese-calendar）", "Built in (chinese-calendar)"),
+    "calendar.status.seed": ("系统内置", "Built in (chinese-calendar)"),
     "calendar.status.admin": ("已由总公司确认", "Confirmed by HQ"),
     "calendar.status.unknown": ("⚠ 未录入", "⚠ Not entered"),
     "calendar.pick_year": ("查看年份", "Year"),

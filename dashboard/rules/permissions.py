@@ -124,6 +124,7 @@ PAGE_CAPABILITY: dict[str, str] = {
     "scorecard": "scorecard.read",
     "messages": "messages.read",
     "appeals": "violation.appeal",
+    "deliveries": "delivery.admin",
 }
 
 

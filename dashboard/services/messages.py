@@ -25,6 +25,11 @@ class Message:
     case_no: str | None
     created_at: datetime
     read_at: datetime | None
+    # Delivery (issue 22): queued, held (waits for working hours), digested (folded into digest_id),
+    # sent (by channel) or failed.
+    state: str = "queued"
+    channel: str | None = None
+    digest_id: int | None = None
 
 
 @requires("messages.read")
@@ -43,7 +48,8 @@ def my_messages(session: Session, actor: Actor, *, unread_only: bool = False, li
 
     def page():
         return (select(Notification.id, Notification.kind, Notification.body, Notification.case_id, ClaimCase.case_no,
-                       Notification.created_at, Notification.read_at)
+                       Notification.created_at, Notification.read_at, Notification.state, Notification.channel,
+                       Notification.digest_id)
                 .outerjoin(ClaimCase, ClaimCase.id == Notification.case_id).where(*conditions)
                 .order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit).offset(offset))
 

@@ -12,13 +12,14 @@ from dashboard.i18n import CATALOG
 from db.models import RoleAssignment, SupervisorAssignment
 
 
-_QUEUE = text("INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at) "
-              "VALUES (:case_id, :recipient, :kind, :body, :dedupe_key, :created_at)")
+_QUEUE = text("INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at, urgent) "
+              "VALUES (:case_id, :recipient, :kind, :body, :dedupe_key, :created_at, :urgent)")
 
 
 def queue_notification(session: Session, *, case_id: int | None, recipient_id: int, kind: str, body: str,
-                       dedupe_key: str, now: datetime) -> None:
+                       dedupe_key: str, now: datetime, urgent: bool = False) -> None:
     """Put a message in the outbox once: a repeated dedupe_key (a retried action) is ignored.
+    `urgent`: delivered at any hour, not held for working hours (services/delivery/quiet).
 
     A plain INSERT in a savepoint, the repeat caught by the unique dedupe key: the writer may address
     someone whose messages it may not read (a branch's tracker telling HQ), which the outbox's
@@ -27,7 +28,8 @@ def queue_notification(session: Session, *, case_id: int | None, recipient_id: i
     try:
         with session.begin_nested():
             session.execute(_QUEUE, {"case_id": case_id, "recipient": recipient_id, "kind": kind, "body": body,
-                                     "dedupe_key": dedupe_key[:128], "created_at": now})
+                                     "dedupe_key": dedupe_key[:128], "created_at": now,
+                                     "urgent": urgent})
     except IntegrityError as exc:
         if getattr(exc.orig, "pgcode", None) != "23505":  # unique_violation: queued before
             raise

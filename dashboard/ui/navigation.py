@@ -36,6 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("admin_rules", "pages/admin_rules.py", "page.admin_rules", ":material/rule_settings:",
              "nav.section.admin"),
     PageSpec("people", "pages/people.py", "page.people", ":material/manage_accounts:", "nav.section.admin"),
+    PageSpec("deliveries", "pages/deliveries.py", "page.deliveries", ":material/outgoing_mail:", "nav.section.admin"),
     PageSpec("overview", "pages/overview.py", "page.overview", ":material/monitoring:", "nav.section.monitor"),
     PageSpec("overdue", "pages/overdue.py", "page.overdue", ":material/timer_off:", "nav.section.monitor"),
     PageSpec("hq_review", "pages/hq_review.py", "review.page.hq_review", ":material/fact_check:", "nav.section.work"),

@@ -34,7 +34,8 @@ HEADING = {"home": "您好", "case_detail": t("page.case_detail"), "intake": t("
            "branch_feedback": t("review.page.branch_feedback"), "supervision": t("review.page.supervision"),
            "weekly_summary": t("review.page.weekly_summary"), "people": t("page.people"),
            "major_cases": t("page.major_cases"), "special_cases": t("page.special_cases"),
-           "complaints": t("page.complaints"), "scorecard": t("page.scorecard"), "messages": t("page.messages")}
+           "complaints": t("page.complaints"), "scorecard": t("page.scorecard"), "messages": t("page.messages"),
+           "appeals": t("page.appeals"), "deliveries": t("page.deliveries")}
 # Words that are the same in Chinese: file types and units, and the language switch ("语言 / Language",
 # "English"). A token with a digit in it (a case number, D1–D7, T1–T4, a plate) is a code, not a word.
 ALLOWED = {"CSV", "csv", "xlsx", "xls", "Excel", "Word", "PDF", "JPEG", "JPG", "PNG", "HEIC", "EXIF", "SHA", "MB", "KB", "GB",

@@ -1,4 +1,8 @@
-"""The outbox drain: every queued message sent once, failures kept and retried, one copy at a time."""
+"""The outbox drain: every queued message sent once, failures kept and retried, one copy at a time.
+
+Every drain here runs at a stated moment inside working hours (WORK, a Thursday 10:00 in
+Asia/Shanghai): outside them messages are held for the digest (tests/integration/test_delivery.py),
+and the suite runs at any hour."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -21,6 +25,7 @@ from tests.factories import T0, make_case
 from tests.notification_probe import read_calls
 
 log = logging.getLogger("test")
+WORK = datetime.fromisoformat("2026-12-03T10:00:00+08:00")  # a working Thursday, inside working hours
 
 
 class RecordingSender:
@@ -47,33 +52,39 @@ def test_every_queued_message_is_sent_once_and_marked(session, org, actor_for, d
     sender = RecordingSender()
     engine = job_engine(db_url)
     with engine.connect() as conn:
-        assert drain(conn, sender, log) == (len(ids), 0)
-        assert drain(conn, sender, log) == (0, 0)
+        assert drain(conn, sender, log, now=WORK)[:2] == (len(ids), 0)
+        assert drain(conn, sender, log, now=WORK)[:2] == (0, 0)
     engine.dispose()
     assert sender.sent == ids
     session.expire_all()
     assert set(session.scalars(select(Notification.state))) == {"sent"}
 
 
-def test_a_refused_message_stays_queued_with_the_error_and_fails_after_five_attempts(session, org, actor_for, db_url):
+def test_a_refused_message_stays_queued_with_the_error_and_fails_after_six_attempts(session, org, actor_for, db_url):
+    """notify.max_attempts (6); each retry waits out its back-off (1, 2, 4, 8, 16 minutes)."""
     ids = _queued(session, org, actor_for)
     sender = RecordingSender(fail_for={ids[0]})
     engine = job_engine(db_url)
+    moment = WORK
     with engine.connect() as conn:
-        assert drain(conn, sender, log) == (len(ids) - 1, 1)
-        for _ in range(4):
-            drain(conn, sender, log)
+        assert drain(conn, sender, log, now=moment)[:2] == (len(ids) - 1, 1)
+        for wait in (1, 2, 4, 8, 16):
+            assert drain(conn, sender, log, now=moment + timedelta(minutes=wait) - timedelta(seconds=1))[:2] == (0, 0)
+            moment += timedelta(minutes=wait)
+            assert drain(conn, sender, log, now=moment)[:2] == (0, 1)
+        assert drain(conn, sender, log, now=moment + timedelta(days=1))[:2] == (0, 0)  # failed: waits for HQ
     engine.dispose()
     session.expire_all()
     refused = session.get(Notification, ids[0])
-    assert (refused.state, refused.attempts, refused.last_error) == ("failed", 5, "gateway refused")
+    assert (refused.state, refused.attempts, refused.last_error) == ("failed", 6, "gateway refused")
 
 
 def test_the_job_with_the_default_sender_logs_and_marks_sent(session, org, actor_for, db_url, caplog):
     _queued(session, org, actor_for)
-    assert send_notifications.main([], url=db_url) == 0
+    assert send_notifications.main(["--as-of", WORK.isoformat()], url=db_url) == 0
     session.expire_all()
     assert set(session.scalars(select(Notification.state))) == {"sent"}
+    assert set(session.scalars(select(Notification.channel))) == {"outbox"}  # nothing configured: the page
 
 
 def test_rows_locked_by_another_drain_are_skipped_not_sent_twice(session, org, actor_for, db_url):
@@ -83,7 +94,7 @@ def test_rows_locked_by_another_drain_are_skipped_not_sent_twice(session, org, a
         other.execute(text("SELECT id FROM notification WHERE id = :id FOR UPDATE"), {"id": ids[0]})
         with engine.connect() as conn:
             sender = RecordingSender()
-            drain(conn, sender, log)
+            drain(conn, sender, log, now=WORK)
         assert ids[0] not in sender.sent and len(sender.sent) == len(ids) - 1
         other.rollback()
     engine.dispose()
@@ -118,7 +129,7 @@ def test_a_run_killed_mid_send_loses_nothing_and_the_gateway_delivers_each_messa
     monkeypatch.setenv("NOTIFICATION_SENDER", "tests.notification_probe:sender")
     monkeypatch.setenv("NOTIFICATION_PROBE_LOG", str(probe_log))
     monkeypatch.setenv("NOTIFICATION_PROBE_DELAY", "0.1")
-    job = subprocess.Popen([sys.executable, "-m", "jobs.send_notifications"],
+    job = subprocess.Popen([sys.executable, "-m", "jobs.send_notifications", "--as-of", WORK.isoformat()],
                            cwd=Path(__file__).resolve().parents[2], env={**os.environ, "DATABASE_URL": db_url},
                            stderr=subprocess.PIPE)
     for _ in range(600):  # bounded wait for the job to be part way through
@@ -141,7 +152,7 @@ def test_a_run_killed_mid_send_loses_nothing_and_the_gateway_delivers_each_messa
     assert len(before_kill) - 1 <= committed <= len(before_kill)
 
     monkeypatch.setenv("NOTIFICATION_PROBE_DELAY", "0")
-    assert send_notifications.main([], url=db_url) == 0  # at once: the server ends the dead session
+    assert send_notifications.main(["--as-of", WORK.isoformat()], url=db_url) == 0  # the server ends the dead session
     calls = read_calls(probe_log)
     resent = [c for c in calls[len(before_kill):] if c.notification_id in {b.notification_id for b in before_kill}]
     # Raw re-sends: exactly the delivered-but-uncommitted message, if the kill fell in that window.

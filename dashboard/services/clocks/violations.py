@@ -8,6 +8,10 @@ clock when the run found one of theirs, or ONE digest (counts by deadline kind) 
 several, and ONE digest per superior (the tracker page has the list). Killed half way, the
 transaction rolls back whole; run again, nothing already recorded is recorded twice.
 
+Urgent (issue 22): a message reporting a breach of a tiered case whose current estimate is at or
+above notify.urgent_amount is queued `urgent`, delivered at any hour instead of waiting for working
+hours (services/delivery/quiet); a digest is urgent when one of the breaches it counts is.
+
 Why digests: a superior answers for a whole branch; a message per violation buried them (a
 first run over old data would send a branch manager thousands), and a surveyor with forty missed
 clocks reads one list better than forty messages. A message per violation also doubled the job's
@@ -30,6 +34,8 @@ from sqlalchemy.orm import Session
 
 from dashboard.i18n import CATALOG
 from dashboard.rules.deadlines import DEADLINE_KINDS, sql_met_late, sql_open_late
+from dashboard.rules.tiers import NOT_TIERED
+from dashboard.services import reference
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,12 @@ superior AS (
       JOIN role_assignment ra ON ra.role = 'hq_admin'
      WHERE coalesce(pl.lvl, 3) >= 2 AND ra.person_id <> nv.person_id
 ),
+-- The new violations that may wake someone: a breach of a tiered case at or above the urgent amount.
+urgent AS (
+    SELECT nv.id AS violation_id
+      FROM nv JOIN claim_case uc ON uc.id = nv.case_id
+     WHERE uc.tier IS NOT NULL AND uc.tier <> :not_tiered AND uc.current_estimate >= CAST(:urgent_amount AS numeric)
+),
 -- Who is told of which new violation: the charged person (own) and their superiors.
 told AS (
     SELECT nv.id AS violation_id, nv.kind, nv.person_id AS recipient_id, true AS own FROM nv
@@ -157,23 +169,27 @@ told AS (
 ),
 kn (kind, name) AS (VALUES {kind_values}),
 per_kind AS (
-    SELECT own, recipient_id, kind, count(DISTINCT violation_id) AS n, min(violation_id) AS first_id
-      FROM told GROUP BY own, recipient_id, kind
+    SELECT told.own, told.recipient_id, told.kind, count(DISTINCT told.violation_id) AS n,
+           min(told.violation_id) AS first_id, bool_or(u.violation_id IS NOT NULL) AS urgent
+      FROM told LEFT JOIN urgent u ON u.violation_id = told.violation_id
+     GROUP BY told.own, told.recipient_id, told.kind
 ),
 -- One line per person told, counted by deadline kind. A superior always gets it as a digest; the
 -- charged person gets it when the run found several of theirs (a first run over old data, a bad
 -- day), and otherwise the message naming the case and the clock.
 dg AS (
-    SELECT pk.own, pk.recipient_id, sum(pk.n) AS total, min(pk.first_id) AS first_id,
+    SELECT pk.own, pk.recipient_id, sum(pk.n) AS total, min(pk.first_id) AS first_id, bool_or(pk.urgent) AS urgent,
            string_agg({digest_item}, '、' ORDER BY pk.kind) AS kinds
       FROM per_kind pk JOIN kn ON kn.kind = pk.kind
      GROUP BY pk.own, pk.recipient_id
 ),
 queued AS (
-    INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at, state, attempts)
+    INSERT INTO notification (case_id, recipient_person_id, kind, body, dedupe_key, created_at, state, attempts,
+                              urgent)
     SELECT * FROM (
         SELECT nv.case_id, nv.person_id, 'deadline_violation', {body_self},
-               'violation:' || nv.id || ':to:' || nv.person_id, CAST(:as_of AS timestamptz), 'queued', 0
+               'violation:' || nv.id || ':to:' || nv.person_id, CAST(:as_of AS timestamptz), 'queued', 0,
+               EXISTS (SELECT 1 FROM urgent u WHERE u.violation_id = nv.id)
           FROM nv
           JOIN dg ON dg.own AND dg.recipient_id = nv.person_id AND dg.total = 1
           JOIN person p ON p.id = nv.person_id
@@ -185,18 +201,20 @@ queued AS (
     -- A digest is keyed by the run's first violation for that person: a re-run adds none.
     SELECT NULL, dg.recipient_id, 'deadline_violation_own_digest', {body_own},
            'violation_own_digest:' || dg.first_id || ':to:' || dg.recipient_id,
-           CAST(:as_of AS timestamptz), 'queued', 0
+           CAST(:as_of AS timestamptz), 'queued', 0, dg.urgent
       FROM dg WHERE dg.own AND dg.total > 1
     UNION ALL
     SELECT NULL, dg.recipient_id, 'deadline_violation_digest', {body_sup},
-           'violation_digest:' || dg.first_id || ':to:' || dg.recipient_id, CAST(:as_of AS timestamptz), 'queued', 0
+           'violation_digest:' || dg.first_id || ':to:' || dg.recipient_id, CAST(:as_of AS timestamptz), 'queued', 0,
+           dg.urgent
       FROM dg WHERE NOT dg.own
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id
 )
 SELECT (SELECT count(*) FROM nv), (SELECT count(*) FROM queued)
 """
-    params: dict[str, object] = {"as_of": as_of, "subj_pre": pre, "subj_post": post,
+    params: dict[str, object] = {"as_of": as_of, "subj_pre": pre, "subj_post": post, "not_tiered": NOT_TIERED,
+                                 "urgent_amount": reference.get_setting(session, "notify.urgent_amount"),
                                  **params_self, **params_sup, **params_own, **params_item, **kind_params}
     statement = text(sql)
     if deadline_ids is not None:

@@ -86,6 +86,7 @@ def upgrade() -> None:
     op.add_column("notification", sa.Column("digest_id", sa.BigInteger(), sa.ForeignKey("notification.id")))
     op.create_index("ix_notification_held", "notification", ["recipient_person_id", "id"],
                     postgresql_where=sa.text("state = 'held'"))
+    op.create_index("ix_notification_failed", "notification", ["id"], postgresql_where=sa.text("state = 'failed'"))
     op.create_index("ix_notification_troubled", "notification", ["id"],
                     postgresql_where=sa.text("last_error IS NOT NULL AND state IN ('queued', 'failed')"))
     op.create_table(
@@ -147,6 +148,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION late_count_appeal_accepted()")
     op.drop_table("violation_appeal")
     op.drop_index("ix_notification_troubled", table_name="notification")
+    op.drop_index("ix_notification_failed", table_name="notification")
     op.drop_index("ix_notification_held", table_name="notification")
     for column in ("digest_id", "next_attempt_at", "channel", "urgent"):
         op.drop_column("notification", column)
