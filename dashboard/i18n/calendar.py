@@ -87,6 +87,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "appeals.none_pending": ("没有待审核的申诉。", "No appeals waiting."),
     "appeals.exempted": ("申诉通过而豁免的违规共 {n} 条（仍保留记录，不计入排名与统计）。",
                          "{n} violation(s) exempted by accepted appeals (kept on record, out of rankings)."),
+    "appeals.tracker_exempted": ("另有 {n} 条违规经申诉豁免（仍保留记录），未计入违规统计与排名；明细见“违规申诉”。",
+                                 "{n} more violation(s) were exempted by appeals (kept on record), not counted "
+                                 "here; see the appeals page."),
     "appeals.pending_option": ("{person} · {kind} · {case}", "{person} · {kind} · {case}"),
     "appeals.pick_pending": ("审核哪一条申诉", "Appeal to decide"),
     "appeals.detail": ("**申诉理由：** {reason}\n\n**证据说明：** {evidence}", "**Reason:** {reason}\n\n**Evidence:** {evidence}"),

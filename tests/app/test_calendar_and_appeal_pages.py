@@ -92,6 +92,11 @@ def test_a_surveyor_appeals_and_two_admins_decide_it(db_url, session, org):
     session.expire_all()
     assert session.get(ViolationAppeal, appeal.id).status == "accepted"
 
+    first.switch_page("pages/overdue.py")
+    first.run()
+    assert not first.exception, first.exception
+    assert any("另有 1 条违规经申诉豁免" in c.value for c in first.caption)  # the tracker says what it left out
+
     surveyor.run()
     assert list(surveyor.dataframe[0].value["申诉"]) == ["已通过（豁免）"]
     assert list(surveyor.dataframe[0].value["审核意见"]) == ["故障属实，予以豁免"]
