@@ -963,6 +963,41 @@ def build_current_weeks(url: str, as_of: datetime) -> None:
     engine.dispose()
 
 
+def appeals_and_delivery(engine: Engine, seed: int) -> None:
+    """Issue 22's rows, replacing any there: an appeal on every 97th violation (~1 %: 40 % accepted,
+    30 % rejected, 30 % still waiting; filed as pending and decided by an UPDATE, so the kept
+    counts' trigger lowers late_count as it does for a real acceptance), and the outbox's delivery
+    states: every 500th message failed after six attempts, every 101st still being retried, every
+    53rd held for working hours."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM violation_appeal"))
+        admin = conn.execute(text("SELECT id FROM person WHERE username = 'admin'")).scalar_one()
+        conn.execute(text("""
+            INSERT INTO violation_appeal (violation_id, person_id, reason, evidence, filed_at, status)
+            SELECT v.id, v.person_id, '核心系统故障，资料无法按时上传', CASE WHEN v.id % 2 = 0 THEN '运维工单' END,
+                   v.found_at + interval '3 hours', 'pending'
+              FROM violation v WHERE v.id % 97 = :seed % 97 AND v.person_id <> :admin"""),
+                     {"seed": seed, "admin": admin})
+        conn.execute(text("""
+            UPDATE violation_appeal SET status = CASE WHEN id % 10 < 4 THEN 'accepted' ELSE 'rejected' END,
+                   decided_by = :admin, decided_at = filed_at + interval '1 day', comment = '经核实', version = 2
+             WHERE id % 10 < 7"""), {"admin": admin})
+        conn.execute(text("""
+            UPDATE notification SET state = CASE WHEN id % 500 = 0 THEN 'failed' WHEN id % 101 = 0 THEN 'queued'
+                                                 ELSE 'held' END,
+                   attempts = CASE WHEN id % 500 = 0 THEN 6 WHEN id % 101 = 0 THEN 2 ELSE 0 END,
+                   last_error = CASE WHEN id % 53 = 0 AND id % 500 <> 0 AND id % 101 <> 0 THEN NULL
+                                     ELSE '535 5.7.8 authentication failed' END,
+                   channel = CASE WHEN id % 53 = 0 AND id % 500 <> 0 AND id % 101 <> 0 THEN NULL ELSE 'email' END,
+                   next_attempt_at = CASE WHEN id % 101 = 0 AND id % 500 <> 0 THEN now() + interval '2 minutes' END,
+                   sent_at = NULL
+             WHERE id % 500 = 0 OR id % 101 = 0 OR id % 53 = 0"""))
+        counts = conn.execute(text("SELECT status, count(*) FROM violation_appeal GROUP BY status ORDER BY 1")).all()
+    _say(f"  {'appeals and delivery states':<44} {', '.join(f'{s}={n:,}' for s, n in counts):>16} "
+         f"{time.perf_counter() - started:8.1f} s")
+
+
 def analyze(engine: Engine) -> None:
     started = time.perf_counter()
     with engine.connect() as conn:
@@ -975,7 +1010,7 @@ def summary(engine: Engine) -> dict[str, int]:
     tables = ("claim_case", "estimate", "dispatch", "contact_attempt", "upload", "deadline", "violation",
               "review_queue_entry", "opinion", "opinion_point", "point_answer", "point_verdict", "progress_note",
               "weekly_summary", "notification", "case_event", "person", "org_unit", "special_case",
-              "special_approval", "complaint_item", "complaint_step", "branch_financials")
+              "special_approval", "complaint_item", "complaint_step", "branch_financials", "violation_appeal")
     with engine.connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
         counts["zero_closed"] = conn.execute(text("SELECT count(*) FROM claim_case WHERE zero_closed")).scalar_one()
@@ -991,8 +1026,8 @@ def summary(engine: Engine) -> dict[str, int]:
 
 def extend(name: str, seed: int) -> int:
     """An existing bench database brought up to date without regenerating it: migrated to head,
-    then the special cases and complaints (replacing any there) and the scorecard's data built
-    from its cases."""
+    then the special cases and complaints (replacing any there), the scorecard's data built
+    from its cases, and the appeals and delivery states."""
     from db.schema import upgrade_to_head
 
     if name in PROTECTED:
@@ -1004,6 +1039,7 @@ def extend(name: str, seed: int) -> int:
     engine = create_engine(url)
     special_and_complaints(engine, seed)
     scorecard_data(engine, seed)
+    appeals_and_delivery(engine, seed)
     counts = {t: v for t, v in summary(engine).items()
               if t in ("special_case", "special_approval", "complaint_item", "complaint_step", "branch_financials",
                        "zero_closed", "forced_registration")}
@@ -1054,6 +1090,7 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"  {'red / yellow / blue, major cases':<44} {'':>16} {time.perf_counter() - coloured:8.1f} s")
     special_and_complaints(engine, args.seed, args.cases)
     scorecard_data(engine, args.seed)
+    appeals_and_delivery(engine, args.seed)
     build_current_weeks(url, as_of)
     analyze(engine)
     counts = summary(engine)
