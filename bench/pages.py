@@ -326,7 +326,8 @@ def appeals_naive(conn, actor: Actor, ctx: dict) -> int:
     v = pd.read_sql("SELECT id, person_id, found_at FROM violation", conn)
     a = pd.read_sql("SELECT id, violation_id, status, filed_at FROM violation_appeal", conn)
     v[v.person_id == actor.person_id].sort_values("found_at", ascending=False).head(PAGE_SIZE)
-    pending = a[a.status == "pending"].sort_values("filed_at").head(PAGE_SIZE)
+    pending = a[a.status == "pending"]
+    pending.sort_values("filed_at").head(PAGE_SIZE)
     int((a.status == "accepted").sum())
     return len(pending)
 
@@ -550,7 +551,8 @@ def _scorecard_window(t: dict, kind: str, start: date) -> dict:
 
     end = moment(period_end(kind, start))
     return dict(start=moment(start), end=end, year_start=moment(date(start.year, 1, 1)),
-                stale_before=end - pd.Timedelta(days=int(t["settings"]["scorecard.stale_days"])),
+                # a running period's stale cases count back from now (services/scorecard/computed)
+                stale_before=min(end, pd.Timestamp(_now())) - pd.Timedelta(days=int(t["settings"]["scorecard.stale_days"])),
                 small=float(t["settings"]["scorecard.small_claim"]))
 
 
