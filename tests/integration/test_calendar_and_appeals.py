@@ -22,6 +22,7 @@ from dashboard.services.clocks.deadlines import start_deadline
 from dashboard.services.clocks.overdue import OverdueFilters, violations_by_branch_and_kind
 from dashboard.services.clocks.violations import record_violations
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError, ValidationFailed
+from dashboard.services.figures.overview import Drill, OverviewFilter, headline_figures, overview_drill_rows
 from dashboard.settings import BUSINESS_TZ
 from db.models import CaseEvent, Deadline, Notification, Violation, WorkCalendarDay
 from tests.factories import make_case
@@ -89,7 +90,7 @@ def test_an_unentered_year_is_reported_until_hq_enters_and_confirms_it(session, 
 
 
 def _violation(session, org, person: str = "gz_surveyor1", kind: str = "D1") -> Violation:
-    case = make_case(session, org, "gz")
+    case = make_case(session, org, "gz", tier="T1")  # tiered: the overview counts tiered cases
     session.add(Deadline(case_id=case.id, branch_id=case.branch_id, kind=kind, subject_key=f"test:{case.id}",
                          responsible_person_id=org.person(person), started_at=NOW - timedelta(hours=30),
                          due_at=NOW - timedelta(hours=6)))
@@ -144,6 +145,13 @@ def test_an_accepted_appeal_exempts_the_violation_but_keeps_it_on_record(session
     assert _ranking(session, admin)[(branch, "D1")] == 1
     assert _ranking(session, actor_for("gd_manager"))[(branch, "D1")] == 1  # a branch's live count
     assert exempted_count(session, admin) == 1
+    # The overview's headline (case_figures) and its list of D1 violations agree, without the exempt one.
+    executive = actor_for("executive")
+    headline = headline_figures(session, executive, OverviewFilter(), now=NOW)
+    assert headline.violations_by_type.get("D1") == 1
+    drill = Drill("violations", "D1")
+    total, rows = overview_drill_rows(session, executive, OverviewFilter(), drill, limit=50, now=NOW)
+    assert total == 1 and len(rows) == 1
     states = {v.violation_id: v.appeal_status for v in my_violations(session, surveyor)[1]}
     assert states == {first.id: "accepted", second.id: "rejected"}
     told = session.scalars(select(Notification.body).where(Notification.kind == "appeal_decided",

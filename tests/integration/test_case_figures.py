@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from db.models import CaseFigures, Deadline, Opinion, OpinionPoint, Violation
+from dashboard.services.clocks.appeals import sql_not_exempt
+from db.models import CaseFigures, Deadline, Opinion, OpinionPoint, Violation, ViolationAppeal
 from tests.factories import make_case
 
 
@@ -44,8 +45,8 @@ def _live(session) -> dict[int, dict[str, float]]:
             add(case_id, f"{prefix}clocks_met" if not prefix else f"{prefix}met", met is not None)
             add(case_id, f"{prefix}clocks_on_time" if not prefix else f"{prefix}on_time",
                 met is not None and met <= due)
-    for case_id, kind in session.execute(select(Violation.case_id, Violation.kind)
-                                         .where(Violation.case_id.is_not(None))):
+    for case_id, kind in session.execute(select(Violation.case_id, Violation.kind)  # exempt ones left out
+                                         .where(Violation.case_id.is_not(None), sql_not_exempt(Violation.id))):
         add(case_id, f"violations_{kind.lower()}", 1)
     for case_id, status, count, seconds in session.execute(
             select(Opinion.case_id, OpinionPoint.status, OpinionPoint.answer_count, OpinionPoint.answer_seconds)
@@ -114,6 +115,21 @@ def test_kept_figures_follow_every_write_to_clocks_violations_and_review_points(
     session.commit()
     _assert_kept_is_live(session)
     assert _kept(session)[b.id]["violations_d2"] == 2
+    # An appeal accepted (filed pending, then decided) exempts one: the kept figure drops with it;
+    # a rejected one changes nothing.
+    appealed, kept_one = session.scalars(select(Violation.id).where(Violation.case_id == b.id)
+                                         .order_by(Violation.id)).all()
+    session.add_all([ViolationAppeal(violation_id=appealed, person_id=person, reason="系统故障", filed_at=NOW),
+                     ViolationAppeal(violation_id=kept_one, person_id=org.person("gz_claims"), reason="转交",
+                                     filed_at=NOW)])
+    session.commit()
+    session.execute(update(ViolationAppeal).where(ViolationAppeal.violation_id == appealed).values(
+        status="accepted", decided_by=org.person("admin"), decided_at=NOW, comment="属实"))
+    session.execute(update(ViolationAppeal).where(ViolationAppeal.violation_id == kept_one).values(
+        status="rejected", decided_by=org.person("admin"), decided_at=NOW, comment="不予豁免"))
+    session.commit()
+    _assert_kept_is_live(session)
+    assert _kept(session)[b.id]["violations_d2"] == 1
     session.execute(delete(Violation).where(Violation.case_id == a.id))
     session.commit()
     _assert_kept_is_live(session)

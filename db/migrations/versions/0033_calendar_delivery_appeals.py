@@ -118,8 +118,8 @@ def upgrade() -> None:
     op.execute("CREATE POLICY claims_scope ON violation_appeal TO claims_app USING (claims_national() OR "
                "EXISTS (SELECT 1 FROM violation v WHERE v.id = violation_appeal.violation_id))")
     op.execute("CREATE POLICY claims_jobs ON violation_appeal TO claims_job USING (true) WITH CHECK (true)")
-    # The kept violation counts (late_count, migration 0020) drop by one when an appeal is accepted:
-    # the tracker's national ranking reads them. Run as the table's owner, like the other count
+    # The kept violation counts drop by one when an appeal is accepted: late_count (migration 0020,
+    # the tracker's national ranking) and the case's case_figures (migration 0019, the overview). Run as the table's owner, like the other count
     # triggers, since neither application role may write late_count.
     op.execute("""
         CREATE FUNCTION late_count_appeal_accepted() RETURNS trigger
@@ -128,6 +128,15 @@ def upgrade() -> None:
             IF NEW.status = 'accepted' AND OLD.status IS DISTINCT FROM 'accepted' THEN
                 INSERT INTO late_count (branch_id, kind, violations)
                 SELECT v.branch_id, v.kind, -1 FROM violation v WHERE v.id = NEW.violation_id;
+                UPDATE case_figures f
+                   SET violations_d1 = f.violations_d1 - (v.kind = 'D1')::int,
+                       violations_d2 = f.violations_d2 - (v.kind = 'D2')::int,
+                       violations_d3 = f.violations_d3 - (v.kind = 'D3')::int,
+                       violations_d4 = f.violations_d4 - (v.kind = 'D4')::int,
+                       violations_d5 = f.violations_d5 - (v.kind = 'D5')::int,
+                       violations_d6 = f.violations_d6 - (v.kind = 'D6')::int,
+                       violations_d7 = f.violations_d7 - (v.kind = 'D7')::int
+                  FROM violation v WHERE v.id = NEW.violation_id AND f.case_id = v.case_id;
             END IF;
             RETURN NULL;
         END $$
