@@ -5,10 +5,11 @@ import itertools
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.demo.org import DemoOrg
-from db.models import ClaimCase
+from db.models import ClaimCase, Deadline, Violation
 
 _seq = itertools.count(1)
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 Asia/Shanghai
@@ -35,3 +36,18 @@ def make_case(session: Session, org: DemoOrg, sub_code: str = "gz", *, commit: b
     if commit:
         session.commit()
     return case
+
+
+def make_violation(session: Session, org: DemoOrg, now: datetime, *, person: str = "gz_surveyor1",
+                   kind: str = "D1", **case_overrides: Any) -> Violation:
+    """A clock of a new 广州 case, missed 6 hours before `now` and recorded by the violation job."""
+    from dashboard.services.clocks.violations import record_violations
+
+    case = make_case(session, org, "gz", **case_overrides)
+    session.add(Deadline(case_id=case.id, branch_id=case.branch_id, kind=kind, subject_key=f"test:{case.id}",
+                         responsible_person_id=org.person(person), started_at=now - timedelta(hours=30),
+                         due_at=now - timedelta(hours=6)))
+    session.commit()
+    record_violations(session, now)
+    session.commit()
+    return session.scalars(select(Violation).where(Violation.case_id == case.id)).one()

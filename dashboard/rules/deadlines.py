@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, and_, case, cast, extract, func, literal, or_
 
 from dashboard.rules.work_calendar import (
-    LONGEST_SEARCH_DAYS, MONDAY_TO_FRIDAY, WorkCalendar, add_working_time, end_of_working_day,
+    LONGEST_SEARCH_DAYS, MONDAY_TO_FRIDAY, WorkCalendar, add_working_time, end_of_working_day, parse_clock_time,
 )
 from dashboard.settings import BUSINESS_TZ
 
@@ -53,11 +53,6 @@ def _week_cutoff(monday: date, weekday: int, at: time, calendar: WorkCalendar, s
     return datetime.combine(day, at, tzinfo=BUSINESS_TZ)
 
 
-def _hhmm(at: str) -> time:
-    hour, minute = (int(part) for part in at.split(":"))
-    return time(hour, minute)
-
-
 def weekly_due(moment: datetime, weekday: int = 4, at: str = "17:00", calendar: WorkCalendar = MONDAY_TO_FRIDAY,
                shift: bool = False) -> datetime:
     """D6: the first weekly cut-off (Friday 17:00 by default) at or after `moment`.
@@ -69,7 +64,7 @@ def weekly_due(moment: datetime, weekday: int = 4, at: str = "17:00", calendar: 
     local = _require_aware(moment).astimezone(BUSINESS_TZ)
     monday = local.date() - timedelta(days=local.weekday())
     for week in range(LONGEST_SEARCH_DAYS // 7):
-        cutoff = _week_cutoff(monday + timedelta(days=7 * week), weekday, _hhmm(at), calendar, shift)
+        cutoff = _week_cutoff(monday + timedelta(days=7 * week), weekday, parse_clock_time(at), calendar, shift)
         if cutoff is not None and cutoff >= local:
             return cutoff
     raise ValueError(f"no weekly cut-off within {LONGEST_SEARCH_DAYS} days of {moment}")
@@ -81,7 +76,7 @@ def previous_weekly_due(due: datetime, weekday: int = 4, at: str = "17:00",
     local = _require_aware(due).astimezone(BUSINESS_TZ)
     monday = local.date() - timedelta(days=local.weekday())
     for week in range(1, LONGEST_SEARCH_DAYS // 7):
-        cutoff = _week_cutoff(monday - timedelta(days=7 * week), weekday, _hhmm(at), calendar, shift)
+        cutoff = _week_cutoff(monday - timedelta(days=7 * week), weekday, parse_clock_time(at), calendar, shift)
         if cutoff is not None:
             return cutoff
     raise ValueError(f"no weekly cut-off within {LONGEST_SEARCH_DAYS} days before {due}")
@@ -111,6 +106,12 @@ def weekly_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """weekly_due's arguments from the rule settings (besides the calendar)."""
     return {"weekday": int(settings["deadline.D6.weekday"]), "at": str(settings["deadline.D6.time"]),
             "shift": str(settings.get("deadline.D6.holiday_shift", "previous")) == "previous"}
+
+
+def needs_calendar(kind: str, settings: Mapping[str, Any]) -> bool:
+    """Whether compute_due reads the working calendar for `kind` (D6 always, a clock counting
+    working time; the calendar-hour clocks never, so starting one reads no calendar)."""
+    return kind == "D6" or (kind in MODE_KINDS and str(settings.get(f"deadline.{kind}.mode")) == "working")
 
 
 def compute_due(kind: str, started_at: datetime, settings: Mapping[str, Any],

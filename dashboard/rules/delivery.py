@@ -46,12 +46,6 @@ def effective_channel(preferred: str, email: str | None, *, email_ready: bool, w
     return "outbox"
 
 
-def parse_clock_time(value: object) -> time:
-    """A setting such as "08:30" as a time of day."""
-    hours, _, minutes = str(value).strip().partition(":")
-    return time(int(hours), int(minutes or 0))
-
-
 def in_working_hours(moment: datetime, calendar: WorkCalendar, work_from: time, work_until: time) -> bool:
     """Whether a message may go out at `moment`: a working day of the calendar, from `work_from`
     (included) until `work_until` (excluded), Asia/Shanghai whatever zone the server runs in."""

@@ -60,6 +60,12 @@ class WorkCalendar:
 MONDAY_TO_FRIDAY = WorkCalendar()
 
 
+def parse_clock_time(value: object) -> time:
+    """A setting such as "08:30" or "17:00" as a time of day (the weekly cut-off, delivery hours)."""
+    hours, _, minutes = str(value).strip().partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
 def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=BUSINESS_TZ)
 

@@ -50,6 +50,13 @@ def zh(key: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def kind_zh(kind: str) -> str:
+    """A notification kind's name in Chinese (a mail's subject, a digest's line); 通知 for a kind
+    without one, as 我的消息 shows it."""
+    return zh(f"detail.notification_kind.{kind}" if f"detail.notification_kind.{kind}" in CATALOG
+              else "messages.kind_other")
+
+
 def branch_people(session: Session, branch_id: int, role: str) -> list[int]:
     """People holding `role` at the branch itself, oldest assignment first."""
     return list(session.scalars(

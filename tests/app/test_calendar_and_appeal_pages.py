@@ -4,17 +4,12 @@ appeals a violation, HQ admin finds it and accepts it, the surveyor sees the out
 deciding the same appeal: the second is refused naming the first."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from dashboard import clock
-from dashboard.services.clocks.violations import record_violations
-from db.models import Deadline, Violation, ViolationAppeal, WorkCalendarYear
+from db.models import Violation, ViolationAppeal, WorkCalendarYear
 from tests.app.helpers import signed_in_app
-from tests.factories import make_case
-
-
+from tests.factories import make_violation
 
 
 def test_hq_admin_is_warned_of_next_year_and_enters_it(db_url, session, org):
@@ -47,15 +42,7 @@ def test_hq_admin_is_warned_of_next_year_and_enters_it(db_url, session, org):
 
 
 def _violation(session, org) -> Violation:
-    now = clock.now()
-    case = make_case(session, org, "gz")
-    session.add(Deadline(case_id=case.id, branch_id=case.branch_id, kind="D1", subject_key=f"test:{case.id}",
-                         responsible_person_id=org.person("gz_surveyor1"), started_at=now - timedelta(hours=30),
-                         due_at=now - timedelta(hours=6)))
-    session.commit()
-    record_violations(session, now)
-    session.commit()
-    return session.scalars(select(Violation).where(Violation.case_id == case.id)).one()
+    return make_violation(session, org, clock.now())
 
 
 def test_a_surveyor_appeals_and_two_admins_decide_it(db_url, session, org):

@@ -3,16 +3,13 @@ with a reason and evidence; HQ admin, in another browser, finds it waiting and a
 surveyor's page then shows it exempt, and the violation is still on record."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from dashboard import clock
-from dashboard.services.clocks.violations import record_violations
-from db.models import Deadline, Violation, ViolationAppeal
+from db.models import Violation, ViolationAppeal
 from tests.e2e.conftest import screenshot, settle, sign_in, wait_for_db
-from tests.factories import make_case
+from tests.factories import make_violation
 
 TIMEOUT = 30_000
 
@@ -27,14 +24,7 @@ def _page(browser, app_server: str, username: str):
 
 
 def test_a_surveyor_appeals_a_breach_and_hq_exempts_it(app_server, browser, session, org):
-    now = clock.now()
-    case = make_case(session, org, "gz")
-    session.add(Deadline(case_id=case.id, branch_id=case.branch_id, kind="D1", subject_key=f"test:{case.id}",
-                         responsible_person_id=org.person("gz_surveyor1"), started_at=now - timedelta(hours=30),
-                         due_at=now - timedelta(hours=6)))
-    session.commit()
-    record_violations(session, now)
-    session.commit()
+    make_violation(session, org, clock.now())
 
     surveyor = _page(browser, app_server, "gz_surveyor1")
     # The table is a canvas grid: its cells are in the page for screen readers, not visible.

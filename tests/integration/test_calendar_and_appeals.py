@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -20,12 +20,11 @@ from dashboard.services.clocks.calendar import (
 )
 from dashboard.services.clocks.deadlines import start_deadline
 from dashboard.services.clocks.overdue import OverdueFilters, violations_by_branch_and_kind
-from dashboard.services.clocks.violations import record_violations
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError, ValidationFailed
 from dashboard.services.figures.overview import Drill, OverviewFilter, headline_figures, overview_drill_rows
 from dashboard.settings import BUSINESS_TZ
-from db.models import CaseEvent, Deadline, Notification, Violation, WorkCalendarDay
-from tests.factories import make_case
+from db.models import CaseEvent, Notification, Violation, WorkCalendarDay
+from tests.factories import make_case, make_violation
 
 NOW = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)  # Friday 10:00 in Shanghai
 
@@ -89,15 +88,8 @@ def test_an_unentered_year_is_reported_until_hq_enters_and_confirms_it(session, 
         set_calendar_day(session, actor_for("reviewer"), "2027-01-02", False, "元旦", now=NOW)
 
 
-def _violation(session, org, person: str = "gz_surveyor1", kind: str = "D1") -> Violation:
-    case = make_case(session, org, "gz", tier="T1")  # tiered: the overview counts tiered cases
-    session.add(Deadline(case_id=case.id, branch_id=case.branch_id, kind=kind, subject_key=f"test:{case.id}",
-                         responsible_person_id=org.person(person), started_at=NOW - timedelta(hours=30),
-                         due_at=NOW - timedelta(hours=6)))
-    session.commit()
-    record_violations(session, NOW)
-    session.commit()
-    return session.scalars(select(Violation).where(Violation.case_id == case.id)).one()
+def _violation(session, org) -> Violation:
+    return make_violation(session, org, NOW, tier="T1")  # tiered: the overview counts tiered cases
 
 
 def _ranking(session, actor) -> dict[tuple[str, str], int]:

@@ -17,11 +17,10 @@ from dashboard.rules.delivery import (
     effective_channel,
     in_working_hours,
     mail_message_id,
-    parse_clock_time,
     read_email,
     retry_delay,
 )
-from dashboard.rules.work_calendar import WorkCalendar
+from dashboard.rules.work_calendar import WorkCalendar, parse_clock_time
 from dashboard.services.delivery.channels import (
     DeliveryConfig,
     OutgoingMessage,

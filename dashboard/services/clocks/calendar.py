@@ -9,6 +9,7 @@ fall back to Monday–Friday for it.
 from __future__ import annotations
 
 import unicodedata
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -92,24 +93,25 @@ def calendar_days(session: Session, actor: Actor, year: int) -> list[CalendarDay
 
 
 def _typed_day(value: date | str | None, errors: list[FieldError]) -> date | None:
+    """The day typed as YYYY-MM-DD (None when empty); a problem appended to `errors` otherwise."""
     if value is None or isinstance(value, date):
         return value
     typed = unicodedata.normalize("NFKC", str(value)).strip()
     if not typed:
         return None
-    try:
-        return date.fromisoformat(typed) if len(typed) == 10 else _bad_day(typed)
-    except ValueError:
-        errors.append(FieldError("calendar.calendar_day", "calendar.error.day_format", {"value": typed[:20]}))
+    if len(typed) == 10:  # fromisoformat also reads 20270101: only the ten-character form shown
+        with suppress(ValueError):
+            return date.fromisoformat(typed)
+    errors.append(FieldError("calendar.calendar_day", "calendar.error.day_format", {"value": typed[:20]}))
+    return None
+
+
+def _year_problem(year: int, today: date) -> FieldError | None:
+    """A year an admin may not enter: before last year, or further ahead than any calendar published."""
+    if today.year - 1 <= year <= today.year + EDITABLE_YEARS_AHEAD:
         return None
-
-
-def _bad_day(typed: str) -> date:
-    raise ValueError(typed)
-
-
-def _editable_year(year: int, today: date) -> bool:
-    return today.year - 1 <= year <= today.year + EDITABLE_YEARS_AHEAD
+    return FieldError("calendar.calendar_day", "calendar.error.year_out_of_range",
+                      {"low": str(today.year - 1), "high": str(today.year + EDITABLE_YEARS_AHEAD)})
 
 
 @requires("calendar.edit")
@@ -125,9 +127,8 @@ def set_calendar_day(session: Session, actor: Actor, day: date | str | None, wor
     if day is None:
         if not errors:
             errors.append(FieldError("calendar.calendar_day", "calendar.error.day_required"))
-    elif not _editable_year(day.year, today):
-        errors.append(FieldError("calendar.calendar_day", "calendar.error.year_out_of_range",
-                                 {"low": str(today.year - 1), "high": str(today.year + EDITABLE_YEARS_AHEAD)}))
+    elif (problem := _year_problem(day.year, today)) is not None:
+        errors.append(problem)
     label = read_text(errors, "calendar.calendar_name", name, required=working is not None, max_len=32) \
         if working is not None else None
     if errors:
@@ -154,10 +155,8 @@ def confirm_year(session: Session, actor: Actor, year: int, *, now: datetime | N
     """HQ admin says the year's holidays and 调休 are all entered: the warning goes."""
     now = clock.or_now(now)
     today = now.astimezone(BUSINESS_TZ).date()
-    if not _editable_year(year, today):
-        raise ValidationFailed([FieldError("calendar.calendar_day", "calendar.error.year_out_of_range",
-                                           {"low": str(today.year - 1),
-                                            "high": str(today.year + EDITABLE_YEARS_AHEAD)})])
+    if (problem := _year_problem(year, today)) is not None:
+        raise ValidationFailed([problem])
     holidays = session.scalar(select(func.count()).select_from(WorkCalendarDay).where(
         WorkCalendarDay.day >= date(year, 1, 1), WorkCalendarDay.day < date(year + 1, 1, 1),
         WorkCalendarDay.working.is_(False)))

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from dashboard.rules.deadlines import compute_due, sql_d5_part
+from dashboard.rules.deadlines import compute_due, needs_calendar, sql_d5_part
 from dashboard.rules.work_calendar import MONDAY_TO_FRIDAY
 from dashboard.services.clocks.calendar import load_calendar
 from dashboard.services.clocks.violations import record_violations
@@ -40,8 +40,7 @@ def start_deadline(session: Session, *, kind: str, subject_key: str, started_at:
                    branch_id: int | None = None, also_charged_person_id: int | None = None) -> Deadline:
     """Start clock `kind` for `subject_key` (e.g. a dispatch id); starting it again is a no-op."""
     settings = all_settings(session)
-    needs_calendar = kind in ("D4", "D6") or settings.get(f"deadline.{kind}.mode") == "working"
-    calendar = load_calendar(session, started_at) if needs_calendar else MONDAY_TO_FRIDAY
+    calendar = load_calendar(session, started_at) if needs_calendar(kind, settings) else MONDAY_TO_FRIDAY
     due_at = compute_due(kind, started_at, settings, calendar)
     session.execute(
         insert(Deadline).values(

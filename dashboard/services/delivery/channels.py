@@ -30,7 +30,6 @@ from email.utils import formatdate
 from typing import Protocol
 
 from dashboard import clock
-from dashboard.i18n import CATALOG
 from dashboard.rules.delivery import (
     WEBHOOK_KINDS,
     delivery_key,
@@ -38,6 +37,7 @@ from dashboard.rules.delivery import (
     effective_channel,
     mail_message_id,
 )
+from dashboard.services.outbox import kind_zh, zh
 
 _ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 DEFAULT_SENDER = "claims-noreply@claims.local"
@@ -172,23 +172,19 @@ class DeliveryConfig:
 # ---------------------------------------------------------------- e-mail
 
 
-def _kind_name(kind: str) -> str:
-    return CATALOG.get(f"detail.notification_kind.{kind}", ("通知", ""))[0]
-
-
 def render_email(message: OutgoingMessage, sender: str) -> EmailMessage:
     """The mail in Chinese: subject naming the kind (and the case), the body as on 我的消息."""
     mail = EmailMessage()
-    subject = CATALOG["delivery.mail.subject"][0].format(kind=_kind_name(message.kind))
+    subject = zh("delivery.mail.subject", kind=kind_zh(message.kind))
     if message.case_no:
-        subject += CATALOG["delivery.mail.subject_case"][0].format(case_no=message.case_no)
+        subject += zh("delivery.mail.subject_case", case_no=message.case_no)
     mail["Subject"] = subject
     mail["From"] = sender
     mail["To"] = Address(display_name=message.recipient_name, addr_spec=message.recipient_email or "")
     mail["Date"] = formatdate(clock.epoch_seconds(), localtime=False)
     mail["Message-ID"] = message.message_id
     mail["X-Claims-Notification"] = message.idempotency_key
-    mail.set_content(CATALOG["delivery.mail.body"][0].format(name=message.recipient_name, body=message.body),
+    mail.set_content(zh("delivery.mail.body", name=message.recipient_name, body=message.body),
                      charset="utf-8")
     return mail
 
@@ -257,8 +253,7 @@ class EmailChannel:
 
 def webhook_payload(message: OutgoingMessage, kind: str) -> dict[str, object]:
     """The robot's text message, @-mentioning the person by mobile when known, with `msgid`."""
-    content = CATALOG["delivery.robot.text"][0].format(name=message.recipient_name, kind=_kind_name(message.kind),
-                                                       body=message.body)
+    content = zh("delivery.robot.text", name=message.recipient_name, kind=kind_zh(message.kind), body=message.body)
     text: dict[str, object] = {"content": content}
     payload: dict[str, object] = {"msgtype": "text", "text": text, "msgid": message.idempotency_key}
     mobiles = [message.recipient_phone] if message.recipient_phone else []

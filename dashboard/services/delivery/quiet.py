@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from dashboard.i18n import CATALOG
-from dashboard.rules.delivery import in_working_hours, parse_clock_time
+from dashboard.rules.delivery import in_working_hours
+from dashboard.rules.work_calendar import parse_clock_time
 from dashboard.services.clocks.calendar import load_calendar
+from dashboard.services.outbox import kind_zh, zh
 from dashboard.services.reference import all_settings
 from dashboard.settings import BUSINESS_TZ
 
@@ -119,10 +120,6 @@ _DIGEST_BY_KEY = text("SELECT id FROM notification WHERE dedupe_key = :key")
 _FOLD = text("UPDATE notification SET state = 'digested', digest_id = :digest WHERE id = ANY(:ids) AND state = 'held'")
 
 
-def _zh(key: str, **params: object) -> str:
-    return CATALOG[key][0].format(**params)
-
-
 def _at(moment: datetime, fmt: str = "%m-%d %H:%M") -> str:
     return moment.astimezone(BUSINESS_TZ).strftime(fmt)
 
@@ -133,16 +130,16 @@ def _snippet(body: str) -> str:
 
 
 def _subject(case_no: str | None, unit: str | None) -> str:
-    return _zh("deadlines.notify.subject_case", case_no=case_no) if case_no else (unit or "—")
+    return zh("deadlines.notify.subject_case", case_no=case_no) if case_no else (unit or "—")
 
 
 def _section(title_key: str, lines: list[str], total: int) -> list[str]:
-    out = [_zh(title_key, n=total)]
+    out = [zh(title_key, n=total)]
     if not lines:
-        return out + [_zh("delivery.digest.none")]
+        return out + [zh("delivery.digest.none")]
     out += [f"{n}. {line}" for n, line in enumerate(lines, 1)]
     if total > len(lines):
-        out.append(_zh("delivery.digest.more", n=total - len(lines)))
+        out.append(zh("delivery.digest.more", n=total - len(lines)))
     return out
 
 
@@ -156,24 +153,21 @@ def digest_body(conn: Connection, person_id: int, held: list, moment: datetime) 
                                     "day_end": day_start + timedelta(days=1)}).all()
     violations = conn.execute(_NEW_VIOLATIONS, {"person": person_id, "shown": _SHOWN, "since": since}).all()
 
-    def kind_name(kind: str) -> str:
-        return CATALOG.get(f"detail.notification_kind.{kind}", CATALOG["messages.kind_other"])[0]
-
-    lines = [_zh("delivery.digest.head", day=local.strftime("%Y-%m-%d"), n=len(held))]
+    lines = [zh("delivery.digest.head", day=local.strftime("%Y-%m-%d"), n=len(held))]
     lines += _section("delivery.digest.held", [
-        _zh("delivery.digest.held_line", at=_at(r.created_at), kind=kind_name(r.kind), body=_snippet(r.body))
+        zh("delivery.digest.held_line", at=_at(r.created_at), kind=kind_zh(r.kind), body=_snippet(r.body))
         for r in held[:_HELD_SHOWN]], len(held))
     lines += _section("delivery.digest.points", [
-        _zh("delivery.digest.point_line", case=_subject(r.case_no, None), seq=r.seq, body=_snippet(r.body),
+        zh("delivery.digest.point_line", case=_subject(r.case_no, None), seq=r.seq, body=_snippet(r.body),
             due=_at(r.due_at)) for r in points], points[0].total if points else 0)
     lines += _section("delivery.digest.due_today", [
-        _zh("delivery.digest.due_line", subject=_subject(r.case_no, r.unit), kind=_zh(f"deadlines.kind.{r.kind}"),
+        zh("delivery.digest.due_line", subject=_subject(r.case_no, r.unit), kind=zh(f"deadlines.kind.{r.kind}"),
             due=_at(r.due_at, "%H:%M")) for r in due], due[0].total if due else 0)
     lines += _section("delivery.digest.violations", [
-        _zh("delivery.digest.violation_line", subject=_subject(r.case_no, r.unit),
-            kind=_zh(f"deadlines.kind.{r.kind}"), due=_at(r.due_at)) for r in violations],
+        zh("delivery.digest.violation_line", subject=_subject(r.case_no, r.unit),
+            kind=zh(f"deadlines.kind.{r.kind}"), due=_at(r.due_at)) for r in violations],
         violations[0].total if violations else 0)
-    lines.append(_zh("delivery.digest.foot"))
+    lines.append(zh("delivery.digest.foot"))
     return "\n".join(lines)
 
 

@@ -124,6 +124,8 @@ def _ensure_week(session: Session, branch_ids: list[int], due: datetime, now: da
     stale = [b for b in branch_ids if b not in existing
              or (existing[b].submitted_at is None and existing[b].generated_at <= existing[b].due_at)]
     content = build_content(session, stale, min(now, due)) if stale else {}
+    # D6 runs over the week: started just after the previous cut-off (read once), due at this one.
+    week_opened = previous_cutoff(session, due) + timedelta(seconds=1) if stale else None
     created = refreshed = 0
     for branch_id in stale:
         if branch_id in existing:
@@ -137,9 +139,8 @@ def _ensure_week(session: Session, branch_ids: list[int], due: datetime, now: da
                 .returning(WeeklySummary.id)).first()
             created += 1 if result else 0
         trackers = branch_people(session, branch_id, "branch_tracker")
-        # D6 runs over the week: started just after the previous cut-off, due at this one.
         start_deadline(session, kind="D6", subject_key=weekly_subject(branch_id, week_start),
-                       started_at=previous_cutoff(session, due) + timedelta(seconds=1),
+                       started_at=week_opened,
                        responsible_person_id=trackers[0] if trackers else None, branch_id=branch_id)
     return created, refreshed
 
