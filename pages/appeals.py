@@ -11,7 +11,7 @@ from dashboard.i18n import t
 from dashboard.services.clocks.appeals import (
     decide_appeal, exempted_count, file_appeal, my_violations, pending_appeals,
 )
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, plain, point_label
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.session import require_page
@@ -33,7 +33,7 @@ def _status(status: str | None) -> str:
 def render_mine() -> None:
     """The actor's own violations, and the form to appeal one not appealed yet."""
     st.subheader(t("appeals.mine"))
-    with db_session() as session:
+    with read_session() as session:
         total, _ = my_violations(session, actor, limit=0)
         offset = _offset(total, "ap_mine_page")
         _, mine = my_violations(session, actor, limit=PAGE, offset=offset, total=total)
@@ -78,7 +78,7 @@ def render_mine() -> None:
 def render_pending() -> None:
     """HQ admin: the appeals waiting, the one chosen with its reason and evidence, accept or reject."""
     st.subheader(t("appeals.pending"))
-    with db_session() as session:
+    with read_session() as session:
         waiting, _ = pending_appeals(session, actor, limit=0)
         offset = _offset(waiting, "ap_pending_page")
         _, pending = pending_appeals(session, actor, limit=PAGE, offset=offset, total=waiting)

@@ -14,7 +14,7 @@ from dashboard.rules.review import MAX_TEXT
 from dashboard.services.errors import UserError
 from dashboard.services.review.opinions import answer_points, branch_inbox, branch_opinion, case_opinions, tracker_register
 from dashboard.services.review.supervision import post_progress_note, supervision_thread
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
@@ -60,7 +60,7 @@ def inbox() -> None:
     only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open", value=True)
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
     colour = colour_filter(f3, "fb_colour")
-    with db_session() as session:
+    with read_session() as session:
         total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, colour=colour, limit=0)
         offset = pager(total, PAGE_SIZE, key="fb_page", filters=(only_open, case_no, colour))
         soon_hours = due_soon_hours(session)
@@ -156,7 +156,7 @@ def register() -> None:
     include_closed = f1.toggle(t("review.filter.include_closed"), key="fb_reg_closed")
     reg_case_no = f2.text_input(t("review.filter.case_no"), key="fb_reg_case_no")
     colour = colour_filter(f3, "fb_reg_colour")
-    with db_session() as session:
+    with read_session() as session:
         total, _ = tracker_register(session, actor, include_closed=include_closed, case_no=reg_case_no, colour=colour,
                                     limit=0)
         offset = pager(total, PAGE_SIZE, key="fb_reg_page", filters=(include_closed, reg_case_no, colour))

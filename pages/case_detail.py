@@ -9,7 +9,7 @@ from dashboard.services.cases.detail import case_detail, find_case_id
 from dashboard.services.errors import UserError
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.case_timeline import clock_card, describe, who
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, money, plain, point_label, tier_label, time_left
 from dashboard.ui.complaint_view import render_case_items
 from dashboard.ui.major_view import render_major
@@ -26,7 +26,7 @@ st.title(t("page.case_detail"))
 
 def _open_by_number(case_no: str) -> None:
     try:
-        with db_session() as session:
+        with read_session() as session:
             st.session_state["case_id"] = find_case_id(session, actor, case_no)
     except UserError as err:
         st.session_state.pop("case_id", None)
@@ -50,7 +50,7 @@ if not case_id:
     render_my_tasks(actor, "detail_tasks")  # a way in without knowing a case number
     st.stop()
 try:
-    with db_session() as session:
+    with read_session() as session:
         detail = case_detail(session, actor, int(case_id))
         soon_hours = due_soon_hours(session)
 except UserError as err:  # NotFound also for another branch's case: nothing of it is shown

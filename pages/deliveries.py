@@ -18,7 +18,7 @@ from dashboard.services.delivery.admin import (
     troubled_messages,
 )
 from dashboard.services.delivery.channels import ChannelStatus
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.session import require_page
@@ -61,7 +61,7 @@ def render_config(status: ChannelStatus) -> None:
 
 def render_counts() -> None:
     st.subheader(t("delivery.admin.counts"))
-    with db_session() as session:
+    with read_session() as session:
         counts = delivery_counts(session, actor)
     channels = sorted({c.channel for c in counts}, key=lambda c: ("", "outbox", "email", "webhook").index(c or ""))
     table = {t("delivery.admin.col.state"): [t(f"delivery.admin.state.{s}") for s in STATES]}
@@ -103,7 +103,7 @@ def _retry(notification_id: int) -> None:
 def render_troubled() -> None:
     st.subheader(t("delivery.admin.troubled"))
     show_outcome(SLOT)
-    with db_session() as session:
+    with read_session() as session:
         total, _ = troubled_messages(session, actor, limit=0)
         offset = pager(total, PAGE_SIZE, key="dl_page") if total > PAGE_SIZE else 0
         _, rows = troubled_messages(session, actor, limit=PAGE_SIZE, offset=offset, total=total)

@@ -17,7 +17,7 @@ from dashboard.services.dispatching.board import (
     tier_choices,
 )
 from dashboard.ui.board_act import CHOSEN, dispatch_text, render_act_panel, render_picker
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, money
 from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.format import tier_label
@@ -34,7 +34,7 @@ may_act = actor.may("dispatch.act")
 st.title(t("board.title"))
 
 
-with db_session() as session:
+with read_session() as session:
     branches = dict(branch_options(session, actor))
     tiers = tier_choices(session)
     # Two rows, so that the view's and the dates' texts are not cut off.

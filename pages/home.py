@@ -3,7 +3,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.figures.home import home_figures, unit_names
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import plain, wan
 from dashboard.ui.my_tasks import render_my_tasks
 from dashboard.ui.read_cache import cached_figures, figures_freshness
@@ -12,7 +12,7 @@ from dashboard.ui.session import require_page
 
 actor = require_page("home")
 st.title(t("home.welcome", name=plain(actor.full_name)))
-with db_session() as session:
+with read_session() as session:
     units = unit_names(session, actor)
 figures, read_at = cached_figures(actor, home_figures)
 st.caption(t("home.your_units", units="、".join(plain(u) for u in units)))

@@ -12,7 +12,7 @@ from dashboard.rules.review import MAX_OPINION_TEXT, MAX_TEXT, split_points
 from dashboard.services.reference import due_soon_hours, tier_filter_codes
 from dashboard.services.review.opinions import case_facts, case_opinions, decide_point, post_review_opinion
 from dashboard.services.review.queue import QueueFilters, queue_branch_choices, review_queue
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
@@ -29,7 +29,7 @@ show_flash()
 if not can_write:
     st.info(t("review.hq.read_only"))
 
-with db_session() as session:
+with read_session() as session:
     branches = dict(queue_branch_choices(session))
     soon_hours = due_soon_hours(session)
     tier_choices = tier_filter_codes(session)
@@ -45,7 +45,7 @@ case_no = f5.text_input(t("review.filter.case_no"), key="hq_case_no")
 filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=case_no, colour=colour)
 
 st.subheader(t("review.hq.queue"))
-with db_session() as session:
+with read_session() as session:
     total, _ = review_queue(session, actor, filters, limit=0)
     offset = pager(total, PAGE_SIZE, key="hq_page", filters=filters)
     _, rows = review_queue(session, actor, filters, limit=PAGE_SIZE, offset=offset, total=total)

@@ -19,7 +19,7 @@ from dashboard.rules.case_input import CHOICE_FIELDS, ESTIMATE_NOTE_MAX_CHARS, T
 from dashboard.services.cases.intake import estimate_target, intake_options, register_case
 from dashboard.rules.risk_colour import DOUBTS, HANDLINGS
 from dashboard.ui.risk_view import badge_text
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import money, plain, tier_label
 from dashboard.ui.forms import (
     error_line, error_text, flash_and_rerun, keep_choice_offered, set_outcome, show_error, show_flash, show_outcome,
@@ -105,7 +105,7 @@ def _register() -> None:
 
 
 with register_tab:
-    with db_session() as session:
+    with read_session() as session:
         options = intake_options(session, actor)
     earliest = options.earliest_date.isoformat()
     sub_names = dict(options.sub_branches)

@@ -15,7 +15,7 @@ from dashboard.i18n import t
 from dashboard.services.cases.major import (
     CATASTROPHE_KINDS, REASONS, TagResult, catastrophes, create_catastrophe, major_cases, tag_catastrophe,
 )
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.forms import run_write, set_outcome, show_outcome
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
@@ -27,7 +27,7 @@ PAGE_SIZE = 50
 st.title(t("page.major_cases"))
 st.caption(t("major.caption"))
 
-with db_session() as session:
+with read_session() as session:
     events = catastrophes(session, actor)
 event_names = {e.id: e.name for e in events}
 
@@ -41,7 +41,7 @@ colour = colour_filter(f4, "mj_colour")
 pending_only = f3.toggle(t("major.filter.pending"), value=True, key="mj_pending")
 query = dict(reason=reason, event_id=event_id, pending_only=pending_only, colour=colour)
 
-with db_session() as session:
+with read_session() as session:
     total, _ = major_cases(session, actor, **query, limit=0)
     offset = pager(total, PAGE_SIZE, key="mj_page", filters=query)
     _, rows = major_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.i18n import has_key, t
 from dashboard.services.messages import Message, mark_read, my_messages, unread_count
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.notify_preferences import render_notify_preferences
@@ -19,13 +19,13 @@ from dashboard.ui.tables import case_table, pager
 
 actor = require_page("messages")
 st.title(t("page.messages"))
-with db_session() as session:
+with read_session() as session:
     unread = unread_count(session, actor)
 st.caption(t("messages.caption", n=f"{unread:,}"))
 render_notify_preferences(actor)
 show_outcome("messages")
 unread_only = st.toggle(t("messages.unread_only"), value=False, key="msg_unread")
-with db_session() as session:
+with read_session() as session:
     total, _ = my_messages(session, actor, unread_only=unread_only, limit=0)
     offset = pager(total, 50, key="msg_page", filters=unread_only)
     _, rows = my_messages(session, actor, unread_only=unread_only, limit=50, offset=offset, total=total)

@@ -12,7 +12,7 @@ from dashboard.services.clocks.overdue import (
     tier_codes, tracker_summary,
 )
 from dashboard.services.reference import due_soon_hours
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import tier_label
 from dashboard.services.clocks.appeals import exempted_count
 from dashboard.ui.complaint_view import render_visit_overdue
@@ -29,7 +29,7 @@ PAGE_SIZE = 50
 now = clock.now()
 st.title(t("page.overdue"))
 
-with db_session() as session:
+with read_session() as session:
     soon_hours = due_soon_hours(session)
     branches = branch_options(session, actor)
     st.caption(t("deadlines.tracker.caption", h=f"{soon_hours:g}"))
@@ -94,7 +94,7 @@ else:
 
 
 def _export_rows():
-    with db_session() as export_session:
+    with read_session() as export_session:
         return rows_frame(overdue_export(export_session, actor, filters, now=now), now, soon_hours).drop(
             columns=["case_id"])
 

@@ -14,7 +14,7 @@ from dashboard.services.figures.overview import (
     overview_figures, overview_tiers, overview_units,
 )
 from dashboard.ui import charts
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.read_cache import cached_figures, figures_freshness
 from dashboard.ui.format import plain, tier_label, wan
 from dashboard.ui.forms import keep_choice_offered
@@ -31,7 +31,7 @@ actor = require_page("overview")
 st.title(t("overview.title"))
 PAGE_SIZE = 50
 
-with db_session() as session:
+with read_session() as session:
     branches, subs = overview_units(session, actor)
     tiers = overview_tiers(session, actor)
 today = clock.business_today()  # the business day, not the server's
@@ -181,7 +181,7 @@ for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending
             else:
                 st.altair_chart(chart(frame), width="stretch")
 
-with db_session() as session:
+with read_session() as session:
     colour_df = pd.DataFrame(colour_share_by_unit(session, actor, flt),
                              columns=["unit_id", "unit", "colour", "cases", "share"])
 if colour_df.empty:
@@ -209,7 +209,7 @@ else:
 
 
 def _list_rows(limit: int, offset: int = 0, total: int | None = None) -> tuple[int, list[dict]]:
-    with db_session() as session:
+    with read_session() as session:
         if drill is None:
             return overview_cases(session, actor, flt, status=status, limit=limit, offset=offset, total=total,
                                   colour=colour)

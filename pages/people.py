@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.admin.people import STATUSES, PersonRow, StatusChange, open_cases, people, set_person_active
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, plain
 from dashboard.ui.forms import keep_choice_by_label, run_write, show_outcome
 from dashboard.ui.segmented import segmented_choice
@@ -28,7 +28,7 @@ search = f1.text_input(t("people.search"), key="pp_search", max_chars=64, placeh
 status = segmented_choice(t("people.status"), STATUSES, key="pp_status", default="all",
                           format_func=lambda s: t(f"people.status.{s}"))
 
-with db_session() as session:
+with read_session() as session:
     total = people(session, actor, search=search, status=status, limit=0).total
     offset = pager(total, PAGE_SIZE, key="pp_page", filters=(search, status))
     page = people(session, actor, search=search, status=status, limit=PAGE_SIZE, offset=offset, total=total)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.scorecard.card import scorecards
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.scorecard_view import pick_period, render_branch, render_entry, render_ranking, render_weights
 from dashboard.ui.session import require_page
 
@@ -15,7 +15,7 @@ actor = require_page("scorecard")
 st.title(t("page.scorecard"))
 st.caption(t("scorecard.caption"))
 kind, start = pick_period()
-with db_session() as session:
+with read_session() as session:
     cards = scorecards(session, actor, kind, start)
 
 names = ["scorecard.tab.ranking", "scorecard.tab.branch",

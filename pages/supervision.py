@@ -16,7 +16,7 @@ from dashboard.services.review.supervision import (
     post_progress_note, post_supervision_opinion, supervision_thread, supervisor_assignments, supervisor_choices,
     thread_version, unassign_supervisor,
 )
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.services.errors import StaleWrite
 from dashboard.ui.forms import chosen_option, keep_choice_by_label, run_write, show_outcome
@@ -52,7 +52,7 @@ tabs = st.tabs([t("review.sup.cases"), t("review.sup.admin")] if is_admin else [
 
 with tabs[0]:
     f1, f2, f3, f4 = st.columns(4, vertical_alignment="bottom")
-    with db_session() as session:
+    with read_session() as session:
         all_branches = dict(queue_branch_choices(session))
         soon_hours = due_soon_hours(session)
     if is_admin:
@@ -67,7 +67,7 @@ with tabs[0]:
     case_no = f3.text_input(t("review.filter.case_no"), key="sup_case_no")
     colour = colour_filter(f4, "sup_colour")
     query = dict(include_closed=include_closed, branch_id=branch_id, case_no=case_no, colour=colour)
-    with db_session() as session:
+    with read_session() as session:
         total, _ = followed_cases(session, actor, **query, limit=0)
         offset = pager(total, PAGE_SIZE, key="sup_page", filters=query)
         _, rows = followed_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)

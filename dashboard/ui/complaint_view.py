@@ -21,7 +21,7 @@ from dashboard.services.complaints.register import (
 from dashboard.services.errors import UserError
 from dashboard.settings import BUSINESS_TZ
 from dashboard.ui import charts
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, plain
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.tables import download_buttons, empty_note, open_case, pager, pick_record
@@ -33,7 +33,7 @@ _SELECTED = "cp_selected"
 
 
 def visit_days() -> float:
-    with db_session() as session:
+    with read_session() as session:
         return float(reference.get_setting(session, "complaint.return_visit_days"))
 
 
@@ -76,7 +76,7 @@ def _pickable_table(frame: pd.DataFrame, rows: list[ItemRow], key: str) -> int |
 
 def render_register(actor: Actor) -> None:
     show_outcome(SLOT)
-    with db_session() as session:
+    with read_session() as session:
         branches = reference.branch_choices(session, actor)
     names = {b.id: b.name for b in branches}
     f = st.columns([1, 1, 1, 1, 2])
@@ -95,7 +95,7 @@ def render_register(actor: Actor) -> None:
     overdue_only = g[1].toggle(t("complaints.filter.overdue"), value=False, key="cp_overdue")
     query = dict(kind=kind, step=step, cause=cause, branch_id=branch, search=search, open_only=open_only,
                  visit_overdue_only=overdue_only)
-    with db_session() as session:
+    with read_session() as session:
         total, _ = complaint_items(session, actor, **query, limit=0)
         offset = pager(total, PAGE_SIZE, key="cp_page", filters=query)
         _, rows = complaint_items(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
@@ -254,7 +254,7 @@ def _advance_form(actor: Actor, detail: ItemDetail) -> None:
 def render_new_item(actor: Actor) -> None:
     show_outcome(f"{SLOT}_new")
     s = st.session_state
-    with db_session() as session:
+    with read_session() as session:
         branches = reference.branch_choices(session, actor)
     names = {b.id: b.name for b in branches}
     today = clock.now().astimezone(BUSINESS_TZ).date()
@@ -310,7 +310,7 @@ def render_analysis(actor: Actor) -> None:
     dimension = c.selectbox(t("complaints.analysis.by"), DIMENSIONS, key="cp_an_dim",
                             format_func=lambda d: t(f"complaints.dim.{d}"))
     try:
-        with db_session() as session:
+        with read_session() as session:
             counts = counts_by(session, actor, dimension, date_from=date_from, date_to=date_to)
     except UserError as err:
         st.error(t(err.key))
@@ -330,7 +330,7 @@ def render_analysis(actor: Actor) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
     def detail() -> pd.DataFrame:  # read when downloaded: one row per month × kind × cause × branch × outcome
-        with db_session() as session:
+        with read_session() as session:
             cells = complaint_analysis(session, actor, date_from=date_from, date_to=date_to)
         return pd.DataFrame({
             t("complaints.col.month"): [c.month.strftime("%Y-%m") for c in cells],
@@ -350,7 +350,7 @@ def render_visit_overdue(actor: Actor) -> None:
     """The overdue tracker's section: items registered too long ago without a return visit."""
     if not actor.may("complaint.read"):
         return
-    with db_session() as session:
+    with read_session() as session:
         total, rows = complaint_items(session, actor, visit_overdue_only=True, limit=20)
     st.subheader(t("complaints.overdue.heading"))
     st.caption(t("complaints.overdue.caption", days=f"{visit_days():g}", n=f"{total:,}"))
@@ -362,7 +362,7 @@ def render_case_items(actor: Actor, case_id: int) -> None:
     """The complaints / disputes of one case, if any."""
     if not actor.may("complaint.read"):
         return
-    with db_session() as session:
+    with read_session() as session:
         _, rows = complaint_items(session, actor, case_id=case_id, limit=20)
     if not rows:
         return

@@ -21,7 +21,7 @@ from dashboard.services.errors import FieldError, UserError, ValidationFailed
 from dashboard.services.evidence.content import preview_jpeg
 from dashboard.services.evidence.materials import MaterialLine, case_materials, fetch_material
 from dashboard.services.evidence.uploads import MAX_UPLOAD_MB, record_upload
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, plain
 
 _ROUND = "materials_upload_round"  # a new uploader key after each upload empties it
@@ -172,7 +172,7 @@ def _render_file(actor: Any, line: MaterialLine) -> None:
 
 def render_materials_list(actor: Any, case_id: int) -> None:
     try:
-        with db_session() as session:
+        with read_session() as session:
             lines = case_materials(session, actor, case_id)
     except UserError as err:
         st.error("\n".join(plain(line) for line in refusal_lines(err)))

@@ -11,7 +11,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.figures.home import my_open_tasks
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.risk_view import badge_text, colour_tones
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, point_label, tier_label, time_left
 from dashboard.ui.tables import case_table
 from dashboard.ui.tones import due_tone
@@ -19,7 +19,7 @@ from dashboard.ui.tones import due_tone
 
 def render_my_tasks(actor: Actor, key: str) -> None:
     now = clock.now()
-    with db_session() as session:
+    with read_session() as session:
         total, tasks = my_open_tasks(session, actor)
         soon_hours = due_soon_hours(session)
     st.subheader(t("home.tasks.title"))

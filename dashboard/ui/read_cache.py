@@ -22,7 +22,7 @@ from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.actor import Actor
 from dashboard.settings import BUSINESS_TZ, FIGURES_CACHE_SECONDS
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from db.engine import get_engine
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ def cached_figures(actor: Actor, fn: Callable[..., T], *args: Any, **kwargs: Any
 
     Arguments must be plain values whose repr says everything (ids, dates, dataclass filters)."""
     def compute() -> T:
-        with db_session() as session:
+        with read_session() as session:
             return fn(session, actor, *args, **kwargs)
 
     database = get_engine().url.render_as_string(hide_password=True)

@@ -9,13 +9,13 @@ from dashboard.i18n import t
 from dashboard.services.actor import Actor
 from dashboard.services.complaints.register import complaint_items
 from dashboard.services.special_cases.approvals import special_cases
-from dashboard.ui.db import db_session
+from dashboard.ui.db import read_session
 from dashboard.ui.special_view import holds_an_approval_post
 
 
 def render_reminders(actor: Actor) -> None:
     waiting = items = overdue = 0
-    with db_session() as session:
+    with read_session() as session:
         if actor.may("special.approve") and holds_an_approval_post(actor):
             waiting, _ = special_cases(session, actor, mine_only=True, limit=0)
         if actor.may("complaint.handle"):

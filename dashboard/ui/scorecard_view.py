@@ -21,7 +21,7 @@ from dashboard.services.scorecard.computed import cases_behind
 from dashboard.services.stale import shown_time
 from dashboard.settings import BUSINESS_TZ
 from dashboard.ui import charts
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, typed_number
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.tables import case_table, download_buttons, pager
@@ -118,7 +118,7 @@ def render_branch(actor: Actor, cards: list[BranchCard], kind: str, start: date)
     for col, group in zip(cols, GROUPS):
         weight = sum(r.rule.weight_pct for r in card.indicators if r.rule.group == group)
         col.metric(t(f"scorecard.group.{group}"), f"{card.groups[group]:.2f} / {weight.normalize():f}")
-    with db_session() as session:
+    with read_session() as session:
         stale_days = int(reference.get_setting(session, "scorecard.stale_days"))
     frame = pd.DataFrame({
         t("scorecard.col.group"): [t(f"scorecard.group.{r.rule.group}") for r in card.indicators],
@@ -136,7 +136,7 @@ def render_branch(actor: Actor, cards: list[BranchCard], kind: str, start: date)
                        format_func=lambda k: t(f"scorecard.ind.{k}"))
     result = next(r for r in card.indicators if r.rule.key == key)
     st.caption(formula_text(key, stale_days))
-    with db_session() as session:
+    with read_session() as session:
         trend = indicator_trend(session, actor, kind, start, branch_id, key)
     line = pd.DataFrame({"period": [period_label(kind, p.period) for p in trend],
                          "value": [None if p.value is None else float(p.value) for p in trend],
@@ -151,14 +151,14 @@ def render_branch(actor: Actor, cards: list[BranchCard], kind: str, start: date)
 
 def _render_behind(actor: Actor, kind: str, start: date, branch_id: int, key: str) -> None:
     query = (kind, start, branch_id, key)
-    with db_session() as session:
+    with read_session() as session:
         total, _ = cases_behind(session, actor, kind, start, branch_id, key, limit=0)
     st.markdown(f"**{t('scorecard.behind', n=f'{total:,}')}**")
     if not total:
         st.caption(t("scorecard.behind_none"))
         return
     offset = pager(total, 50, key="sc_behind_page", filters=query)
-    with db_session() as session:
+    with read_session() as session:
         _, rows = cases_behind(session, actor, kind, start, branch_id, key, limit=50, offset=offset, total=total)
     frame = pd.DataFrame({
         "case_id": [r.case_id for r in rows],
@@ -179,7 +179,7 @@ def _render_behind(actor: Actor, kind: str, start: date, branch_id: int, key: st
 
 def render_entry(actor: Actor, kind: str, start: date) -> None:
     show_outcome(f"{SLOT}_enter")
-    with db_session() as session:
+    with read_session() as session:
         branches = reference.branch_choices(session, actor)
     names = {b.id: b.name for b in branches}
     branch_id = st.selectbox(t("scorecard.pick_branch"), list(names), format_func=names.get, key="sc_enter_branch")

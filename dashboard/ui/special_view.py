@@ -20,7 +20,7 @@ from dashboard.services.special_cases.approvals import (
 from dashboard.services.special_cases.report import PERIODS, UNITS, special_report
 from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVER_POSITIONS
 from dashboard.ui import charts
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.tables import download_buttons, empty_note, open_case, pager, pick_record
@@ -53,7 +53,7 @@ def render_requests(actor: Actor) -> None:
     approver = holds_an_approval_post(actor)
     mine = f3.toggle(t("special.filter.mine"), value=approver, key="sp_mine", disabled=not approver)
     query = dict(status=status, special_type=special_type, mine_only=mine and approver)
-    with db_session() as session:
+    with read_session() as session:
         total, _ = special_cases(session, actor, **query, limit=0)
         offset = pager(total, PAGE_SIZE, key="sp_page", filters=query)
         _, rows = special_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
@@ -267,7 +267,7 @@ def render_report(actor: Actor) -> None:
     if not isinstance(date_from, date) or not isinstance(date_to, date):
         return
     try:
-        with db_session() as session:
+        with read_session() as session:
             rows = special_report(session, actor, date_from=date_from, date_to=date_to, period=period, by=by)
     except UserError as err:
         st.error(t(err.key))
@@ -306,7 +306,7 @@ def render_case_special(actor: Actor, case_id: int) -> None:
     """The special-case requests of one case, if any (the form travels with the case)."""
     if not actor.may("special.read"):
         return
-    with db_session() as session:
+    with read_session() as session:
         _, rows = special_cases(session, actor, case_id=case_id, limit=10)
     if not rows:
         return
