@@ -81,7 +81,10 @@ def driver_ms(raw, statements: list[tuple[str, object]]) -> float:
     return elapsed
 
 
-def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[list[dict], list]:
+def bench_pages(url: str, repeat: int, only: set[str] | None = None,
+                read_url: str | None = None) -> tuple[list[dict], list]:
+    """`read_url`: time the pages on that server (a streaming replica of `url`, bench/replica.py),
+    as the dashboard's read_session does; set-up and the naive reference still read `url`."""
     from bench.pages import actor_for, page_benches
 
     # Last in, first out: the timed session, EXPLAIN and the bare driver all get the one connection
@@ -91,7 +94,7 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None) -> tuple[li
     # Timed as the dashboard runs them: role claims_app, row-level security on, the actor's scope
     # set by the service (its set_config is one of the captured statements, so EXPLAIN and the bare
     # driver replay the page under the same scope). Set-up and the naive reference read as the owner.
-    engine = create_engine(url, pool_size=5, pool_use_lifo=True,
+    engine = create_engine(read_url or url, pool_size=5, pool_use_lifo=True,
                            connect_args={"options": connect_options(APP_ROLE)})
     owner = create_engine(url, pool_size=2)
     factory, owner_factory = sessionmaker(engine), sessionmaker(owner)
