@@ -34,7 +34,9 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
 from bench.generate import bench_branches, create_database, database_url, server_url
+from dashboard.services.actor import db_scope
 from db.engine import APP_ROLE, connect_options
+from db.scope import set_base_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -91,13 +93,22 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
     # just returned, so all three run on the same PostgreSQL backend. Backends of one server differ
     # in speed by up to a fifth on this machine (the same statement: 3.9-4.7 ms on four of them),
     # and the timed runs on one backend against EXPLAIN on another read as our overhead.
-    # Timed as the dashboard runs them: role claims_app, row-level security on, the actor's scope
-    # set by the service (its set_config is one of the captured statements, so EXPLAIN and the bare
-    # driver replay the page under the same scope). Set-up and the naive reference read as the owner.
+    # Timed as the dashboard runs them: role claims_app, row-level security on, and the session's
+    # base scope the signed-in person's, as ui/db.py sets it (its set_config at the transaction's
+    # start is one of the captured statements, so EXPLAIN and the bare driver replay the page under
+    # the same scope; the services then act in that scope without setting it again). Set-up and
+    # the naive reference read as the owner.
     engine = create_engine(read_url or url, pool_size=5, pool_use_lifo=True,
                            connect_args={"options": connect_options(APP_ROLE)})
     owner = create_engine(url, pool_size=2)
-    factory, owner_factory = sessionmaker(engine), sessionmaker(owner)
+    plain_factory, owner_factory = sessionmaker(engine), sessionmaker(owner)
+    person_scope = None
+
+    def factory():
+        session = plain_factory()
+        if person_scope is not None:
+            set_base_scope(session, person_scope)
+        return session
     captured: list[tuple[str, object]] | None = None
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -112,8 +123,10 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
         benches = [b for b in benches if b.key in only]
     results = []
     for b in benches:
+        person_scope = None
         with factory() as session:
             actor = actor_for(session, b.username)
+        person_scope = db_scope(actor)
         for _ in range(2):  # warm the pool and PostgreSQL's cache
             with factory() as session:
                 b.ours(session, actor)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
-from dashboard.services.statements import count_then_page
+from dashboard.services.statements import built_once, count_then_page, read
 from db.models import ClaimCase, Notification
 
 
@@ -34,27 +34,46 @@ class Message:
 
 @requires("messages.read")
 def unread_count(session: Session, actor: Actor) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.recipient_person_id == actor.person_id, Notification.read_at.is_(None))) or 0
+    return read(session, _unread_count(), {"person_id": actor.person_id}).scalar() or 0
+
+
+# The person a list is for, bound at execution: one built statement serves every person.
+_PERSON = bindparam("person_id")
+
+
+def _conditions(unread_only: bool) -> list:
+    conditions = [Notification.recipient_person_id == _PERSON]
+    if unread_only:
+        conditions.append(Notification.read_at.is_(None))
+    return conditions
+
+
+@built_once
+def _unread_count() -> Select:
+    return select(func.count()).select_from(Notification).where(*_conditions(True))
+
+
+@built_once
+def _messages_count(unread_only: bool) -> Select:
+    return select(func.count()).select_from(Notification).where(*_conditions(unread_only))
+
+
+@built_once
+def _messages_page(unread_only: bool, limit: int, offset: int) -> Select:
+    return (select(Notification.id, Notification.kind, Notification.body, Notification.case_id, ClaimCase.case_no,
+                   Notification.created_at, Notification.read_at, Notification.state, Notification.channel,
+                   Notification.digest_id)
+            .outerjoin(ClaimCase, ClaimCase.id == Notification.case_id).where(*_conditions(unread_only))
+            .order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit).offset(offset))
 
 
 @requires("messages.read")
 def my_messages(session: Session, actor: Actor, *, unread_only: bool = False, limit: int = 50, offset: int = 0,
                 total: int | None = None) -> tuple[int, list[Message]]:
     """The actor's messages, unread first, newest first within each."""
-    conditions = [Notification.recipient_person_id == actor.person_id]
-    if unread_only:
-        conditions.append(Notification.read_at.is_(None))
-
-    def page():
-        return (select(Notification.id, Notification.kind, Notification.body, Notification.case_id, ClaimCase.case_no,
-                       Notification.created_at, Notification.read_at, Notification.state, Notification.channel,
-                       Notification.digest_id)
-                .outerjoin(ClaimCase, ClaimCase.id == Notification.case_id).where(*conditions)
-                .order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit).offset(offset))
-
-    total, rows = count_then_page(session, lambda: select(func.count()).select_from(Notification).where(*conditions),
-                                  page, limit=limit, total=total)
+    total, rows = count_then_page(session, lambda: _messages_count(unread_only),
+                                  lambda: _messages_page(unread_only, limit, offset), limit=limit, total=total,
+                                  params={"person_id": actor.person_id})
     return total, [Message(*r) for r in rows]
 
 

@@ -52,15 +52,16 @@ def read(session: Session, statement: Executable, params: Mapping[str, Any] | No
 
 
 def count_then_page(session: Session, count: Callable[[], Executable], page: Callable[[], Executable], *,
-                    limit: int, total: int | None) -> tuple[int, list[Row]]:
-    """A list's count (unless the caller already has it, `total`) and one page of its rows.
+                    limit: int, total: int | None, params: Mapping[str, Any] | None = None) -> tuple[int, list[Row]]:
+    """A list's count (unless the caller already has it, `total`) and one page of its rows;
+    `params` binds both statements' parameters (a built-once statement's person, say).
 
     `limit=0` only counts: pages count once and then ask for the page with that total."""
     if total is None:
-        total = read(session, count()).scalar() or 0
+        total = read(session, count(), params).scalar() or 0
     if limit == 0:
         return total, []
-    return total, list(read(session, page()).all())
+    return total, list(read(session, page(), params).all())
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard import clock
@@ -22,7 +22,7 @@ from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.outbox import notify, zh
 from dashboard.services.stale import stale_write
-from dashboard.services.statements import count_then_page
+from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.services.clocks.deadlines import d5_point_id, d5_round
 from db.models import ClaimCase, Deadline, OpinionPoint, OrgUnit, Person, RoleAssignment, Violation, ViolationAppeal
 
@@ -57,24 +57,37 @@ class MyViolation:
     point_round: int | None = None
 
 
+# The person a list is for, bound at execution: one built statement serves every person.
+_PERSON = bindparam("person_id")
+
+
+@built_once
+def _my_violations_count() -> Select:
+    return select(func.count()).select_from(Violation).where(Violation.person_id == _PERSON)
+
+
+@built_once
+def _my_violations_page(limit: int, offset: int) -> Select:
+    unit = aliased(OrgUnit)
+    return (select(Violation.id, Violation.kind, Violation.case_id, ClaimCase.case_no, unit.name, Violation.due_at,
+                   Violation.found_at, Violation.charge, ViolationAppeal.id, ViolationAppeal.status,
+                   ViolationAppeal.comment, OpinionPoint.seq, d5_round())
+            .join(Deadline, Deadline.id == Violation.deadline_id)
+            .outerjoin(OpinionPoint, OpinionPoint.id == d5_point_id())
+            .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
+            .outerjoin(unit, unit.id == Violation.branch_id)
+            .outerjoin(ViolationAppeal, ViolationAppeal.violation_id == Violation.id)
+            .where(Violation.person_id == _PERSON)
+            .order_by(Violation.found_at.desc(), Violation.id.desc())
+            .limit(limit).offset(offset))
+
+
 @requires("violation.appeal")
 def my_violations(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
                   total: int | None = None) -> tuple[int, list[MyViolation]]:
     """The violations charged to the actor, newest first, with their appeal's state."""
-    unit = aliased(OrgUnit)
-    statement = (select(Violation.id, Violation.kind, Violation.case_id, ClaimCase.case_no, unit.name, Violation.due_at,
-                        Violation.found_at, Violation.charge, ViolationAppeal.id, ViolationAppeal.status,
-                        ViolationAppeal.comment, OpinionPoint.seq, d5_round())
-                 .join(Deadline, Deadline.id == Violation.deadline_id)
-                 .outerjoin(OpinionPoint, OpinionPoint.id == d5_point_id())
-                 .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
-                 .outerjoin(unit, unit.id == Violation.branch_id)
-                 .outerjoin(ViolationAppeal, ViolationAppeal.violation_id == Violation.id)
-                 .where(Violation.person_id == actor.person_id)
-                 .order_by(Violation.found_at.desc(), Violation.id.desc()))
-    total, rows = count_then_page(
-        session, lambda: select(func.count()).select_from(Violation).where(Violation.person_id == actor.person_id),
-        lambda: statement.limit(limit).offset(offset), limit=limit, total=total)
+    total, rows = count_then_page(session, _my_violations_count, lambda: _my_violations_page(limit, offset),
+                                  limit=limit, total=total, params={"person_id": actor.person_id})
     return total, [MyViolation(*row) for row in rows]
 
 
@@ -131,23 +144,32 @@ class PendingAppeal:
     filed_at: datetime
 
 
+@built_once
+def _pending_count() -> Select:
+    return select(func.count()).select_from(ViolationAppeal).where(ViolationAppeal.status == "pending")
+
+
+@built_once
+def _pending_page(limit: int, offset: int) -> Select:
+    unit = aliased(OrgUnit)
+    return (select(ViolationAppeal.id, ViolationAppeal.version, Person.full_name, unit.name, Violation.kind,
+                   Violation.case_id, ClaimCase.case_no, Violation.due_at, Violation.found_at,
+                   ViolationAppeal.reason, ViolationAppeal.evidence, ViolationAppeal.filed_at)
+            .join(Violation, Violation.id == ViolationAppeal.violation_id)
+            .join(Person, Person.id == ViolationAppeal.person_id)
+            .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
+            .outerjoin(unit, unit.id == Violation.branch_id)
+            .where(ViolationAppeal.status == "pending")
+            .order_by(ViolationAppeal.filed_at, ViolationAppeal.id)
+            .limit(limit).offset(offset))
+
+
 @requires("violation.decide")
 def pending_appeals(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
                     total: int | None = None) -> tuple[int, list[PendingAppeal]]:
     """Appeals waiting for a decision, oldest first."""
-    unit = aliased(OrgUnit)
-    statement = (select(ViolationAppeal.id, ViolationAppeal.version, Person.full_name, unit.name, Violation.kind,
-                        Violation.case_id, ClaimCase.case_no, Violation.due_at, Violation.found_at,
-                        ViolationAppeal.reason, ViolationAppeal.evidence, ViolationAppeal.filed_at)
-                 .join(Violation, Violation.id == ViolationAppeal.violation_id)
-                 .join(Person, Person.id == ViolationAppeal.person_id)
-                 .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
-                 .outerjoin(unit, unit.id == Violation.branch_id)
-                 .where(ViolationAppeal.status == "pending")
-                 .order_by(ViolationAppeal.filed_at, ViolationAppeal.id))
-    total, rows = count_then_page(
-        session, lambda: select(func.count()).select_from(ViolationAppeal).where(ViolationAppeal.status == "pending"),
-        lambda: statement.limit(limit).offset(offset), limit=limit, total=total)
+    total, rows = count_then_page(session, _pending_count, lambda: _pending_page(limit, offset),
+                                  limit=limit, total=total)
     return total, [PendingAppeal(*row) for row in rows]
 
 
@@ -183,13 +205,18 @@ def decide_appeal(session: Session, actor: Actor, appeal_id: int, accept: bool, 
     return appeal.status
 
 
+@built_once
+def _exempted_count(of_branch: bool) -> Select:
+    conditions = [ViolationAppeal.status == "accepted"]
+    if of_branch:
+        conditions.append(Violation.branch_id == bindparam("branch_id"))
+    return (select(func.count()).select_from(ViolationAppeal)
+            .join(Violation, Violation.id == ViolationAppeal.violation_id).where(*conditions))
+
+
 @requires("overdue.read")
 def exempted_count(session: Session, actor: Actor, branch_id: int | None = None) -> int:
     """How many violations the actor can see were exempted by an accepted appeal (shown beside every
     count that leaves them out)."""
-    conditions = [ViolationAppeal.status == "accepted"]
-    if branch_id is not None:
-        conditions.append(Violation.branch_id == branch_id)
-    return session.scalar(select(func.count()).select_from(ViolationAppeal)
-                          .join(Violation, and_(Violation.id == ViolationAppeal.violation_id))
-                          .where(*conditions)) or 0
+    params = {} if branch_id is None else {"branch_id": branch_id}
+    return read(session, _exempted_count(branch_id is not None), params).scalar() or 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from dashboard import clock
@@ -21,7 +21,7 @@ from dashboard.services.capability import requires
 from dashboard.services.cases.history import record_event
 from dashboard.services.delivery.channels import ChannelStatus, DeliveryConfig
 from dashboard.services.errors import NotFound
-from dashboard.services.statements import count_then_page
+from dashboard.services.statements import built_once, count_then_page, read
 from db.models import ClaimCase, Notification, Person
 
 # The states that wait for something (a run, working hours, HQ): counted exactly, each through its
@@ -70,14 +70,36 @@ def delivery_counts(session: Session, actor: Actor) -> list[StateCount]:
     """Messages waiting, by state and channel, in the order of STATES."""
     rows = []
     for state in STATES:  # one index probe each (ix_notification_queued / _held / _failed)
-        rows += session.execute(select(Notification.state, Notification.channel, func.count())
-                                .where(Notification.state == state)
-                                .group_by(Notification.state, Notification.channel)).all()
+        rows += read(session, _waiting_by_channel(state)).all()
     order = {s: n for n, s in enumerate(STATES)}
     return sorted((StateCount(*r) for r in rows), key=lambda c: (order.get(c.state, 99), c.channel or ""))
 
 
+@built_once
+def _waiting_by_channel(state: str) -> Select:
+    return (select(Notification.state, Notification.channel, func.count()).where(Notification.state == state)
+            .group_by(Notification.state, Notification.channel))
+
+
 _TROUBLED = (Notification.last_error.is_not(None), Notification.state.in_(("queued", "failed")))
+
+
+@built_once
+def _troubled_count() -> Select:
+    return select(func.count()).select_from(Notification).where(*_TROUBLED)
+
+
+@built_once
+def _troubled_page(limit: int, offset: int) -> Select:
+    return (select(Notification.id, Person.full_name, Person.username, Person.notify_channel, Notification.channel,
+                   Notification.state, Notification.attempts, Notification.last_error,
+                   Notification.next_attempt_at, Notification.kind, ClaimCase.case_no, Notification.created_at)
+            .join(Person, Person.id == Notification.recipient_person_id)
+            .outerjoin(ClaimCase, ClaimCase.id == Notification.case_id)
+            .where(*_TROUBLED)
+            .order_by((Notification.state == "failed").desc(), Notification.next_attempt_at.asc().nulls_last(),
+                      Notification.id)
+            .limit(limit).offset(offset))
 
 
 @requires("delivery.admin")
@@ -85,19 +107,8 @@ def troubled_messages(session: Session, actor: Actor, *, limit: int = 50, offset
                       total: int | None = None) -> tuple[int, list[TroubledMessage]]:
     """The messages whose delivery failed: failed ones first (they wait for a retry), then those
     still being retried, soonest next attempt first (index ix_notification_troubled)."""
-    def page():
-        return (select(Notification.id, Person.full_name, Person.username, Person.notify_channel, Notification.channel,
-                       Notification.state, Notification.attempts, Notification.last_error,
-                       Notification.next_attempt_at, Notification.kind, ClaimCase.case_no, Notification.created_at)
-                .join(Person, Person.id == Notification.recipient_person_id)
-                .outerjoin(ClaimCase, ClaimCase.id == Notification.case_id)
-                .where(*_TROUBLED)
-                .order_by((Notification.state == "failed").desc(), Notification.next_attempt_at.asc().nulls_last(),
-                          Notification.id)
-                .limit(limit).offset(offset))
-
-    total, rows = count_then_page(session, lambda: select(func.count()).select_from(Notification).where(*_TROUBLED),
-                                  page, limit=limit, total=total)
+    total, rows = count_then_page(session, _troubled_count, lambda: _troubled_page(limit, offset),
+                                  limit=limit, total=total)
     return total, [TroubledMessage(*r) for r in rows]
 
 
