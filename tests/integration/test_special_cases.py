@@ -210,3 +210,22 @@ def test_nobody_approves_a_request_they_raised(session, org, actor_for):
     with pytest.raises(UserError) as refused:
         _decide(session, claims, row.id)
     assert refused.value.key == "special.error.own_request"
+
+
+def test_a_request_opened_shows_each_decision_and_who_holds_each_level_still_to_come(session, org, actor_for):
+    row = raise_special(session, actor_for("gd_manager"), make_case(session, org, "gz").id,
+                        _key_customer("80000", "30000"), now=T0)
+    _decide(session, actor_for("gz_claims"), row.id, comment="同意")
+    names = dict(session.execute(text("SELECT username, full_name FROM person")).tuples().all())
+    detail = special_detail(session, actor_for("gz_head"), row.id)
+    assert [line.level for line in detail.lines] == ["sub_claims_head", "sub_gm", "branch_line_dept"]
+    first, second, third = detail.lines
+    assert (first.decision, first.comment, first.person, first.at, first.holders) == (
+        "approved", "同意", names["gz_claims"], T0 + timedelta(hours=2), ())
+    assert (second.decision, second.holders) == (None, (names["gz_head"],))
+    assert (third.decision, third.holders) == (None, (names["gd_line"],))
+    assert detail.i_decide and detail.row.waiting_level == "sub_gm" and detail.row.extra_amount == Decimal("50000")
+    assert detail.justification["premium_written"] == Decimal("1200000")
+    assert detail.justification["policy_numbers"] == "PDAA2026000001, PDAA2026000002"
+    assert "expected_premium" not in detail.justification and detail.limits and detail.reason
+    assert not special_detail(session, actor_for("gd_line"), row.id).i_decide

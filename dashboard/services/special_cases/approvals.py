@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -31,7 +32,7 @@ from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.outbox import notify, zh
 from dashboard.services.stale import stale_write
-from dashboard.services.statements import count_then_page
+from dashboard.services.statements import built_once, count_then_page, json_rows, read
 from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVAL_LEVELS, SPECIAL_APPROVER_POSITIONS, SUB_BRANCH_APPROVAL_LEVELS
 from db.models import (
     CUSTOMER_KINDS, ClaimCase, OrgUnit, Person, RoleAssignment, SpecialApproval, SpecialCase,
@@ -166,7 +167,14 @@ def raise_special(session: Session, actor: Actor, case_id: int, request: Special
     return row
 
 
-def _level_unit(row: SpecialCase, level: str) -> int:
+class _Units(Protocol):
+    """A request's units: all that says where each level's post is held (a SpecialCase, or its columns)."""
+
+    branch_id: int
+    sub_branch_id: int | None
+
+
+def _level_unit(row: _Units, level: str) -> int:
     return (row.sub_branch_id or row.branch_id) if level in SUB_BRANCH_APPROVAL_LEVELS else row.branch_id
 
 
@@ -189,7 +197,7 @@ def _tell_next(session: Session, row: SpecialCase, case_no: str, now: datetime) 
            dedupe_prefix=f"special:{row.id}:level:{row.next_level}", now=now)
 
 
-def holds_level(actor: Actor, row: SpecialCase, level: str) -> bool:
+def holds_level(actor: Actor, row: _Units, level: str) -> bool:
     """Whether the actor holds the level's post in the request's unit (the only way to decide it)."""
     unit = _level_unit(row, level)
     return any(a.role == "first_responsible" and a.position == SPECIAL_APPROVER_POSITIONS[level] and a.unit_id == unit
@@ -291,6 +299,63 @@ def waiting_for(actor: Actor):
     return and_(SpecialCase.status == "pending", or_(*conditions))
 
 
+# The case or the request a list is narrowed to, bound at execution: one built statement serves every id.
+_CASE_ID, _SPECIAL_ID = bindparam("case_id"), bindparam("special_id")
+
+
+@dataclass(frozen=True)
+class _ListShape:
+    """What a list's statement depends on besides the person: the filters chosen (not their ids)."""
+
+    status: str | None
+    special_type: str | None
+    mine_only: bool
+    by_case: bool
+    by_id: bool
+
+
+def _list_conditions(actor: Actor, shape: _ListShape) -> list:
+    conditions = _scope(actor)
+    if shape.status:
+        conditions.append(SpecialCase.status == shape.status)
+    if shape.special_type:
+        conditions.append(SpecialCase.special_type == shape.special_type)
+    if shape.mine_only:
+        conditions.append(waiting_for(actor))
+    if shape.by_case:
+        conditions.append(SpecialCase.case_id == _CASE_ID)
+    if shape.by_id:
+        conditions.append(SpecialCase.id == _SPECIAL_ID)
+    return conditions
+
+
+@built_once
+def _list_count(actor: Actor, shape: _ListShape) -> Select:
+    return select(func.count()).select_from(SpecialCase).where(*_list_conditions(actor, shape))
+
+
+_ROW_COLUMNS = (SpecialCase.id, SpecialCase.case_id, ClaimCase.case_no, BRANCH.name, SUB.name,
+                SpecialCase.special_type, SpecialCase.customer_kind, SpecialCase.requested_amount,
+                SpecialCase.normal_amount, SpecialCase.status, SpecialCase.chain[SpecialCase.next_level + 1],
+                SpecialCase.raised_at, RAISER.full_name, SpecialCase.version)
+
+
+def _with_names(query: Select) -> Select:
+    return (query.join(ClaimCase, ClaimCase.id == SpecialCase.case_id)
+            .join(BRANCH, BRANCH.id == SpecialCase.branch_id).outerjoin(SUB, SUB.id == SpecialCase.sub_branch_id)
+            .join(RAISER, RAISER.id == SpecialCase.raised_by))
+
+
+@built_once
+def _list_page(actor: Actor, shape: _ListShape, limit: int, offset: int) -> Select:
+    return (_with_names(select(*_ROW_COLUMNS)).where(*_list_conditions(actor, shape))
+            .order_by(SpecialCase.raised_at.desc(), SpecialCase.id.desc()).limit(limit).offset(offset))
+
+
+def _special_row(r) -> SpecialRow:
+    return SpecialRow(*r[:10], r[10] if r[9] == "pending" else None, *r[11:14])
+
+
 @requires("special.read")
 def special_cases(session: Session, actor: Actor, *, status: str | None = None, special_type: str | None = None,
                   mine_only: bool = False, case_id: int | None = None, special_id: int | None = None,
@@ -299,32 +364,11 @@ def special_cases(session: Session, actor: Actor, *, status: str | None = None, 
     """The special cases the actor may see, newest first; `mine_only`: those waiting for the actor."""
     if status is not None and status not in STATUSES:
         raise UserError("special.error.status")
-    conditions = _scope(actor)
-    if status:
-        conditions.append(SpecialCase.status == status)
-    if special_type:
-        conditions.append(SpecialCase.special_type == special_type)
-    if mine_only:
-        conditions.append(waiting_for(actor))
-    if case_id is not None:
-        conditions.append(SpecialCase.case_id == case_id)
-    if special_id is not None:
-        conditions.append(SpecialCase.id == special_id)
-
-    def page():
-        return (select(SpecialCase.id, SpecialCase.case_id, ClaimCase.case_no, BRANCH.name, SUB.name,
-                       SpecialCase.special_type, SpecialCase.customer_kind, SpecialCase.requested_amount,
-                       SpecialCase.normal_amount, SpecialCase.status, SpecialCase.chain[SpecialCase.next_level + 1],
-                       SpecialCase.raised_at, RAISER.full_name, SpecialCase.version)
-                .join(ClaimCase, ClaimCase.id == SpecialCase.case_id)
-                .join(BRANCH, BRANCH.id == SpecialCase.branch_id).outerjoin(SUB, SUB.id == SpecialCase.sub_branch_id)
-                .join(RAISER, RAISER.id == SpecialCase.raised_by)
-                .where(*conditions).order_by(SpecialCase.raised_at.desc(), SpecialCase.id.desc())
-                .limit(limit).offset(offset))
-
-    total, rows = count_then_page(session, lambda: select(func.count()).select_from(SpecialCase).where(*conditions),
-                                  page, limit=limit, total=total)
-    return total, [SpecialRow(*r[:10], r[10] if r[9] == "pending" else None, *r[11:]) for r in rows]
+    shape = _ListShape(status or None, special_type or None, mine_only, case_id is not None, special_id is not None)
+    total, rows = count_then_page(session, lambda: _list_count(actor, shape),
+                                  lambda: _list_page(actor, shape, limit, offset), limit=limit, total=total,
+                                  params={"case_id": case_id, "special_id": special_id})
+    return total, [_special_row(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -348,30 +392,67 @@ class SpecialDetail:
     i_decide: bool  # the actor holds the waiting level
 
 
+_JUSTIFICATION = ("policy_numbers", "premium_written", "premium_collected", "paid_losses", "pending_losses",
+                  "past_loss_ratio_pct", "expected_premium", "expected_premium_on", "customer_background")
+
+
+@built_once
+def _detail_statement(actor: Actor) -> Select:
+    """The request's list row, what the detail shows besides, its decisions (level, decision,
+    comment, who, when) and the holders of each level's post in its unit (level, name): one read."""
+    decided = (select(SpecialApproval.id, SpecialApproval.level, SpecialApproval.decision, SpecialApproval.comment,
+                      Person.full_name, SpecialApproval.at)
+               .join(Person, Person.id == SpecialApproval.person_id)
+               .where(SpecialApproval.special_case_id == _SPECIAL_ID).subquery("decided"))
+    # Each level's post and unit (level_holders' rule, in SQL over the request's chain).
+    request = select(SpecialCase.chain, SpecialCase.branch_id, SpecialCase.sub_branch_id).where(
+        SpecialCase.id == _SPECIAL_ID).subquery("request")
+    level = func.unnest(request.c.chain).table_valued("level", with_ordinality="n").render_derived()
+    position = case(*((level.c.level == lv, pos) for lv, pos in SPECIAL_APPROVER_POSITIONS.items()), else_=None)
+    unit = case((level.c.level.in_(SUB_BRANCH_APPROVAL_LEVELS),
+                 func.coalesce(request.c.sub_branch_id, request.c.branch_id)), else_=request.c.branch_id)
+    holders = (select(level.c.level, Person.full_name, level.c.n, Person.id)
+               .select_from(request).join(level, true())
+               .join(RoleAssignment, and_(RoleAssignment.role == "first_responsible",
+                                          RoleAssignment.position == position, RoleAssignment.unit_id == unit))
+               .join(Person, and_(Person.id == RoleAssignment.person_id, Person.active.is_(True)))
+               .subquery("holders"))
+    justification = [getattr(SpecialCase, k) for k in _JUSTIFICATION]
+    return (_with_names(select(*_ROW_COLUMNS, SpecialCase.reason, SpecialCase.circumstances, SpecialCase.limits,
+                               SpecialCase.chain, SpecialCase.next_level, SpecialCase.branch_id,
+                               SpecialCase.sub_branch_id, *justification,
+                               json_rows(decided, decided.c.id).label("decided"),
+                               json_rows(holders, holders.c.n, holders.c.id).label("holders")))
+            .where(SpecialCase.id == _SPECIAL_ID, *_scope(actor)))
+
+
 @requires("special.read")
 def special_detail(session: Session, actor: Actor, special_id: int) -> SpecialDetail:
     """One request: its justification, the chain with each level's decision or holder."""
-    found = session.scalars(select(SpecialCase).where(SpecialCase.id == special_id, *_scope(actor))).first()
+    found = read(session, _detail_statement(actor), {"special_id": special_id}).first()
     if found is None:
         raise NotFound()
-    _, (row,) = special_cases(session, actor, special_id=special_id, limit=1, total=1)
-    decided = {a.level: a for a in session.scalars(select(SpecialApproval).where(
-        SpecialApproval.special_case_id == special_id).order_by(SpecialApproval.id))}
-    names = dict(session.execute(select(Person.id, Person.full_name).where(
-        Person.id.in_([a.person_id for a in decided.values()] or [0]))).tuples().all())
-    lines = []
-    for level in found.chain:
-        done = decided.get(level)
-        lines.append(ApprovalLine(level, done.decision if done else None, done.comment if done else None,
-                                  names.get(done.person_id) if done else None, done.at if done else None,
-                                  () if done else tuple(n for _, n in level_holders(session, found, level))))
-    justification = {k: getattr(found, k) for k in (
-        "policy_numbers", "premium_written", "premium_collected", "paid_losses", "pending_losses",
-        "past_loss_ratio_pct", "expected_premium", "expected_premium_on", "customer_background")
-        if getattr(found, k) is not None}
-    waiting = found.chain[found.next_level] if found.status == "pending" else None
-    return SpecialDetail(row, found.reason, tuple(found.circumstances), justification, dict(found.limits),
-                         tuple(lines), waiting is not None and holds_level(actor, found, waiting))
+    row = _special_row(found)
+    reason, circumstances, limits, chain, next_level, branch_id, sub_branch_id = found[14:21]
+    values = dict(zip(_JUSTIFICATION, found[21:21 + len(_JUSTIFICATION)]))
+    decided = {lv: (decision, comment, person, datetime.fromisoformat(at))  # oldest first: the last one stays
+               for _id, lv, decision, comment, person, at in found.decided}
+    holders: dict[str, list[str]] = {}
+    for lv, name, _n, _pid in found.holders:
+        holders.setdefault(lv, []).append(name)
+    lines = tuple(ApprovalLine(lv, *decided[lv], ()) if lv in decided
+                  else ApprovalLine(lv, None, None, None, None, tuple(holders.get(lv, ())))
+                  for lv in chain)
+    justification = {k: v for k, v in values.items() if v is not None}
+    waiting = chain[next_level] if row.status == "pending" else None
+    i_decide = waiting is not None and holds_level(actor, _RequestUnits(branch_id, sub_branch_id), waiting)
+    return SpecialDetail(row, reason, tuple(circumstances), justification, dict(limits), lines, i_decide)
+
+
+@dataclass(frozen=True)
+class _RequestUnits:
+    branch_id: int
+    sub_branch_id: int | None
 
 
 @requires("special.raise")

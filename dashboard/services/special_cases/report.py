@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import DateTime, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
 from dashboard.services.errors import UserError
 from dashboard.services.special_cases.approvals import BRANCH, SUB, _scope
+from dashboard.services.statements import built_once, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import SpecialCase
 
@@ -35,6 +36,28 @@ class ReportRow:
     requested_approved: Decimal
 
 
+@built_once
+def _report_statement(actor: Actor, period: str, by: str) -> Select:
+    """Per unit and period, for the requests raised from `start` to before `end` (bound at execution)."""
+    bucket = func.date_trunc(period, func.timezone(str(BUSINESS_TZ), SpecialCase.raised_at)).label("bucket")
+    unit = (func.coalesce(SUB.name, BRANCH.name) if by == "sub_branch" else BRANCH.name).label("unit")
+    approved = SpecialCase.status == "approved"
+    extra = SpecialCase.requested_amount - SpecialCase.normal_amount
+    return (select(bucket, BRANCH.name, unit, func.count(),
+                   func.count().filter(approved), func.count().filter(SpecialCase.status == "rejected"),
+                   func.count().filter(SpecialCase.status == "pending"),
+                   func.coalesce(func.sum(case((approved, extra), else_=0)), 0),
+                   func.coalesce(func.sum(case((approved, SpecialCase.requested_amount), else_=0)), 0))
+            .join(BRANCH, BRANCH.id == SpecialCase.branch_id).outerjoin(SUB, SUB.id == SpecialCase.sub_branch_id)
+            .where(SpecialCase.raised_at >= _START, SpecialCase.raised_at < _END, *_scope(actor))
+            .group_by(bucket, BRANCH.name, unit)
+            .order_by(bucket.desc(), func.sum(case((approved, extra), else_=0)).desc(), unit))
+
+
+_START = bindparam("start", type_=DateTime(timezone=True))
+_END = bindparam("end", type_=DateTime(timezone=True))
+
+
 @requires("special.read")
 def special_report(session: Session, actor: Actor, *, date_from: date, date_to: date, period: str = "month",
                    by: str = "sub_branch") -> list[ReportRow]:
@@ -45,18 +68,5 @@ def special_report(session: Session, actor: Actor, *, date_from: date, date_to: 
         raise UserError("special.error.report_dates")
     start = datetime.combine(date_from, time.min, BUSINESS_TZ)
     end = datetime.combine(date_to + timedelta(days=1), time.min, BUSINESS_TZ)
-    bucket = func.date_trunc(period, func.timezone(str(BUSINESS_TZ), SpecialCase.raised_at)).label("bucket")
-    unit = (func.coalesce(SUB.name, BRANCH.name) if by == "sub_branch" else BRANCH.name).label("unit")
-    approved = SpecialCase.status == "approved"
-    extra = SpecialCase.requested_amount - SpecialCase.normal_amount
-    rows = session.execute(
-        select(bucket, BRANCH.name, unit, func.count(),
-               func.count().filter(approved), func.count().filter(SpecialCase.status == "rejected"),
-               func.count().filter(SpecialCase.status == "pending"),
-               func.coalesce(func.sum(case((approved, extra), else_=0)), 0),
-               func.coalesce(func.sum(case((approved, SpecialCase.requested_amount), else_=0)), 0))
-        .join(BRANCH, BRANCH.id == SpecialCase.branch_id).outerjoin(SUB, SUB.id == SpecialCase.sub_branch_id)
-        .where(SpecialCase.raised_at >= start, SpecialCase.raised_at < end, *_scope(actor))
-        .group_by(bucket, BRANCH.name, unit)
-        .order_by(bucket.desc(), func.sum(case((approved, extra), else_=0)).desc(), unit)).all()
+    rows = read(session, _report_statement(actor, period, by), {"start": start, "end": end}).all()
     return [ReportRow(r[0].date(), r[1], r[2], r[3], r[4], r[5], r[6], Decimal(r[7]), Decimal(r[8])) for r in rows]
