@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.services.admin.rule_settings import update_rule_settings
-from dashboard.services.complaints.analysis import complaint_analysis
+from dashboard.services.complaints.analysis import complaint_analysis, counts_by
 from dashboard.services.complaints.register import (
     ItemForm, StepInput, advance_item, assign_item, assignee_choices, complaint_items, item_detail, register_item,
 )
@@ -230,3 +230,40 @@ def test_the_escalation_reason_is_on_the_steps_line(session, org, actor_for):
     item = register_item(session, manager, _form(org, kind="difficult", assignee_id=org.person("gd_claims")), now=T0)
     _move(session, manager, item.id, "escalated", note="涉及多方责任，报法律部")
     assert item_detail(session, manager, item.id).steps[-1].note == "涉及多方责任，报法律部"
+
+
+def test_the_register_finds_an_item_by_its_number_the_complainant_or_the_case_number_typed(session, org, actor_for):
+    manager = actor_for("gd_manager")
+    case = make_case(session, org, "gz")
+    by_case = register_item(session, manager, _form(org, case_no=case.case_no, branch_id=None), now=T0)
+    other = register_item(session, manager, _form(org, complainant="王_先生"), now=T0 + timedelta(hours=1))
+    found = {typed: [r.id for r in complaint_items(session, manager, search=typed, now=T0)[1]]
+             for typed in (case.case_no, other.item_no.lower(), "王_", "李%", "  ")}
+    assert found == {case.case_no: [by_case.id], other.item_no.lower(): [other.id], "王_": [other.id], "李%": [],
+                     "  ": [other.id, by_case.id]}
+    assert complaint_items(session, manager, case_id=case.id, now=T0)[0] == 1
+    assert complaint_items(session, manager, branch_id=org.branch("zj").id, now=T0)[0] == 0
+
+
+def test_an_item_opened_shows_what_each_step_recorded_and_its_lines_in_order(session, org, actor_for):
+    manager = actor_for("gd_manager")
+    item = register_item(session, manager, _form(org, kind="difficult", assignee_id=org.person("gd_claims")), now=T0)
+    _move(session, manager, item.id, "escalated", at_hours=2, note="涉及多方责任，报法律部")
+    detail = item_detail(session, manager, item.id, now=T0 + timedelta(days=1))
+    assert [(line.to_step, line.at) for line in detail.steps] == [
+        ("registered", T0), ("assigned", T0), ("escalated", T0 + timedelta(hours=2))]
+    assert (detail.row.item_no, detail.row.step, detail.row.visit_overdue) == (item.item_no, "escalated", False)
+    assert (detail.branch_id, detail.channel, detail.assignee_id, detail.escalation_note) == (
+        org.branch("gd").id, "phone", org.person("gd_claims"), "涉及多方责任，报法律部")
+    assert detail.summary == "定损后两周未赔付，要求尽快处理" and detail.next_steps
+    assert item_detail(session, manager, item.id, now=T0 + timedelta(days=16)).row.visit_overdue
+
+
+def test_the_chart_counts_one_dimension_per_month(session, org, actor_for):
+    manager = actor_for("gd_manager")
+    register_item(session, manager, _form(org), now=T0)
+    register_item(session, manager, _form(org, cause="amount"), now=T0)
+    window = dict(date_from=T0.date() - timedelta(days=1), date_to=T0.date() + timedelta(days=1))
+    assert {(c.value, c.items) for c in counts_by(session, manager, "cause", **window)} == {("speed", 1), ("amount", 1)}
+    assert [(c.value, c.items) for c in counts_by(session, manager, "branch", **window)] == [("广东分公司", 2)]
+    assert counts_by(session, actor_for("zj_manager"), "kind", **window) == []

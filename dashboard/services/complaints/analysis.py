@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
 from dashboard.services.complaints.register import BRANCH, _scoped
 from dashboard.services.errors import UserError
+from dashboard.services.statements import built_once, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ComplaintItem
 
@@ -47,6 +48,23 @@ def _month():
     return func.date_trunc("month", func.timezone(str(BUSINESS_TZ), ComplaintItem.registered_at)).label("month")
 
 
+# The window, bound at execution: one built statement serves every choice of dates.
+_START = bindparam("start", type_=DateTime(timezone=True))
+_END = bindparam("end", type_=DateTime(timezone=True))
+
+
+@built_once
+def _counts_by_statement(actor: Actor, dimension: str) -> Select:
+    column = {"kind": ComplaintItem.kind, "cause": ComplaintItem.cause, "branch": BRANCH.name,
+              "outcome": func.coalesce(ComplaintItem.outcome, "open")}[dimension].label("value")
+    month = _month()
+    query = select(month, column, func.count()).where(ComplaintItem.registered_at >= _START,
+                                                      ComplaintItem.registered_at < _END, *_scoped(actor))
+    if dimension == "branch":
+        query = query.join(BRANCH, BRANCH.id == ComplaintItem.branch_id)
+    return query.group_by(month, column).order_by(month)
+
+
 @requires("complaint.read")
 def counts_by(session: Session, actor: Actor, dimension: str, *, date_from: date, date_to: date) -> list[MonthCount]:
     """Items registered between the dates (Asia/Shanghai, inclusive) per month and one dimension:
@@ -54,15 +72,19 @@ def counts_by(session: Session, actor: Actor, dimension: str, *, date_from: date
     if dimension not in DIMENSIONS:
         raise UserError("complaints.error.filter")
     start, end = _window(date_from, date_to)
-    column = {"kind": ComplaintItem.kind, "cause": ComplaintItem.cause, "branch": BRANCH.name,
-              "outcome": func.coalesce(ComplaintItem.outcome, "open")}[dimension].label("value")
-    month = _month()
-    query = select(month, column, func.count()).where(ComplaintItem.registered_at >= start,
-                                                      ComplaintItem.registered_at < end, *_scoped(actor))
-    if dimension == "branch":
-        query = query.join(BRANCH, BRANCH.id == ComplaintItem.branch_id)
-    rows = session.execute(query.group_by(month, column).order_by(month)).all()
+    rows = read(session, _counts_by_statement(actor, dimension), {"start": start, "end": end}).all()
     return [MonthCount(r[0].date(), r[1], r[2]) for r in rows]
+
+
+@built_once
+def _analysis_statement(actor: Actor) -> Select:
+    month = _month()
+    outcome = func.coalesce(ComplaintItem.outcome, "open").label("outcome")
+    return (select(month, ComplaintItem.kind, ComplaintItem.cause, BRANCH.name, outcome, func.count())
+            .join(BRANCH, BRANCH.id == ComplaintItem.branch_id)
+            .where(ComplaintItem.registered_at >= _START, ComplaintItem.registered_at < _END, *_scoped(actor))
+            .group_by(month, ComplaintItem.kind, ComplaintItem.cause, BRANCH.name, outcome)
+            .order_by(month))
 
 
 @requires("complaint.read")
@@ -70,12 +92,5 @@ def complaint_analysis(session: Session, actor: Actor, *, date_from: date, date_
     """Items registered between the dates, counted per month and per kind × cause × branch ×
     outcome: the export's table (read when it is downloaded)."""
     start, end = _window(date_from, date_to)
-    month = _month()
-    outcome = func.coalesce(ComplaintItem.outcome, "open").label("outcome")
-    rows = session.execute(
-        select(month, ComplaintItem.kind, ComplaintItem.cause, BRANCH.name, outcome, func.count())
-        .join(BRANCH, BRANCH.id == ComplaintItem.branch_id)
-        .where(ComplaintItem.registered_at >= start, ComplaintItem.registered_at < end, *_scoped(actor))
-        .group_by(month, ComplaintItem.kind, ComplaintItem.cause, BRANCH.name, outcome)
-        .order_by(month)).all()
+    rows = read(session, _analysis_statement(actor), {"start": start, "end": end}).all()
     return [AnalysisCell(r[0].date(), r[1], r[2], r[3], r[4], r[5]) for r in rows]

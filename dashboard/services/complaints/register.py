@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import DateTime, Select, and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from dashboard import clock
@@ -33,7 +33,7 @@ from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.outbox import notify, zh
 from dashboard.services.stale import stale_write
-from dashboard.services.statements import count_then_page
+from dashboard.services.statements import built_once, count_then_page, json_rows, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, ComplaintItem, ComplaintStep, OrgUnit, Person, RoleAssignment
 
@@ -352,50 +352,83 @@ class ItemRow:
 
 
 def _visit_due_before(session: Session, now: datetime) -> datetime:
-    return now - timedelta(days=float(reference.get_setting(session, "complaint.return_visit_days")))
+    """Items registered before this owe their return visit by now: a display threshold, from the
+    kept settings (an administrator's change shows at once on their server, within a minute on others)."""
+    return now - timedelta(days=float(reference.rule_settings(session)["complaint.return_visit_days"]))
 
 
-def visit_overdue_condition(due_before: datetime):
+def visit_overdue_condition(due_before):
     """SQL: registered before `due_before` and no return visit yet (the overdue tracker's rows)."""
     return and_(ComplaintItem.step.notin_(VISITED), ComplaintItem.registered_at < due_before)
 
 
-def _item_conditions(session: Session, actor: Actor, now: datetime, *, kind: str | None, step: str | None,
-                     cause: str | None, branch_id: int | None, open_only: bool, visit_overdue_only: bool,
-                     search: str | None, case_id: int | None) -> list:
+# Values bound at execution: one built statement serves every time, branch, case and search.
+_DUE_BEFORE = bindparam("due_before", type_=DateTime(timezone=True))
+_BRANCH_ID, _CASE_ID, _ITEM_ID = bindparam("branch_id"), bindparam("case_id"), bindparam("item_id")
+_PATTERN, _TYPED = bindparam("pattern"), bindparam("typed")
+
+
+@dataclass(frozen=True)
+class _ListShape:
+    """What a list's statement depends on besides the person: the filters chosen (not their values
+    where those are ids, times or typed text)."""
+
+    kind: str | None
+    step: str | None
+    cause: str | None
+    by_branch: bool
+    open_only: bool
+    visit_overdue_only: bool
+    searched: bool
+    by_case: bool
+    mine_only: bool
+
+
+def _item_conditions(actor: Actor, shape: _ListShape) -> list:
     conditions = _scoped(actor)
-    if kind:
-        conditions.append(ComplaintItem.kind == kind)
-    if step:
-        conditions.append(ComplaintItem.step == step)
-    if cause:
-        conditions.append(ComplaintItem.cause == cause)
-    if branch_id:
-        conditions.append(ComplaintItem.branch_id == branch_id)
-    if open_only:
+    if shape.kind:
+        conditions.append(ComplaintItem.kind == shape.kind)
+    if shape.step:
+        conditions.append(ComplaintItem.step == shape.step)
+    if shape.cause:
+        conditions.append(ComplaintItem.cause == shape.cause)
+    if shape.by_branch:
+        conditions.append(ComplaintItem.branch_id == _BRANCH_ID)
+    if shape.open_only:
         conditions.append(ComplaintItem.step != "archived")
-    if visit_overdue_only:
-        conditions.append(visit_overdue_condition(_visit_due_before(session, now)))
-    if case_id is not None:
-        conditions.append(ComplaintItem.case_id == case_id)
-    typed = (search or "").strip()
-    if typed:
-        pattern = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(ComplaintItem.item_no.ilike(pattern), ComplaintItem.complainant.ilike(pattern),
-                              ComplaintItem.case_id.in_(select(ClaimCase.id).where(ClaimCase.case_no == typed))))
+    if shape.visit_overdue_only:
+        conditions.append(visit_overdue_condition(_DUE_BEFORE))
+    if shape.by_case:
+        conditions.append(ComplaintItem.case_id == _CASE_ID)
+    if shape.searched:
+        conditions.append(or_(ComplaintItem.item_no.ilike(_PATTERN), ComplaintItem.complainant.ilike(_PATTERN),
+                              ComplaintItem.case_id.in_(select(ClaimCase.id).where(ClaimCase.case_no == _TYPED))))
+    if shape.mine_only:
+        conditions += [ComplaintItem.assignee_id == actor.person_id, ComplaintItem.step.notin_(VISITED)]
     return conditions
 
 
-def _items_page(conditions: list, due_before: datetime, limit: int, offset: int) -> Select:
-    return (select(ComplaintItem.id, ComplaintItem.item_no, ComplaintItem.kind, ComplaintItem.cause,
-                   ComplaintItem.case_id, ClaimCase.case_no, BRANCH.name, ComplaintItem.complainant,
-                   ComplaintItem.received_on, ComplaintItem.step, ASSIGNEE.full_name, ComplaintItem.registered_at,
-                   ComplaintItem.outcome, visit_overdue_condition(due_before), ComplaintItem.version)
-            .join(BRANCH, BRANCH.id == ComplaintItem.branch_id)
+_ROW_COLUMNS = (ComplaintItem.id, ComplaintItem.item_no, ComplaintItem.kind, ComplaintItem.cause,
+                ComplaintItem.case_id, ClaimCase.case_no, BRANCH.name, ComplaintItem.complainant,
+                ComplaintItem.received_on, ComplaintItem.step, ASSIGNEE.full_name, ComplaintItem.registered_at,
+                ComplaintItem.outcome, visit_overdue_condition(_DUE_BEFORE), ComplaintItem.version)
+
+
+def _with_names(query: Select) -> Select:
+    return (query.join(BRANCH, BRANCH.id == ComplaintItem.branch_id)
             .outerjoin(ClaimCase, ClaimCase.id == ComplaintItem.case_id)
-            .outerjoin(ASSIGNEE, ASSIGNEE.id == ComplaintItem.assignee_id)
-            .where(*conditions).order_by(ComplaintItem.registered_at.desc(), ComplaintItem.id.desc())
-            .limit(limit).offset(offset))
+            .outerjoin(ASSIGNEE, ASSIGNEE.id == ComplaintItem.assignee_id))
+
+
+@built_once
+def _items_count(actor: Actor, shape: _ListShape) -> Select:
+    return select(func.count()).select_from(ComplaintItem).where(*_item_conditions(actor, shape))
+
+
+@built_once
+def _items_page(actor: Actor, shape: _ListShape, limit: int, offset: int) -> Select:
+    return (_with_names(select(*_ROW_COLUMNS)).where(*_item_conditions(actor, shape))
+            .order_by(ComplaintItem.registered_at.desc(), ComplaintItem.id.desc()).limit(limit).offset(offset))
 
 
 @requires("complaint.read")
@@ -410,14 +443,15 @@ def complaint_items(session: Session, actor: Actor, *, kind: str | None = None, 
     for value, allowed in ((kind, KINDS), (step, STEPS), (cause, CAUSES)):
         if value is not None and value not in allowed:
             raise UserError("complaints.error.filter")
-    conditions = _item_conditions(session, actor, now, kind=kind, step=step, cause=cause, branch_id=branch_id,
-                                  open_only=open_only, visit_overdue_only=visit_overdue_only, search=search,
-                                  case_id=case_id)
-    if mine_only:
-        conditions += [ComplaintItem.assignee_id == actor.person_id, ComplaintItem.step.notin_(VISITED)]
-    due_before = _visit_due_before(session, now)
-    total, rows = count_then_page(session, lambda: select(func.count()).select_from(ComplaintItem).where(*conditions),
-                                  lambda: _items_page(conditions, due_before, limit, offset), limit=limit, total=total)
+    typed = (search or "").strip()
+    shape = _ListShape(kind or None, step or None, cause or None, bool(branch_id), open_only, visit_overdue_only,
+                       bool(typed), case_id is not None, mine_only)
+    pattern = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    params = {"due_before": _visit_due_before(session, now), "branch_id": branch_id, "case_id": case_id,
+              "pattern": pattern, "typed": typed}
+    total, rows = count_then_page(session, lambda: _items_count(actor, shape),
+                                  lambda: _items_page(actor, shape, limit, offset), limit=limit, total=total,
+                                  params=params)
     return total, [ItemRow(*row) for row in rows]
 
 
@@ -452,20 +486,35 @@ class ItemDetail:
     steps: tuple[StepLine, ...]
 
 
+_DETAIL_COLUMNS = (ComplaintItem.branch_id, ComplaintItem.channel, ComplaintItem.summary, ComplaintItem.assignee_id,
+                   ComplaintItem.escalation_note, ComplaintItem.minutes, ComplaintItem.plan,
+                   ComplaintItem.mediation_outcome, ComplaintItem.mediation_note, ComplaintItem.arbitration_result,
+                   ComplaintItem.justified, ComplaintItem.apology, ComplaintItem.measure,
+                   ComplaintItem.handling_result, ComplaintItem.return_visit)
+
+
+@built_once
+def _detail_statement(actor: Actor) -> Select:
+    """The item's list row, the fields of its steps and its step lines (as JSON): one read."""
+    steps = (select(ComplaintStep.from_step, ComplaintStep.to_step, ComplaintStep.note, Person.full_name,
+                    ComplaintStep.at, ComplaintStep.id)
+             .join(Person, Person.id == ComplaintStep.person_id).where(ComplaintStep.item_id == _ITEM_ID)
+             .subquery("steps"))
+    return (_with_names(select(*_ROW_COLUMNS, *_DETAIL_COLUMNS,
+                               json_rows(steps, steps.c.at, steps.c.id).label("steps")))
+            .where(ComplaintItem.id == _ITEM_ID, *_scoped(actor)))
+
+
 @requires("complaint.read")
 def item_detail(session: Session, actor: Actor, item_id: int, *, now: datetime | None = None) -> ItemDetail:
     now = clock.or_now(now)
-    item = session.scalars(select(ComplaintItem).where(ComplaintItem.id == item_id, *_scoped(actor))).first()
-    if item is None:
+    found = read(session, _detail_statement(actor),
+                 {"item_id": item_id, "due_before": _visit_due_before(session, now)}).first()
+    if found is None:
         raise NotFound()
-    row = ItemRow(*session.execute(_items_page([ComplaintItem.id == item.id], _visit_due_before(session, now), 1, 0))
-                  .one())
-    steps = tuple(StepLine(*r) for r in session.execute(
-        select(ComplaintStep.from_step, ComplaintStep.to_step, ComplaintStep.note, Person.full_name, ComplaintStep.at)
-        .join(Person, Person.id == ComplaintStep.person_id).where(ComplaintStep.item_id == item.id)
-        .order_by(ComplaintStep.at, ComplaintStep.id)).all())
-    return ItemDetail(row, item.branch_id, item.channel, item.summary, item.assignee_id, item.escalation_note,
-                      item.minutes, item.plan, item.mediation_outcome, item.mediation_note, item.arbitration_result,
-                      item.justified, item.apology, item.measure, item.handling_result, item.return_visit,
-                      next_steps(item.kind, item.step) if item.step != "registered" else (), steps)
-
+    width = len(_ROW_COLUMNS)
+    row = ItemRow(*found[:width])
+    steps = tuple(StepLine(from_step, to_step, note, person, datetime.fromisoformat(at))
+                  for from_step, to_step, note, person, at, _id in found.steps)
+    return ItemDetail(row, *found[width:width + len(_DETAIL_COLUMNS)],
+                      next_steps(row.kind, row.step) if row.step != "registered" else (), steps)
