@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -28,7 +28,7 @@ from dashboard.services.cases.access import load_visible_case
 from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.stale import stale_case
-from dashboard.services.statements import count_then_page
+from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.settings import BRANCH_CLAIMS_HEAD
 from db.models import CatastropheEvent, ClaimCase, OrgUnit, Person, RoleAssignment
 
@@ -149,15 +149,19 @@ class CatastropheView:
     cases: int
 
 
+@built_once
+def _catastrophes_statement(actor: Actor) -> Select:
+    tagged = (select(func.count()).select_from(ClaimCase)
+              .where(ClaimCase.catastrophe_event_id == CatastropheEvent.id, *_scoped(actor)).scalar_subquery())
+    return (select(CatastropheEvent.id, CatastropheEvent.name, CatastropheEvent.kind, CatastropheEvent.occurred_on,
+                   CatastropheEvent.region, tagged)
+            .order_by(CatastropheEvent.occurred_on.desc(), CatastropheEvent.id.desc()))
+
+
 @requires("case.read")
 def catastrophes(session: Session, actor: Actor) -> list[CatastropheView]:
     """Every catastrophe event, newest first, with how many of the actor's cases are tagged to it."""
-    tagged = (select(func.count()).select_from(ClaimCase)
-              .where(ClaimCase.catastrophe_event_id == CatastropheEvent.id, *_scoped(actor)).scalar_subquery())
-    rows = session.execute(select(CatastropheEvent.id, CatastropheEvent.name, CatastropheEvent.kind,
-                                  CatastropheEvent.occurred_on, CatastropheEvent.region, tagged)
-                           .order_by(CatastropheEvent.occurred_on.desc(), CatastropheEvent.id.desc())).all()
-    return [CatastropheView(*row) for row in rows]
+    return [CatastropheView(*row) for row in read(session, _catastrophes_statement(actor))]
 
 
 @requires("catastrophe.manage")
@@ -257,14 +261,18 @@ class MajorRow:
     catastrophe: str | None
 
 
-def _major_conditions(actor: Actor, reason: str | None, event_id: int | None, pending_only: bool,
+# The catastrophe a list is narrowed to, bound at execution.
+_EVENT_ID = bindparam("event_id")
+
+
+def _major_conditions(actor: Actor, reason: str | None, by_event: bool, pending_only: bool,
                       colour: str | None = None) -> list:
     # `is_major` itself, not `IS true`: the partial index of major cases is on that predicate.
     conditions = [ClaimCase.is_major, *_scoped(actor)]
     if reason:
         conditions.append(ClaimCase.major_reason == reason)
-    if event_id:
-        conditions.append(ClaimCase.catastrophe_event_id == event_id)
+    if by_event:
+        conditions.append(ClaimCase.catastrophe_event_id == _EVENT_ID)
     if pending_only:
         conditions.append(ClaimCase.state != "closed")
     if colour:
@@ -272,14 +280,22 @@ def _major_conditions(actor: Actor, reason: str | None, event_id: int | None, pe
     return conditions
 
 
-def _major_page(conditions: list, limit: int, offset: int) -> Select:
+@built_once
+def _major_count(actor: Actor, reason: str | None, by_event: bool, pending_only: bool, colour: str | None) -> Select:
+    return select(func.count()).select_from(ClaimCase).where(
+        *_major_conditions(actor, reason, by_event, pending_only, colour))
+
+
+@built_once
+def _major_page(actor: Actor, reason: str | None, by_event: bool, pending_only: bool, colour: str | None,
+                limit: int, offset: int) -> Select:
     return (select(ClaimCase.id, ClaimCase.case_no, BRANCH.name, func.coalesce(ClaimCase.major_reason, "over_authority"),
                    OWNER.full_name, ClaimCase.major_flagged_at, ClaimCase.current_estimate, ClaimCase.state,
                    ClaimCase.tier, ClaimCase.risk_colour, CatastropheEvent.name)
             .join(BRANCH, BRANCH.id == ClaimCase.branch_id)
             .outerjoin(OWNER, OWNER.id == ClaimCase.major_owner_id)
             .outerjoin(CatastropheEvent, CatastropheEvent.id == ClaimCase.catastrophe_event_id)
-            .where(*conditions)
+            .where(*_major_conditions(actor, reason, by_event, pending_only, colour))
             .order_by(ClaimCase.major_flagged_at.desc().nulls_last(), ClaimCase.id.desc()).limit(limit).offset(offset))
 
 
@@ -290,7 +306,8 @@ def major_cases(session: Session, actor: Actor, *, reason: str | None = None, ev
     """The major cases the actor may see, newest flagged first."""
     if reason is not None and reason not in REASONS:
         raise UserError("major.error.reason")
-    conditions = _major_conditions(actor, reason, event_id, pending_only, colour)
-    total, rows = count_then_page(session, lambda: select(func.count()).select_from(ClaimCase).where(*conditions),
-                                  lambda: _major_page(conditions, limit, offset), limit=limit, total=total)
+    shape = (reason or None, bool(event_id), pending_only, colour or None)
+    total, rows = count_then_page(session, lambda: _major_count(actor, *shape),
+                                  lambda: _major_page(actor, *shape, limit, offset), limit=limit, total=total,
+                                  params={"event_id": event_id})
     return total, [MajorRow(*row) for row in rows]
