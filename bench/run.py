@@ -84,9 +84,10 @@ def driver_ms(raw, statements: list[tuple[str, object]]) -> float:
 
 
 def bench_pages(url: str, repeat: int, only: set[str] | None = None,
-                read_url: str | None = None) -> tuple[list[dict], list]:
+                read_url: str | None = None, naive: bool = True) -> tuple[list[dict], list]:
     """`read_url`: time the pages on that server (a streaming replica of `url`, bench/replica.py),
-    as the dashboard's read_session does; set-up and the naive reference still read `url`."""
+    as the dashboard's read_session does; set-up and the naive reference still read `url`.
+    `naive=False` skips the naive reference (whole tables into pandas: minutes a page at 10M cases)."""
     from bench.pages import actor_for, page_benches
 
     # Last in, first out: the timed session, EXPLAIN and the bare driver all get the one connection
@@ -159,10 +160,12 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
         sql_ratio = statistics.median(o / q for o, q in zip(times, sql_times) if q)
         driver_ratio = statistics.median(d / q for d, q in zip(driver_times, sql_times) if q)
         code_ms = statistics.median(o - d for o, d in zip(times, driver_times))  # our code's own share
-        with owner.connect() as conn:
-            started = time.perf_counter()
-            naive_value = b.naive(conn, actor, ctx)
-            naive_s = time.perf_counter() - started
+        naive_value, naive_s = None, float("nan")
+        if naive:
+            with owner.connect() as conn:
+                started = time.perf_counter()
+                naive_value = b.naive(conn, actor, ctx)
+                naive_s = time.perf_counter() - started
         median = statistics.median(times)
         row = dict(key=b.key, title=b.title, user=b.username, median_ms=median, p95_ms=p95(times),
                    naive_s=naive_s, naive_ratio=naive_s * 1000 / median, sql_ms=sql_ms,
@@ -172,7 +175,8 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
         results.append(row)
         _say(f"  {b.key:<16} median {median:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  naive {naive_s:6.2f} s "
              f"(x{row['naive_ratio']:.0f})  SQL {sql_ms:6.1f} ms in {len(statements)} statements "
-             f"(ours/SQL {row['sql_ratio']:.2f}; bare driver {driver:.1f} ms, {row['driver_ratio']:.2f}; ours - driver {code_ms:.1f} ms)  figure {ours_value:,} vs naive {naive_value:,}")
+             f"(ours/SQL {row['sql_ratio']:.2f}; bare driver {driver:.1f} ms, {row['driver_ratio']:.2f}; ours - driver {code_ms:.1f} ms)  figure {ours_value:,} vs naive "
+             + (f"{naive_value:,}" if naive else "not run"))
     engine.dispose()
     owner.dispose()
     return results, benches
@@ -573,6 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma-separated: flag_overdue,import,apptest,browser,concurrency")
     parser.add_argument("--pages", default="",
                         help="comma-separated page keys: measure only these pages' data (part 1), print, write nothing")
+    parser.add_argument("--no-naive", action="store_true",
+                        help="with --pages: skip the naive pandas reference (minutes a page at 10M cases)")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if args.db == "claims":
@@ -583,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"machine: {info['nproc']} cores, {info['memory_gb']:.1f} GiB, PostgreSQL {info['pg']}; {info['cases']:,} cases")
     _say("1. page data functions")
     if args.pages:
-        bench_pages(url, args.repeat, {p.strip() for p in args.pages.split(",")})
+        bench_pages(url, args.repeat, {p.strip() for p in args.pages.split(",")}, naive=not args.no_naive)
         return 0
     pages, benches = bench_pages(url, args.repeat)
     flag = imp = apptest = browser = conc = None
