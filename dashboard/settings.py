@@ -146,6 +146,11 @@ DEFAULT_RULE_SETTINGS: dict[str, object] = {
     # The scorecard: a case pending longer than this is 滞案; "万元以下 / 以上" is this amount.
     "scorecard.stale_days": 180,
     "scorecard.small_claim": 10_000,
+    # The case history's monthly partitions (migration 0034, jobs/maintain_partitions.py): made this
+    # many months ahead; a month wholly older than the retention is detached into the `archive`
+    # schema (docs/DOMAIN.md §2: claim material is kept at least five years; never deleted).
+    "partitions.months_ahead": 3,
+    "partitions.retention_months": 60,
 }
 
 # Business lines, vehicle uses, accident types and case states (docs/DOMAIN.md §2).

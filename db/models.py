@@ -692,13 +692,16 @@ class CaseEvent(Base):
     """Append-only history: who did what to which case, with before/after; never updated."""
 
     __tablename__ = "case_event"
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Range-partitioned by month on `at` (migration 0034): the key must hold `at`; `id` still comes
+    # from one sequence, so it alone is unique in practice. Find an event by (id, at), or by case.
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("claim_case.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, default=clock.now,
+                                         server_default=func.now())
     kind: Mapped[str] = mapped_column(String(48))
     payload: Mapped[Any] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
-    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)
+    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"), {"postgresql_partition_by": "RANGE (at)"})
 
 
 WEB_SESSION_END_REASONS = ("signed_out", "idle", "replaced", "disabled")
