@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from dashboard import clock
 from dashboard.settings import BUSINESS_TZ
+from db.engine import JOB_ROLE
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -68,16 +69,20 @@ def as_of_or_now(args: argparse.Namespace) -> datetime:
     return clock.or_now(getattr(args, "as_of", None))
 
 
-def job_engine(url: str | None = None) -> Engine:
-    """A pool-less engine: closing the connection really ends the session and releases its locks."""
-    from db.engine import CONNECT_TIMEOUT_SECONDS, JOB_ROLE, connect_options, database_url, normalise_url
+def job_engine(url: str | None = None, role: str | None = JOB_ROLE) -> Engine:
+    """A pool-less engine: closing the connection really ends the session and releases its locks.
+
+    As claims_job (migration 0027). The one job that changes the schema (jobs/maintain_partitions.py
+    creates and detaches the history's partitions) passes role=OWNER: DDL is the tables' owner's
+    work, as a migration's; no role of the product may run it."""
+    from db.engine import CONNECT_TIMEOUT_SECONDS, connect_options, database_url, normalise_url
 
     # client_connection_check_interval: a job killed mid-statement (kill -9) has its statement
     # cancelled and its session ended by the server within a second, instead of running on to the
     # statement's end holding the job's lock (a rerun in that window did nothing; issue 25).
     # As claims_job (migration 0027): every row, but the record tables only grow.
     return create_engine(normalise_url(url) if url else database_url(), poolclass=NullPool,
-                         connect_args={"options": connect_options(JOB_ROLE) + " -c client_connection_check_interval=1000",
+                         connect_args={"options": connect_options(role) + " -c client_connection_check_interval=1000",
                                        "connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
@@ -117,8 +122,8 @@ def advisory_lock(conn: Connection, name: str) -> Iterator[bool]:
 
 def run_job(name: str, work: Work, argv: Sequence[str] | None = None, *,
             configure: Callable[[argparse.ArgumentParser], None] | None = None,
-            url: str | None = None) -> int:
-    """Parse arguments, check the schema, take the lock, run `work`; return the exit status."""
+            url: str | None = None, role: str | None = JOB_ROLE) -> int:
+    """Parse arguments, check the schema, take the lock, run `work` (as `role`); return the exit status."""
     parser = argparse.ArgumentParser(prog=f"python -m jobs.{name}")
     if configure:
         configure(parser)
@@ -129,7 +134,7 @@ def run_job(name: str, work: Work, argv: Sequence[str] | None = None, *,
     from db.schema import SchemaOutdated, ensure_schema_current
 
     try:
-        engine = job_engine(url)
+        engine = job_engine(url, role)
     except DatabaseNotConfigured as exc:
         log.error("cannot start: %s", exc)
         return EXIT_NOT_READY

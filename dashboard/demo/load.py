@@ -27,6 +27,7 @@ from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
 from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.cases.history import record_event
+from dashboard.services.cases.history_partitions import ensure_history_partitions_for
 from dashboard.services.cases.risk import active_risk_rules, classify_case
 from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
 from dashboard.demo.scorecard import LATER_STATES, Habits, habits_of, intake_facts, settlement, skewed_small_estimate
@@ -54,6 +55,9 @@ _ESTIMATE_BANDS = ((Decimal("3000"), Decimal("50000"), 40), (Decimal("50000.01")
                    (Decimal("120000.01"), Decimal("500000"), 20), (Decimal("500000.01"), Decimal("1000000"), 9),
                    (Decimal("1000000.01"), Decimal("4000000"), 4))
 _LATER_STATES = LATER_STATES
+# How far back the demo's history goes: the oldest pending cases of dashboard/demo/scorecard.py are
+# reported up to 480 days ago.
+DEMO_HISTORY_REACH = timedelta(days=500)
 
 
 def _weighted(rng: random.Random, pairs):
@@ -250,7 +254,12 @@ def load_demo_if_empty(url: str, *, seed: int = 42, cases: int = 2000) -> bool:
             with session_factory(url, OWNER)() as session:
                 if not database_is_empty(session):
                     return False
-                generate(session, seed=seed, cases=cases)
+                # The history's months the demo back-dates into get their partitions first, so its
+                # rows land in their months rather than in the default (migration 0034).
+                now = clock.now()
+                ensure_history_partitions_for(session, now - DEMO_HISTORY_REACH, now)
+                session.commit()
+                generate(session, seed=seed, cases=cases, now=now)
                 return True
         finally:
             lock.execute(text("SELECT pg_advisory_unlock(4242001)"))

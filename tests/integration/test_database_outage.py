@@ -28,7 +28,8 @@ from tests.private_postgres import (  # noqa: F401 - the two fixtures
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-JOBS = ("flag_overdue", "daily_review_queue", "weekly_summary", "send_notifications", "compact_case_counts")
+JOBS = ("flag_overdue", "daily_review_queue", "weekly_summary", "send_notifications", "compact_case_counts",
+        "maintain_partitions")
 
 
 

@@ -20,6 +20,7 @@ def test_the_project_crontab_lists_every_job_with_its_schedule_in_shanghai_time(
         "daily_review_queue": "10 0 * * *",
         "weekly_summary": "0 17 * * 5",
         "send_notifications": "* * * * *",
+        "maintain_partitions": "20 3 * * *",
     }
     assert all(str(e.tz) == SH for e in entries.values())
     lines = [line for line in CRONTAB.read_text().splitlines() if line and not line.startswith("#")]
