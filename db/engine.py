@@ -4,7 +4,9 @@ The dashboard connects as `claims_app` and the jobs as `claims_job` (migration 0
 no table, so row-level security and the append-only grants hold whatever a statement tries. The
 URL's user switches to the role at connect time (`-c role=...`): a superuser may always, anyone
 else when a member of it (docs/DESIGN.md, "Sessions and permissions"). Only migrations, the demo
-loader and test fixtures use the owner's connection (`owner_engine`)."""
+loader, test fixtures and `jobs.maintain_partitions` (it creates, fills and detaches the history's
+monthly partitions: schema changes) use the owner's connection (`owner_engine`). Pages may also
+read from a streaming replica (db/replica.py)."""
 from __future__ import annotations
 
 import os
