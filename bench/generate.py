@@ -869,6 +869,9 @@ def scorecard_data(engine: Engine, seed: int) -> None:
                  ORDER BY case_id, recorded_at, id) e
          WHERE e.case_id = c.id
            AND (c.first_estimate, c.first_estimated_at) IS DISTINCT FROM (e.amount, e.recorded_at)""")
+    # The two updates above ran with triggers off: the scorecard's kept cells (migration 0035) are
+    # counted again from the cases, as a change of the small-claim setting does.
+    steps.run("scorecard cells (refilled from the cases)", "SELECT scorecard_cells_refill()")
     # ---- the financial figures: a row per branch and month, then the periods HQ enters -------------
     steps.run("financial months", f"""
         CREATE UNLOGGED TABLE bench_fin_month AS

@@ -265,6 +265,11 @@ class ClaimCase(Base):
               postgresql_where=text("state <> 'closed'")),
         Index("ix_claim_case_tiered_pending_time", "tiered_at",
               postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
+        # The cases open long (migration 0035): where the scorecard finds the stale ones.
+        Index("ix_claim_case_long_open", "report_time", postgresql_include=["branch_id", "closed_at"],
+              postgresql_where=text("closed_at IS NULL OR closed_at - report_time > interval '90 days'")),
+        Index("ix_claim_case_long_open_branch", "branch_id", "report_time", postgresql_include=["closed_at"],
+              postgresql_where=text("closed_at IS NULL OR closed_at - report_time > interval '90 days'")),
         Index("ix_claim_case_board", text("report_time DESC"), text("id DESC"),
               postgresql_include=["tier", "state", "current_estimate", "first_dispatched_at", "branch_id",
                                   "sub_branch_id", "risk_colour"],
@@ -345,6 +350,41 @@ class CaseCount(Base):
     pending_tiered_amount: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
     __table_args__ = (Index("ix_case_count_unit", "branch_id", "sub_branch_id",
                             postgresql_include=["cases", "pending", "pending_tiered", "pending_tiered_amount"]),)
+
+
+class ScorecardCell(Base):
+    """A change in the quality scorecard's figures of the cases of one sub-branch reported in one
+    month and closed in another (`infinity` while open), written by the database (migration 0035).
+
+    Triggers on `claim_case` add a row per cell for each statement that inserts, deletes or changes
+    cases (+n / -n); a change of `scorecard.small_claim` refills them. Only ever inserted, so writers
+    never wait on one another; jobs.compact_case_counts folds the rows into one per cell. Read by
+    dashboard.services.scorecard.computed: a period's indicators are sums over the cells."""
+
+    __tablename__ = "scorecard_cell"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(Integer)
+    sub_branch_id: Mapped[int] = mapped_column(Integer)
+    report_month: Mapped[date] = mapped_column(Date)
+    close_month: Mapped[date] = mapped_column(Date)
+    cases: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    forced: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    motor_zero: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    motor_zero_reopened: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    paid_cases: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    paid_sum: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    paid_estimated: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    paid_estimate_sum: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    deviation_sum: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    deviation_base: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    motor_large_cases: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    motor_large_paid: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    small_cases: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    small_cycle_seconds: Mapped[Decimal] = mapped_column(Numeric, server_default="0")
+    small_motor_transfers: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    small_motor_transfer_seconds: Mapped[Decimal] = mapped_column(Numeric, server_default="0")
+    estimate_sum: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    __table_args__ = (Index("ix_scorecard_cell_branch", "branch_id", "close_month", "report_month"),)
 
 
 class Estimate(Base):

@@ -1,9 +1,11 @@
 """`python -m jobs.compact_case_counts`: fold the kept case counts into one row per sub-branch,
-and the kept late clock and violation counts into one row per branch and deadline type.
+the kept late clock and violation counts into one row per branch and deadline type, and the
+scorecard's kept case figures into one row per sub-branch, report month and close month.
 
 Every 5 minutes (jobs/crontab). The database adds a count row for each statement that writes
-cases (migration 0015), clocks or violations (0020); folding keeps the landing page's and the
-overdue tracker's sums over a few hundred rows. Skipping
+cases (migration 0015, and 0035 for the scorecard), clocks or violations (0020); folding keeps the
+landing page's and the overdue tracker's sums over a few hundred rows, the scorecard's over a few
+per unit and month. Skipping
 runs loses nothing (the sums stay right, only longer); safe to run twice or two copies at once
 (advisory lock, and one statement whose rows no other run can take as well).
 """
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dashboard.services.cases.counts import compact_case_counts, compact_late_counts
+from dashboard.services.cases.counts import compact_case_counts, compact_late_counts, compact_scorecard_cells
 from jobs._common import run_job
 
 NAME = "compact_case_counts"
@@ -27,8 +29,10 @@ def work(conn: Connection, args: argparse.Namespace, log: logging.Logger) -> Non
     with Session(bind=conn) as session:
         before, after = compact_case_counts(session)
         late_before, late_after = compact_late_counts(session)
+        cells_before, cells_after = compact_scorecard_cells(session)
         session.commit()
-    log.info("case counts folded: %d row(s) -> %d; late counts: %d -> %d", before, after, late_before, late_after)
+    log.info("case counts folded: %d row(s) -> %d; late counts: %d -> %d; scorecard cells: %d -> %d",
+             before, after, late_before, late_after, cells_before, cells_after)
 
 
 def main(argv: Sequence[str] | None = None, *, url: str | None = None) -> int:

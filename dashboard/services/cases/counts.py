@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 from dashboard.services.actor import PERSONAL_ROLES, Actor, case_scope, unit_scope
 from dashboard.services.statements import built_once, read
 from dashboard.services.capability import requires
-from db.models import CaseCount, ClaimCase, LateCount
+from db.models import CaseCount, ClaimCase, LateCount, ScorecardCell
+
+SCORECARD_FIGURES = ("cases", "forced", "motor_zero", "motor_zero_reopened", "paid_cases", "paid_sum", "paid_estimated",
+                     "paid_estimate_sum", "deviation_sum", "deviation_base", "motor_large_cases", "motor_large_paid",
+                     "small_cases", "small_cycle_seconds", "small_motor_transfers", "small_motor_transfer_seconds",
+                     "estimate_sum")
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,13 @@ def compact_case_counts(session: Session) -> tuple[int, int]:
 def compact_late_counts(session: Session) -> tuple[int, int]:
     """Fold the late clock and violation count rows (migration 0020) into one per branch and type."""
     return fold_counts(session, LateCount, ("branch_id", "kind"), ("clocks_met_late", "violations"))
+
+
+def compact_scorecard_cells(session: Session) -> tuple[int, int]:
+    """Fold the scorecard's kept case figures (migration 0035) into one row per sub-branch, report
+    month and close month."""
+    return fold_counts(session, ScorecardCell, ("branch_id", "sub_branch_id", "report_month", "close_month"),
+                       SCORECARD_FIGURES)
 
 
 def fold_counts(session: Session, model, keys: tuple[str, ...], figures: tuple[str, ...]) -> tuple[int, int]:

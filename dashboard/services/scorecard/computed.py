@@ -1,5 +1,6 @@
 """The indicators case data decides (docs/DOMAIN.md §9), for every branch of the actor's scope and
-one period, in one aggregate query; and the cases behind each, for the drill-down.
+one period, summed from the cells the database keeps (migration 0035: per sub-branch, report month
+and close month); and the cases behind each, for the drill-down (read live, a page at a time).
 
 Definitions (each shown beside its value on the page, scorecard.formula.<key>), for a branch and
 the period [start, end) in Asia/Shanghai; "small" is the `scorecard.small_claim` setting (10,000):
@@ -24,6 +25,12 @@ the period [start, end) in Asia/Shanghai; "small" is the `scorecard.small_claim`
   its end / all of them × 100.
 - amount_closure_rate 当年案件金额结案率 = their Σ paid of the closed / (Σ paid of the closed + Σ
   estimate of the pending) × 100.
+
+How they are read: every boundary above is a month in Asia/Shanghai except the stale one, so each
+figure is a sum over the cells on one side of the period's months. The cells are bucketed by the
+small-claim amount in force (a change of the setting refills them in the same transaction); the
+stale boundary, a day (a moment, for a running period), is summed from the cells for the whole
+months before its month and counted live for the days of its month before it.
 """
 from __future__ import annotations
 
@@ -31,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from dashboard import clock
@@ -42,12 +49,15 @@ from dashboard.services.capability import requires
 from dashboard.services.errors import UserError
 from dashboard.services.statements import count_then_page
 from dashboard.settings import BUSINESS_TZ
-from db.models import ClaimCase
+from db.models import ClaimCase, ScorecardCell
 
 COMPUTED = ("reserve_adequacy", "first_estimate_deviation", "motor_avg_paid_over_10k", "stale_pending_rate",
             "forced_registration_rate", "motor_zero_reopen_rate", "small_cycle_days", "motor_small_transfer_days",
             "handling_rate", "count_closure_rate", "amount_closure_rate")
 DAY = 86400
+# The cases open long have a partial index (migration 0035): still open, or closed more than this
+# many days after their report.
+LONG_OPEN_DAYS = 90
 
 
 def _moment(day: date) -> datetime:
@@ -109,57 +119,114 @@ def _days(seconds) -> Decimal | None:
     return None if seconds is None else Decimal(str(seconds)) / DAY
 
 
+def _month(moment: datetime) -> date:
+    """The first day of the Asia/Shanghai month holding `moment`."""
+    return moment.astimezone(BUSINESS_TZ).date().replace(day=1)
+
+
+def _cell_scope(actor: Actor, branch_ids: list[int] | None) -> list:
+    cell = ScorecardCell
+    conditions = []
+    if not actor.is_national:
+        units = unit_scope(actor, cell.branch_id, cell.sub_branch_id)
+        conditions.append(or_(*units) if units else literal(False))
+    if branch_ids is not None:
+        conditions.append(cell.branch_id.in_(branch_ids))
+    return conditions
+
+
+def _long_open_if_implied(w: Window, reported_before: datetime) -> list:
+    """The long-open index's condition, when the cases pending at the period's end reported before
+    `reported_before` all meet it (reported at least LONG_OPEN_DAYS before the end): said outright,
+    so that the planner may read that index, whose condition it cannot derive."""
+    if reported_before > w.end - timedelta(days=LONG_OPEN_DAYS):
+        return []
+    c = ClaimCase
+    return [or_(c.closed_at.is_(None), c.closed_at - c.report_time > text(f"interval '{LONG_OPEN_DAYS} days'"))]
+
+
+def _stale_boundary(session: Session, actor: Actor, w: Window, branch_ids: list[int] | None,
+                    cut: datetime) -> dict[int, int]:
+    """Per branch, the cases pending at the period's end reported in the stale boundary's month
+    before the boundary: the one part of an indicator not drawn at a month, counted live (one
+    month's cases at most, by report time)."""
+    month_start = _moment(_month(cut))
+    if month_start >= cut:
+        return {}
+    c = ClaimCase
+    rows = session.execute(
+        select(c.branch_id, func.count())
+        .where(c.report_time >= month_start, c.report_time < cut, or_(c.closed_at.is_(None), c.closed_at >= w.end),
+               *_long_open_if_implied(w, cut), *_scope(actor, branch_ids))
+        .group_by(c.branch_id)).all()
+    return {branch: n for branch, n in rows}
+
+
 @requires("scorecard.read")
 def computed_values(session: Session, actor: Actor, kind: str, start: date,
                     branch_ids: list[int] | None = None) -> dict[int, dict[str, Decimal | None]]:
-    """Branch id → indicator key → value (None where the period has no case to measure it by)."""
+    """Branch id → indicator key → value (None where the period has no case to measure it by).
+
+    Read from the cells the database keeps per sub-branch, report month and close month (migration
+    0035; bucketed there by the small-claim setting in force): every boundary but the stale one is
+    a month, so each figure is a sum over the cells on one side of it."""
     w = Window.of(session, kind, start)
-    k = _conditions(w)
-    c = ClaimCase
-    n = func.count
-    s = func.sum
-    epoch = func.extract
+    first, last, year = start, period_end(kind, start), date(start.year, 1, 1)
+    # Stale: reported before the boundary (and the end); the whole months before its month from the
+    # cells, the rest of its month live.
+    cut = min(w.stale_before, w.end)
+    cut_month = _month(cut)
+    cell = ScorecardCell
+    closed_in = and_(cell.close_month >= first, cell.close_month < last)
+    reported_in = and_(cell.report_month >= first, cell.report_month < last)
+    pending_end = cell.close_month >= last
+    pending_start = and_(cell.report_month < first, cell.close_month >= first)
+    cohort = cell.report_month >= year
+    cohort_closed = and_(cohort, cell.close_month < last)
+
+    def total(column, condition):
+        return func.coalesce(func.sum(column).filter(condition), 0)
+
+    def average(column, count, condition):
+        # avg() is Σ / n in numeric: the same division of the same sum as the live average.
+        return func.sum(column).filter(condition) / func.nullif(func.sum(count).filter(condition), 0)
+
     columns = [
-        s(c.current_estimate).filter(k["paid"]), s(c.paid_amount).filter(k["paid"]),
-        s(func.abs(c.first_estimate - c.paid_amount)).filter(and_(k["paid"], c.first_estimate.is_not(None))),
-        s(c.paid_amount).filter(and_(k["paid"], c.first_estimate.is_not(None))),
-        func.avg(c.paid_amount).filter(and_(k["paid"], k["motor"], c.paid_amount > w.small)),
-        n().filter(and_(k["pending_end"], c.report_time < w.stale_before)), n().filter(k["pending_end"]),
-        n().filter(and_(k["reported_in"], c.forced_registration)), n().filter(k["reported_in"]),
-        n().filter(and_(k["reported_in"], k["motor"], c.zero_closed, c.reopen_count > 0)),
-        n().filter(and_(k["reported_in"], k["motor"], c.zero_closed)),
-        func.avg(epoch("epoch", c.closed_at - c.report_time)).filter(k["small"]),
-        func.avg(epoch("epoch", c.closed_at - c.first_estimated_at)).filter(
-            and_(k["small"], k["motor"], c.first_estimated_at.is_not(None))),
-        n().filter(k["closed_in"]), n().filter(k["pending_start"]),
-        n().filter(k["cohort_closed"]), n().filter(k["cohort"]),
-        s(c.paid_amount).filter(k["cohort_closed"]),
-        s(c.current_estimate).filter(and_(k["cohort"], ~k["cohort_closed"])),
+        total(cell.paid_estimate_sum, closed_in), total(cell.paid_estimated, closed_in),
+        total(cell.paid_sum, closed_in), total(cell.deviation_sum, closed_in), total(cell.deviation_base, closed_in),
+        average(cell.motor_large_paid, cell.motor_large_cases, closed_in),
+        total(cell.cases, and_(pending_end, cell.report_month < cut_month)), total(cell.cases, pending_end),
+        total(cell.forced, reported_in), total(cell.cases, reported_in),
+        total(cell.motor_zero_reopened, reported_in), total(cell.motor_zero, reported_in),
+        average(cell.small_cycle_seconds, cell.small_cases, closed_in),
+        average(cell.small_motor_transfer_seconds, cell.small_motor_transfers, closed_in),
+        total(cell.cases, closed_in), total(cell.cases, pending_start),
+        total(cell.cases, cohort_closed), total(cell.cases, cohort),
+        total(cell.paid_sum, cohort_closed), total(cell.estimate_sum, and_(cohort, pending_end)),
     ]
-    # Only the cases any figure reads: reported before the end, and open (or closed) after the
-    # earlier of the period's and the year's start.
-    earliest = min(w.start, w.year_start)
+    # Only the cells any figure reads: reported before the end, open (or closed) after the year's start.
     rows = session.execute(
-        select(c.branch_id, *columns)
-        .where(c.report_time < w.end, or_(c.closed_at.is_(None), c.closed_at >= earliest), *_scope(actor, branch_ids))
-        .group_by(c.branch_id)).all()
+        select(cell.branch_id, *columns)
+        .where(cell.report_month < last, cell.close_month >= year, *_cell_scope(actor, branch_ids))
+        .group_by(cell.branch_id).having(func.sum(cell.cases) > 0)).all()
+    boundary = _stale_boundary(session, actor, w, branch_ids, cut) if rows else {}
     out: dict[int, dict[str, Decimal | None]] = {}
     for r in rows:
-        (branch, est_close, paid_close, dev, dev_base, motor_avg, stale, pending_end, forced, reported, zero_reopened,
-         zero, cycle, transfer, closed, pending_start, cohort_closed, cohort, cohort_paid, cohort_pending) = r
+        (branch, est_close, estimated, paid_close, dev, dev_base, motor_avg, stale, pending_end_n, forced, reported,
+         zero_reopened, zero, cycle, transfer, closed, pending_start_n, cohort_closed_n, cohort_n, cohort_paid,
+         cohort_pending) = r
         out[branch] = {
-            "reserve_adequacy": _ratio(est_close, paid_close),
+            "reserve_adequacy": _ratio(est_close if estimated else None, paid_close),
             "first_estimate_deviation": _ratio(dev, dev_base),
             "motor_avg_paid_over_10k": None if motor_avg is None else Decimal(motor_avg),
-            "stale_pending_rate": _ratio(stale, pending_end),
+            "stale_pending_rate": _ratio(stale + boundary.get(branch, 0), pending_end_n),
             "forced_registration_rate": _ratio(forced, reported),
             "motor_zero_reopen_rate": _ratio(zero_reopened, zero),
             "small_cycle_days": _days(cycle),
             "motor_small_transfer_days": _days(transfer),
-            "handling_rate": _ratio(closed, (pending_start or 0) + (reported or 0)),
-            "count_closure_rate": _ratio(cohort_closed, cohort),
-            "amount_closure_rate": _ratio(cohort_paid or 0, (cohort_paid or 0) + (cohort_pending or 0))
-            if cohort else None,
+            "handling_rate": _ratio(closed, pending_start_n + reported),
+            "count_closure_rate": _ratio(cohort_closed_n, cohort_n),
+            "amount_closure_rate": _ratio(cohort_paid, cohort_paid + cohort_pending) if cohort_n else None,
         }
     return out
 
@@ -215,6 +282,8 @@ def cases_behind(session: Session, actor: Actor, kind: str, start: date, branch_
     condition, measure = _behind(w, key)
     c = ClaimCase
     conditions = [condition, c.branch_id == branch_id, *_scope(actor, None)]
+    if key == "stale_pending_rate":
+        conditions += _long_open_if_implied(w, w.stale_before)
     shown = measure if measure is not None else literal(None)
     order = [measure.desc().nulls_last()] if measure is not None else []
 
