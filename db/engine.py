@@ -65,8 +65,8 @@ def owner_engine(url: str | None = None) -> Engine:
     return get_engine(url, OWNER)
 
 
-@lru_cache(maxsize=32)
-def _engine(url: str, role: str | None = APP_ROLE) -> Engine:
+def build_engine(url: str, role: str | None, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> Engine:
+    """A new engine acting as `role`: the pool every server of the product uses (primary or replica)."""
     return create_engine(
         url,
         # A pooled connection that died with a restart of the server is found out and replaced at
@@ -74,8 +74,13 @@ def _engine(url: str, role: str | None = APP_ROLE) -> Engine:
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        connect_args={"options": connect_options(role), "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        connect_args={"options": connect_options(role), "connect_timeout": connect_timeout},
     )
+
+
+@lru_cache(maxsize=32)
+def _engine(url: str, role: str | None = APP_ROLE) -> Engine:
+    return build_engine(url, role)
 
 
 def dispose_engines(url: str) -> None:

@@ -27,10 +27,10 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from db.engine import APP_ROLE, connect_options, normalise_url
+from db.engine import APP_ROLE, build_engine, normalise_url
 from db.outage import first_line
 
 log = logging.getLogger("claims.replica")
@@ -72,13 +72,7 @@ def max_lag_seconds() -> float:
 @lru_cache(maxsize=8)
 def replica_engine(url: str, role: str | None = APP_ROLE) -> Engine:
     """The process-wide engine for the replica at `url`, acting as `role` like the primary's."""
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
-        connect_args={"options": connect_options(role), "connect_timeout": CONNECT_TIMEOUT_SECONDS},
-    )
+    return build_engine(url, role, CONNECT_TIMEOUT_SECONDS)
 
 
 @dataclass(frozen=True)

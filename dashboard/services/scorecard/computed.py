@@ -42,6 +42,7 @@ from sqlalchemy import and_, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from dashboard import clock
+from dashboard.rules.partition_months import month_of
 from dashboard.rules.scorecard import HUNDRED, period_end
 from dashboard.services import reference
 from dashboard.services.actor import Actor, unit_scope
@@ -99,13 +100,15 @@ def _conditions(w: Window) -> dict:
                 pending_end=pending_end, pending_start=pending_start, cohort=cohort, cohort_closed=cohort_closed)
 
 
-def _scope(actor: Actor, branch_ids: list[int] | None) -> list:
+def _scope(actor: Actor, branch_ids: list[int] | None, branch=ClaimCase.branch_id,
+           sub_branch=ClaimCase.sub_branch_id) -> list:
+    """The actor's units and the chosen branches, on the cases (default) or on the kept cells."""
     conditions = []
     if not actor.is_national:
-        units = unit_scope(actor, ClaimCase.branch_id, ClaimCase.sub_branch_id)
+        units = unit_scope(actor, branch, sub_branch)
         conditions.append(or_(*units) if units else literal(False))
     if branch_ids is not None:
-        conditions.append(ClaimCase.branch_id.in_(branch_ids))
+        conditions.append(branch.in_(branch_ids))
     return conditions
 
 
@@ -119,20 +122,8 @@ def _days(seconds) -> Decimal | None:
     return None if seconds is None else Decimal(str(seconds)) / DAY
 
 
-def _month(moment: datetime) -> date:
-    """The first day of the Asia/Shanghai month holding `moment`."""
-    return moment.astimezone(BUSINESS_TZ).date().replace(day=1)
 
 
-def _cell_scope(actor: Actor, branch_ids: list[int] | None) -> list:
-    cell = ScorecardCell
-    conditions = []
-    if not actor.is_national:
-        units = unit_scope(actor, cell.branch_id, cell.sub_branch_id)
-        conditions.append(or_(*units) if units else literal(False))
-    if branch_ids is not None:
-        conditions.append(cell.branch_id.in_(branch_ids))
-    return conditions
 
 
 def _long_open_if_implied(w: Window, reported_before: datetime) -> list:
@@ -150,7 +141,7 @@ def _stale_boundary(session: Session, actor: Actor, w: Window, branch_ids: list[
     """Per branch, the cases pending at the period's end reported in the stale boundary's month
     before the boundary: the one part of an indicator not drawn at a month, counted live (one
     month's cases at most, by report time)."""
-    month_start = _moment(_month(cut))
+    month_start = _moment(month_of(cut))
     if month_start >= cut:
         return {}
     c = ClaimCase
@@ -175,7 +166,7 @@ def computed_values(session: Session, actor: Actor, kind: str, start: date,
     # Stale: reported before the boundary (and the end); the whole months before its month from the
     # cells, the rest of its month live.
     cut = min(w.stale_before, w.end)
-    cut_month = _month(cut)
+    cut_month = month_of(cut)
     cell = ScorecardCell
     closed_in = and_(cell.close_month >= first, cell.close_month < last)
     reported_in = and_(cell.report_month >= first, cell.report_month < last)
@@ -207,7 +198,8 @@ def computed_values(session: Session, actor: Actor, kind: str, start: date,
     # Only the cells any figure reads: reported before the end, open (or closed) after the year's start.
     rows = session.execute(
         select(cell.branch_id, *columns)
-        .where(cell.report_month < last, cell.close_month >= year, *_cell_scope(actor, branch_ids))
+        .where(cell.report_month < last, cell.close_month >= year,
+               *_scope(actor, branch_ids, cell.branch_id, cell.sub_branch_id))
         .group_by(cell.branch_id).having(func.sum(cell.cases) > 0)).all()
     boundary = _stale_boundary(session, actor, w, branch_ids, cut) if rows else {}
     out: dict[int, dict[str, Decimal | None]] = {}
