@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -139,18 +140,23 @@ def settle(page, timeout: float = 30_000) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    """Open a dropdown once the page has settled and pick `option`; a rerun landing while the list
-    is open closes it (under load, e.g. CI's two workers), so open it again."""
+    """Open a dropdown once the page has settled, pick `option`, and check the box shows it. A rerun
+    landing while the list is open closes it, and one landing just after the pick can draw the box
+    again without it (under load, e.g. CI's two workers, or on a phone): then pick again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
 
+    box = page.get_by_role("combobox", name=label)
     for attempt in range(3):
         settle(page)
-        page.get_by_role("combobox", name=label).click()
+        box.scroll_into_view_if_needed()
+        box.click()
         try:
             page.get_by_role("option", name=option).first.click(timeout=8_000)
-            break
-        except PlaywrightTimeout:
+            settle(page)
+            expect(box).to_have_value(re.compile(re.escape(option)), timeout=5_000)  # names match by part
+            return
+        except (PlaywrightTimeout, AssertionError):
             page.keyboard.press("Escape")
             if attempt == 2:
                 raise
-    settle(page)

@@ -4,13 +4,12 @@ list reads on a 390 px phone."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from dashboard.services.dispatching.dispatch import record_estimate
 from db.models import Person
 from tests import sample_files
-from tests.e2e.conftest import screenshot, sign_in, wait_until_idle
+from tests.e2e.conftest import choose, screenshot, sign_in, wait_until_idle
 from tests.factories import make_case
 
 TIMEOUT = 30_000
@@ -57,24 +56,6 @@ def _send_file(page, name: str, content: bytes) -> None:
     wait_until_idle(page)
 
 
-def _choose(page, label: str, option: str) -> None:
-    page.wait_for_timeout(500)  # a rerun started by the last action may not have shown its status yet
-    wait_until_idle(page)
-    box = page.get_by_label(label)
-    expect(box).to_be_visible(timeout=TIMEOUT)
-    for attempt in range(3):  # a rerun landing while the list is open closes it: open it again
-        box.scroll_into_view_if_needed()
-        box.click()
-        try:
-            page.get_by_role("option", name=option).first.click(timeout=8_000)
-            break
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-            wait_until_idle(page)
-    wait_until_idle(page)
-
-
 def test_the_photo_uploaded_for_the_first_responsible_is_seen_and_downloaded_by_hq_not_by_another_branch(
         app_server, browser, session, org, actor_for):
     case = make_case(session, org, "gz")
@@ -86,9 +67,9 @@ def test_the_photo_uploaded_for_the_first_responsible_is_seen_and_downloaded_by_
     sign_in(page, app_server, "gz_surveyor1")
     _open_case(page, case.case_no)
     expect(page.get_by_text("案件资料", exact=True)).to_be_visible(timeout=TIMEOUT)
-    _choose(page, "资料类型", "人车合影")
+    choose(page, "资料类型", "人车合影")
     _send_file(page, "virus.jpg", sample_files.windows_program())
-    _choose(page, "代第一责任人上传", head)
+    choose(page, "代第一责任人上传", head)
     page.get_by_role("button", name="上传", exact=True).click()
     wait_until_idle(page)
     expect(page.get_by_text("JPEG、PNG、HEIC", exact=False).last).to_be_visible(timeout=TIMEOUT)
@@ -105,7 +86,7 @@ def test_the_photo_uploaded_for_the_first_responsible_is_seen_and_downloaded_by_
     reviewer = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     sign_in(reviewer, app_server, "reviewer")
     _open_case(reviewer, case.case_no)
-    _choose(reviewer, "查看文件", "人车合影 · 人车合影.jpg")
+    choose(reviewer, "查看文件", "人车合影 · 人车合影.jpg")
     expect(reviewer.get_by_test_id("stImage")).to_be_visible(timeout=TIMEOUT)
     expect(reviewer.get_by_text("拍摄 2026-11-20 08:14", exact=False)).to_be_visible(timeout=TIMEOUT)
     with reviewer.expect_download() as info:
@@ -131,7 +112,7 @@ def test_the_photo_uploaded_for_the_first_responsible_is_seen_and_downloaded_by_
     title = phone.get_by_text("案件资料", exact=True)
     title.scroll_into_view_if_needed()
     expect(phone.get_by_text("共 1 份")).to_be_visible(timeout=TIMEOUT)
-    _choose(phone, "查看文件", "人车合影 · 人车合影.jpg")
+    choose(phone, "查看文件", "人车合影 · 人车合影.jpg")
     image = phone.get_by_test_id("stImage")
     expect(image).to_be_visible(timeout=TIMEOUT)
     assert image.bounding_box()["width"] <= 390  # the preview fits the phone, no sideways scrolling
