@@ -379,6 +379,12 @@ def _last_12_months() -> tuple[date, date]:
     return today - timedelta(days=365), today
 
 
+def _analysis_window() -> tuple[date, date]:
+    """The complaints analysis tab's default dates (ui/complaint_view.render_analysis)."""
+    today = date.today()
+    return today - timedelta(days=180), today
+
+
 def special_ours(session: Session, actor: Actor) -> int:
     """As the page for an approver: the list (count + first page), the requests waiting for the
     person, the first request opened, the periodic report (last 12 months, by month and sub-branch)."""
@@ -443,8 +449,10 @@ def special_naive(conn, actor: Actor, ctx: dict) -> int:
 # ---------------------------------------------------------------- complaints register (HQ reviewer)
 def complaints_ours(session: Session, actor: Actor) -> int:
     """As the page: the register (its default: open items; count + first page), the first item
-    opened, the tracker's return-visit-overdue count and rows, the analysis over 12 months."""
-    from dashboard.services.complaints.analysis import complaint_analysis
+    opened, the tracker's return-visit-overdue count and rows, and the analysis tab as it opens
+    (the last 180 days by month and kind; the detail table behind its download is read only when
+    downloaded)."""
+    from dashboard.services.complaints.analysis import DIMENSIONS, counts_by
     from dashboard.services.complaints.register import complaint_items, item_detail
 
     now = _now()
@@ -453,8 +461,8 @@ def complaints_ours(session: Session, actor: Actor) -> int:
     if rows:
         item_detail(session, actor, rows[0].id, now=now)
     complaint_items(session, actor, visit_overdue_only=True, limit=20, now=now)
-    date_from, date_to = _last_12_months()
-    complaint_analysis(session, actor, date_from=date_from, date_to=date_to)
+    date_from, date_to = _analysis_window()
+    counts_by(session, actor, DIMENSIONS[0], date_from=date_from, date_to=date_to)
     return total
 
 
@@ -479,11 +487,10 @@ def complaints_naive(conn, actor: Actor, ctx: dict) -> int:
         st[st.item_id == first.iloc[0]["id"]].sort_values(["at", "id"])
     overdue = rows[~rows.step.isin(("return_visited", "archived")) & (rows.registered_at < now - pd.Timedelta(days=15))]
     overdue.sort_values("registered_at", ascending=False).head(20)
-    date_from, _ = _last_12_months()
+    date_from, _ = _analysis_window()
     local = rows.registered_at.dt.tz_convert(BUSINESS_TZ)
-    recent = rows[local.dt.date >= date_from].assign(month=local.dt.strftime("%Y-%m"),
-                                                      outcome=rows.outcome.fillna("open"))
-    recent.groupby(["month", "kind", "cause", "name", "outcome"]).size()
+    recent = rows[local.dt.date >= date_from].assign(month=local.dt.strftime("%Y-%m"))
+    recent.groupby(["month", "kind"]).size()
     return len(open_rows)
 
 

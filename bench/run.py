@@ -83,11 +83,32 @@ def driver_ms(raw, statements: list[tuple[str, object]]) -> float:
     return elapsed
 
 
+def write_plans(raw, statements: list[tuple[str, object]], path: Path) -> None:
+    """Each statement of a page with its EXPLAIN (ANALYZE, BUFFERS) plan, the slowest first: where a
+    page's time goes, read on the data it was measured on."""
+    plans = []
+    cur = raw.cursor()
+    for statement, params in statements:
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+        lines = [row[0] for row in cur.fetchall()]
+        total = sum(float(line.split(":")[1].split()[0]) for line in lines
+                    if line.startswith(("Planning Time", "Execution Time")))
+        shown = cur.mogrify(statement, params).decode() if params else statement
+        plans.append((total, shown, lines))
+    raw.rollback()
+    plans.sort(key=lambda p: -p[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join(f"-- {total:.1f} ms\n{shown}\n" + "\n".join(lines) for total, shown, lines in plans),
+                    encoding="utf-8")
+
+
 def bench_pages(url: str, repeat: int, only: set[str] | None = None,
-                read_url: str | None = None, naive: bool = True) -> tuple[list[dict], list]:
+                read_url: str | None = None, naive: bool = True,
+                plans: Path | None = None) -> tuple[list[dict], list]:
     """`read_url`: time the pages on that server (a streaming replica of `url`, bench/replica.py),
     as the dashboard's read_session does; set-up and the naive reference still read `url`.
-    `naive=False` skips the naive reference (whole tables into pandas: minutes a page at 10M cases)."""
+    `naive=False` skips the naive reference (whole tables into pandas: minutes a page at 10M cases).
+    `plans`: a folder to write each page's plans into (write_plans)."""
     from bench.pages import actor_for, page_benches
 
     # Last in, first out: the timed session, EXPLAIN and the bare driver all get the one connection
@@ -135,6 +156,12 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
         with factory() as session:
             b.ours(session, actor)
         statements, captured = captured, None
+        if plans is not None:
+            raw = engine.raw_connection()
+            try:
+                write_plans(raw, statements, plans / f"{b.key}.txt")
+            finally:
+                raw.close()
         # Ours and EXPLAIN alternate, run by run: on a shared machine whose speed drifts by a third
         # within minutes, measuring one after the other compared two different machines.
         times, sql_times, driver_times, backends = [], [], [], set()
@@ -579,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated page keys: measure only these pages' data (part 1), print, write nothing")
     parser.add_argument("--no-naive", action="store_true",
                         help="with --pages: skip the naive pandas reference (minutes a page at 10M cases)")
+    parser.add_argument("--plans", type=Path, default=None,
+                        help="with --pages: write each page's statements and EXPLAIN (ANALYZE, BUFFERS) plans there")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if args.db == "claims":
@@ -589,7 +618,8 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"machine: {info['nproc']} cores, {info['memory_gb']:.1f} GiB, PostgreSQL {info['pg']}; {info['cases']:,} cases")
     _say("1. page data functions")
     if args.pages:
-        bench_pages(url, args.repeat, {p.strip() for p in args.pages.split(",")}, naive=not args.no_naive)
+        bench_pages(url, args.repeat, {p.strip() for p in args.pages.split(",")}, naive=not args.no_naive,
+                    plans=args.plans)
         return 0
     pages, benches = bench_pages(url, args.repeat)
     flag = imp = apptest = browser = conc = None
