@@ -221,12 +221,14 @@ def overview_naive(conn, actor: Actor, ctx: dict) -> int:
 
 def overview_list_ours(session: Session, actor: Actor) -> int:
     """The overview with the list behind a figure opened (到场及时率 D2: the decided D2 clocks of the
-    period's cases), as the page reads it: the figures, then the list's count and first page."""
-    from dashboard.services.figures.overview import Drill, overview_drill_rows, overview_figures
+    period's cases), as the page reads it: the figures, then the list's first page."""
+    from dashboard.services.figures.overview import Drill, drill_figure_count, overview_drill_rows, overview_figures
 
     flt = overview_filter()
-    overview_figures(session, actor, flt)
-    total, _rows = overview_drill_rows(session, actor, flt, Drill("d2"), limit=PAGE_SIZE, offset=0)
+    figures = overview_figures(session, actor, flt)
+    # As the page: the list's count is its figure's (no second count).
+    total = drill_figure_count(figures, Drill("d2"))
+    overview_drill_rows(session, actor, flt, Drill("d2"), limit=PAGE_SIZE, offset=0, total=total)
     return total
 
 

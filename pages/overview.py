@@ -216,9 +216,13 @@ def _list_rows(limit: int, offset: int = 0, total: int | None = None) -> tuple[i
         return overview_drill_rows(session, actor, flt, drill, limit=limit, offset=offset, total=total)
 
 
-# The status lists count the same cases as the headline (no second count); the other lists are
-# counted in SQL over the set their figure counts.
-total = figures.cases_with_status(status) if drill is None and not colour else _list_rows(0)[0]
+# A list counts what its figure counts (the same set, tests/integration/test_overview.py), so its
+# count is the figure's, as on its button: no second count. Only a colour-filtered status list,
+# which no figure counts, is counted in SQL.
+if drill is not None:
+    total = drill_figure_count(everything, drill)
+else:
+    total = figures.cases_with_status(status) if not colour else _list_rows(0)[0]
 offset = pager(total, PAGE_SIZE, key="ov_page", filters=listed)
 _, page_rows = _list_rows(PAGE_SIZE, offset, total)
 page_frame = screen_frame(page_rows, drill)
