@@ -337,10 +337,20 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     # case that has any, as case_figures says; = ANY(ARRAY(...)) keeps the probes, where IN
     # (subquery) hashed every violation ever recorded) and the branch-level ones (no case), as
     # the two branches of a UNION ALL (an OR of the two scanned every violation).
-    has_violations = or_(*(fc.c[f"violations_{k.lower()}"] > 0 for k in DEADLINE_KINDS))
-    with_violations = func.array(select(fc.c.id).where(has_violations).scalar_subquery())
+    # For a national reader, the period's violations are read over one range of case ids and joined
+    # by a hash, as its figures are (_period_cases).
     counted = sql_not_exempt(Violation.id)  # an accepted appeal exempts it (services/clocks/appeals)
-    both = (select(Violation.kind, Violation.due_at).where(Violation.case_id == func.any(with_violations), counted)
+    if actor.is_national:
+        lowest, highest = select(func.min(fc.c.id)).scalar_subquery(), select(func.max(fc.c.id)).scalar_subquery()
+        of_cases = (select(Violation.kind, Violation.due_at).select_from(Violation)
+                    .join(fc, fc.c.id == Violation.case_id)
+                    .where(Violation.case_id.between(lowest, highest), counted))
+    else:
+        has_violations = or_(*(fc.c[f"violations_{k.lower()}"] > 0 for k in DEADLINE_KINDS))
+        with_violations = func.array(select(fc.c.id).where(has_violations).scalar_subquery())
+        of_cases = select(Violation.kind, Violation.due_at).where(Violation.case_id == func.any(with_violations),
+                                                                  counted)
+    both = (of_cases
             .union_all(select(Violation.kind, Violation.due_at).where(_branch_level_violations(flt), counted))
             .subquery())
     week = func.date_trunc("week", func.timezone(str(BUSINESS_TZ), both.c.due_at))
