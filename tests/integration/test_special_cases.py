@@ -15,7 +15,7 @@ from dashboard.services.special_cases.approvals import (
     SpecialRequest, decide_special, raise_special, special_cases, special_detail,
 )
 from dashboard.services.special_cases.report import special_report
-from db.models import CaseEvent, ClaimCase, Notification, SpecialApproval
+from db.models import CaseEvent, ClaimCase, Dispatch, Notification, SpecialApproval
 from tests.factories import T0, make_case
 
 
@@ -181,6 +181,23 @@ def test_branches_see_and_decide_only_their_own(session, org, actor_for):
         raise_special(session, actor_for("callcenter"), zj_case.id, _key_customer("5000"), now=T0)
     _, national = special_cases(session, actor_for("reviewer"))
     assert {r.id for r in national} == {gd.id, zj.id}
+
+
+def test_a_person_dispatched_to_another_branchs_case_sees_its_request_and_a_colleague_does_not(
+        session, org, actor_for):
+    zj_case = make_case(session, org, "hz")
+    zj = raise_special(session, actor_for("zj_manager"), zj_case.id, _key_customer("5000"), now=T0)
+    gz_claims = actor_for("gz_claims")  # first responsible of 广州 (广东): another branch's case
+    session.add(Dispatch(case_id=zj_case.id, tier="T1", position="sub_claims_head", person_id=gz_claims.person_id,
+                         reason="initial", dispatched_at=T0))
+    session.commit()
+    total, rows = special_cases(session, gz_claims)
+    assert (total, [r.id for r in rows]) == (1, [zj.id])
+    assert special_detail(session, gz_claims, zj.id).row.id == zj.id
+    colleague = actor_for("gz_head")  # the same sub-branch, not dispatched to it
+    assert special_cases(session, colleague)[0] == 0
+    with pytest.raises(NotFound):
+        special_detail(session, colleague, zj.id)
 
 
 def test_the_report_counts_per_unit_and_period_with_the_extra_paid_on_approved_ones(session, org, actor_for):

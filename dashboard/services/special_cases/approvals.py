@@ -25,7 +25,7 @@ from dashboard.rules.amounts import AmountProblem, parse_amount
 from dashboard.rules.typed_fields import read_amount, read_text
 from dashboard.rules.special_cases import TYPE_C_EXCLUSIONS, TYPES, approval_chain, type_c_refusals
 from dashboard.services import reference
-from dashboard.services.actor import Actor, case_scope
+from dashboard.services.actor import Actor, case_row_scope
 from dashboard.services.capability import requires
 from dashboard.services.cases.access import load_visible_case
 from dashboard.services.cases.history import record_event
@@ -278,10 +278,8 @@ class SpecialRow:
 
 
 def _scope(actor: Actor) -> list:
-    scope = case_scope(actor)
-    if scope is None:
-        return []
-    return [SpecialCase.case_id.in_(select(ClaimCase.id).where(scope))]
+    scope = case_row_scope(actor, SpecialCase.case_id, SpecialCase.branch_id, SpecialCase.sub_branch_id)
+    return [] if scope is None else [scope]
 
 
 def waiting_for(actor: Actor):
