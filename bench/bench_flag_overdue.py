@@ -4,9 +4,15 @@
 
 Creates a scratch database on the server (dropped at the end unless --keep), brings the schema to
 head, builds the demo organisation, generates the cases and clocks set-based (generate_series),
-then times: the first run (everything overdue so far), an immediate re-run (nothing new), an
-incremental run after 1,000 more clocks fall due, and the job as a real subprocess with its
-start-up cost. Prints the timings; never part of the test run.
+then times: the first run (no watermark: the full pass, everything overdue so far), an immediate
+re-run (nothing new), incremental runs 5 minutes later, after 1,000 more clocks fall due and after
+1,000 old late clocks are charged to a second person (第三章 五), the nightly full pass (`--full`),
+and the job as a real subprocess with its start-up cost. The job's log line says which pass ran and
+how many late clocks it read. Prints the timings; never part of the test run.
+
+The clocks are stamped as written a day before (deadline.updated_at, migration 0036), as history
+is: a bulk load a minute before the first run would make the next runs re-read all of it (a change
+within the safety margin of a run's start is read again), which no production run sees.
 """
 from __future__ import annotations
 
@@ -70,7 +76,7 @@ def generate(url: str, cases: int) -> None:
     # still open (the pending ones), of the met ones one in ten was met late.
     _timed("generate D1-D3 clocks of the tiered cases", lambda: _exec(engine, """
         INSERT INTO deadline (case_id, branch_id, kind, subject_key, responsible_person_id, started_at, due_at,
-                              met_at, met_by)
+                              met_at, met_by, updated_at)
         SELECT c.id, c.branch_id, k.kind,
                CASE WHEN k.kind = 'D1' THEN 'case:' || c.id || ':' || 'survey' ELSE 'dispatch:' || c.id END,
                CASE WHEN k.kind = 'D1' THEN c.surveyor_id ELSE s.head_id END,
@@ -78,7 +84,8 @@ def generate(url: str, cases: int) -> None:
                CASE WHEN (c.id * 3 + k.n) % 6 = 0 THEN NULL
                     WHEN (c.id * 3 + k.n) % 10 = 1 THEN c.tiered_at + (k.hours + 5) * interval '1 hour'
                     ELSE c.tiered_at + (k.hours - 2) * interval '1 hour' END,
-               CASE WHEN (c.id * 3 + k.n) % 6 = 0 THEN NULL ELSE c.surveyor_id END
+               CASE WHEN (c.id * 3 + k.n) % 6 = 0 THEN NULL ELSE c.surveyor_id END,
+               now() - interval '1 day'
           FROM claim_case c
           JOIN bench_sub s ON s.sub_id = c.sub_branch_id
           CROSS JOIN (VALUES ('D1', 24, 0), ('D2', 24, 1), ('D3', 72, 2)) AS k(kind, hours, n)
@@ -103,10 +110,10 @@ def _exec(engine, sql: str) -> int:
         return conn.execute(text(sql)).rowcount
 
 
-def run_job(url: str, as_of: datetime) -> str:
+def run_job(url: str, as_of: datetime, *extra: str) -> str:
     from jobs import flag_overdue
 
-    code = flag_overdue.main(["--as-of", as_of.isoformat()], url=url)
+    code = flag_overdue.main(["--as-of", as_of.isoformat(), *extra], url=url)
     if code != 0:
         raise SystemExit(f"flag_overdue exited with {code}")
     engine = create_engine(url)
@@ -125,6 +132,41 @@ def add_more_clocks(url: str, count: int) -> None:
                TIMESTAMPTZ '{AS_OF.isoformat()}' + interval '1 minute'
           FROM claim_case c WHERE c.tier = 'T1' ORDER BY c.id LIMIT {count}""")
     engine.dispose()
+
+
+def charge_second_persons(url: str, count: int) -> None:
+    """Old D2 clocks met late (due a day or more before, recorded for the sub-branch's claims head)
+    charged to the case's surveyor too now: 第三章 五. Each adds one violation."""
+    engine = create_engine(url)
+    changed = _exec(engine, f"""
+        UPDATE deadline d SET also_charged_person_id = c.surveyor_id
+          FROM claim_case c
+         WHERE c.id = d.case_id AND d.id IN (
+               SELECT id FROM deadline WHERE kind = 'D2' AND met_at > due_at AND cancelled_at IS NULL
+                  AND due_at < TIMESTAMPTZ '{AS_OF.isoformat()}' - interval '1 day'
+                  AND also_charged_person_id IS NULL ORDER BY id LIMIT {count})""")
+    engine.dispose()
+    if changed != count:
+        raise SystemExit(f"charged {changed} clocks to a second person, not {count}")
+
+
+def violations_alone(url: str, as_of: datetime, *, full: bool) -> str:
+    """The violation statement alone (no early warnings, no job start-up), as the job's role, rolled back."""
+    from dashboard.services.clocks.violations import record_violations_since_last_run
+    from jobs._common import job_engine
+
+    engine = job_engine(url)
+    try:
+        with engine.connect() as conn, Session(bind=conn) as session:
+            record_violations_since_last_run(session, as_of, full=full)  # warm the caches, as a running server is
+            session.rollback()
+            started = time.perf_counter()
+            result = record_violations_since_last_run(session, as_of, full=full)
+            elapsed = time.perf_counter() - started
+            session.rollback()
+    finally:
+        engine.dispose()
+    return f"{elapsed:.3f} s, {result.late_read:,} late clocks read"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,9 +194,18 @@ def main(argv: list[str] | None = None) -> int:
         _timed("incremental run 5 min later", lambda: run_job(url, AS_OF + timedelta(minutes=5)))
         add_more_clocks(url, 1000)
         _timed("incremental run after 1,000 more clocks fell due", lambda: run_job(url, AS_OF + timedelta(minutes=10)))
+        charge_second_persons(url, 1000)
+        _timed("incremental run after 1,000 old clocks charged a 2nd person",
+               lambda: run_job(url, AS_OF + timedelta(minutes=15)))
+        _timed("incremental run 5 min later (nothing new)", lambda: run_job(url, AS_OF + timedelta(minutes=20)))
+        _timed("nightly full pass (--full; what every run cost before)",
+               lambda: run_job(url, AS_OF + timedelta(minutes=25), "--full"))
+        _say("the violation statement alone (warm, rolled back):")
+        _timed("incremental", lambda: violations_alone(url, AS_OF + timedelta(minutes=30), full=False))
+        _timed("full pass", lambda: violations_alone(url, AS_OF + timedelta(minutes=30), full=True))
         env = {**os.environ, "DATABASE_URL": url}
         _timed("`python -m jobs.flag_overdue` as a subprocess (start-up included)", lambda: subprocess.run(
-            [sys.executable, "-m", "jobs.flag_overdue", "--as-of", (AS_OF + timedelta(minutes=15)).isoformat()],
+            [sys.executable, "-m", "jobs.flag_overdue", "--as-of", (AS_OF + timedelta(minutes=30)).isoformat()],
             cwd=ROOT, env=env, check=True, capture_output=True).returncode)
     return 0
 

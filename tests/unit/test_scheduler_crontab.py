@@ -16,6 +16,7 @@ def test_the_project_crontab_lists_every_job_with_its_schedule_in_shanghai_time(
     entries = {e.name: e for e in load_crontab()}
     assert {name: e.expression for name, e in entries.items()} == {
         "flag_overdue": "*/5 * * * *",
+        "flag_overdue_full": "33 2 * * *",
         "compact_case_counts": "2-59/5 * * * *",
         "daily_review_queue": "10 0 * * *",
         "weekly_summary": "0 17 * * 5",
@@ -42,6 +43,14 @@ def test_daily_review_queue_runs_at_0010_shanghai_the_previous_utc_evening():
 def test_flag_overdue_runs_every_five_minutes():
     entry = {e.name: e for e in load_crontab()}["flag_overdue"]
     assert entry.next_after(datetime(2026, 11, 25, 12, 3, 20, tzinfo=timezone.utc)).minute == 5
+
+
+def test_the_full_violation_pass_runs_nightly_between_two_five_minute_runs():
+    entries = {e.name: e for e in load_crontab()}
+    after = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    full = entries["flag_overdue_full"].next_after(after)
+    assert full.astimezone(timezone.utc) == datetime(2026, 11, 25, 18, 33, tzinfo=timezone.utc)  # 02:33 Shanghai
+    assert full.minute % 5 != 0  # never started together with an incremental run (they share one lock)
 
 
 def test_lines_without_a_jobs_module_or_with_a_bad_schedule_are_refused():
