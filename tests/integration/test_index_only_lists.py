@@ -1,0 +1,72 @@
+"""The open-case lists can be counted from their index alone, row-level security included (migration 0037).
+
+At volume these counts read every open case of the reader's scope; if the list's index misses a
+column the query or claim_case's row-level policy reads (branch, sub-branch, `claims_works_on(id,
+surveyor_id)`), PostgreSQL fetches each case's row from the table to check it (thousands of
+scattered pages at 1,000,000 cases). Each test leaves claim_case only the list's index (in a
+transaction rolled back), switches plain and bitmap scans off and reads the plan of the count as
+the dashboard runs it (role claims_app, the person's scope): an index-only scan is only possible
+if the index covers everything."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+
+from dashboard.services.actor import db_scope
+from dashboard.services.cases.major import _major_count
+from dashboard.services.dispatching.board import BoardFilter
+from dashboard.services.dispatching.board import _count_statement as board_count
+from dashboard.services.review.opinions import _register_count_statement as register_count
+from dashboard.services.review.supervision import _followed_count_statement as followed_count
+from db.engine import APP_ROLE
+from db.scope import _SET
+
+
+def _plan_with_only(owner_session, index: str, actor, statement) -> str:
+    sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    others = owner_session.execute(text(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'claim_case' AND indexname <> :keep "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = 'claim_case'::regclass)"),
+        {"keep": index}).scalars().all()
+    try:
+        for name in others:
+            owner_session.execute(text(f'DROP INDEX "{name}"'))
+        owner_session.execute(text("SET LOCAL enable_seqscan = off"))
+        owner_session.execute(text("SET LOCAL enable_bitmapscan = off"))
+        owner_session.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
+        owner_session.execute(_SET, db_scope(actor).settings())
+        return "\n".join(row[0] for row in owner_session.execute(text("EXPLAIN " + sql)))
+    finally:
+        owner_session.rollback()
+
+
+@pytest.mark.parametrize("username", ["callcenter", "gd_manager", "gz_claims"])
+def test_the_dispatch_boards_count_can_read_its_index_alone(owner_session, org, actor_for, username):
+    actor = actor_for(username)
+    plan = _plan_with_only(owner_session, "ix_claim_case_board", actor, board_count(actor, BoardFilter()))
+    assert "Index Only Scan using ix_claim_case_board" in plan, plan
+
+
+@pytest.mark.parametrize("colour", [None, "red"])
+def test_the_followed_cases_count_can_read_the_pending_index_alone(owner_session, org, actor_for, colour):
+    actor = actor_for("supervisor")
+    plan = _plan_with_only(owner_session, "ix_claim_case_tiered_pending", actor,
+                           followed_count(actor, False, None, None, colour))
+    assert "Index Only Scan using ix_claim_case_tiered_pending" in plan, plan
+
+
+@pytest.mark.parametrize("colour", [None, "red"])
+def test_a_branch_registers_count_can_read_the_pending_index_alone(owner_session, org, actor_for, colour):
+    actor = actor_for("gd_manager")
+    branches = tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")))
+    plan = _plan_with_only(owner_session, "ix_claim_case_tiered_pending", actor,
+                           register_count(branches, False, None, colour))
+    assert "Index Only Scan using ix_claim_case_tiered_pending" in plan, plan
+
+
+@pytest.mark.parametrize(("username", "colour"), [("reviewer", None), ("reviewer", "red"), ("gd_manager", None)])
+def test_the_open_major_cases_count_can_read_their_index_alone(owner_session, org, actor_for, username, colour):
+    actor = actor_for(username)
+    plan = _plan_with_only(owner_session, "ix_claim_case_major_open", actor, _major_count(actor, None, False, True, colour))
+    assert "Index Only Scan using ix_claim_case_major_open" in plan, plan
