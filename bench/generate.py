@@ -2,40 +2,48 @@
 
     .venv/bin/python -m bench.generate --cases 1000000 [--seed 7] [--db bench_claims] [--as-of 2026-11-25T00:00:00+00:00]
     .venv/bin/python -m bench.generate --extend [--db bench_claims]   # an existing one: upgrade, add new steps
+    .venv/bin/python -m bench.generate --verify [--db bench_claims]   # an existing one: check its kept values
 
 Creates its own database (default `bench_claims`, dropped and re-created) on the server of
-DATABASE_URL (or postgresql://postgres@127.0.0.1:5432), migrates it with db.schema.upgrade_to_head,
+DATABASE_URL (or postgresql://postgres@127.0.0.1:5432), migrates it to head (db.schema.upgrade_to_head),
 builds 30 branches x 10 sub-branches with every role and position filled (dashboard.demo.org.build_org,
-password demo1234), then fills every table with INSERT ... SELECT over generate_series. Every
-random choice is a hash of (row id, purpose, seed) — hashint8extended — so the same seed and
-as-of give the same rows. Never touches the app's `claims` database.
+password demo1234), then fills every table with INSERT ... SELECT over generate_series, triggers
+off, the big tables' secondary indexes built afterwards. Every value the database keeps by
+trigger is then filled in bulk (a case's first dispatch and first estimate and a review point's
+answer totals with their rows; case_count, case_figures, late_count and scorecard_cell by one
+statement each, from the migrations' own SQL), and verify() checks every one of them against
+the rows at the end. Every random choice is a hash of (row id, purpose, seed) — hashint8extended
+— and every table is written in a fixed order, so the same seed and as-of give the same rows
+(the one exception: what the database stamps with its own time, such as created_at). Never
+touches the app's `claims` database. 10,000,000 cases: 9 min here (bench/RESULTS.md).
 
 Proportions (over 3 years before as-of): ~5% of cases tiered (T1 60%, T2 30%, T3 8%, T4 2%),
 ~10% pending; tiered cases have estimates, dispatches (1 or 2 per tier), contact attempts,
 D1-D3 clocks, uploads, the HQ review queue with D4, opinions with 1-4 points, answers (one in
 ten sent back and answered again), verdicts, D5, supervision opinions with D7 on key branches,
 progress notes, 156 weekly summaries per branch with D6, violations for every clock met late or
-past due, notifications and the case_event history. After the upgrade: red / yellow / blue and
-major cases; ~0.3% of tiered cases raised as special (chains by the default limits) with their
+past due, notifications and the case_event history (in its month partitions); red / yellow / blue
+and major cases; ~0.3% of tiered cases raised as special (chains by the default limits) with their
 decisions; complaint / dispute / difficult items on ~1% of cases plus some without a case, at
 every step, with their step history; what the quality scorecard reads (the amount paid on every
 case marked paid, zero closures and their reopening, forced registrations on ~3%, the first
 estimate as the estimate table has it) and HQ's financial figures for every branch (the last 12
-months, 4 quarters, 2 years), the case table compacted afterwards.
+months, 4 quarters, 2 years).
 """
 from __future__ import annotations
-
-from contextlib import contextmanager
 
 import argparse
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 PROTECTED = {"claims", "postgres", "template0", "template1"}
@@ -72,11 +80,6 @@ def database_url(name: str) -> str:
     return make_url(server_url()).set(database=name).render_as_string(hide_password=False)
 
 
-# The last revision before the first value the database keeps by trigger (0008: a review point's
-# answer totals; then a case's first dispatch, the case counts...): see main().
-BULK_LOAD_REVISION = "0007"
-
-
 class Steps:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -86,13 +89,28 @@ class Steps:
         started = time.perf_counter()
         with self.engine.begin() as conn:
             # Bulk load of rows consistent by construction: skip the per-row foreign-key triggers
-            # (superuser only; the constraints stay declared and are checked for every later write).
+            # and the kept values' triggers (superuser only; the constraints stay declared and are
+            # checked for every later write; the kept values are filled in bulk by keep_values).
             conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text("SET LOCAL work_mem = '256MB'"))
+            # Deterministic for a seed: ids are drawn in the order rows are read, so a scan starts
+            # at a table's start, not where another statement's scan of it is (two run at once).
+            conn.execute(text("SET LOCAL synchronize_seqscans = off"))
             rows = conn.execute(text(sql), params or {}).rowcount
         elapsed = time.perf_counter() - started
         self.timings.append((label, elapsed, rows))
         _say(f"  {label:<44} {rows:>11,} rows {elapsed:8.1f} s")
         return rows
+
+
+def _in_parallel(*jobs) -> None:
+    """Run the callables at once (this machine's two cores), each on its own connections; the
+    first error is raised once all have ended. Each job writes its own tables, so what it writes
+    (and the ids it draws) does not depend on the other."""
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        for future in futures:
+            future.result()
 
 
 def create_database(name: str) -> str:
@@ -110,40 +128,8 @@ def create_database(name: str) -> str:
     return database_url(name)
 
 
-@contextmanager
-def _later_columns(engine: Engine, tables: tuple[str, ...] = ("person", "org_unit")):
-    """The demo builder writes through today's models; the bulk load runs on the schema of
-    BULK_LOAD_REVISION. Columns a later migration adds to these tables (nullable, filled later)
-    stand in for the build and are dropped again, so the migrations add them as they would."""
-    from sqlalchemy.schema import CreateColumn
-
-    from db.models import Base
-
-    added: list[tuple[str, str]] = []
-    with engine.begin() as conn:
-        for table in tables:
-            present = set(conn.scalars(text("SELECT column_name FROM information_schema.columns "
-                                            "WHERE table_name = :t"), {"t": table}))
-            for column in Base.metadata.tables[table].columns:
-                if column.name not in present:
-                    spec = str(CreateColumn(column.copy()).compile(dialect=conn.dialect)).split(" REFERENCES")[0]
-                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {spec}"))
-                    added.append((table, column.name))
-    try:
-        yield
-    finally:
-        with engine.begin() as conn:
-            for table, name in added:
-                conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {name}"))
-
-
 def build_people(engine: Engine, seed: int) -> None:
     """Org and people through the demo builder, then lookup tables the set-based SQL joins to."""
-    with _later_columns(engine):
-        _build_people(engine, seed)
-
-
-def _build_people(engine: Engine, seed: int) -> None:
     from dashboard.services.auth import hash_password
     from dashboard.demo.org import DEMO_PASSWORD, build_org
 
@@ -187,12 +173,19 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
         CREATE FUNCTION bench_r(bigint, int) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
         $$ SELECT (hashint8extended($1 * 64 + $2, {int(seed)}) & 2147483647)::float8 / 2147483648.0 $$""")
     # ---- cases: ids follow report time; 3 years up to as-of ------------------------------------
-    steps.run("claim_case", """
+    # Loaded at head: what later steps once wrote by UPDATE (red / yellow / blue and major cases,
+    # the scorecard's paid amount, zero closure, forced registration and reopening) and what the
+    # database keeps by trigger on the case itself (its first dispatch, its first estimate) are
+    # computed here, from the same draws the dispatch and estimate rows below are made of;
+    # verify() checks the kept ones against those rows.
+    steps.run("claim_case", f"""
         INSERT INTO claim_case (id, case_no, report_time, accident_time, province, city, address, business_line,
             policy_no, policy_start_date, insured_name, driver_name, reporter_name, reporter_phone, plate_no,
             vehicle_model, vehicle_age_years, vehicle_imported, vehicle_sum_insured, vehicle_use, accident_type,
             compulsory_only, branch_id, sub_branch_id, surveyor_id, description, state, current_estimate, tier,
-            tier_rule_set_id, tiered_at, is_major, closed_at, reopen_count, created_at, created_by)
+            tier_rule_set_id, tiered_at, is_major, closed_at, reopen_count, created_at, created_by,
+            first_dispatched_at, risk_colour, risk_criteria, risk_rule_set_id, major_reason, major_flagged_at,
+            forced_registration, zero_closed, paid_amount, first_estimate, first_estimated_at)
         SELECT g, 'BA' || to_char(x.rt AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(g::text, 8, '0'),
                x.rt, x.rt - (bench_r(g, 2) ^ 3) * interval '72 hours', s.province, s.city,
                '人民路' || (1 + g % 999) || '号', x.line,
@@ -210,10 +203,31 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
                CASE WHEN x.state = 'reported' THEN NULL ELSE x.amount END,
                CASE WHEN x.state = 'reported' THEN 'T0' ELSE x.tier END,
                CASE WHEN x.state <> 'reported' THEN (SELECT min(id) FROM tier_rule_set WHERE branch_id IS NULL) END,
-               CASE WHEN x.tier <> 'T0' THEN x.est_at END, x.tier = 'T4',
+               CASE WHEN x.tier <> 'T0' THEN x.est_at END, x.tier IN ('T3', 'T4'),
                CASE WHEN x.state = 'closed' THEN least(x.rt + x.cycle, TIMESTAMPTZ :as_of - interval '1 minute') END,
-               CASE WHEN x.state = 'closed' AND bench_r(g, 12) < 0.004 THEN 1 ELSE 0 END,
-               x.rt, h.callcenter
+               CASE WHEN x.state = 'reopened' THEN 1 ELSE f.reopened END,
+               x.rt, h.callcenter,
+               CASE WHEN x.tier <> 'T0' AND NOT (x.state <> 'closed' AND bench_r(g, 23) < 0.005)
+                    THEN least(x.est_at + (bench_r(g, 21) ^ 2) * interval '90 minutes',
+                               TIMESTAMPTZ :as_of - interval '1 minute') END,
+               z.colour,
+               CASE z.colour
+                   WHEN 'red' THEN ARRAY[(ARRAY['night_accident','late_report','old_vehicle','large_vehicle_damage',
+                                                'high_loss_ratio','surveyor_doubt'])[1 + (bench_r(g, 31) * 6)::int % 6]]
+                   WHEN 'yellow' THEN ARRAY['small_damage','low_loss_ratio']
+                   WHEN 'blue' THEN ARRAY['day_accident','immediate_report','ordinary_vehicle','small_damage',
+                                          'low_loss_ratio','handled_at_scene']
+                   ELSE '{{}}' END::varchar[],
+               CASE WHEN z.colour IS NOT NULL THEN (SELECT id FROM risk_rule_set WHERE status = 'active') END,
+               CASE WHEN x.tier IN ('T3', 'T4') THEN 'over_authority' END,
+               CASE WHEN x.tier IN ('T3', 'T4') THEN x.est_at END,
+               f.forced, z.zero,
+               CASE WHEN x.state NOT IN ('paid', 'closed', 'reopened') THEN NULL WHEN z.zero THEN 0
+                    ELSE round(x.amount * (0.78 + 0.3 * bench_r(g, 82) + 0.24 * ((s.branch_id % 6) / 5.0))::numeric, 2)
+               END,
+               CASE WHEN f.early THEN round((20000 + bench_r(g, 20) * 29000)::numeric, 2)
+                    WHEN x.state <> 'reported' THEN x.amount END,
+               CASE WHEN f.early THEN x.rt + interval '30 minutes' WHEN x.state <> 'reported' THEN x.est_at END
           FROM generate_series(1, :n) g
           CROSS JOIN bench_hq h
           CROSS JOIN LATERAL (
@@ -256,8 +270,31 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
           ) x
           JOIN bench_sub s ON s.idx = least(299, floor(300 * bench_r(g, 3) ^ 1.25)::int)
           JOIN bench_surveyor sv ON sv.sub_idx = s.idx AND sv.n = (bench_r(g, 14) * 5)::int % 5
+          CROSS JOIN LATERAL (
+              SELECT bench_r(g, 80) < {FORCED_SHARE} * (1 + (s.branch_id % 5 - 2) * 0.33) AS forced,
+                     CASE WHEN x.state = 'closed' AND bench_r(g, 12) < 0.004 THEN 1 ELSE 0 END AS reopened,
+                     -- one tiered case in five had a smaller first estimate (the estimate step below)
+                     x.tier <> 'T0' AND bench_r(g, 20) < 0.2 AND x.est_at > x.rt + interval '30 minutes' AS early) f
+          CROSS JOIN LATERAL (
+              SELECT CASE WHEN x.line = 'motor' THEN CASE WHEN bench_r(g, 30) < 0.35 THEN 'red'
+                                                          WHEN bench_r(g, 30) < 0.85 THEN 'yellow' ELSE 'blue' END
+                     END AS colour,
+                     -- zero closures: of closed cases never reopened, and of reopened ones (by branch)
+                     CASE x.state
+                         WHEN 'closed' THEN f.reopened = 0 AND bench_r(g, 81)
+                              < CASE WHEN x.line = 'motor' THEN 0.10 ELSE 0.06 END * CASE WHEN f.forced THEN 3 ELSE 1 END
+                         WHEN 'reopened' THEN bench_r(g, 81)
+                              < CASE WHEN x.line = 'motor' THEN 0.2 + 0.6 * ((s.branch_id % 5) / 4.0) ELSE 0.3 END
+                         ELSE false END AS zero) z
     """, p)
     steps.run("sequence claim_case", "SELECT setval('claim_case_id_seq', (SELECT max(id) FROM claim_case))")
+    # The history reads only the cases: written beside the other records, on the machine's second core.
+    _in_parallel(lambda: fill_history(steps), lambda: _fill_records(steps, p))
+    steps.run("drop helpers", "DROP FUNCTION bench_r(bigint, int)")
+
+
+def _fill_records(steps: Steps, p: dict) -> None:
+    """Every record of the cases but their history, in order (each step reads the ones before)."""
     # ---- estimates: one per surveyed case; one tiered case in five had a smaller first one ------
     steps.run("estimate", """
         INSERT INTO estimate (case_id, amount, tier_before, tier_after, tier_rule_set_id, recorded_at, recorded_by,
@@ -317,23 +354,24 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
         INSERT INTO deadline (case_id, branch_id, kind, subject_key, responsible_person_id, started_at, due_at,
                               met_at, met_by)
         SELECT c.id, c.branch_id, 'D1', 'case:' || c.id || ':' || 'survey', c.surveyor_id, f.at, f.at + interval '24 hours',
-               {met.format(due="(f.at + interval '24 hours')", start="f.at", r="bench_r(c.id, 25)",
-                           closed="c.state = 'closed'")}, NULL
+               m.at, CASE WHEN m.at IS NOT NULL THEN c.surveyor_id END
           FROM claim_case c
           JOIN (SELECT case_id, min(dispatched_at) AS at FROM dispatch GROUP BY case_id) f ON f.case_id = c.id
+          CROSS JOIN LATERAL (SELECT {met.format(due="(f.at + interval '24 hours')", start="f.at", r="bench_r(c.id, 25)",
+                                                 closed="c.state = 'closed'")} AS at) m
     """, p)
     steps.run("deadline D2+D3", f"""
         INSERT INTO deadline (case_id, branch_id, kind, subject_key, responsible_person_id, started_at, due_at,
                               met_at, met_by)
         SELECT d.case_id, c.branch_id, k.kind, 'dispatch:' || d.id, d.person_id, d.dispatched_at, d.dispatched_at + k.hours,
-               CASE WHEN k.kind = 'D2' THEN least(d.arrived_at, TIMESTAMPTZ :as_of)
-                    ELSE {met.format(due="(d.dispatched_at + k.hours)", start="d.dispatched_at",
-                                     r="bench_r(d.id, 26)", closed="c.state = 'closed'")} END, NULL
+               m.at, CASE WHEN m.at IS NOT NULL THEN d.person_id END
           FROM dispatch d JOIN claim_case c ON c.id = d.case_id
           CROSS JOIN (VALUES ('D2', interval '24 hours'), ('D3', interval '72 hours')) AS k(kind, hours)
+          CROSS JOIN LATERAL (
+              SELECT CASE WHEN k.kind = 'D2' THEN least(d.arrived_at, TIMESTAMPTZ :as_of)
+                          ELSE {met.format(due="(d.dispatched_at + k.hours)", start="d.dispatched_at",
+                                           r="bench_r(d.id, 26)", closed="c.state = 'closed'")} END AS at) m
     """, p)
-    steps.run("deadline met_by", """
-        UPDATE deadline SET met_by = responsible_person_id WHERE met_at IS NOT NULL AND met_by IS NULL""")
     steps.run("upload (survey material, photo, report)", """
         INSERT INTO upload (case_id, kind, filename, size_bytes, content, uploaded_by, on_behalf_of, uploaded_at)
         SELECT dl.case_id, u.kind, u.kind || '_' || dl.case_id || '.jpg', 200000 + (dl.id % 800000), NULL,
@@ -377,25 +415,28 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
          WHERE q.reviewed_at IS NOT NULL
          ORDER BY q.reviewed_at, c.id
     """, p)
-    # Points: status accepted on closed opinions; open ones mix open / answered / sent_back.
-    steps.run("opinion_point", """
-        INSERT INTO opinion_point (opinion_id, seq, body, status)
-        SELECT o.id, k,
+    # Points: status accepted on closed opinions; open ones mix open / answered / sent_back. Staged
+    # with their ids: a point keeps its answers' count and wait (migration 0008), so it is written
+    # once its answers are, with them (an UPDATE of every point afterwards would rewrite the table).
+    steps.run("opinion_point (staged)", """
+        CREATE UNLOGGED TABLE bench_point AS
+        SELECT nextval('opinion_point_id_seq')::int AS id, o.id AS opinion_id, k AS seq,
                (ARRAY['请核实事故真实性，补充现场照片与询问笔录。','请说明损失范围及定损依据。',
                       '请明确责任划分与保险责任认定意见。','请评估是否存在骗赔风险并补充证据。',
-                      '请尽快安排第一责任人到场并上传人车合影。'])[1 + (o.id + k) % 5],
+                      '请尽快安排第一责任人到场并上传人车合影。'])[1 + (o.id + k) % 5] AS body,
                CASE WHEN o.closed_at IS NOT NULL THEN 'accepted'
                     ELSE (ARRAY['open','answered','sent_back','accepted','open'])[1 + ((bench_r(o.id, 30 + k) * 5)::int % 5)]
-               END
+               END::varchar AS status
           FROM opinion o CROSS JOIN LATERAL generate_series(1, 1 + (bench_r(o.id, 31) * 4)::int % 4) k
-         WHERE o.kind = 'hq_review'
+         WHERE o.kind = 'hq_review';
+        ALTER TABLE bench_point ADD PRIMARY KEY (id)
     """)
     # Answers: round 1 for every point not open; one point in ten (and every sent_back one) was sent
     # back once, answered again (round 2) unless it is sent_back now.
     steps.run("point_answer round 1", """
         INSERT INTO point_answer (point_id, author_id, body, answered_at, late)
         SELECT p.id, b.manager, '已核实，具体情况如下：现场已查勘，证据已补充。', a.at, a.at > o.posted_at + interval '48 hours'
-          FROM opinion_point p JOIN opinion o ON o.id = p.opinion_id
+          FROM bench_point p JOIN opinion o ON o.id = p.opinion_id
           JOIN bench_branch b ON b.branch_id = o.branch_id
           CROSS JOIN LATERAL (SELECT least(o.posted_at + (2 + bench_r(p.id, 32) ^ 2 * 60) * interval '1 hour',
                                            TIMESTAMPTZ :as_of - interval '1 minute') AS at) a
@@ -405,14 +446,14 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
         INSERT INTO point_verdict (point_id, answer_id, verdict, reason, decided_by, decided_at)
         SELECT p.id, a.id, 'sent_back', '回复未逐项说明，请补充。', o.author_id,
                least(a.answered_at + interval '5 hours', TIMESTAMPTZ :as_of - interval '1 minute')
-          FROM opinion_point p JOIN opinion o ON o.id = p.opinion_id JOIN point_answer a ON a.point_id = p.id
+          FROM bench_point p JOIN opinion o ON o.id = p.opinion_id JOIN point_answer a ON a.point_id = p.id
          WHERE p.status = 'sent_back' OR (p.status = 'accepted' AND bench_r(p.id, 33) < 0.1)
     """, p)
     steps.run("point_answer round 2", """
         INSERT INTO point_answer (point_id, author_id, body, answered_at, late)
         SELECT p.id, a.author_id, '补充回复：已按要求补充材料并逐项说明。', least(v.decided_at + interval '20 hours',
                TIMESTAMPTZ :as_of - interval '1 minute'), false
-          FROM opinion_point p JOIN point_verdict v ON v.point_id = p.id AND v.verdict = 'sent_back'
+          FROM bench_point p JOIN point_verdict v ON v.point_id = p.id AND v.verdict = 'sent_back'
           JOIN point_answer a ON a.id = v.answer_id
          WHERE p.status = 'accepted'
     """, p)
@@ -420,7 +461,7 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
         INSERT INTO point_verdict (point_id, answer_id, verdict, reason, decided_by, decided_at)
         SELECT p.id, a.id, 'accepted', NULL, o.author_id, least(a.answered_at + interval '6 hours',
                TIMESTAMPTZ :as_of - interval '1 minute')
-          FROM opinion_point p JOIN opinion o ON o.id = p.opinion_id
+          FROM bench_point p JOIN opinion o ON o.id = p.opinion_id
           JOIN (SELECT DISTINCT ON (point_id) point_id, id, answered_at FROM point_answer
                  ORDER BY point_id, id DESC) a ON a.point_id = p.id
          WHERE p.status = 'accepted'
@@ -430,18 +471,29 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
                               met_at, met_by)
         SELECT o.case_id, o.branch_id, 'D5', 'point:' || p.id || ':' || 'round' || ':' || '1', b.manager, o.posted_at,
                o.posted_at + interval '48 hours', a.answered_at, CASE WHEN a.id IS NOT NULL THEN b.manager END
-          FROM opinion_point p JOIN opinion o ON o.id = p.opinion_id JOIN bench_branch b ON b.branch_id = o.branch_id
+          FROM bench_point p JOIN opinion o ON o.id = p.opinion_id JOIN bench_branch b ON b.branch_id = o.branch_id
           LEFT JOIN (SELECT DISTINCT ON (point_id) point_id, id, answered_at FROM point_answer
                       ORDER BY point_id, id) a ON a.point_id = p.id
         UNION ALL
         SELECT o.case_id, o.branch_id, 'D5', 'point:' || p.id || ':' || 'round' || ':' || '2', b.manager, v.decided_at,
                v.decided_at + interval '48 hours', a2.answered_at, CASE WHEN a2.id IS NOT NULL THEN b.manager END
-          FROM point_verdict v JOIN opinion_point p ON p.id = v.point_id JOIN opinion o ON o.id = p.opinion_id
+          FROM point_verdict v JOIN bench_point p ON p.id = v.point_id JOIN opinion o ON o.id = p.opinion_id
           JOIN bench_branch b ON b.branch_id = o.branch_id
           LEFT JOIN (SELECT DISTINCT ON (point_id) point_id, id, answered_at FROM point_answer
                       ORDER BY point_id, id DESC) a2 ON a2.point_id = p.id AND a2.id > v.answer_id
          WHERE v.verdict = 'sent_back'
     """, p)
+    wait = _migration("0008")._WAIT.format(answer="pa")
+    staged = wait.replace("FROM opinion_point p JOIN opinion o", "FROM bench_point p JOIN opinion o")
+    assert staged != wait
+    steps.run("opinion_point (its answers kept, 0008)", f"""
+        INSERT INTO opinion_point (id, opinion_id, seq, body, status, answer_count, answer_seconds)
+        SELECT p.id, p.opinion_id, p.seq, p.body, p.status, coalesce(t.n, 0), coalesce(t.seconds, 0)
+          FROM bench_point p
+          LEFT JOIN (SELECT pa.point_id, count(*) AS n, sum({staged}) AS seconds
+                       FROM point_answer pa GROUP BY pa.point_id) t ON t.point_id = p.id
+         ORDER BY p.id""")
+    steps.run("drop staged points", "DROP TABLE bench_point")
     # ---- supervision on key branches, D7, progress notes -------------------------------------------
     steps.run("opinion (supervision)", """
         INSERT INTO opinion (case_id, branch_id, kind, author_id, addressed_to_person_id, posted_at, closed_at)
@@ -451,7 +503,8 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
           FROM claim_case c JOIN org_unit u ON u.id = c.branch_id AND u.is_key_branch
           JOIN LATERAL (SELECT person_id FROM supervisor_assignment WHERE branch_id = c.branch_id
                         ORDER BY person_id LIMIT 1) sa ON true
-          JOIN LATERAL (SELECT person_id FROM dispatch WHERE case_id = c.id ORDER BY id LIMIT 1) d ON true
+          -- the case's first dispatch, read once for all (a probe per case: 66 s at 10M cases)
+          JOIN (SELECT DISTINCT ON (case_id) case_id, person_id FROM dispatch ORDER BY case_id, id) d ON d.case_id = c.id
          WHERE c.tier <> 'T0' AND bench_r(c.id, 35) < 0.3
     """, p)
     steps.run("progress_note (reply to supervision)", """
@@ -528,6 +581,23 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
                c.tiered_at, 'sent', 1, c.tiered_at + interval '1 minute'
           FROM claim_case c JOIN bench_sub s ON s.sub_id = c.sub_branch_id WHERE c.tier IN ('T2', 'T3', 'T4')
     """)
+
+
+def fill_history(steps: Steps) -> None:
+    """The case history: its month partitions first (as migration 0034 made them for the rows it
+    found: the business months of the rows, and this month and the ones ahead that the migration
+    already made), so no row lands in the default partition; then the rows."""
+    from dashboard.services.cases.history_partitions import ensure_history_partitions
+
+    started = time.perf_counter()
+    with Session(steps.engine) as session:
+        months = session.scalars(text("""
+            SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'Asia/Shanghai')::date
+              FROM claim_case c CROSS JOIN LATERAL (VALUES (c.report_time), (c.tiered_at), (c.closed_at)) AS e(at)
+             WHERE at IS NOT NULL""")).all()
+        created, _ = ensure_history_partitions(session, months)
+        session.commit()
+    _say(f"  {'case_event partitions':<44} {len(created):>11,} made {time.perf_counter() - started:8.1f} s")
     steps.run("case_event", """
         INSERT INTO case_event (case_id, actor_id, at, kind, payload)
         SELECT c.id, c.created_by, c.report_time, 'case_registered', jsonb_build_object('case_no', c.case_no)
@@ -539,37 +609,201 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
         SELECT c.id, c.surveyor_id, c.closed_at, 'state_changed', jsonb_build_object('from', 'paid', 'to', 'closed')
           FROM claim_case c WHERE c.closed_at IS NOT NULL
     """)
-    steps.run("drop helpers", "DROP FUNCTION bench_r(bigint, int)")
 
 
-def colour_and_major(engine: Engine, seed: int) -> None:
-    """Red / yellow / blue (docs/DOMAIN.md §6) as a branch's motor book has them, a third red, and
-    the major cases (§8): every case above the branch's authority (500,000: every T3 and T4 case).
-    After the upgrade: these columns come with migration 0029."""
-    def r(column: str, n: int) -> str:  # bench_r's draw (dropped after the load), inline
-        return f"((hashint8extended({column}::bigint * 64 + {n}, {int(seed)}) & 2147483647)::float8 / 2147483648.0)"
+# The big tables' secondary indexes (those no constraint owns) are built once after the load
+# rather than row by row during it; none of the load's statements reads them.
+BULK_TABLES = ("claim_case", "case_event", "estimate", "dispatch", "deadline", "upload", "notification",
+               "progress_note", "contact_attempt", "violation")
 
+
+@contextmanager
+def autovacuum_paused(engine: Engine):
+    """No autovacuum on the tables while they are loaded: a vacuum between two statements records
+    free space that a later insert fills, and a row's place decides the ids drawn from it later
+    (and the statistics it leaves would change plans, and so orders): the same seed, the same rows.
+    Put back as it was (the default) afterwards."""
     with engine.begin() as conn:
-        conn.execute(text(f"""
-            UPDATE claim_case c SET
-                risk_colour = v.colour,
-                risk_criteria = CASE v.colour
-                    WHEN 'red' THEN ARRAY[(ARRAY['night_accident','late_report','old_vehicle','large_vehicle_damage',
-                                                 'high_loss_ratio','surveyor_doubt'])[1 + ({r('c.id', 31)} * 6)::int % 6]]
-                    WHEN 'yellow' THEN ARRAY['small_damage','low_loss_ratio']
-                    ELSE ARRAY['day_accident','immediate_report','ordinary_vehicle','small_damage','low_loss_ratio',
-                               'handled_at_scene'] END::varchar[],
-                risk_rule_set_id = (SELECT id FROM risk_rule_set WHERE status = 'active'),
-                is_major = c.is_major OR c.tier IN ('T3', 'T4'),
-                major_reason = CASE WHEN c.tier IN ('T3', 'T4') THEN 'over_authority' END,
-                major_flagged_at = CASE WHEN c.tier IN ('T3', 'T4') THEN c.tiered_at END
-              FROM (SELECT id, CASE WHEN {r('id', 30)} < 0.35 THEN 'red' WHEN {r('id', 30)} < 0.85 THEN 'yellow'
-                                    ELSE 'blue' END AS colour
-                      FROM claim_case WHERE business_line = 'motor') v
-             WHERE v.id = c.id"""))
-        conn.execute(text("""
-            UPDATE claim_case SET is_major = true, major_reason = 'over_authority', major_flagged_at = tiered_at
-             WHERE business_line <> 'motor' AND tier IN ('T3', 'T4')"""))
+        tables = conn.scalars(text("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+                                   "AND relkind = 'r' ORDER BY relname")).all()
+        for table in tables:
+            conn.execute(text(f'ALTER TABLE public."{table}" SET (autovacuum_enabled = false)'))
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for table in tables:
+                conn.execute(text(f'ALTER TABLE public."{table}" RESET (autovacuum_enabled)'))
+
+
+def drop_secondary_indexes(engine: Engine, tables: tuple[str, ...] = BULK_TABLES) -> list[tuple[str, str, str]]:
+    """Drop the indexes of `tables` no constraint owns; returns (table, index, its definition)."""
+    with engine.begin() as conn:
+        found = conn.execute(text("""
+            SELECT t.relname, x.relname, pg_get_indexdef(i.indexrelid)
+              FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid
+             WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY (:tables)
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+             ORDER BY t.relname, x.relname"""), {"tables": list(tables)}).all()
+        for _table, index, _definition in found:
+            conn.execute(text(f'DROP INDEX public."{index}"'))
+    # A partitioned table's index is printed ON ONLY the parent; built on the parent, it is built
+    # on every partition.
+    return [(t, i, d.replace(" ON ONLY ", " ON ")) for t, i, d in found]
+
+
+def create_indexes(engine: Engine, indexes: list[tuple[str, str, str]]) -> None:
+    """Build the dropped indexes again, two at a time (the machine's two cores), largest table first."""
+    with engine.connect() as conn:
+        sizes = dict(conn.execute(text(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relname = ANY (:t) "
+            "AND relnamespace = 'public'::regnamespace"), {"t": list({t for t, _i, _d in indexes})}).all())
+    queue = sorted(indexes, key=lambda x: -sizes.get(x[0], 0))
+    started = time.perf_counter()
+
+    def build(item: tuple[str, str, str]) -> None:
+        began = time.perf_counter()
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("SET maintenance_work_mem = '1GB'"))
+            conn.execute(text("SET max_parallel_maintenance_workers = 0"))
+            conn.execute(text(item[2]))
+        _say(f"    {item[1]:<42} {'':>16} {time.perf_counter() - began:8.1f} s")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(build, queue))
+    _say(f"  {f'secondary indexes ({len(indexes)})':<44} {'':>16} {time.perf_counter() - started:8.1f} s")
+
+
+def _migration(revision: str):
+    """A migration module (its SQL builders: the kept values are filled with the very statements
+    its upgrade and its triggers run)."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "db" / "migrations" / "versions"
+    path = next(folder.glob(f"{revision}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"bench_migration_{revision}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _case_figures_rows(m19) -> tuple[list[str], str]:
+    """Every source row of case_figures (migration 0019) as (case, every figure), zeros for the
+    figures of the other sources."""
+    names = [n for table in m19.SOURCES for n in m19.SOURCES[table]["figures"]("t")]
+    parts = []
+    for table, source in m19.SOURCES.items():
+        figures = source["figures"]("t")
+        columns = ", ".join(f"({figures[n]})" if n in figures else "0" for n in names)
+        parts.append(f"SELECT {source['case']}, {columns} FROM {table} t {source['join']} WHERE {source['where']}")
+    return names, " UNION ALL ".join(parts)
+
+
+def keep_values(steps: Steps) -> None:
+    """Every value the database keeps by trigger, filled in bulk from the loaded rows (which were
+    written with triggers off): what the migrations' backfills compute, one statement per table.
+    The case's own kept columns (first dispatch, first estimate) came with its INSERT, a review
+    point's answer totals with its own (fill); the scorecard's cells are refilled by
+    scorecard_data once the cases are final."""
+    m18, m19, m20 = (_migration(r) for r in ("0018", "0019", "0020"))
+    # 0015 + 0018: one row per sub-branch (what the folding job leaves).
+    steps.run("case_count (0015, 0018)", f"""
+        INSERT INTO case_count ({m18.COLUMNS})
+        {m18._summed(f"SELECT {m18._figures('c', '')} FROM claim_case c")}
+         ORDER BY branch_id, sub_branch_id""")
+    # 0019: one row per case, the three sources' figures at once.
+    names, rows = _case_figures_rows(m19)
+    steps.run("case_figures (0019)", f"""
+        INSERT INTO case_figures (case_id, {", ".join(names)})
+        SELECT case_id, {", ".join(f"sum({n})" for n in names)} FROM ({rows}) AS d (case_id, {", ".join(names)})
+         GROUP BY case_id HAVING {" OR ".join(f"sum({n}) <> 0" for n in names)} ORDER BY case_id""")
+    # 0020: per branch and deadline type.
+    for table in m20.SOURCES:
+        steps.run(f"late_count from {table} (0020)", m20._add(table, ((table, "+"),)))
+
+
+def verify(engine: Engine) -> list[str]:
+    """Every kept table / column against what the live rows give (kept counts folded, as the
+    folding job would). Returns the failures, one line each (none: all equal)."""
+    m08, m18, m19, m35 = (_migration(r) for r in ("0008", "0018", "0019", "0035"))
+    names, rows = _case_figures_rows(m19)
+    accepted = "EXISTS (SELECT 1 FROM violation_appeal a WHERE a.violation_id = t.id AND a.status = 'accepted')"
+    # An accepted appeal takes its violation out of the kept counts (migration 0033's trigger).
+    rows = rows.replace("FROM violation t  WHERE t.case_id IS NOT NULL",
+                        f"FROM violation t  WHERE t.case_id IS NOT NULL AND NOT {accepted}")
+    assert accepted in rows
+    cells = m35.FIGURES
+    checks = {
+        "case_count = claim_case by unit": f"""
+            SELECT count(*) FROM (
+                SELECT branch_id, sub_branch_id, sum(cases) AS c, sum(pending) AS p, sum(pending_tiered) AS pt,
+                       sum(pending_tiered_amount) AS a FROM case_count GROUP BY branch_id, sub_branch_id) k
+            FULL JOIN ({m18._summed(f"SELECT {m18._figures('c', '')} FROM claim_case c")}) AS l (branch_id,
+                sub_branch_id, c, p, pt, a) USING (branch_id, sub_branch_id)
+             WHERE (coalesce(k.c, 0), coalesce(k.p, 0), coalesce(k.pt, 0), coalesce(k.a, 0))
+                   IS DISTINCT FROM (coalesce(l.c, 0), coalesce(l.p, 0), coalesce(l.pt, 0), coalesce(l.a, 0))""",
+        "case_figures = deadline + violation (less accepted appeals) + HQ points, per case": f"""
+            SELECT count(*) FROM (SELECT * FROM case_figures) k
+            FULL JOIN (SELECT case_id, {", ".join(f"sum({n}) AS {n}" for n in names)}
+                         FROM ({rows}) AS d (case_id, {", ".join(names)}) GROUP BY case_id) l USING (case_id)
+             WHERE {" OR ".join(f"coalesce(k.{n}, 0) <> coalesce(l.{n}, 0)" for n in names if n != "hq_answer_seconds")}
+                OR abs(coalesce(k.hq_answer_seconds, 0) - coalesce(l.hq_answer_seconds, 0))
+                   > 1e-6 * greatest(1, abs(coalesce(l.hq_answer_seconds, 0)))""",
+        "late_count = deadlines met late, violations (less accepted appeals), per branch and type": f"""
+            SELECT count(*) FROM (
+                SELECT branch_id, kind, sum(clocks_met_late) AS late, sum(violations) AS v
+                  FROM late_count GROUP BY branch_id, kind) k
+            FULL JOIN (
+                SELECT branch_id, kind, sum(late) AS late, sum(v) AS v FROM (
+                    SELECT t.branch_id, t.kind, 1 AS late, 0 AS v FROM deadline t
+                     WHERE t.cancelled_at IS NULL AND t.met_at > t.due_at
+                    UNION ALL
+                    SELECT t.branch_id, t.kind, 0, 1 FROM violation t WHERE NOT {accepted}) d
+                 GROUP BY branch_id, kind) l ON k.branch_id IS NOT DISTINCT FROM l.branch_id AND k.kind = l.kind
+             WHERE (coalesce(k.late, 0), coalesce(k.v, 0)) <> (coalesce(l.late, 0), coalesce(l.v, 0))""",
+        "scorecard_cell = claim_case by cell": f"""
+            SELECT count(*) FROM (
+                SELECT {", ".join(m35.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in cells)}
+                  FROM scorecard_cell GROUP BY {", ".join(m35.KEYS)}) k
+            FULL JOIN (
+                SELECT {", ".join(m35.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in cells)}
+                  FROM ({m35._rows("claim_case t", "")}) AS d ({", ".join(m35.KEYS)}, {m35.NAMES})
+                 GROUP BY {", ".join(m35.KEYS)}) l USING ({", ".join(m35.KEYS)})
+             WHERE {" OR ".join(f"coalesce(k.{n}, 0) <> coalesce(l.{n}, 0)" for n in cells)}""",
+        "opinion_point answer totals = its answers": f"""
+            SELECT count(*) FROM opinion_point p
+              LEFT JOIN (SELECT pa.point_id, count(*) AS n, sum({m08._WAIT.format(answer="pa")}) AS seconds
+                           FROM point_answer pa GROUP BY pa.point_id) t ON t.point_id = p.id
+             WHERE p.answer_count <> coalesce(t.n, 0)
+                OR abs(p.answer_seconds - coalesce(t.seconds, 0)) > 1e-6 * greatest(1, abs(coalesce(t.seconds, 0)))""",
+        "claim_case.first_dispatched_at = its first dispatch": """
+            SELECT count(*) FROM claim_case c
+              LEFT JOIN (SELECT case_id, min(dispatched_at) AS at FROM dispatch GROUP BY case_id) d ON d.case_id = c.id
+             WHERE c.first_dispatched_at IS DISTINCT FROM d.at""",
+        "claim_case.first_estimate / _at = its first estimate": """
+            SELECT count(*) FROM claim_case c
+              LEFT JOIN (SELECT DISTINCT ON (case_id) case_id, amount, recorded_at FROM estimate
+                          ORDER BY case_id, recorded_at, id) e ON e.case_id = c.id
+             WHERE (c.first_estimate, c.first_estimated_at) IS DISTINCT FROM (e.amount, e.recorded_at)""",
+        "case_event rows in the default partition": "SELECT count(*) FROM case_event_default",
+        "weekly_summary totals = its content": """
+            SELECT count(*) FROM weekly_summary
+             WHERE total_cases IS DISTINCT FROM ((content -> 'totals') ->> 'cases')::integer""",
+    }
+    failures = []
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        conn.execute(text("SET work_mem = '256MB'"))
+        for label, sql in checks.items():
+            began = time.perf_counter()
+            wrong = conn.execute(text(sql)).scalar_one()
+            _say(f"    {'ok ' if wrong == 0 else 'BAD'} {label:<88} {wrong:>9,} wrong {time.perf_counter() - began:6.1f} s")
+            if wrong:
+                failures.append(f"{label}: {wrong:,} rows differ")
+    _say(f"  {'verify kept values':<44} {len(failures):>11,} bad  {time.perf_counter() - started:8.1f} s")
+    return failures
 
 
 SPECIAL_SHARE = 0.003  # of tiered cases raised as special
@@ -821,7 +1055,7 @@ def special_and_complaints(engine: Engine, seed: int, cases: int | None = None) 
 FORCED_SHARE = 0.03  # of cases registered by force (强迫立案), 1–5 % by branch
 
 
-def scorecard_data(engine: Engine, seed: int) -> None:
+def scorecard_data(engine: Engine, seed: int, cases_too: bool = True) -> None:
     """What the quality scorecard reads (docs/DOMAIN.md §9; migration 0031), replacing any there:
     forced registrations on ~3 % of cases (1–5 % by branch); the amount paid on every case marked
     paid (the estimate held, give or take a branch's habit: 0.78–1.32 of it); zero closures (零结案)
@@ -832,11 +1066,36 @@ def scorecard_data(engine: Engine, seed: int) -> None:
     quarters and the data's year and the one before (a quarter or year the sum of its months),
     premium of 200 million to 1.5 billion a year, loss ratios 50–75 % against budgets of 58–65 %, the
     branches in turn in each band of the loss-ratio scoring. The data's as-of is its latest report
-    time. Runs on a fresh load (after the upgrade) and on an existing database (`--extend`)."""
+    time. On an existing database (`--extend`) the cases' columns are updated; a fresh load wrote
+    them with the cases (fill, the same draws), so it only counts the scorecard's cells again and
+    enters the financial figures."""
     def r(column: str, n: int) -> str:  # bench_r's draw (dropped after the load), inline
         return f"((hashint8extended(({column})::bigint * 64 + {n}, {int(seed)}) & 2147483647)::float8 / 2147483648.0)"
 
     steps = Steps(engine)
+    if cases_too:
+        _scorecard_cases(steps, r)
+    # The cases were written with triggers off: the scorecard's kept cells (migration 0035) are
+    # counted again from the cases, as a change of the small-claim setting does.
+    steps.run("scorecard cells (refilled from the cases)", "SELECT scorecard_cells_refill()")
+    _financials(steps, r)
+    if cases_too:
+        # The upgrade to 0031 and the update above rewrote nearly every case: the table and its
+        # indexes would be read at twice or three times their size (1.5 GB instead of 0.6 GB at a
+        # million cases) by every page measured afterwards. Compacted, as a table written by inserts is.
+        started = time.perf_counter()
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("VACUUM (FULL, ANALYZE) claim_case"))
+            conn.execute(text("VACUUM ANALYZE branch_financials"))
+            size = conn.execute(text("SELECT pg_size_pretty(pg_total_relation_size('claim_case'))")).scalar_one()
+        _say(f"  {'VACUUM FULL claim_case (' + size + ' with indexes)':<44} {'':>16} "
+             f"{time.perf_counter() - started:8.1f} s")
+
+
+def _scorecard_cases(steps: Steps, r) -> None:
+    """An existing database's cases: paid amount, zero closure, forced registration, reopening and
+    first estimate, as fill writes them on a fresh load."""
     forced = f"{r('c.id', 80)} < {FORCED_SHARE} * (1 + (c.branch_id % 5 - 2) * 0.33)"
     steps.run("claim_case paid / zero closure / forced", f"""
         UPDATE claim_case c SET
@@ -869,9 +1128,9 @@ def scorecard_data(engine: Engine, seed: int) -> None:
                  ORDER BY case_id, recorded_at, id) e
          WHERE e.case_id = c.id
            AND (c.first_estimate, c.first_estimated_at) IS DISTINCT FROM (e.amount, e.recorded_at)""")
-    # The two updates above ran with triggers off: the scorecard's kept cells (migration 0035) are
-    # counted again from the cases, as a change of the small-claim setting does.
-    steps.run("scorecard cells (refilled from the cases)", "SELECT scorecard_cells_refill()")
+
+
+def _financials(steps: Steps, r) -> None:
     # ---- the financial figures: a row per branch and month, then the periods HQ enters -------------
     steps.run("financial months", f"""
         CREATE UNLOGGED TABLE bench_fin_month AS
@@ -941,16 +1200,6 @@ def scorecard_data(engine: Engine, seed: int) -> None:
          GROUP BY m.branch_id, p.kind, p.start
     """)
     steps.run("drop financial months", "DROP TABLE bench_fin_month")
-    # The upgrade to 0031 and the update above rewrote nearly every case: the table and its indexes
-    # would be read at twice or three times their size (1.5 GB instead of 0.6 GB at a million
-    # cases) by every page measured afterwards. Compacted, as a table written by inserts is.
-    started = time.perf_counter()
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.execute(text("VACUUM (FULL, ANALYZE) claim_case"))
-        conn.execute(text("VACUUM ANALYZE branch_financials"))
-        size = conn.execute(text("SELECT pg_size_pretty(pg_total_relation_size('claim_case'))")).scalar_one()
-    _say(f"  {'VACUUM FULL claim_case (' + size + ' with indexes)':<44} {'':>16} {time.perf_counter() - started:8.1f} s")
 
 
 def build_current_weeks(url: str, as_of: datetime) -> None:
@@ -973,7 +1222,20 @@ def appeals_and_delivery(engine: Engine, seed: int) -> None:
     states: every 500th message failed after six attempts, every 101st still being retried, every
     53rd held for working hours."""
     started = time.perf_counter()
+    kinds = ("D1", "D2", "D3", "D4", "D5", "D6", "D7")
     with engine.begin() as conn:
+        # Appeals already there (`--extend` again): what their acceptance took from the kept
+        # counts (migration 0033's trigger) is given back before they go.
+        conn.execute(text("""
+            INSERT INTO late_count (branch_id, kind, violations)
+            SELECT v.branch_id, v.kind, count(*) FROM violation_appeal a JOIN violation v ON v.id = a.violation_id
+             WHERE a.status = 'accepted' GROUP BY v.branch_id, v.kind"""))
+        conn.execute(text(f"""
+            UPDATE case_figures f SET {", ".join(f"violations_{k.lower()} = f.violations_{k.lower()} + x.{k}" for k in kinds)}
+              FROM (SELECT v.case_id, {", ".join(f"count(*) FILTER (WHERE v.kind = '{k}') AS {k}" for k in kinds)}
+                      FROM violation_appeal a JOIN violation v ON v.id = a.violation_id
+                     WHERE a.status = 'accepted' AND v.case_id IS NOT NULL GROUP BY v.case_id) x
+             WHERE f.case_id = x.case_id"""))
         conn.execute(text("DELETE FROM violation_appeal"))
         admin = conn.execute(text("SELECT id FROM person WHERE username = 'admin'")).scalar_one()
         conn.execute(text("""
@@ -1062,46 +1324,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extend", action="store_true",
                         help="keep the existing database: upgrade it to head and (re)build only the rows of the "
                              "steps added since (special cases and complaints, the scorecard's data)")
+    parser.add_argument("--verify", action="store_true",
+                        help="keep the existing database: only check every kept value against the rows")
     args = parser.parse_args(argv)
     if args.extend:
         return extend(args.db, args.seed)
+    if args.verify:
+        if args.db in PROTECTED:
+            raise SystemExit(f"refusing to use database {args.db!r}: the benchmark makes its own")
+        engine = create_engine(database_url(args.db))
+        failures = verify(engine)
+        engine.dispose()
+        for failure in failures:
+            _say(f"KEPT VALUE WRONG: {failure}")
+        return 1 if failures else 0
     as_of = args.as_of or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=timezone.utc)
-    from alembic import command
-
-    from db.schema import alembic_config, upgrade_to_head
+    from db.schema import upgrade_to_head
 
     started = time.perf_counter()
     url = create_database(args.db)
     _say(f"database {args.db}: {args.cases:,} cases, seed {args.seed}, as of {as_of.isoformat()}")
-    # The bulk load skips triggers (Steps.run), so it runs on the schema from before the values
-    # the database keeps by trigger; upgrading afterwards fills them from the loaded rows, as an
-    # upgrade of a production database does.
-    command.upgrade(alembic_config(url), BULK_LOAD_REVISION)
-    engine = create_engine(url)
+    # Loaded at head, as production's database is: every table written with triggers off
+    # (Steps.run), the values the database keeps by trigger then filled in bulk (keep_values) and
+    # checked against the rows (verify).
+    upgrade_to_head(url)
+    _say(f"  {'schema at head':<44} {'':>16} {time.perf_counter() - started:8.1f} s")
+    # A connection per statement: a backend remembers the page it last inserted into, so a pooled
+    # one would place a statement's first rows where its previous statement (whichever it was)
+    # left off, and the ids later drawn in a table's order would depend on the pool.
+    engine = create_engine(url, poolclass=NullPool)
     build_people(engine, args.seed)
     _say(f"  {'org + people (build_org)':<44} {'':>16} {time.perf_counter() - started:8.1f} s")
     steps = Steps(engine)
-    fill(steps, args.cases, args.seed, as_of)
-    analyze(engine)  # the upgrade's backfills are planned on real statistics, as in production
-    upgraded = time.perf_counter()
-    upgrade_to_head(url)
-    _say(f"  {'upgrade to head (kept values filled)':<44} {'':>16} {time.perf_counter() - upgraded:8.1f} s")
-    coloured = time.perf_counter()
-    colour_and_major(engine, args.seed)
-    _say(f"  {'red / yellow / blue, major cases':<44} {'':>16} {time.perf_counter() - coloured:8.1f} s")
+    indexes = drop_secondary_indexes(engine)
+    with autovacuum_paused(engine):
+        fill(steps, args.cases, args.seed, as_of)
+    analyzed = time.perf_counter()
+    with engine.connect() as conn:  # the statements below are planned on real statistics
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    _say(f"  {'ANALYZE':<44} {'':>16} {time.perf_counter() - analyzed:8.1f} s")
+    _in_parallel(lambda: create_indexes(engine, indexes), lambda: keep_values(steps))
     special_and_complaints(engine, args.seed, args.cases)
-    scorecard_data(engine, args.seed)
+    scorecard_data(engine, args.seed, cases_too=False)
     appeals_and_delivery(engine, args.seed)
     build_current_weeks(url, as_of)
     analyze(engine)
+    failures = verify(engine)
     counts = summary(engine)
     engine.dispose()
     total = time.perf_counter() - started
     _say("rows: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
     _say(f"done in {total:.0f} s ({total / 60:.1f} min)")
-    return 0
+    for failure in failures:
+        _say(f"KEPT VALUE WRONG: {failure}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
