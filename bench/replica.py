@@ -1,6 +1,7 @@
 """The pages read through a real streaming replica, against the same pages on its primary.
 
     .venv/bin/python -m bench.replica --cases 1000000 --repeat 10
+    .venv/bin/python -m bench.replica --cases 10000000 --repeat 5 --no-naive
 
 Starts a private primary of the embedded default's binaries (PostgreSQL 18, tests/private_postgres)
 in a temporary folder, generates the benchmark data into it (`bench.generate`), copies it to a
@@ -56,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--db", default="bench_claims")
+    parser.add_argument("--no-naive", action="store_true",
+                        help="skip the naive pandas reference (minutes a page at 10M cases)")
+    parser.add_argument("--pages", default="", help="comma-separated page keys (default: every page)")
     args = parser.parse_args(argv)
+    only = {p.strip() for p in args.pages.split(",") if p.strip()} or None
 
     from bench.run import bench_pages
     from tests.private_postgres import PrivateCluster
@@ -83,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for where, read_url in (("primary", None), ("replica", replica_url)):
             _say(f"pages on the {where}")
-            results[where], _ = bench_pages(url, args.repeat, read_url=read_url)
+            results[where], _ = bench_pages(url, args.repeat, only, read_url=read_url, naive=not args.no_naive)
         _say("\n| page | primary median ms | primary p95 ms | replica median ms | replica p95 ms | figures agree |")
         _say("|---|---:|---:|---:|---:|---|")
         replica_rows = {r["key"]: r for r in results["replica"]}

@@ -9,12 +9,15 @@ the dashboard runs it (role claims_app, the person's scope): an index-only scan 
 if the index covers everything."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql
 
 from dashboard.services.actor import db_scope
 from dashboard.services.cases.major import _major_count
+from dashboard.services.scorecard.computed import cases_behind
 from dashboard.services.dispatching.board import BoardFilter
 from dashboard.services.dispatching.board import _count_statement as board_count
 from dashboard.services.review.opinions import _register_count_statement as register_count
@@ -70,3 +73,25 @@ def test_the_open_major_cases_count_can_read_their_index_alone(owner_session, or
     actor = actor_for(username)
     plan = _plan_with_only(owner_session, "ix_claim_case_major_open", actor, _major_count(actor, None, False, True, colour))
     assert "Index Only Scan using ix_claim_case_major_open" in plan, plan
+
+
+def test_a_branchs_stale_cases_behind_its_scorecard_can_be_counted_from_their_index_alone(
+        session, owner_session, org, actor_for):
+    """The count cases_behind sends (captured as sent), planned with only the long-open index left."""
+    actor, gd = actor_for("executive"), org.branch("gd").id
+    sent: list[tuple[str, dict]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT COUNT"):
+            sent.append((statement, parameters))
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        cases_behind(session, actor, "quarter", date(2026, 10, 1), gd, "stale_pending_rate", limit=0)
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+    session.rollback()
+    (statement, parameters), = sent
+    sql = owner_session.connection().connection.cursor().mogrify(statement, parameters).decode()
+    plan = _plan_with_only(owner_session, "ix_claim_case_long_open_branch", actor, text(sql))
+    assert "Index Only Scan using ix_claim_case_long_open_branch" in plan, plan

@@ -149,6 +149,18 @@ def test_the_cases_behind_an_indicator_and_its_trend(session, org, actor_for, ca
     assert trend[-1].value == 20 and trend[0].value is None
 
 
+def test_the_stale_cases_behind_open_on_the_longest_open(session, org, actor_for, cases):
+    executive, gd = actor_for("executive"), org.branch("gd").id
+    older = [_case(session, org, sub, reported, state="investigating")
+             for sub, reported in (("sz", at(5, 3)), ("gz", at(2, 9)), ("gz", at(3, 30)))]
+    total, rows = cases_behind(session, executive, "month", NOV, gd, "stale_pending_rate", limit=3)
+    assert total == 4
+    assert [r.case_no for r in rows] == [older[1].case_no, older[2].case_no, cases["F"].case_no]
+    assert rows[0].measure > rows[1].measure > rows[2].measure  # days open at the period's end
+    _, rest = cases_behind(session, executive, "month", NOV, gd, "stale_pending_rate", limit=3, offset=3, total=4)
+    assert [r.case_no for r in rest] == [older[0].case_no]
+
+
 def test_paying_and_closing_records_what_the_scorecard_reads(session, org, actor_for):
     manager = actor_for("gd_manager")
     case = _case(session, org, "gz", at(11, 2), state="approved", current_estimate=D(9000))

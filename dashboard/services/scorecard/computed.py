@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, literal, or_, select, text
+from sqlalchemy import Date, DateTime, Select, and_, bindparam, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from dashboard import clock
@@ -48,7 +48,7 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor, unit_scope
 from dashboard.services.capability import requires
 from dashboard.services.errors import UserError
-from dashboard.services.statements import count_then_page
+from dashboard.services.statements import built_once, count_then_page, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, ScorecardCell
 
@@ -136,6 +136,24 @@ def _long_open_if_implied(w: Window, reported_before: datetime) -> list:
     return [or_(c.closed_at.is_(None), c.closed_at - c.report_time > text(f"interval '{LONG_OPEN_DAYS} days'"))]
 
 
+# A period's bounds, bound at execution: one built statement serves every period of a shape.
+_FIRST, _LAST, _YEAR, _CUT_MONTH = (bindparam(name, type_=Date) for name in ("sc_first", "sc_last", "sc_year",
+                                                                             "sc_cut_month"))
+_MONTH_START, _CUT, _END = (bindparam(name, type_=DateTime(timezone=True)) for name in ("sc_month_start", "sc_cut",
+                                                                                       "sc_end"))
+
+
+@built_once
+def _boundary_statement(actor: Actor, branch_ids: tuple[int, ...] | None, long_open: bool) -> Select:
+    c = ClaimCase
+    long_open_condition = ([or_(c.closed_at.is_(None), c.closed_at - c.report_time > text(
+        f"interval '{LONG_OPEN_DAYS} days'"))] if long_open else [])
+    return (select(c.branch_id, func.count())
+            .where(c.report_time >= _MONTH_START, c.report_time < _CUT, or_(c.closed_at.is_(None), c.closed_at >= _END),
+                   *long_open_condition, *_scope(actor, _listed(branch_ids)))
+            .group_by(c.branch_id))
+
+
 def _stale_boundary(session: Session, actor: Actor, w: Window, branch_ids: list[int] | None,
                     cut: datetime) -> dict[int, int]:
     """Per branch, the cases pending at the period's end reported in the stale boundary's month
@@ -144,36 +162,30 @@ def _stale_boundary(session: Session, actor: Actor, w: Window, branch_ids: list[
     month_start = _moment(month_of(cut))
     if month_start >= cut:
         return {}
-    c = ClaimCase
-    rows = session.execute(
-        select(c.branch_id, func.count())
-        .where(c.report_time >= month_start, c.report_time < cut, or_(c.closed_at.is_(None), c.closed_at >= w.end),
-               *_long_open_if_implied(w, cut), *_scope(actor, branch_ids))
-        .group_by(c.branch_id)).all()
+    statement = _boundary_statement(actor, _shape(branch_ids), bool(_long_open_if_implied(w, cut)))
+    rows = read(session, statement, {"sc_month_start": month_start, "sc_cut": cut, "sc_end": w.end}).all()
     return {branch: n for branch, n in rows}
 
 
-@requires("scorecard.read")
-def computed_values(session: Session, actor: Actor, kind: str, start: date,
-                    branch_ids: list[int] | None = None) -> dict[int, dict[str, Decimal | None]]:
-    """Branch id → indicator key → value (None where the period has no case to measure it by).
+def _shape(branch_ids: list[int] | None) -> tuple[int, ...] | None:
+    return None if branch_ids is None else tuple(branch_ids)
 
-    Read from the cells the database keeps per sub-branch, report month and close month (migration
-    0035; bucketed there by the small-claim setting in force): every boundary but the stale one is
-    a month, so each figure is a sum over the cells on one side of it."""
-    w = Window.of(session, kind, start)
-    first, last, year = start, period_end(kind, start), date(start.year, 1, 1)
-    # Stale: reported before the boundary (and the end); the whole months before its month from the
-    # cells, the rest of its month live.
-    cut = min(w.stale_before, w.end)
-    cut_month = month_of(cut)
+
+def _listed(branch_ids: tuple[int, ...] | None) -> list[int] | None:
+    return None if branch_ids is None else list(branch_ids)
+
+
+@built_once
+def _cells_statement(actor: Actor, branch_ids: tuple[int, ...] | None) -> Select:
+    """Every computed indicator's sums over the cells of a period (bounds bound at execution):
+    built once per person and branches, as the trend reads six periods with the same shape."""
     cell = ScorecardCell
-    closed_in = and_(cell.close_month >= first, cell.close_month < last)
-    reported_in = and_(cell.report_month >= first, cell.report_month < last)
-    pending_end = cell.close_month >= last
-    pending_start = and_(cell.report_month < first, cell.close_month >= first)
-    cohort = cell.report_month >= year
-    cohort_closed = and_(cohort, cell.close_month < last)
+    closed_in = and_(cell.close_month >= _FIRST, cell.close_month < _LAST)
+    reported_in = and_(cell.report_month >= _FIRST, cell.report_month < _LAST)
+    pending_end = cell.close_month >= _LAST
+    pending_start = and_(cell.report_month < _FIRST, cell.close_month >= _FIRST)
+    cohort = cell.report_month >= _YEAR
+    cohort_closed = and_(cohort, cell.close_month < _LAST)
 
     def total(column, condition):
         return func.coalesce(func.sum(column).filter(condition), 0)
@@ -186,7 +198,7 @@ def computed_values(session: Session, actor: Actor, kind: str, start: date,
         total(cell.paid_estimate_sum, closed_in), total(cell.paid_estimated, closed_in),
         total(cell.paid_sum, closed_in), total(cell.deviation_sum, closed_in), total(cell.deviation_base, closed_in),
         average(cell.motor_large_paid, cell.motor_large_cases, closed_in),
-        total(cell.cases, and_(pending_end, cell.report_month < cut_month)), total(cell.cases, pending_end),
+        total(cell.cases, and_(pending_end, cell.report_month < _CUT_MONTH)), total(cell.cases, pending_end),
         total(cell.forced, reported_in), total(cell.cases, reported_in),
         total(cell.motor_zero_reopened, reported_in), total(cell.motor_zero, reported_in),
         average(cell.small_cycle_seconds, cell.small_cases, closed_in),
@@ -196,11 +208,27 @@ def computed_values(session: Session, actor: Actor, kind: str, start: date,
         total(cell.paid_sum, cohort_closed), total(cell.estimate_sum, and_(cohort, pending_end)),
     ]
     # Only the cells any figure reads: reported before the end, open (or closed) after the year's start.
-    rows = session.execute(
-        select(cell.branch_id, *columns)
-        .where(cell.report_month < last, cell.close_month >= year,
-               *_scope(actor, branch_ids, cell.branch_id, cell.sub_branch_id))
-        .group_by(cell.branch_id).having(func.sum(cell.cases) > 0)).all()
+    return (select(cell.branch_id, *columns)
+            .where(cell.report_month < _LAST, cell.close_month >= _YEAR,
+                   *_scope(actor, _listed(branch_ids), cell.branch_id, cell.sub_branch_id))
+            .group_by(cell.branch_id).having(func.sum(cell.cases) > 0))
+
+
+@requires("scorecard.read")
+def computed_values(session: Session, actor: Actor, kind: str, start: date,
+                    branch_ids: list[int] | None = None) -> dict[int, dict[str, Decimal | None]]:
+    """Branch id → indicator key → value (None where the period has no case to measure it by).
+
+    Read from the cells the database keeps per sub-branch, report month and close month (migration
+    0035; bucketed there by the small-claim setting in force): every boundary but the stale one is
+    a month, so each figure is a sum over the cells on one side of it."""
+    w = Window.of(session, kind, start)
+    # Stale: reported before the boundary (and the end); the whole months before its month from the
+    # cells, the rest of its month live.
+    cut = min(w.stale_before, w.end)
+    rows = read(session, _cells_statement(actor, _shape(branch_ids)),
+                {"sc_first": start, "sc_last": period_end(kind, start), "sc_year": date(start.year, 1, 1),
+                 "sc_cut_month": month_of(cut)}).all()
     boundary = _stale_boundary(session, actor, w, branch_ids, cut) if rows else {}
     out: dict[int, dict[str, Decimal | None]] = {}
     for r in rows:
@@ -278,6 +306,11 @@ def cases_behind(session: Session, actor: Actor, kind: str, start: date, branch_
         conditions += _long_open_if_implied(w, w.stale_before)
     shown = measure if measure is not None else literal(None)
     order = [measure.desc().nulls_last()] if measure is not None else []
+    if key == "stale_pending_rate":
+        # Its measure (days open at the period's end) falls as report_time rises: the same order,
+        # which the (branch, report time) index of long-open cases gives, so the first page is its
+        # first 50 entries rather than every stale case of the branch sorted (16,000 at 10M).
+        order = []
 
     def page():
         return (select(c.id, c.case_no, c.report_time, c.closed_at, c.state, c.first_estimate, c.current_estimate,
