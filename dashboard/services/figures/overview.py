@@ -341,10 +341,9 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     # by a hash, as its figures are (_period_cases).
     counted = sql_not_exempt(Violation.id)  # an accepted appeal exempts it (services/clocks/appeals)
     if actor.is_national:
-        lowest, highest = select(func.min(fc.c.id)).scalar_subquery(), select(func.max(fc.c.id)).scalar_subquery()
         of_cases = (select(Violation.kind, Violation.due_at).select_from(Violation)
                     .join(fc, fc.c.id == Violation.case_id)
-                    .where(Violation.case_id.between(lowest, highest), counted))
+                    .where(_within_ids(fc, Violation.case_id), counted))
     else:
         has_violations = or_(*(fc.c[f"violations_{k.lower()}"] > 0 for k in DEADLINE_KINDS))
         with_violations = func.array(select(fc.c.id).where(has_violations).scalar_subquery())
@@ -414,8 +413,13 @@ def _period_cases(columns: tuple, conditions: list, case_id) -> tuple[CTE, Colum
     few hundred cases, where a probe per case descends the index each time. The range only bounds
     the read; the join's equality decides, so a case outside the period is never counted."""
     cases = select(*columns).where(*conditions).cte("period_case").prefix_with("MATERIALIZED")
-    lowest, highest = select(func.min(cases.c.id)).scalar_subquery(), select(func.max(cases.c.id)).scalar_subquery()
-    return cases, case_id.between(lowest, highest)
+    return cases, _within_ids(cases, case_id)
+
+
+def _within_ids(cases: CTE, case_id) -> ColumnElement[bool]:
+    """`case_id` between the smallest and the largest id of the materialised `cases`."""
+    return case_id.between(select(func.min(cases.c.id)).scalar_subquery(),
+                           select(func.max(cases.c.id)).scalar_subquery())
 
 
 def _case_figures():

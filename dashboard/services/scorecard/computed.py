@@ -34,11 +34,12 @@ months before its month and counted live for the days of its month before it.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, Select, and_, bindparam, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Date, DateTime, Select, and_, bindparam, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from dashboard import clock
@@ -100,7 +101,7 @@ def _conditions(w: Window) -> dict:
                 pending_end=pending_end, pending_start=pending_start, cohort=cohort, cohort_closed=cohort_closed)
 
 
-def _scope(actor: Actor, branch_ids: list[int] | None, branch=ClaimCase.branch_id,
+def _scope(actor: Actor, branch_ids: Sequence[int] | None, branch=ClaimCase.branch_id,
            sub_branch=ClaimCase.sub_branch_id) -> list:
     """The actor's units and the chosen branches, on the cases (default) or on the kept cells."""
     conditions = []
@@ -126,14 +127,22 @@ def _days(seconds) -> Decimal | None:
 
 
 
-def _long_open_if_implied(w: Window, reported_before: datetime) -> list:
-    """The long-open index's condition, when the cases pending at the period's end reported before
-    `reported_before` all meet it (reported at least LONG_OPEN_DAYS before the end): said outright,
-    so that the planner may read that index, whose condition it cannot derive."""
-    if reported_before > w.end - timedelta(days=LONG_OPEN_DAYS):
-        return []
+def _long_open() -> ColumnElement[bool]:
+    """The long-open indexes' condition (migration 0035)."""
     c = ClaimCase
-    return [or_(c.closed_at.is_(None), c.closed_at - c.report_time > text(f"interval '{LONG_OPEN_DAYS} days'"))]
+    return or_(c.closed_at.is_(None), c.closed_at - c.report_time > text(f"interval '{LONG_OPEN_DAYS} days'"))
+
+
+def _long_open_implied(w: Window, reported_before: datetime) -> bool:
+    """Whether the cases pending at the period's end reported before `reported_before` all meet
+    the long-open condition (reported at least LONG_OPEN_DAYS before the end)."""
+    return reported_before <= w.end - timedelta(days=LONG_OPEN_DAYS)
+
+
+def _long_open_if_implied(w: Window, reported_before: datetime) -> list:
+    """The long-open index's condition, when implied (_long_open_implied): said outright, so that
+    the planner may read that index, whose condition it cannot derive."""
+    return [_long_open()] if _long_open_implied(w, reported_before) else []
 
 
 # A period's bounds, bound at execution: one built statement serves every period of a shape.
@@ -146,11 +155,9 @@ _MONTH_START, _CUT, _END = (bindparam(name, type_=DateTime(timezone=True)) for n
 @built_once
 def _boundary_statement(actor: Actor, branch_ids: tuple[int, ...] | None, long_open: bool) -> Select:
     c = ClaimCase
-    long_open_condition = ([or_(c.closed_at.is_(None), c.closed_at - c.report_time > text(
-        f"interval '{LONG_OPEN_DAYS} days'"))] if long_open else [])
     return (select(c.branch_id, func.count())
             .where(c.report_time >= _MONTH_START, c.report_time < _CUT, or_(c.closed_at.is_(None), c.closed_at >= _END),
-                   *long_open_condition, *_scope(actor, _listed(branch_ids)))
+                   *([_long_open()] if long_open else []), *_scope(actor, branch_ids))
             .group_by(c.branch_id))
 
 
@@ -162,17 +169,13 @@ def _stale_boundary(session: Session, actor: Actor, w: Window, branch_ids: list[
     month_start = _moment(month_of(cut))
     if month_start >= cut:
         return {}
-    statement = _boundary_statement(actor, _shape(branch_ids), bool(_long_open_if_implied(w, cut)))
+    statement = _boundary_statement(actor, _shape(branch_ids), _long_open_implied(w, cut))
     rows = read(session, statement, {"sc_month_start": month_start, "sc_cut": cut, "sc_end": w.end}).all()
     return {branch: n for branch, n in rows}
 
 
 def _shape(branch_ids: list[int] | None) -> tuple[int, ...] | None:
     return None if branch_ids is None else tuple(branch_ids)
-
-
-def _listed(branch_ids: tuple[int, ...] | None) -> list[int] | None:
-    return None if branch_ids is None else list(branch_ids)
 
 
 @built_once
@@ -210,7 +213,7 @@ def _cells_statement(actor: Actor, branch_ids: tuple[int, ...] | None) -> Select
     # Only the cells any figure reads: reported before the end, open (or closed) after the year's start.
     return (select(cell.branch_id, *columns)
             .where(cell.report_month < _LAST, cell.close_month >= _YEAR,
-                   *_scope(actor, _listed(branch_ids), cell.branch_id, cell.sub_branch_id))
+                   *_scope(actor, branch_ids, cell.branch_id, cell.sub_branch_id))
             .group_by(cell.branch_id).having(func.sum(cell.cases) > 0))
 
 
