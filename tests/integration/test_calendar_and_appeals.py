@@ -21,7 +21,9 @@ from dashboard.services.clocks.calendar import (
 from dashboard.services.clocks.deadlines import start_deadline
 from dashboard.services.clocks.overdue import OverdueFilters, violations_by_branch_and_kind
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError, ValidationFailed
-from dashboard.services.figures.overview import Drill, OverviewFilter, headline_figures, overview_drill_rows
+from dashboard.services.figures.overview import (
+    Drill, OverviewFilter, headline_figures, overview_drill_rows, overview_figures,
+)
 from dashboard.settings import BUSINESS_TZ
 from db.models import CaseEvent, Notification, Violation, WorkCalendarDay
 from tests.factories import make_case, make_violation
@@ -141,6 +143,9 @@ def test_an_accepted_appeal_exempts_the_violation_but_keeps_it_on_record(session
     executive = actor_for("executive")
     headline = headline_figures(session, executive, OverviewFilter(), now=NOW)
     assert headline.violations_by_type.get("D1") == 1
+    # The weekly trend reads the violations themselves (a hash of accepted appeals): the same one.
+    trend = overview_figures(session, executive, OverviewFilter(), now=NOW).violations_by_week
+    assert sum(w["violations"] for w in trend if w["kind"] == "D1") == 1
     drill = Drill("violations", "D1")
     total, rows = overview_drill_rows(session, executive, OverviewFilter(), drill, limit=50, now=NOW)
     assert total == 1 and len(rows) == 1

@@ -1,4 +1,5 @@
-"""The open-case lists can be counted from their index alone, row-level security included (migration 0037).
+"""The open-case lists can be counted from their index alone, row-level security included (migrations
+0037-0039; the executive overview's period read, 0039).
 
 At volume these counts read every open case of the reader's scope; if the list's index misses a
 column the query or claim_case's row-level policy reads (branch, sub-branch, `claims_works_on(id,
@@ -9,14 +10,16 @@ the dashboard runs it (role claims_app, the person's scope): an index-only scan 
 if the index covers everything."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import psycopg2
 
 from dashboard.services.actor import db_scope
 from dashboard.services.cases.major import _major_count
+from dashboard.services.figures.overview import OverviewFilter, _colour_share_statement, _figures_statement
 from dashboard.services.scorecard.computed import cases_behind
 from dashboard.services.dispatching.board import BoardFilter
 from dashboard.services.dispatching.board import _count_statement as board_count
@@ -26,12 +29,22 @@ from db.engine import APP_ROLE
 from db.scope import _SET
 
 
-def _plan_with_only(owner_session, index: str, actor, statement) -> str:
-    sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-    others = owner_session.execute(text(
-        "SELECT indexname FROM pg_indexes WHERE tablename = 'claim_case' AND indexname <> :keep "
-        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = 'claim_case'::regclass)"),
-        {"keep": index}).scalars().all()
+def _plan_with_only(owner_session, index: str, actor, statement, params: dict | None = None,
+                    also: dict[str, str] | None = None) -> str:
+    """The plan of `statement` with only `index` left on claim_case (and, per table in `also`, only
+    that table's index); `params` binds what the statement leaves to execution (the time now)."""
+    if params is None:
+        sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    else:
+        compiled = statement.compile(dialect=psycopg2.dialect())
+        sql = owner_session.connection().connection.cursor().mogrify(
+            str(compiled), {**compiled.params, **params}).decode()
+    others = []
+    for table, keep in {"claim_case": index, **(also or {})}.items():
+        others += owner_session.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE tablename = :table AND indexname <> :keep "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = CAST(:table AS regclass))"),
+            {"table": table, "keep": keep}).scalars().all()
     try:
         for name in others:
             owner_session.execute(text(f'DROP INDEX "{name}"'))
@@ -95,3 +108,20 @@ def test_a_branchs_stale_cases_behind_its_scorecard_can_be_counted_from_their_in
     sql = owner_session.connection().connection.cursor().mogrify(statement, parameters).decode()
     plan = _plan_with_only(owner_session, "ix_claim_case_long_open_branch", actor, text(sql))
     assert "Index Only Scan using ix_claim_case_long_open_branch" in plan, plan
+
+
+@pytest.mark.parametrize("username", ["executive", "reviewer"])
+def test_the_overviews_period_cases_and_their_violations_can_be_read_from_two_indexes_alone(
+        owner_session, org, actor_for, username):
+    """Migration 0039: the tiered cases of the period from the tiered-by-report-time index, and (for
+    a national reader, who reads them over one range of case ids) their violations from the
+    violations' case index; a reader with a scope probes per case, from the same index."""
+    actor = actor_for(username)
+    flt = OverviewFilter(report_from=date(2026, 9, 1), report_to=date(2026, 11, 30))
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    plan = _plan_with_only(owner_session, "ix_claim_case_tiered_report", actor, _figures_statement(actor, flt),
+                           {"now": now, "window": timedelta(hours=1)}, also={"violation": "ix_violation_case_id"})
+    assert "Index Only Scan using ix_claim_case_tiered_report" in plan, plan
+    assert "Index Only Scan using ix_violation_case_id" in plan, plan
+    colours = _plan_with_only(owner_session, "ix_claim_case_tiered_report", actor, _colour_share_statement(actor, flt))
+    assert "Index Only Scan using ix_claim_case_tiered_report" in colours, colours

@@ -36,6 +36,14 @@ def sql_not_exempt(violation_id: ColumnElement) -> ColumnElement[bool]:
     return ~exists().where(ViolationAppeal.violation_id == violation_id, ViolationAppeal.status == "accepted")
 
 
+def sql_not_exempt_many(violation_id: ColumnElement) -> ColumnElement[bool]:
+    """`sql_not_exempt` for a statement that reads thousands of violations (the overview's 56,000 at
+    10,000,000 cases): the accepted appeals (a few thousand nationally) are read once into a hash and
+    each violation looked up in it, where NOT EXISTS descended the appeals' index once per violation
+    (112,000 pages, 37 ms). violation_appeal.violation_id is never NULL, so NOT IN means NOT EXISTS."""
+    return violation_id.not_in(select(ViolationAppeal.violation_id).where(ViolationAppeal.status == "accepted"))
+
+
 def sql_exempt(violation_id: ColumnElement) -> ColumnElement[bool]:
     return exists().where(ViolationAppeal.violation_id == violation_id, ViolationAppeal.status == "accepted")
 

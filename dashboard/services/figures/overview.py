@@ -22,7 +22,7 @@ from dashboard import clock
 from dashboard.rules.deadlines import DEADLINE_KINDS, sql_decided, sql_on_time
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
-from dashboard.services.clocks.appeals import sql_not_exempt
+from dashboard.services.clocks.appeals import sql_not_exempt, sql_not_exempt_many
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.services.errors import ValidationFailed, FieldError
 from dashboard.services.statements import NOW, built_once, count_then_page, json_rows, read
@@ -266,13 +266,13 @@ def _ranked(rows: list) -> list[dict]:
     return result
 
 
-def _open_ahead(case_ids: Select, now) -> Select:
-    """Open clocks of the given cases still ahead of their due time: the only clocks not yet
-    decided. Read live (case_figures cannot keep what depends on the time of reading); from the
-    index of open clocks by due time, a few hundred nationally, not a probe per case."""
-    return (select(Deadline.case_id, Deadline.kind)
-            .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at >= now,
-                   Deadline.case_id.in_(case_ids)))
+def _open_ahead(cases: CTE, now) -> Select:
+    """Open clocks of the filtered cases still ahead of their due time, with the case's unit: the
+    only clocks not yet decided. Read live (case_figures cannot keep what depends on the time of
+    reading) from the index of open clocks by due time, a few thousand nationally, and matched to the
+    materialised filtered cases by a hash: no probe per clock into claim_case."""
+    return (select(Deadline.kind, cases.c.unit_id).join(cases, cases.c.id == Deadline.case_id)
+            .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at >= now))
 
 
 @built_once
@@ -303,9 +303,7 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
 
     # On time: met by the due time, out of the decided clocks (met, or already past due): every
     # clock but the open ones still ahead of their due time, read live.
-    ahead_clocks = _open_ahead(select(ClaimCase.id).where(*conditions), now).subquery()
-    ahead = (select(ahead_clocks.c.kind, unit_col.label("unit_id"))
-             .join(ClaimCase, ClaimCase.id == ahead_clocks.c.case_id).cte("ahead").prefix_with("MATERIALIZED"))
+    ahead = _open_ahead(fc, now).cte("ahead").prefix_with("MATERIALIZED")
     ahead_counts = scalar(select(func.json_build_array(func.count().filter(ahead.c.kind == "D2"),
                                                        func.count().filter(ahead.c.kind == "D3"))))
     # The ranking: per unit, counted first and the few units named after.
@@ -343,7 +341,7 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     if actor.is_national:
         of_cases = (select(Violation.kind, Violation.due_at).select_from(Violation)
                     .join(fc, fc.c.id == Violation.case_id)
-                    .where(_within_ids(fc, Violation.case_id), counted))
+                    .where(_within_ids(fc, Violation.case_id), sql_not_exempt_many(Violation.id)))
     else:
         has_violations = or_(*(fc.c[f"violations_{k.lower()}"] > 0 for k in DEADLINE_KINDS))
         with_violations = func.array(select(fc.c.id).where(has_violations).scalar_subquery())
