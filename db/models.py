@@ -259,11 +259,17 @@ class ClaimCase(Base):
               postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
         Index("ix_claim_case_awaiting_estimate", "report_time",
               postgresql_where=text("state = 'reported' AND current_estimate IS NULL")),
-        Index("ix_claim_case_tiered_report", "report_time", postgresql_where=text("tier <> 'T0'")),
+        # The overview's period (migration 0039): read from the index alone.
+        Index("ix_claim_case_tiered_report", "report_time",
+              postgresql_include=["id", "branch_id", "sub_branch_id", "tier", "state", "current_estimate", "tiered_at",
+                                  "first_dispatched_at", "risk_colour", "surveyor_id"],
+              postgresql_where=text("tier <> 'T0'")),
         Index("ix_claim_case_pending", "branch_id", "sub_branch_id",
               postgresql_include=["tier", "current_estimate", "surveyor_id"],
               postgresql_where=text("state <> 'closed'")),
-        Index("ix_claim_case_tiered_pending_time", "tiered_at",
+        # The followed cases' order (migration 0040): newest tiered first, walked to the page.
+        Index("ix_claim_case_tiered_pending_time", text("tiered_at DESC NULLS LAST"), text("id DESC"),
+              postgresql_include=["branch_id", "sub_branch_id", "surveyor_id", "risk_colour", "case_no"],
               postgresql_where=text("tier <> 'T0' AND state <> 'closed'")),
         # The cases open long (migration 0035): where the scorecard finds the stale ones.
         Index("ix_claim_case_long_open", "report_time", postgresql_include=["branch_id", "closed_at"],

@@ -25,6 +25,7 @@ from dashboard.services.dispatching.board import BoardFilter
 from dashboard.services.dispatching.board import _count_statement as board_count
 from dashboard.services.review.opinions import _register_count_statement as register_count
 from dashboard.services.review.supervision import _followed_count_statement as followed_count
+from dashboard.services.review.supervision import _rest_statement as followed_rest
 from db.engine import APP_ROLE
 from db.scope import _SET
 
@@ -36,9 +37,8 @@ def _plan_with_only(owner_session, index: str, actor, statement, params: dict | 
     if params is None:
         sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     else:
-        compiled = statement.compile(dialect=psycopg2.dialect())
-        sql = owner_session.connection().connection.cursor().mogrify(
-            str(compiled), {**compiled.params, **params}).decode()
+        expanded = statement.compile(dialect=psycopg2.dialect()).construct_expanded_state(params)
+        sql = owner_session.connection().connection.cursor().mogrify(expanded.statement, expanded.parameters).decode()
     others = []
     for table, keep in {"claim_case": index, **(also or {})}.items():
         others += owner_session.execute(text(
@@ -125,3 +125,15 @@ def test_the_overviews_period_cases_and_their_violations_can_be_read_from_two_in
     assert "Index Only Scan using ix_violation_case_id" in plan, plan
     colours = _plan_with_only(owner_session, "ix_claim_case_tiered_report", actor, _colour_share_statement(actor, flt))
     assert "Index Only Scan using ix_claim_case_tiered_report" in colours, colours
+
+
+@pytest.mark.parametrize(("username", "colour"), [("admin", None), ("supervisor", None), ("supervisor", "red")])
+def test_the_followed_cases_beyond_those_awaiting_a_reply_are_walked_in_the_lists_order(
+        owner_session, org, actor_for, username, colour):
+    """Migration 0040: the index gives the list's order (newest tiered first, then id), so a page is
+    read by walking it and stopping, never by sorting every pending tiered case of the scope."""
+    actor = actor_for(username)
+    plan = _plan_with_only(owner_session, "ix_claim_case_tiered_pending_time", actor,
+                           followed_rest(actor, False, None, None, colour), {"limit": 50, "offset": 0})
+    assert "Index Only Scan using ix_claim_case_tiered_pending_time" in plan, plan
+    assert "Sort" not in plan, plan

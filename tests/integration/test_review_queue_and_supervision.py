@@ -163,3 +163,45 @@ def test_admin_assigns_and_unassigns_key_branches(session, org, actor_for):
     session.rollback()
     assert session.scalar(select(func.count()).select_from(SupervisorAssignment)
                           .where(SupervisorAssignment.branch_id == zj)) == 1  # supervisor2 from the demo org
+
+
+def test_the_followed_list_puts_cases_awaiting_a_reply_first_and_pages_across_both_parts(
+        session, org, actor_for):
+    """Migration 0040: the cases awaiting a reply are read apart (soonest due first) and the others
+    walked newest tiered first; a page that straddles the two, or lies wholly in either, is the
+    same slice of the whole list, and the count (kept per sub-branch where the scope is whole
+    branches) is the live count of the list."""
+    from dashboard.services.review.supervision import _followed_count_statement
+
+    supervisor, gz_claims = actor_for("supervisor"), actor_for("gz_claims")
+    c = [tiered_case(session, org, sub, at=T0 + timedelta(hours=i))
+         for i, sub in enumerate(["gz", "sz", "gz", "sz", "gz", "hz"])]
+    post_supervision_opinion(session, supervisor, c[0].id, "请核实三者损失", now=T0 + timedelta(hours=10))
+    post_supervision_opinion(session, supervisor, c[3].id, "请今日到现场", now=T0 + timedelta(hours=8))
+    answered = post_supervision_opinion(session, supervisor, c[2].id, "请补充照片", now=T0 + timedelta(hours=9))
+    post_progress_note(session, gz_claims, c[2].id, "已补充现场照片", opinion_id=answered, now=T0 + timedelta(hours=11))
+    closed = tiered_case(session, org, "gz", at=T0 + timedelta(hours=7))
+    closed.state, closed.closed_at = "closed", T0 + timedelta(hours=12)
+    session.commit()
+
+    expected = {  # awaiting a reply by due time (c[3] was posted to first), then newest tiered first
+        "supervisor": [c[3], c[0], c[4], c[2], c[1]],  # 广东 only
+        "admin": [c[3], c[0], c[5], c[4], c[2], c[1]],  # every branch
+        "gz_claims": [c[0], c[4], c[2]],  # the cases dispatched to them
+    }
+    for username, cases in expected.items():
+        actor = actor_for(username)
+        total, whole = followed_cases(session, actor)
+        assert [r.case_id for r in whole] == [case.id for case in cases], username
+        assert total == len(cases) == session.scalar(_followed_count_statement(actor, False, None, None, None))
+        assert [r.awaiting_reply_due is not None for r in whole][:2] == [True, username != "gz_claims"]
+        for size in (1, 2, 4):
+            paged = [r.case_id for offset in range(0, total + size, size)
+                     for r in followed_cases(session, actor, limit=size, offset=offset, total=total)[1]]
+            assert paged == [case.id for case in cases], (username, size)
+    # A branch chosen: the kept count and the list narrow to it.
+    guangdong = followed_cases(session, supervisor, branch_id=org.branch("gd").id)
+    assert guangdong[0] == 5 and followed_cases(session, supervisor, branch_id=org.branch("zj").id)[0] == 0
+    # Closed cases listed on request: counted live, newest tiered first after those awaiting a reply.
+    total, rows = followed_cases(session, supervisor, include_closed=True)
+    assert total == 6 and [r.case_id for r in rows] == [c[3].id, c[0].id, closed.id, c[4].id, c[2].id, c[1].id]
