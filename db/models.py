@@ -512,6 +512,10 @@ class Deadline(Base):
               postgresql_include=["met_at", "id", "kind", "case_id", "branch_id", "responsible_person_id",
                                   "also_charged_person_id"],
               postgresql_where=text("cancelled_at IS NULL AND (met_at IS NULL OR met_at > due_at)")),
+        # A type's late clocks, newest due first (migration 0041): the head of an on-time rate's list.
+        Index("ix_deadline_late_kind", "kind", text("due_at DESC"), text("id DESC"),
+              postgresql_include=["case_id", "met_at", "responsible_person_id", "branch_id"],
+              postgresql_where=text("cancelled_at IS NULL AND (met_at IS NULL OR met_at > due_at)")),
         Index("ix_deadline_case_cover", "case_id", postgresql_include=["kind", "due_at", "met_at", "cancelled_at"]),
         # A person's open clocks (the landing page), migration 0021.
         Index("ix_deadline_open_responsible", "responsible_person_id", "due_at", postgresql_where=text(_OPEN_CLOCK)),

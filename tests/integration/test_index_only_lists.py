@@ -19,7 +19,9 @@ from sqlalchemy.dialects.postgresql import psycopg2
 
 from dashboard.services.actor import db_scope
 from dashboard.services.cases.major import _major_count
-from dashboard.services.figures.overview import OverviewFilter, _colour_share_statement, _figures_statement
+from dashboard.services.figures.overview import (
+    Drill, OverviewFilter, _colour_share_statement, _drill_page_statement, _figures_statement,
+)
 from dashboard.services.scorecard.computed import cases_behind
 from dashboard.services.dispatching.board import BoardFilter
 from dashboard.services.dispatching.board import _count_statement as board_count
@@ -137,3 +139,17 @@ def test_the_followed_cases_beyond_those_awaiting_a_reply_are_walked_in_the_list
                            followed_rest(actor, False, None, None, colour), {"limit": 50, "offset": 0})
     assert "Index Only Scan using ix_claim_case_tiered_pending_time" in plan, plan
     assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("figure", ["d2", "d3"])
+def test_a_rates_late_clocks_are_walked_newest_due_first_from_their_index(owner_session, org, actor_for, figure):
+    """Migration 0041: the late head of an on-time rate's list is read from the late clocks' index
+    in the list's order, each clock's case probed, and never sorted."""
+    actor = actor_for("executive")
+    flt = OverviewFilter(report_from=date(2026, 9, 1), report_to=date(2026, 11, 30))
+    statement = _drill_page_statement(actor, flt, Drill(figure), 50, 0, "late")
+    plan = _plan_with_only(owner_session, "claim_case_pkey", actor, statement,
+                           {"now": datetime(2026, 12, 1, tzinfo=timezone.utc), "window": timedelta(hours=1)},
+                           also={"deadline": "ix_deadline_late_kind"})
+    assert "Index Only Scan using ix_deadline_late_kind" in plan, plan
+    assert "Sort Key: deadline" not in plan and "due_at DESC" not in plan.split("Limit")[-1], plan

@@ -366,3 +366,26 @@ def test_a_rates_list_opens_on_what_missed_it(session, org, actor_for, data):
                                    limit=100, now=NOW)[1]
         flags = [r["on_time"] for r in rows]
         assert False in flags and flags == sorted(flags), (figure, flags)  # every late row before any on-time one
+
+
+@pytest.mark.parametrize("figure", ["d2", "d3", "unit"])
+def test_a_clock_list_pages_across_its_late_and_on_time_clocks(session, org, actor_for, data, figure):
+    """Migration 0041: a clock list's late clocks and its on-time ones are read apart, each newest
+    due first; every page size gives the same list as one page of everything, and no clock twice."""
+    from dashboard.services.figures.overview import Drill, overview_drill_rows
+
+    ex, flt = actor_for("executive"), OverviewFilter(**PERIOD)
+    drill = Drill(figure, org.branch("gd").id if figure == "unit" else None)
+    total, whole = overview_drill_rows(session, ex, flt, drill, limit=100, now=NOW)
+    flags = [r["on_time"] for r in whole]
+    assert total == len(whole) and False in flags and True in flags and flags == sorted(flags), flags
+    for part in (False, True):  # within each part, newest due first
+        due = [r["due_at"] for r in whole if r["on_time"] is part]
+        assert due == sorted(due, reverse=True)
+    seen = [(r["case_id"], r["item"], r["due_at"]) for r in whole]
+    assert len(set(seen)) == len(seen)
+    for size in (1, 2, 3):
+        paged = [(r["case_id"], r["item"], r["due_at"]) for offset in range(0, total + size, size)
+                 for r in overview_drill_rows(session, ex, flt, drill, limit=size, offset=offset, total=total,
+                                              now=NOW)[1]]
+        assert paged == seen, size

@@ -560,9 +560,26 @@ def _case_items(conditions: list) -> Select:
                   ClaimCase.report_time.label("sort_at"), ClaimCase.id.label("item_id")).where(*conditions)
 
 
-def _drill_items(actor: Actor, flt: OverviewFilter, drill: Drill) -> Select:
+# The two parts of a clock list, read apart (`_clock_page`): the late clocks, then those met in time.
+CLOCK_PARTS = ("late", "on_time")
+
+
+def _clock_part(part: str | None, now) -> ColumnElement[bool]:
+    """Decided clocks (met, or past their due time; cancelled ones never count), or one part of them:
+    late (met after the due time, or open past it) or on time (met by it)."""
+    if part == "late":
+        # ix_deadline_late_kind's condition (0041), then "decided".
+        return and_(Deadline.cancelled_at.is_(None), or_(Deadline.met_at.is_(None), Deadline.met_at > Deadline.due_at),
+                    or_(Deadline.met_at.is_not(None), Deadline.due_at < now))
+    if part == "on_time":
+        return and_(Deadline.cancelled_at.is_(None), Deadline.met_at <= Deadline.due_at)
+    return and_(Deadline.cancelled_at.is_(None), sql_decided(Deadline.due_at, Deadline.met_at, now))
+
+
+def _drill_items(actor: Actor, flt: OverviewFilter, drill: Drill, part: str | None = None) -> Select:
     """The rows behind `drill`, in the shape every list shares (case, item, person, due, done,
-    on time, answers): the same sets the figures count (see `_figures_statement`)."""
+    on time, answers): the same sets the figures count (see `_figures_statement`). `part`: only the
+    late or only the on-time clocks of a clock list (CLOCK_PARTS)."""
     conditions = case_conditions(flt, actor)
     now = NOW
     if drill.figure == "dispatch":
@@ -586,15 +603,17 @@ def _drill_items(actor: Actor, flt: OverviewFilter, drill: Drill) -> Select:
             age.append(ClaimCase.report_time < _days_before_now(lower))
         return _case_items([*conditions, *age])
     if drill.item == "clock":
-        # Decided clocks: met, or past their due time; cancelled ones never count.
-        decided = and_(Deadline.cancelled_at.is_(None), sql_decided(Deadline.due_at, Deadline.met_at, now))
+        decided = _clock_part(part, now)
         clock_columns = (Deadline.kind.label("item"),
                          Deadline.responsible_person_id.label("person_id"), Deadline.due_at,
                          Deadline.met_at.label("done_at"), sql_on_time(Deadline.due_at, Deadline.met_at).label("on_time"),
                          _no(Integer).label("answers"), _no(Float).label("answer_seconds"),
                          Deadline.due_at.label("sort_at"), Deadline.id.label("item_id"))
         by_kind = drill.figure in ("d2", "d3")
-        if not actor.is_national:  # a probe per case (see _filtered_cases)
+        # A probe per case: for a reader with a scope (see _filtered_cases), and for the late clocks,
+        # walked newest due first through their index (0041, or the tracker's for a unit's) until the
+        # page is full, each clock's case looked up (the first 50 at 10,000,000 cases: 0.4 ms).
+        if not actor.is_national or part == "late":
             which = Deadline.kind == drill.figure.upper() if by_kind else _unit_column(flt) == drill.value
             return (select(Deadline.case_id, ClaimCase.branch_id.label("branch_id"), *clock_columns)
                     .join(ClaimCase, ClaimCase.id == Deadline.case_id).where(*conditions, decided, which))
@@ -637,17 +656,22 @@ def _drill_items(actor: Actor, flt: OverviewFilter, drill: Drill) -> Select:
 
 
 @built_once
-def _drill_count_statement(actor: Actor, flt: OverviewFilter, drill: Drill) -> Select:
-    return select(func.count()).select_from(_drill_items(actor, flt, drill).subquery())
+def _drill_count_statement(actor: Actor, flt: OverviewFilter, drill: Drill, part: str | None = None) -> Select:
+    return select(func.count()).select_from(_drill_items(actor, flt, drill, part).subquery())
 
 
 @built_once
-def _drill_page_statement(actor: Actor, flt: OverviewFilter, drill: Drill, limit: int, offset: int) -> Select:
+def _drill_page_statement(actor: Actor, flt: OverviewFilter, drill: Drill, limit: int, offset: int,
+                          part: str | None = None) -> Select:
     """Late first (a rate's list opens on what missed it), then newest first (report, due time or
     posting); the page is chosen before names are joined."""
     branch, sub = BRANCH, SUB_BRANCH
-    items = _drill_items(actor, flt, drill).subquery("items")
-    order = (items.c.on_time.asc().nulls_last(), items.c.sort_at.desc(), items.c.item_id.desc())
+    items = _drill_items(actor, flt, drill, part).subquery("items")
+    # Within one part of a clock list every row is late, or every one on time: ordered by due time
+    # alone, which the late clocks' index gives without a sort.
+    order = (items.c.sort_at.desc(), items.c.item_id.desc())
+    if part is None:
+        order = (items.c.on_time.asc().nulls_last(), *order)
     page = select(items).order_by(*order).limit(min(limit, MAX_EXPORT_ROWS)).offset(offset).subquery("page")
     surveyor, person = Person.__table__.alias("surveyor"), Person.__table__.alias("item_person")
     return (
@@ -680,8 +704,29 @@ def overview_drill_rows(session: Session, actor: Actor, flt: OverviewFilter, dri
         total = read(session, _drill_count_statement(actor, flt, drill), params).scalar() or 0
     if limit <= 0:
         return total, []
-    rows = read(session, _drill_page_statement(actor, flt, drill, limit, offset), params).all()
+    if drill.item == "clock":
+        rows = _clock_page(session, actor, flt, drill, limit, offset, params)
+    else:
+        rows = read(session, _drill_page_statement(actor, flt, drill, limit, offset), params).all()
     return total, [dict(zip(DRILL_ROW_KEYS, row)) for row in rows]
+
+
+def _clock_page(session: Session, actor: Actor, flt: OverviewFilter, drill: Drill, limit: int, offset: int,
+                params: dict) -> list:
+    """One page of a clock list: its late clocks first, newest due first, then those met in time,
+    each part read in its own statement and only as far as the page reaches. One statement over
+    every decided clock of the period sorted them all for 50 (57,000 D2 clocks for 90 days at
+    10,000,000 cases, 140 ms); the late ones alone come from their own index (0041)."""
+    late = read(session, _drill_page_statement(actor, flt, drill, limit, offset, "late"), params).all()
+    if len(late) == min(limit, MAX_EXPORT_ROWS):
+        return late
+    # Where the late clocks ran out within the page, they are `offset + len(late)`; a page wholly
+    # past them must count them to know where the on-time clocks begin.
+    late_total = offset + len(late) if late or not offset else \
+        read(session, _drill_count_statement(actor, flt, drill, "late"), params).scalar() or 0
+    on_time = read(session, _drill_page_statement(actor, flt, drill, limit - len(late),
+                                                  max(0, offset - late_total), "on_time"), params).all()
+    return late + on_time
 
 
 def drill_figure_count(figures: OverviewFigures, drill: Drill) -> int:
