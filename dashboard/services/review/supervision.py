@@ -215,11 +215,15 @@ def _followed_count_statement(actor: Actor, include_closed: bool, branch_id: int
         *_followed_conditions(actor, include_closed, branch_id, case_no, colour))
 
 
+def _open_d7_clock() -> tuple:
+    """An open D7 clock: a supervisor's opinion awaiting its reply."""
+    return Deadline.kind == "D7", Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None)
+
+
 def _open_d7():
-    """Per case, the soonest due of its open D7 clocks (a supervisor's opinion awaiting a reply).
-    Open D7 clocks are few (124 nationally at 10,000,000 cases): aggregated once and joined."""
-    return (select(Deadline.case_id, func.min(Deadline.due_at).label("due"))
-            .where(Deadline.kind == "D7", Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
+    """Per case, the soonest due of its open D7 clocks. They are few (124 nationally at 10,000,000
+    cases): aggregated once and joined."""
+    return (select(Deadline.case_id, func.min(Deadline.due_at).label("due")).where(*_open_d7_clock())
             .group_by(Deadline.case_id).subquery("open_d7"))
 
 
@@ -241,8 +245,7 @@ def _rest_statement(actor: Actor, include_closed: bool, branch_id: int | None, c
     """The other followed cases, newest tiered first: for pending cases, a walk of
     ix_claim_case_tiered_pending_time in this very order (migration 0040) that stops at the page,
     a probe per case to leave out those awaiting a reply."""
-    awaiting = exists().where(Deadline.case_id == ClaimCase.id, Deadline.kind == "D7", Deadline.met_at.is_(None),
-                              Deadline.cancelled_at.is_(None))
+    awaiting = exists().where(Deadline.case_id == ClaimCase.id, *_open_d7_clock())
     return (select(ClaimCase.id)
             .where(*_followed_conditions(actor, include_closed, branch_id, case_no, colour), ~awaiting)
             .order_by(ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
@@ -258,9 +261,8 @@ def _followed_rows_statement() -> Select:
                .scalar_subquery())
     opinions = (select(func.count()).select_from(Opinion)
                 .where(Opinion.case_id == ClaimCase.id, Opinion.kind == "supervision").scalar_subquery())
-    awaiting = (select(func.min(Deadline.due_at))
-                .where(Deadline.case_id == ClaimCase.id, Deadline.kind == "D7", Deadline.met_at.is_(None),
-                       Deadline.cancelled_at.is_(None)).scalar_subquery())
+    awaiting = select(func.min(Deadline.due_at)).where(Deadline.case_id == ClaimCase.id, *_open_d7_clock()) \
+        .scalar_subquery()
     last_note = (select(func.max(ProgressNote.posted_at)).where(ProgressNote.case_id == ClaimCase.id)
                  .scalar_subquery())
     return (
