@@ -250,3 +250,39 @@ def test_inbox_lists_open_points_first_with_their_due_time(session, org, actor_f
     assert [(r.point_id, r.status, r.due_at) for r in rows] == [
         (p2.id, "open", T0 + timedelta(hours=49)), (p1.id, "sent_back", T0 + timedelta(hours=51))]
     assert rows[1].last_reason == "请补充驾驶证照片"
+
+
+def test_the_register_puts_cases_with_points_to_settle_first_and_pages_across_both_parts(session, org, actor_for):
+    """The register's head (cases with HQ points not yet accepted, most first) and its rest (newest
+    tiered first, walked through the pending index) are read apart; every page size gives the whole
+    list in that order, each case once, and the count is the branch's pending tiered cases."""
+    from dashboard.services.review.opinions import _register_count_statement
+
+    reviewer, manager, tracker = actor_for("reviewer"), actor_for("gd_manager"), actor_for("gd_tracker")
+    c = [tiered_case(session, org, sub, at=T0 + timedelta(hours=i)) for i, sub in enumerate(["gz", "sz", "gz", "sz"])]
+    tiered_case(session, org, "hz", at=T0 + timedelta(hours=9))  # 浙江: never in 广东's register
+    post_review_opinion(session, reviewer, c[0].id, POINTS[:1], now=T0 + timedelta(hours=5))
+    post_review_opinion(session, reviewer, c[1].id, POINTS[:3], now=T0 + timedelta(hours=5))
+    settled = post_review_opinion(session, reviewer, c[3].id, POINTS[:1], now=T0 + timedelta(hours=5))
+    (point,) = _points(session, settled)
+    answer_points(session, manager, {point.id: "已核实驾驶员身份，与保单一致。"}, now=T0 + timedelta(hours=6))
+    decide_point(session, reviewer, point.id, "accepted", now=T0 + timedelta(hours=7))
+    closed = tiered_case(session, org, "gz", at=T0 + timedelta(hours=8))
+    closed.state, closed.closed_at = "closed", T0 + timedelta(hours=10)
+    session.commit()
+
+    order = [c[1], c[0], c[3], c[2]]  # 3 points, 1 point; then newest tiered first (c[3] settled)
+    total, whole = tracker_register(session, tracker)
+    assert [r.case_id for r in whole] == [case.id for case in order]
+    assert [r.open_points for r in whole] == [3, 1, 0, 0]
+    live = session.scalar(_register_count_statement(tuple(sorted(tracker.branch_ids_for("branch_tracker"))),
+                                                    False, None, None))
+    assert total == len(order) == live
+    for size in (1, 2, 3):
+        paged = [r.case_id for offset in range(0, total + size, size)
+                 for r in tracker_register(session, tracker, limit=size, offset=offset, total=total)[1]]
+        assert paged == [case.id for case in order], size
+    # The closed case on request, counted live among the cases with nothing to settle.
+    total, rows = tracker_register(session, tracker, include_closed=True)
+    assert total == 5 and [r.case_id for r in rows] == [c[1].id, c[0].id, closed.id, c[3].id, c[2].id]
+    assert [r.case_id for r in tracker_register(session, tracker, case_no=c[0].case_no)[1]] == [c[0].id]

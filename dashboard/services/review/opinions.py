@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Select, any_, bindparam, case, func, select
+from sqlalchemy import ARRAY, BigInteger, Integer, Select, any_, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -29,8 +29,9 @@ from dashboard.services.errors import FieldError, NotFound, UserError, Validatio
 from dashboard.services.cases.history import record_event
 from dashboard.services.stale import stale_case
 from dashboard.services.cases.access import load_review_case
+from dashboard.services.cases.counts import pending_tiered_statement
 from dashboard.services.outbox import branch_people, branch_supervisors, notify, zh
-from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.statements import built_once, count_then_page, head_then_rest, read, rows_in_order
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
@@ -537,9 +538,44 @@ def _register_count_statement(branches: tuple[int, ...], include_closed: bool, c
         *_register_conditions(branches, include_closed, case_no, colour))
 
 
+def _open_points_of_case(branches: tuple[int, ...]):
+    """Per case, its HQ review points not yet accepted, reached through the branches' open opinions
+    (ix_opinion_open: an opinion closes only once every point is accepted, and an opinion is its
+    case's branch's)."""
+    return (select(Opinion.case_id, func.count().label("n")).join(OpinionPoint, OpinionPoint.opinion_id == Opinion.id)
+            .where(Opinion.kind == "hq_review", Opinion.branch_id.in_(branches), Opinion.closed_at.is_(None),
+                   OpinionPoint.status != "accepted")
+            .group_by(Opinion.case_id).subquery("open_points"))
+
+
 @built_once
-def _register_page_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None,
-                             colour: str | None, limit: int, offset: int) -> Select:
+def _register_head_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None,
+                             colour: str | None) -> Select:
+    """The register's head: cases with points still to settle, most first (then newest tiered), at
+    most `upto` of them (bound at execution)."""
+    points = _open_points_of_case(branches)
+    return (select(ClaimCase.id).join(points, points.c.case_id == ClaimCase.id)
+            .where(*_register_conditions(branches, include_closed, case_no, colour))
+            .order_by(points.c.n.desc(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
+            .limit(bindparam("upto")))
+
+
+@built_once
+def _register_rest_statement(branches: tuple[int, ...], include_closed: bool, case_no: str | None,
+                             colour: str | None) -> Select:
+    """Every other case of the register, newest tiered first: a walk of the pending tiered cases'
+    index in that order (migration 0040) that stops at the page; each case checked not to be in the
+    head (the head's very condition, so the two parts are the whole register, each case once)."""
+    points = _open_points_of_case(branches)
+    in_head = ClaimCase.id.in_(select(points.c.case_id))
+    return (select(ClaimCase.id).where(*_register_conditions(branches, include_closed, case_no, colour), ~in_head)
+            .order_by(ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@built_once
+def _register_rows_statement() -> Select:
+    """What the register shows of the chosen cases (`ids`, bound at execution), in no order."""
     sub = SUB_BRANCH
     opinions = (select(func.count()).select_from(Opinion).where(Opinion.case_id == ClaimCase.id)
                 .scalar_subquery())
@@ -558,9 +594,7 @@ def _register_page_statement(branches: tuple[int, ...], include_closed: bool, ca
         select(ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state, ClaimCase.current_estimate,
                ClaimCase.tiered_at, opinions, open_points, answers, notes, last_note, ClaimCase.risk_colour)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
-        .where(*_register_conditions(branches, include_closed, case_no, colour))
-        .order_by(open_points.desc(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
-        .limit(limit).offset(offset))
+        .where(ClaimCase.id == func.any(bindparam("ids", type_=ARRAY(Integer)))))
 
 
 @requires("review.inbox")
@@ -570,6 +604,14 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
     """Per tiered case of the branch: opinions, open points, answers and progress notes (第四章 一.6)."""
     shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), include_closed,
              (case_no or "").strip() or None, colour or None)
-    total, rows = count_then_page(session, lambda: _register_count_statement(*shape),
-                                  lambda: _register_page_statement(*shape, limit, offset), limit=limit, total=total)
-    return total, [RegisterRow(*r) for r in rows]
+    if total is None:
+        # Unfiltered, the register is the branch's pending tiered cases: kept per sub-branch (0018).
+        filtered = include_closed or shape[2] or shape[3]
+        total = int(read(session, _register_count_statement(*shape) if filtered
+                         else pending_tiered_statement(shape[0])).scalar() or 0)
+    if limit <= 0:
+        return total, []
+    # Cases with points still to settle first, most first; then the others, newest tiered first.
+    ids = head_then_rest(session, _register_head_statement(*shape), _register_rest_statement(*shape),
+                         limit=limit, offset=offset)
+    return total, [RegisterRow(*r) for r in rows_in_order(session, _register_rows_statement(), ids)]

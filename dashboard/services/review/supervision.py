@@ -23,11 +23,12 @@ from dashboard.services.errors import FieldError, NotFound, PermissionDenied, Us
 from dashboard.services.cases.history import record_event
 from dashboard.services.stale import shown_time, stale_write
 from dashboard.services.cases.access import dispatched_case_ids, load_review_case
+from dashboard.services.cases.counts import pending_tiered_statement
 from dashboard.services.outbox import notify, zh
-from dashboard.services.statements import built_once, read
+from dashboard.services.statements import built_once, head_then_rest, read, rows_in_order
 from dashboard.services.capability import requires
 from db.models import (
-    CaseCount, CaseEvent, ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
+    CaseEvent, ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
     SupervisorAssignment,
 )
 
@@ -273,36 +274,24 @@ def _followed_rows_statement() -> Select:
         .where(ClaimCase.id == func.any(bindparam("ids", type_=ARRAY(Integer)))))
 
 
-def _followed_page(session: Session, shape: tuple, limit: int, offset: int) -> list[tuple]:
-    """One page of the list, cases awaiting a reply (soonest due) first, then the others, newest
-    tiered first: each part read in its own order and only as far as the page reaches. One
-    statement ordering both parts together could not walk an index, and for a national reader
-    sorted every pending tiered case in the country for 50 (0.5 s at 10,000,000 cases)."""
-    awaiting = list(read(session, _awaiting_statement(*shape), {"upto": offset + limit}).scalars())
-    ids = awaiting[offset:offset + limit]
-    if len(awaiting) < offset + limit:
-        ids += read(session, _rest_statement(*shape), {"limit": limit - len(ids),
-                                                       "offset": max(0, offset - len(awaiting))}).scalars().all()
-    if not ids:
-        return []
-    rows = {row[0]: row for row in read(session, _followed_rows_statement(), {"ids": ids})}
-    return [rows[i] for i in ids if i in rows]
+def _followed_page(session: Session, shape: tuple, limit: int, offset: int) -> list:
+    """One page of the list: cases awaiting a reply (soonest due) first, then the others, newest
+    tiered first, each part read in its own order and only as far as the page reaches
+    (statements.head_then_rest)."""
+    ids = head_then_rest(session, _awaiting_statement(*shape), _rest_statement(*shape), limit=limit, offset=offset)
+    return rows_in_order(session, _followed_rows_statement(), ids)
 
 
 @built_once
 def _kept_total_statement(actor: Actor, branch_id: int | None) -> Select | None:
-    """The count of pending tiered cases from the per-sub-branch figures the database keeps
-    (migration 0018), where the list is exactly that over whole branches: hq_admin's (every branch)
-    and a supervisor's (their key branches), unfiltered but for a branch. None where the scope is
-    personal (a first responsible's own cases): counted live."""
-    if actor.has_role("first_responsible") and not actor.has_role("hq_admin"):
+    """The list's count from the kept figures where it is exactly the pending tiered cases of whole
+    branches: hq_admin's (every branch) and a supervisor's (their key branches), unfiltered but for
+    a branch. None where the scope is personal (a first responsible's own cases): counted live."""
+    if actor.has_role("hq_admin"):
+        return pending_tiered_statement(None, branch_id)
+    if actor.has_role("first_responsible"):
         return None
-    query = select(func.coalesce(func.sum(CaseCount.pending_tiered), 0))
-    if not actor.has_role("hq_admin"):
-        query = query.where(CaseCount.branch_id.in_(sorted(actor.supervised_branch_ids) or [-1]))
-    if branch_id:
-        query = query.where(CaseCount.branch_id == branch_id)
-    return query
+    return pending_tiered_statement(tuple(actor.supervised_branch_ids), branch_id)
 
 
 @requires("supervision.read")
