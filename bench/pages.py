@@ -517,7 +517,7 @@ def scorecard_ours(session: Session, actor: Actor) -> int:
     start = _scorecard_period("quarter")
     cards = scorecards(session, actor, "quarter", start)
     branch = cards[0].branch_id
-    reference.get_setting(session, "scorecard.stale_days")
+    reference.rule_settings(session)["scorecard.stale_days"]  # as the page
     indicator_trend(session, actor, "quarter", start, branch, SCORECARD_TREND_KEY, periods=6)
     total, _ = cases_behind(session, actor, "quarter", start, branch, SCORECARD_TREND_KEY, limit=0)
     cases_behind(session, actor, "quarter", start, branch, SCORECARD_TREND_KEY, limit=PAGE_SIZE, offset=0,

@@ -119,7 +119,7 @@ def render_branch(actor: Actor, cards: list[BranchCard], kind: str, start: date)
         weight = sum(r.rule.weight_pct for r in card.indicators if r.rule.group == group)
         col.metric(t(f"scorecard.group.{group}"), f"{card.groups[group]:.2f} / {weight.normalize():f}")
     with read_session() as session:
-        stale_days = int(reference.get_setting(session, "scorecard.stale_days"))
+        stale_days = int(reference.rule_settings(session)["scorecard.stale_days"])
     frame = pd.DataFrame({
         t("scorecard.col.group"): [t(f"scorecard.group.{r.rule.group}") for r in card.indicators],
         t("scorecard.col.indicator"): [t(f"scorecard.ind.{r.rule.key}") for r in card.indicators],

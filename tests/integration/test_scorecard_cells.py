@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import and_, delete, func, or_, select, text, update
 
+from dashboard.services import reference
 from dashboard.services.actor import Actor, Assignment
 from dashboard.services.cases.counts import compact_scorecard_cells
 from dashboard.services.scorecard.computed import Window, _conditions, _days, _ratio, _scope, computed_values
@@ -216,9 +217,12 @@ def _mutate(session, org, rng: random.Random, ids: list[int]) -> list[int]:
 
 
 def _set(session, key: str, value) -> None:
+    """A setting changed as the administrator's form changes it: written, and the kept settings
+    forgotten (services/admin/rule_settings)."""
     session.execute(text("UPDATE rule_setting SET value = CAST(:v AS jsonb) WHERE key = :k"),
                     {"k": key, "v": str(value)})
     session.commit()
+    reference.forget()
 
 
 @pytest.mark.moment(MOMENT)
@@ -248,6 +252,7 @@ def test_kept_cells_equal_the_live_aggregate_through_random_writes_and_setting_c
     # Without its row the setting is its default (10,000), in the cells as in the service.
     session.execute(delete(RuleSetting).where(RuleSetting.key == "scorecard.small_claim"))
     session.commit()
+    reference.forget()
     assert_cells_are_live(session, org, actor_for)
     _mutate(session, org, rng, ids)
     assert_cells_are_live(session, org, actor_for)
