@@ -9,8 +9,9 @@ from sqlalchemy import update
 
 from dashboard.services.dispatching.dispatch import record_contact_attempt
 from dashboard.services.dispatching.board import (
-    BoardFilter, board_page, branch_options, case_dispatches, delegate_candidates, sub_branch_options,
+    BoardFilter, board_count, board_page, branch_options, case_dispatches, delegate_candidates, sub_branch_options,
 )
+from dashboard.services.dispatching.board import _count_statement as board_count_live
 from dashboard.services.errors import NotFound, PermissionDenied
 from dashboard.services.cases.intake import CaseInput, register_case
 from db.models import ClaimCase
@@ -121,3 +122,37 @@ def test_delegate_candidates_come_from_the_cases_branch_only(session, org, actor
 def test_roles_without_the_board_are_refused(session, org, actor_for, username):
     with pytest.raises(PermissionDenied):
         board_page(session, actor_for(username), BoardFilter(), now=NOW)
+
+
+def test_the_board_pages_across_its_waiting_and_dispatched_cases_in_colour_order(session, org, actor_for,
+                                                                                  board_cases):
+    """Migration 0042: the cases not yet dispatched are read apart, then the dispatched ones walked
+    red first, newest report first; every page size gives the whole board in that order, each case
+    once, for the call center and for a branch (whose scope the walk keeps)."""
+    cc = actor_for("callcenter")
+    later = register(session, cc, "GD-T2B", "gz", "gz_surveyor1", estimate="300000", reported="2026-11-19 10:00")
+    colours = {"gd_t2": "red", later: "red", "zj_t1": "blue", "gd_waiting": "yellow", "gd_reported": "blue"}
+    for key, colour in colours.items():
+        session.execute(update(ClaimCase).where(ClaimCase.id == board_cases.get(key, key)).values(risk_colour=colour))
+    session.commit()
+    expected = {  # awaiting dispatch, awaiting an estimate; then red (newest report first), blue
+        "callcenter": ["GD-W", "GD-R", "GD-T2B", "GD-T2", "ZJ-T1"],
+        "gd_manager": ["GD-W", "GD-R", "GD-T2B", "GD-T2"],
+    }
+    for username, order in expected.items():
+        actor = actor_for(username)
+        whole = board_page(session, actor, BoardFilter(), now=NOW)
+        assert numbers(whole) == order and whole.total == len(order), username
+        for size in (1, 2, 3):
+            paged = [n for offset in range(0, whole.total + size, size)
+                     for n in numbers(board_page(session, actor, BoardFilter(), limit=size, offset=offset,
+                                                 total=whole.total, now=NOW))]
+            assert paged == order, (username, size)
+    # The national board's count (kept figures plus the cases awaiting an estimate) is the live one,
+    # after a case closes too.
+    session.execute(update(ClaimCase).where(ClaimCase.id == board_cases["zj_t1"]).values(state="closed"))
+    session.commit()
+    assert board_count(session, cc, BoardFilter()) == 4 == session.scalar(board_count_live(cc, BoardFilter()))
+    assert numbers(board_page(session, cc, BoardFilter(colour="red"), now=NOW)) == ["GD-T2B", "GD-T2"]
+    assert numbers(board_page(session, cc, BoardFilter(view="dispatched"), limit=2, offset=0, now=NOW)) == [
+        "GD-T2B", "GD-T2"]

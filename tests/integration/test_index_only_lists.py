@@ -25,6 +25,7 @@ from dashboard.services.figures.overview import (
 from dashboard.services.scorecard.computed import cases_behind
 from dashboard.services.dispatching.board import BoardFilter
 from dashboard.services.dispatching.board import _count_statement as board_count
+from dashboard.services.dispatching.board import _dispatched_statement as board_dispatched
 from dashboard.services.review.opinions import _register_count_statement as register_count
 from dashboard.services.review.supervision import _followed_count_statement as followed_count
 from dashboard.services.review.supervision import _rest_statement as followed_rest
@@ -153,3 +154,13 @@ def test_a_rates_late_clocks_are_walked_newest_due_first_from_their_index(owner_
                            also={"deadline": "ix_deadline_late_kind"})
     assert "Index Only Scan using ix_deadline_late_kind" in plan, plan
     assert "Sort Key: deadline" not in plan and "due_at DESC" not in plan.split("Limit")[-1], plan
+
+
+@pytest.mark.parametrize("username", ["callcenter", "gd_manager"])
+def test_the_boards_dispatched_cases_are_walked_in_its_order(owner_session, org, actor_for, username):
+    """Migration 0042: the index's key is the board's order (colour rank, newest report, id), so a
+    page of dispatched cases is a walk that stops, never a sort of every open dispatched case."""
+    actor = actor_for(username)
+    plan = _plan_with_only(owner_session, "ix_claim_case_board_dispatched", actor,
+                           board_dispatched(actor, BoardFilter()), {"limit": 50, "offset": 0})
+    assert "using ix_claim_case_board_dispatched" in plan and "Sort" not in plan, plan
