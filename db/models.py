@@ -267,6 +267,19 @@ class ClaimCase(Base):
         Index("ix_claim_case_pending", "branch_id", "sub_branch_id",
               postgresql_include=["tier", "current_estimate", "surveyor_id"],
               postgresql_where=text("state <> 'closed'")),
+        # The dispatch board in its order (migration 0042): the cases waiting, then the dispatched
+        # ones by colour rank (services/cases/risk.colour_rank as rendered), newest report first.
+        Index("ix_claim_case_board_waiting", text("report_time DESC"), text("id DESC"),
+              postgresql_include=["tier", "state", "current_estimate", "branch_id", "sub_branch_id", "surveyor_id",
+                                  "risk_colour", "first_dispatched_at"],
+              postgresql_where=text("state <> 'closed' AND first_dispatched_at IS NULL AND "
+                                    "(tier <> 'T0' OR (state = 'reported' AND current_estimate IS NULL))")),
+        Index("ix_claim_case_board_dispatched",
+              text("(CASE WHEN (risk_colour = 'red') THEN 0 WHEN (risk_colour = 'yellow') THEN 1 "
+                   "WHEN (risk_colour = 'blue') THEN 2 ELSE 3 END)"), text("report_time DESC"), text("id DESC"),
+              postgresql_include=["tier", "state", "current_estimate", "branch_id", "sub_branch_id", "surveyor_id",
+                                  "risk_colour", "first_dispatched_at"],
+              postgresql_where=text("state <> 'closed' AND first_dispatched_at IS NOT NULL")),
         # The followed cases' order (migration 0040): newest tiered first, walked to the page.
         Index("ix_claim_case_tiered_pending_time", text("tiered_at DESC NULLS LAST"), text("id DESC"),
               postgresql_include=["branch_id", "sub_branch_id", "surveyor_id", "risk_colour", "case_no"],
@@ -506,7 +519,11 @@ class Deadline(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", ("D1", "D2", "D3", "D4", "D5", "D6", "D7")), name="ck_deadline_kind"),
         UniqueConstraint("kind", "subject_key", name="uq_deadline_subject"),
-        Index("ix_deadline_open_due", "due_at", postgresql_where=text(_OPEN_CLOCK)),
+        # Carries what the tracker's counts and the row policy read (migration 0043): index-only.
+        Index("ix_deadline_open_due", "due_at",
+              postgresql_include=["kind", "case_id", "branch_id", "responsible_person_id", "also_charged_person_id",
+                                  "met_at", "cancelled_at"],
+              postgresql_where=text(_OPEN_CLOCK)),
         Index("ix_deadline_branch_due", "branch_id", "due_at"),
         Index("ix_deadline_tracker", "due_at",
               postgresql_include=["met_at", "id", "kind", "case_id", "branch_id", "responsible_person_id",

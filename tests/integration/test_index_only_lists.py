@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql import psycopg2
 
 from dashboard.services.actor import db_scope
 from dashboard.services.cases.major import _major_count
+from dashboard.services.clocks.overdue import OverdueFilters
+from dashboard.services.clocks.overdue import _summary_statement as tracker_summary_statement
 from dashboard.services.figures.overview import (
     Drill, OverviewFilter, _colour_share_statement, _drill_page_statement, _figures_statement,
 )
@@ -164,3 +166,19 @@ def test_the_boards_dispatched_cases_are_walked_in_its_order(owner_session, org,
     plan = _plan_with_only(owner_session, "ix_claim_case_board_dispatched", actor,
                            board_dispatched(actor, BoardFilter()), {"limit": 50, "offset": 0})
     assert "using ix_claim_case_board_dispatched" in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize(("username", "kinds", "reads"), [("admin", (), 2), ("admin", ("D2",), 2),
+                                                       ("gd_manager", (), 1)])
+def test_the_trackers_open_clock_counts_and_ageing_read_their_index_alone(owner_session, org, actor_for, username,
+                                                                        kinds, reads):
+    """Migration 0043: the open clocks by status and the overdue ones by age never fetch a clock's
+    row, with a type filter too. A branch's counts also hold its clocks met late (counted live, by
+    another index), so there only the ageing chart reads the open clocks, with the policy's columns."""
+    actor = actor_for(username)
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    plan = _plan_with_only(owner_session, "claim_case_pkey", actor, tracker_summary_statement(
+        actor, OverdueFilters(kinds=kinds)), {"now": now, "soon_until": now + timedelta(hours=4)},
+        also={"deadline": "ix_deadline_open_due"})
+    assert plan.count("Index Only Scan using ix_deadline_open_due") == reads, plan
+    assert "Index Scan using ix_deadline_open_due" not in plan, plan
