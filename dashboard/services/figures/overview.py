@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from dashboard import clock
-from dashboard.rules.deadlines import DEADLINE_KINDS, sql_decided, sql_on_time
+from dashboard.rules.deadlines import DEADLINE_KINDS, sql_decided, sql_is_violation, sql_on_time
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.clocks.appeals import sql_not_exempt, sql_not_exempt_many
@@ -560,26 +560,19 @@ def _case_items(conditions: list) -> Select:
                   ClaimCase.report_time.label("sort_at"), ClaimCase.id.label("item_id")).where(*conditions)
 
 
-# The two parts of a clock list, read apart (`_clock_page`): the late clocks, then those met in time.
-CLOCK_PARTS = ("late", "on_time")
-
-
 def _clock_part(part: str | None, now) -> ColumnElement[bool]:
-    """Decided clocks (met, or past their due time; cancelled ones never count), or one part of them:
-    late (met after the due time, or open past it) or on time (met by it)."""
-    if part == "late":
-        # ix_deadline_late_kind's condition (0041), then "decided".
-        return and_(Deadline.cancelled_at.is_(None), or_(Deadline.met_at.is_(None), Deadline.met_at > Deadline.due_at),
-                    or_(Deadline.met_at.is_not(None), Deadline.due_at < now))
-    if part == "on_time":
-        return and_(Deadline.cancelled_at.is_(None), Deadline.met_at <= Deadline.due_at)
-    return and_(Deadline.cancelled_at.is_(None), sql_decided(Deadline.due_at, Deadline.met_at, now))
+    """Decided clocks (met, or past their due time; cancelled ones never count), or one of the two
+    parts `_clock_page` reads apart: "late" (a violation: met after the due time, or open past it;
+    what ix_deadline_late_kind of 0041 holds) or "on_time" (met by it)."""
+    due, met = Deadline.due_at, Deadline.met_at
+    which = {"late": sql_is_violation(due, met, now), "on_time": sql_on_time(due, met)}.get(part)
+    return and_(Deadline.cancelled_at.is_(None), which if which is not None else sql_decided(due, met, now))
 
 
 def _drill_items(actor: Actor, flt: OverviewFilter, drill: Drill, part: str | None = None) -> Select:
     """The rows behind `drill`, in the shape every list shares (case, item, person, due, done,
     on time, answers): the same sets the figures count (see `_figures_statement`). `part`: only the
-    late or only the on-time clocks of a clock list (CLOCK_PARTS)."""
+    late or only the on-time clocks of a clock list (`_clock_part`)."""
     conditions = case_conditions(flt, actor)
     now = NOW
     if drill.figure == "dispatch":
