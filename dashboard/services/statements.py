@@ -18,7 +18,8 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ColumnElement, CursorResult, DateTime, Executable, Row, Subquery, TextClause, bindparam, func, select, text,
+    ARRAY, ColumnElement, CursorResult, DateTime, Executable, Integer, Row, Subquery, TextClause, bindparam, func, select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
@@ -83,9 +84,14 @@ def head_then_rest(session: Session, head: Executable, rest: Executable, *, limi
     return ids
 
 
+def among_ids(column: ColumnElement) -> ColumnElement[bool]:
+    """`column` is one of the ids `rows_in_order` binds (an integer array, `ids`)."""
+    return column == func.any(bindparam("ids", type_=ARRAY(Integer)))
+
+
 def rows_in_order(session: Session, statement: Executable, ids: list, params: Mapping[str, Any] | None = None) -> list:
-    """The rows `statement` gives for `ids` (bound as `ids`; its first column the id), in the order
-    of `ids`."""
+    """The rows `statement` gives for `ids` (bound as `ids`, see `among_ids`; its first column the
+    id), in the order of `ids`."""
     if not ids:
         return []
     rows = {row[0]: row for row in read(session, statement, {**(params or {}), "ids": ids})}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from dashboard.services.cases.risk import colour_rank
 from dashboard.services.dispatching.dispatch import case_tier_table
 from dashboard.services.errors import NotFound
 from dashboard.services.stale import stale_case
-from dashboard.services.statements import built_once, head_then_rest, read, rows_in_order
+from dashboard.services.statements import built_once, among_ids, head_then_rest, read, rows_in_order
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, Dispatch, OrgUnit, Person, RoleAssignment
@@ -191,7 +191,7 @@ def _named_rows() -> Select:
 @built_once
 def _rows_statement() -> Select:
     """What the board shows of the chosen cases (`ids`, bound at execution), in no order."""
-    return _named_rows().where(ClaimCase.id == func.any(bindparam("ids", type_=ARRAY(Integer))))
+    return _named_rows().where(among_ids(ClaimCase.id))
 
 
 def _row_columns(rank) -> tuple:

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Integer, Select, any_, bindparam, case, func, select
+from sqlalchemy import ARRAY, BigInteger, Select, any_, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from dashboard.services.stale import stale_case
 from dashboard.services.cases.access import load_review_case
 from dashboard.services.cases.counts import pending_tiered_statement
 from dashboard.services.outbox import branch_people, branch_supervisors, notify, zh
-from dashboard.services.statements import built_once, count_then_page, head_then_rest, read, rows_in_order
+from dashboard.services.statements import built_once, count_then_page, among_ids, head_then_rest, read, rows_in_order
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
@@ -594,7 +594,7 @@ def _register_rows_statement() -> Select:
         select(ClaimCase.id, ClaimCase.case_no, sub.name, ClaimCase.tier, ClaimCase.state, ClaimCase.current_estimate,
                ClaimCase.tiered_at, opinions, open_points, answers, notes, last_note, ClaimCase.risk_colour)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
-        .where(ClaimCase.id == func.any(bindparam("ids", type_=ARRAY(Integer)))))
+        .where(among_ids(ClaimCase.id)))
 
 
 @requires("review.inbox")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Integer, Select, bindparam, delete, exists, func, literal, literal_column, or_, select
+from sqlalchemy import Select, bindparam, delete, exists, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from dashboard.services.stale import shown_time, stale_write
 from dashboard.services.cases.access import dispatched_case_ids, load_review_case
 from dashboard.services.cases.counts import pending_tiered_statement
 from dashboard.services.outbox import notify, zh
-from dashboard.services.statements import built_once, head_then_rest, read, rows_in_order
+from dashboard.services.statements import built_once, among_ids, head_then_rest, read, rows_in_order
 from dashboard.services.capability import requires
 from db.models import (
     CaseEvent, ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
@@ -271,7 +271,7 @@ def _followed_rows_statement() -> Select:
                ClaimCase.current_estimate, ClaimCase.tiered_at, func.coalesce(persons, ""), opinions, awaiting,
                last_note, ClaimCase.risk_colour)
         .join(branch, branch.id == ClaimCase.branch_id).join(sub, sub.id == ClaimCase.sub_branch_id)
-        .where(ClaimCase.id == func.any(bindparam("ids", type_=ARRAY(Integer)))))
+        .where(among_ids(ClaimCase.id)))
 
 
 def _followed_page(session: Session, shape: tuple, limit: int, offset: int) -> list:
