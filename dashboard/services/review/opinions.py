@@ -602,13 +602,14 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
                      limit: int = 50, offset: int = 0, total: int | None = None,
                      colour: str | None = None) -> tuple[int, list[RegisterRow]]:
     """Per tiered case of the branch: opinions, open points, answers and progress notes (第四章 一.6)."""
-    shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), include_closed,
-             (case_no or "").strip() or None, colour or None)
+    branches = tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1])
+    case_no, colour = (case_no or "").strip() or None, colour or None
+    shape = (branches, include_closed, case_no, colour)
     if total is None:
         # Unfiltered, the register is the branch's pending tiered cases: kept per sub-branch (0018).
-        filtered = include_closed or shape[2] or shape[3]
+        filtered = include_closed or case_no or colour
         total = int(read(session, _register_count_statement(*shape) if filtered
-                         else pending_tiered_statement(shape[0])).scalar() or 0)
+                         else pending_tiered_statement(branches)).scalar() or 0)
     if limit <= 0:
         return total, []
     # Cases with points still to settle first, most first; then the others, newest tiered first.

@@ -302,9 +302,10 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
-    shape = (actor, include_closed, branch_id or None, (case_no or "").strip() or None, colour or None)
+    case_no, colour = (case_no or "").strip() or None, colour or None
+    shape = (actor, include_closed, branch_id or None, case_no, colour)
     if total is None:
-        kept = None if include_closed or shape[3] or shape[4] else _kept_total_statement(actor, shape[2])
+        kept = None if include_closed or case_no or colour else _kept_total_statement(actor, branch_id or None)
         total = int(read(session, kept if kept is not None else _followed_count_statement(*shape)).scalar() or 0)
     if limit <= 0:
         return total, []
