@@ -371,6 +371,30 @@ class CaseCount(Base):
                             postgresql_include=["cases", "pending", "pending_tiered", "pending_tiered_amount"]),)
 
 
+class ViolationWeek(Base):
+    """A change in the count of violations of the cases of one branch and tier reported on one day
+    (Asia/Shanghai) whose deadline was missed in one week (Monday), by deadline type; written by the
+    database (migration 0044).
+
+    Triggers on `violation`, `violation_appeal` and `claim_case` add +n / -n rows (an accepted
+    appeal's violation is not counted); jobs.compact_case_counts folds them into one per key. Read by
+    the executive overview's violations-by-week chart (services/figures/overview)."""
+
+    __tablename__ = "violation_week"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_day: Mapped[date] = mapped_column(Date)
+    branch_id: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(16))
+    week: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(4))
+    violations: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_violation_week_day", "report_day",
+              postgresql_include=["branch_id", "tier", "week", "kind", "violations"]),
+    )
+
+
 class ScorecardCell(Base):
     """A change in the quality scorecard's figures of the cases of one sub-branch reported in one
     month and closed in another (`infinity` while open), written by the database (migration 0035).

@@ -1,0 +1,263 @@
+"""The overview's kept violations by week (migration 0044): whatever is done to the violations, their
+appeals and their cases — violations recorded one at a time or many in one statement, appeals
+accepted and undone, cases re-tiered, moved to another branch or re-dated, violations deleted —
+the kept rows equal the live grouping of the violations; folding and refilling change nothing; the
+overview's chart read from them equals the one counted from the violations themselves, for every
+filter; and a violation recorded while its case is being re-tiered lands under the tier the case
+ends with, whichever transaction commits first."""
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections import Counter
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Date, cast, delete, exists, func, insert, select, text, update
+
+from dashboard.services.actor import Actor
+from dashboard.services.cases.counts import compact_violation_weeks
+from dashboard.services.figures.overview import OverviewFilter, violations_by_week
+from db.models import ClaimCase, Deadline, Violation, ViolationAppeal, ViolationWeek
+from tests.factories import make_case
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 12, 4, 16, 59, tzinfo=SH)
+KINDS = ("D1", "D2", "D3", "D4", "D5")
+TIERS = ("T0", "T1", "T2", "T3")
+_subjects = itertools.count()
+
+
+@pytest.fixture
+def session(owner_session):
+    """As the tables' owner: these tests delete violations and fold or refill the kept rows, which
+    no role of the product may do (migration 0027); the rows must follow every write whoever makes it."""
+    return owner_session
+
+
+def _accepted():
+    return exists().where(ViolationAppeal.violation_id == Violation.id, ViolationAppeal.status == "accepted")
+
+
+def live(session) -> Counter:
+    """The reference: violations of cases, less those with an accepted appeal, counted per report
+    day, branch, tier, week (Monday, Asia/Shanghai) and type, straight from the rows."""
+    c, v = ClaimCase, Violation
+    key = (cast(func.timezone("Asia/Shanghai", c.report_time), Date), c.branch_id, c.tier,
+           cast(func.date_trunc("week", func.timezone("Asia/Shanghai", v.due_at)), Date), v.kind)
+    rows = session.execute(select(*key, func.count()).join(c, c.id == v.case_id).where(~_accepted())
+                           .group_by(*key)).all()
+    return Counter({tuple(r[:5]): r[5] for r in rows})
+
+
+def kept(session) -> Counter:
+    w = ViolationWeek
+    key = (w.report_day, w.branch_id, w.tier, w.week, w.kind)
+    rows = session.execute(select(*key, func.sum(w.violations)).group_by(*key)
+                           .having(func.sum(w.violations) != 0)).all()
+    return Counter({tuple(r[:5]): r[5] for r in rows})
+
+
+def assert_kept_is_live(session) -> None:
+    session.expire_all()
+    assert kept(session) == live(session)
+
+
+def _case(session, org, rng: random.Random, *, commit: bool = True) -> ClaimCase:
+    sub = rng.choice(["gz", "sz", "hz"])
+    reported = NOW - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
+    return make_case(session, org, sub, commit=commit, tier=rng.choice(TIERS), report_time=reported,
+                     accident_time=reported - timedelta(hours=1))
+
+
+def _violations(session, org, cases: list[ClaimCase], rng: random.Random, per_case: int = 2) -> None:
+    """Missed clocks of `cases`, then their violations in ONE statement (as the job records a batch)."""
+    person = org.person("gz_surveyor1")
+    clocks = []
+    for case in cases:
+        for _ in range(rng.randint(1, per_case)):
+            due = case.report_time + timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 23))
+            clocks.append(dict(case_id=case.id, branch_id=case.branch_id, kind=rng.choice(KINDS),
+                               subject_key=f"test:{case.id}:{next(_subjects)}", responsible_person_id=person,
+                               started_at=due - timedelta(hours=24), due_at=due))
+    ids = session.scalars(insert(Deadline).returning(Deadline.id, sort_by_parameter_order=True), clocks).all()
+    session.execute(Violation.__table__.insert(), [
+        dict(deadline_id=i, case_id=c["case_id"], branch_id=c["branch_id"], kind=c["kind"], person_id=person,
+             due_at=c["due_at"], found_at=c["due_at"] + timedelta(minutes=5)) for i, c in zip(ids, clocks)])
+
+
+def _appeal(session, org, violation_id: int, status: str) -> None:
+    """An appeal filed and decided as `status` (pending filed only)."""
+    session.execute(ViolationAppeal.__table__.insert().values(
+        violation_id=violation_id, person_id=org.person("gz_surveyor1"), reason="系统故障", filed_at=NOW,
+        status="pending"))
+    if status != "pending":
+        session.execute(update(ViolationAppeal).where(ViolationAppeal.violation_id == violation_id)
+                        .values(status=status, decided_by=org.person("admin"), decided_at=NOW + timedelta(hours=1)))
+
+
+def _history(session, org, rng: random.Random, n: int = 24) -> list[ClaimCase]:
+    cases = [_case(session, org, rng) for _ in range(n)]
+    _violations(session, org, cases[: n // 2], rng)
+    session.commit()
+    assert_kept_is_live(session)
+    for case in cases[n // 2:]:  # one at a time
+        _violations(session, org, [case], rng, per_case=3)
+        session.commit()
+    assert_kept_is_live(session)
+    ids = session.scalars(select(Violation.id).order_by(Violation.id)).all()
+    for i, violation_id in enumerate(ids[::4]):
+        _appeal(session, org, violation_id, ("accepted", "rejected", "pending")[i % 3])
+    session.commit()
+    assert_kept_is_live(session)
+    # An accepted appeal undone (not offered by the product; the rows must follow even so).
+    session.execute(update(ViolationAppeal).where(ViolationAppeal.violation_id == ids[0])
+                    .values(status="rejected"))
+    session.commit()
+    assert_kept_is_live(session)
+    # Cases re-tiered (as an estimate does), one at a time and many in one statement.
+    for case in cases[:6]:
+        session.execute(update(ClaimCase).where(ClaimCase.id == case.id)
+                        .values(tier=rng.choice([t for t in TIERS if t != case.tier])))
+        session.commit()
+    session.execute(update(ClaimCase).where(ClaimCase.id.in_([c.id for c in cases[6:14]])).values(tier="T2"))
+    session.commit()
+    assert_kept_is_live(session)
+    # Moved to another branch, re-dated across a day boundary, and a change that moves nothing.
+    session.execute(update(ClaimCase).where(ClaimCase.id.in_([c.id for c in cases[:3]]))
+                    .values(branch_id=org.branch("zj").id, sub_branch_id=org.sub_branch("hz").id))
+    session.execute(update(ClaimCase).where(ClaimCase.id == cases[4].id)
+                    .values(report_time=ClaimCase.report_time - timedelta(hours=20),
+                            accident_time=ClaimCase.accident_time - timedelta(hours=20)))
+    session.execute(update(ClaimCase).where(ClaimCase.id == cases[5].id).values(insured_name="李四"))
+    session.commit()
+    assert_kept_is_live(session)
+    # Violations deleted, with and without an accepted appeal.
+    gone = ids[1:3] + [ids[4]]
+    session.execute(delete(ViolationAppeal).where(ViolationAppeal.violation_id.in_(gone)))
+    session.execute(delete(Violation).where(Violation.id.in_(gone)))
+    session.commit()
+    assert_kept_is_live(session)
+    return cases
+
+
+def test_kept_rows_equal_the_live_grouping_through_every_kind_of_write(session, org):
+    _history(session, org, random.Random(20261205))
+
+
+def test_folding_and_refilling_change_no_count(session, org):
+    _history(session, org, random.Random(7))
+    before = session.scalar(select(func.count()).select_from(ViolationWeek))
+    rows_before, rows_after = compact_violation_weeks(session)
+    session.commit()
+    assert rows_before == before and rows_after == len(live(session)) < before
+    assert_kept_is_live(session)
+    session.execute(text("DELETE FROM violation_week"))
+    session.execute(text("SELECT violation_weeks_refill()"))
+    session.commit()
+    assert_kept_is_live(session)
+
+
+def _expected_chart(session, flt: OverviewFilter) -> list[tuple[str, str, int]]:
+    """The chart counted from the violations themselves: the filtered tiered cases' violations (no
+    accepted appeal) and the branch-level ones when no sub-branch or tier is chosen."""
+    c, v = ClaimCase, Violation
+    conditions = [c.tier != "T0", ~_accepted()]
+    if flt.report_from:
+        conditions.append(func.timezone("Asia/Shanghai", c.report_time) >= flt.report_from)
+    if flt.report_to:
+        conditions.append(func.timezone("Asia/Shanghai", c.report_time) < flt.report_to + timedelta(days=1))
+    if flt.branch_id:
+        conditions.append(c.branch_id == flt.branch_id)
+    if flt.sub_branch_id:
+        conditions.append(c.sub_branch_id == flt.sub_branch_id)
+    if flt.tier:
+        conditions.append(c.tier == flt.tier)
+    week = cast(func.date_trunc("week", func.timezone("Asia/Shanghai", v.due_at)), Date)
+    counted = Counter({(str(w), k): n for w, k, n in session.execute(
+        select(week, v.kind, func.count()).join(c, c.id == v.case_id).where(*conditions).group_by(week, v.kind))})
+    assert not session.scalar(select(func.count()).select_from(Violation).where(Violation.case_id.is_(None)))
+    return sorted((w, k, n) for (w, k), n in counted.items())
+
+
+def test_the_overview_chart_read_from_the_kept_rows_equals_the_violations_counted(session, org, actor_for):
+    _history(session, org, random.Random(11), n=30)
+    actor: Actor = actor_for("executive")
+    today = NOW.date()
+    filters = [OverviewFilter(), OverviewFilter(report_from=today - timedelta(days=60), report_to=today),
+               OverviewFilter(report_from=today - timedelta(days=90), report_to=today - timedelta(days=30),
+                              branch_id=org.branch("gd").id),
+               OverviewFilter(report_from=date(2026, 8, 1), report_to=today, tier="T2"),
+               OverviewFilter(branch_id=org.branch("zj").id, tier="T1"),
+               OverviewFilter(sub_branch_id=org.sub_branch("sz").id)]  # the live path, for comparison
+    seen = 0
+    for flt in filters:
+        chart = [(str(r["week"]), r["kind"], r["violations"]) for r in violations_by_week(session, actor, flt)]
+        assert chart == _expected_chart(session, flt), flt
+        seen += len(chart)
+    assert seen > 20  # the filters have something to show
+
+
+def test_no_role_of_the_product_writes_the_rows_or_refills_them(db_url, org):
+    from db.engine import session_factory
+    from db.scope import NATIONAL, set_base_scope
+
+    with session_factory(db_url)() as app:
+        set_base_scope(app, NATIONAL)
+        assert app.scalar(text("SELECT has_table_privilege('violation_week', 'INSERT')")) is False
+        assert app.scalar(text("SELECT has_function_privilege('violation_weeks_refill()', 'EXECUTE')")) is False
+
+
+@pytest.mark.parametrize("first", ["re-tier", "violation"])
+def test_a_violation_recorded_while_its_case_is_re_tiered_lands_under_the_tier_it_ends_with(
+        db_url, session, org, first):
+    """The violation's statement locks its case FOR SHARE: if the re-tiering holds the case, the
+    violation waits and reads the new tier; if the violation holds it, the re-tiering waits and then
+    moves it. Either way the kept rows equal the live grouping after both commit."""
+    from db.engine import JOB_ROLE, session_factory
+    from db.scope import NATIONAL, set_base_scope
+
+    rng = random.Random(5)
+    case = make_case(session, org, "gz", tier="T1", report_time=NOW - timedelta(days=3),
+                     accident_time=NOW - timedelta(days=3, hours=1))
+    _violations(session, org, [case], rng)  # one it has already
+    session.commit()
+    factory = session_factory(db_url, role=JOB_ROLE)  # the violation job's role; estimates are the app's
+    holder, waiter = factory(), factory()
+    errors: list[BaseException] = []
+    try:
+        for s in (holder, waiter):
+            set_base_scope(s, NATIONAL)
+            s.execute(text("SET lock_timeout = '20s'"))
+
+        def re_tier(s):
+            s.execute(update(ClaimCase).where(ClaimCase.id == case.id).values(tier="T3"))
+
+        def record(s):
+            _violations(s, org, [case], rng, per_case=1)
+
+        hold, wait = (re_tier, record) if first == "re-tier" else (record, re_tier)
+        hold(holder)
+
+        def second():
+            try:
+                wait(waiter)
+                waiter.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive(), "the second writer must wait for the first"
+        holder.commit()
+        worker.join(30)
+        assert not worker.is_alive() and not errors, errors
+    finally:
+        holder.close()
+        waiter.close()
+    assert_kept_is_live(session)
+    assert {key[2] for key in kept(session)} == {"T3"}
+
