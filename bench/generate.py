@@ -727,7 +727,7 @@ def keep_values(steps: Steps) -> None:
 def verify(engine: Engine) -> list[str]:
     """Every kept table / column against what the live rows give (kept counts folded, as the
     folding job would). Returns the failures, one line each (none: all equal)."""
-    m08, m18, m19, m35, m44 = (_migration(r) for r in ("0008", "0018", "0019", "0035", "0044"))
+    m08, m18, m19, m35, m44, m45 = (_migration(r) for r in ("0008", "0018", "0019", "0035", "0044", "0045"))
     names, rows = _case_figures_rows(m19)
     accepted = "EXISTS (SELECT 1 FROM violation_appeal a WHERE a.violation_id = t.id AND a.status = 'accepted')"
     # An accepted appeal takes its violation out of the kept counts (migration 0033's trigger).
@@ -794,6 +794,18 @@ def verify(engine: Engine) -> list[str]:
                 SELECT {", ".join(m44.KEYS)}, sum(n) AS n FROM ({m44._rows("violation", "")}) AS d ({", ".join(m44.KEYS)}, n)
                  GROUP BY {", ".join(m44.KEYS)}) l USING ({", ".join(m44.KEYS)})
              WHERE coalesce(k.n, 0) <> coalesce(l.n, 0)""",
+        "case_figures_day = case_figures by report day, branch, tier": f"""
+            SELECT count(*) FROM (
+                SELECT {", ".join(m45.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in m45.FIGURES)}
+                  FROM case_figures_day GROUP BY {", ".join(m45.KEYS)}) k
+            FULL JOIN (
+                SELECT {", ".join(m45.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in m45.FIGURES)}
+                  FROM ({m45._rows("case_figures", "")}) AS d ({", ".join(m45.KEYS)}, {m45.NAMES})
+                 GROUP BY {", ".join(m45.KEYS)}) l USING ({", ".join(m45.KEYS)})
+             WHERE {" OR ".join(f"coalesce(k.{n}, 0) <> coalesce(l.{n}, 0)" for n in m45.FIGURES
+                                if n != "hq_answer_seconds")}
+                OR abs(coalesce(k.hq_answer_seconds, 0) - coalesce(l.hq_answer_seconds, 0))
+                   > 1e-6 * greatest(1, abs(coalesce(l.hq_answer_seconds, 0)))""",
         "case_event rows in the default partition": "SELECT count(*) FROM case_event_default",
         "weekly_summary totals = its content": """
             SELECT count(*) FROM weekly_summary
@@ -1266,9 +1278,11 @@ def appeals_and_delivery(engine: Engine, seed: int) -> None:
                    sent_at = NULL
              WHERE id % 500 = 0 OR id % 101 = 0 OR id % 53 = 0"""))
         counts = conn.execute(text("SELECT status, count(*) FROM violation_appeal GROUP BY status ORDER BY 1")).all()
-        # The violations were written with triggers off: the overview's kept violations by week
-        # (migration 0044) are counted again from them, now that the appeals are decided.
+        # The violations and case figures were written with triggers off: the overview's kept
+        # violations by week and case figures by day (migrations 0044, 0045) are counted again
+        # from them, now that the appeals are decided.
         conn.execute(text("SELECT violation_weeks_refill()"))
+        conn.execute(text("SELECT case_figures_days_refill()"))
     _say(f"  {'appeals and delivery states':<44} {', '.join(f'{s}={n:,}' for s, n in counts):>16} "
          f"{time.perf_counter() - started:8.1f} s")
 

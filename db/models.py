@@ -371,6 +371,45 @@ class CaseCount(Base):
                             postgresql_include=["cases", "pending", "pending_tiered", "pending_tiered_amount"]),)
 
 
+class CaseFiguresDay(Base):
+    """A change in the kept figures (case_figures) of the cases of one branch and tier reported on
+    one day (Asia/Shanghai), written by the database (migration 0045).
+
+    Triggers on `case_figures` and on a case's report time, branch and tier add +n / -n rows;
+    jobs.compact_case_counts folds them into one per key. Read by the executive overview's national
+    headline and branch ranking (services/figures/overview)."""
+
+    __tablename__ = "case_figures_day"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_day: Mapped[date] = mapped_column(Date)
+    branch_id: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(16))
+    d2_clocks: Mapped[int] = mapped_column(Integer, server_default="0")
+    d2_on_time: Mapped[int] = mapped_column(Integer, server_default="0")
+    d3_clocks: Mapped[int] = mapped_column(Integer, server_default="0")
+    d3_on_time: Mapped[int] = mapped_column(Integer, server_default="0")
+    clocks: Mapped[int] = mapped_column(Integer, server_default="0")
+    clocks_on_time: Mapped[int] = mapped_column(Integer, server_default="0")
+    hq_open_points: Mapped[int] = mapped_column(Integer, server_default="0")
+    hq_answer_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    hq_answer_seconds: Mapped[float] = mapped_column(Float, server_default="0")
+    answered_cases: Mapped[int] = mapped_column(Integer, server_default="0")
+    violations_d1: Mapped[int] = mapped_column(Integer, server_default="0")
+    violations_d2: Mapped[int] = mapped_column(Integer, server_default="0")
+    violations_d3: Mapped[int] = mapped_column(Integer, server_default="0")
+    violations_d4: Mapped[int] = mapped_column(Integer, server_default="0")
+    violations_d5: Mapped[int] = mapped_column(Integer, server_default="0")
+    violations_d6: Mapped[int] = mapped_column(Integer, server_default="0")
+    violations_d7: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    FIGURES = ("d2_clocks", "d2_on_time", "d3_clocks", "d3_on_time", "clocks", "clocks_on_time", "hq_open_points",
+               "hq_answer_count", "hq_answer_seconds", "answered_cases", "violations_d1", "violations_d2",
+               "violations_d3", "violations_d4", "violations_d5", "violations_d6", "violations_d7")
+    __table_args__ = (
+        Index("ix_case_figures_day_day", "report_day", postgresql_include=["branch_id", "tier", *FIGURES]),
+    )
+
+
 class ViolationWeek(Base):
     """A change in the count of violations of the cases of one branch and tier reported on one day
     (Asia/Shanghai) whose deadline was missed in one week (Monday), by deadline type; written by the

@@ -29,7 +29,7 @@ from dashboard.services.statements import NOW, built_once, count_then_page, json
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    CaseFigures, ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation, ViolationWeek,
+    CaseFigures, CaseFiguresDay, ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation, ViolationWeek,
 )
 
 CASE_STATUSES = ("pending", "closed", "all")
@@ -182,6 +182,7 @@ def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
     row = read(session, _figures_statement(actor, flt), {"now": now, "window": timedelta(hours=hours)}).one()
     d2_num, d2_clocks, d3_num, d3_clocks = row.clocks
     d2_ahead, d3_ahead = row.ahead
+    open_points, answered_cases, answers, answer_seconds = row.review
     violations = {kind: n for kind, n in zip(DEADLINE_KINDS, row.violations) if n}
     for kind, n in row.branch_level.items():
         violations[kind] = violations.get(kind, 0) + n
@@ -189,10 +190,10 @@ def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
         tiered_reported=row.reported, pending=row.pending, closed=row.closed, pending_amount=Decimal(row.amount),
         dispatched_within=Share(row.dispatched_within, row.dispatch_eligible), dispatch_within_hours=hours,
         d2_on_time=Share(d2_num, d2_clocks - d2_ahead), d3_on_time=Share(d3_num, d3_clocks - d3_ahead),
-        open_review_points=row.open_points,
-        avg_answer_hours=None if row.avg_seconds is None else float(row.avg_seconds) / 3600,
+        open_review_points=open_points,
+        avg_answer_hours=None if not answers else float(answer_seconds) / answers / 3600,
         violations_by_type=dict(sorted(violations.items())),
-        answered_cases=row.answered_cases, answers=row.answers)
+        answered_cases=answered_cases, answers=answers)
     # Amounts come through JSON as text, so no cent is lost to a float.
     ageing = {b: (c, Decimal(a)) for b, c, a in row.ageing}
     return OverviewFigures(
@@ -277,14 +278,17 @@ def _open_ahead(cases: CTE, now) -> Select:
 
 @built_once
 def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
-    """One pass over the filtered cases with their kept figures (migration 0019: one row per case,
-    not a probe per case into the clocks, violations and review points); every figure, chart and
-    the ranking are aggregates of that set, plus three small reads: the open clocks still ahead of
-    their due time, the violations by week and the branch-level violations."""
+    """One pass over the filtered cases; their clock, violation and review figures summed per unit
+    from the rows kept per report day, branch and tier (migration 0045) for a national view, or from
+    their own kept rows (migration 0019: one per case, not a probe per case into the clocks,
+    violations and review points) once a branch is chosen; every figure, chart and the ranking are
+    aggregates of those, plus three small reads: the open clocks still ahead of their due time, the
+    violations by week and the branch-level violations."""
     now, window = NOW, WINDOW
     conditions = case_conditions(flt, actor)
     unit_col = _unit_column(flt)
-    fc = _filtered_cases(actor, conditions, unit_col)
+    kept = _kept_figures_apply(actor, flt)
+    fc = _filtered_cases(actor, conditions, unit_col, with_figures=not kept)
     pending = fc.c.state != "closed"
 
     def total(column) -> ColumnElement:
@@ -306,10 +310,15 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     ahead = _open_ahead(fc, now).cte("ahead").prefix_with("MATERIALIZED")
     ahead_counts = scalar(select(func.json_build_array(func.count().filter(ahead.c.kind == "D2"),
                                                        func.count().filter(ahead.c.kind == "D3"))))
-    # The ranking: per unit, counted first and the few units named after.
-    per_unit = (select(fc.c.unit_id, func.sum(fc.c.clocks_on_time).label("on_time"),
-                       func.sum(fc.c.clocks).label("clocks"))
-                .group_by(fc.c.unit_id).having(func.sum(fc.c.clocks) > 0).subquery())
+    # The cases' kept figures per unit (kept by day, or summed from the cases'), and from them the
+    # headline's totals and the ranking, the few units named after.
+    units = _unit_figures(flt, fc, kept)
+
+    def summed(*names: str) -> ColumnElement:
+        return scalar(select(func.json_build_array(*[total(units.c[n]) for n in names])))
+
+    per_unit = (select(units.c.unit_id, units.c.clocks_on_time.label("on_time"), units.c.clocks)
+                .where(units.c.clocks > 0).subquery())
     ahead_per_unit = select(ahead.c.unit_id, func.count().label("n")).group_by(ahead.c.unit_id).subquery()
     ranking = (select(per_unit.c.unit_id, OrgUnit.name, per_unit.c.on_time,
                       (per_unit.c.clocks - func.coalesce(ahead_per_unit.c.n, 0)).label("decided"))
@@ -353,14 +362,10 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
         func.coalesce(func.sum(fc.c.current_estimate).filter(pending), 0).label("amount"),
         func.count().filter(within).label("dispatched_within"),
         func.count().filter(eligible).label("dispatch_eligible"),
-        func.json_build_array(total(fc.c.d2_on_time), total(fc.c.d2_clocks),
-                              total(fc.c.d3_on_time), total(fc.c.d3_clocks)).label("clocks"),
+        summed("d2_on_time", "d2_clocks", "d3_on_time", "d3_clocks").label("clocks"),
         ahead_counts.label("ahead"),
-        total(fc.c.hq_open_points).label("open_points"),
-        func.count().filter(fc.c.hq_answer_count > 0).label("answered_cases"),
-        total(fc.c.hq_answer_count).label("answers"),
-        (func.sum(fc.c.hq_answer_seconds) / func.nullif(func.sum(fc.c.hq_answer_count), 0)).label("avg_seconds"),
-        func.json_build_array(*[total(fc.c[f"violations_{k.lower()}"]) for k in DEADLINE_KINDS]).label("violations"),
+        summed("hq_open_points", "answered_cases", "hq_answer_count", "hq_answer_seconds").label("review"),
+        summed(*(f"violations_{k.lower()}" for k in DEADLINE_KINDS)).label("violations"),
         scalar(select(func.coalesce(func.json_object_agg(branch_level.c.kind, branch_level.c.n),
                                     func.json_build_object()))).label("branch_level"),
         json_rows(ranking.subquery()).label("ranking"),
@@ -407,20 +412,50 @@ def _case_weeks(actor: Actor, flt: OverviewFilter, fc: CTE) -> Select:
         Violation.case_id == func.any(with_violations), sql_not_exempt(Violation.id))
 
 
-def _filtered_cases(actor: Actor, conditions: list, unit_col) -> CTE:
+def _kept_figures_apply(actor: Actor, flt: OverviewFilter) -> bool:
+    """Whether the filtered cases' figures are read kept per report day, branch and tier
+    (case_figures_day, migration 0045): for a national reader with no branch chosen, when the
+    ranking's unit is the branch. Otherwise the cases are few and their figures read per case."""
+    return actor.is_national and flt.branch_id is None and flt.sub_branch_id is None
+
+
+def _unit_figures(flt: OverviewFilter, fc: CTE, kept: bool) -> CTE:
+    """The filtered cases' kept figures summed per unit (CaseFiguresDay.FIGURES): from the rows kept
+    per report day, branch and tier when `kept`, else from the cases' own rows in `fc`."""
+    if kept:
+        d = CaseFiguresDay
+        where = [d.tier != "T0"]
+        if flt.report_from:
+            where.append(d.report_day >= flt.report_from)
+        if flt.report_to:
+            where.append(d.report_day <= flt.report_to)
+        if flt.tier:
+            where.append(d.tier == flt.tier)
+        columns = [func.sum(getattr(d, n)).label(n) for n in d.FIGURES]
+        return select(d.branch_id.label("unit_id"), *columns).where(*where).group_by(d.branch_id) \
+            .cte("unit_figures").prefix_with("MATERIALIZED")
+    columns = [(func.count().filter(fc.c.hq_answer_count > 0) if n == "answered_cases" else func.sum(fc.c[n]))
+               .label(n) for n in CaseFiguresDay.FIGURES]
+    return select(fc.c.unit_id, *columns).group_by(fc.c.unit_id).cte("unit_figures").prefix_with("MATERIALIZED")
+
+
+def _filtered_cases(actor: Actor, conditions: list, unit_col, *, with_figures: bool = True) -> CTE:
     """The filtered cases with their kept figures, materialised once for every aggregate.
 
     For a national reader the period's cases are read first and their figures joined over one
     range of case_figures' primary key (_period_cases): a few hundred pages instead of a probe per
     case (16,600 buffers for 4,155 cases at 1M, ten times that at 10M; bench/RESULTS.md). Anyone
     else keeps the probe per case: case_figures' row-level policy looks up each row's case, and a
-    range read would check every case of the period nationwide."""
+    range read would check every case of the period nationwide. Without `with_figures` (they are
+    read kept per day, _unit_figures), the cases alone."""
     columns = (ClaimCase.id, unit_col.label("unit_id"), ClaimCase.tier, ClaimCase.state, ClaimCase.report_time,
                ClaimCase.current_estimate, ClaimCase.tiered_at, ClaimCase.first_dispatched_at)
     if not actor.is_national:
         figures = _case_figures()
         return (select(*columns, *figures.c).select_from(ClaimCase).outerjoin(figures, true()).where(*conditions)
                 .cte("filtered_case").prefix_with("MATERIALIZED"))
+    if not with_figures:
+        return select(*columns).where(*conditions).cte("filtered_case").prefix_with("MATERIALIZED")
     cases, in_range = _period_cases(columns, conditions, CaseFigures.case_id)
     return (select(*cases.c, *CaseFigures.__table__.c)
             .select_from(cases.outerjoin(CaseFigures, and_(CaseFigures.case_id == cases.c.id, in_range)))

@@ -1,10 +1,11 @@
-"""The overview's kept violations by week (migration 0044): whatever is done to the violations, their
-appeals and their cases — violations recorded one at a time or many in one statement, appeals
-accepted and undone, cases re-tiered, moved to another branch or re-dated, violations deleted —
-the kept rows equal the live grouping of the violations; folding and refilling change nothing; the
-overview's chart read from them equals the one counted from the violations themselves, for every
-filter; and a violation recorded while its case is being re-tiered lands under the tier the case
-ends with, whichever transaction commits first."""
+"""The overview's kept violations by week (migration 0044) and case figures by day (0045): whatever is
+done to the violations, their clocks, their appeals and their cases — violations recorded one at a
+time or many in one statement, clocks met, appeals accepted and undone, cases re-tiered, moved to
+another branch or re-dated, violations deleted — the kept rows equal the live grouping of the
+violations and of the cases' figures; folding and refilling change nothing; the overview's chart,
+headline and branch ranking read from them equal those counted case by case; and a violation
+recorded while its case is being re-tiered lands under the tier the case ends with, whichever
+transaction commits first."""
 from __future__ import annotations
 
 import itertools
@@ -18,9 +19,9 @@ import pytest
 from sqlalchemy import Date, cast, delete, exists, func, insert, select, text, update
 
 from dashboard.services.actor import Actor
-from dashboard.services.cases.counts import compact_violation_weeks
-from dashboard.services.figures.overview import OverviewFilter, violations_by_week
-from db.models import ClaimCase, Deadline, Violation, ViolationAppeal, ViolationWeek
+from dashboard.services.cases.counts import compact_case_figures_days, compact_violation_weeks
+from dashboard.services.figures.overview import OverviewFilter, overview_figures, violations_by_week
+from db.models import CaseFigures, CaseFiguresDay, ClaimCase, Deadline, Violation, ViolationAppeal, ViolationWeek
 from tests.factories import make_case
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -60,9 +61,27 @@ def kept(session) -> Counter:
     return Counter({tuple(r[:5]): r[5] for r in rows})
 
 
+def live_figures(session) -> dict:
+    """The reference: the cases' own kept figures summed per report day, branch and tier."""
+    c, f = ClaimCase, CaseFigures
+    key = (cast(func.timezone("Asia/Shanghai", c.report_time), Date), c.branch_id, c.tier)
+    columns = [func.count().filter(f.hq_answer_count > 0) if n == "answered_cases" else func.sum(getattr(f, n))
+               for n in CaseFiguresDay.FIGURES]
+    rows = session.execute(select(*key, *columns).join(c, c.id == f.case_id).group_by(*key)).all()
+    return {tuple(r[:3]): tuple(round(x, 3) for x in r[3:]) for r in rows if any(r[3:])}
+
+
+def kept_figures(session) -> dict:
+    d = CaseFiguresDay
+    key = (d.report_day, d.branch_id, d.tier)
+    rows = session.execute(select(*key, *(func.sum(getattr(d, n)) for n in d.FIGURES)).group_by(*key)).all()
+    return {tuple(r[:3]): tuple(round(x, 3) for x in r[3:]) for r in rows if any(r[3:])}
+
+
 def assert_kept_is_live(session) -> None:
     session.expire_all()
     assert kept(session) == live(session)
+    assert kept_figures(session) == live_figures(session)
 
 
 def _case(session, org, rng: random.Random, *, commit: bool = True) -> ClaimCase:
@@ -106,6 +125,11 @@ def _history(session, org, rng: random.Random, n: int = 24) -> list[ClaimCase]:
     for case in cases[n // 2:]:  # one at a time
         _violations(session, org, [case], rng, per_case=3)
         session.commit()
+    assert_kept_is_live(session)
+    # Clocks met, on time and late (their violations stay), in one statement.
+    session.execute(update(Deadline).where(Deadline.id % 3 == 0)
+                    .values(met_at=Deadline.due_at + timedelta(hours=1) * (Deadline.id % 2 * 2 - 1)))
+    session.commit()
     assert_kept_is_live(session)
     ids = session.scalars(select(Violation.id).order_by(Violation.id)).all()
     for i, violation_id in enumerate(ids[::4]):
@@ -153,11 +177,42 @@ def test_folding_and_refilling_change_no_count(session, org):
     rows_before, rows_after = compact_violation_weeks(session)
     session.commit()
     assert rows_before == before and rows_after == len(live(session)) < before
+    days_before, days_after = compact_case_figures_days(session)
+    session.commit()
+    assert days_after == len(live_figures(session)) < days_before
     assert_kept_is_live(session)
     session.execute(text("DELETE FROM violation_week"))
+    session.execute(text("DELETE FROM case_figures_day"))
     session.execute(text("SELECT violation_weeks_refill()"))
+    session.execute(text("SELECT case_figures_days_refill()"))
     session.commit()
     assert_kept_is_live(session)
+
+
+def test_the_national_headline_and_ranking_read_kept_equal_the_branches_read_case_by_case(session, org, actor_for):
+    """With no branch chosen the figures are read kept by day (0045); once one is, case by case. The
+    branches' views add up to the national one, and each branch's place in the national ranking
+    holds what its own view's sub-branches hold."""
+    _history(session, org, random.Random(13), n=30)
+    actor: Actor = actor_for("executive")
+    today = NOW.date()
+    for period in (dict(), dict(report_from=today - timedelta(days=60), report_to=today), dict(tier="T2")):
+        national = overview_figures(session, actor, OverviewFilter(**period), NOW)
+        branches = {b: overview_figures(session, actor, OverviewFilter(**period, branch_id=org.branch(b).id), NOW)
+                    for b in ("gd", "zj")}
+        h = national.headline
+        parts = [v.headline for v in branches.values()]
+        for name in ("tiered_reported", "open_review_points", "answers", "answered_cases"):
+            assert getattr(h, name) == sum(getattr(p, name) for p in parts), name
+        for share in ("d2_on_time", "d3_on_time"):
+            assert (getattr(h, share).numerator, getattr(h, share).denominator) == (
+                sum(getattr(p, share).numerator for p in parts), sum(getattr(p, share).denominator for p in parts))
+        assert Counter(h.violations_by_type) == sum((Counter(p.violations_by_type) for p in parts), Counter())
+        ranked = {r["unit_id"]: (r["on_time"], r["decided"]) for r in national.on_time_by_unit}
+        for b, view in branches.items():
+            own = (sum(r["on_time"] for r in view.on_time_by_unit), sum(r["decided"] for r in view.on_time_by_unit))
+            assert ranked.get(org.branch(b).id, (0, 0)) == own, b
+    assert sum(national.headline.violations_by_type.values()) > 5  # the last view has something to count
 
 
 def _expected_chart(session, flt: OverviewFilter) -> list[tuple[str, str, int]]:
