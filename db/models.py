@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Computed, Date, DateTime, Float, ForeignKey, Index, Integer,
-    LargeBinary, Numeric, String, Text, UniqueConstraint, func, text,
+    LargeBinary, Numeric, SmallInteger, String, Text, UniqueConstraint, func, text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -681,9 +681,15 @@ class ReviewQueueEntry(Base):
     queue_date: Mapped[date] = mapped_column(Date, index=True)
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The case's colour_rank() and tiered time, kept by the database (migration 0046): the queue's
+    # order, walked from one index.
+    colour_rank: Mapped[int] = mapped_column(SmallInteger, server_default="3")
+    tiered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         # The cases still waiting for review: what the review page lists and counts (migration 0013).
         Index("ix_review_queue_entry_waiting", "case_id", postgresql_where=text("reviewed_at IS NULL")),
+        Index("ix_review_queue_entry_order", "colour_rank", text("tiered_at DESC NULLS LAST"), text("case_id DESC"),
+              postgresql_where=text("reviewed_at IS NULL")),
     )
 
 

@@ -57,7 +57,8 @@ def _plan_with_only(owner_session, index: str, actor, statement, params: dict | 
         owner_session.execute(text("SET LOCAL enable_bitmapscan = off"))
         owner_session.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
         owner_session.execute(_SET, db_scope(actor).settings())
-        return "\n".join(row[0] for row in owner_session.execute(text("EXPLAIN " + sql)))
+        # Sent as it is: a literal such as ':initial_review' is not a parameter.
+        return "\n".join(row[0] for row in owner_session.connection().exec_driver_sql("EXPLAIN " + sql))
     finally:
         owner_session.rollback()
 
@@ -182,3 +183,19 @@ def test_the_trackers_open_clock_counts_and_ageing_read_their_index_alone(owner_
         also={"deadline": "ix_deadline_open_due"})
     assert plan.count("Index Only Scan using ix_deadline_open_due") == reads, plan
     assert "Index Scan using ix_deadline_open_due" not in plan, plan
+
+
+def test_the_review_queue_walks_its_order_index_and_counts_the_waiting_entries_alone(owner_session, org, actor_for):
+    """Migration 0046: the queue's page is a walk of ix_review_queue_entry_order (no sort of every
+    waiting entry joined to its case) and its count never reads claim_case."""
+    from dashboard.services.review.queue import QueueFilters, _queue_count_statement, _queue_page_statement
+
+    actor = actor_for("reviewer")
+    page = _plan_with_only(owner_session, "claim_case_pkey", actor, _queue_page_statement(QueueFilters(), 50, 0),
+                           params={}, also={"review_queue_entry": "ix_review_queue_entry_order"})
+    assert "Index Scan using ix_review_queue_entry_order" in page and "Sort" not in page.split("SubPlan")[0], page
+    count = _plan_with_only(owner_session, "claim_case_pkey", actor, _queue_count_statement(QueueFilters()),
+                            also={"review_queue_entry": "ix_review_queue_entry_waiting"})
+    # (claim_case appears only in the row policy's subplan, which a national reader never runs.)
+    assert "Index Only Scan using ix_review_queue_entry_waiting" in count and "Join" not in count \
+        and "Nested Loop" not in count, count

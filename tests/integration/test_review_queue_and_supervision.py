@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
 from dashboard.services.review.queue import QueueFilters, queue_tiered_cases, review_queue
@@ -205,3 +205,97 @@ def test_the_followed_list_puts_cases_awaiting_a_reply_first_and_pages_across_bo
     # Closed cases listed on request: counted live, newest tiered first after those awaiting a reply.
     total, rows = followed_cases(session, supervisor, include_closed=True)
     assert total == 6 and [r.case_id for r in rows] == [c[3].id, c[0].id, closed.id, c[4].id, c[2].id, c[1].id]
+
+
+def test_the_queue_keeps_red_first_then_newest_tiered_as_cases_are_recoloured_and_re_tiered(
+        session, org, actor_for):
+    """Each entry carries its case's colour rank and tiered time (migration 0046): recolouring or
+    re-tiering a queued case moves it in the queue; every page size gives the whole queue in the
+    order the cases themselves give; the count without a case filter reads the entries alone and
+    agrees with the one that filters by branch."""
+    from dashboard.services.cases.risk import colour_rank
+    from db.models import ClaimCase
+
+    subs = ["gz", "nj", "hz", "sz", "gz", "nj", "hz"]
+    cases = [tiered_case(session, org, sub, at=T0 + timedelta(hours=i)) for i, sub in enumerate(subs)]
+    colours = [None, "red", "blue", "yellow", "red", None, "blue"]
+    for case, colour in zip(cases, colours):
+        case.risk_colour = colour
+    session.commit()
+    queue_tiered_cases(session, T0 + timedelta(hours=12))
+    session.commit()
+    # After queueing: one recoloured, one re-tiered later, one reviewed.
+    cases[0].risk_colour = "red"
+    cases[2].tiered_at = T0 + timedelta(hours=11)
+    session.execute(ReviewQueueEntry.__table__.update().where(ReviewQueueEntry.case_id == cases[5].id)
+                    .values(reviewed_at=T0 + timedelta(hours=13)))
+    session.commit()
+    kept = session.execute(select(ReviewQueueEntry.case_id, ReviewQueueEntry.colour_rank, ReviewQueueEntry.tiered_at,
+                                  colour_rank(), ClaimCase.tiered_at)
+                           .join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)).all()
+    assert len(kept) == len(cases) and all((r[1], r[2]) == (r[3], r[4]) for r in kept)
+    waiting = [c for c in cases if c.id != cases[5].id]
+    rank = {"red": 0, "yellow": 1, "blue": 2, None: 3}
+    expected = [c.id for c in sorted(waiting, key=lambda c: (rank[c.risk_colour], -c.tiered_at.timestamp(), -c.id))]
+    assert {expected[0], expected[1], expected[2]} == {cases[0].id, cases[1].id, cases[4].id}  # the reds
+    reviewer = actor_for("reviewer")
+    total, rows = review_queue(session, reviewer)
+    assert total == len(waiting) and [r.case_id for r in rows] == expected
+    for size in (1, 2, 4):
+        pages = [review_queue(session, reviewer, limit=size, offset=o, total=total)[1]
+                 for o in range(0, total, size)]
+        assert [r.case_id for page in pages for r in page] == expected
+    gd = org.branch("gd").id
+    assert review_queue(session, reviewer, QueueFilters(branch_id=gd))[0] == sum(
+        1 for c in waiting if c.branch_id == gd)
+    assert review_queue(session, reviewer, QueueFilters(status="all"))[0] == len(cases)
+
+
+@pytest.mark.parametrize("first", ["recolour", "queue"])
+def test_a_case_recoloured_while_it_is_queued_keeps_its_new_colour_in_the_queue(db_url, session, org, first):
+    """Queueing reads the case FOR SHARE: a recolouring holding the case makes it wait and read the
+    new colour; a queueing holding it makes the recolouring wait and then update the entry."""
+    import threading
+
+    from db.engine import JOB_ROLE, session_factory
+    from db.models import ClaimCase
+    from db.scope import NATIONAL, set_base_scope
+
+    case = tiered_case(session, org, "gz", at=T0)
+    holder, waiter = session_factory(db_url)(), session_factory(db_url, role=JOB_ROLE)()
+    if first == "queue":
+        holder, waiter = waiter, holder
+    errors: list[BaseException] = []
+
+    def recolour(s):
+        s.execute(ClaimCase.__table__.update().where(ClaimCase.id == case.id).values(risk_colour="red"))
+
+    def queue(s):
+        queue_tiered_cases(s, T0 + timedelta(hours=1))
+
+    hold, wait = (recolour, queue) if first == "recolour" else (queue, recolour)
+    try:
+        for s in (holder, waiter):
+            set_base_scope(s, NATIONAL)
+            s.execute(text("SET lock_timeout = '20s'"))
+        hold(holder)
+
+        def second():
+            try:
+                wait(waiter)
+                waiter.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive(), "the second writer must wait for the first"
+        holder.commit()
+        worker.join(30)
+        assert not worker.is_alive() and not errors, errors
+    finally:
+        holder.close()
+        waiter.close()
+    session.expire_all()
+    assert session.scalar(select(ReviewQueueEntry.colour_rank).where(ReviewQueueEntry.case_id == case.id)) == 0

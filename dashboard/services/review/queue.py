@@ -16,7 +16,6 @@ from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.rules.deadlines import initial_review_subject, sql_initial_review_subject
 from dashboard.services.clocks.deadlines import start_deadline
-from dashboard.services.cases.risk import colour_rank
 from dashboard.services.statements import built_once, count_then_page
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
@@ -116,18 +115,29 @@ class QueueRow:
     risk_colour: str | None = None
 
 
-def _queue_conditions(filters: QueueFilters) -> list:
+def _entry_conditions(filters: QueueFilters) -> list:
+    """The filters the entry itself answers."""
     conditions = []
     if filters.status == "pending":
         conditions.append(ReviewQueueEntry.reviewed_at.is_(None))
     elif filters.status == "reviewed":
         conditions.append(ReviewQueueEntry.reviewed_at.is_not(None))
+    if filters.queue_date:
+        conditions.append(ReviewQueueEntry.queue_date == filters.queue_date)
+    return conditions
+
+
+def _asks_the_case(filters: QueueFilters) -> bool:
+    """Whether a filter reads the case (its branch, tier, number or colour), not only the entry."""
+    return bool(filters.branch_id or filters.tier or (filters.case_no and filters.case_no.strip()) or filters.colour)
+
+
+def _queue_conditions(filters: QueueFilters) -> list:
+    conditions = _entry_conditions(filters)
     if filters.branch_id:
         conditions.append(ClaimCase.branch_id == filters.branch_id)
     if filters.tier:
         conditions.append(ClaimCase.tier == filters.tier)
-    if filters.queue_date:
-        conditions.append(ReviewQueueEntry.queue_date == filters.queue_date)
     if filters.case_no and filters.case_no.strip():
         conditions.append(ClaimCase.case_no.ilike(f"%{filters.case_no.strip()}%"))
     if filters.colour:
@@ -137,6 +147,9 @@ def _queue_conditions(filters: QueueFilters) -> list:
 
 @built_once
 def _queue_count_statement(filters: QueueFilters) -> Select:
+    if not _asks_the_case(filters):
+        # Nothing asked of the case: the entries alone (the waiting ones: their index alone).
+        return select(func.count()).select_from(ReviewQueueEntry).where(and_(True, *_entry_conditions(filters)))
     base = (select(ReviewQueueEntry.case_id).join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
             .where(and_(True, *_queue_conditions(filters))))
     return select(func.count()).select_from(base.subquery())
@@ -166,8 +179,10 @@ def _queue_page_statement(filters: QueueFilters, limit: int, offset: int) -> Sel
         .join(branch, branch.id == ClaimCase.branch_id)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
         .where(and_(True, *_queue_conditions(filters)))
-        # 红区 first (以严为主, docs/DOMAIN.md §6), then newest tiered.
-        .order_by(colour_rank(), ClaimCase.tiered_at.desc().nulls_last(), ClaimCase.id.desc())
+        # 红区 first (以严为主, docs/DOMAIN.md §6), then newest tiered: the case's colour_rank() and
+        # tiered time as its entry keeps them (migration 0046), the order of the waiting entries' index.
+        .order_by(ReviewQueueEntry.colour_rank, ReviewQueueEntry.tiered_at.desc().nulls_last(),
+                  ReviewQueueEntry.case_id.desc())
         .limit(limit).offset(offset))
 
 
