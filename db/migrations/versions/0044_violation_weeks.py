@@ -137,7 +137,9 @@ def upgrade() -> None:
     op.execute("CREATE TRIGGER violation_week_appeal AFTER INSERT OR DELETE OR UPDATE OF status "
                "ON violation_appeal FOR EACH ROW EXECUTE FUNCTION violation_week_appeal()")
     # A case whose key changes takes its counted violations from the old key to the new one.
-    moved = "(OLD.report_time, OLD.branch_id, OLD.tier) IS DISTINCT FROM (NEW.report_time, NEW.branch_id, NEW.tier)"
+    # Written as PostgreSQL prints it back: a row comparison of three is printed as nested ORs that
+    # read back flat, so a dump and restore would not give the same trigger.
+    moved = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in ("report_time", "branch_id", "tier"))
     op.execute(f"""
         CREATE FUNCTION violation_week_case_moved() RETURNS trigger LANGUAGE plpgsql
           SECURITY DEFINER SET search_path = public, pg_temp AS $$

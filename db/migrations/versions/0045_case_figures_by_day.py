@@ -116,7 +116,9 @@ def upgrade() -> None:
             END $$""")
         op.execute(f"CREATE TRIGGER case_figures_day_{name} AFTER {event} ON case_figures {referencing} "
                    f"FOR EACH STATEMENT EXECUTE FUNCTION case_figures_day_after_{name}()")
-    moved = "(OLD.report_time, OLD.branch_id, OLD.tier) IS DISTINCT FROM (NEW.report_time, NEW.branch_id, NEW.tier)"
+    # Written as PostgreSQL prints it back: a row comparison of three is printed as nested ORs that
+    # read back flat, so a dump and restore would not give the same trigger.
+    moved = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in ("report_time", "branch_id", "tier"))
     op.execute(f"""
         CREATE FUNCTION case_figures_day_case_moved() RETURNS trigger LANGUAGE plpgsql
           SECURITY DEFINER SET search_path = public, pg_temp AS $$

@@ -73,7 +73,7 @@ def upgrade() -> None:
             RETURN NULL;
         END $$""")
     op.execute("CREATE TRIGGER review_queue_entry_case_changed AFTER UPDATE OF risk_colour, tiered_at ON claim_case "
-               "FOR EACH ROW WHEN ((OLD.risk_colour, OLD.tiered_at) IS DISTINCT FROM (NEW.risk_colour, NEW.tiered_at)) "
+               "FOR EACH ROW WHEN (OLD.risk_colour IS DISTINCT FROM NEW.risk_colour OR OLD.tiered_at IS DISTINCT FROM NEW.tiered_at) "
                "EXECUTE FUNCTION review_queue_entry_case_changed()")
 
 
