@@ -136,7 +136,8 @@ SELECT src.at, src.kind, src.key, src.ref_id, who.full_name AS actor_name,
 # Prepared on each connection (statements.Prepared): parsing and planning the twelve branches cost
 # more than running them. The name carries the text's hash, so a changed text is a new statement.
 TIMELINE = Prepared(f"case_timeline_{hashlib.blake2s(_TIMELINE_SQL.encode(), digest_size=4).hexdigest()}",
-                    _TIMELINE_SQL, (("case_id", "integer"), ("lim", "integer"), ("covered", "text[]")))
+                    _TIMELINE_SQL, (("case_id", "integer"), ("lim", "integer"), ("covered", "text[]")),
+                    generic=True)
 
 
 def decode_params(params: dict[str, Any]) -> dict[str, Any]:
