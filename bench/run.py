@@ -53,6 +53,22 @@ def p95(values: list[float]) -> float:
 
 
 # ---------------------------------------------------------------------------------------- 1. pages
+def _setup_and_read(statement: str) -> tuple[str | None, str]:
+    """A read sent with its transaction's setting in one round trip (statements.Prepared.generic:
+    `SET LOCAL plan_cache_mode ...; EXECUTE ...`) as (the setting, the read); else (None, it)."""
+    if statement.lstrip().upper().startswith("SET LOCAL ") and "; " in statement:
+        setup, read = statement.split("; ", 1)
+        return setup, read
+    return None, statement
+
+
+def _explain(cur, prefix: str, statement: str, params) -> None:
+    setup, read = _setup_and_read(statement)
+    if setup:
+        cur.execute(setup)
+    cur.execute(prefix + read, params)
+
+
 def explain_ms(raw, statements: list[tuple[str, object]], repeat: int = 3) -> float:
     """Sum over the page's statements of EXPLAIN (ANALYZE) planning + execution time, median of runs."""
     totals = []
@@ -60,7 +76,7 @@ def explain_ms(raw, statements: list[tuple[str, object]], repeat: int = 3) -> fl
         total = 0.0
         cur = raw.cursor()
         for statement, params in statements:
-            cur.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + statement, params)
+            _explain(cur, "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ", statement, params)
             plan = cur.fetchone()[0][0]
             total += plan["Planning Time"] + plan["Execution Time"]
         raw.rollback()
@@ -89,7 +105,7 @@ def write_plans(raw, statements: list[tuple[str, object]], path: Path) -> None:
     plans = []
     cur = raw.cursor()
     for statement, params in statements:
-        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+        _explain(cur, "EXPLAIN (ANALYZE, BUFFERS) ", statement, params)
         lines = [row[0] for row in cur.fetchall()]
         total = sum(float(line.split(":")[1].split()[0]) for line in lines
                     if line.startswith(("Planning Time", "Execution Time")))
@@ -136,7 +152,8 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
     @event.listens_for(engine, "before_cursor_execute")
     def _capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
         # EXECUTE: a prepared read (statements.Prepared); its PREPARE, once per connection, is not timed.
-        if captured is not None and statement.lstrip().upper().startswith(("SELECT", "WITH", "EXECUTE")):
+        read = _setup_and_read(statement)[1]
+        if captured is not None and read.lstrip().upper().startswith(("SELECT", "WITH", "EXECUTE")):
             captured.append((statement, parameters))
 
     with owner_factory() as session:
