@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import threading
 from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from dashboard.services.cases.counts import compact_case_figures_days, compact_v
 from dashboard.services.figures.overview import OverviewFilter, overview_figures, violations_by_week
 from db.models import CaseFigures, CaseFiguresDay, ClaimCase, Deadline, Violation, ViolationAppeal, ViolationWeek
 from tests.factories import make_case
+from tests.two_writers import second_waits_for_first
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 4, 16, 59, tzinfo=SH)
@@ -272,7 +272,6 @@ def test_a_violation_recorded_while_its_case_is_re_tiered_lands_under_the_tier_i
     violation waits and reads the new tier; if the violation holds it, the re-tiering waits and then
     moves it. Either way the kept rows equal the live grouping after both commit."""
     from db.engine import JOB_ROLE, session_factory
-    from db.scope import NATIONAL, set_base_scope
 
     rng = random.Random(5)
     case = make_case(session, org, "gz", tier="T1", report_time=NOW - timedelta(days=3),
@@ -280,39 +279,15 @@ def test_a_violation_recorded_while_its_case_is_re_tiered_lands_under_the_tier_i
     _violations(session, org, [case], rng)  # one it has already
     session.commit()
     factory = session_factory(db_url, role=JOB_ROLE)  # the violation job's role; estimates are the app's
-    holder, waiter = factory(), factory()
-    errors: list[BaseException] = []
-    try:
-        for s in (holder, waiter):
-            set_base_scope(s, NATIONAL)
-            s.execute(text("SET lock_timeout = '20s'"))
 
-        def re_tier(s):
-            s.execute(update(ClaimCase).where(ClaimCase.id == case.id).values(tier="T3"))
+    def re_tier(s):
+        s.execute(update(ClaimCase).where(ClaimCase.id == case.id).values(tier="T3"))
 
-        def record(s):
-            _violations(s, org, [case], rng, per_case=1)
+    def record(s):
+        _violations(s, org, [case], rng, per_case=1)
 
-        hold, wait = (re_tier, record) if first == "re-tier" else (record, re_tier)
-        hold(holder)
-
-        def second():
-            try:
-                wait(waiter)
-                waiter.commit()
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        worker = threading.Thread(target=second)
-        worker.start()
-        worker.join(1.0)
-        assert worker.is_alive(), "the second writer must wait for the first"
-        holder.commit()
-        worker.join(30)
-        assert not worker.is_alive() and not errors, errors
-    finally:
-        holder.close()
-        waiter.close()
+    hold, wait = (re_tier, record) if first == "re-tier" else (record, re_tier)
+    second_waits_for_first(factory(), factory(), hold, wait)
     assert_kept_is_live(session)
     assert {key[2] for key in kept(session)} == {"T3"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
 from dashboard.services.review.queue import QueueFilters, queue_tiered_cases, review_queue
@@ -255,17 +255,11 @@ def test_the_queue_keeps_red_first_then_newest_tiered_as_cases_are_recoloured_an
 def test_a_case_recoloured_while_it_is_queued_keeps_its_new_colour_in_the_queue(db_url, session, org, first):
     """Queueing reads the case FOR SHARE: a recolouring holding the case makes it wait and read the
     new colour; a queueing holding it makes the recolouring wait and then update the entry."""
-    import threading
-
     from db.engine import JOB_ROLE, session_factory
     from db.models import ClaimCase
-    from db.scope import NATIONAL, set_base_scope
+    from tests.two_writers import second_waits_for_first
 
     case = tiered_case(session, org, "gz", at=T0)
-    holder, waiter = session_factory(db_url)(), session_factory(db_url, role=JOB_ROLE)()
-    if first == "queue":
-        holder, waiter = waiter, holder
-    errors: list[BaseException] = []
 
     def recolour(s):
         s.execute(ClaimCase.__table__.update().where(ClaimCase.id == case.id).values(risk_colour="red"))
@@ -273,29 +267,10 @@ def test_a_case_recoloured_while_it_is_queued_keeps_its_new_colour_in_the_queue(
     def queue(s):
         queue_tiered_cases(s, T0 + timedelta(hours=1))
 
-    hold, wait = (recolour, queue) if first == "recolour" else (queue, recolour)
-    try:
-        for s in (holder, waiter):
-            set_base_scope(s, NATIONAL)
-            s.execute(text("SET lock_timeout = '20s'"))
-        hold(holder)
-
-        def second():
-            try:
-                wait(waiter)
-                waiter.commit()
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        worker = threading.Thread(target=second)
-        worker.start()
-        worker.join(1.0)
-        assert worker.is_alive(), "the second writer must wait for the first"
-        holder.commit()
-        worker.join(30)
-        assert not worker.is_alive() and not errors, errors
-    finally:
-        holder.close()
-        waiter.close()
+    app, job = session_factory(db_url)(), session_factory(db_url, role=JOB_ROLE)()
+    if first == "recolour":
+        second_waits_for_first(app, job, recolour, queue)
+    else:
+        second_waits_for_first(job, app, queue, recolour)
     session.expire_all()
     assert session.scalar(select(ReviewQueueEntry.colour_rank).where(ReviewQueueEntry.case_id == case.id)) == 0
