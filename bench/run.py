@@ -252,6 +252,7 @@ def bench_flag_overdue_on_copy(db: str) -> dict:
     try:
         engine = create_engine(url)
         with engine.begin() as conn:
+            conn.execute(text("DELETE FROM violation_appeal"))  # they reference the violations
             conn.execute(text("DELETE FROM violation"))
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE violation"))

@@ -50,10 +50,16 @@ def _key(case: str, violation: str) -> str:
             f"date_trunc('week', {violation}.due_at AT TIME ZONE '{TZ}')::date, {violation}.kind")
 
 
+# A row's case, as a probe of claim_case's primary key per row. A plain join let the planner, told
+# a transition table holds tens of thousands of rows (the violation job's first pass), read every
+# case in the table's order instead: 0.6 s at 1,000,000 cases for one statement, ten times that at
+# 10,000,000. LIMIT 1 keeps the subquery a probe.
+CASE_OF = "CROSS JOIN LATERAL (SELECT report_time, branch_id, tier FROM claim_case WHERE id = {row}.case_id LIMIT 1) c"
+
+
 def _rows(source: str, sign: str) -> str:
     """Each counted violation of `source` (a table or a transition table) as (its key, ±1)."""
-    return (f"SELECT {_key('c', 't')}, {sign}1 FROM {source} t JOIN claim_case c ON c.id = t.case_id "
-            f"WHERE NOT {EXEMPT}")
+    return f"SELECT {_key('c', 't')}, {sign}1 FROM {source} t {CASE_OF.format(row='t')} WHERE NOT {EXEMPT}"
 
 
 def _add(rows: str) -> str:
@@ -68,7 +74,8 @@ def _add(rows: str) -> str:
 def _lock(*sources: str) -> str:
     """Lock the cases of the violations in `sources` FOR SHARE, in id order (see the docstring)."""
     ids = " UNION ".join(f"SELECT case_id FROM {s}" for s in sources)
-    return f"PERFORM 1 FROM claim_case WHERE id IN ({ids}) ORDER BY id FOR SHARE"
+    # = ANY(ARRAY(...)): an index probe per case; IN (subquery) hashed them against every case.
+    return f"PERFORM 1 FROM claim_case WHERE id = ANY (ARRAY({ids})) ORDER BY id FOR SHARE"
 
 
 TRIGGERS = {

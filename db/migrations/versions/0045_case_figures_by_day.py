@@ -51,10 +51,24 @@ def _key(case: str) -> str:
     return f"({case}.report_time AT TIME ZONE '{TZ}')::date, {case}.branch_id, {case}.tier"
 
 
-def _rows(source: str, sign: str, case: str = "c", join: str = "JOIN claim_case c ON c.id = f.case_id") -> str:
+# A row's case, as a probe of claim_case's primary key per row (migration 0044 says why).
+CASE_OF = ("CROSS JOIN LATERAL (SELECT report_time, branch_id, tier FROM claim_case WHERE id = f.case_id LIMIT 1) c")
+
+
+def _rows(source: str, sign: str, case: str = "c", join: str = CASE_OF) -> str:
     """Each case_figures row of `source` as (its case's key, its figures × sign)."""
     figures = ", ".join(f"{sign}{expression}" for expression in FIGURES.values())
     return f"SELECT {_key(case)}, {figures} FROM {source} f {join}"
+
+
+def _changed_rows() -> str:
+    """An update's change per case (new − old), only for the cases whose figures changed: each
+    changed case's key is read once, not once for its old row and once for its new."""
+    figures = ", ".join(f"{expression} - {expression.replace('f.', 'o.')}" for expression in FIGURES.values())
+    changed = (f"({', '.join(f'f.{c}' for c in FIGURES if c != 'answered_cases')}) IS DISTINCT FROM "
+               f"({', '.join(f'o.{c}' for c in FIGURES if c != 'answered_cases')})")
+    return (f"SELECT {_key('c')}, {figures} FROM new_rows f JOIN old_rows o ON o.case_id = f.case_id "
+            f"{CASE_OF} WHERE {changed}")
 
 
 def _add(rows: str) -> str:
@@ -70,14 +84,14 @@ def _add(rows: str) -> str:
 
 def _lock(*sources: str) -> str:
     ids = " UNION ".join(f"SELECT case_id FROM {s}" for s in sources)
-    return f"PERFORM 1 FROM claim_case WHERE id IN ({ids}) ORDER BY id FOR SHARE"
+    return f"PERFORM 1 FROM claim_case WHERE id = ANY (ARRAY({ids})) ORDER BY id FOR SHARE"
 
 
 TRIGGERS = {
     "insert": ("INSERT", "REFERENCING NEW TABLE AS new_rows", ("new_rows",), _rows("new_rows", "")),
     "delete": ("DELETE", "REFERENCING OLD TABLE AS old_rows", ("old_rows",), _rows("old_rows", "-")),
-    "update": ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows", ("old_rows", "new_rows"),
-               _rows("new_rows", "") + " UNION ALL " + _rows("old_rows", "-")),
+    # case_figures' key never changes (an update is the same case's figures moving).
+    "update": ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows", ("new_rows",), _changed_rows()),
 }
 
 
