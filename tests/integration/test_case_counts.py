@@ -140,10 +140,19 @@ def test_folding_keeps_the_sums_and_leaves_one_row_per_sub_branch(db_url, sessio
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(CaseCount)) == 3  # gz, sz, hz
     _assert_counts_are_live(session, actor_for)
+    folded = dict(session.execute(select(CaseCount.sub_branch_id, CaseCount.id)).tuples().all())
     make_case(session, org, "sz")
     assert compact_case_counts(session) == (4, 3)  # the new row is folded into sz's
     session.commit()
     _assert_counts_are_live(session, actor_for)
+    # Only sz's key had two rows: the others were left as they were, not rewritten.
+    now = dict(session.execute(select(CaseCount.sub_branch_id, CaseCount.id)).tuples().all())
+    sz = org.sub_branch("sz").id
+    assert now[sz] != folded[sz] and {k: v for k, v in now.items() if k != sz} == {
+        k: v for k, v in folded.items() if k != sz}
+    assert compact_case_counts(session) == (3, 3)  # nothing to fold: nothing rewritten
+    session.commit()
+    assert dict(session.execute(select(CaseCount.sub_branch_id, CaseCount.id)).tuples().all()) == now
 
 
 def test_the_upgrade_counts_the_cases_already_there(db_url, session, org, actor_for):

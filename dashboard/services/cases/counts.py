@@ -115,9 +115,18 @@ def fold_counts(session: Session, model, keys: tuple[str, ...], figures: tuple[s
 
     One statement: the rows it reads are deleted and their sums inserted together. Rows written
     meanwhile by other transactions are not seen, so they are kept for the next run, never lost
-    or counted twice; a second copy running at once skips the rows the first already took."""
+    or counted twice; a second copy running at once skips the rows the first already took.
+
+    Only the keys with more than one row are rewritten: a key already folded, and not written since,
+    stays as it is. The overview's kept tables hold a row per report day and branch (hundreds of
+    thousands at 10,000,000 cases), nearly all untouched between two runs five minutes apart;
+    rewriting every one of them each run would be the job's whole cost. (A window count, not
+    GROUP BY ... IN: a NULL key, late_count's violations without a branch, is one key too.)"""
     before = session.scalar(select(func.count()).select_from(model)) or 0
-    gone = (delete(model).returning(*(getattr(model, c) for c in (*keys, *figures))).cte("gone"))
+    shared = select(model.id, func.count().over(partition_by=[getattr(model, k) for k in keys]).label("n")).subquery()
+    repeated = select(shared.c.id).where(shared.c.n > 1)
+    gone = (delete(model).where(model.id.in_(repeated))
+            .returning(*(getattr(model, c) for c in (*keys, *figures))).cte("gone"))
     sums = [func.sum(gone.c[f]) for f in figures]
     session.execute(insert(model).from_select(
         [*keys, *figures],
