@@ -288,6 +288,7 @@ def fill(steps: Steps, cases: int, seed: int, as_of: datetime) -> None:
                          ELSE false END AS zero) z
     """, p)
     steps.run("sequence claim_case", "SELECT setval('claim_case_id_seq', (SELECT max(id) FROM claim_case))")
+    make_month_partitions(steps)
     # The history reads only the cases: written beside the other records, on the machine's second core.
     _in_parallel(lambda: fill_history(steps), lambda: _fill_records(steps, p))
     steps.run("drop helpers", "DROP FUNCTION bench_r(bigint, int)")
@@ -581,13 +582,20 @@ def _fill_records(steps: Steps, p: dict) -> None:
                c.tiered_at, 'sent', 1, c.tiered_at + interval '1 minute'
           FROM claim_case c JOIN bench_sub s ON s.sub_id = c.sub_branch_id WHERE c.tier IN ('T2', 'T3', 'T4')
     """)
+    # The messages' dedupe keys, which the outbox's insert trigger claims one by one (migration
+    # 0047; off during the bulk load, session_replication_role).
+    steps.run("notification_key", """
+        INSERT INTO notification_key (dedupe_key, notification_id, created_at)
+        SELECT dedupe_key, id, created_at FROM notification WHERE dedupe_key IS NOT NULL
+    """)
 
 
-def fill_history(steps: Steps) -> None:
-    """The case history: its month partitions first (as migration 0034 made them for the rows it
-    found: the business months of the rows, and this month and the ones ahead that the migration
-    already made), so no row lands in the default partition; then the rows."""
-    from dashboard.services.cases.history_partitions import ensure_history_partitions
+def make_month_partitions(steps: Steps) -> None:
+    """The monthly tables' partitions (the history's and the outbox's) before their rows, as
+    migrations 0034 and 0047 made them for the rows they found: every business month the cases'
+    times fall in (the dispatches and messages follow them), and this month and the ones ahead that
+    the migrations already made; so no row lands in a default partition."""
+    from dashboard.services.partitions import MONTHLY_TABLES, ensure_partitions
 
     started = time.perf_counter()
     with Session(steps.engine) as session:
@@ -595,9 +603,13 @@ def fill_history(steps: Steps) -> None:
             SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'Asia/Shanghai')::date
               FROM claim_case c CROSS JOIN LATERAL (VALUES (c.report_time), (c.tiered_at), (c.closed_at)) AS e(at)
              WHERE at IS NOT NULL""")).all()
-        created, _ = ensure_history_partitions(session, months)
+        created = [name for table in MONTHLY_TABLES for name in ensure_partitions(session, months, table)[0]]
         session.commit()
-    _say(f"  {'case_event partitions':<44} {len(created):>11,} made {time.perf_counter() - started:8.1f} s")
+    _say(f"  {'month partitions':<44} {len(created):>11,} made {time.perf_counter() - started:8.1f} s")
+
+
+def fill_history(steps: Steps) -> None:
+    """The case history (its month partitions are made before, make_month_partitions)."""
     steps.run("case_event", """
         INSERT INTO case_event (case_id, actor_id, at, kind, payload)
         SELECT c.id, c.created_by, c.report_time, 'case_registered', jsonb_build_object('case_no', c.case_no)
@@ -1304,7 +1316,7 @@ def analyze(engine: Engine) -> None:
 def summary(engine: Engine) -> dict[str, int]:
     tables = ("claim_case", "estimate", "dispatch", "contact_attempt", "upload", "deadline", "violation",
               "review_queue_entry", "opinion", "opinion_point", "point_answer", "point_verdict", "progress_note",
-              "weekly_summary", "notification", "case_event", "person", "org_unit", "special_case",
+              "weekly_summary", "notification", "notification_key", "case_event", "person", "org_unit", "special_case",
               "special_approval", "complaint_item", "complaint_step", "branch_financials", "violation_appeal")
     with engine.connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}

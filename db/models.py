@@ -533,7 +533,10 @@ class ContactAttempt(Base):
 
 
 class Upload(Base):
-    """Case material (scene photos, 人车合影, investigation report...); metadata plus content."""
+    """Case material (scene photos, 人车合影, investigation report...); metadata plus content.
+
+    Range-partitioned by month on uploaded_at (migration 0047): the database's key is (id,
+    uploaded_at); `id` comes from one sequence, so the ORM addresses an upload by id alone."""
 
     __tablename__ = "upload"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -556,6 +559,7 @@ class Upload(Base):
     storage_key: Mapped[str | None] = mapped_column(String(255))
     # A photo's EXIF capture time (DateTimeOriginal), when it has one.
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = ({"postgresql_partition_by": "RANGE (uploaded_at)"},)
 
 
 # An open clock: neither met nor cancelled (the partial indexes of the clocks still running).
@@ -791,7 +795,11 @@ class WeeklySummary(Base):
 
 
 class Notification(Base):
-    """Outbox: rendered messages waiting for a pluggable sender (SMS gateway, mail)."""
+    """Outbox: rendered messages waiting for a pluggable sender (SMS gateway, mail).
+
+    Range-partitioned by month on created_at (migration 0047): the database's key is (id,
+    created_at); `id` comes from one sequence, so the ORM addresses a message by id alone. The
+    dedupe key is unique through notification_key, claimed by the outbox's insert trigger."""
 
     __tablename__ = "notification"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -799,7 +807,7 @@ class Notification(Base):
     recipient_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
-    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
     state: Mapped[str] = mapped_column(String(16), server_default="queued")
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
@@ -811,7 +819,7 @@ class Notification(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     channel: Mapped[str | None] = mapped_column(String(16))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    digest_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("notification.id"))
+    digest_id: Mapped[int | None] = mapped_column(BigInteger)  # the digest it was folded into (no FK: 0047)
     __table_args__ = (
         CheckConstraint(_in("state", ("queued", "held", "digested", "sent", "failed")), name="ck_notification_state"),
         Index("ix_notification_held", "recipient_person_id", "id", postgresql_where=text("state = 'held'")),
@@ -821,7 +829,18 @@ class Notification(Base):
         Index("ix_notification_queued", "id", postgresql_where=text("state = 'queued'")),
         Index("ix_notification_recipient_unread", "recipient_person_id", text("id DESC"),
               postgresql_where=text("read_at IS NULL")),
+        {"postgresql_partition_by": "RANGE (created_at)"},
     )
+
+
+class NotificationKey(Base):
+    """A queued message's dedupe key, unique over all time (migration 0047): claimed by the outbox's
+    insert trigger; released when its month is archived. No role of the product reads it."""
+
+    __tablename__ = "notification_key"
+    dedupe_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class CaseEvent(Base):

@@ -27,7 +27,7 @@ from dashboard.services.actor import load_actor
 from dashboard.services.auth import hash_password
 from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.cases.history import record_event
-from dashboard.services.cases.history_partitions import ensure_history_partitions_for
+from dashboard.services.partitions import ensure_partitions_for
 from dashboard.services.cases.risk import active_risk_rules, classify_case
 from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
 from dashboard.demo.scorecard import LATER_STATES, Habits, habits_of, intake_facts, settlement, skewed_small_estimate
@@ -254,10 +254,10 @@ def load_demo_if_empty(url: str, *, seed: int = 42, cases: int = 2000) -> bool:
             with session_factory(url, OWNER)() as session:
                 if not database_is_empty(session):
                     return False
-                # The history's months the demo back-dates into get their partitions first, so its
-                # rows land in their months rather than in the default (migration 0034).
+                # The months the demo back-dates into get their partitions first (the history's and
+                # the outbox's), so its rows land in their months rather than in a default.
                 now = clock.now()
-                ensure_history_partitions_for(session, now - DEMO_HISTORY_REACH, now)
+                ensure_partitions_for(session, now - DEMO_HISTORY_REACH, now)
                 session.commit()
                 generate(session, seed=seed, cases=cases, now=now)
                 return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dashboard.i18n import CATALOG
@@ -21,18 +20,12 @@ def queue_notification(session: Session, *, case_id: int | None, recipient_id: i
     """Put a message in the outbox once: a repeated dedupe_key (a retried action) is ignored.
     `urgent`: delivered at any hour, not held for working hours (services/delivery/quiet).
 
-    A plain INSERT in a savepoint, the repeat caught by the unique dedupe key: the writer may address
+    A plain INSERT: the outbox's trigger claims the key in notification_key and skips the row when
+    it was claimed before (migration 0047). No ON CONFLICT and no RETURNING: the writer may address
     someone whose messages it may not read (a branch's tracker telling HQ), which the outbox's
-    row-level security allows for an INSERT but not for ON CONFLICT or RETURNING, both of which
-    must read the row (migration 0027)."""
-    try:
-        with session.begin_nested():
-            session.execute(_QUEUE, {"case_id": case_id, "recipient": recipient_id, "kind": kind, "body": body,
-                                     "dedupe_key": dedupe_key[:128], "created_at": now,
-                                     "urgent": urgent})
-    except IntegrityError as exc:
-        if getattr(exc.orig, "pgcode", None) != "23505":  # unique_violation: queued before
-            raise
+    row-level security allows for an INSERT but not for a clause that must read the row (0027)."""
+    session.execute(_QUEUE, {"case_id": case_id, "recipient": recipient_id, "kind": kind, "body": body,
+                             "dedupe_key": dedupe_key[:128], "created_at": now, "urgent": urgent})
 
 
 def notify(session: Session, *, recipients: list[int], case_id: int | None, kind: str, body: str,

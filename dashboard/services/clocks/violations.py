@@ -268,8 +268,7 @@ queued AS (
            'violation_digest:' || dg.first_id || ':to:' || dg.recipient_id, CAST(:as_of AS timestamptz), 'queued', 0,
            dg.urgent
       FROM dg WHERE NOT dg.own
-    ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id
+    RETURNING id  -- a key queued before is skipped by the outbox's trigger (migration 0047)
 )
 SELECT (SELECT count(*) FROM nv), (SELECT count(*) FROM queued), (SELECT count(*) FROM late)
 """

@@ -72,8 +72,7 @@ queued AS (
       LEFT JOIN claim_case c ON c.id = w.case_id
       LEFT JOIN org_unit ou ON ou.id = w.branch_id
      ORDER BY w.due_at, w.id
-    ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id
+    RETURNING id  -- a key queued before is skipped by the outbox's trigger (migration 0047)
 )
 SELECT count(*) FROM queued
 """
