@@ -1,6 +1,7 @@
 """A person's own messages (issue 22): everything the outbox addressed to them, unread first, and
 marking them read. Only the recipient marks a message read (row-level security on notification
-lets a person update only their own)."""
+lets a person update only their own). The reads run generic plans (statements.read): a person's
+messages are in every month's partition of the outbox (migration 0047)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ class Message:
 
 @requires("messages.read")
 def unread_count(session: Session, actor: Actor) -> int:
-    return read(session, _unread_count(), {"person_id": actor.person_id}).scalar() or 0
+    return read(session, _unread_count(), {"person_id": actor.person_id}, generic=True).scalar() or 0
 
 
 # The person a list is for, bound at execution: one built statement serves every person.
@@ -73,7 +74,7 @@ def my_messages(session: Session, actor: Actor, *, unread_only: bool = False, li
     """The actor's messages, unread first, newest first within each."""
     total, rows = count_then_page(session, lambda: _messages_count(unread_only),
                                   lambda: _messages_page(unread_only, limit, offset), limit=limit, total=total,
-                                  params={"person_id": actor.person_id})
+                                  params={"person_id": actor.person_id}, generic=True)
     return total, [Message(*r) for r in rows]
 
 

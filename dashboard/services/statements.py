@@ -10,6 +10,7 @@ list of ids) are bound parameters given at execution instead.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable)
@@ -41,28 +43,110 @@ def built_once(builder: F) -> F:
     return lru_cache(maxsize=MAX_SHAPES)(builder)  # type: ignore[return-value]
 
 
-def read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult:
+def read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None, *,
+         generic: bool = False) -> CursorResult:
     """Run a read statement in the session's transaction, on its connection.
 
     Why not `session.execute`: its ORM result machinery costs ~0.3 ms per 50-row list for
     columns that are plain values anyway (bench/RESULTS.md). Pending changes are flushed first,
-    as `session.execute` would, so a list read after a write in the same session sees it."""
+    as `session.execute` would, so a list read after a write in the same session sees it.
+
+    `generic`: run a built-once statement as a prepared statement's generic plan (`GenericForm`):
+    for a read of a table partitioned by month, whose planning over every month costs more than
+    running it."""
     if session.new or session.dirty or session.deleted:
         session.flush()
-    return session.connection().execute(statement, dict(params or {}))
+    connection = session.connection()
+    if generic and prepared_statements_allowed():
+        return _read_generic(connection, statement, dict(params or {}))
+    return connection.execute(statement, dict(params or {}))
 
 
 def count_then_page(session: Session, count: Callable[[], Executable], page: Callable[[], Executable], *,
-                    limit: int, total: int | None, params: Mapping[str, Any] | None = None) -> tuple[int, list[Row]]:
+                    limit: int, total: int | None, params: Mapping[str, Any] | None = None,
+                    generic: bool = False) -> tuple[int, list[Row]]:
     """A list's count (unless the caller already has it, `total`) and one page of its rows;
-    `params` binds both statements' parameters (a built-once statement's person, say).
+    `params` binds both statements' parameters (a built-once statement's person, say); `generic`
+    as for `read`.
 
     `limit=0` only counts: pages count once and then ask for the page with that total."""
     if total is None:
-        total = read(session, count(), params).scalar() or 0
+        total = read(session, count(), params, generic=generic).scalar() or 0
     if limit == 0:
         return total, []
-    return total, list(read(session, page(), params).all())
+    return total, list(read(session, page(), params, generic=generic).all())
+
+
+@dataclass(frozen=True)
+class GenericForm:
+    """A built-once SQLAlchemy statement as a PostgreSQL prepared statement run by its generic plan.
+
+    Why: a read of a table partitioned by month (the outbox, the material, the history) that cannot
+    prune (by person, by case, by state) is planned over every month's partition each time: ~2 ms
+    a statement at 37 months against ~0.3 ms to run it (bench/RESULTS.md, 1,000,000 cases). Its
+    generic plan is the same plan, made once per connection.
+
+    The values the statement carries (states, kinds, LIMIT and OFFSET) are written into it as
+    literals, so the generic plan still knows them (a partial index on `state = 'queued'` is only
+    usable when the plan knows the state); only the parameters given at execution (`params`: a
+    person, a case, the time) become `$n`, typed from their SQLAlchemy types. Values are passed to
+    the driver as they are (no SQLAlchemy bind or result processing): for plain columns only."""
+
+    name: str
+    prepare: str
+    params: tuple[str, ...]
+
+    def execute_sql(self) -> str:
+        placeholders = ", ".join(f"%({p})s" for p in self.params)
+        return (f"SET LOCAL plan_cache_mode = force_generic_plan; "
+                f"EXECUTE {self.name}" + (f" ({placeholders})" if self.params else ""))
+
+
+_BIND = re.compile(r"%\(([^)]+)\)s")
+_EXPANDING = re.compile(r"__\[POSTCOMPILE_([^\]]+)\]")
+
+
+@lru_cache(maxsize=4 * MAX_SHAPES)
+def generic_form(statement: Executable, dialect: Any, given: frozenset[str]) -> GenericForm:
+    """`statement` compiled once: the binds named in `given` as `$n`, every other bind's value
+    written as a literal. Keyed by the (built-once) statement object itself."""
+    compiled = statement.compile(dialect=dialect)
+    order: list[str] = []
+    types: dict[str, str] = {}
+
+    def placeholder(match: re.Match) -> str:
+        name = match.group(1)
+        bind = compiled.binds[name]
+        if name in given:
+            if name not in order:
+                order.append(name)
+                types[name] = ("unknown" if isinstance(bind.type, NullType)
+                               else dialect.type_compiler_instance.process(bind.type))
+            return f"${order.index(name) + 1}"
+        return compiled.render_literal_value(bind.effective_value, bind.type)
+
+    def expanded(match: re.Match) -> str:  # IN (...) of values the statement carries
+        name = match.group(1)
+        if name in given:
+            raise ValueError(f"{name}: a list given at execution needs = ANY(array) in a generic statement")
+        bind = compiled.binds[name]
+        item_type = getattr(bind.type, "item_type", bind.type)
+        return ", ".join(compiled.render_literal_value(v, item_type) for v in bind.effective_value)
+
+    body = _BIND.sub(placeholder, _EXPANDING.sub(expanded, compiled.string)).replace("%%", "%")
+    digest = hashlib.sha1(body.encode()).hexdigest()[:16]
+    name = f"g_{digest}"
+    arguments = f" ({', '.join(types[p] for p in order)})" if order else ""
+    return GenericForm(name, f"PREPARE {name}{arguments} AS {body}", tuple(order))
+
+
+def _read_generic(connection: Any, statement: Executable, params: dict[str, Any]) -> CursorResult:
+    form = generic_form(statement, connection.dialect, frozenset(params))
+    prepared = connection.info.setdefault(_PREPARED_KEY, set())
+    if form.name not in prepared:
+        connection.exec_driver_sql(form.prepare.replace("%", "%%"))
+        prepared.add(form.name)
+    return connection.exec_driver_sql(form.execute_sql(), {p: params[p] for p in form.params})
 
 
 def head_then_rest(session: Session, head: Executable, rest: Executable, *, limit: int, offset: int,

@@ -1,13 +1,16 @@
-"""Prepared reads (statements.Prepared): the same rows as the plain statement, prepared once per
-connection, kept across rollbacks and sessions, prepared again on a new connection."""
+"""Prepared reads (statements.Prepared, and built-once statements read `generic`): the same rows as
+the plain statement, prepared once per connection, kept across rollbacks and sessions, prepared
+again on a new connection."""
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import bindparam, create_engine, func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from dashboard.services.cases.detail import COVERED_EVENT_KINDS, ROWS_PER_SOURCE
 from dashboard.services.cases.timeline_query import TIMELINE
 from dashboard.services.statements import Prepared, read_prepared
+from db.models import Notification
 from tests.review_support import tiered_case
 
 COUNT = Prepared("test_count_cases", "SELECT count(*) FROM claim_case WHERE branch_id = :branch AND id > :after"
@@ -83,3 +86,58 @@ def test_with_prepared_statements_off_the_same_rows_come_from_the_plain_statemen
     monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS")
     assert [tuple(r) for r in read_prepared(session, TIMELINE, params)] == plain_rows
     assert TIMELINE.name in _prepared_here(session)
+
+
+# ---------------------------------------------------------------- built-once statements, generic plans
+
+
+def test_a_generic_statement_carries_its_own_values_as_literals_and_takes_only_the_given_ones_as_positions(session):
+    from dashboard.services.delivery.admin import _troubled_page
+    from dashboard.services.messages import _messages_page
+    from dashboard.services.statements import generic_form
+
+    dialect = session.connection().dialect
+    mine = generic_form(_messages_page(True, 50, 100), dialect, frozenset({"person_id"}))
+    assert mine.params == ("person_id",)
+    assert mine.prepare.startswith(f"PREPARE {mine.name} (INTEGER) AS SELECT")
+    assert "recipient_person_id = $1" in mine.prepare and "LIMIT 50 OFFSET 100" in mine.prepare
+    troubled = generic_form(_troubled_page(50, 0), dialect, frozenset())
+    # The states the list is about are in the plan (an IN list of the statement's own), so the
+    # partial index on them stays usable by the generic plan.
+    assert troubled.params == () and "IN ('queued', 'failed')" in troubled.prepare and "'failed'" in troubled.prepare
+    with pytest.raises(ValueError, match="ANY"):
+        generic_form(select(func.count()).where(Notification.id.in_(bindparam("ids", expanding=True))), dialect,
+                     frozenset({"ids"}))
+
+
+def test_generic_reads_give_the_plain_statements_rows_with_their_names_and_run_the_generic_plan(session, org, now):
+    """The outbox and the material are partitioned by month (migration 0047): a person's messages
+    and the review queue's photo marks read every month, whose planning cost more than the read."""
+    from dashboard.services.messages import _messages_count, _messages_page
+    from dashboard.services.outbox import queue_notification
+    from dashboard.services.statements import read
+
+    person = org.person("gz_head")
+    for n in range(3):
+        queue_notification(session, case_id=None, recipient_id=person, kind="note", body=f"消息{n}",
+                           dedupe_key=f"generic:{n}", now=now)
+    session.commit()
+    for statement in (_messages_page(False, 50, 0), _messages_page(True, 2, 1), _messages_count(False)):
+        plain = read(session, statement, {"person_id": person}).all()
+        generic = read(session, statement, {"person_id": person}, generic=True).all()
+        assert generic == plain and plain
+    rows = read(session, _messages_page(False, 50, 0), {"person_id": person}, generic=True).all()
+    assert [r.body for r in rows] == ["消息2", "消息1", "消息0"]  # by name, newest first
+    assert session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
+    session.commit()
+    assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    assert session.scalar(text("SELECT sum(custom_plans) FROM pg_prepared_statements WHERE name LIKE 'g\\_%'")) == 0
+
+
+def test_with_prepared_statements_off_a_generic_read_is_the_plain_statement(session, org, monkeypatch):
+    from dashboard.services.messages import _messages_count
+    from dashboard.services.statements import read
+
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "off")
+    assert read(session, _messages_count(False), {"person_id": org.person("gz_head")}, generic=True).scalar() == 0
+    assert not {n for n in _prepared_here(session) if n.startswith("g_")}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.rules.material_formats import is_photo
@@ -22,6 +22,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.cases.access import load_visible_case
 from dashboard.services.errors import NotFound, UserError
 from dashboard.services.capability import requires
+from dashboard.services.statements import built_once, read
 from db.models import Person, Upload
 
 MATERIALS_LIMIT = 500  # a real case has a few dozen files; the list is bounded all the same
@@ -69,12 +70,18 @@ def _lines_query():
             .outerjoin(_BEHALF, _BEHALF.id == Upload.on_behalf_of))
 
 
+@built_once
+def _case_lines() -> Select:
+    return (_lines_query().where(Upload.case_id == bindparam("case_id"))
+            .order_by(Upload.uploaded_at.desc(), Upload.id.desc()).limit(MATERIALS_LIMIT))
+
+
 @requires("case.read")
 def case_materials(session: Session, actor: Actor, case_id: int) -> list[MaterialLine]:
-    """The case's files, newest first; NotFound when the actor may not see the case."""
+    """The case's files, newest first; NotFound when the actor may not see the case. A generic
+    plan (statements.read): a case's files may be in any month's partition (migration 0047)."""
     case = load_visible_case(session, actor, case_id)
-    rows = session.execute(_lines_query().where(Upload.case_id == case.id)
-                           .order_by(Upload.uploaded_at.desc(), Upload.id.desc()).limit(MATERIALS_LIMIT))
+    rows = read(session, _case_lines(), {"case_id": case.id}, generic=True)
     return [MaterialLine(*row) for row in rows]
 
 

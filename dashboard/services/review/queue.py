@@ -193,8 +193,11 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
 
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
+    # Generic plans: each row's photo / report marks read every month's partition of the material
+    # (migration 0047), whose planning cost more than the page.
     total, rows = count_then_page(session, lambda: _queue_count_statement(filters),
-                                  lambda: _queue_page_statement(filters, limit, offset), limit=limit, total=total)
+                                  lambda: _queue_page_statement(filters, limit, offset), limit=limit, total=total,
+                                  generic=True)
     return total, [QueueRow(*row) for row in rows]
 
 
