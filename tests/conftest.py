@@ -138,6 +138,15 @@ def owner_session(db_url: str) -> Iterator[Session]:
         yield s
 
 
+@pytest.fixture
+def owner(db_url: str):
+    """An engine as the tables' owner, no role switch: for a test that reads the catalogue,
+    partitions or archived tables no role of the product may read."""
+    engine = create_engine(normalise_url(db_url))
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def demo_password_hash() -> str:
     from dashboard.services.auth import hash_password

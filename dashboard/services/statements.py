@@ -44,7 +44,7 @@ def built_once(builder: F) -> F:
 
 
 def read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None, *,
-         generic: bool = False) -> CursorResult:
+         generic: bool = False, prepared: bool = False) -> CursorResult:
     """Run a read statement in the session's transaction, on its connection.
 
     Why not `session.execute`: its ORM result machinery costs ~0.3 ms per 50-row list for
@@ -53,28 +53,30 @@ def read(session: Session, statement: Executable, params: Mapping[str, Any] | No
 
     `generic`: run a built-once statement as a prepared statement's generic plan (`GenericForm`):
     for a read of a table partitioned by month, whose planning over every month costs more than
-    running it."""
+    running it. `prepared`: as a prepared statement, PostgreSQL choosing the plan as for any
+    (plan_cache_mode auto): for a page of several small reads, where what SQLAlchemy spends around
+    each statement (~0.2 ms) is what the page adds to its SQL."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
-    if generic and prepared_statements_allowed():
-        return _read_generic(connection, statement, dict(params or {}))
+    if (generic or prepared) and prepared_statements_allowed():
+        return _read_generic(connection, statement, dict(params or {}), force_generic=generic)
     return connection.execute(statement, dict(params or {}))
 
 
 def count_then_page(session: Session, count: Callable[[], Executable], page: Callable[[], Executable], *,
                     limit: int, total: int | None, params: Mapping[str, Any] | None = None,
-                    generic: bool = False) -> tuple[int, list[Row]]:
+                    generic: bool = False, prepared: bool = False) -> tuple[int, list[Row]]:
     """A list's count (unless the caller already has it, `total`) and one page of its rows;
     `params` binds both statements' parameters (a built-once statement's person, say); `generic`
-    as for `read`.
+    and `prepared` as for `read`.
 
     `limit=0` only counts: pages count once and then ask for the page with that total."""
     if total is None:
-        total = read(session, count(), params, generic=generic).scalar() or 0
+        total = read(session, count(), params, generic=generic, prepared=prepared).scalar() or 0
     if limit == 0:
         return total, []
-    return total, list(read(session, page(), params, generic=generic).all())
+    return total, list(read(session, page(), params, generic=generic, prepared=prepared).all())
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,13 @@ class GenericForm:
     prepare: str
     params: tuple[str, ...]
 
-    def execute_sql(self) -> str:
+    def execute_sql(self, force_generic: bool = True) -> str:
         placeholders = ", ".join(f"%({p})s" for p in self.params)
-        return (f"SET LOCAL plan_cache_mode = force_generic_plan; "
-                f"EXECUTE {self.name}" + (f" ({placeholders})" if self.params else ""))
+        execute = f"EXECUTE {self.name}" + (f" ({placeholders})" if self.params else "")
+        # One round trip; the setting ends with the transaction (and is set either way, as an
+        # earlier generic read of the same transaction left it).
+        mode = "force_generic_plan" if force_generic else "auto"
+        return f"SET LOCAL plan_cache_mode = {mode}; {execute}"
 
 
 _BIND = re.compile(r"%\(([^)]+)\)s")
@@ -140,17 +145,18 @@ def generic_form(statement: Executable, dialect: Any, given: frozenset[str]) -> 
     return GenericForm(name, f"PREPARE {name}{arguments} AS {body}", tuple(order))
 
 
-def _read_generic(connection: Any, statement: Executable, params: dict[str, Any]) -> CursorResult:
+def _read_generic(connection: Any, statement: Executable, params: dict[str, Any], *,
+                  force_generic: bool) -> CursorResult:
     form = generic_form(statement, connection.dialect, frozenset(params))
     prepared = connection.info.setdefault(_PREPARED_KEY, set())
     if form.name not in prepared:
-        connection.exec_driver_sql(form.prepare.replace("%", "%%"))
+        connection.exec_driver_sql(form.prepare.replace("%", "%%"))  # the driver reads % as a placeholder
         prepared.add(form.name)
-    return connection.exec_driver_sql(form.execute_sql(), {p: params[p] for p in form.params})
+    return connection.exec_driver_sql(form.execute_sql(force_generic), {p: params[p] for p in form.params})
 
 
 def head_then_rest(session: Session, head: Executable, rest: Executable, *, limit: int, offset: int,
-                   params: Mapping[str, Any] | None = None) -> list:
+                   params: Mapping[str, Any] | None = None, prepared: bool = False) -> list:
     """The ids of one page of a list that is a short head (cases awaiting a reply, cases with open
     points: read whole up to the page's end, bound as `upto`) followed by everything else (read in
     its own order, bound `limit` and `offset`), each statement giving ids in its order.
@@ -158,13 +164,14 @@ def head_then_rest(session: Session, head: Executable, rest: Executable, *, limi
     Why: one statement ordering both parts together ("awaiting first, then newest") can use no
     index, and sorted every case of the scope for a page of 50 (0.5 s for hq_admin's national list
     at 10,000,000 cases); apart, the rest is a walk of an index in its own order that stops at the
-    page. The two statements must partition the list: every row in exactly one of them."""
+    page. The two statements must partition the list: every row in exactly one of them.
+    `prepared` as for `read`."""
     params = dict(params or {})
-    first = list(read(session, head, {**params, "upto": offset + limit}).scalars())
+    first = list(read(session, head, {**params, "upto": offset + limit}, prepared=prepared).scalars())
     ids = first[offset:offset + limit]
     if len(first) < offset + limit:
-        ids += read(session, rest, {**params, "limit": limit - len(ids),
-                                    "offset": max(0, offset - len(first))}).scalars().all()
+        ids += read(session, rest, {**params, "limit": limit - len(ids), "offset": max(0, offset - len(first))},
+                    prepared=prepared).scalars().all()
     return ids
 
 
@@ -173,12 +180,13 @@ def among_ids(column: ColumnElement) -> ColumnElement[bool]:
     return column == func.any(bindparam("ids", type_=ARRAY(Integer)))
 
 
-def rows_in_order(session: Session, statement: Executable, ids: list, params: Mapping[str, Any] | None = None) -> list:
+def rows_in_order(session: Session, statement: Executable, ids: list, params: Mapping[str, Any] | None = None, *,
+                  prepared: bool = False) -> list:
     """The rows `statement` gives for `ids` (bound as `ids`, see `among_ids`; its first column the
     id), in the order of `ids`."""
     if not ids:
         return []
-    rows = {row[0]: row for row in read(session, statement, {**(params or {}), "ids": ids})}
+    rows = {row[0]: row for row in read(session, statement, {**(params or {}), "ids": ids}, prepared=prepared)}
     return [rows[i] for i in ids if i in rows]
 
 

@@ -13,28 +13,17 @@ from sqlalchemy.exc import DBAPIError
 
 from dashboard.rules.partition_months import add_months, month_of, partition_name
 from dashboard.services.cases.history import record_event
-from db.engine import APP_ROLE, JOB_ROLE, connect_options, normalise_url
+from db.engine import APP_ROLE, JOB_ROLE, normalise_url
 from db.schema import alembic_config
-from jobs import maintain_partitions
 from jobs._common import LOCK_NAMESPACE
 from tests.factories import make_case
+from tests.monthly_tables import fingerprint, misplaced, partitions, role_engine, run_job
 
-FINGERPRINT = "SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY id), '')) FROM case_event t"
-# Rows not in the partition of their own business month (the default counts as wrong).
-MISPLACED = ("SELECT count(*) FROM case_event WHERE tableoid::regclass::text <> "
-             "'case_event_p' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY_MM')")
-
-
-@pytest.fixture
-def owner(db_url):
-    engine = create_engine(normalise_url(db_url))
-    yield engine
-    engine.dispose()
+MISPLACED = misplaced("case_event", "at")
 
 
 def _fingerprint(engine) -> tuple[int, str]:
-    with engine.connect() as conn:
-        return tuple(conn.execute(text(FINGERPRINT)).one())
+    return fingerprint(engine, "case_event")
 
 
 def _partition_of(conn: Connection, event_id: int) -> str:
@@ -42,18 +31,10 @@ def _partition_of(conn: Connection, event_id: int) -> str:
 
 
 def _partitions(engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(conn.scalars(text("SELECT inhrelid::regclass::text FROM pg_inherits "
-                                     "WHERE inhparent = 'case_event'::regclass")))
+    return partitions(engine, "case_event")
 
 
-def _run_job(db_url: str, now) -> int:
-    return maintain_partitions.main(["--as-of", now.isoformat()], url=db_url)
-
-
-def _role_engine(db_url: str, role: str):
-    return create_engine(normalise_url(db_url), isolation_level="AUTOCOMMIT",
-                         connect_args={"options": connect_options(role)})
+_run_job, _role_engine = run_job, role_engine
 
 
 # ---------------------------------------------------------------- the conversion

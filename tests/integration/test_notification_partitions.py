@@ -9,48 +9,34 @@ from datetime import timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from dashboard.rules.partition_months import add_months, month_of, partition_name
 from dashboard.services.outbox import queue_notification
-from db.engine import APP_ROLE, JOB_ROLE, connect_options, normalise_url, session_factory
+from db.engine import APP_ROLE, JOB_ROLE, session_factory
 from db.schema import alembic_config
-from jobs import maintain_partitions
+from tests.monthly_tables import (
+    assert_every_row_in_its_month, fingerprint, misplaced, partition_of, partitions, role_engine, run_job,
+)
 from tests.two_writers import second_waits_for_first
 
-FINGERPRINT = "SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY id), '')) FROM notification t"
-# Rows not in the partition of their own business month (the default counts as wrong).
-MISPLACED = ("SELECT count(*) FROM notification WHERE tableoid::regclass::text <> "
-             "'notification_p' || to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY_MM')")
 KEYS_MATCH = """
     SELECT count(*) FILTER (WHERE k.dedupe_key IS NULL), (SELECT count(*) FROM notification_key)
       FROM notification n LEFT JOIN notification_key k ON k.dedupe_key = n.dedupe_key AND k.notification_id = n.id
      WHERE n.dedupe_key IS NOT NULL"""
 
 
-@pytest.fixture
-def owner(db_url):
-    engine = create_engine(normalise_url(db_url))
-    yield engine
-    engine.dispose()
-
-
 def _fingerprint(engine) -> tuple[int, str]:
-    with engine.connect() as conn:
-        return tuple(conn.execute(text(FINGERPRINT)).one())
+    return fingerprint(engine, "notification")
 
 
 def _partitions(engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(conn.scalars(text("SELECT inhrelid::regclass::text FROM pg_inherits "
-                                     "WHERE inhparent = 'notification'::regclass")))
+    return partitions(engine, "notification")
 
 
 def _partition_of(engine, notification_id: int) -> str | None:
-    with engine.connect() as conn:
-        return conn.scalar(text("SELECT tableoid::regclass::text FROM notification WHERE id = :i"),
-                           {"i": notification_id})
+    return partition_of(engine, "notification", notification_id)
 
 
 def _queue(session, org, key: str, at, recipient: str = "gz_head") -> None:
@@ -63,8 +49,7 @@ def _ids(engine, key: str) -> list[int]:
         return conn.scalars(text("SELECT id FROM notification WHERE dedupe_key = :k ORDER BY id"), {"k": key}).all()
 
 
-def _run_job(db_url: str, now) -> int:
-    return maintain_partitions.main(["--as-of", now.isoformat()], url=db_url)
+_run_job = run_job
 
 
 # ---------------------------------------------------------------- the conversion
@@ -102,11 +87,8 @@ def test_upgrade_puts_every_message_in_its_months_partition_and_downgrade_and_up
     command.upgrade(alembic_config(db_url), "head")
 
     assert _fingerprint(owner) == before
+    assert_every_row_in_its_month(owner, "notification", "created_at", months=60)
     with owner.connect() as conn:
-        assert conn.scalar(text("SELECT relkind FROM pg_class WHERE relname = 'notification'")) == "p"
-        assert conn.scalar(text(MISPLACED)) == 0
-        assert conn.scalar(text("SELECT count(*) FROM notification_default")) == 0
-        assert conn.scalar(text("SELECT count(DISTINCT tableoid) FROM notification")) >= 60
         edges = dict(conn.execute(text("SELECT dedupe_key, tableoid::regclass::text FROM notification "
                                        "WHERE kind = 'edge'")).all())
         assert edges == {"edge:first": "notification_p2024_03", "edge:last": "notification_p2024_02",
@@ -151,7 +133,7 @@ def test_upgrade_puts_every_message_in_its_months_partition_and_downgrade_and_up
     command.upgrade(alembic_config(db_url), "head")
     assert _fingerprint(owner) == before
     with owner.connect() as conn:
-        assert conn.scalar(text(MISPLACED)) == 0
+        assert conn.scalar(text(misplaced("notification", "created_at"))) == 0
 
 
 # ---------------------------------------------------------------- once over all time, still closed
@@ -202,8 +184,7 @@ def test_no_role_of_the_product_reaches_a_partition_or_the_key_table(role, db_ur
     _queue(session, org, "closed", now)
     session.commit()
     this_month = partition_name("notification", month_of(now))
-    engine = create_engine(normalise_url(db_url), isolation_level="AUTOCOMMIT",
-                           connect_args={"options": connect_options(role)})
+    engine = role_engine(db_url, role)
     with engine.connect() as conn:
         conn.execute(text("SELECT set_config('claims.national', 'on', false)"))
         for statement in (f"SELECT count(*) FROM {this_month}", "SELECT count(*) FROM notification_default",

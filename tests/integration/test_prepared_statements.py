@@ -141,3 +141,20 @@ def test_with_prepared_statements_off_a_generic_read_is_the_plain_statement(sess
     monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "off")
     assert read(session, _messages_count(False), {"person_id": org.person("gz_head")}, generic=True).scalar() == 0
     assert not {n for n in _prepared_here(session) if n.startswith("g_")}
+
+
+def test_a_statement_with_percent_signs_of_its_own_reads_the_same_prepared_generic_and_plain(session, org):
+    """`%` in the statement (a modulo, a LIKE of its own) and in a value given (a typed pattern)."""
+    from dashboard.services.statements import read
+    from db.models import ClaimCase
+    from tests.factories import make_case
+
+    for sub in ("gz", "sz", "gz", "hz"):
+        make_case(session, org, sub)
+    session.commit()
+    statement = select(func.count()).where(ClaimCase.id % 2 == 0, ClaimCase.case_no.like("%0%"),
+                                           ClaimCase.case_no.like(bindparam("pattern")))
+    counts = {mode: read(session, statement, {"pattern": "%"}, **{mode: True}).scalar()
+              for mode in ("generic", "prepared")}
+    plain = read(session, statement, {"pattern": "%"}).scalar()
+    assert counts == {"generic": plain, "prepared": plain} and plain == 2

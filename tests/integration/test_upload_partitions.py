@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from dashboard.rules.partition_months import month_of, partition_name
@@ -16,36 +16,21 @@ from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.errors import NotFound, PermissionDenied
 from dashboard.services.evidence.materials import case_materials, fetch_material
 from dashboard.services.evidence.uploads import record_upload
-from db.engine import APP_ROLE, JOB_ROLE, connect_options, normalise_url
+from db.engine import APP_ROLE, JOB_ROLE
 from db.schema import alembic_config
-from jobs import maintain_partitions
 from tests import sample_files
 from tests.factories import make_case
-
-FINGERPRINT = "SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY id), '')) FROM upload t"
-MISPLACED = ("SELECT count(*) FROM upload WHERE tableoid::regclass::text <> "
-             "'upload_p' || to_char(uploaded_at AT TIME ZONE 'Asia/Shanghai', 'YYYY_MM')")
-
-
-@pytest.fixture
-def owner(db_url):
-    engine = create_engine(normalise_url(db_url))
-    yield engine
-    engine.dispose()
-
+from tests.monthly_tables import assert_every_row_in_its_month, fingerprint, partition_of, role_engine, run_job
 
 def _fingerprint(engine) -> tuple[int, str]:
-    with engine.connect() as conn:
-        return tuple(conn.execute(text(FINGERPRINT)).one())
+    return fingerprint(engine, "upload")
 
 
 def _partition_of(engine, upload_id: int) -> str | None:
-    with engine.connect() as conn:
-        return conn.scalar(text("SELECT tableoid::regclass::text FROM upload WHERE id = :i"), {"i": upload_id})
+    return partition_of(engine, "upload", upload_id)
 
 
-def _run_job(db_url: str, now) -> int:
-    return maintain_partitions.main(["--as-of", now.isoformat()], url=db_url)
+_run_job = run_job
 
 
 def test_upgrade_puts_every_upload_in_its_months_partition_and_downgrade_and_upgrade_again_keep_every_row(
@@ -74,11 +59,8 @@ def test_upgrade_puts_every_upload_in_its_months_partition_and_downgrade_and_upg
     command.upgrade(alembic_config(db_url), "head")
 
     assert _fingerprint(owner) == before
+    assert_every_row_in_its_month(owner, "upload", "uploaded_at", months=60)
     with owner.connect() as conn:
-        assert conn.scalar(text("SELECT relkind FROM pg_class WHERE relname = 'upload'")) == "p"
-        assert conn.scalar(text(MISPLACED)) == 0
-        assert conn.scalar(text("SELECT count(*) FROM upload_default")) == 0
-        assert conn.scalar(text("SELECT count(DISTINCT tableoid) FROM upload")) >= 60
         kept = conn.execute(text(
             "SELECT (SELECT count(*) FROM pg_policies WHERE tablename = 'upload'), relrowsecurity, "
             "has_table_privilege('claims_app', 'upload', 'INSERT'), pg_get_serial_sequence('upload', 'id'), "
@@ -139,8 +121,7 @@ def test_material_in_the_default_is_listed_and_downloaded_and_stays_so_once_the_
 def test_no_role_of_the_product_reaches_an_upload_partition(role, db_url, session, org, actor_for, now):
     _uploaded_case(session, org, actor_for, now)
     this_month = partition_name("upload", month_of(now))
-    engine = create_engine(normalise_url(db_url), isolation_level="AUTOCOMMIT",
-                           connect_args={"options": connect_options(role)})
+    engine = role_engine(db_url, role)
     with engine.connect() as conn:
         conn.execute(text("SELECT set_config('claims.national', 'on', false)"))
         assert conn.scalar(text("SELECT count(*) FROM upload")) == 1

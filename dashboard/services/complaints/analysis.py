@@ -72,7 +72,7 @@ def counts_by(session: Session, actor: Actor, dimension: str, *, date_from: date
     if dimension not in DIMENSIONS:
         raise UserError("complaints.error.filter")
     start, end = _window(date_from, date_to)
-    rows = read(session, _counts_by_statement(actor, dimension), {"start": start, "end": end}).all()
+    rows = read(session, _counts_by_statement(actor, dimension), {"start": start, "end": end}, prepared=True).all()
     return [MonthCount(r[0].date(), r[1], r[2]) for r in rows]
 
 
@@ -92,5 +92,5 @@ def complaint_analysis(session: Session, actor: Actor, *, date_from: date, date_
     """Items registered between the dates, counted per month and per kind × cause × branch ×
     outcome: the export's table (read when it is downloaded)."""
     start, end = _window(date_from, date_to)
-    rows = read(session, _analysis_statement(actor), {"start": start, "end": end}).all()
+    rows = read(session, _analysis_statement(actor), {"start": start, "end": end}, prepared=True).all()
     return [AnalysisCell(r[0].date(), r[1], r[2], r[3], r[4], r[5]) for r in rows]

@@ -451,7 +451,7 @@ def complaint_items(session: Session, actor: Actor, *, kind: str | None = None, 
               "pattern": pattern, "typed": typed}
     total, rows = count_then_page(session, lambda: _items_count(actor, shape),
                                   lambda: _items_page(actor, shape, limit, offset), limit=limit, total=total,
-                                  params=params)
+                                  params=params, prepared=True)
     return total, [ItemRow(*row) for row in rows]
 
 
@@ -509,7 +509,7 @@ def _detail_statement(actor: Actor) -> Select:
 def item_detail(session: Session, actor: Actor, item_id: int, *, now: datetime | None = None) -> ItemDetail:
     now = clock.or_now(now)
     found = read(session, _detail_statement(actor),
-                 {"item_id": item_id, "due_before": _visit_due_before(session, now)}).first()
+                 {"item_id": item_id, "due_before": _visit_due_before(session, now)}, prepared=True).first()
     if found is None:
         raise NotFound()
     width = len(_ROW_COLUMNS)

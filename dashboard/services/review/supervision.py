@@ -278,8 +278,9 @@ def _followed_page(session: Session, shape: tuple, limit: int, offset: int) -> l
     """One page of the list: cases awaiting a reply (soonest due) first, then the others, newest
     tiered first, each part read in its own order and only as far as the page reaches
     (statements.head_then_rest)."""
-    ids = head_then_rest(session, _awaiting_statement(*shape), _rest_statement(*shape), limit=limit, offset=offset)
-    return rows_in_order(session, _followed_rows_statement(), ids)
+    ids = head_then_rest(session, _awaiting_statement(*shape), _rest_statement(*shape), limit=limit, offset=offset,
+                         prepared=True)
+    return rows_in_order(session, _followed_rows_statement(), ids, prepared=True)
 
 
 @built_once
@@ -306,7 +307,8 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
     shape = (actor, include_closed, branch_id or None, case_no, colour)
     if total is None:
         kept = None if include_closed or case_no or colour else _kept_total_statement(actor, branch_id or None)
-        total = int(read(session, kept if kept is not None else _followed_count_statement(*shape)).scalar() or 0)
+        total = int(read(session, kept if kept is not None else _followed_count_statement(*shape),
+                         prepared=True).scalar() or 0)
     if limit <= 0:
         return total, []
     return total, [FollowedCase(*r) for r in _followed_page(session, shape, limit, offset)]

@@ -365,7 +365,7 @@ def special_cases(session: Session, actor: Actor, *, status: str | None = None, 
     shape = _ListShape(status or None, special_type or None, mine_only, case_id is not None, special_id is not None)
     total, rows = count_then_page(session, lambda: _list_count(actor, shape),
                                   lambda: _list_page(actor, shape, limit, offset), limit=limit, total=total,
-                                  params={"case_id": case_id, "special_id": special_id})
+                                  params={"case_id": case_id, "special_id": special_id}, prepared=True)
     return total, [_special_row(r) for r in rows]
 
 
@@ -427,7 +427,7 @@ def _detail_statement(actor: Actor) -> Select:
 @requires("special.read")
 def special_detail(session: Session, actor: Actor, special_id: int) -> SpecialDetail:
     """One request: its justification, the chain with each level's decision or holder."""
-    found = read(session, _detail_statement(actor), {"special_id": special_id}).first()
+    found = read(session, _detail_statement(actor), {"special_id": special_id}, prepared=True).first()
     if found is None:
         raise NotFound()
     row = _special_row(found)

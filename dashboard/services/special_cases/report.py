@@ -68,5 +68,5 @@ def special_report(session: Session, actor: Actor, *, date_from: date, date_to: 
         raise UserError("special.error.report_dates")
     start = datetime.combine(date_from, time.min, BUSINESS_TZ)
     end = datetime.combine(date_to + timedelta(days=1), time.min, BUSINESS_TZ)
-    rows = read(session, _report_statement(actor, period, by), {"start": start, "end": end}).all()
+    rows = read(session, _report_statement(actor, period, by), {"start": start, "end": end}, prepared=True).all()
     return [ReportRow(r[0].date(), r[1], r[2], r[3], r[4], r[5], r[6], Decimal(r[7]), Decimal(r[8])) for r in rows]
