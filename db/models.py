@@ -712,7 +712,8 @@ class Opinion(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", ("hq_review", "supervision")), name="ck_opinion_kind"),
         # A branch's opinions still open: the answer form's list (migration 0016).
-        Index("ix_opinion_open", "branch_id", "posted_at", postgresql_where=text("closed_at IS NULL")),
+        Index("ix_opinion_open", "branch_id", "posted_at",
+              postgresql_where=text("closed_at IS NULL AND kind = 'hq_review'")),  # 0048
     )
 
 
