@@ -100,7 +100,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "delivery.admin.state.queued": ("待发送（含重试中）", "Queued (and retrying)"),
     "delivery.admin.state.held": ("待工作时间汇总", "Held for working hours"),
     "delivery.admin.state.failed": ("发送失败", "Failed"),
-    "delivery.admin.not_tried": ("未发送", "Not tried"),
+    "delivery.admin.not_tried": ("未定发送方式", "No channel yet"),
     "delivery.admin.total": ("合计", "Total"),
     "delivery.admin.troubled": ("发送失败与重试中的消息", "Failed and retrying"),
     "delivery.admin.none": ("没有发送失败或重试中的消息。", "No message has failed."),
