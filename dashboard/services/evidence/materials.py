@@ -76,6 +76,18 @@ def _case_lines() -> Select:
             .order_by(Upload.uploaded_at.desc(), Upload.id.desc()).limit(MATERIALS_LIMIT))
 
 
+# A file is opened by its id alone, which every month's partition of the material may hold
+# (migration 0047): generic plans, planned once per connection rather than over every month each click.
+@built_once
+def _line_by_id() -> Select:
+    return _lines_query().where(Upload.id == bindparam("upload_id"))
+
+
+@built_once
+def _stored_bytes() -> Select:
+    return select(Upload.storage_key, Upload.content).where(Upload.id == bindparam("upload_id"))
+
+
 @requires("case.read")
 def case_materials(session: Session, actor: Actor, case_id: int) -> list[MaterialLine]:
     """The case's files, newest first; NotFound when the actor may not see the case. A generic
@@ -89,7 +101,7 @@ def case_materials(session: Session, actor: Actor, case_id: int) -> list[Materia
 def fetch_material(session: Session, actor: Actor, upload_id: int) -> MaterialFile:
     """One file with its bytes, checked against its checksum; NotFound for a file of a case the actor
     may not see (or no such file); UserError when the stored bytes are missing or changed."""
-    row = session.execute(_lines_query().where(Upload.id == upload_id)).first()
+    row = read(session, _line_by_id(), {"upload_id": upload_id}, generic=True).first()
     if row is None:
         raise NotFound()
     line = MaterialLine(*row)
@@ -98,8 +110,7 @@ def fetch_material(session: Session, actor: Actor, upload_id: int) -> MaterialFi
 
 
 def _verified_bytes(session: Session, upload_id: int, line: MaterialLine) -> bytes:
-    storage_key, content = session.execute(
-        select(Upload.storage_key, Upload.content).where(Upload.id == upload_id)).one()
+    storage_key, content = read(session, _stored_bytes(), {"upload_id": upload_id}, generic=True).one()
     try:
         if storage_key:
             if not line.sha256:

@@ -381,6 +381,14 @@ class ReviewFacts:
     progress: list[tuple[datetime, str, str]]  # posted_at, author, body
 
 
+@built_once
+def _first_upload_by_kind() -> Select:
+    """A case's first upload of each kind: a generic plan (statements.read), the material being
+    partitioned by month (migration 0047)."""
+    return (select(Upload.kind, func.min(Upload.uploaded_at)).where(Upload.case_id == bindparam("case_id"))
+            .group_by(Upload.kind))
+
+
 @requires("case.read")
 def case_facts(session: Session, actor: Actor, case_id: int) -> ReviewFacts:
     """What the reviewer needs at a glance: facts, estimate history, dispatch and upload state."""
@@ -393,8 +401,8 @@ def case_facts(session: Session, actor: Actor, case_id: int) -> ReviewFacts:
         select(Person.full_name, Dispatch.tier, Dispatch.position, Dispatch.contact_state, Dispatch.dispatched_at,
                Dispatch.arrived_at).join(Person, Person.id == Dispatch.person_id)
         .where(Dispatch.case_id == case_id).order_by(Dispatch.dispatched_at, Dispatch.id))]
-    uploads = dict(session.execute(select(Upload.kind, func.min(Upload.uploaded_at))
-                                   .where(Upload.case_id == case_id).group_by(Upload.kind)).tuples().all())
+    uploads = {kind: first for kind, first in read(session, _first_upload_by_kind(), {"case_id": case_id},
+                                                  generic=True)}
     progress = [tuple(r) for r in session.execute(
         select(ProgressNote.posted_at, Person.full_name, ProgressNote.body)
         .join(Person, Person.id == ProgressNote.author_id).where(ProgressNote.case_id == case_id)
