@@ -595,7 +595,7 @@ def make_month_partitions(steps: Steps) -> None:
     migrations 0034 and 0047 made them for the rows they found: every business month the cases'
     times fall in (the dispatches and messages follow them), and this month and the ones ahead that
     the migrations already made; so no row lands in a default partition."""
-    from dashboard.services.partitions import MONTHLY_TABLES, ensure_partitions
+    from dashboard.services.partitions import ensure_every_table
 
     started = time.perf_counter()
     with Session(steps.engine) as session:
@@ -603,7 +603,7 @@ def make_month_partitions(steps: Steps) -> None:
             SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'Asia/Shanghai')::date
               FROM claim_case c CROSS JOIN LATERAL (VALUES (c.report_time), (c.tiered_at), (c.closed_at)) AS e(at)
              WHERE at IS NOT NULL""")).all()
-        created = [name for table in MONTHLY_TABLES for name in ensure_partitions(session, months, table)[0]]
+        created = ensure_every_table(session, months)
         session.commit()
     _say(f"  {'month partitions':<44} {len(created):>11,} made {time.perf_counter() - started:8.1f} s")
 

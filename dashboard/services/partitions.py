@@ -77,7 +77,7 @@ class PartitionUpkeep:
     archived: tuple[str, ...]  # partitions detached into the archive schema
 
 
-def partitions_of(session: Session, table: MonthlyTable = HISTORY) -> dict[date, str]:
+def partitions_of(session: Session, table: MonthlyTable) -> dict[date, str]:
     """The month partitions attached to `table` (the default left out), by month."""
     names = session.scalars(text(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
@@ -87,7 +87,7 @@ def partitions_of(session: Session, table: MonthlyTable = HISTORY) -> dict[date,
     return months  # type: ignore[return-value]
 
 
-def months_in_default(session: Session, table: MonthlyTable = HISTORY) -> list[date]:
+def months_in_default(session: Session, table: MonthlyTable) -> list[date]:
     """The business months of the rows the default partition holds (none, normally)."""
     return sorted(session.scalars(text(
         f"SELECT DISTINCT date_trunc('month', {table.column} AT TIME ZONE 'Asia/Shanghai')::date "
@@ -124,7 +124,7 @@ def _move_month_out_of_default(session: Session, table: MonthlyTable, month: dat
     return copied
 
 
-def ensure_partitions(session: Session, months: Iterable[date], table: MonthlyTable = HISTORY) -> tuple[list[str], int]:
+def ensure_partitions(session: Session, months: Iterable[date], table: MonthlyTable) -> tuple[list[str], int]:
     """Create `table`'s partitions of `months` that are missing, and of every month its default
     holds rows for, moving those rows into them. Returns (partitions created, rows moved). Idempotent."""
     existing = partitions_of(session, table)
@@ -146,11 +146,16 @@ def ensure_partitions(session: Session, months: Iterable[date], table: MonthlyTa
     return created, moved
 
 
+def ensure_every_table(session: Session, months: Iterable[date]) -> list[str]:
+    """Every monthly table's partitions of `months` (ensure_partitions); the partitions made."""
+    months = list(months)
+    return [name for table in MONTHLY_TABLES for name in ensure_partitions(session, months, table)[0]]
+
+
 def ensure_partitions_for(session: Session, first: datetime, last: datetime) -> list[str]:
     """Every monthly table's partitions for every month from `first` to `last`: a bulk load (the
-    demo, bench) that back-dates rows calls this first, so they land in their months, not in a default."""
-    months = months_between(first, last)
-    return [name for table in MONTHLY_TABLES for name in ensure_partitions(session, months, table)[0]]
+    demo) that back-dates rows calls this first, so they land in their months, not in a default."""
+    return ensure_every_table(session, months_between(first, last))
 
 
 def _archive_partition(session: Session, table: MonthlyTable, month: date, name: str, columns: str) -> None:
@@ -173,8 +178,7 @@ def _archive_partition(session: Session, table: MonthlyTable, month: date, name:
                              f"FOR EACH ROW EXECUTE FUNCTION public.{table.guard}()"))
 
 
-def archive_partitions(session: Session, now: datetime, retention_months: int,
-                       table: MonthlyTable = HISTORY) -> list[str]:
+def archive_partitions(session: Session, now: datetime, retention_months: int, table: MonthlyTable) -> list[str]:
     """Detach every month partition of `table` wholly older than the retention into the `archive`
     schema, rows and all (readable by the owner as archive.<table>_pYYYY_MM; no role of the product
     reads it)."""

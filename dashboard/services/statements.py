@@ -98,13 +98,9 @@ class GenericForm:
     prepare: str
     params: tuple[str, ...]
 
-    def execute_sql(self, force_generic: bool = True) -> str:
+    def execute_sql(self) -> str:
         placeholders = ", ".join(f"%({p})s" for p in self.params)
-        execute = f"EXECUTE {self.name}" + (f" ({placeholders})" if self.params else "")
-        # One round trip; the setting ends with the transaction (and is set either way, as an
-        # earlier generic read of the same transaction left it).
-        mode = "force_generic_plan" if force_generic else "auto"
-        return f"SET LOCAL plan_cache_mode = {mode}; {execute}"
+        return f"EXECUTE {self.name}" + (f" ({placeholders})" if self.params else "")
 
 
 _BIND = re.compile(r"%\(([^)]+)\)s")
@@ -148,11 +144,26 @@ def generic_form(statement: Executable, dialect: Any, given: frozenset[str]) -> 
 def _read_generic(connection: Any, statement: Executable, params: dict[str, Any], *,
                   force_generic: bool) -> CursorResult:
     form = generic_form(statement, connection.dialect, frozenset(params))
+    # The mode is set either way: an earlier generic read of the same transaction may have left it.
+    return _execute_prepared(connection, form.name, form.prepare, form.execute_sql(),
+                             {p: params[p] for p in form.params},
+                             plan_mode="force_generic_plan" if force_generic else "auto")
+
+
+def _execute_prepared(connection: Any, name: str, prepare_sql: str, execute_sql: str, params: Mapping[str, Any], *,
+                      plan_mode: str | None) -> CursorResult:
+    """Run the prepared statement `name`, preparing it first on a connection that has not yet. A
+    prepared statement belongs to the database connection (it survives rollbacks, and a pooled
+    connection keeps it for the next session); the names prepared are kept with the connection
+    (`Connection.info`), so a new connection prepares again. `plan_mode`: plan_cache_mode for the
+    rest of the transaction, sent with the EXECUTE in one round trip (the result is the EXECUTE's)."""
     prepared = connection.info.setdefault(_PREPARED_KEY, set())
-    if form.name not in prepared:
-        connection.exec_driver_sql(form.prepare.replace("%", "%%"))  # the driver reads % as a placeholder
-        prepared.add(form.name)
-    return connection.exec_driver_sql(form.execute_sql(force_generic), {p: params[p] for p in form.params})
+    if name not in prepared:
+        connection.exec_driver_sql(prepare_sql.replace("%", "%%"))  # the driver reads % as a placeholder
+        prepared.add(name)
+    if plan_mode is not None:
+        execute_sql = f"SET LOCAL plan_cache_mode = {plan_mode}; {execute_sql}"
+    return connection.exec_driver_sql(execute_sql, dict(params))
 
 
 def head_then_rest(session: Session, head: Executable, rest: Executable, *, limit: int, offset: int,
@@ -241,22 +252,15 @@ _PREPARED_KEY = "prepared_statements"
 
 def read_prepared(session: Session, statement: Prepared, params: Mapping[str, Any]) -> CursorResult:
     """Run `statement` in the session's transaction, preparing it first on a connection that has
-    not prepared it yet. A prepared statement belongs to the database connection (it survives
-    rollbacks, and a pooled connection keeps it for the next session); the names prepared are
-    kept with the connection (`Connection.info`), so a new connection prepares again."""
+    not prepared it yet (`_execute_prepared`)."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
     if not prepared_statements_allowed():
         return connection.execute(statement.plain(), dict(params))
-    prepared = connection.info.setdefault(_PREPARED_KEY, set())
-    if statement.name not in prepared:
-        connection.exec_driver_sql(statement.prepare_sql())
-        prepared.add(statement.name)
-    execute = statement.execute_sql()
-    if statement.generic:  # one round trip: the result is the EXECUTE's
-        execute = f"SET LOCAL plan_cache_mode = force_generic_plan; {execute}"
-    return connection.exec_driver_sql(execute, {p: params[p] for p, _t in statement.types})
+    return _execute_prepared(connection, statement.name, statement.prepare_sql(), statement.execute_sql(),
+                             {p: params[p] for p, _t in statement.types},
+                             plan_mode="force_generic_plan" if statement.generic else None)
 
 
 def json_rows(source: Subquery, *order_by: ColumnElement) -> ColumnElement:
