@@ -487,12 +487,14 @@ def _fill_records(steps: Steps, p: dict) -> None:
     wait = _migration("0008")._WAIT.format(answer="pa")
     staged = wait.replace("FROM opinion_point p JOIN opinion o", "FROM bench_point p JOIN opinion o")
     assert staged != wait
-    steps.run("opinion_point (its answers kept, 0008)", f"""
-        INSERT INTO opinion_point (id, opinion_id, seq, body, status, answer_count, answer_seconds)
-        SELECT p.id, p.opinion_id, p.seq, p.body, p.status, coalesce(t.n, 0), coalesce(t.seconds, 0)
+    steps.run("opinion_point (its answers kept, 0008; its due time, 0049)", f"""
+        INSERT INTO opinion_point (id, opinion_id, seq, body, status, answer_count, answer_seconds, due_at, due_round)
+        SELECT p.id, p.opinion_id, p.seq, p.body, p.status, coalesce(t.n, 0), coalesce(t.seconds, 0), d.due_at,
+               d.round_no
           FROM bench_point p
           LEFT JOIN (SELECT pa.point_id, count(*) AS n, sum({staged}) AS seconds
                        FROM point_answer pa GROUP BY pa.point_id) t ON t.point_id = p.id
+          LEFT JOIN ({_migration("0049").NEWEST_ROUND}) d ON d.point_id = p.id
          ORDER BY p.id""")
     steps.run("drop staged points", "DROP TABLE bench_point")
     # ---- supervision on key branches, D7, progress notes -------------------------------------------
@@ -791,6 +793,9 @@ def verify(engine: Engine) -> list[str]:
                            FROM point_answer pa GROUP BY pa.point_id) t ON t.point_id = p.id
              WHERE p.answer_count <> coalesce(t.n, 0)
                 OR abs(p.answer_seconds - coalesce(t.seconds, 0)) > 1e-6 * greatest(1, abs(coalesce(t.seconds, 0)))""",
+        "opinion_point due time = its newest round's D5 clock": f"""
+            SELECT count(*) FROM opinion_point p LEFT JOIN ({_migration("0049").NEWEST_ROUND}) d ON d.point_id = p.id
+             WHERE p.due_at IS DISTINCT FROM d.due_at OR p.due_round IS DISTINCT FROM d.round_no""",
         "claim_case.first_dispatched_at = its first dispatch": """
             SELECT count(*) FROM claim_case c
               LEFT JOIN (SELECT case_id, min(dispatched_at) AS at FROM dispatch GROUP BY case_id) d ON d.case_id = c.id

@@ -729,6 +729,10 @@ class OpinionPoint(Base):
     # how many answers, and the seconds the branch took for them in all (for the overview's average).
     answer_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     answer_seconds: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    # Kept by the database (trigger deadline_keeps_point_due, migration 0049) as D5 clocks are
+    # started: the due time of the point's newest answer round and that round; NULL without a clock.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_round: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         CheckConstraint(_in("status", ("open", "answered", "sent_back", "accepted")), name="ck_point_status"),
         UniqueConstraint("opinion_id", "seq", name="uq_point_seq"),

@@ -32,11 +32,17 @@ def render_major(actor: Actor, f: DetailFacts) -> None:
             st.caption(plain(t("major.detail.catastrophe", name=f.catastrophe_name)))
     if not may_flag:
         return
+    # Drawn only when opened (the expander reruns the page as it opens): most visits to a case only
+    # read it, and the owners and catastrophes behind the form were read on every one of them.
+    panel = st.expander(t("major.detail.change_owner" if f.is_major else "major.detail.flag"), expanded=False,
+                        key=f"major_open_{f.id}", on_change="rerun")
+    if not panel.open:
+        return
     with db_session() as session:
         owners = dict(owner_choices(session, actor, f.id))
         events = {} if f.is_major else {e.id: e.name for e in catastrophes(session, actor)}
     key = f"major_{f.id}_{f.version}"
-    with st.expander(t("major.detail.change_owner" if f.is_major else "major.detail.flag"), expanded=False):
+    with panel:
         with st.form(f"major_form_{f.id}"):
             if not f.is_major:
                 st.radio(t("major.field.major_reason"), PERSON_REASONS, key=f"{key}_reason", horizontal=True,

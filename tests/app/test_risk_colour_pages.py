@@ -174,3 +174,30 @@ def test_the_branch_register_supervision_and_major_lists_filter_by_colour(db_url
         assert not at.exception, at.exception
         after = shown_frame(next(d for d in at.dataframe if "红黄蓝" in d.value))
         assert list(after["报案号"]) == ["RPTMJRED001"] and list(after["红黄蓝"]) == ["红·严查"], page
+
+
+def test_the_case_page_flags_a_case_major_from_its_panel_read_only_once_opened(db_url, session, org, actor_for):
+    """The flag form's owners and catastrophes are read only once its panel is opened (the panel
+    reruns the page as it opens); flagged from there, the case is major with the owner chosen."""
+    case = _register(session, actor_for, "RPTMAJOR002", "80000", **BLUE_FACTS)
+    assert not case.is_major
+    at = signed_in_app(db_url, "reviewer")
+    _open_case(at, case.id)
+    assert any(e.label == "列为重大案件" for e in at.expander)
+    key = f"major_{case.id}_{case.version}"
+    assert not [s for s in at.selectbox if s.key == f"{key}_owner"]  # closed: no form drawn
+    at.session_state[f"major_open_{case.id}"] = True  # what opening the panel in the browser sets
+    at.run()
+    assert not at.exception, at.exception
+    owners = at.selectbox(key=f"{key}_owner")
+    owner = org.person("gd_claims")  # the case is in 广东 (sub-branch gz)
+    assert len(owners.options) > 1  # the branch's heads and claims people, then HQ's
+    at.radio(key=f"{key}_reason").set_value("social_impact")
+    owners.set_value(owner)
+    next(b for b in at.button if b.label == "列为重大案件").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("RPTMAJOR002 已列为重大案件" in s.value for s in at.success), [e.value for e in at.error]
+    session.expire_all()
+    flagged = session.get(ClaimCase, case.id)
+    assert (flagged.is_major, flagged.major_reason, flagged.major_owner_id) == (True, "social_impact", owner)

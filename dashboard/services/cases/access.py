@@ -36,6 +36,19 @@ def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_updat
 
 
 @requires("case.read")
+def visible_case_id(session: Session, actor: Actor, case_id: int) -> int:
+    """The case's id if the actor may see it, else NotFound: for a read that only needs the check
+    (a case's files), where load_visible_case builds the whole ORM case."""
+    query = select(ClaimCase.id).where(ClaimCase.id == case_id)
+    scope = case_scope(actor)
+    if scope is not None:
+        query = query.where(scope)
+    if session.scalar(query) is None:
+        raise NotFound()
+    return case_id
+
+
+@requires("case.read")
 def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
     """The case with this number, as typed or as meant: full-width characters from a Chinese input
     method (ＢＡ２０２６…) and lower case are read as the case number's own form; an exact match wins."""

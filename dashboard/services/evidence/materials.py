@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from dashboard.rules.material_formats import is_photo
 from dashboard.services.evidence import store as evidence_store
 from dashboard.services.actor import Actor
-from dashboard.services.cases.access import load_visible_case
+from dashboard.services.cases.access import visible_case_id
 from dashboard.services.errors import NotFound, UserError
 from dashboard.services.capability import requires
 from dashboard.services.statements import built_once, read
@@ -92,8 +92,7 @@ def _stored_bytes() -> Select:
 def case_materials(session: Session, actor: Actor, case_id: int) -> list[MaterialLine]:
     """The case's files, newest first; NotFound when the actor may not see the case. A generic
     plan (statements.read): a case's files may be in any month's partition (migration 0047)."""
-    case = load_visible_case(session, actor, case_id)
-    rows = read(session, _case_lines(), {"case_id": case.id}, generic=True)
+    rows = read(session, _case_lines(), {"case_id": visible_case_id(session, actor, case_id)}, generic=True)
     return [MaterialLine(*row) for row in rows]
 
 
@@ -105,7 +104,7 @@ def fetch_material(session: Session, actor: Actor, upload_id: int) -> MaterialFi
     if row is None:
         raise NotFound()
     line = MaterialLine(*row)
-    load_visible_case(session, actor, line.case_id)  # scope first: the same answer as a missing id
+    visible_case_id(session, actor, line.case_id)  # scope first: the same answer as a missing id
     return MaterialFile(line, _verified_bytes(session, upload_id, line))
 
 

@@ -23,7 +23,7 @@ from dashboard.rules.review import (
 )
 from dashboard.services.actor import Actor
 from dashboard.services.aliases import ADDRESSEE, ANSWER_AUTHOR, AUTHOR, DECIDER, SUB_BRANCH
-from dashboard.rules.deadlines import initial_review_subject, point_subject, sql_point_subject
+from dashboard.rules.deadlines import initial_review_subject, point_subject
 from dashboard.services.clocks.deadlines import meet_deadline, start_deadline
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.cases.history import record_event
@@ -35,7 +35,7 @@ from dashboard.services.statements import built_once, count_then_page, among_ids
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    ClaimCase, Deadline, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer, PointVerdict,
+    ClaimCase, Dispatch, Estimate, Opinion, OpinionPoint, OrgUnit, Person, PointAnswer, PointVerdict,
     ProgressNote, ReviewQueueEntry, Upload,
 )
 
@@ -273,12 +273,6 @@ def _sent_back_count():
             .correlate(OpinionPoint).scalar_subquery())
 
 
-def _open_round_due(point_id, sent_back_count):
-    """SQL: due time of the D5 clock of the point's current answer round (rules.deadlines.point_subject with
-    answer_round), for lists that read it alongside each point."""
-    return (select(Deadline.due_at).where(Deadline.kind == "D5", Deadline.subject_key == sql_point_subject(point_id, sent_back_count)).scalar_subquery())
-
-
 def _opinion_heads(where: list, order_by: list, limit: int | None = None) -> Select:
     """The head rows opinion_views expects (opinion with its case number and names)."""
     author, addressee = AUTHOR, ADDRESSEE
@@ -291,10 +285,9 @@ def _opinion_heads(where: list, order_by: list, limit: int | None = None) -> Sel
 
 
 def _points_of_opinions() -> Select:
-    sent_back = _sent_back_count()
-    due = _open_round_due(OpinionPoint.id, sent_back)
+    # due_at: the due time of the point's newest round, kept by the database (migration 0049).
     return (select(OpinionPoint.id, OpinionPoint.opinion_id, OpinionPoint.seq, OpinionPoint.body, OpinionPoint.status,
-                   OpinionPoint.version, sent_back, due)
+                   OpinionPoint.version, _sent_back_count(), OpinionPoint.due_at)
             .where(OpinionPoint.opinion_id == any_(bindparam("opinion_ids", type_=ARRAY(BigInteger))))
             .order_by(OpinionPoint.opinion_id, OpinionPoint.seq))
 
@@ -451,9 +444,10 @@ _POINT_IS_OPEN = OpinionPoint.status.in_(("open", "sent_back"))
 @built_once
 def _inbox_count_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None,
                            colour: str | None) -> Select:
-    base = (select(OpinionPoint.id).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
-            .join(ClaimCase, ClaimCase.id == Opinion.case_id)
-            .where(*_inbox_conditions(branches, only_open, case_no, colour)))
+    base = select(OpinionPoint.id).join(Opinion, Opinion.id == OpinionPoint.opinion_id)
+    if case_no or colour:  # the case is read only to filter by it (the opinion's row policy checks it anyway)
+        base = base.join(ClaimCase, ClaimCase.id == Opinion.case_id)
+    base = base.where(*_inbox_conditions(branches, only_open, case_no, colour))
     return select(func.count()).select_from(base.subquery())
 
 
@@ -461,7 +455,9 @@ def _inbox_count_statement(branches: tuple[int, ...], only_open: bool, case_no: 
 def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None, colour: str | None,
                           limit: int, offset: int) -> Select:
     is_open = _POINT_IS_OPEN
-    due = _open_round_due(OpinionPoint.id, _sent_back_count())  # nested in `due`: correlated to the outer point
+    # The current round's due time is kept on the point (migration 0049): the sort reads the waiting
+    # points alone, where it counted each one's send-backs and looked up its round's clock.
+    due = OpinionPoint.due_at
     latest_answer = (select(PointAnswer.body).where(PointAnswer.point_id == OpinionPoint.id)
                      .order_by(PointAnswer.id.desc()).limit(1).scalar_subquery())
     last_reason = (select(PointVerdict.reason).where(PointVerdict.point_id == OpinionPoint.id,
