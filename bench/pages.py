@@ -182,7 +182,7 @@ def overview_filter():
 
 def overview_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.figures.overview import (
-        colour_share_by_unit, overview_cases, overview_figures, overview_tiers, overview_units,
+        overview_cases, overview_figures, overview_tiers, overview_units,
     )
 
     flt = overview_filter()
@@ -190,7 +190,6 @@ def overview_ours(session: Session, actor: Actor) -> int:
     overview_tiers(session, actor)
     # Every figure, chart and the ranking in one read, as on the page.
     figures = overview_figures(session, actor, flt).headline
-    colour_share_by_unit(session, actor, flt)  # the red / yellow / blue chart
     # As the page: the list's count is the headline's pending figure (no second count).
     overview_cases(session, actor, flt, status="pending", limit=PAGE_SIZE, offset=0,
                    total=figures.cases_with_status("pending"))

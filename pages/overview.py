@@ -9,7 +9,7 @@ from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.errors import UserError
 from dashboard.services.figures.overview import (
-    MAX_EXPORT_ROWS, Drill, OverviewFilter, colour_share_by_unit, drill_figure_count, overview_cases,
+    MAX_EXPORT_ROWS, Drill, OverviewFilter, drill_figure_count, overview_cases,
     overview_drill_rows,
     overview_figures, overview_tiers, overview_units,
 )
@@ -181,9 +181,7 @@ for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending
             else:
                 st.altair_chart(chart(frame), width="stretch")
 
-with read_session() as session:
-    colour_df = pd.DataFrame(colour_share_by_unit(session, actor, flt),
-                             columns=["unit_id", "unit", "colour", "cases", "share"])
+colour_df = pd.DataFrame(everything.colour_share, columns=["unit_id", "unit", "colour", "cases", "share"])
 if colour_df.empty:
     st.markdown(f"**{t('overview.chart.colour_share')}**")
     st.caption(t("overview.no_data"))

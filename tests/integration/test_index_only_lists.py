@@ -22,7 +22,7 @@ from dashboard.services.cases.major import _major_count
 from dashboard.services.clocks.overdue import OverdueFilters
 from dashboard.services.clocks.overdue import _summary_statement as tracker_summary_statement
 from dashboard.services.figures.overview import (
-    Drill, OverviewFilter, _colour_share_statement, _drill_page_statement, _figures_statement,
+    Drill, OverviewFilter, _drill_page_statement, _figures_statement,
 )
 from dashboard.services.scorecard.computed import cases_behind
 from dashboard.services.dispatching.board import BoardFilter
@@ -129,8 +129,6 @@ def test_the_overviews_period_cases_and_their_violations_can_be_read_from_two_in
                            {"now": now, "window": timedelta(hours=1)}, also={"violation": "ix_violation_case_id"})
     assert "Index Only Scan using ix_claim_case_tiered_report" in plan, plan
     assert "Index Only Scan using ix_violation_case_id" in plan, plan
-    colours = _plan_with_only(owner_session, "ix_claim_case_tiered_report", actor, _colour_share_statement(actor, flt))
-    assert "Index Only Scan using ix_claim_case_tiered_report" in colours, colours
 
 
 @pytest.mark.parametrize(("username", "colour"), [("admin", None), ("supervisor", None), ("supervisor", "red")])

@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.services.errors import PermissionDenied, ValidationFailed
 from dashboard.services.figures.overview import (
-    OverviewFilter, headline_figures, on_time_by_unit, overview_cases, pending_ageing,
+    OverviewFilter, colour_share_by_unit, headline_figures, on_time_by_unit, overview_cases, pending_ageing,
     pending_by_unit_and_tier, violations_by_week,
 )
 from dashboard.settings import BUSINESS_TZ
@@ -176,6 +176,26 @@ def test_on_time_ranking_and_ageing_buckets(session, org, actor_for, data):
     assert ranking[0]["rate"] == pytest.approx(0.6) and ranking[1]["rate"] is None
     ageing = {r["bucket"]: r["cases"] for r in pending_ageing(session, ex, OverviewFilter(**PERIOD), now=NOW)}
     assert ageing == {"d0_7": 1, "d8_30": 1, "d31_90": 1, "d91_180": 0, "d181_plus": 0}
+
+
+def test_red_yellow_blue_per_unit_counts_the_coloured_cases_of_the_period_with_the_other_figures(
+        session, org, actor_for, data):
+    """The colour share comes from the same filtered cases as every other figure (one statement):
+    coloured tiered cases of the period, per branch, then per sub-branch once a branch is chosen."""
+    for case, colour in ((data.A, "red"), (data.B, "blue"), (data.C, "blue"), (data.D, "yellow"),
+                         (data.E, "red"), (data.F, "red")):  # E untiered, F before the period: not counted
+        case.risk_colour = colour
+    session.flush()
+    ex = actor_for("executive")
+    share = {(r["unit"], r["colour"]): (r["cases"], r["share"])
+             for r in colour_share_by_unit(session, ex, OverviewFilter(**PERIOD))}
+    assert share == {("广东分公司", "blue"): (2, pytest.approx(2 / 3)), ("广东分公司", "red"): (1, pytest.approx(1 / 3)),
+                     ("浙江分公司", "yellow"): (1, 1.0)}
+    drilled = colour_share_by_unit(session, ex, OverviewFilter(**PERIOD, branch_id=org.branch("gd").id))
+    assert [(r["unit"], r["colour"], r["cases"]) for r in drilled] == [
+        ("广州中心支公司", "blue", 1), ("广州中心支公司", "red", 1), ("深圳中心支公司", "blue", 1)]
+    assert colour_share_by_unit(session, ex, OverviewFilter(**PERIOD, tier="T2")) == [
+        {"unit_id": org.branch("gd").id, "unit": "广东分公司", "colour": "blue", "cases": 1, "share": 1.0}]
 
 
 def test_violations_trend_groups_by_monday_of_the_week_the_deadline_was_missed(session, org, actor_for, data):

@@ -92,6 +92,7 @@ class OverviewFigures:
     violations_by_week: list[dict]
     on_time_by_unit: list[dict]
     ageing: list[dict]
+    colour_share: list[dict]
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,9 @@ def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
         answered_cases=answered_cases, answers=answers)
     # Amounts come through JSON as text, so no cent is lost to a float.
     ageing = {b: (c, Decimal(a)) for b, c, a in row.ageing}
+    colour_totals: dict[int, int] = {}
+    for unit_id, _name, _colour, n in row.colour_share:
+        colour_totals[unit_id] = colour_totals.get(unit_id, 0) + n
     return OverviewFigures(
         headline=headline,
         pending_by_unit=[{"unit_id": u, "unit": n, "tier": tr, "cases": c, "amount": Decimal(a)}
@@ -203,7 +207,9 @@ def overview_figures(session: Session, actor: Actor, flt: OverviewFilter,
         violations_by_week=[{"week": date.fromisoformat(w), "kind": k, "violations": c} for w, k, c in row.by_week],
         on_time_by_unit=_ranked(row.ranking),
         ageing=[{"bucket": code, "cases": ageing.get(code, (0, Decimal(0)))[0],
-                 "amount": ageing.get(code, (0, Decimal(0)))[1]} for code, _ in PENDING_AGE_BUCKETS])
+                 "amount": ageing.get(code, (0, Decimal(0)))[1]} for code, _ in PENDING_AGE_BUCKETS],
+        colour_share=[{"unit_id": u, "unit": name, "colour": colour, "cases": n, "share": n / colour_totals[u]}
+                      for u, name, colour, n in row.colour_share])
 
 
 @requires("overview.read")
@@ -237,27 +243,12 @@ def pending_ageing(session: Session, actor: Actor, flt: OverviewFilter, now: dat
     return overview_figures(session, actor, flt, now).ageing
 
 
-@built_once
-def _colour_share_statement(actor: Actor, flt: OverviewFilter) -> Select:
-    unit = _unit_column(flt)
-    counted = (select(unit.label("unit_id"), ClaimCase.risk_colour.label("colour"), func.count().label("cases"))
-               .where(*case_conditions(flt, actor), ClaimCase.risk_colour.is_not(None))
-               .group_by(unit, ClaimCase.risk_colour).subquery("counted"))
-    return (select(counted.c.unit_id, OrgUnit.name, counted.c.colour, counted.c.cases)
-            .join(OrgUnit, OrgUnit.id == counted.c.unit_id).order_by(OrgUnit.name, counted.c.colour))
-
-
 @requires("overview.read")
 def colour_share_by_unit(session: Session, actor: Actor, flt: OverviewFilter) -> list[dict]:
     """Red / yellow / blue (docs/DOMAIN.md §6) of the filtered tiered motor cases, per unit (branch,
-    or sub-branch once one branch is chosen): cases and share of the unit's coloured cases."""
-    validate_filter(flt)
-    rows = read(session, _colour_share_statement(actor, flt)).all()
-    totals: dict[int, int] = {}
-    for unit_id, _name, _colour, n in rows:
-        totals[unit_id] = totals.get(unit_id, 0) + n
-    return [{"unit_id": u, "unit": name, "colour": colour, "cases": n, "share": n / totals[u]}
-            for u, name, colour, n in rows]
+    or sub-branch once one branch is chosen): cases and share of the unit's coloured cases, by unit
+    name. Read with every other figure (overview_figures), from the same filtered cases."""
+    return overview_figures(session, actor, flt).colour_share
 
 
 def _ranked(rows: list) -> list[dict]:
@@ -352,6 +343,13 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
              .having(func.sum(both.c.n) != 0).subquery())
     by_week = select(func.to_char(weeks.c.week, "YYYY-MM-DD").label("week"), weeks.c.kind, weeks.c.n).subquery()
 
+    # Red / yellow / blue per unit: the coloured (motor) cases among the same filtered cases, where a
+    # statement of its own read them all again, and on every rerun (it was not cached with these).
+    colour_counts = (select(fc.c.unit_id, fc.c.risk_colour.label("colour"), func.count().label("cases"))
+                     .where(fc.c.risk_colour.is_not(None)).group_by(fc.c.unit_id, fc.c.risk_colour).subquery())
+    colours = (select(colour_counts.c.unit_id, OrgUnit.name, colour_counts.c.colour, colour_counts.c.cases)
+               .join(OrgUnit, OrgUnit.id == colour_counts.c.unit_id).subquery())
+
     # Violations with no case (the D6 weekly summary), by type, for the headline.
     branch_level = (select(Violation.kind, func.count().label("n")).where(_branch_level_violations(flt), counted)
                     .group_by(Violation.kind).subquery())
@@ -373,6 +371,7 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
         .label("pending_by_unit"),
         json_rows(ageing.subquery()).label("ageing"),
         json_rows(by_week, by_week.c.week, by_week.c.kind).label("by_week"),
+        json_rows(colours, colours.c.name, colours.c.colour).label("colour_share"),
     ).select_from(fc)
 
 
@@ -449,7 +448,7 @@ def _filtered_cases(actor: Actor, conditions: list, unit_col, *, with_figures: b
     range read would check every case of the period nationwide. Without `with_figures` (they are
     read kept per day, _unit_figures), the cases alone."""
     columns = (ClaimCase.id, unit_col.label("unit_id"), ClaimCase.tier, ClaimCase.state, ClaimCase.report_time,
-               ClaimCase.current_estimate, ClaimCase.tiered_at, ClaimCase.first_dispatched_at)
+               ClaimCase.current_estimate, ClaimCase.tiered_at, ClaimCase.first_dispatched_at, ClaimCase.risk_colour)
     if not actor.is_national:
         figures = _case_figures()
         return (select(*columns, *figures.c).select_from(ClaimCase).outerjoin(figures, true()).where(*conditions)
