@@ -139,6 +139,11 @@ def test_an_accepted_appeal_exempts_the_violation_but_keeps_it_on_record(session
     assert _ranking(session, admin)[(branch, "D1")] == 1
     assert _ranking(session, actor_for("gd_manager"))[(branch, "D1")] == 1  # a branch's live count
     assert exempted_count(session, admin) == 1
+    # Within each reader's scope, without a branch asked for (the appeal's row policy) or with one.
+    assert exempted_count(session, actor_for("gd_manager")) == 1
+    assert exempted_count(session, actor_for("zj_manager")) == 0  # another branch's appeal is not counted
+    assert exempted_count(session, admin, branch_id=org.branch("zj").id) == 0
+    assert exempted_count(session, admin, branch_id=org.branch("gd").id) == 1
     # The overview's headline (case_figures) and its list of D1 violations agree, without the exempt one.
     executive = actor_for("executive")
     headline = headline_figures(session, executive, OverviewFilter(), now=NOW)
