@@ -120,12 +120,12 @@ def _first_dropdown(page) -> str:
         try:
             boxes.first.click(timeout=8_000)
             expect(listbox).to_be_visible(timeout=8_000)
+            text = listbox.inner_text(timeout=8_000)  # the list can close again between the two
             break
         except (AssertionError, PlaywrightTimeout):
             page.keyboard.press("Escape")
             if attempt == 2:
                 raise
-    text = listbox.inner_text()
     page.keyboard.press("Escape")
     return text
 
