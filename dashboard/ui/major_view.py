@@ -45,8 +45,9 @@ def render_major(actor: Actor, f: DetailFacts) -> None:
     with panel:
         with st.form(f"major_form_{f.id}"):
             if not f.is_major:
+                # Nothing chosen at first: a case is not flagged for a reason nobody picked.
                 st.radio(t("major.field.major_reason"), PERSON_REASONS, key=f"{key}_reason", horizontal=True,
-                         format_func=lambda r: t(f"major.reason.{r}"))
+                         index=None, format_func=lambda r: t(f"major.reason.{r}"))
                 st.selectbox(t("major.field.catastrophe"), list(events), key=f"{key}_event", index=None,
                              format_func=events.get, placeholder=t("major.pick_event"))
             st.selectbox(t("major.field.major_owner"), list(owners), key=f"{key}_owner", index=None,

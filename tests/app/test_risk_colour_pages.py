@@ -192,8 +192,15 @@ def test_the_case_page_flags_a_case_major_from_its_panel_read_only_once_opened(d
     owners = at.selectbox(key=f"{key}_owner")
     owner = org.person("gd_claims")  # the case is in 广东 (sub-branch gz)
     assert len(owners.options) > 1  # the branch's heads and claims people, then HQ's
-    at.radio(key=f"{key}_reason").set_value("social_impact")
+    assert at.radio(key=f"{key}_reason").value is None  # no reason chosen for the person
     owners.set_value(owner)
+    next(b for b in at.button if b.label == "列为重大案件").click()
+    at.run()
+    assert any("请选择列为重大案件的原因" in e.value for e in at.error), [e.value for e in at.error]
+    session.expire_all()
+    assert not session.get(ClaimCase, case.id).is_major
+    at.radio(key=f"{key}_reason").set_value("social_impact")
+    at.selectbox(key=f"{key}_owner").set_value(owner)
     next(b for b in at.button if b.label == "列为重大案件").click()
     at.run()
     assert not at.exception, at.exception
