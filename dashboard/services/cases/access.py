@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.services.actor import Actor, case_scope
@@ -14,6 +14,13 @@ from db.models import ClaimCase, Dispatch
 
 
 _ACTOR_SCOPE = object()
+
+
+def within_case_scope(query: Select, actor: Actor) -> Select:
+    """`query` (reading claim_case) narrowed to the cases `actor` may see (case_scope; a national
+    reader's is left as it is)."""
+    scope = case_scope(actor)
+    return query if scope is None else query.where(scope)
 
 
 @requires("case.read")
@@ -39,11 +46,7 @@ def load_visible_case(session: Session, actor: Actor, case_id: int, *, for_updat
 def visible_case_id(session: Session, actor: Actor, case_id: int) -> int:
     """The case's id if the actor may see it, else NotFound: for a read that only needs the check
     (a case's files), where load_visible_case builds the whole ORM case."""
-    query = select(ClaimCase.id).where(ClaimCase.id == case_id)
-    scope = case_scope(actor)
-    if scope is not None:
-        query = query.where(scope)
-    if session.scalar(query) is None:
+    if session.scalar(within_case_scope(select(ClaimCase.id).where(ClaimCase.id == case_id), actor)) is None:
         raise NotFound()
     return case_id
 
@@ -57,10 +60,7 @@ def find_case_id(session: Session, actor: Actor, case_no: str) -> int:
     candidates = list(dict.fromkeys((typed, meant, meant.upper())))
     query = (select(ClaimCase.id).where(ClaimCase.case_no.in_(candidates))
              .order_by((ClaimCase.case_no == typed).desc(), (ClaimCase.case_no == meant).desc()).limit(1))
-    scope = case_scope(actor)
-    if scope is not None:
-        query = query.where(scope)
-    case_id = session.scalar(query)
+    case_id = session.scalar(within_case_scope(query, actor))
     if case_id is None:
         raise NotFound()
     return case_id

@@ -21,9 +21,9 @@ from dashboard import clock
 from dashboard.rules.case_states import is_pending
 from dashboard.rules.deadlines import deadline_status
 from dashboard.rules.personal_data import shown_phone
-from dashboard.services.actor import Actor, case_scope
+from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
-from dashboard.services.cases.access import find_case_id as _find_case_id
+from dashboard.services.cases.access import find_case_id as _find_case_id, within_case_scope
 from dashboard.services.cases.state import allowed_targets
 from dashboard.services.cases.timeline_query import TIMELINE, decode_params
 from dashboard.services.errors import NotFound
@@ -190,11 +190,7 @@ def _facts_query() -> Select:
 def _visible_facts(session: Session, actor: Actor, case_id: int) -> DetailFacts:
     """The case's facts in one statement, within the actor's scope; NotFound otherwise (never says
     whether another branch's case exists). Plain columns, not an ORM object: the page only reads them."""
-    query = _facts_query()
-    scope = case_scope(actor)
-    if scope is not None:
-        query = query.where(scope)
-    row = read(session, query, {"case_id": case_id}).first()
+    row = read(session, within_case_scope(_facts_query(), actor), {"case_id": case_id}).first()
     if row is None:
         raise NotFound()
     values = dict(row._mapping)
