@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Building blocks other services call with an actor they have already admitted: they narrow a
 # query to the actor's scope and decide nothing about capabilities.
 SCOPE_HELPERS = {"actor.case_scope", "actor.case_row_scope", "actor.db_scope", "actor.unit_scope", "cases.access.load_review_case", "cases.access.review_scope",
+                 "cases.access.within_case_scope",
                  "complaints.register.item_scope", "special_cases.approvals.waiting_for",
                  "special_cases.approvals.holds_level"}
 
