@@ -741,8 +741,8 @@ def keep_values(steps: Steps) -> None:
 def verify(engine: Engine) -> list[str]:
     """Every kept table / column against what the live rows give (kept counts folded, as the
     folding job would). Returns the failures, one line each (none: all equal)."""
-    m08, m18, m19, m35, m44, m45, m46 = (_migration(r) for r in ("0008", "0018", "0019", "0035", "0044", "0045",
-                                                                 "0046"))
+    m08, m18, m19, m35, m44, m45, m46, m51 = (_migration(r) for r in ("0008", "0018", "0019", "0035", "0044",
+                                                                      "0045", "0046", "0051"))
     names, rows = _case_figures_rows(m19)
     accepted = "EXISTS (SELECT 1 FROM violation_appeal a WHERE a.violation_id = t.id AND a.status = 'accepted')"
     # An accepted appeal takes its violation out of the kept counts (migration 0033's trigger).
@@ -824,6 +824,15 @@ def verify(engine: Engine) -> list[str]:
                                 if n != "hq_answer_seconds")}
                 OR abs(coalesce(k.hq_answer_seconds, 0) - coalesce(l.hq_answer_seconds, 0))
                    > 1e-6 * greatest(1, abs(coalesce(l.hq_answer_seconds, 0)))""",
+        "case_tally_day = tiered cases by report day, branch, tier": f"""
+            SELECT count(*) FROM (
+                SELECT {", ".join(m51.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in m51.FIGURES)}
+                  FROM case_tally_day GROUP BY {", ".join(m51.KEYS)}) k
+            FULL JOIN (
+                SELECT {", ".join(m51.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in m51.FIGURES)}
+                  FROM ({m51._rows("claim_case t", "")}) AS d ({", ".join(m51.KEYS)}, {m51.NAMES})
+                 GROUP BY {", ".join(m51.KEYS)}) l USING ({", ".join(m51.KEYS)})
+             WHERE {" OR ".join(f"coalesce(k.{n}, 0) <> coalesce(l.{n}, 0)" for n in m51.FIGURES)}""",
         "review_queue_entry colour rank, tiered time = its case's": f"""
             SELECT count(*) FROM review_queue_entry e JOIN claim_case c ON c.id = e.case_id
              WHERE (e.colour_rank, e.tiered_at) IS DISTINCT FROM ({m46.RANK.format(c="c")}, c.tiered_at)""",
@@ -1304,6 +1313,8 @@ def appeals_and_delivery(engine: Engine, seed: int) -> None:
         # from them, now that the appeals are decided.
         conn.execute(text("SELECT violation_weeks_refill()"))
         conn.execute(text("SELECT case_figures_days_refill()"))
+        # And the tiered cases' tallies by report day (migration 0051), now that the cases are final.
+        conn.execute(text("SELECT case_tally_days_refill()"))
         # And the review queue's entries take their cases' colour and tiered time (migration 0046).
         conn.execute(text("SELECT review_queue_order_refill()"))
     _say(f"  {'appeals and delivery states':<44} {', '.join(f'{s}={n:,}' for s, n in counts):>16} "

@@ -264,6 +264,11 @@ class ClaimCase(Base):
               postgresql_include=["id", "branch_id", "sub_branch_id", "tier", "state", "current_estimate", "tiered_at",
                                   "first_dispatched_at", "risk_colour", "surveyor_id"],
               postgresql_where=text("tier <> 'T0'")),
+        # The overview's estimated cases still waiting for a dispatch (migration 0051): those of the
+        # last N hours are read live beside the kept per-day tallies.
+        Index("ix_claim_case_tiered_waiting", "tiered_at",
+              postgresql_include=["id", "report_time", "branch_id", "sub_branch_id", "tier", "surveyor_id"],
+              postgresql_where=text("tier <> 'T0' AND tiered_at IS NOT NULL AND first_dispatched_at IS NULL")),
         Index("ix_claim_case_pending", "branch_id", "sub_branch_id",
               postgresql_include=["tier", "current_estimate", "surveyor_id"],
               postgresql_where=text("state <> 'closed'")),
@@ -408,6 +413,37 @@ class CaseFiguresDay(Base):
     __table_args__ = (
         Index("ix_case_figures_day_day", "report_day", postgresql_include=["branch_id", "tier", *FIGURES]),
     )
+
+
+class CaseTallyDay(Base):
+    """A change in the tiered cases of one branch and tier reported on one day (Asia/Shanghai):
+    how many, pending and their estimate, dispatched (within the overview's window) or waiting, and
+    by colour; written by the database (migration 0051).
+
+    Triggers on `claim_case` add +n / -n rows, and a change of overview.dispatch_within_hours counts
+    them again; jobs.compact_case_counts folds them into one per key. Read by the executive
+    overview's national figures (services/figures/overview)."""
+
+    __tablename__ = "case_tally_day"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_day: Mapped[date] = mapped_column(Date)
+    branch_id: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(16))
+    cases: Mapped[int] = mapped_column(Integer, server_default="0")
+    pending: Mapped[int] = mapped_column(Integer, server_default="0")
+    pending_amount: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    dispatched: Mapped[int] = mapped_column(Integer, server_default="0")
+    dispatched_within: Mapped[int] = mapped_column(Integer, server_default="0")
+    waiting: Mapped[int] = mapped_column(Integer, server_default="0")
+    red: Mapped[int] = mapped_column(Integer, server_default="0")
+    yellow: Mapped[int] = mapped_column(Integer, server_default="0")
+    blue: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    FIGURES = ("cases", "pending", "pending_amount", "dispatched", "dispatched_within", "waiting", "red", "yellow",
+               "blue")
+    __table_args__ = (Index("ix_case_tally_day_day", "report_day",
+                            postgresql_include=["branch_id", "tier", *FIGURES]),)
+
 
 
 class ViolationWeek(Base):

@@ -2,7 +2,8 @@
 the kept late clock and violation counts into one row per branch and deadline type, and the
 scorecard's kept case figures into one row per sub-branch, report month and close month, and the
 overview's kept violations by week into one row per report day, branch, tier, week and type (0044)
-and its kept case figures into one row per report day, branch and tier (0045).
+and its kept case figures and tallies of tiered cases into one row per report day, branch and
+tier (0045, 0051).
 
 Every 5 minutes (jobs/crontab). The database adds a count row for each statement that writes
 cases (migration 0015, and 0035 for the scorecard), clocks or violations (0020); folding keeps the
@@ -22,8 +23,8 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from dashboard.services.cases.counts import (
-    compact_case_counts, compact_case_figures_days, compact_late_counts, compact_scorecard_cells,
-    compact_violation_weeks,
+    compact_case_counts, compact_case_figures_days, compact_case_tally_days, compact_late_counts,
+    compact_scorecard_cells, compact_violation_weeks,
 )
 from jobs._common import run_job
 
@@ -37,11 +38,12 @@ def work(conn: Connection, args: argparse.Namespace, log: logging.Logger) -> Non
         cells_before, cells_after = compact_scorecard_cells(session)
         weeks_before, weeks_after = compact_violation_weeks(session)
         days_before, days_after = compact_case_figures_days(session)
+        tally_before, tally_after = compact_case_tally_days(session)
         session.commit()
     log.info("case counts folded: %d row(s) -> %d; late counts: %d -> %d; scorecard cells: %d -> %d; "
-             "violations by week: %d -> %d; case figures by day: %d -> %d",
+             "violations by week: %d -> %d; case figures by day: %d -> %d; case tallies by day: %d -> %d",
              before, after, late_before, late_after, cells_before, cells_after, weeks_before, weeks_after,
-             days_before, days_after)
+             days_before, days_after, tally_before, tally_after)
 
 
 def main(argv: Sequence[str] | None = None, *, url: str | None = None) -> int:

@@ -48,7 +48,7 @@ CASE_TABLES = {"claim_case", "estimate", "dispatch", "contact_attempt", "upload"
                "review_queue_entry", "opinion", "opinion_point", "point_answer", "point_verdict", "progress_note",
                "weekly_summary", "notification", "case_event", "case_figures", "case_count", "late_count",
                "special_case", "special_approval", "complaint_item", "complaint_step", "branch_financials",
-               "violation_appeal", "scorecard_cell", "violation_week", "case_figures_day"}
+               "violation_appeal", "scorecard_cell", "violation_week", "case_figures_day", "case_tally_day"}
 # Tables of what happened: inserted and read, never changed, by the product's roles.
 RECORD_TABLES = ("case_event", "estimate", "contact_attempt", "upload", "violation", "point_answer",
                  "point_verdict", "progress_note", "sign_in_attempt", "special_approval", "complaint_step")

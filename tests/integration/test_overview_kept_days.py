@@ -1,26 +1,35 @@
-"""The overview's kept violations by week (migration 0044) and case figures by day (0045): whatever is
-done to the violations, their clocks, their appeals and their cases — violations recorded one at a
-time or many in one statement, clocks met, appeals accepted and undone, cases re-tiered, moved to
-another branch or re-dated, violations deleted — the kept rows equal the live grouping of the
-violations and of the cases' figures; folding and refilling change nothing; the overview's chart,
-headline and branch ranking read from them equal those counted case by case; and a violation
-recorded while its case is being re-tiered lands under the tier the case ends with, whichever
-transaction commits first."""
+"""The overview's kept violations by week (migration 0044), case figures by day (0045) and tallies of
+tiered cases by day (0051): whatever is done to the violations, their clocks, their appeals and
+their cases — violations recorded one at a time or many in one statement, clocks met, appeals
+accepted and undone, cases re-tiered, moved to another branch or re-dated, closed, estimated again,
+coloured, dispatched, deleted, the dispatch window changed — the kept rows equal the live grouping
+of the violations, of the cases' figures and of the cases; folding and refilling change nothing;
+the overview's chart, headline, pending, ageing, colour share and branch ranking read from them
+equal those counted case by case; and a violation recorded while its case is being re-tiered lands
+under the tier the case ends with, whichever transaction commits first."""
 from __future__ import annotations
 
 import itertools
 import random
 from collections import Counter
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Date, cast, delete, exists, func, insert, select, text, update
+from sqlalchemy import Date, and_, cast, delete, exists, func, insert, select, text, update
 
+from dashboard.rules.risk_colour import COLOURS
+from dashboard.services import reference
 from dashboard.services.actor import Actor
-from dashboard.services.cases.counts import compact_case_figures_days, compact_violation_weeks
+from dashboard.services.cases.counts import (
+    compact_case_figures_days, compact_case_tally_days, compact_violation_weeks,
+)
 from dashboard.services.figures.overview import OverviewFilter, overview_figures, violations_by_week
-from db.models import CaseFigures, CaseFiguresDay, ClaimCase, Deadline, Violation, ViolationAppeal, ViolationWeek
+from db.models import (
+    CaseFigures, CaseFiguresDay, CaseTallyDay, ClaimCase, Deadline, Dispatch, RuleSetting, Violation, ViolationAppeal,
+    ViolationWeek,
+)
 from tests.factories import make_case
 from tests.two_writers import second_waits_for_first
 
@@ -78,17 +87,52 @@ def kept_figures(session) -> dict:
     return {tuple(r[:3]): tuple(round(x, 3) for x in r[3:]) for r in rows if any(r[3:])}
 
 
+def live_tallies(session) -> dict:
+    """The reference: the tiered cases counted per report day, branch and tier straight from the
+    rows, dispatched within the window the rule setting holds now (1 h when it has no row)."""
+    hours = session.scalar(select(RuleSetting.value).where(RuleSetting.key == "overview.dispatch_within_hours"))
+    window = timedelta(hours=float(hours if hours is not None else 1))
+    c = ClaimCase
+    key = (cast(func.timezone("Asia/Shanghai", c.report_time), Date), c.branch_id, c.tier)
+    pending, dispatched = c.state != "closed", and_(c.tiered_at.is_not(None), c.first_dispatched_at.is_not(None))
+    columns = [func.count(), func.count().filter(pending),
+               func.coalesce(func.sum(c.current_estimate).filter(pending), 0), func.count().filter(dispatched),
+               func.count().filter(and_(dispatched, c.first_dispatched_at - c.tiered_at <= window)),
+               func.count().filter(and_(c.tiered_at.is_not(None), c.first_dispatched_at.is_(None))),
+               *(func.count().filter(c.risk_colour == colour) for colour in COLOURS)]
+    rows = session.execute(select(*key, *columns).where(c.tier != "T0").group_by(*key)).all()
+    return {tuple(r[:3]): tuple(r[3:]) for r in rows}
+
+
+def kept_tallies(session) -> dict:
+    t = CaseTallyDay
+    key = (t.report_day, t.branch_id, t.tier)
+    rows = session.execute(select(*key, *(func.sum(getattr(t, n)) for n in t.FIGURES)).group_by(*key)).all()
+    return {tuple(r[:3]): tuple(r[3:]) for r in rows if any(r[3:])}
+
+
 def assert_kept_is_live(session) -> None:
     session.expire_all()
     assert kept(session) == live(session)
     assert kept_figures(session) == live_figures(session)
+    assert kept_tallies(session) == live_tallies(session)
 
 
 def _case(session, org, rng: random.Random, *, commit: bool = True) -> ClaimCase:
     sub = rng.choice(["gz", "sz", "hz"])
     reported = NOW - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
-    return make_case(session, org, sub, commit=commit, tier=rng.choice(TIERS), report_time=reported,
-                     accident_time=reported - timedelta(hours=1))
+    tier = rng.choice(TIERS)
+    return make_case(session, org, sub, commit=commit, tier=tier, report_time=reported,
+                     accident_time=reported - timedelta(hours=1), state=rng.choice(["dispatched", "investigating"]),
+                     current_estimate=Decimal(rng.randint(1000, 900000)) / 100,
+                     tiered_at=None if tier == "T0" else reported + timedelta(minutes=rng.randint(0, 300)),
+                     risk_colour=rng.choice([None, *COLOURS]))
+
+
+def _dispatch(session, org, case: ClaimCase, after: timedelta) -> None:
+    """The case's first dispatch, `after` its estimate (the database keeps its time on the case)."""
+    session.add(Dispatch(case_id=case.id, tier=case.tier, position="sub_claims_head", reason="initial",
+                         person_id=org.person("gz_claims"), dispatched_at=case.tiered_at + after))
 
 
 def _violations(session, org, cases: list[ClaimCase], rng: random.Random, per_case: int = 2) -> None:
@@ -158,6 +202,26 @@ def _history(session, org, rng: random.Random, n: int = 24) -> list[ClaimCase]:
     session.execute(update(ClaimCase).where(ClaimCase.id == cases[5].id).values(insured_name="李四"))
     session.commit()
     assert_kept_is_live(session)
+    # Closed, estimated again, coloured, dispatched within the window and after it, and a case
+    # reported and withdrawn (deleted) in one transaction and in another.
+    session.execute(update(ClaimCase).where(ClaimCase.id.in_([c.id for c in cases[14:18]]))
+                    .values(state="closed", closed_at=NOW))
+    session.execute(update(ClaimCase).where(ClaimCase.id.in_([c.id for c in cases[18:20]]))
+                    .values(current_estimate=ClaimCase.current_estimate + Decimal("0.07")))
+    session.execute(update(ClaimCase).where(ClaimCase.id.in_([c.id for c in cases[19:22]])).values(risk_colour="red"))
+    estimated = [c for c in cases if c.tiered_at is not None]
+    for i, case in enumerate(estimated[:6]):
+        _dispatch(session, org, case, timedelta(minutes=(20, 61, 180)[i % 3]))
+    session.commit()
+    assert_kept_is_live(session)
+    gone_case = _case(session, org, rng, commit=False)
+    session.flush()
+    session.delete(gone_case)
+    session.commit()
+    withdrawn = _case(session, org, rng)
+    session.delete(withdrawn)
+    session.commit()
+    assert_kept_is_live(session)
     # Violations deleted, with and without an accepted appeal.
     gone = ids[1:3] + [ids[4]]
     session.execute(delete(ViolationAppeal).where(ViolationAppeal.violation_id.in_(gone)))
@@ -181,10 +245,16 @@ def test_folding_and_refilling_change_no_count(session, org):
     session.commit()
     assert days_after == len(live_figures(session)) < days_before
     assert_kept_is_live(session)
+    tally_before, tally_after = compact_case_tally_days(session)
+    session.commit()
+    assert tally_after == len(live_tallies(session)) < tally_before
+    assert_kept_is_live(session)
     session.execute(text("DELETE FROM violation_week"))
     session.execute(text("DELETE FROM case_figures_day"))
+    session.execute(text("DELETE FROM case_tally_day"))
     session.execute(text("SELECT violation_weeks_refill()"))
     session.execute(text("SELECT case_figures_days_refill()"))
+    session.execute(text("SELECT case_tally_days_refill()"))
     session.commit()
     assert_kept_is_live(session)
 
@@ -208,11 +278,86 @@ def test_the_national_headline_and_ranking_read_kept_equal_the_branches_read_cas
             assert (getattr(h, share).numerator, getattr(h, share).denominator) == (
                 sum(getattr(p, share).numerator for p in parts), sum(getattr(p, share).denominator for p in parts))
         assert Counter(h.violations_by_type) == sum((Counter(p.violations_by_type) for p in parts), Counter())
+        for name in ("pending", "closed", "pending_amount"):
+            assert getattr(h, name) == sum(getattr(p, name) for p in parts), name
+        assert (h.dispatched_within.numerator, h.dispatched_within.denominator) == (
+            sum(p.dispatched_within.numerator for p in parts), sum(p.dispatched_within.denominator for p in parts))
+        assert _by(national.pending_by_unit, "tier") == sum(
+            (_by(v.pending_by_unit, "tier", org.branch(b).id) for b, v in branches.items()), Counter())
+        assert _by(national.colour_share, "colour") == sum(
+            (_by(v.colour_share, "colour", org.branch(b).id) for b, v in branches.items()), Counter())
+        ageing = Counter({r["bucket"]: r["cases"] for r in national.ageing})
+        assert ageing == sum((Counter({r["bucket"]: r["cases"] for r in v.ageing}) for v in branches.values()),
+                             Counter())
+        assert sum(r["amount"] for r in national.ageing) == h.pending_amount
         ranked = {r["unit_id"]: (r["on_time"], r["decided"]) for r in national.on_time_by_unit}
         for b, view in branches.items():
             own = (sum(r["on_time"] for r in view.on_time_by_unit), sum(r["decided"] for r in view.on_time_by_unit))
             assert ranked.get(org.branch(b).id, (0, 0)) == own, b
     assert sum(national.headline.violations_by_type.values()) > 5  # the last view has something to count
+
+
+def _by(rows: list[dict], what: str, unit_id: int | None = None) -> Counter:
+    """Cases (and estimate) of a chart's rows per (unit, `what`): a branch's own view counts its
+    sub-branches, so its rows are summed under the branch (`unit_id`)."""
+    counted = Counter()
+    for r in rows:
+        key = (unit_id or r["unit_id"], r[what])
+        counted[(*key, "cases")] += r["cases"]
+        if "amount" in r:
+            counted[(*key, "amount")] += r["amount"]
+    return counted
+
+
+def test_the_ageing_edge_days_and_the_dispatch_window_read_live_beside_the_kept_days(session, org, actor_for):
+    """The pending cases of the day an ageing bound falls on are split by the time of day (read case
+    by case); an estimated case still waiting counts against the dispatch share only once its window
+    has passed, and a new window (a rule setting, written as a data fix would) counts the kept rows
+    again: the national view (kept) and the branches' (case by case) agree at every step."""
+    actor: Actor = actor_for("executive")
+    at = datetime(2026, 12, 4, 16, 59, tzinfo=SH)
+
+    def case(age: timedelta, estimated: timedelta | None, dispatched: timedelta | None, sub: str = "gz") -> ClaimCase:
+        reported = at - age
+        c = make_case(session, org, sub, tier="T2", state="dispatched", current_estimate=Decimal("50000.50"),
+                      report_time=reported, accident_time=reported - timedelta(hours=1),
+                      tiered_at=None if estimated is None else at - estimated)
+        if dispatched is not None:
+            _dispatch(session, org, c, dispatched)
+        return c
+
+    # Reported 7 days ago to the second and one second earlier: the same report day, two buckets.
+    case(timedelta(days=7), None, None)
+    case(timedelta(days=7, seconds=1), None, None, sub="hz")
+    case(timedelta(days=30, hours=2), None, None)
+    case(timedelta(days=3), timedelta(days=2), timedelta(minutes=30))  # A: dispatched within 1 h
+    case(timedelta(days=3), timedelta(days=2), timedelta(minutes=90), sub="hz")  # B: after 1 h, within 2 h
+    case(timedelta(hours=3), timedelta(minutes=20), None)  # C: estimated 20 min ago, waiting
+    case(timedelta(hours=9), timedelta(hours=5), None, sub="hz")  # D: estimated 5 h ago, waiting
+    session.commit()
+
+    def views() -> tuple:
+        reference.forget()  # the window as the page reads it, at once
+        national = overview_figures(session, actor, OverviewFilter(), at)
+        parts = [overview_figures(session, actor, OverviewFilter(branch_id=org.branch(b).id), at).headline
+                 for b in ("gd", "zj")]
+        share = national.headline.dispatched_within
+        assert (share.numerator, share.denominator) == (sum(p.dispatched_within.numerator for p in parts),
+                                                        sum(p.dispatched_within.denominator for p in parts))
+        assert_kept_is_live(session)
+        return national, (share.numerator, share.denominator)
+
+    national, share = views()
+    assert {r["bucket"]: r["cases"] for r in national.ageing} == {
+        "d0_7": 5, "d8_30": 1, "d31_90": 1, "d91_180": 0, "d181_plus": 0}
+    assert share == (1, 3)  # A within; A, B and D decided; C still has 40 minutes
+    for hours, expected in ((2, (2, 3)), (6, (2, 2)), (0.25, (0, 4))):
+        session.merge(RuleSetting(key="overview.dispatch_within_hours", value=hours))
+        session.commit()
+        assert views()[1] == expected, hours
+    session.execute(delete(RuleSetting).where(RuleSetting.key == "overview.dispatch_within_hours"))
+    session.commit()
+    assert views()[1] == (1, 3)  # no row: the default hour
 
 
 def _expected_chart(session, flt: OverviewFilter) -> list[tuple[str, str, int]]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from dashboard.services.actor import PERSONAL_ROLES, Actor, case_scope, unit_scope
 from dashboard.services.statements import built_once, read
 from dashboard.services.capability import requires
-from db.models import CaseCount, CaseFiguresDay, ClaimCase, LateCount, ScorecardCell, ViolationWeek
+from db.models import CaseCount, CaseFiguresDay, CaseTallyDay, ClaimCase, LateCount, ScorecardCell, ViolationWeek
 
 SCORECARD_FIGURES = ("cases", "forced", "motor_zero", "motor_zero_reopened", "paid_cases", "paid_sum", "paid_estimated",
                      "paid_estimate_sum", "deviation_sum", "deviation_base", "motor_large_cases", "motor_large_paid",
@@ -108,6 +108,12 @@ def compact_case_figures_days(session: Session) -> tuple[int, int]:
     """Fold the overview's kept case figures by report day (migration 0045) into one row per report
     day, branch and tier."""
     return fold_counts(session, CaseFiguresDay, ("report_day", "branch_id", "tier"), CaseFiguresDay.FIGURES)
+
+
+def compact_case_tally_days(session: Session) -> tuple[int, int]:
+    """Fold the overview's kept tallies of tiered cases by report day (migration 0051) into one row
+    per report day, branch and tier."""
+    return fold_counts(session, CaseTallyDay, ("report_day", "branch_id", "tier"), CaseTallyDay.FIGURES)
 
 
 def fold_counts(session: Session, model, keys: tuple[str, ...], figures: tuple[str, ...]) -> tuple[int, int]:

@@ -14,12 +14,13 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CTE, Boolean, ColumnElement, Date, DateTime, Float, Integer, Interval, Select, String, Text, and_, bindparam,
-    case, cast, false, func, literal, null, or_, select, true,
+    case, cast, false, func, literal, null, or_, select, true, union_all,
 )
 from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.rules.deadlines import DEADLINE_KINDS, sql_decided, sql_is_violation, sql_on_time
+from dashboard.rules.risk_colour import COLOURS
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.clocks.appeals import sql_not_exempt, sql_not_exempt_many
@@ -29,7 +30,8 @@ from dashboard.services.statements import NOW, built_once, count_then_page, json
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
-    CaseFigures, CaseFiguresDay, ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation, ViolationWeek,
+    CaseFigures, CaseFiguresDay, CaseTallyDay, ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, Violation,
+    ViolationWeek,
 )
 
 CASE_STATUSES = ("pending", "closed", "all")
@@ -267,27 +269,42 @@ def _open_ahead(cases: CTE, now) -> Select:
             .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at >= now))
 
 
-@built_once
-def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
-    """One pass over the filtered cases; their clock, violation and review figures summed per unit
-    from the rows kept per report day, branch and tier (migration 0045) for a national view, or from
-    their own kept rows (migration 0019: one per case, not a probe per case into the clocks,
-    violations and review points) once a branch is chosen; every figure, chart and the ranking are
-    aggregates of those, plus three small reads: the open clocks still ahead of their due time, the
-    violations by week and the branch-level violations."""
-    now, window = NOW, WINDOW
-    conditions = case_conditions(flt, actor)
-    unit_col = _unit_column(flt)
-    kept = _kept_figures_apply(actor, flt)
-    fc = _filtered_cases(actor, conditions, unit_col, with_figures=not kept)
+def _open_ahead_probed(conditions: list, unit_col, now) -> Select:
+    """`_open_ahead` where the filtered cases are counted kept per day and not read: each open clock
+    still ahead (two thousand nationally at 10,000,000 cases) looks its case up by primary key."""
+    return (select(Deadline.kind, unit_col.label("unit_id")).join(ClaimCase, ClaimCase.id == Deadline.case_id)
+            .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at >= now, *conditions))
+
+
+@dataclass(frozen=True)
+class _Tallies:
+    """What the overview counts of the filtered cases themselves, as columns of one SELECT over
+    `source`: the headline's totals, and the pending by unit and tier, ageing and colour share as JSON."""
+
+    source: object
+    reported: ColumnElement
+    pending: ColumnElement
+    amount: ColumnElement
+    dispatched_within: ColumnElement
+    dispatch_eligible: ColumnElement
+    pending_by_unit: ColumnElement
+    ageing: ColumnElement
+    colour_share: ColumnElement
+
+
+def _total(column) -> ColumnElement:
+    return func.coalesce(func.sum(column), 0)
+
+
+def _named(units: Select) -> Select:
+    """A (unit_id, ...) result with the unit's name second, for the charts' labels."""
+    rows = units.subquery()
+    return select(rows.c.unit_id, OrgUnit.name, *list(rows.c)[1:]).join(OrgUnit, OrgUnit.id == rows.c.unit_id)
+
+
+def _live_tallies(fc: CTE, now, window) -> _Tallies:
+    """Counted from the materialised filtered cases, one row each (a branch chosen, or a scope)."""
     pending = fc.c.state != "closed"
-
-    def total(column) -> ColumnElement:
-        return func.coalesce(func.sum(column), 0)
-
-    def scalar(query: Select) -> ColumnElement:
-        return query.scalar_subquery()
-
     # Dispatched within N h of the estimate that made the case tiered: claim_case.tiered_at is that
     # estimate's time (record_estimate sets both from one `now`) and first_dispatched_at is set by
     # the database with the case's first dispatch (migration 0009): no dispatch or estimate is read.
@@ -295,10 +312,123 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     estimated, dispatched = fc.c.tiered_at, fc.c.first_dispatched_at
     eligible = and_(estimated.is_not(None), or_(dispatched.is_not(None), estimated <= now - window))
     within = and_(estimated.is_not(None), dispatched.is_not(None), dispatched - estimated <= window)
+    # Pending cases per unit and tier, and by days since the report (amounts as text: exact).
+    pending_units = _named(select(fc.c.unit_id, fc.c.tier, func.count().label("cases"),
+                                  cast(_total(fc.c.current_estimate), Text).label("amount"))
+                           .where(pending).group_by(fc.c.unit_id, fc.c.tier)).subquery()
+    # Reported at most `upper` whole days (of 86,400 s) before now: timestamps compared, no
+    # arithmetic per case.
+    bucket = _age_bucket(fc.c.report_time, now)
+    ageing = select(bucket, func.count().label("cases"), cast(_total(fc.c.current_estimate), Text).label("amount")) \
+        .where(pending).group_by(bucket)
+    # Red / yellow / blue per unit: the coloured (motor) cases among the same filtered cases.
+    colours = _named(select(fc.c.unit_id, fc.c.risk_colour.label("colour"), func.count().label("cases"))
+                     .where(fc.c.risk_colour.is_not(None)).group_by(fc.c.unit_id, fc.c.risk_colour)).subquery()
+    return _Tallies(
+        source=fc, reported=func.count(), pending=func.count().filter(pending),
+        amount=func.coalesce(func.sum(fc.c.current_estimate).filter(pending), 0),
+        dispatched_within=func.count().filter(within), dispatch_eligible=func.count().filter(eligible),
+        pending_by_unit=json_rows(pending_units, pending_units.c.name, pending_units.c.tier),
+        ageing=json_rows(ageing.subquery()),
+        colour_share=json_rows(colours, colours.c.name, colours.c.colour))
+
+
+def _age_bucket(report_time, now) -> ColumnElement:
+    """The ageing bucket of a case reported at `report_time`, at `now`."""
+    return case(*[(report_time >= now - _seconds(upper * 86400), code)
+                  for code, upper in PENDING_AGE_BUCKETS if upper is not None],
+                else_=PENDING_AGE_BUCKETS[-1][0]).label("bucket")
+
+
+def _seconds(n: int) -> ColumnElement:
+    return func.make_interval(0, 0, 0, 0, 0, 0, n)
+
+
+def _kept_tallies(flt: OverviewFilter, conditions: list, now, window) -> _Tallies:
+    """Counted from the rows kept per report day, branch and tier (case_tally_day, migration 0051):
+    a few thousand rows for 90 days, where the cases were 41,000 at 10,000,000 cases. What depends
+    on the time of reading is read live and small: the pending cases of the four report days an
+    ageing bucket's edge falls on (every other day is wholly inside one bucket), and the estimated
+    cases still waiting for a dispatch within the last N hours (not yet counted against the share)."""
+    t = CaseTallyDay
+    where = [t.tier != "T0"]
+    if flt.report_from:
+        where.append(t.report_day >= flt.report_from)
+    if flt.report_to:
+        where.append(t.report_day <= flt.report_to)
+    if flt.tier:
+        where.append(t.tier == flt.tier)
+    rows = (select(t.report_day, t.branch_id.label("unit_id"), t.tier, *(getattr(t, n) for n in t.FIGURES))
+            .where(*where).cte("tally").prefix_with("MATERIALIZED"))
+    waiting_recent = (select(func.count()).select_from(ClaimCase)
+                      .where(*conditions, ClaimCase.tiered_at.is_not(None), ClaimCase.first_dispatched_at.is_(None),
+                             ClaimCase.tiered_at > now - window).scalar_subquery())
+    pending_units = _named(select(rows.c.unit_id, rows.c.tier, func.sum(rows.c.pending).label("cases"),
+                                  cast(_total(rows.c.pending_amount), Text).label("amount"))
+                           .group_by(rows.c.unit_id, rows.c.tier).having(func.sum(rows.c.pending) != 0)).subquery()
+    # Ageing: a kept day after an edge's day is wholly inside the bucket, before it wholly outside;
+    # the edge days themselves (one per bucket bound) are read case by case.
+    bounds = [upper for _code, upper in PENDING_AGE_BUCKETS if upper is not None]
+    # Each edge day worked out once per statement (an InitPlan), not for every kept row.
+    edges = [select(cast(func.timezone(str(BUSINESS_TZ), now - _seconds(upper * 86400)), Date)).scalar_subquery()
+             for upper in bounds]
+    kept_bucket = case(*[(rows.c.report_day > edge, code) for edge, (code, _u) in zip(edges, PENDING_AGE_BUCKETS)],
+                       else_=PENDING_AGE_BUCKETS[-1][0])
+    kept_days = select(kept_bucket.label("bucket"), rows.c.pending.label("cases"),
+                       rows.c.pending_amount.label("amount")).where(*(rows.c.report_day != edge for edge in edges))
+    edge_days = [select(_age_bucket(ClaimCase.report_time, now), literal(1).label("cases"),
+                        ClaimCase.current_estimate.label("amount"))
+                 .where(*conditions, ClaimCase.state != "closed", ClaimCase.report_time >= start,
+                        ClaimCase.report_time < start + _seconds(86400))
+                 for start in (_day_start_of(now - _seconds(upper * 86400)) for upper in bounds)]
+    aged = kept_days.union_all(*edge_days).subquery()
+    ageing = (select(aged.c.bucket, _total(aged.c.cases).label("cases"),
+                     cast(_total(aged.c.amount), Text).label("amount"))
+              .group_by(aged.c.bucket).having(_total(aged.c.cases) != 0))
+    per_unit = (select(rows.c.unit_id, *(func.sum(rows.c[c]).label(c) for c in COLOURS))
+                .group_by(rows.c.unit_id).cte("colour_units"))
+    by_colour = union_all(*(select(per_unit.c.unit_id, literal(c).label("colour"), per_unit.c[c].label("cases"))
+                            .where(per_unit.c[c] != 0) for c in COLOURS))
+    colours = _named(select(*by_colour.subquery().c)).subquery()
+    return _Tallies(
+        source=rows, reported=_total(rows.c.cases), pending=_total(rows.c.pending),
+        amount=_total(rows.c.pending_amount),
+        dispatched_within=_total(rows.c.dispatched_within),
+        dispatch_eligible=_total(rows.c.dispatched) + _total(rows.c.waiting) - waiting_recent,
+        pending_by_unit=json_rows(pending_units, pending_units.c.name, pending_units.c.tier),
+        ageing=json_rows(ageing.subquery()),
+        colour_share=json_rows(colours, colours.c.name, colours.c.colour))
+
+
+def _day_start_of(moment) -> ColumnElement:
+    """The start (Asia/Shanghai) of the day `moment` falls in, as a time."""
+    zone = str(BUSINESS_TZ)
+    return func.timezone(zone, func.date_trunc("day", func.timezone(zone, moment)), type_=DateTime(timezone=True))
+
+
+@built_once
+def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
+    """One statement: the filtered cases counted (kept per report day, branch and tier for a
+    national view, migration 0051; else read once as a materialised CTE), their clock, violation and
+    review figures summed per unit from the rows kept per report day, branch and tier (migration
+    0045) for a national view, or from their own kept rows (migration 0019: one per case, not a
+    probe per case into the clocks, violations and review points) once a branch is chosen; every
+    figure, chart and the ranking are aggregates of those, plus small reads: the open clocks still
+    ahead of their due time, the violations by week and the branch-level violations."""
+    now, window = NOW, WINDOW
+    conditions = case_conditions(flt, actor)
+    unit_col = _unit_column(flt)
+    kept = _kept_figures_apply(actor, flt)
+    fc = None if kept else _filtered_cases(actor, conditions, unit_col)
+    tallies = _kept_tallies(flt, conditions, now, window) if kept else _live_tallies(fc, now, window)
+
+    def scalar(query: Select) -> ColumnElement:
+        return query.scalar_subquery()
 
     # On time: met by the due time, out of the decided clocks (met, or already past due): every
     # clock but the open ones still ahead of their due time, read live.
-    ahead = _open_ahead(fc, now).cte("ahead").prefix_with("MATERIALIZED")
+    ahead = (_open_ahead_probed(conditions, unit_col, now) if kept else _open_ahead(fc, now)) \
+        .cte("ahead").prefix_with("MATERIALIZED")
     ahead_counts = scalar(select(func.json_build_array(func.count().filter(ahead.c.kind == "D2"),
                                                        func.count().filter(ahead.c.kind == "D3"))))
     # The cases' kept figures per unit (kept by day, or summed from the cases'), and from them the
@@ -306,7 +436,7 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
     units = _unit_figures(flt, fc, kept)
 
     def summed(*names: str) -> ColumnElement:
-        return scalar(select(func.json_build_array(*[total(units.c[n]) for n in names])))
+        return scalar(select(func.json_build_array(*[_total(units.c[n]) for n in names])))
 
     per_unit = (select(units.c.unit_id, units.c.clocks_on_time.label("on_time"), units.c.clocks)
                 .where(units.c.clocks > 0).subquery())
@@ -315,21 +445,6 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
                       (per_unit.c.clocks - func.coalesce(ahead_per_unit.c.n, 0)).label("decided"))
                .join(OrgUnit, OrgUnit.id == per_unit.c.unit_id)
                .outerjoin(ahead_per_unit, ahead_per_unit.c.unit_id == per_unit.c.unit_id))
-
-    # Pending cases per unit and tier, and by days since the report (amounts as text: exact).
-    pending_units = (select(fc.c.unit_id, fc.c.tier, func.count().label("cases"),
-                            total(fc.c.current_estimate).label("amount"))
-                     .where(pending).group_by(fc.c.unit_id, fc.c.tier).subquery())
-    pending_named = select(pending_units.c.unit_id, OrgUnit.name, pending_units.c.tier, pending_units.c.cases,
-                           cast(pending_units.c.amount, Text).label("amount")) \
-        .join(OrgUnit, OrgUnit.id == pending_units.c.unit_id).subquery()
-    # Reported at most `upper` whole days (of 86,400 s) before now: timestamps compared, no
-    # arithmetic per case.
-    bucket = case(*[(fc.c.report_time >= now - func.make_interval(0, 0, 0, 0, 0, 0, upper * 86400), code)
-                    for code, upper in PENDING_AGE_BUCKETS if upper is not None],
-                  else_=PENDING_AGE_BUCKETS[-1][0]).label("bucket")
-    ageing = select(bucket, func.count().label("cases"), cast(total(fc.c.current_estimate), Text).label("amount")) \
-        .where(pending).group_by(bucket)
 
     # Violations by the week their deadline was missed: the filtered cases' and the branch-level
     # ones (no case), as the branches of a UNION ALL of (week, type, count) (an OR of the two
@@ -343,23 +458,16 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
              .having(func.sum(both.c.n) != 0).subquery())
     by_week = select(func.to_char(weeks.c.week, "YYYY-MM-DD").label("week"), weeks.c.kind, weeks.c.n).subquery()
 
-    # Red / yellow / blue per unit: the coloured (motor) cases among the same filtered cases, where a
-    # statement of its own read them all again, and on every rerun (it was not cached with these).
-    colour_counts = (select(fc.c.unit_id, fc.c.risk_colour.label("colour"), func.count().label("cases"))
-                     .where(fc.c.risk_colour.is_not(None)).group_by(fc.c.unit_id, fc.c.risk_colour).subquery())
-    colours = (select(colour_counts.c.unit_id, OrgUnit.name, colour_counts.c.colour, colour_counts.c.cases)
-               .join(OrgUnit, OrgUnit.id == colour_counts.c.unit_id).subquery())
-
     # Violations with no case (the D6 weekly summary), by type, for the headline.
     branch_level = (select(Violation.kind, func.count().label("n")).where(_branch_level_violations(flt), counted)
                     .group_by(Violation.kind).subquery())
     return select(
-        func.count().label("reported"),
-        func.count().filter(pending).label("pending"),
-        func.count().filter(fc.c.state == "closed").label("closed"),
-        func.coalesce(func.sum(fc.c.current_estimate).filter(pending), 0).label("amount"),
-        func.count().filter(within).label("dispatched_within"),
-        func.count().filter(eligible).label("dispatch_eligible"),
+        tallies.reported.label("reported"),
+        tallies.pending.label("pending"),
+        (tallies.reported - tallies.pending).label("closed"),
+        tallies.amount.label("amount"),
+        tallies.dispatched_within.label("dispatched_within"),
+        tallies.dispatch_eligible.label("dispatch_eligible"),
         summed("d2_on_time", "d2_clocks", "d3_on_time", "d3_clocks").label("clocks"),
         ahead_counts.label("ahead"),
         summed("hq_open_points", "answered_cases", "hq_answer_count", "hq_answer_seconds").label("review"),
@@ -367,12 +475,11 @@ def _figures_statement(actor: Actor, flt: OverviewFilter) -> Select:
         scalar(select(func.coalesce(func.json_object_agg(branch_level.c.kind, branch_level.c.n),
                                     func.json_build_object()))).label("branch_level"),
         json_rows(ranking.subquery()).label("ranking"),
-        json_rows(pending_named, pending_named.c.name, pending_named.c.tier)
-        .label("pending_by_unit"),
-        json_rows(ageing.subquery()).label("ageing"),
+        tallies.pending_by_unit.label("pending_by_unit"),
+        tallies.ageing.label("ageing"),
         json_rows(by_week, by_week.c.week, by_week.c.kind).label("by_week"),
-        json_rows(colours, colours.c.name, colours.c.colour).label("colour_share"),
-    ).select_from(fc)
+        tallies.colour_share.label("colour_share"),
+    ).select_from(tallies.source)
 
 
 def _week(due_at) -> ColumnElement:
@@ -438,23 +545,21 @@ def _unit_figures(flt: OverviewFilter, fc: CTE, kept: bool) -> CTE:
     return select(fc.c.unit_id, *columns).group_by(fc.c.unit_id).cte("unit_figures").prefix_with("MATERIALIZED")
 
 
-def _filtered_cases(actor: Actor, conditions: list, unit_col, *, with_figures: bool = True) -> CTE:
+def _filtered_cases(actor: Actor, conditions: list, unit_col) -> CTE:
     """The filtered cases with their kept figures, materialised once for every aggregate.
 
     For a national reader the period's cases are read first and their figures joined over one
     range of case_figures' primary key (_period_cases): a few hundred pages instead of a probe per
     case (16,600 buffers for 4,155 cases at 1M, ten times that at 10M; bench/RESULTS.md). Anyone
     else keeps the probe per case: case_figures' row-level policy looks up each row's case, and a
-    range read would check every case of the period nationwide. Without `with_figures` (they are
-    read kept per day, _unit_figures), the cases alone."""
+    range read would check every case of the period nationwide. (A national view with no branch
+    chosen reads neither: its cases are counted kept per day, _kept_tallies and _unit_figures.)"""
     columns = (ClaimCase.id, unit_col.label("unit_id"), ClaimCase.tier, ClaimCase.state, ClaimCase.report_time,
                ClaimCase.current_estimate, ClaimCase.tiered_at, ClaimCase.first_dispatched_at, ClaimCase.risk_colour)
     if not actor.is_national:
         figures = _case_figures()
         return (select(*columns, *figures.c).select_from(ClaimCase).outerjoin(figures, true()).where(*conditions)
                 .cte("filtered_case").prefix_with("MATERIALIZED"))
-    if not with_figures:
-        return select(*columns).where(*conditions).cte("filtered_case").prefix_with("MATERIALIZED")
     cases, in_range = _period_cases(columns, conditions, CaseFigures.case_id)
     return (select(*cases.c, *CaseFigures.__table__.c)
             .select_from(cases.outerjoin(CaseFigures, and_(CaseFigures.case_id == cases.c.id, in_range)))
