@@ -272,6 +272,34 @@ def test_the_trend_reads_the_cells_the_same_as_the_ranking(session, org, actor_f
 
 
 @pytest.mark.moment(MOMENT)
+def test_the_trend_reads_its_six_periods_in_one_statement_and_their_boundaries_in_another(session, org, actor_for):
+    """Each period of the trend was a statement of its own, with its stale boundary and its entered
+    figures (18 of the quarter page's 26 statements): the periods' cells are now one statement,
+    their boundaries another, the entered figures a third, however many periods."""
+    from sqlalchemy import event
+
+    from dashboard.services.scorecard.card import indicator_trend
+
+    _random_cases(session, org, random.Random(9), 40)
+    executive, gd = actor_for("executive"), org.branch("gd").id
+    indicator_trend(session, executive, "quarter", date(2026, 10, 1), gd, "stale_pending_rate", periods=6)  # warm
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, *args):  # noqa: ANN001
+        if "scorecard_cell" in statement or "claim_case" in statement or "branch_financials" in statement:
+            statements.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        trend = indicator_trend(session, executive, "quarter", date(2026, 10, 1), gd, "stale_pending_rate", periods=6)
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+    assert len(trend) == 6 and any(p.value is not None for p in trend)
+    assert len(statements) <= 3, statements
+
+
+@pytest.mark.moment(MOMENT)
 def test_the_upgrade_and_a_refill_count_the_cases_already_there(db_url, session, org, actor_for):
     from alembic import command
 

@@ -24,7 +24,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
 from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
-from dashboard.services.scorecard.computed import computed_values
+from dashboard.services.scorecard.computed import computed_values, computed_values_of_periods
 from dashboard.services.stale import stale_write
 from db.models import FINANCIAL_MONEY, FINANCIAL_PCT, BranchFinancials, ScorecardIndicator
 
@@ -208,14 +208,18 @@ def indicator_trend(session: Session, actor: Actor, kind: str, start: date, bran
     rule = next((r for r in indicator_rules(session, actor) if r.key == key), None)
     if rule is None:
         raise NotFound()
+    starts = list(previous_periods(kind, start, periods))
+    # The periods' entered figures in one read, and their computed values in one statement (plus
+    # one for the stale boundaries): the trend was three statements a period.
+    figures = {row.period_start: row for row in session.scalars(select(BranchFinancials).where(
+        BranchFinancials.branch_id == branch_id, BranchFinancials.period_kind == kind,
+        BranchFinancials.period_start.in_(starts)))}
+    computed = computed_values_of_periods(session, actor, kind, starts, [branch_id]) \
+        if rule.source == "computed" else {}
     out = []
-    for period in previous_periods(kind, start, periods):
-        figures = session.scalar(select(BranchFinancials).where(
-            BranchFinancials.branch_id == branch_id, BranchFinancials.period_kind == kind,
-            BranchFinancials.period_start == period))
-        computed = computed_values(session, actor, kind, period, [branch_id]).get(branch_id, {}) \
-            if rule.source == "computed" else {}
-        result = next(r for r in _card([rule], branch_id, "", computed, figures).indicators)
+    for period in starts:
+        values = computed.get(period, {}).get(branch_id, {})
+        result = next(r for r in _card([rule], branch_id, "", values, figures.get(period)).indicators)
         out.append(TrendPoint(period, result.value, result.score))
     return out
 
