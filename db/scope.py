@@ -53,6 +53,11 @@ def _top(session: Session) -> DbScope:
     return stack[-1] if stack else NOTHING
 
 
+def acting_person(session: Session) -> int | None:
+    """The person the session acts for now (the top scope's `me`), None without one."""
+    return _top(session).me
+
+
 @event.listens_for(Session, "after_begin")
 def _apply_on_begin(session: Session, transaction, connection) -> None:  # noqa: ANN001 (SQLAlchemy's hook)
     if session.info.get(_KEY):

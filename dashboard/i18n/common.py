@@ -88,6 +88,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.stale_write": ("该记录已被他人修改，请刷新后重试。", "Someone else changed this record: reload and try again."),
     "common.stale_write_by": ("该记录已被他人修改（{who}，{at}），请刷新后重试。",
                               "Someone else changed this record ({who}, {at}): reload and try again."),
+    "common.stale_write_self": ("该记录已在您的另一个窗口或标签页中被修改（{at}），请刷新后重试。",
+                                "You changed this record in another window or tab ({at}): reload and try again."),
     "common.not_found": ("未找到该记录或无权查看。", "Not found, or you may not see it."),
     # Units
     "unit.hq": ("总公司", "Head office"),

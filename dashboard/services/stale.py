@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.services.errors import StaleWrite
 from dashboard.settings import BUSINESS_TZ
+from db.scope import acting_person
 from db.models import CaseEvent, Person
 
 
@@ -21,7 +22,10 @@ def shown_time(at: datetime | None) -> str | None:
 
 
 def stale_write(session: Session, person_id: int | None, at: datetime | None) -> StaleWrite:
-    """The refusal naming the person (by name) and the moment of the change that moved the record."""
+    """The refusal naming the person (by name) and the moment of the change that moved the record;
+    when that person is the one writing now, it says the change was their own (another window)."""
+    if person_id is not None and person_id == acting_person(session):
+        return StaleWrite(at=shown_time(at), yourself=True)
     name = session.scalar(select(Person.full_name).where(Person.id == person_id)) if person_id else None
     return StaleWrite(name, shown_time(at))
 

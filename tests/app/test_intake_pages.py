@@ -391,7 +391,7 @@ def test_an_estimate_on_a_case_changed_since_it_was_shown_is_refused(db_url, org
     second.text_input(key="est_amount").input("300000")
     submit(second, "录入估损并调度")
     assert not second.exception, second.exception
-    assert "已被他人修改" in errors_of(second)
+    assert "已在您的另一个窗口或标签页中被修改" in errors_of(second)  # the same account in two windows
     assert session.scalar(select(func.count()).select_from(Estimate).where(Estimate.case_id == case.id)) == 1
 
 
