@@ -43,11 +43,14 @@ def render_major(actor: Actor, f: DetailFacts) -> None:
         events = {} if f.is_major else {e.id: e.name for e in catastrophes(session, actor)}
     key = f"major_{f.id}_{f.version}"
     with panel:
+        if not f.is_major:
+            # Nothing chosen at first: a case is not flagged for a reason nobody picked. Outside the
+            # form, so that choosing it redraws the form: the catastrophe is asked for only when the
+            # reason is one (the walk found the box offered whatever the reason).
+            st.radio(t("major.field.major_reason"), PERSON_REASONS, key=f"{key}_reason", horizontal=True,
+                     index=None, format_func=lambda r: t(f"major.reason.{r}"))
         with st.form(f"major_form_{f.id}"):
-            if not f.is_major:
-                # Nothing chosen at first: a case is not flagged for a reason nobody picked.
-                st.radio(t("major.field.major_reason"), PERSON_REASONS, key=f"{key}_reason", horizontal=True,
-                         index=None, format_func=lambda r: t(f"major.reason.{r}"))
+            if not f.is_major and st.session_state.get(f"{key}_reason") == "catastrophe":
                 st.selectbox(t("major.field.catastrophe"), list(events), key=f"{key}_event", index=None,
                              format_func=events.get, placeholder=t("major.pick_event"))
             st.selectbox(t("major.field.major_owner"), list(owners), key=f"{key}_owner", index=None,

@@ -199,7 +199,11 @@ def test_the_case_page_flags_a_case_major_from_its_panel_read_only_once_opened(d
     assert any("请选择列为重大案件的原因" in e.value for e in at.error), [e.value for e in at.error]
     session.expire_all()
     assert not session.get(ClaimCase, case.id).is_major
-    at.radio(key=f"{key}_reason").set_value("social_impact")
+    assert not [s for s in at.selectbox if s.key == f"{key}_event"]  # no catastrophe asked for yet
+    at.radio(key=f"{key}_reason").set_value("catastrophe").run()
+    assert [s for s in at.selectbox if s.key == f"{key}_event"]  # asked for a catastrophe's reason
+    at.radio(key=f"{key}_reason").set_value("social_impact").run()
+    assert not [s for s in at.selectbox if s.key == f"{key}_event"]  # and only for it
     at.selectbox(key=f"{key}_owner").set_value(owner)
     next(b for b in at.button if b.label == "列为重大案件").click()
     at.run()
