@@ -105,11 +105,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deadlines.no_case": ("（分公司周汇总）", "(branch weekly summary)"),
     "deadlines.export_capped": ("下载最多包含前 {n} 条；如需其余记录，请缩小筛选范围后再下载。",
                                 "Downloads hold at most the first {n} rows; narrow the filters to get the rest."),
-    "deadlines.count.violations_help": ("按分公司、三级机构、时效类型、级别、责任人和到期日期筛选的全部违规记录；"
-                                        "不受“状态”筛选影响（违规是已记录的事实，没有状态）。",
-                                        "All recorded violations within the branch, sub-branch, type, tier, person "
-                                        "and due-date filters; the status filter does not apply (a violation has "
-                                        "no status)."),
+    "deadlines.count.violations_help": ("每个过了期限的时效记一条违规（之后补完成的也算），所以它通常接近"
+                                        "“超时未完成”与“超时后完成”之和；超时后几分钟内由系统记录。"
+                                        "按分公司、三级机构、时效类型、级别、责任人和到期日期筛选；"
+                                        "不受“状态”筛选影响（违规是已记录的事实，没有状态）；经申诉豁免的不计入。",
+                                        "One violation is recorded for each deadline that passed (even if it was "
+                                        "done later), so it is usually close to 'Overdue' plus 'Done late'; the "
+                                        "system records it within minutes of the deadline. Within the branch, "
+                                        "sub-branch, type, tier, person and due-date filters; the status filter does "
+                                        "not apply (a violation has no status); violations exempted on appeal are "
+                                        "left out."),
     # The case detail's clocks on a phone: one card per clock instead of the table (issue 27).
     "deadlines.card.due": ("到期时间：{due}", "Due: {due}"),
     "deadlines.card.responsible": ("责任人：{name}", "Responsible: {name}"),
