@@ -738,6 +738,20 @@ def keep_values(steps: Steps) -> None:
         steps.run(f"late_count from {table} (0020)", m20._add(table, ((table, "+"),)))
 
 
+def _kept_by_key(table: str, keys: tuple[str, ...], figures, rows: str, approx: tuple[str, ...] = ()) -> str:
+    """How many keys of a kept +n / -n table differ from the same sums over `rows` (a migration's
+    own SQL for its source rows); the `approx` figures (float sums) within a millionth."""
+    names, key = ", ".join(figures), ", ".join(keys)
+    sums = ", ".join(f"sum({n}) AS {n}" for n in figures)
+    differs = [f"coalesce(k.{n}, 0) <> coalesce(l.{n}, 0)" for n in figures if n not in approx]
+    differs += [f"abs(coalesce(k.{n}, 0) - coalesce(l.{n}, 0)) > 1e-6 * greatest(1, abs(coalesce(l.{n}, 0)))"
+                for n in approx]
+    return f"""
+            SELECT count(*) FROM (SELECT {key}, {sums} FROM {table} GROUP BY {key}) k
+            FULL JOIN (SELECT {key}, {sums} FROM ({rows}) AS d ({key}, {names}) GROUP BY {key}) l USING ({key})
+             WHERE {" OR ".join(differs)}"""
+
+
 def verify(engine: Engine) -> list[str]:
     """Every kept table / column against what the live rows give (kept counts folded, as the
     folding job would). Returns the failures, one line each (none: all equal)."""
@@ -812,27 +826,11 @@ def verify(engine: Engine) -> list[str]:
                 SELECT {", ".join(m44.KEYS)}, sum(n) AS n FROM ({m44._rows("violation", "")}) AS d ({", ".join(m44.KEYS)}, n)
                  GROUP BY {", ".join(m44.KEYS)}) l USING ({", ".join(m44.KEYS)})
              WHERE coalesce(k.n, 0) <> coalesce(l.n, 0)""",
-        "case_figures_day = case_figures by report day, branch, tier": f"""
-            SELECT count(*) FROM (
-                SELECT {", ".join(m45.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in m45.FIGURES)}
-                  FROM case_figures_day GROUP BY {", ".join(m45.KEYS)}) k
-            FULL JOIN (
-                SELECT {", ".join(m45.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in m45.FIGURES)}
-                  FROM ({m45._rows("case_figures", "")}) AS d ({", ".join(m45.KEYS)}, {m45.NAMES})
-                 GROUP BY {", ".join(m45.KEYS)}) l USING ({", ".join(m45.KEYS)})
-             WHERE {" OR ".join(f"coalesce(k.{n}, 0) <> coalesce(l.{n}, 0)" for n in m45.FIGURES
-                                if n != "hq_answer_seconds")}
-                OR abs(coalesce(k.hq_answer_seconds, 0) - coalesce(l.hq_answer_seconds, 0))
-                   > 1e-6 * greatest(1, abs(coalesce(l.hq_answer_seconds, 0)))""",
-        "case_tally_day = tiered cases by report day, branch, tier": f"""
-            SELECT count(*) FROM (
-                SELECT {", ".join(m51.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in m51.FIGURES)}
-                  FROM case_tally_day GROUP BY {", ".join(m51.KEYS)}) k
-            FULL JOIN (
-                SELECT {", ".join(m51.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in m51.FIGURES)}
-                  FROM ({m51._rows("claim_case t", "")}) AS d ({", ".join(m51.KEYS)}, {m51.NAMES})
-                 GROUP BY {", ".join(m51.KEYS)}) l USING ({", ".join(m51.KEYS)})
-             WHERE {" OR ".join(f"coalesce(k.{n}, 0) <> coalesce(l.{n}, 0)" for n in m51.FIGURES)}""",
+        "case_figures_day = case_figures by report day, branch, tier":
+            _kept_by_key("case_figures_day", m45.KEYS, m45.FIGURES, m45._rows("case_figures", ""),
+                         approx=("hq_answer_seconds",)),
+        "case_tally_day = tiered cases by report day, branch, tier":
+            _kept_by_key("case_tally_day", m51.KEYS, m51.FIGURES, m51._rows("claim_case t", "")),
         "review_queue_entry colour rank, tiered time = its case's": f"""
             SELECT count(*) FROM review_queue_entry e JOIN claim_case c ON c.id = e.case_id
              WHERE (e.colour_rank, e.tiered_at) IS DISTINCT FROM ({m46.RANK.format(c="c")}, c.tiered_at)""",

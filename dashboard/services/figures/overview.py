@@ -351,15 +351,8 @@ def _kept_tallies(flt: OverviewFilter, conditions: list, now, window) -> _Tallie
     ageing bucket's edge falls on (every other day is wholly inside one bucket), and the estimated
     cases still waiting for a dispatch within the last N hours (not yet counted against the share)."""
     t = CaseTallyDay
-    where = [t.tier != "T0"]
-    if flt.report_from:
-        where.append(t.report_day >= flt.report_from)
-    if flt.report_to:
-        where.append(t.report_day <= flt.report_to)
-    if flt.tier:
-        where.append(t.tier == flt.tier)
     rows = (select(t.report_day, t.branch_id.label("unit_id"), t.tier, *(getattr(t, n) for n in t.FIGURES))
-            .where(*where).cte("tally").prefix_with("MATERIALIZED"))
+            .where(*_kept_days(t, flt)).cte("tally").prefix_with("MATERIALIZED"))
     waiting_recent = (select(func.count()).select_from(ClaimCase)
                       .where(*conditions, ClaimCase.tiered_at.is_not(None), ClaimCase.first_dispatched_at.is_(None),
                              ClaimCase.tiered_at > now - window).scalar_subquery())
@@ -497,16 +490,8 @@ def _case_weeks(actor: Actor, flt: OverviewFilter, fc: CTE) -> Select:
     (_period_cases); for anyone else an index probe per case that has any, as case_figures says
     (= ANY(ARRAY(...)) keeps the probes, where IN (subquery) hashed every violation ever recorded)."""
     if actor.is_national and flt.sub_branch_id is None:
-        kept = [ViolationWeek.tier != "T0"]
-        if flt.report_from:
-            kept.append(ViolationWeek.report_day >= flt.report_from)
-        if flt.report_to:
-            kept.append(ViolationWeek.report_day <= flt.report_to)
-        if flt.branch_id is not None:
-            kept.append(ViolationWeek.branch_id == flt.branch_id)
-        if flt.tier:
-            kept.append(ViolationWeek.tier == flt.tier)
-        return select(ViolationWeek.week, ViolationWeek.kind, ViolationWeek.violations.label("n")).where(*kept)
+        return select(ViolationWeek.week, ViolationWeek.kind, ViolationWeek.violations.label("n")) \
+            .where(*_kept_days(ViolationWeek, flt))
     one = literal(1).label("n")
     if actor.is_national:
         return (select(_week(Violation.due_at), Violation.kind, one).select_from(Violation)
@@ -516,6 +501,22 @@ def _case_weeks(actor: Actor, flt: OverviewFilter, fc: CTE) -> Select:
     with_violations = func.array(select(fc.c.id).where(has_violations).scalar_subquery())
     return select(_week(Violation.due_at), Violation.kind, one).where(
         Violation.case_id == func.any(with_violations), sql_not_exempt(Violation.id))
+
+
+def _kept_days(kept, flt: OverviewFilter) -> list[ColumnElement[bool]]:
+    """The rows of a table kept per report day, branch and tier (violation_week, case_figures_day,
+    case_tally_day: migrations 0044, 0045, 0051) that the filter's period, branch and tier select,
+    as `case_conditions` selects the cases themselves."""
+    where = [kept.tier != "T0"]
+    if flt.report_from:
+        where.append(kept.report_day >= flt.report_from)
+    if flt.report_to:
+        where.append(kept.report_day <= flt.report_to)
+    if flt.branch_id is not None:
+        where.append(kept.branch_id == flt.branch_id)
+    if flt.tier:
+        where.append(kept.tier == flt.tier)
+    return where
 
 
 def _kept_figures_apply(actor: Actor, flt: OverviewFilter) -> bool:
@@ -530,15 +531,8 @@ def _unit_figures(flt: OverviewFilter, fc: CTE, kept: bool) -> CTE:
     per report day, branch and tier when `kept`, else from the cases' own rows in `fc`."""
     if kept:
         d = CaseFiguresDay
-        where = [d.tier != "T0"]
-        if flt.report_from:
-            where.append(d.report_day >= flt.report_from)
-        if flt.report_to:
-            where.append(d.report_day <= flt.report_to)
-        if flt.tier:
-            where.append(d.tier == flt.tier)
         columns = [func.sum(getattr(d, n)).label(n) for n in d.FIGURES]
-        return select(d.branch_id.label("unit_id"), *columns).where(*where).group_by(d.branch_id) \
+        return select(d.branch_id.label("unit_id"), *columns).where(*_kept_days(d, flt)).group_by(d.branch_id) \
             .cte("unit_figures").prefix_with("MATERIALIZED")
     columns = [(func.count().filter(fc.c.hq_answer_count > 0) if n == "answered_cases" else func.sum(fc.c[n]))
                .label(n) for n in CaseFiguresDay.FIGURES]
