@@ -266,14 +266,19 @@ def _open_ahead(cases: CTE, now) -> Select:
     reading) from the index of open clocks by due time, a few thousand nationally, and matched to the
     materialised filtered cases by a hash: no probe per clock into claim_case."""
     return (select(Deadline.kind, cases.c.unit_id).join(cases, cases.c.id == Deadline.case_id)
-            .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at >= now))
+            .where(*_still_ahead(now)))
 
 
 def _open_ahead_probed(conditions: list, unit_col, now) -> Select:
     """`_open_ahead` where the filtered cases are counted kept per day and not read: each open clock
     still ahead (two thousand nationally at 10,000,000 cases) looks its case up by primary key."""
     return (select(Deadline.kind, unit_col.label("unit_id")).join(ClaimCase, ClaimCase.id == Deadline.case_id)
-            .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at >= now, *conditions))
+            .where(*_still_ahead(now), *conditions))
+
+
+def _still_ahead(now) -> list[ColumnElement[bool]]:
+    """A clock neither met nor cancelled, not yet at its due time: the one kind not yet decided."""
+    return [Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at >= now]
 
 
 @dataclass(frozen=True)
@@ -318,7 +323,7 @@ def _live_tallies(fc: CTE, now, window) -> _Tallies:
                            .where(pending).group_by(fc.c.unit_id, fc.c.tier)).subquery()
     # Reported at most `upper` whole days (of 86,400 s) before now: timestamps compared, no
     # arithmetic per case.
-    bucket = _age_bucket(fc.c.report_time, now)
+    bucket = _age_bucket(fc.c.report_time)
     ageing = select(bucket, func.count().label("cases"), cast(_total(fc.c.current_estimate), Text).label("amount")) \
         .where(pending).group_by(bucket)
     # Red / yellow / blue per unit: the coloured (motor) cases among the same filtered cases.
@@ -333,15 +338,11 @@ def _live_tallies(fc: CTE, now, window) -> _Tallies:
         colour_share=json_rows(colours, colours.c.name, colours.c.colour))
 
 
-def _age_bucket(report_time, now) -> ColumnElement:
-    """The ageing bucket of a case reported at `report_time`, at `now`."""
-    return case(*[(report_time >= now - _seconds(upper * 86400), code)
+def _age_bucket(report_time) -> ColumnElement:
+    """The ageing bucket of a case reported at `report_time`, now (as the drill's ageing list bounds it)."""
+    return case(*[(report_time >= _days_before_now(upper), code)
                   for code, upper in PENDING_AGE_BUCKETS if upper is not None],
                 else_=PENDING_AGE_BUCKETS[-1][0]).label("bucket")
-
-
-def _seconds(n: int) -> ColumnElement:
-    return func.make_interval(0, 0, 0, 0, 0, 0, n)
 
 
 def _kept_tallies(flt: OverviewFilter, conditions: list, now, window) -> _Tallies:
@@ -363,17 +364,17 @@ def _kept_tallies(flt: OverviewFilter, conditions: list, now, window) -> _Tallie
     # the edge days themselves (one per bucket bound) are read case by case.
     bounds = [upper for _code, upper in PENDING_AGE_BUCKETS if upper is not None]
     # Each edge day worked out once per statement (an InitPlan), not for every kept row.
-    edges = [select(cast(func.timezone(str(BUSINESS_TZ), now - _seconds(upper * 86400)), Date)).scalar_subquery()
+    edges = [select(cast(func.timezone(str(BUSINESS_TZ), _days_before_now(upper)), Date)).scalar_subquery()
              for upper in bounds]
     kept_bucket = case(*[(rows.c.report_day > edge, code) for edge, (code, _u) in zip(edges, PENDING_AGE_BUCKETS)],
                        else_=PENDING_AGE_BUCKETS[-1][0])
     kept_days = select(kept_bucket.label("bucket"), rows.c.pending.label("cases"),
                        rows.c.pending_amount.label("amount")).where(*(rows.c.report_day != edge for edge in edges))
-    edge_days = [select(_age_bucket(ClaimCase.report_time, now), literal(1).label("cases"),
+    edge_days = [select(_age_bucket(ClaimCase.report_time), literal(1).label("cases"),
                         ClaimCase.current_estimate.label("amount"))
                  .where(*conditions, ClaimCase.state != "closed", ClaimCase.report_time >= start,
-                        ClaimCase.report_time < start + _seconds(86400))
-                 for start in (_day_start_of(now - _seconds(upper * 86400)) for upper in bounds)]
+                        ClaimCase.report_time < start + timedelta(days=1))
+                 for start in (_day_start_of(_days_before_now(upper)) for upper in bounds)]
     aged = kept_days.union_all(*edge_days).subquery()
     ageing = (select(aged.c.bucket, _total(aged.c.cases).label("cases"),
                      cast(_total(aged.c.amount), Text).label("amount"))
