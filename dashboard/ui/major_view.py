@@ -38,10 +38,12 @@ def render_major(actor: Actor, f: DetailFacts) -> None:
                         key=f"major_open_{f.id}", on_change="rerun")
     if not panel.open:
         return
+    key = f"major_{f.id}_{f.version}"
+    # The catastrophes are asked for (and read) only when that is the reason chosen.
+    asks_event = not f.is_major and st.session_state.get(f"{key}_reason") == "catastrophe"
     with db_session() as session:
         owners = dict(owner_choices(session, actor, f.id))
-        events = {} if f.is_major else {e.id: e.name for e in catastrophes(session, actor)}
-    key = f"major_{f.id}_{f.version}"
+        events = {e.id: e.name for e in catastrophes(session, actor)} if asks_event else {}
     with panel:
         if not f.is_major:
             # Nothing chosen at first: a case is not flagged for a reason nobody picked. Outside the
@@ -50,7 +52,7 @@ def render_major(actor: Actor, f: DetailFacts) -> None:
             st.radio(t("major.field.major_reason"), PERSON_REASONS, key=f"{key}_reason", horizontal=True,
                      index=None, format_func=lambda r: t(f"major.reason.{r}"))
         with st.form(f"major_form_{f.id}"):
-            if not f.is_major and st.session_state.get(f"{key}_reason") == "catastrophe":
+            if asks_event:
                 st.selectbox(t("major.field.catastrophe"), list(events), key=f"{key}_event", index=None,
                              format_func=events.get, placeholder=t("major.pick_event"))
             st.selectbox(t("major.field.major_owner"), list(owners), key=f"{key}_owner", index=None,
