@@ -763,7 +763,6 @@ def verify(engine: Engine) -> list[str]:
     rows = rows.replace("FROM violation t  WHERE t.case_id IS NOT NULL",
                         f"FROM violation t  WHERE t.case_id IS NOT NULL AND NOT {accepted}")
     assert accepted in rows
-    cells = m35.FIGURES
     checks = {
         "case_count = claim_case by unit": f"""
             SELECT count(*) FROM (
@@ -792,15 +791,8 @@ def verify(engine: Engine) -> list[str]:
                     SELECT t.branch_id, t.kind, 0, 1 FROM violation t WHERE NOT {accepted}) d
                  GROUP BY branch_id, kind) l ON k.branch_id IS NOT DISTINCT FROM l.branch_id AND k.kind = l.kind
              WHERE (coalesce(k.late, 0), coalesce(k.v, 0)) <> (coalesce(l.late, 0), coalesce(l.v, 0))""",
-        "scorecard_cell = claim_case by cell": f"""
-            SELECT count(*) FROM (
-                SELECT {", ".join(m35.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in cells)}
-                  FROM scorecard_cell GROUP BY {", ".join(m35.KEYS)}) k
-            FULL JOIN (
-                SELECT {", ".join(m35.KEYS)}, {", ".join(f"sum({n}) AS {n}" for n in cells)}
-                  FROM ({m35._rows("claim_case t", "")}) AS d ({", ".join(m35.KEYS)}, {m35.NAMES})
-                 GROUP BY {", ".join(m35.KEYS)}) l USING ({", ".join(m35.KEYS)})
-             WHERE {" OR ".join(f"coalesce(k.{n}, 0) <> coalesce(l.{n}, 0)" for n in cells)}""",
+        "scorecard_cell = claim_case by cell":
+            _kept_by_key("scorecard_cell", m35.KEYS, m35.FIGURES, m35._rows("claim_case t", "")),
         "opinion_point answer totals = its answers": f"""
             SELECT count(*) FROM opinion_point p
               LEFT JOIN (SELECT pa.point_id, count(*) AS n, sum({m08._WAIT.format(answer="pa")}) AS seconds
@@ -819,13 +811,8 @@ def verify(engine: Engine) -> list[str]:
               LEFT JOIN (SELECT DISTINCT ON (case_id) case_id, amount, recorded_at FROM estimate
                           ORDER BY case_id, recorded_at, id) e ON e.case_id = c.id
              WHERE (c.first_estimate, c.first_estimated_at) IS DISTINCT FROM (e.amount, e.recorded_at)""",
-        "violation_week = violations (less accepted appeals) by report day, branch, tier, week, type": f"""
-            SELECT count(*) FROM (
-                SELECT {", ".join(m44.KEYS)}, sum(violations) AS n FROM violation_week GROUP BY {", ".join(m44.KEYS)}) k
-            FULL JOIN (
-                SELECT {", ".join(m44.KEYS)}, sum(n) AS n FROM ({m44._rows("violation", "")}) AS d ({", ".join(m44.KEYS)}, n)
-                 GROUP BY {", ".join(m44.KEYS)}) l USING ({", ".join(m44.KEYS)})
-             WHERE coalesce(k.n, 0) <> coalesce(l.n, 0)""",
+        "violation_week = violations (less accepted appeals) by report day, branch, tier, week, type":
+            _kept_by_key("violation_week", m44.KEYS, ("violations",), m44._rows("violation", "")),
         "case_figures_day = case_figures by report day, branch, tier":
             _kept_by_key("case_figures_day", m45.KEYS, m45.FIGURES, m45._rows("case_figures", ""),
                          approx=("hq_answer_seconds",)),
