@@ -73,7 +73,6 @@ def board_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- overdue tracker
 def overdue_ours(session: Session, actor: Actor) -> int:
-    from dashboard.services.clocks.appeals import exempted_count
     from dashboard.services.clocks.overdue import (
         OverdueFilters, branch_options, overdue_page, sub_branch_options, tracker_summary,
     )
@@ -82,9 +81,8 @@ def overdue_ours(session: Session, actor: Actor) -> int:
     now, filters = _now(), OverdueFilters()
     branch_options(session, actor)
     sub_branch_options(session, actor, None)
-    # As the page: the counts, the ageing and the violations by branch in one read.
+    # As the page: the counts, the ageing, the violations by branch and the accepted appeals in one read.
     counts = tracker_summary(session, actor, filters, now=now).counts
-    exempted_count(session, actor)  # accepted appeals, beside the counts
     overdue_page(session, actor, filters, limit=PAGE_SIZE, offset=0, now=now, counts=counts)
     # The complaints waiting too long for a return visit, below the clocks (ui/complaint_view).
     if actor.may("complaint.read"):

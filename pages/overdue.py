@@ -14,7 +14,6 @@ from dashboard.services.clocks.overdue import (
 from dashboard.services.reference import due_soon_hours
 from dashboard.ui.db import read_session
 from dashboard.ui.format import tier_label
-from dashboard.services.clocks.appeals import exempted_count
 from dashboard.ui.complaint_view import render_visit_overdue
 from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.overdue_view import (
@@ -77,9 +76,8 @@ with read_session() as session:
     metrics[2].metric(t("deadlines.count.met_late"), f"{counts['met_late']:,}")
     metrics[3].metric(t("deadlines.count.violations"), f"{sum(n for _b, _k, n in violations):,}",
                       help=t("deadlines.count.violations_help"))
-    exempted = exempted_count(session, actor)  # accepted appeals: on record, left out of the counts
-    if exempted:
-        st.caption(t("appeals.tracker_exempted", n=f"{exempted:,}"))
+    if summary.exempted:  # accepted appeals: on record, left out of the counts
+        st.caption(t("appeals.tracker_exempted", n=f"{summary.exempted:,}"))
 
     total = sum(counts.values())
     offset = pager(total, PAGE_SIZE, key="ov_page", filters=filters)

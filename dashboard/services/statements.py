@@ -19,10 +19,11 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ARRAY, ColumnElement, CursorResult, DateTime, Executable, Integer, Row, Subquery, TextClause, bindparam, func, select,
+    ARRAY, BindParameter, ColumnElement, CursorResult, DateTime, Executable, Integer, Row, Subquery, TextClause, bindparam, func, select,
     text,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.selectable import GenerativeSelect
 from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
 
@@ -71,12 +72,38 @@ def count_then_page(session: Session, count: Callable[[], Executable], page: Cal
     `params` binds both statements' parameters (a built-once statement's person, say); `generic`
     and `prepared` as for `read`.
 
-    `limit=0` only counts: pages count once and then ask for the page with that total."""
-    if total is None:
-        total = read(session, count(), params, generic=generic, prepared=prepared).scalar() or 0
+    `limit=0` only counts: pages count once and then ask for the page with that total.
+
+    Without `total`, the page is read first: a page that ends short of `limit` (and is not an
+    empty page past the end) says the total itself, and the count is not sent. Most short lists
+    on a page (the tracker's return visits overdue, a case's complaints) are read in one statement
+    instead of two; a full page, or an offset past the end, is counted as before."""
     if limit == 0:
-        return total, []
-    return total, list(read(session, page(), params, generic=generic, prepared=prepared).all())
+        return (total if total is not None else _count(session, count, params, generic, prepared)), []
+    rows = list(read(session, page(), params, generic=generic, prepared=prepared).all())
+    if total is None:
+        offset = _offset_of(page(), params)
+        short = offset is not None and len(rows) < limit and (rows or offset == 0)
+        total = offset + len(rows) if short else _count(session, count, params, generic, prepared)
+    return total, rows
+
+
+def _count(session: Session, count: Callable[[], Executable], params: Mapping[str, Any] | None,
+           generic: bool, prepared: bool) -> int:
+    return read(session, count(), params, generic=generic, prepared=prepared).scalar() or 0
+
+
+def _offset_of(statement: Executable, params: Mapping[str, Any] | None) -> int | None:
+    """The OFFSET a page statement carries: 0 without one, None when it is not a number written
+    into the statement (bound at execution, or an expression): then the list is counted."""
+    if not isinstance(statement, GenerativeSelect):
+        return None
+    clause = statement._offset_clause
+    if clause is None:
+        return 0
+    if isinstance(clause, BindParameter) and isinstance(clause.value, int) and clause.key not in (params or {}):
+        return clause.value
+    return None
 
 
 @dataclass(frozen=True)

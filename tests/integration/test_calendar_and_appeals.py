@@ -19,7 +19,7 @@ from dashboard.services.clocks.calendar import (
     calendar_days, calendar_years, confirm_year, load_calendar, set_calendar_day, unknown_years,
 )
 from dashboard.services.clocks.deadlines import start_deadline
-from dashboard.services.clocks.overdue import OverdueFilters, violations_by_branch_and_kind
+from dashboard.services.clocks.overdue import OverdueFilters, tracker_summary, violations_by_branch_and_kind
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError, ValidationFailed
 from dashboard.services.figures.overview import (
     Drill, OverviewFilter, headline_figures, overview_drill_rows, overview_figures,
@@ -144,6 +144,9 @@ def test_an_accepted_appeal_exempts_the_violation_but_keeps_it_on_record(session
     assert exempted_count(session, actor_for("zj_manager")) == 0  # another branch's appeal is not counted
     assert exempted_count(session, admin, branch_id=org.branch("zj").id) == 0
     assert exempted_count(session, admin, branch_id=org.branch("gd").id) == 1
+    # The tracker reads the same count inside its one summary statement, in each reader's scope.
+    for username, exempted in (("admin", 1), ("gd_manager", 1), ("zj_manager", 0)):
+        assert tracker_summary(session, actor_for(username), OverdueFilters(), now=NOW).exempted == exempted
     # The overview's headline (case_figures) and its list of D1 violations agree, without the exempt one.
     executive = actor_for("executive")
     headline = headline_figures(session, executive, OverviewFilter(), now=NOW)

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import delete, func, select, text, update
 
 from dashboard.services.cases.counts import compact_late_counts
+from dashboard.services.clocks.appeals import exempted_count
 from dashboard.services.clocks.overdue import (
     OverdueFilters, TrackerSummary, _reads_kept_counts, ageing, overdue_counts, overdue_page, tracker_summary,
     violations_by_branch_and_kind,
@@ -54,12 +55,12 @@ def _assert_kept_equals_live(session, org, actor) -> None:
         for filters in (view, live):  # the page's one-statement summary says what the three reads say
             assert tracker_summary(session, actor, filters, now=NOW) == TrackerSummary(
                 overdue_counts(session, actor, filters, now=NOW), ageing(session, actor, filters, now=NOW),
-                violations_by_branch_and_kind(session, actor, filters)), filters
+                violations_by_branch_and_kind(session, actor, filters), exempted_count(session, actor)), filters
     branch_person = actor_for_branch(session, org)
     for view in (OverdueFilters(), OverdueFilters(kinds=("D2",))):
         assert tracker_summary(session, branch_person, view, now=NOW) == TrackerSummary(
             overdue_counts(session, branch_person, view, now=NOW), ageing(session, branch_person, view, now=NOW),
-            violations_by_branch_and_kind(session, branch_person, view))
+            violations_by_branch_and_kind(session, branch_person, view), exempted_count(session, branch_person))
 
 
 def actor_for_branch(session, org):

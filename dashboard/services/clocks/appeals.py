@@ -214,7 +214,7 @@ def decide_appeal(session: Session, actor: Actor, appeal_id: int, accept: bool, 
 
 
 @built_once
-def _exempted_count(of_branch: bool) -> Select:
+def exempted_count_statement(of_branch: bool) -> Select:
     """The violation is read only to filter by its branch: an appeal's row policy already shows
     only the appeals of violations the reader may see, so the count of all of them is read from
     the accepted appeals' index alone (a probe per appeal into the violations cost 2,403 probes
@@ -231,4 +231,4 @@ def exempted_count(session: Session, actor: Actor, branch_id: int | None = None)
     """How many violations the actor can see were exempted by an accepted appeal (shown beside every
     count that leaves them out)."""
     params = {} if branch_id is None else {"branch_id": branch_id}
-    return read(session, _exempted_count(branch_id is not None), params).scalar() or 0
+    return read(session, exempted_count_statement(branch_id is not None), params).scalar() or 0

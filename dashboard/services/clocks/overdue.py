@@ -26,7 +26,7 @@ from dashboard.services.clocks.deadlines import d5_point_id, d5_round
 from dashboard.services.statements import NOW, built_once, json_rows, read
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
-from dashboard.services.clocks.appeals import sql_not_exempt
+from dashboard.services.clocks.appeals import exempted_count_statement, sql_not_exempt
 from db.models import ClaimCase, Deadline, LateCount, OpinionPoint, Violation
 
 STATUSES = ("overdue", "due_soon", "met_late")
@@ -311,16 +311,17 @@ class TrackerSummary:
     counts: dict[str, int]
     ageing: list[tuple[str, int]]
     violations: list[tuple[str, str, int]]
+    exempted: int = 0  # violations the actor can see exempted by an accepted appeal (appeals.exempted_count)
 
 
 @requires("overdue.read")
 def tracker_summary(session: Session, actor: Actor, filters: OverdueFilters, *,
                     now: datetime | None = None) -> TrackerSummary:
-    """`overdue_counts`, `ageing` and `violations_by_branch_and_kind` in ONE statement (one round
-    trip instead of four), all read live: the tracker is a work page."""
+    """`overdue_counts`, `ageing`, `violations_by_branch_and_kind` and `appeals.exempted_count` in
+    ONE statement (one round trip instead of five), all read live: the tracker is a work page."""
     row = read(session, _summary_statement(actor, filters), _times(session, now)).one()
     return TrackerSummary(counts=_counts(row.counts, row.met_late), ageing=_ageing_buckets(dict(row.ageing)),
-                          violations=_violation_rows(row.violations))
+                          violations=_violation_rows(row.violations), exempted=int(row.exempted))
 
 
 @built_once
@@ -335,6 +336,7 @@ def _summary_statement(actor: Actor, filters: OverdueFilters) -> Select:
         met_late.label("met_late"),
         json_rows(_ageing_statement(actor, filters).subquery("ageing")).label("ageing"),
         json_rows(violations, name.asc().nulls_last(), kind).label("violations"),
+        exempted_count_statement(of_branch=False).scalar_subquery().label("exempted"),
     )
 
 
