@@ -80,9 +80,10 @@ def count_then_page(session: Session, count: Callable[[], Executable], page: Cal
     instead of two; a full page, or an offset past the end, is counted as before."""
     if limit == 0:
         return (total if total is not None else _count(session, count, params, generic, prepared)), []
-    rows = list(read(session, page(), params, generic=generic, prepared=prepared).all())
+    statement = page()
+    rows = list(read(session, statement, params, generic=generic, prepared=prepared).all())
     if total is None:
-        offset = _offset_of(page(), params)
+        offset = _offset_of(statement, params)
         short = offset is not None and len(rows) < limit and (rows or offset == 0)
         total = offset + len(rows) if short else _count(session, count, params, generic, prepared)
     return total, rows

@@ -311,7 +311,7 @@ class TrackerSummary:
     counts: dict[str, int]
     ageing: list[tuple[str, int]]
     violations: list[tuple[str, str, int]]
-    exempted: int = 0  # violations the actor can see exempted by an accepted appeal (appeals.exempted_count)
+    exempted: int  # violations the actor can see exempted by an accepted appeal (appeals.exempted_count)
 
 
 @requires("overdue.read")
