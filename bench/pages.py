@@ -112,8 +112,7 @@ def review_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.review.queue import QueueFilters, queue_branch_choices, review_queue
 
     queue_branch_choices(session)
-    total, _ = review_queue(session, actor, QueueFilters(), limit=0)
-    review_queue(session, actor, QueueFilters(), limit=PAGE_SIZE, offset=0, total=total)
+    total, _ = review_queue(session, actor, QueueFilters(), limit=PAGE_SIZE, offset=0)  # its total with it (ui paged)
     return total
 
 
@@ -130,10 +129,10 @@ def review_naive(conn, actor: Actor, ctx: dict) -> int:
 def inbox_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.review.opinions import branch_inbox, branch_opinion, tracker_register
 
-    # The page's defaults: only open points, pending cases; each list counted once; the answer form
-    # opens the most urgent listed opinion.
-    total, _ = branch_inbox(session, actor, only_open=True, case_no="", limit=0)
-    _, rows = branch_inbox(session, actor, only_open=True, case_no="", limit=PAGE_SIZE, offset=0, total=total)
+    # The page's defaults: only open points, pending cases; the inbox's first page read with its
+    # total (ui/tables.paged), the register counted first; the answer form opens the most urgent
+    # listed opinion.
+    total, rows = branch_inbox(session, actor, only_open=True, case_no="", limit=PAGE_SIZE, offset=0)
     if rows:
         branch_opinion(session, actor, rows[0].opinion_id)
     registered, _ = tracker_register(session, actor, include_closed=False, case_no="", limit=0)
@@ -160,8 +159,7 @@ def weekly_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.review.weekly import weekly_branch_choices, weekly_summaries, weekly_summary_content
 
     weekly_branch_choices(session, actor)
-    total, _ = weekly_summaries(session, actor, branch_id=None, limit=0)
-    _, rows = weekly_summaries(session, actor, branch_id=None, limit=PAGE_SIZE, offset=0, total=total)
+    total, rows = weekly_summaries(session, actor, branch_id=None, limit=PAGE_SIZE, offset=0)
     if rows:
         weekly_summary_content(session, actor, rows[0].id, cases_offset=0, cases_limit=PAGE_SIZE)
     return total
@@ -270,8 +268,8 @@ def home_naive(conn, actor: Actor, ctx: dict) -> int:
 def people_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.admin.people import open_cases, people
 
-    total = people(session, actor, limit=0).total
-    page = people(session, actor, limit=PAGE_SIZE, total=total)
+    page = people(session, actor, limit=PAGE_SIZE)
+    total = page.total
     if page.rows:  # the admin picks the first person: their pending cases are weighed before disabling
         open_cases(session, actor, page.rows[0].id)
     return total
@@ -289,8 +287,7 @@ def major_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.cases.major import catastrophes, major_cases
 
     catastrophes(session, actor)
-    total, _ = major_cases(session, actor, limit=0)
-    major_cases(session, actor, limit=PAGE_SIZE, total=total)
+    total, _ = major_cases(session, actor, limit=PAGE_SIZE)
     return total
 
 
@@ -306,8 +303,7 @@ def messages_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.messages import my_messages, unread_count
 
     unread_count(session, actor)
-    total, _ = my_messages(session, actor, limit=0)
-    my_messages(session, actor, limit=PAGE_SIZE, total=total)
+    total, _ = my_messages(session, actor, limit=PAGE_SIZE)
     return total
 
 
@@ -391,18 +387,16 @@ def _analysis_window() -> tuple[date, date]:
 
 
 def special_ours(session: Session, actor: Actor) -> int:
-    """As the page for an approver: the list (count + first page), the requests waiting for the
+    """As the page for an approver: the list (its first page with its total), the requests waiting for the
     person, the first request opened, the periodic report (last 12 months, by month and sub-branch)."""
     from dashboard.services.special_cases.approvals import special_cases, special_detail
     from dashboard.services.special_cases.report import special_report
     from dashboard.settings import SPECIAL_APPROVER_POSITIONS
 
-    total, _ = special_cases(session, actor, limit=0)
-    _, rows = special_cases(session, actor, limit=PAGE_SIZE, offset=0, total=total)
+    total, rows = special_cases(session, actor, limit=PAGE_SIZE, offset=0)
     if any(a.role == "first_responsible" and a.position in SPECIAL_APPROVER_POSITIONS.values()
            for a in actor.assignments):  # the page opens an approver's list on what waits for them
-        mine, _ = special_cases(session, actor, mine_only=True, limit=0)
-        _, waiting = special_cases(session, actor, mine_only=True, limit=PAGE_SIZE, offset=0, total=mine)
+        _, waiting = special_cases(session, actor, mine_only=True, limit=PAGE_SIZE, offset=0)
         rows = waiting or rows
     if rows:
         special_detail(session, actor, rows[0].id)
@@ -453,7 +447,7 @@ def special_naive(conn, actor: Actor, ctx: dict) -> int:
 
 # ---------------------------------------------------------------- complaints register (HQ reviewer)
 def complaints_ours(session: Session, actor: Actor) -> int:
-    """As the page: the register (its default: open items; count + first page), the first item
+    """As the page: the register (its default: open items; its first page with its total), the first item
     opened, the tracker's return-visit-overdue count and rows, and the analysis tab as it opens
     (the last 180 days by month and kind; the detail table behind its download is read only when
     downloaded)."""
@@ -461,8 +455,7 @@ def complaints_ours(session: Session, actor: Actor) -> int:
     from dashboard.services.complaints.register import complaint_items, item_detail
 
     now = _now()
-    total, _ = complaint_items(session, actor, open_only=True, limit=0, now=now)
-    _, rows = complaint_items(session, actor, open_only=True, limit=PAGE_SIZE, offset=0, total=total, now=now)
+    total, rows = complaint_items(session, actor, open_only=True, limit=PAGE_SIZE, offset=0, now=now)
     if rows:
         item_detail(session, actor, rows[0].id, now=now)
     complaint_items(session, actor, visit_overdue_only=True, limit=20, now=now)

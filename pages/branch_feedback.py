@@ -20,7 +20,7 @@ from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
-from dashboard.ui.tables import download_buttons, open_case, pager
+from dashboard.ui.tables import download_buttons, open_case, paged, pager
 
 actor = require_page("branch_feedback")
 PAGE_SIZE = 25
@@ -61,11 +61,10 @@ def inbox() -> None:
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
     colour = colour_filter(f3, "fb_colour")
     with read_session() as session:
-        total, _ = branch_inbox(session, actor, only_open=only_open, case_no=case_no, colour=colour, limit=0)
-        offset = pager(total, PAGE_SIZE, key="fb_page", filters=(only_open, case_no, colour))
+        total, rows = paged(lambda offset: branch_inbox(session, actor, only_open=only_open, case_no=case_no,
+                                                        colour=colour, limit=PAGE_SIZE, offset=offset),
+                            PAGE_SIZE, key="fb_page", filters=(only_open, case_no, colour))
         soon_hours = due_soon_hours(session)
-        _, rows = branch_inbox(session, actor, only_open=only_open, case_no=case_no, colour=colour, limit=PAGE_SIZE,
-                               offset=offset, total=total)
     is_open = [r.status in ("open", "sent_back") for r in rows]
     frame = pd.DataFrame({
         t("review.col.case_no"): [r.case_no for r in rows],

@@ -18,7 +18,7 @@ from dashboard.ui.review_view import left_text, render_opinion, run_action, sele
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
-from dashboard.ui.tables import download_buttons, open_case, pager
+from dashboard.ui.tables import download_buttons, open_case, paged
 
 actor = require_page("hq_review")
 PAGE_SIZE = 25
@@ -46,9 +46,8 @@ filters = QueueFilters(status=status, branch_id=branch_id, tier=tier, case_no=ca
 
 st.subheader(t("review.hq.queue"))
 with read_session() as session:
-    total, _ = review_queue(session, actor, filters, limit=0)
-    offset = pager(total, PAGE_SIZE, key="hq_page", filters=filters)
-    _, rows = review_queue(session, actor, filters, limit=PAGE_SIZE, offset=offset, total=total)
+    _, rows = paged(lambda offset: review_queue(session, actor, filters, limit=PAGE_SIZE, offset=offset),
+                    PAGE_SIZE, key="hq_page", filters=filters)
 frame = pd.DataFrame({
     t("review.col.case_no"): [r.case_no for r in rows],
     t("risk.col"): [badge_text(r.risk_colour) for r in rows],

@@ -20,7 +20,7 @@ from dashboard.ui.format import local_time, money, tier_label
 from dashboard.ui.forms import run_write, set_outcome, show_outcome
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import case_table, download_buttons, pager
+from dashboard.ui.tables import case_table, download_buttons, paged
 
 actor = require_page("major_cases")
 PAGE_SIZE = 50
@@ -42,9 +42,8 @@ pending_only = f3.toggle(t("major.filter.pending"), value=True, key="mj_pending"
 query = dict(reason=reason, event_id=event_id, pending_only=pending_only, colour=colour)
 
 with read_session() as session:
-    total, _ = major_cases(session, actor, **query, limit=0)
-    offset = pager(total, PAGE_SIZE, key="mj_page", filters=query)
-    _, rows = major_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
+    _, rows = paged(lambda offset: major_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset),
+                    PAGE_SIZE, key="mj_page", filters=query)
 frame = pd.DataFrame({
     "case_id": [r.case_id for r in rows],
     t("major.col.case_no"): [r.case_no for r in rows],

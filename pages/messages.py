@@ -15,7 +15,7 @@ from dashboard.ui.format import local_time
 from dashboard.ui.forms import run_write, show_outcome
 from dashboard.ui.notify_preferences import render_notify_preferences
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import case_table, pager
+from dashboard.ui.tables import case_table, paged
 
 actor = require_page("messages")
 st.title(t("page.messages"))
@@ -26,9 +26,8 @@ render_notify_preferences(actor)
 show_outcome("messages")
 unread_only = st.toggle(t("messages.unread_only"), value=False, key="msg_unread")
 with read_session() as session:
-    total, _ = my_messages(session, actor, unread_only=unread_only, limit=0)
-    offset = pager(total, 50, key="msg_page", filters=unread_only)
-    _, rows = my_messages(session, actor, unread_only=unread_only, limit=50, offset=offset, total=total)
+    _, rows = paged(lambda offset: my_messages(session, actor, unread_only=unread_only, limit=50, offset=offset),
+                    50, key="msg_page", filters=unread_only)
 
 
 def _delivery(m: Message) -> str:

@@ -15,7 +15,7 @@ from dashboard.ui.format import local_time, plain
 from dashboard.ui.forms import keep_choice_by_label, run_write, show_outcome
 from dashboard.ui.segmented import segmented_choice
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import pager
+from dashboard.ui.tables import paged
 
 actor = require_page("people")
 PAGE_SIZE = 50
@@ -29,9 +29,10 @@ status = segmented_choice(t("people.status"), STATUSES, key="pp_status", default
                           format_func=lambda s: t(f"people.status.{s}"))
 
 with read_session() as session:
-    total = people(session, actor, search=search, status=status, limit=0).total
-    offset = pager(total, PAGE_SIZE, key="pp_page", filters=(search, status))
-    page = people(session, actor, search=search, status=status, limit=PAGE_SIZE, offset=offset, total=total)
+    def _page_at(offset: int) -> tuple[int, list[PersonRow]]:
+        found = people(session, actor, search=search, status=status, limit=PAGE_SIZE, offset=offset)
+        return found.total, found.rows
+    _, rows = paged(_page_at, PAGE_SIZE, key="pp_page", filters=(search, status))
 
 
 def _roles(row: PersonRow) -> str:
@@ -44,27 +45,27 @@ def _changed(row: PersonRow) -> str:
     return t("people.changed_by", who=row.status_changed_by or "—", at=local_time(row.status_changed_at))
 
 
-if not page.rows:
+if not rows:
     st.info(t("people.none"))
     st.stop()
 
 st.dataframe(pd.DataFrame({
-    t("people.col.username"): [r.username for r in page.rows],
-    t("people.col.name"): [r.full_name for r in page.rows],
-    t("people.col.title"): [r.title or "—" for r in page.rows],
-    t("people.col.roles"): [_roles(r) for r in page.rows],
-    t("people.col.phone"): [r.phone or "—" for r in page.rows],
-    t("people.col.status"): [t("people.status.active" if r.active else "people.status.disabled") for r in page.rows],
-    t("people.col.changed"): [_changed(r) for r in page.rows],
+    t("people.col.username"): [r.username for r in rows],
+    t("people.col.name"): [r.full_name for r in rows],
+    t("people.col.title"): [r.title or "—" for r in rows],
+    t("people.col.roles"): [_roles(r) for r in rows],
+    t("people.col.phone"): [r.phone or "—" for r in rows],
+    t("people.col.status"): [t("people.status.active" if r.active else "people.status.disabled") for r in rows],
+    t("people.col.changed"): [_changed(r) for r in rows],
 }), hide_index=True, width="stretch", key="pp_table")
 
 st.subheader(t("people.act.title"))
 show_outcome(SLOT)
-labels = {r.id: f"{r.full_name}（{r.username}）" for r in page.rows}
+labels = {r.id: f"{r.full_name}（{r.username}）" for r in rows}
 keep_choice_by_label("pp_person", labels)
 person_id = st.selectbox(t("people.act.person"), list(labels), index=None, key="pp_person",
                          format_func=labels.get, placeholder=t("people.act.pick"))
-chosen = next((r for r in page.rows if r.id == person_id), None)
+chosen = next((r for r in rows if r.id == person_id), None)
 if chosen is None:
     st.stop()
 

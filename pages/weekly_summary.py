@@ -19,7 +19,7 @@ from dashboard.ui.format import local_time, money, plain, wan, tier_label
 from dashboard.ui.risk_view import badge_text, colour_tones
 from dashboard.ui.review_view import left_text, run_action, show_flash
 from dashboard.ui.session import require_page
-from dashboard.ui.tables import download_buttons, empty_note, pager
+from dashboard.ui.tables import download_buttons, empty_note, paged, pager
 from dashboard.ui.tones import RED, tagged
 
 actor = require_page("weekly_summary")
@@ -45,9 +45,9 @@ if is_tracker:
 
 st.subheader(t("review.wk.list") if len(branches) != 1 else t("review.wk.list_own"))
 with read_session() as session:
-    total, _ = weekly_summaries(session, actor, branch_id=branch_id, limit=0)
-    offset = pager(total, PAGE_SIZE, key="wk_page", filters=branch_id)
-    _, rows = weekly_summaries(session, actor, branch_id=branch_id, limit=PAGE_SIZE, offset=offset, total=total)
+    _, rows = paged(lambda offset: weekly_summaries(session, actor, branch_id=branch_id, limit=PAGE_SIZE,
+                                                    offset=offset),
+                    PAGE_SIZE, key="wk_page", filters=branch_id)
 if not rows:
     st.info(t("review.no_rows"))
     st.stop()

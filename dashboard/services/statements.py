@@ -19,8 +19,8 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ARRAY, BindParameter, ColumnElement, CursorResult, DateTime, Executable, Integer, Row, Subquery, TextClause, bindparam, func, select,
-    text,
+    ARRAY, BindParameter, ColumnElement, CursorResult, DateTime, Executable, Integer, Select, Subquery, TextClause,
+    bindparam, func, select, text,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.selectable import GenerativeSelect
@@ -67,26 +67,40 @@ def read(session: Session, statement: Executable, params: Mapping[str, Any] | No
 
 def count_then_page(session: Session, count: Callable[[], Executable], page: Callable[[], Executable], *,
                     limit: int, total: int | None, params: Mapping[str, Any] | None = None,
-                    generic: bool = False, prepared: bool = False) -> tuple[int, list[Row]]:
-    """A list's count (unless the caller already has it, `total`) and one page of its rows;
-    `params` binds both statements' parameters (a built-once statement's person, say); `generic`
-    and `prepared` as for `read`.
+                    generic: bool = False, prepared: bool = False) -> tuple[int, list[tuple]]:
+    """A list's count (unless the caller already has it, `total`) and one page of its rows, as
+    tuples; `params` binds both statements' parameters (a built-once statement's person, say);
+    `generic` and `prepared` as for `read`.
 
-    `limit=0` only counts: pages count once and then ask for the page with that total.
+    `limit=0` only counts.
 
-    Without `total`, the page is read first: a page that ends short of `limit` (and is not an
-    empty page past the end) says the total itself, and the count is not sent. Most short lists
-    on a page (the tracker's return visits overdue, a case's complaints) are read in one statement
-    instead of two; a full page, or an offset past the end, is counted as before."""
+    Without `total`, the count rides in the page's statement as one more column, an uncorrelated
+    scalar subquery (`with_total`): PostgreSQL runs it once, by the count's own plan, and the list
+    costs one round trip instead of two (what SQLAlchemy spends around each statement, ~0.2 ms,
+    was most of what a list page adds to its SQL: bench/RESULTS.md). An empty page says nothing
+    of the total: it is 0 when the page starts at the top, and counted when it starts past the end
+    (a list that shrank under a remembered page)."""
     if limit == 0:
         return (total if total is not None else _count(session, count, params, generic, prepared)), []
     statement = page()
-    rows = list(read(session, statement, params, generic=generic, prepared=prepared).all())
-    if total is None:
-        offset = _offset_of(statement, params)
-        short = offset is not None and len(rows) < limit and (rows or offset == 0)
-        total = offset + len(rows) if short else _count(session, count, params, generic, prepared)
-    return total, rows
+    if total is not None:
+        return total, [tuple(row) for row in read(session, statement, params, generic=generic, prepared=prepared)]
+    counting = count()
+    if not isinstance(statement, Select) or not isinstance(counting, Select):  # a UNION, a text: counted apart
+        rows = read(session, statement, params, generic=generic, prepared=prepared).all()
+        return _count(session, lambda: counting, params, generic, prepared), [tuple(row) for row in rows]
+    rows = read(session, with_total(statement, counting), params, generic=generic, prepared=prepared).all()
+    if rows:
+        return rows[0][-1], [tuple(row)[:-1] for row in rows]
+    if _offset_of(statement, params) == 0:
+        return 0, []
+    return _count(session, count, params, generic, prepared), []
+
+
+@lru_cache(maxsize=4 * MAX_SHAPES)
+def with_total(page: Select, count: Select) -> Select:
+    """`page` with `count`'s value as its last column (keyed by the two built-once statements)."""
+    return page.add_columns(count.scalar_subquery().label("list_total"))
 
 
 def _count(session: Session, count: Callable[[], Executable], params: Mapping[str, Any] | None,
@@ -96,7 +110,7 @@ def _count(session: Session, count: Callable[[], Executable], params: Mapping[st
 
 def _offset_of(statement: Executable, params: Mapping[str, Any] | None) -> int | None:
     """The OFFSET a page statement carries: 0 without one, None when it is not a number written
-    into the statement (bound at execution, or an expression): then the list is counted."""
+    into the statement (bound at execution, or an expression): then an empty page is counted."""
     if not isinstance(statement, GenerativeSelect):
         return None
     clause = statement._offset_clause

@@ -24,7 +24,7 @@ from dashboard.ui import charts
 from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, plain
 from dashboard.ui.forms import run_write, show_outcome
-from dashboard.ui.tables import download_buttons, empty_note, open_case, pager, pick_record
+from dashboard.ui.tables import download_buttons, empty_note, open_case, paged, pick_record
 from dashboard.ui.tones import RED, tagged
 
 PAGE_SIZE = 50
@@ -96,9 +96,8 @@ def render_register(actor: Actor) -> None:
     query = dict(kind=kind, step=step, cause=cause, branch_id=branch, search=search, open_only=open_only,
                  visit_overdue_only=overdue_only)
     with read_session() as session:
-        total, _ = complaint_items(session, actor, **query, limit=0)
-        offset = pager(total, PAGE_SIZE, key="cp_page", filters=query)
-        _, rows = complaint_items(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
+        _, rows = paged(lambda offset: complaint_items(session, actor, **query, limit=PAGE_SIZE, offset=offset),
+                        PAGE_SIZE, key="cp_page", filters=query)
     frame = _frame(rows)
     clicked = None
     if not empty_note(frame):

@@ -23,7 +23,7 @@ from dashboard.ui import charts
 from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain
 from dashboard.ui.forms import run_write, show_outcome
-from dashboard.ui.tables import download_buttons, empty_note, open_case, pager, pick_record
+from dashboard.ui.tables import download_buttons, empty_note, open_case, paged, pick_record
 from db.models import CUSTOMER_KINDS
 
 PAGE_SIZE = 50
@@ -54,9 +54,8 @@ def render_requests(actor: Actor) -> None:
     mine = f3.toggle(t("special.filter.mine"), value=approver, key="sp_mine", disabled=not approver)
     query = dict(status=status, special_type=special_type, mine_only=mine and approver)
     with read_session() as session:
-        total, _ = special_cases(session, actor, **query, limit=0)
-        offset = pager(total, PAGE_SIZE, key="sp_page", filters=query)
-        _, rows = special_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset, total=total)
+        _, rows = paged(lambda offset: special_cases(session, actor, **query, limit=PAGE_SIZE, offset=offset),
+                        PAGE_SIZE, key="sp_page", filters=query)
     frame = pd.DataFrame({
         "id": [r.id for r in rows],
         t("special.col.case_no"): [r.case_no for r in rows],

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +13,8 @@ import streamlit as st
 from dashboard.i18n import current_language, set_language, t
 from dashboard.ui.tones import Tone, tagged
 from dashboard.ui.workbook import Sheet, neutralised, typed_workbook
+
+T = TypeVar("T")
 
 _CASE_DETAIL = "pages/case_detail.py"
 _ROOT = Path(__file__).resolve().parent.parent.parent
@@ -109,14 +113,19 @@ def chosen_case_id(frame: pd.DataFrame, rows: list[int], id_column: str = "case_
     return None if pd.isna(case_id) else int(case_id)
 
 
+def _pager_key(key: str, filters: object) -> str:
+    if filters is None:
+        return key
+    return f"{key}_{hashlib.blake2s(repr(filters).encode(), digest_size=6).hexdigest()}"
+
+
 def pager(total: int, page_size: int, key: str, *, filters: object = None) -> int:
     """A page-number input; returns the 0-based offset for SQL.
 
     `filters`: what the list is filtered by (its repr must say everything). A change of filters
     starts again at page 1: page 2 of one list is not page 2 of another."""
     pages = max(1, -(-total // page_size))
-    if filters is not None:
-        key = f"{key}_{hashlib.blake2s(repr(filters).encode(), digest_size=6).hexdigest()}"
+    key = _pager_key(key, filters)
 
     def keep_in_range() -> None:
         st.session_state[key] = _page_in_range(st.session_state.get(key), pages)
@@ -128,6 +137,23 @@ def pager(total: int, page_size: int, key: str, *, filters: object = None) -> in
     page = _page_in_range(left.number_input(t("common.page"), step=1, key=key, on_change=keep_in_range), pages)
     right.caption(t("common.page_of", n=f"{total:,}", page=page, pages=f"{pages:,}"))
     return (page - 1) * page_size
+
+
+def paged(read: Callable[[int], tuple[int, list[T]]], page_size: int, key: str, *,
+          filters: object = None) -> tuple[int, list[T]]:
+    """A list's total and the page the person is on, with the pager drawn for that total.
+
+    `read(offset)` returns (total, rows) of one page; the services read both in one statement when
+    not given the total (statements.count_then_page), where counting first to draw the pager, then
+    reading the page, took two. The page is the one the pager remembers; it is read again only when
+    the list has shrunk below it (the pager then shows the last page)."""
+    remembered = _page_in_range(st.session_state.get(_pager_key(key, filters)), sys.maxsize)
+    wanted = (remembered - 1) * page_size
+    total, rows = read(wanted)
+    offset = pager(total, page_size, key, filters=filters)
+    if offset != wanted:
+        total, rows = read(offset)
+    return total, rows
 
 
 def _page_in_range(value: object, pages: int) -> int:

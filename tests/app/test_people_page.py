@@ -96,3 +96,46 @@ def test_phone_numbers_are_masked_on_the_case_page_for_a_role_that_calls_nobody(
         facts = at.dataframe[0].value
         row = dict(zip(facts.iloc[:, 0], facts.iloc[:, 1]))
         assert row["报案人电话"] == shown, username
+
+
+# ---------------------------------------------------------------- a list read with its total (ui/tables.paged)
+
+
+def test_a_long_list_reads_its_page_with_its_total_and_a_shrunk_list_shows_its_last_page(db_url, owner_session, org,
+                                                                                         demo_password_hash):
+    """The list's total rides in its page's statement (no count sent first); on page 2 of 60
+    people, 30 of them gone (another admin's cleanup) leave one page: the page shows it, the box
+    says 1, not an empty page 2."""
+    from sqlalchemy import delete, event
+    from sqlalchemy.engine import Engine
+
+    owner_session.add_all([Person(username=f"bulk{i:03d}", full_name=f"批量{i:03d}", password_hash=demo_password_hash)
+                           for i in range(60)])
+    owner_session.commit()
+    admin = signed_in_app(db_url, "admin", "people")
+    _find(admin, "bulk")
+    assert len(admin.dataframe[0].value) == 50
+    assert any("共 60 条" in c.value and "第 1 / 2 页" in c.value for c in admin.caption), [c.value for c in admin.caption]
+
+    sent: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        sent.append(statement)
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        admin.number_input[0].set_value(2).run()
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    assert not admin.exception, admin.exception
+    assert list(admin.dataframe[0].value["用户名"]) == [f"bulk{i:03d}" for i in range(50, 60)]
+    listed = [s for s in sent if "FROM person" in s and "LIMIT" in s and "list_total" in s]
+    counted_apart = [s for s in sent if s.lstrip().startswith("SELECT count(*)") and "FROM person" in s]
+    assert len(listed) == 1 and not counted_apart, sent
+
+    owner_session.execute(delete(Person).where(Person.username.in_([f"bulk{i:03d}" for i in range(30, 60)])))
+    owner_session.commit()
+    admin.run()
+    assert not admin.exception, admin.exception
+    assert admin.number_input[0].value == 1
+    assert list(admin.dataframe[0].value["用户名"]) == [f"bulk{i:03d}" for i in range(30)]
+    assert any("共 30 条" in c.value and "第 1 / 1 页" in c.value for c in admin.caption), [c.value for c in admin.caption]
