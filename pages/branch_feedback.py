@@ -1,4 +1,4 @@
-"""Branch feedback: the inbox of HQ opinion points (open first, with time left), answered point by
+"""Branch feedback: the inbox of HQ opinion points (open first, by time left or newest first), answered point by
 point by the branch manager; the tracker's register of every tiered case with its progress
 (分级管理办法 第四章 一.5–6, 二)."""
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain, tier_label
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
+from dashboard.ui.segmented import segmented_choice
 from dashboard.ui.session import require_page
 from dashboard.ui.tones import due_tone
 from dashboard.ui.tables import download_buttons, open_case, paged, pager
@@ -56,14 +57,19 @@ if inbox_tab.open:
 
 
 def inbox() -> None:
-    f1, f2, f3 = st.columns(3, vertical_alignment="bottom")
+    f1, f2, f3, f4 = st.columns([2, 3, 3, 3], vertical_alignment="bottom")
     only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open", value=True)
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
     colour = colour_filter(f3, "fb_colour")
+    with f4:
+        order = segmented_choice(t("review.fb.order"), ("due", "newest"), key="fb_order", default="due",
+                                 format_func=lambda o: t(f"review.fb.order.{o}"))
+    newest_first = order == "newest"
     with read_session() as session:
         total, rows = paged(lambda offset: branch_inbox(session, actor, only_open=only_open, case_no=case_no,
-                                                        colour=colour, limit=PAGE_SIZE, offset=offset),
-                            PAGE_SIZE, key="fb_page", filters=(only_open, case_no, colour))
+                                                        colour=colour, limit=PAGE_SIZE, offset=offset,
+                                                        newest_first=newest_first),
+                            PAGE_SIZE, key="fb_page", filters=(only_open, case_no, colour, order))
         soon_hours = due_soon_hours(session)
     is_open = [r.status in ("open", "sent_back") for r in rows]
     frame = pd.DataFrame({
@@ -79,7 +85,7 @@ def inbox() -> None:
         t("review.col.last_reason"): [r.last_reason or "" for r in rows],
     })
     if rows:
-        st.caption(t("review.fb.inbox_hint", n=f"{total:,}"))
+        st.caption(t("review.fb.inbox_hint_newest" if newest_first else "review.fb.inbox_hint", n=f"{total:,}"))
         # A click on any row opens its opinion below, whatever its age or page of the list.
         selectable_table(frame, "fb_inbox_table", [r.opinion_id for r in rows], "fb_opinion",
                          tones={t("review.col.time_left"): [due_tone(r.due_at if o else None, now, soon_hours)
@@ -92,8 +98,8 @@ def inbox() -> None:
 
 
 def _opinion_to_show(rows) -> int | None:
-    """The opinion chosen by a click, else the most urgent open one listed (the list is open points
-    by time left): the manager lands on what needs answering now."""
+    """The opinion chosen by a click, else the first open one listed: the most urgent (the list by
+    time left) or the newest (newest first): the manager lands on what the order asked for."""
     chosen = st.session_state.get("fb_opinion")
     if chosen is not None:
         return chosen

@@ -163,6 +163,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.fb.answer_title": ("逐条反馈", "Answer point by point"),
     "review.fb.inbox_hint": ("共 {n} 条，待反馈的按剩余时间排在前面；点选任一行，在下方反馈该条审核意见。",
                              "{n} in all, open points first by time left; click any row to answer its opinion below."),
+    "review.fb.inbox_hint_newest": ("共 {n} 条，待反馈的按下发时间排在前面，最新的在最上；点选任一行，在下方反馈该条审核意见。",
+                                    "{n} in all, open points first, the newest posted at the top; click any row to "
+                                    "answer its opinion below."),
+    "review.fb.order": ("排序", "Order"),
+    "review.fb.order.due": ("剩余时间最少在前", "Least time left first"),
+    "review.fb.order.newest": ("最新下发在前", "Newest first"),
     "review.fb.pick_hint": ("在上方清单中点选一行，在此逐条反馈该审核意见。",
                             "Click a row in the list above to answer that opinion here, point by point."),
     "review.fb.answering": ("**案件 {case_no}** · {author} 于 {at} 发布的审核意见 · {open} 条待反馈",

@@ -381,6 +381,29 @@ def test_a_branch_with_more_than_fifty_open_opinions_answers_todays_new_one(db_u
     assert [body for _, body in stored] == answers
 
 
+def test_newest_first_puts_the_opinion_hq_posted_today_at_the_top_and_opens_it(db_url, session, org, actor_for, now):
+    """By time left a new opinion is due last, on the inbox's last page; the manager who was told of
+    it orders the inbox newest first and lands on it, ready to answer, without searching."""
+    reviewer = actor_for("reviewer")
+    for n in range(30):
+        older = tiered_case(session, org, "gz" if n % 2 else "sz", at=now - timedelta(days=3, hours=n))
+        post_review_opinion(session, reviewer, older.id, [f"核实第 {n} 号事项"], now=now - timedelta(days=2, hours=n))
+    new_case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    post_review_opinion(session, reviewer, new_case.id, ["核实驾驶员身份", "调取监控"], now=now - timedelta(hours=1))
+    at = signed_in_app(db_url, "gd_manager", "branch_feedback")
+    assert not at.exception, at.exception
+    assert new_case.case_no not in list(_frame(at, "意见内容")["报案号"])  # 25 a page, the new one due last
+    at.segmented_control(key="fb_order").set_value("newest").run()
+    assert not at.exception, at.exception
+    inbox = _frame(at, "意见内容")
+    assert list(inbox["报案号"][:2]) == [new_case.case_no] * 2
+    assert list(inbox["意见内容"][:3]) == ["核实驾驶员身份", "调取监控", "核实第 0 号事项"]
+    assert any("最新的在最上" in c.value for c in at.caption)
+    assert any(new_case.case_no in m.value for m in at.markdown)  # the answer form opens on it
+    at.segmented_control(key="fb_order").set_value("due").run()
+    assert list(_frame(at, "意见内容")["意见内容"][:1]) == ["核实第 29 号事项"]  # the most overdue first again
+
+
 def test_two_people_answering_the_same_point_the_second_is_refused_with_who_and_when(
         db_url, session, org, actor_for, now):
     """Two tabs (or two managers) drew the same open point; the first answer lands, the second is

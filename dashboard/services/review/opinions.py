@@ -453,7 +453,7 @@ def _inbox_count_statement(branches: tuple[int, ...], only_open: bool, case_no: 
 
 @built_once
 def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: str | None, colour: str | None,
-                          limit: int, offset: int) -> Select:
+                          limit: int, offset: int, newest_first: bool = False) -> Select:
     is_open = _POINT_IS_OPEN
     # The current round's due time is kept on the point (migration 0049): the sort reads the waiting
     # points alone, where it counted each one's send-backs and looked up its round's clock.
@@ -469,23 +469,26 @@ def _inbox_page_statement(branches: tuple[int, ...], only_open: bool, case_no: s
                OpinionPoint.status, Opinion.posted_at, due, latest_answer, last_reason, ClaimCase.risk_colour)
         .join(Opinion, Opinion.id == OpinionPoint.opinion_id).join(ClaimCase, ClaimCase.id == Opinion.case_id)
         .where(*_inbox_conditions(branches, only_open, case_no, colour))
-        .order_by(open_first, case((is_open, due), else_=None).asc().nulls_last(), Opinion.posted_at.desc(),
-                  OpinionPoint.opinion_id.desc(), OpinionPoint.seq)
+        .order_by(open_first, *(() if newest_first else (case((is_open, due), else_=None).asc().nulls_last(),)),
+                  Opinion.posted_at.desc(), OpinionPoint.opinion_id.desc(), OpinionPoint.seq)
         .limit(limit).offset(offset))
 
 
 @requires("review.inbox")
 def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, case_no: str | None = None,
                  limit: int = 50, offset: int = 0, total: int | None = None,
-                 colour: str | None = None) -> tuple[int, list[InboxRow]]:
+                 colour: str | None = None, newest_first: bool = False) -> tuple[int, list[InboxRow]]:
     """The branch's HQ opinion points: open ones first (soonest due first), then the rest newest first.
 
+    `newest_first`: the open ones too by the time HQ posted them, newest first: an opinion that has
+    just arrived is due last, so by time left it sits on the inbox's last page.
     `limit=0` only counts; pass the `total` a first call returned to fetch a page without counting again.
     """
     shape = (tuple(sorted(actor.branch_ids_for("branch_manager", "branch_tracker")) or [-1]), only_open,
              (case_no or "").strip() or None, colour or None)
     total, rows = count_then_page(session, lambda: _inbox_count_statement(*shape),
-                                  lambda: _inbox_page_statement(*shape, limit, offset), limit=limit, total=total)
+                                  lambda: _inbox_page_statement(*shape, limit, offset, newest_first), limit=limit,
+                                  total=total)
     return total, [InboxRow(*r) for r in rows]
 
 
