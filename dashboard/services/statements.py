@@ -39,9 +39,22 @@ MAX_SHAPES = 128
 NOW = bindparam("now", type_=DateTime(timezone=True))
 
 
+_BUILT: list[Any] = []  # every builder's cache (forget_built_statements)
+
+
 def built_once(builder: F) -> F:
     """Keep the statements `builder` returns, by its (hashable) arguments."""
-    return lru_cache(maxsize=MAX_SHAPES)(builder)  # type: ignore[return-value]
+    kept = lru_cache(maxsize=MAX_SHAPES)(builder)
+    _BUILT.append(kept)
+    return kept  # type: ignore[return-value]
+
+
+def forget_built_statements() -> None:
+    """Drop every statement kept so far. A person's statements are kept by the person (`Actor`), whose
+    scope never changes while the process runs; a test that changes what an Actor means (switching
+    the application's own checks off, say) builds them anew, and leaves none behind."""
+    for kept in (*_BUILT, generic_form, with_total):
+        kept.cache_clear()
 
 
 def read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None, *,
@@ -201,6 +214,11 @@ def _execute_prepared(connection: Any, name: str, prepare_sql: str, execute_sql:
     rest of the transaction, sent with the EXECUTE in one round trip (the result is the EXECUTE's)."""
     prepared = connection.info.setdefault(_PREPARED_KEY, set())
     if name not in prepared:
+        if len(prepared) >= MAX_PREPARED:
+            # A pooled connection lives as long as the server: statements kept per person (a
+            # surveyor's own list, a person's open clocks) would pile up in its memory without end.
+            connection.exec_driver_sql("DEALLOCATE ALL")
+            prepared.clear()
         connection.exec_driver_sql(prepare_sql.replace("%", "%%"))  # the driver reads % as a placeholder
         prepared.add(name)
     if plan_mode is not None:
@@ -302,6 +320,9 @@ def prepared_statements_allowed() -> bool:
 # `:name` but not the `::type` of a cast.
 _PARAM = re.compile(r"(?<![:\w]):(?!:)([A-Za-z_]\w*)")
 _PREPARED_KEY = "prepared_statements"
+# Prepared statements one database connection keeps at most; past it they are all let go and
+# prepared again as used (a few tens of KB each on the server).
+MAX_PREPARED = 4 * MAX_SHAPES
 
 
 def read_prepared(session: Session, statement: Prepared, params: Mapping[str, Any]) -> CursorResult:

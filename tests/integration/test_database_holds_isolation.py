@@ -23,6 +23,7 @@ from dashboard.services.special_cases.report import special_report
 from dashboard.services.cases.risk import update_risk_facts
 from dashboard.services.dispatching.board import dispatch_phones
 from dashboard.services.actor import Actor
+from dashboard.services.statements import forget_built_statements
 from dashboard.services.cases.detail import case_detail, find_case_id
 from dashboard.services.cases.counts import visible_counts
 from dashboard.services.cases.state import advance_state
@@ -181,7 +182,7 @@ def _attempt(session, call):
 
 @pytest.mark.parametrize("checks", ["application and database", "database alone"])
 def test_a_branch_person_reads_and_changes_nothing_of_another_branchs_case(
-        checks, session, owner_session, org, actor_for, gz_case, monkeypatch):
+        checks, session, owner_session, org, actor_for, gz_case, monkeypatch, request):
     case, opinion_id = gz_case
     ids = _ids(owner_session, case.id, opinion_id)
     owner_session.rollback()
@@ -189,6 +190,10 @@ def test_a_branch_person_reads_and_changes_nothing_of_another_branchs_case(
         # The application now believes every actor may see every branch: its scope conditions and
         # its "is this case yours" checks all pass. Only the database's scope remains.
         monkeypatch.setattr(Actor, "is_national", property(lambda self: True))
+        # Statements are kept by the person: none built with the application's checks on may
+        # serve this run, and none built with them off may outlive it.
+        forget_built_statements()
+        request.addfinalizer(forget_built_statements)
         assert case_detail(owner_session, actor_for("zj_manager"), case.id).facts.case_no == case.case_no, \
             "the application's checks are not switched off: this test would prove nothing"
         owner_session.rollback()

@@ -158,3 +158,18 @@ def test_a_statement_with_percent_signs_of_its_own_reads_the_same_prepared_gener
               for mode in ("generic", "prepared")}
     plain = read(session, statement, {"pattern": "%"}).scalar()
     assert counts == {"generic": plain, "prepared": plain} and plain == 2
+
+
+def test_a_connection_keeps_a_bounded_number_of_prepared_statements(session, org, monkeypatch):
+    """Statements kept per person would pile up on a pooled connection that lives as long as the
+    server: past the bound they are all let go and prepared again as used, with the same rows."""
+    from dashboard.services import statements
+
+    monkeypatch.setattr(statements, "MAX_PREPARED", 3)
+    before = _prepared_here(session)
+    reads = [Prepared(f"test_bound_{n}", f"SELECT {n} + :x", (("x", "integer"),)) for n in range(5)]
+    for n, statement in enumerate(reads):
+        assert read_prepared(session, statement, {"x": 100}).scalar() == n + 100
+        assert len(_prepared_here(session) - before) <= 3
+    assert read_prepared(session, reads[0], {"x": 1}).scalar() == 1  # let go, prepared again
+    assert "test_bound_0" in _prepared_here(session)

@@ -110,7 +110,7 @@ def people(session: Session, actor: Actor, *, search: str | None = None, status:
     searched = bool(typed)
     total, rows = count_then_page(session, lambda: _count(searched, status),
                                   lambda: _page(searched, status, limit, offset), limit=limit, total=total,
-                                  params={"like": like})
+                                  params={"like": like}, prepared=True)
     may_see = actor.may("personal.contact")
     return PeoplePage(total, [
         PersonRow(pid, username, name, title, shown_phone(phone, may_see), active, version,

@@ -68,6 +68,7 @@ def _counts_statement(actor: Actor) -> Select | None:
     return query
 
 
+@built_once
 def pending_tiered_statement(branch_ids: tuple[int, ...] | None, branch_id: int | None = None) -> Select:
     """How many pending tiered cases (tier not T0, not closed) the given branches hold (None: every
     branch), optionally only `branch_id` of them, from the kept per-sub-branch figures: a sum over a

@@ -95,7 +95,7 @@ def my_violations(session: Session, actor: Actor, *, limit: int = 50, offset: in
                   total: int | None = None) -> tuple[int, list[MyViolation]]:
     """The violations charged to the actor, newest first, with their appeal's state."""
     total, rows = count_then_page(session, _my_violations_count, lambda: _my_violations_page(limit, offset),
-                                  limit=limit, total=total, params={"person_id": actor.person_id})
+                                  limit=limit, total=total, params={"person_id": actor.person_id}, prepared=True)
     return total, [MyViolation(*row) for row in rows]
 
 
@@ -177,7 +177,7 @@ def pending_appeals(session: Session, actor: Actor, *, limit: int = 50, offset: 
                     total: int | None = None) -> tuple[int, list[PendingAppeal]]:
     """Appeals waiting for a decision, oldest first."""
     total, rows = count_then_page(session, _pending_count, lambda: _pending_page(limit, offset),
-                                  limit=limit, total=total)
+                                  limit=limit, total=total, prepared=True)
     return total, [PendingAppeal(*row) for row in rows]
 
 

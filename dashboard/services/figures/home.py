@@ -62,7 +62,7 @@ def my_open_tasks(session: Session, actor: Actor, *, limit: int = 20) -> tuple[i
     """The person's own open clocks, most urgent first (overdue ones at the top), and how many
     there are: one statement (a person has a handful of open clocks, so counting them beside the
     page costs nothing, and the landing page saves a round trip)."""
-    rows = read(session, _my_tasks_statement(actor.person_id, limit)).all()
+    rows = read(session, _my_tasks_statement(actor.person_id, limit), prepared=True).all()  # planning: ~1.2 ms
     return (rows[0][-1] if rows else 0), [MyTask(*r[:-1]) for r in rows]
 
 

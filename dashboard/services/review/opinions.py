@@ -316,13 +316,13 @@ def opinion_views(session: Session, heads_statement: Select, params: dict[str, A
 
     Three statements whatever the number of opinions (opinions with their names, points, answers):
     the inbox and review pages show up to fifty opinions at once."""
-    heads = read(session, heads_statement, params).all()
+    heads = read(session, heads_statement, params, prepared=True).all()
     if not heads:
         return []
     ids = {"opinion_ids": [h[0] for h in heads]}
-    points = read(session, _POINTS_OF_OPINIONS, ids).all()
+    points = read(session, _POINTS_OF_OPINIONS, ids, prepared=True).all()
     by_point: dict[int, list[AnswerView]] = defaultdict(list)
-    for row in read(session, _ANSWERS_OF_OPINIONS, ids):
+    for row in read(session, _ANSWERS_OF_OPINIONS, ids, prepared=True):
         point_id, answer_id, author_name, body, answered_at, late, verdict, reason, decided_by, decided_at = row
         by_point[point_id].append(AnswerView(answer_id, author_name or "", body, answered_at, late, verdict, reason,
                                              decided_by if verdict is not None else None, decided_at))
@@ -488,7 +488,7 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
              (case_no or "").strip() or None, colour or None)
     total, rows = count_then_page(session, lambda: _inbox_count_statement(*shape),
                                   lambda: _inbox_page_statement(*shape, limit, offset, newest_first), limit=limit,
-                                  total=total)
+                                  total=total, prepared=True)
     return total, [InboxRow(*r) for r in rows]
 
 
@@ -616,10 +616,10 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
         # Unfiltered, the register is the branch's pending tiered cases: kept per sub-branch (0018).
         filtered = include_closed or case_no or colour
         total = int(read(session, _register_count_statement(*shape) if filtered
-                         else pending_tiered_statement(branches)).scalar() or 0)
+                         else pending_tiered_statement(branches), prepared=True).scalar() or 0)
     if limit <= 0:
         return total, []
     # Cases with points still to settle first, most first; then the others, newest tiered first.
     ids = head_then_rest(session, _register_head_statement(*shape), _register_rest_statement(*shape),
-                         limit=limit, offset=offset)
-    return total, [RegisterRow(*r) for r in rows_in_order(session, _register_rows_statement(), ids)]
+                         limit=limit, offset=offset, prepared=True)
+    return total, [RegisterRow(*r) for r in rows_in_order(session, _register_rows_statement(), ids, prepared=True)]
