@@ -448,9 +448,9 @@ def special_naive(conn, actor: Actor, ctx: dict) -> int:
 # ---------------------------------------------------------------- complaints register (HQ reviewer)
 def complaints_ours(session: Session, actor: Actor) -> int:
     """As the page: the register (its default: open items; its first page with its total), the first item
-    opened, the tracker's return-visit-overdue count and rows, and the analysis tab as it opens
-    (the last 180 days by month and kind; the detail table behind its download is read only when
-    downloaded)."""
+    opened, and the analysis tab as it opens (the last 180 days by month and kind; the detail table
+    behind its download is read only when downloaded). The return visits overdue are the tracker's
+    section (overdue_ours reads them), not this page's."""
     from dashboard.services.complaints.analysis import DIMENSIONS, counts_by
     from dashboard.services.complaints.register import complaint_items, item_detail
 
@@ -458,7 +458,6 @@ def complaints_ours(session: Session, actor: Actor) -> int:
     total, rows = complaint_items(session, actor, open_only=True, limit=PAGE_SIZE, offset=0, now=now)
     if rows:
         item_detail(session, actor, rows[0].id, now=now)
-    complaint_items(session, actor, visit_overdue_only=True, limit=20, now=now)
     date_from, date_to = _analysis_window()
     counts_by(session, actor, DIMENSIONS[0], date_from=date_from, date_to=date_to)
     return total
@@ -467,7 +466,6 @@ def complaints_ours(session: Session, actor: Actor) -> int:
 def complaints_naive(conn, actor: Actor, ctx: dict) -> int:
     from dashboard.settings import BUSINESS_TZ
 
-    now = pd.Timestamp(_now())
     i = pd.read_sql("SELECT * FROM complaint_item", conn)
     c = pd.read_sql("SELECT id, case_no FROM claim_case", conn)
     u = pd.read_sql("SELECT id, name FROM org_unit", conn)
@@ -483,8 +481,6 @@ def complaints_naive(conn, actor: Actor, ctx: dict) -> int:
     first = open_rows.head(PAGE_SIZE)
     if len(first):
         st[st.item_id == first.iloc[0]["id"]].sort_values(["at", "id"])
-    overdue = rows[~rows.step.isin(("return_visited", "archived")) & (rows.registered_at < now - pd.Timedelta(days=15))]
-    overdue.sort_values("registered_at", ascending=False).head(20)
     date_from, _ = _analysis_window()
     local = rows.registered_at.dt.tz_convert(BUSINESS_TZ)
     recent = rows[local.dt.date >= date_from].assign(month=local.dt.strftime("%Y-%m"))
