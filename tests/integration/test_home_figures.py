@@ -91,3 +91,20 @@ def _hours_after_t0(hours: int):
     from tests.factories import T0
 
     return T0 + timedelta(hours=hours)
+
+
+def test_every_persons_open_clocks_share_one_prepared_statement(session, org, actor_for):
+    """The landing page's own clocks bind the person at execution: one prepared statement on a
+    connection however many people sign in, where one per person piled up (and churned the
+    connection's bound of prepared statements)."""
+    from sqlalchemy import text
+
+    from dashboard.services.figures.home import my_open_tasks
+
+    def prepared() -> set[str]:
+        return set(session.execute(text("SELECT name FROM pg_prepared_statements WHERE statement ILIKE "
+                                        "'%FROM deadline%'")).scalars())
+    before = prepared()
+    for username in ("gz_claims", "gz_surveyor1", "hz_claims", "gd_manager"):
+        my_open_tasks(session, actor_for(username))
+    assert len(prepared() - before) == 1
