@@ -141,12 +141,27 @@ def _bar_opens_list(chart_key: str, param: str, field: str, figure: str) -> None
         open_list(figure, int(value) if figure == "unit" else str(value))
 
 
-def _picked_from_menu(menu_key: str, figure: str) -> None:
-    """The same from the menu under the chart (a bar is small on a phone); the menu empties again."""
-    value = st.session_state.get(menu_key)
-    if value is not None:
-        open_list(figure, value)
-        st.session_state[menu_key] = None
+def _menu_widget(menu_key: str) -> tuple[str, int]:
+    """The menu's widget key now, and its generation: each pick draws a new, empty menu."""
+    generation = st.session_state.get(f"{menu_key}_gen", 0)
+    return f"{menu_key}_{generation}", generation
+
+
+def _picked_from_menu(menu_key: str, generation: int, figure: str) -> None:
+    """The same from the menu under the chart (a bar is small on a phone); the menu empties again.
+
+    It empties by being drawn anew under the next key, not by setting its value to None here: a
+    browser that has not yet drawn the emptied menu (a click during the rerun) sends the old choice
+    again, and an emptied value would take it for a new pick and reopen that list over the one just
+    chosen. The old menu's choice already opened is therefore ignored; another choice in it is a
+    person's new pick."""
+    value = st.session_state.get(f"{menu_key}_{generation}")
+    opened = st.session_state.setdefault(f"{menu_key}_opened", {})
+    if value is None or opened.get(generation) == value:
+        return
+    opened[generation] = value
+    open_list(figure, value)
+    st.session_state[f"{menu_key}_gen"] = max(opened) + 1
 
 
 CLICKABLE = {charts.on_time_ranking_chart: ("ov_chart_rank", charts.PICK_RANKED_UNIT, "unit_id", "unit"),
@@ -174,10 +189,11 @@ for pair in (((pending_df, charts.pending_by_unit_chart, "overview.chart.pending
                 st.altair_chart(chart(frame), width="stretch", key=key, selection_mode=param,
                                 on_select=partial(_bar_opens_list, key, param, field, figure))
                 menu_key, label, options, name, count = MENUS[chart]
-                st.selectbox(t(label), options, index=None, key=menu_key, placeholder=t("overview.pick_placeholder"),
+                widget, generation = _menu_widget(menu_key)
+                st.selectbox(t(label), options, index=None, key=widget, placeholder=t("overview.pick_placeholder"),
                              format_func=lambda v, name=name, count=count: t(
                                  "overview.pick_option", label=name(v), n=f"{count(v):,}"),
-                             on_change=_picked_from_menu, args=(menu_key, figure))
+                             on_change=_picked_from_menu, args=(menu_key, generation, figure))
             else:
                 st.altair_chart(chart(frame), width="stretch")
 

@@ -281,16 +281,67 @@ def test_every_figure_violation_row_and_bar_opens_a_list_of_as_many_rows(db_url,
     values = {"ov_pick_ageing": [code for code, _ in PENDING_AGE_BUCKETS],
               "ov_pick_unit": [r["unit_id"] for r in ranking if r["rate"] is not None]}
     for menu in ("ov_pick_ageing", "ov_pick_unit"):
-        options = at.selectbox(key=menu).options
+        options = _menu(at, menu).options
         assert options and len(options) == len(values[menu]), (menu, options)
         for value, option in zip(values[menu], options):
             n = int(re.search(r"（([\d,]+)）", option).group(1).replace(",", ""))
-            at.selectbox(key=menu).set_value(value).run()
+            _menu(at, menu).set_value(value).run()
             assert not at.exception
             assert _listed_rows(at) == n, (menu, option)
-            assert at.selectbox(key=menu).value is None  # the menu empties for the next pick
+            assert _menu(at, menu).value is None  # the menu empties for the next pick
     at.button(key="ov_list_back").click().run()
     assert not any(b.key == "ov_list_back" for b in at.button)
+
+
+def _menu(at, menu: str):
+    """The menu under a chart as drawn now (it is drawn anew, under the next key, after each pick)."""
+    return next(s for s in at.selectbox if s.key and s.key.startswith(f"{menu}_"))
+
+
+def _with_stale_state(at, stale) -> None:
+    """The next run also carries `stale`: a widget's value as a browser that has not yet drawn the
+    last run sends it back with the next click."""
+    tree = at._tree
+    fresh = tree.get_widget_states
+
+    def states():
+        sent = fresh()
+        sent.widgets.append(stale)
+        return sent
+    tree.get_widget_states = states
+
+
+def _list_title(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("**当前清单：")]
+
+
+def test_a_pick_made_before_the_emptied_menu_is_drawn_is_not_undone_by_the_last_one(db_url, session, org,
+                                                                                   actor_for):
+    """Picked from the ageing menu, then from the unit menu before the browser had drawn the emptied
+    ageing menu: the browser sent the ageing choice again with the unit's, the emptied menu took it
+    for a new pick, and the ageing list was reopened over the unit's (seen in a loaded browser run)."""
+    from dashboard.services.figures.overview import OverviewFilter, overview_figures
+
+    at = _overview_with_cases(db_url, session, org, actor_for)
+    ageing = _menu(at, "ov_pick_ageing")
+    ageing.set_value("d0_7")
+    stale = ageing._widget_state  # the ageing menu as the browser still holds it
+    at.run()
+    assert _list_title(at)[0].startswith("**当前清单：未决案件账龄：7天以内"), _list_title(at)
+    flt = OverviewFilter(report_from=T0.date() - timedelta(days=1), report_to=T0.date() + timedelta(days=1))
+    unit_id, name = next((r["unit_id"], r["unit"]) for r in overview_figures(session, actor_for("executive"), flt)
+                         .on_time_by_unit if r["rate"] is not None)
+    _with_stale_state(at, stale)
+    _menu(at, "ov_pick_unit").set_value(unit_id).run()
+    assert not at.exception
+    assert _list_title(at)[0].startswith(f"**当前清单：时效达成率：{name}"), _list_title(at)
+    assert _menu(at, "ov_pick_ageing").value is None and _menu(at, "ov_pick_unit").value is None
+    # Another choice the browser sends in the old menu than the one it opened is a person's new pick.
+    ageing.set_value("d8_30")
+    _with_stale_state(at, ageing._widget_state)
+    at.run()
+    assert not at.exception
+    assert _list_title(at)[0].startswith("**当前清单：未决案件账龄：8–30天"), _list_title(at)
 
 
 def test_clicking_the_chosen_status_again_keeps_it_and_the_export_says_the_same(db_url, session, org, actor_for):
