@@ -58,7 +58,7 @@ def forget_built_statements() -> None:
 
 
 def read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None, *,
-         generic: bool = False, prepared: bool = False) -> CursorResult:
+         generic: bool = False, prepared: bool = False, custom: bool = False) -> CursorResult:
     """Run a read statement in the session's transaction, on its connection.
 
     Why not `session.execute`: its ORM result machinery costs ~0.3 ms per 50-row list for
@@ -69,12 +69,16 @@ def read(session: Session, statement: Executable, params: Mapping[str, Any] | No
     for a read of a table partitioned by month, whose planning over every month costs more than
     running it. `prepared`: as a prepared statement, PostgreSQL choosing the plan as for any
     (plan_cache_mode auto): for a page of several small reads, where what SQLAlchemy spends around
-    each statement (~0.2 ms) is what the page adds to its SQL."""
+    each statement (~0.2 ms) is what the page adds to its SQL. `custom`: prepared, but planned for
+    the values given on every run (plan_cache_mode force_custom_plan): for a read whose best plan
+    depends on them (how far down the list a page reaches), which a generic plan would not know,
+    yet where SQLAlchemy's work around the statement is worth saving (the dispatch board)."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
-    if (generic or prepared) and prepared_statements_allowed():
-        return _read_generic(connection, statement, dict(params or {}), force_generic=generic)
+    if (generic or prepared or custom) and prepared_statements_allowed():
+        mode = "force_generic_plan" if generic else "force_custom_plan" if custom else "auto"
+        return _read_generic(connection, statement, dict(params or {}), plan_mode=mode)
     return connection.execute(statement, dict(params or {}))
 
 
@@ -196,13 +200,11 @@ def generic_form(statement: Executable, dialect: Any, given: frozenset[str]) -> 
     return GenericForm(name, f"PREPARE {name}{arguments} AS {body}", tuple(order))
 
 
-def _read_generic(connection: Any, statement: Executable, params: dict[str, Any], *,
-                  force_generic: bool) -> CursorResult:
+def _read_generic(connection: Any, statement: Executable, params: dict[str, Any], *, plan_mode: str) -> CursorResult:
     form = generic_form(statement, connection.dialect, frozenset(params))
-    # The mode is set either way: an earlier generic read of the same transaction may have left it.
+    # The mode is set either way: an earlier read of the same transaction may have left another.
     return _execute_prepared(connection, form.name, form.prepare, form.execute_sql(),
-                             {p: params[p] for p in form.params},
-                             plan_mode="force_generic_plan" if force_generic else "auto")
+                             {p: params[p] for p in form.params}, plan_mode=plan_mode)
 
 
 def _execute_prepared(connection: Any, name: str, prepare_sql: str, execute_sql: str, params: Mapping[str, Any], *,
@@ -227,7 +229,7 @@ def _execute_prepared(connection: Any, name: str, prepare_sql: str, execute_sql:
 
 
 def head_then_rest(session: Session, head: Executable, rest: Executable, *, limit: int, offset: int,
-                   params: Mapping[str, Any] | None = None, prepared: bool = False) -> list:
+                   params: Mapping[str, Any] | None = None, prepared: bool = False, custom: bool = False) -> list:
     """The ids of one page of a list that is a short head (cases awaiting a reply, cases with open
     points: read whole up to the page's end, bound as `upto`) followed by everything else (read in
     its own order, bound `limit` and `offset`), each statement giving ids in its order.
@@ -236,13 +238,13 @@ def head_then_rest(session: Session, head: Executable, rest: Executable, *, limi
     index, and sorted every case of the scope for a page of 50 (0.5 s for hq_admin's national list
     at 10,000,000 cases); apart, the rest is a walk of an index in its own order that stops at the
     page. The two statements must partition the list: every row in exactly one of them.
-    `prepared` as for `read`."""
+    `prepared` and `custom` as for `read`."""
     params = dict(params or {})
-    first = list(read(session, head, {**params, "upto": offset + limit}, prepared=prepared).scalars())
+    first = list(read(session, head, {**params, "upto": offset + limit}, prepared=prepared, custom=custom).scalars())
     ids = first[offset:offset + limit]
     if len(first) < offset + limit:
         ids += read(session, rest, {**params, "limit": limit - len(ids), "offset": max(0, offset - len(first))},
-                    prepared=prepared).scalars().all()
+                    prepared=prepared, custom=custom).scalars().all()
     return ids
 
 

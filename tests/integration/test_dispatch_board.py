@@ -156,3 +156,22 @@ def test_the_board_pages_across_its_waiting_and_dispatched_cases_in_colour_order
     assert numbers(board_page(session, cc, BoardFilter(colour="red"), now=NOW)) == ["GD-T2B", "GD-T2"]
     assert numbers(board_page(session, cc, BoardFilter(view="dispatched"), limit=2, offset=0, now=NOW)) == [
         "GD-T2B", "GD-T2"]
+
+
+def test_the_boards_reads_are_prepared_planned_for_each_page_and_give_the_plain_rows(session, org, actor_for,
+                                                                                     board_cases, monkeypatch):
+    """The board's count and its list's two parts run prepared but planned for the page asked
+    (force_custom_plan), its rows by id prepared: the same page, row for row, as the plain reads."""
+    from sqlalchemy import text
+
+    cc = actor_for("callcenter")
+    pages = [board_page(session, cc, BoardFilter(), limit=3, offset=offset, now=NOW) for offset in (0, 3)]
+    modes = session.scalar(text("SHOW plan_cache_mode"))
+    prepared = set(session.execute(text("SELECT name FROM pg_prepared_statements WHERE name LIKE 'g\\_%'")).scalars())
+    session.rollback()
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "off")
+    plain = [board_page(session, cc, BoardFilter(), limit=3, offset=offset, now=NOW) for offset in (0, 3)]
+    assert pages == plain and [len(p.rows) for p in pages] == [3, 1]
+    assert modes == "auto"  # the last read (the rows by id) leaves PostgreSQL's own choice
+    # The count, the waiting cases, the dispatched ones and the rows by id: each prepared once.
+    assert len(prepared) == 4, prepared

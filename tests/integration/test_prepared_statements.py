@@ -173,3 +173,29 @@ def test_a_connection_keeps_a_bounded_number_of_prepared_statements(session, org
         assert len(_prepared_here(session) - before) <= 3
     assert read_prepared(session, reads[0], {"x": 1}).scalar() == 1  # let go, prepared again
     assert "test_bound_0" in _prepared_here(session)
+
+
+def test_a_custom_read_is_prepared_once_but_planned_for_the_values_of_every_run(session, org):
+    """`custom`: parsed once per connection, planned each run for the values given (a generic
+    plan ran a read whose best plan depends on them slower), the mode ending with the transaction."""
+    from dashboard.services.statements import read
+    from db.models import ClaimCase
+    from tests.factories import make_case
+
+    for sub in ("gz", "sz", "gz"):
+        make_case(session, org, sub)
+    session.commit()
+    statement = select(func.count()).where(ClaimCase.sub_branch_id == bindparam("sub"))
+    subs = [org.sub_branch(code).id for code in ("gz", "sz", "hz")] * 3
+    counts = [read(session, statement, {"sub": sub}, custom=True).scalar() for sub in subs]
+    assert counts == [read(session, statement, {"sub": sub}).scalar() for sub in subs] == [2, 1, 0] * 3
+    assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    plans = session.execute(text("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                 "WHERE name LIKE 'g\\_%'")).all()
+    assert [tuple(p) for p in plans] == [(0, 9)]
+    session.commit()
+    assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    # The same statement read `prepared` lets PostgreSQL settle on its generic plan after five runs.
+    for sub in subs:
+        read(session, statement, {"sub": sub}, prepared=True).scalar()
+    assert session.scalar(text("SELECT generic_plans FROM pg_prepared_statements WHERE name LIKE 'g\\_%'")) > 0

@@ -227,7 +227,7 @@ def _kept_count_statement() -> Select:
 def board_count(session: Session, actor: Actor, filters: BoardFilter) -> int:
     statement = _kept_count_statement() if actor.is_national and filters == BoardFilter() \
         else _count_statement(actor, filters)
-    return int(read(session, statement).scalar() or 0)
+    return int(read(session, statement, custom=True).scalar() or 0)
 
 
 @requires("dispatch.board")
@@ -243,10 +243,13 @@ def board_page(session: Session, actor: Actor, filters: BoardFilter, *, limit: i
     if limit <= 0:
         return BoardPage(total, [])
     # The cases not yet dispatched first, then the dispatched ones, each read in its own order
-    # and only as far as the page reaches (statements.head_then_rest).
+    # and only as far as the page reaches (statements.head_then_rest). Prepared: SQLAlchemy's work
+    # around each of these statements was what the board added to its SQL (bench/RESULTS.md); the
+    # list's two parts planned for the page asked (`custom`), the rows by id by any plan.
     ids = head_then_rest(session, _waiting_statement(actor, filters), _dispatched_statement(actor, filters),
-                         limit=limit, offset=offset)
-    return BoardPage(total, [_board_row(r, now) for r in rows_in_order(session, _rows_statement(), ids)])
+                         limit=limit, offset=offset, custom=True)
+    return BoardPage(total, [_board_row(r, now)
+                             for r in rows_in_order(session, _rows_statement(), ids, prepared=True)])
 
 
 
