@@ -142,8 +142,10 @@ def _bar_opens_list(chart_key: str, param: str, field: str, figure: str) -> None
 
 
 def _menu_widget(menu_key: str) -> tuple[str, int]:
-    """The menu's widget key now, and its generation: each pick draws a new, empty menu."""
-    generation = st.session_state.get(f"{menu_key}_gen", 0)
+    """The menu's widget key now, and its generation: each pick draws a new, empty menu (the one
+    after the last generation a pick was opened from)."""
+    opened = st.session_state.get(f"{menu_key}_opened")
+    generation = max(opened) + 1 if opened else 0
     return f"{menu_key}_{generation}", generation
 
 
@@ -159,9 +161,8 @@ def _picked_from_menu(menu_key: str, generation: int, figure: str) -> None:
     opened = st.session_state.setdefault(f"{menu_key}_opened", {})
     if value is None or opened.get(generation) == value:
         return
-    opened[generation] = value
+    opened[generation] = value  # the next run draws the menu of the next generation, empty
     open_list(figure, value)
-    st.session_state[f"{menu_key}_gen"] = max(opened) + 1
 
 
 CLICKABLE = {charts.on_time_ranking_chart: ("ov_chart_rank", charts.PICK_RANKED_UNIT, "unit_id", "unit"),
