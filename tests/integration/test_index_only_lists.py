@@ -32,7 +32,7 @@ from dashboard.services.review.opinions import _register_count_statement as regi
 from dashboard.services.review.supervision import _followed_count_statement as followed_count
 from dashboard.services.review.supervision import _rest_statement as followed_rest
 from db.engine import APP_ROLE
-from db.scope import _SET
+from db.scope import send_scope
 
 
 def _plan_with_only(owner_session, index: str, actor, statement, params: dict | None = None,
@@ -56,7 +56,7 @@ def _plan_with_only(owner_session, index: str, actor, statement, params: dict | 
         owner_session.execute(text("SET LOCAL enable_seqscan = off"))
         owner_session.execute(text("SET LOCAL enable_bitmapscan = off"))
         owner_session.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
-        owner_session.execute(_SET, db_scope(actor).settings())
+        send_scope(owner_session.connection(), db_scope(actor))
         # Sent as it is: a literal such as ':initial_review' is not a parameter.
         return "\n".join(row[0] for row in owner_session.connection().exec_driver_sql("EXPLAIN " + sql))
     finally:
