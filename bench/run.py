@@ -53,19 +53,24 @@ def p95(values: list[float]) -> float:
 
 
 # ---------------------------------------------------------------------------------------- 1. pages
-def _setup_and_read(statement: str) -> tuple[str | None, str]:
-    """A read sent with its transaction's setting in one round trip (statements.Prepared.generic:
-    `SET LOCAL plan_cache_mode ...; EXECUTE ...`) as (the setting, the read); else (None, it)."""
-    if statement.lstrip().upper().startswith("SET LOCAL ") and "; " in statement:
-        setup, read = statement.split("; ", 1)
-        return setup, read
-    return None, statement
+# What a read is sent with in one round trip: its transaction's scope (db.scope, the first read of a
+# transaction) and its plan mode (statements.Prepared.generic: `SET LOCAL plan_cache_mode ...`).
+_SETUPS = ("SELECT SET_CONFIG('CLAIMS.NATIONAL'", "SET LOCAL ")
+
+
+def _setup_and_read(statement: str) -> tuple[list[str], str]:
+    """A read sent with settings in one round trip as (the settings, the read)."""
+    setups = []
+    while statement.lstrip().upper().startswith(_SETUPS) and "; " in statement:
+        setup, statement = statement.split("; ", 1)
+        setups.append(setup)
+    return setups, statement
 
 
 def _explain(cur, prefix: str, statement: str, params) -> None:
-    setup, read = _setup_and_read(statement)
-    if setup:
-        cur.execute(setup)
+    setups, read = _setup_and_read(statement)
+    for setup in setups:
+        cur.execute(setup, params)
     cur.execute(prefix + read, params)
 
 
@@ -132,9 +137,9 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
     # in speed by up to a fifth on this machine (the same statement: 3.9-4.7 ms on four of them),
     # and the timed runs on one backend against EXPLAIN on another read as our overhead.
     # Timed as the dashboard runs them: role claims_app, row-level security on, and the session's
-    # base scope the signed-in person's, as ui/db.py sets it (its set_config at the transaction's
-    # start is one of the captured statements, so EXPLAIN and the bare driver replay the page under
-    # the same scope; the services then act in that scope without setting it again). Set-up and
+    # base scope the signed-in person's, as ui/db.py sets it (its set_config rides with the
+    # transaction's first read, captured as sent, so EXPLAIN and the bare driver replay the page
+    # under the same scope; the services then act in that scope without setting it again). Set-up and
     # the naive reference read as the owner.
     engine = create_engine(read_url or url, pool_size=5, pool_use_lifo=True,
                            connect_args={"options": connect_options(APP_ROLE)})
@@ -149,8 +154,9 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
         return session
     captured: list[tuple[str, object]] | None = None
 
-    @event.listens_for(engine, "before_cursor_execute")
+    @event.listens_for(engine, "after_cursor_execute")
     def _capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        # As sent: the first read with the transaction's scope before it (db.scope).
         # EXECUTE: a prepared read (statements.Prepared); its PREPARE, once per connection, is not timed.
         read = _setup_and_read(statement)[1]
         if captured is not None and read.lstrip().upper().startswith(("SELECT", "WITH", "EXECUTE")):

@@ -6,23 +6,32 @@ opens its session (ui/db.db_session). At the start of each transaction, and when
 changes, the top is written with `set_config(..., true)` — the `SET LOCAL` of the policies'
 settings — so it ends with the transaction and never outlives it on a pooled connection. Without
 a scope the policies admit no case: forgetting one shows nothing rather than everything.
+
+The scope a transaction starts with travels with its first statement, in the same round trip
+(`_send_with_first_statement`): every page's session begins with it, and a round trip of its
+own was a fifth of what a light page spent outside PostgreSQL (bench/RESULTS.md, fifteenth
+session), more across a network.
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _KEY = "claims_scope"
 # Sent by the driver as it is (`exec_driver_sql`): it starts every page's transaction, and
 # SQLAlchemy's compiling of a text statement around it cost more than the round trip itself.
-_SET = ("SELECT set_config('claims.national', %(national)s, true), set_config('claims.branches', %(branches)s, true), "
-        "set_config('claims.sub_branches', %(sub_branches)s, true), set_config('claims.person', %(person)s, true), "
-        "set_config('claims.me', %(me)s, true)")
+# Its parameters are named apart from any statement's it may ride with.
+_SET = ("SELECT set_config('claims.national', %(claims_scope_national)s, true), "
+        "set_config('claims.branches', %(claims_scope_branches)s, true), "
+        "set_config('claims.sub_branches', %(claims_scope_sub_branches)s, true), "
+        "set_config('claims.person', %(claims_scope_person)s, true), set_config('claims.me', %(claims_scope_me)s, true)")
 
 
 @dataclass(frozen=True)
@@ -60,15 +69,57 @@ def acting_person(session: Session) -> int | None:
     return _top(session).me
 
 
+def _parameters(scope: DbScope) -> dict[str, str]:
+    return {f"claims_scope_{name}": value for name, value in scope.settings().items()}
+
+
 def send_scope(connection: Connection, scope: DbScope) -> None:
-    """Set `scope` for the rest of `connection`'s transaction."""
-    connection.exec_driver_sql(_SET, scope.settings())
+    """Set `scope` for the rest of `connection`'s transaction, now."""
+    connection.exec_driver_sql(_SET, _parameters(scope))
+
+
+# The scope each connection's transaction begins with, until its first statement carries it. Keyed
+# by SQLAlchemy's Connection (one per checkout, gone with it), never by the pooled database
+# connection, which outlives the transaction and serves the next person.
+_PENDING: weakref.WeakKeyDictionary[Connection, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 @event.listens_for(Session, "after_begin")
 def _apply_on_begin(session: Session, transaction, connection) -> None:  # noqa: ANN001 (SQLAlchemy's hook)
     if session.info.get(_KEY):
-        send_scope(connection, _top(session))
+        _PENDING[connection] = _parameters(_top(session))
+    else:
+        _PENDING.pop(connection, None)
+
+
+@event.listens_for(Engine, "before_cursor_execute", retval=True)
+def _send_with_first_statement(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
+                               executemany: bool) -> tuple[str, Any]:
+    """The pending scope goes first, in the same round trip: `SELECT set_config(...); <statement>`
+    (the driver returns the last statement's result). A statement whose parameters cannot be
+    joined to the scope's (a batch, positional values) gets the scope sent just before it."""
+    pending = _PENDING.pop(conn, None) if _PENDING else None
+    if pending is None:
+        return statement, parameters
+    if executemany or not isinstance(parameters, dict):
+        cursor.execute(_SET, pending)
+        return statement, parameters
+    return f"{_SET}; {statement}", {**parameters, **pending}
+
+
+def send_pending_scope(connection: Connection) -> None:
+    """Send the scope the transaction began with now, if no statement carried it yet: before
+    using the driver's cursor directly (a bulk import), which no event sees."""
+    pending = _PENDING.pop(connection, None)
+    if pending is not None:
+        connection.exec_driver_sql(_SET, pending)
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _forget_pending(conn: Connection) -> None:
+    """A transaction that ended before any statement never sets its scope, nor hands it on."""
+    _PENDING.pop(conn, None)
 
 
 def _apply_now(session: Session) -> None:

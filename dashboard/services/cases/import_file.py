@@ -43,6 +43,7 @@ from dashboard.rules.case_input import INPUT_FIELDS, CaseInput, case_columns, ch
 from dashboard.services.cases.intake import load_reference
 from dashboard.services.evidence.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 from dashboard.services.capability import requires
+from db.scope import send_pending_scope
 
 MAX_IMPORT_ROWS = 50_000
 # One upload limit for every file the product takes (the server refuses a bigger one before it
@@ -346,7 +347,9 @@ def import_cases(session: Session, actor: Actor, filename: str, content: bytes, 
     rules = active_risk_rules(session)
     for _row, values in report.valid:
         values.update(zip(RISK_COLUMNS, colour_of_values(values, rules)))
-    cursor = session.connection().connection.driver_connection.cursor()
+    connection = session.connection()
+    send_pending_scope(connection)  # the driver's cursor below is seen by no event
+    cursor = connection.connection.driver_connection.cursor()
     total = report.valid_rows
     try:
         for start in range(0, total, CHUNK_ROWS):
