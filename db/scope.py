@@ -8,9 +8,9 @@ settings — so it ends with the transaction and never outlives it on a pooled c
 a scope the policies admit no case: forgetting one shows nothing rather than everything.
 
 The scope a transaction starts with travels with its first statement, in the same round trip
-(`_send_with_first_statement`): every page's session begins with it, and a round trip of its
-own was a fifth of what a light page spent outside PostgreSQL (bench/RESULTS.md, fifteenth
-session), more across a network.
+(`_send_with_first_statement`): every page's session begins with it, and sent alone it cost each
+page a round trip and SQLAlchemy's work around one more statement (bench/RESULTS.md, fifteenth
+session); across a network the round trip is the larger part.
 """
 from __future__ import annotations
 
