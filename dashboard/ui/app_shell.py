@@ -113,9 +113,10 @@ _SHELL_CSS = """
 #   it was, focusable and typed into as before).
 _DATE_FIELD = "[data-testid='stDateInputField']"
 
-# Messages Streamlit's browser code writes itself, in English, into a tooltip or a screen-reader line:
-# a date outside the field's range (any date field: Streamlit allows ten years either side of its
-# value), a file over the server's upload limit or of a type not accepted. Each text node of those
+# Messages Streamlit's browser code writes itself, in English, into a tooltip, a screen-reader line or
+# a dialog: a date outside the field's range (any date field: Streamlit allows ten years either side
+# of its value), a file over the server's upload limit or of a type not accepted, an address that is
+# not one of the person's pages. Each text node of those
 # places that matches one of these patterns is rewritten in place with the catalog's words ({1}, {2}:
 # the pattern's groups); a node that no longer matches is left alone, so the rewrite settles.
 _STREAMLIT_MESSAGES = (
@@ -129,12 +130,19 @@ _STREAMLIT_MESSAGES = (
     (r"^(?:Error: )?Only one file is allowed\.$", "shell.upload_one_file"),
     (r"^(?:Error: )?Unexpected error\. Please try again\.$", "shell.upload_failed"),
     (r"^add icon$", "shell.add_file"),
+    # An address the person's menu does not hold (a page their roles cannot open, or none at all):
+    # Streamlit opens the home page under a dialog of its own.
+    (r"^Page not found$", "shell.page_not_found_title"),
+    (r"^The page that you have requested does not seem to exist\. Running the app's main page\.$",
+     "shell.page_not_found"),
+    (r"^You have requested page /(.+), but no corresponding file was found in the app's pages/ directory\. "
+     r"Running the app's main page\.$", "shell.page_not_found"),
 )
 _TRANSLATE = """<script>
 (() => {
   window.claimsMessages = %s;
   if (window.claimsTranslate) { window.claimsTranslate(); return; }
-  const places = "[data-testid='stTooltipErrorContent'], [data-testid='stFileUploader']";
+  const places = "[data-testid='stTooltipErrorContent'], [data-testid='stFileUploader'], [role='dialog']";
   window.claimsTranslate = () => {
     for (const place of document.querySelectorAll(places)) {
       const walker = document.createTreeWalker(place, NodeFilter.SHOW_TEXT);
