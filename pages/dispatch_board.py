@@ -20,7 +20,7 @@ from dashboard.ui.board_act import CHOSEN, dispatch_text, render_act_panel, rend
 from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, money
 from dashboard.ui.forms import keep_choice_offered
-from dashboard.ui.format import tier_label
+from dashboard.ui.format import tier_label, tier_text
 from dashboard.ui.review_view import apply_row_click
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.tones import tagged
@@ -75,9 +75,7 @@ def _tier_text(row: BoardRow) -> str:
     """The level, and why for a compulsory-only case (T1 over 50,000 whatever the amount, docs/DOMAIN.md §3)."""
     if row.estimate is None:
         return "—"
-    if row.compulsory_only and row.tier != "T0":
-        return t("board.tier_compulsory", tier=tier_label(row.tier))
-    return tier_label(row.tier)
+    return tier_text(row.tier, row.compulsory_only)
 
 
 frame = pd.DataFrame([{

@@ -13,7 +13,7 @@ from dashboard.services.reference import due_soon_hours, tier_filter_codes
 from dashboard.services.review.opinions import case_facts, case_opinions, decide_point, post_review_opinion
 from dashboard.services.review.queue import QueueFilters, queue_branch_choices, review_queue
 from dashboard.ui.db import db_session, read_session
-from dashboard.ui.format import local_time, money, plain, tier_label
+from dashboard.ui.format import local_time, money, plain, tier_label, tier_text
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.session import require_page
@@ -53,7 +53,7 @@ frame = pd.DataFrame({
     t("risk.col"): [badge_text(r.risk_colour) for r in rows],
     t("review.col.branch"): [r.branch for r in rows],
     t("review.col.sub_branch"): [r.sub_branch for r in rows],
-    t("review.col.tier"): [tier_label(r.tier) for r in rows],
+    t("review.col.tier"): [tier_text(r.tier, r.compulsory_only) for r in rows],
     t("review.col.estimate"): [money(r.estimate) for r in rows],
     t("review.col.state"): [t(f"state.{r.state}") for r in rows],
     t("review.col.tiered_at"): [local_time(r.tiered_at) for r in rows],
@@ -76,7 +76,7 @@ else:
 
 # Labels are remembered so the chosen case stays chosen after it leaves the filtered queue.
 labels = st.session_state.setdefault("hq_case_labels", {})
-labels.update({r.case_id: f"{r.case_no} · {r.branch} · {tier_label(r.tier)}" for r in rows})
+labels.update({r.case_id: f"{r.case_no} · {r.branch} · {tier_text(r.tier, r.compulsory_only)}" for r in rows})
 chosen = st.session_state.get("hq_case")
 labels = {**{r.case_id: labels[r.case_id] for r in rows},
           **({chosen: labels.get(chosen, str(chosen))} if chosen is not None else {})}
@@ -91,7 +91,7 @@ with db_session() as session:
 
 st.subheader(f"{plain(facts.case_no)} · {plain(facts.branch)} {plain(facts.sub_branch)}")
 for col, (label, value) in zip(st.columns(4), (
-        (t("review.col.tier"), tier_label(facts.tier)), (t("review.col.estimate"), money(facts.estimate)),
+        (t("review.col.tier"), tier_text(facts.tier, facts.compulsory_only)), (t("review.col.estimate"), money(facts.estimate)),
         (t("review.col.state"), t(f"state.{facts.state}")), (t("review.col.tiered_at"), local_time(facts.tiered_at)))):
     col.caption(label)
     col.markdown(f"**{plain(value)}**")

@@ -209,7 +209,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.col.sub_branch": ("三级机构", "Sub-branch"),
     "board.col.state": ("状态", "State"),
     "board.col.tier": ("级别", "Tier"),
-    "board.tier_compulsory": ("{tier}·单保交强险", "{tier} · compulsory only"),
     "board.col.estimate": ("整案估损", "Estimate"),
     "board.col.report_time": ("报案时间", "Reported"),
     "board.col.status": ("调度情况", "Dispatch status"),

@@ -158,4 +158,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tier.T2": ("二级（12–50万）", "T2 (120k–500k)"),
     "tier.T3": ("三级（50–100万）", "T3 (500k–1m)"),
     "tier.T4": ("四级（100万以上）", "T4 (over 1m)"),
+    "tier.compulsory": ("{tier}·单保交强险", "{tier} · compulsory only"),
 }

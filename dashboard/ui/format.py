@@ -66,6 +66,14 @@ def tier_label(code: str | None) -> str:
     return t(f"tier.{code}") if has_key(f"tier.{code}") else code
 
 
+def tier_text(code: str | None, compulsory_only: bool) -> str:
+    """The level, and why for a compulsory-only case: it is 一级 whatever the amount over 50,000
+    (docs/DOMAIN.md §3), which beside a large estimate reads as a mistake without it."""
+    if compulsory_only and code and code != "T0":
+        return t("tier.compulsory", tier=tier_label(code))
+    return tier_label(code)
+
+
 def point_label(seq: int | None, round_no: int | None) -> str:
     """Which review point a D5 clock is for, and which answer after a send-back; blank for others
     (a case's points share their person and due time: without it they read as duplicates)."""

@@ -55,6 +55,27 @@ def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, s
     assert session.get(OpinionPoint, points[0].id).status == "sent_back"
 
 
+def test_the_queue_says_why_a_large_compulsory_only_case_is_level_one(db_url, session, org, now):
+    """单保交强险 is 一级 whatever the amount over 50,000 (docs/DOMAIN.md §3): a walk found
+    ¥388,641 listed as 一级（5–12万） with no reason in HQ's queue, where the board gives one. The
+    queue, the case menu and the case at a glance say it; an ordinary case shows its level alone."""
+    compulsory = tiered_case(session, org, "gz", amount="258000", at=now - timedelta(hours=3), compulsory_only=True)
+    ordinary = tiered_case(session, org, "gz", at=now - timedelta(hours=2))
+    queue_tiered_cases(session, now)
+    session.commit()
+    at = signed_in_app(db_url, "reviewer", "hq_review")
+    assert not at.exception, at.exception
+    queue = _frame(at, "初审时限")
+    level = dict(zip(queue["报案号"], queue["级别"]))
+    assert level == {compulsory.case_no: "一级（5–12万）·单保交强险", ordinary.case_no: "一级（5–12万）"}
+    menu = at.selectbox(key="hq_case")
+    assert menu.format_func(compulsory.id).endswith("一级（5–12万）·单保交强险")
+    menu.set_value(compulsory.id).run()
+    assert "**一级（5–12万）·单保交强险**" in [m.value for m in at.markdown]
+    at.selectbox(key="hq_case").set_value(ordinary.id).run()
+    assert "**一级（5–12万）**" in [m.value for m in at.markdown]
+
+
 def test_posting_an_empty_opinion_shows_the_reason(db_url, session, org, now):
     case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
     queue_tiered_cases(session, now)

@@ -372,6 +372,7 @@ class ReviewFacts:
     dispatches: list[tuple[str, str, str, str, datetime, datetime | None]]  # name, tier, position, contact, at, arrived
     uploads: dict[str, datetime | None]  # kind -> first upload time
     progress: list[tuple[datetime, str, str]]  # posted_at, author, body
+    compulsory_only: bool = False  # its level is 一级 whatever the amount (docs/DOMAIN.md §3)
 
 
 @built_once
@@ -403,7 +404,7 @@ def case_facts(session: Session, actor: Actor, case_id: int) -> ReviewFacts:
     return ReviewFacts(c.id, c.case_no, branch.name if branch else "", sub.name if sub else "", c.tier, c.state,
                      c.current_estimate, c.report_time, c.accident_time, f"{c.province}{c.city}{c.address}",
                      c.business_line, c.accident_type, c.insured_name, c.plate_no, c.description, c.tiered_at,
-                     estimates, dispatches, uploads, progress)
+                     estimates, dispatches, uploads, progress, c.compulsory_only)
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ class QueueRow:
     report_uploaded: bool
     open_points: int
     risk_colour: str | None = None
+    compulsory_only: bool = False  # its level is 一级 whatever the amount (docs/DOMAIN.md §3)
 
 
 def _entry_conditions(filters: QueueFilters) -> list:
@@ -174,7 +175,7 @@ def _queue_page_statement(filters: QueueFilters, limit: int, offset: int) -> Sel
         select(ClaimCase.id, ClaimCase.case_no, branch.name, sub.name, ClaimCase.tier, ClaimCase.state,
                ClaimCase.current_estimate, ClaimCase.tiered_at, ReviewQueueEntry.queue_date, d4_due,
                ReviewQueueEntry.reviewed_at, func.coalesce(persons, ""), has_photo, has_report, open_points,
-               ClaimCase.risk_colour)
+               ClaimCase.risk_colour, ClaimCase.compulsory_only)
         .join(ClaimCase, ClaimCase.id == ReviewQueueEntry.case_id)
         .join(branch, branch.id == ClaimCase.branch_id)
         .join(sub, sub.id == ClaimCase.sub_branch_id)
