@@ -74,7 +74,10 @@ def _parameters(scope: DbScope) -> dict[str, str]:
 
 
 def send_scope(connection: Connection, scope: DbScope) -> None:
-    """Set `scope` for the rest of `connection`'s transaction, now."""
+    """Set `scope` for the rest of `connection`'s transaction, now. It supersedes a scope still
+    waiting for the first statement: joined to this one, the waiting scope's values (the same
+    parameter names) were sent in its place."""
+    _PENDING.pop(connection, None)
     connection.exec_driver_sql(_SET, _parameters(scope))
 
 
@@ -124,7 +127,11 @@ def _forget_pending(conn: Connection) -> None:
 
 def _apply_now(session: Session) -> None:
     if session.in_transaction():
-        send_scope(session.connection(), _top(session))
+        connection = session.connection()
+        if connection in _PENDING:  # nothing sent yet: the first statement carries this scope instead
+            _PENDING[connection] = _parameters(_top(session))
+        else:
+            send_scope(connection, _top(session))
 
 
 @contextmanager

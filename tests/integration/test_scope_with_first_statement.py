@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from dashboard.services.actor import db_scope
 from db.engine import APP_ROLE, connect_options, normalise_url
 from db.models import CaseEvent
-from db.scope import DbScope, send_pending_scope, set_base_scope
+from db.scope import NATIONAL, DbScope, acting_in, send_pending_scope, send_scope, set_base_scope
 from tests.factories import make_case
 
 
@@ -53,6 +53,28 @@ def test_the_first_read_carries_the_scope_in_one_round_trip_and_sees_only_the_br
     assert len(sent) == 2, sent
     assert sent[0].startswith("SELECT set_config('claims.national'") and "FROM claim_case" in sent[0]
     assert "set_config" not in sent[1]
+
+
+def test_a_scope_narrowed_before_any_statement_is_the_one_the_first_statement_carries(db_url, session, org,
+                                                                                       actor_for):
+    """A service narrows a national session to its actor before reading (capability.requires): the
+    narrower scope replaces the waiting one, sent once with the read, and the wider one is back after."""
+    mine, theirs = make_case(session, org, "gz"), make_case(session, org, "hz")
+    session.commit()
+    read = text("SELECT count(*) FROM claim_case WHERE id IN (:a, :b)")
+    ids = {"a": mine.id, "b": theirs.id}
+    with _app_engine(db_url) as engine, _sent(engine) as sent, Session(engine) as s:
+        set_base_scope(s, NATIONAL)
+        s.connection()  # the transaction begins national; nothing is sent yet
+        with acting_in(s, db_scope(actor_for("gd_manager"))):
+            assert s.scalar(read, ids) == 1
+        assert s.scalar(read, ids) == 2
+    assert [statement.count("set_config('claims.national'") for statement in sent] == [1, 1, 0], sent
+    # A scope sent outright while another waits replaces it, not the other way round.
+    with _app_engine(db_url) as engine, Session(engine) as s:
+        set_base_scope(s, NATIONAL)
+        send_scope(s.connection(), db_scope(actor_for("gd_manager")))
+        assert s.scalar(read, ids) == 1
 
 
 def test_each_transaction_of_a_session_begins_with_its_scope(db_url, session, org, actor_for):
