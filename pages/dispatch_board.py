@@ -18,9 +18,8 @@ from dashboard.services.dispatching.board import (
 )
 from dashboard.ui.board_act import CHOSEN, dispatch_text, render_act_panel, render_picker
 from dashboard.ui.db import read_session
-from dashboard.ui.format import local_time, money
+from dashboard.ui.format import local_time, money, tier_label, tier_text
 from dashboard.ui.forms import keep_choice_offered
-from dashboard.ui.format import tier_label, tier_text
 from dashboard.ui.review_view import apply_row_click
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.tones import tagged
