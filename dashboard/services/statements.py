@@ -19,10 +19,11 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ARRAY, BindParameter, ColumnElement, CursorResult, DateTime, Executable, Integer, Select, Subquery, TextClause,
+    ARRAY, BindParameter, ColumnElement, DateTime, Executable, Integer, Select, Subquery, TextClause,
     bindparam, func, select, text,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.engine.result import IteratorResult, Result, SimpleResultMetaData
 from sqlalchemy.sql.selectable import GenerativeSelect
 from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
@@ -58,7 +59,7 @@ def forget_built_statements() -> None:
 
 
 def read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None, *,
-         generic: bool = False, prepared: bool = False, custom: bool = False) -> CursorResult:
+         generic: bool = False, prepared: bool = False, custom: bool = False) -> Result:
     """Run a read statement in the session's transaction, on its connection.
 
     Why not `session.execute`: its ORM result machinery costs ~0.3 ms per 50-row list for
@@ -200,7 +201,7 @@ def generic_form(statement: Executable, dialect: Any, given: frozenset[str]) -> 
     return GenericForm(name, f"PREPARE {name}{arguments} AS {body}", tuple(order))
 
 
-def _read_generic(connection: Any, statement: Executable, params: dict[str, Any], *, plan_mode: str) -> CursorResult:
+def _read_generic(connection: Any, statement: Executable, params: dict[str, Any], *, plan_mode: str) -> Result:
     form = generic_form(statement, connection.dialect, frozenset(params))
     # The mode is set either way: an earlier read of the same transaction may have left another.
     return _execute_prepared(connection, form.name, form.prepare, form.execute_sql(),
@@ -208,7 +209,7 @@ def _read_generic(connection: Any, statement: Executable, params: dict[str, Any]
 
 
 def _execute_prepared(connection: Any, name: str, prepare_sql: str, execute_sql: str, params: Mapping[str, Any], *,
-                      plan_mode: str | None) -> CursorResult:
+                      plan_mode: str | None) -> Result:
     """Run the prepared statement `name`, preparing it first on a connection that has not yet. A
     prepared statement belongs to the database connection (it survives rollbacks, and a pooled
     connection keeps it for the next session); the names prepared are kept with the connection
@@ -225,7 +226,40 @@ def _execute_prepared(connection: Any, name: str, prepare_sql: str, execute_sql:
         prepared.add(name)
     if plan_mode is not None:
         execute_sql = f"SET LOCAL plan_cache_mode = {plan_mode}; {execute_sql}"
-    return connection.exec_driver_sql(execute_sql, dict(params))
+    return _on_cursor(connection, execute_sql, dict(params))
+
+
+def _on_cursor(connection: Any, sql: str, params: dict[str, Any]) -> Result:
+    """`sql` (an EXECUTE of a statement named by its content) run on the driver's cursor, its rows as a Result.
+
+    Why not `exec_driver_sql`: for a statement whose text is fixed and whose values come back from
+    the driver as they are (no SQLAlchemy type processing either way), the execution context and
+    cursor result it builds around every read were what a light page adds to its SQL
+    (bench/RESULTS.md, sixteenth session). `Connection._cursor_execute` is SQLAlchemy's own narrow
+    path (its sequences and defaults use it): the statement events still fire (the scope riding
+    with the first statement, db/scope.py; the bench's capture) and a driver error is raised as
+    SQLAlchemy's, a lost connection invalidated, as on any other read. The column names are read
+    once per shape of result."""
+    cursor = connection.connection.cursor()
+    try:
+        connection._cursor_execute(cursor, sql, params)
+        try:
+            rows = cursor.fetchall()
+        except BaseException as error:  # noqa: BLE001 (handed to SQLAlchemy, which raises it)
+            connection._handle_dbapi_exception(error, sql, params, cursor, None)
+        metadata = _COLUMNS.get(sql)
+        if metadata is None:
+            if len(_COLUMNS) >= MAX_PREPARED:
+                _COLUMNS.clear()
+            metadata = _COLUMNS[sql] = SimpleResultMetaData(tuple(column[0] for column in cursor.description))
+    finally:
+        cursor.close()
+    return IteratorResult(metadata, iter(rows))
+
+
+# An EXECUTE's result columns, by its text: a prepared statement's name is its content's digest
+# (`generic_form`, `Prepared`), so the same text always gives the same columns.
+_COLUMNS: dict[str, SimpleResultMetaData] = {}
 
 
 def head_then_rest(session: Session, head: Executable, rest: Executable, *, limit: int, offset: int,
@@ -327,7 +361,7 @@ _PREPARED_KEY = "prepared_statements"
 MAX_PREPARED = 4 * MAX_SHAPES
 
 
-def read_prepared(session: Session, statement: Prepared, params: Mapping[str, Any]) -> CursorResult:
+def read_prepared(session: Session, statement: Prepared, params: Mapping[str, Any]) -> Result:
     """Run `statement` in the session's transaction, preparing it first on a connection that has
     not prepared it yet (`_execute_prepared`)."""
     if session.new or session.dirty or session.deleted:

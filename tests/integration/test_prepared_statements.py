@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import bindparam, create_engine, func, select, text
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
 
 from dashboard.services.cases.detail import COVERED_EVENT_KINDS, ROWS_PER_SOURCE
 from dashboard.services.cases.timeline_query import TIMELINE
@@ -199,3 +200,65 @@ def test_a_custom_read_is_prepared_once_but_planned_for_the_values_of_every_run(
     for sub in subs:
         read(session, statement, {"sub": sub}, prepared=True).scalar()
     assert session.scalar(text("SELECT generic_plans FROM pg_prepared_statements WHERE name LIKE 'g\\_%'")) > 0
+
+
+def test_a_prepared_read_that_fails_raises_sqlalchemys_error_and_the_session_can_roll_back(session):
+    """Prepared reads run on the driver's cursor (statements._on_cursor): a failing one must still
+    raise SQLAlchemy's own error, as every other read does, which the pages' error handling names
+    (a cancelled statement is an OperationalError, not psycopg2's QueryCanceled)."""
+    from sqlalchemy.exc import OperationalError
+
+    slow = Prepared("test_sleep", "SELECT pg_sleep(:seconds)", (("seconds", "float8"),))
+    session.execute(text("SET LOCAL statement_timeout = 50"))
+    with pytest.raises(OperationalError, match="statement timeout"):
+        read_prepared(session, slow, {"seconds": 2})
+    session.rollback()
+    assert read_prepared(session, COUNT, {"after": 0, "branch": 0}).scalar() == 0
+
+
+def test_a_prepared_read_on_a_lost_connection_invalidates_it_and_the_next_session_gets_a_new_one(db_url):
+    """A database restarted under the dashboard: the read says the connection is gone (SQLAlchemy's
+    error, marked invalidated) and the pool hands the next session a fresh connection."""
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(db_url, pool_size=1, max_overflow=0)
+    killer = create_engine(db_url, poolclass=NullPool)
+    factory = sessionmaker(engine)
+    try:
+        with factory() as first:
+            pid = first.scalar(text("SELECT pg_backend_pid()"))
+            assert read_prepared(first, COUNT, {"after": 0, "branch": 0}).scalar() == 0  # prepared here
+            first.commit()
+            with killer.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(OperationalError) as raised:
+                read_prepared(first, COUNT, {"after": 0, "branch": 0})
+            assert raised.value.connection_invalidated
+        with factory() as second:
+            assert read_prepared(second, COUNT, {"after": 0, "branch": 0}).scalar() == 0
+            assert second.scalar(text("SELECT pg_backend_pid()")) != pid
+    finally:
+        engine.dispose()
+        killer.dispose()
+
+
+def test_a_prepared_read_is_seen_by_the_statement_events_and_gives_rows_by_name(session, org):
+    """The driver's cursor still goes through SQLAlchemy's statement events: the bench's capture and
+    the scope that rides with a transaction's first statement (db/scope.py) both rely on them."""
+    from sqlalchemy import event
+
+    case = tiered_case(session, org, "gz")
+    session.commit()
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        seen.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "after_cursor_execute", capture)
+    try:
+        row = read_prepared(session, COUNT, {"after": case.id - 1, "branch": case.branch_id}).one()
+    finally:
+        event.remove(connection, "after_cursor_execute", capture)
+    assert [s for s in seen if "EXECUTE" in s] == ["EXECUTE test_count_cases (%(after)s, %(branch)s)"]
+    assert row.count == row[0] == 1
