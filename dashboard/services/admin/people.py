@@ -131,7 +131,7 @@ def _open_cases_statement() -> Select:
 
 def _open_cases(session: Session, person_id: int) -> int:
     """Pending cases the person answers for: their surveyor, or dispatched to them (or as delegate)."""
-    return read(session, _open_cases_statement(), {"person_id": person_id}).scalar() or 0
+    return read(session, _open_cases_statement(), {"person_id": person_id}, prepared=True).scalar() or 0
 
 
 @requires("people.admin")

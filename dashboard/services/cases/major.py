@@ -161,7 +161,7 @@ def _catastrophes_statement(actor: Actor) -> Select:
 @requires("case.read")
 def catastrophes(session: Session, actor: Actor) -> list[CatastropheView]:
     """Every catastrophe event, newest first, with how many of the actor's cases are tagged to it."""
-    return [CatastropheView(*row) for row in read(session, _catastrophes_statement(actor))]
+    return [CatastropheView(*row) for row in read(session, _catastrophes_statement(actor), prepared=True)]
 
 
 @requires("catastrophe.manage")
@@ -309,5 +309,5 @@ def major_cases(session: Session, actor: Actor, *, reason: str | None = None, ev
     shape = (reason or None, bool(event_id), pending_only, colour or None)
     total, rows = count_then_page(session, lambda: _major_count(actor, *shape),
                                   lambda: _major_page(actor, *shape, limit, offset), limit=limit, total=total,
-                                  params={"event_id": event_id})
+                                  params={"event_id": event_id}, prepared=True)
     return total, [MajorRow(*row) for row in rows]

@@ -231,4 +231,4 @@ def exempted_count(session: Session, actor: Actor, branch_id: int | None = None)
     """How many violations the actor can see were exempted by an accepted appeal (shown beside every
     count that leaves them out)."""
     params = {} if branch_id is None else {"branch_id": branch_id}
-    return read(session, exempted_count_statement(branch_id is not None), params).scalar() or 0
+    return read(session, exempted_count_statement(branch_id is not None), params, prepared=True).scalar() or 0

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select, true
+from sqlalchemy import Integer, Select, bindparam, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
@@ -271,7 +271,8 @@ def weekly_summaries(session: Session, actor: Actor, *, branch_id: int | None = 
     allowed = _branch_filter(actor)
     shape = (None if allowed is None else tuple(allowed), branch_id or None)
     total, rows = count_then_page(session, lambda: _summaries_count_statement(*shape),
-                                  lambda: _summaries_page_statement(*shape, limit, offset), limit=limit, total=total)
+                                  lambda: _summaries_page_statement(*shape, limit, offset), limit=limit, total=total,
+                                  prepared=True)
     return total, [SummaryRow(*r) for r in rows]
 
 
@@ -310,8 +311,8 @@ def _content_statement(allowed: tuple[int, ...] | None, paged: bool) -> Select:
         # PostgreSQL cuts the page out of the document: a big branch's week lists ~600 cases
         # (~180 KB of JSON to send and decode) and the page shows 50 of them.
         cases = func.jsonb_path_query_array(whole, "$[$first to $last]",
-                                            func.jsonb_build_object("first", bindparam("first"),
-                                                                    "last", bindparam("last")))
+                                            func.jsonb_build_object("first", bindparam("first", type_=Integer),
+                                                                    "last", bindparam("last", type_=Integer)))
     return (_summary_rows().add_columns(doc.c.doc["as_of"], doc.c.doc["totals"], func.jsonb_array_length(whole), cases)
             .join(doc, true())
             .where(WeeklySummary.id == bindparam("summary_id"), *_summary_conditions(allowed, None)))
@@ -329,7 +330,8 @@ def weekly_summary_content(session: Session, actor: Actor, summary_id: int, *, c
     params: dict[str, Any] = {"summary_id": summary_id}
     if paged:
         params.update(first=max(cases_offset, 0), last=max(cases_offset, 0) + max(cases_limit, 0) - 1)
-    found = read(session, _content_statement(None if allowed is None else tuple(allowed), paged), params).first()
+    found = read(session, _content_statement(None if allowed is None else tuple(allowed), paged), params,
+                 prepared=True).first()
     if found is None:
         raise NotFound()
     *row, as_of, totals, case_count, cases = found
