@@ -241,7 +241,7 @@ def overdue_page(session: Session, actor: Actor, filters: OverdueFilters, *, lim
             skip -= n
             continue
         take = min(wanted, n - skip)
-        rows += _to_rows(read(session, _rows_of_statement(actor, filters, status, take, skip), times))
+        rows += _to_rows(read(session, _rows_of_statement(actor, filters, status, take, skip), times, custom=True))
         wanted -= take
         skip = 0
     return OverduePage(rows, sum(counts.values()))
@@ -319,9 +319,11 @@ def tracker_summary(session: Session, actor: Actor, filters: OverdueFilters, *,
                     now: datetime | None = None) -> TrackerSummary:
     """`overdue_counts`, `ageing`, `violations_by_branch_and_kind` and `appeals.exempted_count` in
     ONE statement (one round trip instead of five), all read live: the tracker is a work page."""
-    # Not prepared (nor the list's runs): with the time now unknown, their generic plans ran a
-    # third slower at 10,000,000 cases than planning each time (bench/RESULTS.md, thirteenth session).
-    row = read(session, _summary_statement(actor, filters), _times(session, now)).one()
+    # Planned for the time now on every run (`custom`; nor the list's runs generic): with the time
+    # unknown, their generic plans ran a third slower at 10,000,000 cases than planning each time
+    # (bench/RESULTS.md, thirteenth session). Prepared all the same: SQLAlchemy's work around a
+    # plain read was a third of what the tracker added to its SQL (sixteenth session).
+    row = read(session, _summary_statement(actor, filters), _times(session, now), custom=True).one()
     return TrackerSummary(counts=_counts(row.counts, row.met_late), ageing=_ageing_buckets(dict(row.ageing)),
                           violations=_violation_rows(row.violations), exempted=int(row.exempted))
 
