@@ -58,6 +58,11 @@ except UserError as err:  # NotFound also for another branch's case: nothing of 
     st.stop()
 
 f = detail.facts
+# The address names the case shown, however it was opened (a list, a task, the search), so it can
+# be bookmarked or sent to a colleague; remembered as opened, so the same address does not reopen it.
+if st.query_params.get("case_no") != f.case_no:
+    st.query_params["case_no"] = f.case_no
+st.session_state["detail_qp"] = f.case_no
 
 
 def _with_phone(name: str, phone: str | None) -> str:

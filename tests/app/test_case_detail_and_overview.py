@@ -40,6 +40,23 @@ def test_branch_manager_opens_a_case_of_the_branch_and_sees_its_timeline(db_url,
     assert "报案受理" in what
 
 
+def test_a_case_opened_from_a_list_puts_its_number_in_the_address_and_a_search_moves_it(db_url, session, org,
+                                                                                        actor_for):
+    """A case opened by clicking a list row (session state only) must still be bookmarkable and
+    shareable: the address says ?case_no= of the case shown, and follows a search to another case."""
+    case = _tiered_case(session, org, actor_for)
+    other = _tiered_case(session, org, actor_for, "sz", "150000")
+    at = _open_detail(db_url, "gd_manager", case.id)
+    assert at.query_params["case_no"] == case.case_no
+    at.text_input(key="detail_case_no").input(other.case_no)
+    next(b for b in at.button if b.label == "查询").click()
+    at.run()
+    assert any(other.case_no in s.value for s in at.subheader)
+    assert at.query_params["case_no"] == other.case_no
+    at.run()  # the address now names the case shown: a rerun does not reopen anything else
+    assert any(other.case_no in s.value for s in at.subheader)
+
+
 def test_another_branchs_manager_is_told_not_found_and_sees_nothing_of_the_case(db_url, session, org, actor_for):
     case = _tiered_case(session, org, actor_for)
     at = _open_detail(db_url, "zj_manager", case.id)
