@@ -239,7 +239,7 @@ def _on_cursor(connection: Any, sql: str, params: dict[str, Any]) -> Result:
     path (its sequences and defaults use it): the statement events still fire (the scope riding
     with the first statement, db/scope.py; the bench's capture) and a driver error is raised as
     SQLAlchemy's, a lost connection invalidated, as on any other read. The column names are read
-    once per shape of result."""
+    once per EXECUTE text."""
     cursor = connection.connection.cursor()
     try:
         connection._cursor_execute(cursor, sql, params)
