@@ -53,9 +53,11 @@ with read_session() as session:
                                 format_func=lambda k: tier_label(k), placeholder=t("common.all"),
                                 key="ov_tiers", select_all=False)
     row2 = st.columns(5)
-    statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES), default=list(STATUSES),
-                                   format_func=lambda s: status_label(s, soon_hours), key="ov_status", placeholder=t("common.choose"),
-                                   select_all=False)
+    # None chosen is every status, as for the other filters: the three chosen by default did not fit
+    # the box (a walk found them cut off), and read as a choice made rather than 全部.
+    statuses = row2[0].multiselect(t("deadlines.filter.status"), list(STATUSES),
+                                   format_func=lambda s: status_label(s, soon_hours), key="ov_status",
+                                   placeholder=t("common.all"), select_all=False) or list(STATUSES)
     person = row2[1].text_input(t("deadlines.filter.person"), key="ov_person")
     due_from = row2[2].date_input(t("deadlines.filter.due_from"), value=None, format="YYYY-MM-DD", key="ov_from")
     due_to = row2[3].date_input(t("deadlines.filter.due_to"), value=None, format="YYYY-MM-DD", key="ov_to")

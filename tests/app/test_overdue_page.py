@@ -73,11 +73,17 @@ def test_filters_narrow_the_list(db_url, org, overdue_cases):
     at.run()
     assert set(shown_frame(at.dataframe[0])["报案号"]) == {overdue_cases["sz"].case_no}
     at.multiselect(key="ov_kinds").unselect("D2")
-    at.multiselect(key="ov_status").unselect("overdue")
+    at.run()
+    everything = len(shown_frame(at.dataframe[0]))
+    assert at.multiselect(key="ov_status").value == [] and at.multiselect(key="ov_status").placeholder == "全部"
+    at.multiselect(key="ov_status").select("due_soon")
     at.run()
     assert not at.exception, at.exception
     table = shown_frame(at.dataframe[0])
     assert list(table["状态"]) == ["24小时内到期"] * 2  # sz's two D3 clocks, no overdue row left
+    at.multiselect(key="ov_status").unselect("due_soon")  # none chosen again: every status, as at first
+    at.run()
+    assert len(shown_frame(at.dataframe[0])) == everything > 2
 
 
 def test_the_page_is_refused_to_a_surveyor(db_url, org, overdue_cases):
