@@ -57,7 +57,7 @@ if inbox_tab.open:
 
 
 def inbox() -> None:
-    f1, f2, f3, f4 = st.columns([2, 3, 3, 3], vertical_alignment="bottom")
+    f1, f2, f3, f4 = st.columns([4, 3, 3, 5], vertical_alignment="bottom")  # the order: two choices side by side
     only_open = f1.toggle(t("review.filter.only_open"), key="fb_only_open", value=True)
     case_no = f2.text_input(t("review.filter.case_no"), key="fb_case_no")
     colour = colour_filter(f3, "fb_colour")

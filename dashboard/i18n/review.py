@@ -167,8 +167,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                     "{n} in all, open points first, the newest posted at the top; click any row to "
                                     "answer its opinion below."),
     "review.fb.order": ("排序", "Order"),
-    "review.fb.order.due": ("剩余时间最少在前", "Least time left first"),
-    "review.fb.order.newest": ("最新下发在前", "Newest first"),
+    "review.fb.order.due": ("临期在前", "Due soonest first"),
+    "review.fb.order.newest": ("最新在前", "Newest first"),
     "review.fb.pick_hint": ("在上方清单中点选一行，在此逐条反馈该审核意见。",
                             "Click a row in the list above to answer that opinion here, point by point."),
     "review.fb.answering": ("**案件 {case_no}** · {author} 于 {at} 发布的审核意见 · {open} 条待反馈",
