@@ -8,7 +8,7 @@ from sqlalchemy import select
 from dashboard.services.dispatching.dispatch import record_estimate
 from dashboard.services.review.queue import queue_tiered_cases
 from db.models import OpinionPoint, PointAnswer
-from tests.e2e.conftest import screenshot, sign_in, wait_for_db, wait_until_idle
+from tests.e2e.conftest import screenshot, settle, sign_in, wait_for_db, wait_until_idle
 from tests.factories import make_case
 
 TIMEOUT = 30_000
@@ -64,7 +64,11 @@ def test_opinion_answered_point_by_point_then_accepted(app_server, browser, sess
     decide.first.click()  # no verdict chosen yet: nothing is decided
     expect(reviewer.get_by_text("请选择“通过”或“退回”").first).to_be_visible(timeout=TIMEOUT)
     reviewer.get_by_text("通过", exact=True).first.click()
-    wait_until_idle(reviewer)  # the choice's rerun ends before the button is pressed (CI's two workers)
+    # The choice's rerun ends before the button is pressed: waiting only for the running status
+    # could pass before the rerun had shown it, and the click then landed on a button being drawn
+    # again (CI's two workers: the point stayed undecided).
+    expect(reviewer.get_by_role("radio", name="通过").first).to_be_checked()
+    settle(reviewer)
     decide.first.click()
     expect(reviewer.get_by_role("button", name="提交审核结论")).to_have_count(1, timeout=TIMEOUT)
     screenshot(reviewer, "review_loop_3_accepted")
