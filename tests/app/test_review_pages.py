@@ -23,12 +23,18 @@ def _texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, session, org, actor_for, now):
-    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+def _review_queue_page(db_url, session, now):
+    """HQ's review page as the reviewer opens it, after the day's tiered cases were queued."""
     queue_tiered_cases(session, now)
     session.commit()
     at = signed_in_app(db_url, "reviewer", "hq_review")
     assert not at.exception, at.exception
+    return at
+
+
+def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, session, org, actor_for, now):
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    at = _review_queue_page(db_url, session, now)
     queue = _frame(at, "初审时限")
     assert case.case_no in list(queue["报案号"])
     at.selectbox(key="hq_case").set_value(case.id).run()
@@ -61,10 +67,7 @@ def test_the_queue_says_why_a_large_compulsory_only_case_is_level_one(db_url, se
     queue, the case menu and the case at a glance say it; an ordinary case shows its level alone."""
     compulsory = tiered_case(session, org, "gz", amount="258000", at=now - timedelta(hours=3), compulsory_only=True)
     ordinary = tiered_case(session, org, "gz", at=now - timedelta(hours=2))
-    queue_tiered_cases(session, now)
-    session.commit()
-    at = signed_in_app(db_url, "reviewer", "hq_review")
-    assert not at.exception, at.exception
+    at = _review_queue_page(db_url, session, now)
     queue = _frame(at, "初审时限")
     level = dict(zip(queue["报案号"], queue["级别"]))
     assert level == {compulsory.case_no: "一级（5–12万）·单保交强险", ordinary.case_no: "一级（5–12万）"}
@@ -78,9 +81,7 @@ def test_the_queue_says_why_a_large_compulsory_only_case_is_level_one(db_url, se
 
 def test_posting_an_empty_opinion_shows_the_reason(db_url, session, org, now):
     case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
-    queue_tiered_cases(session, now)
-    session.commit()
-    at = signed_in_app(db_url, "reviewer", "hq_review")
+    at = _review_queue_page(db_url, session, now)
     at.selectbox(key="hq_case").set_value(case.id).run()
     at.button(key="hq_post").click().run()
     assert any("请至少填写一条审核意见" in e.value for e in at.error)
@@ -280,9 +281,7 @@ def test_the_queue_colours_time_left_red_when_late_and_amber_within_the_due_soon
 
     late = tiered_case(session, org, "gz", at=now - timedelta(days=4))
     fresh = tiered_case(session, org, "sz", at=now - timedelta(hours=3))  # due at the end of tomorrow
-    queue_tiered_cases(session, now)
-    session.commit()
-    at = signed_in_app(db_url, "reviewer", "hq_review")
+    at = _review_queue_page(db_url, session, now)
 
     def fills() -> dict[str, str | None]:  # case number -> fill of its time left
         table = at.dataframe(key="hq_queue_table")
@@ -458,9 +457,7 @@ def test_a_verdict_is_never_preselected_and_deciding_without_one_writes_nothing(
                                      now=now - timedelta(hours=2))
     point = session.scalar(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id))
     answer_points(session, actor_for("gd_manager"), {point.id: "驾驶员系被保险人本人，已核对驾驶证原件。"})
-    queue_tiered_cases(session, now)
-    session.commit()
-    at = signed_in_app(db_url, "reviewer", "hq_review")
+    at = _review_queue_page(db_url, session, now)
     at.selectbox(key="hq_status").set_value("all").run()
     at.selectbox(key="hq_case").set_value(case.id).run()
     assert at.radio(key=f"verdict_{point.id}").value is None
