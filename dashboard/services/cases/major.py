@@ -28,7 +28,7 @@ from dashboard.services.cases.access import load_visible_case
 from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.stale import stale_case
-from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.statements import as_rows, built_once, count_then_page, read
 from dashboard.settings import BRANCH_CLAIMS_HEAD
 from db.models import CatastropheEvent, ClaimCase, OrgUnit, Person, RoleAssignment
 
@@ -310,4 +310,4 @@ def major_cases(session: Session, actor: Actor, *, reason: str | None = None, ev
     total, rows = count_then_page(session, lambda: _major_count(actor, *shape),
                                   lambda: _major_page(actor, *shape, limit, offset), limit=limit, total=total,
                                   params={"event_id": event_id}, prepared=True)
-    return total, [MajorRow(*row) for row in rows]
+    return total, as_rows(MajorRow, rows)

@@ -22,7 +22,7 @@ from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.outbox import notify, zh
 from dashboard.services.stale import stale_write
-from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.statements import as_rows, built_once, count_then_page, read
 from dashboard.services.clocks.deadlines import d5_point_id, d5_round
 from db.models import ClaimCase, Deadline, OpinionPoint, OrgUnit, Person, RoleAssignment, Violation, ViolationAppeal
 
@@ -96,7 +96,7 @@ def my_violations(session: Session, actor: Actor, *, limit: int = 50, offset: in
     """The violations charged to the actor, newest first, with their appeal's state."""
     total, rows = count_then_page(session, _my_violations_count, lambda: _my_violations_page(limit, offset),
                                   limit=limit, total=total, params={"person_id": actor.person_id}, prepared=True)
-    return total, [MyViolation(*row) for row in rows]
+    return total, as_rows(MyViolation, rows)
 
 
 def _deciders(session: Session) -> list[int]:
@@ -178,7 +178,7 @@ def pending_appeals(session: Session, actor: Actor, *, limit: int = 50, offset: 
     """Appeals waiting for a decision, oldest first."""
     total, rows = count_then_page(session, _pending_count, lambda: _pending_page(limit, offset),
                                   limit=limit, total=total, prepared=True)
-    return total, [PendingAppeal(*row) for row in rows]
+    return total, as_rows(PendingAppeal, rows)
 
 
 @requires("violation.decide")

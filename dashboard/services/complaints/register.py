@@ -33,7 +33,7 @@ from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.outbox import notify, zh
 from dashboard.services.stale import stale_write
-from dashboard.services.statements import built_once, count_then_page, json_rows, read
+from dashboard.services.statements import as_rows, built_once, count_then_page, json_rows, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import ClaimCase, ComplaintItem, ComplaintStep, OrgUnit, Person, RoleAssignment
 
@@ -452,7 +452,7 @@ def complaint_items(session: Session, actor: Actor, *, kind: str | None = None, 
     total, rows = count_then_page(session, lambda: _items_count(actor, shape),
                                   lambda: _items_page(actor, shape, limit, offset), limit=limit, total=total,
                                   params=params, prepared=True)
-    return total, [ItemRow(*row) for row in rows]
+    return total, as_rows(ItemRow, rows)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.cases.access import visible_case_id
 from dashboard.services.errors import NotFound, UserError
 from dashboard.services.capability import requires
-from dashboard.services.statements import built_once, read
+from dashboard.services.statements import as_rows, built_once, read
 from db.models import Person, Upload
 
 MATERIALS_LIMIT = 500  # a real case has a few dozen files; the list is bounded all the same
@@ -93,7 +93,7 @@ def case_materials(session: Session, actor: Actor, case_id: int) -> list[Materia
     """The case's files, newest first; NotFound when the actor may not see the case. A generic
     plan (statements.read): a case's files may be in any month's partition (migration 0047)."""
     rows = read(session, _case_lines(), {"case_id": visible_case_id(session, actor, case_id)}, generic=True)
-    return [MaterialLine(*row) for row in rows]
+    return as_rows(MaterialLine, rows)
 
 
 @requires("case.read")

@@ -31,7 +31,7 @@ from dashboard.services.stale import stale_case
 from dashboard.services.cases.access import load_review_case
 from dashboard.services.cases.counts import pending_tiered_statement
 from dashboard.services.outbox import branch_people, branch_supervisors, notify, zh
-from dashboard.services.statements import built_once, count_then_page, among_ids, head_then_rest, read, rows_in_order
+from dashboard.services.statements import as_rows, built_once, count_then_page, among_ids, head_then_rest, read, rows_in_order
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
@@ -490,7 +490,7 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
     total, rows = count_then_page(session, lambda: _inbox_count_statement(*shape),
                                   lambda: _inbox_page_statement(*shape, limit, offset, newest_first), limit=limit,
                                   total=total, prepared=True)
-    return total, [InboxRow(*r) for r in rows]
+    return total, as_rows(InboxRow, rows)
 
 
 @requires("review.inbox")
@@ -623,4 +623,4 @@ def tracker_register(session: Session, actor: Actor, *, include_closed: bool = F
     # Cases with points still to settle first, most first; then the others, newest tiered first.
     ids = head_then_rest(session, _register_head_statement(*shape), _register_rest_statement(*shape),
                          limit=limit, offset=offset, prepared=True)
-    return total, [RegisterRow(*r) for r in rows_in_order(session, _register_rows_statement(), ids, prepared=True)]
+    return total, as_rows(RegisterRow, rows_in_order(session, _register_rows_statement(), ids, prepared=True))

@@ -16,7 +16,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.aliases import BRANCH, SUB_BRANCH
 from dashboard.rules.deadlines import initial_review_subject, sql_initial_review_subject
 from dashboard.services.clocks.deadlines import start_deadline
-from dashboard.services.statements import built_once, count_then_page
+from dashboard.services.statements import as_rows, built_once, count_then_page
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from db.models import (
@@ -199,7 +199,7 @@ def review_queue(session: Session, actor: Actor, filters: QueueFilters = QueueFi
     total, rows = count_then_page(session, lambda: _queue_count_statement(filters),
                                   lambda: _queue_page_statement(filters, limit, offset), limit=limit, total=total,
                                   generic=True)
-    return total, [QueueRow(*row) for row in rows]
+    return total, as_rows(QueueRow, rows)
 
 
 def queue_branch_choices(session: Session) -> list[tuple[int, str]]:

@@ -25,7 +25,7 @@ from dashboard.services.stale import shown_time, stale_write
 from dashboard.services.cases.access import dispatched_case_ids, load_review_case
 from dashboard.services.cases.counts import pending_tiered_statement
 from dashboard.services.outbox import notify, zh
-from dashboard.services.statements import built_once, among_ids, head_then_rest, read, rows_in_order
+from dashboard.services.statements import as_rows, built_once, among_ids, head_then_rest, read, rows_in_order
 from dashboard.services.capability import requires
 from db.models import (
     CaseEvent, ClaimCase, Deadline, Dispatch, Opinion, OpinionPoint, OrgUnit, Person, ProgressNote, RoleAssignment,
@@ -54,7 +54,7 @@ def supervisor_assignments(session: Session, actor: Actor) -> list[AssignmentRow
         .join(Person, Person.id == SupervisorAssignment.person_id)
         .join(OrgUnit, OrgUnit.id == SupervisorAssignment.branch_id)
         .order_by(OrgUnit.code, Person.full_name)).all()
-    return [AssignmentRow(*r) for r in rows]
+    return as_rows(AssignmentRow, rows)
 
 
 @requires("supervision.assign")

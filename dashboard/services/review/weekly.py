@@ -25,7 +25,7 @@ from dashboard.services.errors import NotFound, PermissionDenied, UserError
 from dashboard.services.cases.history import record_event
 from dashboard.services.outbox import branch_people, notify, zh
 from dashboard.services.reference import all_settings
-from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.statements import as_rows, built_once, count_then_page, read
 from dashboard.services.capability import requires
 from db.models import (
     ClaimCase, Deadline, Opinion, OpinionPoint, OrgUnit, Person, RoleAssignment, WeeklySummary,
@@ -273,7 +273,7 @@ def weekly_summaries(session: Session, actor: Actor, *, branch_id: int | None = 
     total, rows = count_then_page(session, lambda: _summaries_count_statement(*shape),
                                   lambda: _summaries_page_statement(*shape, limit, offset), limit=limit, total=total,
                                   prepared=True)
-    return total, [SummaryRow(*r) for r in rows]
+    return total, as_rows(SummaryRow, rows)
 
 
 def _summary_conditions(allowed: tuple[int, ...] | None, branch_id: int | None) -> list:

@@ -32,7 +32,7 @@ from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.outbox import notify, zh
 from dashboard.services.stale import stale_write
-from dashboard.services.statements import built_once, count_then_page, json_rows, read
+from dashboard.services.statements import as_rows, built_once, count_then_page, json_rows, read
 from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVAL_LEVELS, SPECIAL_APPROVER_POSITIONS, SUB_BRANCH_APPROVAL_LEVELS
 from db.models import (
     CUSTOMER_KINDS, ClaimCase, OrgUnit, Person, RoleAssignment, SpecialApproval, SpecialCase,
@@ -350,8 +350,8 @@ def _list_page(actor: Actor, shape: _ListShape, limit: int, offset: int) -> Sele
             .order_by(SpecialCase.raised_at.desc(), SpecialCase.id.desc()).limit(limit).offset(offset))
 
 
-def _special_row(r) -> SpecialRow:
-    return SpecialRow(*r[:10], r[10] if r[9] == "pending" else None, *r[11:14])
+def _special_rows(rows) -> list[SpecialRow]:
+    return as_rows(SpecialRow, [(*r[:10], r[10] if r[9] == "pending" else None, *r[11:14]) for r in rows])
 
 
 @requires("special.read")
@@ -366,7 +366,7 @@ def special_cases(session: Session, actor: Actor, *, status: str | None = None, 
     total, rows = count_then_page(session, lambda: _list_count(actor, shape),
                                   lambda: _list_page(actor, shape, limit, offset), limit=limit, total=total,
                                   params={"case_id": case_id, "special_id": special_id}, prepared=True)
-    return total, [_special_row(r) for r in rows]
+    return total, _special_rows(rows)
 
 
 @dataclass(frozen=True)
@@ -430,7 +430,7 @@ def special_detail(session: Session, actor: Actor, special_id: int) -> SpecialDe
     found = read(session, _detail_statement(actor), {"special_id": special_id}, prepared=True).first()
     if found is None:
         raise NotFound()
-    row = _special_row(found)
+    row = _special_rows([found])[0]
     reason, circumstances, limits, chain, next_level, branch_id, sub_branch_id = found[14:21]
     values = dict(zip(_JUSTIFICATION, found[21:21 + len(_JUSTIFICATION)]))
     decided = {lv: (decision, comment, person, datetime.fromisoformat(at))  # oldest first: the last one stays

@@ -15,7 +15,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
 from dashboard.services.errors import UserError
 from dashboard.services.special_cases.approvals import BRANCH, SUB, _scope
-from dashboard.services.statements import built_once, read
+from dashboard.services.statements import as_rows, built_once, read
 from dashboard.settings import BUSINESS_TZ
 from db.models import SpecialCase
 
@@ -69,4 +69,4 @@ def special_report(session: Session, actor: Actor, *, date_from: date, date_to: 
     start = datetime.combine(date_from, time.min, BUSINESS_TZ)
     end = datetime.combine(date_to + timedelta(days=1), time.min, BUSINESS_TZ)
     rows = read(session, _report_statement(actor, period, by), {"start": start, "end": end}, prepared=True).all()
-    return [ReportRow(r[0].date(), r[1], r[2], r[3], r[4], r[5], r[6], Decimal(r[7]), Decimal(r[8])) for r in rows]
+    return as_rows(ReportRow, [(r[0].date(), *r[1:7], Decimal(r[7]), Decimal(r[8])) for r in rows])
