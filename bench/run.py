@@ -30,6 +30,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+import psycopg2.extensions
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
@@ -123,6 +124,31 @@ def write_plans(raw, statements: list[tuple[str, object]], path: Path) -> None:
                     encoding="utf-8")
 
 
+def _clocked(name: str):
+    """The driver cursor's method `name`, adding the time spent in it to `_DriverClock.spent`."""
+    method = getattr(psycopg2.extensions.cursor, name)
+
+    def clocked(self, *args, **kwargs):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _DriverClock.spent += time.perf_counter() - started
+    return clocked
+
+
+class _DriverClock(psycopg2.extensions.cursor):
+    """A cursor that adds up the time spent inside the driver's `execute` and `fetch*` calls (`spent`,
+    in seconds, per process): a page's run minus it is the Python around the driver, ours alone.
+    Every cursor of the timed engine is one, the bare driver's replay's too, so both pay its
+    ~1 us a call."""
+
+    spent = 0.0
+    execute = _clocked("execute")
+    fetchall = _clocked("fetchall")
+    fetchone = _clocked("fetchone")
+
+
 def bench_pages(url: str, repeat: int, only: set[str] | None = None,
                 read_url: str | None = None, naive: bool = True,
                 plans: Path | None = None) -> tuple[list[dict], list]:
@@ -142,7 +168,7 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
     # under the same scope; the services then act in that scope without setting it again). Set-up and
     # the naive reference read as the owner.
     engine = create_engine(read_url or url, pool_size=5, pool_use_lifo=True,
-                           connect_args={"options": connect_options(APP_ROLE)})
+                           connect_args={"options": connect_options(APP_ROLE), "cursor_factory": _DriverClock})
     owner = create_engine(url, pool_size=2)
     plain_factory, owner_factory = sessionmaker(engine), sessionmaker(owner)
     person_scope = None
@@ -187,12 +213,15 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
                 raw.close()
         # Ours and EXPLAIN alternate, run by run: on a shared machine whose speed drifts by a third
         # within minutes, measuring one after the other compared two different machines.
-        times, sql_times, driver_times, backends = [], [], [], set()
+        times, sql_times, driver_times, python_times, backends = [], [], [], [], set()
         for _ in range(repeat):
             with factory() as session:
+                _DriverClock.spent = 0.0
                 started = time.perf_counter()
                 ours_value = b.ours(session, actor)
-                times.append((time.perf_counter() - started) * 1000)
+                elapsed = time.perf_counter() - started
+                times.append(elapsed * 1000)
+                python_times.append((elapsed - _DriverClock.spent) * 1000)
                 backends.add(session.connection().connection.dbapi_connection.get_backend_pid())
             raw = engine.raw_connection()  # the connection the session just gave back
             try:
@@ -210,6 +239,9 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
         sql_ratio = statistics.median(o / q for o, q in zip(times, sql_times) if q)
         driver_ratio = statistics.median(d / q for d, q in zip(driver_times, sql_times) if q)
         code_ms = statistics.median(o - d for o, d in zip(times, driver_times))  # our code's own share
+        # Of it, the time outside the driver's calls: were the database's part the same in both runs,
+        # the two would agree (they did within 0.1 ms: bench/RESULTS.md, seventeenth session).
+        python_ms = statistics.median(python_times)
         naive_value, naive_s = None, float("nan")
         if naive:
             with owner.connect() as conn:
@@ -220,12 +252,12 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
         row = dict(key=b.key, title=b.title, user=b.username, median_ms=median, p95_ms=p95(times),
                    naive_s=naive_s, naive_ratio=naive_s * 1000 / median, sql_ms=sql_ms,
                    sql_ratio=sql_ratio, statements=len(statements),
-                   driver_ms=driver, driver_ratio=driver_ratio, code_ms=code_ms,
+                   driver_ms=driver, driver_ratio=driver_ratio, code_ms=code_ms, python_ms=python_ms,
                    ours_value=ours_value, naive_value=naive_value, agree=ours_value == naive_value)
         results.append(row)
         _say(f"  {b.key:<16} median {median:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  naive {naive_s:6.2f} s "
              f"(x{row['naive_ratio']:.0f})  SQL {sql_ms:6.1f} ms in {len(statements)} statements "
-             f"(ours/SQL {row['sql_ratio']:.2f}; bare driver {driver:.1f} ms, {row['driver_ratio']:.2f}; ours - driver {code_ms:.1f} ms)  figure {ours_value:,} vs naive "
+             f"(ours/SQL {row['sql_ratio']:.2f}; bare driver {driver:.1f} ms, {row['driver_ratio']:.2f}; ours - driver {code_ms:.1f} ms, outside the driver {python_ms:.1f} ms)  figure {ours_value:,} vs naive "
              + (f"{naive_value:,}" if naive else "not run"))
     engine.dispose()
     owner.dispose()
