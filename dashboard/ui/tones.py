@@ -9,6 +9,7 @@ the same table with one column as a list of one label, coloured by a small colum
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -45,7 +46,8 @@ def tagged(frame: pd.DataFrame, tones: Mapping[str, Sequence[Tone]], *,
            widths: Mapping[str, str | int] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """`frame` to show, with each column named in `tones` drawn as one coloured label per cell,
     and the column settings that colour them: give both to `st.dataframe`. `widths`: a width per
-    tagged column ("small", "medium", "large" or pixels) where the default cuts its labels.
+    tagged column ("small", "medium", "large" or pixels); without one, the column is as wide as its
+    header and its longest label need (`fitting_width`).
 
     For text columns (a status, the time left), not counts: a label is text, left-aligned and
     sorted as text. `frame` itself is not changed: downloads stay plain text. A label's colour
@@ -64,5 +66,25 @@ def tagged(frame: pd.DataFrame, tones: Mapping[str, Sequence[Tone]], *,
         shown[column] = [[] if text in _NO_LABEL else [text] for text in texts]
         config[column] = st.column_config.MultiselectColumn(
             options=list(tone_of), color=[FILLS[tone] for tone in tone_of.values()] or None,
-            width=(widths or {}).get(column))
+            width=(widths or {}).get(column) or fitting_width(column, tone_of))
     return shown, config
+
+
+# What the list draws around a label's text (the label's own padding and the cell's), and around
+# the header's (the cell's padding and the sort arrow), in pixels.
+_LABEL_EDGES, _HEADER_EDGES = 40, 32
+
+
+def text_width(text: str) -> int:
+    """About how many pixels the list's 14 px font takes for `text`: a Chinese character is a
+    square, a Latin letter, digit or sign about half of one."""
+    return sum(14 if unicodedata.east_asian_width(c) in "WF" else 8 for c in text)
+
+
+def fitting_width(header: str, labels: Sequence[str]) -> int | None:
+    """A tagged column's width in pixels, wide enough for its header and its longest label, or None
+    (the list's own choice) when it has no label. Why: the list sizes a column of labels by its
+    header alone, and cut 红·严查 and 黄·常规 under 红黄蓝 to their first two characters."""
+    if not labels:
+        return None
+    return max(max(text_width(label) for label in labels) + _LABEL_EDGES, text_width(header) + _HEADER_EDGES)

@@ -46,3 +46,18 @@ def test_numbers_become_their_text_and_a_missing_value_no_label():
 def test_a_tone_list_of_the_wrong_length_is_refused():
     with pytest.raises(ValueError):
         tagged(pd.DataFrame({"剩余": ["a", "b"]}), {"剩余": [RED]})
+
+
+def test_a_tagged_column_is_as_wide_as_its_longest_label_needs_unless_a_width_is_given():
+    """The list sized a column of labels by its header alone: 红·严查 under 红黄蓝 showed 红·严."""
+    from dashboard.ui.tones import fitting_width, text_width
+
+    frame = pd.DataFrame({"红黄蓝": ["红·严查", "黄·常规", "—"], "剩余": ["超时 3 小时", "", ""]})
+    _, config = tagged(frame, {"红黄蓝": [RED, AMBER, None], "剩余": [RED, None, None]}, widths={"剩余": "small"})
+    width = config["红黄蓝"]["width"]
+    assert width == fitting_width("红黄蓝", ["红·严查", "黄·常规"])
+    assert width > text_width("红·严查") + 30 and width > text_width("红黄蓝") + 24
+    assert config["剩余"]["width"] == "small"  # a width given is kept
+    assert text_width("红·严查") > text_width("红黄蓝")  # four characters against three
+    _, empty = tagged(pd.DataFrame({"红黄蓝": ["—", ""]}), {"红黄蓝": [None, None]})
+    assert empty["红黄蓝"].get("width") is None  # no label: the list's own width
