@@ -23,7 +23,7 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor, case_scope
 from dashboard.services.aliases import ALSO_CHARGED, BRANCH, CHARGED, RESPONSIBLE, SUB_BRANCH
 from dashboard.services.clocks.deadlines import d5_point_id, d5_round
-from dashboard.services.statements import as_rows, NOW, built_once, json_rows, read
+from dashboard.services.statements import NOW, as_rows, built_once, json_rows, read
 from dashboard.services.capability import requires
 from dashboard.settings import BUSINESS_TZ
 from dashboard.services.clocks.appeals import exempted_count_statement, sql_not_exempt

@@ -350,8 +350,9 @@ def _list_page(actor: Actor, shape: _ListShape, limit: int, offset: int) -> Sele
             .order_by(SpecialCase.raised_at.desc(), SpecialCase.id.desc()).limit(limit).offset(offset))
 
 
-def _special_rows(rows) -> list[SpecialRow]:
-    return as_rows(SpecialRow, [(*r[:10], r[10] if r[9] == "pending" else None, *r[11:14]) for r in rows])
+def _special_values(r) -> tuple:
+    """A SpecialRow's values from a list or detail row: the level waiting only while pending."""
+    return (*r[:10], r[10] if r[9] == "pending" else None, *r[11:14])
 
 
 @requires("special.read")
@@ -366,7 +367,7 @@ def special_cases(session: Session, actor: Actor, *, status: str | None = None, 
     total, rows = count_then_page(session, lambda: _list_count(actor, shape),
                                   lambda: _list_page(actor, shape, limit, offset), limit=limit, total=total,
                                   params={"case_id": case_id, "special_id": special_id}, prepared=True)
-    return total, _special_rows(rows)
+    return total, as_rows(SpecialRow, map(_special_values, rows))
 
 
 @dataclass(frozen=True)
@@ -430,7 +431,7 @@ def special_detail(session: Session, actor: Actor, special_id: int) -> SpecialDe
     found = read(session, _detail_statement(actor), {"special_id": special_id}, prepared=True).first()
     if found is None:
         raise NotFound()
-    row = _special_rows([found])[0]
+    row = SpecialRow(*_special_values(found))
     reason, circumstances, limits, chain, next_level, branch_id, sub_branch_id = found[14:21]
     values = dict(zip(_JUSTIFICATION, found[21:21 + len(_JUSTIFICATION)]))
     decided = {lv: (decision, comment, person, datetime.fromisoformat(at))  # oldest first: the last one stays
