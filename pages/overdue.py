@@ -17,7 +17,7 @@ from dashboard.ui.format import tier_label
 from dashboard.ui.complaint_view import render_visit_overdue
 from dashboard.ui.forms import keep_choice_offered
 from dashboard.ui.overdue_view import (
-    ageing_chart, for_display, list_columns, row_tones, rows_frame, status_label, tag_widths, violations_chart,
+    ageing_chart, for_display, list_columns, row_tones, rows_frame, status_label, violations_chart,
 )
 from dashboard.ui.risk_view import colour_filter
 from dashboard.ui.session import require_page
@@ -89,8 +89,7 @@ frame = rows_frame(page.rows, now, soon_hours)
 if frame.empty:
     st.info(t("deadlines.empty"))
 else:
-    case_table(for_display(frame), key="ov_table", column_config=list_columns(), tones=row_tones(page.rows),
-               widths=tag_widths())
+    case_table(for_display(frame), key="ov_table", column_config=list_columns(), tones=row_tones(page.rows))
 
 
 def _export_rows():

@@ -64,8 +64,7 @@ frame = pd.DataFrame({
     t("review.col.overdue"): [r.overdue_deadlines for r in rows],
 })
 shown, tag_columns = tagged(frame, {t("review.col.status"): [RED if s in ("late", "missing") else None
-                                                               for s in statuses]},
-                            widths={t("review.col.status"): 140})  # 未上报（已超时） whole
+                                                               for s in statuses]})
 if not empty_note(shown):
     st.dataframe(shown, hide_index=True, width="stretch", key="wk_table", column_config=tag_columns)
 download_buttons(frame, "weekly_summaries", key="wk_list_dl", page_only=True)

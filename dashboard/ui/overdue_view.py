@@ -80,10 +80,6 @@ def list_columns() -> dict:
             t("deadlines.col.met_at"): st.column_config.TextColumn(width=130)}
 
 
-def tag_widths() -> dict[str, int]:
-    return {t("deadlines.col.status"): 120, t("deadlines.col.left"): 120}
-
-
 CHART_HEIGHT = 260  # px of plot area, legends come on top of it
 
 

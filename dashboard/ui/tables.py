@@ -79,14 +79,12 @@ def open_case(case_id: int) -> None:
 
 def case_table(frame: pd.DataFrame, key: str, *, id_column: str = "case_id",
                hidden: tuple[str, ...] = ("case_id",), column_config: dict | None = None,
-               tones: Mapping[str, Sequence[Tone]] | None = None, widths: Mapping[str, str | int] | None = None,
-               ) -> None:
+               tones: Mapping[str, Sequence[Tone]] | None = None) -> None:
     """Show `frame`; selecting a row (one with a case) opens that case's detail page. `tones`: the
-    columns drawn as coloured labels, `widths` theirs where needed (see ui/tones)."""
+    columns drawn as coloured labels, each as wide as its labels need (see ui/tones)."""
     if empty_note(frame):
         return
-    shown, tag_columns = tagged(frame.drop(columns=[c for c in hidden if c in frame.columns]), tones or {},
-                                widths=widths)
+    shown, tag_columns = tagged(frame.drop(columns=[c for c in hidden if c in frame.columns]), tones or {})
     event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", column_config={**(column_config or {}), **tag_columns} or None)
     rows = event.selection.rows if event and hasattr(event, "selection") else []
