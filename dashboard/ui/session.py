@@ -140,7 +140,14 @@ def _base_url_path() -> str:
 
 
 def remember_language(language: str) -> None:
-    """The language chosen in a tab is the session's, so a reload or a new tab keeps it."""
+    """The language chosen in a tab is the session's, so a reload or a new tab keeps it.
+
+    The language the tab already shows writes nothing: Streamlit can call a value widget's
+    on_change with no change when a click lands during a run (streamlit#10102, open). CI saw the
+    menu's language box write its unchanged language beside a sign-out click, and the person's
+    sign-out wait behind a write nobody asked for."""
+    if language == st.session_state.get("lang"):
+        return
     st.session_state["lang"] = language
     auth = st.session_state.get(_AUTH_KEY)
     if auth and auth.get("web_session_id"):

@@ -161,6 +161,32 @@ def test_the_sign_in_page_offers_english_and_the_choice_carries_into_the_session
     assert any("Hello" in m.value for m in at.title)
 
 
+def test_the_language_box_writes_the_session_only_for_a_new_language(db_url, org, session, monkeypatch):
+    """Streamlit can call the box's on_change with no change, when a click lands during a run
+    (streamlit#10102); CI saw it write the unchanged language beside a sign-out click. Called as
+    Streamlit calls it, with the tab's state, the language in use writes nothing and another is kept."""
+    from dashboard.ui import session as ui_session
+    from db.models import WebSession
+
+    at = signed_in_app(db_url, "admin")
+    web_session_id = at.session_state["auth"]["web_session_id"]
+    tab = {"lang": "zh", "auth": {"web_session_id": web_session_id}}
+    monkeypatch.setattr(ui_session.st, "session_state", tab)
+    writes = []
+    write = ui_session.set_session_language
+    monkeypatch.setattr(ui_session, "set_session_language",
+                        lambda s, wid, language: (writes.append(language), write(s, wid, language)))
+
+    ui_session.remember_language("zh")
+    assert writes == []
+    ui_session.remember_language("en")
+    assert writes == ["en"] and tab["lang"] == "en"
+    session.expire_all()
+    assert session.get(WebSession, web_session_id).language == "en"
+    ui_session.remember_language("en")
+    assert writes == ["en"]
+
+
 def test_pages_follow_the_chosen_language(db_url, org):
     at = signed_in_app(db_url, "admin")
     assert any("您好" in m.value for m in at.title)
