@@ -54,7 +54,10 @@ class OrgTree:
     names: Mapping[int, str]
 
 
-def _remembered(session: Session, name: str, read: Callable[[], T]) -> T:
+def remembered(session: Session, name: str, read: Callable[[], T]) -> T:
+    """`read()`'s value kept for TTL_S seconds per database, under `name`: for configuration a page
+    reads on every run and a person rarely changes (a writer calls `forget_with`, so the change
+    shows at once on its server and within TTL_S on others). The value must not be changed in place."""
     key = (session.get_bind(), name)  # the engine: one per database URL (db.engine)
     with _lock:
         found = _cache.get(key)
@@ -86,7 +89,7 @@ def org_tree(session: Session) -> OrgTree:
         return OrgTree(tuple(UnitRef(*r[:4]) for r in rows if r[4] == "branch"),
                        tuple(UnitRef(*r[:4]) for r in rows if r[4] == "sub_branch"),
                        MappingProxyType({r[0]: r[2] for r in rows}))
-    return _remembered(session, "org_tree", read)
+    return remembered(session, "org_tree", read)
 
 
 def branches(session: Session, only: frozenset[int] | set[int] | None = None) -> list[UnitRef]:
@@ -133,7 +136,7 @@ def all_settings(session: Session) -> dict[str, Any]:
 def rule_settings(session: Session) -> dict[str, Any]:
     """The rule settings (defaults overlaid by the stored ones) for display thresholds; writes that
     compute deadlines read them fresh (services.rule_settings)."""
-    return dict(_remembered(session, "rule_settings", lambda: all_settings(session)))
+    return dict(remembered(session, "rule_settings", lambda: all_settings(session)))
 
 
 def due_soon_hours(session: Session) -> float:
@@ -152,7 +155,7 @@ def active_tier_codes(session: Session) -> tuple[str, ...]:
             .where(TierRuleSet.status == "active").group_by(TierRule.code)
             .order_by(func.min(TierRule.lower_exclusive), TierRule.code)).all()
         return tuple(code for code, _ in rows)
-    return _remembered(session, "active_tier_codes", read)
+    return remembered(session, "active_tier_codes", read)
 
 
 def historic_tier_codes(session: Session) -> tuple[str, ...]:
@@ -165,7 +168,7 @@ def historic_tier_codes(session: Session) -> tuple[str, ...]:
                                .group_by(TierRule.code)
                                .order_by(func.min(TierRule.rank), TierRule.code)).all()
         return tuple(code for code, _ in rows)
-    return _remembered(session, "historic_tier_codes", read)
+    return remembered(session, "historic_tier_codes", read)
 
 
 def tier_filter_codes(session: Session) -> tuple[str, ...]:

@@ -185,3 +185,31 @@ def test_weights_must_sum_to_100_and_a_stale_change_is_refused(session, org, act
     save_weights(session, admin, {"loss_ratio": "20", "reserve_adequacy": "5"}, expected_versions=versions)
     with pytest.raises(StaleWrite):
         save_weights(session, admin, {"loss_ratio": "15", "reserve_adequacy": "10"}, expected_versions=versions)
+
+
+def test_new_weights_score_the_card_at_once_though_the_rules_are_kept(session, org, actor_for, cases):
+    """The rules are kept for a minute (reference.remembered); the save forgets them on this server."""
+    admin = actor_for("admin")
+    gd = org.branch("gd").id
+
+    def weight(key: str) -> D:
+        card = next(c for c in scorecards(session, admin, "month", NOV) if c.branch_id == gd)
+        return next(r.rule.weight_pct for r in card.indicators if r.rule.key == key)
+
+    assert (weight("loss_ratio"), weight("reserve_adequacy")) == (D(15), D(10))  # read, and now kept
+    save_weights(session, admin, {"loss_ratio": "20", "reserve_adequacy": "5"},
+                 expected_versions=weight_versions(session, admin))
+    assert (weight("loss_ratio"), weight("reserve_adequacy")) == (D(20), D(5))
+
+
+def test_an_entered_indicator_s_trend_reads_each_period_s_figures(session, org, actor_for):
+    admin = actor_for("admin")
+    gd = org.branch("gd").id
+    save_financials(session, admin, "month", date(2026, 9, 1), gd, {"anti_fraud_score": "60"}, expected_version=0)
+    save_financials(session, admin, "month", NOV, gd, {"anti_fraud_score": "80"}, expected_version=0)
+    trend = indicator_trend(session, admin, "month", NOV, gd, "anti_fraud", periods=3)
+    assert [(p.period, p.value) for p in trend] == [
+        (date(2026, 9, 1), D(60)), (date(2026, 10, 1), None), (NOV, D(80))]
+    # Another branch's figures are not its own.
+    zj = org.branch("zj").id
+    assert [p.value for p in indicator_trend(session, admin, "month", NOV, zj, "anti_fraud", periods=3)] == [None] * 3

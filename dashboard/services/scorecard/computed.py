@@ -186,7 +186,8 @@ def _stale_boundaries(session: Session, actor: Actor, windows: list[Window], bra
     if not periods:
         return {}
     out: dict[int, dict[int, int]] = {}
-    for period, branch, n in read(session, _boundary_statement(actor, _shape(branch_ids), tuple(periods)), params):
+    for period, branch, n in read(session, _boundary_statement(actor, _shape(branch_ids), tuple(periods)), params,
+                                  custom=True):
         out.setdefault(period, {})[branch] = n
     return out
 
@@ -267,7 +268,9 @@ def computed_values_of_periods(session: Session, actor: Actor, kind: str, starts
     for i, (start, cut) in enumerate(zip(starts, cuts)):
         params.update({f"sc_first_{i}": start, f"sc_last_{i}": period_end(kind, start),
                        f"sc_year_{i}": date(start.year, 1, 1), f"sc_cut_month_{i}": month_of(cut)})
-    rows = read(session, _cells_statement(actor, _shape(branch_ids), len(starts)), params).all()
+    # Prepared, planned for the periods given (custom): SQLAlchemy's work around a statement of six
+    # UNION ALL branches and their 24 bounds was 0.8 ms of the trend's Python.
+    rows = read(session, _cells_statement(actor, _shape(branch_ids), len(starts)), params, custom=True).all()
     boundaries = _stale_boundaries(session, actor, windows, branch_ids, cuts) if rows else {}
     out: dict[date, dict[int, dict[str, Decimal | None]]] = {start: {} for start in starts}
     for r in rows:
