@@ -214,7 +214,7 @@ def render_entry(actor: Actor, kind: str, start: date) -> None:
 def render_weights(actor: Actor) -> None:
     show_outcome(f"{SLOT}_weights")
     with db_session() as session:
-        rules = indicator_rules(session, actor)
+        rules = indicator_rules(session, actor, fresh=True)  # beside the versions its save is checked against
         versions = weight_versions(session, actor)
     key = "sc_w_" + "_".join(str(versions[r.key]) for r in rules)
     typed_total = sum((_number(st.session_state.get(f"{key}_{r.key}"), r.weight_pct) for r in rules), Decimal(0))

@@ -112,3 +112,22 @@ def test_a_branch_sees_its_own_card_only(db_url, session, org):
     _ok(at)
     ranking = next(d for d in at.dataframe if "总分" in d.value.columns)
     assert list(ranking.value["分公司"]) == ["广东分公司"]
+
+
+def test_the_weights_form_shows_a_save_made_on_another_server_at_once(db_url, session, org):
+    """The ranking may show another server's save up to a minute late (the rules are kept); the form,
+    whose save is checked against the versions it shows, shows the weights as they are now."""
+    from sqlalchemy import text
+
+    at = signed_in_app(db_url, "admin", "scorecard")  # the rules read, and now kept
+    _ok(at)
+    box = next(b for b in at.text_input if b.label == "综合赔付率")
+    assert box.value == "15"
+    # Another server's save: the rows change; nothing in this process is forgotten.
+    session.execute(text("UPDATE scorecard_indicator SET weight_pct = CASE key WHEN 'loss_ratio' THEN 20 ELSE 5 END, "
+                         "version = version + 1 WHERE key IN ('loss_ratio', 'reserve_adequacy')"))
+    session.commit()
+    at.run()
+    _ok(at)
+    assert next(b for b in at.text_input if b.label == "综合赔付率").value == "20"
+    assert next(b for b in at.text_input if b.label == "估损充足率").value == "5"

@@ -213,3 +213,4 @@ def test_an_entered_indicator_s_trend_reads_each_period_s_figures(session, org, 
     # Another branch's figures are not its own.
     zj = org.branch("zj").id
     assert [p.value for p in indicator_trend(session, admin, "month", NOV, zj, "anti_fraud", periods=3)] == [None] * 3
+

@@ -40,15 +40,18 @@ def _rule(row: ScorecardIndicator) -> IndicatorRule:
 
 
 @requires("scorecard.read")
-def indicator_rules(session: Session, actor: Actor) -> list[IndicatorRule]:
+def indicator_rules(session: Session, actor: Actor, *, fresh: bool = False) -> list[IndicatorRule]:
     """The sixteen indicators in force, in the source's order.
 
     Kept like the rule settings (reference.remembered): the card and the trend each read them on
     every run, and loading the sixteen rows was 0.5 ms of Python each time. Saving the weights
-    forgets them (save_weights), so the change shows at once on that server, within a minute on others."""
+    forgets them (save_weights), so the change shows at once on that server, within a minute on others.
+    `fresh`: read now, for the weights form. It shows the weights beside the versions its save is
+    checked against; a kept copy from before a save on another server would show a colleague's
+    weights as they were, with versions that let the old values overwrite theirs."""
     def load() -> tuple[IndicatorRule, ...]:
         return tuple(_rule(r) for r in session.scalars(select(ScorecardIndicator).order_by(ScorecardIndicator.position)))
-    return list(reference.remembered(session, "scorecard_rules", load))
+    return list(load() if fresh else reference.remembered(session, "scorecard_rules", load))
 
 
 def _check_period(kind: str, start: date) -> None:
