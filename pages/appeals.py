@@ -56,8 +56,9 @@ def render_mine() -> None:
     labels = {v.violation_id: t("appeals.option", kind=v.kind, case=v.case_no or v.branch or "—",
                                 item=point_label(v.point_seq, v.point_round), due=local_time(v.due_at))
               for v in open_ones}
+    # Only the list's rows can be appealed here: one just appealed gives way to the next (outside=False).
     chosen = pick_record([v.violation_id for v in open_ones], labels, "ap_pick", t("appeals.pick"),
-                         clicked_row=None, handed="ap_handed")
+                         clicked_row=None, handed="ap_handed", outside=False)
     if chosen is None:
         return
     reason_key, evidence_key = f"ap_reason_{chosen}", f"ap_evidence_{chosen}"
@@ -101,8 +102,9 @@ def render_pending() -> None:
     by_id = {a.appeal_id: a for a in pending}
     labels = {a.appeal_id: t("appeals.pending_option", person=a.person, kind=a.kind,
                              case=a.case_no or a.branch or "—") for a in pending}
+    # The appeal decided leaves the list; the next waiting one opens (outside=False: an appeal is its row).
     chosen = pick_record(list(by_id), labels, "ap_decide_pick", t("appeals.pick_pending"), clicked_row=None,
-                         handed="ap_decide_handed")
+                         handed="ap_decide_handed", outside=False)
     if chosen is None:
         return
     appeal = by_id[chosen]

@@ -105,7 +105,7 @@ def render_register(actor: Actor) -> None:
         download_buttons(frame.drop(columns=["id"]), "complaints", key="cp_dl", page_only=True)
     labels = {r.id: f"{r.item_no} · {t(f'complaints.kind.{r.kind}')} · {r.complainant}" for r in rows}
     selected = pick_record([r.id for r in rows], labels, "cp_pick", t("complaints.pick"), clicked_row=clicked,
-                           handed=_SELECTED)
+                           handed=_SELECTED, filters=query)
     if selected is None:
         return
     try:

@@ -78,7 +78,7 @@ def render_requests(actor: Actor) -> None:
     labels = {r.id: f"{r.case_no} · {t(f'special.type_short.{r.special_type}')} · {money(r.requested_amount)} · "
                     f"{local_time(r.raised_at)}" for r in rows}
     selected = pick_record([r.id for r in rows], labels, "sp_pick", t("special.pick"),
-                           clicked_row=clicked[0] if clicked else None, handed=_SELECTED)
+                           clicked_row=clicked[0] if clicked else None, handed=_SELECTED, filters=query)
     if selected is None:
         return
     try:

@@ -163,29 +163,47 @@ def _page_in_range(value: object, pages: int) -> int:
 
 
 def pick_record(ids: list[int], labels: Mapping[int, str], key: str, label: str, *, clicked_row: int | None,
-                handed: str) -> int | None:
+                handed: str, filters: object = None, outside: bool = True) -> int | None:
     """Which record of a list is open below it: the row clicked in the table, one handed over by
     another page (session_state[handed]: the case page, the overdue tracker), or the one chosen in
     the box under the table — the keyboard's way in, and the first row when nothing was chosen (an
     approver opening the page sees the request waiting for them at once).
 
     A clicked row stays selected in the table run after run: it is applied only when it changes,
-    so the box can still move on to another record. `labels` must not change when the record moves
-    on (no status in them): the box finds its choice again by its label, and a label that changed
-    under it came back as the label's text instead of the record."""
+    so the box can still move on to another record.
+
+    A record that leaves the list stays open (`outside`, for a page that loads the open record by
+    its id): a person who just moved it on sees the outcome on it. Not when the person changed the
+    list's `filters` (a search, a filter): the open record is then the new list's first, never one
+    the search left out, whose forms a person took for the record they searched for. A page whose
+    record is only its list row (`outside=False`) opens the list's first instead.
+
+    An open record keeps the label it was shown with: the box finds its choice again by its label,
+    and one whose label changed under it came back as the label's text instead of the record (the
+    text is mapped back to its record, should it happen)."""
     s = st.session_state
     if clicked_row is not None and clicked_row < len(ids) and s.get(f"{key}_clicked") != ids[clicked_row]:
         s[key] = s[f"{key}_clicked"] = ids[clicked_row]
     given = s.pop(handed, None)
     if given is not None:
         s[key] = given
-    options = list(ids)
+    shown_before: dict = s.get(f"{key}_labels", {})
     current = s.get(key)
+    if isinstance(current, str):
+        current = next((i for i, text in shown_before.items() if text == current), None)
+    filters_seen, filters_now = s.get(f"{key}_filters"), repr(filters)
+    s[f"{key}_filters"] = filters_now
+    left_out = filters_seen is not None and filters_seen != filters_now
+    if current is not None and current not in ids and (not outside or (left_out and given is None)):
+        current = None
+    options = list(ids)
     if current is not None and current not in options:
         options.insert(0, current)
     if not options:
+        s.pop(key, None)
         return None
-    if current is None:
-        s[key] = options[0]
-    chosen = st.selectbox(label, options, key=key, format_func=lambda i: labels.get(i) or t("common.not_in_list"))
+    s[key] = current if current is not None else options[0]
+    shown = {i: labels.get(i) or shown_before.get(i) or t("common.not_in_list") for i in options}
+    s[f"{key}_labels"] = shown
+    chosen = st.selectbox(label, options, key=key, format_func=shown.__getitem__)
     return chosen if chosen in options else None

@@ -95,3 +95,38 @@ def test_the_appeals_page_decides_nothing_for_a_surveyor(db_url, session, org):
     assert not at.exception, at.exception
     assert any("没有被认定的超时违规" in i.value for i in at.info)
     assert not any(b.label == "同意申诉（豁免）" for b in at.button)
+
+
+def test_with_more_than_one_waiting_each_appeal_decided_or_filed_gives_way_to_the_next(db_url, session, org):
+    """The appeal just decided leaves the waiting list, and the next one opens: the page read the
+    decided one from the list and failed (a browser walk on the demo data, two appeals waiting)."""
+    first, second = _violation(session, org), _violation(session, org)
+    surveyor = signed_in_app(db_url, "gz_surveyor1", "appeals")
+    assert not surveyor.exception, surveyor.exception
+    filed = []
+    for reason in ("核心系统故障", "案件已转交他人"):
+        violation_id = surveyor.selectbox(key="ap_pick").value
+        assert violation_id in {first.id, second.id} - set(filed)  # one not appealed yet
+        surveyor.text_area(key=f"ap_reason_{violation_id}").input(reason)
+        next(b for b in surveyor.button if b.label == "提交申诉").click()
+        surveyor.run()
+        assert not surveyor.exception, surveyor.exception
+        assert any("申诉已提交" in s.value for s in surveyor.success), [e.value for e in surveyor.error]
+        filed.append(violation_id)
+    assert not any(b.label == "提交申诉" for b in surveyor.button)  # nothing left to appeal
+
+    admin = signed_in_app(db_url, "admin", "appeals")
+    decided = []
+    for _ in range(2):
+        appeal_id = admin.selectbox(key="ap_decide_pick").value
+        admin.text_area(key=f"ap_comment_{appeal_id}_1").input("已核实")
+        next(b for b in admin.button if b.label == "驳回申诉").click()
+        admin.run()
+        assert not admin.exception, admin.exception
+        assert not admin.error, [e.value for e in admin.error]
+        assert any("已驳回申诉" in s.value for s in admin.success), [s.value for s in admin.success]
+        decided.append(appeal_id)
+    assert any("没有待审核的申诉" in i.value for i in admin.info), [i.value for i in admin.info]
+    session.expire_all()
+    assert sorted(decided) == sorted(session.scalars(select(ViolationAppeal.id)).all())
+    assert {a.status for a in session.scalars(select(ViolationAppeal))} == {"rejected"}

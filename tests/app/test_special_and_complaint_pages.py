@@ -264,3 +264,53 @@ def test_my_messages_lists_what_was_sent_to_me_and_marks_it_read(db_url, session
     at.run()
     _ok(at)
     assert any("您有 0 条未读" in c.value for c in at.caption)
+
+
+def test_a_search_opens_the_item_searched_for_and_a_save_lands_on_it(db_url, session, org, actor_for):
+    """A browser walk searched one item's number while another was open: the list showed the one
+    searched for, the forms below stayed the other's, and the save landed on the other."""
+    manager = actor_for("gd_manager")
+
+    def register(complainant: str):
+        return register_item(session, manager, ItemForm(
+            kind="dispute", cause="amount", channel="phone", branch_id=org.branch("gd").id, complainant=complainant,
+            summary="对赔款金额有异议", received_on=session.scalar(text("SELECT current_date"))))
+
+    older, newer = register("王先生"), register("赵女士")
+    at = signed_in_app(db_url, "gd_manager", "complaints")
+    _ok(at)
+    assert at.session_state["cp_pick"] == newer.id  # the newest opens first
+    at.text_input(key="cp_search").input(older.item_no)
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="cp_pick").value == older.id
+    at.selectbox(key=f"cp_assign_{older.id}_1_who").set_value(org.person("gz_claims"))
+    _button(at, "保存负责人").click()
+    at.run()
+    _ok(at)
+    session.expire_all()
+    assert session.get(ComplaintItem, older.id).assignee_id == org.person("gz_claims")
+    assert session.get(ComplaintItem, newer.id).assignee_id is None
+    # The search cleared, both are listed again: the open item, still in the list, stays open.
+    at.text_input(key="cp_search").input("")
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="cp_pick").value == older.id
+
+
+def test_the_box_giving_back_a_label_s_text_opens_that_item(db_url, session, org, actor_for):
+    """In Chromium the box gave back the open item's label text, not its id, once the label it was
+    shown with had changed; the page then failed turning the text into an id. The text is mapped
+    back to its item."""
+    item = register_item(session, actor_for("gd_manager"), ItemForm(
+        kind="dispute", cause="amount", channel="phone", branch_id=org.branch("gd").id, complainant="王先生",
+        summary="对赔款金额有异议", received_on=session.scalar(text("SELECT current_date"))))
+    at = signed_in_app(db_url, "gd_manager", "complaints")
+    _ok(at)
+    label = at.selectbox(key="cp_pick").options[0]
+    assert item.item_no in label
+    at.session_state["cp_pick"] = label  # what the browser's box sent back
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="cp_pick").value == item.id
+    assert not at.error, [e.value for e in at.error]
