@@ -157,9 +157,16 @@ def test_branches_see_register_and_handle_only_their_own_items(session, org, act
         assign_item(session, actor_for("gd_manager"), gd_item.id, org.person("zj_claims"), expected_version=1)
     assert outsider.value.errors[0].key == "complaints.error.assignee_unknown"
     assert org.person("zj_claims") not in dict(assignee_choices(session, actor_for("gd_manager"), org.branch("gd").id))
-    # The person it is assigned to sees it wherever they sit; an executive reads but does not handle.
-    assign_item(session, actor_for("gd_manager"), gd_item.id, org.person("reviewer"), expected_version=1)
-    assert item_detail(session, actor_for("reviewer"), gd_item.id).row.assignee
+    # Only someone who may handle it can take it: an HQ reviewer follows items, with no forms to act.
+    with pytest.raises(ValidationFailed) as follower:
+        assign_item(session, actor_for("gd_manager"), gd_item.id, org.person("reviewer"), expected_version=1)
+    assert follower.value.errors[0].key == "complaints.error.assignee_unknown"
+    choices = dict(assignee_choices(session, actor_for("gd_manager"), org.branch("gd").id))
+    assert org.person("reviewer") not in choices and {org.person("admin"), org.person("gz_claims")} <= set(choices)
+    # The person it is assigned to sees it wherever they sit (a sub-branch's claims head, an item of
+    # the branch); an executive reads but does not handle.
+    assign_item(session, actor_for("gd_manager"), gd_item.id, org.person("gz_claims"), expected_version=1)
+    assert item_detail(session, actor_for("gz_claims"), gd_item.id).row.assignee
     with pytest.raises(PermissionDenied):
         register_item(session, actor_for("executive"), _form(org), now=T0)
     assert complaint_items(session, actor_for("executive"))[0] == 1

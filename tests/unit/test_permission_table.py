@@ -94,3 +94,10 @@ def test_no_role_list_is_written_outside_the_table():
             if "_ROLES = " in line and "NATIONAL_ROLES" not in line and "PERSONAL_ROLES" not in line:
                 offenders.append(f"{path.name}: {line.strip()}")
     assert offenders == []
+
+
+def test_everyone_a_complaint_can_be_assigned_to_may_handle_it():
+    """An assignee without complaint.handle (an HQ reviewer, once) got the item with no forms to act."""
+    from dashboard.services.complaints.register import _HANDLERS, _HQ_HANDLERS
+
+    assert set(_HANDLERS) | set(_HQ_HANDLERS) <= CAPABILITIES["complaint.handle"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import DateTime, Select, and_, bindparam, func, or_, select, text
+from sqlalchemy import ColumnElement, DateTime, Select, and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from dashboard import clock
@@ -42,7 +42,11 @@ PREFIX = {"complaint": "TS", "dispute": "JF", "difficult": "YN"}
 # Steps after which no return visit is owed any more.
 VISITED = ("return_visited", "archived")
 BRANCH, SUB, ASSIGNEE = aliased(OrgUnit), aliased(OrgUnit), aliased(Person)
+# Who may take an item: the branch's claims / customer service side (第一条) and, at HQ, the tier
+# admin. Each holds complaint.handle (a test checks): an HQ reviewer follows items but has no forms
+# to act with, and an item assigned to one was stuck until someone handed it on.
 _HANDLERS = ("branch_manager", "branch_tracker", "first_responsible")
+_HQ_HANDLERS = ("hq_admin",)
 
 
 def item_scope(actor: Actor):
@@ -158,13 +162,19 @@ def register_item(session: Session, actor: Actor, form: ItemForm, *, now: dateti
 # ---------------------------------------------------------------- assigning
 
 
+def _may_take(branch_id: int) -> ColumnElement[bool]:
+    """SQL (over Person, RoleAssignment and its OrgUnit): an active person who may take an item of
+    the branch, by a role of the branch (or a sub-branch) in _HANDLERS or an HQ role in _HQ_HANDLERS."""
+    return and_(Person.active.is_(True), or_(
+        and_(or_(OrgUnit.id == branch_id, OrgUnit.parent_id == branch_id), RoleAssignment.role.in_(_HANDLERS)),
+        and_(OrgUnit.level == "hq", RoleAssignment.role.in_(_HQ_HANDLERS))))
+
+
 def _check_assignee(session: Session, branch_id: int, person_id: int) -> Person:
-    """An active person of the item's branch (or one of its sub-branches) or of HQ."""
-    units = select(OrgUnit.id).where(or_(OrgUnit.level == "hq", OrgUnit.id == branch_id,
-                                         OrgUnit.parent_id == branch_id))
+    """One of assignee_choices: the form offers no one else, and a forged choice is refused."""
     person = session.scalar(select(Person).join(RoleAssignment, RoleAssignment.person_id == Person.id)
-                            .where(Person.id == person_id, Person.active.is_(True),
-                                   RoleAssignment.unit_id.in_(units)).limit(1))
+                            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+                            .where(Person.id == person_id, _may_take(branch_id)).limit(1))
     if person is None:
         raise ValidationFailed(_named([FieldError("assignee", "complaints.error.assignee_unknown")]))
     return person
@@ -176,9 +186,7 @@ def assignee_choices(session: Session, actor: Actor, branch_id: int) -> list[tup
     rows = session.execute(
         select(Person.id, Person.full_name, Person.title, OrgUnit.level).distinct()
         .join(RoleAssignment, RoleAssignment.person_id == Person.id).join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
-        .where(Person.active.is_(True), or_(
-            and_(or_(OrgUnit.id == branch_id, OrgUnit.parent_id == branch_id), RoleAssignment.role.in_(_HANDLERS)),
-            and_(OrgUnit.level == "hq", RoleAssignment.role.in_(("hq_admin", "hq_reviewer")))))
+        .where(_may_take(branch_id))
         .order_by(OrgUnit.level, Person.full_name)).all()
     return [(pid, f"{name}（{title}）" if title else name) for pid, name, title, _level in rows]
 
