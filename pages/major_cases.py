@@ -5,19 +5,17 @@ A row opens the case, where its owner is named or changed. HQ creates a catastro
 many cases to it at once by pasting their numbers."""
 from __future__ import annotations
 
-from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import clock
 from dashboard.i18n import t
 from dashboard.services.cases.major import (
     CATASTROPHE_KINDS, REASONS, TagResult, catastrophes, create_catastrophe, major_cases, tag_catastrophe,
 )
 from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, money, tier_label
-from dashboard.ui.forms import run_write, set_outcome, show_outcome
+from dashboard.ui.forms import ANY_DAY, run_write, set_outcome, show_outcome
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import case_table, download_buttons, paged
@@ -84,8 +82,7 @@ with left.form("mj_new_event", clear_on_submit=False):
                   placeholder=t("major.name_hint"))
     st.selectbox(t("major.field.catastrophe_kind"), CATASTROPHE_KINDS, key="mj_ev_kind",
                  format_func=lambda k: t(f"major.kind.{k}"))
-    st.date_input(t("major.field.catastrophe_on"), value=None, format="YYYY-MM-DD", key="mj_ev_on",
-                  max_value=clock.now().date(), min_value=date(2000, 1, 1))
+    st.date_input(t("major.field.catastrophe_on"), value=None, format="YYYY-MM-DD", key="mj_ev_on", **ANY_DAY)
     st.text_input(t("major.field.catastrophe_region"), key="mj_ev_region", max_chars=100)
 
 

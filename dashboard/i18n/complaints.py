@@ -283,7 +283,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                       "No case {case_no} that you may see; leave it empty and choose a branch."),
     "complaints.error.branch_required": ("无关联案件时请选择所属分公司。", "Choose the branch when there is no case."),
     "complaints.error.branch_forbidden": ("您只能登记本分公司的事项。", "You may register items of your own branch only."),
-    "complaints.error.assignee_unknown": ("所选负责人不存在、已停用或不属于该分公司。", "Unknown or inactive assignee."),
+    "complaints.error.assignee_unknown": ("所选负责人不存在、已停用，或不是可办理该分公司事项的人员。",
+                                          "Unknown or inactive assignee, or not one who may handle the branch's items."),
+    "complaints.error.received_before_report": ("受理日期 {value} 早于关联案件的报案日期 {reported}，请核对后重填。",
+                                                "Received on {value}, before the case was reported ({reported}): "
+                                                "check the date."),
     "complaints.error.assignee_required": ("请选择负责人。", "Choose the assignee."),
     "complaints.error.closed_for_assign": ("该事项已处理完毕，不能再更换负责人。", "A handled item keeps its assignee."),
     "complaints.error.assign_first": ("请先落实负责人。", "Assign the item first."),

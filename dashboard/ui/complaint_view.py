@@ -23,7 +23,7 @@ from dashboard.settings import BUSINESS_TZ
 from dashboard.ui import charts
 from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, plain
-from dashboard.ui.forms import run_write, show_outcome
+from dashboard.ui.forms import ANY_DAY, run_write, show_outcome
 from dashboard.ui.tables import download_buttons, empty_note, open_case, paged, pick_record
 from dashboard.ui.tones import RED, tagged
 
@@ -268,7 +268,7 @@ def render_new_item(actor: Actor) -> None:
         b.selectbox(t("complaints.field.branch"), list(names), key="cp_new_branch",
                     index=0 if len(names) == 1 else None, placeholder=t("common.choose"), format_func=names.get)
         c.date_input(t("complaints.field.received_on"), value=today, key="cp_new_received_on", format="YYYY-MM-DD",
-                     max_value=today)
+                     **ANY_DAY)
         st.text_input(t("complaints.field.complainant"), key="cp_new_complainant", max_chars=100)
         st.text_area(t("complaints.field.summary"), key="cp_new_summary", max_chars=2000, height=100)
 

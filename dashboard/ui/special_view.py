@@ -22,7 +22,7 @@ from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVER_POSITIONS
 from dashboard.ui import charts
 from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain
-from dashboard.ui.forms import run_write, show_outcome
+from dashboard.ui.forms import ANY_DAY, run_write, show_outcome
 from dashboard.ui.tables import download_buttons, empty_note, open_case, paged, pick_record
 from db.models import CUSTOMER_KINDS
 
@@ -204,7 +204,7 @@ def render_raise_form(actor: Actor) -> None:
         a, b = st.columns(2)
         a.text_input(t("special.field.expected_premium"), key="sp_new_expected_premium")
         b.date_input(t("special.field.expected_premium_on"), value=None, key="sp_new_expected_premium_on",
-                     format="YYYY-MM-DD", min_value=clock.now().astimezone(BUSINESS_TZ).date())
+                     format="YYYY-MM-DD", **ANY_DAY)
     elif kind == "reputation":
         st.text_area(t("special.field.customer_background"), key="sp_new_customer_background", max_chars=2000,
                      height=90)

@@ -314,3 +314,29 @@ def test_the_box_giving_back_a_label_s_text_opens_that_item(db_url, session, org
     _ok(at)
     assert at.selectbox(key="cp_pick").value == item.id
     assert not at.error, [e.value for e in at.error]
+
+
+def test_a_received_date_out_of_range_is_refused_by_name_not_replaced_by_today(db_url, session, org):
+    """In Chromium a date box drops a typed day outside its min / max without a word, keeping the
+    one it had: 2027 typed as the received date was saved as today. The box takes any day, and the
+    service names the field and the dates allowed."""
+    from datetime import date
+
+    case = make_case(session, org, "gz")
+    at = signed_in_app(db_url, "gd_manager", "complaints")
+    _ok(at)
+    box = at.date_input(key="cp_new_received_on")
+    typed = date(2027, 1, 5)
+    assert box.min <= date(1990, 1, 1) and typed <= box.max  # the browser keeps what is typed, early or late
+    at.selectbox(key="cp_new_cause").set_value("speed")
+    at.selectbox(key="cp_new_channel").set_value("phone")
+    at.text_input(key="cp_new_case_no").input(case.case_no)
+    at.text_input(key="cp_new_complainant").input("李女士")
+    at.text_area(key="cp_new_summary").input("定损后两周未赔付")
+    box.set_value(typed)
+    _button(at, "登记").click()
+    at.run()
+    _ok(at)
+    refused = " ".join(e.value for e in at.error)
+    assert "受理日期" in refused and "2027-01-05 超出允许范围" in refused, refused
+    assert session.scalar(text("SELECT count(*) FROM complaint_item")) == 0

@@ -5,6 +5,7 @@ return visit past the configured days on the tracker; the analysis; who sees wha
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -199,6 +200,21 @@ def test_every_register_field_is_validated_and_named(session, org, actor_for):
                       "complaints.received_on": "cases.error.date_out_of_range",
                       "complaints.branch": "complaints.error.branch_required"}
     assert session.scalar(text("SELECT count(*) FROM complaint_item")) == 0
+
+
+def test_an_item_on_a_case_cannot_be_received_before_the_case_was_reported(session, org, actor_for):
+    """A browser walk registered a complaint received in 2019 on a case reported in 2026."""
+    case = make_case(session, org, "gz", report_time=T0 - timedelta(days=3), accident_time=T0 - timedelta(days=4))
+    reported = (T0 - timedelta(days=3)).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    with pytest.raises(ValidationFailed) as refused:
+        register_item(session, actor_for("gd_manager"), _form(org, case_no=case.case_no, branch_id=None,
+                                                              received_on=reported - timedelta(days=1)), now=T0)
+    [error] = refused.value.errors
+    assert (error.field, error.key) == ("complaints.received_on", "complaints.error.received_before_report")
+    assert error.params["reported"] == reported.isoformat()
+    item = register_item(session, actor_for("gd_manager"), _form(org, case_no=case.case_no, branch_id=None,
+                                                                 received_on=reported), now=T0)
+    assert item.received_on == reported
 
 
 def test_the_analysis_counts_by_month_kind_cause_branch_and_outcome(session, org, actor_for):

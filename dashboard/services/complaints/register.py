@@ -124,6 +124,11 @@ def register_item(session: Session, actor: Actor, form: ItemForm, *, now: dateti
             case = load_visible_case(session, actor, find_case_id(session, actor, case_no))
         except NotFound:
             errors.append(FieldError("case_no", "complaints.error.case_unknown", {"case_no": case_no}))
+    if case is not None and form.received_on is not None:
+        reported = case.report_time.astimezone(BUSINESS_TZ).date()
+        if form.received_on < reported:  # a complaint about a claim comes after the claim was reported
+            errors.append(FieldError("received_on", "complaints.error.received_before_report",
+                                     {"value": form.received_on.isoformat(), "reported": reported.isoformat()}))
     branch_id = case.branch_id if case is not None else form.branch_id
     # Without a case, an item a sub-branch registers is its sub-branch's: it sees it (and row-level
     # security admits it), as the branch does.
