@@ -26,6 +26,12 @@ def _offset(total: int, key: str) -> int:
     return pager(total, PAGE, key=key) if total > PAGE else 0
 
 
+def _also(name: str | None) -> str:
+    """A violation charged too (第三章 五) names whose clock it was: a surveyor of a case dispatched to
+    two people has two, alike but for this."""
+    return f" · {t('appeals.also_for', name=name)}" if name else ""
+
+
 def _status(status: str | None) -> str:
     return t(f"appeals.status.{status or 'none'}")
 
@@ -44,6 +50,7 @@ def render_mine() -> None:
         t("appeals.col.kind"): [t(f"deadlines.kind.{v.kind}") for v in mine],
         t("appeals.col.case_no"): [v.case_no or "—" for v in mine],
         t("appeals.col.item"): [point_label(v.point_seq, v.point_round) for v in mine],
+        t("appeals.col.also_for"): [v.also_for or "" for v in mine],
         t("appeals.col.branch"): [v.branch or "—" for v in mine],
         t("appeals.col.due"): [local_time(v.due_at) for v in mine],
         t("appeals.col.found"): [local_time(v.found_at) for v in mine],
@@ -55,6 +62,7 @@ def render_mine() -> None:
         return
     labels = {v.violation_id: t("appeals.option", kind=v.kind, case=v.case_no or v.branch or "—",
                                 item=point_label(v.point_seq, v.point_round), due=local_time(v.due_at))
+                              + _also(v.also_for)
               for v in open_ones}
     # Only the list's rows can be appealed here: one just appealed gives way to the next (outside=False).
     chosen = pick_record([v.violation_id for v in open_ones], labels, "ap_pick", t("appeals.pick"),
@@ -94,6 +102,7 @@ def render_pending() -> None:
         t("appeals.col.branch"): [a.branch or "—" for a in pending],
         t("appeals.col.kind"): [t(f"deadlines.kind.{a.kind}") for a in pending],
         t("appeals.col.case_no"): [a.case_no or "—" for a in pending],
+        t("appeals.col.also_for"): [a.also_for or "" for a in pending],
         t("appeals.col.due"): [local_time(a.due_at) for a in pending],
         t("appeals.col.found"): [local_time(a.found_at) for a in pending],
         t("appeals.col.filed"): [local_time(a.filed_at) for a in pending],
@@ -101,7 +110,7 @@ def render_pending() -> None:
     }), hide_index=True, key="ap_pending")
     by_id = {a.appeal_id: a for a in pending}
     labels = {a.appeal_id: t("appeals.pending_option", person=a.person, kind=a.kind,
-                             case=a.case_no or a.branch or "—") for a in pending}
+                             case=a.case_no or a.branch or "—") + _also(a.also_for) for a in pending}
     # The appeal decided leaves the list; the next waiting one opens (outside=False: an appeal is its row).
     chosen = pick_record(list(by_id), labels, "ap_decide_pick", t("appeals.pick_pending"), clicked_row=None,
                          handed="ap_decide_handed", outside=False)

@@ -74,6 +74,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "appeals.status.rejected": ("已驳回", "Rejected"),
     "appeals.option": ("{kind} · {case} {item} · 应完成 {due}", "{kind} · {case} {item} · due {due}"),
     "appeals.col.item": ("事项", "Item"),
+    "appeals.col.also_for": ("连带责任（时限责任人）", "Also charged (whose deadline)"),
+    "appeals.also_for": ("连带：{name}", "also charged: {name}"),
     "appeals.pick": ("申诉哪一条违规", "Violation to appeal"),
     "appeals.field.reason": ("申诉理由（必填）", "Reason (required)"),
     "appeals.field.evidence": ("证据说明（选填：如系统故障时间、案件转交记录）", "Evidence (optional)"),

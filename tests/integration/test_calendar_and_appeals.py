@@ -25,7 +25,7 @@ from dashboard.services.figures.overview import (
     Drill, OverviewFilter, headline_figures, overview_drill_rows, overview_figures,
 )
 from dashboard.settings import BUSINESS_TZ
-from db.models import CaseEvent, Notification, Violation, WorkCalendarDay
+from db.models import CaseEvent, Notification, Person, Violation, WorkCalendarDay
 from tests.factories import make_case, make_violation
 
 NOW = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)  # Friday 10:00 in Shanghai
@@ -163,3 +163,30 @@ def test_an_accepted_appeal_exempts_the_violation_but_keeps_it_on_record(session
                                                            Notification.recipient_person_id ==
                                                            org.person("gz_surveyor1"))).all()
     assert len(told) == 2 and any("已通过" in body for body in told)
+
+
+def test_a_surveyor_charged_for_two_peoples_reports_sees_whose_each_was(session, org, actor_for):
+    """第三章 五: the surveyor who uploads a first responsible's report late is charged too. A case
+    dispatched to two people gave the surveyor two D3 violations alike in every column shown."""
+    from datetime import timedelta
+
+    from dashboard.services.clocks.violations import record_violations
+    from db.models import Deadline
+
+    case = make_case(session, org, "gz")
+    for person in ("gz_claims", "gz_head"):
+        session.add(Deadline(case_id=case.id, branch_id=case.branch_id, kind="D3", subject_key=f"test:{person}",
+                             responsible_person_id=org.person(person), also_charged_person_id=org.person("gz_surveyor1"),
+                             started_at=NOW - timedelta(hours=80), due_at=NOW - timedelta(hours=8)))
+    session.commit()
+    record_violations(session, NOW)
+    session.commit()
+    names = dict(session.execute(select(Person.id, Person.full_name)).tuples().all())
+    _, mine = my_violations(session, actor_for("gz_surveyor1"))
+    assert sorted(v.also_for for v in mine) == sorted(names[org.person(p)] for p in ("gz_claims", "gz_head"))
+    _, own = my_violations(session, actor_for("gz_claims"))
+    assert [v.also_for for v in own] == [None]  # their own clock
+    appeal_id = file_appeal(session, actor_for("gz_surveyor1"), mine[0].violation_id, "报告由第一责任人延迟提交", None,
+                            now=NOW)
+    [pending] = pending_appeals(session, actor_for("admin"))[1]
+    assert (pending.appeal_id, pending.also_for) == (appeal_id, mine[0].also_for)

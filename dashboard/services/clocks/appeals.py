@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard import clock
@@ -63,10 +63,18 @@ class MyViolation:
     comment: str | None
     point_seq: int | None = None  # D5: which review point (a case's points share case and due time)
     point_round: int | None = None
+    # Charged too (第三章 五: the surveyor who uploaded the report late): whose clock it was. A surveyor
+    # of a case dispatched to two people has two such violations, alike but for this.
+    also_for: str | None = None
 
 
 # The person a list is for, bound at execution: one built statement serves every person.
 _PERSON = bindparam("person_id")
+
+
+def _also_for(owner) -> ColumnElement:
+    """The clock's responsible person's name, for a violation charged to another person too."""
+    return case((Violation.charge == "also_charged", owner.full_name), else_=None)
 
 
 @built_once
@@ -76,11 +84,12 @@ def _my_violations_count() -> Select:
 
 @built_once
 def _my_violations_page(limit: int, offset: int) -> Select:
-    unit = aliased(OrgUnit)
+    unit, owner = aliased(OrgUnit), aliased(Person)
     return (select(Violation.id, Violation.kind, Violation.case_id, ClaimCase.case_no, unit.name, Violation.due_at,
                    Violation.found_at, Violation.charge, ViolationAppeal.id, ViolationAppeal.status,
-                   ViolationAppeal.comment, OpinionPoint.seq, d5_round())
+                   ViolationAppeal.comment, OpinionPoint.seq, d5_round(), _also_for(owner))
             .join(Deadline, Deadline.id == Violation.deadline_id)
+            .outerjoin(owner, owner.id == Deadline.responsible_person_id)
             .outerjoin(OpinionPoint, OpinionPoint.id == d5_point_id())
             .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
             .outerjoin(unit, unit.id == Violation.branch_id)
@@ -150,6 +159,7 @@ class PendingAppeal:
     reason: str
     evidence: str | None
     filed_at: datetime
+    also_for: str | None = None  # as MyViolation.also_for
 
 
 @built_once
@@ -159,12 +169,14 @@ def _pending_count() -> Select:
 
 @built_once
 def _pending_page(limit: int, offset: int) -> Select:
-    unit = aliased(OrgUnit)
+    unit, owner = aliased(OrgUnit), aliased(Person)
     return (select(ViolationAppeal.id, ViolationAppeal.version, Person.full_name, unit.name, Violation.kind,
                    Violation.case_id, ClaimCase.case_no, Violation.due_at, Violation.found_at,
-                   ViolationAppeal.reason, ViolationAppeal.evidence, ViolationAppeal.filed_at)
+                   ViolationAppeal.reason, ViolationAppeal.evidence, ViolationAppeal.filed_at, _also_for(owner))
             .join(Violation, Violation.id == ViolationAppeal.violation_id)
             .join(Person, Person.id == ViolationAppeal.person_id)
+            .join(Deadline, Deadline.id == Violation.deadline_id)
+            .outerjoin(owner, owner.id == Deadline.responsible_person_id)
             .outerjoin(ClaimCase, ClaimCase.id == Violation.case_id)
             .outerjoin(unit, unit.id == Violation.branch_id)
             .where(ViolationAppeal.status == "pending")
