@@ -226,6 +226,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "complaints.detail": ("{kind} · {item_no}", "{kind} · {item_no}"),
     "complaints.summary": ("事由", "Summary"),
     "complaints.history": ("办理记录", "Steps taken"),
+    # The steps taken: what each reached, by whom (not the item's assignee) and when.
+    "complaints.history.step": ("办理环节", "Step reached"),
+    "complaints.history.by": ("经办人", "By"),
+    "complaints.history.at": ("办理时间", "At"),
     "complaints.assign": ("落实到人", "Assign"),
     "complaints.field.assignee": ("负责人", "Assignee"),
     "complaints.assign_submit": ("保存负责人", "Save assignee"),

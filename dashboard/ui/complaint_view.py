@@ -149,10 +149,10 @@ def render_item(actor: Actor, detail: ItemDetail) -> None:
             st.markdown("\n".join(lines))
         with st.expander(t("complaints.history")):
             st.dataframe(pd.DataFrame({
-                t("complaints.col.step"): [t(f"complaints.step.{s.to_step}") for s in detail.steps],
+                t("complaints.history.step"): [t(f"complaints.step.{s.to_step}") for s in detail.steps],
                 t("complaints.field.note"): [s.note or "" for s in detail.steps],
-                t("complaints.col.assignee"): [s.person for s in detail.steps],
-                t("complaints.col.registered_at"): [local_time(s.at) for s in detail.steps],
+                t("complaints.history.by"): [s.person for s in detail.steps],
+                t("complaints.history.at"): [local_time(s.at) for s in detail.steps],
             }), hide_index=True, width="stretch")
         if not actor.may("complaint.handle"):
             return

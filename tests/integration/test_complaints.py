@@ -251,6 +251,9 @@ def test_a_sub_branch_registers_an_item_without_a_case_as_its_own_and_only_its_u
 def test_the_escalation_reason_is_on_the_steps_line(session, org, actor_for):
     manager = actor_for("gd_manager")
     item = register_item(session, manager, _form(org, kind="difficult", assignee_id=org.person("gd_claims")), now=T0)
+    with pytest.raises(ValidationFailed) as refused:  # named as the form labels it (上报说明), not "说明"
+        _move(session, manager, item.id, "escalated", note="  ")
+    assert [e.field for e in refused.value.errors] == ["complaints.escalation_note"]
     _move(session, manager, item.id, "escalated", note="涉及多方责任，报法律部")
     assert item_detail(session, manager, item.id).steps[-1].note == "涉及多方责任，报法律部"
 

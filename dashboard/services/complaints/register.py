@@ -269,7 +269,9 @@ def _collect(item: ComplaintItem, target: str, given: StepInput) -> tuple[dict, 
     """The fields the move writes, with every missing or bad one named."""
     errors: list[FieldError] = []
     values: dict = {}
-    note = _text(errors, "note", given.note, required=target == "escalated")
+    # Named as the form labels it: escalating asks for the escalation note (上报说明), not a note.
+    note = _text(errors, "escalation_note" if target == "escalated" else "note", given.note,
+                 required=target == "escalated")
     if target == "escalated":
         values["escalation_note"] = note
     if target == "working_group":
