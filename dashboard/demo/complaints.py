@@ -193,6 +193,8 @@ def populate(session: Session, org: DemoOrg, rng: random.Random, now: datetime) 
         complainant = (case.insured_name if case is not None and rng.random() < 0.7 else rng.choice(_PEOPLE))
         received = registered_at.astimezone(BUSINESS_TZ).date() - timedelta(
             days=rng.randint(1, 3) if item.channel in ("letter", "regulator") else 0)
+        if case is not None:  # a letter about a claim is not received before the claim was reported
+            received = max(received, case.report_time.astimezone(BUSINESS_TZ).date())
         row = register_item(session, registrar, ItemForm(
             kind=item.kind, cause=item.cause, channel=item.channel, case_no=case.case_no if case else None,
             branch_id=None if case else branch.id, complainant=complainant,
