@@ -5,7 +5,6 @@ A row opens the case, where its owner is named or changed. HQ creates a catastro
 many cases to it at once by pasting their numbers."""
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 

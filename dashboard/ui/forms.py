@@ -24,13 +24,12 @@ _LABELS = {"estimate": "cases.estimate.amount", "delegate": "board.act.delegate_
 # the label its column ("第 2 行：“abc”不是有效金额" said neither lower nor upper; issue 18).
 _BAND_CELL = re.compile(r"band\.\d+\.(code|lower|upper|positions)")
 
-
-
 # A date typed outside a date box's min_value / max_value is dropped by the box without a word: it
 # turns red and keeps the date it had, which the form then saved (a complaint typed as received in
 # 2027 was saved as received today). A box of a form that writes takes any day; the service checks
 # the range and names the field and the dates allowed.
 ANY_DAY: dict[str, date] = {"min_value": date(1900, 1, 1), "max_value": date(2999, 12, 31)}
+
 
 def field_label(field: str | None) -> str | None:
     if not field:

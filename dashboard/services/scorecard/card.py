@@ -160,7 +160,6 @@ def _entered(session: Session, kind: str, starts: list[date], branch_ids: list[i
                 prepared=True).all()
 
 
-
 @dataclass(frozen=True)
 class IndicatorResult:
     rule: IndicatorRule
