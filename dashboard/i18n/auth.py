@@ -17,6 +17,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.go_to_sign_in": ("前往登录", "Go to sign-in"),
     "auth.signed_in_as": ("当前用户：{name}", "Signed in as {name}"),
     "auth.roles": ("角色：{roles}", "Roles: {roles}"),
+    "auth.role_post": ("{role}（{post}）", "{role} ({post})"),
     "auth.no_roles": ("该账号尚未分配角色，请联系管理员。", "This account has no role yet: ask the administrator."),
     "home.welcome": ("{name}，您好", "Hello, {name}"),
     "home.intro": ("从左侧导航进入您的工作页面。", "Open your work pages from the navigation on the left."),

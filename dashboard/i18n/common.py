@@ -115,6 +115,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "position.branch_claims_head": ("分公司理赔负责人", "Branch claims head"),
     "position.branch_finance_head": ("分公司财务负责人", "Branch finance head"),
     "position.branch_gm": ("分公司总经理", "Branch general manager"),
+    "position.branch_line_head": ("分公司车险/非车险管理部负责人", "Branch motor / non-motor department head"),
     # Case states (docs/DOMAIN.md §2)
     "state.reported": ("报案受理", "Reported"),
     "state.surveyed": ("已查勘", "Surveyed"),

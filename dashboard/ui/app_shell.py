@@ -48,12 +48,19 @@ def render_sidebar(actor: Actor, sections: dict[str, list]) -> None:
                 st.page_link(page)
         st.divider()
         st.caption(t("auth.signed_in_as", name=plain(actor.full_name)))
-        roles = "、".join(sorted({t(f"role.{r}") for r in actor.roles}))
-        st.caption(t("auth.roles", roles=roles))
+        st.caption(t("auth.roles", roles=roles_text(actor)))
         language_picker("lang_select")
         st.button(t("auth.sign_out"), key="sign_out", on_click=sign_out)
         # On a phone the menu lies over the page: close it once a page is chosen (issue 27).
         st.html(_CLOSE_MENU_AFTER_CHOICE, unsafe_allow_javascript=True)
+
+
+def roles_text(actor: Actor) -> str:
+    """The person's roles as the menu names them: a first responsible person's post beside the role
+    (第一责任人（三级机构理赔负责人）), since the post is what decides their approvals and dispatches."""
+    names = {t("auth.role_post", role=t(f"role.{a.role}"), post=t(f"position.{a.position}")) if a.position
+             else t(f"role.{a.role}") for a in actor.assignments}
+    return "、".join(sorted(names))
 
 
 def language_picker(key: str, width: int | str = "stretch") -> None:

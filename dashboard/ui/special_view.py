@@ -140,6 +140,8 @@ def render_detail(actor: Actor, detail: SpecialDetail) -> None:
                 st.markdown(f":material/radio_button_unchecked: {title} · {t('special.line.later', holders=plain(holders))}")
         if detail.i_decide:
             _decision_form(actor, detail)
+        elif r.status == "pending" and detail.i_raised:
+            st.caption(t("special.yours_waits", level=_waiting_text(r.waiting_level)))
         elif r.status == "pending" and actor.may("special.approve") and holds_an_approval_post(actor):
             st.caption(t("special.not_your_turn", level=_waiting_text(r.waiting_level)))
 
@@ -209,10 +211,12 @@ def render_raise_form(actor: Actor) -> None:
         st.text_area(t("special.field.customer_background"), key="sp_new_customer_background", max_chars=2000,
                      height=90)
     with db_session() as session:
-        chain = chain_preview(session, actor, s.get("sp_new_requested"), kind)
-    if chain:
+        preview = chain_preview(session, actor, s.get("sp_new_requested"), kind, s.get("sp_case_no"))
+    if preview.levels:
         st.info(t("special.chain_preview", amount=s.get("sp_new_requested"),
-                  chain=" → ".join(t(f"special.level.{level}") for level in chain)))
+                  chain=" → ".join(t(f"special.level.{level}") + (t("special.passed_by_you")
+                                                                  if level in preview.passed else "")
+                                   for level in preview.levels)))
 
     def _raise() -> None:
         request = SpecialRequest(
@@ -243,7 +247,7 @@ def render_raise_form(actor: Actor) -> None:
                 del s[key]
 
         run_write(action, lambda result: t("special.raised", case_no=result[1],
-                                           level=_waiting_text(result[0].chain[0])),
+                                           level=_waiting_text(result[0].chain[result[0].next_level])),
                   slot=f"{SLOT}_raise", heading_key="special.not_saved", on_success=cleared)
 
     st.button(t("special.raise_submit"), type="primary", key="sp_raise", on_click=_raise)

@@ -23,25 +23,36 @@ def _ok(at) -> None:
     assert not at.exception, at.exception
 
 
-def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_decides(db_url, session, org, actor_for):
-    case = make_case(session, org, "gz")
-    at = signed_in_app(db_url, "gd_manager", "special_cases")
-    _ok(at)
-    at.text_input(key="sp_case_no").input(case.case_no)
-    at.selectbox(key="sp_new_type").set_value("C")
+def _raise_form(at, case_no: str, special_type: str, requested: str, normal: str, reason: str,
+                circumstances: list[str] | None = None) -> None:
+    """The raise form's first fields, for a key customer."""
+    at.text_input(key="sp_case_no").input(case_no)
+    at.selectbox(key="sp_new_type").set_value(special_type)
     at.selectbox(key="sp_new_kind").set_value("key_customer")
-    at.multiselect(key="sp_new_circ").set_value(["drunk_driving"])
-    at.text_input(key="sp_new_requested").input("30,000")
-    at.text_input(key="sp_new_normal").input("12000")
-    at.text_area(key="sp_new_reason").input("大客户车队，要求按新车价赔付")
-    at.run()
-    _ok(at)
-    # The chain the amount climbs is shown before raising; the justification the customer type asks for.
-    assert any("三级机构理赔负责人 → 三级机构总经理" in i.value for i in at.info), [i.value for i in at.info]
+    if circumstances:
+        at.multiselect(key="sp_new_circ").set_value(circumstances)
+    at.text_input(key="sp_new_requested").input(requested)
+    at.text_input(key="sp_new_normal").input(normal)
+    at.text_area(key="sp_new_reason").input(reason)
+
+
+def _key_customer_justification(at) -> None:
     for name, value in (("policy_numbers", "PDAA2026000001"), ("premium_written", "1200000"),
                         ("premium_collected", "1200000"), ("paid_losses", "300000"), ("pending_losses", "0"),
                         ("past_loss_ratio_pct", "38")):
         at.text_input(key=f"sp_new_{name}").input(value)
+
+
+def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_decides(db_url, session, org, actor_for):
+    case = make_case(session, org, "gz")
+    at = signed_in_app(db_url, "gd_manager", "special_cases")
+    _ok(at)
+    _raise_form(at, case.case_no, "C", "30,000", "12000", "大客户车队，要求按新车价赔付", ["drunk_driving"])
+    at.run()
+    _ok(at)
+    # The chain the amount climbs is shown before raising; the justification the customer type asks for.
+    assert any("三级机构理赔负责人 → 三级机构总经理" in i.value for i in at.info), [i.value for i in at.info]
+    _key_customer_justification(at)
     _button(at, "上报审批").click()
     at.run()
     _ok(at)
@@ -83,6 +94,51 @@ def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_deci
     viewer.run()
     _ok(viewer)
     assert any("已批准" in m.value and "额外 ¥18,000.00" in m.value for m in viewer.markdown)
+
+
+def test_a_claims_head_raises_his_own_request_and_his_general_manager_finds_it(db_url, session, org):
+    """The walk's stuck request, on the page: 广州's only claims head raises 30,000. The form shows
+    his own level passed, the request waits for 三级机构总经理, he is shown no decision form, and
+    gz_head finds it waiting and approves it."""
+    case = make_case(session, org, "gz")
+    at = signed_in_app(db_url, "gz_claims", "special_cases")
+    _ok(at)
+    _raise_form(at, case.case_no, "B", "30000", "12000", "客户要求按4S店原厂配件价格赔付")
+    at.run()
+    _ok(at)
+    assert any("三级机构理赔负责人（本人上报，视为本级同意） → 三级机构总经理" in i.value for i in at.info), \
+        [i.value for i in at.info]
+    _key_customer_justification(at)
+    _button(at, "上报审批").click()
+    at.run()
+    _ok(at)
+    assert any(case.case_no in s.value and "待 三级机构总经理 审批" in s.value for s in at.success), \
+        [e.value for e in at.error]
+    row = session.scalars(select(SpecialCase).where(SpecialCase.case_id == case.id)).one()
+    at.session_state["sp_selected"] = row.id
+    at.toggle(key="sp_mine").set_value(False)
+    at.run()
+    _ok(at)
+    assert not [f for f in at.get("form")], "the raiser is offered no decision"
+    assert any("您本人上报" in c.value and "三级机构总经理" in c.value for c in at.caption), \
+        [c.value for c in at.caption]
+    assert any("本人上报，本级视为同意" in m.value for m in at.markdown)
+
+    head = signed_in_app(db_url, "gz_head", "special_cases")
+    _ok(head)
+    table = next(d for d in head.dataframe if d.key == "sp_table")
+    assert list(table.value["报案号"]) == [case.case_no]
+    head.session_state["sp_selected"] = row.id
+    head.run()
+    assert [f for f in head.get("form")], "the level's holder is offered the decision"
+    key = f"sp_dec_{row.id}_{row.version}"
+    head.radio(key=f"{key}_decision").set_value("approved")
+    head.text_area(key=f"{key}_comment").input("同意")
+    _button(head, "提交审批").click()
+    head.run()
+    _ok(head)
+    session.expire_all()
+    assert session.get(SpecialCase, row.id).status == "approved"
 
 
 def test_two_approvers_of_one_level_at_once_the_later_is_told_who_decided(db_url, session, org, actor_for,

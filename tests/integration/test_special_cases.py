@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from dashboard.services.admin.rule_settings import update_rule_settings
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError, ValidationFailed
 from dashboard.services.special_cases.approvals import (
-    SpecialRequest, decide_special, raise_special, special_cases, special_detail,
+    ChainPreview, SpecialRequest, chain_preview, decide_special, raise_special, special_cases, special_detail,
 )
 from dashboard.services.special_cases.report import special_report
 from db.models import CaseEvent, ClaimCase, Dispatch, Notification, SpecialApproval
@@ -221,12 +221,94 @@ def test_the_report_counts_per_unit_and_period_with_the_extra_paid_on_approved_o
     assert branch_rows == []  # another branch's special cases are not in its report
 
 
-def test_nobody_approves_a_request_they_raised(session, org, actor_for):
-    claims = actor_for("gz_claims")
-    row = raise_special(session, claims, make_case(session, org, "gz").id, _key_customer("5000"), now=T0)
+def _told(session, special_id: int) -> list[tuple[int, bool]]:
+    """Who was told to approve the request, and whether they have read it: (person, read)."""
+    return session.execute(select(Notification.recipient_person_id, Notification.read_at.is_not(None))
+                           .where(Notification.kind == "special_approval",
+                                  Notification.dedupe_key.like(f"special:{special_id}:%"))
+                           .order_by(Notification.id)).tuples().all()
+
+
+def test_a_level_holders_own_request_passes_his_level_and_waits_for_the_next(session, org, actor_for):
+    """The walk's stuck request: gz_claims, 广州's only sub-branch claims head, raised 30,000 (B 类)
+    and it waited for himself. His raising now passes his level; gz_head decides, and gz_claims is
+    neither offered nor allowed the decision."""
+    claims, head = actor_for("gz_claims"), actor_for("gz_head")
+    row = raise_special(session, claims, make_case(session, org, "gz").id, _key_customer("30000"), now=T0)
+    assert row.chain == ["sub_claims_head", "sub_gm"] and row.next_level == 1 and row.status == "pending"
+    passed = session.execute(select(SpecialApproval.level, SpecialApproval.decision, SpecialApproval.person_id)
+                             .where(SpecialApproval.special_case_id == row.id)).tuples().all()
+    assert passed == [("sub_claims_head", "approved", org.person("gz_claims"))]
+    assert _told(session, row.id) == [(org.person("gz_head"), False)]
+    assert [r.id for r in special_cases(session, head, mine_only=True)[1]] == [row.id]
+    assert special_cases(session, claims, mine_only=True)[1] == []
+    mine = special_detail(session, claims, row.id)
+    assert (mine.i_raised, mine.i_decide, mine.row.waiting_level) == (True, False, "sub_gm")
+    assert mine.lines[0].decision == "approved" and mine.lines[0].person == claims.full_name
     with pytest.raises(UserError) as refused:
         _decide(session, claims, row.id)
+    assert refused.value.key == "special.error.not_your_level"
+    assert special_detail(session, head, row.id).i_decide
+    done = _decide(session, head, row.id)
+    assert done.status == "approved"
+    assert _told(session, row.id) == [(org.person("gz_head"), True)]  # the decider's 待您审批 is done
+
+
+def test_a_request_that_would_end_at_the_raisers_own_level_climbs_one_more(session, org, actor_for):
+    row = raise_special(session, actor_for("gz_claims"), make_case(session, org, "gz").id, _key_customer("5000"),
+                        now=T0)
+    assert row.chain == ["sub_claims_head", "sub_gm"] and row.next_level == 1
+    with pytest.raises(UserError) as refused:
+        _decide(session, actor_for("gz_claims"), row.id)
+    assert refused.value.key == "special.error.not_your_level"
+    assert _decide(session, actor_for("gz_head"), row.id).status == "approved"
+
+
+def test_a_raiser_holding_a_later_level_is_skipped_there_when_the_chain_reaches_it(session, org, actor_for):
+    line = actor_for("gd_line")
+    row = raise_special(session, line, make_case(session, org, "gz").id, _key_customer("80000", "30000"), now=T0)
+    assert row.chain == ["sub_claims_head", "sub_gm", "branch_line_dept", "branch_gm"] and row.next_level == 0
+    assert special_cases(session, line, mine_only=True)[1] == []
+    _decide(session, actor_for("gz_claims"), row.id)
+    moved = _decide(session, actor_for("gz_head"), row.id)
+    assert (moved.status, moved.chain[moved.next_level]) == ("pending", "branch_gm")
+    assert [p for p, _ in _told(session, row.id)][-1] == org.person("gd_gm")
+    assert _decide(session, actor_for("gd_gm"), row.id).status == "approved"
+    levels = session.execute(select(SpecialApproval.level, SpecialApproval.person_id)
+                             .where(SpecialApproval.special_case_id == row.id)
+                             .order_by(SpecialApproval.id)).tuples().all()
+    assert [lv for lv, _ in levels] == ["branch_line_dept", "sub_claims_head", "sub_gm", "branch_gm"]
+    assert dict(levels)["branch_line_dept"] == org.person("gd_line")
+
+
+def test_nobody_approves_a_request_they_raised_not_even_at_the_top(session, org, actor_for):
+    """The branch GM's own reputation request cannot climb: it waits for another holder of the post,
+    and the GM is refused, not offered the form, and not shown it as waiting for him."""
+    gm = actor_for("gd_gm")
+    row = raise_special(session, gm, make_case(session, org, "gz").id, SpecialRequest(
+        special_type="A", customer_kind="reputation", requested_amount="5000", normal_amount="0",
+        reason="明确属于除外责任，客户为省重点企业", customer_background="省属重点国企，媒体曝光度高"), now=T0)
+    assert row.chain == ["branch_gm"] and row.next_level == 0
+    with pytest.raises(UserError) as refused:
+        _decide(session, gm, row.id)
     assert refused.value.key == "special.error.own_request"
+    detail = special_detail(session, gm, row.id)
+    assert (detail.i_raised, detail.i_decide) == (True, False)
+    assert special_cases(session, gm, mine_only=True)[1] == []
+
+
+def test_the_raise_forms_chain_follows_the_typed_case_and_who_raises(session, org, actor_for):
+    case = make_case(session, org, "gz")
+    claims = actor_for("gz_claims")
+    assert chain_preview(session, claims, "30000", "key_customer") == ChainPreview(("sub_claims_head", "sub_gm"))
+    assert chain_preview(session, claims, "30000", "key_customer", case.case_no) == ChainPreview(
+        ("sub_claims_head", "sub_gm"), ("sub_claims_head",))
+    assert chain_preview(session, claims, "5000", "key_customer", case.case_no) == ChainPreview(
+        ("sub_claims_head", "sub_gm"), ("sub_claims_head",))
+    assert chain_preview(session, actor_for("gd_manager"), "5000", "key_customer", case.case_no) == ChainPreview(
+        ("sub_claims_head",))
+    assert chain_preview(session, claims, "5000", "key_customer", "BA-NO-SUCH") == ChainPreview(("sub_claims_head",))
+    assert chain_preview(session, claims, "abc", "key_customer", case.case_no) == ChainPreview(())
 
 
 def test_a_request_opened_shows_each_decision_and_who_holds_each_level_still_to_come(session, org, actor_for):

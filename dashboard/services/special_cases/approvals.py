@@ -8,6 +8,12 @@ customer's background). The chain is drawn when the case is raised, from the lim
 already on its way. Each level's holder (the post, in the case's sub-branch or branch) approves or
 rejects with a comment; a rejection ends it, the last approval approves it. The request travels
 beside the claim: nothing here changes the case's state, estimate or tier (五.1).
+
+Nobody approves what they raised: a raiser who holds a level of the chain endorses it by raising
+(his level is recorded as passed, 本人上报视为本级同意), and a chain that would end at his own level
+climbs one more (上提一级). This is our reading where the source is silent (docs/DOMAIN.md §8):
+without it a sub-branch claims head's own request waited for himself, and stuck wherever he was
+the post's only holder. Only the branch GM's own request at the top waits for another holder.
 """
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select, true
+from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -27,7 +33,7 @@ from dashboard.rules.special_cases import TYPE_C_EXCLUSIONS, TYPES, approval_cha
 from dashboard.services import reference
 from dashboard.services.actor import Actor, case_row_scope
 from dashboard.services.capability import requires
-from dashboard.services.cases.access import load_visible_case
+from dashboard.services.cases.access import find_case_id, load_visible_case
 from dashboard.services.cases.history import record_event
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.outbox import notify, zh
@@ -35,7 +41,7 @@ from dashboard.services.stale import stale_write
 from dashboard.services.statements import as_rows, built_once, count_then_page, json_rows, read
 from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVAL_LEVELS, SPECIAL_APPROVER_POSITIONS, SUB_BRANCH_APPROVAL_LEVELS
 from db.models import (
-    CUSTOMER_KINDS, ClaimCase, OrgUnit, Person, RoleAssignment, SpecialApproval, SpecialCase,
+    CUSTOMER_KINDS, ClaimCase, Notification, OrgUnit, Person, RoleAssignment, SpecialApproval, SpecialCase,
 )
 
 STATUSES = ("pending", "approved", "rejected")
@@ -147,11 +153,13 @@ def raise_special(session: Session, actor: Actor, case_id: int, request: Special
                                limits=limits)
     except ValueError as exc:
         raise UserError("special.error.limits") from exc
+    chain, passed = raised_chain(chain, actor, _RequestUnits(case.branch_id, case.sub_branch_id))
     row = SpecialCase(case_id=case.id, branch_id=case.branch_id, sub_branch_id=case.sub_branch_id,
                       special_type=request.special_type, customer_kind=request.customer_kind,
                       circumstances=sorted(set(request.circumstances)), chain=list(chain),
                       limits={k: (None if v is None else str(v)) for k, v in limits.items()},
-                      next_level=0, status="pending", raised_by=actor.person_id, raised_at=now, version=1, **values)
+                      next_level=_next_waiting(chain, passed, 0), status="pending", raised_by=actor.person_id,
+                      raised_at=now, version=1, **values)
     try:
         with session.begin_nested():
             session.add(row)
@@ -159,9 +167,12 @@ def raise_special(session: Session, actor: Actor, case_id: int, request: Special
     except IntegrityError as exc:
         session.rollback()
         raise UserError("special.error.already_pending") from exc
+    session.add_all(SpecialApproval(special_case_id=row.id, level=level, decision="approved",
+                                    comment=zh("special.own_level_passed"), person_id=actor.person_id, at=now)
+                    for level in passed)
     record_event(session, case_id=case.id, actor_id=actor.person_id, kind="special_raised", at=now,
                  special_case_id=row.id, special_type=row.special_type, requested=row.requested_amount,
-                 chain=list(chain))
+                 chain=list(chain), passed=list(passed))
     _tell_next(session, row, case.case_no, now)
     session.commit()
     return row
@@ -176,6 +187,23 @@ class _Units(Protocol):
 
 def _level_unit(row: _Units, level: str) -> int:
     return (row.sub_branch_id or row.branch_id) if level in SUB_BRANCH_APPROVAL_LEVELS else row.branch_id
+
+
+def raised_chain(chain: tuple[str, ...], raiser: Actor, units: _Units) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The chain a request climbs when `raiser` raises it, and the levels his raising passes: each
+    level he holds in the request's units, save the last (a chain ending at his own level climbs to
+    the one above; at the top, the branch GM's own request waits for another holder of the post)."""
+    levels = list(chain)
+    while holds_level(raiser, units, levels[-1]) and levels[-1] != SPECIAL_APPROVAL_LEVELS[-1]:
+        levels.append(SPECIAL_APPROVAL_LEVELS[SPECIAL_APPROVAL_LEVELS.index(levels[-1]) + 1])
+    return tuple(levels), tuple(lv for lv in levels[:-1] if holds_level(raiser, units, lv))
+
+
+def _next_waiting(chain: list[str] | tuple[str, ...], passed: set[str] | tuple[str, ...], start: int) -> int:
+    """The first level from `start` not already passed (len(chain) when none is left)."""
+    while start < len(chain) and chain[start] in passed:
+        start += 1
+    return start
 
 
 def level_holders(session: Session, row: SpecialCase, level: str) -> list[tuple[int, str]]:
@@ -234,10 +262,17 @@ def decide_special(session: Session, actor: Actor, special_id: int, decision: st
         raise ValidationFailed(_named(errors))
     session.add(SpecialApproval(special_case_id=row.id, level=level, decision=decision, comment=comment_text,
                                 person_id=actor.person_id, at=now))
+    # The decider's own "待您审批" is done (a colleague's copy is theirs to mark: row-level security).
+    session.execute(update(Notification).where(
+        Notification.recipient_person_id == actor.person_id, Notification.read_at.is_(None),
+        Notification.dedupe_key == f"special:{row.id}:level:{row.next_level}:to:{actor.person_id}")
+        .values(read_at=now).execution_options(synchronize_session=False))
     if decision == "rejected":
         row.status, row.decided_at = "rejected", now
     else:
-        row.next_level += 1
+        passed = set(session.scalars(select(SpecialApproval.level).where(
+            SpecialApproval.special_case_id == row.id, SpecialApproval.decision == "approved")))
+        row.next_level = _next_waiting(row.chain, passed, row.next_level + 1)
         if row.next_level == len(row.chain):
             row.status, row.decided_at = "approved", now
     row.version += 1
@@ -283,7 +318,8 @@ def _scope(actor: Actor) -> list:
 
 
 def waiting_for(actor: Actor):
-    """SQL: the pending requests whose waiting level is a post the actor holds, in its unit."""
+    """SQL: the pending requests whose waiting level is a post the actor holds, in its unit, and
+    that the actor did not raise (nobody decides their own)."""
     conditions = []
     for level, position in SPECIAL_APPROVER_POSITIONS.items():
         for a in actor.assignments:
@@ -294,7 +330,7 @@ def waiting_for(actor: Actor):
             conditions.append(and_(SpecialCase.chain[SpecialCase.next_level + 1] == level, unit == a.unit_id))
     if not conditions:
         return false()
-    return and_(SpecialCase.status == "pending", or_(*conditions))
+    return and_(SpecialCase.status == "pending", SpecialCase.raised_by != actor.person_id, or_(*conditions))
 
 
 # The case or the request a list is narrowed to, bound at execution: one built statement serves every id.
@@ -388,7 +424,8 @@ class SpecialDetail:
     justification: dict
     limits: dict
     lines: tuple[ApprovalLine, ...]
-    i_decide: bool  # the actor holds the waiting level
+    i_decide: bool  # the actor holds the waiting level and did not raise the request
+    i_raised: bool
 
 
 _JUSTIFICATION = ("policy_numbers", "premium_written", "premium_collected", "paid_losses", "pending_losses",
@@ -421,7 +458,8 @@ def _detail_statement(actor: Actor) -> Select:
                                SpecialCase.chain, SpecialCase.next_level, SpecialCase.branch_id,
                                SpecialCase.sub_branch_id, *justification,
                                json_rows(decided, decided.c.id).label("decided"),
-                               json_rows(holders, holders.c.n, holders.c.id).label("holders")))
+                               json_rows(holders, holders.c.n, holders.c.id).label("holders"),
+                               SpecialCase.raised_by.label("raiser_id")))
             .where(SpecialCase.id == _SPECIAL_ID, *_scope(actor)))
 
 
@@ -444,8 +482,10 @@ def special_detail(session: Session, actor: Actor, special_id: int) -> SpecialDe
                   for lv in chain)
     justification = {k: v for k, v in values.items() if v is not None}
     waiting = chain[next_level] if row.status == "pending" else None
-    i_decide = waiting is not None and holds_level(actor, _RequestUnits(branch_id, sub_branch_id), waiting)
-    return SpecialDetail(row, reason, tuple(circumstances), justification, dict(limits), lines, i_decide)
+    i_raised = found.raiser_id == actor.person_id
+    i_decide = (waiting is not None and not i_raised
+                and holds_level(actor, _RequestUnits(branch_id, sub_branch_id), waiting))
+    return SpecialDetail(row, reason, tuple(circumstances), justification, dict(limits), lines, i_decide, i_raised)
 
 
 @dataclass(frozen=True)
@@ -454,17 +494,37 @@ class _RequestUnits:
     sub_branch_id: int | None
 
 
+@dataclass(frozen=True)
+class ChainPreview:
+    levels: tuple[str, ...]
+    passed: tuple[str, ...] = ()  # the raiser's own levels, passed by raising
+
+
 @requires("special.raise")
-def chain_preview(session: Session, actor: Actor, amount: object, customer_kind: str | None) -> tuple[str, ...]:
+def chain_preview(session: Session, actor: Actor, amount: object, customer_kind: str | None,
+                  case_no: str | None = None) -> ChainPreview:
     """The levels a request of this amount would climb at the limits in force now (shown on the form
-    before it is raised); empty while the amount is not yet a valid one."""
+    before it is raised), as the actor's own raising draws it on the typed case when it is one the
+    actor may see; empty while the amount is not yet a valid one."""
     try:
         value = parse_amount(amount)
     except AmountProblem:
-        return ()
+        return ChainPreview(())
     if value <= 0:
-        return ()
+        return ChainPreview(())
     try:
-        return approval_chain(value, reputation=customer_kind == "reputation", limits=approval_limits(session))
+        chain = approval_chain(value, reputation=customer_kind == "reputation", limits=approval_limits(session))
     except ValueError:
-        return ()
+        return ChainPreview(())
+    units = None
+    if case_no and case_no.strip():
+        try:
+            case_id = find_case_id(session, actor, case_no)
+        except NotFound:
+            case_id = None
+        if case_id is not None:
+            units = session.execute(select(ClaimCase.branch_id, ClaimCase.sub_branch_id)
+                                    .where(ClaimCase.id == case_id)).first()
+    if units is None:
+        return ChainPreview(chain)
+    return ChainPreview(*raised_chain(chain, actor, _RequestUnits(units.branch_id, units.sub_branch_id)))
