@@ -240,6 +240,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "complaints.assigned": ("已落实到 {name}。", "Assigned to {name}."),
     "complaints.advance": ("办理", "Handle"),
     "complaints.field.target": ("下一环节", "Next step"),
+    "complaints.choose_step": ("请选择下一环节", "Choose the next step"),
     "complaints.field.note": ("说明", "Note"),
     "complaints.field.escalation_note": ("上报说明（技术难度、通报的部门）", "Escalation note (the difficulty, who was told)"),
     "complaints.field.minutes": ("会议纪要（集体研讨情况）", "Meeting minutes (the collective discussion)"),

@@ -202,7 +202,10 @@ def _advance_form(actor: Actor, detail: ItemDetail) -> None:
         if value not in (None, "") and f"{key}_{name}" not in s:
             s[f"{key}_{name}"] = value
     st.markdown(f"**{t('complaints.advance')}**")
-    target = st.selectbox(t("complaints.field.target"), list(detail.next_steps), key=f"{key}_target",
+    # Chosen on purpose where there is a choice: a pre-selected first step was saved unread.
+    steps = list(detail.next_steps)
+    target = st.selectbox(t("complaints.field.target"), steps, key=f"{key}_target",
+                          index=0 if len(steps) == 1 else None, placeholder=t("complaints.choose_step"),
                           format_func=lambda k: t(f"complaints.step.{k}"))
     if target is None:
         return

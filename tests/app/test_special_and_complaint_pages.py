@@ -200,6 +200,10 @@ def test_a_complaint_goes_from_the_register_to_the_archive_on_the_page(db_url, s
     _ok(at)
     assert refresh().step == "assigned"
     adv = f"cp_adv_{item.id}_{refresh().version}"
+    # Where there is a choice, none is made for the person, and there is nothing to submit yet.
+    assert len(at.selectbox(key=f"{adv}_target").options) > 1
+    assert at.selectbox(key=f"{adv}_target").value is None
+    assert not [b for b in at.button if b.key == f"{adv}_go"]
     at.selectbox(key=f"{adv}_target").set_value("handled")
     at.run()
     at.radio(key=f"{adv}_justified").set_value(True)
