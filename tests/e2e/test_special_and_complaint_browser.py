@@ -141,7 +141,10 @@ def test_the_call_center_registers_a_complaint_and_the_branch_handles_it_to_the_
 
 
 def _name(session, person_id: int) -> str:
-    from db.models import Person
+    """The assignee as the box names them: name, unit and title (each sub-branch has a claims head)."""
+    from db.models import OrgUnit, Person, RoleAssignment
 
     person = session.get(Person, person_id)
-    return f"{person.full_name}（{person.title}）"
+    unit = session.scalar(select(OrgUnit.name).join(RoleAssignment, RoleAssignment.unit_id == OrgUnit.id)
+                          .where(RoleAssignment.person_id == person_id))
+    return f"{person.full_name}（{unit} · {person.title}）"

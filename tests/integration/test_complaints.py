@@ -164,6 +164,11 @@ def test_branches_see_register_and_handle_only_their_own_items(session, org, act
     assert follower.value.errors[0].key == "complaints.error.assignee_unknown"
     choices = dict(assignee_choices(session, actor_for("gd_manager"), org.branch("gd").id))
     assert org.person("reviewer") not in choices and {org.person("admin"), org.person("gz_claims")} <= set(choices)
+    # Every sub-branch has a claims head of the same title: each is named with their unit.
+    unit_of = dict(session.execute(text("SELECT p.id, u.name FROM person p JOIN role_assignment r ON r.person_id = p.id "
+                                        "JOIN org_unit u ON u.id = r.unit_id")).tuples().all())
+    for username in ("gz_claims", "sz_claims"):
+        assert unit_of[org.person(username)] in choices[org.person(username)], choices[org.person(username)]
     # The person it is assigned to sees it wherever they sit (a sub-branch's claims head, an item of
     # the branch); an executive reads but does not handle.
     assign_item(session, actor_for("gd_manager"), gd_item.id, org.person("gz_claims"), expected_version=1)

@@ -187,13 +187,17 @@ def _check_assignee(session: Session, branch_id: int, person_id: int) -> Person:
 
 @requires("complaint.handle")
 def assignee_choices(session: Session, actor: Actor, branch_id: int) -> list[tuple[int, str]]:
-    """Who may take an item of the branch: its claims / customer service people (第一条), then HQ's."""
+    """Who may take an item of the branch: its claims / customer service people (第一条), then HQ's;
+    each named with their unit, since every sub-branch has a claims head of the same title."""
     rows = session.execute(
-        select(Person.id, Person.full_name, Person.title, OrgUnit.level).distinct()
+        select(Person.id, Person.full_name, Person.title, OrgUnit.name, OrgUnit.level).distinct()
         .join(RoleAssignment, RoleAssignment.person_id == Person.id).join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
         .where(_may_take(branch_id))
-        .order_by(OrgUnit.level, Person.full_name)).all()
-    return [(pid, f"{name}（{title}）" if title else name) for pid, name, title, _level in rows]
+        .order_by(OrgUnit.level, OrgUnit.name, Person.full_name)).all()
+    named: dict[int, str] = {}
+    for pid, name, title, unit, _level in rows:  # a person of two units: the first one, by level
+        named.setdefault(pid, f"{name}（{unit} · {title}）" if title else f"{name}（{unit}）")
+    return list(named.items())
 
 
 def _assigned(session: Session, actor: Actor, item: ComplaintItem, from_step: str, person: Person,
