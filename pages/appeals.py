@@ -9,11 +9,11 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services.clocks.appeals import (
-    decide_appeal, exempted_count, file_appeal, my_violations, pending_appeals,
+    COMMENT_MAX, EVIDENCE_MAX, REASON_MAX, decide_appeal, exempted_count, file_appeal, my_violations, pending_appeals,
 )
 from dashboard.ui.db import read_session
 from dashboard.ui.format import local_time, plain, point_label
-from dashboard.ui.forms import run_write, show_outcome
+from dashboard.ui.forms import long_text, run_write, show_outcome
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import pager, pick_record
 
@@ -71,9 +71,9 @@ def render_mine() -> None:
         return
     reason_key, evidence_key = f"ap_reason_{chosen}", f"ap_evidence_{chosen}"
     with st.form(f"ap_form_{chosen}"):
-        st.text_area(t("appeals.field.reason"), key=reason_key, max_chars=1000,
+        long_text(t("appeals.field.reason"), key=reason_key, limit=REASON_MAX,
                      placeholder=t("appeals.placeholder.reason"))
-        st.text_area(t("appeals.field.evidence"), key=evidence_key, max_chars=2000,
+        long_text(t("appeals.field.evidence"), key=evidence_key, limit=EVIDENCE_MAX,
                      placeholder=t("appeals.placeholder.evidence"))
 
         def _file() -> None:
@@ -120,7 +120,7 @@ def render_pending() -> None:
     st.markdown(t("appeals.detail", reason=plain(appeal.reason), evidence=plain(appeal.evidence or "—")))
     # The comment's key names the version drawn: a colleague's decision since gives a fresh field.
     key = f"ap_comment_{appeal.appeal_id}_{appeal.version}"
-    st.text_area(t("appeals.field.comment"), key=key, max_chars=1000)
+    long_text(t("appeals.field.comment"), key=key, limit=COMMENT_MAX)
 
     def _decide(accept: bool) -> None:
         run_write(lambda s: decide_appeal(s, actor, appeal.appeal_id, accept, st.session_state.get(key),

@@ -16,6 +16,7 @@ from dashboard.services.review.opinions import answer_points, branch_inbox, bran
 from dashboard.services.review.supervision import post_progress_note, supervision_thread
 from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain, tier_label
+from dashboard.ui.forms import long_text
 from dashboard.ui.risk_view import badge_text, colour_filter, colour_tones
 from dashboard.ui.review_view import left_text, render_opinion, run_action, selectable_table, show_flash
 from dashboard.ui.segmented import segmented_choice
@@ -131,8 +132,7 @@ def answer_form(rows) -> None:
 
     def _answer_box(point) -> None:
         if is_manager and point.status in ("open", "sent_back"):
-            st.text_area(t("review.fb.answer_label", n=point.seq), key=f"answer_{point.id}", height=90,
-                         max_chars=MAX_TEXT)
+            long_text(t("review.fb.answer_label", n=point.seq), key=f"answer_{point.id}", height=90, limit=MAX_TEXT)
 
     if not (is_manager and open_points):
         with st.container(border=True):
@@ -205,7 +205,7 @@ def register() -> None:
         if st.button(t("review.open_detail"), key="fb_open_detail"):
             open_case(case_id)
         if is_tracker:
-            st.text_area(t("review.fb.progress_label"), key="fb_progress", height=90, max_chars=MAX_TEXT)
+            long_text(t("review.fb.progress_label"), key="fb_progress", height=90, limit=MAX_TEXT)
             st.button(t("review.fb.add_progress"), key="fb_progress_save", on_click=run_action, kwargs=dict(
                 action=lambda s, drawn=case_id: post_progress_note(s, actor, drawn,
                                                                    st.session_state.get("fb_progress", "")),

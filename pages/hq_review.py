@@ -10,6 +10,7 @@ from dashboard import clock
 from dashboard.i18n import t
 from dashboard.rules.review import MAX_OPINION_TEXT, MAX_TEXT, split_points
 from dashboard.services.reference import due_soon_hours, tier_filter_codes
+from dashboard.ui.forms import long_text
 from dashboard.services.review.opinions import case_facts, case_opinions, decide_point, post_review_opinion
 from dashboard.services.review.queue import QueueFilters, queue_branch_choices, review_queue
 from dashboard.ui.db import db_session, read_session
@@ -150,7 +151,7 @@ for view in opinions:
 
 if can_write:
     st.subheader(t("review.hq.new_opinion"))
-    st.text_area(t("review.hq.points_label"), key="hq_points", height=140, max_chars=MAX_OPINION_TEXT)
+    long_text(t("review.hq.points_label"), key="hq_points", height=140, limit=MAX_OPINION_TEXT)
     st.button(t("review.hq.post"), key="hq_post", type="primary", on_click=run_action, kwargs=dict(
         action=lambda s, drawn=case_id: post_review_opinion(s, actor, drawn,
                                                             split_points(st.session_state.get("hq_points", ""))),

@@ -22,7 +22,8 @@ from dashboard.ui.risk_view import badge_text
 from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import money, plain, tier_label
 from dashboard.ui.forms import (
-    error_line, error_text, flash_and_rerun, keep_choice_offered, set_outcome, show_error, show_flash, show_outcome,
+    error_line, error_text, flash_and_rerun, keep_choice_offered, long_text, set_outcome, show_error, show_flash,
+    show_outcome,
 )
 from dashboard.ui.session import require_page
 from dashboard.ui.tables import download_buttons
@@ -172,7 +173,7 @@ with register_tab:
         pending = st.session_state.get(_REGISTER_PENDING)
         if pending is not None and pending == (st.session_state.get("in_estimate") or "").strip():
             c2.checkbox(t("amount.confirm_box"), key="in_confirm")
-        st.text_area(t("cases.field.description"), key="in_description", max_chars=TEXT_LIMITS["description"])
+        long_text(t("cases.field.description"), key="in_description", limit=TEXT_LIMITS["description"])
         st.caption(t("cases.time_hint"))
         st.form_submit_button(t("cases.submit_register"), type="primary", on_click=_register)
     show_outcome(REGISTER_SLOT)

@@ -45,7 +45,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.field.reasons": ("错误原因", "Problems"),
     # Field errors
     "cases.error.required": ("必填，请填写。", "Required: please fill it in."),
-    "cases.error.too_long": ("过长，最多 {max} 个字符。", "Too long: at most {max} characters."),
+    "cases.error.too_long": ("过长：已输入 {length} 字，最多 {max} 字，请精简。",
+                             "Too long: {length} characters, at most {max}."),
     "cases.error.bad_case_no": ("报案号只能包含字母、数字、“-”“_”“/”，且不能有空格。",
                                 "Case numbers may hold only letters, digits, '-', '_' and '/', no spaces."),
     "cases.error.duplicate_case_no": ("报案号 {case_no} 已存在，请核对。", "Case number {case_no} already exists: check it."),

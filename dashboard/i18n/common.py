@@ -31,6 +31,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Streamlit's own words, drawn by the browser (app shell: CSS for the date fields' empty parts,
     # an in-place translation for the error tooltips of date fields and uploads).
     "common.choose": ("请选择", "Choose"),
+    "forms.text_limit": ("最多 {limit} 字", "At most {limit} characters"),
+    "forms.text_over": ("已输入 {length} 字，超过上限 {limit} 字，请精简后再提交。",
+                        "{length} characters typed, over the limit of {limit}: shorten it before submitting."),
     "common.not_in_list": ("（当前筛选条件外的记录）", "(outside the current filters)"),
     "common.no_options": ("暂无可选项", "Nothing to choose"),
     "common.list_empty": ("没有符合条件的记录。", "Nothing matches."),

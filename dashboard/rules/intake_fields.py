@@ -82,7 +82,7 @@ def clean_text(value: object, *, max_len: int, multiline: bool = False) -> str |
     if bad:
         raise FieldProblem("control_chars", chars="、".join(visible(ch) for ch in bad[:3]))
     if len(text) > max_len:
-        raise FieldProblem("too_long", max=max_len)
+        raise FieldProblem("too_long", max=max_len, length=len(text))
     return text
 
 

@@ -15,7 +15,7 @@ from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.complaints.analysis import DIMENSIONS, complaint_analysis, counts_by
 from dashboard.services.complaints.register import (
-    ItemDetail, ItemForm, ItemRow, StepInput, advance_item, assign_item, assignee_choices, complaint_items,
+    TEXT_MAX, ItemDetail, ItemForm, ItemRow, StepInput, advance_item, assign_item, assignee_choices, complaint_items,
     item_detail, register_item,
 )
 from dashboard.services.errors import UserError
@@ -23,7 +23,7 @@ from dashboard.settings import BUSINESS_TZ
 from dashboard.ui import charts
 from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, plain
-from dashboard.ui.forms import ANY_DAY, run_write, show_outcome
+from dashboard.ui.forms import ANY_DAY, long_text, run_write, show_outcome
 from dashboard.ui.tables import download_buttons, empty_note, open_case, paged, pick_record
 from dashboard.ui.tones import RED, tagged
 
@@ -232,7 +232,7 @@ def _advance_form(actor: Actor, detail: ItemDetail) -> None:
         fields.append("return_visit")
     for name in fields:
         label = "complaints.field.escalation_note" if name == "note_escalation" else f"complaints.field.{name}"
-        st.text_area(t(label), key=f"{key}_{name}", max_chars=2000, height=80)
+        long_text(t(label), key=f"{key}_{name}", limit=TEXT_MAX, height=80)
 
     def _advance(item_id: int = r.id, version: int = r.version, chosen: str = target) -> None:
         given = StepInput(
@@ -273,7 +273,7 @@ def render_new_item(actor: Actor) -> None:
         c.date_input(t("complaints.field.received_on"), value=today, key="cp_new_received_on", format="YYYY-MM-DD",
                      **ANY_DAY)
         st.text_input(t("complaints.field.complainant"), key="cp_new_complainant", max_chars=100)
-        st.text_area(t("complaints.field.summary"), key="cp_new_summary", max_chars=2000, height=100)
+        long_text(t("complaints.field.summary"), key="cp_new_summary", limit=TEXT_MAX, height=100)
 
         def _register() -> None:
             form = ItemForm(kind=s.get("cp_new_kind"), cause=s.get("cp_new_cause"), channel=s.get("cp_new_channel"),

@@ -31,6 +31,25 @@ _BAND_CELL = re.compile(r"band\.\d+\.(code|lower|upper|positions)")
 ANY_DAY: dict[str, date] = {"min_value": date(1900, 1, 1), "max_value": date(2999, 12, 31)}
 
 
+def long_text(label: str, *, key: str, limit: int, where: Any = None, **kwargs: Any) -> str:
+    """A box for free text of up to `limit` characters: the limit is named, not enforced by the box.
+
+    Why: Streamlit's `max_chars` refuses the whole of a paste that runs past the limit, and the box
+    stays as it was with no word (seen in a browser walk: a long text pasted into a 2,000 box left it
+    empty). Taken whole, the text is checked by the service on saving, which names the field, the
+    length and the limit, and the person shortens it in place: nothing typed is lost. Outside a
+    form, the box says so as soon as the text leaves it."""
+    box = where if where is not None else st
+    # Named in the empty box, not by a help icon: its button is labelled "Help for <label>" in
+    # English and shares the box's label.
+    kwargs.setdefault("placeholder", t("forms.text_limit", limit=f"{limit:,}"))
+    value = box.text_area(label, key=key, **kwargs)
+    length = len(value or "")
+    if length > limit:
+        box.caption(":red[" + t("forms.text_over", length=f"{length:,}", limit=f"{limit:,}") + "]")
+    return value
+
+
 def field_label(field: str | None) -> str | None:
     if not field:
         return None

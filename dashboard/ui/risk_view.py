@@ -11,11 +11,12 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.rules.risk_colour import COLOURS, DOUBTS, HANDLINGS
+from dashboard.rules.risk_input import DOUBT_REASON_MAX_CHARS
 from dashboard.services.actor import Actor
 from dashboard.services.cases.detail import DetailFacts
 from dashboard.services.cases.risk import RiskChange, update_risk_facts
 from dashboard.ui.format import plain, typed_number
-from dashboard.ui.forms import run_write, show_outcome
+from dashboard.ui.forms import long_text, run_write, show_outcome
 from dashboard.ui.tones import AMBER, BLUE, RED, Tone
 
 RISK_TONES: dict[str | None, Tone] = {"red": RED, "yellow": AMBER, "blue": BLUE, None: None}
@@ -101,8 +102,8 @@ def render_risk_form(actor: Actor, f: DetailFacts) -> None:
                            default=[d for d in shown["surveyor_doubts"] or [] if d in DOUBTS],
                            format_func=lambda d: t(f"risk.doubt.{d}"), placeholder=t("risk.form.no_doubt"),
                            key=f"{key}_surveyor_doubts", disabled=not editable)
-            st.text_area(t("cases.field.doubt_reason"), value=shown["doubt_reason"] or "", max_chars=500,
-                         key=f"{key}_doubt_reason", disabled=not editable, height=80)
+            long_text(t("cases.field.doubt_reason"), value=shown["doubt_reason"] or "", limit=DOUBT_REASON_MAX_CHARS,
+                      key=f"{key}_doubt_reason", disabled=not editable, height=80)
             st.form_submit_button(t("risk.form.save"), type="primary", disabled=not editable, on_click=_save,
                                   args=(actor, f.id, f.version, key))
 

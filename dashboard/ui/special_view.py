@@ -14,7 +14,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.cases.access import find_case_id
 from dashboard.services.errors import NotFound, UserError
 from dashboard.services.special_cases.approvals import (
-    DECISIONS, STATUSES, SpecialDetail, SpecialRequest, chain_preview, decide_special, raise_special, special_cases,
+    COMMENT_MAX, DECISIONS, STATUSES, TEXT_MAX, SpecialDetail, SpecialRequest, chain_preview, decide_special, raise_special, special_cases,
     special_detail,
 )
 from dashboard.services.special_cases.report import PERIODS, UNITS, special_report
@@ -22,7 +22,7 @@ from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVER_POSITIONS
 from dashboard.ui import charts
 from dashboard.ui.db import db_session, read_session
 from dashboard.ui.format import local_time, money, plain
-from dashboard.ui.forms import ANY_DAY, run_write, show_outcome
+from dashboard.ui.forms import ANY_DAY, long_text, run_write, show_outcome
 from dashboard.ui.tables import download_buttons, empty_note, open_case, paged, pick_record
 from db.models import CUSTOMER_KINDS
 
@@ -157,7 +157,7 @@ def _decision_form(actor: Actor, detail: SpecialDetail) -> None:
         st.markdown(f"**{t('special.decide')}**（{_waiting_text(r.waiting_level)}）")
         st.radio(t("special.field.decision"), DECISIONS, key=f"{key}_decision", horizontal=True,
                  format_func=lambda d: t(f"special.decision.{d}"))
-        st.text_area(t("special.field.comment"), key=f"{key}_comment", max_chars=1000, height=90)
+        long_text(t("special.field.comment"), key=f"{key}_comment", limit=COMMENT_MAX, height=90)
 
         def _decide(special_id: int = r.id, version: int = r.version) -> None:
             s = st.session_state
@@ -193,7 +193,7 @@ def render_raise_form(actor: Actor) -> None:
                       format_func=lambda c: t(f"special.exclusion.{c}"), placeholder=t("special.circumstances_none"))
     left.text_input(t("special.field.requested_amount"), key="sp_new_requested", placeholder="86000")
     right.text_input(t("special.field.normal_amount"), key="sp_new_normal", placeholder="0")
-    st.text_area(t("special.field.reason"), key="sp_new_reason", max_chars=2000, height=90)
+    long_text(t("special.field.reason"), key="sp_new_reason", limit=TEXT_MAX, height=90)
     kind = s.get("sp_new_kind")
     if kind:
         st.markdown(f"**{t('special.justification_for', kind=t(f'special.customer.{kind}'))}**")
@@ -208,7 +208,7 @@ def render_raise_form(actor: Actor) -> None:
         b.date_input(t("special.field.expected_premium_on"), value=None, key="sp_new_expected_premium_on",
                      format="YYYY-MM-DD", **ANY_DAY)
     elif kind == "reputation":
-        st.text_area(t("special.field.customer_background"), key="sp_new_customer_background", max_chars=2000,
+        long_text(t("special.field.customer_background"), key="sp_new_customer_background", limit=TEXT_MAX,
                      height=90)
     with db_session() as session:
         preview = chain_preview(session, actor, s.get("sp_new_requested"), kind, s.get("sp_case_no"))

@@ -289,8 +289,29 @@ def test_every_free_text_field_counts_against_the_limit_the_service_checks(db_ur
             "vehicle_model": "in_model"}
     assert {name: at.text_input(key=key).max_chars for name, key in keys.items()} == {
         name: TEXT_LIMITS[name] for name in keys}
-    assert at.text_area(key="in_description").max_chars == TEXT_LIMITS["description"] == 4000
     assert at.text_input(key="est_case_no").max_chars == TEXT_LIMITS["case_no"]
+
+
+def test_a_description_pasted_past_its_limit_is_kept_and_the_save_names_the_length_and_the_limit(
+        db_url, org, session):
+    """A box with Streamlit's own limit refuses a whole paste past it and stays empty, with no word.
+    The description box names its limit instead; the save is refused naming the field, the length
+    and the limit, and the text stays in the box to be shortened."""
+    from dashboard.rules.case_input import TEXT_LIMITS
+
+    at = signed_in_app(db_url, "callcenter", "intake")
+    assert TEXT_LIMITS["description"] == 4000 and at.text_area(key="in_description").placeholder == "最多 4,000 字"
+    fill_case(at, org, "APP-LONG")
+    pasted = "追尾事故经过。" * 650  # 4,550 characters
+    at.text_area(key="in_description").input(pasted)
+    submit(at, "登记案件")
+    assert not at.exception, at.exception
+    assert "案情描述：过长：已输入 4550 字，最多 4000 字，请精简。" in errors_of(at), errors_of(at)
+    assert at.text_area(key="in_description").value == pasted
+    assert cases_named(session, "APP-LONG") == 0
+    at.text_area(key="in_description").input(pasted[:3990])
+    submit(at, "登记案件")
+    assert cases_named(session, "APP-LONG") == 1
 
 
 def test_the_intake_page_speaks_chinese_where_streamlit_would_not(db_url, org, session):

@@ -61,6 +61,31 @@ def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, s
     assert session.get(OpinionPoint, points[0].id).status == "sent_back"
 
 
+def test_an_opinion_pasted_past_its_limit_stays_in_the_box_and_is_refused_with_its_length(
+        db_url, session, org, now):
+    """A reviewer pastes an opinion drafted elsewhere, longer than the 8,000 an opinion may hold:
+    the box takes it (Streamlit's own limit refused the whole paste and left the box empty), says at
+    once that it is over, and posting is refused; cut down, it posts."""
+    case = tiered_case(session, org, "gz", at=now - timedelta(hours=3))
+    at = _review_queue_page(db_url, session, now)
+    at.selectbox(key="hq_case").set_value(case.id).run()
+    draft = "1. 核实驾驶员身份\n2. " + "调取事故现场监控并核对报案时间。" * 530
+    assert len(draft) > 8000
+    at.text_area(key="hq_points").input(draft).run()
+    assert at.text_area(key="hq_points").value == draft
+    assert any(f"已输入 {len(draft):,} 字，超过上限 8,000 字" in c.value for c in at.caption), \
+        [c.value for c in at.caption]
+    at.button(key="hq_post").click().run()
+    assert not at.exception, at.exception
+    assert not session.scalars(select(Opinion).where(Opinion.case_id == case.id)).all()
+    assert any("整条审核意见最多 8000 字" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.text_area(key="hq_points").value == draft
+    at.text_area(key="hq_points").input("1. 核实驾驶员身份\n2. 调取事故现场监控").run()
+    assert not any("超过上限" in c.value for c in at.caption)
+    at.button(key="hq_post").click().run()
+    assert any(f"已就案件 {case.case_no} 发布 2 条意见" in s.value for s in at.success)
+
+
 def test_the_queue_says_why_a_large_compulsory_only_case_is_level_one(db_url, session, org, now):
     """单保交强险 is 一级 whatever the amount over 50,000 (docs/DOMAIN.md §3): a walk found
     ¥388,641 listed as 一级（5–12万） with no reason in HQ's queue, where the board gives one. The

@@ -47,6 +47,7 @@ from db.models import (
 STATUSES = ("pending", "approved", "rejected")
 DECISIONS = ("approved", "rejected")
 TEXT_MAX = 2000
+COMMENT_MAX = 1000  # a level's comment
 BRANCH, SUB, RAISER = aliased(OrgUnit), aliased(OrgUnit), aliased(Person)
 
 
@@ -257,7 +258,7 @@ def decide_special(session: Session, actor: Actor, special_id: int, decision: st
     errors: list[FieldError] = []
     if decision not in DECISIONS:
         errors.append(FieldError("decision", "special.error.decision"))
-    comment_text = read_text(errors, "comment", comment, required=True, max_len=1000, multiline=True)
+    comment_text = read_text(errors, "comment", comment, required=True, max_len=COMMENT_MAX, multiline=True)
     if errors:
         raise ValidationFailed(_named(errors))
     session.add(SpecialApproval(special_case_id=row.id, level=level, decision=decision, comment=comment_text,
