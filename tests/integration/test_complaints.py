@@ -169,6 +169,7 @@ def test_branches_see_register_and_handle_only_their_own_items(session, org, act
                                         "JOIN org_unit u ON u.id = r.unit_id")).tuples().all())
     for username in ("gz_claims", "sz_claims"):
         assert unit_of[org.person(username)] in choices[org.person(username)], choices[org.person(username)]
+    assert list(choices).index(org.person("admin")) == len(choices) - 1  # the branch's own people first, then HQ
     # The person it is assigned to sees it wherever they sit (a sub-branch's claims head, an item of
     # the branch); an executive reads but does not handle.
     assign_item(session, actor_for("gd_manager"), gd_item.id, org.person("gz_claims"), expected_version=1)

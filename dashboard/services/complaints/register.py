@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, DateTime, Select, and_, bindparam, func, or_, select, text
+from sqlalchemy import ColumnElement, DateTime, Select, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from dashboard import clock
@@ -185,17 +185,20 @@ def _check_assignee(session: Session, branch_id: int, person_id: int) -> Person:
     return person
 
 
+HQ_LAST = case((OrgUnit.level == "hq", 1), else_=0).label("hq_last")  # the branch's own people first
+
+
 @requires("complaint.handle")
 def assignee_choices(session: Session, actor: Actor, branch_id: int) -> list[tuple[int, str]]:
     """Who may take an item of the branch: its claims / customer service people (第一条), then HQ's;
     each named with their unit, since every sub-branch has a claims head of the same title."""
     rows = session.execute(
-        select(Person.id, Person.full_name, Person.title, OrgUnit.name, OrgUnit.level).distinct()
+        select(Person.id, Person.full_name, Person.title, OrgUnit.name, OrgUnit.level, HQ_LAST).distinct()
         .join(RoleAssignment, RoleAssignment.person_id == Person.id).join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
         .where(_may_take(branch_id))
-        .order_by(OrgUnit.level, OrgUnit.name, Person.full_name)).all()
+        .order_by(HQ_LAST, OrgUnit.level, OrgUnit.name, Person.full_name)).all()
     named: dict[int, str] = {}
-    for pid, name, title, unit, _level in rows:  # a person of two units: the first one, by level
+    for pid, name, title, unit, _level, _hq in rows:  # a person of two units: the first one, by level
         named.setdefault(pid, f"{name}（{unit} · {title}）" if title else f"{name}（{unit}）")
     return list(named.items())
 
