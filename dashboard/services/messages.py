@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from dashboard import clock
 from dashboard.services.actor import Actor
 from dashboard.services.capability import requires
-from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.statements import as_rows, built_once, count_then_page, read
 from db.models import ClaimCase, Notification
 
 
@@ -75,7 +75,7 @@ def my_messages(session: Session, actor: Actor, *, unread_only: bool = False, li
     total, rows = count_then_page(session, lambda: _messages_count(unread_only),
                                   lambda: _messages_page(unread_only, limit, offset), limit=limit, total=total,
                                   params={"person_id": actor.person_id}, generic=True)
-    return total, [Message(*r) for r in rows]
+    return total, as_rows(Message, rows)
 
 
 @requires("messages.read")

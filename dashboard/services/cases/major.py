@@ -161,7 +161,7 @@ def _catastrophes_statement(actor: Actor) -> Select:
 @requires("case.read")
 def catastrophes(session: Session, actor: Actor) -> list[CatastropheView]:
     """Every catastrophe event, newest first, with how many of the actor's cases are tagged to it."""
-    return [CatastropheView(*row) for row in read(session, _catastrophes_statement(actor), prepared=True)]
+    return as_rows(CatastropheView, read(session, _catastrophes_statement(actor), prepared=True))
 
 
 @requires("catastrophe.manage")

@@ -21,7 +21,7 @@ from dashboard.services.capability import requires
 from dashboard.services.cases.history import record_event
 from dashboard.services.delivery.channels import ChannelStatus, DeliveryConfig
 from dashboard.services.errors import NotFound
-from dashboard.services.statements import built_once, count_then_page, read
+from dashboard.services.statements import as_rows, built_once, count_then_page, read
 from db.models import ClaimCase, Notification, Person
 
 # The states that wait for something (a run, working hours, HQ): counted exactly, each through its
@@ -110,7 +110,7 @@ def troubled_messages(session: Session, actor: Actor, *, limit: int = 50, offset
     still being retried, soonest next attempt first (index ix_notification_troubled)."""
     total, rows = count_then_page(session, _troubled_count, lambda: _troubled_page(limit, offset),
                                   limit=limit, total=total, generic=True)  # every month of the outbox: 0047
-    return total, [TroubledMessage(*r) for r in rows]
+    return total, as_rows(TroubledMessage, rows)
 
 
 @requires("delivery.admin")

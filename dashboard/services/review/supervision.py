@@ -311,7 +311,7 @@ def followed_cases(session: Session, actor: Actor, *, include_closed: bool = Fal
                          prepared=True).scalar() or 0)
     if limit <= 0:
         return total, []
-    return total, [FollowedCase(*r) for r in _followed_page(session, shape, limit, offset)]
+    return total, as_rows(FollowedCase, _followed_page(session, shape, limit, offset))
 
 
 def _load_followed_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> ClaimCase:
