@@ -149,6 +149,22 @@ class _DriverClock(psycopg2.extensions.cursor):
     fetchone = _clocked("fetchone")
 
 
+def python_speed_ms() -> float:
+    """A fixed piece of pure Python (building and reading a dict of 20,000 entries), fastest of five:
+    printed beside each page, it tells a slow spell of the machine (a neighbour on the host) from
+    a change in our code, whose Python share moves with it (bench/RESULTS.md, nineteenth session)."""
+    def work() -> int:
+        table = {i: str(i) for i in range(20_000)}
+        return sum(len(table[i]) for i in range(0, 20_000, 3))
+
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def bench_pages(url: str, repeat: int, only: set[str] | None = None,
                 read_url: str | None = None, naive: bool = True,
                 plans: Path | None = None) -> tuple[list[dict], list]:
@@ -213,6 +229,7 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
                 raw.close()
         # Ours and EXPLAIN alternate, run by run: on a shared machine whose speed drifts by a third
         # within minutes, measuring one after the other compared two different machines.
+        speed_ms = python_speed_ms()
         times, sql_times, driver_times, python_times, backends = [], [], [], [], set()
         for _ in range(repeat):
             with factory() as session:
@@ -242,6 +259,11 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
         # Of it, the time outside the driver's calls: were the database's part the same in both runs,
         # the two would agree (they did within 0.1 ms: bench/RESULTS.md, seventeenth session).
         python_ms = statistics.median(python_times)
+        # The same two figures from each kind's fastest run: interference only adds time (timeit's
+        # reasoning for its minimum), so these are the code's cost on this machine undisturbed, where
+        # the medians also carry a slow spell's share (bench/RESULTS.md, nineteenth session).
+        best_code_ms = min(times) - min(driver_times)
+        best_ratio = min(times) / min(sql_times) if min(sql_times) else float("nan")
         naive_value, naive_s = None, float("nan")
         if naive:
             with owner.connect() as conn:
@@ -253,11 +275,12 @@ def bench_pages(url: str, repeat: int, only: set[str] | None = None,
                    naive_s=naive_s, naive_ratio=naive_s * 1000 / median, sql_ms=sql_ms,
                    sql_ratio=sql_ratio, statements=len(statements),
                    driver_ms=driver, driver_ratio=driver_ratio, code_ms=code_ms, python_ms=python_ms,
+                   best_code_ms=best_code_ms, best_ratio=best_ratio, speed_ms=speed_ms,
                    ours_value=ours_value, naive_value=naive_value, agree=ours_value == naive_value)
         results.append(row)
         _say(f"  {b.key:<16} median {median:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  naive {naive_s:6.2f} s "
              f"(x{row['naive_ratio']:.0f})  SQL {sql_ms:6.1f} ms in {len(statements)} statements "
-             f"(ours/SQL {row['sql_ratio']:.2f}; bare driver {driver:.1f} ms, {row['driver_ratio']:.2f}; ours - driver {code_ms:.1f} ms, outside the driver {python_ms:.1f} ms)  figure {ours_value:,} vs naive "
+             f"(ours/SQL {row['sql_ratio']:.2f}; bare driver {driver:.1f} ms, {row['driver_ratio']:.2f}; ours - driver {code_ms:.1f} ms, outside the driver {python_ms:.1f} ms; fastest runs: ours/SQL {best_ratio:.2f}, ours - driver {best_code_ms:.1f} ms; Python yardstick {speed_ms:.2f} ms)  figure {ours_value:,} vs naive "
              + (f"{naive_value:,}" if naive else "not run"))
     engine.dispose()
     owner.dispose()
