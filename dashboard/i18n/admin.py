@@ -151,6 +151,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.error.setting_days_range": ("请填写 {low}–{high} 之间的整数。", "Enter a whole number from {low} to {high}."),
     "admin.error.setting_weekday_range": ("请填写 0–6 的整数（0=周一）。", "Enter a whole number 0–6 (0 = Monday)."),
     "admin.error.setting_visit_days_range": ("请填写 {low}–{high} 之间的整数天数。", "Enter whole days from {low} to {high}."),
+    "admin.error.warn_order": ("时效预警一须早于预警二（预警一的百分比小于预警二），请调整其中一项。",
+                               "The first warning must come before the second (a lower percentage)."),
+    "admin.error.work_hours_order": ("消息发送时段的开始时间须早于结束时间，否则消息将一直无法发出。",
+                                     "Delivery hours must start before they end, or no message is ever sent."),
     "admin.error.special_limits_order": ("特殊赔案审批限额须逐级递增：三级机构理赔负责人 < 三级机构总经理 < 分公司车险/非车险管理部。",
                                          "Special-case limits must rise level by level: sub-branch claims head < "
                                          "sub-branch GM < branch motor / non-motor department."),

@@ -315,6 +315,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "special.circumstances_none": ("不涉及（可多选）", "None (pick any that apply)"),
     "complaints.error.reassign_unit_only": ("只有事项所属机构的人员可以改派负责人，请联系本机构管理岗。",
                                             "Only the item's own unit may hand it to someone else."),
+    "special.error.no_other_holder": ("本人上报的特殊赔案不能由本人审批，而本机构没有其他分公司总经理可以审批："
+                                      "此申请无人能审批，未上报。请由理赔部门人员上报。",
+                                      "Nobody decides their own request, and no other branch GM can decide this one: "
+                                      "not raised. Have the claims department raise it."),
     "special.error.own_request": ("不能审批本人上报的特殊赔案，请由同岗位的其他人员审批。",
                                   "Nobody decides a request they raised themselves."),
     "home.remind.special": ("有 {n} 张特殊赔案审批单待您审批。", "{n} special-case requests wait for your decision."),

@@ -12,7 +12,7 @@ from dashboard.i18n import t
 from dashboard.rules.special_cases import TYPE_C_EXCLUSIONS, TYPES
 from dashboard.services.actor import Actor
 from dashboard.services.cases.access import find_case_id
-from dashboard.services.errors import NotFound, UserError
+from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.special_cases.approvals import (
     COMMENT_MAX, DECISIONS, STATUSES, TEXT_MAX, SpecialDetail, SpecialRequest, chain_preview, decide_special, raise_special, special_cases,
     special_detail,
@@ -217,6 +217,8 @@ def render_raise_form(actor: Actor) -> None:
                   chain=" → ".join(t(f"special.level.{level}") + (t("special.passed_by_you")
                                                                   if level in preview.passed else "")
                                    for level in preview.levels)))
+    if preview.blocked:
+        st.warning(t("special.error.no_other_holder"))
 
     def _raise() -> None:
         request = SpecialRequest(
@@ -236,6 +238,8 @@ def render_raise_form(actor: Actor) -> None:
         case_no = (s.get("sp_case_no") or "").strip()
 
         def action(db):
+            if not case_no:
+                raise ValidationFailed([FieldError("special.case_no", "cases.error.required")])
             try:
                 case_id = find_case_id(db, actor, case_no)
             except NotFound:

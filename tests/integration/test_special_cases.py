@@ -281,13 +281,33 @@ def test_a_raiser_holding_a_later_level_is_skipped_there_when_the_chain_reaches_
     assert dict(levels)["branch_line_dept"] == org.person("gd_line")
 
 
-def test_nobody_approves_a_request_they_raised_not_even_at_the_top(session, org, actor_for):
-    """The branch GM's own reputation request cannot climb: it waits for another holder of the post,
-    and the GM is refused, not offered the form, and not shown it as waiting for him."""
+def _reputation(amount: str = "5000") -> SpecialRequest:
+    return SpecialRequest(special_type="A", customer_kind="reputation", requested_amount=amount, normal_amount="0",
+                          reason="明确属于除外责任，客户为省重点企业", customer_background="省属重点国企，媒体曝光度高")
+
+
+def test_the_branch_gms_own_request_is_not_raised_where_no_other_gm_could_decide_it(session, org, actor_for):
+    """The chain cannot climb above the branch GM: his own reputation request would wait for a
+    colleague of the same post, and 广东 has none (a browser walk raised one and it stuck)."""
     gm = actor_for("gd_gm")
-    row = raise_special(session, gm, make_case(session, org, "gz").id, SpecialRequest(
-        special_type="A", customer_kind="reputation", requested_amount="5000", normal_amount="0",
-        reason="明确属于除外责任，客户为省重点企业", customer_background="省属重点国企，媒体曝光度高"), now=T0)
+    case = make_case(session, org, "gz")
+    with pytest.raises(UserError) as refused:
+        raise_special(session, gm, case.id, _reputation(), now=T0)
+    assert refused.value.key == "special.error.no_other_holder"
+    assert session.scalar(text("SELECT count(*) FROM special_case")) == 0
+    assert chain_preview(session, gm, "5000", "reputation", case.case_no) == ChainPreview(("branch_gm",), (), True)
+    assert not chain_preview(session, actor_for("gd_manager"), "5000", "reputation", case.case_no).blocked
+
+
+def test_nobody_approves_a_request_they_raised_not_even_at_the_top(session, org, actor_for, owner):
+    """Where the branch has a second GM, the first's own request waits for the second: the raiser is
+    refused, not offered the form, and not shown it as waiting for him."""
+    with owner.begin() as conn:
+        conn.execute(text("INSERT INTO role_assignment (person_id, role, unit_id, position) "
+                          "VALUES (:p, 'first_responsible', :u, 'branch_gm')"),
+                     {"p": org.person("gd_line"), "u": org.branch("gd").id})
+    gm = actor_for("gd_gm")
+    row = raise_special(session, gm, make_case(session, org, "gz").id, _reputation(), now=T0)
     assert row.chain == ["branch_gm"] and row.next_level == 0
     with pytest.raises(UserError) as refused:
         _decide(session, gm, row.id)
@@ -295,6 +315,7 @@ def test_nobody_approves_a_request_they_raised_not_even_at_the_top(session, org,
     detail = special_detail(session, gm, row.id)
     assert (detail.i_raised, detail.i_decide) == (True, False)
     assert special_cases(session, gm, mine_only=True)[1] == []
+    assert _decide(session, actor_for("gd_line"), row.id).status == "approved"
 
 
 def test_the_raise_forms_chain_follows_the_typed_case_and_who_raises(session, org, actor_for):

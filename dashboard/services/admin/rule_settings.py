@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import clock
 from dashboard.rules.amounts import AmountProblem, parse_amount
+from dashboard.rules.work_calendar import parse_clock_time
 from dashboard.services import reference
 from dashboard.services.actor import Actor
 from dashboard.services.errors import FieldError, ValidationFailed
@@ -161,6 +162,34 @@ def editable_settings(session: Session, actor: Actor) -> dict[str, SettingView]:
     return views
 
 
+# Pairs of settings whose first must stay below its second, with the message naming both: a first
+# warning after the second warns out of order; delivery hours that start after they end never send
+# a message at all (a browser walk saved 时效预警一 90 % over 预警二 80 %, and 19:00 → 18:00).
+ORDERED_PAIRS: tuple[tuple[str, str, str], ...] = (
+    ("deadline.warn_first_pct", "deadline.warn_second_pct", "admin.error.warn_order"),
+    ("notify.work_from", "notify.work_until", "admin.error.work_hours_order"),
+)
+
+
+def _comparable(key: str, value: Any) -> Any:
+    return parse_clock_time(value) if EDITABLE_SETTINGS[key].kind == "hhmm" else Decimal(str(value))
+
+
+def _check_pairs(session: Session, cleaned: dict[str, Any]) -> None:
+    """Each ordered pair, as it will stand after the save (the other side as kept), first < second."""
+    errors = []
+    for first, second, message in ORDERED_PAIRS:
+        if first not in cleaned and second not in cleaned:
+            continue
+        low, high = (_comparable(k, cleaned[k] if k in cleaned else reference.get_setting(session, k))
+                     for k in (first, second))
+        if low >= high:
+            errors += [FieldError(k, message) for k in (first, second) if k in cleaned]
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+
+
 def _check_limit_order(session: Session, cleaned: dict[str, Any]) -> None:
     """The special-case limits climb with the chain: a level approving less than the one below it
     would make the chain skip nobody and stop nowhere sensible (rules/special_cases)."""
@@ -209,6 +238,7 @@ def update_rule_settings(session: Session, actor: Actor, changes: dict[str, obje
             session.rollback()
             raise stale_write(session, who, at)
     _check_limit_order(session, cleaned)
+    _check_pairs(session, cleaned)
     changed = []
     for key, value in cleaned.items():
         row = rows.get(key)

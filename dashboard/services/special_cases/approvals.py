@@ -13,7 +13,8 @@ Nobody approves what they raised: a raiser who holds a level of the chain endors
 (his level is recorded as passed, 本人上报视为本级同意), and a chain that would end at his own level
 climbs one more (上提一级). This is our reading where the source is silent (docs/DOMAIN.md §8):
 without it a sub-branch claims head's own request waited for himself, and stuck wherever he was
-the post's only holder. Only the branch GM's own request at the top waits for another holder.
+the post's only holder. Only the branch GM's own request at the top waits for another holder,
+and is refused where there is none.
 """
 from __future__ import annotations
 
@@ -154,7 +155,10 @@ def raise_special(session: Session, actor: Actor, case_id: int, request: Special
                                limits=limits)
     except ValueError as exc:
         raise UserError("special.error.limits") from exc
-    chain, passed = raised_chain(chain, actor, _RequestUnits(case.branch_id, case.sub_branch_id))
+    units = _RequestUnits(case.branch_id, case.sub_branch_id)
+    chain, passed = raised_chain(chain, actor, units)
+    if nobody_else_decides(session, actor, units, chain):
+        raise UserError("special.error.no_other_holder")
     row = SpecialCase(case_id=case.id, branch_id=case.branch_id, sub_branch_id=case.sub_branch_id,
                       special_type=request.special_type, customer_kind=request.customer_kind,
                       circumstances=sorted(set(request.circumstances)), chain=list(chain),
@@ -200,6 +204,14 @@ def raised_chain(chain: tuple[str, ...], raiser: Actor, units: _Units) -> tuple[
     return tuple(levels), tuple(lv for lv in levels[:-1] if holds_level(raiser, units, lv))
 
 
+def nobody_else_decides(session: Session, raiser: Actor, units: _Units, chain: tuple[str, ...]) -> bool:
+    """Whether the chain ends at the raiser's own post (only the branch GM's, at the top: below it the
+    chain climbs) and no other active person holds it: raised, the request would wait for good."""
+    last = chain[-1]
+    return holds_level(raiser, units, last) and not any(
+        pid != raiser.person_id for pid, _name in level_holders(session, units, last))
+
+
 def _next_waiting(chain: list[str] | tuple[str, ...], passed: set[str] | tuple[str, ...], start: int) -> int:
     """The first level from `start` not already passed (len(chain) when none is left)."""
     while start < len(chain) and chain[start] in passed:
@@ -207,7 +219,7 @@ def _next_waiting(chain: list[str] | tuple[str, ...], passed: set[str] | tuple[s
     return start
 
 
-def level_holders(session: Session, row: SpecialCase, level: str) -> list[tuple[int, str]]:
+def level_holders(session: Session, row: _Units, level: str) -> list[tuple[int, str]]:
     """The active people holding the level's post in the request's unit: (id, name)."""
     return list(session.execute(
         select(Person.id, Person.full_name).join(RoleAssignment, RoleAssignment.person_id == Person.id)
@@ -499,6 +511,7 @@ class _RequestUnits:
 class ChainPreview:
     levels: tuple[str, ...]
     passed: tuple[str, ...] = ()  # the raiser's own levels, passed by raising
+    blocked: bool = False  # it ends at the raiser's own post and nobody else holds it: not raisable
 
 
 @requires("special.raise")
@@ -528,4 +541,6 @@ def chain_preview(session: Session, actor: Actor, amount: object, customer_kind:
                                     .where(ClaimCase.id == case_id)).first()
     if units is None:
         return ChainPreview(chain)
-    return ChainPreview(*raised_chain(chain, actor, _RequestUnits(units.branch_id, units.sub_branch_id)))
+    units = _RequestUnits(units.branch_id, units.sub_branch_id)
+    levels, passed = raised_chain(chain, actor, units)
+    return ChainPreview(levels, passed, nobody_else_decides(session, actor, units, levels))
