@@ -14,8 +14,8 @@ from dashboard.services.actor import Actor
 from dashboard.services.cases.access import find_case_id
 from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
 from dashboard.services.special_cases.approvals import (
-    COMMENT_MAX, DECISIONS, STATUSES, TEXT_MAX, SpecialDetail, SpecialRequest, chain_preview, decide_special, raise_special, special_cases,
-    special_detail,
+    COMMENT_MAX, DECISIONS, STATUSES, TEXT_MAX, SpecialDetail, SpecialRequest, chain_preview, decide_special,
+    raise_special, special_cases, special_detail,
 )
 from dashboard.services.special_cases.report import PERIODS, UNITS, special_report
 from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVER_POSITIONS

@@ -28,6 +28,6 @@ def test_a_pair_saved_out_of_order_is_refused_naming_what_was_changed_and_nothin
 
 def test_a_pair_moved_together_in_order_is_saved(session, org, actor_for):
     admin = actor_for("admin")
-    assert set(update_rule_settings(session, admin, {"deadline.warn_first_pct": "85", "deadline.warn_second_pct": "95"}))\
-        == {"deadline.warn_first_pct", "deadline.warn_second_pct"}
+    both = {"deadline.warn_first_pct": "85", "deadline.warn_second_pct": "95"}
+    assert set(update_rule_settings(session, admin, both)) == set(both)
     assert update_rule_settings(session, admin, {"notify.work_from": "07:00"}) == ["notify.work_from"]

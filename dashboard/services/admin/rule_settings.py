@@ -162,12 +162,15 @@ def editable_settings(session: Session, actor: Actor) -> dict[str, SettingView]:
     return views
 
 
-# Pairs of settings whose first must stay below its second, with the message naming both: a first
-# warning after the second warns out of order; delivery hours that start after they end never send
-# a message at all (a browser walk saved 时效预警一 90 % over 预警二 80 %, and 19:00 → 18:00).
-ORDERED_PAIRS: tuple[tuple[str, str, str], ...] = (
-    ("deadline.warn_first_pct", "deadline.warn_second_pct", "admin.error.warn_order"),
-    ("notify.work_from", "notify.work_until", "admin.error.work_hours_order"),
+# Settings that must rise in the order given, each run with the message naming it: the special-case
+# limits climb with the chain (a level approving less than the one below it would make the chain
+# stop nowhere sensible, rules/special_cases); a first warning after the second warns out of
+# order; delivery hours that start after they end never send a message at all (a browser walk saved
+# 时效预警一 90 % over 预警二 80 %, and 19:00 → 18:00).
+ORDERED: tuple[tuple[tuple[str, ...], str], ...] = (
+    (SPECIAL_LIMIT_KEYS, "admin.error.special_limits_order"),
+    (("deadline.warn_first_pct", "deadline.warn_second_pct"), "admin.error.warn_order"),
+    (("notify.work_from", "notify.work_until"), "admin.error.work_hours_order"),
 )
 
 
@@ -175,32 +178,19 @@ def _comparable(key: str, value: Any) -> Any:
     return parse_clock_time(value) if EDITABLE_SETTINGS[key].kind == "hhmm" else Decimal(str(value))
 
 
-def _check_pairs(session: Session, cleaned: dict[str, Any]) -> None:
-    """Each ordered pair, as it will stand after the save (the other side as kept), first < second."""
+def _check_order(session: Session, cleaned: dict[str, Any]) -> None:
+    """Each run of ORDERED, as it will stand after the save (the settings not changed as kept),
+    strictly rising; a run out of order names the settings of it that were changed."""
     errors = []
-    for first, second, message in ORDERED_PAIRS:
-        if first not in cleaned and second not in cleaned:
+    for keys, message in ORDERED:
+        if not set(cleaned) & set(keys):
             continue
-        low, high = (_comparable(k, cleaned[k] if k in cleaned else reference.get_setting(session, k))
-                     for k in (first, second))
-        if low >= high:
-            errors += [FieldError(k, message) for k in (first, second) if k in cleaned]
+        values = [_comparable(k, cleaned[k] if k in cleaned else reference.get_setting(session, k)) for k in keys]
+        if any(low >= high for low, high in zip(values, values[1:])):
+            errors += [FieldError(k, message) for k in keys if k in cleaned]
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
-
-
-def _check_limit_order(session: Session, cleaned: dict[str, Any]) -> None:
-    """The special-case limits climb with the chain: a level approving less than the one below it
-    would make the chain skip nobody and stop nowhere sensible (rules/special_cases)."""
-    if not set(cleaned) & set(SPECIAL_LIMIT_KEYS):
-        return
-    effective = [Decimal(str(cleaned[k])) if k in cleaned else Decimal(str(reference.get_setting(session, k)))
-                 for k in SPECIAL_LIMIT_KEYS]
-    if any(low >= high for low, high in zip(effective, effective[1:])):
-        session.rollback()
-        raise ValidationFailed([FieldError(k, "admin.error.special_limits_order") for k in SPECIAL_LIMIT_KEYS
-                                if k in cleaned])
 
 
 @requires("settings.edit")
@@ -237,8 +227,7 @@ def update_rule_settings(session: Session, actor: Actor, changes: dict[str, obje
             who, at = (row.updated_by, row.updated_at) if row else (None, None)
             session.rollback()
             raise stale_write(session, who, at)
-    _check_limit_order(session, cleaned)
-    _check_pairs(session, cleaned)
+    _check_order(session, cleaned)
     changed = []
     for key, value in cleaned.items():
         row = rows.get(key)
