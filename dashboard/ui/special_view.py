@@ -69,12 +69,14 @@ def render_requests(actor: Actor) -> None:
         t("special.col.raised_by"): [r.raised_by for r in rows],
         t("special.col.raised_at"): [local_time(r.raised_at) for r in rows],
     })
-    if empty_note(frame):
-        return
-    event = st.dataframe(frame.drop(columns=["id"]), key="sp_table", hide_index=True, width="stretch",
-                         on_select="rerun", selection_mode="single-row")
-    clicked = event.selection.rows if event and hasattr(event, "selection") else []
-    download_buttons(frame.drop(columns=["id"]), "special_cases", key="sp_dl", page_only=True)
+    clicked: list[int] = []
+    # An empty list still opens the request just decided (pick_record keeps it): deciding the last one
+    # waiting for an approver emptied 待我审批 and took the outcome's request away with it.
+    if not empty_note(frame):
+        event = st.dataframe(frame.drop(columns=["id"]), key="sp_table", hide_index=True, width="stretch",
+                             on_select="rerun", selection_mode="single-row")
+        clicked = event.selection.rows if event and hasattr(event, "selection") else []
+        download_buttons(frame.drop(columns=["id"]), "special_cases", key="sp_dl", page_only=True)
     labels = {r.id: f"{r.case_no} · {t(f'special.type_short.{r.special_type}')} · {money(r.requested_amount)} · "
                     f"{local_time(r.raised_at)}" for r in rows}
     selected = pick_record([r.id for r in rows], labels, "sp_pick", t("special.pick"),

@@ -85,6 +85,10 @@ def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_deci
         approver.run()
         _ok(approver)
         assert any("已提交审批" in s.value for s in approver.success), [e.value for e in approver.error]
+        # The request left 待我审批, which is now empty, yet stays open below it with the decision on it.
+        assert not [d for d in approver.dataframe if d.key == "sp_table"]
+        assert any(case.case_no in m.value and done in m.value for m in approver.markdown), \
+            [m.value for m in approver.markdown]
         session.expire_all()
         assert {"审批中": "pending", "已批准": "approved"}[done] == session.get(SpecialCase, row.id).status
     # The request travels with the case: its page shows it.
