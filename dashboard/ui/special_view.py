@@ -2,6 +2,7 @@
 form, the periodic report; and the case page's section (the form travels with the case)."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -104,8 +105,14 @@ def _justification_lines(detail: SpecialDetail) -> list[str]:
             shown = value.isoformat()
         else:
             shown = plain(str(value))
-        lines.append(f"- {t(f'special.field.{name}')}：{shown}")
+        lines.append(f"- {_read_label(name)}：{shown}")
     return lines
+
+
+def _read_label(name: str) -> str:
+    """A form field's label as a read-only line's: without the typing hint in brackets (多张用逗号分隔,
+    元), which told an approver reading a request how to fill in a form he is not shown."""
+    return re.sub(r"\s*[（(][^（()）]*[）)]$", "", t(f"special.field.{name}"))
 
 
 def render_detail(actor: Actor, detail: SpecialDetail) -> None:

@@ -76,6 +76,10 @@ def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_deci
         assert list(table.value["报案号"]) == [case.case_no]
         approver.session_state["sp_selected"] = row.id
         approver.run()
+        # The justification reads as facts, without the form's typing hints.
+        shown = " ".join(m.value for m in approver.markdown)
+        assert "相关业务保单号：PDAA2026000001" in shown and "签单保费：¥1,200,000" in shown, shown
+        assert "多张用逗号分隔" not in shown and "（元）" not in shown, shown
         session.expire_all()
         version = session.get(SpecialCase, row.id).version
         key = f"sp_dec_{row.id}_{version}"
