@@ -9,7 +9,7 @@ from dashboard import clock
 from dashboard.services.cases.intake import register_case
 from sqlalchemy import select
 
-from db.models import ClaimCase
+from db.models import CatastropheEvent, ClaimCase
 from tests.app.helpers import shown_frame, signed_in_app
 from tests.integration.test_intake import NOW, good_input
 
@@ -212,3 +212,24 @@ def test_the_case_page_flags_a_case_major_from_its_panel_read_only_once_opened(d
     session.expire_all()
     flagged = session.get(ClaimCase, case.id)
     assert (flagged.is_major, flagged.major_reason, flagged.major_owner_id) == (True, "social_impact", owner)
+
+
+def test_a_reviewer_registers_a_named_typhoon_and_tags_a_case_to_it(db_url, session, org, actor_for):
+    """The name as typed (台风“海燕”, as the form's hint shows) stands in the outcome once, without a
+    second pair of quotes around it, and the case tagged to it is listed under it."""
+    case = _register(session, actor_for, "RPTMJTYPH01", "600000")
+    at = signed_in_app(db_url, "reviewer", "major_cases")
+    at.text_input(key="mj_ev_name").input("2026年第18号台风“海燕”")
+    at.date_input(key="mj_ev_on").set_value(NOW.date() - timedelta(days=2))
+    next(b for b in at.button if b.label == "登记事件").click()
+    at.run()
+    assert not at.exception, at.exception
+    said = [s.value for s in at.success]
+    assert "已登记灾害事件：2026年第18号台风“海燕”。" in said, (said, [e.value for e in at.error])
+    event_id = session.scalar(select(CatastropheEvent.id).where(CatastropheEvent.name == "2026年第18号台风“海燕”"))
+    at.selectbox(key="mj_tag_event").set_value(event_id)
+    at.text_area(key="mj_tag_numbers").input(case.case_no)
+    next(b for b in at.button if b.label == "关联并列为重大案件").click()
+    at.run()
+    said = " ".join(s.value for s in at.success)
+    assert "已将 1 件案件列为重大案件，关联灾害事件：2026年第18号台风“海燕”" in said and "““" not in said, said
