@@ -167,7 +167,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.setting.deadline.D4.mode": ("初审时限（D4）计时方式", "How the initial review clock (D4) counts"),
     "admin.setting.deadline.D5.mode": ("分公司逐条回复（D5）计时方式", "How the branch answer clock (D5) counts"),
     "admin.setting.deadline.D7.mode": ("督导进度回复（D7）计时方式", "How the supervision reply clock (D7) counts"),
-    "admin.setting.deadline.D6.holiday_shift": ("周五截止日遇节假日", "When the Friday cut-off is a holiday"),
+    "admin.setting.deadline.D6.holiday_shift": ("D6 周报截止日遇节假日", "D6 weekly cut-off on a holiday"),
     "admin.setting.notify.work_from": ("消息发送时段：开始（工作日）", "Messages go out from (working days)"),
     "admin.setting.notify.work_until": ("消息发送时段：结束（工作日）", "Messages go out until (working days)"),
     "admin.setting.notify.urgent_amount": ("非工作时间也立即发送：分级案件超时且估损不低于（元）",

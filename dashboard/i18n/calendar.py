@@ -4,10 +4,10 @@ from __future__ import annotations
 MESSAGES: dict[str, tuple[str, str]] = {
     "admin.tab.calendar": ("工作日历", "Working calendar"),
     "calendar.help": ("节假日与调休来自国务院办公厅每年发布的安排（系统内置历年数据）。D4 初审时限默认按工作日计算；"
-                      "D5、D7 可在“时效设置”中改为按工作日计时；周五截止日遇节假日提前到节前最后一个工作日。",
+                      "D5、D7 可在“时效设置”中改为按工作日计时；D6 周报截止日（默认周五）遇节假日提前到节前最后一个工作日。",
                       "Holidays and make-up working days follow the State Council's yearly notice (built in from "
                       "chinese-calendar). D4 counts working days by default; D5 and D7 may count working time "
-                      "(时效设置); a Friday cut-off on a holiday moves to the last working day before it."),
+                      "(时效设置); the D6 weekly cut-off (Friday by default) on a holiday moves to the last working day before it."),
     "calendar.unknown_year": ("{year} 年的节假日与调休尚未录入：该年的时限暂按“周一至周五上班”计算，可能与实际放假安排不符。"
                               "请在下方逐日录入后点击“确认”。",
                               "The holidays and make-up days of {year} are not entered: its deadlines count Monday to "

@@ -10,6 +10,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "financial ones entered by HQ. An indicator without data earns nothing and says so."),
     "scorecard.period_kind": ("考核周期", "Period"),
     "scorecard.period": ("期间", "Of"),
+    "scorecard.period_open": ("本期尚未结束：数据截至 {today}（今天），得分和排名会随本期余下时间变化。",
+                              "This period is under way: figures up to {today} (today); scores and ranks will move."),
     "scorecard.kind.year": ("年度", "Year"),
     "scorecard.kind.quarter": ("季度", "Quarter"),
     "scorecard.kind.month": ("月度", "Month"),

@@ -40,6 +40,10 @@ def pick_period() -> tuple[str, date]:
     starts = list(reversed(previous_periods(kind, period_start(kind, today), _HOW_MANY[kind])))
     start = right.selectbox(t("scorecard.period"), starts, key=f"sc_period_{kind}",
                             format_func=lambda d: period_label(kind, d))
+    if start == starts[0]:
+        # The page opens on the period under way (six days of December on the 6th): its figures are
+        # so far, and a branch head ranked last on them should read that before anything else.
+        st.caption(t("scorecard.period_open", today=f"{today.month}月{today.day}日"))
     return kind, start
 
 
