@@ -175,11 +175,14 @@ def complaint_trend_chart(frame: pd.DataFrame, dimension_title: str) -> alt.Char
 
 
 def scorecard_ranking_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Each branch's total, stacked by the four groups, best first. Columns: branch, group, points, total."""
+    """Each branch's total, stacked by the four groups, best first. Columns: branch, group, points, total;
+    the groups' rows in the scheme's order."""
     return Chart(frame).mark_bar().encode(
         x=alt.X("branch:N", sort=alt.EncodingSortField("total", order="descending"), title=None, axis=UNIT_AXIS),
         y=alt.Y("sum(points):Q", title=t("scorecard.col.points")),
-        color=alt.Color("group:N", title=t("scorecard.col.group")),
+        # The groups in the scheme's order (成本, 管理, 服务和效率, 专项), as the table's columns: sorted by
+        # name the legend and the stacks read 专项工作成效 first.
+        color=alt.Color("group:N", title=t("scorecard.col.group"), sort=list(dict.fromkeys(frame["group"]))),
         tooltip=[alt.Tooltip("branch:N", title=t("scorecard.col.branch")),
                  alt.Tooltip("group:N", title=t("scorecard.col.group")),
                  alt.Tooltip("points:Q", title=t("scorecard.col.points"), format=".2f"),

@@ -129,10 +129,11 @@ def render_branch(actor: Actor, cards: list[BranchCard], kind: str, start: date)
         t("scorecard.col.indicator"): [t(f"scorecard.ind.{r.rule.key}") for r in card.indicators],
         t("scorecard.col.weight"): [f"{r.rule.weight_pct.normalize():f}%" for r in card.indicators],
         t("scorecard.col.value"): [value_text(r.rule, r.value) for r in card.indicators],
-        t("scorecard.col.target"): [band_text(r) for r in card.indicators],
         t("scorecard.col.score"): ["—" if r.score is None else f"{r.score:.1f}%" for r in card.indicators],
         t("scorecard.col.points"): [f"{r.points:.2f}" for r in card.indicators],
         t("scorecard.col.source"): [t(f"scorecard.source.{r.rule.source}") for r in card.indicators],
+        # The long scoring rule last: before 得分 it pushed the points out of sight at 1400 px.
+        t("scorecard.col.target"): [band_text(r) for r in card.indicators],
     })
     st.dataframe(frame, hide_index=True, width="stretch")
     keys = [r.rule.key for r in card.indicators]

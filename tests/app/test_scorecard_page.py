@@ -52,6 +52,8 @@ def test_hq_ranks_the_branches_and_opens_the_cases_behind_an_indicator(db_url, s
     at.run()
     _ok(at)
     card = next(d for d in at.dataframe if "指标" in d.value.columns and "得分率" in d.value.columns)
+    columns = list(card.value.columns)
+    assert columns[-1] == "目标 / 评分标准", columns  # the long rule last, the points in sight
     values = dict(zip(card.value["指标"], card.value["本期值"]))
     assert values["未决滞案率"] == "100.00%" and values["综合赔付率"] == "无数据"
     assert any("报案已超过 180 天" in c.value for c in at.caption)

@@ -68,3 +68,12 @@ def test_a_wrong_spec_is_caught_here_though_pages_draw_without_the_check():
     assert wrong.to_dict()["encoding"]["x"]["axis"]["labelAngle"] == "steep"
     with pytest.raises(alt.utils.schemapi.SchemaValidationError):
         wrong.to_dict(validate=True)
+
+
+def test_the_scorecard_legend_keeps_the_groups_in_the_schemes_order():
+    """Not by name: 专项工作成效 sorts before 理赔成本 in Unicode, and the legend read backwards."""
+    groups = ["理赔成本", "理赔管理", "理赔服务和效率", "专项工作成效"]
+    frame = pd.DataFrame([{"branch": b, "group": g, "points": 5.0, "total": 20.0}
+                          for b in ("广东分公司", "浙江分公司") for g in groups])
+    spec = charts.scorecard_ranking_chart(frame).to_dict(validate=True)
+    assert spec["encoding"]["color"]["sort"] == groups
