@@ -12,6 +12,7 @@ fixture is the moment a test started at.
 """
 from __future__ import annotations
 
+import copy
 import os
 import uuid
 from pathlib import Path
@@ -97,12 +98,65 @@ def template_database() -> Iterator[str]:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def db_url(template_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for one test; DATABASE_URL points at it for app code."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
+# The moment the template's organisation is built at: each test's copy is moved to the test's own
+# moment (`org`), as if built when the test started, the way it was built before there was a template.
+_ORG_BUILT_AT = "2001-01-01 00:00"
+_WITH_ORG: set[str] = set()  # the test databases cloned with the organisation in them
+
+
+@pytest.fixture(scope="session")
+def org_template(template_database: str, demo_password_hash: str) -> Iterator[tuple[str, DemoOrg, list[tuple[str, str]]]]:
+    """The template with the demo organisation built in, once per worker: building it in every
+    test (hundreds of people, units and roles) cost a quarter of a test's fixed cost on this machine.
+    Gives the template's name, the organisation, and the (table, column) stamped with the moment it
+    was built at."""
+    from db.engine import dispose_engines, session_factory
+    from db.scope import NATIONAL, set_base_scope
+
+    name = f"tmplorg_{uuid.uuid4().hex[:12]}"
     _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     url = _url_for(name)
+    try:
+        with travel_to(_ORG_BUILT_AT):
+            with session_factory(url)() as s:
+                set_base_scope(s, NATIONAL)
+                built = build_org(s, demo_password_hash, surveyors_per_sub_branch=2)
+                s.commit()
+        engine = create_engine(normalise_url(url))
+        with engine.connect() as conn:
+            columns = conn.execute(text(
+                "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+                "JOIN pg_class r ON r.relname = c.table_name AND r.relnamespace = 'public'::regnamespace "
+                "WHERE c.table_schema = 'public' AND c.data_type = 'timestamp with time zone' "
+                "AND r.relkind IN ('r', 'p') AND NOT r.relispartition")).all()
+            stamped = [(table, column) for table, column in columns if conn.scalar(text(
+                f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" >= :at AND "{column}" < :at + interval \'1 day\')'),
+                {"at": _org_built_at()})]
+        engine.dispose()
+        dispose_engines(url)
+        yield name, built, stamped
+    finally:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _org_built_at() -> datetime:
+    from tests.clock_pin import parse_moment
+
+    return parse_moment(_ORG_BUILT_AT)
+
+
+@pytest.fixture
+def db_url(template_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+           request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for one test; DATABASE_URL points at it for app code. A test that
+    uses the organisation gets it cloned in (`org_template`)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with_org = "org" in request.fixturenames
+    source = request.getfixturevalue("org_template")[0] if with_org else template_database
+    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    url = _url_for(name)
+    if with_org:
+        _WITH_ORG.add(url)
     monkeypatch.setenv("DATABASE_URL", url)
     # Uploaded material goes to the test's own evidence folder, never the project's .evidence/.
     monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
@@ -112,6 +166,7 @@ def db_url(template_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         from db.engine import dispose_engines
 
         dispose_engines(url)
+        _WITH_ORG.discard(url)
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -155,11 +210,25 @@ def demo_password_hash() -> str:
 
 
 @pytest.fixture
-def org(session: Session, demo_password_hash: str) -> DemoOrg:
-    """The demo organisation (4 branches × 3 sub-branches, every role), committed."""
-    built = build_org(session, demo_password_hash, surveyors_per_sub_branch=2)
-    session.commit()
-    return built
+def org(db_url: str, session: Session, demo_password_hash: str, request: pytest.FixtureRequest) -> DemoOrg:
+    """The demo organisation (4 branches × 3 sub-branches, every role), committed, as built at the
+    test's own moment: cloned in with the database and its build time moved to now, or built here
+    where a module's own `db_url` (a private server) did not clone it."""
+    if db_url not in _WITH_ORG:
+        built = build_org(session, demo_password_hash, surveyors_per_sub_branch=2)
+        session.commit()
+        return built
+    _, built, stamped = request.getfixturevalue("org_template")
+    engine = create_engine(normalise_url(db_url))
+    try:
+        with engine.begin() as conn:
+            for table, column in stamped:
+                conn.execute(text(f'UPDATE "{table}" SET "{column}" = :now + ("{column}" - :at) '
+                                  f'WHERE "{column}" >= :at AND "{column}" < :at + interval \'1 day\''),
+                             {"now": clock.now(), "at": _org_built_at()})
+    finally:
+        engine.dispose()
+    return copy.deepcopy(built)
 
 
 @pytest.fixture
