@@ -43,7 +43,7 @@ def pick_period() -> tuple[str, date]:
     if start == starts[0]:
         # The page opens on the period under way (six days of December on the 6th): its figures are
         # so far, and a branch head ranked last on them should read that before anything else.
-        st.caption(t("scorecard.period_open", today=f"{today.month}月{today.day}日"))
+        st.caption(t("scorecard.period_open", today=today.isoformat()))
     return kind, start
 
 

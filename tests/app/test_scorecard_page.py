@@ -61,7 +61,7 @@ def test_hq_ranks_the_branches_and_opens_the_cases_behind_an_indicator(db_url, s
     assert len(behind.value) == 1
     assert "录入" not in [t.label for t in at.tabs][-1]  # an executive enters nothing
     today = clock.now().astimezone(SH).date()
-    assert any(f"数据截至 {today.month}月{today.day}日" in c.value for c in at.caption), "the open month says so"
+    assert any(f"数据截至 {today.isoformat()}（今天）" in c.value for c in at.caption), "the open month says so"
     previous = _month() - timedelta(days=1)
     at.selectbox(key="sc_period_month").set_value(period_start("month", previous)).run()
     _ok(at)
