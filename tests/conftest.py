@@ -1,4 +1,5 @@
-"""Test databases: each test gets its own PostgreSQL database, cloned from a migrated template.
+"""Test databases: each test gets its own PostgreSQL database, cloned from a migrated template (with
+the demo organisation already in it for a test that uses `org`).
 
 The server comes from TEST_ADMIN_DATABASE_URL (set by `python3.11 -m dashboard.launcher test`:
 the embedded server, or the server of DATABASE_URL). Tests never touch the application's own
