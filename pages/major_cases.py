@@ -110,7 +110,9 @@ with right.form("mj_tag", clear_on_submit=False):
             return
 
         def said(result: TagResult) -> tuple[str, str]:
-            text = t("major.tagged", n=len(result.tagged), name=event_names[chosen], already=len(result.already))
+            text = t("major.tagged", n=len(result.tagged), name=event_names[chosen])
+            if result.already:  # "0 件此前已关联" said nothing
+                text += t("major.tagged_already", already=len(result.already))
             if result.not_found:
                 text += "\n\n" + t("major.not_found", numbers="、".join(result.not_found[:20]),
                                    n=len(result.not_found))

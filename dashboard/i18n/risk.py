@@ -159,8 +159,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "major.tag": ("关联并列为重大案件", "Tag as major"),
     # The name stands after a colon, not in quotes: a typhoon's name carries its own (台风“海燕”).
     "major.event_created": ("已登记灾害事件：{name}。", "Catastrophe created: {name}."),
-    "major.tagged": ("已将 {n} 件案件列为重大案件，关联灾害事件：{name}；{already} 件此前已关联。",
-                     "{n} cases tagged as major, to the catastrophe {name}; {already} were already."),
+    "major.tagged": ("已将 {n} 件案件列为重大案件，关联灾害事件：{name}。",
+                     "{n} cases tagged as major, to the catastrophe {name}."),
+    "major.tagged_already": ("另有 {already} 件此前已关联。", " {already} were tagged already."),
     "major.not_found": ("以下 {n} 个报案号不存在或不在您的权限范围内，未处理：{numbers}",
                         "{n} numbers are no case you may see, not tagged: {numbers}"),
     "major.not_saved": ("有 {n} 处需要修改，未保存：", "{n} things need fixing; nothing was saved:"),

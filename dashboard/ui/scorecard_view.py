@@ -92,7 +92,10 @@ def render_ranking(cards: list[BranchCard], kind: str, start: date) -> None:
     long = pd.DataFrame([{"branch": c.branch, "group": t(f"scorecard.group.{g}"), "points": float(c.groups[g]),
                           "total": float(c.total)} for c in cards for g in GROUPS])
     st.altair_chart(charts.scorecard_ranking_chart(long), width="stretch")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    # Two decimals throughout: the grid drew 10 beside 9.68.
+    points = st.column_config.NumberColumn(format="%.2f")
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={t("scorecard.col.total"): points, **{t(f"scorecard.group.{g}"): points for g in GROUPS}})
     download_buttons(lambda: _export(cards), f"scorecard_{period_label(kind, start)}", key="sc_dl")
 
 

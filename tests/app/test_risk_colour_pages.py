@@ -232,4 +232,10 @@ def test_a_reviewer_registers_a_named_typhoon_and_tags_a_case_to_it(db_url, sess
     next(b for b in at.button if b.label == "关联并列为重大案件").click()
     at.run()
     said = " ".join(s.value for s in at.success)
-    assert "已将 1 件案件列为重大案件，关联灾害事件：2026年第18号台风“海燕”" in said and "““" not in said, said
+    assert "已将 1 件案件列为重大案件，关联灾害事件：2026年第18号台风“海燕”。" in said and "““" not in said, said
+    assert "此前已关联" not in said, said  # none was, and "0 件此前已关联" said nothing
+    at.text_area(key="mj_tag_numbers").input(case.case_no)
+    next(b for b in at.button if b.label == "关联并列为重大案件").click()
+    at.run()
+    said = " ".join([s.value for s in at.info] + [s.value for s in at.success])
+    assert "另有 1 件此前已关联" in said, said

@@ -3,6 +3,7 @@ behind a computed indicator, HQ entering the financial figures (with a colleague
 the weights; a branch sees its own card only."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
@@ -47,6 +48,11 @@ def test_hq_ranks_the_branches_and_opens_the_cases_behind_an_indicator(db_url, s
     _ok(at)
     ranking = next(d for d in at.dataframe if "总分" in d.value.columns)
     assert len(ranking.value) == 4 and list(ranking.value["名次"])[0] == 1
+    columns = json.loads(ranking.proto.columns)
+    formats = {name: columns.get(name, {}).get("type_config", {}).get("format")
+               for name in ("总分", "理赔成本", "理赔管理", "理赔服务和效率", "专项工作成效")}
+    assert set(formats.values()) == {"%.2f"}, \
+        "points in two decimals throughout (the grid drew 10 beside 9.68)"
     at.selectbox(key="sc_branch").set_value(org.branch("gd").id)
     at.selectbox(key="sc_indicator").set_value("stale_pending_rate")
     at.run()
