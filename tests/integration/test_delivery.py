@@ -230,6 +230,33 @@ def test_two_admins_retrying_at_the_same_moment_queue_it_once(session, owner_ses
     assert _row(session, nid).state == "queued"
 
 
+def test_the_troubled_list_shows_failed_first_then_the_soonest_retry_named_and_paged(
+        session, owner_session, org, actor_for):
+    """Failed messages first, then those being retried by their next attempt (none last), each with
+    its recipient and case; a page past the first shows the rest in the same order."""
+    case = tiered_case(session, org)
+    ids = {name: _queue(session, org, username, n, WORK)
+           for n, (name, username) in enumerate([("retry_late", "gz_claims"), ("failed", "sz_claims"),
+                                                 ("retry_soon", "gz_claims"), ("retry_unset", "callcenter"),
+                                                 ("fine", "gz_claims")])}
+    errors = {"retry_late": ("queued", WORK + timedelta(hours=3)), "failed": ("failed", None),
+              "retry_soon": ("queued", WORK + timedelta(hours=1)), "retry_unset": ("queued", None)}
+    for name, (state, next_at) in errors.items():
+        owner_session.execute(update(Notification).where(Notification.id == ids[name])
+                              .values(state=state, attempts=2, last_error="SMTP: refused", next_attempt_at=next_at,
+                                      case_id=case.id if name == "retry_soon" else None))
+    owner_session.commit()
+    admin = actor_for("admin")
+    total, rows = troubled_messages(session, admin)
+    assert total == 4  # the one without an error is not troubled
+    assert [r.id for r in rows] == [ids[n] for n in ("failed", "retry_soon", "retry_late", "retry_unset")]
+    named = {r.id: (r.username, r.case_no) for r in rows}
+    assert named[ids["failed"]] == ("sz_claims", None)
+    assert named[ids["retry_soon"]] == ("gz_claims", case.case_no)
+    assert troubled_messages(session, admin, limit=2, offset=2) == (4, rows[2:])
+    assert troubled_messages(session, admin, limit=2, offset=2, total=4)[1] == rows[2:]
+
+
 # ---------------------------------------------------------------- quiet hours and digests
 
 
