@@ -69,7 +69,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "special.col.pending": ("审批中", "Pending"),
     "special.col.extra_paid": ("批准额外赔付（元）", "Extra approved (CNY)"),
     "special.col.requested_approved": ("批准赔付合计（元）", "Approved payments (CNY)"),
-    "special.now.pending": ("转 {level} 审批。", " Now with {level}."),
+    "special.now.pending": ("转{level}审批。", " Now with {level}."),
     "special.now.approved": ("审批单已全部审批通过。", " The request is approved."),
     "special.now.rejected": ("审批单已否决，审批结束。", " The request is rejected."),
     "special.pick": ("打开审批单（也可点选上表中的一行）", "Open a request (or click a row above)"),

@@ -74,7 +74,7 @@ def test_a_special_case_raised_on_a_busy_branch_is_found_and_approved_level_by_l
         settle(approver)
         approver.get_by_label("审批意见（必填）").fill("同意，额外赔付计入业务部门费用")
         approver.get_by_role("button", name="提交审批").click()
-        expect(approver.get_by_text("已提交审批：同意，" + {"pending": "转 三级机构总经理 审批。",
+        expect(approver.get_by_text("已提交审批：同意，" + {"pending": "转三级机构总经理审批。",
                                                            "approved": "审批单已全部审批通过。"}[expected]).first
                ).to_be_visible(timeout=TIMEOUT)
         screenshot(approver, f"special_2_{username}")
