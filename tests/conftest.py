@@ -31,6 +31,7 @@ from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
 from db.engine import normalise_url
 from db.schema import upgrade_to_head
 from tests.clock_pin import start_process_pin, travel_to, travel_to_pinned_moment
+from tests.memory_tablespace import MemoryTablespace, close_memory_tablespace, open_memory_tablespace
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,9 +90,24 @@ def _admin_execute(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def template_database() -> Iterator[str]:
+def memory_tablespace() -> Iterator[MemoryTablespace | None]:
+    """Where this worker's templates, and so every test database cloned from them, are kept: in
+    memory where the server allows it (tests/memory_tablespace.py), else None (the default)."""
+    space = open_memory_tablespace(_admin_url())
+    try:
+        yield space
+    finally:
+        if space is not None:
+            close_memory_tablespace(_admin_url(), space)
+
+
+@pytest.fixture(scope="session")
+def template_database(memory_tablespace: MemoryTablespace | None) -> Iterator[str]:
+    """The migrated template, in the memory tablespace when there is one: a database cloned from it
+    is made in the template's tablespace."""
     name = f"tmpl_{uuid.uuid4().hex[:12]}"
-    _admin_execute(f'CREATE DATABASE "{name}"')
+    where = f' TABLESPACE "{memory_tablespace.name}"' if memory_tablespace is not None else ""
+    _admin_execute(f'CREATE DATABASE "{name}"{where}')
     try:
         upgrade_to_head(_url_for(name))
         yield name
