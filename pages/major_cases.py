@@ -85,13 +85,18 @@ with left.form("mj_new_event", clear_on_submit=False):
     st.text_input(t("major.field.catastrophe_region"), key="mj_ev_region", max_chars=100)
 
 
+    def _clear_event_form(s) -> None:
+        """Every field back to its start once an event is registered: a kind or date left from the last
+        event was easily taken for the next one's."""
+        s.update({"mj_ev_name": "", "mj_ev_region": "", "mj_ev_on": None, "mj_ev_kind": CATASTROPHE_KINDS[0]})
+
     def _create() -> None:
         s = st.session_state
         run_write(lambda db: create_catastrophe(db, actor, s.get("mj_ev_name") or "", s.get("mj_ev_kind"),
                                                 s.get("mj_ev_on"), s.get("mj_ev_region")),
                   lambda view: t("major.event_created", name=view.name), slot="major_catastrophe",
                   heading_key="major.not_saved",
-                  on_success=lambda _v: [s.update({k: v}) for k, v in (("mj_ev_name", ""), ("mj_ev_region", ""))])
+                  on_success=lambda _v: _clear_event_form(s))
 
     st.form_submit_button(t("major.create_event"), type="primary", on_click=_create)
 

@@ -221,11 +221,16 @@ def test_a_reviewer_registers_a_named_typhoon_and_tags_a_case_to_it(db_url, sess
     at = signed_in_app(db_url, "reviewer", "major_cases")
     at.text_input(key="mj_ev_name").input("2026年第18号台风“海燕”")
     at.date_input(key="mj_ev_on").set_value(NOW.date() - timedelta(days=2))
+    at.selectbox(key="mj_ev_kind").set_value("flood")
+    at.text_input(key="mj_ev_region").input("广东沿海")
     next(b for b in at.button if b.label == "登记事件").click()
     at.run()
     assert not at.exception, at.exception
     said = [s.value for s in at.success]
     assert "已登记灾害事件：2026年第18号台风“海燕”。" in said, (said, [e.value for e in at.error])
+    # The form is empty again for the next event: no name, kind, date or region left from this one.
+    assert (at.text_input(key="mj_ev_name").value, at.date_input(key="mj_ev_on").value,
+            at.selectbox(key="mj_ev_kind").index, at.text_input(key="mj_ev_region").value) == ("", None, 0, "")
     event_id = session.scalar(select(CatastropheEvent.id).where(CatastropheEvent.name == "2026年第18号台风“海燕”"))
     at.selectbox(key="mj_tag_event").set_value(event_id)
     at.text_area(key="mj_tag_numbers").input(case.case_no)
