@@ -93,6 +93,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "You raised this request: it waits for {level}, and you cannot decide it yourself."),
     "special.passed_by_you": ("（本人上报，视为本级同意）", " (raised by you: passed)"),
     "special.own_level_passed": ("本人上报，本级视为同意。", "Raised by the level's own holder: passed."),
+    "special.comment_not_sent": ("您填写的审批意见未提交（审批单已由他人处理），原文如下，可复制留用：\n\n{comment}",
+                                 "Your comment was not sent (someone else decided first); here it is to copy:\n\n{comment}"),
     "special.not_your_turn": ("该审批单当前待 {level} 审批，您不能审批。", "Waiting for {level}: not yours to decide."),
     "special.field.case_no": ("报案号", "Case number"),
     "special.field.type": ("特殊赔案类别", "Special type"),

@@ -149,7 +149,11 @@ def render_detail(actor: Actor, detail: SpecialDetail) -> None:
                 st.markdown(f":material/radio_button_unchecked: {title} · {t('special.line.later', holders=plain(holders))}")
         if detail.i_decide:
             _decision_form(actor, detail)
-        elif r.status == "pending" and detail.i_raised:
+            return
+        kept = st.session_state.pop(f"sp_typed_{r.id}", None)
+        if kept:  # a colleague decided first and the request is no longer this person's to decide
+            st.info(t("special.comment_not_sent", comment=plain(kept)))
+        if r.status == "pending" and detail.i_raised:
             st.caption(t("special.yours_waits", level=_waiting_text(r.waiting_level)))
         elif r.status == "pending" and actor.may("special.approve") and holds_an_approval_post(actor):
             st.caption(t("special.not_your_turn", level=_waiting_text(r.waiting_level)))

@@ -171,7 +171,7 @@ def test_two_approvers_of_one_level_at_once_the_later_is_told_who_decided(db_url
         at.run()
         _ok(at)
         at.radio(key=f"{key}_decision").set_value("approved" if at is first else "rejected")
-        at.text_area(key=f"{key}_comment").input("意见")
+        at.text_area(key=f"{key}_comment").input("意见" if at is first else "不同意：理由不足，请补充客户贡献材料")
     _button(first, "提交审批").click()
     first.run()
     _button(second, "提交审批").click()
@@ -180,6 +180,10 @@ def test_two_approvers_of_one_level_at_once_the_later_is_told_who_decided(db_url
     gm_name = session.scalar(text("SELECT full_name FROM person WHERE id = :p"), {"p": org.person("gd_gm")})
     assert any("该记录已被他人修改" in e.value and gm_name in e.value for e in second.error), \
         [e.value for e in second.error]
+    # The request has gone on: no form for the later approver, but what they typed is shown to keep.
+    assert not [w for w in second.text_area if w.key == f"{key}_comment"]
+    assert any("您填写的审批意见未提交" in i.value and "不同意：理由不足，请补充客户贡献材料" in i.value
+               for i in second.info), [i.value for i in second.info]
     session.expire_all()
     assert session.get(SpecialCase, row.id).status == "approved"
 
