@@ -25,6 +25,14 @@ from sqlalchemy.engine import make_url
 
 MEMORY = Path("/dev/shm")
 LOCAL_HOSTS = {None, "", "localhost", "127.0.0.1", "::1"}
+# A worker holds two templates and one test's database (15-20 MB each, a test that imports or
+# generates many cases some more): a small /dev/shm (a container's default 64 MB) would fill mid-run.
+MIN_FREE_BYTES = 1 << 30
+
+
+def _free_bytes(folder: Path) -> int:
+    stats = os.statvfs(folder)
+    return stats.f_bavail * stats.f_frsize
 
 
 @dataclass(frozen=True)
@@ -35,9 +43,10 @@ class MemoryTablespace:
 
 def open_memory_tablespace(admin_url: str) -> MemoryTablespace | None:
     """A new tablespace in a folder of /dev/shm owned by the server's user, or None where that
-    cannot be (a server elsewhere, no tmpfs, no right to give the folder away)."""
+    cannot be (a server elsewhere, no tmpfs or too small a one, no right to give the folder away)."""
     url = make_url(admin_url)
-    if url.host not in LOCAL_HOSTS or not MEMORY.is_dir() or not os.access(MEMORY, os.W_OK):
+    if (url.host not in LOCAL_HOSTS or not MEMORY.is_dir() or not os.access(MEMORY, os.W_OK)
+            or _free_bytes(MEMORY) < MIN_FREE_BYTES):
         return None
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     folder: Path | None = None
