@@ -147,13 +147,18 @@ def org_template(template_database: str, demo_password_hash: str) -> Iterator[tu
                 "WHERE c.table_schema = 'public' AND c.data_type = 'timestamp with time zone' "
                 "AND r.relkind IN ('r', 'p') AND NOT r.relispartition")).all()
             stamped = [(table, column) for table, column in columns if conn.scalar(text(
-                f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" >= :at AND "{column}" < :at + interval \'1 day\')'),
+                f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE {_on_build_day(column)})'),
                 {"at": _org_built_at()})]
         engine.dispose()
         dispose_engines(url)
         yield name, built, stamped
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _on_build_day(column: str) -> str:
+    """`column` holds a time of the day the template's organisation was built (bound as `at`)."""
+    return f'"{column}" >= :at AND "{column}" < :at + interval \'1 day\''
 
 
 def _org_built_at() -> datetime:
@@ -241,7 +246,7 @@ def org(db_url: str, session: Session, demo_password_hash: str, request: pytest.
         with engine.begin() as conn:
             for table, column in stamped:
                 conn.execute(text(f'UPDATE "{table}" SET "{column}" = :now + ("{column}" - :at) '
-                                  f'WHERE "{column}" >= :at AND "{column}" < :at + interval \'1 day\''),
+                                  f'WHERE {_on_build_day(column)}'),
                              {"now": clock.now(), "at": _org_built_at()})
     finally:
         engine.dispose()
