@@ -237,6 +237,8 @@ def generate(session: Session, *, seed: int = 42, cases: int = 2000, now: dateti
             raise
         module.populate(session, org, random.Random(f"{seed}:{name}"), now)
         session.commit()
+        if progress:  # the minutes after the cases are not silent: each part says when it is in
+            print(f"[demo] {name.rsplit('.', 1)[-1]} ({time.monotonic() - started:.0f} s)", flush=True)
     return org
 
 
