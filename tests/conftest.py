@@ -31,7 +31,9 @@ from dashboard.demo.org import DEMO_PASSWORD, DemoOrg, build_org
 from db.engine import normalise_url
 from db.schema import upgrade_to_head
 from tests.clock_pin import start_process_pin, travel_to, travel_to_pinned_moment
-from tests.memory_tablespace import MemoryTablespace, close_memory_tablespace, open_memory_tablespace
+from tests.memory_tablespace import (
+    MemoryTablespace, admin_execute, close_memory_tablespace, open_memory_tablespace,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -81,12 +83,7 @@ def _url_for(database: str) -> str:
 
 
 def _admin_execute(sql: str) -> None:
-    engine = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        engine.dispose()
+    admin_execute(_admin_url(), sql)
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,16 @@ def _free_bytes(folder: Path) -> int:
     return stats.f_bavail * stats.f_frsize
 
 
+def admin_execute(admin_url: str, sql: str) -> None:
+    """One statement on the server, outside a transaction (CREATE / DROP DATABASE or TABLESPACE)."""
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
 @dataclass(frozen=True)
 class MemoryTablespace:
     name: str
@@ -75,12 +85,8 @@ def open_memory_tablespace(admin_url: str) -> MemoryTablespace | None:
 def close_memory_tablespace(admin_url: str, space: MemoryTablespace) -> None:
     """Drop the tablespace and its folder. A database a test left in it keeps both (PostgreSQL
     refuses to drop a tablespace in use), rather than pulling the floor from under it."""
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP TABLESPACE IF EXISTS "{space.name}"'))
+        admin_execute(admin_url, f'DROP TABLESPACE IF EXISTS "{space.name}"')
     except Exception:  # noqa: BLE001 - left for the administrator, with the database still in it
         return
-    finally:
-        engine.dispose()
     shutil.rmtree(space.folder, ignore_errors=True)
