@@ -863,6 +863,7 @@ class Notification(Base):
     digest_id: Mapped[int | None] = mapped_column(BigInteger)  # the digest it was folded into (no FK: 0047)
     __table_args__ = (
         CheckConstraint(_in("state", ("queued", "held", "digested", "sent", "failed")), name="ck_notification_state"),
+        CheckConstraint(_in("channel", ("outbox", "email", "webhook")), name="ck_notification_channel"),
         Index("ix_notification_held", "recipient_person_id", "id", postgresql_where=text("state = 'held'")),
         Index("ix_notification_failed", "id", postgresql_where=text("state = 'failed'")),
         Index("ix_notification_troubled", "id",

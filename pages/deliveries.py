@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import has_key, t
+from dashboard.rules.delivery import CHANNELS
 from dashboard.services.delivery.admin import (
     STATES,
     RetryOutcome,
@@ -63,7 +64,7 @@ def render_counts() -> None:
     st.subheader(t("delivery.admin.counts"))
     with read_session() as session:
         counts = delivery_counts(session, actor)
-    channels = sorted({c.channel for c in counts}, key=lambda c: ("", "outbox", "email", "webhook").index(c or ""))
+    channels = sorted({c.channel for c in counts}, key=lambda c: ("", *CHANNELS).index(c or ""))  # ck_notification_channel
     table = {t("delivery.admin.col.state"): [t(f"delivery.admin.state.{s}") for s in STATES]}
     for channel in channels:
         table[_channel(channel)] = [sum(c.n for c in counts if c.state == s and c.channel == channel) for s in STATES]

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from dashboard.services.clocks.violations import record_violations
 from dashboard.services.delivery.admin import (
@@ -255,6 +256,22 @@ def test_the_troubled_list_shows_failed_first_then_the_soonest_retry_named_and_p
     assert named[ids["retry_soon"]] == ("gz_claims", case.case_no)
     assert troubled_messages(session, admin, limit=2, offset=2) == (4, rows[2:])
     assert troubled_messages(session, admin, limit=2, offset=2, total=4)[1] == rows[2:]
+
+
+def test_a_message_holds_only_a_channel_the_system_knows(owner_session, org, session):
+    """The channel a message went by is outbox, email, webhook or not yet set: anything else (a
+    'robot' typed by hand broke 消息投递 for everyone) is refused by the database, in every month."""
+    first = _queue(session, org, "gz_claims", 1, WORK)
+    later = _queue(session, org, "gz_claims", 2, WORK + timedelta(days=62))  # another month's partition
+    for channel in ("outbox", "email", "webhook", None):
+        owner_session.execute(update(Notification).where(Notification.id == first).values(channel=channel))
+        owner_session.commit()
+        assert _row(session, first).channel == channel
+    for message in (first, later):
+        with pytest.raises(IntegrityError, match="ck_notification_channel"):
+            owner_session.execute(update(Notification).where(Notification.id == message).values(channel="robot"))
+        owner_session.rollback()
+        assert _row(session, message).channel in (None, "outbox", "email", "webhook")
 
 
 # ---------------------------------------------------------------- quiet hours and digests

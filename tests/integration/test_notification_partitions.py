@@ -105,8 +105,8 @@ def test_upgrade_puts_every_message_in_its_months_partition_and_downgrade_and_up
             "(SELECT count(*) FROM pg_indexes WHERE tablename = 'notification'), "
             "(SELECT count(*) FROM pg_constraint WHERE conrelid = 'notification'::regclass AND contype IN ('c', 'f')) "
             "FROM pg_class WHERE relname = 'notification'")).one()
-        # 4 policies; the primary key and 7 secondary indexes; the state check and 2 foreign keys.
-        assert tuple(kept) == (4, True, True, True, "public.notification_id_seq", 8, 3)
+        # 4 policies; the primary key and 7 secondary indexes; the state and channel checks (0053), 2 foreign keys.
+        assert tuple(kept) == (4, True, True, True, "public.notification_id_seq", 8, 4)
 
     # A key of before the conversion still queues nothing; a new one goes on from the last id.
     with session_factory(db_url, JOB_ROLE)() as s:
