@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 
 from dashboard.services.admin.rule_settings import update_rule_settings
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError, ValidationFailed
+from dashboard.services.messages import unread_count
 from dashboard.services.special_cases.approvals import (
     ChainPreview, SpecialRequest, chain_preview, decide_special, raise_special, special_cases, special_detail,
 )
@@ -252,6 +253,32 @@ def test_a_level_holders_own_request_passes_his_level_and_waits_for_the_next(ses
     done = _decide(session, head, row.id)
     assert done.status == "approved"
     assert _told(session, row.id) == [(org.person("gz_head"), True)]  # the decider's 待您审批 is done
+
+
+def test_one_holder_deciding_closes_every_holders_message_of_that_level_and_no_other(session, org, actor_for, owner):
+    """广州 has a second sub-branch claims head: both are told. When one decides, the colleague's
+    "待您审批" is done too (it asked for a decision nobody could take any more); the next level's
+    message and another request's stay unread."""
+    second = org.person("gz_head")
+    with owner.begin() as conn:
+        conn.execute(text("INSERT INTO role_assignment (person_id, role, unit_id, position) "
+                          "VALUES (:p, 'first_responsible', :u, 'sub_claims_head')"),
+                     {"p": second, "u": org.sub_branch("gz").id})
+    manager = actor_for("gd_manager")
+    row = raise_special(session, manager, make_case(session, org, "gz").id, _key_customer("30000"), now=T0)
+    other = raise_special(session, manager, make_case(session, org, "gz").id, _key_customer("8000"), now=T0)
+    both = sorted([org.person("gz_claims"), second])
+    assert sorted(_told(session, row.id)) == [(p, False) for p in both]
+    unread_before = unread_count(session, actor_for("gz_head"))
+
+    assert _decide(session, actor_for("gz_claims"), row.id).status == "pending"  # on to sub_gm: gz_head
+    session.expire_all()
+    told = _told(session, row.id)
+    assert sorted(told[:2]) == [(p, True) for p in both]
+    assert told[2:] == [(second, False)]  # the next level's, for gz_head as sub-branch head
+    assert sorted(_told(session, other.id)) == [(p, False) for p in both]
+    assert unread_count(session, actor_for("gz_head")) == unread_before  # one closed, one new
+    assert sum(1 for _p, read in _told(session, other.id) + _told(session, row.id) if not read) == 3
 
 
 def test_a_request_that_would_end_at_the_raisers_own_level_climbs_one_more(session, org, actor_for):

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -42,7 +42,7 @@ from dashboard.services.stale import stale_write
 from dashboard.services.statements import as_rows, built_once, count_then_page, json_rows, read
 from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVAL_LEVELS, SPECIAL_APPROVER_POSITIONS, SUB_BRANCH_APPROVAL_LEVELS
 from db.models import (
-    CUSTOMER_KINDS, ClaimCase, Notification, OrgUnit, Person, RoleAssignment, SpecialApproval, SpecialCase,
+    CUSTOMER_KINDS, ClaimCase, OrgUnit, Person, RoleAssignment, SpecialApproval, SpecialCase,
 )
 
 STATUSES = ("pending", "approved", "rejected")
@@ -273,13 +273,10 @@ def decide_special(session: Session, actor: Actor, special_id: int, decision: st
     comment_text = read_text(errors, "comment", comment, required=True, max_len=COMMENT_MAX, multiline=True)
     if errors:
         raise ValidationFailed(_named(errors))
+    # Every holder's "待您审批" of this level is marked read by the database when the decision is
+    # written (migration 0054's trigger): row-level security lets a person mark only their own.
     session.add(SpecialApproval(special_case_id=row.id, level=level, decision=decision, comment=comment_text,
                                 person_id=actor.person_id, at=now))
-    # The decider's own "待您审批" is done (a colleague's copy is theirs to mark: row-level security).
-    session.execute(update(Notification).where(
-        Notification.recipient_person_id == actor.person_id, Notification.read_at.is_(None),
-        Notification.dedupe_key == f"special:{row.id}:level:{row.next_level}:to:{actor.person_id}")
-        .values(read_at=now).execution_options(synchronize_session=False))
     if decision == "rejected":
         row.status, row.decided_at = "rejected", now
     else:
