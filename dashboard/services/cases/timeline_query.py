@@ -141,12 +141,12 @@ TIMELINE = Prepared(f"case_timeline_{hashlib.blake2s(_TIMELINE_SQL.encode(), dig
 
 
 def decode_params(params: dict[str, Any]) -> dict[str, Any]:
-    """jsonb carries timestamps as ISO text and amounts as text (never floats): restore their types."""
-    out = dict(params)
-    for key in DATETIME_KEYS.intersection(out):
-        if isinstance(out[key], str):
-            out[key] = datetime.fromisoformat(out[key])
-    for key in DECIMAL_KEYS.intersection(out):
-        if out[key] is not None:
-            out[key] = Decimal(str(out[key]))
-    return out
+    """jsonb carries timestamps as ISO text and amounts as text (never floats): restore their types,
+    in `params` itself (a row's dict, decoded by the driver for one read), which is returned."""
+    for key in DATETIME_KEYS.intersection(params):
+        if isinstance(params[key], str):
+            params[key] = datetime.fromisoformat(params[key])
+    for key in DECIMAL_KEYS.intersection(params):
+        if params[key] is not None:
+            params[key] = Decimal(str(params[key]))
+    return params
