@@ -42,6 +42,52 @@ from db.scope import set_base_scope
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_SQL_RATIO = 150, 300, 1.5
+# What our code adds on top of the bare driver (issue 23): ours − driver ≤ 1.0 ms, or ours / SQL ≤ 1.5
+# where the page's SQL takes over 3 ms.
+TARGET_CODE_MS, SQL_HEAVY_MS = 1.0, 3.0
+
+
+def within_targets(row: dict) -> bool:
+    """Whether one page's figures meet every page target: median, p95, and what our code adds."""
+    overhead = row["code_ms"] <= TARGET_CODE_MS or (row["sql_ms"] > SQL_HEAVY_MS
+                                                    and row["sql_ratio"] <= TARGET_SQL_RATIO)
+    return row["median_ms"] <= TARGET_MEDIAN_MS and row["p95_ms"] <= TARGET_P95_MS and overhead
+
+
+_ROUND_FIGURES = ("median_ms", "p95_ms", "sql_ms", "sql_ratio", "code_ms", "python_ms", "speed_ms")
+
+
+def over_rounds(rounds: list[list[dict]]) -> list[dict]:
+    """Each page's figures over several rounds of every page (`--rounds`): the median of each figure
+    across the rounds, judged by `within_targets`, beside the worst overhead and the rounds in which
+    the page met its targets on its own.
+
+    Why: one round measures a page for about a second, and this machine's speed moves by up to half
+    within minutes (the Python yardstick read 1.9 and 3.1 ms in one hour, bench/RESULTS.md); a page
+    whose code adds 0.7 ms reads 1.1 in a slow second. A round measures every page before the next
+    round starts, so a slow spell falls on a few pages of one round, not on every round of one page."""
+    by_key: dict[str, list[dict]] = {}
+    for measured in rounds:
+        for row in measured:
+            by_key.setdefault(row["key"], []).append(row)
+    summary = []
+    for key, rows in by_key.items():
+        row = {figure: statistics.median(r[figure] for r in rows) for figure in _ROUND_FIGURES}
+        row.update(key=key, title=rows[0]["title"], rounds=len(rows), met=sum(within_targets(r) for r in rows),
+                   worst_code_ms=max(r["code_ms"] for r in rows), worst_sql_ratio=max(r["sql_ratio"] for r in rows))
+        row["ok"] = within_targets(row)
+        summary.append(row)
+    return summary
+
+
+def print_rounds(summary: list[dict]) -> None:
+    for r in summary:
+        _say(f"  {r['key']:<16} median {r['median_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  SQL {r['sql_ms']:6.1f} ms  "
+             f"ours/SQL {r['sql_ratio']:.2f} (worst {r['worst_sql_ratio']:.2f})  ours - driver {r['code_ms']:.1f} ms "
+             f"(worst {r['worst_code_ms']:.1f}), outside the driver {r['python_ms']:.1f} ms  met alone in "
+             f"{r['met']}/{r['rounds']} rounds  {'within targets' if r['ok'] else 'OUTSIDE TARGETS'}")
+    _say(f"{sum(r['ok'] for r in summary)}/{len(summary)} pages within every target (median of "
+         f"{summary[0]['rounds'] if summary else 0} rounds)")
 
 
 def _say(message: str) -> None:
@@ -687,6 +733,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --pages: skip the naive pandas reference (minutes a page at 10M cases)")
     parser.add_argument("--plans", type=Path, default=None,
                         help="with --pages: write each page's statements and EXPLAIN (ANALYZE, BUFFERS) plans there")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --pages: measure every page this many times over, then print each page's "
+                             "median figures across the rounds and whether they meet the targets (over_rounds)")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if args.db == "claims":
@@ -697,8 +746,16 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"machine: {info['nproc']} cores, {info['memory_gb']:.1f} GiB, PostgreSQL {info['pg']}; {info['cases']:,} cases")
     _say("1. page data functions")
     if args.pages:
-        bench_pages(url, args.repeat, {p.strip() for p in args.pages.split(",")}, naive=not args.no_naive,
-                    plans=args.plans)
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                _say(f"round {number} of {args.rounds}")
+            rounds.append(bench_pages(url, args.repeat, {p.strip() for p in args.pages.split(",")},
+                                      naive=not args.no_naive and number == 1,
+                                      plans=args.plans if number == 1 else None)[0])
+        if args.rounds > 1:
+            _say(f"over {args.rounds} rounds")
+            print_rounds(over_rounds(rounds))
         return 0
     pages, benches = bench_pages(url, args.repeat)
     flag = imp = apptest = browser = conc = None

@@ -10,9 +10,12 @@ read from a streaming replica (db/replica.py)."""
 from __future__ import annotations
 
 import os
+import time
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -81,15 +84,53 @@ def owner_engine(url: str | None = None) -> Engine:
 
 def build_engine(url: str, role: str | None, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> Engine:
     """A new engine acting as `role`: the pool every server of the product uses (primary or replica)."""
-    return create_engine(
+    engine = create_engine(
         url,
-        # A pooled connection that died with a restart of the server is found out and replaced at
-        # checkout, so the pages come back by themselves once the server is back (issue 18).
-        pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
         connect_args={"options": connect_options(role), "connect_timeout": connect_timeout},
     )
+    ping_rested_connections(engine)
+    return engine
+
+
+# A connection back in the pool for at least this long is pinged before it is used again: longer
+# than the gap between two reads of one page run (milliseconds), shorter than a server's restart.
+PING_AFTER_RESTING_SECONDS = 0.1
+_RESTING_SINCE = "resting_since"
+
+
+def ping_rested_connections(engine: Engine) -> None:
+    """A pooled connection that died with a restart of the server is found out and replaced at
+    checkout, so the pages come back by themselves once the server is back (issue 18), as
+    `pool_pre_ping` would: but only a connection that has rested in the pool for a tenth of a second
+    or more.
+
+    Why: `pool_pre_ping` sends its `SELECT 1` at every checkout, and one run of a page checks a
+    connection out for each part of it (the signed-in person, then each section's read): five on
+    the case detail, two to three on most pages. On this machine's local socket a round trip is
+    too short to see in a page's time; to a database server across a network each costs 0.2-1 ms.
+    A connection given back milliseconds ago by the same run has not died unnoticed;
+    one that rested between two clicks, or across a restart, is pinged. A connection lost within
+    that tenth of a second is met by its statement's own error, which invalidates the pool
+    (SQLAlchemy sees a disconnect), and the page waits and retries as for any outage (ui/db_outage).
+
+    The ping is the dialect's own (`do_ping`, what pool_pre_ping sends); a failure raises
+    DisconnectionError, on which the pool replaces the connection and checks out again."""
+
+    @event.listens_for(engine, "checkin")
+    def _resting(dbapi_connection: Any, record: Any) -> None:
+        record.info[_RESTING_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop(_RESTING_SINCE, None)
+        if since is None or time.monotonic() - since < PING_AFTER_RESTING_SECONDS:
+            return  # new, or given back moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError() from error
 
 
 @lru_cache(maxsize=32)
