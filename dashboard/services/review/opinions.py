@@ -320,9 +320,11 @@ def opinion_views(session: Session, heads_statement: Select, params: dict[str, A
     if not heads:
         return []
     ids = {"opinion_ids": [h[0] for h in heads]}
-    points = read(session, _POINTS_OF_OPINIONS, ids, prepared=True).all()
+    # By their generic plans: PostgreSQL's own choice kept planning both for every call (30 custom
+    # plans in 30 runs), 1.3 and 2.3 ms at 10,000,000 cases, for index reads of a few rows.
+    points = read(session, _POINTS_OF_OPINIONS, ids, generic=True).all()
     by_point: dict[int, list[AnswerView]] = defaultdict(list)
-    for row in read(session, _ANSWERS_OF_OPINIONS, ids, prepared=True):
+    for row in read(session, _ANSWERS_OF_OPINIONS, ids, generic=True):
         point_id, answer_id, author_name, body, answered_at, late, verdict, reason, decided_by, decided_at = row
         by_point[point_id].append(AnswerView(answer_id, author_name or "", body, answered_at, late, verdict, reason,
                                              decided_by if verdict is not None else None, decided_at))
