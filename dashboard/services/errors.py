@@ -31,15 +31,18 @@ class StaleWrite(UserError):
     """The record moved since the person's screen was drawn: nothing was written. Names who changed
     it and when (Asia/Shanghai, already formatted) when that is known, so the person knows whom to ask."""
 
-    def __init__(self, who: str | None = None, at: str | None = None, *, yourself: bool = False) -> None:
+    def __init__(self, who: str | None = None, at: str | None = None, *, yourself: bool = False,
+                 family: str = "common") -> None:
+        """`family`: the catalog's sentences for the record ("special": a level of an approval was
+        decided, where "reload and try again" would invite a second decision on the level after)."""
         if yourself and at:
             # The person's own change from another window or tab: "someone else" would send them
             # looking for a colleague who does not exist.
-            super().__init__("common.stale_write_self", at=at)
+            super().__init__(f"{family}.stale_write_self", at=at)
         elif who and at:
-            super().__init__("common.stale_write_by", who=who, at=at)
+            super().__init__(f"{family}.stale_write_by", who=who, at=at)
         else:
-            super().__init__("common.stale_write")
+            super().__init__(f"{family}.stale_write")
 
 
 class NeedsConfirmation(UserError):

@@ -21,13 +21,15 @@ def shown_time(at: datetime | None) -> str | None:
     return at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M") if at else None
 
 
-def stale_write(session: Session, person_id: int | None, at: datetime | None) -> StaleWrite:
+def stale_write(session: Session, person_id: int | None, at: datetime | None, *,
+                family: str = "common") -> StaleWrite:
     """The refusal naming the person (by name) and the moment of the change that moved the record;
-    when that person is the one writing now, it says the change was their own (another window)."""
+    when that person is the one writing now, it says the change was their own (another window).
+    `family`: whose sentences say it (StaleWrite)."""
     if person_id is not None and person_id == acting_person(session):
-        return StaleWrite(at=shown_time(at), yourself=True)
+        return StaleWrite(at=shown_time(at), yourself=True, family=family)
     name = session.scalar(select(Person.full_name).where(Person.id == person_id)) if person_id else None
-    return StaleWrite(name, shown_time(at))
+    return StaleWrite(name, shown_time(at), family=family)
 
 
 def stale_case(session: Session, case_id: int) -> StaleWrite:

@@ -163,12 +163,17 @@ def _decision_form(actor: Actor, detail: SpecialDetail) -> None:
     r = detail.row
     # Keyed by the request and the version drawn: the form a decision was made on is not the next level's.
     key = f"sp_dec_{r.id}_{r.version}"
-    kept = st.session_state.pop(f"sp_typed_{r.id}", None)  # a comment a colleague's decision made stale
-    if kept and f"{key}_comment" not in st.session_state:
-        st.session_state[f"{key}_comment"] = kept
+    # A comment a colleague's decision made stale is shown to copy, never put in this form: this
+    # form is the level after (the person holds both posts), and one more click would have sent the
+    # first level's comment, with its decision, as the next level's.
+    kept = st.session_state.pop(f"sp_typed_{r.id}", None)
+    if kept:
+        st.info(t("special.comment_not_sent", comment=plain(kept)))
     with st.form(key):
         st.markdown(f"**{t('special.decide')}**（{_waiting_text(r.waiting_level)}）")
-        st.radio(t("special.field.decision"), DECISIONS, key=f"{key}_decision", horizontal=True,
+        # No decision chosen until the approver chooses one (a form drawn with 同意 already chosen
+        # approved with one click what the approver had not decided).
+        st.radio(t("special.field.decision"), DECISIONS, key=f"{key}_decision", horizontal=True, index=None,
                  format_func=lambda d: t(f"special.decision.{d}"))
         long_text(t("special.field.comment"), key=f"{key}_comment", limit=COMMENT_MAX, height=90)
 
@@ -189,6 +194,7 @@ def _decision_form(actor: Actor, detail: SpecialDetail) -> None:
 
 
 _AMOUNT_FIELDS = ("premium_written", "premium_collected", "paid_losses", "pending_losses")
+_CHOICE_KEYS = ("sp_new_type", "sp_new_kind")  # select boxes: empty is no choice (None), not ""
 
 
 def render_raise_form(actor: Actor) -> None:
@@ -260,8 +266,13 @@ def render_raise_form(actor: Actor) -> None:
             return raise_special(db, actor, case_id, request), case_no
 
         def cleared(_result) -> None:
+            # Each box emptied by value, not its key deleted: with the key gone the browser went on
+            # showing the request just raised, so it looked unsent, and a second click was refused
+            # as incomplete (seen in a browser walk). Every box here starts empty: no choice, no
+            # circumstance, no date, no text.
             for key in [k for k in s.keys() if str(k).startswith("sp_new_") or k == "sp_case_no"]:
-                del s[key]
+                s[key] = (None if key in _CHOICE_KEYS or not isinstance(s[key], (str, list))
+                          else [] if isinstance(s[key], list) else "")
 
         run_write(action, lambda result: t("special.raised", case_no=result[1],
                                            level=_waiting_text(result[0].chain[result[0].next_level])),

@@ -67,6 +67,10 @@ def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_deci
         [e.value for e in at.error]
     row = session.scalars(select(SpecialCase).where(SpecialCase.case_id == case.id)).one()
     assert row.chain == ["sub_claims_head", "sub_gm"]
+    # The form is empty for the next request: nothing of this one is left to be taken for unsent.
+    assert (at.text_input(key="sp_case_no").value, at.selectbox(key="sp_new_type").value,
+            at.selectbox(key="sp_new_kind").value, at.text_input(key="sp_new_requested").value,
+            at.text_area(key="sp_new_reason").value) == ("", None, None, "", "")
 
     for username, done in (("gz_claims", "审批中"), ("gz_head", "已批准")):
         approver = signed_in_app(db_url, username, "special_cases")
@@ -178,7 +182,8 @@ def test_two_approvers_of_one_level_at_once_the_later_is_told_who_decided(db_url
     second.run()
     _ok(second)
     gm_name = session.scalar(text("SELECT full_name FROM person WHERE id = :p"), {"p": org.person("gd_gm")})
-    assert any("该记录已被他人修改" in e.value and gm_name in e.value for e in second.error), \
+    # Said as a decision taken, not "reload and try again" (which invited a second decision).
+    assert any(f"未提交：这一级已由{gm_name}于" in e.value and "重试" not in e.value for e in second.error), \
         [e.value for e in second.error]
     # The request has gone on: no form for the later approver, but what they typed is shown to keep.
     assert not [w for w in second.text_area if w.key == f"{key}_comment"]
@@ -186,6 +191,55 @@ def test_two_approvers_of_one_level_at_once_the_later_is_told_who_decided(db_url
                for i in second.info), [i.value for i in second.info]
     session.expire_all()
     assert session.get(SpecialCase, row.id).status == "approved"
+
+
+def test_a_later_approver_who_also_holds_the_next_level_gets_that_levels_form_empty(db_url, session, org,
+                                                                                   actor_for, owner_session):
+    """gz_head holds both 广州 posts of a 30,000 request's chain (a second claims head, and the
+    sub-branch head). gz_claims decides the first level while gz_head's form is open: gz_head's
+    submit is refused as decided, and the form he then gets is the next level's, empty, with no
+    decision chosen; what he typed for the first level is shown to copy, not sent with one click."""
+    owner_session.execute(text(
+        "INSERT INTO role_assignment (person_id, role, unit_id, position) "
+        "VALUES (:p, 'first_responsible', :u, 'sub_claims_head')"), {"p": org.person("gz_head"),
+                                                                     "u": org.sub_branch("gz").id})
+    owner_session.commit()
+    case = make_case(session, org, "gz")
+    row = raise_special(session, actor_for("gd_manager"), case.id, SpecialRequest(
+        special_type="B", customer_kind="key_customer", requested_amount="30000", normal_amount="18000",
+        reason="物流车队客户，要求按新车价赔付", policy_numbers="PDAA2026000001", premium_written="1200000",
+        premium_collected="1200000", paid_losses="300000", pending_losses="0", past_loss_ratio_pct="38"))
+    assert row.chain == ["sub_claims_head", "sub_gm"]
+    first, second = (signed_in_app(db_url, u, "special_cases") for u in ("gz_claims", "gz_head"))
+    key = f"sp_dec_{row.id}_1"
+    for at in (first, second):
+        at.session_state["sp_selected"] = row.id
+        at.run()
+        _ok(at)
+        assert at.radio(key=f"{key}_decision").value is None  # nothing chosen for the approver
+        at.radio(key=f"{key}_decision").set_value("approved")
+        at.text_area(key=f"{key}_comment").input("理赔负责人意见：同意" if at is first else "作为理赔负责人：同意上报")
+    _button(first, "提交审批").click()
+    first.run()
+    _ok(first)
+    _button(second, "提交审批").click()
+    second.run()
+    _ok(second)
+    assert any("未提交：这一级已由" in e.value for e in second.error), [e.value for e in second.error]
+    session.expire_all()
+    assert session.get(SpecialCase, row.id).next_level == 1  # one decision, the first holder's
+    next_key = f"sp_dec_{row.id}_2"
+    assert second.text_area(key=f"{next_key}_comment").value == ""
+    assert second.radio(key=f"{next_key}_decision").value is None
+    assert any("您填写的审批意见未提交" in i.value and "作为理赔负责人：同意上报" in i.value for i in second.info), \
+        [i.value for i in second.info]
+    _button(second, "提交审批").click()  # nothing chosen, nothing typed: refused by name, nothing written
+    second.run()
+    _ok(second)
+    refused = " ".join(e.value for e in second.error)
+    assert "请选择“同意”或“不同意”" in refused, refused
+    session.expire_all()
+    assert session.get(SpecialCase, row.id).next_level == 1
 
 
 def test_a_complaint_goes_from_the_register_to_the_archive_on_the_page(db_url, session, org, actor_for):

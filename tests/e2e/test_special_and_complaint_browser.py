@@ -63,6 +63,10 @@ def test_a_special_case_raised_on_a_busy_branch_is_found_and_approved_level_by_l
     expect(manager.get_by_text("三级机构理赔负责人 → 三级机构总经理")).to_be_visible(timeout=TIMEOUT)
     manager.get_by_role("button", name="上报审批").click()
     expect(manager.get_by_text(f"已上报特殊赔案 {case.case_no}").first).to_be_visible(timeout=TIMEOUT)
+    # The form is empty for the next request in the browser too: it showed the request just raised
+    # (its keys deleted, not its boxes emptied), which looked unsent and was refused on a second click.
+    for label in ("报案号", "请求赔付金额（元）", "特殊赔案说明（案情、客户要求）"):
+        expect(manager.get_by_label(label)).to_have_value("", timeout=TIMEOUT)
     screenshot(manager, "special_1_raised")
     row_id = wait_for_db(lambda: session.scalar(select(SpecialCase.id).where(SpecialCase.case_id == case.id)), session)
 
@@ -70,7 +74,9 @@ def test_a_special_case_raised_on_a_busy_branch_is_found_and_approved_level_by_l
         approver = _page(browser, app_server, username, "special_cases")
         # The newest request waiting for them is open at once: the form is theirs to fill.
         expect(approver.get_by_text(f"审批单 · {case.case_no}")).to_be_visible(timeout=TIMEOUT)
-        approver.get_by_text("同意", exact=True).first.click()
+        # The decision's own radio group (no decision is chosen for the approver): the request's
+        # record above it may show "同意" too, a decision already taken.
+        approver.locator("[class*='st-key-sp_dec_'][class*='_decision']").get_by_text("同意", exact=True).click()
         settle(approver)
         approver.get_by_label("审批意见（必填）").fill("同意，额外赔付计入业务部门费用")
         approver.get_by_role("button", name="提交审批").click()

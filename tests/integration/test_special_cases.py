@@ -48,6 +48,18 @@ def test_the_chain_is_drawn_from_the_requested_payment_at_each_limit(session, or
     assert row.chain == chain and row.status == "pending" and row.next_level == 0
 
 
+def test_a_loss_ratio_is_read_with_or_without_its_percent_sign_and_named_as_a_percentage(session, org, actor_for):
+    manager = actor_for("gd_manager")
+    row = raise_special(session, manager, make_case(session, org, "gz").id,
+                        _key_customer("30000", past_loss_ratio_pct="38.5％"), now=T0)
+    assert special_detail(session, manager, row.id).justification["past_loss_ratio_pct"] == Decimal("38.5")
+    with pytest.raises(ValidationFailed) as bad:
+        raise_special(session, manager, make_case(session, org, "gz").id,
+                      _key_customer("30000", past_loss_ratio_pct="三成八"), now=T0)
+    assert [(e.field, e.key, e.params) for e in bad.value.errors] == [
+        ("special.past_loss_ratio_pct", "special.error.percent", {"value": "三成八"})]
+
+
 def test_a_reputation_case_goes_to_the_branch_gm_alone_whatever_the_amount(session, org, actor_for):
     case = make_case(session, org, "gz")
     row = raise_special(session, actor_for("gd_manager"), case.id, SpecialRequest(

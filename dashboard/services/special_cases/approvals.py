@@ -18,6 +18,7 @@ and is refused where there is none.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,7 +88,15 @@ _KEY_CUSTOMER_AMOUNTS = ("premium_written", "premium_collected", "paid_losses", 
 
 
 def _percent(errors: list[FieldError], name: str, value: object) -> Decimal | None:
-    number = read_amount(errors, name, value, required=True)
+    """A ratio in per cent: 38, 38.5, or 38% as a person writes a ratio (the sign is read as meant).
+    Anything else is named as a bad percentage, not as a bad amount of money."""
+    typed = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    found: list[FieldError] = []
+    number = read_amount(found, name, typed[:-1] if typed.endswith("%") else typed, required=True)
+    if found:
+        errors.extend(FieldError(name, "special.error.percent", {"value": str(value)})
+                      if e.key.startswith("amount.") else e for e in found)
+        return None
     if number is not None and number > Decimal(1000):
         errors.append(FieldError(name, "special.error.ratio"))
         return None
@@ -259,7 +268,7 @@ def decide_special(session: Session, actor: Actor, special_id: int, decision: st
         last = session.execute(select(SpecialApproval.person_id, SpecialApproval.at)
                                .where(SpecialApproval.special_case_id == row.id)
                                .order_by(SpecialApproval.id.desc()).limit(1)).first()
-        raise stale_write(session, *(last if last else (row.raised_by, row.raised_at)))
+        raise stale_write(session, *(last if last else (row.raised_by, row.raised_at)), family="special")
     if row.status != "pending":
         raise UserError("special.error.decided")
     level = row.chain[row.next_level]
