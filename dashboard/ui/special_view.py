@@ -265,7 +265,8 @@ def render_raise_form(actor: Actor) -> None:
                 raise UserError("special.case_not_found", case_no=case_no) from None
             return raise_special(db, actor, case_id, request), case_no
 
-        def cleared(_result) -> None:
+        def cleared(result) -> None:
+            s[_SELECTED] = result[0].id  # 审批单 opens the request just raised, not the one open before
             # Each box emptied by value, not its key deleted: with the key gone the browser went on
             # showing the request just raised, so it looked unsent, and a second click was refused
             # as incomplete (seen in a browser walk). Every box here starts empty: no choice, no

@@ -47,9 +47,15 @@ def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_deci
     case = make_case(session, org, "gz")
     at = signed_in_app(db_url, "gd_manager", "special_cases")
     _ok(at)
+    older_case = make_case(session, org, "sz")
+    older = raise_special(session, actor_for("gd_manager"), older_case.id, SpecialRequest(
+        special_type="A", customer_kind="reputation", requested_amount="9000", normal_amount="0",
+        reason="早先的审批单", customer_background="省属国企"))
+    at.session_state["sp_selected"] = older.id  # a request open on 审批单 before this one is raised
     _raise_form(at, case.case_no, "C", "30,000", "12000", "大客户车队，要求按新车价赔付", ["drunk_driving"])
     at.run()
     _ok(at)
+    assert any(m.value.startswith(f"**审批单 · {older_case.case_no}") for m in at.markdown)
     # The chain the amount climbs is shown before raising; the justification the customer type asks for.
     assert any("三级机构理赔负责人 → 三级机构总经理" in i.value for i in at.info), [i.value for i in at.info]
     _key_customer_justification(at)
@@ -71,6 +77,9 @@ def test_a_branch_raises_a_special_case_and_each_level_finds_it_waiting_and_deci
     assert (at.text_input(key="sp_case_no").value, at.selectbox(key="sp_new_type").value,
             at.selectbox(key="sp_new_kind").value, at.text_input(key="sp_new_requested").value,
             at.text_area(key="sp_new_reason").value) == ("", None, None, "", "")
+    # ... and 审批单 opens the request just raised, not the one open before.
+    assert any(m.value.startswith(f"**审批单 · {case.case_no}") for m in at.markdown), \
+        [m.value for m in at.markdown if "审批单 ·" in m.value]
 
     for username, done in (("gz_claims", "审批中"), ("gz_head", "已批准")):
         approver = signed_in_app(db_url, username, "special_cases")
