@@ -12,11 +12,10 @@ from dashboard import clock
 from dashboard.i18n import t
 from dashboard.rules.special_cases import TYPE_C_EXCLUSIONS, TYPES
 from dashboard.services.actor import Actor
-from dashboard.services.cases.access import find_case_id
-from dashboard.services.errors import FieldError, NotFound, UserError, ValidationFailed
+from dashboard.services.errors import UserError
 from dashboard.services.special_cases.approvals import (
     COMMENT_MAX, DECISIONS, STATUSES, TEXT_MAX, SpecialDetail, SpecialRequest, chain_preview, decide_special,
-    raise_special, special_cases, special_detail,
+    raise_special_by_number, special_cases, special_detail,
 )
 from dashboard.services.special_cases.report import PERIODS, UNITS, special_report
 from dashboard.settings import BUSINESS_TZ, SPECIAL_APPROVER_POSITIONS
@@ -257,13 +256,7 @@ def render_raise_form(actor: Actor) -> None:
         case_no = (s.get("sp_case_no") or "").strip()
 
         def action(db):
-            if not case_no:
-                raise ValidationFailed([FieldError("special.case_no", "cases.error.required")])
-            try:
-                case_id = find_case_id(db, actor, case_no)
-            except NotFound:
-                raise UserError("special.case_not_found", case_no=case_no) from None
-            return raise_special(db, actor, case_id, request), case_no
+            return raise_special_by_number(db, actor, case_no, request), case_no
 
         def cleared(result) -> None:
             s[_SELECTED] = result[0].id  # 审批单 opens the request just raised, not the one open before

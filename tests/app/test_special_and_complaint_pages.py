@@ -124,10 +124,12 @@ def test_a_claims_head_raises_his_own_request_and_his_general_manager_finds_it(d
     case = make_case(session, org, "gz")
     at = signed_in_app(db_url, "gz_claims", "special_cases")
     _ok(at)
-    _button(at, "上报审批").click()  # nothing filled in: the case number is asked for by name
+    _button(at, "上报审批").click()  # nothing filled in: every field asked for by name, at once
     at.run()
     _ok(at)
-    assert any("报案号：必填" in e.value for e in at.error), [e.value for e in at.error]
+    said = " ".join(e.value for e in at.error)
+    for named in ("报案号：必填", "特殊赔案类别", "客户类型", "请求赔付金额", "特殊赔案说明"):
+        assert named in said, said
     _raise_form(at, case.case_no, "B", "30000", "12000", "客户要求按4S店原厂配件价格赔付")
     at.run()
     _ok(at)

@@ -13,7 +13,8 @@ from dashboard.services.admin.rule_settings import update_rule_settings
 from dashboard.services.errors import NotFound, PermissionDenied, StaleWrite, UserError, ValidationFailed
 from dashboard.services.messages import unread_count
 from dashboard.services.special_cases.approvals import (
-    ChainPreview, SpecialRequest, chain_preview, decide_special, raise_special, special_cases, special_detail,
+    ChainPreview, SpecialRequest, chain_preview, decide_special, raise_special, raise_special_by_number,
+    special_cases, special_detail,
 )
 from dashboard.services.special_cases.report import special_report
 from db.models import CaseEvent, ClaimCase, Dispatch, Notification, SpecialApproval
@@ -58,6 +59,23 @@ def test_a_loss_ratio_is_read_with_or_without_its_percent_sign_and_named_as_a_pe
                       _key_customer("30000", past_loss_ratio_pct="三成八"), now=T0)
     assert [(e.field, e.key, e.params) for e in bad.value.errors] == [
         ("special.past_loss_ratio_pct", "special.error.percent", {"value": "三成八"})]
+
+
+def test_raising_by_number_names_the_number_with_every_other_problem_at_once(session, org, actor_for):
+    manager = actor_for("gd_manager")
+    with pytest.raises(ValidationFailed) as empty:
+        raise_special_by_number(session, manager, "  ", SpecialRequest(), now=T0)
+    assert {e.field for e in empty.value.errors} >= {
+        "special.case_no", "special.type", "special.customer_kind", "special.requested_amount", "special.reason"}
+    with pytest.raises(ValidationFailed) as unknown:
+        raise_special_by_number(session, manager, "BA000000", _key_customer("30000", past_loss_ratio_pct="x"), now=T0)
+    assert [(e.field, e.key, e.params) for e in unknown.value.errors] == [
+        ("special.case_no", "special.case_not_found", {"case_no": "BA000000"}),
+        ("special.past_loss_ratio_pct", "special.error.percent", {"value": "x"})]
+    assert session.scalar(text("SELECT count(*) FROM special_case")) == 0
+    case = make_case(session, org, "gz")
+    row = raise_special_by_number(session, manager, f" {case.case_no} ", _key_customer("30000"), now=T0)
+    assert row.case_id == case.id and session.scalar(text("SELECT count(*) FROM special_case")) == 1
 
 
 def test_a_reputation_case_goes_to_the_branch_gm_alone_whatever_the_amount(session, org, actor_for):

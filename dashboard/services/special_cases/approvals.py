@@ -192,6 +192,29 @@ def raise_special(session: Session, actor: Actor, case_id: int, request: Special
     return row
 
 
+@requires("special.raise")
+def raise_special_by_number(session: Session, actor: Actor, case_no: str | None, request: SpecialRequest, *,
+                            now: datetime | None = None) -> SpecialCase:
+    """Raise the case whose number the person typed (the raise form): a missing or unknown number is
+    named together with every other field the form got wrong, in one answer. Checked one after the
+    other, the form said only "报案号：必填" to an empty form and the rest on the next try."""
+    now = clock.or_now(now)
+    typed = (case_no or "").strip()
+    errors: list[FieldError] = []
+    case_id = None
+    if not typed:
+        errors.append(FieldError("special.case_no", "cases.error.required"))
+    else:
+        try:
+            case_id = find_case_id(session, actor, typed)
+        except NotFound:
+            errors.append(FieldError("special.case_no", "special.case_not_found", {"case_no": typed}))
+    errors += _named(_validate(request, now.astimezone(BUSINESS_TZ).date())[1])
+    if errors:
+        raise ValidationFailed(errors)
+    return raise_special(session, actor, case_id, request, now=now)
+
+
 class _Units(Protocol):
     """A request's units: all that says where each level's post is held (a SpecialCase, or its columns)."""
 
