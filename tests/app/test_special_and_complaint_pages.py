@@ -168,6 +168,26 @@ def test_a_claims_head_raises_his_own_request_and_his_general_manager_finds_it(d
     assert session.get(SpecialCase, row.id).status == "approved"
 
 
+def _both_decide(db_url: str, special_id: int, first_user: str, second_user: str,
+                 decisions: tuple[tuple[str, str], tuple[str, str]]):
+    """Two holders of a level open the same request (its form drawn at version 1), each choosing a
+    decision and typing a comment; the first submits, then the second. Both pages are returned."""
+    first, second = (signed_in_app(db_url, u, "special_cases") for u in (first_user, second_user))
+    key = f"sp_dec_{special_id}_1"
+    for at, (decision, comment) in zip((first, second), decisions):
+        at.session_state["sp_selected"] = special_id
+        at.run()
+        _ok(at)
+        assert at.radio(key=f"{key}_decision").value is None  # nothing chosen for the approver
+        at.radio(key=f"{key}_decision").set_value(decision)
+        at.text_area(key=f"{key}_comment").input(comment)
+    for at in (first, second):
+        _button(at, "提交审批").click()
+        at.run()
+        _ok(at)
+    return first, second
+
+
 def test_two_approvers_of_one_level_at_once_the_later_is_told_who_decided(db_url, session, org, actor_for,
                                                                           owner_session):
     case = make_case(session, org, "gz")
@@ -179,19 +199,9 @@ def test_two_approvers_of_one_level_at_once_the_later_is_told_who_decided(db_url
         "INSERT INTO role_assignment (person_id, role, unit_id, position) "
         "VALUES (:p, 'first_responsible', :u, 'branch_gm')"), {"p": org.person("gd_claims"), "u": org.branch("gd").id})
     owner_session.commit()
-    first, second = (signed_in_app(db_url, u, "special_cases") for u in ("gd_gm", "gd_claims"))
+    _first, second = _both_decide(db_url, row.id, "gd_gm", "gd_claims",
+                                  (("approved", "意见"), ("rejected", "不同意：理由不足，请补充客户贡献材料")))
     key = f"sp_dec_{row.id}_1"
-    for at in (first, second):
-        at.session_state["sp_selected"] = row.id
-        at.run()
-        _ok(at)
-        at.radio(key=f"{key}_decision").set_value("approved" if at is first else "rejected")
-        at.text_area(key=f"{key}_comment").input("意见" if at is first else "不同意：理由不足，请补充客户贡献材料")
-    _button(first, "提交审批").click()
-    first.run()
-    _button(second, "提交审批").click()
-    second.run()
-    _ok(second)
     gm_name = session.scalar(text("SELECT full_name FROM person WHERE id = :p"), {"p": org.person("gd_gm")})
     # Said as a decision taken, not "reload and try again" (which invited a second decision).
     assert any(f"未提交：这一级已由{gm_name}于" in e.value and "重试" not in e.value for e in second.error), \
@@ -221,21 +231,8 @@ def test_a_later_approver_who_also_holds_the_next_level_gets_that_levels_form_em
         reason="物流车队客户，要求按新车价赔付", policy_numbers="PDAA2026000001", premium_written="1200000",
         premium_collected="1200000", paid_losses="300000", pending_losses="0", past_loss_ratio_pct="38"))
     assert row.chain == ["sub_claims_head", "sub_gm"]
-    first, second = (signed_in_app(db_url, u, "special_cases") for u in ("gz_claims", "gz_head"))
-    key = f"sp_dec_{row.id}_1"
-    for at in (first, second):
-        at.session_state["sp_selected"] = row.id
-        at.run()
-        _ok(at)
-        assert at.radio(key=f"{key}_decision").value is None  # nothing chosen for the approver
-        at.radio(key=f"{key}_decision").set_value("approved")
-        at.text_area(key=f"{key}_comment").input("理赔负责人意见：同意" if at is first else "作为理赔负责人：同意上报")
-    _button(first, "提交审批").click()
-    first.run()
-    _ok(first)
-    _button(second, "提交审批").click()
-    second.run()
-    _ok(second)
+    _first, second = _both_decide(db_url, row.id, "gz_claims", "gz_head",
+                                  (("approved", "理赔负责人意见：同意"), ("approved", "作为理赔负责人：同意上报")))
     assert any("未提交：这一级已由" in e.value for e in second.error), [e.value for e in second.error]
     session.expire_all()
     assert session.get(SpecialCase, row.id).next_level == 1  # one decision, the first holder's
