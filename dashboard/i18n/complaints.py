@@ -156,7 +156,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "The request below is up to date."),
     "special.stale_write": ("未提交：审批单已被他人处理，请看下方的最新状态。",
                             "Not sent: someone else acted on this request. The request below is up to date."),
-    "special.error.ratio": ("赔付率请填写 0–1000 之间的百分数（不含 %）。", "Enter a loss ratio from 0 to 1000 (no %)."),
+    "special.error.ratio": ("赔付率请填写 0–1000 之间的百分数，例如 38 或 38%。", "Enter a loss ratio from 0 to 1000, such as 38 or 38%."),
     "special.error.expected_in_past": ("预计收取保费时间不能早于今天。", "The expected premium date cannot be in the past."),
     "special.error.limits": ("特殊赔案审批限额配置有误（须逐级递增），请联系总公司管理员。",
                              "The special-case limits are misconfigured: ask HQ admin."),
