@@ -107,8 +107,24 @@ def _opinion_to_show(rows) -> int | None:
     return next((r.opinion_id for r in rows if r.status in ("open", "sent_back")), None)
 
 
+_UNSENT = "fb_unsent"  # answers refused because their points were answered meanwhile: shown to copy
+
+
+def _keep_unsent(case_no: str, points: list[tuple[int, int]]) -> None:
+    """What was typed for `points` ((id, seq)) when the answers were refused as stale: the points are
+    no longer open, so their boxes are not drawn again, and the text would be gone without a word."""
+    typed = [(seq, st.session_state.get(f"answer_{pid}", "")) for pid, seq in points]
+    if any(text.strip() for _seq, text in typed):
+        st.session_state[_UNSENT] = (case_no, [(seq, text) for seq, text in typed if text.strip()])
+
+
 def answer_form(rows) -> None:
     st.subheader(t("review.fb.answer_title"))
+    unsent = st.session_state.pop(_UNSENT, None)
+    if unsent:
+        case_no, answers = unsent
+        st.info(t("review.fb.unsent", case_no=plain(case_no),
+                  answers="\n".join(f"- {t('review.fb.answer_label', n=seq)}：{plain(text)}" for seq, text in answers)))
     opinion_id = _opinion_to_show(rows)
     if opinion_id is None:
         st.caption(t("review.fb.pick_hint"))
@@ -153,7 +169,9 @@ def answer_form(rows) -> None:
         st.form_submit_button(t("review.fb.submit"), key="fb_submit", type="primary", on_click=run_action, kwargs=dict(
             action=_submit, success=lambda ids, case_no=view.case_no: t("review.fb.submitted", n=len(ids),
                                                                          case_no=case_no),
-            clear=tuple(f"answer_{pid}" for pid in drawn)))
+            clear=tuple(f"answer_{pid}" for pid in drawn),
+            on_stale=lambda case_no=view.case_no, points=tuple((p.id, p.seq) for p in open_points):
+                _keep_unsent(case_no, list(points))))
 
 
 def register() -> None:

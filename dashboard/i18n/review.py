@@ -175,6 +175,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "**Case {case_no}** · opinion by {author} at {at} · {open} open"),
     "review.fb.all_answered": ("该意见的要点均已反馈，等待总公司审核。", "Every point is answered: awaiting HQ's verdict."),
     "review.fb.answer_label": ("第 {n} 条反馈", "Answer to point {n}"),
+    "review.fb.unsent": ("您为案件 {case_no} 填写的反馈未提交（这些要点已在别处反馈），原文如下，可复制留用：\n\n{answers}",
+                         "Your answers on case {case_no} were not sent (the points were answered elsewhere); "
+                         "here they are to copy:\n\n{answers}"),
     "review.fb.submit": ("提交反馈", "Submit answers"),
     "review.fb.submitted": ("已提交案件 {case_no} 的 {n} 条反馈。", "{n} answer(s) submitted on case {case_no}."),
     "review.fb.nothing_open": ("暂无待反馈的意见。", "No open points."),

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.services.errors import UserError, ValidationFailed
+from dashboard.services.errors import StaleWrite, UserError, ValidationFailed
 from dashboard.services.review.opinions import OpinionView
 from dashboard.ui.db import db_session
 from dashboard.ui.format import local_time, plain, time_left
@@ -27,16 +27,20 @@ def error_messages(err: UserError) -> list[str]:
 
 
 def run_action(action: Callable[[Any], object], success: str | Callable[[object], str],
-               clear: tuple[str, ...] = ()) -> None:
+               clear: tuple[str, ...] = (), on_stale: Callable[[], None] | None = None) -> None:
     """Widget callback body: run `action(session)`, then flash the outcome for the next run.
 
     On success the named inputs are cleared (allowed here: callbacks run before the widgets). The
-    message is kept as it is shown (Markdown), a case number or name in it as text (format.plain)."""
+    message is kept as it is shown (Markdown), a case number or name in it as text (format.plain).
+    `on_stale`: keeps what was typed when the write was refused because the record moved on
+    (StaleWrite): the form it was typed in may not be drawn again."""
     try:
         with db_session() as session:
             result = action(session)
     except UserError as err:
         st.session_state[_FLASH] = ("error", error_messages(err))
+        if isinstance(err, StaleWrite) and on_stale is not None:
+            on_stale()
         return
     message = plain(success(result) if callable(success) else success)
     st.session_state[_FLASH] = ("success", [message])

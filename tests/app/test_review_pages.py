@@ -468,6 +468,9 @@ def test_two_people_answering_the_same_point_the_second_is_refused_with_who_and_
     # The same manager in two tabs: told the point was answered from their other window.
     assert any("该记录已在您的另一个窗口或标签页中被修改" in e.value for e in second.error), \
         [e.value for e in second.error]
+    # The point is answered, so its box is gone: what this tab typed is shown to copy, not lost.
+    assert any(f"您为案件 {case.case_no} 填写的反馈未提交" in i.value and "第 1 条反馈：已与驾驶员电话核实，身份无误。" in i.value
+               for i in second.info), [i.value for i in second.info]
     session.expire_all()
     assert session.scalars(select(PointAnswer.body).where(PointAnswer.point_id == point.id)).all() == [
         "驾驶员系被保险人本人，已核对驾驶证原件。"]
