@@ -46,6 +46,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "请核对后点「刷新」再操作。",
                         "{who} changed this case at {at} after you opened it (what is shown is current). "
                         "Nothing you do here will be saved until you check it and press Refresh."),
+    "board.act.moved_self": ("您打开此案件后，您本人于 {at} 在另一个窗口或标签页中更新了它（上方与下方显示的是最新情况）。"
+                             "您在此的操作不会保存，请核对后点「刷新」再操作。",
+                             "You changed this case in another window or tab at {at} (what is shown is current). "
+                             "Nothing you do here will be saved until you check it and press Refresh."),
     "board.act.refresh": ("刷新", "Refresh"),
     "board.act.contact_state": ("当前联系状态：{state}", "Contact state now: {state}"),
     "board.act.phone": ("联系电话：{phone}", "Phone: {phone}"),

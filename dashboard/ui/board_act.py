@@ -140,8 +140,10 @@ def render_act_panel(actor: Actor) -> None:
     if drawn.case_version != case.version or drawn.dispatch_versions != {d.dispatch_id: d.version
                                                                            for d in case.dispatches}:
         with db_session() as session:
-            who, at = case_last_change(session, actor, case.case_id)
-        moved.warning(plain(t("board.act.moved", who=who or "—", at=at or "—")))
+            who, at, yourself = case_last_change(session, actor, case.case_id)
+        # The person's own change in another tab names them as such: it read "— 于 … 更新了它".
+        moved.warning(plain(t("board.act.moved_self", at=at or "—") if yourself
+                            else t("board.act.moved", who=who or "—", at=at or "—")))
         moved.button(t("board.act.refresh"), key="bd_refresh", on_click=_renew)
     contact_tab, delegate_tab, retier_tab = st.tabs(
         [t("board.act.contact"), t("board.act.delegate"), t("board.act.retier")], key="bd_act_tab",

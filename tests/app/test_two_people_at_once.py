@@ -117,6 +117,23 @@ def test_a_call_logged_from_an_older_board_is_refused(db_url, session, org, acto
     assert attempts == [(head.id, "unreachable", "phone_off")]
 
 
+def test_the_same_person_in_two_tabs_is_told_the_change_was_their_own(db_url, session, org, actor_for):
+    """A call logged in one tab moves the case under the other: the other tab's notice says the
+    person changed it in another window (it said "— 于 … 更新了它", a name missing)."""
+    case, (head, _finance) = _t2_case(session, org, actor_for)
+    a, b = (signed_in_app(db_url, "callcenter", "dispatch_board") for _ in range(2))
+    for at in (a, b):
+        choose_row(at, case.case_no)
+        at.selectbox(key=f"bd_contact_dispatch_{case.id}").set_value(head.id).run()
+    a.radio(key=f"bd_outcome_{case.id}").set_value("unreachable").run()
+    a.radio(key=f"bd_reason_code_{case.id}_unreachable").set_value("phone_off")
+    click(a, "保存")
+    b.radio(key=f"bd_outcome_{case.id}").set_value("reached").run()
+    notices = [w.value for w in b.warning]
+    assert any("您本人于" in w and "另一个窗口或标签页中更新了它" in w and "—" not in w.split("更新了它")[0]
+               for w in notices), notices
+
+
 def test_a_delegate_named_from_an_older_board_is_refused(db_url, session, org, actor_for):
     case = make_case(session, org, "gz")
     result = record_estimate(session, actor_for("callcenter"), case.id, "80000")  # T1: one person

@@ -270,11 +270,12 @@ def board_case(session: Session, actor: Actor, case_id: int, *, now: datetime | 
 
 
 @requires("dispatch.board")
-def case_last_change(session: Session, actor: Actor, case_id: int) -> tuple[str | None, str | None]:
-    """Who last changed the case (or one of its dispatches) and when, for a page whose view of it is old."""
+def case_last_change(session: Session, actor: Actor, case_id: int) -> tuple[str | None, str | None, bool]:
+    """Who last changed the case (or one of its dispatches), when, and whether it was the actor
+    (another window or tab of theirs), for a page whose view of it is old."""
     load_visible_case(session, actor, case_id)
     stale = stale_case(session, case_id)
-    return stale.params.get("who"), stale.params.get("at")
+    return stale.params.get("who"), stale.params.get("at"), stale.key.endswith("stale_write_self")
 
 
 @requires("dispatch.board")
