@@ -773,6 +773,7 @@ class OpinionPoint(Base):
         CheckConstraint(_in("status", ("open", "answered", "sent_back", "accepted")), name="ck_point_status"),
         UniqueConstraint("opinion_id", "seq", name="uq_point_seq"),
         Index("ix_opinion_point_waiting", "opinion_id", postgresql_where=text("status IN ('open', 'sent_back')")),
+        Index("ix_opinion_point_answered", "opinion_id", postgresql_where=text("status = 'answered'")),
     )
 
 

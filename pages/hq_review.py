@@ -35,7 +35,7 @@ with read_session() as session:
     soon_hours = due_soon_hours(session)
     tier_choices = tier_filter_codes(session)
 f1, f2, f3, f4, f5 = st.columns(5)
-status = f1.selectbox(t("review.filter.status"), ["pending", "reviewed", "all"], key="hq_status",
+status = f1.selectbox(t("review.filter.status"), ["pending", "answered", "reviewed", "all"], key="hq_status",
                       format_func=lambda s: t(f"review.filter.{s}"), placeholder=t("common.choose"))
 branch_id = f2.selectbox(t("review.filter.branch"), [None, *branches], key="hq_branch",
                          format_func=lambda b: t("common.all") if b is None else branches[b], placeholder=t("common.all"))

@@ -118,6 +118,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.round": ("第 {n} 轮", "Round {n}"),
     "review.filter.status": ("初审状态", "Review status"),
     "review.filter.pending": ("待初审", "To review"),
+    "review.filter.answered": ("待审核反馈", "Answers to judge"),
     "review.filter.reviewed": ("已初审", "Reviewed"),
     "review.filter.all": ("全部", "All"),
     "review.filter.branch": ("分公司", "Branch"),

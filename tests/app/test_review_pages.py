@@ -53,6 +53,10 @@ def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, s
 
     answer_points(session, actor_for("gd_manager"), {points[0].id: "驾驶员系被保险人本人，已核对驾驶证。"})
     at.run()
+    # 待审核反馈 lists the case the branch just answered (the reviewer's way to the answers).
+    at.selectbox(key="hq_status").set_value("answered").run()
+    assert not at.exception, at.exception
+    assert list(_frame(at, "初审时限")["报案号"]) == [case.case_no]
     at.radio(key=f"verdict_{points[0].id}").set_value("sent_back")
     at.text_input(key=f"reason_{points[0].id}").input("请上传驾驶证照片")
     at.button(key=f"decide_{points[0].id}").click().run()

@@ -7,13 +7,16 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
+from dashboard.services.review.opinions import answer_points, decide_point, post_review_opinion
 from dashboard.services.review.queue import QueueFilters, queue_tiered_cases, review_queue
 from dashboard.services.review.supervision import (
     assign_supervisor, followed_cases, post_progress_note, post_supervision_opinion, supervision_thread,
     unassign_supervisor,
 )
 from dashboard.settings import BUSINESS_TZ
-from db.models import CaseEvent, Deadline, Notification, ReviewQueueEntry, SupervisorAssignment, Upload
+from db.models import (
+    CaseEvent, Deadline, Notification, OpinionPoint, ReviewQueueEntry, SupervisorAssignment, Upload,
+)
 from tests.factories import T0, make_case
 from tests.review_support import tiered_case
 
@@ -77,6 +80,36 @@ def test_review_queue_lists_newest_first_with_material_status(session, org, acto
         old.id]
     with pytest.raises(PermissionDenied):
         review_queue(session, actor_for("gd_manager"))
+
+
+def test_answers_to_judge_lists_the_cases_whose_branch_answered_and_leaves_when_judged(session, org, actor_for):
+    """待审核反馈: the cases with a point the branch answered and HQ has not judged; not a case whose
+    points are still open, nor one whose answers were all judged; with the other filters too."""
+    reviewer, manager = actor_for("reviewer"), actor_for("gd_manager")
+    cases = {name: tiered_case(session, org, "gz", at=T0 + timedelta(hours=n))
+             for n, name in enumerate(("answered", "open", "judged"))}
+    cases["other_branch"] = tiered_case(session, org, "nj", at=T0 + timedelta(hours=5))
+    queue_tiered_cases(session, T0 + timedelta(hours=6))
+    session.commit()
+    points = {}
+    for name, case in cases.items():
+        opinion_id = post_review_opinion(session, reviewer, case.id, ["核实驾驶员身份", "补充现场照片"],
+                                         now=T0 + timedelta(hours=7))
+        points[name] = session.scalars(select(OpinionPoint.id).where(OpinionPoint.opinion_id == opinion_id)
+                                       .order_by(OpinionPoint.seq)).all()
+    for name in ("answered", "judged"):
+        answer_points(session, manager, {points[name][0]: "已核实，系本人驾驶。"}, now=T0 + timedelta(hours=8))
+    answer_points(session, actor_for("js_manager"), {points["other_branch"][1]: "照片已上传。"},
+                  now=T0 + timedelta(hours=8))
+    decide_point(session, reviewer, points["judged"][0], "accepted", now=T0 + timedelta(hours=9))
+    to_judge = QueueFilters(status="answered")
+    total, rows = review_queue(session, reviewer, to_judge)
+    assert total == 2 and {r.case_id for r in rows} == {cases["answered"].id, cases["other_branch"].id}
+    assert review_queue(session, reviewer, QueueFilters(status="answered", branch_id=org.branch("gd").id))[1][0]\
+        .case_id == cases["answered"].id
+    decide_point(session, reviewer, points["answered"][0], "sent_back", reason="请附驾驶证照片",
+                 now=T0 + timedelta(hours=10))
+    assert [r.case_id for r in review_queue(session, reviewer, to_judge)[1]] == [cases["other_branch"].id]
 
 
 # --- supervision -------------------------------------------------------------------------------

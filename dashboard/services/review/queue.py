@@ -87,7 +87,7 @@ def queue_tiered_cases(session: Session, now: datetime | None = None) -> QueueRu
 
 @dataclass(frozen=True)
 class QueueFilters:
-    status: str = "pending"  # pending | reviewed | all
+    status: str = "pending"  # pending | answered (branch answers waiting for a verdict) | reviewed | all
     branch_id: int | None = None
     tier: str | None = None
     queue_date: date | None = None
@@ -123,6 +123,12 @@ def _entry_conditions(filters: QueueFilters) -> list:
         conditions.append(ReviewQueueEntry.reviewed_at.is_(None))
     elif filters.status == "reviewed":
         conditions.append(ReviewQueueEntry.reviewed_at.is_not(None))
+    elif filters.status == "answered":
+        # A branch answered a point and HQ has not judged it: read from the answered points
+        # (ix_opinion_point_answered, migration 0055), a few among every point ever written.
+        conditions.append(ReviewQueueEntry.case_id.in_(
+            select(Opinion.case_id).join(OpinionPoint, OpinionPoint.opinion_id == Opinion.id)
+            .where(OpinionPoint.status == "answered", Opinion.kind == "hq_review")))
     if filters.queue_date:
         conditions.append(ReviewQueueEntry.queue_date == filters.queue_date)
     return conditions
