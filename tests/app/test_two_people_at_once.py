@@ -92,16 +92,21 @@ def _t2_case(session, org, actor_for):
     return case, dispatches
 
 
-def test_a_call_logged_from_an_older_board_is_refused(db_url, session, org, actor_for):
-    case, (head, finance) = _t2_case(session, org, actor_for)
-    a = signed_in_app(db_url, "callcenter", "dispatch_board")
-    b = signed_in_app(db_url, "admin", "dispatch_board")
+def _unreachable_logged_by_a(db_url: str, case, head, a_user: str, b_user: str):
+    """A and B open the same case's contact form on the head's dispatch; A logs him unreachable."""
+    a, b = (signed_in_app(db_url, user, "dispatch_board") for user in (a_user, b_user))
     for at in (a, b):
         choose_row(at, case.case_no)
         at.selectbox(key=f"bd_contact_dispatch_{case.id}").set_value(head.id).run()
     a.radio(key=f"bd_outcome_{case.id}").set_value("unreachable").run()
     a.radio(key=f"bd_reason_code_{case.id}_unreachable").set_value("phone_off")
     click(a, "保存")
+    return a, b
+
+
+def test_a_call_logged_from_an_older_board_is_refused(db_url, session, org, actor_for):
+    case, (head, finance) = _t2_case(session, org, actor_for)
+    a, b = _unreachable_logged_by_a(db_url, case, head, "callcenter", "admin")
     finance_name = name_of(session, org, "gz_finance")
     # What happened next, from what the service did: the other person of the tier goes.
     assert any(f"已通知 {finance_name}（三级机构财务负责人）前往现场" in s.value and case.case_no in s.value
@@ -121,13 +126,7 @@ def test_the_same_person_in_two_tabs_is_told_the_change_was_their_own(db_url, se
     """A call logged in one tab moves the case under the other: the other tab's notice says the
     person changed it in another window (it said "— 于 … 更新了它", a name missing)."""
     case, (head, _finance) = _t2_case(session, org, actor_for)
-    a, b = (signed_in_app(db_url, "callcenter", "dispatch_board") for _ in range(2))
-    for at in (a, b):
-        choose_row(at, case.case_no)
-        at.selectbox(key=f"bd_contact_dispatch_{case.id}").set_value(head.id).run()
-    a.radio(key=f"bd_outcome_{case.id}").set_value("unreachable").run()
-    a.radio(key=f"bd_reason_code_{case.id}_unreachable").set_value("phone_off")
-    click(a, "保存")
+    _a, b = _unreachable_logged_by_a(db_url, case, head, "callcenter", "callcenter")
     b.radio(key=f"bd_outcome_{case.id}").set_value("reached").run()
     notices = [w.value for w in b.warning]
     assert any("您本人于" in w and "另一个窗口或标签页中更新了它" in w and "—" not in w.split("更新了它")[0]
