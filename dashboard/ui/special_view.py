@@ -146,13 +146,15 @@ def render_detail(actor: Actor, detail: SpecialDetail) -> None:
                 st.markdown(f":material/hourglass_top: {title} · {t('special.line.waiting', holders=plain(holders))}")
             elif r.status == "pending":
                 st.markdown(f":material/radio_button_unchecked: {title} · {t('special.line.later', holders=plain(holders))}")
+        # A comment a colleague's decision made stale is shown to copy, never put in a form: where a
+        # form follows, it is the level after (the person holds both posts), and one more click would
+        # have sent the first level's comment, with its decision, as the next level's.
+        kept = st.session_state.pop(f"sp_typed_{r.id}", None)
+        if kept:
+            st.info(t("special.comment_not_sent", comment=plain(kept)))
         if detail.i_decide:
             _decision_form(actor, detail)
-            return
-        kept = st.session_state.pop(f"sp_typed_{r.id}", None)
-        if kept:  # a colleague decided first and the request is no longer this person's to decide
-            st.info(t("special.comment_not_sent", comment=plain(kept)))
-        if r.status == "pending" and detail.i_raised:
+        elif r.status == "pending" and detail.i_raised:
             st.caption(t("special.yours_waits", level=_waiting_text(r.waiting_level)))
         elif r.status == "pending" and actor.may("special.approve") and holds_an_approval_post(actor):
             st.caption(t("special.not_your_turn", level=_waiting_text(r.waiting_level)))
@@ -162,12 +164,6 @@ def _decision_form(actor: Actor, detail: SpecialDetail) -> None:
     r = detail.row
     # Keyed by the request and the version drawn: the form a decision was made on is not the next level's.
     key = f"sp_dec_{r.id}_{r.version}"
-    # A comment a colleague's decision made stale is shown to copy, never put in this form: this
-    # form is the level after (the person holds both posts), and one more click would have sent the
-    # first level's comment, with its decision, as the next level's.
-    kept = st.session_state.pop(f"sp_typed_{r.id}", None)
-    if kept:
-        st.info(t("special.comment_not_sent", comment=plain(kept)))
     with st.form(key):
         st.markdown(f"**{t('special.decide')}**（{_waiting_text(r.waiting_level)}）")
         # No decision chosen until the approver chooses one (a form drawn with 同意 already chosen
