@@ -35,7 +35,8 @@ class StaleWrite(UserError):
                  family: str = "common") -> None:
         """`family`: the catalog's sentences for the record ("special": a level of an approval was
         decided, where "reload and try again" would invite a second decision on the level after)."""
-        if yourself and at:
+        self.yourself = bool(yourself and at)  # said as the person's own change (another window)
+        if self.yourself:
             # The person's own change from another window or tab: "someone else" would send them
             # looking for a colleague who does not exist.
             super().__init__(f"{family}.stale_write_self", at=at)

@@ -275,7 +275,7 @@ def case_last_change(session: Session, actor: Actor, case_id: int) -> tuple[str 
     (another window or tab of theirs), for a page whose view of it is old."""
     load_visible_case(session, actor, case_id)
     stale = stale_case(session, case_id)
-    return stale.params.get("who"), stale.params.get("at"), stale.key.endswith("stale_write_self")
+    return stale.params.get("who"), stale.params.get("at"), stale.yourself
 
 
 @requires("dispatch.board")
