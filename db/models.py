@@ -27,6 +27,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 UNIT_LEVELS = ("hq", "branch", "sub_branch")
+# Where a message leaves the system (migrations 0033, 0053): a person's choice, and the way a message went.
+NOTIFY_CHANNELS = ("outbox", "email", "webhook")
 
 
 class Base(DeclarativeBase):
@@ -70,7 +72,7 @@ class Person(Base):
     notify_channel: Mapped[str] = mapped_column(String(16), server_default="outbox")
     email: Mapped[str | None] = mapped_column(String(254))
     __table_args__ = (
-        CheckConstraint(_in("notify_channel", ("outbox", "email", "webhook")), name="ck_person_notify_channel"),
+        CheckConstraint(_in("notify_channel", NOTIFY_CHANNELS), name="ck_person_notify_channel"),
     )
 
 
@@ -864,7 +866,7 @@ class Notification(Base):
     digest_id: Mapped[int | None] = mapped_column(BigInteger)  # the digest it was folded into (no FK: 0047)
     __table_args__ = (
         CheckConstraint(_in("state", ("queued", "held", "digested", "sent", "failed")), name="ck_notification_state"),
-        CheckConstraint(_in("channel", ("outbox", "email", "webhook")), name="ck_notification_channel"),
+        CheckConstraint(_in("channel", NOTIFY_CHANNELS), name="ck_notification_channel"),
         Index("ix_notification_held", "recipient_person_id", "id", postgresql_where=text("state = 'held'")),
         Index("ix_notification_failed", "id", postgresql_where=text("state = 'failed'")),
         Index("ix_notification_troubled", "id",
