@@ -3,6 +3,7 @@ point by the branch manager; the tracker's register of every tiered case with it
 (分级管理办法 第四章 一.5–6, 二)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 
 import pandas as pd
 import streamlit as st
@@ -110,12 +111,12 @@ def _opinion_to_show(rows) -> int | None:
 _UNSENT = "fb_unsent"  # answers refused because their points were answered meanwhile: shown to copy
 
 
-def _keep_unsent(case_no: str, points: list[tuple[int, int]]) -> None:
+def _keep_unsent(case_no: str, points: Sequence[tuple[int, int]]) -> None:
     """What was typed for `points` ((id, seq)) when the answers were refused as stale: the points are
     no longer open, so their boxes are not drawn again, and the text would be gone without a word."""
-    typed = [(seq, st.session_state.get(f"answer_{pid}", "")) for pid, seq in points]
-    if any(text.strip() for _seq, text in typed):
-        st.session_state[_UNSENT] = (case_no, [(seq, text) for seq, text in typed if text.strip()])
+    typed = [(seq, text) for pid, seq in points if (text := st.session_state.get(f"answer_{pid}", "")).strip()]
+    if typed:
+        st.session_state[_UNSENT] = (case_no, typed)
 
 
 def answer_form(rows) -> None:
@@ -171,7 +172,7 @@ def answer_form(rows) -> None:
                                                                          case_no=case_no),
             clear=tuple(f"answer_{pid}" for pid in drawn),
             on_stale=lambda case_no=view.case_no, points=tuple((p.id, p.seq) for p in open_points):
-                _keep_unsent(case_no, list(points))))
+                _keep_unsent(case_no, points)))
 
 
 def register() -> None:
