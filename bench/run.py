@@ -453,15 +453,22 @@ def ensure_empty_database(name: str = "bench_empty") -> str:
     return url
 
 
-def _apptest_run(target: str, case_id: int) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "bench.apptest_pages", "--case-id", str(case_id)],
+def _apptest_run(target: str, case_id: int, pages: str = "") -> dict:
+    command = [sys.executable, "-m", "bench.apptest_pages", "--case-id", str(case_id)]
+    proc = subprocess.run(command + (["--pages", pages] if pages else []),
                           cwd=ROOT, env={**os.environ, "DATABASE_URL": target}, capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError("AppTest run failed: " + (proc.stdout + proc.stderr)[-2000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+# The page that draws one case: on an empty database it has none and shows its search box, so its
+# empty comparison is a database holding nothing but the very case it draws on the big one.
+ONE_CASE_PAGES = ("case_detail",)
+
+
 def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int) -> list[dict]:
+    from bench.one_case import copy_case
     from bench.pages import rich_case_id
 
     def case_in(target: str) -> int:
@@ -471,8 +478,14 @@ def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int) ->
         engine.dispose()
         return found
 
-    full = _apptest_run(url, case_in(url))
+    case_id = case_in(url)
+    full = _apptest_run(url, case_id)
     empty = _apptest_run(empty_url, 0)
+    one_url = ensure_empty_database("bench_one_case")
+    copy_case(url, one_url, case_id)
+    one = _apptest_run(one_url, case_id, ",".join(ONE_CASE_PAGES))
+    searched = {page: empty[page] for page in ONE_CASE_PAGES if page in empty}
+    empty.update(one)  # the one-case figure is the page's empty comparison; the search box's is kept beside it
     small = _apptest_run(small_url, case_in(small_url))
     rows = []
     for page, f in full.items():
@@ -482,6 +495,8 @@ def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int) ->
                    small_s=s.get("seconds", nan), full_cold=f["cold"], empty_cold=e.get("cold", nan),
                    small_cold=s.get("cold", nan), small_cases=small_cases,
                    exception=f["exception"] or e.get("exception") or s.get("exception"))
+        if page in searched:
+            row["search_box_s"] = searched[page]["seconds"]
         row["ratio"] = row["full_s"] / row["empty_s"]
         row["ratio_small"] = row["full_s"] / row["small_s"]
         row["ratio_cold"] = row["full_cold"] / row["empty_cold"]
@@ -691,6 +706,11 @@ def write_results(info: dict, pages: list[dict], flag: str | None, imp: dict | N
                          f"{r['ratio_cold']:.2f} {_ok(r['ratio_cold'], 2)} | {ms['small_cold']:.1f} | "
                          f"{r['ratio_cold_small']:.2f} {_ok(r['ratio_cold_small'], 2)} |"
                          + (f" exception: {r['exception']}" if r['exception'] else ""))
+        for r in apptest:
+            if "search_box_s" in r:
+                lines += ["", f"{r['page']}'s empty figure is a database holding nothing but the case it draws on "
+                          f"the big one (`bench.one_case`): on an empty database it has no case to draw and shows "
+                          f"its search box ({r['search_box_s'] * 1000:.1f} ms)."]
     if browser is not None:
         lines += ["", "## Memory of the Streamlit server (target ≤ 300 MB)", ""]
         if "error" in browser:
