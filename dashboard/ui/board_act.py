@@ -146,7 +146,9 @@ def render_act_panel(actor: Actor) -> None:
                             else t("board.act.moved", who=who or "—", at=at or "—")))
         moved.button(t("board.act.refresh"), key="bd_refresh", on_click=_renew)
     contact_tab, delegate_tab, retier_tab = st.tabs(
-        [t("board.act.contact"), t("board.act.delegate"), t("board.act.retier")], key="bd_act_tab",
+        # A case with no estimate yet gets its first one here: 「重新估损」 would read as a second.
+        [t("board.act.contact"), t("board.act.delegate"),
+         t("board.act.first_estimate" if case.estimate is None else "board.act.retier")], key="bd_act_tab",
         on_change="rerun")
     with contact_tab:
         _contact_form(actor, case, drawn)

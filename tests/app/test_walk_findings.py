@@ -69,6 +69,21 @@ def test_board_refusals_say_what_was_not_written(db_url, session, org, actor_for
     assert "有 1 处需要修改，估损未录入" in text and "案件未保存" not in text, text
 
 
+def test_the_estimate_tab_says_first_estimate_until_the_case_has_one(db_url, session, org):
+    """Walk: a case with no estimate offered 「重新估损（调整级别）」, as if it had one to redo."""
+    case = make_case(session, org, "gz")
+    at = signed_in_app(db_url, "callcenter", "dispatch_board")
+    at.text_input(key="bd_pick_case_no").input(case.case_no)
+    next(b for b in at.button if b.label == "选择").click()
+    at.run()
+    assert [tab.label for tab in at.tabs][-1] == "录入估损（定级）"
+    at.text_input(key=f"bd_amount_{case.id}").input("70000")
+    next(b for b in at.button if b.label == "录入估损并调度").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [tab.label for tab in at.tabs][-1] == "重新估损（调整级别）"
+
+
 # ---------------------------------------------------------------- 督导与进展
 
 
