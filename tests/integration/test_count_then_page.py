@@ -37,7 +37,9 @@ def _branch_ids(session) -> list[int]:
     return list(session.scalars(select(OrgUnit.id).where(OrgUnit.level == "branch").order_by(OrgUnit.id)))
 
 
-def test_every_page_of_a_list_has_its_true_total_in_one_statement(owner_session, org, sent):
+@pytest.mark.parametrize("reads_all", [False, True])
+def test_every_page_of_a_list_has_its_true_total_in_one_statement(owner_session, org, sent, reads_all):
+    """`reads_all` counts the page's own rows in a window, not in a subquery: the same totals."""
     session = owner_session
     ids = _branch_ids(session)
     branches = len(ids)
@@ -45,11 +47,13 @@ def test_every_page_of_a_list_has_its_true_total_in_one_statement(owner_session,
     for limit in (1, 2, branches - 1, branches, branches + 5):
         for offset in range(0, branches + 3):
             sent.clear()
-            total, rows = count_then_page(session, _count, lambda: _page(limit, offset), limit=limit, total=None)
+            total, rows = count_then_page(session, _count, lambda: _page(limit, offset), limit=limit, total=None,
+                                          reads_all=reads_all)
             assert total == branches, (limit, offset)
             assert rows == [(i,) for i in ids[offset:offset + limit]], (limit, offset)  # no count column
             past_end = offset >= branches
             assert len(sent) == (2 if past_end else 1), (limit, offset, sent)
+            assert ("OVER ()" in sent[0]) is reads_all, sent[0]  # the window, or the subquery
 
 
 def test_an_empty_list_is_one_statement_with_a_total_of_nothing(owner_session, org, sent):

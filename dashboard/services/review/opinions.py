@@ -491,7 +491,7 @@ def branch_inbox(session: Session, actor: Actor, *, only_open: bool = False, cas
              (case_no or "").strip() or None, colour or None)
     total, rows = count_then_page(session, lambda: _inbox_count_statement(*shape),
                                   lambda: _inbox_page_statement(*shape, limit, offset, newest_first), limit=limit,
-                                  total=total, prepared=True)
+                                  total=total, prepared=True, reads_all=True)  # sorted by the points' due times
     return total, as_rows(InboxRow, rows)
 
 
