@@ -462,12 +462,37 @@ def _apptest_run(target: str, case_id: int, pages: str = "") -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+SMALL_CASES = 10_000
+
+
+def _small_database(fresh: bool = False) -> str:
+    """The 10,000-case database made by the same generator (made again when `fresh` or missing)."""
+    admin = create_engine(server_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'bench_small'"))
+    admin.dispose()
+    if fresh or not exists:
+        subprocess.run([sys.executable, "-m", "bench.generate", "--cases", str(SMALL_CASES), "--db", "bench_small"],
+                       cwd=ROOT, check=True, capture_output=True)
+    from db.schema import upgrade_to_head
+
+    upgrade_to_head(database_url("bench_small"))
+    return database_url("bench_small")
+
+
 # The page that draws one case: on an empty database it has none and shows its search box, so its
 # empty comparison is a database holding nothing but the very case it draws on the big one.
 ONE_CASE_PAGES = ("case_detail",)
 
 
-def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int) -> list[dict]:
+def _median_runs(runs: list[dict]) -> dict:
+    """Each page's figures, the median over runs made in turn with the other databases' (a slow
+    spell of the machine then weighs on every side of a ratio, not on one)."""
+    return {page: {**runs[0][page], **{k: statistics.median(r[page][k] for r in runs) for k in ("seconds", "cold")}}
+            for page in runs[0]}
+
+
+def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int, rounds: int = 1) -> list[dict]:
     from bench.one_case import copy_case
     from bench.pages import rich_case_id
 
@@ -478,15 +503,18 @@ def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int) ->
         engine.dispose()
         return found
 
-    case_id = case_in(url)
-    full = _apptest_run(url, case_id)
-    empty = _apptest_run(empty_url, 0)
+    case_id, small_case_id = case_in(url), case_in(small_url)
     one_url = ensure_empty_database("bench_one_case")
     copy_case(url, one_url, case_id)
-    one = _apptest_run(one_url, case_id, ",".join(ONE_CASE_PAGES))
+    runs: dict[str, list[dict]] = {"full": [], "empty": [], "one": [], "small": []}
+    for _ in range(rounds):
+        runs["full"].append(_apptest_run(url, case_id))
+        runs["empty"].append(_apptest_run(empty_url, 0))
+        runs["one"].append(_apptest_run(one_url, case_id, ",".join(ONE_CASE_PAGES)))
+        runs["small"].append(_apptest_run(small_url, small_case_id))
+    full, empty, one, small = (_median_runs(runs[k]) for k in ("full", "empty", "one", "small"))
     searched = {page: empty[page] for page in ONE_CASE_PAGES if page in empty}
     empty.update(one)  # the one-case figure is the page's empty comparison; the search box's is kept beside it
-    small = _apptest_run(small_url, case_in(small_url))
     rows = []
     for page, f in full.items():
         e, s = empty.get(page, {}), small.get(page, {})
@@ -502,9 +530,11 @@ def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int) ->
         row["ratio_cold"] = row["full_cold"] / row["empty_cold"]
         row["ratio_cold_small"] = row["full_cold"] / row["small_cold"]
         rows.append(row)
-        _say(f"  AppTest {page:<16} rerun: 1M {row['full_s']:6.2f} s  empty {row['empty_s']:6.2f} s (x{row['ratio']:.1f})  "
-             f"{small_cases:,} cases {row['small_s']:6.2f} s (x{row['ratio_small']:.1f}); first run: 1M "
-             f"{row['full_cold'] * 1000:.1f} ms (x{row['ratio_cold']:.2f} empty, x{row['ratio_cold_small']:.2f} small)"
+        _say(f"  AppTest {page:<16} rerun: big {row['full_s'] * 1000:5.1f} ms  empty {row['empty_s'] * 1000:5.1f} ms "
+             f"(x{row['ratio']:.2f})  {small_cases:,} cases {row['small_s'] * 1000:5.1f} ms (x{row['ratio_small']:.2f}); "
+             f"first run: big {row['full_cold'] * 1000:5.1f} ms (x{row['ratio_cold']:.2f} empty, "
+             f"x{row['ratio_cold_small']:.2f} small)"
+             + (f"; empty with no case: {row['search_box_s'] * 1000:.1f} ms" if "search_box_s" in row else "")
              + (f"  EXCEPTION {row['exception']}" if row["exception"] else ""))
     return rows
 
@@ -753,6 +783,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --pages: skip the naive pandas reference (minutes a page at 10M cases)")
     parser.add_argument("--plans", type=Path, default=None,
                         help="with --pages: write each page's statements and EXPLAIN (ANALYZE, BUFFERS) plans there")
+    parser.add_argument("--apptest-only", action="store_true",
+                        help="only part 4 (AppTest, against an empty, a one-case and a 10,000-case database, the "
+                             "last made if missing), --rounds times in turn; print, write nothing")
     parser.add_argument("--rounds", type=int, default=1,
                         help="with --pages: measure every page this many times over, then print each page's "
                              "median figures across the rounds and whether they meet the targets (over_rounds)")
@@ -764,6 +797,10 @@ def main(argv: list[str] | None = None) -> int:
     url = database_url(args.db)
     info = machine(url)
     _say(f"machine: {info['nproc']} cores, {info['memory_gb']:.1f} GiB, PostgreSQL {info['pg']}; {info['cases']:,} cases")
+    if args.apptest_only:
+        _say(f"4. AppTest full pages, {args.rounds} round(s)")
+        bench_apptest(url, ensure_empty_database(), _small_database(), SMALL_CASES, rounds=args.rounds)
+        return 0
     _say("1. page data functions")
     if args.pages:
         rounds = []
@@ -797,10 +834,7 @@ def main(argv: list[str] | None = None) -> int:
         _say("4. AppTest full pages, 1M vs empty and vs small")
 
         def apptest_part():
-            small_cases = 10_000
-            subprocess.run([sys.executable, "-m", "bench.generate", "--cases", str(small_cases), "--db", "bench_small"],
-                           cwd=ROOT, check=True, capture_output=True)
-            return bench_apptest(url, ensure_empty_database(), database_url("bench_small"), small_cases)
+            return bench_apptest(url, ensure_empty_database(), _small_database(fresh=True), SMALL_CASES)
 
         apptest = guarded("apptest", apptest_part)
     if "browser" not in skip:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.run import over_rounds, within_targets
+from bench.run import _median_runs, over_rounds, within_targets
 
 
 def _page(key: str = "case_detail", *, median: float = 4.5, p95: float = 6.0, sql: float = 3.2, ratio: float = 1.45,
@@ -36,3 +36,11 @@ def test_rounds_are_judged_by_each_figures_median_and_the_worst_is_kept():
     assert (home["code_ms"], home["worst_code_ms"], home["met"], home["ok"]) == (0.4, 1.2, 2, True)
     slow = over_rounds([[_page(code=1.2, sql=2.9)], [_page(code=1.3, sql=2.9)], [_page(code=0.6, sql=2.9)]])[0]
     assert (slow["code_ms"], slow["met"], slow["ok"]) == (1.2, 1, False)
+
+
+def test_apptest_runs_in_turn_are_judged_by_each_pages_median():
+    """bench_apptest --rounds: a page's seconds over the runs made in turn with the other databases'."""
+    runs = [{"overview": dict(user="admin", seconds=s, cold=c, runs=[s], exception=None)}
+            for s, c in ((0.050, 0.100), (0.090, 0.300), (0.060, 0.110))]
+    assert _median_runs(runs) == {"overview": dict(user="admin", seconds=0.060, cold=0.110, runs=[0.050],
+                                                   exception=None)}
