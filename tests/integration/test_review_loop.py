@@ -286,3 +286,41 @@ def test_the_register_puts_cases_with_points_to_settle_first_and_pages_across_bo
     total, rows = tracker_register(session, tracker, include_closed=True)
     assert total == 5 and [r.case_id for r in rows] == [c[1].id, c[0].id, closed.id, c[3].id, c[2].id]
     assert [r.case_id for r in tracker_register(session, tracker, case_no=c[0].case_no)[1]] == [c[0].id]
+
+
+def test_a_thread_of_several_opinions_reads_in_two_statements_each_point_with_its_own_answers(session, org,
+                                                                                               actor_for):
+    """The opinions' heads, then their points with every answer and verdict in one statement: a
+    point with no answer yet has none, and no point borrows another's or another opinion's."""
+    from sqlalchemy import event
+
+    case = tiered_case(session, org, "gz")
+    reviewer, manager = actor_for("reviewer"), actor_for("gd_manager")
+    first = post_review_opinion(session, reviewer, case.id, POINTS[:2], now=T0 + timedelta(hours=1))
+    a1, a2 = _points(session, first)
+    answer_points(session, manager, {a1.id: "驾驶员为被保险人本人，已核实身份证。", a2.id: "监控已调取。"},
+                  now=T0 + timedelta(hours=2))
+    decide_point(session, reviewer, a2.id, "sent_back", "请附截图", now=T0 + timedelta(hours=3))
+    answer_points(session, manager, {a2.id: "截图已上传影像系统。"}, now=T0 + timedelta(hours=4))
+    second = post_review_opinion(session, reviewer, case.id, POINTS[2:], now=T0 + timedelta(hours=5))
+    (b1,) = _points(session, second)
+    sent: list[str] = []
+    connection = session.connection()
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if "opinion" in statement:
+            sent.append(statement)
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        newest, oldest = case_opinions(session, manager, case.id)
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+
+    assert (newest.id, oldest.id) == (second, first)
+    assert [(p.id, p.answers) for p in newest.points] == [(b1.id, [])]
+    assert [p.id for p in oldest.points] == [a1.id, a2.id]
+    assert [a.body for a in oldest.points[0].answers] == ["驾驶员为被保险人本人，已核实身份证。"]
+    assert [(a.body, a.verdict) for a in oldest.points[1].answers] == [("监控已调取。", "sent_back"),
+                                                                        ("截图已上传影像系统。", None)]
+    assert oldest.points[1].round == 2
+    assert len([s for s in sent if "opinion_point" in s]) == 1, sent  # points and answers together
