@@ -532,8 +532,8 @@ def bench_apptest(url: str, empty_url: str, small_url: str, small_cases: int, ro
         rows.append(row)
         _say(f"  AppTest {page:<16} rerun: big {row['full_s'] * 1000:5.1f} ms  empty {row['empty_s'] * 1000:5.1f} ms "
              f"(x{row['ratio']:.2f})  {small_cases:,} cases {row['small_s'] * 1000:5.1f} ms (x{row['ratio_small']:.2f}); "
-             f"first run: big {row['full_cold'] * 1000:5.1f} ms (x{row['ratio_cold']:.2f} empty, "
-             f"x{row['ratio_cold_small']:.2f} small)"
+             f"first run: big {row['full_cold'] * 1000:5.1f} ms  empty {row['empty_cold'] * 1000:5.1f} ms "
+             f"(x{row['ratio_cold']:.2f})  small {row['small_cold'] * 1000:5.1f} ms (x{row['ratio_cold_small']:.2f})"
              + (f"; empty with no case: {row['search_box_s'] * 1000:.1f} ms" if "search_box_s" in row else "")
              + (f"  EXCEPTION {row['exception']}" if row["exception"] else ""))
     return rows
