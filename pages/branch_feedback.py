@@ -144,8 +144,9 @@ def answer_form(rows) -> None:
                   author=plain(view.author), open=len(open_points)))
     if not is_manager:
         st.caption(t("review.fb.manager_only"))
-    elif not open_points:
-        st.info(t("review.fb.all_answered"))
+    elif not open_points:  # some may be accepted already: "all answered" alone read as none judged
+        st.info(t("review.fb.all_accepted" if all(p.status == "accepted" for p in view.points)
+                  else "review.fb.all_answered"))
 
     def _answer_box(point) -> None:
         if is_manager and point.status in ("open", "sent_back"):
@@ -158,7 +159,11 @@ def answer_form(rows) -> None:
     # What was drawn is what is written: this opinion's points at the versions shown.
     drawn = {p.id: p.version for p in open_points}
 
-    def _submit(session, drawn=drawn):
+    def _submit(session, drawn=drawn, opinion_id=view.id):
+        # The opinion answered stays open below, with what was sent, even when it was opened by
+        # itself as the most urgent: it left the list of open points and the page fell back to the
+        # next one, or to "click a row" (walk, issue 23).
+        st.session_state["fb_opinion"] = opinion_id
         typed = {pid: st.session_state.get(f"answer_{pid}", "") for pid in drawn}
         filled = {pid: text for pid, text in typed.items() if text.strip()}
         return answer_points(session, actor, filled, {pid: v for pid, v in drawn.items() if pid in filled})

@@ -174,7 +174,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "Click a row in the list above to answer that opinion here, point by point."),
     "review.fb.answering": ("**案件 {case_no}** · {author} 于 {at} 发布的审核意见 · {open} 条待反馈",
                             "**Case {case_no}** · opinion by {author} at {at} · {open} open"),
-    "review.fb.all_answered": ("该意见的要点均已反馈，等待总公司审核。", "Every point is answered: awaiting HQ's verdict."),
+    "review.fb.all_answered": ("该意见没有待反馈的要点，已反馈的等待总公司审核。",
+                               "No point waits for your answer; those answered await HQ's verdict."),
+    "review.fb.all_accepted": ("该意见的要点均已通过，审核已完结。", "Every point is accepted: the review is closed."),
     "review.fb.answer_label": ("第 {n} 条反馈", "Answer to point {n}"),
     "review.fb.unsent": ("您为案件 {case_no} 填写的反馈未提交（这些要点已在别处反馈），原文如下，可复制留用：\n\n{answers}",
                          "Your answers on case {case_no} were not sent (the points were answered elsewhere); "

@@ -97,10 +97,35 @@ def selectable_table(frame: pd.DataFrame, key: str, ids: list, target_key: str, 
     if empty_note(frame):
         return
     shown, config = tagged(frame, tones or {})
+    sync_tick(st.session_state, key, ids, target_key)
     event = st.dataframe(shown, key=key, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", column_config=config or None)
     rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
     apply_row_click(st.session_state, key, rows, ids, target_key)
+
+
+def _ticked(selection: object) -> list[int]:
+    try:
+        return list(selection["selection"]["rows"])  # type: ignore[index]
+    except (KeyError, TypeError):
+        return []
+
+
+def sync_tick(state: MutableMapping, key: str, ids: list, target_key: str) -> None:
+    """Before the list is drawn: its tick marks the row of the case chosen in `target_key` (none when
+    that case is not on this page), unless the person has just clicked a row, which apply_row_click
+    then applies. Why: the selection is a row number, so once the list changed under it (the case
+    just reviewed left the queue, a filter changed) the tick sat on another case than the one shown
+    below, and a click on that row only unticked it (walk, issue 23)."""
+    seen = f"{key}_seen_rows"
+    ticked = _ticked(state.get(key))
+    if key in state and ticked != state.get(seen):
+        return  # a click since the last run: apply_row_click chooses its row
+    chosen = state.get(target_key)
+    wanted = [ids.index(chosen)] if chosen in ids else []
+    if wanted != ticked:
+        state[key] = {"selection": {"rows": wanted, "columns": [], "cells": []}}
+    state[seen] = wanted
 
 
 def apply_row_click(state: MutableMapping, key: str, rows: list[int], ids: list, target_key: str) -> None:

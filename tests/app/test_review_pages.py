@@ -65,6 +65,28 @@ def test_reviewer_posts_an_opinion_from_the_queue_and_judges_an_answer(db_url, s
     assert session.get(OpinionPoint, points[0].id).status == "sent_back"
 
 
+def test_the_queues_tick_marks_the_case_shown_not_the_row_that_moved_under_it(db_url, session, org, now):
+    """Walk: a case clicked in the queue left it once reviewed, and the tick sat on the next case
+    while the page below still showed the reviewed one."""
+    first = tiered_case(session, org, "gz", at=now - timedelta(hours=5))
+    second = tiered_case(session, org, "sz", at=now - timedelta(hours=4))
+    at = _review_queue_page(db_url, session, now)
+    listed = list(_frame(at, "初审时限")["报案号"])
+    row = listed.index(first.case_no)
+    at.session_state["hq_queue_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert at.selectbox(key="hq_case").value == first.id
+    at.text_area(key="hq_points").input("核实驾驶员身份").run()
+    at.button(key="hq_post").click().run()
+    assert not at.exception, at.exception
+    assert list(_frame(at, "初审时限")["报案号"]) == [second.case_no]  # the reviewed case left the queue
+    assert at.selectbox(key="hq_case").value == first.id  # still shown below, with its opinion
+    assert at.dataframe(key="hq_queue_table").value is not None
+    assert at.session_state["hq_queue_table"]["selection"]["rows"] == []  # no tick on the other case
+    at.selectbox(key="hq_case").set_value(second.id).run()  # chosen in the picker: its row is ticked
+    assert at.session_state["hq_queue_table"]["selection"]["rows"] == [0]
+
+
 def test_an_opinion_pasted_past_its_limit_stays_in_the_box_and_is_refused_with_its_length(
         db_url, session, org, now):
     """A reviewer pastes an opinion drafted elsewhere, longer than the 8,000 an opinion may hold:
@@ -142,6 +164,11 @@ def test_branch_manager_answers_each_point_on_the_feedback_page(db_url, session,
     session.expire_all()
     assert {p.status for p in session.scalars(select(OpinionPoint).where(OpinionPoint.opinion_id == opinion_id))} == {
         "answered"}
+    # The opinion opened by itself (no row was clicked) stays open with what was sent, though it
+    # left the list of open points: it had fallen back to "click a row" (walk).
+    assert "已调取路口监控，追尾过程清晰。" in _texts(at)
+    assert not any("在上方清单中点选一行" in c.value for c in at.caption)
+    assert any("没有待反馈的要点，已反馈的等待总公司审核" in i.value for i in at.info)
 
 
 def test_tracker_records_progress_in_the_register(db_url, session, org, now):
