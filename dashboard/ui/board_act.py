@@ -291,6 +291,9 @@ def _save_estimate(actor: Actor, case_id: int, case_version: int) -> None:
 
     def clear(_result: object) -> None:
         _renew()
+        # The tab stays on the estimate, under its new name once the case has one (录入 → 重新估损):
+        # a tab whose name changed fell back to the first one.
+        state["bd_act_tab"] = t("board.act.retier")
         for key in (f"bd_amount_{case_id}", f"bd_note_{case_id}"):
             state[key] = ""
         state.pop(f"bd_confirm_{case_id}", None)

@@ -82,6 +82,7 @@ def test_the_estimate_tab_says_first_estimate_until_the_case_has_one(db_url, ses
     at.run()
     assert not at.exception, at.exception
     assert [tab.label for tab in at.tabs][-1] == "重新估损（调整级别）"
+    assert at.session_state["bd_act_tab"] == "重新估损（调整级别）"  # still on the estimate, not back on 联系
 
 
 # ---------------------------------------------------------------- 督导与进展
