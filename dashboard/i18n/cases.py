@@ -232,6 +232,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.act.delegate_person": ("代理人", "Delegate"),
     "board.act.retier": ("重新估损（调整级别）", "New estimate (re-tier)"),
     "board.act.first_estimate": ("录入估损（定级）", "Enter the estimate (tier)"),
+    "board.retier.submit": ("录入新估损", "Record the new estimate"),
     "board.act.saved": ("已保存。", "Saved."),
     "board.act.no_dispatch": ("该案件尚无调度记录。", "This case has no dispatch yet."),
     "board.act.no_absent": ("被调度人员均已通知到位，无需指定专人。如有人联系不上或无法到场，请先在“记录联系结果”中登记。",

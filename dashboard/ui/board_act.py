@@ -271,7 +271,9 @@ def _retier_form(actor: Actor, case: BoardRow, drawn: Drawn) -> None:
     st.text_input(t("cases.estimate.note"), key=f"bd_note_{cid}", max_chars=200)
     if st.session_state.get(_CONFIRM_PENDING) == (cid, (amount or "").strip()):
         st.checkbox(t("amount.confirm_box"), key=f"bd_confirm_{cid}")
-    st.button(t("cases.estimate.submit"), type="primary", key=f"bd_retier_save_{cid}", on_click=_save_estimate,
+    # A case with an estimate gets a new one (it re-tiers, and dispatches more only if the level rises).
+    label = t("cases.estimate.submit") if case.estimate is None else t("board.retier.submit")
+    st.button(label, type="primary", key=f"bd_retier_save_{cid}", on_click=_save_estimate,
               args=(actor, cid, drawn.case_version))
 
 

@@ -83,6 +83,14 @@ def test_the_estimate_tab_says_first_estimate_until_the_case_has_one(db_url, ses
     assert not at.exception, at.exception
     assert [tab.label for tab in at.tabs][-1] == "重新估损（调整级别）"
     assert at.session_state["bd_act_tab"] == "重新估损（调整级别）"  # still on the estimate, not back on 联系
+    # A second estimate is a new one: its button says so, and it is saved as the case's estimate.
+    at.text_input(key=f"bd_amount_{case.id}").input("90000")
+    next(b for b in at.button if b.label == "录入新估损").click()
+    at.run()
+    assert not at.exception, at.exception
+    session.expire_all()
+    assert [e.amount for e in session.scalars(select(Estimate).where(Estimate.case_id == case.id)
+                                              .order_by(Estimate.id))] == [70000, 90000]
 
 
 # ---------------------------------------------------------------- 督导与进展
