@@ -68,8 +68,7 @@ def copy_case(source_url: str, target_url: str, case_id: int) -> dict[str, int]:
             shared: dict[str, set] = defaultdict(set)  # person / org_unit ids the copied rows name
             copied: dict[str, int] = {}
             for table in tables:
-                written = [c.name for c in table.columns if c.computed is None]  # not generated ones
-                rows = [{c: r[c] for c in written} for r in src.execute(_rows_of(table, case_id, kept)).mappings()]
+                rows = _insertable(src, table, _rows_of(table, case_id, kept))
                 for fk in table.foreign_keys:
                     parent = fk.column.table
                     wanted = {r[fk.parent.name] for r in rows} - {None}
@@ -104,10 +103,17 @@ def _rows_of(table: Table, case_id: int, kept: dict[str, set]):
     return select(table).where(links[0])
 
 
+def _insertable(src: Connection, table: Table, query) -> list[dict]:
+    """The rows `query` reads from `table`, as the target takes them: without the columns the
+    database generates itself (an insert naming one is refused)."""
+    written = [c.name for c in table.columns if c.computed is None]
+    return [{c: r[c] for c in written} for r in src.execute(query).mappings()]
+
+
 def _copy_missing(src: Connection, dst: Connection, parent: Table, column: str, wanted: set) -> None:
     """Rows the case names outside its own (a rule set, a catastrophe event) the target lacks."""
     have = set(dst.scalars(select(parent.c[column]).where(parent.c[column].in_(wanted))))
-    rows = [dict(r) for r in src.execute(select(parent).where(parent.c[column].in_(wanted - have))).mappings()]
+    rows = _insertable(src, parent, select(parent).where(parent.c[column].in_(wanted - have)))
     if rows:
         dst.execute(insert(parent), rows)
 
