@@ -104,6 +104,12 @@ def selectable_table(frame: pd.DataFrame, key: str, ids: list, target_key: str, 
     apply_row_click(st.session_state, key, rows, ids, target_key)
 
 
+def _seen(key: str) -> str:
+    """Where the rows last ticked in list `key` are kept: a change of them is a click (apply_row_click),
+    and sync_tick sets them with the tick it draws, so its own tick is not taken for one."""
+    return f"{key}_seen_rows"
+
+
 def _ticked(selection: object) -> list[int]:
     try:
         return list(selection["selection"]["rows"])  # type: ignore[index]
@@ -117,7 +123,7 @@ def sync_tick(state: MutableMapping, key: str, ids: list, target_key: str) -> No
     then applies. Why: the selection is a row number, so once the list changed under it (the case
     just reviewed left the queue, a filter changed) the tick sat on another case than the one shown
     below, and a click on that row only unticked it (walk, issue 23)."""
-    seen = f"{key}_seen_rows"
+    seen = _seen(key)
     ticked = _ticked(state.get(key))
     if key in state and ticked != state.get(seen):
         return  # a click since the last run: apply_row_click chooses its row
@@ -132,7 +138,7 @@ def apply_row_click(state: MutableMapping, key: str, rows: list[int], ids: list,
     """Choose the clicked row's id in `target_key`, once per click. Only a change of the selected
     rows is a click: the selection is a row number, and once the list changes under it (the case
     just reviewed leaves the queue) the same number points at another case, which must not be chosen."""
-    seen = f"{key}_seen_rows"
+    seen = _seen(key)
     if rows != state.get(seen):
         state[seen] = rows
         if rows and rows[0] < len(ids):
